@@ -1,0 +1,167 @@
+# mmk: one Makefile for the loader, the kernel, the image and the tests.
+#
+#   make            build/esp.img (GPT disk image with the EFI system partition)
+#   make run        boot it in QEMU+OVMF, serial console here (GUI=1 for a window)
+#   make test       host unit tests, then the QEMU boots; ends "N passed, N failed"
+#   make gdb        QEMU waiting for gdb on :1234, with the kernel's symbols
+#   make usb DEV=/dev/sdX   write the image to a USB stick (with safety checks)
+#   make clean
+#
+# Knobs: DEBUG=1 (no optimisation), CMDLINE="...", MEM=1G, GUI=1, VERBOSE=1.
+
+BUILD   := build
+DEBUG   ?= 0
+MEM     ?= 1G
+CMDLINE ?=
+
+# ---- dependencies: install them when a tool is missing -------------------
+
+NEEDED_TOOLS := clang ld.lld lld-link llvm-nm qemu-system-x86_64 mformat mcopy \
+                sgdisk cpio python3 gzip
+NEEDED_FILES := /usr/include/efi/efi.h /usr/share/OVMF/OVMF_CODE_4M.fd \
+                /usr/share/OVMF/OVMF_VARS_4M.fd
+MISSING := $(strip $(foreach t,$(NEEDED_TOOLS),$(if $(shell command -v $(t)),,$(t))) \
+                   $(foreach f,$(NEEDED_FILES),$(if $(wildcard $(f)),,$(f))))
+ifneq ($(MISSING),)
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+$(info Missing: $(MISSING); running tools/install-deps.sh)
+$(shell $(SUDO) sh tools/install-deps.sh >&2)
+endif
+
+# ---- flags ------------------------------------------------------------------
+
+OPT := $(if $(filter 1,$(DEBUG)),-O0,-O2)
+WARN := -Wall -Wextra -Werror
+
+EFI_CFLAGS := --target=x86_64-unknown-windows -ffreestanding -fshort-wchar \
+              -mno-red-zone -fno-stack-protector -fno-builtin $(OPT) $(WARN) \
+              -I/usr/include/efi -I/usr/include/efi/x86_64 -Iinclude -Iefi
+EFI_LDFLAGS := -subsystem:efi_application -entry:efi_main -nodefaultlib
+
+KERNEL_CFLAGS := --target=x86_64-unknown-none-elf -std=gnu11 -ffreestanding \
+                 -fno-builtin -nostdlib -mcmodel=kernel -mno-red-zone \
+                 -mno-mmx -mno-sse -mno-sse2 -mno-avx -fno-pic -fno-pie \
+                 -fno-stack-protector -fno-omit-frame-pointer \
+                 -mno-omit-leaf-frame-pointer -g $(OPT) $(WARN) -Iinclude \
+                 $(if $(filter 1,$(DEBUG)),-DDEBUG=1)
+KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=4096 -T kernel/linker.ld
+
+HOST_CC     := clang
+HOST_CFLAGS := -std=gnu11 -g -O1 -fsanitize=address,undefined \
+               -fno-sanitize-recover=all -fno-omit-frame-pointer $(WARN) \
+               -Iinclude -Iefi -DHOST_TEST=1
+
+# ---- sources (explicit lists) ---------------------------------------------------
+
+EFI_SRCS := efi/main.c efi/kelf.c
+
+KERNEL_SRCS := kernel/entry.S kernel/main.c kernel/gdt.c kernel/idt.c \
+               kernel/isr.S kernel/trap.c kernel/catch.S kernel/panic.c \
+               kernel/printk.c kernel/vsnprintf.c kernel/string.c \
+               kernel/serial.c kernel/fbcon.c kernel/font.S kernel/ksyms.c \
+               kernel/cmdline.c kernel/options.c kernel/bootmap.c \
+               kernel/ktest.c \
+               tests/kernel/test_boot.c tests/kernel/test_traps.c \
+               tests/kernel/test_fbcon.c
+
+HOST_TESTS := tests/host/test_kelf tests/host/test_printf \
+              tests/host/test_cmdline
+
+EFI_OBJS    := $(EFI_SRCS:%.c=$(BUILD)/%.obj)
+KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(basename $(KERNEL_SRCS)))
+
+.PHONY: all run test test-host gdb usb clean
+all: $(BUILD)/esp.img
+
+# ---- the loader ---------------------------------------------------------------------
+
+$(BUILD)/efi/%.obj: efi/%.c include/boot/boot_info.h include/elf.h efi/kelf.h
+	@mkdir -p $(dir $@)
+	clang $(EFI_CFLAGS) -c $< -o $@
+
+$(BUILD)/BOOTX64.EFI: $(EFI_OBJS)
+	lld-link $(EFI_LDFLAGS) -out:$@ $^
+
+# ---- the kernel ---------------------------------------------------------------------
+
+$(BUILD)/font.psf: tools/get-font.sh
+	@mkdir -p $(BUILD)
+	sh tools/get-font.sh $@
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/%.o: %.S
+	@mkdir -p $(dir $@)
+	clang $(KERNEL_CFLAGS) -MMD -MP -DFONT_FILE='"$(BUILD)/font.psf"' -c $< -o $@
+
+$(BUILD)/kernel/font.o: $(BUILD)/font.psf
+
+# Two links: the first with an empty symbol table, whose symbols become the
+# table of the second.  .ksyms is last in the image, so nothing else moves;
+# the check below makes sure of it.
+$(BUILD)/kernel.pass1.elf: $(KERNEL_OBJS) $(BUILD)/kernel/ksyms_empty.o kernel/linker.ld
+	ld.lld $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/kernel/ksyms_empty.o
+
+$(BUILD)/ksyms.S: $(BUILD)/kernel.pass1.elf tools/mksyms.py
+	llvm-nm -n --defined-only $< | python3 tools/mksyms.py > $@
+
+$(BUILD)/ksyms.o: $(BUILD)/ksyms.S
+	clang $(KERNEL_CFLAGS) -c $< -o $@
+
+$(BUILD)/kernel.elf: $(BUILD)/kernel.pass1.elf $(BUILD)/ksyms.o
+	ld.lld $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms.o
+	@llvm-nm -n $(BUILD)/kernel.pass1.elf | grep -vi ' [a-z] ksyms_\| [a-z] __ksyms_end\| [a-z] __kernel_end' > $@.syms1
+	@llvm-nm -n $@ | grep -vi ' [a-z] ksyms_\| [a-z] __ksyms_end\| [a-z] __kernel_end' > $@.syms2
+	@cmp -s $@.syms1 $@.syms2 || { echo "kernel.elf: symbols moved between the two links"; rm -f $@; exit 1; }
+
+# ---- initrd and image -----------------------------------------------------------------
+
+$(BUILD)/initrd.cpio: $(shell find esp/initrd -type f)
+	@mkdir -p $(BUILD)
+	cd esp/initrd && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc > $(abspath $@)
+
+$(BUILD)/esp.img: $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf $(BUILD)/initrd.cpio \
+                  esp/boot/cmdline.txt tools/mkimage.sh
+	sh tools/mkimage.sh $@ $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf \
+	    $(BUILD)/initrd.cpio esp/boot/cmdline.txt
+
+# ---- host tests -------------------------------------------------------------------------
+
+tests/host/test_kelf_SRCS    := tests/host/test_kelf.c efi/kelf.c
+tests/host/test_printf_SRCS  := tests/host/test_printf.c kernel/vsnprintf.c
+tests/host/test_cmdline_SRCS := tests/host/test_cmdline.c kernel/cmdline.c \
+                                kernel/string.c
+
+.SECONDEXPANSION:
+$(BUILD)/host/tests/host/test_pe: tests/host/test_pe.c tests/host/htest.h
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) -o $@ $<
+
+$(BUILD)/host/%: $$($$*_SRCS) tests/host/htest.h
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) -o $@ $($*_SRCS)
+
+HOST_BINS := $(HOST_TESTS:%=$(BUILD)/host/%) $(BUILD)/host/tests/host/test_pe
+
+# ---- user-facing targets -------------------------------------------------------------------
+
+run: $(BUILD)/esp.img
+	python3 tools/qemu.py run --mem $(MEM) --cmdline "$(CMDLINE)" $(if $(filter 1,$(GUI)),--gui)
+
+gdb: $(BUILD)/esp.img
+	@echo "QEMU waits for gdb on localhost:1234. In another terminal:"
+	@echo "  gdb $(BUILD)/kernel.elf -ex 'target remote :1234'"
+	python3 tools/qemu.py run --mem $(MEM) --cmdline "$(CMDLINE)" --gdb
+
+test: $(BUILD)/esp.img $(HOST_BINS)
+	python3 tests/run_all.py --build $(BUILD) $(HOST_BINS)
+
+usb: $(BUILD)/esp.img
+	sh tools/usb.sh "$(DEV)" $(BUILD)/esp.img
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,53 @@
+/*
+ * CPU tables: GDT (with TSS), IDT, and the trap frame every interrupt
+ * and exception stub builds (kernel/isr.S).
+ */
+#ifndef KERNEL_CPU_H
+#define KERNEL_CPU_H
+
+#include <kernel/types.h>
+
+/*
+ * GDT selectors.  The user ones are laid out for SYSRET, which loads
+ * CS = STAR[63:48] (+16 for 64-bit) and SS = STAR[63:48] + 8:
+ *   0x18 user code 32 (compatibility mode, L=0 D=1)
+ *   0x20 user data
+ *   0x28 user code 64
+ */
+#define GDT_KCODE   0x08
+#define GDT_KDATA   0x10
+#define GDT_UCODE32 0x18
+#define GDT_UDATA   0x20
+#define GDT_UCODE64 0x28
+#define GDT_TSS     0x30   /* 16 bytes: two slots */
+#define GDT_TLS0    0x40   /* three i386 TLS slots for set_thread_area */
+#define GDT_ENTRIES 11
+
+/* Interrupt stack table slots (TSS.IST1..7) */
+#define IST_DOUBLE_FAULT 1
+#define IST_NMI          2
+#define IST_MACHINE_CHECK 3
+#define IST_STACK_SIZE   (16 * 1024)
+
+struct trap_frame {
+    uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+    uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+    uint64_t vector, error;
+    uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
+};
+
+void gdt_init(void);
+void idt_init(void);
+
+/* The bounds of an IST stack, to tell which stack a handler ran on. */
+void ist_bounds(int ist, uint64_t *lo, uint64_t *hi);
+
+/* Exception vectors (Intel SDM vol. 3A, table 6-1) */
+enum {
+    VEC_DE = 0, VEC_DB = 1, VEC_NMI = 2, VEC_BP = 3, VEC_OF = 4, VEC_BR = 5,
+    VEC_UD = 6, VEC_NM = 7, VEC_DF = 8, VEC_TS = 10, VEC_NP = 11, VEC_SS = 12,
+    VEC_GP = 13, VEC_PF = 14, VEC_MF = 16, VEC_AC = 17, VEC_MC = 18,
+    VEC_XM = 19, VEC_VE = 20, VEC_CP = 21,
+};
+
+#endif

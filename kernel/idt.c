@@ -1,0 +1,51 @@
+/*
+ * IDT: one 16-byte gate per vector (SDM vol. 3A, 6.14.1), each pointing to
+ * its stub in kernel/isr.S.  All gates are interrupt gates (IF cleared on
+ * entry) with DPL 0, so user code cannot raise them with `int n`; the
+ * system-call gate (0x80, DPL 3) is opened by compat32/ later.  Double
+ * fault, NMI and machine check run on their own IST stacks.
+ */
+#include <kernel/cpu.h>
+
+struct idt_gate {
+    uint16_t off_lo;
+    uint16_t selector;
+    uint8_t ist;
+    uint8_t type_attr;
+    uint16_t off_mid;
+    uint32_t off_hi;
+    uint32_t reserved;
+} __attribute__((packed));
+_Static_assert(sizeof(struct idt_gate) == 16, "IDT gate layout (SDM 6.14.1)");
+
+#define GATE_INTERRUPT 0x8e /* present, DPL 0, 64-bit interrupt gate */
+
+extern const char isr_stubs[]; /* 256 stubs, 16 bytes apart (kernel/isr.S) */
+static struct idt_gate idt[256] __attribute__((aligned(16)));
+
+static void set_gate(int vec, uint64_t handler, int ist, uint8_t attr)
+{
+    idt[vec] = (struct idt_gate){
+        .off_lo = handler & 0xffff,
+        .selector = GDT_KCODE,
+        .ist = (uint8_t)ist,
+        .type_attr = attr,
+        .off_mid = (handler >> 16) & 0xffff,
+        .off_hi = (uint32_t)(handler >> 32),
+    };
+}
+
+void idt_init(void)
+{
+    for (int v = 0; v < 256; v++)
+        set_gate(v, (uint64_t)(isr_stubs + 16 * v), 0, GATE_INTERRUPT);
+    set_gate(VEC_DF, (uint64_t)(isr_stubs + 16 * VEC_DF), IST_DOUBLE_FAULT, GATE_INTERRUPT);
+    set_gate(VEC_NMI, (uint64_t)(isr_stubs + 16 * VEC_NMI), IST_NMI, GATE_INTERRUPT);
+    set_gate(VEC_MC, (uint64_t)(isr_stubs + 16 * VEC_MC), IST_MACHINE_CHECK, GATE_INTERRUPT);
+
+    struct {
+        uint16_t limit;
+        uint64_t base;
+    } __attribute__((packed)) idtr = { sizeof(idt) - 1, (uint64_t)idt };
+    __asm__ volatile("lidt %0" : : "m"(idtr));
+}

@@ -1,0 +1,101 @@
+/*
+ * The in-kernel test runner (see include/kernel/ktest.h).
+ */
+#include <kernel/ktest.h>
+#include <kernel/printk.h>
+#include <kernel/string.h>
+#include <kernel/x86.h>
+
+extern const struct ktest __ktests_start[], __ktests_end[];
+
+static bool running;
+static bool failed;
+static char reason[256];
+
+bool ktest_running(void)
+{
+    return running;
+}
+
+void ktest_fail(const char *file, int line, const char *fmt, ...)
+{
+    if (failed)
+        return;
+    failed = true;
+    int n = snprintf(reason, sizeof(reason), "%s:%d: ", file, line);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason + n, sizeof(reason) - (size_t)n, fmt, ap);
+    va_end(ap);
+}
+
+void qemu_exit(uint32_t code)
+{
+    outl(0xf4, code);
+    /* Not under QEMU (or no isa-debug-exit device): just stop. */
+    for (;;) {
+        cli();
+        hlt();
+    }
+}
+
+/* Is `name` one of the comma-separated words of `sel`? */
+static bool selected(const char *sel, const char *name)
+{
+    size_t n = strlen(name);
+    if (strcmp(sel, "all") == 0)
+        return true;
+    for (const char *p = sel; *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && strncmp(p, name, n) == 0)
+            return true;
+        p += len + (end ? 1 : 0);
+    }
+    return false;
+}
+
+static bool exists(const char *name, size_t len)
+{
+    for (const struct ktest *t = __ktests_start; t < __ktests_end; t++)
+        if (strlen(t->name) == len && strncmp(t->name, name, len) == 0)
+            return true;
+    return false;
+}
+
+int ktest_run(const char *sel)
+{
+    int pass = 0, fail = 0;
+
+    running = true;
+    printk("ktest: running %s\n", sel);
+    for (const struct ktest *t = __ktests_start; t < __ktests_end; t++) {
+        if (!selected(sel, t->name))
+            continue;
+        failed = false;
+        reason[0] = 0;
+        t->fn();
+        if (failed) {
+            printk("not ok - %s: %s\n", t->name, reason);
+            fail++;
+        } else {
+            printk("ok - %s\n", t->name);
+            pass++;
+        }
+    }
+    /* A name asked for that does not exist is a failure, not a silent skip. */
+    if (strcmp(sel, "all") != 0) {
+        for (const char *p = sel; *p;) {
+            const char *end = strchr(p, ',');
+            size_t len = end ? (size_t)(end - p) : strlen(p);
+            if (len && !exists(p, len)) {
+                printk("not ok - %.*s: no such test\n", (int)len, p);
+                fail++;
+            }
+            p += len + (end ? 1 : 0);
+        }
+    }
+    running = false;
+    printk("%d passed, %d failed\n", pass, fail);
+    return fail;
+}

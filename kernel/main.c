@@ -1,0 +1,138 @@
+/*
+ * kmain: from the loader's hand-off to a running kernel.
+ *
+ * Order matters: the serial port first (so everything after can be
+ * reported), then our own GDT and IDT (so a fault is an oops, not a
+ * triple fault), then the hand-off is checked, the identity map the
+ * loader left for itself is dropped, and the framebuffer console comes
+ * up.  Later issues insert the memory managers between the map print and
+ * the tests.
+ */
+#include <kernel/kernel.h>
+#include <kernel/console.h>
+#include <kernel/cpu.h>
+#include <kernel/printk.h>
+#include <kernel/cmdline.h>
+#include <kernel/ktest.h>
+#include <kernel/string.h>
+#include <kernel/x86.h>
+
+const struct boot_info *boot_info;
+
+__noreturn void kmain(const struct boot_info *bi);
+
+static __noreturn void halt_forever(void)
+{
+    for (;;) {
+        cli();
+        hlt();
+    }
+}
+
+/* The loader's PML4 maps RAM at 0 too; nothing of ours lives there. */
+static void drop_identity_map(void)
+{
+    uint64_t *pml4 = phys_to_virt(read_cr3() & ~0xfffull);
+    for (int i = 0; i < 256; i++)
+        pml4[i] = 0;
+    write_cr3(read_cr3());
+}
+
+static void print_cpu_features(void)
+{
+    uint32_t a, b, c, d;
+    char vendor[13];
+    cpuid(0, 0, &a, &b, &c, &d);
+    memcpy(vendor, &b, 4);
+    memcpy(vendor + 4, &d, 4);
+    memcpy(vendor + 8, &c, 4);
+    vendor[12] = 0;
+    uint32_t max = a;
+    bool smep = false, smap = false;
+    if (max >= 7) {
+        cpuid(7, 0, &a, &b, &c, &d);
+        smep = b & (1u << 7);
+        smap = b & (1u << 20);
+    }
+    cpuid(0x80000001, 0, &a, &b, &c, &d);
+    printk("CPU: %s; NX %s, 1 GiB pages %s, SMEP %s, SMAP %s\n", vendor,
+           (d & (1u << 20)) ? "yes" : "no", (d & (1u << 26)) ? "yes" : "no",
+           smep ? "yes" : "no", smap ? "yes" : "no");
+}
+
+__noreturn void kmain(const struct boot_info *bi)
+{
+    bool serial = serial_init();
+    gdt_init();
+    idt_init();
+
+    if (bi->magic != BOOT_INFO_MAGIC || bi->version != BOOT_INFO_VERSION ||
+        bi->size != sizeof(struct boot_info)) {
+        printk("mmk: boot_info mismatch (magic %llx version %u size %u, expected "
+               "version %u size %zu): loader and kernel were built apart. Halting.\n",
+               (unsigned long long)bi->magic, bi->version, bi->size,
+               BOOT_INFO_VERSION, sizeof(struct boot_info));
+        halt_forever();
+    }
+    boot_info = bi;
+    drop_identity_map();
+    write_cr0(read_cr0() | CR0_WP); /* the kernel, too, obeys read-only pages */
+
+    bool fb = fbcon_init(&bi->fb, KERNEL_TITLE);
+    printk("%s\n", KERNEL_TITLE);
+    printk("consoles: serial %s, framebuffer %s",
+           serial ? "COM1" : "absent", fb ? "on" : "off");
+    if (fb)
+        printk(" (%ux%u, %s)", bi->fb.width, bi->fb.height,
+               bi->fb.format == BOOT_FB_BGRX ? "BGRX" :
+               bi->fb.format == BOOT_FB_RGBX ? "RGBX" : "bitmask");
+    printk("\n");
+    if (bi->loader_log[0]) {
+        printk("loader said:\n");
+        /* bounded: the loader's log is not trusted to be terminated */
+        printk("%.*s", (int)strnlen(bi->loader_log, sizeof(bi->loader_log)),
+               bi->loader_log);
+    }
+    printk("kernel: %#llx bytes at phys %#llx, virt %#llx\n",
+           (unsigned long long)bi->kernel.size, (unsigned long long)bi->kernel.phys,
+           (unsigned long long)bi->kernel_virt);
+    if (bi->initrd.phys)
+        printk("initrd: %llu bytes at phys %#llx\n",
+               (unsigned long long)bi->initrd.size, (unsigned long long)bi->initrd.phys);
+    else
+        printk("initrd: none\n");
+    printk("ACPI RSDP: %#llx (ACPI %s)\n", (unsigned long long)bi->acpi_rsdp,
+           bi->acpi_rsdp_version == 2 ? "2.0+" : bi->acpi_rsdp ? "1.0" : "absent");
+    print_cpu_features();
+
+    char line[BOOT_CMDLINE_MAX];
+    size_t len = strnlen(bi->cmdline, sizeof(bi->cmdline));
+    if (len == sizeof(bi->cmdline))
+        len--; /* not terminated: cut rather than read past */
+    memcpy(line, bi->cmdline, len);
+    line[len] = 0;
+    printk("command line: \"%s\"\n", line);
+    options_init(line);
+
+    bootmap_print(bi);
+
+    const char *crash = option("ktest.crash");
+    if (crash && strcmp(crash, "oops") == 0) {
+        printk("ktest.crash=oops: faulting on purpose outside any test\n");
+        *(volatile uint64_t *)0xffffc00000000000ull = 1;
+    }
+
+    const char *sel = option("ktest");
+    if (sel) {
+        int failures = ktest_run(*sel ? sel : "all");
+        const char *end = option("ktest.end");
+        if (end && strcmp(end, "halt") == 0) {
+            printk("ktest: halted (ktest.end=halt)\n");
+            halt_forever();
+        }
+        qemu_exit(failures ? QEMU_EXIT_FAIL : QEMU_EXIT_PASS);
+    }
+
+    printk("Nothing more to do yet: the memory managers come next. Halted.\n");
+    halt_forever();
+}

@@ -1,0 +1,47 @@
+/*
+ * The options the kernel understands.  An unknown word on the command
+ * line is reported and ignored; the boot goes on.  Add new options to
+ * `known` with a one-line help (README.md lists them too).
+ */
+#include <kernel/cmdline.h>
+#include <kernel/printk.h>
+#include <kernel/string.h>
+
+static const struct {
+    const char *key;
+    const char *help;
+} known[] = {
+    { "ktest", "run in-kernel tests: ktest=all or ktest=name1,name2" },
+    { "ktest.end", "after the tests: exit (QEMU isa-debug-exit, default) or halt" },
+    { "ktest.crash", "test of the harness: ktest.crash=oops faults outside any test" },
+};
+
+static struct cmdline cmdline;
+
+void options_init(const char *line)
+{
+    cmdline_parse(&cmdline, line);
+    for (int i = 0; i < cmdline.n; i++) {
+        bool ok = false;
+        for (size_t k = 0; k < ARRAY_SIZE(known); k++)
+            if (strcmp(cmdline.opt[i].key, known[k].key) == 0)
+                ok = true;
+        if (!ok)
+            printk("cmdline: unknown option '%s' ignored (known: see README.md)\n",
+                   cmdline.opt[i].key);
+    }
+    if (cmdline.dropped)
+        printk("cmdline: %d options past the first %d ignored\n", cmdline.dropped,
+               CMDLINE_MAX_OPTS);
+}
+
+const char *option(const char *key)
+{
+    return cmdline_get(&cmdline, key);
+}
+
+void options_print_help(void)
+{
+    for (size_t k = 0; k < ARRAY_SIZE(known); k++)
+        printk("  %-14s %s\n", known[k].key, known[k].help);
+}

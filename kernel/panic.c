@@ -1,0 +1,30 @@
+/*
+ * panic: a broken invariant or an unhandled kernel exception.  Prints the
+ * message and where it came from, then stops.  Under the test harness it
+ * leaves QEMU with the failure code so the run ends at once instead of
+ * waiting for the timeout.
+ */
+#include <kernel/printk.h>
+#include <kernel/trap.h>
+#include <kernel/ktest.h>
+#include <kernel/x86.h>
+#include <kernel/cmdline.h>
+
+__noreturn void panic(const char *fmt, ...)
+{
+    va_list ap;
+    cli();
+    printk("\nKERNEL PANIC: ");
+    va_start(ap, fmt);
+    vprintk(fmt, ap);
+    va_end(ap);
+    printk("\n");
+    uint64_t rbp;
+    __asm__ volatile("mov %%rbp, %0" : "=r"(rbp));
+    backtrace_from(rbp, (uint64_t)__builtin_return_address(0));
+    printk("System halted.\n");
+    if (ktest_running() || option("ktest"))
+        qemu_exit(QEMU_EXIT_FAIL);
+    for (;;)
+        hlt();
+}

@@ -1,0 +1,185 @@
+/*
+ * Exception dispatch and the oops.
+ *
+ * Every vector lands in trap_dispatch() with a struct trap_frame.  For
+ * now a kernel-mode exception is always fatal, unless a catch_faults()
+ * is armed (tests; later the user-copy helpers), in which case it is
+ * reported and execution resumes at the catcher.  User-mode faults and
+ * the page-fault handler arrive with the process and mm issues.
+ *
+ * The oops decodes what the CPU gave us, so that a reader does not need
+ * the SDM open: the vector's name, the error code in words (for #PF:
+ * present/protection, read/write, user/kernel, fetch, reserved bit; for
+ * selector errors: which table and index), CR2, the registers and a
+ * backtrace with function names.
+ */
+#include <kernel/trap.h>
+#include <kernel/printk.h>
+#include <kernel/ksyms.h>
+#include <kernel/x86.h>
+#include <kernel/string.h>
+
+extern const char __kernel_start[], __kernel_end[];
+extern const char catch_resume[];
+extern struct {
+    uint64_t rsp;
+    struct fault_info *info;
+    uint64_t active;
+} catch_ctx;
+
+static const char *const names[32] = {
+    [VEC_DE] = "#DE divide error",
+    [VEC_DB] = "#DB debug",
+    [VEC_NMI] = "NMI non-maskable interrupt",
+    [VEC_BP] = "#BP breakpoint",
+    [VEC_OF] = "#OF overflow",
+    [VEC_BR] = "#BR bound range exceeded",
+    [VEC_UD] = "#UD invalid opcode",
+    [VEC_NM] = "#NM device not available",
+    [VEC_DF] = "#DF double fault",
+    [9] = "coprocessor segment overrun",
+    [VEC_TS] = "#TS invalid TSS",
+    [VEC_NP] = "#NP segment not present",
+    [VEC_SS] = "#SS stack-segment fault",
+    [VEC_GP] = "#GP general protection",
+    [VEC_PF] = "#PF page fault",
+    [VEC_MF] = "#MF x87 floating-point error",
+    [VEC_AC] = "#AC alignment check",
+    [VEC_MC] = "#MC machine check",
+    [VEC_XM] = "#XM SIMD floating-point",
+    [VEC_VE] = "#VE virtualization exception",
+    [VEC_CP] = "#CP control protection",
+};
+
+const char *vector_name(uint64_t vector)
+{
+    if (vector < 32)
+        return names[vector] ? names[vector] : "reserved exception";
+    return "external interrupt";
+}
+
+static bool has_selector_error(uint64_t vector)
+{
+    return vector == VEC_TS || vector == VEC_NP || vector == VEC_SS ||
+           vector == VEC_GP || vector == VEC_AC;
+}
+
+void decode_error(uint64_t vector, uint64_t error, char *buf, size_t size)
+{
+    if (vector == VEC_PF) {
+        /* SDM vol. 3A, 4.7, figure 4-12 */
+        snprintf(buf, size, "%s, %s, %s mode%s%s%s",
+                 (error & 1) ? "protection violation" : "not-present page",
+                 (error & 16) ? "instruction fetch" : (error & 2) ? "write" : "read",
+                 (error & 4) ? "user" : "kernel",
+                 (error & 8) ? ", reserved bit set in a paging entry" : "",
+                 (error & 32) ? ", protection key" : "",
+                 (error & 64) ? ", shadow stack" : "");
+    } else if (has_selector_error(vector) && error) {
+        /* SDM vol. 3A, 6.13: EXT, IDT, TI, selector index */
+        const char *table = (error & 2) ? "IDT" : (error & 4) ? "LDT" : "GDT";
+        snprintf(buf, size, "%s entry %llu (selector 0x%llx)%s", table,
+                 (unsigned long long)((error >> 3) & 0x1fff),
+                 (unsigned long long)(error & 0xfff8),
+                 (error & 1) ? ", during delivery of an external event" : "");
+    } else if (vector == VEC_DF) {
+        snprintf(buf, size, "none (always 0); an exception occurred while delivering another");
+    } else {
+        snprintf(buf, size, error ? "0x%llx" : "none", (unsigned long long)error);
+    }
+}
+
+static void print_addr(const char *label, uint64_t addr)
+{
+    uint64_t off;
+    const char *name = ksym_lookup(addr, &off);
+    if (name)
+        printk("%s%016llx <%s+0x%llx>\n", label, (unsigned long long)addr, name,
+               (unsigned long long)off);
+    else
+        printk("%s%016llx\n", label, (unsigned long long)addr);
+}
+
+static bool in_kernel_image(uint64_t a)
+{
+    return a >= (uint64_t)__kernel_start && a + 16 <= (uint64_t)__kernel_end;
+}
+
+void backtrace_from(uint64_t rbp, uint64_t rip)
+{
+    printk("Backtrace:\n");
+    print_addr("  ", rip);
+    /* Follow saved frame pointers while they stay on a kernel stack
+     * (all stacks live in the image's .bss for now) and go upwards. */
+    for (int depth = 0; depth < 24 && rbp && (rbp & 7) == 0 &&
+                        in_kernel_image(rbp); depth++) {
+        const uint64_t *fp = (const uint64_t *)rbp;
+        uint64_t ret = fp[1];
+        if (!ret)
+            break;
+        print_addr("  ", ret);
+        if (fp[0] <= rbp)
+            break;
+        rbp = fp[0];
+    }
+}
+
+void oops_print(const struct trap_frame *f, uint64_t cr2, const char *headline)
+{
+    char err[160];
+    decode_error(f->vector, f->error, err, sizeof(err));
+    printk("\n*** %s: %s (vector %llu) ***\n", headline, vector_name(f->vector),
+           (unsigned long long)f->vector);
+    printk("error code 0x%llx: %s\n", (unsigned long long)f->error, err);
+    if (f->vector == VEC_PF)
+        printk("CR2 (faulting address) = %016llx\n", (unsigned long long)cr2);
+    print_addr("RIP = ", f->rip);
+    printk("CS  = %04llx  RFLAGS = %016llx  RSP = %016llx  SS = %04llx\n",
+           (unsigned long long)f->cs, (unsigned long long)f->rflags,
+           (unsigned long long)f->rsp, (unsigned long long)f->ss);
+    printk("RAX = %016llx  RBX = %016llx  RCX = %016llx\n",
+           (unsigned long long)f->rax, (unsigned long long)f->rbx, (unsigned long long)f->rcx);
+    printk("RDX = %016llx  RSI = %016llx  RDI = %016llx\n",
+           (unsigned long long)f->rdx, (unsigned long long)f->rsi, (unsigned long long)f->rdi);
+    printk("RBP = %016llx  R8  = %016llx  R9  = %016llx\n",
+           (unsigned long long)f->rbp, (unsigned long long)f->r8, (unsigned long long)f->r9);
+    printk("R10 = %016llx  R11 = %016llx  R12 = %016llx\n",
+           (unsigned long long)f->r10, (unsigned long long)f->r11, (unsigned long long)f->r12);
+    printk("R13 = %016llx  R14 = %016llx  R15 = %016llx\n",
+           (unsigned long long)f->r13, (unsigned long long)f->r14, (unsigned long long)f->r15);
+    printk("CR0 = %016llx  CR3 = %016llx  CR4 = %016llx\n",
+           (unsigned long long)read_cr0(), (unsigned long long)read_cr3(),
+           (unsigned long long)read_cr4());
+    backtrace_from(f->rbp, f->rip);
+}
+
+void trap_dispatch(struct trap_frame *f);
+
+void trap_dispatch(struct trap_frame *f)
+{
+    uint64_t cr2 = read_cr2();
+
+    if (f->vector >= 32) {
+        printk("trap: unexpected interrupt on vector %llu, ignored\n",
+               (unsigned long long)f->vector);
+        return;
+    }
+    if (catch_ctx.active && (f->cs & 3) == 0) {
+        struct fault_info *info = catch_ctx.info;
+        oops_print(f, cr2, "caught kernel exception");
+        printk("(caught by catch_faults: resuming the caller)\n");
+        info->vector = f->vector;
+        info->error = f->error;
+        info->cr2 = cr2;
+        info->rip = f->rip;
+        info->handler_rsp = (uint64_t)f;
+        catch_ctx.active = 0;
+        f->rip = (uint64_t)catch_resume;
+        f->rsp = catch_ctx.rsp;
+        f->rax = 1;
+        return;
+    }
+    oops_print(f, cr2, "KERNEL OOPS");
+    panic("unhandled %s in %s mode", vector_name(f->vector),
+          (f->cs & 3) ? "user" : "kernel");
+}
