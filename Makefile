@@ -129,10 +129,13 @@ $(BUILD)/esp.img: $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf $(BUILD)/initrd.cpio 
 
 # ---- host tests -------------------------------------------------------------------------
 
+# The kernel's vsnprintf/snprintf clash with libc's: kvsnprintf.c includes
+# kernel/vsnprintf.c under other names.  The kernel's string.c would clash
+# the same way, so test_cmdline uses libc's string functions.
 tests/host/test_kelf_SRCS    := tests/host/test_kelf.c efi/kelf.c
-tests/host/test_printf_SRCS  := tests/host/test_printf.c kernel/vsnprintf.c
-tests/host/test_cmdline_SRCS := tests/host/test_cmdline.c kernel/cmdline.c \
-                                kernel/string.c
+tests/host/test_printf_SRCS  := tests/host/test_printf.c tests/host/kvsnprintf.c
+tests/host/test_cmdline_SRCS := tests/host/test_cmdline.c kernel/cmdline.c
+$(BUILD)/host/tests/host/test_printf: kernel/vsnprintf.c
 
 .SECONDEXPANSION:
 $(BUILD)/host/tests/host/test_pe: tests/host/test_pe.c tests/host/htest.h
@@ -164,4 +167,4 @@ usb: $(BUILD)/esp.img
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(KERNEL_OBJS:.o=.d)

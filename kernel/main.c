@@ -87,6 +87,13 @@ __noreturn void kmain(const struct boot_info *bi)
                bi->fb.format == BOOT_FB_BGRX ? "BGRX" :
                bi->fb.format == BOOT_FB_RGBX ? "RGBX" : "bitmask");
     printk("\n");
+    if (fb) {
+        struct fbcon_info fi;
+        fbcon_get_info(&fi);
+        printk("fbcon: %ux%u cells of %ux%u pixels, colours fg %06x bg %06x, "
+               "title %06x on %06x\n", fi.cols, fi.rows, fi.glyph_w, fi.glyph_h,
+               fi.fg, fi.bg, fi.title_fg, fi.title_bg);
+    }
     if (bi->loader_log[0]) {
         printk("loader said:\n");
         /* bounded: the loader's log is not trusted to be terminated */
@@ -96,11 +103,16 @@ __noreturn void kmain(const struct boot_info *bi)
     printk("kernel: %#llx bytes at phys %#llx, virt %#llx\n",
            (unsigned long long)bi->kernel.size, (unsigned long long)bi->kernel.phys,
            (unsigned long long)bi->kernel_virt);
-    if (bi->initrd.phys)
+    if (bi->initrd.phys) {
         printk("initrd: %llu bytes at phys %#llx\n",
                (unsigned long long)bi->initrd.size, (unsigned long long)bi->initrd.phys);
-    else
+        /* Unpacking comes with processes; for now, only recognise it. */
+        if (bi->initrd.size < 110 ||
+            memcmp(phys_to_virt(bi->initrd.phys), "070701", 6) != 0)
+            printk("initrd: warning: not a cpio (newc) archive, it will be ignored\n");
+    } else {
         printk("initrd: none\n");
+    }
     printk("ACPI RSDP: %#llx (ACPI %s)\n", (unsigned long long)bi->acpi_rsdp,
            bi->acpi_rsdp_version == 2 ? "2.0+" : bi->acpi_rsdp ? "1.0" : "absent");
     print_cpu_features();

@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""`make test`: the host unit tests, then the QEMU boots, then one last line
+"N passed, N failed".  Exit status 0 only when nothing failed.
+
+Each boot is a few seconds of OVMF under TCG, so the in-kernel tests run
+many cases per boot (ktest=all) and the boots run two at a time.  A boot's
+outcome is a case of its own ("boot/<name>"), and each in-kernel case it
+reports becomes "<name>/<case>".  On a failure the tail of the serial log
+is printed; whole logs are kept in build/test-logs/.
+"""
+import argparse
+import concurrent.futures
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tools"))
+import qemu  # noqa: E402
+import screencheck  # noqa: E402
+
+RESULT_RE = re.compile(r"^(ok|not ok) - (\S+)(?:: (.*))?$")
+SUMMARY_RE = re.compile(r"^(\d+) passed, (\d+) failed$", re.M)
+
+
+class Report:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def case(self, ok, name, why="", detail=""):
+        if ok:
+            self.passed += 1
+            print("ok - %s" % name, flush=True)
+        else:
+            self.failed += 1
+            print("not ok - %s: %s" % (name, why), flush=True)
+            if detail:
+                print("    " + detail.replace("\n", "\n    "), flush=True)
+
+
+def run_host(rep, binaries, build):
+    for b in binaries:
+        name = os.path.basename(b)
+        args = [b]
+        if name == "test_pe":
+            args.append(os.path.join(build, "BOOTX64.EFI"))
+        try:
+            p = subprocess.run(args, capture_output=True, text=True, timeout=300)
+        except subprocess.TimeoutExpired:
+            rep.case(False, "host/%s" % name, "timed out after 300 s")
+            continue
+        seen = 0
+        for line in p.stdout.splitlines():
+            m = RESULT_RE.match(line)
+            if m:
+                seen += 1
+                rep.case(m.group(1) == "ok", "host/%s/%s" % (name, m.group(2)),
+                         m.group(3) or "")
+        if p.returncode != 0 and seen == 0 or p.returncode < 0:
+            rep.case(False, "host/%s" % name, "exit status %d" % p.returncode,
+                     (p.stdout + p.stderr)[-3000:])
+        elif p.returncode != 0 and "not ok" not in p.stdout:
+            rep.case(False, "host/%s" % name,
+                     "exit status %d with no failing case" % p.returncode,
+                     (p.stdout + p.stderr)[-3000:])
+
+
+# ---- the boots -----------------------------------------------------------
+
+class Boot:
+    """One QEMU boot and what it must show.
+
+    expect: "pass" (isa-debug-exit with the pass code and a clean summary),
+            "fail" (the harness must see a failure, e.g. an oops),
+            "text" (stopped once `wait_for` has appeared in the log).
+    """
+
+    def __init__(self, name, mem="1G", cmdline=None, expect="pass", usb=False,
+                 wait_for=None, must_show=(), must_not_show=(), replace=None,
+                 delete=(), screen=None, timeout=120):
+        self.__dict__.update(locals())
+        del self.__dict__["self"]
+
+
+def make_bad_files(work, build):
+    """Inputs the loader and the kernel must refuse gracefully."""
+    files = {}
+    kernel = open(os.path.join(build, "kernel.elf"), "rb").read()
+    files["truncated_kernel"] = os.path.join(work, "kernel-truncated.elf")
+    # Headers intact, segment data cut off: only a bounds check catches it.
+    with open(files["truncated_kernel"], "wb") as f:
+        f.write(kernel[:len(kernel) // 3])
+    files["huge_cmdline"] = os.path.join(work, "cmdline-huge.txt")
+    with open(files["huge_cmdline"], "w") as f:
+        f.write(("ktest=all " * 300).strip() + "\n")  # ~3000 bytes > 1023
+    files["garbage_initrd"] = os.path.join(work, "initrd-garbage.cpio")
+    with open(files["garbage_initrd"], "wb") as f:
+        f.write(bytes((i * 37 + 11) & 255 for i in range(4096)))
+    return files
+
+
+def boots(bad):
+    summary_seen = ["passed,", "ktest: halted"]
+    return [
+        Boot("128M", mem="128M", cmdline="ktest=all"),
+        Boot("1G", mem="1G", cmdline="ktest=all unknown.option=1",
+             must_show=["cmdline: unknown option 'unknown.option' ignored"]),
+        Boot("6G", mem="6G", cmdline="ktest=all"),
+        Boot("usb-stick", mem="1G", cmdline="ktest=all", usb=True),
+        Boot("screen", mem="1G",
+             cmdline="ktest=bootinfo_header,fbcon_title_pixels ktest.end=halt",
+             expect="text", wait_for=summary_seen,
+             screen=["ok - bootinfo_header", "ok - fbcon_title_pixels",
+                     "2 passed, 0 failed", "ktest: halted (ktest.end=halt)"]),
+        Boot("default-cmdline", mem="512M", cmdline=None, expect="text",
+             wait_for=["Halted."],
+             must_show=["mmk 0.1", "Firmware memory map:", "Total usable memory:",
+                        'command line: ""']),
+        Boot("loader-truncated-kernel", cmdline="ktest=all", expect="text",
+             replace={"::/boot/kernel.elf": bad["truncated_kernel"]},
+             wait_for=["returning to the firmware"],
+             must_show=["is not a valid kernel", "past the end of the file"],
+             must_not_show=["mmk 0.1 - "]),
+        Boot("loader-missing-kernel", cmdline="ktest=all", expect="text",
+             delete=["::/boot/kernel.elf"],
+             wait_for=["returning to the firmware"],
+             must_show=["kernel.elf is missing"], must_not_show=["mmk 0.1 - "]),
+        Boot("bad-cmdline-and-initrd", cmdline=None, expect="text",
+             replace={"::/boot/cmdline.txt": bad["huge_cmdline"],
+                      "::/boot/initrd.cpio": bad["garbage_initrd"]},
+             wait_for=["Halted."],
+             must_show=["more than the limit of 1023; ignoring it",
+                        "not a cpio (newc) archive", 'command line: ""']),
+        Boot("missing-initrd", cmdline="ktest=bootinfo_header,trap_symbols",
+             delete=["::/boot/initrd.cpio"],
+             must_show=["initrd.cpio is missing", "initrd: none"]),
+        Boot("oops-outside-tests", cmdline="ktest=all ktest.crash=oops",
+             expect="fail",
+             must_show=["KERNEL OOPS", "not-present page, write, kernel mode",
+                        "KERNEL PANIC", "<kmain+"]),
+    ]
+
+
+def run_boot(b, build, logs):
+    work = os.path.join(logs, b.name)
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    img = os.path.join(build, "esp.img")
+    if b.cmdline is not None or b.replace or b.delete:
+        img = qemu.image_with_cmdline(img, os.path.join(work, "esp.img"), b.cmdline,
+                                      replace=b.replace, delete=b.delete)
+    shot = os.path.join(work, "screen.ppm") if b.screen else None
+    r = qemu.boot(img, mem=b.mem, timeout=b.timeout, usb=b.usb,
+                  wait_for=b.wait_for, screendump=shot, workdir=work)
+    with open(os.path.join(logs, b.name + ".log"), "w") as f:
+        f.write(r.log)
+    if img != os.path.join(build, "esp.img"):
+        os.remove(img)
+    return b, r, shot
+
+
+def judge(rep, b, r, shot, build):
+    name = "boot/" + b.name
+    problems = []
+    lines = [ln.rstrip("\r") for ln in r.log.splitlines()]
+    results = [RESULT_RE.match(ln) for ln in lines]
+    results = [m for m in results if m]
+    summary = SUMMARY_RE.findall("\n".join(lines))
+
+    if b.expect == "pass":
+        if r.status != "pass":
+            problems.append({"fail": "the kernel reported failures",
+                             "hang": "no exit within %d s (hang)" % b.timeout,
+                             "reset": "the machine reset (triple fault or reboot)",
+                             "qemu-error": "QEMU failed (exit %s)" % r.exit_code,
+                             }.get(r.status, r.status))
+        if not summary:
+            problems.append("no 'N passed, N failed' summary line in the log")
+        elif int(summary[-1][1]) != 0 or int(summary[-1][0]) != \
+                sum(1 for m in results if m.group(1) == "ok"):
+            problems.append("summary %s passed, %s failed does not match the cases"
+                            % summary[-1])
+    elif b.expect == "fail":
+        if r.status != "fail":
+            problems.append("expected the harness to see a failure, got '%s'" % r.status)
+    else:
+        if r.status not in ("killed",):
+            problems.append("expected to stop on %r, got '%s'" % (b.wait_for, r.status))
+    for s in b.must_show:
+        if s not in r.log:
+            problems.append("log lacks %r" % s)
+    for s in b.must_not_show:
+        if s in r.log:
+            problems.append("log shows %r" % s)
+    if b.screen:
+        if not shot or not os.path.exists(shot):
+            problems.append("no screendump was taken")
+        else:
+            title = re.search(r'#define KERNEL_TITLE "([^"]*)"', open(
+                os.path.join(HERE, "..", "include", "kernel", "kernel.h")).read()).group(1)
+            problems += ["screen: " + p for p in screencheck.check(
+                shot, os.path.join(build, "font.psf"), r.log, title, b.screen)]
+
+    # Every in-kernel case is reported too, under the boot's name; in a boot
+    # expected to fail, only the boot's own verdict counts.
+    if b.expect != "fail":
+        for m in results:
+            rep.case(m.group(1) == "ok", "%s/%s" % (b.name, m.group(2)), m.group(3) or "")
+    rep.case(not problems, name + " (%s, %.1f s)" % (r.status, r.elapsed),
+             "; ".join(problems), "" if not problems else "serial log tail:\n" + r.tail(25))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--only", help="run only the boots whose name contains this")
+    ap.add_argument("--no-host", action="store_true")
+    ap.add_argument("host", nargs="*", help="host test binaries")
+    a = ap.parse_args()
+
+    rep = Report()
+    start = time.time()
+    if not a.no_host:
+        run_host(rep, a.host, a.build)
+        usb = os.path.join(HERE, "usb_refusals.sh")
+        if os.path.exists(usb):
+            p = subprocess.run(["sh", usb], capture_output=True, text=True)
+            for line in p.stdout.splitlines():
+                m = RESULT_RE.match(line)
+                if m:
+                    rep.case(m.group(1) == "ok", "usb/" + m.group(2), m.group(3) or "")
+            if p.returncode != 0 and "not ok" not in p.stdout:
+                rep.case(False, "usb/refusals", "exit status %d" % p.returncode,
+                         p.stderr[-2000:])
+
+    logs = os.path.join(a.build, "test-logs")
+    os.makedirs(logs, exist_ok=True)
+    bad = make_bad_files(logs, a.build)
+    todo = [b for b in boots(bad) if not a.only or a.only in b.name]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        futs = [pool.submit(run_boot, b, a.build, logs) for b in todo]
+        for fut in futs:
+            b, r, shot = fut.result()
+            judge(rep, b, r, shot, a.build)
+
+    print("# %.0f s; logs in %s" % (time.time() - start, logs))
+    print("%d passed, %d failed" % (rep.passed, rep.failed))
+    sys.exit(1 if rep.failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""Check a QEMU screendump (PPM) against what the framebuffer console must
+show: the title bar and given lines of text, drawn with the console's PSF
+font.  Pixels are compared exactly: a cell matches when every pixel of the
+glyph box has the foreground colour where the font's bitmap has a 1 and the
+background colour where it has a 0.
+
+Used by tests/run_all.py; also usable by hand:
+  screencheck.py screen.ppm build/font.psf serial.log "text expected on screen"
+"""
+import gzip
+import re
+import sys
+
+
+def read_ppm(path):
+    """Return (width, height, bytes RGB) of a binary PPM (P6, maxval 255)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    fields, pos = [], 0
+    while len(fields) < 4:
+        while data[pos:pos + 1].isspace():
+            pos += 1
+        if data[pos:pos + 1] == b"#":
+            pos = data.index(b"\n", pos) + 1
+            continue
+        end = pos
+        while not data[end:end + 1].isspace():
+            end += 1
+        fields.append(data[pos:end])
+        pos = end
+    pos += 1  # the single whitespace byte after maxval
+    if fields[0] != b"P6" or int(fields[3]) != 255:
+        raise ValueError("not a P6 PPM with maxval 255")
+    w, h = int(fields[1]), int(fields[2])
+    return w, h, data[pos:pos + w * h * 3]
+
+
+class Font:
+    """A PSF1 or PSF2 font with its Unicode table, as kernel/fbcon.c reads it:
+    byte values 0..255 are taken as Latin-1 code points."""
+
+    def __init__(self, path):
+        raw = open(path, "rb").read()
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        self.map = {}
+        if raw[0] == 0x36 and raw[1] == 0x04:
+            mode, self.h = raw[2], raw[3]
+            self.w, self.n = 8, 512 if mode & 1 else 256
+            self.bpg, off, has_table, psf1 = self.h, 4, mode & 2, True
+        elif int.from_bytes(raw[:4], "little") == 0x864AB572:
+            hdr = [int.from_bytes(raw[i:i + 4], "little") for i in range(0, 32, 4)]
+            off, flags, self.n, self.bpg, self.h, self.w = hdr[2:8]
+            has_table, psf1 = flags & 1, False
+        else:
+            raise ValueError("not a PSF font")
+        self.row_bytes = (self.w + 7) // 8
+        self.glyphs = raw[off:off + self.n * self.bpg]
+        table = raw[off + self.n * self.bpg:]
+        if not has_table:
+            self.map = {i: i for i in range(min(256, self.n))}
+        elif psf1:
+            g, in_seq = 0, False
+            for i in range(0, len(table) - 1, 2):
+                u = table[i] | table[i + 1] << 8
+                if u == 0xFFFF:
+                    g, in_seq = g + 1, False
+                elif u == 0xFFFE:
+                    in_seq = True
+                elif not in_seq and u < 256:
+                    self.map.setdefault(u, g)
+        else:
+            g = 0
+            for entry in table.split(b"\xff")[:self.n]:
+                single = entry.split(b"\xfe")[0]
+                for ch in single.decode("utf-8", "replace"):
+                    if ord(ch) < 256:
+                        self.map.setdefault(ord(ch), g)
+                g += 1
+        fallback = self.map.get(ord("?"), 0)
+        for c in range(256):
+            self.map.setdefault(c, fallback)
+
+    def bit(self, ch, x, y):
+        g = self.map[ord(ch) if ord(ch) < 256 else ord("?")]
+        byte = self.glyphs[g * self.bpg + y * self.row_bytes + x // 8]
+        return bool(byte & (0x80 >> (x % 8)))
+
+
+def rgb(v):
+    return bytes(((v >> 16) & 255, (v >> 8) & 255, v & 255))
+
+
+def cell_matches(img, font, ch, col, row, fg, bg):
+    w, _, px = img
+    for y in range(font.h):
+        for x in range(font.w):
+            X, Y = col * font.w + x, row * font.h + y
+            i = (Y * w + X) * 3
+            want = fg if font.bit(ch, x, y) else bg
+            if px[i:i + 3] != want:
+                return False
+    return True
+
+
+def text_at(img, font, text, row, fg, bg):
+    return all(cell_matches(img, font, ch, col, row, fg, bg)
+               for col, ch in enumerate(text))
+
+
+def geometry_from_log(log):
+    m = re.search(r"fbcon: (\d+)x(\d+) cells of (\d+)x(\d+) pixels, colours fg "
+                  r"([0-9a-f]{6}) bg ([0-9a-f]{6}), title ([0-9a-f]{6}) on ([0-9a-f]{6})", log)
+    if not m:
+        return None
+    g = [int(m.group(i)) for i in range(1, 5)]
+    c = [int(m.group(i), 16) for i in range(5, 9)]
+    return {"cols": g[0], "rows": g[1], "gw": g[2], "gh": g[3],
+            "fg": rgb(c[0]), "bg": rgb(c[1]), "title_fg": rgb(c[2]), "title_bg": rgb(c[3])}
+
+
+def check(ppm, font_path, log, title, lines):
+    """Return a list of problems (empty when the screen is right)."""
+    problems = []
+    geo = geometry_from_log(log)
+    if not geo:
+        return ["the kernel log has no 'fbcon:' geometry line (console not up?)"]
+    font = Font(font_path)
+    if (font.w, font.h) != (geo["gw"], geo["gh"]):
+        problems.append("font is %dx%d, kernel says %dx%d" % (font.w, font.h, geo["gw"], geo["gh"]))
+        return problems
+    img = read_ppm(ppm)
+    if img[0] < geo["cols"] * font.w or img[1] < geo["rows"] * font.h:
+        return ["screendump is %dx%d, smaller than the console" % img[:2]]
+    if not text_at(img, font, title, 0, geo["title_fg"], geo["title_bg"]):
+        problems.append("the title bar does not show %r" % title)
+    for line in lines:
+        if not any(text_at(img, font, line, r, geo["fg"], geo["bg"])
+                   for r in range(1, geo["rows"])):
+            problems.append("no text row shows %r" % line)
+    # A check that cannot fail is no check: text that is not on screen
+    # must not be found.
+    if any(text_at(img, font, "#NOT-ON-SCREEN#", r, geo["fg"], geo["bg"])
+           for r in range(1, geo["rows"])):
+        problems.append("the matcher found text that was never printed")
+    return problems
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 4:
+        sys.exit(__doc__)
+    ppm, font_path, log_path = sys.argv[1:4]
+    log = open(log_path, errors="replace").read()
+    title = re.search(r'#define KERNEL_TITLE "([^"]*)"',
+                      open("include/kernel/kernel.h").read()).group(1)
+    probs = check(ppm, font_path, log, title, sys.argv[4:])
+    for p in probs:
+        print("screencheck:", p)
+    sys.exit(1 if probs else 0)
