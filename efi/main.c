@@ -502,9 +502,12 @@ static struct boot_info *bi;
  * Take the memory map into the buffer reserved inside the boot-info
  * allocation and exit boot services.  A stale key (the map changed
  * between the two calls) is retried with a fresh map; nothing may be
- * allocated in between, which is why the buffer has slack.
+ * allocated in between, which is why the buffer has slack.  When the map
+ * does not fit before any ExitBootServices attempt, EFI_BUFFER_TOO_SMALL
+ * comes back with *need set, and the caller allocates a larger buffer.
  */
-static EFI_STATUS exit_boot_services(EFI_HANDLE image, UINT8 *map, UINTN cap)
+static EFI_STATUS exit_boot_services(EFI_HANDLE image, UINT8 *map, UINTN cap,
+                                     UINTN *need)
 {
     EFI_STATUS st = EFI_SUCCESS;
     for (int tries = 0; tries < 8; tries++) {
@@ -512,6 +515,10 @@ static EFI_STATUS exit_boot_services(EFI_HANDLE image, UINT8 *map, UINTN cap)
         UINT32 desc_version;
         st = BS->GetMemoryMap(&size, (EFI_MEMORY_DESCRIPTOR *)map, &key,
                               &desc_size, &desc_version);
+        if (st == EFI_BUFFER_TOO_SMALL && tries == 0) {
+            *need = size;
+            return st;
+        }
         if (EFI_ERROR(st))
             return st;
         bi->mmap.phys = (UINT64)map;
@@ -594,43 +601,63 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         return fail("initial page tables did not fit their pool (loader bug)",
                     EFI_SUCCESS);
 
-    /* Boot info and the map buffer in one allocation. */
-    UINTN bi_bytes = ((sizeof(struct boot_info) + 15) & ~15ull) + map_cap;
-    EFI_PHYSICAL_ADDRESS bimem;
-    st = BS->AllocatePages(AllocateAnyPages, BOOT_MEM_BOOTINFO,
-                           (bi_bytes + 4095) / 4096, &bimem);
-    if (EFI_ERROR(st))
-        return fail("no memory for the boot information", st);
-    bi = (struct boot_info *)bimem;
-    memset(bi, 0, bi_bytes);
-    bi->magic = BOOT_INFO_MAGIC;
-    bi->version = BOOT_INFO_VERSION;
-    bi->size = sizeof(struct boot_info);
-    bi->fb = fb;
-    bi->acpi_rsdp = rsdp;
-    bi->acpi_rsdp_version = rsdp_version;
-    bi->kernel.phys = kernel_phys;
-    bi->kernel.size = kplan.vend - kplan.vbase;
-    bi->kernel_virt = kplan.vbase;
-    bi->initrd = initrd;
-    bi->pagetables.phys = ptmem;
-    bi->pagetables.size = pt_pool_pages * 4096;
-    bi->bootinfo.phys = bimem;
-    bi->bootinfo.size = ((bi_bytes + 4095) / 4096) * 4096;
-    bi->loader_flags = boot_flags | (use_nx ? BOOT_FLAG_NX_SET : 0) |
-                       (use_1g ? BOOT_FLAG_1G_PAGES : 0);
-    memcpy(bi->cmdline, cmdline, sizeof(cmdline));
-    bi->cmdline_len = cmdline_len;
+    /*
+     * Boot info and the map buffer in one allocation.  The hand-off is
+     * filled in, then the final map is taken; if the map outgrew the
+     * buffer, everything is redone with a larger one (a few times at most).
+     */
+    EFI_PHYSICAL_ADDRESS bimem = 0;
+    UINTN bi_pages = 0;
+    for (int attempt = 0;; attempt++) {
+        UINTN bi_bytes = ((sizeof(struct boot_info) + 15) & ~15ull) + map_cap;
+        bi_pages = (bi_bytes + 4095) / 4096;
+        st = BS->AllocatePages(AllocateAnyPages, BOOT_MEM_BOOTINFO, bi_pages, &bimem);
+        if (EFI_ERROR(st))
+            return fail("no memory for the boot information", st);
+        bi = (struct boot_info *)bimem;
+        memset(bi, 0, bi_bytes);
+        bi->magic = BOOT_INFO_MAGIC;
+        bi->version = BOOT_INFO_VERSION;
+        bi->size = sizeof(struct boot_info);
+        bi->fb = fb;
+        bi->acpi_rsdp = rsdp;
+        bi->acpi_rsdp_version = rsdp_version;
+        bi->kernel.phys = kernel_phys;
+        bi->kernel.size = kplan.vend - kplan.vbase;
+        bi->kernel_virt = kplan.vbase;
+        bi->initrd = initrd;
+        bi->pagetables.phys = ptmem;
+        bi->pagetables.size = pt_pool_pages * 4096;
+        bi->bootinfo.phys = bimem;
+        bi->bootinfo.size = bi_pages * 4096;
+        bi->loader_flags = boot_flags | (use_nx ? BOOT_FLAG_NX_SET : 0) |
+                           (use_1g ? BOOT_FLAG_1G_PAGES : 0);
+        memcpy(bi->cmdline, cmdline, sizeof(cmdline));
+        bi->cmdline_len = cmdline_len;
 
-    out("mmk loader: kernel at phys ");
-    out_num(kernel_phys, 16);
-    out(", entry ");
-    out_num(kplan.entry, 16);
-    out("; exiting boot services\n");
-    memcpy(bi->loader_log, loader_log, loader_log_len);
+        if (attempt == 0) {
+            out("mmk loader: kernel at phys ");
+            out_num(kernel_phys, 16);
+            out(", entry ");
+            out_num(kplan.entry, 16);
+            out("; exiting boot services\n");
+        }
+        memcpy(bi->loader_log, loader_log, loader_log_len);
 
-    UINT8 *map = (UINT8 *)bimem + ((sizeof(struct boot_info) + 15) & ~15ull);
-    st = exit_boot_services(image, map, map_cap);
+        UINT8 *map = (UINT8 *)bimem + ((sizeof(struct boot_info) + 15) & ~15ull);
+        UINTN need = 0;
+        st = exit_boot_services(image, map, map_cap, &need);
+        if (st != EFI_BUFFER_TOO_SMALL)
+            break;
+        /* Still in boot services: report, grow, retry. */
+        BS->FreePages(bimem, bi_pages);
+        if (attempt == 3)
+            return fail("the memory map keeps outgrowing its buffer", st);
+        out("mmk loader: the memory map (");
+        out_num(need, 10);
+        out(" bytes) does not fit its buffer; retrying with a larger one\n");
+        map_cap = need + 64 * desc_size;
+    }
     if (EFI_ERROR(st))
         return fail("ExitBootServices kept failing", st);
 
