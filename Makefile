@@ -61,8 +61,10 @@ KERNEL_SRCS := kernel/entry.S kernel/main.c kernel/gdt.c kernel/idt.c \
                kernel/serial.c kernel/fbcon.c kernel/font.S kernel/ksyms.c \
                kernel/cmdline.c kernel/options.c kernel/bootmap.c \
                kernel/ktest.c \
+               mm/memmap.c mm/buddy.c mm/page_alloc.c mm/zone.c mm/contig.c \
+               mm/mmstat.c mm/bootmem.c \
                tests/kernel/test_boot.c tests/kernel/test_traps.c \
-               tests/kernel/test_fbcon.c
+               tests/kernel/test_fbcon.c tests/kernel/test_pmm.c
 
 HOST_TESTS := tests/host/test_kelf tests/host/test_printf \
               tests/host/test_cmdline

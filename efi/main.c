@@ -97,11 +97,36 @@ static void out_num(UINT64 v, unsigned base)
     out(&tmp[i]);
 }
 
+/* Names of the UEFI error codes (UEFI 2.10, appendix D), for messages. */
+static const char *const status_names[] = {
+    [1] = "EFI_LOAD_ERROR", [2] = "EFI_INVALID_PARAMETER",
+    [3] = "EFI_UNSUPPORTED", [4] = "EFI_BAD_BUFFER_SIZE",
+    [5] = "EFI_BUFFER_TOO_SMALL", [6] = "EFI_NOT_READY",
+    [7] = "EFI_DEVICE_ERROR", [8] = "EFI_WRITE_PROTECTED",
+    [9] = "EFI_OUT_OF_RESOURCES", [10] = "EFI_VOLUME_CORRUPTED",
+    [11] = "EFI_VOLUME_FULL", [12] = "EFI_NO_MEDIA",
+    [13] = "EFI_MEDIA_CHANGED", [14] = "EFI_NOT_FOUND",
+    [15] = "EFI_ACCESS_DENIED", [16] = "EFI_NO_RESPONSE",
+    [17] = "EFI_NO_MAPPING", [18] = "EFI_TIMEOUT",
+    [19] = "EFI_NOT_STARTED", [20] = "EFI_ALREADY_STARTED",
+    [21] = "EFI_ABORTED", [26] = "EFI_SECURITY_VIOLATION",
+    [27] = "EFI_CRC_ERROR", [28] = "EFI_END_OF_MEDIA",
+    [31] = "EFI_END_OF_FILE",
+};
+
 static void out_status(EFI_STATUS st)
 {
-    out(" (EFI status ");
-    out_num(st & ~EFI_ERROR_MASK, 10);
-    out(st & EFI_ERROR_MASK ? ", an error)" : ")");
+    UINT64 code = st & ~EFI_ERROR_MASK;
+    out(" (");
+    if ((st & EFI_ERROR_MASK) && code < sizeof(status_names) / sizeof(status_names[0]) &&
+        status_names[code]) {
+        out(status_names[code]);
+    } else {
+        out("EFI status ");
+        out_num(code, 10);
+        out(st & EFI_ERROR_MASK ? ", an error" : ", a warning");
+    }
+    out(")");
 }
 
 /* Stop the boot: one clear sentence, a pause to read it, back to firmware. */

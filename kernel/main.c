@@ -16,6 +16,7 @@
 #include <kernel/ktest.h>
 #include <kernel/string.h>
 #include <kernel/x86.h>
+#include <mm/mm.h>
 
 const struct boot_info *boot_info;
 
@@ -127,6 +128,7 @@ __noreturn void kmain(const struct boot_info *bi)
     options_init(line);
 
     bootmap_print(bi);
+    mm_init(bi);
 
     const char *crash = option("ktest.crash");
     if (crash && strcmp(crash, "oops") == 0) {

@@ -45,13 +45,14 @@ static void put_num(struct out *o, unsigned long long v, bool neg, unsigned base
     const char *prefix = "";
     if ((flags & F_ALT) && base == 16 && n > 0 && !(n == 1 && digits[0] == '0'))
         prefix = upper ? "0X" : "0x";
+    bool have_prec = prec >= 0; /* before '#' raises it: '0' padding still applies */
     if ((flags & F_ALT) && base == 8 && (prec <= n) && !(n > 0 && digits[n - 1] == '0'))
         prec = n + 1;
     int zeros = prec > n ? prec - n : 0;
     int plen = (int)__builtin_strlen(prefix);
     int total = n + zeros + (sign ? 1 : 0) + plen;
 
-    if (!(flags & F_LEFT) && (flags & F_ZERO) && prec < 0) {
+    if (!(flags & F_LEFT) && (flags & F_ZERO) && !have_prec) {
         zeros += width > total ? width - total : 0;
         total = width > total ? width : total;
     }

@@ -1,0 +1,74 @@
+/*
+ * GFP ("get free pages") flags and the page allocator's API, with the
+ * names of the Linux course (seed 002) so readers arrive knowing them.
+ */
+#ifndef MM_GFP_H
+#define MM_GFP_H
+
+#include <mm/page.h>
+
+typedef unsigned int gfp_t;
+
+#define __GFP_DMA    0x01u  /* only ZONE_DMA (< 16 MiB) */
+#define __GFP_DMA32  0x02u  /* ZONE_DMA32 or below (< 4 GiB) */
+#define __GFP_HIGH   0x04u  /* may dip into the zone's reserve below wmark_min */
+#define __GFP_ATOMIC 0x08u  /* caller cannot sleep or wait for reclaim */
+#define __GFP_ZERO   0x10u  /* return zeroed memory */
+#define __GFP_NOWARN 0x20u  /* do not log a failure */
+#define __GFP_MEMALLOC 0x40u /* ignore the watermarks (reclaim path, tests) */
+
+#define GFP_KERNEL 0u                           /* normal kernel allocation */
+#define GFP_ATOMIC (__GFP_HIGH | __GFP_ATOMIC)  /* interrupts, spinlocks held */
+#define GFP_DMA    __GFP_DMA
+#define GFP_DMA32  __GFP_DMA32
+
+/*
+ * alloc_pages: 2^order contiguous frames, naturally aligned, from the
+ * highest zone the flags allow, falling back to lower zones (NORMAL ->
+ * DMA32 -> DMA, never upwards).  The head descriptor has refcount 1.
+ * Returns NULL when nothing fits (one log line unless __GFP_NOWARN).
+ */
+struct page *alloc_pages(gfp_t gfp, unsigned order);
+#define alloc_page(gfp) alloc_pages(gfp, 0)
+/* Drop the caller's reference on a block from alloc_pages (its head). */
+void __free_pages(struct page *page, unsigned order);
+/* As alloc_pages/__free_pages but with direct-map addresses. */
+void *__get_free_pages(gfp_t gfp, unsigned order);
+void *get_zeroed_page(gfp_t gfp);
+#define __get_free_page(gfp) __get_free_pages(gfp, 0)
+#define __get_dma_pages(gfp, order) __get_free_pages((gfp) | __GFP_DMA, order)
+void free_pages(void *addr, unsigned order);
+#define free_page(addr) free_pages(addr, 0)
+
+/*
+ * Reference counts (SOS's "physical memory" layer, seed 001).  get_page
+ * takes a reference on an allocated block; put_page drops one and frees
+ * the block when the count reaches 0.  Doing either on a free frame, a
+ * tail frame or a reserved frame is an error: it is reported and nothing
+ * changes (return -1); otherwise the new count is returned.
+ */
+int get_page(struct page *page);
+int put_page(struct page *page);
+/* The same by physical address; frame_alloc returns a referenced frame or 0. */
+int frame_ref(uint64_t pa);
+int frame_unref(uint64_t pa);
+uint64_t frame_alloc(gfp_t gfp);
+uint32_t page_count(const struct page *page);
+
+/*
+ * Constrained contiguous allocation, for DMA buffers: `n` contiguous
+ * frames (any n >= 1, not only powers of two) whose first physical
+ * address is a multiple of `align` (a power of two >= 4096) and which lie
+ * entirely in [min, max).  Returns the first frame's physical address, or
+ * 0 when no such run is free.  free_contig gives back exactly such a run.
+ */
+uint64_t alloc_contig(uint64_t n, uint64_t align, uint64_t min, uint64_t max,
+                      gfp_t gfp);
+int free_contig(uint64_t pa, uint64_t n);
+
+/* Free frames in all zones (buddy lists plus per-CPU caches). */
+uint64_t nr_free_pages(void);
+/* Give the per-CPU caches back to the buddy lists. */
+void drain_pcp(void);
+
+#endif

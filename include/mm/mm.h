@@ -1,0 +1,17 @@
+/* Bringing up physical memory at boot (mm/bootmem.c). */
+#ifndef MM_MM_H
+#define MM_MM_H
+
+#include <boot/boot_info.h>
+#include <mm/memmap.h>
+
+/*
+ * Clean the firmware map, place mem_map, build the zones, hand every
+ * usable frame to the buddy allocators and print what was done.
+ */
+void mm_init(const struct boot_info *bi);
+
+/* The cleaned map (valid after mm_init). */
+const struct mem_range *mm_ranges(size_t *n);
+
+#endif

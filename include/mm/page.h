@@ -1,0 +1,101 @@
+/*
+ * Frame descriptors (struct page) and the node that owns the zones.
+ *
+ * One 16-byte struct page per 4 KiB physical frame, in one flat array
+ * indexed by frame number (pfn = physical address >> 12), allocated from
+ * the memory map at boot.  Linux spends 64 bytes per frame; we keep only
+ * what the buddy allocator and reference counting need.  Free-list links
+ * are frame numbers (32 bits: up to 16 TiB of RAM), not pointers.
+ */
+#ifndef MM_PAGE_H
+#define MM_PAGE_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdbool.h>
+
+#define PAGE_SHIFT 12
+#define PAGE_SIZE (1ull << PAGE_SHIFT)
+#define MAX_ORDER 10                 /* blocks of 2^0 .. 2^10 frames (4 MiB) */
+#define PFN_NIL 0xffffffffu          /* end of a free list */
+
+/* Page flags */
+#define PG_RESERVED 0x01  /* not managed: hole, firmware, kernel, mem_map */
+#define PG_BUDDY    0x02  /* head of a free block on free list `order` */
+#define PG_PCP      0x04  /* free order-0 frame in the per-CPU cache */
+#define PG_TAIL     0x08  /* frame 1.. of an allocated block of order > 0 */
+#define PG_CONTIG   0x10  /* allocated by alloc_contig (freed frame by frame) */
+
+struct page {
+    uint32_t next, prev;   /* free-list links (pfns), PFN_NIL at the ends */
+    uint32_t refcount;     /* 0 when free; > 0 on the head of an allocated block */
+    uint8_t flags;         /* PG_* */
+    uint8_t order;         /* block order, on free heads and allocated heads */
+    uint8_t zone;          /* enum zone_type */
+    uint8_t pad;
+};
+_Static_assert(sizeof(struct page) == 16, "struct page must stay 16 bytes");
+
+enum zone_type { ZONE_DMA = 0, ZONE_DMA32 = 1, ZONE_NORMAL = 2, NR_ZONES = 3 };
+
+#define ZONE_DMA_END   (16ull << 20)  /* ISA DMA reaches 16 MiB */
+#define ZONE_DMA32_END (4ull << 30)   /* 32-bit devices reach 4 GiB */
+
+struct free_area {
+    uint32_t head;         /* first block's head pfn, or PFN_NIL */
+    uint64_t nr_free;      /* blocks on this list */
+};
+
+/* The per-CPU cache of order-0 frames in front of a zone. */
+struct per_cpu_pages {
+    uint32_t head;         /* stack of frames linked through page.next */
+    uint32_t count, high, batch;
+};
+
+struct zone {
+    const char *name;
+    uint64_t start_pfn, end_pfn;      /* span: [start, end) */
+    uint64_t managed;                 /* frames handed to the allocator */
+    uint64_t free;                    /* frames on the free lists (pcp excluded) */
+    uint64_t wmark_min, wmark_low, wmark_high;
+    struct free_area area[MAX_ORDER + 1];
+    struct per_cpu_pages pcp;
+    uint64_t alloc_fail;              /* requests refused (statistics) */
+};
+
+/*
+ * A memory node: the mem_map and the zones (one node: no NUMA, see seed 003).
+ * Hooks let host tests run the allocator over a private arena.
+ */
+struct mm_node {
+    struct page *mem_map;             /* indexed by pfn, max_pfn entries */
+    uint64_t max_pfn;
+    struct zone zones[NR_ZONES];
+    void *(*phys_to_virt)(uint64_t pa);
+    void (*report)(const char *msg);  /* errors and warnings, one line */
+    uint64_t errors;                  /* refcount and free errors detected */
+};
+
+/* Report an error or warning through the node's hook (one line). */
+void mm_report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The node the API below works on (set by mm_init / host tests). */
+extern struct mm_node *mm_node0;
+
+static inline struct page *pfn_to_page(uint64_t pfn)
+{
+    return &mm_node0->mem_map[pfn];
+}
+static inline uint64_t page_to_pfn(const struct page *p)
+{
+    return (uint64_t)(p - mm_node0->mem_map);
+}
+static inline uint64_t page_to_phys(const struct page *p)
+{
+    return page_to_pfn(p) << PAGE_SHIFT;
+}
+void *page_address(const struct page *p);
+/* The descriptor of the frame a direct-map address lies in, or NULL. */
+struct page *virt_to_page(const void *addr);
+
+#endif

@@ -1,0 +1,29 @@
+/*
+ * Building the node and its zones from the cleaned memory map
+ * (mm/zone.c), and the statistics in Linux's /proc formats (mm/mmstat.c).
+ */
+#ifndef MM_ZONE_H
+#define MM_ZONE_H
+
+#include <mm/page.h>
+
+/*
+ * Start a node over mem_map[0 .. max_pfn): every frame reserved, zone
+ * spans set (DMA < 16 MiB <= DMA32 < 4 GiB <= NORMAL).  mem_map must be
+ * writable memory of max_pfn * sizeof(struct page) bytes.
+ */
+void mm_node_init(struct mm_node *node, struct page *mem_map, uint64_t max_pfn,
+                  void *(*phys_to_virt)(uint64_t), void (*report)(const char *));
+/* Hand frames [start_pfn, end_pfn) to the allocator (split across zones). */
+void mm_node_add_free(struct mm_node *node, uint64_t start_pfn, uint64_t end_pfn);
+/* After the last add_free: compute watermarks and per-CPU cache sizes. */
+void mm_node_finish(struct mm_node *node);
+/* buddy_check() on every zone; 0 or -1 with the first problem in why. */
+int mm_check(char *why, size_t size);
+
+/* Text in Linux's formats; each returns the length like snprintf. */
+int mm_buddyinfo(char *buf, size_t size);
+int mm_zoneinfo(char *buf, size_t size);
+int mm_meminfo(char *buf, size_t size);
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * Boot-time bring-up of physical memory (kernel only; the parts it calls
+ * are host-tested on their own).
+ *
+ * 1. The firmware map is cleaned (mm/memmap.c) and printed.
+ * 2. mem_map, the array of struct page, is placed in the first usable
+ *    range that can hold it, above 16 MiB when possible (ISA DMA memory
+ *    is scarce).  Its frames are never handed to the allocator.
+ * 3. The node is built and every usable frame is freed into its zone.
+ *
+ * What stays reserved for now, and who releases it later: the loader's
+ * hand-off (kernel image, boot info, the loader's page tables: released
+ * when mm/ builds the kernel's own tables; initrd: when it is unpacked),
+ * ACPI reclaimable memory (once ACPI tables are parsed, which nothing
+ * does yet).
+ */
+#include <mm/mm.h>
+#include <mm/zone.h>
+#include <mm/gfp.h>
+#include <kernel/kernel.h>
+#include <kernel/printk.h>
+#include <kernel/string.h>
+
+#define MAX_RANGES 4096
+
+static struct mem_range ranges[MAX_RANGES];
+static size_t nranges;
+static uint8_t scratch[(2 * MEMMAP_MAX_IN + 2) * 16] __attribute__((aligned(16)));
+static struct mm_node node;
+
+const struct mem_range *mm_ranges(size_t *n)
+{
+    *n = nranges;
+    return ranges;
+}
+
+static void *direct_map(uint64_t pa)
+{
+    return phys_to_virt(pa);
+}
+
+static void mm_log(const char *msg)
+{
+    printk("mm: %s\n", msg);
+}
+
+void mm_init(const struct boot_info *bi)
+{
+    struct memmap_stats st;
+    char sz[24];
+
+    if (memmap_scratch_size() > sizeof(scratch))
+        panic("mm_init: scratch buffer too small");
+    long n = memmap_build(phys_to_virt(bi->mmap.phys), bi->mmap.size, bi->mmap.desc_size,
+                          ranges, MAX_RANGES, scratch, &st);
+    if (n < 0)
+        panic("mm_init: the firmware memory map cannot be used (descriptor size %llu)",
+              (unsigned long long)bi->mmap.desc_size);
+    nranges = (size_t)n;
+    printk("Physical memory map (cleaned: %llu descriptors, %llu empty and %llu "
+           "overflowing dropped, %llu overlaps resolved):\n",
+           (unsigned long long)st.descriptors, (unsigned long long)st.dropped_empty,
+           (unsigned long long)st.dropped_overflow, (unsigned long long)st.overlaps);
+    uint64_t top = 0;
+    for (size_t i = 0; i < nranges; i++) {
+        format_size(sz, sizeof(sz), ranges[i].end - ranges[i].start);
+        printk("  0x%012llx-0x%012llx %10s  %s\n", (unsigned long long)ranges[i].start,
+               (unsigned long long)ranges[i].end, sz, mem_kind_name(ranges[i].kind));
+        if (ranges[i].kind != MEM_RESERVED && ranges[i].end > top)
+            top = ranges[i].end;
+    }
+    uint64_t max_pfn = top >> PAGE_SHIFT;
+    uint64_t map_bytes = ALIGN_UP(max_pfn * sizeof(struct page), PAGE_SIZE);
+
+    /* Place mem_map: first usable range above 16 MiB that fits, else any. */
+    uint64_t map_pa = 0;
+    for (int pass = 0; pass < 2 && !map_pa; pass++)
+        for (size_t i = 0; i < nranges && !map_pa; i++) {
+            uint64_t s = ranges[i].start;
+            if (pass == 0 && s < ZONE_DMA_END)
+                s = ZONE_DMA_END;
+            if (ranges[i].kind == MEM_USABLE && ranges[i].end > s &&
+                ranges[i].end - s >= map_bytes)
+                map_pa = s;
+        }
+    if (!map_pa)
+        panic("mm_init: no room for mem_map (%llu bytes)", (unsigned long long)map_bytes);
+
+    mm_node_init(&node, phys_to_virt(map_pa), max_pfn, direct_map, mm_log);
+    uint64_t usable = 0;
+    for (size_t i = 0; i < nranges; i++) {
+        if (ranges[i].kind != MEM_USABLE)
+            continue;
+        uint64_t s = ranges[i].start >> PAGE_SHIFT, e = ranges[i].end >> PAGE_SHIFT;
+        uint64_t ms = map_pa >> PAGE_SHIFT, me = (map_pa + map_bytes) >> PAGE_SHIFT;
+        usable += e - s;
+        if (me <= s || ms >= e) {
+            mm_node_add_free(&node, s, e);
+        } else { /* the range holding mem_map: around it */
+            if (s < ms)
+                mm_node_add_free(&node, s, ms);
+            if (me < e)
+                mm_node_add_free(&node, me, e);
+        }
+    }
+    mm_node_finish(&node);
+
+    format_size(sz, sizeof(sz), map_bytes);
+    uint64_t hundredths = usable ? map_bytes * 10000 / (usable * PAGE_SIZE) : 0;
+    printk("mem_map: %llu frame descriptors of %zu bytes = %s at phys %#llx "
+           "(%llu.%02llu%% of usable RAM)\n", (unsigned long long)max_pfn,
+           sizeof(struct page), sz, (unsigned long long)map_pa,
+           (unsigned long long)(hundredths / 100), (unsigned long long)(hundredths % 100));
+
+    static char text[2048];
+    mm_buddyinfo(text, sizeof(text));
+    printk("buddyinfo (free blocks of order 0..%d):\n%s", MAX_ORDER, text);
+    mm_meminfo(text, sizeof(text));
+    printk("%s", text);
+    char why[200];
+    if (mm_check(why, sizeof(why)))
+        panic("mm_init: allocator inconsistent after boot: %s", why);
+}

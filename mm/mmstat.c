@@ -1,0 +1,93 @@
+/*
+ * Memory statistics as text, in the formats of Linux's /proc files so
+ * that a reader can compare the two side by side:
+ *   buddyinfo: free blocks per order per zone (proc(5): /proc/buddyinfo);
+ *   zoneinfo:  per zone, free pages, watermarks, spanned/present/managed;
+ *   meminfo:   MemTotal, MemFree, MemAvailable... in kB.
+ * Each function writes into buf like snprintf (returns the full length).
+ */
+#include <mm/zone.h>
+#include <mm/gfp.h>
+#include <kernel/printk.h>
+
+struct sbuf {
+    char *buf;
+    size_t size, len;
+};
+
+static void put(struct sbuf *s, const char *fmt, ...) __printf(2, 3);
+static void put(struct sbuf *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    size_t room = s->len < s->size ? s->size - s->len : 0;
+    int n = vsnprintf(room ? s->buf + s->len : NULL, room, fmt, ap);
+    va_end(ap);
+    s->len += (size_t)n;
+}
+
+int mm_buddyinfo(char *buf, size_t size)
+{
+    struct sbuf s = { buf, size, 0 };
+    if (size)
+        buf[0] = 0;
+    for (int i = 0; i < NR_ZONES; i++) {
+        const struct zone *z = &mm_node0->zones[i];
+        if (!z->managed)
+            continue;
+        put(&s, "Node 0, zone %8s", z->name);
+        for (int k = 0; k <= MAX_ORDER; k++)
+            put(&s, " %6llu", (unsigned long long)z->area[k].nr_free);
+        put(&s, "\n");
+    }
+    return (int)s.len;
+}
+
+int mm_zoneinfo(char *buf, size_t size)
+{
+    struct sbuf s = { buf, size, 0 };
+    if (size)
+        buf[0] = 0;
+    for (int i = 0; i < NR_ZONES; i++) {
+        const struct zone *z = &mm_node0->zones[i];
+        uint64_t present = 0;
+        for (uint64_t pfn = z->start_pfn; pfn < z->end_pfn; pfn++)
+            present += !(mm_node0->mem_map[pfn].flags & PG_RESERVED);
+        put(&s, "Node 0, zone %8s\n", z->name);
+        put(&s, "  pages free     %llu\n", (unsigned long long)(z->free + z->pcp.count));
+        put(&s, "        min      %llu\n", (unsigned long long)z->wmark_min);
+        put(&s, "        low      %llu\n", (unsigned long long)z->wmark_low);
+        put(&s, "        high     %llu\n", (unsigned long long)z->wmark_high);
+        put(&s, "        spanned  %llu\n", (unsigned long long)(z->end_pfn - z->start_pfn));
+        put(&s, "        present  %llu\n", (unsigned long long)present);
+        put(&s, "        managed  %llu\n", (unsigned long long)z->managed);
+        put(&s, "  pagesets\n    cpu: 0\n              count: %u\n              high:  %u\n"
+                "              batch: %u\n", z->pcp.count, z->pcp.high, z->pcp.batch);
+        put(&s, "  start_pfn:           %llu\n", (unsigned long long)z->start_pfn);
+    }
+    return (int)s.len;
+}
+
+int mm_meminfo(char *buf, size_t size)
+{
+    struct sbuf s = { buf, size, 0 };
+    uint64_t total = 0, free = 0, dma32_free = 0, reserve = 0;
+    if (size)
+        buf[0] = 0;
+    for (int i = 0; i < NR_ZONES; i++) {
+        const struct zone *z = &mm_node0->zones[i];
+        total += z->managed;
+        free += z->free + z->pcp.count;
+        reserve += z->wmark_high;
+        if (i <= ZONE_DMA32)
+            dma32_free += z->free + z->pcp.count;
+    }
+    uint64_t avail = free > reserve ? free - reserve : 0;
+    put(&s, "MemTotal:       %8llu kB\n", (unsigned long long)(total * 4));
+    put(&s, "MemFree:        %8llu kB\n", (unsigned long long)(free * 4));
+    put(&s, "MemAvailable:   %8llu kB\n", (unsigned long long)(avail * 4));
+    put(&s, "DMA32Free:      %8llu kB\n", (unsigned long long)(dma32_free * 4));
+    put(&s, "MemMapBytes:    %8llu kB\n",
+        (unsigned long long)(mm_node0->max_pfn * sizeof(struct page) / 1024));
+    return (int)s.len;
+}

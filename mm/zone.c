@@ -1,0 +1,95 @@
+/*
+ * Node and zone set-up.
+ *
+ * Zones split physical memory by what devices can reach (seed 002's
+ * ZONE_DMA / ZONE_NORMAL, seed 003's nodes and zones): ISA DMA sees the
+ * first 16 MiB, 32-bit PCI devices (and our 32-bit processes, whose page
+ * tables hold 20-bit frame numbers) the first 4 GiB.  Each zone is a
+ * buddy allocator over its span; frames of the span that are not RAM
+ * (holes, firmware, the kernel, mem_map itself) stay PG_RESERVED.
+ *
+ * Watermarks follow Linux's shape, simplified: min is about 1/256 of the
+ * zone (at least 16 frames, at most 4 MiB), low = min * 5/4, high =
+ * min * 3/2.  Only min is enforced until reclaim exists (issue 4's slab
+ * shrinking).  The per-CPU cache holds up to `high` order-0 frames and
+ * moves `batch` at a time.
+ */
+#include <mm/zone.h>
+#include <mm/buddy.h>
+#include <kernel/string.h>
+
+static const char *const zone_names[NR_ZONES] = { "DMA", "DMA32", "Normal" };
+static const uint64_t zone_end[NR_ZONES] = {
+    ZONE_DMA_END >> PAGE_SHIFT, ZONE_DMA32_END >> PAGE_SHIFT, ~0ull,
+};
+
+void mm_node_init(struct mm_node *node, struct page *mem_map, uint64_t max_pfn,
+                  void *(*phys_to_virt)(uint64_t), void (*report)(const char *))
+{
+    memset(node, 0, sizeof(*node));
+    node->mem_map = mem_map;
+    node->max_pfn = max_pfn;
+    node->phys_to_virt = phys_to_virt;
+    node->report = report;
+    uint64_t start = 0;
+    for (int i = 0; i < NR_ZONES; i++) {
+        struct zone *z = &node->zones[i];
+        uint64_t end = zone_end[i] < max_pfn ? zone_end[i] : max_pfn;
+        z->name = zone_names[i];
+        z->start_pfn = start < end ? start : end;
+        z->end_pfn = end > start ? end : start;
+        for (int k = 0; k <= MAX_ORDER; k++)
+            z->area[k].head = PFN_NIL;
+        z->pcp.head = PFN_NIL;
+        for (uint64_t pfn = z->start_pfn; pfn < z->end_pfn; pfn++) {
+            mem_map[pfn] = (struct page){ PFN_NIL, PFN_NIL, 0, PG_RESERVED, 0,
+                                          (uint8_t)i, 0 };
+        }
+        start = z->end_pfn;
+    }
+    mm_node0 = node;
+}
+
+void mm_node_add_free(struct mm_node *node, uint64_t start, uint64_t end)
+{
+    if (end > node->max_pfn)
+        end = node->max_pfn;
+    for (int i = 0; i < NR_ZONES && start < end; i++) {
+        struct zone *z = &node->zones[i];
+        uint64_t s = start > z->start_pfn ? start : z->start_pfn;
+        uint64_t e = end < z->end_pfn ? end : z->end_pfn;
+        if (s >= e)
+            continue;
+        for (uint64_t pfn = s; pfn < e; pfn++)
+            node->mem_map[pfn].flags = 0;
+        z->managed += e - s;
+        buddy_free_range(z, s, e);
+    }
+}
+
+void mm_node_finish(struct mm_node *node)
+{
+    for (int i = 0; i < NR_ZONES; i++) {
+        struct zone *z = &node->zones[i];
+        uint64_t min = z->managed / 256;
+        if (min < 16)
+            min = 16;
+        if (min > 1024)
+            min = 1024;
+        if (min > z->managed / 4)
+            min = z->managed / 4;
+        z->wmark_min = min;
+        z->wmark_low = min * 5 / 4;
+        z->wmark_high = min * 3 / 2;
+        z->pcp.batch = z->managed >= 16384 ? 16 : 4;
+        z->pcp.high = z->pcp.batch * 4;
+    }
+}
+
+int mm_check(char *why, size_t size)
+{
+    for (int i = 0; i < NR_ZONES; i++)
+        if (buddy_check(&mm_node0->zones[i], why, size))
+            return -1;
+    return 0;
+}
