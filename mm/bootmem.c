@@ -115,6 +115,8 @@ void mm_init(const struct boot_info *bi)
     static char text[2048];
     mm_buddyinfo(text, sizeof(text));
     printk("buddyinfo (free blocks of order 0..%d):\n%s", MAX_ORDER, text);
+    mm_zoneinfo(text, sizeof(text));
+    printk("zoneinfo:\n%s", text);
     mm_meminfo(text, sizeof(text));
     printk("%s", text);
     char why[200];
