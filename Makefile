@@ -7,7 +7,7 @@
 #   make usb DEV=/dev/sdX   write the image to a USB stick (with safety checks)
 #   make clean
 #
-# Knobs: DEBUG=1 (no optimisation), CMDLINE="...", MEM=1G, GUI=1, VERBOSE=1.
+# Knobs: DEBUG=1 (no optimisation; `make clean` first), CMDLINE="...", MEM=1G, GUI=1.
 
 BUILD   := build
 DEBUG   ?= 0
@@ -153,12 +153,12 @@ HOST_BINS := $(HOST_TESTS:%=$(BUILD)/host/%) $(BUILD)/host/tests/host/test_pe
 # ---- user-facing targets -------------------------------------------------------------------
 
 run: $(BUILD)/esp.img
-	python3 tools/qemu.py run --mem $(MEM) --cmdline "$(CMDLINE)" $(if $(filter 1,$(GUI)),--gui)
+	python3 tools/qemu.py run --img $(BUILD)/esp.img --mem $(MEM) --cmdline "$(CMDLINE)" $(if $(filter 1,$(GUI)),--gui)
 
 gdb: $(BUILD)/esp.img
 	@echo "QEMU waits for gdb on localhost:1234. In another terminal:"
 	@echo "  gdb $(BUILD)/kernel.elf -ex 'target remote :1234'"
-	python3 tools/qemu.py run --mem $(MEM) --cmdline "$(CMDLINE)" --gdb
+	python3 tools/qemu.py run --img $(BUILD)/esp.img --mem $(MEM) --cmdline "$(CMDLINE)" --gdb
 
 test: $(BUILD)/esp.img $(HOST_BINS)
 	python3 tests/run_all.py --build $(BUILD) $(HOST_BINS)

@@ -471,7 +471,9 @@ static UINT64 *build_tables(UINT64 top)
             if (!(pdpt = pt_page()))
                 return NULL;
             pml4[l4] = (UINT64)pdpt | PTE_P | PTE_W;
-            pml4[256 + l4] = pml4[l4];
+            /* The direct map is data only: no-execute at the top level
+             * (the identity alias keeps X: the loader runs from it). */
+            pml4[256 + l4] = pml4[l4] | (use_nx ? PTE_NX : 0);
         }
         pdpt = (UINT64 *)(pml4[l4] & ~0xfffull);
         if (use_1g) {
@@ -684,7 +686,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         map_cap = need + 64 * desc_size;
     }
     if (EFI_ERROR(st))
-        return fail("ExitBootServices kept failing", st);
+        return st; /* boot services may be half gone: no console, no Stall */
 
     /* No firmware services from here on. */
     if (use_nx) {

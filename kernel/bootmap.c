@@ -105,7 +105,7 @@ void bootmap_print(const struct boot_info *bi)
         uint64_t bytes = d->num_pages * 4096;
         format_size(sz, sizeof(sz), bytes);
         attr_words(d->attribute, attrs, sizeof(attrs));
-        printk("  %-18s  %#018llx  %#018llx  %10s  %s\n", efi_type_name(d->type),
+        printk("  %-18s  0x%016llx  0x%016llx  %10s  %s\n", efi_type_name(d->type),
                (unsigned long long)d->phys_start,
                (unsigned long long)(d->phys_start + bytes), sz, attrs);
         if (usable_after_exit(d->type))

@@ -23,6 +23,8 @@ void ktest_fail(const char *file, int line, const char *fmt, ...)
         return;
     failed = true;
     int n = snprintf(reason, sizeof(reason), "%s:%d: ", file, line);
+    if (n < 0 || (size_t)n >= sizeof(reason) - 1)
+        return; /* the location filled the buffer */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(reason + n, sizeof(reason) - (size_t)n, fmt, ap);

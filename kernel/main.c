@@ -147,6 +147,6 @@ __noreturn void kmain(const struct boot_info *bi)
         qemu_exit(failures ? QEMU_EXIT_FAIL : QEMU_EXIT_PASS);
     }
 
-    printk("Nothing more to do yet: the memory managers come next. Halted.\n");
+    printk("Nothing more to do yet: processes come with a later issue. Halted.\n");
     halt_forever();
 }

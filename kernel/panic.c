@@ -21,7 +21,8 @@ __noreturn void panic(const char *fmt, ...)
     printk("\n");
     uint64_t rbp;
     __asm__ volatile("mov %%rbp, %0" : "=r"(rbp));
-    backtrace_from(rbp, (uint64_t)__builtin_return_address(0));
+    /* Start at our caller: rbp's frame holds its frame pointer and our return address. */
+    backtrace_from(((uint64_t *)rbp)[0], ((uint64_t *)rbp)[1]);
     printk("System halted.\n");
     if (ktest_running() || option("ktest"))
         qemu_exit(QEMU_EXIT_FAIL);

@@ -61,7 +61,7 @@ const char *vector_name(uint64_t vector)
 static bool has_selector_error(uint64_t vector)
 {
     return vector == VEC_TS || vector == VEC_NP || vector == VEC_SS ||
-           vector == VEC_GP || vector == VEC_AC;
+           vector == VEC_GP;
 }
 
 void decode_error(uint64_t vector, uint64_t error, char *buf, size_t size)
@@ -77,11 +77,14 @@ void decode_error(uint64_t vector, uint64_t error, char *buf, size_t size)
                  (error & 64) ? ", shadow stack" : "");
     } else if (has_selector_error(vector) && error) {
         /* SDM vol. 3A, 6.13: EXT, IDT, TI, selector index */
-        const char *table = (error & 2) ? "IDT" : (error & 4) ? "LDT" : "GDT";
-        snprintf(buf, size, "%s entry %llu (selector 0x%llx)%s", table,
-                 (unsigned long long)((error >> 3) & 0x1fff),
-                 (unsigned long long)(error & 0xfff8),
-                 (error & 1) ? ", during delivery of an external event" : "");
+        const char *ext = (error & 1) ? ", during delivery of an external event" : "";
+        if (error & 2) /* the index names an IDT vector, not a selector */
+            snprintf(buf, size, "IDT vector %llu%s",
+                     (unsigned long long)((error >> 3) & 0x1fff), ext);
+        else
+            snprintf(buf, size, "%s entry %llu (selector 0x%llx)%s",
+                     (error & 4) ? "LDT" : "GDT", (unsigned long long)((error >> 3) & 0x1fff),
+                     (unsigned long long)(error & 0xfff8), ext);
     } else if (vector == VEC_DF) {
         snprintf(buf, size, "none (always 0); an exception occurred while delivering another");
     } else {

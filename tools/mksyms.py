@@ -10,8 +10,8 @@ for line in sys.stdin:
     if len(parts) != 3 or parts[1] not in ("t", "T"):
         continue
     addr, name = int(parts[0], 16), parts[2]
-    if name.startswith(".L") or name.startswith("__"):
-        continue
+    if name.startswith(".L") or name.startswith("__") or name.endswith("_end"):
+        continue  # local labels, linker markers, end-of-block markers
     syms.append((addr, name))
 syms.sort()
 

@@ -161,7 +161,9 @@ KTEST(trap_decode_selector_error)
 {
     char buf[128];
     decode_error(VEC_GP, 0x1a, buf, sizeof(buf)); /* IDT entry 3 */
-    KT_ASSERT(__builtin_strcmp(buf, "IDT entry 3 (selector 0x18)") == 0, "got '%s'", buf);
+    KT_ASSERT(__builtin_strcmp(buf, "IDT vector 3") == 0, "got '%s'", buf);
+    decode_error(VEC_GP, 0x2c, buf, sizeof(buf)); /* LDT entry 5 */
+    KT_ASSERT(__builtin_strcmp(buf, "LDT entry 5 (selector 0x28)") == 0, "got '%s'", buf);
     decode_error(VEC_PF, 0x15, buf, sizeof(buf));
     KT_ASSERT(__builtin_strcmp(buf, "protection violation, instruction fetch, user mode") == 0,
               "got '%s'", buf);
