@@ -20,6 +20,7 @@
 #include <kernel/kernel.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
+#include <kernel/x86.h>
 
 #define MAX_RANGES 4096
 
@@ -86,6 +87,7 @@ void mm_init(const struct boot_info *bi)
     if (!map_pa)
         panic("mm_init: no room for mem_map (%llu bytes)", (unsigned long long)map_bytes);
 
+    uint64_t t0 = rdtsc();
     mm_node_init(&node, phys_to_virt(map_pa), max_pfn, direct_map, mm_log);
     uint64_t usable = 0;
     for (size_t i = 0; i < nranges; i++) {
@@ -104,6 +106,12 @@ void mm_init(const struct boot_info *bi)
         }
     }
     mm_node_finish(&node);
+    uint64_t ticks = rdtsc() - t0;
+    uint64_t gib_x100 = usable * PAGE_SIZE * 100 >> 30;
+    printk("mm_init: descriptors and free lists built in %llu TSC ticks for %llu.%02llu GiB "
+           "(%llu ticks per GiB)\n", (unsigned long long)ticks,
+           (unsigned long long)(gib_x100 / 100), (unsigned long long)(gib_x100 % 100),
+           (unsigned long long)(gib_x100 ? ticks * 100 / gib_x100 : 0));
 
     format_size(sz, sizeof(sz), map_bytes);
     uint64_t hundredths = usable ? map_bytes * 10000 / (usable * PAGE_SIZE) : 0;
