@@ -67,12 +67,12 @@ KERNEL_SRCS := kernel/entry.S kernel/main.c kernel/gdt.c kernel/idt.c \
                tests/kernel/test_fbcon.c tests/kernel/test_pmm.c
 
 HOST_TESTS := tests/host/test_kelf tests/host/test_printf \
-              tests/host/test_cmdline
+              tests/host/test_cmdline tests/host/test_memmap tests/host/test_buddy
 
 EFI_OBJS    := $(EFI_SRCS:%.c=$(BUILD)/%.obj)
 KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(basename $(KERNEL_SRCS)))
 
-.PHONY: all run test test-host gdb usb clean
+.PHONY: all run test test-host fuzz gdb usb clean bench
 all: $(BUILD)/esp.img
 
 # ---- the loader ---------------------------------------------------------------------
@@ -139,6 +139,16 @@ tests/host/test_printf_SRCS  := tests/host/test_printf.c tests/host/kvsnprintf.c
 tests/host/test_cmdline_SRCS := tests/host/test_cmdline.c kernel/cmdline.c
 $(BUILD)/host/tests/host/test_printf: kernel/vsnprintf.c
 
+# mm/ on the host: libc provides snprintf/vsnprintf/memset..., and
+# tests/host/mm_host.c panic, printk and the private "physical memory" arena.
+# mm/bootmem.c is kernel-only glue.
+MM_HOST_SRCS := mm/memmap.c mm/buddy.c mm/page_alloc.c mm/zone.c mm/contig.c mm/mmstat.c \
+                tests/host/mm_host.c
+MM_HOST_DEPS := $(wildcard include/mm/*.h) include/boot/boot_info.h tests/host/mm_host.h
+tests/host/test_memmap_SRCS := tests/host/test_memmap.c $(MM_HOST_SRCS)
+tests/host/test_buddy_SRCS  := tests/host/test_buddy.c $(MM_HOST_SRCS)
+$(BUILD)/host/tests/host/test_memmap $(BUILD)/host/tests/host/test_buddy: $(MM_HOST_DEPS)
+
 .SECONDEXPANSION:
 $(BUILD)/host/tests/host/test_pe: tests/host/test_pe.c tests/host/htest.h
 	@mkdir -p $(dir $@)
@@ -149,6 +159,33 @@ $(BUILD)/host/%: $$($$*_SRCS) tests/host/htest.h
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ $($*_SRCS)
 
 HOST_BINS := $(HOST_TESTS:%=$(BUILD)/host/%) $(BUILD)/host/tests/host/test_pe
+
+# ---- fuzz targets (libFuzzer) ---------------------------------------------------------------
+
+# `make test` runs each target for FUZZ_RUNS inputs from a fixed seed through
+# build/fuzz/run_fuzz, which prints "ok - fuzz/<name>" lines like a host test;
+# `make fuzz` runs each for FUZZ_TIME seconds, keeping a corpus in build/fuzz/corpus.
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+               -fno-sanitize-recover=all -fno-omit-frame-pointer $(WARN) \
+               -Iinclude -Itests/host -DHOST_TEST=1
+FUZZ_RUNS ?= 20000
+FUZZ_TIME ?= 300
+FUZZ_TARGETS := fuzz_buddy fuzz_memmap
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(MM_HOST_SRCS) $(MM_HOST_DEPS)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(FUZZ_CFLAGS) -o $@ $< $(MM_HOST_SRCS)
+
+$(BUILD)/fuzz/run_fuzz: tests/fuzz/run_fuzz.sh $(FUZZ_BINS)
+	@mkdir -p $(dir $@)
+	cp $< $@
+	chmod +x $@
+
+HOST_BINS += $(BUILD)/fuzz/run_fuzz
+
+fuzz: $(BUILD)/fuzz/run_fuzz
+	FUZZ_TIME=$(FUZZ_TIME) FUZZ_CORPUS=$(BUILD)/fuzz/corpus $(BUILD)/fuzz/run_fuzz $(FUZZ_TARGETS)
 
 # ---- user-facing targets -------------------------------------------------------------------
 
@@ -162,6 +199,16 @@ gdb: $(BUILD)/esp.img
 
 test: $(BUILD)/esp.img $(HOST_BINS)
 	python3 tests/run_all.py --build $(BUILD) $(HOST_BINS)
+
+# Benchmarks: host build, -O2, no sanitizers; baselines run in the same process.
+BENCH_MM_SRCS := mm/buddy.c mm/page_alloc.c mm/zone.c mm/contig.c mm/mmstat.c
+$(BUILD)/bench/bench_buddy: tests/bench/bench_buddy.c $(BENCH_MM_SRCS) include/mm/*.h
+	@mkdir -p $(dir $@)
+	$(HOST_CC) -std=gnu11 -O2 -g $(WARN) -Iinclude -DHOST_TEST=1 -o $@ $< $(BENCH_MM_SRCS)
+
+bench: $(BUILD)/bench/bench_buddy $(BUILD)/esp.img
+	$(BUILD)/bench/bench_buddy
+	python3 tests/bench/boot_mm_time.py $(BUILD)
 
 usb: $(BUILD)/esp.img
 	sh tools/usb.sh "$(DEV)" $(BUILD)/esp.img

@@ -24,6 +24,7 @@
  */
 #include <mm/memmap.h>
 #include <boot/boot_info.h>
+#include <kernel/string.h>
 
 #define PAGE 4096ull
 /* Physical addresses stop at 2^52 on x86-64 (SDM vol. 3A, 4.1.4). */
@@ -139,11 +140,14 @@ long memmap_build(const void *map, uint64_t size, uint64_t desc_size,
      * long it is usable memory that gets left out, never a reservation. */
     for (int pass = 0; pass < 2; pass++) {
         for (uint64_t i = 0; i < ndesc; i++) {
-            const struct efi_mem_desc *d = (const void *)(bytes + i * desc_size);
-            uint32_t kind = classify(d->type);
+            /* Copied, not cast: a stride that is not a multiple of 8 (or
+             * an unaligned map) leaves the fields unaligned. */
+            struct efi_mem_desc d;
+            memcpy(&d, bytes + i * desc_size, sizeof(d));
+            uint32_t kind = classify(d.type);
             if ((kind == MEM_USABLE) != (pass == 1))
                 continue;
-            uint64_t start = d->phys_start, pages = d->num_pages, end;
+            uint64_t start = d.phys_start, pages = d.num_pages, end;
             if (pages == 0) {
                 st.dropped_empty++;
                 continue;
@@ -151,9 +155,15 @@ long memmap_build(const void *map, uint64_t size, uint64_t desc_size,
             if (pages > PHYS_LIMIT / PAGE || start >= PHYS_LIMIT ||
                 PHYS_LIMIT - start < pages * PAGE) {
                 st.dropped_overflow++;
-                continue;
+                /* Usable memory past the limit is dropped; a reservation
+                 * still covers what it describes below the limit (dropping
+                 * it could let an overlapping usable entry win). */
+                if (kind == MEM_USABLE || start >= PHYS_LIMIT)
+                    continue;
+                end = PHYS_LIMIT;
+            } else {
+                end = start + pages * PAGE;
             }
-            end = start + pages * PAGE;
             if (kind == MEM_USABLE) {
                 start = (start + PAGE - 1) & ~(PAGE - 1);
                 end &= ~(PAGE - 1);
@@ -166,6 +176,10 @@ long memmap_build(const void *map, uint64_t size, uint64_t desc_size,
                 continue;
             }
             if (nev + 2 > 2 * MEMMAP_MAX_IN + 2) {
+                /* Usable memory left out is only lost RAM; a reservation
+                 * left out is not safe: refuse the whole map. */
+                if (kind != MEM_USABLE)
+                    return -1;
                 st.dropped_excess++;
                 continue;
             }

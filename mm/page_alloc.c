@@ -12,7 +12,10 @@
  *    nothing (a device that can only reach 16 MiB must not get more);
  *  - outside __GFP_HIGH (GFP_ATOMIC) and __GFP_MEMALLOC, an allocation
  *    never takes a zone's free count below wmark_min; __GFP_HIGH may go
- *    down to wmark_min / 2, as Linux's ALLOC_HIGH does.
+ *    down to wmark_min / 2, as Linux's ALLOC_HIGH does.  The free count
+ *    is the buddy lists plus the per-CPU cache (zoneinfo's "pages free"):
+ *    frames a GFP_ATOMIC request moved into the cache from below the
+ *    watermark are still the reserve, not fair game for GFP_KERNEL.
  *
  * The per-CPU cache: order-0 frames freed recently are kept on a short
  * stack in front of the zone and handed out again without touching the
@@ -72,11 +75,12 @@ static unsigned top_zone(gfp_t gfp)
 static bool watermark_ok(const struct zone *z, unsigned order, gfp_t gfp)
 {
     uint64_t want = 1ull << order, floor = z->wmark_min;
+    uint64_t free = z->free + z->pcp.count;
     if (gfp & __GFP_MEMALLOC)
         floor = 0;
     else if (gfp & __GFP_HIGH)
         floor /= 2;
-    return z->free >= want && z->free - want >= floor;
+    return free >= want && free - want >= floor;
 }
 
 /* Mark a fresh block allocated: head referenced, tails marked. */
@@ -133,10 +137,14 @@ void drain_pcp(void)
 
 static uint64_t zone_alloc(struct zone *z, unsigned order, gfp_t gfp)
 {
+    /* Checked before the cache too: a cached frame is a free frame. */
+    if (!watermark_ok(z, order, gfp))
+        return PFN_NONE;
     if (order == 0) {
         if (!z->pcp.count) {
-            /* Refill a batch, as far as the watermark allows. */
-            for (uint32_t i = 0; i < z->pcp.batch && watermark_ok(z, 0, gfp); i++) {
+            /* Refill a batch (moving frames into the cache leaves the
+             * free count as it is). */
+            for (uint32_t i = 0; i < z->pcp.batch; i++) {
                 uint64_t pfn = buddy_alloc(z, 0);
                 if (pfn == PFN_NONE)
                     break;
@@ -145,8 +153,6 @@ static uint64_t zone_alloc(struct zone *z, unsigned order, gfp_t gfp)
         }
         return z->pcp.count ? pcp_pop(z) : PFN_NONE;
     }
-    if (!watermark_ok(z, order, gfp))
-        return PFN_NONE;
     return buddy_alloc(z, order);
 }
 

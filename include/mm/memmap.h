@@ -33,12 +33,13 @@ struct mem_range {
 struct memmap_stats {
     uint64_t descriptors;  /* descriptors walked */
     uint64_t dropped_empty;
-    uint64_t dropped_overflow;
+    uint64_t dropped_overflow; /* past 2^52: usable dropped, others cut at 2^52 */
     uint64_t dropped_excess; /* usable descriptors beyond MEMMAP_MAX_IN */
     uint64_t overlaps;     /* ranges whose kind an overlap changed */
 };
 
-/* Descriptors accepted; past it, usable ones are dropped first (safe). */
+/* Descriptors accepted; past it, usable ones are dropped (safe), and a map
+ * with more non-usable descriptors than this is refused. */
 #define MEMMAP_MAX_IN 8192
 
 /*
@@ -48,8 +49,9 @@ struct memmap_stats {
  * ranges shrunk to whole pages and everything else grown to whole pages,
  * page 0 reserved.  `scratch` must hold 2 * MEMMAP_MAX_IN + 2 events
  * (memmap_scratch_size() bytes).  Returns the number of ranges written,
- * or -1 when desc_size is too small or out[] is too short (cap >=
- * 2 * descriptors + 1 always suffices).
+ * or -1 when desc_size is too small, out[] is too short (cap >=
+ * 2 * descriptors + 1 always suffices) or more than MEMMAP_MAX_IN
+ * descriptors are not usable memory.
  */
 struct memmap_event;
 size_t memmap_scratch_size(void);

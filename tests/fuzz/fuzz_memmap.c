@@ -1,0 +1,151 @@
+/*
+ * libFuzzer target: memmap_build (mm/memmap.c) on arbitrary bytes.
+ *
+ * Byte 0 picks the mode, byte 1 the descriptor size:
+ *   raw (byte 0 odd): the rest of the input is the map, as the firmware
+ *     would hand it over, walked with desc_size = byte 1 (0..255; below 40
+ *     must be refused);
+ *   structured (byte 0 even): each 8 input bytes make one descriptor of
+ *     plausible shape (known types, addresses mostly below 1 GiB or just
+ *     above 4 GiB, unaligned starts, and now and then wrapping or past
+ *     2^52), laid out at a stride of 40..63 bytes with garbage in between,
+ *     so that overlaps and rounding come up far more often than in raw
+ *     bytes.
+ * The map is copied into a buffer of exactly its size (ASan catches reads
+ * past it).  Checks: the output invariants and the independent model of
+ * tests/host/mm_host.c over the whole address space, the statistics, the
+ * cap (2 * n + 1 always enough, the exact count enough, one less refused)
+ * and that the same map gives the same output twice.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm_host.h"
+#include <boot/boot_info.h>
+#include <mm/memmap.h>
+
+#define DIE(...)                                                            \
+    do {                                                                    \
+        fprintf(stderr, "fuzz_memmap: " __VA_ARGS__);                       \
+        fprintf(stderr, "\n");                                              \
+        abort();                                                            \
+    } while (0)
+
+static uint32_t type_of(uint8_t b)
+{
+    static const uint32_t t[] = {
+        BOOT_MEM_KERNEL, BOOT_MEM_INITRD, BOOT_MEM_BOOTINFO, BOOT_MEM_PAGETABLE,
+        0x80000004, 0xffffffff, EFI_CONVENTIONAL_MEMORY, EFI_CONVENTIONAL_MEMORY,
+    };
+    b %= 24;
+    return b < 16 ? b : t[b - 16];
+}
+
+static void decode(const uint8_t *b, struct efi_mem_desc *d)
+{
+    uint64_t start = ((uint64_t)b[1] | (uint64_t)b[2] << 8 | (uint64_t)(b[3] & 3) << 16) * 4096;
+    if (b[3] & 4)
+        start += b[4] * 16ull; /* unaligned */
+    if (b[3] & 8)
+        start += 4ull << 30;
+    uint64_t pages = (uint64_t)b[5] | (uint64_t)(b[6] & 0x3f) << 8;
+    if (b[7] >= 240) { /* hostile */
+        switch (b[7] & 3) {
+        case 0: pages = ~0ull >> (b[6] >> 6); break;
+        case 1: start = ~0ull - b[4] * 4096ull; break;
+        case 2: start = (1ull << 52) - b[5] * 4096ull; break;
+        default: pages = (1ull << 40) + b[4]; break;
+        }
+    }
+    memset(d, 0, sizeof(*d));
+    d->type = type_of(b[0]);
+    d->phys_start = start;
+    d->virt_start = 0x5555555555555555ull;
+    d->num_pages = pages;
+    d->attribute = b[7];
+}
+
+static void *scratch;
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 2)
+        return 0;
+    uint8_t mode = data[0], ds = data[1];
+    data += 2;
+    size -= 2;
+    if (!scratch)
+        scratch = malloc(memmap_scratch_size());
+
+    uint64_t desc_size, map_size;
+    uint8_t *map;
+    if (mode & 1) {
+        desc_size = ds;
+        map_size = size;
+        map = malloc(size ? size : 1);
+        memcpy(map, data, size);
+    } else {
+        desc_size = 40 + ds % 24;
+        size_t n = size / 8;
+        map_size = n * desc_size;
+        map = malloc(map_size ? map_size : 1);
+        memset(map, 0xee, map_size);
+        for (size_t i = 0; i < n; i++) {
+            struct efi_mem_desc d;
+            decode(data + 8 * i, &d);
+            memcpy(map + i * desc_size, &d, sizeof(d));
+        }
+    }
+
+    uint64_t ndesc = desc_size ? map_size / desc_size : 0;
+    size_t cap = 2 * ndesc + 1;
+    struct mem_range *out = malloc(cap * sizeof(*out)), *again = malloc(cap * sizeof(*out));
+    struct memmap_stats st;
+    long n = memmap_build(map, map_size, desc_size, out, cap, scratch, &st);
+    if (desc_size < sizeof(struct efi_mem_desc)) {
+        if (n != -1)
+            DIE("desc_size %llu accepted", (unsigned long long)desc_size);
+        goto done;
+    }
+    if (ndesc > MEMMAP_MAX_IN)
+        goto done; /* not reachable with libFuzzer's input sizes */
+    if (n < 1)
+        DIE("map of %llu descriptors refused with cap %zu", (unsigned long long)ndesc, cap);
+
+    char why[256];
+    if (memmap_check_output(out, (size_t)n, why, sizeof(why)))
+        DIE("%s", why);
+    if (memmap_check_model(map, map_size, desc_size, out, (size_t)n, why, sizeof(why)))
+        DIE("%s", why);
+    if (st.descriptors != ndesc || st.dropped_excess ||
+        st.dropped_empty + st.dropped_overflow > ndesc)
+        DIE("statistics: %llu descriptors, %llu empty, %llu overflow, %llu excess",
+            (unsigned long long)st.descriptors, (unsigned long long)st.dropped_empty,
+            (unsigned long long)st.dropped_overflow, (unsigned long long)st.dropped_excess);
+
+    /* The exact count is enough and gives the same ranges; one less is not. */
+    long m = memmap_build(map, map_size, desc_size, again, (size_t)n, scratch, NULL);
+    for (long i = 0; m == n && i < n; i++)
+        if (out[i].start != again[i].start || out[i].end != again[i].end ||
+            out[i].kind != again[i].kind)
+            m = -2;
+    if (m != n)
+        DIE("second build with cap %ld gave %ld ranges or others", n, m);
+    if (memmap_build(map, map_size, desc_size, again, (size_t)n - 1, scratch, NULL) != -1)
+        DIE("cap %ld accepted for %ld ranges", n - 1, n);
+    uint64_t total = 0;
+    for (uint32_t k = 0; k < MEM_KIND_COUNT; k++)
+        total += memmap_total(out, (size_t)n, k);
+    uint64_t sum = 0;
+    for (long i = 0; i < n; i++)
+        sum += out[i].end - out[i].start;
+    if (total != sum)
+        DIE("memmap_total over all kinds %#llx, ranges add up to %#llx",
+            (unsigned long long)total, (unsigned long long)sum);
+done:
+    free(out);
+    free(again);
+    free(map);
+    return 0;
+}
