@@ -165,7 +165,10 @@ HOST_BINS := $(HOST_TESTS:%=$(BUILD)/host/%) $(BUILD)/host/tests/host/test_pe
 # `make test` runs each target for FUZZ_RUNS inputs from a fixed seed through
 # build/fuzz/run_fuzz, which prints "ok - fuzz/<name>" lines like a host test;
 # `make fuzz` runs each for FUZZ_TIME seconds, keeping a corpus in build/fuzz/corpus.
-FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+# The validators called after every operation are left out of the coverage
+# instrumentation (tests/fuzz/coverage_ignore.txt says why).
+FUZZ_CFLAGS := -std=gnu11 -g -O2 -fsanitize=fuzzer,address,undefined \
+               -fsanitize-coverage-ignorelist=tests/fuzz/coverage_ignore.txt \
                -fno-sanitize-recover=all -fno-omit-frame-pointer $(WARN) \
                -Iinclude -Itests/host -DHOST_TEST=1
 FUZZ_RUNS ?= 20000
@@ -173,7 +176,7 @@ FUZZ_TIME ?= 300
 FUZZ_TARGETS := fuzz_buddy fuzz_memmap
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(MM_HOST_SRCS) $(MM_HOST_DEPS)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(MM_HOST_SRCS) $(MM_HOST_DEPS) tests/fuzz/coverage_ignore.txt
 	@mkdir -p $(dir $@)
 	$(HOST_CC) $(FUZZ_CFLAGS) -o $@ $< $(MM_HOST_SRCS)
 
