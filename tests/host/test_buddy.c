@@ -1424,6 +1424,22 @@ static void t_contig_bad_requests(void)
     HT_EQ_U(mm_node0->errors, 0);
 }
 
+/* Even where frame 0 is RAM, alloc_contig never returns it: 0 means failure. */
+static void t_contig_never_frame0(void)
+{
+    static const struct host_ram ram[] = { { 0, 64 * FR } };
+    static const struct layout low = { 4096 + 64, ram, 1 };
+    setup(&low);
+    HT_EQ_U(Z(ZONE_DMA)->managed, 64);
+    HT_EQ_U(alloc_contig(1, FR, 0, FR, __GFP_MEMALLOC | __GFP_NOWARN), 0);
+    HT_EQ_U(alloc_contig(1, FR, 0, ~0ull, __GFP_MEMALLOC), FR);
+    HT_TRY(hold(1, 1, 0, true));
+    HT_EQ_U(alloc_contig(2, 2 * FR, 0, ~0ull, __GFP_MEMALLOC), 2 * FR);
+    HT_TRY(hold(2, 2, 0, true));
+    HT_TRY(check());
+    HT_TRY(give_all());
+}
+
 /* ---- statistics text ---------------------------------------------------------------- */
 
 /* The value after `key` in the section of `text` that starts at `from`. */
@@ -1570,6 +1586,7 @@ static const struct htest cases[] = {
     HT_CASE(contig_errors),
     HT_CASE(contig_put_page),
     HT_CASE(contig_bad_requests),
+    HT_CASE(contig_never_frame0),
     HT_CASE(stats),
 };
 
