@@ -173,6 +173,7 @@ FUZZ_CFLAGS := -std=gnu11 -g -O2 -fsanitize=fuzzer,address,undefined \
                -Iinclude -Itests/host -DHOST_TEST=1
 FUZZ_RUNS ?= 20000
 FUZZ_TIME ?= 300
+export FUZZ_RUNS
 FUZZ_TARGETS := fuzz_buddy fuzz_memmap
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
 

@@ -3,7 +3,7 @@
  * contig.c) driven by arbitrary bytes.
  *
  * Each input is a program of operations on a fresh node of 20 MiB (DMA and
- * DMA32, RAM straddling 16 MiB): alloc_pages, __free_pages, free_pages,
+ * DMA32, a little RAM straddling 16 MiB): alloc_pages, __free_pages, free_pages,
  * get_page, put_page, frame_ref, frame_unref, frame_alloc, alloc_contig,
  * free_contig, drain_pcp, aimed at frames the program holds or at any
  * frame at all, so that double frees, tail frames, reserved frames, wrong
@@ -32,10 +32,12 @@
 #define MAX_PFN (20 * MiB / FR)
 #define MAX_OPS 400
 
+/* Little RAM (169 frames of DMA, 207 of DMA32), so that short inputs
+ * reach exhaustion, fallback and the watermarks. */
 static const struct host_ram ram[] = {
-    { 1 * FR, 700 * FR },                         /* DMA, odd end */
-    { 16 * MiB - 300 * FR, 16 * MiB + 500 * FR }, /* straddles 16 MiB */
-    { 18 * MiB + 3 * FR, 18 * MiB + 260 * FR },   /* DMA32, odd pieces */
+    { 1 * FR, 130 * FR },                         /* DMA, odd pieces */
+    { 16 * MiB - 40 * FR, 16 * MiB + 90 * FR },   /* straddles 16 MiB */
+    { 18 * MiB + 3 * FR, 18 * MiB + 120 * FR },   /* DMA32, odd pieces */
 };
 
 enum { NONE = 0, HEAD, TAIL, CONTIG };
@@ -161,6 +163,18 @@ static unsigned top_zone(gfp_t g)
     return (g & __GFP_DMA) ? ZONE_DMA : ZONE_DMA32; /* no Normal memory here */
 }
 
+/* After an allocation of gfp from zone zi, the zone's free frames (cache
+ * included) must still be at or above the floor gfp may go down to. */
+static void watermark_kept(gfp_t g, unsigned zi)
+{
+    const struct zone *z = &mm_node0->zones[zi];
+    uint64_t floor = (g & __GFP_MEMALLOC) ? 0 : (g & __GFP_HIGH) ? z->wmark_min / 2
+                                                                  : z->wmark_min;
+    if (z->free + z->pcp.count < floor)
+        DIE("gfp %#x left zone %u with %llu free, below %llu", g, zi,
+            (unsigned long long)(z->free + z->pcp.count), (unsigned long long)floor);
+}
+
 static bool zeroed(uint64_t pa, uint64_t len)
 {
     static const uint8_t zero[FR];
@@ -215,6 +229,7 @@ static void do_alloc_pages(struct input *in)
         DIE("gfp %#x got a frame in zone %u", g, zone_of(pfn));
     if ((g & __GFP_ZERO) && !zeroed(pfn * FR, FR << order))
         DIE("__GFP_ZERO block %#llx not zeroed", (unsigned long long)pfn);
+    watermark_kept(g, zone_of(pfn));
     take(pfn, 1ull << order, order, HEAD);
 }
 
@@ -284,6 +299,7 @@ static void do_alloc_contig(struct input *in)
         DIE("contiguous run crosses a zone");
     if ((g & __GFP_ZERO) && !zeroed(pa, n * FR))
         DIE("alloc_contig __GFP_ZERO not zeroed");
+    watermark_kept(g, zone_of(pfn));
     take(pfn, n, 0, CONTIG);
 }
 
@@ -353,6 +369,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint64_t pa = frame_alloc(g);
             if (pa && zone_of(pa / FR) > top_zone(g))
                 DIE("frame_alloc(%#x) got zone %u", g, zone_of(pa / FR));
+            if (pa)
+                watermark_kept(g, zone_of(pa / FR));
             if (pa)
                 take(pa / FR, 1, 0, HEAD);
             break;

@@ -1424,6 +1424,31 @@ static void t_contig_bad_requests(void)
     HT_EQ_U(mm_node0->errors, 0);
 }
 
+/* alloc_contig keeps the watermark as alloc_pages does: a run that would
+ * take the zone below wmark_min needs GFP_ATOMIC. */
+static void t_contig_watermark(void)
+{
+    setup(&SMALL);
+    struct zone *dma = Z(ZONE_DMA);
+    uint64_t run = alloc_contig(8, FR, 0, ZONE_DMA_END, GFP_KERNEL), got;
+    HT_ASSERT(run, "alloc_contig");
+    HT_TRY(hold(PFN(run), 8, 0, true));
+    HT_TRY(exhaust(GFP_DMA, MAX_ORDER, &got, NULL));
+    struct page *p;
+    HT_TRY(take(GFP_DMA | __GFP_MEMALLOC, 0, &p));
+    HT_TRY(give(find_held(PFN(run)), 0)); /* free_contig: 8 free in a row */
+    HT_EQ_U(dma->free + dma->pcp.count, dma->wmark_min + 7);
+    HT_EQ_U(alloc_contig(8, FR, 0, ZONE_DMA_END, GFP_KERNEL | __GFP_NOWARN), 0);
+    HT_TRY(check());
+    HT_EQ_U(alloc_contig(7, FR, 0, ZONE_DMA_END, GFP_KERNEL), run);
+    HT_TRY(hold(PFN(run), 7, 0, true));
+    HT_TRY(give(find_held(PFN(run)), 0));
+    HT_EQ_U(alloc_contig(8, FR, 0, ZONE_DMA_END, GFP_ATOMIC), run);
+    HT_TRY(hold(PFN(run), 8, 0, true));
+    HT_TRY(check());
+    HT_TRY(give_all());
+}
+
 /* Even where frame 0 is RAM, alloc_contig never returns it: 0 means failure. */
 static void t_contig_never_frame0(void)
 {
@@ -1586,6 +1611,7 @@ static const struct htest cases[] = {
     HT_CASE(contig_errors),
     HT_CASE(contig_put_page),
     HT_CASE(contig_bad_requests),
+    HT_CASE(contig_watermark),
     HT_CASE(contig_never_frame0),
     HT_CASE(stats),
 };
