@@ -60,7 +60,11 @@ uint32_t page_count(const struct page *page);
  * frames (any n >= 1, not only powers of two) whose first physical
  * address is a multiple of `align` (a power of two >= 4096) and which lie
  * entirely in [min, max).  Returns the first frame's physical address, or
- * 0 when no such run is free.  free_contig gives back exactly such a run.
+ * 0 when no such run is free.  The run lies inside one zone (it never
+ * straddles 16 MiB or 4 GiB), the lowest such run of the lowest zone is
+ * taken, and the watermarks apply as for alloc_pages (__GFP_HIGH,
+ * __GFP_MEMALLOC); zone flags are ignored: the window says where.
+ * free_contig gives back exactly such a run.
  */
 uint64_t alloc_contig(uint64_t n, uint64_t align, uint64_t min, uint64_t max,
                       gfp_t gfp);

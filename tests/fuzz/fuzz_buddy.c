@@ -32,12 +32,12 @@
 #define MAX_PFN (20 * MiB / FR)
 #define MAX_OPS 400
 
-/* Little RAM (169 frames of DMA, 207 of DMA32), so that short inputs
+/* Little RAM (59 frames in each zone, wmark_min 14), so that short inputs
  * reach exhaustion, fallback and the watermarks. */
 static const struct host_ram ram[] = {
-    { 1 * FR, 130 * FR },                         /* DMA, odd pieces */
-    { 16 * MiB - 40 * FR, 16 * MiB + 90 * FR },   /* straddles 16 MiB */
-    { 18 * MiB + 3 * FR, 18 * MiB + 120 * FR },   /* DMA32, odd pieces */
+    { 1 * FR, 40 * FR },                          /* DMA, odd pieces */
+    { 16 * MiB - 20 * FR, 16 * MiB + 30 * FR },   /* straddles 16 MiB */
+    { 18 * MiB + 3 * FR, 18 * MiB + 32 * FR },    /* DMA32, odd pieces */
 };
 
 enum { NONE = 0, HEAD, TAIL, CONTIG };

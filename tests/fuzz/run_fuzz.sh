@@ -7,13 +7,13 @@
 #
 #   run_fuzz [name...]        default: every fuzz_* binary beside the script
 #   FUZZ_RUNS=20000           inputs per target, from -seed=1 and an empty
-#                             corpus, inputs up to 64 bytes from the start:
+#                             corpus, inputs up to 96 bytes from the start:
 #                             the same run every time (make test, ~20 s)
 #   FUZZ_TIME=300             seconds per target instead, inputs growing up
 #                             to 1024 bytes (make fuzz)
 #   FUZZ_CORPUS=dir           keep and grow a corpus in dir/<name> (make fuzz)
 #   FUZZ_MAXLEN=n             override the input size limit
-# A crashing input is saved as <dir of the script>/crash-<name>-*; replay it
+# A crashing input is saved as <dir of the script>/<name>-crash-*; replay it
 # with: build/fuzz/<name> <file>.
 dir=$(cd "$(dirname "$0")" && pwd)
 runs=${FUZZ_RUNS:-20000}
@@ -38,7 +38,7 @@ for name in $names; do
     if [ -n "$FUZZ_TIME" ]; then
         limit="-max_total_time=$FUZZ_TIME -max_len=${FUZZ_MAXLEN:-1024}"
     else
-        limit="-runs=$runs -max_len=${FUZZ_MAXLEN:-64} -len_control=0"
+        limit="-runs=$runs -max_len=${FUZZ_MAXLEN:-96} -len_control=0"
     fi
     if [ ! -x "$bin" ]; then
         echo "not ok - fuzz/$name: $bin is missing"
@@ -47,7 +47,7 @@ for name in $names; do
     fi
     start=$(date +%s)
     "$bin" -seed=1 $limit -timeout=10 -rss_limit_mb=4096 \
-        -artifact_prefix="$dir/crash-$name-" -print_final_stats=1 "$corpus" >"$log" 2>&1
+        -artifact_prefix="$dir/$name-" -print_final_stats=1 "$corpus" >"$log" 2>&1
     rc=$?
     secs=$(( $(date +%s) - start ))
     done_runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
