@@ -53,7 +53,7 @@ HOST_CFLAGS := -std=gnu11 -g -O1 -fsanitize=address,undefined \
 
 # ---- sources (explicit lists) ---------------------------------------------------
 
-EFI_SRCS := efi/main.c efi/kelf.c
+EFI_SRCS := efi/main.c efi/kelf.c kernel/string.c
 
 KERNEL_SRCS := kernel/entry.S kernel/main.c kernel/gdt.c kernel/idt.c \
                kernel/isr.S kernel/trap.c kernel/catch.S kernel/panic.c \
@@ -69,7 +69,7 @@ KERNEL_SRCS := kernel/entry.S kernel/main.c kernel/gdt.c kernel/idt.c \
 HOST_TESTS := tests/host/test_kelf tests/host/test_printf \
               tests/host/test_cmdline tests/host/test_memmap tests/host/test_buddy
 
-EFI_OBJS    := $(EFI_SRCS:%.c=$(BUILD)/%.obj)
+EFI_OBJS    := $(patsubst efi/%.c,$(BUILD)/efi/%.obj,$(patsubst kernel/%.c,$(BUILD)/efi/kernel/%.obj,$(EFI_SRCS)))
 KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(basename $(KERNEL_SRCS)))
 
 .PHONY: all run test test-host fuzz gdb usb clean bench
@@ -78,6 +78,11 @@ all: $(BUILD)/esp.img
 # ---- the loader ---------------------------------------------------------------------
 
 $(BUILD)/efi/%.obj: efi/%.c include/boot/boot_info.h include/elf.h efi/kelf.h
+	@mkdir -p $(dir $@)
+	clang $(EFI_CFLAGS) -c $< -o $@
+
+# The loader shares the kernel's freestanding string functions.
+$(BUILD)/efi/kernel/%.obj: kernel/%.c include/kernel/string.h
 	@mkdir -p $(dir $@)
 	clang $(EFI_CFLAGS) -c $< -o $@
 

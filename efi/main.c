@@ -24,28 +24,10 @@
 #include "boot/boot_info.h"
 #include "elf.h"
 #include "kelf.h"
+#include <kernel/string.h> /* memset/memcpy: kernel/string.c, linked in too */
 
 static EFI_SYSTEM_TABLE *ST;
 static EFI_BOOT_SERVICES *BS;
-
-/* ---- freestanding helpers (clang may emit calls to these) ---- */
-
-void *memset(void *d, int c, UINTN n)
-{
-    unsigned char *p = d;
-    while (n--)
-        *p++ = (unsigned char)c;
-    return d;
-}
-
-void *memcpy(void *d, const void *s, UINTN n)
-{
-    unsigned char *dp = d;
-    const unsigned char *sp = s;
-    while (n--)
-        *dp++ = *sp++;
-    return d;
-}
 
 static int guid_eq(const EFI_GUID *a, const EFI_GUID *b)
 {

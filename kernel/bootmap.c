@@ -7,6 +7,7 @@
  */
 #include <kernel/kernel.h>
 #include <kernel/printk.h>
+#include <mm/memmap.h>
 
 /* A map larger than this is not believable (a real one has < 1000). */
 #define BOOTMAP_MAX_DESC 65536
@@ -61,13 +62,6 @@ const char *bootmap_invalid(const struct boot_info *bi)
     return NULL;
 }
 
-static bool usable_after_exit(uint32_t t)
-{
-    return t == EFI_CONVENTIONAL_MEMORY || t == EFI_BOOT_SERVICES_CODE ||
-           t == EFI_BOOT_SERVICES_DATA || t == EFI_LOADER_CODE ||
-           t == EFI_LOADER_DATA;
-}
-
 static void attr_words(uint64_t a, char *buf, size_t size)
 {
     static const struct { uint64_t bit; const char *name; } w[] = {
@@ -108,11 +102,12 @@ void bootmap_print(const struct boot_info *bi)
         printk("  %-18s  0x%016llx  0x%016llx  %10s  %s\n", efi_type_name(d->type),
                (unsigned long long)d->phys_start,
                (unsigned long long)(d->phys_start + bytes), sz, attrs);
-        if (usable_after_exit(d->type))
+        uint32_t kind = memmap_kind(d->type); /* the rules of mm/memmap.c */
+        if (kind == MEM_USABLE)
             usable += bytes;
-        else if (d->type >= BOOT_MEM_KERNEL && d->type <= BOOT_MEM_PAGETABLE)
+        else if (kind >= MEM_BOOT_KERNEL && kind <= MEM_BOOT_TABLES)
             handoff += bytes;
-        else if (d->type == EFI_ACPI_RECLAIM_MEMORY)
+        else if (kind == MEM_ACPI_RECLAIM)
             acpi += bytes;
         else if (d->type != EFI_MEMORY_MAPPED_IO &&
                  d->type != EFI_MEMORY_MAPPED_IO_PORT_SPACE)

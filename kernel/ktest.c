@@ -41,27 +41,33 @@ void qemu_exit(uint32_t code)
     }
 }
 
-/* Is `name` one of the comma-separated words of `sel`? */
-static bool selected(const char *sel, const char *name)
+/* The next comma-separated word of a selection: its start and length;
+ * returns where the word after it starts, or NULL at the end. */
+static const char *next_word(const char *p, size_t *len)
 {
-    size_t n = strlen(name);
-    if (strcmp(sel, "all") == 0)
-        return true;
-    for (const char *p = sel; *p;) {
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (len == n && strncmp(p, name, n) == 0)
-            return true;
-        p += len + (end ? 1 : 0);
-    }
-    return false;
+    const char *end = strchr(p, ',');
+    *len = end ? (size_t)(end - p) : strlen(p);
+    return end ? end + 1 : NULL;
 }
 
-static bool exists(const char *name, size_t len)
+static const struct ktest *find(const char *name, size_t len)
 {
     for (const struct ktest *t = __ktests_start; t < __ktests_end; t++)
         if (strlen(t->name) == len && strncmp(t->name, name, len) == 0)
+            return t;
+    return NULL;
+}
+
+static bool selected(const char *sel, const char *name)
+{
+    size_t n = strlen(name), len;
+    if (strcmp(sel, "all") == 0)
+        return true;
+    for (const char *p = sel, *next; p; p = next) {
+        next = next_word(p, &len);
+        if (len == n && strncmp(p, name, n) == 0)
             return true;
+    }
     return false;
 }
 
@@ -87,14 +93,13 @@ int ktest_run(const char *sel)
     }
     /* A name asked for that does not exist is a failure, not a silent skip. */
     if (strcmp(sel, "all") != 0) {
-        for (const char *p = sel; *p;) {
-            const char *end = strchr(p, ',');
-            size_t len = end ? (size_t)(end - p) : strlen(p);
-            if (len && !exists(p, len)) {
+        size_t len;
+        for (const char *p = sel, *next; p; p = next) {
+            next = next_word(p, &len);
+            if (len && !find(p, len)) {
                 printk("not ok - %.*s: no such test\n", (int)len, p);
                 fail++;
             }
-            p += len + (end ? 1 : 0);
         }
     }
     running = false;

@@ -8,6 +8,10 @@
  *    is scarce).  Its frames are never handed to the allocator.
  * 3. The node is built and every usable frame is freed into its zone.
  *
+ * Invariant afterwards: every MEM_USABLE frame except mem_map's own is
+ * managed by exactly one zone; every other RAM frame is counted present
+ * and stays reserved; nothing the cleaned map calls reserved is touched.
+ *
  * What stays reserved for now, and who releases it later: the loader's
  * hand-off (kernel image, boot info, the loader's page tables: released
  * when mm/ builds the kernel's own tables; initrd: when it is unpacked),
@@ -26,7 +30,7 @@
 
 static struct mem_range ranges[MAX_RANGES];
 static size_t nranges;
-static uint8_t scratch[(2 * MEMMAP_MAX_IN + 2) * 16] __attribute__((aligned(16)));
+static uint8_t scratch[MEMMAP_SCRATCH_BYTES] __attribute__((aligned(16)));
 static struct mm_node node;
 
 const struct mem_range *mm_ranges(size_t *n)
@@ -50,8 +54,6 @@ void mm_init(const struct boot_info *bi)
     struct memmap_stats st;
     char sz[24];
 
-    if (memmap_scratch_size() > sizeof(scratch))
-        panic("mm_init: scratch buffer too small");
     long n = memmap_build(phys_to_virt(bi->mmap.phys), bi->mmap.size, bi->mmap.desc_size,
                           ranges, MAX_RANGES, scratch, &st);
     if (n < 0)
@@ -91,14 +93,19 @@ void mm_init(const struct boot_info *bi)
     mm_node_init(&node, phys_to_virt(map_pa), max_pfn, direct_map, mm_log);
     uint64_t usable = 0;
     for (size_t i = 0; i < nranges; i++) {
-        if (ranges[i].kind != MEM_USABLE)
+        if (ranges[i].kind != MEM_USABLE) {
+            if (ranges[i].kind != MEM_RESERVED) /* RAM held back for now */
+                mm_node_add_present(&node, ranges[i].start >> PAGE_SHIFT,
+                                    ranges[i].end >> PAGE_SHIFT);
             continue;
+        }
         uint64_t s = ranges[i].start >> PAGE_SHIFT, e = ranges[i].end >> PAGE_SHIFT;
         uint64_t ms = map_pa >> PAGE_SHIFT, me = (map_pa + map_bytes) >> PAGE_SHIFT;
         usable += e - s;
         if (me <= s || ms >= e) {
             mm_node_add_free(&node, s, e);
         } else { /* the range holding mem_map: around it */
+            mm_node_add_present(&node, ms, me);
             if (s < ms)
                 mm_node_add_free(&node, s, ms);
             if (me < e)

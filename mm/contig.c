@@ -50,12 +50,8 @@ static uint64_t search(gfp_t gfp, uint64_t n, uint64_t align_pfn, uint64_t lo,
         uint64_t e = hi < z->end_pfn ? hi : z->end_pfn;
         if (!z->managed || s >= e || e - s < n)
             continue;
-        /* Watermark: a contiguous run must leave the reserve alone too
-         * (free frames counted as alloc_pages counts them, cache included). */
-        uint64_t floor = (gfp & __GFP_MEMALLOC) ? 0 :
-                         (gfp & __GFP_HIGH) ? z->wmark_min / 2 : z->wmark_min;
-        uint64_t free = z->free + z->pcp.count;
-        if (free < n || free - n < floor)
+        /* A contiguous run must leave the reserve alone too. */
+        if (!zone_watermark_ok(z, n, gfp))
             continue;
         uint64_t start = (s + align_pfn - 1) & ~(align_pfn - 1);
         while (start >= s && start + n <= e) {

@@ -36,9 +36,12 @@ struct memmap_event {
     uint32_t kind;
 };
 
+_Static_assert(MEMMAP_SCRATCH_BYTES == (2 * MEMMAP_MAX_IN + 2) * sizeof(struct memmap_event),
+               "MEMMAP_SCRATCH_BYTES must hold the sweep's events");
+
 size_t memmap_scratch_size(void)
 {
-    return (2 * MEMMAP_MAX_IN + 2) * sizeof(struct memmap_event);
+    return MEMMAP_SCRATCH_BYTES;
 }
 
 const char *mem_kind_name(uint32_t kind)
@@ -50,7 +53,7 @@ const char *mem_kind_name(uint32_t kind)
     return kind < MEM_KIND_COUNT ? n[kind] : "?";
 }
 
-static uint32_t classify(uint32_t efi_type)
+uint32_t memmap_kind(uint32_t efi_type)
 {
     switch (efi_type) {
     case EFI_CONVENTIONAL_MEMORY:
@@ -144,7 +147,7 @@ long memmap_build(const void *map, uint64_t size, uint64_t desc_size,
              * an unaligned map) leaves the fields unaligned. */
             struct efi_mem_desc d;
             memcpy(&d, bytes + i * desc_size, sizeof(d));
-            uint32_t kind = classify(d.type);
+            uint32_t kind = memmap_kind(d.type);
             if ((kind == MEM_USABLE) != (pass == 1))
                 continue;
             uint64_t start = d.phys_start, pages = d.num_pages, end;

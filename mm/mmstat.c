@@ -5,6 +5,9 @@
  *   zoneinfo:  per zone, free pages, watermarks, spanned/present/managed;
  *   meminfo:   MemTotal, MemFree, MemAvailable... in kB.
  * Each function writes into buf like snprintf (returns the full length).
+ * Invariant: these only read the node; they change nothing, take no lock
+ * and allocate nothing, so they can be called from anywhere, even when
+ * memory has run out.
  */
 #include <mm/zone.h>
 #include <mm/gfp.h>
@@ -50,16 +53,13 @@ int mm_zoneinfo(char *buf, size_t size)
         buf[0] = 0;
     for (int i = 0; i < NR_ZONES; i++) {
         const struct zone *z = &mm_node0->zones[i];
-        uint64_t present = 0;
-        for (uint64_t pfn = z->start_pfn; pfn < z->end_pfn; pfn++)
-            present += !(mm_node0->mem_map[pfn].flags & PG_RESERVED);
         put(&s, "Node 0, zone %8s\n", z->name);
         put(&s, "  pages free     %llu\n", (unsigned long long)(z->free + z->pcp.count));
         put(&s, "        min      %llu\n", (unsigned long long)z->wmark_min);
         put(&s, "        low      %llu\n", (unsigned long long)z->wmark_low);
         put(&s, "        high     %llu\n", (unsigned long long)z->wmark_high);
         put(&s, "        spanned  %llu\n", (unsigned long long)(z->end_pfn - z->start_pfn));
-        put(&s, "        present  %llu\n", (unsigned long long)present);
+        put(&s, "        present  %llu\n", (unsigned long long)z->present);
         put(&s, "        managed  %llu\n", (unsigned long long)z->managed);
         put(&s, "  pagesets\n    cpu: 0\n              count: %u\n              high:  %u\n"
                 "              batch: %u\n", z->pcp.count, z->pcp.high, z->pcp.batch);

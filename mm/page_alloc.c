@@ -72,9 +72,9 @@ static unsigned top_zone(gfp_t gfp)
     return ZONE_NORMAL;
 }
 
-static bool watermark_ok(const struct zone *z, unsigned order, gfp_t gfp)
+bool zone_watermark_ok(const struct zone *z, uint64_t want, gfp_t gfp)
 {
-    uint64_t want = 1ull << order, floor = z->wmark_min;
+    uint64_t floor = z->wmark_min;
     uint64_t free = z->free + z->pcp.count;
     if (gfp & __GFP_MEMALLOC)
         floor = 0;
@@ -138,7 +138,7 @@ void drain_pcp(void)
 static uint64_t zone_alloc(struct zone *z, unsigned order, gfp_t gfp)
 {
     /* Checked before the cache too: a cached frame is a free frame. */
-    if (!watermark_ok(z, order, gfp))
+    if (!zone_watermark_ok(z, 1ull << order, gfp))
         return PFN_NONE;
     if (order == 0) {
         if (!z->pcp.count) {

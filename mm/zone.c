@@ -8,6 +8,11 @@
  * buddy allocator over its span; frames of the span that are not RAM
  * (holes, firmware, the kernel, mem_map itself) stay PG_RESERVED.
  *
+ * Invariant: after set-up every frame below max_pfn belongs to exactly one
+ * zone (by address); present counts the RAM frames of a zone, managed
+ * those handed to its buddy allocator (managed <= present <= spanned),
+ * and every frame not managed stays PG_RESERVED for good.
+ *
  * Watermarks follow Linux's shape, simplified: min is about 1/256 of the
  * zone (at least 16 frames, at most 4 MiB), low = min * 5/4, high =
  * min * 3/2.  Only min is enforced until reclaim exists (issue 4's slab
@@ -50,7 +55,10 @@ void mm_node_init(struct mm_node *node, struct page *mem_map, uint64_t max_pfn,
     mm_node0 = node;
 }
 
-void mm_node_add_free(struct mm_node *node, uint64_t start, uint64_t end)
+/* Call fn(zone, s, e) for each piece of [start, end) inside a zone. */
+static void for_each_zone_part(struct mm_node *node, uint64_t start, uint64_t end,
+                               void (*fn)(struct mm_node *, struct zone *, uint64_t,
+                                          uint64_t))
 {
     if (end > node->max_pfn)
         end = node->max_pfn;
@@ -58,13 +66,34 @@ void mm_node_add_free(struct mm_node *node, uint64_t start, uint64_t end)
         struct zone *z = &node->zones[i];
         uint64_t s = start > z->start_pfn ? start : z->start_pfn;
         uint64_t e = end < z->end_pfn ? end : z->end_pfn;
-        if (s >= e)
-            continue;
-        for (uint64_t pfn = s; pfn < e; pfn++)
-            node->mem_map[pfn].flags = 0;
-        z->managed += e - s;
-        buddy_free_range(z, s, e);
+        if (s < e)
+            fn(node, z, s, e);
     }
+}
+
+static void add_present(struct mm_node *node, struct zone *z, uint64_t s, uint64_t e)
+{
+    (void)node;
+    z->present += e - s;
+}
+
+static void add_free(struct mm_node *node, struct zone *z, uint64_t s, uint64_t e)
+{
+    for (uint64_t pfn = s; pfn < e; pfn++)
+        node->mem_map[pfn].flags = 0;
+    z->present += e - s;
+    z->managed += e - s;
+    buddy_free_range(z, s, e);
+}
+
+void mm_node_add_present(struct mm_node *node, uint64_t start, uint64_t end)
+{
+    for_each_zone_part(node, start, end, add_present);
+}
+
+void mm_node_add_free(struct mm_node *node, uint64_t start, uint64_t end)
+{
+    for_each_zone_part(node, start, end, add_free);
 }
 
 void mm_node_finish(struct mm_node *node)

@@ -200,10 +200,9 @@ def judge(rep, b, r, shot, build):
         if not shot or not os.path.exists(shot):
             problems.append("no screendump was taken")
         else:
-            title = re.search(r'#define KERNEL_TITLE "([^"]*)"', open(
-                os.path.join(HERE, "..", "include", "kernel", "kernel.h")).read()).group(1)
             problems += ["screen: " + p for p in screencheck.check(
-                shot, os.path.join(build, "font.psf"), r.log, title, b.screen)]
+                shot, os.path.join(build, "font.psf"), r.log,
+                screencheck.kernel_title(os.path.join(HERE, "..")), b.screen)]
 
     # Every in-kernel case is reported too, under the boot's name; in a boot
     # expected to fail, only the boot's own verdict counts.

@@ -9,6 +9,7 @@ Used by tests/run_all.py; also usable by hand:
   screencheck.py screen.ppm build/font.psf serial.log "text expected on screen"
 """
 import gzip
+import os
 import re
 import sys
 
@@ -109,6 +110,12 @@ def text_at(img, font, text, row, fg, bg):
                for col, ch in enumerate(text))
 
 
+def kernel_title(root="."):
+    """KERNEL_TITLE from include/kernel/kernel.h: what the title bar shows."""
+    with open(os.path.join(root, "include", "kernel", "kernel.h")) as f:
+        return re.search(r'#define KERNEL_TITLE "([^"]*)"', f.read()).group(1)
+
+
 def geometry_from_log(log):
     m = re.search(r"fbcon: (\d+)x(\d+) cells of (\d+)x(\d+) pixels, colours fg "
                   r"([0-9a-f]{6}) bg ([0-9a-f]{6}), title ([0-9a-f]{6}) on ([0-9a-f]{6})", log)
@@ -152,9 +159,7 @@ if __name__ == "__main__":
         sys.exit(__doc__)
     ppm, font_path, log_path = sys.argv[1:4]
     log = open(log_path, errors="replace").read()
-    title = re.search(r'#define KERNEL_TITLE "([^"]*)"',
-                      open("include/kernel/kernel.h").read()).group(1)
-    probs = check(ppm, font_path, log, title, sys.argv[4:])
+    probs = check(ppm, font_path, log, kernel_title(), sys.argv[4:])
     for p in probs:
         print("screencheck:", p)
     sys.exit(1 if probs else 0)

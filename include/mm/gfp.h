@@ -70,6 +70,13 @@ uint64_t alloc_contig(uint64_t n, uint64_t align, uint64_t min, uint64_t max,
                       gfp_t gfp);
 int free_contig(uint64_t pa, uint64_t n);
 
+/*
+ * May `want` frames leave zone z under these flags?  The zone's free count
+ * (buddy lists plus per-CPU cache) must stay at or above wmark_min, half of
+ * it for __GFP_HIGH, zero for __GFP_MEMALLOC.  Used by mm/ only.
+ */
+bool zone_watermark_ok(const struct zone *z, uint64_t want, gfp_t gfp);
+
 /* Free frames in all zones (buddy lists plus per-CPU caches). */
 uint64_t nr_free_pages(void);
 /* Give the per-CPU caches back to the buddy lists. */

@@ -38,6 +38,9 @@ struct memmap_stats {
     uint64_t overlaps;     /* ranges whose kind an overlap changed */
 };
 
+/* What a UEFI memory type (EFI_* or BOOT_MEM_*) is: an enum mem_kind. */
+uint32_t memmap_kind(uint32_t efi_type);
+
 /* Descriptors accepted; past it, usable ones are dropped (safe), and a map
  * with more non-usable descriptors than this is refused. */
 #define MEMMAP_MAX_IN 8192
@@ -53,8 +56,8 @@ struct memmap_stats {
  * 2 * descriptors + 1 always suffices) or more than MEMMAP_MAX_IN
  * descriptors are not usable memory.
  */
-struct memmap_event;
-size_t memmap_scratch_size(void);
+#define MEMMAP_SCRATCH_BYTES ((2 * MEMMAP_MAX_IN + 2) * 16)
+size_t memmap_scratch_size(void); /* == MEMMAP_SCRATCH_BYTES */
 long memmap_build(const void *map, uint64_t size, uint64_t desc_size,
                   struct mem_range *out, size_t cap, void *scratch,
                   struct memmap_stats *stats);

@@ -55,6 +55,7 @@ struct per_cpu_pages {
 struct zone {
     const char *name;
     uint64_t start_pfn, end_pfn;      /* span: [start, end) */
+    uint64_t present;                 /* RAM frames in the span (managed or not) */
     uint64_t managed;                 /* frames handed to the allocator */
     uint64_t free;                    /* frames on the free lists (pcp excluded) */
     uint64_t wmark_min, wmark_low, wmark_high;

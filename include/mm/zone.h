@@ -16,6 +16,9 @@ void mm_node_init(struct mm_node *node, struct page *mem_map, uint64_t max_pfn,
                   void *(*phys_to_virt)(uint64_t), void (*report)(const char *));
 /* Hand frames [start_pfn, end_pfn) to the allocator (split across zones). */
 void mm_node_add_free(struct mm_node *node, uint64_t start_pfn, uint64_t end_pfn);
+/* Count RAM frames the allocator will not manage (the kernel, mem_map,
+ * loader hand-off) in their zones' "present" figure. */
+void mm_node_add_present(struct mm_node *node, uint64_t start_pfn, uint64_t end_pfn);
 /* After the last add_free: compute watermarks and per-CPU cache sizes. */
 void mm_node_finish(struct mm_node *node);
 /* buddy_check() on every zone; 0 or -1 with the first problem in why. */

@@ -40,21 +40,15 @@ KTEST(bootinfo_memory_map)
     const struct boot_info *bi = boot_info;
     KT_ASSERT(bootmap_invalid(bi) == NULL, "map invalid: %s", bootmap_invalid(bi));
     uint64_t n = bi->mmap.size / bi->mmap.desc_size, conv = 0;
-    uint64_t prev_end = 0;
-    bool sorted = true;
     for (uint64_t i = 0; i < n; i++) {
         const struct efi_mem_desc *d = phys_to_virt(bi->mmap.phys + i * bi->mmap.desc_size);
         KT_ASSERT((d->phys_start & 0xfff) == 0, "descriptor %llu not page aligned",
                   (unsigned long long)i);
         KT_ASSERT(d->num_pages < (1ull << 36), "descriptor %llu absurdly large",
                   (unsigned long long)i);
-        if (d->phys_start < prev_end)
-            sorted = false;
-        prev_end = d->phys_start + d->num_pages * 4096;
         if (d->type == EFI_CONVENTIONAL_MEMORY)
             conv += d->num_pages * 4096;
     }
-    (void)sorted; /* UEFI does not promise order; mm/ sorts. */
     KT_ASSERT(conv >= (32ull << 20), "only %llu bytes of conventional memory",
               (unsigned long long)conv);
     /* The loader's hand-off memory carries our OS-defined types. */
