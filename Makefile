@@ -60,14 +60,19 @@ KERNEL_SRCS := kernel/entry.S kernel/main.c kernel/gdt.c kernel/idt.c \
                kernel/printk.c kernel/vsnprintf.c kernel/string.c \
                kernel/serial.c kernel/fbcon.c kernel/font.S kernel/ksyms.c \
                kernel/cmdline.c kernel/options.c kernel/bootmap.c \
-               kernel/ktest.c \
+               kernel/ktest.c kernel/cpufeature.c kernel/bench.c \
                mm/memmap.c mm/buddy.c mm/page_alloc.c mm/zone.c mm/contig.c \
-               mm/mmstat.c mm/bootmem.c \
+               mm/mmstat.c mm/bootmem.c mm/release.c \
+               mm/pgtable.c mm/pt_x86_64.c mm/tlb.c mm/kernel_pt.c mm/fault.c \
+               mm/slab.c mm/slab_debug.c mm/slab_stat.c mm/kmalloc.c \
+               mm/vmalloc.c mm/kmap.c \
                tests/kernel/test_boot.c tests/kernel/test_traps.c \
-               tests/kernel/test_fbcon.c tests/kernel/test_pmm.c
+               tests/kernel/test_fbcon.c tests/kernel/test_pmm.c \
+               tests/kernel/test_vm.c
 
 HOST_TESTS := tests/host/test_kelf tests/host/test_printf \
-              tests/host/test_cmdline tests/host/test_memmap tests/host/test_buddy
+              tests/host/test_cmdline tests/host/test_memmap tests/host/test_buddy \
+              tests/host/test_pgtable tests/host/test_slab
 
 EFI_OBJS    := $(patsubst efi/%.c,$(BUILD)/efi/%.obj,$(patsubst kernel/%.c,$(BUILD)/efi/kernel/%.obj,$(EFI_SRCS)))
 KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(basename $(KERNEL_SRCS)))
@@ -152,7 +157,13 @@ MM_HOST_SRCS := mm/memmap.c mm/buddy.c mm/page_alloc.c mm/zone.c mm/contig.c mm/
 MM_HOST_DEPS := $(wildcard include/mm/*.h) include/boot/boot_info.h tests/host/mm_host.h
 tests/host/test_memmap_SRCS := tests/host/test_memmap.c $(MM_HOST_SRCS)
 tests/host/test_buddy_SRCS  := tests/host/test_buddy.c $(MM_HOST_SRCS)
-$(BUILD)/host/tests/host/test_memmap $(BUILD)/host/tests/host/test_buddy: $(MM_HOST_DEPS)
+tests/host/test_pgtable_SRCS := tests/host/test_pgtable.c $(MM_HOST_SRCS) mm/pgtable.c mm/pt_x86_64.c
+$(BUILD)/host/tests/host/test_memmap $(BUILD)/host/tests/host/test_buddy \
+$(BUILD)/host/tests/host/test_pgtable: $(MM_HOST_DEPS)
+# The slab allocator and kmalloc, over the host page provider.
+SLAB_SRCS := mm/slab.c mm/slab_debug.c mm/slab_stat.c mm/kmalloc.c
+tests/host/test_slab_SRCS := tests/host/test_slab.c $(MM_HOST_SRCS) $(SLAB_SRCS)
+$(BUILD)/host/tests/host/test_slab: $(MM_HOST_DEPS) mm/slab_impl.h
 
 .SECONDEXPANSION:
 $(BUILD)/host/tests/host/test_pe: tests/host/test_pe.c tests/host/htest.h
@@ -179,12 +190,16 @@ FUZZ_CFLAGS := -std=gnu11 -g -O2 -fsanitize=fuzzer,address,undefined \
 FUZZ_RUNS ?= 20000
 FUZZ_TIME ?= 300
 export FUZZ_RUNS
-FUZZ_TARGETS := fuzz_buddy fuzz_memmap
+FUZZ_TARGETS := fuzz_buddy fuzz_memmap fuzz_pgtable fuzz_slab
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
+# Sources a target needs beyond $(MM_HOST_SRCS): fuzz_<name>_EXTRA.
+fuzz_pgtable_EXTRA := mm/pgtable.c mm/pt_x86_64.c
+fuzz_slab_EXTRA := $(SLAB_SRCS)
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(MM_HOST_SRCS) $(MM_HOST_DEPS) tests/fuzz/coverage_ignore.txt
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(MM_HOST_SRCS) $$(fuzz_$$*_EXTRA) $(MM_HOST_DEPS) \
+                      tests/fuzz/coverage_ignore.txt
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(FUZZ_CFLAGS) -o $@ $< $(MM_HOST_SRCS)
+	$(HOST_CC) $(FUZZ_CFLAGS) -o $@ $< $(MM_HOST_SRCS) $(fuzz_$*_EXTRA)
 
 $(BUILD)/fuzz/run_fuzz: tests/fuzz/run_fuzz.sh $(FUZZ_BINS)
 	@mkdir -p $(dir $@)
@@ -215,9 +230,17 @@ $(BUILD)/bench/bench_buddy: tests/bench/bench_buddy.c $(BENCH_MM_SRCS) include/m
 	@mkdir -p $(dir $@)
 	$(HOST_CC) -std=gnu11 -O2 -g $(WARN) -Iinclude -DHOST_TEST=1 -o $@ $< $(BENCH_MM_SRCS)
 
-bench: $(BUILD)/bench/bench_buddy $(BUILD)/esp.img
+$(BUILD)/bench/bench_slab: tests/bench/bench_slab.c $(BENCH_MM_SRCS) $(SLAB_SRCS) include/mm/*.h \
+                          mm/slab_impl.h
+	@mkdir -p $(dir $@)
+	$(HOST_CC) -std=gnu11 -O2 -g $(WARN) -Iinclude -DHOST_TEST=1 -o $@ $< $(BENCH_MM_SRCS) \
+	    $(SLAB_SRCS)
+
+bench: $(BUILD)/bench/bench_buddy $(BUILD)/bench/bench_slab $(BUILD)/esp.img
 	$(BUILD)/bench/bench_buddy
+	$(BUILD)/bench/bench_slab
 	python3 tests/bench/boot_mm_time.py $(BUILD)
+	python3 tests/bench/boot_vm_time.py $(BUILD)
 
 usb: $(BUILD)/esp.img
 	sh tools/usb.sh "$(DEV)" $(BUILD)/esp.img

@@ -20,3 +20,17 @@ _start:
 boot_stack_bottom:
     .skip 32768
 boot_stack_top:
+
+/*
+ * call_on_stack(top, fn): switch RSP to `top` and call fn(), which must
+ * not return (kmain moves to a vmalloc'ed stack with a guard page this
+ * way).  RBP is cleared so backtraces end there.
+ */
+    .section .text
+    .global call_on_stack
+call_on_stack:
+    movq %rdi, %rsp
+    xorl %ebp, %ebp
+    call *%rsi
+1:  hlt
+    jmp 1b

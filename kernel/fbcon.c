@@ -298,3 +298,14 @@ uint32_t fbcon_read_pixel(uint32_t x, uint32_t y)
         return 0;
     return unpack(*pixel_at(x, y));
 }
+
+uint64_t fbcon_mapping_bytes(void)
+{
+    return fc.active ? (uint64_t)fc.pitch * fc.height : 0;
+}
+
+void fbcon_set_mapping(void *base)
+{
+    if (fc.active && base)
+        fc.base = base;
+}

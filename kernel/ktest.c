@@ -50,22 +50,31 @@ static const char *next_word(const char *p, size_t *len)
     return end ? end + 1 : NULL;
 }
 
-static const struct ktest *find(const char *name, size_t len)
+/* Does a word of the selection name this test?  "vm_*" names every
+ * test whose name starts with "vm_". */
+static bool word_matches(const char *word, size_t len, const char *name)
+{
+    if (len && word[len - 1] == '*')
+        return strncmp(word, name, len - 1) == 0;
+    return strlen(name) == len && strncmp(word, name, len) == 0;
+}
+
+static const struct ktest *find(const char *word, size_t len)
 {
     for (const struct ktest *t = __ktests_start; t < __ktests_end; t++)
-        if (strlen(t->name) == len && strncmp(t->name, name, len) == 0)
+        if (word_matches(word, len, t->name))
             return t;
     return NULL;
 }
 
 static bool selected(const char *sel, const char *name)
 {
-    size_t n = strlen(name), len;
+    size_t len;
     if (strcmp(sel, "all") == 0)
         return true;
     for (const char *p = sel, *next; p; p = next) {
         next = next_word(p, &len);
-        if (len == n && strncmp(p, name, n) == 0)
+        if (word_matches(p, len, name))
             return true;
     }
     return false;

@@ -16,7 +16,18 @@
 #include <kernel/ktest.h>
 #include <kernel/string.h>
 #include <kernel/x86.h>
+#include <kernel/cpufeature.h>
+#include <kernel/bench.h>
 #include <mm/mm.h>
+#include <mm/gfp.h>
+#include <mm/layout.h>
+#include <mm/kernel_pt.h>
+#include <mm/kmap.h>
+#include <mm/slab.h>
+#include <mm/vmalloc.h>
+
+#define KERNEL_STACK_SIZE (16 * 1024)
+__noreturn void call_on_stack(void *top, __noreturn void (*fn)(void));
 
 const struct boot_info *boot_info;
 
@@ -39,26 +50,64 @@ static void drop_identity_map(void)
     write_cr3(read_cr3());
 }
 
-static void print_cpu_features(void)
+/*
+ * boot_info and the firmware map live in loader memory that is given
+ * back to the allocator once the kernel's own tables run; keep copies.
+ */
+static struct boot_info bi_copy;
+
+static void keep_boot_info(const struct boot_info *bi)
 {
-    uint32_t a, b, c, d;
-    char vendor[13];
-    cpuid(0, 0, &a, &b, &c, &d);
-    memcpy(vendor, &b, 4);
-    memcpy(vendor + 4, &d, 4);
-    memcpy(vendor + 8, &c, 4);
-    vendor[12] = 0;
-    uint32_t max = a;
-    bool smep = false, smap = false;
-    if (max >= 7) {
-        cpuid(7, 0, &a, &b, &c, &d);
-        smep = b & (1u << 7);
-        smap = b & (1u << 20);
+    bi_copy = *bi;
+    unsigned order = 0;
+    while ((PAGE_SIZE << order) < bi->mmap.size && order < MAX_ORDER)
+        order++;
+    void *map = __get_free_pages(GFP_KERNEL, order);
+    if (!map || (PAGE_SIZE << order) < bi->mmap.size)
+        panic("no memory for a copy of the firmware map (%llu bytes)",
+              (unsigned long long)bi->mmap.size);
+    memcpy(map, phys_to_virt(bi->mmap.phys), bi->mmap.size);
+    bi_copy.mmap.phys = (uint64_t)map - DIRECT_MAP_BASE;
+    boot_info = &bi_copy;
+}
+
+static __noreturn void kmain_late(void);
+
+/*
+ * From the loader's tables to ours: slab first (vmalloc keeps its areas
+ * in kmalloc memory), then the tables, the framebuffer's own mapping,
+ * the switch, and the loader's memory back to the allocator.
+ */
+static void vm_init(const struct boot_info *bi)
+{
+    bool debug = option("slab_debug") != NULL;
+    slab_set_debug(debug);
+    kmem_cache_init();
+    kernel_pt_build(bi);
+    cpu_enable_protections();
+    vmalloc_init(debug);
+    kmap_init();
+    void *fb = NULL;
+    if (fbcon_active()) {
+        fb = ioremap_wc(bi->fb.phys, fbcon_mapping_bytes());
+        if (!fb)
+            panic("cannot map the framebuffer");
     }
-    cpuid(0x80000001, 0, &a, &b, &c, &d);
-    printk("CPU: %s; NX %s, 1 GiB pages %s, SMEP %s, SMAP %s\n", vendor,
-           (d & (1u << 20)) ? "yes" : "no", (d & (1u << 26)) ? "yes" : "no",
-           smep ? "yes" : "no", smap ? "yes" : "no");
+    keep_boot_info(bi);
+    /* No printk between the switch and the new framebuffer address:
+     * the console's old address is gone with the loader's tables. */
+    kernel_pt_activate();
+    if (fb)
+        fbcon_set_mapping(fb);
+    printk("kernel page tables: loaded (CR3 = %#llx), framebuffer remapped write-combining "
+           "at %p\n", (unsigned long long)kernel_pt.root, fb);
+    uint64_t t = mm_release_boot(MEM_BOOT_TABLES);
+    uint64_t b = mm_release_boot(MEM_BOOT_INFO);
+    printk("loader memory released: %llu KiB of page tables, %llu KiB of boot info\n",
+           (unsigned long long)t * 4, (unsigned long long)b * 4);
+    kernel_pt_dump();
+    if (kernel_pt_audit() && option("ktest"))
+        panic("W^X audit failed");
 }
 
 __noreturn void kmain(const struct boot_info *bi)
@@ -116,7 +165,7 @@ __noreturn void kmain(const struct boot_info *bi)
     }
     printk("ACPI RSDP: %#llx (ACPI %s)\n", (unsigned long long)bi->acpi_rsdp,
            bi->acpi_rsdp_version == 2 ? "2.0+" : bi->acpi_rsdp ? "1.0" : "absent");
-    print_cpu_features();
+    cpu_detect();
 
     char line[BOOT_CMDLINE_MAX];
     size_t len = strnlen(bi->cmdline, sizeof(bi->cmdline));
@@ -129,11 +178,27 @@ __noreturn void kmain(const struct boot_info *bi)
 
     bootmap_print(bi);
     mm_init(bi);
+    vm_init(bi);
+
+    /* Leave the boot stack in .bss for a vmalloc'ed one with guard pages. */
+    void *stack = vmalloc_stack(KERNEL_STACK_SIZE, "kmain");
+    if (!stack)
+        panic("no memory for the kernel stack");
+    call_on_stack((uint8_t *)stack + KERNEL_STACK_SIZE, kmain_late);
+}
+
+static __noreturn void kmain_late(void)
+{
 
     const char *crash = option("ktest.crash");
     if (crash && strcmp(crash, "oops") == 0) {
         printk("ktest.crash=oops: faulting on purpose outside any test\n");
-        *(volatile uint64_t *)0xffffc00000000000ull = 1;
+        *(volatile uint64_t *)0xffffdfffffff0000ull = 1; /* vmalloc range, never used */
+    }
+
+    if (option("bench")) {
+        bench_run();
+        halt_forever();
     }
 
     const char *sel = option("ktest");

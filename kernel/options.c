@@ -14,6 +14,10 @@ static const struct {
     { "ktest", "run in-kernel tests: ktest=all or ktest=name1,name2" },
     { "ktest.end", "after the tests: exit (QEMU isa-debug-exit, default) or halt" },
     { "ktest.crash", "test of the harness: ktest.crash=oops faults outside any test" },
+    { "slab_debug", "slab debugging: red zones, poisoning, double/invalid-free checks" },
+    { "nosmep", "leave SMEP off even when the CPU has it" },
+    { "nosmap", "leave SMAP off even when the CPU has it" },
+    { "bench", "run the in-QEMU benchmarks (make bench) instead of stopping" },
 };
 
 static struct cmdline cmdline;

@@ -18,6 +18,9 @@
 #include <kernel/ksyms.h>
 #include <kernel/x86.h>
 #include <kernel/string.h>
+#include <mm/fault.h>
+#include <mm/layout.h>
+#include <mm/kernel_pt.h>
 
 extern const char __kernel_start[], __kernel_end[];
 extern const char catch_resume[];
@@ -103,9 +106,19 @@ static void print_addr(const char *label, uint64_t addr)
         printk("%s%016llx\n", label, (unsigned long long)addr);
 }
 
-static bool in_kernel_image(uint64_t a)
+/* May the backtrace read 16 bytes at a?  Stacks live in the image (the
+ * boot and IST stacks) or in the vmalloc range (kernel stacks); for the
+ * latter, check the page is mapped rather than fault inside the oops. */
+static bool readable_stack(uint64_t a)
 {
-    return a >= (uint64_t)__kernel_start && a + 16 <= (uint64_t)__kernel_end;
+    if (a >= (uint64_t)__kernel_start && a + 16 <= (uint64_t)__kernel_end)
+        return true;
+    if (a < VMALLOC_START || a + 16 > VMALLOC_END || kernel_pt.fmt == NULL)
+        return false;
+    struct pgtable cur;
+    struct pt_view v;
+    current_pt(&cur);
+    return pt_walk(&cur, a, &v) == 0 && pt_walk(&cur, a + 15, &v) == 0;
 }
 
 void backtrace_from(uint64_t rbp, uint64_t rip)
@@ -113,9 +126,9 @@ void backtrace_from(uint64_t rbp, uint64_t rip)
     printk("Backtrace:\n");
     print_addr("  ", rip);
     /* Follow saved frame pointers while they stay on a kernel stack
-     * (all stacks live in the image's .bss for now) and go upwards. */
+     * and go upwards. */
     for (int depth = 0; depth < 24 && rbp && (rbp & 7) == 0 &&
-                        in_kernel_image(rbp); depth++) {
+                        readable_stack(rbp); depth++) {
         const uint64_t *fp = (const uint64_t *)rbp;
         uint64_t ret = fp[1];
         if (!ret)
@@ -167,9 +180,11 @@ void trap_dispatch(struct trap_frame *f)
                (unsigned long long)f->vector);
         return;
     }
-    if (catch_ctx.active && (f->cs & 3) == 0) {
+    bool kernel = (f->cs & 3) == 0;
+    if (catch_ctx.active && kernel) {
         struct fault_info *info = catch_ctx.info;
         oops_print(f, cr2, "caught kernel exception");
+        kernel_fault_explain(f->vector, cr2, f->rsp);
         printk("(caught by catch_faults: resuming the caller)\n");
         info->vector = f->vector;
         info->error = f->error;
@@ -183,6 +198,8 @@ void trap_dispatch(struct trap_frame *f)
         return;
     }
     oops_print(f, cr2, "KERNEL OOPS");
-    panic("unhandled %s in %s mode", vector_name(f->vector),
-          (f->cs & 3) ? "user" : "kernel");
+    const char *why = kernel ? kernel_fault_explain(f->vector, cr2, f->rsp) : NULL;
+    if (why)
+        panic("%s (%s at %016llx)", why, vector_name(f->vector), (unsigned long long)cr2);
+    panic("unhandled %s in %s mode", vector_name(f->vector), kernel ? "kernel" : "user");
 }

@@ -167,3 +167,18 @@ void mm_init(const struct boot_info *bi)
     if (mm_check(why, sizeof(why)))
         panic("mm_init: allocator inconsistent after boot: %s", why);
 }
+
+uint64_t mm_release_boot(uint32_t kind)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < nranges; i++) {
+        if (ranges[i].kind != kind)
+            continue;
+        uint64_t n = mm_node_release(&node, ranges[i].start >> PAGE_SHIFT,
+                                     ranges[i].end >> PAGE_SHIFT);
+        if (n == (ranges[i].end - ranges[i].start) >> PAGE_SHIFT)
+            ranges[i].kind = MEM_USABLE;
+        total += n;
+    }
+    return total;
+}

@@ -96,6 +96,10 @@ uint64_t alloc_contig(uint64_t n, uint64_t align, uint64_t min, uint64_t max,
             drain_pcp(); /* cached single frames may fill a gap */
             pfn = search(gfp, n, align_pfn, lo, hi);
         }
+        if (pfn == PFN_NONE && mm_node0->shrink && mm_node0->shrink()) {
+            drain_pcp(); /* memory pressure: empty slabs came back */
+            pfn = search(gfp, n, align_pfn, lo, hi);
+        }
     }
     if (pfn == PFN_NONE) {
         if (!(gfp & __GFP_NOWARN))

@@ -22,6 +22,10 @@
  * buddy lists; it is refilled and drained `batch` frames at a time.  With
  * one CPU there is one cache per zone; the structure is the one SMP needs.
  *
+ * Memory pressure: before failing, alloc_pages (and alloc_contig) call
+ * the node's shrink hook once and retry when it freed something.  The
+ * hook must not allocate (the slab shrinker only frees).
+ *
  * Errors a caller can make (double free, freeing a tail or a reserved
  * frame, dropping a reference nobody holds) are detected through the
  * frame flags, reported in one line and counted in node->errors; the
@@ -163,7 +167,7 @@ struct page *alloc_pages(gfp_t gfp, unsigned order)
             mm_report("alloc_pages: order %u is above MAX_ORDER %u", order, MAX_ORDER);
         return NULL;
     }
-    for (int pass = 0; pass < 2; pass++) {
+    for (int pass = 0; pass < 3; pass++) {
         for (int zi = (int)top_zone(gfp); zi >= 0; zi--) {
             struct zone *z = &NODE->zones[zi];
             if (!z->managed)
@@ -172,6 +176,10 @@ struct page *alloc_pages(gfp_t gfp, unsigned order)
             if (pfn != PFN_NONE)
                 return prep_block(pfn, order, gfp);
         }
+        /* Second failure: memory pressure; the shrinker (the slab
+         * allocator's empty slabs) may give frames back, once. */
+        if (pass == 1 && !(NODE->shrink && NODE->shrink()))
+            break;
         /* Frames parked in the per-CPU caches may complete a larger block. */
         drain_pcp();
     }

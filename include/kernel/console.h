@@ -29,6 +29,13 @@ struct fbcon_info {
     uint32_t fg, bg, title_fg, title_bg; /* 0xRRGGBB */
 };
 void fbcon_get_info(struct fbcon_info *out);
+/*
+ * The console starts on the loader's direct map of the framebuffer; the
+ * kernel then maps it itself (ioremap_wc: write-combining through PAT)
+ * and hands the new address over here, before the loader's tables go.
+ */
+uint64_t fbcon_mapping_bytes(void);
+void fbcon_set_mapping(void *base);
 /* Colour of pixel (x, y) as 0xRRGGBB, read back from the framebuffer. */
 uint32_t fbcon_read_pixel(uint32_t x, uint32_t y);
 /*

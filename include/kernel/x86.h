@@ -93,8 +93,16 @@ static inline void invlpg(uint64_t va)
     __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
 }
 
+static inline void stac(void) { __asm__ volatile("stac" ::: "memory"); }
+static inline void clac(void) { __asm__ volatile("clac" ::: "memory"); }
+
 #define MSR_EFER 0xc0000080
 #define EFER_NXE (1ull << 11)
+#define MSR_PAT 0x277
 #define CR0_WP (1ull << 16)
+#define CR4_PGE (1ull << 7)
+#define CR4_SMEP (1ull << 20)
+#define CR4_SMAP (1ull << 21)
+#define RFLAGS_AC (1ull << 18)
 
 #endif

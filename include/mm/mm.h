@@ -14,4 +14,11 @@ void mm_init(const struct boot_info *bi);
 /* The cleaned map (valid after mm_init). */
 const struct mem_range *mm_ranges(size_t *n);
 
+/*
+ * Give every range of this held-back kind (MEM_BOOT_TABLES, MEM_BOOT_INFO,
+ * ...) to the allocator, once nothing uses it; the ranges become
+ * MEM_USABLE.  Returns the number of frames released.
+ */
+uint64_t mm_release_boot(uint32_t kind);
+
 #endif

@@ -25,9 +25,13 @@
 #define PG_PCP      0x04  /* free order-0 frame in the per-CPU cache */
 #define PG_TAIL     0x08  /* frame 1.. of an allocated block of order > 0 */
 #define PG_CONTIG   0x10  /* allocated by alloc_contig (freed frame by frame) */
+#define PG_SLAB     0x20  /* head of a slab or of a large kmalloc block (mm/slab_impl.h) */
 
 struct page {
-    uint32_t next, prev;   /* free-list links (pfns), PFN_NIL at the ends */
+    /* Free-list links (pfns), PFN_NIL at the ends.  On an allocated block
+     * they belong to its owner: the slab allocator keeps its descriptor's
+     * address in a PG_SLAB head and the head's pfn in each tail's next. */
+    uint32_t next, prev;
     uint32_t refcount;     /* 0 when free; > 0 on the head of an allocated block */
     uint8_t flags;         /* PG_* */
     uint8_t order;         /* block order, on free heads and allocated heads */
@@ -74,6 +78,9 @@ struct mm_node {
     struct zone zones[NR_ZONES];
     void *(*phys_to_virt)(uint64_t pa);
     void (*report)(const char *msg);  /* errors and warnings, one line */
+    /* Memory pressure: called once by a request about to fail, before the
+     * retry; returns the frames it freed (the slab shrinker), or NULL. */
+    uint64_t (*shrink)(void);
     uint64_t errors;                  /* refcount and free errors detected */
 };
 

@@ -21,6 +21,13 @@ void mm_node_add_free(struct mm_node *node, uint64_t start_pfn, uint64_t end_pfn
 void mm_node_add_present(struct mm_node *node, uint64_t start_pfn, uint64_t end_pfn);
 /* After the last add_free: compute watermarks and per-CPU cache sizes. */
 void mm_node_finish(struct mm_node *node);
+/*
+ * After boot: hand the reserved (held-back) frames [start, end) to the
+ * allocator (mm/release.c).  Every frame must be PG_RESERVED with no
+ * reference, or nothing is done and an error is reported.  Returns the
+ * number of frames released.
+ */
+uint64_t mm_node_release(struct mm_node *node, uint64_t start, uint64_t end);
 /* buddy_check() on every zone; 0 or -1 with the first problem in why. */
 int mm_check(char *why, size_t size);
 

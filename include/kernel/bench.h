@@ -1,0 +1,7 @@
+/* In-QEMU benchmarks (kernel/bench.c), run with `bench` on the command line. */
+#ifndef KERNEL_BENCH_H
+#define KERNEL_BENCH_H
+
+void bench_run(void);
+
+#endif

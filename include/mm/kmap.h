@@ -1,0 +1,28 @@
+/*
+ * kmap: temporary mappings of single frames in fixed slots below the
+ * kernel image (mm/kmap.c).  On i386, where the direct map could not
+ * cover all RAM (seed 002's "high memory"), kmap was how the kernel
+ * reached a high frame.  Here the direct map covers all RAM, so kmap is
+ * for frames outside it (firmware tables, device memory) and is the
+ * teaching version of the mechanism.
+ */
+#ifndef MM_KMAP_H
+#define MM_KMAP_H
+
+#include <kernel/types.h>
+#include <mm/page.h>
+
+/* Map the frame at physical address pa (page aligned) in a free slot,
+ * read+write, not executable.  Returns NULL when all slots are taken or
+ * pa is bad (reported). */
+void *kmap_phys(uint64_t pa);
+/* The same for a frame with a descriptor. */
+void *kmap(struct page *page);
+/* Release the slot holding addr (any address inside the page). */
+void kunmap(const void *addr);
+
+void kmap_init(void);
+/* Slots in use (for tests: back to the baseline after each). */
+unsigned kmap_slots_used(void);
+
+#endif

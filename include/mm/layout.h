@@ -1,0 +1,26 @@
+/*
+ * The kernel's virtual address layout (DESIGN.md section 5).
+ *
+ *   0x0000000000000000-0x00007fffffffffff  user space (later issues)
+ *   0xffff800000000000-                    direct map of RAM, NX
+ *   0xffffc00000000000-0xffffdfffffffffff  vmalloc, ioremap, kernel stacks
+ *   0xffffffff7fe00000-0xffffffff80000000  kmap slots (below the image)
+ *   0xffffffff80000000-                    kernel image
+ */
+#ifndef MM_LAYOUT_H
+#define MM_LAYOUT_H
+
+#include <boot/boot_info.h>
+
+#define USER_SPACE_END      0x0000800000000000ull
+#define KERNEL_HALF_START   0xffff800000000000ull
+#define DIRECT_MAP_BASE     BOOT_DIRECT_MAP_BASE
+#define VMALLOC_START       0xffffc00000000000ull
+#define VMALLOC_END         0xffffe00000000000ull
+#define KMAP_BASE           0xffffffff7fe00000ull
+#define KMAP_SLOTS          64
+#define KERNEL_IMAGE_BASE   0xffffffff80000000ull
+/* The highest page is never used, so that [start, end) ranges fit in 64 bits. */
+#define KERNEL_HALF_END     0xfffffffffffff000ull
+
+#endif

@@ -1,0 +1,197 @@
+/*
+ * The page-table interface (DESIGN.md section 7).
+ *
+ * Everything above this header (the kernel's own tables, vmalloc,
+ * ioremap, and later address spaces, demand paging, fork and CoW) speaks
+ * in generic terms: map a range with protections, unmap it, change its
+ * protections, walk an address to a generic view of its entry.  Nobody
+ * above this header touches entry bits.
+ *
+ * Behind it sit page-table *formats*: the x86-64 4-level format
+ * (mm/pt_x86_64.c) now, the i386 two-level format of compat32/ later.
+ * A format only says how one entry is encoded and decoded and how many
+ * levels there are; the walker (mm/pgtable.c) is one loop over levels
+ * shared by every format.
+ *
+ * Levels are numbered from the leaf: level 0 is the last table (PTEs,
+ * 4 KiB pages), level 1 the one above (PDEs: 2 MiB pages on x86-64, 4 MiB
+ * on i386), level 2 (PDPTEs, 1 GiB pages), level 3 the x86-64 top (PML4).
+ *
+ * Table pages come from the page allocator (pt->gfp) through mm_node0, so
+ * the host tests run the same code over their fake physical memory.
+ */
+#ifndef MM_PGTABLE_H
+#define MM_PGTABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mm/gfp.h>
+
+/* Generic protections.  A present mapping is always readable. */
+#define PT_W      0x01u  /* writable */
+#define PT_X      0x02u  /* executable (no NX bit) */
+#define PT_U      0x04u  /* user accessible */
+#define PT_G      0x08u  /* global: survives CR3 switches */
+/* Cache type: a 2-bit field, write-back when 0. */
+#define PT_CACHE_MASK 0x30u
+#define PT_WB     0x00u
+#define PT_WC     0x10u  /* write-combining (framebuffers) */
+#define PT_UC     0x20u  /* uncached (MMIO) */
+#define PT_WT     0x30u  /* write-through */
+#define PT_PROT_MASK 0x3fu
+/*
+ * State bits, for a format's make_leaf only (pt_map and pt_protect refuse
+ * them): the leaf is created with its accessed / dirty bit set.  The
+ * walker uses them to keep what the CPU recorded when it rewrites a leaf
+ * (pt_protect, splitting a large leaf).
+ */
+#define PT_ACCESSED 0x40u
+#define PT_DIRTY    0x80u
+
+/* pt_map flags */
+#define PT_MAP_LARGE   0x1u  /* use 2 MiB / 1 GiB leaves where va, pa and length allow */
+
+#define PT_MAX_LEVELS 4
+
+/* What a walk found for one address. */
+struct pt_view {
+    uint64_t va;          /* start of the page holding the address */
+    uint64_t pa;          /* its physical start */
+    uint64_t size;        /* page size: 4 KiB, 2 MiB, 1 GiB (4 MiB on i386) */
+    unsigned prot;        /* PT_* */
+    bool accessed, dirty;
+    unsigned level;       /* level of the leaf entry */
+    /* The entries read on the way down, top first, for oops reports:
+     * raw[0] from the root, raw[nraw - 1] the leaf or the first
+     * non-present entry. */
+    unsigned nraw;
+    uint64_t raw[PT_MAX_LEVELS];
+};
+
+/*
+ * A format: how entries are encoded.  The walker never looks inside an
+ * entry except through these.  Entries are read and written as 64-bit
+ * integers; entry_bytes says how wide they are in memory (8 or 4).
+ * A table is one page: (1 << index_bits) * entry_bytes == 4096.  The
+ * levels that may hold leaves are 0..k for some k (no gap), and the
+ * entry 0 is not present.  pt_init refuses a format breaking these.
+ */
+struct pt_format {
+    const char *name;
+    unsigned levels;                /* 4 for x86-64, 2 for i386 */
+    unsigned entry_bytes;           /* 8 or 4 */
+    unsigned index_bits;            /* 9 or 10 */
+    unsigned leaf_levels;           /* bit L set: level L may hold a leaf */
+    uint64_t va_bits;               /* 48 or 32: addresses the tables translate */
+    uint64_t pa_bits;               /* 52 or 32: physical addresses a leaf can hold */
+    bool (*present)(uint64_t e);
+    bool (*is_leaf)(uint64_t e, unsigned level);   /* level 0: always */
+    uint64_t (*table_pa)(uint64_t e);              /* next table of a non-leaf */
+    /* An entry pointing to a next-level table covering va. */
+    uint64_t (*make_table)(uint64_t table_pa, uint64_t va);
+    /* A leaf mapping pa at this level with these protections (PT_* plus
+     * PT_ACCESSED / PT_DIRTY).  Every bit of the entry is the format's:
+     * rewriting a leaf keeps only what decode_leaf reports. */
+    uint64_t (*make_leaf)(uint64_t pa, unsigned level, unsigned prot);
+    /* Fill pa (of the leaf), prot, accessed and dirty from a leaf entry;
+     * the exact inverse of make_leaf.  A format that cannot express a
+     * protection (decode does not give it back) makes pt_map refuse it. */
+    void (*decode_leaf)(uint64_t e, unsigned level, struct pt_view *v);
+    /* Is va an address these tables can translate (e.g. canonical)?  The
+     * translatable addresses must form at most two intervals, at the
+     * bottom and the top of the 64-bit space. */
+    bool (*va_ok)(uint64_t va);
+};
+
+extern const struct pt_format pt_x86_64;
+
+struct pgtable {
+    const struct pt_format *fmt;
+    uint64_t root;                  /* physical address of the top table */
+    gfp_t gfp;                      /* table pages: GFP_KERNEL, GFP_DMA32 for i386 */
+    uint64_t va_start, va_end;      /* the range operations may touch */
+    /*
+     * Tables referenced from the root are never freed (the kernel half's
+     * top-level entries, shared by every address space, must stay).
+     */
+    bool keep_top_tables;
+    uint64_t nr_tables;             /* table pages held, the root included */
+    /*
+     * Called once at the end of an operation that changed or removed
+     * present entries, with a range inside the operation's range that
+     * covers every translation changed, before any table page the
+     * operation emptied is freed (so no stale TLB or paging-structure
+     * cache entry refers to a freed table).  Not called when nothing
+     * present changed (a pt_map only fills empty entries).  NULL: nothing
+     * to flush (host tests, tables not loaded in CR3).
+     */
+    void (*flush)(struct pgtable *pt, uint64_t va, uint64_t len);
+};
+
+/*
+ * All functions return 0 or a negative errno (kernel/errno.h):
+ *   -EINVAL  unaligned address or length, zero length, range outside
+ *            [va_start, va_end), non-translatable address, bad prot,
+ *            physical range beyond the format's pa_bits
+ *   -EEXIST  pt_map over an existing mapping (nothing is changed)
+ *   -ENOMEM  no page for a table (nothing is changed)
+ *   -ENOENT  pt_walk of an unmapped address
+ *   -EFAULT  pt_walk met an entry pointing outside physical memory
+ *            (corrupt tables, or a walk before mm_init)
+ * None of them sleeps; the caller serializes operations on one pgtable.
+ */
+
+/* A new, empty set of tables: one zeroed root page.  [va_start, va_end)
+ * must be page aligned, non-empty and translatable. */
+int pt_init(struct pgtable *pt, const struct pt_format *fmt, gfp_t gfp,
+            uint64_t va_start, uint64_t va_end);
+/* Free every table page in [va_start, va_end) and the root; the mapped
+ * frames themselves are not touched (their owner frees them).  Root
+ * entries outside the range (shared kernel tables) are left alone.  No
+ * flush: the tables must not be in use by any CPU. */
+void pt_destroy(struct pgtable *pt);
+
+/* Map [va, va + len) to [pa, pa + len).  4 KiB aligned; large leaves
+ * only with PT_MAP_LARGE and where va, pa and the remaining length are
+ * aligned to the large size (and no table exists there already: then
+ * the smaller leaves go into it).  All or nothing. */
+int pt_map(struct pgtable *pt, uint64_t va, uint64_t pa, uint64_t len,
+           unsigned prot, unsigned flags);
+/* Remove every mapping in [va, va + len) (holes are fine).  A large leaf
+ * partly inside the range is split first (which may fail with -ENOMEM,
+ * leaving everything as it was).  Table pages left empty are freed. */
+int pt_unmap(struct pgtable *pt, uint64_t va, uint64_t len);
+/* Set the protections of every mapping in [va, va + len) (holes are
+ * skipped), splitting large leaves partly inside the range (-ENOMEM as
+ * for pt_unmap).  Accessed and dirty bits are kept.  Never merges leaves
+ * back into a large one. */
+int pt_protect(struct pgtable *pt, uint64_t va, uint64_t len, unsigned prot);
+/* Translate va: any translatable address, also outside [va_start,
+ * va_end) (an oops may walk a kernel address through a process's root).
+ * On -ENOENT, v->nraw and v->raw still say how far the walk got and
+ * v->level is the level of the non-present entry. */
+int pt_walk(const struct pgtable *pt, uint64_t va, struct pt_view *v);
+/* Call fn on every leaf overlapping [start, end), in address order; stops
+ * and returns fn's value when it is not 0.  [start, end) must be page
+ * aligned, non-empty and translatable (-EINVAL), but may lie outside
+ * [va_start, va_end).  A leaf only partly inside is reported whole. */
+int pt_for_each(const struct pgtable *pt, uint64_t start, uint64_t end,
+                int (*fn)(const struct pt_view *v, void *arg), void *arg);
+
+/* Text of a prot value, for dumps and oopses: "rwx ug wb", a '-' for
+ * each right or attribute missing ("r-- -g wb": read-only, global). */
+const char *pt_prot_str(unsigned prot, char buf[16]);
+
+/*
+ * The validator: walk every table in [va_start, va_end) and check that
+ * nr_tables counts exactly the table pages reachable (the root
+ * included), each an allocated frame, none empty unless kept
+ * (keep_top_tables), every leaf at a leaf level with its physical address
+ * aligned to its size and its entry as make_leaf would write it.
+ * Returns 0, or -1 with the first problem in why.
+ */
+int pt_check(const struct pgtable *pt, char *why, size_t size);
+
+#endif

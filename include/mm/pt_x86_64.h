@@ -1,0 +1,71 @@
+/*
+ * The x86-64 4-level page-table entry (Intel SDM vol. 3A, section 4.5
+ * "4-level paging", and the "Page Attribute Table" section of the
+ * memory-cache chapter).
+ *
+ * Generic code never uses these: it goes through include/mm/pgtable.h and
+ * the format `pt_x86_64` (mm/pt_x86_64.c).  They are here for the few
+ * places that must speak the hardware's language: the format itself,
+ * the oops decoder, and the code that programs IA32_PAT.
+ *
+ *  63  62..52  51 ............ 12  11..9   8   7   6   5   4    3    2   1   0
+ * +--+-------+--------------------+-------+---+---+---+---+----+----+----+---+---+
+ * |NX| avail |  physical address  | avail | G |PS/| D | A |PCD |PWT |U/S|R/W| P |
+ * |  |       |  (bit 12 = PAT in  |       |   |PAT|   |   |    |    |   |   |   |
+ * |  |       |  2M and 1G leaves) |       |   |   |   |   |    |    |   |   |   |
+ * +--+-------+--------------------+-------+---+---+---+---+----+----+----+---+---+
+ *
+ * Bit 7 is PS ("this entry is a leaf") in the level 1 and 2 entries (PDE,
+ * PDPTE) and PAT in level 0 entries (PTE); a large leaf keeps its PAT
+ * bit at 12, where a 4 KiB-aligned address would have a bit that a
+ * 2 MiB- or 1 GiB-aligned one does not need.  G, D and PAT mean something
+ * only in leaves.
+ */
+#ifndef MM_PT_X86_64_H
+#define MM_PT_X86_64_H
+
+#include <stdint.h>
+
+#define X86_PTE_P         (1ull << 0)   /* present */
+#define X86_PTE_RW        (1ull << 1)   /* writable */
+#define X86_PTE_US        (1ull << 2)   /* user accessible */
+#define X86_PTE_PWT       (1ull << 3)   /* PAT index bit 0 */
+#define X86_PTE_PCD       (1ull << 4)   /* PAT index bit 1 */
+#define X86_PTE_A         (1ull << 5)   /* accessed (set by the CPU) */
+#define X86_PTE_D         (1ull << 6)   /* dirty (set by the CPU, leaves only) */
+#define X86_PTE_PS        (1ull << 7)   /* leaf at level 1 or 2 (2 MiB, 1 GiB) */
+#define X86_PTE_PAT       (1ull << 7)   /* PAT index bit 2, level 0 */
+#define X86_PTE_G         (1ull << 8)   /* global: kept across CR3 loads */
+#define X86_PTE_PAT_LARGE (1ull << 12)  /* PAT index bit 2, 2 MiB / 1 GiB leaves */
+#define X86_PTE_NX        (1ull << 63)  /* no instruction fetch (EFER.NXE) */
+#define X86_PTE_ADDR      0x000ffffffffff000ull  /* physical address, bits 12..51 */
+
+/* PAT memory types (the byte values of IA32_PAT's eight entries). */
+#define X86_PAT_UC        0x00ull
+#define X86_PAT_WC        0x01ull
+#define X86_PAT_WT        0x04ull
+#define X86_PAT_WP        0x05ull
+#define X86_PAT_WB        0x06ull
+#define X86_PAT_UC_MINUS  0x07ull
+
+/*
+ * IA32_PAT as the kernel programs it: Linux's layout.  An entry selects
+ * PAT index (PAT << 2) | (PCD << 1) | PWT:
+ *
+ *   index  0   1   2    3   4   5   6    7
+ *   type   WB  WC  UC-  UC  WB  WP  UC-  WT
+ *
+ * The power-on layout is WB WT UC- UC WB WT UC- UC; this one changes
+ * index 1 to WC, 5 to WP and 7 to WT.  Entries made for the power-on
+ * layout keep their meaning except PWT alone, which becomes WC.
+ */
+#define X86_PAT_ENTRY(i, type) ((uint64_t)(type) << ((i) * 8))
+#define X86_PAT_MSR_VALUE                                                   \
+    (X86_PAT_ENTRY(0, X86_PAT_WB) | X86_PAT_ENTRY(1, X86_PAT_WC) |          \
+     X86_PAT_ENTRY(2, X86_PAT_UC_MINUS) | X86_PAT_ENTRY(3, X86_PAT_UC) |    \
+     X86_PAT_ENTRY(4, X86_PAT_WB) | X86_PAT_ENTRY(5, X86_PAT_WP) |          \
+     X86_PAT_ENTRY(6, X86_PAT_UC_MINUS) | X86_PAT_ENTRY(7, X86_PAT_WT))
+
+_Static_assert(X86_PAT_MSR_VALUE == 0x0407050600070106ull, "Linux's PAT layout");
+
+#endif

@@ -1,0 +1,29 @@
+/*
+ * TLB maintenance: one small set of calls (mm/tlb.c).
+ *
+ * A change to a present page-table entry is not seen by the CPU until the
+ * stale translation is dropped from the TLB.  invlpg drops one page; a
+ * CR3 reload drops every non-global one; toggling CR4.PGE drops them all.
+ * For a range, invlpg per page costs one instruction per page, while a
+ * full flush costs every later TLB miss: like Linux, we use invlpg up to
+ * TLB_FLUSH_CEILING pages and a full flush above.
+ */
+#ifndef MM_TLB_H
+#define MM_TLB_H
+
+#include <stdint.h>
+
+#define TLB_FLUSH_CEILING 33   /* Linux's tlb_single_page_flush_ceiling */
+
+void tlb_flush_page(uint64_t va);
+void tlb_flush_range(uint64_t va, uint64_t len);
+void tlb_flush_all(void);       /* global entries included */
+
+/* What was done so far, for tests and /proc-style statistics. */
+struct tlb_stats {
+    uint64_t pages;     /* invlpg instructions issued */
+    uint64_t full;      /* full flushes */
+};
+extern struct tlb_stats tlb_stats;
+
+#endif

@@ -1,0 +1,76 @@
+/*
+ * kmap slots.
+ *
+ * KMAP_SLOTS pages at KMAP_BASE, just below the kernel image, share one
+ * page table.  Slot 0 is the anchor: it stays mapped (read-only, to the
+ * kernel's zero page) so that table is never empty and never freed, and
+ * kmap never has to allocate a table page: it only writes one entry.
+ * kunmap removes the entry and flushes that page from the TLB, so a
+ * stale pointer faults instead of reading someone else's frame.
+ *
+ * Invariant: bit i of `used` is set exactly when slot i is mapped to a
+ * caller's frame; slot 0 is always used (the anchor).
+ */
+#include <mm/kmap.h>
+#include <mm/kernel_pt.h>
+#include <mm/layout.h>
+#include <kernel/printk.h>
+
+_Static_assert(KMAP_SLOTS <= 64, "the slot bitmap is one 64-bit word");
+_Static_assert(KMAP_BASE + KMAP_SLOTS * PAGE_SIZE <= KERNEL_IMAGE_BASE, "slots overlap the image");
+
+static uint64_t used;
+static uint8_t zero_page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+
+void kmap_init(void)
+{
+    struct pt_view v;
+    if (pt_walk(&kernel_pt, (uint64_t)zero_page, &v))
+        panic("kmap_init: the zero page is not mapped");
+    int err = pt_map(&kernel_pt, KMAP_BASE, v.pa + ((uint64_t)zero_page - v.va), PAGE_SIZE,
+                     PT_G, 0);
+    if (err)
+        panic("kmap_init: cannot map the anchor slot (%d)", err);
+    used = 1;
+}
+
+void *kmap_phys(uint64_t pa)
+{
+    if (pa & (PAGE_SIZE - 1) || pa >= (1ull << 52)) {
+        printk("kmap: bad physical address %#llx\n", (unsigned long long)pa);
+        return NULL;
+    }
+    for (unsigned i = 1; i < KMAP_SLOTS; i++) {
+        if (used & (1ull << i))
+            continue;
+        uint64_t va = KMAP_BASE + (uint64_t)i * PAGE_SIZE;
+        if (pt_map(&kernel_pt, va, pa, PAGE_SIZE, PT_W | PT_G, 0))
+            return NULL;
+        used |= 1ull << i;
+        return (void *)va;
+    }
+    printk("kmap: all %d slots are in use\n", KMAP_SLOTS - 1);
+    return NULL;
+}
+
+void *kmap(struct page *page)
+{
+    return kmap_phys(page_to_phys(page));
+}
+
+void kunmap(const void *addr)
+{
+    uint64_t va = (uint64_t)addr;
+    unsigned i = (unsigned)((va - KMAP_BASE) / PAGE_SIZE);
+    if (va < KMAP_BASE || i >= KMAP_SLOTS || i == 0 || !(used & (1ull << i))) {
+        printk("kunmap: %p is not a kmap slot in use\n", addr);
+        return;
+    }
+    pt_unmap(&kernel_pt, KMAP_BASE + (uint64_t)i * PAGE_SIZE, PAGE_SIZE);
+    used &= ~(1ull << i);
+}
+
+unsigned kmap_slots_used(void)
+{
+    return (unsigned)__builtin_popcountll(used) - 1;
+}

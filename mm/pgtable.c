@@ -1,0 +1,749 @@
+/*
+ * The page-table walker: map, unmap, protect, walk and visit, for any
+ * format (include/mm/pgtable.h says what each call promises; the format,
+ * e.g. mm/pt_x86_64.c, says how one entry is encoded).
+ *
+ * Invariants, true between two calls (pt_check() verifies them):
+ *  - pt->nr_tables is the number of table pages reachable from the root
+ *    through root entries overlapping [va_start, va_end), the root
+ *    included; below the root, entries outside the range are empty;
+ *  - no table page below the root is empty, except those referenced
+ *    from the root when keep_top_tables is set;
+ *  - every leaf sits at a level of fmt->leaf_levels, maps a physical
+ *    range aligned to its size, and holds exactly what fmt->make_leaf
+ *    wrote (plus the accessed/dirty bits the CPU may set);
+ *  - a table page is freed only after pt->flush was called for the
+ *    operation that unlinked it, so no TLB or paging-structure cache
+ *    entry can lead the CPU into a freed (reused) page.
+ *
+ * An operation runs in four steps:
+ *  1. check the arguments (-EINVAL);
+ *  2. count the table pages it will need and allocate all of them into a
+ *     "spare" list (-EEXIST, -ENOMEM: nothing has changed yet, so there
+ *     is nothing to undo);
+ *  3. walk the range with run(), ONE loop over levels for every
+ *     operation, changing entries; this step cannot fail;
+ *  4. call pt->flush if a present entry changed, then free the tables the
+ *     walk unlinked (kept on a "dead" list until then).
+ *
+ * Counting is exact.  pt_map runs the same walk twice: first "dry",
+ * writing nothing, and where a table is missing counting one and going
+ * on into a page of zeros (what the new table will hold), so the second
+ * walk takes exactly what the first counted; a leaf in the way is found
+ * by the dry walk (-EEXIST).  pt_unmap and pt_protect need new tables
+ * only to split a large leaf the range cuts, and only the leaves holding
+ * the range's first and last bytes can be cut: split_count() walks to
+ * them.
+ *
+ * Locking: none here; the caller serializes the operations on one
+ * pgtable (one CPU for now).  Nothing sleeps.
+ *
+ * Left out on purpose: merging small leaves back into a large one
+ * (Linux does not either), software bits in entries (the format owns
+ * every bit), and flushing on other CPUs (the flush hook's business).
+ * Reference: Intel SDM vol. 3A, 4.10.4 (when to invalidate the TLB and
+ * the paging-structure caches); xv6's walk() for the loop over levels;
+ * seed 004 (two-level tables, 4 MiB pages, the TLB), seed 001 (SOS's
+ * "paged memory" layer).
+ */
+#include <mm/pgtable.h>
+#include <kernel/errno.h>
+#include <kernel/printk.h>
+#include <kernel/string.h>
+
+/* ---- levels and entries ---------------------------------------------------------- */
+
+static unsigned top_level(const struct pt_format *f)
+{
+    return f->levels - 1;
+}
+
+static unsigned nr_entries(const struct pt_format *f)
+{
+    return 1u << f->index_bits;
+}
+
+/* Bytes mapped by one entry at this level: 4 KiB at level 0, and so on up. */
+static uint64_t level_size(const struct pt_format *f, unsigned level)
+{
+    return 1ull << (PAGE_SHIFT + level * f->index_bits);
+}
+
+/* Which entry of the level's table covers va. */
+static unsigned pt_index(const struct pt_format *f, unsigned level, uint64_t va)
+{
+    return (unsigned)(va >> (PAGE_SHIFT + level * f->index_bits)) & (nr_entries(f) - 1);
+}
+
+static bool can_be_leaf(const struct pt_format *f, unsigned level)
+{
+    return (f->leaf_levels >> level) & 1;
+}
+
+/* Entries are read and written whole with one volatile access, so the
+ * compiler can neither tear them nor reorder them with each other. */
+static uint64_t entry_read(const struct pt_format *f, const void *table, unsigned i)
+{
+    if (f->entry_bytes == 8)
+        return ((const volatile uint64_t *)table)[i];
+    return ((const volatile uint32_t *)table)[i];
+}
+
+static void entry_write(const struct pt_format *f, void *table, unsigned i, uint64_t e)
+{
+    if (f->entry_bytes == 8)
+        ((volatile uint64_t *)table)[i] = e;
+    else
+        ((volatile uint32_t *)table)[i] = (uint32_t)e;
+}
+
+/* Could pa be a table page: a frame of the node other than frame 0? */
+static bool is_frame(uint64_t pa)
+{
+    return mm_node0 && pa != 0 && (pa & (PAGE_SIZE - 1)) == 0 &&
+           (pa >> PAGE_SHIFT) < mm_node0->max_pfn;
+}
+
+/* The direct-map address of a table page (page_address: the node's
+ * phys_to_virt hook, so host tests see their arena). */
+static void *table_virt(uint64_t pa)
+{
+    if (!is_frame(pa))
+        panic("pgtable: table at %#llx is not a frame of the node", (unsigned long long)pa);
+    return page_address(pfn_to_page(pa >> PAGE_SHIFT));
+}
+
+static bool table_empty(const struct pt_format *f, const void *table)
+{
+    for (unsigned i = 0; i < nr_entries(f); i++)
+        if (f->present(entry_read(f, table, i)))
+            return false;
+    return true;
+}
+
+static unsigned state_bits(const struct pt_view *v)
+{
+    return (v->accessed ? PT_ACCESSED : 0) | (v->dirty ? PT_DIRTY : 0);
+}
+
+/* The generic view of a leaf found at this level for address va. */
+static void leaf_view(const struct pt_format *f, uint64_t e, unsigned level, uint64_t va,
+                      struct pt_view *v)
+{
+    v->size = level_size(f, level);
+    v->va = va & ~(v->size - 1);
+    v->level = level;
+    f->decode_leaf(e, level, v);
+}
+
+/* ---- lists of table pages outside the tree ----------------------------------------- */
+
+/*
+ * A list of table pages is linked through the pages themselves: the
+ * first 8 bytes hold the next page's physical address, 0 ends the list.
+ * Spare pages come zeroed from the allocator and are zeroed again when
+ * taken.  A dead page may still be cached by the CPU until the flush;
+ * its link is a page-aligned address, so bit 0 (present, in both
+ * formats) is clear and the CPU sees it as an empty entry.
+ */
+static void list_push(uint64_t *list, uint64_t pa)
+{
+    *(uint64_t *)table_virt(pa) = *list;
+    *list = pa;
+}
+
+static uint64_t list_pop(uint64_t *list)
+{
+    uint64_t pa = *list;
+    uint64_t *link = table_virt(pa);
+    *list = *link;
+    *link = 0;
+    return pa;
+}
+
+static void list_free(uint64_t *list)
+{
+    while (*list)
+        __free_pages(pfn_to_page(list_pop(list) >> PAGE_SHIFT), 0);
+}
+
+/* Allocate n zeroed pages onto *spare; all or none. */
+static int reserve(const struct pgtable *pt, uint64_t n, uint64_t *spare)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        struct page *p = alloc_pages(pt->gfp | __GFP_ZERO, 0);
+        if (!p) {
+            list_free(spare);
+            return -ENOMEM;
+        }
+        list_push(spare, page_to_phys(p));
+    }
+    return 0;
+}
+
+/* ---- the walk -------------------------------------------------------------------------- */
+
+enum pt_op { OP_MAP, OP_UNMAP, OP_PROTECT, OP_VISIT, OP_DESTROY };
+
+/* One operation in progress. */
+struct pt_run {
+    const struct pgtable *pt;
+    const struct pt_format *fmt;
+    enum pt_op op;
+    uint64_t start, last;      /* the range, last byte included (no overflow at 2^64) */
+    uint64_t pa_off;           /* map: the frame of va is va + pa_off (mod 2^64) */
+    unsigned prot, flags;      /* map, protect */
+    bool dry;                  /* map's counting walk: write nothing */
+    int (*fn)(const struct pt_view *v, void *arg); /* visit */
+    void *arg;
+    int ret;                   /* stops the walk: -EEXIST (dry map) or fn's value */
+    uint64_t need;             /* dry map: the table pages the real walk will take */
+    uint64_t spare, dead;      /* page lists: tables to use, tables to free */
+    int64_t tables;            /* change of pt->nr_tables */
+    bool changed;              /* a present entry was changed or removed */
+    uint64_t lo, hi;           /* the translations changed lie in [lo, hi] */
+};
+
+/* What a new table holds, for the dry walk of pt_map to go into. */
+static const uint64_t zero_table[PAGE_SIZE / sizeof(uint64_t)];
+
+static void note_change(struct pt_run *r, uint64_t lo, uint64_t hi)
+{
+    lo = MAX(lo, r->start);
+    hi = MIN(hi, r->last);
+    if (!r->changed || lo < r->lo)
+        r->lo = lo;
+    if (!r->changed || hi > r->hi)
+        r->hi = hi;
+    r->changed = true;
+}
+
+/* Link a spare page as the table below entry i (covering va). */
+static void *new_table(struct pt_run *r, void *table, unsigned i, uint64_t va)
+{
+    if (!r->spare)
+        panic("pgtable: no spare table left at %#llx: the count was wrong",
+              (unsigned long long)va);
+    uint64_t pa = list_pop(&r->spare);
+    entry_write(r->fmt, table, i, r->fmt->make_table(pa, va));
+    r->tables++;
+    return table_virt(pa);
+}
+
+/*
+ * Replace the large leaf e (entry i, covering va) by a table of leaves
+ * one level down mapping the same frames with the same protections and
+ * accessed/dirty state; return that table.  The new table is filled
+ * before it is linked, so a walker never sees it half done.
+ */
+static void *split(struct pt_run *r, unsigned level, uint64_t va, void *table, unsigned i,
+                   uint64_t e)
+{
+    const struct pt_format *f = r->fmt;
+    struct pt_view v = { 0 };
+    if (level == 0)
+        panic("pgtable: split of a 4 KiB leaf at %#llx", (unsigned long long)va);
+    leaf_view(f, e, level, va, &v);
+    if (!r->spare)
+        panic("pgtable: no spare table to split %#llx: the count was wrong",
+              (unsigned long long)va);
+    uint64_t pa = list_pop(&r->spare);
+    void *t = table_virt(pa);
+    uint64_t child = level_size(f, level - 1);
+    for (unsigned k = 0; k < nr_entries(f); k++)
+        entry_write(f, t, k, f->make_leaf(v.pa + k * child, level - 1, v.prot | state_bits(&v)));
+    entry_write(f, table, i, f->make_table(pa, va));
+    r->tables++;
+    note_change(r, v.va, v.va + v.size - 1);
+    return t;
+}
+
+/* pt_map: may a leaf of this level start at va? */
+static bool leaf_fits(const struct pt_run *r, unsigned level, uint64_t va)
+{
+    uint64_t size = level_size(r->fmt, level);
+    if (level == 0)
+        return true;
+    return (r->flags & PT_MAP_LARGE) && can_be_leaf(r->fmt, level) &&
+           ((va | (va + r->pa_off)) & (size - 1)) == 0 && r->last - va >= size - 1;
+}
+
+/* pt_map at an entry that is empty or a leaf. */
+static void *map_step(struct pt_run *r, unsigned level, uint64_t va, void *table, unsigned i,
+                      uint64_t e)
+{
+    const struct pt_format *f = r->fmt;
+    if (f->present(e)) {
+        if (!r->dry)
+            panic("pgtable: leaf %#llx at %#llx appeared after the check",
+                  (unsigned long long)e, (unsigned long long)va);
+        r->ret = -EEXIST;
+        return NULL;
+    }
+    if (leaf_fits(r, level, va)) {
+        if (!r->dry)
+            entry_write(f, table, i, f->make_leaf(va + r->pa_off, level, r->prot));
+        return NULL;
+    }
+    if (r->dry) {
+        r->need++;
+        return (void *)zero_table;
+    }
+    return new_table(r, table, i, va);
+}
+
+/* pt_unmap and pt_protect at an entry that is empty or a leaf. */
+static void *change_step(struct pt_run *r, unsigned level, uint64_t va, void *table,
+                         unsigned i, uint64_t e, bool *cleared)
+{
+    const struct pt_format *f = r->fmt;
+    struct pt_view v = { 0 };
+    if (!f->present(e))
+        return NULL; /* a hole */
+    leaf_view(f, e, level, va, &v);
+    if (v.va < r->start || v.va + v.size - 1 > r->last)
+        return split(r, level, va, table, i, e);
+    if (r->op == OP_UNMAP) {
+        entry_write(f, table, i, 0);
+        *cleared = true;
+        note_change(r, v.va, v.va + v.size - 1);
+        return NULL;
+    }
+    uint64_t ne = f->make_leaf(v.pa, level, r->prot | state_bits(&v));
+    if (ne != e) {
+        entry_write(f, table, i, ne);
+        note_change(r, v.va, v.va + v.size - 1);
+    }
+    return NULL;
+}
+
+/* pt_for_each at a leaf: seen[] holds the entries read on the way down. */
+static void visit_leaf(struct pt_run *r, unsigned level, uint64_t va, const uint64_t seen[])
+{
+    const struct pt_format *f = r->fmt;
+    struct pt_view v = { 0 };
+    leaf_view(f, seen[level], level, va, &v);
+    for (unsigned l = top_level(f) + 1; l-- > level;)
+        v.raw[v.nraw++] = seen[l];
+    r->ret = r->fn(&v, r->arg);
+}
+
+/*
+ * What the operation does at one entry (seen[level], entry i of table,
+ * covering va).  Returns the table to go down into, or NULL to move on
+ * to the next entry.
+ */
+static void *step(struct pt_run *r, unsigned level, uint64_t va, void *table, unsigned i,
+                  const uint64_t seen[], bool *cleared)
+{
+    const struct pt_format *f = r->fmt;
+    uint64_t e = seen[level];
+    if (f->present(e) && !f->is_leaf(e, level))
+        return table_virt(f->table_pa(e)); /* every operation goes down into tables */
+    switch (r->op) {
+    case OP_MAP:
+        return map_step(r, level, va, table, i, e);
+    case OP_UNMAP:
+    case OP_PROTECT:
+        return change_step(r, level, va, table, i, e, cleared);
+    case OP_VISIT:
+        if (f->present(e))
+            visit_leaf(r, level, va, seen);
+        return NULL;
+    case OP_DESTROY:
+        return NULL;
+    }
+    return NULL;
+}
+
+/*
+ * The walk leaves table[level] (va is its last address visited).  pt_unmap
+ * unlinks it if the walk emptied it, unless it is a kept top table;
+ * pt_destroy unlinks every table.  Unlinked tables wait on the dead list
+ * for the flush.  (No note_change for a table: its leaves were noted when
+ * they were removed, and a flush drops the paging-structure caches.)
+ */
+static void leave(struct pt_run *r, unsigned level, void *table[], bool cleared[], uint64_t va)
+{
+    const struct pt_format *f = r->fmt;
+    void *parent = table[level + 1];
+    unsigned pi = pt_index(f, level + 1, va);
+    bool kept = r->pt->keep_top_tables && level + 1 == top_level(f);
+
+    if (r->op == OP_UNMAP) {
+        if (!cleared[level] || kept || !table_empty(f, table[level]))
+            return;
+        uint64_t pa = f->table_pa(entry_read(f, parent, pi));
+        entry_write(f, parent, pi, 0);
+        list_push(&r->dead, pa);
+        cleared[level + 1] = true;
+        r->tables--;
+    } else if (r->op == OP_DESTROY) {
+        list_push(&r->dead, f->table_pa(entry_read(f, parent, pi)));
+        r->tables--;
+    }
+}
+
+/*
+ * Visit the entries covering [start, last] in address order, going down
+ * into tables and back up: one loop, `level` moving down and up.  At each
+ * entry step() says whether to go down; otherwise va moves to the next
+ * entry, and every table this finishes (va reached its end, or the end of
+ * the range) is left on the way up.
+ */
+static void run(struct pt_run *r)
+{
+    const struct pt_format *f = r->fmt;
+    unsigned top = top_level(f), level = top;
+    void *table[PT_MAX_LEVELS];          /* the tables on the way down */
+    uint64_t seen[PT_MAX_LEVELS];        /* the entries read on the way down */
+    bool cleared[PT_MAX_LEVELS] = { 0 }; /* an entry of table[l] was removed */
+    uint64_t va = r->start;
+
+    table[top] = table_virt(r->pt->root);
+    for (;;) {
+        unsigned i = pt_index(f, level, va);
+        seen[level] = entry_read(f, table[level], i);
+        void *down = step(r, level, va, table[level], i, seen, &cleared[level]);
+        if (r->ret)
+            return; /* only a dry map or a visit stops early: nothing was changed */
+        if (down) {
+            level--;
+            table[level] = down;
+            cleared[level] = false;
+            continue;
+        }
+        uint64_t size = level_size(f, level);
+        va = (va & ~(size - 1)) + size;
+        bool done = va == 0 || va > r->last;
+        while (level < top && (done || pt_index(f, level, va) == 0)) {
+            leave(r, level, table, cleared, va - 1);
+            level++;
+        }
+        if (done)
+            return;
+    }
+}
+
+/* Step 4: account, flush, then free what was unlinked. */
+static int finish(struct pgtable *pt, struct pt_run *r)
+{
+    if (r->spare)
+        panic("pgtable: spare tables left after the walk: the count was wrong");
+    pt->nr_tables = (uint64_t)((int64_t)pt->nr_tables + r->tables);
+    if (r->changed && pt->flush)
+        pt->flush(pt, r->lo, r->hi - r->lo + 1);
+    list_free(&r->dead);
+    return 0;
+}
+
+/* ---- argument checks and counting ---------------------------------------------------- */
+
+/*
+ * Is [va, va + len) page aligned, non-empty and translatable?  Sets
+ * *last.  The translatable addresses are at most two intervals at the
+ * ends of the 64-bit space, 2^va_bits bytes in all, so a range no longer
+ * than that whose two ends are translatable cannot straddle the hole
+ * between them (x86-64's non-canonical hole is 2^64 - 2^48 long).
+ */
+static bool range_ok(const struct pt_format *f, uint64_t va, uint64_t len, uint64_t *last)
+{
+    if (len == 0 || ((va | len) & (PAGE_SIZE - 1)))
+        return false;
+    *last = va + len - 1;
+    return *last >= va /* no wrap past 2^64 */ && len <= (1ull << f->va_bits) &&
+           f->va_ok(va) && f->va_ok(*last);
+}
+
+/* The same, and inside [va_start, va_end). */
+static bool in_range(const struct pgtable *pt, uint64_t va, uint64_t len, uint64_t *last)
+{
+    return range_ok(pt->fmt, va, len, last) && va >= pt->va_start && *last < pt->va_end;
+}
+
+/* Can the format express prot, at every level that may hold a leaf? */
+static bool prot_ok(const struct pt_format *f, unsigned prot)
+{
+    if (prot & ~PT_PROT_MASK)
+        return false;
+    for (unsigned l = 0; l < f->levels; l++) {
+        struct pt_view v = { 0 };
+        if (!can_be_leaf(f, l))
+            continue;
+        f->decode_leaf(f->make_leaf(0, l, prot), l, &v);
+        if (v.prot != prot || v.accessed || v.dirty)
+            return false;
+    }
+    return true;
+}
+
+/*
+ * The tables pt_unmap or pt_protect will take: one per leaf split.  A
+ * leaf is split when the range covers only part of it, so it holds the
+ * range's first or last byte and the range's edge falls inside it; the
+ * piece holding that byte is split again until the edge falls on a leaf
+ * boundary.  Both edges may lie in one leaf: each split is counted once.
+ */
+static uint64_t split_count(const struct pt_run *r)
+{
+    const struct pt_format *f = r->fmt;
+    uint64_t splits[2 * PT_MAX_LEVELS]; /* first address | level, of each leaf split */
+    unsigned n = 0;
+
+    for (int side = 0; side < 2; side++) {
+        uint64_t inside = side ? r->last : r->start;    /* a byte of the range */
+        uint64_t edge = side ? r->last + 1 : r->start;  /* where it starts or ends */
+        struct pt_view v;
+        if (pt_walk(r->pt, inside, &v) != 0)
+            continue; /* a hole: nothing to split */
+        for (unsigned l = v.level; l > 0 && (edge & (level_size(f, l) - 1)); l--) {
+            uint64_t key = (inside & ~(level_size(f, l) - 1)) | l;
+            bool known = false;
+            for (unsigned k = 0; k < n; k++)
+                known = known || splits[k] == key;
+            if (!known)
+                splits[n++] = key;
+        }
+    }
+    return n;
+}
+
+static bool format_ok(const struct pt_format *f)
+{
+    return f && f->levels >= 1 && f->levels <= PT_MAX_LEVELS &&
+           (f->entry_bytes == 8 || f->entry_bytes == 4) &&
+           (1ull << f->index_bits) * f->entry_bytes == PAGE_SIZE &&
+           (f->leaf_levels & 1) && (f->leaf_levels & (f->leaf_levels + 1)) == 0 &&
+           f->leaf_levels < (1u << f->levels) &&
+           f->va_bits == PAGE_SHIFT + f->levels * f->index_bits &&
+           f->pa_bits > PAGE_SHIFT && f->pa_bits < 64 && !f->present(0);
+}
+
+/* ---- the interface ----------------------------------------------------------------- */
+
+int pt_init(struct pgtable *pt, const struct pt_format *fmt, gfp_t gfp, uint64_t va_start,
+            uint64_t va_end)
+{
+    uint64_t last;
+    memset(pt, 0, sizeof(*pt));
+    if (!format_ok(fmt) || va_end <= va_start ||
+        !range_ok(fmt, va_start, va_end - va_start, &last))
+        return -EINVAL;
+    struct page *root = alloc_pages(gfp | __GFP_ZERO, 0);
+    if (!root)
+        return -ENOMEM;
+    pt->fmt = fmt;
+    pt->gfp = gfp;
+    pt->root = page_to_phys(root);
+    pt->va_start = va_start;
+    pt->va_end = va_end;
+    pt->nr_tables = 1;
+    return 0;
+}
+
+void pt_destroy(struct pgtable *pt)
+{
+    struct pt_run r = { .pt = pt, .fmt = pt->fmt, .op = OP_DESTROY,
+                        .start = pt->va_start, .last = pt->va_end - 1 };
+    run(&r);
+    list_push(&r.dead, pt->root);
+    r.tables--;
+    pt->nr_tables = (uint64_t)((int64_t)pt->nr_tables + r.tables);
+    if (pt->nr_tables != 0)
+        panic("pt_destroy: %llu table pages counted but not found",
+              (unsigned long long)pt->nr_tables);
+    list_free(&r.dead);
+    pt->root = 0;
+}
+
+int pt_map(struct pgtable *pt, uint64_t va, uint64_t pa, uint64_t len, unsigned prot,
+           unsigned flags)
+{
+    const struct pt_format *f = pt->fmt;
+    uint64_t last, pa_limit = 1ull << f->pa_bits;
+    if (!in_range(pt, va, len, &last) || (pa & (PAGE_SIZE - 1)) || pa >= pa_limit ||
+        len > pa_limit - pa || !prot_ok(f, prot) || (flags & ~PT_MAP_LARGE))
+        return -EINVAL;
+    struct pt_run r = { .pt = pt, .fmt = f, .op = OP_MAP, .start = va, .last = last,
+                        .pa_off = pa - va, .prot = prot, .flags = flags, .dry = true };
+    run(&r);
+    if (r.ret)
+        return r.ret;
+    int err = reserve(pt, r.need, &r.spare);
+    if (err)
+        return err;
+    r.dry = false;
+    run(&r);
+    return finish(pt, &r);
+}
+
+/* pt_unmap and pt_protect. */
+static int change(struct pgtable *pt, enum pt_op op, uint64_t va, uint64_t len, unsigned prot)
+{
+    uint64_t last;
+    if (!in_range(pt, va, len, &last) || (op == OP_PROTECT && !prot_ok(pt->fmt, prot)))
+        return -EINVAL;
+    struct pt_run r = { .pt = pt, .fmt = pt->fmt, .op = op, .start = va, .last = last,
+                        .prot = prot };
+    int err = reserve(pt, split_count(&r), &r.spare);
+    if (err)
+        return err;
+    run(&r);
+    return finish(pt, &r);
+}
+
+int pt_unmap(struct pgtable *pt, uint64_t va, uint64_t len)
+{
+    return change(pt, OP_UNMAP, va, len, 0);
+}
+
+int pt_protect(struct pgtable *pt, uint64_t va, uint64_t len, unsigned prot)
+{
+    return change(pt, OP_PROTECT, va, len, prot);
+}
+
+int pt_walk(const struct pgtable *pt, uint64_t va, struct pt_view *v)
+{
+    const struct pt_format *f = pt->fmt;
+    uint64_t pa = pt->root;
+    memset(v, 0, sizeof(*v));
+    if (!f->va_ok(va))
+        return -EINVAL;
+    for (unsigned level = top_level(f);; level--) {
+        if (!is_frame(pa))
+            return -EFAULT; /* never follow a corrupt entry, even in an oops */
+        uint64_t e = entry_read(f, table_virt(pa), pt_index(f, level, va));
+        v->raw[v->nraw++] = e;
+        v->level = level;
+        if (!f->present(e))
+            return -ENOENT;
+        if (level == 0 || f->is_leaf(e, level)) {
+            leaf_view(f, e, level, va, v);
+            return 0;
+        }
+        pa = f->table_pa(e);
+    }
+}
+
+int pt_for_each(const struct pgtable *pt, uint64_t start, uint64_t end,
+                int (*fn)(const struct pt_view *v, void *arg), void *arg)
+{
+    uint64_t last;
+    if (end <= start || !range_ok(pt->fmt, start, end - start, &last))
+        return -EINVAL;
+    struct pt_run r = { .pt = pt, .fmt = pt->fmt, .op = OP_VISIT, .start = start, .last = last,
+                        .fn = fn, .arg = arg };
+    run(&r);
+    return r.ret;
+}
+
+const char *pt_prot_str(unsigned prot, char buf[16])
+{
+    static const char cache[4][3] = { "wb", "wc", "uc", "wt" };
+    const char *c = cache[(prot & PT_CACHE_MASK) >> 4];
+    buf[0] = 'r';
+    buf[1] = (prot & PT_W) ? 'w' : '-';
+    buf[2] = (prot & PT_X) ? 'x' : '-';
+    buf[3] = ' ';
+    buf[4] = (prot & PT_U) ? 'u' : '-';
+    buf[5] = (prot & PT_G) ? 'g' : '-';
+    buf[6] = ' ';
+    buf[7] = c[0];
+    buf[8] = c[1];
+    buf[9] = 0;
+    return buf;
+}
+
+/* ---- the validator --------------------------------------------------------------------- */
+
+/*
+ * pt_check walks the tree recursively (depth at most PT_MAX_LEVELS), a
+ * different method from run()'s loop, so that one mistake cannot hide
+ * itself in both.
+ */
+struct check {
+    const struct pgtable *pt;
+    uint64_t tables;
+    char *why;
+    size_t size;
+};
+
+#define CHECK(cond, ...)                                                    \
+    do {                                                                    \
+        if (!(cond)) {                                                      \
+            snprintf(c->why, c->size, __VA_ARGS__);                         \
+            return -1;                                                      \
+        }                                                                   \
+    } while (0)
+
+/* The first address of entry i of a table at this level starting at base. */
+static uint64_t entry_va(const struct pt_format *f, unsigned level, uint64_t base, unsigned i)
+{
+    uint64_t va = base + i * level_size(f, level);
+    if (!f->va_ok(va)) /* the upper half of a sign-extended space */
+        va |= ~((1ull << f->va_bits) - 1);
+    return va;
+}
+
+static int check_leaf(struct check *c, uint64_t e, unsigned level, uint64_t va)
+{
+    const struct pt_format *f = c->pt->fmt;
+    struct pt_view v = { 0 };
+    CHECK(can_be_leaf(f, level), "leaf %#llx at %#llx on level %u, which has no leaves",
+          (unsigned long long)e, (unsigned long long)va, level);
+    leaf_view(f, e, level, va, &v);
+    CHECK((v.pa & (v.size - 1)) == 0 && f->make_leaf(v.pa, level, v.prot | state_bits(&v)) == e,
+          "leaf %#llx at %#llx (level %u) is not what make_leaf writes", (unsigned long long)e,
+          (unsigned long long)va, level);
+    return 0;
+}
+
+/* Check the table at pa and everything below it; *used gets its number of
+ * present entries. */
+static int check_table(struct check *c, uint64_t pa, unsigned level, uint64_t base,
+                       unsigned *used)
+{
+    const struct pgtable *pt = c->pt;
+    const struct pt_format *f = pt->fmt;
+    CHECK(is_frame(pa), "table %#llx (level %u) is not a frame", (unsigned long long)pa, level);
+    CHECK(page_count(pfn_to_page(pa >> PAGE_SHIFT)) > 0, "table %#llx (level %u) is a free frame",
+          (unsigned long long)pa, level);
+    const void *t = table_virt(pa);
+    c->tables++;
+    *used = 0;
+    for (unsigned i = 0; i < nr_entries(f); i++) {
+        uint64_t va = entry_va(f, level, base, i), e = entry_read(f, t, i);
+        bool outside = va + level_size(f, level) - 1 < pt->va_start || va >= pt->va_end;
+        if (outside && level == top_level(f))
+            continue; /* not ours: e.g. the kernel half of a process's root */
+        if (!f->present(e))
+            continue;
+        CHECK(!outside, "entry %#llx at %#llx is outside [%#llx, %#llx)", (unsigned long long)e,
+              (unsigned long long)va, (unsigned long long)pt->va_start,
+              (unsigned long long)pt->va_end);
+        (*used)++;
+        if (level == 0 || f->is_leaf(e, level)) {
+            if (check_leaf(c, e, level, va))
+                return -1;
+            continue;
+        }
+        unsigned below;
+        if (check_table(c, f->table_pa(e), level - 1, va, &below))
+            return -1;
+        CHECK(below > 0 || (pt->keep_top_tables && level == top_level(f)),
+              "empty table %#llx at %#llx (level %u) was not freed",
+              (unsigned long long)f->table_pa(e), (unsigned long long)va, level - 1);
+    }
+    return 0;
+}
+
+int pt_check(const struct pgtable *pt, char *why, size_t size)
+{
+    struct check check = { pt, 0, why, size }, *c = &check;
+    unsigned used;
+    if (check_table(c, pt->root, top_level(pt->fmt), 0, &used))
+        return -1;
+    CHECK(c->tables == pt->nr_tables, "%llu table pages reachable, nr_tables says %llu",
+          (unsigned long long)c->tables, (unsigned long long)pt->nr_tables);
+    return 0;
+}

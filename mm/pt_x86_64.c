@@ -1,0 +1,169 @@
+/*
+ * The x86-64 4-level page-table format: how one entry is encoded.
+ *
+ * Invariant: for every level L in {0, 1, 2}, every 4 KiB-aligned pa below
+ * 2^52 aligned to the level's page size and every prot in PT_PROT_MASK
+ * plus PT_ACCESSED/PT_DIRTY, decode_leaf(make_leaf(pa, L, prot), L)
+ * gives back pa, prot and the two state bits (tests/host/test_pgtable.c
+ * checks every combination).  Tables are never no-execute and never
+ * stricter than their leaves: the CPU combines the rights of every level
+ * (it allows an access only if every entry on the way allows it), so the
+ * leaf alone decides.
+ *
+ * The walker (mm/pgtable.c) knows nothing of what is below; this file
+ * knows nothing of walking.  Bit positions are in include/mm/pt_x86_64.h
+ * with a diagram; reference: Intel SDM vol. 3A, section 4.5 (4-level
+ * paging) and the Page Attribute Table section.
+ *
+ * Cache types go through PAT with the layout of X86_PAT_MSR_VALUE:
+ *   PT_WB  index 0  no bit
+ *   PT_WC  index 1  PWT
+ *   PT_UC  index 3  PCD | PWT
+ *   PT_WT  index 7  PAT | PCD | PWT
+ * Entries not made here (the loader's, or UC- and WP) decode to the
+ * nearest generic type: indexes 0 and 4 to WB, 2, 3 and 6 to UC, 5 to WT.
+ */
+#include <mm/pgtable.h>
+#include <mm/pt_x86_64.h>
+
+_Static_assert(X86_PTE_P == 0x1 && X86_PTE_RW == 0x2 && X86_PTE_US == 0x4,
+               "SDM: P, R/W, U/S are bits 0, 1, 2");
+_Static_assert(X86_PTE_PWT == 0x8 && X86_PTE_PCD == 0x10, "SDM: PWT, PCD are bits 3, 4");
+_Static_assert(X86_PTE_A == 0x20 && X86_PTE_D == 0x40, "SDM: A, D are bits 5, 6");
+_Static_assert(X86_PTE_PS == 0x80 && X86_PTE_G == 0x100, "SDM: PS/PAT is bit 7, G bit 8");
+_Static_assert(X86_PTE_PAT_LARGE == 0x1000, "SDM: PAT of large leaves is bit 12");
+_Static_assert(X86_PTE_NX == 0x8000000000000000ull, "SDM: XD is bit 63");
+
+#define LEVELS 4
+#define INDEX_BITS 9
+
+/* Bytes mapped by one entry of this level: 4 KiB, 2 MiB, 1 GiB, 512 GiB. */
+static uint64_t level_size(unsigned level)
+{
+    return 1ull << (12 + INDEX_BITS * level);
+}
+
+/* The bit that selects PAT index 4..7: bit 7 in a PTE, bit 12 in a large leaf. */
+static uint64_t pat_bit(unsigned level)
+{
+    return level == 0 ? X86_PTE_PAT : X86_PTE_PAT_LARGE;
+}
+
+/* PT_WB/WC/UC/WT -> PWT, PCD and PAT bits (see the table above). */
+static uint64_t cache_bits(unsigned prot, unsigned level)
+{
+    switch (prot & PT_CACHE_MASK) {
+    case PT_WC:
+        return X86_PTE_PWT;
+    case PT_UC:
+        return X86_PTE_PCD | X86_PTE_PWT;
+    case PT_WT:
+        return pat_bit(level) | X86_PTE_PCD | X86_PTE_PWT;
+    default:
+        return 0;
+    }
+}
+
+/* The PAT index of a leaf back to a generic cache type. */
+static unsigned cache_prot(uint64_t e, unsigned level)
+{
+    static const unsigned by_index[8] = {
+        PT_WB, PT_WC, PT_UC /* UC- */, PT_UC, PT_WB, PT_WT /* WP */, PT_UC /* UC- */, PT_WT,
+    };
+    unsigned index = ((e & X86_PTE_PWT) ? 1 : 0) | ((e & X86_PTE_PCD) ? 2 : 0) |
+                     ((e & pat_bit(level)) ? 4 : 0);
+    return by_index[index];
+}
+
+static bool x86_present(uint64_t e)
+{
+    return e & X86_PTE_P;
+}
+
+static bool x86_is_leaf(uint64_t e, unsigned level)
+{
+    if (level == 0)
+        return true;
+    /* PS makes a PDE or a PDPTE a leaf; in a PML4E it is reserved. */
+    return level <= 2 && (e & X86_PTE_PS);
+}
+
+static uint64_t x86_table_pa(uint64_t e)
+{
+    return e & X86_PTE_ADDR;
+}
+
+/*
+ * A table entry allows everything: writable, executable, and user
+ * accessible in the lower (user) half, so that the leaves decide.  The
+ * kernel half's tables stay supervisor-only: a user access there stops
+ * at the top level whatever a leaf says.
+ */
+static uint64_t x86_make_table(uint64_t table_pa, uint64_t va)
+{
+    uint64_t e = (table_pa & X86_PTE_ADDR) | X86_PTE_P | X86_PTE_RW;
+    if (va < (1ull << 47))
+        e |= X86_PTE_US;
+    return e;
+}
+
+static uint64_t x86_make_leaf(uint64_t pa, unsigned level, unsigned prot)
+{
+    uint64_t e = (pa & X86_PTE_ADDR) | X86_PTE_P | cache_bits(prot, level);
+    if (level > 0)
+        e |= X86_PTE_PS;
+    if (prot & PT_W)
+        e |= X86_PTE_RW;
+    if (!(prot & PT_X))
+        e |= X86_PTE_NX;
+    if (prot & PT_U)
+        e |= X86_PTE_US;
+    if (prot & PT_G)
+        e |= X86_PTE_G;
+    if (prot & PT_ACCESSED)
+        e |= X86_PTE_A;
+    if (prot & PT_DIRTY)
+        e |= X86_PTE_D;
+    return e;
+}
+
+static void x86_decode_leaf(uint64_t e, unsigned level, struct pt_view *v)
+{
+    /* Bits 12..20 (or 12..29) of a large leaf are PAT and reserved zeros. */
+    v->pa = e & X86_PTE_ADDR & ~(level_size(level) - 1);
+    v->prot = cache_prot(e, level);
+    if (e & X86_PTE_RW)
+        v->prot |= PT_W;
+    if (!(e & X86_PTE_NX))
+        v->prot |= PT_X;
+    if (e & X86_PTE_US)
+        v->prot |= PT_U;
+    if (e & X86_PTE_G)
+        v->prot |= PT_G;
+    v->accessed = e & X86_PTE_A;
+    v->dirty = e & X86_PTE_D;
+}
+
+/* Canonical: bits 63..47 all equal (sign extension of bit 47). */
+static bool x86_va_ok(uint64_t va)
+{
+    uint64_t top = va >> 47;
+    return top == 0 || top == 0x1ffff;
+}
+
+const struct pt_format pt_x86_64 = {
+    .name = "x86-64 4-level",
+    .levels = LEVELS,
+    .entry_bytes = 8,
+    .index_bits = INDEX_BITS,
+    .leaf_levels = (1u << 0) | (1u << 1) | (1u << 2),  /* 4 KiB, 2 MiB, 1 GiB */
+    .va_bits = 48,
+    .pa_bits = 52,
+    .present = x86_present,
+    .is_leaf = x86_is_leaf,
+    .table_pa = x86_table_pa,
+    .make_table = x86_make_table,
+    .make_leaf = x86_make_leaf,
+    .decode_leaf = x86_decode_leaf,
+    .va_ok = x86_va_ok,
+};

@@ -1,0 +1,24 @@
+#!/usr/bin/env python3
+"""make bench, QEMU part for the virtual layer: boot once with `bench` on the
+command line and print the cycles (TSC ticks under TCG) of vmalloc(1 MiB) +
+vfree and of a kmalloc(64) + kfree pair, beside the cost of a 4 KiB memset
+measured in the same run (kernel/bench.c)."""
+import os
+import re
+import sys
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
+import qemu  # noqa: E402
+
+build = sys.argv[1] if len(sys.argv) > 1 else "build"
+work = os.path.join(build, "bench", "boot-vm")
+os.makedirs(work, exist_ok=True)
+img = qemu.image_with_cmdline(os.path.join(build, "esp.img"), os.path.join(work, "esp.img"),
+                              "bench")
+r = qemu.boot(img, mem="1G", timeout=300, wait_for=["bench: done"], workdir=work)
+lines = [ln for ln in r.log.splitlines() if ln.startswith("bench: ") and "done" not in ln]
+print("\nIn QEMU (TCG): the virtual layer, TSC ticks (median of 7 rounds)")
+if not lines:
+    print("no bench lines in the log (%s); tail:\n%s" % (r.status, r.tail(20)))
+    sys.exit(1)
+for ln in lines:
+    print("  " + ln[len("bench: "):])

@@ -1,0 +1,369 @@
+/*
+ * libFuzzer target: the page-table walker (mm/pgtable.c) with the x86-64
+ * format, driven by arbitrary bytes.
+ *
+ * Each input starts a fresh node with 2 MiB of RAM (512 frames, so
+ * -ENOMEM comes up quickly) and a fresh pgtable over the user or the
+ * kernel half, keeping its top tables or not.  Then it is a program of
+ * pt_map, pt_unmap and pt_protect calls over a window of 2 GiB + 16 MiB
+ * that straddles two 1 GiB boundaries, in units of 4 KiB, 2 MiB or
+ * 1 GiB, mostly aligned, so that every leaf size, split and table free
+ * happens; plus calls with bad arguments.
+ *
+ * The model is a sorted list of runs [va, end) -> (pa - va, prot), merged
+ * when adjacent and equal; the tables are read back through pt_for_each
+ * into the same form, so comparing costs the number of runs, not pages.
+ * From the model the target knows each call's result: -EEXIST exactly
+ * when a mapped page is in the way, -EINVAL for bad arguments, -ENOMEM
+ * allowed for pt_map, and for pt_unmap/pt_protect only when an end of
+ * the range cuts a large leaf (a split is needed).  After every call:
+ * pt_check(), the model, free frames + table pages = the frames free
+ * before pt_init, nothing changed on a failure, and the flush contract
+ * (no flush for a map or a failure; one flush covering the changed pages
+ * and inside the range when pages were unmapped or re-protected, called
+ * before any table page was freed).  At the end everything is unmapped,
+ * the tables destroyed, and every frame must be back.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm_host.h"
+#include <kernel/errno.h>
+#include <mm/gfp.h>
+#include <mm/pgtable.h>
+#include <mm/zone.h>
+
+#define MiB (1ull << 20)
+#define GiB (1ull << 30)
+#define FR 4096ull
+#define MAX_OPS 64
+#define SPAN (2 * GiB + 16 * MiB)
+
+static const struct host_ram ram[] = { { 1 * MiB, 3 * MiB } };
+
+#define DIE(...)                                                            \
+    do {                                                                    \
+        fprintf(stderr, "fuzz_pgtable: " __VA_ARGS__);                      \
+        fprintf(stderr, "\n");                                              \
+        abort();                                                            \
+    } while (0)
+
+typedef unsigned long long ull;
+
+struct input {
+    const uint8_t *p;
+    size_t n;
+};
+
+static uint8_t u8(struct input *in)
+{
+    if (!in->n)
+        return 0;
+    in->n--;
+    return *in->p++;
+}
+
+static uint16_t u16(struct input *in)
+{
+    return (uint16_t)(u8(in) | u8(in) << 8);
+}
+
+/* ---- the model: runs of pages with one offset pa - va and one prot ----------------------- */
+
+struct run {
+    uint64_t va, end, delta;
+    unsigned prot;
+};
+
+#define MAX_RUNS 1024
+static struct run model[MAX_RUNS], tmp[MAX_RUNS], seen[MAX_RUNS];
+static size_t nmodel, nseen;
+
+static void push(struct run *a, size_t *n, struct run r)
+{
+    if (r.va >= r.end)
+        return;
+    if (*n && a[*n - 1].end == r.va && a[*n - 1].delta == r.delta && a[*n - 1].prot == r.prot) {
+        a[*n - 1].end = r.end; /* merge with the previous run */
+        return;
+    }
+    if (*n == MAX_RUNS)
+        DIE("more than %d runs", MAX_RUNS);
+    a[(*n)++] = r;
+}
+
+/* Rebuild the model with [a, b) removed (prot < 0) or re-protected. */
+static void model_change(uint64_t a, uint64_t b, int prot)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < nmodel; i++) {
+        struct run r = model[i];
+        if (r.end <= a || r.va >= b) {
+            push(tmp, &n, r);
+            continue;
+        }
+        push(tmp, &n, (struct run){ r.va, a, r.delta, r.prot });
+        if (prot >= 0)
+            push(tmp, &n, (struct run){ r.va > a ? r.va : a, r.end < b ? r.end : b, r.delta,
+                                        (unsigned)prot });
+        push(tmp, &n, (struct run){ b, r.end, r.delta, r.prot });
+    }
+    memcpy(model, tmp, n * sizeof(model[0]));
+    nmodel = n;
+}
+
+static void model_map(uint64_t a, uint64_t b, uint64_t delta, unsigned prot)
+{
+    size_t n = 0, i = 0;
+    while (i < nmodel && model[i].va < a)
+        push(tmp, &n, model[i++]);
+    push(tmp, &n, (struct run){ a, b, delta, prot });
+    while (i < nmodel)
+        push(tmp, &n, model[i++]);
+    memcpy(model, tmp, n * sizeof(model[0]));
+    nmodel = n;
+}
+
+/* The first and last+1 mapped addresses of [a, b), or lo > hi when none. */
+static void model_mapped(uint64_t a, uint64_t b, uint64_t *lo, uint64_t *hi, int differs_from)
+{
+    *lo = ~0ull;
+    *hi = 0;
+    for (size_t i = 0; i < nmodel; i++) {
+        uint64_t s = model[i].va > a ? model[i].va : a, e = model[i].end < b ? model[i].end : b;
+        if (s >= e || (differs_from >= 0 && model[i].prot == (unsigned)differs_from))
+            continue;
+        if (s < *lo)
+            *lo = s;
+        if (e > *hi)
+            *hi = e;
+    }
+}
+
+/* ---- the tables under test ------------------------------------------------------------------ */
+
+static struct pgtable pt;
+static uint64_t base_free, win;
+
+static unsigned flushes;
+static uint64_t flush_va, flush_len, free_at_flush;
+
+static void rec_flush(struct pgtable *p, uint64_t va, uint64_t len)
+{
+    (void)p;
+    flushes++;
+    flush_va = va;
+    flush_len = len;
+    free_at_flush = nr_free_pages();
+}
+
+static int leaf(const struct pt_view *v, void *arg)
+{
+    (void)arg;
+    push(seen, &nseen, (struct run){ v->va, v->va + v->size, v->pa - v->va, v->prot });
+    return 0;
+}
+
+static void check(int op)
+{
+    char why[256];
+    if (pt_check(&pt, why, sizeof(why)))
+        DIE("op %d: pt_check: %s", op, why);
+    if (nr_free_pages() + pt.nr_tables != base_free)
+        DIE("op %d: %llu free + %llu tables != %llu", op, (ull)nr_free_pages(),
+            (ull)pt.nr_tables, (ull)base_free);
+    nseen = 0;
+    if (pt_for_each(&pt, pt.va_start, pt.va_end, leaf, NULL))
+        DIE("op %d: pt_for_each failed", op);
+    for (size_t i = 0; i < nseen || i < nmodel; i++)
+        if (i >= nseen || i >= nmodel || seen[i].va != model[i].va ||
+            seen[i].end != model[i].end || seen[i].delta != model[i].delta ||
+            seen[i].prot != model[i].prot)
+            DIE("op %d: run %zu: tables [%#llx, %#llx) +%#llx prot %#x, model [%#llx, %#llx) "
+                "+%#llx prot %#x",
+                op, i, i < nseen ? (ull)seen[i].va : 0, i < nseen ? (ull)seen[i].end : 0,
+                i < nseen ? (ull)seen[i].delta : 0, i < nseen ? seen[i].prot : 0,
+                i < nmodel ? (ull)model[i].va : 0, i < nmodel ? (ull)model[i].end : 0,
+                i < nmodel ? (ull)model[i].delta : 0, i < nmodel ? model[i].prot : 0);
+}
+
+/* Would pt_unmap/pt_protect of [va, va + len) have to split a leaf? */
+static bool cuts_a_leaf(uint64_t va, uint64_t len)
+{
+    struct pt_view v;
+    if (pt_walk(&pt, va, &v) == 0 && (va & (v.size - 1)))
+        return true;
+    return pt_walk(&pt, va + len - 1, &v) == 0 && ((va + len) & (v.size - 1));
+}
+
+/* A range of the window: a unit (4 KiB, 2 MiB, 1 GiB), a start aligned
+ * to it and a length in units, sometimes shifted or shortened by some
+ * pages, cut at the window's end. */
+static void pick_range(struct input *in, uint64_t *va, uint64_t *len, uint64_t *unit)
+{
+    static const uint64_t units[] = { FR, 2 * MiB, GiB };
+    uint8_t b = u8(in);
+    uint64_t u = units[b % 3], end = win + SPAN;
+    uint64_t first = (win + u - 1) & ~(u - 1); /* the first unit boundary in the window */
+    uint64_t start = first + (u16(in) % ((end - first) / u)) * u;
+    uint64_t n = (1 + (b >> 2) % 4) * u, shave;
+    if (b & 0x40)
+        start += (u8(in) % 8) * FR;
+    if ((b & 0x80) && (shave = (u8(in) % 8) * FR) < n)
+        n -= shave;
+    if (n > end - start)
+        n = end - start;
+    *unit = u;
+    *va = start;
+    *len = n;
+}
+
+/* The flush contract for an operation that returned rc and should have
+ * changed the pages in [lo, hi) (none when lo >= hi). */
+static void check_flush(int op, int rc, uint64_t va, uint64_t len, uint64_t lo, uint64_t hi,
+                        unsigned before, uint64_t free_before)
+{
+    unsigned calls = flushes - before;
+    if (calls > 1 || (rc && calls))
+        DIE("op %d: %u flushes (rc %d)", op, calls, rc);
+    if (rc == 0 && lo < hi && calls != 1)
+        DIE("op %d: pages changed in [%#llx, %#llx) but no flush", op, (ull)lo, (ull)hi);
+    if (!calls)
+        return;
+    if (flush_va < va || flush_va + flush_len > va + len || (lo < hi && (flush_va > lo ||
+                                                                          flush_va + flush_len < hi)))
+        DIE("op %d: flush %#llx+%#llx for changes [%#llx, %#llx) in %#llx+%#llx", op,
+            (ull)flush_va, (ull)flush_len, (ull)lo, (ull)hi, (ull)va, (ull)len);
+    if (free_at_flush > free_before)
+        DIE("op %d: a table was freed before the flush", op);
+}
+
+static void do_map(struct input *in, int op)
+{
+    uint64_t va, len, unit;
+    pick_range(in, &va, &len, &unit);
+    uint8_t b = u8(in);
+    unsigned prot = b & PT_PROT_MASK;
+    /* pa congruent to va modulo the unit (mostly), so large leaves fit */
+    uint64_t pa = (uint64_t)u8(in) * GiB + ((b & 0x40) ? u8(in) * FR : va % unit);
+    unsigned flags = (b & 0x80) ? 0 : PT_MAP_LARGE;
+    uint64_t lo, hi, free_before = nr_free_pages(), tables = pt.nr_tables;
+    unsigned before = flushes;
+    model_mapped(va, va + len, &lo, &hi, -1);
+    int rc = pt_map(&pt, va, pa, len, prot, flags);
+    if (lo < hi ? rc != -EEXIST : rc != 0 && rc != -ENOMEM)
+        DIE("op %d: map %#llx+%#llx: %d (mapped in range: %d)", op, (ull)va, (ull)len, rc,
+            lo < hi);
+    if (rc == 0)
+        model_map(va, va + len, pa - va, prot);
+    else if (pt.nr_tables != tables || nr_free_pages() != free_before)
+        DIE("op %d: failed map changed the tables or leaked frames", op);
+    check_flush(op, rc, va, len, 0, 0, before, free_before);
+}
+
+static void do_change(struct input *in, int op, bool unmap)
+{
+    uint64_t va, len, unit;
+    pick_range(in, &va, &len, &unit);
+    unsigned prot = u8(in) & PT_PROT_MASK;
+    uint64_t lo, hi, free_before = nr_free_pages(), tables = pt.nr_tables;
+    unsigned before = flushes;
+    bool cut = cuts_a_leaf(va, len);
+    model_mapped(va, va + len, &lo, &hi, unmap ? -1 : (int)prot);
+    int rc = unmap ? pt_unmap(&pt, va, len) : pt_protect(&pt, va, len, prot);
+    if (rc != 0 && !(rc == -ENOMEM && cut))
+        DIE("op %d: %s %#llx+%#llx: %d", op, unmap ? "unmap" : "protect", (ull)va, (ull)len, rc);
+    if (rc == 0)
+        model_change(va, va + len, unmap ? -1 : (int)prot);
+    else if (pt.nr_tables != tables || nr_free_pages() != free_before)
+        DIE("op %d: failed change altered the tables or leaked frames", op);
+    check_flush(op, rc, va, len, lo, hi, before, free_before);
+}
+
+/* Bad arguments: -EINVAL and nothing else. */
+static void do_bad(struct input *in, int op)
+{
+    uint64_t va, len, unit;
+    pick_range(in, &va, &len, &unit);
+    uint8_t b = u8(in);
+    uint64_t pa = 0;
+    unsigned prot = 0;
+    switch (b % 6) {
+    case 0: va |= 1 + (b >> 3); break;                          /* unaligned */
+    case 1: len = 0; break;
+    case 2: va = pt.va_end - FR; len = 2 * FR; break;           /* past the end */
+    case 3: prot = PT_ACCESSED << (b & 1); break;               /* not a prot */
+    case 4: pa = (1ull << 52) - FR; len += FR; break;           /* pa too high */
+    default: va = 0x0000800000000000ull; len = FR; break;       /* non-canonical */
+    }
+    unsigned before = flushes;
+    uint64_t free_before = nr_free_pages();
+    int rc = pt_map(&pt, va, pa, len, prot, 0);
+    if (rc != -EINVAL)
+        DIE("op %d: bad map case %u gave %d", op, b % 6, rc);
+    if (b % 6 != 3 && b % 6 != 4 && pt_unmap(&pt, va, len) != -EINVAL)
+        DIE("op %d: bad unmap case %u accepted", op, b % 6);
+    check_flush(op, -EINVAL, va, len, 0, 0, before, free_before);
+}
+
+static void reset(uint8_t how)
+{
+    static bool ready;
+    if (!ready) {
+        mm_host_init(4 * MiB / FR, ram, sizeof(ram) / sizeof(ram[0]));
+        ready = true;
+    } else {
+        mm_host_reset();
+    }
+    base_free = nr_free_pages();
+    bool high = how & 1;
+    if (pt_init(&pt, &pt_x86_64, (how & 4) ? GFP_KERNEL | __GFP_NOWARN
+                                           : __GFP_MEMALLOC | __GFP_NOWARN,
+                high ? 0xffff800000000000ull : 0, high ? 0xfffffffffffff000ull
+                                                       : 0x0000800000000000ull))
+        DIE("pt_init failed");
+    pt.keep_top_tables = how & 2;
+    pt.flush = rec_flush;
+    win = (high ? 0xffff800000000000ull : 0) + GiB - 8 * MiB;
+    nmodel = 0;
+    flushes = 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct input in = { data, size };
+    reset(u8(&in));
+    check(-1);
+    for (int op = 0; op < MAX_OPS && in.n; op++) {
+        switch (u8(&in) % 8) {
+        case 0:
+        case 1:
+        case 2:
+            do_map(&in, op);
+            break;
+        case 3:
+        case 4:
+            do_change(&in, op, true);
+            break;
+        case 5:
+        case 6:
+            do_change(&in, op, false);
+            break;
+        default:
+            do_bad(&in, op);
+            break;
+        }
+        check(op);
+    }
+    /* Unmap everything (no split at the range's ends), then destroy. */
+    if (pt_unmap(&pt, pt.va_start, pt.va_end - pt.va_start))
+        DIE("final unmap failed");
+    nmodel = 0;
+    check(-2);
+    pt_destroy(&pt);
+    if (nr_free_pages() != base_free)
+        DIE("%llu frames free after pt_destroy, %llu before pt_init", (ull)nr_free_pages(),
+            (ull)base_free);
+    return 0;
+}

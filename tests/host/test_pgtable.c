@@ -1,0 +1,1215 @@
+/*
+ * Host tests of the page-table walker (mm/pgtable.c) and the x86-64
+ * format (mm/pt_x86_64.c).
+ *
+ * Physical memory is the private arena of tests/host/mm_host.c (32 MiB of
+ * address space, 30 MiB of RAM), so every table page is a real buddy
+ * allocation in fake physical memory, read and written through the
+ * arena.  The frames the tables map are just numbers: nothing reads them,
+ * so a test can map 5 GiB of "physical memory" with a few table pages.
+ *
+ * After every operation check() runs two validators: pt_check() (the
+ * walker's own, recursive) and raw_count() below, written again here
+ * from the Intel bit layout without the format's functions.  Between
+ * them they check that nr_tables counts exactly the table pages
+ * reachable from the root, that no table is empty unless kept
+ * (keep_top_tables), that every leaf is aligned to its size, and the
+ * frame count: free frames + table pages + frames the test holds =
+ * the free frames before pt_init (no leak, no double free).  A case ends
+ * by unmapping everything and calling pt_destroy, and the free frames
+ * must be back to the baseline.
+ *
+ * The random cases keep a model, one record per 4 KiB page (mapped, pa,
+ * prot), and compare every page of their window after every operation.
+ */
+#include <stdlib.h>
+
+#include "htest.h"
+#include "mm_host.h"
+#include <kernel/errno.h>
+#include <mm/gfp.h>
+#include <mm/pgtable.h>
+#include <mm/pt_x86_64.h>
+#include <mm/zone.h>
+
+#define KiB (1ull << 10)
+#define MiB (1ull << 20)
+#define GiB (1ull << 30)
+#define FR 4096ull
+#define M2 (2 * MiB)
+
+#define USER_END 0x0000800000000000ull
+#define HIGH_START 0xffff800000000000ull
+#define HIGH_END 0xfffffffffffff000ull
+
+typedef unsigned long long ull;
+
+/* ---- the arena, the tables under test, the flush log ---------------------------------- */
+
+static const struct host_ram ram[] = { { 1 * MiB, 31 * MiB } };
+
+static struct pgtable pt;
+static uint64_t base_free; /* nr_free_pages() before pt_init */
+static uint64_t held;      /* frames the test holds itself (exhaustion) */
+
+struct flush_log {
+    unsigned calls;
+    uint64_t va, len;
+    uint64_t free_at;      /* nr_free_pages() when the flush came */
+    bool check_failed;     /* pt_check() failed inside the flush */
+};
+static struct flush_log fl;
+
+static void rec_flush(struct pgtable *p, uint64_t va, uint64_t len)
+{
+    char why[256];
+    fl.calls++;
+    fl.va = va;
+    fl.len = len;
+    fl.free_at = nr_free_pages();
+    if (pt_check(p, why, sizeof(why)))
+        fl.check_failed = true;
+}
+
+static void setup(uint64_t start, uint64_t end, bool keep)
+{
+    mm_host_init(32 * MiB / FR, ram, HT_COUNT(ram));
+    base_free = nr_free_pages();
+    held = 0;
+    memset(&fl, 0, sizeof(fl));
+    int err = pt_init(&pt, &pt_x86_64, GFP_KERNEL, start, end);
+    HT_ASSERT(err == 0, "pt_init: %d", err);
+    pt.keep_top_tables = keep;
+    pt.flush = rec_flush;
+}
+
+static uint64_t *tab(uint64_t pa)
+{
+    return (uint64_t *)(mm_host_arena() + pa);
+}
+
+/* ---- random numbers (fixed seed: a failure reproduces) -------------------------- */
+
+static uint64_t rng;
+
+static uint64_t rnd(uint64_t n)
+{
+    rng ^= rng >> 12;
+    rng ^= rng << 25;
+    rng ^= rng >> 27;
+    return n ? (rng * 0x2545f4914f6cdd1dull) % n : 0;
+}
+
+/* ---- the independent validator ----------------------------------------------------- */
+
+static bool raw_leaf(uint64_t e, unsigned level)
+{
+    return level == 0 || (level <= 2 && (e & X86_PTE_PS));
+}
+
+static unsigned raw_present(uint64_t pa)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < 512; i++)
+        n += tab(pa)[i] & X86_PTE_P;
+    return n;
+}
+
+/* Count the table pages below (and including) the table at pa, checking
+ * each from the raw bits.  Root entries outside the pgtable's range are
+ * not its own and are skipped. */
+static void raw_count(uint64_t pa, unsigned level, uint64_t base, uint64_t *tables)
+{
+    HT_ASSERT(pa && !(pa & (FR - 1)) && mm_host_is_ram(pa, FR), "table %#llx is not RAM",
+              (ull)pa);
+    HT_ASSERT(page_count(pfn_to_page(pa / FR)) >= 1, "table %#llx is a free frame", (ull)pa);
+    (*tables)++;
+    for (unsigned i = 0; i < 512; i++) {
+        uint64_t e = tab(pa)[i], size = FR << (9 * level);
+        uint64_t va = base + i * size;
+        if (level == 3 && i >= 256)
+            va |= 0xffff000000000000ull;
+        if (level == 3 && (va + size - 1 < pt.va_start || va >= pt.va_end))
+            continue;
+        if (!(e & X86_PTE_P))
+            continue;
+        if (raw_leaf(e, level)) {
+            uint64_t lpa = e & X86_PTE_ADDR & ~(level ? X86_PTE_PAT_LARGE : 0);
+            HT_ASSERT((lpa & (size - 1)) == 0, "leaf %#llx at %#llx misaligned", (ull)e, (ull)va);
+            continue;
+        }
+        HT_ASSERT((e & X86_PTE_RW) && !(e & X86_PTE_NX), "table entry %#llx at %#llx is not rw/x",
+                  (ull)e, (ull)va);
+        HT_ASSERT(!!(e & X86_PTE_US) == (va < USER_END), "table entry %#llx at %#llx: U/S",
+                  (ull)e, (ull)va);
+        uint64_t child = e & X86_PTE_ADDR;
+        HT_ASSERT(raw_present(child) > 0 || (pt.keep_top_tables && level == 3),
+                  "empty table %#llx at %#llx (level %u) was not freed", (ull)child, (ull)va,
+                  level - 1);
+        HT_TRY(raw_count(child, level - 1, va, tables));
+    }
+}
+
+static void check(void)
+{
+    char why[256];
+    uint64_t tables = 0;
+    HT_ASSERT(pt_check(&pt, why, sizeof(why)) == 0, "pt_check: %s", why);
+    HT_ASSERT(mm_check(why, sizeof(why)) == 0, "mm_check: %s", why);
+    HT_TRY(raw_count(pt.root, 3, 0, &tables));
+    HT_ASSERT(tables == pt.nr_tables, "%llu tables reachable, nr_tables %llu", (ull)tables,
+              (ull)pt.nr_tables);
+    HT_ASSERT(nr_free_pages() + pt.nr_tables + held == base_free,
+              "%llu free + %llu tables + %llu held != %llu at the start", (ull)nr_free_pages(),
+              (ull)pt.nr_tables, (ull)held, (ull)base_free);
+    HT_ASSERT(!fl.check_failed, "pt_check failed inside a flush");
+}
+
+/* Unmap the whole range, destroy: every frame must be back. */
+static void teardown(void)
+{
+    HT_EQ_U(pt_unmap(&pt, pt.va_start, pt.va_end - pt.va_start), 0);
+    HT_TRY(check());
+    pt_destroy(&pt);
+    HT_EQ_U(pt.nr_tables, 0);
+    HT_EQ_U(nr_free_pages() + held, base_free);
+}
+
+/* A fingerprint of every reachable table page (address and contents),
+ * nr_tables and the free frame count: equal means nothing changed. */
+static uint64_t hash_tables(uint64_t pa, unsigned level, uint64_t h)
+{
+    const uint8_t *b = (const uint8_t *)tab(pa);
+    for (uint64_t i = 0; i < 8; i++)
+        h = (h ^ ((pa >> (8 * i)) & 0xff)) * 0x100000001b3ull;
+    for (uint64_t i = 0; i < FR; i++)
+        h = (h ^ b[i]) * 0x100000001b3ull;
+    for (unsigned i = 0; i < 512 && level > 0; i++) {
+        uint64_t e = tab(pa)[i];
+        if ((e & X86_PTE_P) && !raw_leaf(e, level))
+            h = hash_tables(e & X86_PTE_ADDR, level - 1, h);
+    }
+    return h;
+}
+
+static uint64_t snapshot(void)
+{
+    return hash_tables(pt.root, 3, 0xcbf29ce484222325ull) ^ pt.nr_tables * 31 ^
+           nr_free_pages() * 977;
+}
+
+/* The leaf for va: rc 0 and these fields. */
+static void expect_leaf(uint64_t va, uint64_t pa, uint64_t size, unsigned prot)
+{
+    struct pt_view v;
+    int rc = pt_walk(&pt, va, &v);
+    HT_ASSERT(rc == 0, "walk %#llx: %d", (ull)va, rc);
+    HT_ASSERT(v.va == (va & ~(size - 1)) && v.pa == pa && v.size == size && v.prot == prot,
+              "walk %#llx: va %#llx pa %#llx size %#llx prot %#x, expected pa %#llx size "
+              "%#llx prot %#x",
+              (ull)va, (ull)v.va, (ull)v.pa, (ull)v.size, v.prot, (ull)pa, (ull)size, prot);
+    unsigned level = size == FR ? 0 : size == M2 ? 1 : 2;
+    HT_EQ_U(v.level, level);
+    HT_EQ_U(v.nraw, 4 - level);
+}
+
+static void expect_hole(uint64_t va)
+{
+    struct pt_view v;
+    int rc = pt_walk(&pt, va, &v);
+    HT_ASSERT(rc == -ENOENT, "walk %#llx: %d (pa %#llx), expected -ENOENT", (ull)va, rc,
+              (ull)v.pa);
+}
+
+/* ---- exhausting the arena ---------------------------------------------------------------- */
+
+static struct page *hoard[8192];
+static size_t nhoard;
+
+static void exhaust(void)
+{
+    struct page *p;
+    nhoard = 0;
+    while ((p = alloc_pages(__GFP_MEMALLOC | __GFP_NOWARN, 0))) {
+        HT_ASSERT(nhoard < HT_COUNT(hoard), "arena larger than the hoard");
+        hoard[nhoard++] = p;
+        held++;
+    }
+    HT_EQ_U(nr_free_pages(), 0);
+}
+
+static void give_back(size_t n)
+{
+    while (n-- && nhoard) {
+        __free_pages(hoard[--nhoard], 0);
+        held--;
+    }
+}
+
+/* ---- leaves through pt_for_each ---------------------------------------------------------- */
+
+struct leaves {
+    size_t n;
+    struct pt_view v[64];
+    int stop_at;      /* return 7 from this call (1-based), 0: never */
+};
+
+static int collect(const struct pt_view *v, void *arg)
+{
+    struct leaves *l = arg;
+    if (l->n < HT_COUNT(l->v))
+        l->v[l->n] = *v;
+    l->n++;
+    return l->stop_at && (int)l->n == l->stop_at ? 7 : 0;
+}
+
+static int count_leaf(const struct pt_view *v, void *arg)
+{
+    uint64_t *by_size = arg;
+    by_size[v->level]++;
+    return 0;
+}
+
+/* ---- the format ------------------------------------------------------------------------ */
+
+static void t_format_bits(void)
+{
+    const struct pt_format *f = &pt_x86_64;
+    HT_EQ_U(X86_PAT_MSR_VALUE, 0x0407050600070106ull);
+    HT_EQ_U(f->levels, 4);
+    HT_EQ_U(f->entry_bytes, 8);
+    HT_EQ_U(f->index_bits, 9);
+    HT_EQ_U(f->leaf_levels, 7);
+    HT_EQ_U(f->va_bits, 48);
+    HT_EQ_U(f->pa_bits, 52);
+
+    uint64_t pa = 0x12345000;
+    HT_EQ_U(f->make_leaf(pa, 0, 0), pa | X86_PTE_P | X86_PTE_NX);
+    HT_EQ_U(f->make_leaf(pa, 0, PT_W | PT_X | PT_U | PT_G),
+            pa | X86_PTE_P | X86_PTE_RW | X86_PTE_US | X86_PTE_G);
+    HT_EQ_U(f->make_leaf(pa, 0, PT_X | PT_WC), pa | X86_PTE_P | X86_PTE_PWT);
+    HT_EQ_U(f->make_leaf(pa, 0, PT_X | PT_UC), pa | X86_PTE_P | X86_PTE_PWT | X86_PTE_PCD);
+    HT_EQ_U(f->make_leaf(pa, 0, PT_X | PT_WT),
+            pa | X86_PTE_P | X86_PTE_PWT | X86_PTE_PCD | X86_PTE_PAT);
+    HT_EQ_U(f->make_leaf(pa, 0, PT_X | PT_ACCESSED | PT_DIRTY),
+            pa | X86_PTE_P | X86_PTE_A | X86_PTE_D);
+    /* Large leaves: PS, and PAT moves to bit 12. */
+    HT_EQ_U(f->make_leaf(M2, 1, PT_X), M2 | X86_PTE_P | X86_PTE_PS);
+    HT_EQ_U(f->make_leaf(M2, 1, PT_X | PT_WT),
+            M2 | X86_PTE_P | X86_PTE_PS | X86_PTE_PWT | X86_PTE_PCD | X86_PTE_PAT_LARGE);
+    HT_EQ_U(f->make_leaf(GiB, 2, PT_X | PT_WC), GiB | X86_PTE_P | X86_PTE_PS | X86_PTE_PWT);
+
+    /* Tables: P|RW, U/S in the lower half only, never NX. */
+    HT_EQ_U(f->make_table(pa, 0x1000), pa | X86_PTE_P | X86_PTE_RW | X86_PTE_US);
+    HT_EQ_U(f->make_table(pa, USER_END - 1), pa | X86_PTE_P | X86_PTE_RW | X86_PTE_US);
+    HT_EQ_U(f->make_table(pa, HIGH_START), pa | X86_PTE_P | X86_PTE_RW);
+    HT_EQ_U(f->table_pa(f->make_table(0x000ffffffffff000ull, 0)), 0x000ffffffffff000ull);
+
+    HT_ASSERT(!f->present(0) && f->present(X86_PTE_P), "present");
+    HT_ASSERT(f->is_leaf(0x1, 0) && f->is_leaf(X86_PTE_P | X86_PTE_PS, 1) &&
+              f->is_leaf(X86_PTE_P | X86_PTE_PS, 2) && !f->is_leaf(X86_PTE_P, 1) &&
+              !f->is_leaf(X86_PTE_P | X86_PTE_PS, 3), "is_leaf");
+
+    static const uint64_t ok[] = { 0, 0x7fffffffffffull, HIGH_START, ~0ull };
+    static const uint64_t bad[] = { USER_END, 0xffff7fffffffffffull, 1ull << 63, 1ull << 48 };
+    for (size_t i = 0; i < HT_COUNT(ok); i++)
+        HT_ASSERT(f->va_ok(ok[i]), "%#llx is canonical", (ull)ok[i]);
+    for (size_t i = 0; i < HT_COUNT(bad); i++)
+        HT_ASSERT(!f->va_ok(bad[i]), "%#llx is not canonical", (ull)bad[i]);
+
+    /* Entries not made by make_leaf: UC- reads as UC, WP as WT, index 4 as WB. */
+    struct pt_view v;
+    static const struct { uint64_t bits; unsigned cache; } foreign[] = {
+        { X86_PTE_PCD, PT_UC },
+        { X86_PTE_PAT, PT_WB },
+        { X86_PTE_PAT | X86_PTE_PWT, PT_WT },
+        { X86_PTE_PAT | X86_PTE_PCD, PT_UC },
+    };
+    for (size_t i = 0; i < HT_COUNT(foreign); i++) {
+        f->decode_leaf(pa | X86_PTE_P | foreign[i].bits, 0, &v);
+        HT_EQ_U(v.prot, PT_X | foreign[i].cache);
+    }
+}
+
+static void t_prot_roundtrip(void)
+{
+    const struct pt_format *f = &pt_x86_64;
+    unsigned n = 0;
+    for (unsigned level = 0; level < 3; level++) {
+        uint64_t size = FR << (9 * level);
+        uint64_t pas[] = { 0, size, (1ull << 52) - size, 0x5a5a5ull * size & ((1ull << 52) - 1) };
+        for (size_t k = 0; k < HT_COUNT(pas); k++) {
+            for (unsigned prot = 0; prot <= PT_PROT_MASK; prot++) {
+                for (unsigned state = 0; state < 4; state++) {
+                    unsigned full = prot | (state & 1 ? PT_ACCESSED : 0) |
+                                    (state & 2 ? PT_DIRTY : 0);
+                    uint64_t e = f->make_leaf(pas[k], level, full);
+                    struct pt_view v;
+                    memset(&v, 0xee, sizeof(v));
+                    f->decode_leaf(e, level, &v);
+                    HT_ASSERT(v.pa == pas[k] && v.prot == prot && v.accessed == (state & 1) &&
+                                  v.dirty == !!(state & 2),
+                              "level %u pa %#llx prot %#x state %u: entry %#llx decodes to "
+                              "pa %#llx prot %#x a %d d %d",
+                              level, (ull)pas[k], prot, state, (ull)e, (ull)v.pa, v.prot,
+                              v.accessed, v.dirty);
+                    HT_ASSERT(f->present(e) && f->is_leaf(e, level), "entry %#llx", (ull)e);
+                    n++;
+                }
+            }
+        }
+    }
+    HT_EQ_U(n, 3 * 4 * 64 * 4);
+}
+
+static void t_prot_str(void)
+{
+    char b[16];
+    HT_EQ_STR(pt_prot_str(0, b), "r-- -- wb");
+    HT_EQ_STR(pt_prot_str(PT_W | PT_X | PT_U | PT_G, b), "rwx ug wb");
+    HT_EQ_STR(pt_prot_str(PT_W | PT_G | PT_WC, b), "rw- -g wc");
+    HT_EQ_STR(pt_prot_str(PT_UC, b), "r-- -- uc");
+    HT_EQ_STR(pt_prot_str(PT_X | PT_U | PT_WT, b), "r-x u- wt");
+}
+
+/* ---- set-up, mapping, walking ------------------------------------------------------------ */
+
+static void t_init_destroy(void)
+{
+    HT_TRY(setup(0, USER_END, false));
+    HT_EQ_U(pt.nr_tables, 1);
+    HT_TRY(check());
+    pt_destroy(&pt);
+    HT_EQ_U(nr_free_pages(), base_free);
+
+    struct pgtable bad;
+    static const uint64_t ranges[][2] = {
+        { 0x1000, 0x1000 },                     /* empty */
+        { 0x2000, 0x1000 },                     /* reversed */
+        { 0x1001, 0x3000 },                     /* unaligned */
+        { 0, 0x1000000000000ull },              /* runs past the lower half */
+        { 0x7ffffffff000ull, HIGH_START + FR }, /* across the hole */
+        { USER_END, HIGH_START },               /* non-canonical */
+    };
+    for (size_t i = 0; i < HT_COUNT(ranges); i++)
+        HT_ASSERT(pt_init(&bad, &pt_x86_64, GFP_KERNEL, ranges[i][0], ranges[i][1]) == -EINVAL,
+                  "pt_init [%#llx, %#llx) accepted", (ull)ranges[i][0], (ull)ranges[i][1]);
+    struct pt_format broken = pt_x86_64;
+    broken.leaf_levels = 0x6; /* no 4 KiB leaves */
+    HT_EQ_U(pt_init(&bad, &broken, GFP_KERNEL, 0, USER_END), -EINVAL);
+    broken = pt_x86_64;
+    broken.index_bits = 10; /* 8 KiB tables */
+    HT_EQ_U(pt_init(&bad, &broken, GFP_KERNEL, 0, USER_END), -EINVAL);
+    HT_EQ_U(nr_free_pages(), base_free);
+
+    HT_TRY(exhaust());
+    HT_EQ_U(pt_init(&bad, &pt_x86_64, GFP_KERNEL | __GFP_NOWARN, 0, USER_END), -ENOMEM);
+    give_back(nhoard);
+    HT_EQ_U(nr_free_pages(), base_free);
+}
+
+static void t_map_4k(void)
+{
+    HT_TRY(setup(0, USER_END, false));
+    uint64_t va = 0x400000, pa = 0x1000000;
+    HT_EQ_U(pt_map(&pt, va, pa, 3 * FR, PT_W | PT_U, 0), 0);
+    HT_TRY(check());
+    HT_EQ_U(pt.nr_tables, 4);
+    HT_EQ_U(fl.calls, 0); /* filling empty entries needs no flush */
+    for (uint64_t i = 0; i < 3; i++)
+        HT_TRY(expect_leaf(va + i * FR + 0x123, pa + i * FR, FR, PT_W | PT_U));
+
+    struct pt_view v;
+    HT_EQ_U(pt_walk(&pt, va + FR, &v), 0);
+    HT_EQ_U(v.raw[3], pt_x86_64.make_leaf(pa + FR, 0, PT_W | PT_U));
+    for (unsigned l = 0; l < 3; l++)
+        HT_EQ_U(v.raw[l] & ~X86_PTE_ADDR, X86_PTE_P | X86_PTE_RW | X86_PTE_US);
+    HT_ASSERT(!v.accessed && !v.dirty, "fresh leaf accessed or dirty");
+
+    /* -ENOENT at each depth: raw says how far the walk got. */
+    HT_EQ_U(pt_walk(&pt, va + 3 * FR, &v), -ENOENT);
+    HT_ASSERT(v.nraw == 4 && v.level == 0 && v.raw[3] == 0, "nraw %u level %u", v.nraw, v.level);
+    HT_EQ_U(pt_walk(&pt, va + M2, &v), -ENOENT);
+    HT_ASSERT(v.nraw == 3 && v.level == 1, "nraw %u level %u", v.nraw, v.level);
+    HT_EQ_U(pt_walk(&pt, va + GiB, &v), -ENOENT);
+    HT_ASSERT(v.nraw == 2 && v.level == 2, "nraw %u level %u", v.nraw, v.level);
+    HT_EQ_U(pt_walk(&pt, 1ull << 39, &v), -ENOENT);
+    HT_ASSERT(v.nraw == 1 && v.level == 3 && v.raw[0] == 0, "nraw %u level %u", v.nraw, v.level);
+    /* Any canonical address can be walked, also outside [va_start, va_end). */
+    HT_EQ_U(pt_walk(&pt, HIGH_START, &v), -ENOENT);
+    HT_EQ_U(pt_walk(&pt, USER_END, &v), -EINVAL);
+
+    HT_EQ_U(pt_unmap(&pt, va, 3 * FR), 0);
+    HT_TRY(check());
+    HT_EQ_U(pt.nr_tables, 1);
+    HT_EQ_U(fl.calls, 1);
+    HT_ASSERT(fl.va == va && fl.len == 3 * FR, "flush %#llx+%#llx", (ull)fl.va, (ull)fl.len);
+    HT_TRY(teardown());
+}
+
+static void t_map_2m(void)
+{
+    HT_TRY(setup(0, USER_END, false));
+    uint64_t va = GiB + M2, pa = 7 * GiB + 6 * M2;
+    HT_EQ_U(pt_map(&pt, va, pa, 2 * M2, PT_W, PT_MAP_LARGE), 0);
+    HT_TRY(check());
+    HT_EQ_U(pt.nr_tables, 3); /* root, PDPT, PD */
+    HT_TRY(expect_leaf(va, pa, M2, PT_W));
+    HT_TRY(expect_leaf(va + M2 + 0x1234, pa + M2, M2, PT_W));
+    struct pt_view v;
+    HT_EQ_U(pt_walk(&pt, va, &v), 0);
+    HT_ASSERT(v.raw[2] & X86_PTE_PS, "no PS in %#llx", (ull)v.raw[2]);
+    HT_TRY(expect_hole(va - FR));
+    HT_TRY(expect_hole(va + 2 * M2));
+
+    /* Without PT_MAP_LARGE: 4 KiB leaves. */
+    uint64_t by_size[4] = { 0 };
+    HT_EQ_U(pt_map(&pt, 3 * GiB, pa, M2, PT_W, 0), 0);
+    HT_TRY(check());
+    HT_EQ_U(pt_for_each(&pt, 3 * GiB, 3 * GiB + M2, count_leaf, by_size), 0);
+    HT_ASSERT(by_size[0] == 512 && by_size[1] == 0, "%llu 4K, %llu 2M leaves", (ull)by_size[0],
+              (ull)by_size[1]);
+    HT_TRY(teardown());
+}
+
+static void t_map_1g(void)
+{
+    HT_TRY(setup(0, USER_END, false));
+    HT_EQ_U(pt_map(&pt, GiB, 5 * GiB, GiB, PT_W | PT_U | PT_X, PT_MAP_LARGE), 0);
+    HT_TRY(check());
+    HT_EQ_U(pt.nr_tables, 2); /* root, PDPT */
+    HT_TRY(expect_leaf(GiB + 12345 * FR, 5 * GiB, GiB, PT_W | PT_U | PT_X));
+    struct pt_view v;
+    HT_EQ_U(pt_walk(&pt, GiB, &v), 0);
+    HT_EQ_U(v.raw[1], pt_x86_64.make_leaf(5 * GiB, 2, PT_W | PT_U | PT_X));
+    HT_TRY(teardown());
+}
+
+/* PT_MAP_LARGE takes the largest leaf that va, pa and the length allow. */
+static void t_map_large_choice(void)
+{
+    HT_TRY(setup(0, USER_END, false));
+    uint64_t va = GiB - M2 - 2 * FR, end = 2 * GiB + M2 + 3 * FR, off = 5 * GiB;
+    HT_EQ_U(pt_map(&pt, va, va + off, end - va, PT_W, PT_MAP_LARGE), 0);
+    HT_TRY(check());
+    struct leaves l = { 0 };
+    HT_EQ_U(pt_for_each(&pt, 0, USER_END, collect, &l), 0);
+    static const uint64_t sizes[] = { FR, FR, M2, GiB, M2, FR, FR, FR };
+    HT_EQ_U(l.n, HT_COUNT(sizes));
+    uint64_t at = va;
+    for (size_t i = 0; i < l.n; i++) {
+        HT_ASSERT(l.v[i].va == at && l.v[i].size == sizes[i] && l.v[i].pa == at + off,
+                  "leaf %zu: va %#llx size %#llx pa %#llx, expected va %#llx size %#llx", i,
+                  (ull)l.v[i].va, (ull)l.v[i].size, (ull)l.v[i].pa, (ull)at, (ull)sizes[i]);
+        at += sizes[i];
+    }
+    HT_EQ_U(pt_unmap(&pt, va, end - va), 0);
+    HT_TRY(check());
+
+    /* pa only 2 MiB aligned with va: no 1 GiB leaf. */
+    uint64_t by_size[4] = { 0 };
+    HT_EQ_U(pt_map(&pt, GiB - M2, GiB - M2 + off + M2, GiB + 2 * M2, PT_W, PT_MAP_LARGE), 0);
+    HT_TRY(check());
+    HT_EQ_U(pt_for_each(&pt, 0, USER_END, count_leaf, by_size), 0);
+    HT_ASSERT(by_size[0] == 0 && by_size[1] == 514 && by_size[2] == 0, "%llu/%llu/%llu",
+              (ull)by_size[0], (ull)by_size[1], (ull)by_size[2]);
+    HT_EQ_U(pt_unmap(&pt, 0, USER_END), 0);
+
+    /* pa only 4 KiB aligned with va: 4 KiB leaves. */
+    memset(by_size, 0, sizeof(by_size));
+    HT_EQ_U(pt_map(&pt, GiB, GiB + FR, 2 * M2, PT_W, PT_MAP_LARGE), 0);
+    HT_TRY(check());
+    HT_EQ_U(pt_for_each(&pt, 0, USER_END, count_leaf, by_size), 0);
+    HT_ASSERT(by_size[0] == 1024 && by_size[1] == 0, "%llu/%llu", (ull)by_size[0],
+              (ull)by_size[1]);
+    HT_EQ_U(pt_unmap(&pt, 0, USER_END), 0);
+    pt_destroy(&pt);
+
+    /* A format without 1 GiB leaves (a CPU without them): 2 MiB leaves. */
+    struct pt_format no1g = pt_x86_64;
+    no1g.leaf_levels = 0x3;
+    HT_EQ_U(pt_init(&pt, &no1g, GFP_KERNEL, 0, USER_END), 0);
+    memset(by_size, 0, sizeof(by_size));
+    HT_EQ_U(pt_map(&pt, GiB, off, GiB, PT_W, PT_MAP_LARGE), 0);
+    HT_TRY(check());
+    HT_EQ_U(pt_for_each(&pt, 0, USER_END, count_leaf, by_size), 0);
+    HT_ASSERT(by_size[1] == 512 && by_size[2] == 0, "%llu/%llu", (ull)by_size[1],
+              (ull)by_size[2]);
+    /* Splitting stays inside the format too. */
+    HT_EQ_U(pt_unmap(&pt, GiB + FR, FR), 0);
+    HT_TRY(check());
+    HT_TRY(expect_leaf(GiB, off, FR, PT_W));
+    HT_TRY(teardown());
+}
+
+/* ---- refused operations -------------------------------------------------------------------- */
+
+static void t_einval(void)
+{
+    HT_TRY(setup(GiB, 4 * GiB, false));
+    HT_EQ_U(pt_map(&pt, 2 * GiB, 0, FR, PT_W, 0), 0);
+    uint64_t snap = snapshot();
+    static const struct { uint64_t va, pa, len; unsigned prot, flags; } bad[] = {
+        { GiB + 1, 0, FR, 0, 0 },                    /* unaligned va */
+        { GiB, 0x800, FR, 0, 0 },                    /* unaligned pa */
+        { GiB, 0, FR + 1, 0, 0 },                    /* unaligned length */
+        { GiB, 0, 0, 0, 0 },                         /* zero length */
+        { GiB - FR, 0, FR, 0, 0 },                   /* below va_start */
+        { 4 * GiB - FR, 0, 2 * FR, 0, 0 },           /* past va_end */
+        { 0xfffffffffffff000ull, 0, 2 * FR, 0, 0 },  /* wraps past 2^64 */
+        { USER_END, 0, FR, 0, 0 },                   /* non-canonical */
+        { GiB, 0, FR, PT_ACCESSED, 0 },              /* state bits are not a prot */
+        { GiB, 0, FR, 0x100, 0 },                    /* unknown prot */
+        { GiB, 0, FR, 0, 0x2 },                      /* unknown flag */
+        { GiB, 1ull << 52, FR, 0, 0 },               /* pa beyond 52 bits */
+        { GiB, (1ull << 52) - FR, 2 * FR, 0, 0 },    /* pa range beyond 52 bits */
+    };
+    for (size_t i = 0; i < HT_COUNT(bad); i++)
+        HT_ASSERT(pt_map(&pt, bad[i].va, bad[i].pa, bad[i].len, bad[i].prot, bad[i].flags) ==
+                      -EINVAL,
+                  "pt_map case %zu accepted", i);
+    HT_ASSERT(pt_unmap(&pt, GiB + 1, FR) == -EINVAL && pt_unmap(&pt, GiB, 0) == -EINVAL &&
+                  pt_unmap(&pt, 0, 2 * GiB) == -EINVAL && pt_unmap(&pt, GiB, FR - 1) == -EINVAL,
+              "pt_unmap accepted a bad range");
+    HT_ASSERT(pt_protect(&pt, 2 * GiB, FR, PT_DIRTY) == -EINVAL &&
+                  pt_protect(&pt, 2 * GiB, FR, 0x40 | PT_W) == -EINVAL &&
+                  pt_protect(&pt, 4 * GiB, FR, PT_W) == -EINVAL,
+              "pt_protect accepted bad arguments");
+    struct leaves l = { 0 };
+    HT_ASSERT(pt_for_each(&pt, 2 * GiB, 2 * GiB, collect, &l) == -EINVAL &&
+                  pt_for_each(&pt, 3 * GiB, 2 * GiB, collect, &l) == -EINVAL &&
+                  pt_for_each(&pt, 0, HIGH_START, collect, &l) == -EINVAL && l.n == 0,
+              "pt_for_each accepted a bad range");
+    struct pt_view v;
+    HT_EQ_U(pt_walk(&pt, 0xffff000000000000ull, &v), -EINVAL);
+    HT_EQ_U(snapshot(), snap);
+    HT_EQ_U(fl.calls, 0);
+    /* The largest physical address is fine. */
+    HT_EQ_U(pt_map(&pt, GiB, (1ull << 52) - FR, FR, 0, 0), 0);
+    HT_TRY(expect_leaf(GiB, (1ull << 52) - FR, FR, 0));
+    HT_TRY(teardown());
+}
+
+static void t_eexist(void)
+{
+    HT_TRY(setup(0, USER_END, false));
+    HT_EQ_U(pt_map(&pt, GiB + 5 * FR, 0, FR, PT_W, 0), 0);
+    HT_EQ_U(pt_map(&pt, 4 * GiB, 4 * GiB, GiB, PT_W, PT_MAP_LARGE), 0);
+    uint64_t snap = snapshot();
+    static const uint64_t tries[][2] = {
+        { GiB + 5 * FR, FR },                /* the same page */
+        { GiB, M2 },                         /* a range around it */
+        { 0, GiB + 6 * FR },                 /* from far below: new tables before the conflict */
+        { 5 * GiB - FR, 2 * FR },            /* the end of the 1 GiB leaf */
+        { 4 * GiB + 77 * FR, FR },           /* inside it */
+        { 2 * GiB, 3 * GiB },                /* over it, from a hole */
+    };
+    for (size_t i = 0; i < HT_COUNT(tries); i++) {
+        int rc = pt_map(&pt, tries[i][0], 0x10000000, tries[i][1], 0, i & 1 ? PT_MAP_LARGE : 0);
+        HT_ASSERT(rc == -EEXIST, "case %zu: %d", i, rc);
+        HT_EQ_U(snapshot(), snap);
+        HT_TRY(check());
+    }
+    HT_EQ_U(fl.calls, 0);
+    HT_TRY(teardown());
+}
+
+/* Exact counting: a map needing n tables fails with n - 1 free frames and
+ * leaves nothing behind, and succeeds with n. */
+static void t_enomem_map(void)
+{
+    HT_TRY(setup(0, USER_END, false));
+    pt.gfp = __GFP_MEMALLOC | __GFP_NOWARN; /* so that the last frames can be used */
+    HT_TRY(exhaust());
+    HT_TRY(check());
+    uint64_t snap = snapshot();
+    HT_EQ_U(pt_map(&pt, GiB, 0, FR, PT_W, 0), -ENOMEM); /* needs PDPT, PD, PT */
+    HT_EQ_U(snapshot(), snap);
+    give_back(2);
+    snap = snapshot();
+    HT_EQ_U(pt_map(&pt, GiB, 0, FR, PT_W, 0), -ENOMEM);
+    HT_EQ_U(snapshot(), snap); /* the two pages taken were given back */
+    HT_TRY(check());
+    give_back(1);
+    HT_EQ_U(pt_map(&pt, GiB, 0, FR, PT_W, 0), 0);
+    HT_TRY(check());
+    HT_EQ_U(nr_free_pages(), 0);
+    /* 4 MiB across a 1 GiB boundary: a PT below it, a PD and a PT above. */
+    give_back(2);
+    snap = snapshot();
+    HT_EQ_U(pt_map(&pt, 2 * GiB - M2, 0, 2 * M2, PT_W, 0), -ENOMEM);
+    HT_EQ_U(snapshot(), snap);
+    give_back(1);
+    HT_EQ_U(pt_map(&pt, 2 * GiB - M2, 0, 2 * M2, PT_W, 0), 0);
+    HT_TRY(check());
+    HT_EQ_U(nr_free_pages(), 0);
+    /* Two PTs under an existing PD. */
+    give_back(2);
+    HT_EQ_U(pt_map(&pt, GiB + M2, 0, 2 * M2, PT_W, 0), 0);
+    HT_TRY(check());
+    HT_EQ_U(nr_free_pages(), 0);
+    HT_EQ_U(fl.calls, 0);
+    give_back(nhoard);
+    HT_TRY(teardown());
+}
+
+/* Splits need tables: the count is exact, and a failure changes nothing. */
+static void t_enomem_split(void)
+{
+    HT_TRY(setup(0, USER_END, false));
+    pt.gfp = __GFP_MEMALLOC | __GFP_NOWARN;
+    HT_EQ_U(pt_map(&pt, GiB, 8 * GiB, GiB, PT_W, PT_MAP_LARGE), 0);
+    HT_TRY(exhaust());
+    uint64_t snap = snapshot();
+    /* Both edges in one 2 MiB piece: 2 tables (PD, one PT). */
+    uint64_t a = GiB + M2 + FR;
+    HT_EQ_U(pt_unmap(&pt, a, FR), -ENOMEM);
+    HT_EQ_U(pt_protect(&pt, a, FR, 0), -ENOMEM);
+    give_back(1);
+    snap = snapshot();
+    HT_EQ_U(pt_unmap(&pt, a, FR), -ENOMEM);
+    HT_EQ_U(pt_protect(&pt, a, FR, 0), -ENOMEM);
+    HT_EQ_U(snapshot(), snap);
+    HT_EQ_U(fl.calls, 0);
+    HT_TRY(check());
+    give_back(1);
+    HT_EQ_U(pt_unmap(&pt, a, FR), 0);
+    HT_TRY(check());
+    HT_EQ_U(pt.nr_tables, 4);
+    HT_EQ_U(nr_free_pages(), 0);
+    HT_EQ_U(pt_unmap(&pt, 0, USER_END), 0);
+    HT_TRY(check());
+
+    /* Edges in two different 2 MiB pieces: PD and two PTs. */
+    give_back(nhoard);
+    HT_EQ_U(pt_map(&pt, GiB, 8 * GiB, GiB, PT_W, PT_MAP_LARGE), 0);
+    HT_TRY(exhaust());
+    give_back(2);
+    snap = snapshot();
+    HT_EQ_U(pt_protect(&pt, GiB + M2 + FR, M2, PT_X), -ENOMEM);
+    HT_EQ_U(snapshot(), snap);
+    give_back(1);
+    HT_EQ_U(pt_protect(&pt, GiB + M2 + FR, M2, PT_X), 0);
+    HT_TRY(check());
+    HT_EQ_U(nr_free_pages(), 0);
+    HT_TRY(expect_leaf(GiB + M2, 8 * GiB + M2, FR, PT_W));
+    HT_TRY(expect_leaf(GiB + M2 + FR, 8 * GiB + M2 + FR, FR, PT_X));
+    HT_TRY(expect_leaf(GiB + 2 * M2, 8 * GiB + 2 * M2, FR, PT_X));
+    HT_TRY(expect_leaf(GiB + 2 * M2 + FR, 8 * GiB + 2 * M2 + FR, FR, PT_W));
+    HT_TRY(expect_leaf(GiB + 3 * M2, 8 * GiB + 3 * M2, M2, PT_W));
+    give_back(nhoard);
+    HT_TRY(teardown());
+}
+
+/* ---- unmapping, splitting, protecting ------------------------------------------------------ */
+
+static void t_unmap_frees_tables(void)
+{
+    HT_TRY(setup(0, USER_END, false));
+    static const uint64_t at[] = { 0, 5 * FR, M2, GiB, 3 * GiB, 1ull << 39, 5ull << 39 };
+    for (size_t i = 0; i < HT_COUNT(at); i++)
+        HT_EQ_U(pt_map(&pt, at[i], at[i], FR, PT_W, 0), 0);
+    HT_TRY(check());
+    /* root; PDPT 0 + PD 0 + PT 0 + PT(2M) + PD(1G) + PT + PD(3G) + PT; 2 x (PDPT PD PT) */
+    HT_EQ_U(pt.nr_tables, 1 + 8 + 6);
+    uint64_t before = nr_free_pages();
+    HT_EQ_U(pt_unmap(&pt, 5 * FR, FR), 0); /* PT 0 still holds page 0 */
+    HT_EQ_U(pt.nr_tables, 15);
+    HT_EQ_U(pt_unmap(&pt, 0, FR), 0);      /* PT 0 goes */
+    HT_TRY(check());
+    HT_EQ_U(pt.nr_tables, 14);
+    HT_EQ_U(nr_free_pages(), before + 1);
+    /* Holes only: nothing changes, no flush. */
+    unsigned calls = fl.calls;
+    HT_EQ_U(pt_unmap(&pt, 64 * GiB, 8 * GiB), 0);
+    HT_EQ_U(pt_unmap(&pt, 4 * FR, M2 - 4 * FR), 0);
+    HT_EQ_U(fl.calls, calls);
+    /* One range over several tables and slots. */
+    HT_EQ_U(pt_unmap(&pt, FR, (6ull << 39) - FR), 0);
+    HT_TRY(check());
+    HT_EQ_U(pt.nr_tables, 1);
+    HT_EQ_U(fl.calls, calls + 1);
+    HT_ASSERT(fl.va <= M2 && fl.va + fl.len >= (5ull << 39) + FR, "flush %#llx+%#llx",
+              (ull)fl.va, (ull)fl.len);
+    HT_TRY(teardown());
+}
+
+static void t_split_unmap(void)
+{
+    HT_TRY(setup(0, USER_END, false));
+    uint64_t pa = 3 * GiB;
+    HT_EQ_U(pt_map(&pt, GiB, pa, GiB, PT_W | PT_G, PT_MAP_LARGE), 0);
+    uint64_t hole = GiB + 5 * MiB + FR;
+    HT_EQ_U(pt_unmap(&pt, hole, FR), 0);
+    HT_TRY(check());
+    HT_EQ_U(pt.nr_tables, 4); /* root, PDPT, and the two splits */
+    HT_EQ_U(fl.calls, 1);
+    HT_ASSERT(fl.va <= hole && fl.va + fl.len >= hole + FR && fl.va >= hole &&
+                  fl.va + fl.len <= hole + FR,
+              "flush %#llx+%#llx", (ull)fl.va, (ull)fl.len);
+    HT_TRY(expect_leaf(GiB, pa, M2, PT_W | PT_G));
+    HT_TRY(expect_leaf(GiB + 4 * MiB, pa + 4 * MiB, FR, PT_W | PT_G));
+    HT_TRY(expect_leaf(GiB + 5 * MiB, pa + 5 * MiB, FR, PT_W | PT_G));
+    HT_TRY(expect_hole(hole));
+    HT_TRY(expect_leaf(hole + FR, pa + 5 * MiB + 2 * FR, FR, PT_W | PT_G));
+    HT_TRY(expect_leaf(GiB + 6 * MiB, pa + 6 * MiB, M2, PT_W | PT_G));
+    HT_TRY(expect_leaf(2 * GiB - FR, pa + GiB - M2, M2, PT_W | PT_G));
+    HT_TRY(expect_hole(2 * GiB));
+
+    /* Remove the rest piece by piece: tables go as they empty. */
+    HT_EQ_U(pt_unmap(&pt, GiB + 4 * MiB, hole - GiB - 4 * MiB), 0);
+    HT_TRY(check());
+    HT_EQ_U(pt_unmap(&pt, hole + FR, GiB + 6 * MiB - hole - FR), 0);
+    HT_TRY(check());
+    HT_EQ_U(pt.nr_tables, 3); /* the PT went */
+    HT_EQ_U(pt_unmap(&pt, GiB, GiB), 0);
+    HT_TRY(check());
+    HT_EQ_U(pt.nr_tables, 1);
+    HT_TRY(teardown());
+}
+
+static void set_bits(uint64_t va, unsigned level, uint64_t bits)
+{
+    uint64_t pa = pt.root;
+    for (unsigned l = 3; l > level; l--)
+        pa = tab(pa)[(va >> (12 + 9 * l)) & 511] & X86_PTE_ADDR;
+    tab(pa)[(va >> (12 + 9 * level)) & 511] |= bits;
+}
+
+static void t_split_protect(void)
+{
+    HT_TRY(setup(0, USER_END, false));
+    uint64_t pa = 6 * GiB;
+    HT_EQ_U(pt_map(&pt, GiB, pa, GiB, PT_W, PT_MAP_LARGE), 0);
+    set_bits(GiB, 2, X86_PTE_A | X86_PTE_D); /* as the CPU would */
+    HT_EQ_U(pt_protect(&pt, GiB + M2, M2, 0), 0);
+    HT_TRY(check());
+    HT_EQ_U(pt.nr_tables, 3); /* one split: 1 GiB into 2 MiB leaves */
+    HT_TRY(expect_leaf(GiB, pa, M2, PT_W));
+    HT_TRY(expect_leaf(GiB + M2, pa + M2, M2, 0));
+    HT_TRY(expect_leaf(GiB + 2 * M2, pa + 2 * M2, M2, PT_W));
+    struct pt_view v;
+    HT_EQ_U(pt_walk(&pt, GiB + M2, &v), 0);
+    HT_ASSERT(v.accessed && v.dirty, "accessed/dirty lost by the split and protect");
+    HT_EQ_U(pt_walk(&pt, GiB + 100 * M2, &v), 0);
+    HT_ASSERT(v.accessed && v.dirty, "accessed/dirty lost by the split");
+
+    HT_EQ_U(pt_protect(&pt, GiB + M2 + 7 * FR, FR, PT_W | PT_X | PT_UC), 0);
+    HT_TRY(check());
+    HT_EQ_U(pt.nr_tables, 4);
+    HT_TRY(expect_leaf(GiB + M2 + 6 * FR, pa + M2 + 6 * FR, FR, 0));
+    HT_TRY(expect_leaf(GiB + M2 + 7 * FR, pa + M2 + 7 * FR, FR, PT_W | PT_X | PT_UC));
+    HT_TRY(expect_leaf(GiB + M2 + 8 * FR, pa + M2 + 8 * FR, FR, 0));
+
+    /* The same protections again: nothing changes, no flush. */
+    unsigned calls = fl.calls;
+    HT_EQ_U(pt_protect(&pt, GiB + 4 * M2, 3 * M2, PT_W), 0);
+    HT_EQ_U(pt_protect(&pt, 300 * GiB, GiB, PT_W), 0); /* a hole */
+    HT_EQ_U(fl.calls, calls);
+    /* A change: one flush covering it. */
+    HT_EQ_U(pt_protect(&pt, GiB + 4 * M2, 3 * M2, PT_W | PT_G), 0);
+    HT_EQ_U(fl.calls, calls + 1);
+    HT_ASSERT(fl.va == GiB + 4 * M2 && fl.len == 3 * M2, "flush %#llx+%#llx", (ull)fl.va,
+              (ull)fl.len);
+    HT_TRY(expect_leaf(GiB + 5 * M2, pa + 5 * M2, M2, PT_W | PT_G));
+    HT_TRY(check());
+    HT_TRY(teardown());
+}
+
+/* ---- the flush contract ------------------------------------------------------------------- */
+
+static void t_flush_before_free(void)
+{
+    HT_TRY(setup(0, USER_END, false));
+    HT_EQ_U(pt_map(&pt, 3 * GiB + 5 * FR, 0, 4 * FR, PT_W, 0), 0);
+    HT_EQ_U(fl.calls, 0);
+    uint64_t before = nr_free_pages();
+    HT_EQ_U(pt_unmap(&pt, 3 * GiB, M2), 0);
+    HT_EQ_U(fl.calls, 1);
+    HT_ASSERT(fl.va <= 3 * GiB + 5 * FR && fl.va + fl.len >= 3 * GiB + 9 * FR &&
+                  fl.va >= 3 * GiB && fl.va + fl.len <= 3 * GiB + M2,
+              "flush %#llx+%#llx", (ull)fl.va, (ull)fl.len);
+    /* PDPT, PD and PT were freed, but only after the flush. */
+    HT_EQ_U(fl.free_at, before);
+    HT_EQ_U(nr_free_pages(), before + 3);
+    HT_TRY(check());
+    /* A flush that checks the tables in the middle of the operation found them sound. */
+    HT_ASSERT(!fl.check_failed, "pt_check failed at flush time");
+    pt.flush = NULL; /* no hook: fine too */
+    HT_EQ_U(pt_map(&pt, 0, 0, FR, PT_W, 0), 0);
+    HT_EQ_U(pt_unmap(&pt, 0, FR), 0);
+    HT_TRY(teardown());
+}
+
+/* ---- pt_for_each, the kernel half, shared top tables ------------------------------------- */
+
+static void t_for_each(void)
+{
+    HT_TRY(setup(0, USER_END, false));
+    HT_EQ_U(pt_map(&pt, GiB, GiB, GiB, PT_W, PT_MAP_LARGE), 0);
+    HT_EQ_U(pt_map(&pt, 2 * GiB, 0, 2 * M2, 0, PT_MAP_LARGE), 0);
+    HT_EQ_U(pt_map(&pt, 2 * GiB + 2 * M2, 0, 2 * FR, PT_X, 0), 0);
+    HT_EQ_U(pt_map(&pt, 5ull << 39, 0, FR, PT_U, 0), 0);
+    struct leaves l = { 0 };
+    HT_EQ_U(pt_for_each(&pt, 0, USER_END, collect, &l), 0);
+    static const struct { uint64_t va, size; unsigned level; } want[] = {
+        { GiB, GiB, 2 }, { 2 * GiB, M2, 1 }, { 2 * GiB + M2, M2, 1 },
+        { 2 * GiB + 2 * M2, FR, 0 }, { 2 * GiB + 2 * M2 + FR, FR, 0 }, { 5ull << 39, FR, 0 },
+    };
+    HT_EQ_U(l.n, HT_COUNT(want));
+    for (size_t i = 0; i < l.n; i++) {
+        HT_ASSERT(l.v[i].va == want[i].va && l.v[i].size == want[i].size &&
+                      l.v[i].level == want[i].level && l.v[i].nraw == 4 - want[i].level,
+                  "leaf %zu: va %#llx size %#llx level %u nraw %u", i, (ull)l.v[i].va,
+                  (ull)l.v[i].size, l.v[i].level, l.v[i].nraw);
+        struct pt_view w;
+        HT_EQ_U(pt_walk(&pt, l.v[i].va, &w), 0);
+        HT_ASSERT(memcmp(w.raw, l.v[i].raw, sizeof(w.raw[0]) * w.nraw) == 0,
+                  "leaf %zu: raw entries differ from pt_walk's", i);
+    }
+    /* A leaf partly inside is reported whole. */
+    memset(&l, 0, sizeof(l));
+    HT_EQ_U(pt_for_each(&pt, GiB + 7 * M2, 2 * GiB + FR, collect, &l), 0);
+    HT_ASSERT(l.n == 2 && l.v[0].va == GiB && l.v[1].va == 2 * GiB, "%zu leaves", l.n);
+    /* fn's non-zero value stops the walk and is returned. */
+    memset(&l, 0, sizeof(l));
+    l.stop_at = 3;
+    HT_EQ_U(pt_for_each(&pt, 0, USER_END, collect, &l), 7);
+    HT_EQ_U(l.n, 3);
+    /* Nothing in range. */
+    memset(&l, 0, sizeof(l));
+    HT_EQ_U(pt_for_each(&pt, 3 * GiB, 4 * GiB, collect, &l), 0);
+    HT_EQ_U(l.n, 0);
+    HT_TRY(teardown());
+}
+
+static void t_kernel_half(void)
+{
+    HT_TRY(setup(HIGH_START, HIGH_END, false));
+    uint64_t top = HIGH_END - FR; /* the last page the range allows */
+    HT_EQ_U(pt_map(&pt, top, 0x5000, FR, PT_W | PT_G, 0), 0);
+    HT_EQ_U(pt_map(&pt, HIGH_START, 0, GiB, PT_W | PT_G, PT_MAP_LARGE), 0);
+    HT_TRY(check());
+    HT_EQ_U(pt_map(&pt, HIGH_END, 0, FR, 0, 0), -EINVAL);
+    HT_EQ_U(pt_map(&pt, HIGH_START - FR, 0, FR, 0, 0), -EINVAL);
+    HT_TRY(expect_leaf(top, 0x5000, FR, PT_W | PT_G));
+    struct pt_view v;
+    HT_EQ_U(pt_walk(&pt, top, &v), 0);
+    HT_ASSERT(!(v.raw[0] & X86_PTE_US) && !(v.raw[1] & X86_PTE_US),
+              "kernel-half tables are user accessible: %#llx %#llx", (ull)v.raw[0],
+              (ull)v.raw[1]);
+    HT_EQ_U(pt_walk(&pt, ~0ull, &v), -ENOENT); /* the page past va_end */
+    struct leaves l = { 0 };
+    HT_EQ_U(pt_for_each(&pt, HIGH_START, HIGH_END, collect, &l), 0);
+    HT_ASSERT(l.n == 2 && l.v[0].va == HIGH_START && l.v[1].va == top, "%zu leaves", l.n);
+    HT_TRY(teardown());
+}
+
+static void t_keep_top_tables(void)
+{
+    HT_TRY(setup(HIGH_START, HIGH_END, true));
+    uint64_t a = HIGH_START + 5 * GiB, b = 0xffffc00000000000ull;
+    HT_EQ_U(pt_map(&pt, a, 0, FR, PT_W, 0), 0);
+    HT_EQ_U(pt_map(&pt, b, 0, FR, PT_W, 0), 0);
+    HT_TRY(check());
+    HT_EQ_U(pt.nr_tables, 7);
+    HT_EQ_U(pt_unmap(&pt, a, FR), 0);
+    HT_EQ_U(pt_unmap(&pt, b, FR), 0);
+    HT_TRY(check()); /* the two empty PDPTs are allowed: kept */
+    HT_EQ_U(pt.nr_tables, 3);
+    HT_EQ_U(pt_map(&pt, a + GiB, 0, FR, PT_W, 0), 0); /* reuses the kept PDPT */
+    HT_EQ_U(pt.nr_tables, 5);
+    HT_TRY(check());
+    HT_EQ_U(pt_unmap(&pt, pt.va_start, pt.va_end - pt.va_start), 0);
+    HT_TRY(check());
+    HT_EQ_U(pt.nr_tables, 3);
+    pt_destroy(&pt); /* takes the kept tables too */
+    HT_EQ_U(nr_free_pages(), base_free);
+}
+
+/* A process's root: its own lower half, the kernel's top-level entries
+ * copied in (as user_pt_create does).  Checks, walks and pt_destroy leave
+ * the kernel's tables alone. */
+static void t_shared_kernel_half(void)
+{
+    HT_TRY(setup(HIGH_START, HIGH_END, true));
+    HT_EQ_U(pt_map(&pt, HIGH_START + GiB, 0, M2, PT_W | PT_G, PT_MAP_LARGE), 0);
+    struct pgtable kernel = pt, user;
+    HT_EQ_U(pt_init(&user, &pt_x86_64, GFP_KERNEL, 0, USER_END), 0);
+    for (int i = 256; i < 512; i++)
+        tab(user.root)[i] = tab(kernel.root)[i];
+    HT_EQ_U(pt_map(&user, 0x400000, 0x9000, FR, PT_U | PT_W, 0), 0);
+    char why[256];
+    HT_ASSERT(pt_check(&user, why, sizeof(why)) == 0, "pt_check(user): %s", why);
+    HT_EQ_U(user.nr_tables, 4);
+    struct pt_view v;
+    HT_EQ_U(pt_walk(&user, HIGH_START + GiB + FR, &v), 0); /* through the shared entries */
+    HT_EQ_U(v.pa, 0);
+    HT_EQ_U(v.size, M2);
+    pt_destroy(&user);
+    HT_TRY(check()); /* the kernel's tables are intact and counted */
+    HT_EQ_U(nr_free_pages() + pt.nr_tables, base_free);
+    HT_TRY(teardown());
+}
+
+static void t_destroy_mapped(void)
+{
+    HT_TRY(setup(0, USER_END, false));
+    HT_EQ_U(pt_map(&pt, 0x1000, 0x1000, 3 * M2, PT_W, 0), 0);
+    HT_EQ_U(pt_map(&pt, 4 * GiB, 4 * GiB, 3 * GiB, PT_W, PT_MAP_LARGE), 0);
+    HT_EQ_U(pt_map(&pt, 7ull << 39, 0, 9 * M2, PT_W, PT_MAP_LARGE), 0);
+    HT_TRY(check());
+    HT_ASSERT(pt.nr_tables > 5, "only %llu tables", (ull)pt.nr_tables);
+    pt_destroy(&pt);
+    HT_EQ_U(nr_free_pages(), base_free);
+}
+
+static void t_validator_catches(void)
+{
+    HT_TRY(setup(0, USER_END, false));
+    char why[256];
+    HT_EQ_U(pt_map(&pt, GiB, 0, FR, PT_W, 0), 0);
+    pt.nr_tables++;
+    HT_ASSERT(pt_check(&pt, why, sizeof(why)) == -1 && strstr(why, "nr_tables"),
+              "miscount not caught: %s", why);
+    pt.nr_tables--;
+    /* An empty table left behind. */
+    uint64_t pml4e = tab(pt.root)[0];
+    uint64_t pdpte = tab(pml4e & X86_PTE_ADDR)[1];
+    uint64_t pde = tab(pdpte & X86_PTE_ADDR)[0];
+    uint64_t *pte = &tab(pde & X86_PTE_ADDR)[0];
+    uint64_t saved = *pte;
+    *pte = 0;
+    HT_ASSERT(pt_check(&pt, why, sizeof(why)) == -1 && strstr(why, "empty table"),
+              "empty table not caught: %s", why);
+    /* A leaf with a stray bit. */
+    *pte = saved | (1ull << 52);
+    HT_ASSERT(pt_check(&pt, why, sizeof(why)) == -1 && strstr(why, "make_leaf"),
+              "stray bit not caught: %s", why);
+    *pte = saved;
+    HT_TRY(check());
+    HT_TRY(teardown());
+}
+
+/* ---- random operations against a page model ---------------------------------------------- */
+
+struct mpage {
+    uint64_t pa;
+    uint8_t prot;
+    bool mapped;
+};
+
+static struct mpage *model;
+static uint64_t win, npages;        /* the window: [win, win + npages * FR) */
+
+static void model_compare_walk(void)
+{
+    for (uint64_t i = 0; i < npages; i++) {
+        struct pt_view v;
+        uint64_t va = win + i * FR;
+        int rc = pt_walk(&pt, va, &v);
+        if (!model[i].mapped) {
+            HT_ASSERT(rc == -ENOENT, "page %#llx: walk %d, the model says unmapped", (ull)va, rc);
+            continue;
+        }
+        HT_ASSERT(rc == 0, "page %#llx: walk %d, the model says mapped", (ull)va, rc);
+        HT_ASSERT(v.pa + (va - v.va) == model[i].pa && v.prot == model[i].prot,
+                  "page %#llx: pa %#llx prot %#x, the model says pa %#llx prot %#x", (ull)va,
+                  (ull)(v.pa + (va - v.va)), v.prot, (ull)model[i].pa, model[i].prot);
+    }
+}
+
+struct cmp {
+    uint64_t seen;
+    const char *bad;
+    uint64_t bad_va;
+};
+
+static int model_leaf(const struct pt_view *v, void *arg)
+{
+    struct cmp *c = arg;
+    for (uint64_t off = 0; off < v->size; off += FR) {
+        uint64_t va = v->va + off;
+        if (va < win || va >= win + npages * FR) {
+            c->bad = "a leaf outside the window";
+            c->bad_va = va;
+            return 1;
+        }
+        const struct mpage *m = &model[(va - win) / FR];
+        if (!m->mapped || m->pa != v->pa + off || m->prot != v->prot) {
+            c->bad = "a page the model disagrees with";
+            c->bad_va = va;
+            return 1;
+        }
+        c->seen++;
+    }
+    return 0;
+}
+
+/* The same comparison through pt_for_each: every leaf's pages are in the
+ * model, and as many pages are mapped as the model says. */
+static void model_compare_leaves(void)
+{
+    struct cmp c = { 0, NULL, 0 };
+    uint64_t want = 0;
+    pt_for_each(&pt, 0, USER_END, model_leaf, &c);
+    HT_ASSERT(!c.bad, "%s at %#llx", c.bad, (ull)c.bad_va);
+    for (uint64_t i = 0; i < npages; i++)
+        want += model[i].mapped;
+    HT_ASSERT(c.seen == want, "%llu pages in leaves, %llu in the model", (ull)c.seen, (ull)want);
+}
+
+/* One random operation on [va, va + n pages), checked against the model. */
+static void random_op(uint64_t s, uint64_t n, uint64_t unit)
+{
+    uint64_t va = win + s * FR, len = n * FR;
+    unsigned prot = (unsigned)rnd(PT_PROT_MASK + 1);
+    unsigned calls = fl.calls;
+    uint64_t changed_lo = ~0ull, changed_hi = 0;
+    int rc;
+
+    switch (rnd(3)) {
+    case 0: {
+        bool busy = false;
+        for (uint64_t i = s; i < s + n; i++)
+            busy = busy || model[i].mapped;
+        /* pa congruent to va modulo the unit (mostly), so large leaves happen */
+        uint64_t pa = (rnd(64) * GiB + (rnd(4) ? va % unit : rnd(512) * FR)) & ((1ull << 52) - 1);
+        rc = pt_map(&pt, va, pa, len, prot, rnd(4) ? PT_MAP_LARGE : 0);
+        HT_ASSERT(rc == (busy ? -EEXIST : 0), "map %#llx+%#llx: %d, expected %d", (ull)va,
+                  (ull)len, rc, busy ? -EEXIST : 0);
+        for (uint64_t i = s; !busy && i < s + n; i++)
+            model[i] = (struct mpage){ pa + (i - s) * FR, (uint8_t)prot, true };
+        HT_EQ_U(fl.calls, calls);
+        return;
+    }
+    case 1:
+        rc = pt_unmap(&pt, va, len);
+        HT_ASSERT(rc == 0, "unmap %#llx+%#llx: %d", (ull)va, (ull)len, rc);
+        for (uint64_t i = s; i < s + n; i++) {
+            if (model[i].mapped) {
+                changed_lo = changed_lo < win + i * FR ? changed_lo : win + i * FR;
+                changed_hi = win + i * FR + FR;
+            }
+            model[i].mapped = false;
+        }
+        break;
+    default:
+        rc = pt_protect(&pt, va, len, prot);
+        HT_ASSERT(rc == 0, "protect %#llx+%#llx: %d", (ull)va, (ull)len, rc);
+        for (uint64_t i = s; i < s + n; i++) {
+            if (model[i].mapped && model[i].prot != prot) {
+                changed_lo = changed_lo < win + i * FR ? changed_lo : win + i * FR;
+                changed_hi = win + i * FR + FR;
+            }
+            model[i].prot = (uint8_t)prot;
+        }
+        break;
+    }
+    /* Changes mean one flush, inside the range and covering them. */
+    if (changed_hi) {
+        HT_ASSERT(fl.calls == calls + 1, "%u flushes for a change", fl.calls - calls);
+        HT_ASSERT(fl.va >= va && fl.va + fl.len <= va + len && fl.va <= changed_lo &&
+                      fl.va + fl.len >= changed_hi,
+                  "flush %#llx+%#llx for changes in [%#llx, %#llx) of %#llx+%#llx",
+                  (ull)fl.va, (ull)fl.len, (ull)changed_lo, (ull)changed_hi, (ull)va, (ull)len);
+    }
+    HT_ASSERT(fl.calls <= calls + 1, "%u flushes for one operation", fl.calls - calls);
+}
+
+/* A start page and a page count in the window, in units (4 KiB, 2 MiB,
+ * 1 GiB), sometimes off the unit's alignment. */
+static void random_range(uint64_t unit, uint64_t max_units, uint64_t *s, uint64_t *n)
+{
+    uint64_t per = unit / FR;
+    *s = rnd(npages / per) * per;
+    if (rnd(3) == 0)
+        *s += rnd(per);
+    *n = (1 + rnd(max_units)) * per;
+    if (rnd(3) == 0)
+        *n = 1 + rnd(*n);
+    if (*s >= npages)
+        *s = npages - 1;
+    if (*n > npages - *s)
+        *n = npages - *s;
+}
+
+static void t_random_small(void)
+{
+    HT_TRY(setup(0, USER_END, false));
+    rng = 0x9e3779b97f4a7c15ull;
+    win = GiB - 8 * MiB;
+    npages = 16 * MiB / FR;
+    model = calloc(npages, sizeof(*model));
+    HT_ASSERT(model, "out of host memory");
+    for (unsigned op = 0; op < 600; op++) {
+        uint64_t s, n, unit = rnd(3) ? FR : M2;
+        random_range(unit, unit == FR ? 40 : 3, &s, &n);
+        HT_TRY(random_op(s, n, unit));
+        HT_TRY(check());
+        HT_TRY(model_compare_walk());
+    }
+    HT_TRY(model_compare_leaves());
+    free(model);
+    HT_TRY(teardown());
+}
+
+static void t_random_large(void)
+{
+    HT_TRY(setup(0, USER_END, false));
+    rng = 0x2545f4914f6cdd1dull;
+    win = GiB - 4 * MiB;
+    npages = (2 * GiB + 8 * MiB) / FR;
+    model = calloc(npages, sizeof(*model));
+    HT_ASSERT(model, "out of host memory");
+    for (unsigned op = 0; op < 150; op++) {
+        uint64_t s, n, r = rnd(6), unit = r < 3 ? FR : r < 5 ? M2 : GiB;
+        random_range(unit, unit == FR ? 64 : unit == M2 ? 8 : 1, &s, &n);
+        HT_TRY(random_op(s, n, unit));
+        HT_TRY(check());
+        HT_TRY(model_compare_leaves());
+        /* and a few walks, at the edges of the operation and anywhere */
+        for (int k = 0; k < 4; k++) {
+            uint64_t i = k == 0 ? s : k == 1 ? s + n - 1 : rnd(npages);
+            struct pt_view v;
+            int rc = pt_walk(&pt, win + i * FR, &v);
+            HT_ASSERT(model[i].mapped ? rc == 0 && v.pa + (win + i * FR - v.va) == model[i].pa
+                                      : rc == -ENOENT,
+                      "walk of page %#llx: %d", (ull)(win + i * FR), rc);
+        }
+    }
+    free(model);
+    HT_TRY(teardown());
+}
+
+static const struct htest cases[] = {
+    HT_CASE(format_bits),
+    HT_CASE(prot_roundtrip),
+    HT_CASE(prot_str),
+    HT_CASE(init_destroy),
+    HT_CASE(map_4k),
+    HT_CASE(map_2m),
+    HT_CASE(map_1g),
+    HT_CASE(map_large_choice),
+    HT_CASE(einval),
+    HT_CASE(eexist),
+    HT_CASE(enomem_map),
+    HT_CASE(enomem_split),
+    HT_CASE(unmap_frees_tables),
+    HT_CASE(split_unmap),
+    HT_CASE(split_protect),
+    HT_CASE(flush_before_free),
+    HT_CASE(for_each),
+    HT_CASE(kernel_half),
+    HT_CASE(keep_top_tables),
+    HT_CASE(shared_kernel_half),
+    HT_CASE(destroy_mapped),
+    HT_CASE(validator_catches),
+    HT_CASE(random_small),
+    HT_CASE(random_large),
+};
+
+int main(int argc, char **argv)
+{
+    return htest_main(cases, HT_COUNT(cases), argc - 1, argv + 1);
+}
