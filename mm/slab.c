@@ -129,7 +129,9 @@ static uint32_t fit_onslab(size_t bytes, size_t size)
  * Efficiency is in 1/1024ths of the memory a slab costs (its frames, plus
  * the kmalloc block of an off-slab descriptor).  A larger order must beat
  * the best smaller one by more than 1% to be taken; the search stops at
- * the first order that wastes at most 1/32.
+ * the first order that wastes at most 1/32, and goes past SLAB_GOOD_ORDER
+ * only while no order has held an object: big slabs are hard to find in
+ * fragmented memory, and a cache with few objects would hold a lot.
  */
 static bool choose_layout(struct kmem_cache *c)
 {
@@ -159,7 +161,7 @@ static bool choose_layout(struct kmem_cache *c)
             c->num = n;
             c->offslab = off;
         }
-        if (best >= 1024 - 32)
+        if (best >= 1024 - 32 || (c->num && order >= SLAB_GOOD_ORDER))
             break;
     }
     if (!c->num)

@@ -4,8 +4,9 @@
  * (a real buddy allocator over a private arena: the "host page provider").
  *
  * Every case starts from a fresh node and a fresh kmem_cache_init.  After
- * each operation check() runs slab_check() (every cache, slab, bitmap,
- * per-CPU array and page mark; red zones and poison in debug mode),
+ * every operation of the random runs, and every few dozen in the long
+ * loops of the other cases, check() runs slab_check() (every cache, slab,
+ * bitmap, per-CPU array and page mark; red zones and poison in debug mode),
  * mm_check() (the buddy allocator's own validator: the slab's use of
  * struct page must not trip it), and the frame count: the frames free
  * plus those in slabs and large kmalloc blocks plus those the case took
@@ -927,8 +928,7 @@ static void run_random(bool debug, int ops)
         }
         if (rnd(500) == 0)
             slab_shrink_all();
-        if (op % 16 == 0)
-            HT_TRY(check());
+        HT_TRY(check());
     }
     for (int i = 0; i < SLOTS; i++) {
         if (!r[i].p)
@@ -951,12 +951,12 @@ static void run_random(bool debug, int ops)
 
 static void t_random(void)
 {
-    HT_TRY(run_random(false, 20000));
+    HT_TRY(run_random(false, 8000));
 }
 
 static void t_random_debug(void)
 {
-    HT_TRY(run_random(true, 8000));
+    HT_TRY(run_random(true, 4000));
 }
 
 /* ---- the memory target -------------------------------------------------------------------- */
