@@ -29,7 +29,9 @@ extern const uint8_t font_psf_start[], font_psf_end[];
 
 static struct {
     bool active;
-    uint8_t *base;                 /* framebuffer, through the direct map */
+    uint8_t *base;                 /* the framebuffer (video memory) */
+    uint8_t *draw;                 /* where drawing happens: the shadow, or base */
+    uint8_t *shadow;               /* a copy in RAM (vmalloc), or NULL */
     uint32_t width, height, pitch;
     uint32_t rshift, gshift, bshift;
     const uint8_t *glyphs;         /* glyph bitmaps */
@@ -146,7 +148,31 @@ static bool font_parse(void)
 
 static inline uint32_t *pixel_at(uint32_t x, uint32_t y)
 {
-    return (uint32_t *)(fc.base + (size_t)y * fc.pitch) + x;
+    return (uint32_t *)(fc.draw + (size_t)y * fc.pitch) + x;
+}
+
+/*
+ * With a shadow buffer, drawing happens in RAM and the changed rectangle
+ * is then copied to video memory: the console never reads video memory
+ * (uncached or write-combining, so reads are slow on real hardware),
+ * and its writes are long sequential runs, what write-combining is for.
+ */
+static void flush_rect(uint32_t x, uint32_t y, uint32_t w, uint32_t h)
+{
+    if (!fc.shadow)
+        return;
+    for (uint32_t j = y; j < y + h; j++) {
+        size_t off = (size_t)j * fc.pitch + (size_t)x * 4;
+        const uint64_t *src = (const uint64_t *)(fc.shadow + off);
+        uint64_t *dst = (uint64_t *)(fc.base + off);
+        uint32_t i = 0;
+        if (!(off & 7)) {
+            for (; i + 2 <= w; i += 2)
+                *dst++ = *src++;
+        }
+        for (; i < w; i++)
+            ((uint32_t *)(fc.base + off))[i] = ((const uint32_t *)(fc.shadow + off))[i];
+    }
 }
 
 static void fill_rect(uint32_t x, uint32_t y, uint32_t w, uint32_t h, uint32_t rgb)
@@ -157,6 +183,7 @@ static void fill_rect(uint32_t x, uint32_t y, uint32_t w, uint32_t h, uint32_t r
         for (uint32_t i = 0; i < w; i++)
             row[i] = px;
     }
+    flush_rect(x, y, w, h);
 }
 
 const uint8_t *fbcon_glyph(unsigned char c, uint32_t *bytes_per_row)
@@ -178,6 +205,7 @@ static void draw_char(uint32_t col, uint32_t row, unsigned char c, uint32_t fg,
         for (uint32_t x = 0; x < fc.gw; x++)
             dst[x] = (bits[x / 8] & (0x80 >> (x % 8))) ? pf : pb;
     }
+    flush_rect(col * fc.gw, row * fc.gh, fc.gw, fc.gh);
 }
 
 static void scroll(void)
@@ -185,11 +213,12 @@ static void scroll(void)
     /* Move text rows 2..rows-1 up to 1..rows-2, then clear the last row. */
     uint32_t first = 1 * fc.gh, last = fc.rows * fc.gh;
     for (uint32_t y = first; y + fc.gh < last; y++) {
-        uint64_t *dst = (uint64_t *)(fc.base + (size_t)y * fc.pitch);
-        const uint64_t *src = (const uint64_t *)(fc.base + (size_t)(y + fc.gh) * fc.pitch);
+        uint64_t *dst = (uint64_t *)(fc.draw + (size_t)y * fc.pitch);
+        const uint64_t *src = (const uint64_t *)(fc.draw + (size_t)(y + fc.gh) * fc.pitch);
         for (uint32_t i = 0; i < fc.cols * fc.gw / 2; i++)
             dst[i] = src[i];
     }
+    flush_rect(0, first, fc.cols * fc.gw, last - fc.gh - first);
     fill_rect(0, (fc.rows - 1) * fc.gh, fc.cols * fc.gw, fc.gh, fc.bg);
 }
 
@@ -253,6 +282,7 @@ bool fbcon_init(const struct boot_framebuffer *fb, const char *title)
         fc.bshift = mask_shift(fb->blue_mask);
     }
     fc.base = (uint8_t *)(BOOT_DIRECT_MAP_BASE + fb->phys);
+    fc.draw = fc.base;
     fc.width = fb->width;
     fc.height = fb->height;
     fc.pitch = fb->pitch;
@@ -296,7 +326,8 @@ uint32_t fbcon_read_pixel(uint32_t x, uint32_t y)
 {
     if (!fc.active || x >= fc.width || y >= fc.height)
         return 0;
-    return unpack(*pixel_at(x, y));
+    /* what is on the screen: video memory, not the shadow */
+    return unpack(((const uint32_t *)(fc.base + (size_t)y * fc.pitch))[x]);
 }
 
 uint64_t fbcon_mapping_bytes(void)
@@ -304,8 +335,18 @@ uint64_t fbcon_mapping_bytes(void)
     return fc.active ? (uint64_t)fc.pitch * fc.height : 0;
 }
 
-void fbcon_set_mapping(void *base)
+void fbcon_set_mapping(void *base, void *shadow)
 {
-    if (fc.active && base)
-        fc.base = base;
+    if (!fc.active || !base)
+        return;
+    if (shadow) /* one last read of video memory: what is on screen now */
+        memcpy(shadow, base, (size_t)fc.pitch * fc.height);
+    fc.base = base;
+    fc.shadow = shadow;
+    fc.draw = shadow ? shadow : base;
+}
+
+void fbcon_disable(void)
+{
+    fc.active = false;
 }

@@ -87,20 +87,22 @@ static void vm_init(const struct boot_info *bi)
     cpu_enable_protections();
     vmalloc_init(debug);
     kmap_init();
-    void *fb = NULL;
+    void *fb = NULL, *shadow = NULL;
     if (fbcon_active()) {
         fb = ioremap_wc(bi->fb.phys, fbcon_mapping_bytes());
         if (!fb)
             panic("cannot map the framebuffer");
+        shadow = vmalloc(fbcon_mapping_bytes()); /* without it, draw in video memory */
     }
     keep_boot_info(bi);
     /* No printk between the switch and the new framebuffer address:
      * the console's old address is gone with the loader's tables. */
     kernel_pt_activate();
     if (fb)
-        fbcon_set_mapping(fb);
+        fbcon_set_mapping(fb, shadow);
     printk("kernel page tables: loaded (CR3 = %#llx), framebuffer remapped write-combining "
-           "at %p\n", (unsigned long long)kernel_pt.root, fb);
+           "at %p, shadow buffer %s\n", (unsigned long long)kernel_pt.root, fb,
+           shadow ? "in vmalloc memory" : "none");
     uint64_t t = mm_release_boot(MEM_BOOT_TABLES);
     uint64_t b = mm_release_boot(MEM_BOOT_INFO);
     printk("loader memory released: %llu KiB of page tables, %llu KiB of boot info\n",
@@ -217,6 +219,18 @@ static __noreturn void kmain_late(void)
     if (crash && strcmp(crash, "oops") == 0) {
         printk("ktest.crash=oops: faulting on purpose outside any test\n");
         *(volatile uint64_t *)0xffffdfffffff0000ull = 1; /* vmalloc range, never used */
+    } else if (crash && strcmp(crash, "kfree") == 0) {
+        /* Without slab_debug a bad free is a panic naming the culprit. */
+        void *p = kmalloc(64, GFP_KERNEL);
+        printk("ktest.crash=kfree: freeing %p twice on purpose\n", p);
+        kfree(p);
+        kfree(p);
+        printk("ktest.crash=kfree: the double free went on (slab_debug?)\n");
+    } else if (crash && strcmp(crash, "vfree") == 0) {
+        static uint64_t not_vmalloc; /* kernel .bss: no vmalloc area */
+        printk("ktest.crash=vfree: vfree of %p on purpose\n", (void *)&not_vmalloc);
+        vfree(&not_vmalloc);
+        printk("ktest.crash=vfree: the bad vfree went on (slab_debug?)\n");
     }
 
     if (option("bench")) {

@@ -18,6 +18,7 @@
 #include <kernel/ksyms.h>
 #include <kernel/x86.h>
 #include <kernel/string.h>
+#include <kernel/console.h>
 #include <mm/fault.h>
 #include <mm/layout.h>
 #include <mm/kernel_pt.h>
@@ -180,6 +181,15 @@ void trap_dispatch(struct trap_frame *f)
                (unsigned long long)f->vector);
         return;
     }
+    /* A fault while an oops is being printed: most likely the console
+     * itself faulted; go on with the serial port alone. */
+    static int depth;
+    if (++depth > 1 && fbcon_active()) {
+        fbcon_disable();
+        printk("trap: fault inside the fault handler (vector %llu, RIP %016llx, CR2 %016llx); "
+               "framebuffer console switched off\n", (unsigned long long)f->vector,
+               (unsigned long long)f->rip, (unsigned long long)cr2);
+    }
     bool kernel = (f->cs & 3) == 0;
     if (catch_ctx.active && kernel) {
         struct fault_info *info = catch_ctx.info;
@@ -195,6 +205,7 @@ void trap_dispatch(struct trap_frame *f)
         f->rip = (uint64_t)catch_resume;
         f->rsp = catch_ctx.rsp;
         f->rax = 1;
+        depth--;
         return;
     }
     oops_print(f, cr2, "KERNEL OOPS");

@@ -34,8 +34,12 @@ void fbcon_get_info(struct fbcon_info *out);
  * kernel then maps it itself (ioremap_wc: write-combining through PAT)
  * and hands the new address over here, before the loader's tables go.
  */
+/* Stop drawing (a fault inside the console itself: serial only from now). */
+void fbcon_disable(void);
 uint64_t fbcon_mapping_bytes(void);
-void fbcon_set_mapping(void *base);
+/* shadow: a RAM copy of the screen to draw in (or NULL to draw in video
+ * memory directly); see kernel/fbcon.c. */
+void fbcon_set_mapping(void *base, void *shadow);
 /* Colour of pixel (x, y) as 0xRRGGBB, read back from the framebuffer. */
 uint32_t fbcon_read_pixel(uint32_t x, uint32_t y);
 /*
