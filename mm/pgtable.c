@@ -38,9 +38,9 @@
  * Locking: none here; the caller serializes the operations on one
  * pgtable (one CPU for now).  Nothing sleeps.
  *
- * Left out on purpose: merging small leaves back into a large one
- * (Linux does not either), software bits in entries (the format owns
- * every bit), and flushing on other CPUs (the flush hook's business).
+ * Left out on purpose: merging small leaves back into a large one (a
+ * split direct map stays split), software bits in entries (the format
+ * owns every bit), and flushing on other CPUs (the flush hook's job).
  * Reference: Intel SDM vol. 3A, 4.10.4 (when to invalidate the TLB and
  * the paging-structure caches); xv6's walk() for the loop over levels;
  * seed 004 (two-level tables, 4 MiB pages, the TLB), seed 001 (SOS's
@@ -712,12 +712,13 @@ static int check_table(struct check *c, uint64_t pa, unsigned level, uint64_t ba
     c->tables++;
     *used = 0;
     for (unsigned i = 0; i < nr_entries(f); i++) {
-        uint64_t va = entry_va(f, level, base, i), e = entry_read(f, t, i);
+        uint64_t e = entry_read(f, t, i);
+        if (!f->present(e))
+            continue;
+        uint64_t va = entry_va(f, level, base, i);
         bool outside = va + level_size(f, level) - 1 < pt->va_start || va >= pt->va_end;
         if (outside && level == top_level(f))
             continue; /* not ours: e.g. the kernel half of a process's root */
-        if (!f->present(e))
-            continue;
         CHECK(!outside, "entry %#llx at %#llx is outside [%#llx, %#llx)", (unsigned long long)e,
               (unsigned long long)va, (unsigned long long)pt->va_start,
               (unsigned long long)pt->va_end);

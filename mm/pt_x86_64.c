@@ -5,10 +5,11 @@
  * 2^52 aligned to the level's page size and every prot in PT_PROT_MASK
  * plus PT_ACCESSED/PT_DIRTY, decode_leaf(make_leaf(pa, L, prot), L)
  * gives back pa, prot and the two state bits (tests/host/test_pgtable.c
- * checks every combination).  Tables are never no-execute and never
- * stricter than their leaves: the CPU combines the rights of every level
- * (it allows an access only if every entry on the way allows it), so the
- * leaf alone decides.
+ * checks every combination).  Table entries allow everything (writable,
+ * executable, and user-accessible in the lower half): the CPU allows an
+ * access only if every entry on the way allows it, so the leaf alone
+ * decides, except that nothing in the kernel half is ever open to user
+ * mode.
  *
  * The walker (mm/pgtable.c) knows nothing of what is below; this file
  * knows nothing of walking.  Bit positions are in include/mm/pt_x86_64.h

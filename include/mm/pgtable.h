@@ -75,8 +75,9 @@ struct pt_view {
  * entry except through these.  Entries are read and written as 64-bit
  * integers; entry_bytes says how wide they are in memory (8 or 4).
  * A table is one page: (1 << index_bits) * entry_bytes == 4096.  The
- * levels that may hold leaves are 0..k for some k (no gap), and the
- * entry 0 is not present.  pt_init refuses a format breaking these.
+ * levels that may hold leaves are 0..k for some k (no gap), an entry of
+ * value 0 is not present, and va_bits == 12 + levels * index_bits.
+ * pt_init refuses a format breaking these.
  */
 struct pt_format {
     const char *name;
@@ -115,6 +116,7 @@ struct pgtable {
     /*
      * Tables referenced from the root are never freed (the kernel half's
      * top-level entries, shared by every address space, must stay).
+     * Set it after pt_init (which clears the whole struct), as flush.
      */
     bool keep_top_tables;
     uint64_t nr_tables;             /* table pages held, the root included */
@@ -150,7 +152,8 @@ int pt_init(struct pgtable *pt, const struct pt_format *fmt, gfp_t gfp,
 /* Free every table page in [va_start, va_end) and the root; the mapped
  * frames themselves are not touched (their owner frees them).  Root
  * entries outside the range (shared kernel tables) are left alone.  No
- * flush: the tables must not be in use by any CPU. */
+ * flush: the tables must not be in use by any CPU.  Only after a
+ * successful pt_init. */
 void pt_destroy(struct pgtable *pt);
 
 /* Map [va, va + len) to [pa, pa + len).  4 KiB aligned; large leaves
@@ -176,7 +179,8 @@ int pt_walk(const struct pgtable *pt, uint64_t va, struct pt_view *v);
 /* Call fn on every leaf overlapping [start, end), in address order; stops
  * and returns fn's value when it is not 0.  [start, end) must be page
  * aligned, non-empty and translatable (-EINVAL), but may lie outside
- * [va_start, va_end).  A leaf only partly inside is reported whole. */
+ * [va_start, va_end).  A leaf only partly inside is reported whole.  fn
+ * must not change the tables. */
 int pt_for_each(const struct pgtable *pt, uint64_t start, uint64_t end,
                 int (*fn)(const struct pt_view *v, void *arg), void *arg);
 
