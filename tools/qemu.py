@@ -122,6 +122,11 @@ def boot(img, mem="1G", timeout=90, usb=False, wait_for=None, screendump=None,
     vars_path = os.path.join(work, "OVMF_VARS.fd")
     shutil.copyfile(OVMF_VARS, vars_path)
     log_path = os.path.join(work, "serial.log")
+    # A log left by an earlier boot in the same directory must not satisfy
+    # wait_for before QEMU has even opened the file.
+    for stale in (log_path, screendump):
+        if stale and os.path.exists(stale):
+            os.remove(stale)
     args = qemu_args(img, mem, vars_path, usb=usb)
     args += ["-serial", f"file:{log_path}"]
     mon = None
