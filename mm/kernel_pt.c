@@ -144,11 +144,10 @@ int user_pt_create(struct pgtable *pt)
     if (err)
         return err;
     pt->flush = kernel_flush; /* harmless when the space is not loaded */
-    uint64_t *dst = page_address(pfn_to_page(pt->root >> PAGE_SHIFT));
-    const uint64_t *src = page_address(pfn_to_page(kernel_pt.root >> PAGE_SHIFT));
-    for (int i = 256; i < 512; i++)
-        dst[i] = src[i];
-    return 0;
+    err = pt_share_top(pt, &kernel_pt, KERNEL_HALF_START, 0 - KERNEL_HALF_START);
+    if (err)
+        pt_destroy(pt);
+    return err;
 }
 
 void current_pt(struct pgtable *out)

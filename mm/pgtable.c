@@ -556,6 +556,24 @@ void pt_destroy(struct pgtable *pt)
     pt->root = 0;
 }
 
+int pt_share_top(struct pgtable *dst, const struct pgtable *src, uint64_t start,
+                 uint64_t len)
+{
+    const struct pt_format *f = dst->fmt;
+    unsigned top = top_level(f);
+    uint64_t last;
+    if (!src || src->fmt != f || ((start | len) & (level_size(f, top) - 1)) ||
+        !range_ok(f, start, len, &last) || (start < dst->va_end && last >= dst->va_start))
+        return -EINVAL;
+    void *to = table_virt(dst->root);
+    const void *from = table_virt(src->root);
+    for (uint64_t va = start; va - 1 != last; va += level_size(f, top)) {
+        unsigned i = pt_index(f, top, va);
+        entry_write(f, to, i, entry_read(f, from, i));
+    }
+    return 0;
+}
+
 int pt_map(struct pgtable *pt, uint64_t va, uint64_t pa, uint64_t len, unsigned prot,
            unsigned flags)
 {

@@ -156,6 +156,15 @@ int pt_init(struct pgtable *pt, const struct pt_format *fmt, gfp_t gfp,
  * successful pt_init. */
 void pt_destroy(struct pgtable *pt);
 
+/*
+ * Copy src's top-level entries for [start, start + len) into dst, so that
+ * both point to the same lower tables: how every address space shares the
+ * kernel half.  The range must be aligned to what one top-level entry
+ * maps and lie outside dst's own range (dst never frees those tables).
+ */
+int pt_share_top(struct pgtable *dst, const struct pgtable *src, uint64_t start,
+                 uint64_t len);
+
 /* Map [va, va + len) to [pa, pa + len).  4 KiB aligned; large leaves
  * only with PT_MAP_LARGE and where va, pa and the remaining length are
  * aligned to the large size (and no table exists there already: then

@@ -936,8 +936,15 @@ static void t_shared_kernel_half(void)
     HT_EQ_U(pt_map(&pt, HIGH_START + GiB, 0, M2, PT_W | PT_G, PT_MAP_LARGE), 0);
     struct pgtable kernel = pt, user;
     HT_EQ_U(pt_init(&user, &pt_x86_64, GFP_KERNEL, 0, USER_END), 0);
+    /* bad requests: unaligned to 512 GiB, overlapping user's own range, wrong format */
+    HT_EQ_U(pt_share_top(&user, &kernel, HIGH_START + GiB, 512 * GiB), -EINVAL);
+    HT_EQ_U(pt_share_top(&user, &kernel, 0, 512 * GiB), -EINVAL);
+    HT_EQ_U(pt_share_top(&user, NULL, HIGH_START, 0 - HIGH_START), -EINVAL);
     for (int i = 256; i < 512; i++)
-        tab(user.root)[i] = tab(kernel.root)[i];
+        HT_EQ_U(tab(user.root)[i], 0);
+    HT_EQ_U(pt_share_top(&user, &kernel, HIGH_START, 0 - HIGH_START), 0);
+    for (int i = 256; i < 512; i++)
+        HT_EQ_U(tab(user.root)[i], tab(kernel.root)[i]);
     HT_EQ_U(pt_map(&user, 0x400000, 0x9000, FR, PT_U | PT_W, 0), 0);
     char why[256];
     HT_ASSERT(pt_check(&user, why, sizeof(why)) == 0, "pt_check(user): %s", why);
