@@ -68,7 +68,7 @@ KERNEL_SRCS := kernel/entry.S kernel/main.c kernel/gdt.c kernel/idt.c \
                mm/vmalloc.c mm/kmap.c \
                tests/kernel/test_boot.c tests/kernel/test_traps.c \
                tests/kernel/test_fbcon.c tests/kernel/test_pmm.c \
-               tests/kernel/test_vm.c
+               tests/kernel/test_vm.c tests/kernel/test_slab.c
 
 HOST_TESTS := tests/host/test_kelf tests/host/test_printf \
               tests/host/test_cmdline tests/host/test_memmap tests/host/test_buddy \

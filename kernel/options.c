@@ -13,7 +13,8 @@ static const struct {
 } known[] = {
     { "ktest", "run in-kernel tests: ktest=all or ktest=name1,name2" },
     { "ktest.end", "after the tests: exit (QEMU isa-debug-exit, default) or halt" },
-    { "ktest.crash", "test of the harness: ktest.crash=oops faults outside any test" },
+    { "ktest.crash", "test of the harness, outside any test: oops (a fault), kfree (a double "
+                     "kfree), vfree (vfree of a non-vmalloc address); each must panic" },
     { "slab_debug", "slab debugging: red zones, poisoning, double/invalid-free checks" },
     { "nosmep", "leave SMEP off even when the CPU has it" },
     { "nosmap", "leave SMAP off even when the CPU has it" },

@@ -153,6 +153,23 @@ def boots(bad):
              expect="fail",
              must_show=["KERNEL OOPS", "not-present page, write, kernel mode",
                         "KERNEL PANIC", "<kmain_late+"]),
+        # The slab tests with red zones and poison; the debug cases provoke
+        # each mistake, which must be reported and survived.
+        Boot("slab-debug", mem="1G", cmdline="ktest=slab_*,kmalloc_*,vm_* slab_debug",
+             must_show=["slab error: red zone after the object overwritten (seen at free): "
+                        "cache kt_redzone",
+                        "slab error: write after free (seen at allocation): cache kt_uaf",
+                        "slab error: double free (the object is not allocated): "
+                        "cache kt_dfree",
+                        "vfree: ", "is a stack area (free it with vfree_stack)"],
+             must_not_show=["skipped: needs slab_debug"]),
+        # Without slab_debug a bad free is a panic naming the culprit.
+        Boot("bad-kfree-panics", cmdline="ktest=all ktest.crash=kfree", expect="fail",
+             must_show=["KERNEL PANIC: slab error: double free (the object is not "
+                        "allocated): cache kmalloc-64, object 0x", "<kmain_late+"]),
+        Boot("bad-vfree-panics", cmdline="ktest=all ktest.crash=vfree", expect="fail",
+             must_show=["was not allocated (no area there: already freed?)",
+                        "KERNEL PANIC: vfree(0x", "): bad pointer", "<kmain_late+"]),
     ]
 
 
