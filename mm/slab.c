@@ -137,7 +137,10 @@ static bool choose_layout(struct kmem_cache *c)
 {
     uint64_t best = 0;
     c->num = 0;
-    for (unsigned order = 0; order <= SLAB_MAX_ORDER; order++) {
+    /* Debug mode may take one order more: the red zones must not make the
+     * largest object size the API accepts impossible. */
+    unsigned max_order = SLAB_MAX_ORDER + (c->debug ? 1 : 0);
+    for (unsigned order = 0; order <= max_order; order++) {
         size_t bytes = PAGE_SIZE << order;
         uint32_t n = fit_onslab(bytes, c->size);
         uint64_t eff = n * c->size * 1024 / bytes;

@@ -24,7 +24,7 @@
 
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
-#define SLAB_MAX_ORDER 5          /* slabs of 1 to 32 frames */
+#define SLAB_MAX_ORDER 5          /* slabs of 1 to 32 frames (64 for debug caches) */
 #define SLAB_GOOD_ORDER 3         /* larger only for objects above 32 KiB */
 #define SLAB_NR_CPUS 1            /* one per-CPU array per cache per CPU */
 #define AC_MAX 64                 /* room in a per-CPU array */

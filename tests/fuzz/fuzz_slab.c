@@ -226,7 +226,7 @@ static bool valid_create(size_t size, size_t align, unsigned long flags)
     size_t slot = debug ? ((align > 8 ? align : 8) + ((size + 7) & ~7ul) + 8 + align - 1) &
                               ~(align - 1)
                         : (size + align - 1) & ~(align - 1);
-    return slot <= (PAGE_SIZE << SLAB_MAX_ORDER);
+    return slot <= (PAGE_SIZE << (SLAB_MAX_ORDER + (debug ? 1 : 0)));
 }
 
 static void do_create(struct input *in)
