@@ -63,7 +63,8 @@ KERNEL_SRCS := kernel/entry.S kernel/main.c kernel/gdt.c kernel/idt.c \
                kernel/ktest.c kernel/cpufeature.c kernel/bench.c \
                mm/memmap.c mm/buddy.c mm/page_alloc.c mm/zone.c mm/contig.c \
                mm/mmstat.c mm/bootmem.c mm/release.c \
-               mm/pgtable.c mm/pt_x86_64.c mm/tlb.c mm/kernel_pt.c mm/fault.c \
+               mm/pgtable.c mm/pgtable_check.c mm/pt_x86_64.c mm/tlb.c \
+               mm/kernel_pt.c mm/fault.c \
                mm/slab.c mm/slab_debug.c mm/slab_stat.c mm/kmalloc.c \
                mm/vmalloc.c mm/kmap.c \
                tests/kernel/test_boot.c tests/kernel/test_traps.c \
@@ -157,9 +158,10 @@ MM_HOST_SRCS := mm/memmap.c mm/buddy.c mm/page_alloc.c mm/zone.c mm/contig.c mm/
 MM_HOST_DEPS := $(wildcard include/mm/*.h) include/boot/boot_info.h tests/host/mm_host.h
 tests/host/test_memmap_SRCS := tests/host/test_memmap.c $(MM_HOST_SRCS)
 tests/host/test_buddy_SRCS  := tests/host/test_buddy.c $(MM_HOST_SRCS)
-tests/host/test_pgtable_SRCS := tests/host/test_pgtable.c $(MM_HOST_SRCS) mm/pgtable.c mm/pt_x86_64.c
+tests/host/test_pgtable_SRCS := tests/host/test_pgtable.c $(MM_HOST_SRCS) mm/pgtable.c \
+                                mm/pgtable_check.c mm/pt_x86_64.c
 $(BUILD)/host/tests/host/test_memmap $(BUILD)/host/tests/host/test_buddy \
-$(BUILD)/host/tests/host/test_pgtable: $(MM_HOST_DEPS)
+$(BUILD)/host/tests/host/test_pgtable: $(MM_HOST_DEPS) mm/pgtable_impl.h
 # The slab allocator and kmalloc, over the host page provider.
 SLAB_SRCS := mm/slab.c mm/slab_debug.c mm/slab_stat.c mm/kmalloc.c
 tests/host/test_slab_SRCS := tests/host/test_slab.c $(MM_HOST_SRCS) $(SLAB_SRCS)
@@ -193,7 +195,7 @@ export FUZZ_RUNS
 FUZZ_TARGETS := fuzz_buddy fuzz_memmap fuzz_pgtable fuzz_slab
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
 # Sources a target needs beyond $(MM_HOST_SRCS): fuzz_<name>_EXTRA.
-fuzz_pgtable_EXTRA := mm/pgtable.c mm/pt_x86_64.c
+fuzz_pgtable_EXTRA := mm/pgtable.c mm/pgtable_check.c mm/pt_x86_64.c
 fuzz_slab_EXTRA := $(SLAB_SRCS)
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(MM_HOST_SRCS) $$(fuzz_$$*_EXTRA) $(MM_HOST_DEPS) \

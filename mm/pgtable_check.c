@@ -1,0 +1,101 @@
+/*
+ * The page-table validator, pt_check() (include/mm/pgtable.h): what the
+ * host tests and the fuzz target run after every operation.
+ *
+ * It walks the tree recursively (depth at most PT_MAX_LEVELS), a
+ * different method from the walker's loop in mm/pgtable.c, so that one
+ * mistake cannot hide itself in both.  It checks the invariants written
+ * at the top of mm/pgtable.c: the table count, no empty table left
+ * behind, leaves only at leaf levels, aligned and exactly as the format
+ * encodes them, nothing outside the pgtable's range below the root.
+ */
+#include "pgtable_impl.h"
+#include <kernel/printk.h>
+
+struct check {
+    const struct pgtable *pt;
+    uint64_t tables;
+    char *why;
+    size_t size;
+};
+
+#define CHECK(cond, ...)                                                    \
+    do {                                                                    \
+        if (!(cond)) {                                                      \
+            snprintf(c->why, c->size, __VA_ARGS__);                         \
+            return -1;                                                      \
+        }                                                                   \
+    } while (0)
+
+/* The first address of entry i of a table at this level starting at base. */
+static uint64_t entry_va(const struct pt_format *f, unsigned level, uint64_t base, unsigned i)
+{
+    uint64_t va = base + i * level_size(f, level);
+    if (!f->va_ok(va)) /* the upper half of a sign-extended space */
+        va |= ~((1ull << f->va_bits) - 1);
+    return va;
+}
+
+static int check_leaf(struct check *c, uint64_t e, unsigned level, uint64_t va)
+{
+    const struct pt_format *f = c->pt->fmt;
+    struct pt_view v = { 0 };
+    CHECK(can_be_leaf(f, level), "leaf %#llx at %#llx on level %u, which has no leaves",
+          (unsigned long long)e, (unsigned long long)va, level);
+    leaf_view(f, e, level, va, &v);
+    CHECK((v.pa & (v.size - 1)) == 0 && f->make_leaf(v.pa, level, v.prot | state_bits(&v)) == e,
+          "leaf %#llx at %#llx (level %u) is not what make_leaf writes", (unsigned long long)e,
+          (unsigned long long)va, level);
+    return 0;
+}
+
+/* Check the table at pa and everything below it; *used gets its number of
+ * present entries. */
+static int check_table(struct check *c, uint64_t pa, unsigned level, uint64_t base,
+                       unsigned *used)
+{
+    const struct pgtable *pt = c->pt;
+    const struct pt_format *f = pt->fmt;
+    CHECK(is_frame(pa), "table %#llx (level %u) is not a frame", (unsigned long long)pa, level);
+    CHECK(page_count(pfn_to_page(pa >> PAGE_SHIFT)) > 0, "table %#llx (level %u) is a free frame",
+          (unsigned long long)pa, level);
+    const void *t = table_virt(pa);
+    c->tables++;
+    *used = 0;
+    for (unsigned i = 0; i < nr_entries(f); i++) {
+        uint64_t e = entry_read(f, t, i);
+        if (!f->present(e))
+            continue;
+        uint64_t va = entry_va(f, level, base, i);
+        bool outside = va + level_size(f, level) - 1 < pt->va_start || va >= pt->va_end;
+        if (outside && level == top_level(f))
+            continue; /* not ours: e.g. the kernel half of a process's root */
+        CHECK(!outside, "entry %#llx at %#llx is outside [%#llx, %#llx)", (unsigned long long)e,
+              (unsigned long long)va, (unsigned long long)pt->va_start,
+              (unsigned long long)pt->va_end);
+        (*used)++;
+        if (level == 0 || f->is_leaf(e, level)) {
+            if (check_leaf(c, e, level, va))
+                return -1;
+            continue;
+        }
+        unsigned below;
+        if (check_table(c, f->table_pa(e), level - 1, va, &below))
+            return -1;
+        CHECK(below > 0 || (pt->keep_top_tables && level == top_level(f)),
+              "empty table %#llx at %#llx (level %u) was not freed",
+              (unsigned long long)f->table_pa(e), (unsigned long long)va, level - 1);
+    }
+    return 0;
+}
+
+int pt_check(const struct pgtable *pt, char *why, size_t size)
+{
+    struct check check = { pt, 0, why, size }, *c = &check;
+    unsigned used;
+    if (check_table(c, pt->root, top_level(pt->fmt), 0, &used))
+        return -1;
+    CHECK(c->tables == pt->nr_tables, "%llu table pages reachable, nr_tables says %llu",
+          (unsigned long long)c->tables, (unsigned long long)pt->nr_tables);
+    return 0;
+}

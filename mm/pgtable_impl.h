@@ -1,0 +1,98 @@
+/*
+ * Private to the page-table walker (mm/pgtable.c) and its validator
+ * (mm/pgtable_check.c): levels, entries and table pages, for any format.
+ * Nothing outside mm/pgtable*.c includes this: the rest of the kernel
+ * speaks through include/mm/pgtable.h.
+ */
+#ifndef MM_PGTABLE_IMPL_H
+#define MM_PGTABLE_IMPL_H
+
+#include <mm/pgtable.h>
+#include <kernel/printk.h>
+
+/* ---- levels and entries ---------------------------------------------------------- */
+
+static inline unsigned top_level(const struct pt_format *f)
+{
+    return f->levels - 1;
+}
+
+static inline unsigned nr_entries(const struct pt_format *f)
+{
+    return 1u << f->index_bits;
+}
+
+/* Bytes mapped by one entry at this level: 4 KiB at level 0, and so on up. */
+static inline uint64_t level_size(const struct pt_format *f, unsigned level)
+{
+    return 1ull << (PAGE_SHIFT + level * f->index_bits);
+}
+
+/* Which entry of the level's table covers va. */
+static inline unsigned pt_index(const struct pt_format *f, unsigned level, uint64_t va)
+{
+    return (unsigned)(va >> (PAGE_SHIFT + level * f->index_bits)) & (nr_entries(f) - 1);
+}
+
+static inline bool can_be_leaf(const struct pt_format *f, unsigned level)
+{
+    return (f->leaf_levels >> level) & 1;
+}
+
+/* Entries are read and written whole with one volatile access, so the
+ * compiler can neither tear them nor reorder them with each other. */
+static inline uint64_t entry_read(const struct pt_format *f, const void *table, unsigned i)
+{
+    if (f->entry_bytes == 8)
+        return ((const volatile uint64_t *)table)[i];
+    return ((const volatile uint32_t *)table)[i];
+}
+
+static inline void entry_write(const struct pt_format *f, void *table, unsigned i, uint64_t e)
+{
+    if (f->entry_bytes == 8)
+        ((volatile uint64_t *)table)[i] = e;
+    else
+        ((volatile uint32_t *)table)[i] = (uint32_t)e;
+}
+
+/* Could pa be a table page: a frame of the node other than frame 0? */
+static inline bool is_frame(uint64_t pa)
+{
+    return mm_node0 && pa != 0 && (pa & (PAGE_SIZE - 1)) == 0 &&
+           (pa >> PAGE_SHIFT) < mm_node0->max_pfn;
+}
+
+/* The direct-map address of a table page (page_address: the node's
+ * phys_to_virt hook, so host tests see their arena). */
+static inline void *table_virt(uint64_t pa)
+{
+    if (!is_frame(pa))
+        panic("pgtable: table at %#llx is not a frame of the node", (unsigned long long)pa);
+    return page_address(pfn_to_page(pa >> PAGE_SHIFT));
+}
+
+static inline bool table_empty(const struct pt_format *f, const void *table)
+{
+    for (unsigned i = 0; i < nr_entries(f); i++)
+        if (f->present(entry_read(f, table, i)))
+            return false;
+    return true;
+}
+
+static inline unsigned state_bits(const struct pt_view *v)
+{
+    return (v->accessed ? PT_ACCESSED : 0) | (v->dirty ? PT_DIRTY : 0);
+}
+
+/* The generic view of a leaf found at this level for address va. */
+static inline void leaf_view(const struct pt_format *f, uint64_t e, unsigned level, uint64_t va,
+                      struct pt_view *v)
+{
+    v->size = level_size(f, level);
+    v->va = va & ~(v->size - 1);
+    v->level = level;
+    f->decode_leaf(e, level, v);
+}
+
+#endif
