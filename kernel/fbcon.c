@@ -10,10 +10,11 @@
  * glyphs lists the Unicode code points each glyph draws.  We read that
  * table once to map bytes 0..255 (taken as Latin-1) to glyph numbers.
  *
- * Scrolling copies framebuffer lines upwards.  That reads video memory,
- * which is slow on real hardware where the framebuffer is uncached; it
- * happens once per line of output at boot and is simple to follow.  A
- * shadow buffer can come once vmalloc exists (see docs/consoles.md).
+ * Scrolling copies lines upwards.  Until vmalloc exists it does so in
+ * video memory itself, reading it back (slow on real hardware, where the
+ * framebuffer is uncached); from vm_init on, the console draws in a
+ * shadow copy in RAM and only writes the changed rectangles to video
+ * memory, which is mapped write-combining (docs/consoles.md).
  */
 #include <kernel/console.h>
 #include <kernel/string.h>

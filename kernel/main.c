@@ -112,26 +112,15 @@ static void vm_init(const struct boot_info *bi)
         panic("W^X audit failed");
 }
 
-/* printk formats into a bounded buffer: long texts go one line at a time. */
-static void print_lines(const char *t)
-{
-    while (*t) {
-        const char *nl = strchr(t, '\n');
-        int len = nl ? (int)(nl - t) : (int)strlen(t);
-        printk("%.*s\n", len, t);
-        t += len + (nl != NULL);
-    }
-}
-
 /* /proc/slabinfo and /proc/vmallocinfo as they stand after boot. */
 static void print_vm_stats(void)
 {
     static char text[8192];
     slabinfo(text, sizeof(text));
-    print_lines(text);
+    printk_lines(text);
     printk("vmallocinfo:\n");
     vmallocinfo(text, sizeof(text));
-    print_lines(text);
+    printk_lines(text);
 }
 
 __noreturn void kmain(const struct boot_info *bi)

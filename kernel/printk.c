@@ -65,3 +65,13 @@ bool log_contains_since(uint64_t mark, const char *needle)
     }
     return false;
 }
+
+void printk_lines(const char *text)
+{
+    while (*text) {
+        const char *nl = strchr(text, '\n');
+        int len = nl ? (int)(nl - text) : (int)strlen(text);
+        printk("%.*s\n", len, text);
+        text += len + (nl != NULL);
+    }
+}

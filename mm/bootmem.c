@@ -158,11 +158,13 @@ void mm_init(const struct boot_info *bi)
 
     static char text[2048];
     mm_buddyinfo(text, sizeof(text));
-    printk("buddyinfo (free blocks of order 0..%d):\n%s", MAX_ORDER, text);
+    printk("buddyinfo (free blocks of order 0..%d):\n", MAX_ORDER);
+    printk_lines(text);
     mm_zoneinfo(text, sizeof(text));
-    printk("zoneinfo:\n%s", text);
+    printk("zoneinfo:\n");
+    printk_lines(text);
     mm_meminfo(text, sizeof(text));
-    printk("%s", text);
+    printk_lines(text);
     char why[200];
     if (mm_check(why, sizeof(why)))
         panic("mm_init: allocator inconsistent after boot: %s", why);

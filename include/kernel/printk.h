@@ -30,6 +30,9 @@ uint64_t log_mark(void);
 bool log_contains_since(uint64_t mark, const char *needle);
 
 /* A kernel bug: print the message and a backtrace, then stop. */
+/* printk formats into a bounded buffer: print a long text (a /proc-style
+ * table) one line at a time. */
+void printk_lines(const char *text);
 __noreturn void panic(const char *fmt, ...) __printf(1, 2);
 
 #endif
