@@ -38,11 +38,15 @@ EFI_CFLAGS := --target=x86_64-unknown-windows -ffreestanding -fshort-wchar \
               -I/usr/include/efi -I/usr/include/efi/x86_64 -Iinclude -Iefi
 EFI_LDFLAGS := -subsystem:efi_application -entry:efi_main -nodefaultlib
 
+# -Wframe-larger-than: no function may move the stack pointer by more than
+# half the 4 KiB guard page below each kernel stack, so an overflow always
+# touches the guard page instead of jumping over it.
 KERNEL_CFLAGS := --target=x86_64-unknown-none-elf -std=gnu11 -ffreestanding \
                  -fno-builtin -nostdlib -mcmodel=kernel -mno-red-zone \
                  -mno-mmx -mno-sse -mno-sse2 -mno-avx -fno-pic -fno-pie \
                  -fno-stack-protector -fno-omit-frame-pointer \
-                 -mno-omit-leaf-frame-pointer -g $(OPT) $(WARN) -Iinclude \
+                 -mno-omit-leaf-frame-pointer \
+                 -Wframe-larger-than=2048 -g $(OPT) $(WARN) -Iinclude \
                  $(if $(filter 1,$(DEBUG)),-DDEBUG=1)
 KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=4096 -T kernel/linker.ld
 

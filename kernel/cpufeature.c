@@ -45,6 +45,12 @@ void cpu_detect(void)
 
 void cpu_enable_protections(void)
 {
+    /* Every leaf the kernel maps without PT_X carries the no-execute bit,
+     * which is a reserved bit (a fault on every access) unless EFER.NXE
+     * is on.  The loader sets it when the CPU has NX; make sure. */
+    if (!cpu.nx)
+        panic("this CPU has no NX (no-execute) bit: the kernel's W^X page tables need it");
+    wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
     uint64_t cr4 = read_cr4();
     if (cpu.pat) /* before any WC/UC mapping is made */
         wrmsr(MSR_PAT, X86_PAT_MSR_VALUE);

@@ -216,8 +216,11 @@ static void scroll(void)
     for (uint32_t y = first; y + fc.gh < last; y++) {
         uint64_t *dst = (uint64_t *)(fc.draw + (size_t)y * fc.pitch);
         const uint64_t *src = (const uint64_t *)(fc.draw + (size_t)(y + fc.gh) * fc.pitch);
-        for (uint32_t i = 0; i < fc.cols * fc.gw / 2; i++)
+        uint32_t pixels = fc.cols * fc.gw;
+        for (uint32_t i = 0; i < pixels / 2; i++)
             dst[i] = src[i];
+        if (pixels & 1) /* an odd width: the last pixel alone */
+            ((uint32_t *)dst)[pixels - 1] = ((const uint32_t *)src)[pixels - 1];
     }
     flush_rect(0, first, fc.cols * fc.gw, last - fc.gh - first);
     fill_rect(0, (fc.rows - 1) * fc.gh, fc.cols * fc.gw, fc.gh, fc.bg);

@@ -19,9 +19,11 @@
 #include <kernel/x86.h>
 #include <kernel/string.h>
 #include <kernel/console.h>
+#include <kernel/cpufeature.h>
 #include <mm/fault.h>
 #include <mm/layout.h>
 #include <mm/kernel_pt.h>
+#include <mm/vmalloc.h>
 
 extern const char __kernel_start[], __kernel_end[];
 extern const char catch_resume[];
@@ -116,6 +118,11 @@ static bool readable_stack(uint64_t a)
         return true;
     if (a < VMALLOC_START || a + 16 > VMALLOC_END || kernel_pt.fmt == NULL)
         return false;
+    /* only stacks: a stray frame pointer into an ioremap area must not
+     * make the oops read device registers */
+    const struct vm_area *area = find_vm_area(a);
+    if (!area || area->kind != VM_STACK)
+        return false;
     struct pgtable cur;
     struct pt_view v;
     current_pt(&cur);
@@ -181,33 +188,59 @@ void trap_dispatch(struct trap_frame *f)
                (unsigned long long)f->vector);
         return;
     }
-    /* A fault while an oops is being printed: most likely the console
-     * itself faulted; go on with the serial port alone. */
+    /* Kernel code runs with RFLAGS.AC clear (SMAP enforced); an exception
+     * taken between stac and clac must not leave it open. */
+    if (cpu.smap)
+        clac();
+    /*
+     * depth counts the handlers running: more than one means the handler
+     * itself faulted while reporting (the console, a walk through broken
+     * tables, ...).  At depth 2 the report shrinks to what cannot fault
+     * again and the framebuffer console goes off; at depth 3 we stop.
+     */
     static int depth;
-    if (++depth > 1 && fbcon_active()) {
-        fbcon_disable();
+    depth++;
+    if (depth > 2) {
+        printk("trap: fault %llu levels deep (vector %llu, RIP %016llx); halting\n",
+               (unsigned long long)depth, (unsigned long long)f->vector,
+               (unsigned long long)f->rip);
+        for (;;) {
+            cli();
+            hlt();
+        }
+    }
+    bool nested = depth > 1;
+    if (nested) {
+        if (fbcon_active())
+            fbcon_disable();
         printk("trap: fault inside the fault handler (vector %llu, RIP %016llx, CR2 %016llx); "
                "framebuffer console switched off\n", (unsigned long long)f->vector,
                (unsigned long long)f->rip, (unsigned long long)cr2);
     }
     bool kernel = (f->cs & 3) == 0;
-    if (catch_ctx.active && kernel) {
+    /* Only a fault of the code under catch_faults is caught, never one
+     * raised while a handler reports. */
+    if (catch_ctx.active && kernel && !nested) {
         struct fault_info *info = catch_ctx.info;
-        oops_print(f, cr2, "caught kernel exception");
-        kernel_fault_explain(f->vector, cr2, f->rsp);
-        printk("(caught by catch_faults: resuming the caller)\n");
+        catch_ctx.active = 0;
         info->vector = f->vector;
         info->error = f->error;
         info->cr2 = cr2;
         info->rip = f->rip;
         info->handler_rsp = (uint64_t)f;
-        catch_ctx.active = 0;
+        oops_print(f, cr2, "caught kernel exception");
+        kernel_fault_explain(f->vector, cr2, f->rsp);
+        printk("(caught by catch_faults: resuming the caller)\n");
         f->rip = (uint64_t)catch_resume;
         f->rsp = catch_ctx.rsp;
         f->rax = 1;
-        depth--;
+        f->rflags &= ~RFLAGS_AC;
+        depth = 0;
         return;
     }
+    if (nested)
+        panic("%s while handling a fault (RIP %016llx, CR2 %016llx)", vector_name(f->vector),
+              (unsigned long long)f->rip, (unsigned long long)cr2);
     oops_print(f, cr2, "KERNEL OOPS");
     const char *why = kernel ? kernel_fault_explain(f->vector, cr2, f->rsp) : NULL;
     if (why)

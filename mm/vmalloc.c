@@ -26,8 +26,10 @@
 #include <mm/vmalloc.h>
 #include <mm/kernel_pt.h>
 #include <mm/layout.h>
+#include <mm/mm.h>
 #include <mm/gfp.h>
 #include <mm/slab.h>
+#include <mm/tlb.h>
 #include <kernel/errno.h>
 #include <kernel/ksyms.h>
 #include <kernel/printk.h>
@@ -97,7 +99,6 @@ static void area_release(struct vm_area *a)
             break;
         }
     nr_areas--;
-    kfree(a->frames);
     kfree(a);
 }
 
@@ -133,39 +134,51 @@ static struct vm_area *area_at(const void *addr, enum vm_kind kind, const char *
     return NULL;
 }
 
-/* Undo a VM_ALLOC/VM_STACK area: unmap, give the frames back, release. */
+/*
+ * Undo a VM_ALLOC/VM_STACK area: unmap its pages and give their frames
+ * back, then release the area.  The frames are found by walking the
+ * tables, so an area needs no array of them (such an array would itself
+ * need physically contiguous memory for a large vmalloc).  Pages go in
+ * batches of TLB_FLUSH_CEILING - 1: one pt_unmap (one flush) per batch,
+ * and each frame is freed only after the flush.  Holes (a vmalloc that
+ * failed half-way) are skipped.
+ */
+#define FREE_BATCH (TLB_FLUSH_CEILING - 1)
 static void area_free_frames(struct vm_area *a)
 {
-    if (a->size)
-        pt_unmap(&kernel_pt, a->addr, a->size);
-    for (uint64_t i = 0; i < a->nr_pages; i++)
-        if (a->frames[i])
-            __free_pages(pfn_to_page(a->frames[i] >> PAGE_SHIFT), 0);
-    nr_frames -= a->nr_pages;
+    for (uint64_t off = 0; off < a->size; off += FREE_BATCH * PAGE_SIZE) {
+        uint64_t pa[FREE_BATCH], n = 0;
+        uint64_t len = MIN(a->size - off, (uint64_t)FREE_BATCH * PAGE_SIZE);
+        for (uint64_t o = 0; o < len; o += PAGE_SIZE) {
+            struct pt_view v;
+            if (pt_walk(&kernel_pt, a->addr + off + o, &v) == 0)
+                pa[n++] = v.pa + (a->addr + off + o - v.va);
+        }
+        if (!n)
+            continue;
+        pt_unmap(&kernel_pt, a->addr + off, len);
+        for (uint64_t i = 0; i < n; i++)
+            __free_pages(pfn_to_page(pa[i] >> PAGE_SHIFT), 0);
+        nr_frames -= n;
+        a->nr_pages -= n;
+    }
     area_release(a);
 }
 
 /* Allocate and map frames for a reserved area, one at a time. */
 static int area_populate(struct vm_area *a, gfp_t gfp)
 {
-    uint64_t n = a->size / PAGE_SIZE;
-    a->frames = kmalloc(n * sizeof(uint64_t), GFP_KERNEL | __GFP_ZERO);
-    if (!a->frames)
-        return -ENOMEM;
-    a->nr_pages = n;
-    nr_frames += n;
-    for (uint64_t i = 0; i < n; i++) {
+    for (uint64_t off = 0; off < a->size; off += PAGE_SIZE) {
         struct page *p = alloc_page(gfp | __GFP_NOWARN);
         if (!p)
             return -ENOMEM;
-        a->frames[i] = page_to_phys(p);
-        int err = pt_map(&kernel_pt, a->addr + i * PAGE_SIZE, a->frames[i], PAGE_SIZE,
-                         a->prot, 0);
+        int err = pt_map(&kernel_pt, a->addr + off, page_to_phys(p), PAGE_SIZE, a->prot, 0);
         if (err) {
             __free_pages(p, 0);
-            a->frames[i] = 0;
             return err;
         }
+        a->nr_pages++;
+        nr_frames++;
     }
     return 0;
 }
@@ -220,6 +233,8 @@ void *vmalloc_stack(size_t size, const char *owner)
 
 void vfree_stack(void *base)
 {
+    if (!base)
+        return;
     struct vm_area *a = area_at(base, VM_STACK, "vfree_stack");
     if (a)
         area_free_frames(a);
@@ -252,8 +267,9 @@ static void *map_area(enum vm_kind kind, uint64_t bytes, unsigned prot, const ui
 
 void *vmap(const uint64_t *frames, size_t n, unsigned prot)
 {
+    /* never user-accessible, never writable and executable at once (W^X) */
     if (!frames || n == 0 || n > (VMALLOC_END - VMALLOC_START) / PAGE_SIZE ||
-        (prot & ~PT_PROT_MASK) || (prot & PT_U))
+        (prot & ~PT_PROT_MASK) || (prot & PT_U) || ((prot & PT_W) && (prot & PT_X)))
         return NULL;
     for (size_t i = 0; i < n; i++)
         if (frames[i] & (PAGE_SIZE - 1))
@@ -272,10 +288,30 @@ void vunmap(const void *addr)
     }
 }
 
+/*
+ * Is any byte of [pa, pa + size) RAM that the direct map covers?  Mapping
+ * it again uncached or write-combining would give one frame two memory
+ * types, which the SDM leaves undefined (vol. 3A, 11.12.4): refused.
+ */
+static bool overlaps_ram(uint64_t pa, uint64_t size)
+{
+    size_t n;
+    const struct mem_range *r = mm_ranges(&n);
+    for (size_t i = 0; i < n; i++)
+        if (r[i].kind != MEM_RESERVED && r[i].start < pa + size && pa < r[i].end)
+            return true;
+    return false;
+}
+
 static void *ioremap_cache(uint64_t pa, size_t size, unsigned cache, const void *caller)
 {
     if (size == 0 || pa + size < pa || pa + size > (1ull << 52))
         return NULL;
+    if (overlaps_ram(pa, size)) {
+        printk("ioremap: %#llx+%#zx is RAM (in the direct map); refused\n",
+               (unsigned long long)pa, size);
+        return NULL;
+    }
     uint64_t first = ALIGN_DOWN(pa, PAGE_SIZE);
     uint64_t bytes = ALIGN_UP(pa + size, PAGE_SIZE) - first;
     void *v = map_area(VM_IOREMAP, bytes, PT_W | cache, NULL, first, caller);
@@ -336,6 +372,14 @@ bool vmalloc_report_guard(uint64_t addr)
         printk("guard page hit: %#llx is %llu bytes past the end of the %s\n",
                (unsigned long long)addr, (unsigned long long)(addr - a->addr - a->size + 1),
                what);
+    /* The guard after one area is also just below the next one: an
+     * underrun of that one lands here too. */
+    if (addr >= a->addr + a->size && a->next && a->next->guard_below == 0 &&
+        a->next->addr == span_end(a)) {
+        describe(a->next, what, sizeof(what));
+        printk("guard page hit: ... or %llu bytes before the start of the %s\n",
+               (unsigned long long)(a->next->addr - addr), what);
+    }
     return true;
 }
 
@@ -353,11 +397,16 @@ static const struct vm_area *stack_bottom(uint64_t addr)
 bool vmalloc_stack_overflow(uint64_t rsp, uint64_t cr2, const struct vm_area **area)
 {
     /* A #PF that cannot be delivered because its frame would land in a
-     * stack's guard page becomes a #DF: CR2 is then the guard address,
-     * and RSP sits at (or just below) the bottom of the stack. */
-    *area = stack_bottom(cr2);
-    if (!*area)
-        *area = stack_bottom(rsp);
+     * stack's guard page becomes a #DF: RSP sits at (or just below) the
+     * bottom of the stack, and CR2 is the guard address.  RSP decides:
+     * CR2 may be stale when the #DF had another cause, so it only counts
+     * when RSP is within a page of the same stack's bottom. */
+    *area = stack_bottom(rsp);
+    if (!*area) {
+        const struct vm_area *a = stack_bottom(cr2);
+        if (a && rsp + PAGE_SIZE >= a->addr - a->guard_below && rsp < a->addr + PAGE_SIZE)
+            *area = a;
+    }
     return *area != NULL;
 }
 

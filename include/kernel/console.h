@@ -29,16 +29,16 @@ struct fbcon_info {
     uint32_t fg, bg, title_fg, title_bg; /* 0xRRGGBB */
 };
 void fbcon_get_info(struct fbcon_info *out);
+/* Stop drawing (a fault inside the console itself: serial only from now). */
+void fbcon_disable(void);
 /*
  * The console starts on the loader's direct map of the framebuffer; the
  * kernel then maps it itself (ioremap_wc: write-combining through PAT)
- * and hands the new address over here, before the loader's tables go.
+ * and hands the new address over with fbcon_set_mapping, once its own
+ * tables are loaded.  shadow: a RAM copy of the screen to draw in (or
+ * NULL to draw in video memory directly); see kernel/fbcon.c.
  */
-/* Stop drawing (a fault inside the console itself: serial only from now). */
-void fbcon_disable(void);
 uint64_t fbcon_mapping_bytes(void);
-/* shadow: a RAM copy of the screen to draw in (or NULL to draw in video
- * memory directly); see kernel/fbcon.c. */
 void fbcon_set_mapping(void *base, void *shadow);
 /* Colour of pixel (x, y) as 0xRRGGBB, read back from the framebuffer. */
 uint32_t fbcon_read_pixel(uint32_t x, uint32_t y);

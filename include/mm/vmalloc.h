@@ -16,8 +16,7 @@ struct vm_area {
     uint64_t addr;           /* first mapped byte */
     uint64_t size;           /* mapped bytes (page multiple), guards excluded */
     uint64_t guard_below;    /* guard bytes before addr (stacks: one page) */
-    uint64_t nr_pages;       /* frames we own (VM_ALLOC, VM_STACK) */
-    uint64_t *frames;        /* their physical addresses, or NULL */
+    uint64_t nr_pages;       /* frames we own (VM_ALLOC, VM_STACK), found by walking */
     uint64_t phys;           /* VM_IOREMAP: the device address */
     const void *caller;      /* who asked, for vmallocinfo and guard reports */
     const char *owner;       /* optional name (stacks) */
@@ -35,12 +34,14 @@ void *vzalloc(size_t size);
 /* vfree(NULL) does nothing; anything else must be a vmalloc() result. */
 void vfree(const void *addr);
 
-/* Map n given frames (physical addresses) contiguously, with prot (PT_*). */
+/* Map n given frames (physical addresses) contiguously, with prot (PT_*;
+ * never PT_U, never PT_W and PT_X together). */
 void *vmap(const uint64_t *frames, size_t n, unsigned prot);
 void vunmap(const void *addr);
 
 /* Device memory: ioremap is uncached (MMIO), ioremap_wc write-combining
- * (framebuffers).  pa and size need not be page aligned. */
+ * (framebuffers).  pa and size need not be page aligned.  RAM (anything
+ * the direct map covers) is refused: one frame, two memory types. */
 void *ioremap(uint64_t pa, size_t size);
 void *ioremap_wc(uint64_t pa, size_t size);
 void iounmap(volatile void *addr);
@@ -48,7 +49,7 @@ void iounmap(volatile void *addr);
 /* A kernel stack of `size` bytes with a guard page below it (where an
  * overflow lands) and one above.  Returns the lowest address. */
 void *vmalloc_stack(size_t size, const char *owner);
-void vfree_stack(void *base);
+void vfree_stack(void *base);   /* NULL does nothing */
 
 /* The area whose mapping or guard pages contain addr, or NULL. */
 const struct vm_area *find_vm_area(uint64_t addr);
@@ -61,7 +62,7 @@ bool vmalloc_stack_overflow(uint64_t rsp, uint64_t cr2, const struct vm_area **a
 
 /* /proc/vmallocinfo, in Linux's format. */
 int vmallocinfo(char *buf, size_t size);
-/* Frames held by vmalloc areas and stacks; bytes of address space in use. */
+/* Frames held by vmalloc areas and stacks; the number of areas. */
 uint64_t vmalloc_nr_pages(void);
 uint64_t vmalloc_nr_areas(void);
 

@@ -9,6 +9,7 @@
 #include <kernel/printk.h>
 #include <kernel/kernel.h>
 #include <kernel/cpufeature.h>
+#include <kernel/cmdline.h>
 #include <kernel/string.h>
 #include <kernel/x86.h>
 #include <mm/gfp.h>
@@ -82,6 +83,24 @@ KTEST(vm_wx_audit)
     KT_ASSERT(kernel_pt_audit() == 0, "the audit found offending mappings");
     KT_ASSERT(log_contains_since(mark, "W^X: no writable+executable pages"),
               "the audit did not print its verdict");
+    /* A positive control: plant one writable+executable page (vmap refuses
+     * to make one, so through the tables directly) and one user page. */
+    uint64_t *frame = get_zeroed_page(GFP_KERNEL);
+    KT_ASSERT(frame, "no page");
+    uint64_t pa = (uint64_t)frame - DIRECT_MAP_BASE;
+    uint64_t va = VMALLOC_END - 64 * PAGE_SIZE;
+    KT_ASSERT(vmap(&pa, 1, PT_W | PT_X) == NULL, "vmap made a writable+executable mapping");
+    int err = pt_map(&kernel_pt, va, pa, PAGE_SIZE, PT_W | PT_X | PT_G, 0);
+    err |= pt_map(&kernel_pt, va + PAGE_SIZE, pa, PAGE_SIZE, PT_U | PT_G, 0);
+    mark = log_mark();
+    int bad = kernel_pt_audit();
+    pt_unmap(&kernel_pt, va, 2 * PAGE_SIZE);
+    free_page(frame);
+    KT_ASSERT(err == 0, "could not plant the test mappings");
+    KT_ASSERT(bad == 2, "the audit counted %d offenders, planted 2", bad);
+    KT_ASSERT(log_contains_since(mark, "is writable and executable") &&
+              log_contains_since(mark, "open to user mode"), "offenders not named");
+    KT_ASSERT(kernel_pt_audit() == 0, "offenders left behind");
     KT_ASSERT(read_cr3() == kernel_pt.root, "CR3 %#llx is not the kernel's tables %#llx",
               (unsigned long long)read_cr3(), (unsigned long long)kernel_pt.root);
 }
@@ -190,8 +209,13 @@ static void read_user_stac(void *arg)
 
 KTEST(vm_smep_smap)
 {
-    if (!(read_cr4() & (CR4_SMEP | CR4_SMAP))) {
-        printk("vm_smep_smap: the CPU has neither (QEMU -cpu max has both); nothing to test\n");
+    /* What should be on follows from CPUID and the command line, not
+     * from CR4, which is what is under test. */
+    bool want_smep = cpu.smep && !option("nosmep"), want_smap = cpu.smap && !option("nosmap");
+    KT_ASSERT(!!(read_cr4() & CR4_SMEP) == want_smep, "CR4.SMEP is %d", !want_smep);
+    KT_ASSERT(!!(read_cr4() & CR4_SMAP) == want_smap, "CR4.SMAP is %d", !want_smap);
+    if (!want_smep && !want_smap) {
+        printk("vm_smep_smap: the CPU has neither (QEMU -cpu max has both); nothing more\n");
         return;
     }
     struct baseline b;
@@ -291,15 +315,19 @@ KTEST(vm_vmalloc_scattered)
     for (size_t i = 0; i < size; i += 8)
         bad += *(uint64_t *)(p + i) != i * 0x9e3779b97f4a7c15ull;
     struct pt_view v0, v;
-    walk((uint64_t)p, &v0);
+    uint64_t unmapped = walk((uint64_t)p, &v0) != 0;
     for (size_t i = PAGE_SIZE; i < size; i += PAGE_SIZE) {
-        walk((uint64_t)p + i, &v);
+        if (walk((uint64_t)p + i, &v)) {
+            unmapped++;
+            continue;
+        }
         physically_contiguous += v.pa == v0.pa + i;
     }
     static char info[4096];
     vmallocinfo(info, sizeof(info));
     bool listed = strstr(info, "kt_vm_vmalloc_scattered+") && strstr(info, "pages=256");
     vfree(p);
+    KT_ASSERT(unmapped == 0, "%llu pages of the area are not mapped", (unsigned long long)unmapped);
     KT_ASSERT(bad == 0, "%llu words read back wrong", (unsigned long long)bad);
     KT_ASSERT(listed, "vmallocinfo lacks the area:\n%s", info);
     printk("vm_vmalloc_scattered: %llu of 255 pages physically follow the first\n",
@@ -347,6 +375,13 @@ KTEST(vm_vmalloc_bad_input)
     KT_ASSERT(ioremap(0, 0) == NULL, "ioremap of 0 bytes worked");
     KT_ASSERT(ioremap(~0ull - 10, 100) == NULL, "ioremap crossing 2^64 worked");
     vfree(NULL); /* allowed, does nothing */
+    vfree_stack(NULL);
+    /* RAM is not device memory: a second, uncached mapping is refused */
+    uint64_t *frame = get_zeroed_page(GFP_KERNEL);
+    KT_ASSERT(frame, "no page");
+    void *io = ioremap((uint64_t)frame - DIRECT_MAP_BASE, 8);
+    free_page(frame);
+    KT_ASSERT(io == NULL, "ioremap of a RAM frame worked");
     KT_BASELINE(&b);
 }
 
@@ -356,8 +391,11 @@ KTEST(vm_vmalloc_out_of_memory)
     struct baseline b;
     take(&b);
     uint64_t want = (nr_free_pages() + 1024) * PAGE_SIZE;
+    uint64_t mark = log_mark();
     void *p = vmalloc(want);
     KT_ASSERT(p == NULL, "vmalloc of more than free memory succeeded");
+    /* it failed for lack of frames, after taking what there was */
+    KT_ASSERT(log_contains_since(mark, "vmalloc: out of memory"), "failed for another reason");
     KT_BASELINE(&b);
 }
 
