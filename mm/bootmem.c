@@ -182,5 +182,15 @@ uint64_t mm_release_boot(uint32_t kind)
             ranges[i].kind = MEM_USABLE;
         total += n;
     }
+    /* Keep the map's rule that neighbours differ in kind: merge. */
+    size_t out = 0;
+    for (size_t i = 0; i < nranges; i++) {
+        if (out && ranges[out - 1].kind == ranges[i].kind &&
+            ranges[out - 1].end == ranges[i].start)
+            ranges[out - 1].end = ranges[i].end;
+        else
+            ranges[out++] = ranges[i];
+    }
+    nranges = out;
     return total;
 }

@@ -13,7 +13,7 @@
 #include <mm/page.h>
 
 /* Map the frame at physical address pa (page aligned) in a free slot,
- * read+write, not executable.  Returns NULL when all slots are taken or
+ * read+write, not executable; write-back for RAM, uncached otherwise.  Returns NULL when all slots are taken or
  * pa is bad (reported). */
 void *kmap_phys(uint64_t pa);
 /* The same for a frame with a descriptor. */

@@ -529,8 +529,11 @@ KTEST(vm_kmap)
     if (pa) {
         void *m = kmap_phys(pa);
         KT_ASSERT(m, "kmap of reserved frame %#llx failed", (unsigned long long)pa);
-        KT_ASSERT(catch_faults(read_byte, m, &fi) == 0, "reading through kmap faulted");
+        bool uc = walk((uint64_t)m, &v) == 0 && (v.prot & PT_CACHE_MASK) == PT_UC;
+        int rd = catch_faults(read_byte, m, &fi);
         kunmap(m);
+        KT_ASSERT(rd == 0, "reading through kmap faulted");
+        KT_ASSERT(uc, "a frame outside RAM was not mapped uncached (prot %#x)", v.prot);
     }
     /* Exhaustion: all slots, then one more. */
     void *slots[KMAP_SLOTS];
@@ -543,4 +546,29 @@ KTEST(vm_kmap)
     free_page(frame);
     KT_ASSERT(got == KMAP_SLOTS - 1, "%u slots, expected %u", got, KMAP_SLOTS - 1);
     KT_BASELINE(&b);
+}
+
+/* ---- the loader's memory ------------------------------------------------------------------ */
+
+KTEST(vm_loader_memory_released)
+{
+    size_t n;
+    const struct mem_range *r = mm_ranges(&n);
+    for (size_t i = 0; i < n; i++) {
+        KT_ASSERT(r[i].kind != MEM_BOOT_TABLES && r[i].kind != MEM_BOOT_INFO,
+                  "%#llx-%#llx is still held as %s", (unsigned long long)r[i].start,
+                  (unsigned long long)r[i].end, mem_kind_name(r[i].kind));
+        KT_ASSERT(i == 0 || r[i - 1].end != r[i].start || r[i - 1].kind != r[i].kind,
+                  "ranges %zu and %zu touch and have the same kind", i - 1, i);
+    }
+    /* the loader's page tables and boot info are ordinary frames now */
+    const struct boot_range *gone[] = { &boot_info->pagetables, &boot_info->bootinfo };
+    for (size_t k = 0; k < ARRAY_SIZE(gone); k++)
+        for (uint64_t pa = gone[k]->phys; pa < gone[k]->phys + gone[k]->size; pa += PAGE_SIZE)
+            KT_ASSERT(!(pfn_to_page(pa >> PAGE_SHIFT)->flags & PG_RESERVED),
+                      "frame %#llx of the loader is still reserved", (unsigned long long)pa);
+    /* and boot_info itself was copied out of them */
+    uint64_t bi = (uint64_t)boot_info - DIRECT_MAP_BASE;
+    KT_ASSERT(bi < boot_info->bootinfo.phys || bi >= boot_info->bootinfo.phys +
+              boot_info->bootinfo.size, "boot_info still points into the released block");
 }
