@@ -64,7 +64,8 @@ KERNEL_SRCS := kernel/entry.S kernel/main.c kernel/gdt.c kernel/idt.c \
                kernel/printk.c kernel/vsnprintf.c kernel/string.c \
                kernel/serial.c kernel/fbcon.c kernel/font.S kernel/ksyms.c \
                kernel/cmdline.c kernel/options.c kernel/bootmap.c \
-               kernel/ktest.c kernel/cpufeature.c kernel/bench.c \
+               kernel/ktest.c kernel/cpufeature.c kernel/bench.c kernel/apic.c \
+               kernel/switch.S \
                mm/memmap.c mm/buddy.c mm/page_alloc.c mm/zone.c mm/contig.c \
                mm/mmstat.c mm/bootmem.c mm/release.c \
                mm/pgtable.c mm/pgtable_check.c mm/pt_x86_64.c mm/tlb.c \

@@ -89,3 +89,8 @@ void gdt_init(void)
         : "m"(gdtr), "r"((uint64_t)GDT_KDATA), "i"(GDT_KCODE), "r"(GDT_TSS)
         : "rax", "memory");
 }
+
+void tss_set_rsp0(uint64_t top)
+{
+    tss.rsp[0] = top;
+}

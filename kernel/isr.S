@@ -62,6 +62,8 @@ isr_common:
     movq %rsp, %rbp
     call trap_dispatch
     addq $16, %rsp
+    .global trap_restore
+trap_restore:                      /* a new task's first switch returns here */
     popq %r15
     popq %r14
     popq %r13
@@ -80,3 +82,31 @@ isr_common:
     addq $16, %rsp                 /* vector and error code */
     iretq
 
+
+/*
+ * syscall entry (64-bit processes).  The CPU saved the user RIP in RCX
+ * and RFLAGS in R11, loaded the kernel CS/SS from STAR and cleared the
+ * flags in SFMASK (interrupts are off), but left RSP alone: we are still
+ * on the user stack.  Switch to the task's kernel stack (one CPU: a
+ * variable, set with TSS.RSP0 at every task switch) and build the same
+ * trap frame an interrupt from user mode builds, with vector
+ * VEC_SYSCALL, so that one path (trap_dispatch, then iretq) serves both.
+ */
+    .global syscall_entry
+syscall_entry:
+    movq %rsp, syscall_user_rsp(%rip)
+    movq syscall_kernel_rsp(%rip), %rsp
+    pushq $0x23                    /* SS: user data | RPL 3 */
+    pushq syscall_user_rsp(%rip)   /* RSP */
+    pushq %r11                     /* RFLAGS */
+    pushq $0x2b                    /* CS: user code 64 | RPL 3 */
+    pushq %rcx                     /* RIP */
+    pushq $0                       /* error code */
+    pushq $256                     /* VEC_SYSCALL */
+    jmp isr_common
+
+    .section .bss
+    .balign 8
+    .global syscall_kernel_rsp, syscall_user_rsp
+syscall_kernel_rsp: .quad 0
+syscall_user_rsp:   .quad 0

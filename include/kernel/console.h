@@ -11,6 +11,8 @@
 /* Probe COM1; returns true when a UART answered (QEMU, most desktops). */
 bool serial_init(void);
 bool serial_present(void);
+/* The second port (COM2, 0x2f8): user processes' console output only. */
+void serial2_write(const char *s, size_t n);
 void serial_write(const char *s, size_t n);
 
 /*

@@ -1,0 +1,69 @@
+/*
+ * System calls: Linux's x86-64 numbers and calling convention
+ * (kernel/syscall.c).  The number is in RAX, the arguments in RDI, RSI,
+ * RDX, R10, R8, R9; the result goes back in RAX, a negative errno on
+ * failure.  Each handler gets the six raw arguments and names the ones
+ * it uses:
+ *
+ *   long sys_close(const struct sysargs *a)
+ *   {
+ *       int fd = (int)a->arg[0];
+ *       ...
+ *   }
+ */
+#ifndef KERNEL_SYSCALL_H
+#define KERNEL_SYSCALL_H
+
+#include <kernel/cpu.h>
+
+struct sysargs {
+    uint64_t arg[6];
+};
+
+typedef long (*syscall_fn)(const struct sysargs *a);
+
+/* Program the syscall MSRs (STAR, LSTAR, SFMASK, EFER.SCE). */
+void syscall_init(void);
+/* Run the system call described by a trap frame, result in f->rax. */
+void syscall_dispatch(struct trap_frame *f);
+
+/* Linux x86-64 system-call numbers (arch/x86/entry/syscalls/syscall_64.tbl). */
+enum {
+    NR_read = 0, NR_write = 1, NR_open = 2, NR_close = 3, NR_stat = 4, NR_fstat = 5,
+    NR_lstat = 6, NR_poll = 7, NR_lseek = 8, NR_mmap = 9, NR_mprotect = 10, NR_munmap = 11,
+    NR_brk = 12, NR_rt_sigaction = 13, NR_rt_sigprocmask = 14, NR_rt_sigreturn = 15,
+    NR_ioctl = 16, NR_pread64 = 17, NR_pwrite64 = 18, NR_readv = 19, NR_writev = 20,
+    NR_access = 21, NR_pipe = 22, NR_select = 23, NR_sched_yield = 24, NR_mremap = 25,
+    NR_msync = 26, NR_mincore = 27, NR_madvise = 28, NR_dup = 32, NR_dup2 = 33,
+    NR_pause = 34, NR_nanosleep = 35, NR_getpid = 39, NR_clone = 56, NR_fork = 57,
+    NR_vfork = 58, NR_execve = 59, NR_exit = 60, NR_wait4 = 61, NR_kill = 62,
+    NR_uname = 63, NR_fcntl = 72, NR_getcwd = 79, NR_getrusage = 98, NR_getuid = 102,
+    NR_getgid = 104, NR_geteuid = 107, NR_getegid = 108, NR_getppid = 110,
+    NR_arch_prctl = 158, NR_gettid = 186, NR_time = 201, NR_set_tid_address = 218,
+    NR_clock_gettime = 228, NR_clock_nanosleep = 230, NR_exit_group = 231,
+    NR_openat = 257, NR_newfstatat = 262, NR_pipe2 = 293, NR_prlimit64 = 302,
+    NR_getrandom = 318,
+    NR_SYSCALLS = 335
+};
+
+/* Handlers, by file. */
+/* kernel/sys_file.c (files, pipes, /proc, the console) */
+long sys_read(const struct sysargs *a);
+long sys_write(const struct sysargs *a);
+long sys_readv(const struct sysargs *a);
+long sys_writev(const struct sysargs *a);
+long sys_open(const struct sysargs *a);
+long sys_openat(const struct sysargs *a);
+long sys_close(const struct sysargs *a);
+long sys_lseek(const struct sysargs *a);
+long sys_fstat(const struct sysargs *a);
+long sys_newfstatat(const struct sysargs *a);
+long sys_stat(const struct sysargs *a);
+long sys_pipe(const struct sysargs *a);
+long sys_pipe2(const struct sysargs *a);
+long sys_dup(const struct sysargs *a);
+long sys_dup2(const struct sysargs *a);
+long sys_ioctl(const struct sysargs *a);
+long sys_fcntl(const struct sysargs *a);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * fork (and vfork, which acts as fork).
+ *
+ * The child gets a copy of the parent's address space (mm_fork: private
+ * pages shared read-only with their reference counts raised, so the first
+ * write copies; with `fork=copy` on the command line every page is copied
+ * at once instead, for the benchmark), the parent's open files, and a
+ * copy of the parent's trap frame with RAX = 0: when the scheduler first
+ * runs it, it returns from the same fork() the parent called, with 0.
+ */
+#include <kernel/syscall.h>
+#include <kernel/cmdline.h>
+#include <kernel/errno.h>
+#include <kernel/file.h>
+#include <kernel/string.h>
+#include <kernel/task.h>
+#include <mm/kernel_pt.h>
+#include <mm/layout.h>
+#include <mm/slab.h>
+#include <mm/vma.h>
+
+static bool eager_fork(void)
+{
+    const char *v = option("fork");
+    return v && strcmp(v, "copy") == 0;
+}
+
+long sys_fork(const struct sysargs *a)
+{
+    (void)a;
+    struct task *child = task_alloc(current->name);
+    if (!child)
+        return -EAGAIN;
+    struct mm *mm = kzalloc(sizeof(*mm), GFP_KERNEL);
+    if (!mm || mm_fork(mm, current->mm, eager_fork())) {
+        kfree(mm);
+        task_reap(child);
+        return -ENOMEM;
+    }
+    /* the kernel half: the same shared tables as every address space */
+    pt_share_top(&mm->pt, &kernel_pt, KERNEL_HALF_START, 0 - KERNEL_HALF_START);
+    child->mm = mm;
+    child->files = current->files ? files_dup_table(current->files) : NULL;
+    child->fs_base = current->fs_base;
+    child->parent = current;
+    *task_frame(child) = *task_frame(current);
+    task_frame(child)->rax = 0;
+    task_start(child);
+    return child->pid;
+}

@@ -1,0 +1,244 @@
+/*
+ * Tasks and the round-robin scheduler.
+ *
+ * Invariants:
+ *  - `current` is the task whose kernel stack the CPU is on; TSS.RSP0 and
+ *    syscall_kernel_rsp point to the top of that stack, and CR3 holds
+ *    current->mm's tables (the kernel's own for the idle task);
+ *  - a RUNNABLE task other than `current` is on the run queue exactly
+ *    once; BLOCKED and ZOMBIE tasks are not on it;
+ *  - the kernel runs with interrupts off; they are on only in user mode
+ *    and in the idle loop's hlt, so nothing here needs a lock (one CPU).
+ *
+ * A task that has never run has, just below its trap frame, the frame
+ * switch_to pops: six zero registers and the address of trap_restore,
+ * so its first switch "returns" straight into user mode.
+ */
+#include <kernel/task.h>
+#include <kernel/printk.h>
+#include <kernel/string.h>
+#include <kernel/x86.h>
+#include <mm/kernel_pt.h>
+#include <mm/slab.h>
+#include <mm/vma.h>
+#include <mm/vmalloc.h>
+
+struct task *current;
+static struct task idle_task;
+static struct task *tasks[MAX_TASKS];
+static struct task *runq_head, *runq_tail;
+static struct kmem_cache *task_cache;
+static uint64_t ticks, slice_end;
+static int next_pid = 1;
+
+#define SLICE_TICKS 5   /* 50 ms at HZ = 100 */
+
+extern uint64_t syscall_kernel_rsp;
+extern const char trap_restore[];
+void switch_to(uint64_t *save_rsp, uint64_t new_rsp);
+
+void task_init(void)
+{
+    task_cache = kmem_cache_create("task_struct", sizeof(struct task), 0, SLAB_HWCACHE_ALIGN,
+                                   NULL);
+    if (!task_cache)
+        panic("task_init: no cache for tasks");
+    strcpy(idle_task.name, "idle");
+    idle_task.state = TASK_RUNNABLE;
+    current = &idle_task;
+}
+
+uint64_t ticks_now(void)
+{
+    return ticks;
+}
+
+struct task *task_find(int pid)
+{
+    for (int i = 0; i < MAX_TASKS; i++)
+        if (tasks[i] && tasks[i]->pid == pid)
+            return tasks[i];
+    return NULL;
+}
+
+struct task *task_slot(int i)
+{
+    return i >= 0 && i < MAX_TASKS ? tasks[i] : NULL;
+}
+
+int task_count(void)
+{
+    int n = 0;
+    for (int i = 0; i < MAX_TASKS; i++)
+        n += tasks[i] != NULL;
+    return n;
+}
+
+struct task *task_alloc(const char *name)
+{
+    int slot = -1;
+    for (int i = 0; i < MAX_TASKS && slot < 0; i++)
+        if (!tasks[i])
+            slot = i;
+    if (slot < 0)
+        return NULL;
+    struct task *t = kmem_cache_alloc(task_cache, __GFP_ZERO);
+    if (!t)
+        return NULL;
+    strncpy(t->name, name, TASK_NAME_MAX - 1);
+    t->kstack = vmalloc_stack(KSTACK_SIZE, t->name);
+    if (!t->kstack) {
+        kmem_cache_free(task_cache, t);
+        return NULL;
+    }
+    memset(task_frame(t), 0, sizeof(struct trap_frame));
+    uint64_t *sp = (uint64_t *)task_frame(t);
+    *--sp = (uint64_t)trap_restore;
+    for (int i = 0; i < 6; i++)
+        *--sp = 0;
+    t->saved_rsp = (uint64_t)sp;
+    t->pid = next_pid++;
+    t->state = TASK_BLOCKED;
+    tasks[slot] = t;
+    return t;
+}
+
+static void enqueue(struct task *t)
+{
+    t->run_next = NULL;
+    if (runq_tail)
+        runq_tail->run_next = t;
+    else
+        runq_head = t;
+    runq_tail = t;
+}
+
+static struct task *dequeue(void)
+{
+    struct task *t = runq_head;
+    if (t) {
+        runq_head = t->run_next;
+        if (!runq_head)
+            runq_tail = NULL;
+    }
+    return t;
+}
+
+void task_start(struct task *t)
+{
+    t->state = TASK_RUNNABLE;
+    enqueue(t);
+}
+
+static void switch_mm_and_stack(struct task *next)
+{
+    uint64_t top = next->kstack ? (uint64_t)next->kstack + KSTACK_SIZE : 0;
+    if (top) {
+        tss_set_rsp0(top);
+        syscall_kernel_rsp = top;
+    }
+    uint64_t root = next->mm ? next->mm->pt.root : kernel_pt.root;
+    if (read_cr3() != root)
+        write_cr3(root);
+    wrmsr(0xc0000100, next->fs_base); /* IA32_FS_BASE */
+}
+
+void schedule(void)
+{
+    struct task *prev = current;
+    if (prev != &idle_task && prev->state == TASK_RUNNABLE)
+        enqueue(prev);
+    struct task *next = dequeue();
+    if (!next)
+        next = &idle_task;
+    slice_end = ticks + SLICE_TICKS;
+    if (next == prev)
+        return;
+    current = next;
+    switch_mm_and_stack(next);
+    switch_to(&prev->saved_rsp, next->saved_rsp);
+}
+
+void sleep_on(void *chan)
+{
+    current->state = TASK_BLOCKED;
+    current->wait_chan = chan;
+    schedule();
+    /* kill() wakes a blocked task: it dies here rather than going back
+     * to waiting for something that may never come. */
+    if (current->kill_signal)
+        task_exit(W_SIGNALED(current->kill_signal));
+}
+
+void wake_up(void *chan)
+{
+    for (int i = 0; i < MAX_TASKS; i++) {
+        struct task *t = tasks[i];
+        if (t && t->state == TASK_BLOCKED && t->wait_chan == chan) {
+            t->wait_chan = NULL;
+            t->state = TASK_RUNNABLE;
+            enqueue(t);
+        }
+    }
+}
+
+void task_tick(bool from_user)
+{
+    ticks++;
+    if (current != &idle_task) {
+        if (from_user)
+            current->utime_ticks++;
+        else
+            current->stime_ticks++;
+    }
+    for (int i = 0; i < MAX_TASKS; i++) {
+        struct task *t = tasks[i];
+        if (t && t->state == TASK_BLOCKED && t->wake_tick && ticks >= t->wake_tick) {
+            t->wake_tick = 0;
+            t->wait_chan = NULL;
+            t->state = TASK_RUNNABLE;
+            enqueue(t);
+        }
+    }
+}
+
+void task_return_to_user(void)
+{
+    if (ticks >= slice_end && runq_head)
+        schedule();
+    if (current->kill_signal)
+        task_exit(W_SIGNALED(current->kill_signal));
+}
+
+void task_kill(struct task *t, int sig)
+{
+    t->kill_signal = sig;
+    if (t->state == TASK_BLOCKED) {
+        t->wake_tick = 0;
+        t->wait_chan = NULL;
+        t->state = TASK_RUNNABLE;
+        enqueue(t);
+    }
+}
+
+void task_reap(struct task *t)
+{
+    for (int i = 0; i < MAX_TASKS; i++)
+        if (tasks[i] == t)
+            tasks[i] = NULL;
+    vfree_stack(t->kstack);
+    kmem_cache_free(task_cache, t);
+}
+
+/* The idle task: run whatever is runnable; otherwise wait for an interrupt. */
+__noreturn void idle_loop(void)
+{
+    for (;;) {
+        schedule();
+        if (!runq_head) {
+            sti();
+            hlt();
+            cli();
+        }
+    }
+}

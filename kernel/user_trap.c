@@ -1,0 +1,60 @@
+/*
+ * Exceptions raised by user code.
+ *
+ * A page fault goes to the process's address space (mm_fault): demand
+ * paging, copy-on-write, or a bad access.  A bad access, and every other
+ * exception a program can raise, kills the process with the signal Linux
+ * would send, after one log line saying who, where, what and which
+ * mapping (or none) was involved.  The kernel itself carries on; the
+ * parent's wait4 sees the signal.
+ */
+#include <kernel/task.h>
+#include <kernel/printk.h>
+#include <kernel/trap.h>
+#include <mm/vma.h>
+
+#define PF_WRITE 2
+#define PF_FETCH 16
+
+static int signal_for(uint64_t vector)
+{
+    switch (vector) {
+    case VEC_DE:
+    case VEC_MF:
+    case VEC_XM:
+        return SIGFPE;
+    case VEC_UD:
+        return SIGILL;
+    case VEC_AC:
+        return SIGBUS;
+    case VEC_BP:
+    case VEC_DB:
+        return 5;   /* SIGTRAP */
+    default:
+        return SIGSEGV;
+    }
+}
+
+void user_exception(struct trap_frame *f, uint64_t cr2)
+{
+    struct task *t = current;
+    if (f->vector == VEC_PF && t->mm) {
+        unsigned access = FAULT_USER;
+        if (f->error & PF_WRITE)
+            access |= FAULT_WRITE;
+        if (f->error & PF_FETCH)
+            access |= FAULT_EXEC;
+        if (mm_fault(t->mm, cr2, access) == 0)
+            return;
+        char where[160];
+        mm_describe(t->mm, cr2, where, sizeof(where));
+        printk("pid %d (%s): killed by SIGSEGV: %s at %#llx (rip %#llx): %s\n", t->pid, t->name,
+               (access & FAULT_EXEC) ? "execute" : (access & FAULT_WRITE) ? "write" : "read",
+               (unsigned long long)cr2, (unsigned long long)f->rip, where);
+        task_exit(W_SIGNALED(SIGSEGV));
+    }
+    int sig = signal_for(f->vector);
+    printk("pid %d (%s): killed by signal %d: %s at rip %#llx\n", t->pid, t->name, sig,
+           vector_name(f->vector), (unsigned long long)f->rip);
+    task_exit(W_SIGNALED(sig));
+}
