@@ -66,19 +66,27 @@ KERNEL_SRCS := kernel/entry.S kernel/main.c kernel/gdt.c kernel/idt.c \
                kernel/cmdline.c kernel/options.c kernel/bootmap.c \
                kernel/ktest.c kernel/cpufeature.c kernel/bench.c kernel/apic.c \
                kernel/switch.S \
+               kernel/file.c kernel/console_file.c kernel/initrd_fs.c kernel/pipe.c \
+               kernel/procfs.c kernel/sys_file.c \
+               kernel/task.c kernel/exit.c kernel/fork.c kernel/exec.c kernel/syscall.c \
+               kernel/sys_proc.c kernel/sys_mm.c kernel/user_trap.c kernel/uaccess.c \
+               kernel/cpio.c kernel/elf_user.c kernel/user_stack.c \
                mm/memmap.c mm/buddy.c mm/page_alloc.c mm/zone.c mm/contig.c \
                mm/mmstat.c mm/bootmem.c mm/release.c \
                mm/pgtable.c mm/pgtable_check.c mm/pt_x86_64.c mm/tlb.c \
                mm/kernel_pt.c mm/fault.c \
                mm/slab.c mm/slab_debug.c mm/slab_stat.c mm/kmalloc.c \
                mm/vmalloc.c mm/kmap.c \
+               mm/vma.c mm/vma_check.c mm/mmap.c mm/user_fault.c mm/fork.c \
                tests/kernel/test_boot.c tests/kernel/test_traps.c \
                tests/kernel/test_fbcon.c tests/kernel/test_pmm.c \
                tests/kernel/test_vm.c tests/kernel/test_slab.c
 
 HOST_TESTS := tests/host/test_kelf tests/host/test_printf \
               tests/host/test_cmdline tests/host/test_memmap tests/host/test_buddy \
-              tests/host/test_pgtable tests/host/test_slab
+              tests/host/test_pgtable tests/host/test_slab tests/host/test_file \
+              tests/host/test_sys_file tests/host/test_vma
+HOST_TESTS += tests/host/test_cpio tests/host/test_elf_user tests/host/test_user_stack
 
 EFI_OBJS    := $(patsubst efi/%.c,$(BUILD)/efi/%.obj,$(patsubst kernel/%.c,$(BUILD)/efi/kernel/%.obj,$(EFI_SRCS)))
 KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(basename $(KERNEL_SRCS)))
@@ -153,6 +161,18 @@ $(BUILD)/esp.img: $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf $(BUILD)/initrd.cpio 
 tests/host/test_kelf_SRCS    := tests/host/test_kelf.c efi/kelf.c
 tests/host/test_printf_SRCS  := tests/host/test_printf.c tests/host/kvsnprintf.c
 tests/host/test_cmdline_SRCS := tests/host/test_cmdline.c kernel/cmdline.c
+# Files and pipes over stub kernel services (malloc, a window of "user"
+# memory, a sleep hook); file_abi_host.c holds the host libc's struct stat.
+tests/host/test_file_SRCS := tests/host/test_file.c tests/host/file_abi_host.c \
+                             tests/host/file_host.c kernel/file.c kernel/pipe.c
+$(BUILD)/host/tests/host/test_file: include/kernel/file.h tests/host/file_abi_host.h \
+                                    tests/host/file_host.h
+# The file system calls over the real console, initrd, pipe and /proc code.
+tests/host/test_sys_file_SRCS := tests/host/test_sys_file.c tests/host/file_host.c \
+                                 kernel/file.c kernel/pipe.c kernel/console_file.c \
+                                 kernel/initrd_fs.c kernel/procfs.c kernel/sys_file.c \
+                                 kernel/cpio.c
+$(BUILD)/host/tests/host/test_sys_file: include/kernel/file.h tests/host/file_host.h
 $(BUILD)/host/tests/host/test_printf: kernel/vsnprintf.c
 
 # mm/ on the host: libc provides snprintf/vsnprintf/memset..., and
@@ -171,6 +191,48 @@ $(BUILD)/host/tests/host/test_pgtable: $(MM_HOST_DEPS) mm/pgtable_impl.h
 SLAB_SRCS := mm/slab.c mm/slab_debug.c mm/slab_stat.c mm/kmalloc.c
 tests/host/test_slab_SRCS := tests/host/test_slab.c $(MM_HOST_SRCS) $(SLAB_SRCS)
 $(BUILD)/host/tests/host/test_slab: $(MM_HOST_DEPS) mm/slab_impl.h
+# User address spaces over the page tables and the slab allocator.
+VMA_SRCS := mm/vma.c mm/vma_check.c mm/mmap.c mm/user_fault.c mm/fork.c
+tests/host/test_vma_SRCS := tests/host/test_vma.c $(MM_HOST_SRCS) $(SLAB_SRCS) mm/pgtable.c \
+                            mm/pgtable_check.c mm/pt_x86_64.c $(VMA_SRCS)
+$(BUILD)/host/tests/host/test_vma: $(MM_HOST_DEPS) mm/pgtable_impl.h mm/slab_impl.h
+
+# The exec pieces (initrd reader, ELF checker, initial stack): pure code.
+# test_elf_user and test_user_stack also run real static musl programs
+# natively, the host kernel being the oracle: tests/host/stackdump.c built
+# as ET_EXEC and as static PIE, 64-bit (musl-gcc; clang for the PIE) and
+# 32-bit (clang -m32 against musl's i386 build), into build/host/exec.
+tests/host/test_cpio_SRCS       := tests/host/test_cpio.c kernel/cpio.c
+tests/host/test_elf_user_SRCS   := tests/host/test_elf_user.c kernel/elf_user.c \
+                                   kernel/user_stack.c
+tests/host/test_user_stack_SRCS := tests/host/test_user_stack.c kernel/user_stack.c \
+                                   kernel/elf_user.c
+EXEC_DIR     := $(BUILD)/host/exec
+EXEC_SAMPLES := $(EXEC_DIR)/stackdump64 $(EXEC_DIR)/stackdump64pie \
+                $(EXEC_DIR)/stackdump32 $(EXEC_DIR)/stackdump32pie
+EXEC_TESTS   := $(BUILD)/host/tests/host/test_elf_user $(BUILD)/host/tests/host/test_user_stack
+$(BUILD)/host/tests/host/test_cpio: include/kernel/cpio.h
+$(EXEC_TESTS): $(EXEC_SAMPLES) tests/host/exec_native.h include/kernel/elf_user.h \
+               include/kernel/user_stack.h include/elf.h
+$(EXEC_TESTS): HOST_CFLAGS += -DEXEC_DIR='"$(abspath $(EXEC_DIR))"'
+# $(call musl_link,<arch dir>,<compiler-rt arch>,<crt1.o or rcrt1.o>)
+CLANG_RES := $(shell clang -print-resource-dir)
+musl_link = -O2 -nostdinc -isystem /usr/include/$(1)-linux-musl -isystem $(CLANG_RES)/include \
+            -nostdlib -fuse-ld=lld -o $@ /usr/lib/$(1)-linux-musl/$(3) \
+            /usr/lib/$(1)-linux-musl/crti.o $< /usr/lib/$(1)-linux-musl/libc.a \
+            $(CLANG_RES)/lib/linux/libclang_rt.builtins-$(2).a /usr/lib/$(1)-linux-musl/crtn.o
+$(EXEC_DIR)/stackdump64: tests/host/stackdump.c
+	@mkdir -p $(dir $@)
+	musl-gcc -static -O2 -o $@ $<
+$(EXEC_DIR)/stackdump64pie: tests/host/stackdump.c
+	@mkdir -p $(dir $@)
+	clang -static-pie -fPIE $(call musl_link,x86_64,x86_64,rcrt1.o)
+$(EXEC_DIR)/stackdump32: tests/host/stackdump.c
+	@mkdir -p $(dir $@)
+	clang -m32 -static $(call musl_link,i386,i386,crt1.o)
+$(EXEC_DIR)/stackdump32pie: tests/host/stackdump.c
+	@mkdir -p $(dir $@)
+	clang -m32 -static-pie -fPIE $(call musl_link,i386,i386,rcrt1.o)
 
 .SECONDEXPANSION:
 $(BUILD)/host/tests/host/test_pe: tests/host/test_pe.c tests/host/htest.h
@@ -197,11 +259,14 @@ FUZZ_CFLAGS := -std=gnu11 -g -O2 -fsanitize=fuzzer,address,undefined \
 FUZZ_RUNS ?= 20000
 FUZZ_TIME ?= 300
 export FUZZ_RUNS
-FUZZ_TARGETS := fuzz_buddy fuzz_memmap fuzz_pgtable fuzz_slab
+FUZZ_TARGETS := fuzz_buddy fuzz_memmap fuzz_pgtable fuzz_slab fuzz_vma
+FUZZ_TARGETS += fuzz_exec
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
 # Sources a target needs beyond $(MM_HOST_SRCS): fuzz_<name>_EXTRA.
 fuzz_pgtable_EXTRA := mm/pgtable.c mm/pgtable_check.c mm/pt_x86_64.c
 fuzz_slab_EXTRA := $(SLAB_SRCS)
+fuzz_exec_EXTRA := kernel/cpio.c kernel/elf_user.c kernel/user_stack.c
+fuzz_vma_EXTRA := $(VMA_SRCS) $(SLAB_SRCS) mm/pgtable.c mm/pgtable_check.c mm/pt_x86_64.c
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(MM_HOST_SRCS) $$(fuzz_$$*_EXTRA) $(MM_HOST_DEPS) \
                       tests/fuzz/coverage_ignore.txt

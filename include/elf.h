@@ -19,6 +19,7 @@
 #define ELFCLASS32 1
 #define ELFCLASS64 2
 #define ELFDATA2LSB 1
+#define ELFDATA2MSB 2
 #define EV_CURRENT 1
 
 #define ET_EXEC 2
@@ -28,7 +29,9 @@
 
 #define PT_NULL 0
 #define PT_LOAD 1
+#define PT_DYNAMIC 2
 #define PT_INTERP 3
+#define PT_NOTE 4
 #define PT_PHDR 6
 #define PT_TLS  7
 #define PT_GNU_STACK 0x6474e551

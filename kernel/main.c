@@ -25,6 +25,14 @@
 #include <mm/kmap.h>
 #include <mm/slab.h>
 #include <mm/vmalloc.h>
+#include <mm/vma.h>
+#include <mm/tlb.h>
+#include <kernel/apic.h>
+#include <kernel/exec.h>
+#include <kernel/syscall.h>
+#include <kernel/task.h>
+
+__noreturn void idle_loop(void);
 
 #define KERNEL_STACK_SIZE (16 * 1024)
 __noreturn void call_on_stack(void *top, __noreturn void (*fn)(void));
@@ -200,9 +208,21 @@ __noreturn void kmain(const struct boot_info *bi)
     call_on_stack((uint8_t *)stack + KERNEL_STACK_SIZE, kmain_late);
 }
 
+/* Processes: the scheduler, the syscall entry, the timer, the zero page. */
+static void proc_init(void)
+{
+    task_init();
+    syscall_init();
+    apic_init();
+    if (mm_zero_page_init())
+        panic("no memory for the zero page");
+    mm_tlb_flush = tlb_flush_range;
+}
+
 static __noreturn void kmain_late(void)
 {
     print_vm_stats();
+    proc_init();
 
     const char *crash = option("ktest.crash");
     if (crash && strcmp(crash, "oops") == 0) {
@@ -238,6 +258,10 @@ static __noreturn void kmain_late(void)
         qemu_exit(failures ? QEMU_EXIT_FAIL : QEMU_EXIT_PASS);
     }
 
-    printk("Nothing more to do yet: processes come with a later issue. Halted.\n");
-    halt_forever();
+    start_init();
+    if (task_count() == 0) {
+        printk("Nothing to run. Halted.\n");
+        halt_forever();
+    }
+    idle_loop();
 }

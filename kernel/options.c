@@ -19,6 +19,8 @@ static const struct {
     { "nosmep", "leave SMEP off even when the CPU has it" },
     { "nosmap", "leave SMAP off even when the CPU has it" },
     { "bench", "run the in-QEMU benchmarks (make bench) instead of stopping" },
+    { "init", "the first program, from the initrd (default /bin/init)" },
+    { "fork", "fork=copy: copy every page at fork instead of copy-on-write" },
 };
 
 static struct cmdline cmdline;

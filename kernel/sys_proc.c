@@ -105,11 +105,11 @@ long sys_uname(const struct sysargs *a)
 {
     struct utsname u;
     memset(&u, 0, sizeof(u));
-    strcpy(u.sysname, "Linux");        /* the ABI we speak; programs test for it */
-    strcpy(u.nodename, "mmk");
-    strcpy(u.release, "6.1.0-mmk");
-    strcpy(u.version, KERNEL_TITLE);
-    strcpy(u.machine, "x86_64");
+    strlcpy(u.sysname, "Linux", sizeof(u.sysname));        /* the ABI we speak; programs test for it */
+    strlcpy(u.nodename, "mmk", sizeof(u.nodename));
+    strlcpy(u.release, "6.1.0-mmk", sizeof(u.release));
+    strlcpy(u.version, KERNEL_TITLE, sizeof(u.version));
+    strlcpy(u.machine, "x86_64", sizeof(u.machine));
     return copy_to_user(a->arg[0], &u, sizeof(u));
 }
 

@@ -43,7 +43,7 @@ void task_init(void)
                                    NULL);
     if (!task_cache)
         panic("task_init: no cache for tasks");
-    strcpy(idle_task.name, "idle");
+    strlcpy(idle_task.name, "idle", sizeof(idle_task.name));
     idle_task.state = TASK_RUNNABLE;
     current = &idle_task;
 }
@@ -85,7 +85,7 @@ struct task *task_alloc(const char *name)
     struct task *t = kmem_cache_alloc(task_cache, __GFP_ZERO);
     if (!t)
         return NULL;
-    strncpy(t->name, name, TASK_NAME_MAX - 1);
+    strlcpy(t->name, name, TASK_NAME_MAX);
     t->kstack = vmalloc_stack(KSTACK_SIZE, t->name);
     if (!t->kstack) {
         kmem_cache_free(task_cache, t);

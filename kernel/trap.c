@@ -20,6 +20,9 @@
 #include <kernel/string.h>
 #include <kernel/console.h>
 #include <kernel/cpufeature.h>
+#include <kernel/apic.h>
+#include <kernel/syscall.h>
+#include <kernel/task.h>
 #include <mm/fault.h>
 #include <mm/layout.h>
 #include <mm/kernel_pt.h>
@@ -183,15 +186,34 @@ void trap_dispatch(struct trap_frame *f)
 {
     uint64_t cr2 = read_cr2();
 
-    if (f->vector >= 32) {
-        printk("trap: unexpected interrupt on vector %llu, ignored\n",
-               (unsigned long long)f->vector);
-        return;
-    }
     /* Kernel code runs with RFLAGS.AC clear (SMAP enforced); an exception
      * taken between stac and clac must not leave it open. */
     if (cpu.smap)
         clac();
+    bool from_user = (f->cs & 3) == 3;
+    if (f->vector == VEC_TIMER) {
+        apic_eoi();
+        task_tick(from_user);
+        if (from_user)
+            task_return_to_user();
+        return;
+    }
+    if (f->vector == VEC_SYSCALL) {
+        syscall_dispatch(f);
+        task_return_to_user();
+        return;
+    }
+    if (f->vector >= 32) {
+        printk("trap: unexpected interrupt on vector %llu, ignored\n",
+               (unsigned long long)f->vector);
+        apic_eoi();
+        return;
+    }
+    if (from_user) {
+        user_exception(f, cr2);
+        task_return_to_user();
+        return;
+    }
     /*
      * depth counts the handlers running: more than one means the handler
      * itself faulted while reporting (the console, a walk through broken

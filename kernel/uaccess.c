@@ -1,15 +1,15 @@
 /*
  * copy_from_user, copy_to_user, strncpy_from_user (include/kernel/uaccess.h).
  *
- * Each copy goes page by page.  Before a page is touched it is made
- * present with the access the copy needs, exactly as if the process had
- * touched it: mm_fault for a read of a page not yet there (demand
- * paging), mm_prepare_write for a write (which also breaks copy-on-write,
- * so read() into a buffer shared after fork changes only the caller's
- * copy).  Only then does the copy run, through the user address, between
- * stac and clac (SMAP).  One CPU and a non-preemptible kernel: nothing
- * can unmap the page between the check and the copy, so the copy itself
- * never faults; if it did, that would be a kernel bug and an oops.
+ * Before a range is touched, every page of it is made present with the
+ * access the copy needs, exactly as if the process had touched it:
+ * mm_prepare_read faults in pages not yet there (demand paging),
+ * mm_prepare_write also breaks copy-on-write, so read() into a buffer
+ * shared after fork changes only the caller's copy.  Only then does the
+ * copy run, through the user address, between stac and clac (SMAP).  One
+ * CPU and a non-preemptible kernel: nothing can unmap a page between the
+ * check and the copy, so the copy itself never faults; if it did, that
+ * would be a kernel bug and an oops.
  */
 #include <kernel/uaccess.h>
 #include <kernel/cpufeature.h>
@@ -45,16 +45,8 @@ static int prepare(uint64_t u, size_t n, bool write)
         return -EFAULT;
     if (n == 0)
         return 0;
-    if (write)
-        return mm_prepare_write(current->mm, u, n) ? -EFAULT : 0;
-    for (uint64_t page = u & ~(PAGE_SIZE - 1); page < u + n; page += PAGE_SIZE) {
-        struct pt_view v;
-        if (pt_walk(&current->mm->pt, page, &v) == 0 && (v.prot & PT_U))
-            continue;
-        if (mm_fault(current->mm, page < u ? u : page, FAULT_USER))
-            return -EFAULT;
-    }
-    return 0;
+    int err = write ? mm_prepare_write(current->mm, u, n) : mm_prepare_read(current->mm, u, n);
+    return err ? -EFAULT : 0;
 }
 
 int copy_from_user(void *dst, uint64_t usrc, size_t n)

@@ -479,7 +479,10 @@ int pt_share_top(struct pgtable *dst, const struct pgtable *src, uint64_t start,
     const struct pt_format *f = dst->fmt;
     unsigned top = top_level(f);
     uint64_t last;
-    if (!src || src->fmt != f || ((start | len) & (level_size(f, top) - 1)) ||
+    /* the same entry layout (a format and a copy of it with fewer leaf
+     * sizes, as the kernel's, can share tables) */
+    if (!src || src->fmt->levels != f->levels || src->fmt->entry_bytes != f->entry_bytes ||
+        src->fmt->index_bits != f->index_bits || ((start | len) & (level_size(f, top) - 1)) ||
         !range_ok(f, start, len, &last) || (start < dst->va_end && last >= dst->va_start))
         return -EINVAL;
     void *to = table_virt(dst->root);

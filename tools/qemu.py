@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
 """Boot build/esp.img in QEMU+OVMF.
 
-Two uses:
+Three uses:
   * interactive (`make run`, `make gdb`): `qemu.py run [--mem 1G]
     [--cmdline "..."] [--gui] [--usb] [--gdb]`: serial console on this
     terminal (Ctrl-A X quits QEMU);
   * the test harness (tests/run_all.py imports `boot()`): a headless boot
     with a timeout whose outcome is classified: clean isa-debug-exit pass
     or fail, hang (timeout), reboot or triple fault (QEMU exits by itself
-    because of -no-reboot), or a crash of QEMU.
+    because of -no-reboot), or a crash of QEMU;
+  * `make run-elf`: `qemu.py run-elf --elf PROGRAM [--args "..."]`: the
+    program becomes PID 1 (init=/bin/NAME -- ARGS), its output (the second
+    serial port, COM2) goes to stdout, the kernel log (COM1) to a file or
+    to stderr, and the exit status is the program's (docs/user-programs.md).
 
 Every boot gets its own copy of the OVMF variable store, and the image is
 attached with snapshot=on so that nothing a boot does reaches the file.
@@ -83,11 +87,12 @@ def qemu_args(img, mem, vars_path, usb=False, gui=False):
 class Result:
     """Outcome of one headless boot."""
 
-    def __init__(self, status, exit_code, log, elapsed):
+    def __init__(self, status, exit_code, log, elapsed, out=""):
         self.status = status        # "pass", "fail", "hang", "reset", "qemu-error", "killed"
         self.exit_code = exit_code
-        self.log = log
+        self.log = log              # COM1: the kernel log
         self.elapsed = elapsed
+        self.out = out              # COM2: what user processes wrote (with serial2=True)
 
     def tail(self, lines=30):
         return "\n".join(self.log.splitlines()[-lines:])
@@ -108,7 +113,7 @@ def _monitor(sock_path, command):
 
 
 def boot(img, mem="1G", timeout=90, usb=False, wait_for=None, screendump=None,
-         workdir=None):
+         workdir=None, serial2=False, stop_on=None, on_poll=None):
     """Boot `img` headless; return a Result.
 
     wait_for: a list of strings; once all have appeared in the serial log
@@ -116,19 +121,29 @@ def boot(img, mem="1G", timeout=90, usb=False, wait_for=None, screendump=None,
     screendump: a path; when given, QEMU gets a monitor socket and, once
     `wait_for` is satisfied, the screen is dumped there (PPM) before QEMU
     is told to quit.
+    serial2: also give the machine a second serial port (COM2, where user
+    processes write), captured in workdir/serial2.log and returned as
+    Result.out.
+    stop_on: a list of strings; the boot is stopped as soon as any one of
+    them appears in the serial log (status "killed").
+    on_poll: called as on_poll(com1_path, com2_path) at every poll (every
+    0.2 s) and once more at the end, to follow the output as it comes.
     """
     work = workdir or tempfile.mkdtemp(prefix="mmk-qemu-")
     os.makedirs(work, exist_ok=True)
     vars_path = os.path.join(work, "OVMF_VARS.fd")
     shutil.copyfile(OVMF_VARS, vars_path)
     log_path = os.path.join(work, "serial.log")
+    out_path = os.path.join(work, "serial2.log") if serial2 else None
     # A log left by an earlier boot in the same directory must not satisfy
     # wait_for before QEMU has even opened the file.
-    for stale in (log_path, screendump):
+    for stale in (log_path, screendump, out_path):
         if stale and os.path.exists(stale):
             os.remove(stale)
     args = qemu_args(img, mem, vars_path, usb=usb)
     args += ["-serial", f"file:{log_path}"]
+    if serial2:
+        args += ["-serial", f"file:{out_path}"]
     mon = None
     if screendump:
         mon = os.path.join(work, "monitor.sock")
@@ -149,12 +164,19 @@ def boot(img, mem="1G", timeout=90, usb=False, wait_for=None, screendump=None,
 
     while True:
         code = proc.poll()
+        if on_poll:
+            on_poll(log_path, out_path)
         if code is not None:
             break
         if time.time() - start > timeout:
             proc.kill()
             proc.wait()
             status, code = "hang", None
+            break
+        if stop_on and any(w in read_log() for w in stop_on):
+            proc.kill()
+            proc.wait()
+            status, code = "killed", None
             break
         if wait_for and all(w in read_log() for w in wait_for):
             if screendump:
@@ -170,7 +192,13 @@ def boot(img, mem="1G", timeout=90, usb=False, wait_for=None, screendump=None,
             break
         time.sleep(0.2)
     elapsed = time.time() - start
+    if on_poll:
+        on_poll(log_path, out_path)
     log = read_log()
+    out = ""
+    if out_path and os.path.exists(out_path):
+        with open(out_path, "rb") as f:
+            out = f.read().decode("utf-8", "replace")
     with open(stderr_path) as f:
         qerr = f.read().strip()
     if status is None:
@@ -186,7 +214,7 @@ def boot(img, mem="1G", timeout=90, usb=False, wait_for=None, screendump=None,
             status = "qemu-error"
             if qerr:
                 log += "\n[qemu stderr] " + qerr
-    return Result(status, code, log, elapsed)
+    return Result(status, code, log, elapsed, out)
 
 
 def main():

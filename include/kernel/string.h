@@ -14,5 +14,9 @@ int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
 char *strstr(const char *hay, const char *needle);
 char *strchr(const char *s, int c);
+char *strrchr(const char *s, int c);
+/* Copy at most size - 1 bytes and terminate (when size > 0); returns
+ * strlen(src), so a result >= size means the copy was cut. */
+size_t strlcpy(char *dst, const char *src, size_t size);
 
 #endif

@@ -41,7 +41,7 @@ enum {
     NR_getgid = 104, NR_geteuid = 107, NR_getegid = 108, NR_getppid = 110,
     NR_arch_prctl = 158, NR_gettid = 186, NR_time = 201, NR_set_tid_address = 218,
     NR_clock_gettime = 228, NR_clock_nanosleep = 230, NR_exit_group = 231,
-    NR_openat = 257, NR_newfstatat = 262, NR_pipe2 = 293, NR_prlimit64 = 302,
+    NR_openat = 257, NR_newfstatat = 262, NR_dup3 = 292, NR_pipe2 = 293, NR_prlimit64 = 302,
     NR_getrandom = 318,
     NR_SYSCALLS = 335
 };
@@ -65,5 +65,9 @@ long sys_dup(const struct sysargs *a);
 long sys_dup2(const struct sysargs *a);
 long sys_ioctl(const struct sysargs *a);
 long sys_fcntl(const struct sysargs *a);
+long sys_access(const struct sysargs *a);
+long sys_pread64(const struct sysargs *a);
+long sys_getcwd(const struct sysargs *a);
+long sys_dup3(const struct sysargs *a);
 
 #endif

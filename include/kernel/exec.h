@@ -1,0 +1,21 @@
+/* Starting programs from the initrd (kernel/exec.c). */
+#ifndef KERNEL_EXEC_H
+#define KERNEL_EXEC_H
+
+#include <kernel/task.h>
+#include <kernel/user_stack.h>
+
+/*
+ * Give task t a fresh image of the initrd program at path, with these
+ * arguments and environment (kernel copies).  On success t's address
+ * space is replaced and its trap frame points at the program's entry;
+ * on failure (-ENOENT, -EACCES, -ENOEXEC, -E2BIG, -ENOMEM) t is left
+ * exactly as it was.
+ */
+int exec_image(struct task *t, const char *path, const struct user_strings *argv,
+               const struct user_strings *envp);
+
+/* Start PID 1 from the command line's init= (default /bin/init). */
+void start_init(void);
+
+#endif

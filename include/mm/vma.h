@@ -1,0 +1,404 @@
+/*
+ * Address spaces of user processes (docs/address-spaces.md): the sorted
+ * set of VMAs, mmap and friends, demand paging, copy-on-write fork.
+ *
+ * Three layers, as the SOS post (seed 001) draws them:
+ *  - physical: reference-counted frames (include/mm/gfp.h: get_page,
+ *    put_page).  Every present user page holds ONE reference on its
+ *    frame; a frame shared after fork is counted once per mapping;
+ *  - paged: the generic page-table interface (include/mm/pgtable.h).
+ *    Nothing here touches an entry bit, so the i386 format of compat32
+ *    can sit behind the same code (issue 6: frames and tables from
+ *    mm->gfp = GFP_DMA32, va_end = 4 GiB or less);
+ *  - virtual (this header): what the process asked for, as VMAs, and
+ *    the fault handler that makes page tables follow them lazily.
+ *
+ * Code: mm/vma.c (the VMA set, shared anonymous objects, /proc/self/maps),
+ * mm/mmap.c (mmap, munmap, mprotect, brk, madvise, mincore), mm/user_fault.c
+ * (demand paging, CoW, the zero page, user-memory helpers), mm/fork.c
+ * (create, fork, destroy), mm/vma_check.c (the validators).
+ *
+ * Context: one CPU, a non-preemptible kernel: the caller serializes the
+ * calls on one mm, none of them sleeps.  All functions return 0 or a
+ * negative errno (include/kernel/errno.h), with Linux's values where a
+ * system call returns them unchanged.
+ */
+#ifndef MM_VMA_H
+#define MM_VMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mm/gfp.h>
+#include <mm/pgtable.h>
+
+/* ---- Linux's ABI values (x86-64 and i386 share them) ----------------------------- */
+
+#ifndef PROT_READ
+#define PROT_NONE  0x0u
+#define PROT_READ  0x1u
+#define PROT_WRITE 0x2u
+#define PROT_EXEC  0x4u
+#define PROT_SEM   0x8u          /* accepted and ignored, as on x86 */
+#define MAP_SHARED          0x01u
+#define MAP_PRIVATE         0x02u
+#define MAP_SHARED_VALIDATE 0x03u
+#define MAP_TYPE            0x0fu
+#define MAP_FIXED           0x10u
+#define MAP_ANONYMOUS       0x20u
+#define MAP_GROWSDOWN       0x100u
+#define MAP_DENYWRITE       0x800u
+#define MAP_EXECUTABLE      0x1000u
+#define MAP_LOCKED          0x2000u
+#define MAP_NORESERVE       0x4000u
+#define MAP_POPULATE        0x8000u
+#define MAP_NONBLOCK        0x10000u
+#define MAP_STACK           0x20000u
+#define MAP_HUGETLB         0x40000u
+#define MAP_SYNC            0x80000u
+#define MAP_FIXED_NOREPLACE 0x100000u
+#define MADV_NORMAL     0
+#define MADV_RANDOM     1
+#define MADV_SEQUENTIAL 2
+#define MADV_WILLNEED   3
+#define MADV_DONTNEED   4
+#define MADV_FREE       8
+#endif
+
+/* ---- the structures ------------------------------------------------------------------ */
+
+/*
+ * An in-memory, read-only file: an initrd entry.  A mapping copies from
+ * data on first touch and zero-fills past size, so a loader can describe
+ * an ELF segment as { name, file start, p_offset + p_filesz } and map the
+ * whole [p_vaddr, p_vaddr + p_memsz) with offset p_offset rounded down:
+ * bss comes out zeroed.  The file must outlive every mapping of it
+ * (initrd entries are never freed).
+ */
+struct vm_file {
+    const char *name;        /* shown in /proc/self/maps */
+    const uint8_t *data;
+    uint64_t size;
+};
+
+/*
+ * A MAP_SHARED anonymous object: the frames behind a shared mapping, by
+ * page index, allocated on first touch and kept until the last VMA
+ * referring to it (in any process) is gone, as Linux's shmem keeps them:
+ * a page unmapped by MADV_DONTNEED or munmap keeps its data while a VMA
+ * still covers the object.  The object holds one reference on each of its
+ * frames; each present pte another.
+ */
+struct vm_shm {
+    uint64_t refs;           /* VMAs pointing here, in every mm */
+    uint64_t npages;         /* its size */
+    uint64_t nr_frames;      /* frames held */
+    uint64_t id;             /* the "inode" /proc/self/maps shows */
+    uint64_t **dir;          /* npages / 512 rounded up leaves of 512 frame addresses (0: none) */
+};
+
+/* vma->flags */
+#define VMA_SHARED 0x1u      /* MAP_SHARED: frames shared with forks, never copied on write */
+
+/*
+ * A virtual memory area: [start, end) with one protection and one
+ * backing, one of:
+ *  - private anonymous (file == shm == NULL): demand zero, CoW on fork;
+ *  - private file (file): the file's bytes copied on first touch, CoW;
+ *  - shared anonymous (shm, VMA_SHARED): the object's frames;
+ *  - shared file (file, VMA_SHARED): files are read-only, so it can never
+ *    be writable (mmap and mprotect refuse PROT_WRITE: -EACCES); its
+ *    pages are copies of the file made on first touch, and fork shares
+ *    them, as everyone would share the page cache's.
+ */
+struct vma {
+    struct vma *prev, *next; /* the mm's list, sorted by address; NULL at the ends */
+    uint64_t start, end;     /* page aligned, start < end */
+    unsigned prot;           /* PROT_READ | PROT_WRITE | PROT_EXEC, or PROT_NONE */
+    unsigned flags;          /* VMA_* */
+    const struct vm_file *file;
+    struct vm_shm *shm;
+    uint64_t off;            /* file or shm: byte offset of start in the object (page aligned) */
+};
+
+/*
+ * An address space.  Invariants (mm_check_consistency verifies them):
+ *  - the VMAs are sorted, disjoint, page aligned, inside
+ *    [MM_MIN_ADDR, va_end), nr_vmas of them, and no two adjacent ones are
+ *    compatible (they would have been merged);
+ *  - every present pte is a 4 KiB page inside a VMA, with the VMA's
+ *    protections (vma_pt_prot), except that a private page may lack PT_W:
+ *    a private page is writable only when its frame is referenced once
+ *    (ours alone) and is not the zero page;
+ *  - every present pte holds one reference on its frame; the zero page
+ *    only in private anonymous VMAs; a shared VMA's pages are its
+ *    object's frames;
+ *  - rss and zero_maps count the present ptes.
+ */
+struct mm {
+    struct pgtable pt;          /* the user half: pt_init(fmt, gfp, 0, va_end); the kernel
+                                 * adds its half with pt_share_top and loads pt.root */
+    struct vma *vmas;           /* first VMA (lowest address), NULL when there is none */
+    struct vma *cache;          /* the VMA the last lookup found: faults come in runs */
+    uint64_t nr_vmas;           /* how many; never above max_vmas */
+    uint64_t max_vmas;          /* Linux's vm.max_map_count (MM_MAX_VMAS): more is -ENOMEM */
+    uint64_t va_end;            /* user addresses are [MM_MIN_ADDR, va_end) */
+    uint64_t mmap_base;         /* mmap without MAP_FIXED searches downwards from here */
+    gfp_t gfp;                  /* data frames and table pages (GFP_DMA32 for i386) */
+    uint64_t brk_start, brk;    /* program break: the heap is [brk_start, PAGE_ALIGN(brk));
+                                 * brk is kept as the process gave it (unaligned) */
+    uint64_t stack_start, stack_end; /* the stack as mm_setup_stack mapped it ("[stack]") */
+    uint64_t stack_guard;       /* bytes below stack_start that mmap and brk leave free */
+    uint64_t minor_faults;      /* faults resolved without I/O (getrusage ru_minflt) */
+    uint64_t rss;               /* present pages mapping a frame other than the zero page */
+    uint64_t zero_maps;         /* present pages mapping the zero page */
+    uint64_t max_rss;           /* the highest rss seen (getrusage ru_maxrss) */
+};
+
+#define MM_MIN_ADDR  0x10000ull  /* Linux's default vm.mmap_min_addr: page 0 etc. stay unmapped */
+#define MM_MAX_VMAS  65530u      /* Linux's vm.max_map_count */
+#define MM_VA_END_64 0x7ffffffff000ull  /* Linux's TASK_SIZE: the last user page stays unused */
+#define MM_VA_END_32 0xffffe000ull      /* Linux's TASK_SIZE for i386 processes */
+
+/* ---- creating and destroying (mm/fork.c) ---------------------------------------------- */
+
+/*
+ * TLB shootdown for user tables: called by every mm's pt.flush with the
+ * range whose translations changed.  NULL (host tests): nothing to flush.
+ * The kernel sets it to tlb_flush_range once at boot, before the first
+ * process: without it, a CPU could keep writing through a translation
+ * fork has just made read-only (CoW would leak writes into the child).
+ */
+extern void (*mm_tlb_flush)(uint64_t va, uint64_t len);
+
+/*
+ * An empty address space over [0, va_end) with the x86-64 format, frames
+ * and tables from gfp.  -EINVAL for a va_end the format cannot translate
+ * or below MM_MIN_ADDR; -ENOMEM (nothing allocated).  Everything else in
+ * *mm is overwritten.
+ */
+int mm_init_user(struct mm *mm, uint64_t va_end, gfp_t gfp);
+/* The same with another page-table format (compat32's i386 one). */
+int mm_init_user_fmt(struct mm *mm, const struct pt_format *fmt, uint64_t va_end, gfp_t gfp);
+/*
+ * Exit: drop every frame reference and free every table page, VMA and
+ * shared object no other mm refers to.  The tables must not be loaded
+ * (switch CR3 first).  *mm may then be freed or given to mm_init_user.
+ */
+void mm_destroy(struct mm *mm);
+/*
+ * fork: *child (any content) becomes a copy of parent.  The VMAs are
+ * copied; shared mappings stay shared; private pages are mapped read-only
+ * in both (each mapping one more reference on the frame: the first write
+ * copies), unless eager: then every present private page is copied now
+ * (`fork=copy`, for the benchmark).  The child's tables are built
+ * without copying any data page.  All or nothing: on -ENOMEM nothing is
+ * left allocated for the child and the parent is as it was.
+ */
+int mm_fork(struct mm *child, struct mm *parent, bool eager);
+
+/* ---- the program's layout (mm/mmap.c) --------------------------------------------------- */
+
+/*
+ * The process's address-space calls, with Linux's semantics and errors
+ * (docs/address-spaces.md lists them).  Nothing is allocated for data
+ * until it is touched.
+ *
+ * mm_mmap: a new mapping of len bytes; *out gets its address.  prot is
+ * PROT_* (other bits ignored); flags MAP_PRIVATE or MAP_SHARED, with
+ * MAP_ANONYMOUS (file and off ignored) or a file and a page-aligned
+ * offset, MAP_FIXED (replace whatever is there) or MAP_FIXED_NOREPLACE
+ * (-EEXIST if something is), otherwise addr is a hint used if the range
+ * is free.  Errors: -EINVAL (len 0, unaligned off or fixed addr, no or
+ * two mapping types), -ENOMEM (len too large, no room, too many VMAs, no
+ * memory), -EPERM (fixed below MM_MIN_ADDR), -EBADF (no file without
+ * MAP_ANONYMOUS), -EACCES (MAP_SHARED + PROT_WRITE of a file), -EEXIST.
+ * All or nothing, MAP_FIXED included: on failure the old mapping stays.
+ */
+int mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, unsigned prot, unsigned flags,
+            const struct vm_file *file, uint64_t off, uint64_t *out);
+/* Unmap [addr, addr + len) (holes are fine), splitting VMAs: -EINVAL
+ * (unaligned addr, len 0, outside user space), -ENOMEM (too many VMAs). */
+int mm_munmap(struct mm *mm, uint64_t addr, uint64_t len);
+/* New protections for [addr, addr + len), which must be fully mapped
+ * (-ENOMEM otherwise, nothing changed); -EINVAL (unaligned, unknown
+ * bits), -EACCES (PROT_WRITE on a shared file mapping); len 0 does
+ * nothing.  Private pages become writable on their next write fault. */
+int mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, unsigned prot);
+/* sys_brk: move the break to brk; returns the new break, or the current
+ * one when brk is below brk_start, runs into a mapping (with a page of
+ * gap, and the stack guard) or memory is short.  Shrinking frees the
+ * pages: grown again they read zero. */
+uint64_t mm_brk(struct mm *mm, uint64_t brk);
+/* MADV_DONTNEED (and MADV_FREE, done the same way on private anonymous
+ * memory): drop the pages; private ones read back zero (or the file's
+ * bytes), shared ones keep their data.  NORMAL/RANDOM/SEQUENTIAL/WILLNEED
+ * do nothing.  -EINVAL (unaligned, unknown advice), -ENOMEM (a hole in
+ * the range: the advice is still applied to the mapped parts). */
+int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice);
+/* mincore: vec[i] = 1 if page i of [addr, addr + len) is resident (a
+ * present pte, or a frame of the shared object), else 0.  vec holds
+ * PAGE_ALIGN(len) / 4096 bytes.  -EINVAL (unaligned), -ENOMEM (not all
+ * mapped). */
+int mm_mincore(struct mm *mm, uint64_t addr, uint64_t len, uint8_t *vec);
+
+/* For exec: the heap starts at start (rounded up to a page); empty. */
+int mm_brk_init(struct mm *mm, uint64_t start);
+/* For exec: the stack [top - size, top), read-write, private, demand
+ * paged, with guard bytes below it that mmap hints and brk never take
+ * (a fault there is reported as the stack guard).  mmap_base moves below
+ * the guard.  Errors as mm_mmap with MAP_FIXED_NOREPLACE. */
+int mm_setup_stack(struct mm *mm, uint64_t top, uint64_t size, uint64_t guard);
+
+/* ---- faults and user memory (mm/user_fault.c) ----------------------------------------------- */
+
+/* access bits of a fault (from the #PF error code) */
+#define FAULT_WRITE 0x1u
+#define FAULT_EXEC  0x2u
+#define FAULT_USER  0x4u      /* from user mode; without it, the kernel's user-copy helpers */
+
+enum mm_fault_why {
+    MM_FAULT_DONE = 0,        /* resolved */
+    MM_FAULT_NO_MAPPING,      /* no VMA holds the address (or it is not a user address) */
+    MM_FAULT_STACK_GUARD,     /* no mapping, and in the guard gap below the stack */
+    MM_FAULT_PROTECTION,      /* a VMA holds it but does not allow the access */
+    MM_FAULT_OOM,             /* no memory for a frame or a table */
+};
+
+/*
+ * Allocate the zero page (zeroed, GFP_DMA32 so that 32-bit processes can
+ * map it too), pinned with one reference forever.  Call once after mm_init
+ * and kmem_cache_init; host tests call it after each mm_host_init (the
+ * previous one is forgotten).  -ENOMEM.
+ */
+int mm_zero_page_init(void);
+/* Its physical address (0 before mm_zero_page_init). */
+uint64_t mm_zero_page(void);
+
+/*
+ * A page fault at addr (any address) with FAULT_* access bits:
+ *  - demand zero: a first read of private anonymous memory maps the zero
+ *    page read-only; a first write gets a zeroed frame of its own;
+ *  - file pages: the first touch copies the file's bytes into a frame
+ *    (zero past the end of the file), mapped with the VMA's rights;
+ *  - shared anonymous: the object's frame (allocated zeroed if new);
+ *  - copy-on-write: a write to a read-only page of a writable private VMA
+ *    makes it writable if the frame is ours alone (refcount 1), or copies
+ *    it to a new frame and drops a reference on the old one;
+ *  - a page already allowing the access (a stale TLB entry): nothing to do.
+ * Each success counts one minor fault.  Returns 0, -EFAULT (no mapping or
+ * protection: the caller kills the process), -ENOMEM.  mm_fault_why says
+ * which (why may be NULL).
+ */
+int mm_fault(struct mm *mm, uint64_t addr, unsigned access);
+int mm_fault_why(struct mm *mm, uint64_t addr, unsigned access, enum mm_fault_why *why);
+/* One line about addr for a kill report: "no mapping", "stack guard gap
+ * below 7ffffffde000 (no mapping)" or the VMA as /proc/self/maps shows it
+ * ("00400000-00401000 r-xp 00000000 /bin/init").  Returns the length like
+ * snprintf. */
+int mm_describe(struct mm *mm, uint64_t addr, char *buf, size_t size);
+
+/*
+ * For copy_to_user: make every page of [addr, addr + len) present and
+ * writable, faulting in and breaking CoW exactly as user writes would (and
+ * counted as faults).  -EFAULT if a page is not writable by the user (no
+ * VMA, no PROT_WRITE, outside user space, len overflowing), -ENOMEM.
+ * len 0: 0.  mm_prepare_read does the same for reads (PROT_NONE pages,
+ * present but supervisor-only, are refused).
+ */
+int mm_prepare_write(struct mm *mm, uint64_t addr, uint64_t len);
+int mm_prepare_read(struct mm *mm, uint64_t addr, uint64_t len);
+/* Copy into or out of an address space that need not be loaded (exec
+ * building the stack, tests), through the direct map, after
+ * mm_prepare_write / mm_prepare_read.  Same errors. */
+int mm_write(struct mm *mm, uint64_t addr, const void *src, uint64_t len);
+int mm_read(struct mm *mm, void *dst, uint64_t addr, uint64_t len);
+
+/* ---- statistics and text (mm/vma.c) ---------------------------------------------------------- */
+
+static inline uint64_t mm_minor_faults(const struct mm *mm) { return mm->minor_faults; }
+static inline uint64_t mm_rss_pages(const struct mm *mm) { return mm->rss; }
+static inline uint64_t mm_max_rss_pages(const struct mm *mm) { return mm->max_rss; }
+
+/*
+ * /proc/self/maps in Linux's format, one line per VMA:
+ *   "00400000-00401000 r-xp 00000000 00:00 0          /bin/init"
+ * start-end, perms (rwx and p/s), offset, dev, inode, then the name from
+ * column 73: the file's name, "/dev/zero (deleted)" for shared anonymous
+ * memory (dev 00:01, the object's id as inode), "[heap]", "[stack]", or
+ * nothing (the line then ends with a space after the inode, as Linux's).
+ * Returns the length like snprintf (the text is cut to fit size).
+ */
+int mm_maps(struct mm *mm, char *buf, size_t size);
+
+/* ---- validators (mm/vma_check.c) --------------------------------------------------------------- */
+
+/*
+ * Check the invariants written above struct mm: the VMA list, every
+ * present pte against its VMA, the counts, each mapped frame referenced
+ * at least once per mapping in this mm (+1 for the zero page's pin and a
+ * shared object's own reference), no frame other than the zero page
+ * mapped twice.  Returns 0, -1 with the first problem in why, or -ENOMEM
+ * (no memory for the check's scratch array).
+ */
+int mm_check_consistency(struct mm *mm, char *why, size_t size);
+/*
+ * Across address spaces: the same checks on each of mms[0..n) (walking
+ * only the VMAs: a stray pte outside them shows as a count mismatch), and
+ * when they are ALL the address spaces and nobody else holds frame
+ * references, every mapped frame's refcount is exactly its mappings in
+ * all of them, +1 if it is the zero page, +1 if it belongs to a shared
+ * object.  0, -1 with why, or -ENOMEM.
+ */
+int mm_check_frames(struct mm *const *mms, size_t n, char *why, size_t size);
+
+/* ---- for mm/ only: the VMA set (mm/vma.c) ------------------------------------------------------ */
+
+/* The first VMA with end > addr (it may start above addr), or NULL. */
+struct vma *vma_find(struct mm *mm, uint64_t addr);
+/* The VMA holding addr, or NULL. */
+struct vma *vma_lookup(struct mm *mm, uint64_t addr);
+/* The page-table protections of a VMA's pages (PT_U unless PROT_NONE,
+ * PT_W, PT_X); a private page may have less (no PT_W). */
+unsigned vma_pt_prot(const struct vma *v);
+/* Could a and b (a->end == b->start) be one VMA? */
+bool vma_compatible(const struct vma *a, const struct vma *b);
+/* A VMA from kmalloc, not in any list, all fields zero; NULL. */
+struct vma *vma_alloc(void);
+/* Free a VMA not in a list (dropping its shared object's reference). */
+void vma_free(struct vma *v);
+/* Insert v (not overlapping any VMA) at its place. */
+void vma_link(struct mm *mm, struct vma *v);
+/* Take v out of the list (not freed). */
+void vma_unlink(struct mm *mm, struct vma *v);
+/* Cut v at addr (start < addr < end) using spare (from vma_alloc): v
+ * keeps [start, addr), spare becomes [addr, end) after it.  Cannot fail. */
+void vma_split(struct mm *mm, struct vma *v, uint64_t addr, struct vma *spare);
+/* Merge every pair of compatible neighbours among the VMAs overlapping
+ * [start, end] (boundaries included); returns the number merged away. */
+unsigned vma_merge_range(struct mm *mm, uint64_t start, uint64_t end);
+
+/* The VMA as one /proc/self/maps line (no newline); length like snprintf. */
+int vma_describe(const struct mm *mm, const struct vma *v, char *buf, size_t size);
+
+/* Shared anonymous objects: a new one of npages (refs 1), or NULL. */
+struct vm_shm *vm_shm_new(uint64_t npages);
+void vm_shm_get(struct vm_shm *s);
+/* Drop a reference; the last one frees every frame and the object. */
+void vm_shm_put(struct vm_shm *s);
+/* The frame of page index i (0: none yet). */
+uint64_t vm_shm_frame(const struct vm_shm *s, uint64_t i);
+/* Store frame pa (the object takes the caller's reference) at i: -ENOMEM. */
+int vm_shm_set(struct vm_shm *s, uint64_t i, uint64_t pa);
+
+/* Unmap the pages of [start, end) and drop their frame references (one
+ * flush per batch of pages).  The VMAs stay. */
+void mm_unmap_pages(struct mm *mm, uint64_t start, uint64_t end);
+/* Count a page mapped into mm (rss or zero_maps) / unmapped from it. */
+void mm_count_map(struct mm *mm, uint64_t pa);
+void mm_count_unmap(struct mm *mm, uint64_t pa);
+/* A call that cannot fail did (a broken invariant): panic with what and where. */
+void mm_must(int err, const char *what, uint64_t va);
+
+#endif

@@ -1,0 +1,264 @@
+/*
+ * execve: replace a process's image with a program from the initrd.
+ *
+ * Everything that can fail is done on a NEW address space first: find
+ * the file (kernel/cpio.c), check the ELF and plan its segments
+ * (kernel/elf_user.c), map the segments as private file mappings of the
+ * initrd's bytes (nothing is copied until touched: demand paging), set
+ * the break after the last segment, map the stack with its guard gap,
+ * and write argv, envp and the auxiliary vector at its top as Linux does
+ * (kernel/user_stack.c).  Only then is the old address space dropped and
+ * the trap frame pointed at the entry point: a failed execve leaves the
+ * caller exactly as it was.
+ *
+ * Each segment's backing file is the initrd file cut at the segment's
+ * last file byte (offset + filesz), so the fault handler's "zero past the
+ * end of the file" gives the bss its zeros, in the last file page too.
+ * Those views live as long as the kernel (the initrd never changes):
+ * a small cache keeps one per (file, length).
+ */
+#include <kernel/exec.h>
+#include <kernel/cpio.h>
+#include <kernel/elf_user.h>
+#include <kernel/cmdline.h>
+#include <kernel/errno.h>
+#include <kernel/file.h>
+#include <kernel/kernel.h>
+#include <kernel/printk.h>
+#include <kernel/string.h>
+#include <kernel/syscall.h>
+#include <kernel/task.h>
+#include <kernel/uaccess.h>
+#include <kernel/x86.h>
+#include <mm/kernel_pt.h>
+#include <mm/layout.h>
+#include <mm/slab.h>
+#include <mm/vma.h>
+#include <mm/vmalloc.h>
+#include <elf.h>
+
+#define STACK_SIZE  (8ull << 20)      /* RLIMIT_STACK's default */
+#define STACK_GUARD (256ull * 4096)   /* Linux's stack_guard_gap */
+#define STACK_BUILD (160ull * 1024)   /* room for argv/envp strings and tables */
+
+uint64_t kernel_random(void);
+void task_drop_mm(struct task *t);
+
+struct file_view {
+    struct vm_file vf;
+    struct file_view *next;
+};
+static struct file_view *views;
+
+static const struct vm_file *view_of(const struct cpio_entry *e, uint64_t len)
+{
+    for (struct file_view *v = views; v; v = v->next)
+        if (v->vf.data == e->data && v->vf.size == len)
+            return &v->vf;
+    struct file_view *v = kzalloc(sizeof(*v), GFP_KERNEL);
+    if (!v)
+        return NULL;
+    v->vf.name = e->name;   /* points into the initrd: lives forever */
+    v->vf.data = e->data;
+    v->vf.size = len;
+    v->next = views;
+    views = v;
+    return &v->vf;
+}
+
+static unsigned seg_prot(uint32_t p)
+{
+    return ((p & ELF_USER_R) ? PROT_READ : 0) | ((p & ELF_USER_W) ? PROT_WRITE : 0) |
+           ((p & ELF_USER_X) ? PROT_EXEC : 0);
+}
+
+static int map_segments(struct mm *mm, const struct cpio_entry *e,
+                        const struct elf_user_plan *plan)
+{
+    for (uint32_t i = 0; i < plan->nseg; i++) {
+        const struct elf_user_seg *s = &plan->seg[i];
+        uint64_t start = ALIGN_DOWN(s->vaddr, PAGE_SIZE);
+        uint64_t end = ALIGN_UP(s->vaddr + s->memsz, PAGE_SIZE);
+        uint64_t off = ALIGN_DOWN(s->offset, PAGE_SIZE);
+        const struct vm_file *vf = view_of(e, s->offset + s->filesz);
+        uint64_t got;
+        if (!vf)
+            return -ENOMEM;
+        int err = mm_mmap(mm, start, end - start, seg_prot(s->prot),
+                          MAP_PRIVATE | MAP_FIXED, vf, off, &got);
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+/* The new image's stack: argv, envp, auxv written at its top. */
+static int64_t build_stack(struct mm *mm, const struct elf_user_plan *plan, const char *path,
+                           const struct user_strings *argv, const struct user_strings *envp)
+{
+    uint64_t top = mm->va_end;
+    int err = mm_setup_stack(mm, top, STACK_SIZE, STACK_GUARD);
+    if (err)
+        return err;
+    uint8_t *buf = vmalloc(STACK_BUILD);
+    if (!buf)
+        return -ENOMEM;
+    uint8_t random[16];
+    for (int i = 0; i < 16; i += 8) {
+        uint64_t r = kernel_random();
+        memcpy(random + i, &r, 8);
+    }
+    uint32_t a, b, c, d;
+    cpuid(1, 0, &a, &b, &c, &d);
+    struct user_stack_info in = {
+        .bits = 64, .argv = *argv, .envp = *envp, .execfn = path, .random = random,
+        .hwcap = d, .hwcap2 = 0, .phdr = plan->phdr, .phent = plan->phent,
+        .phnum = plan->phnum, .entry = plan->entry,
+    };
+    int64_t sp = user_stack_build(buf, STACK_BUILD, top, &in, NULL);
+    if (sp > 0 && mm_write(mm, (uint64_t)sp, buf + STACK_BUILD - (top - (uint64_t)sp),
+                           top - (uint64_t)sp))
+        sp = -ENOMEM;
+    vfree(buf);
+    return sp;
+}
+
+int exec_image(struct task *t, const char *path, const struct user_strings *argv,
+               const struct user_strings *envp)
+{
+    const void *initrd = phys_to_virt(boot_info->initrd.phys);
+    struct cpio_entry e;
+    const char *why = NULL;
+    if (!boot_info->initrd.phys || cpio_find(initrd, boot_info->initrd.size, path, &e, &why))
+        return -ENOENT;
+    if (cpio_is_dir(&e))
+        return -EACCES;
+    if (!cpio_is_reg(&e))
+        return -EACCES;
+    struct elf_user_plan plan;
+    if (elf_user_check(e.data, e.size, ELF_USER_DYN_BASE64, &plan, &why)) {
+        printk("execve %s: not a valid executable: %s\n", path, why ? why : "?");
+        return -ENOEXEC;
+    }
+    if (plan.elf_class != ELFCLASS64) {
+        printk("execve %s: 32-bit programs come with compat32 (issue 6)\n", path);
+        return -ENOEXEC;
+    }
+    struct mm *mm = kzalloc(sizeof(*mm), GFP_KERNEL);
+    if (!mm)
+        return -ENOMEM;
+    int err = mm_init_user(mm, MM_VA_END_64, GFP_KERNEL);
+    if (err) {
+        kfree(mm);
+        return err;
+    }
+    err = pt_share_top(&mm->pt, &kernel_pt, KERNEL_HALF_START, 0 - KERNEL_HALF_START);
+    if (!err)
+        err = map_segments(mm, &e, &plan);
+    if (!err)
+        err = mm_brk_init(mm, plan.brk);
+    int64_t sp = err ? err : build_stack(mm, &plan, path, argv, envp);
+    if (sp < 0) {
+        mm_destroy(mm);
+        kfree(mm);
+        return (int)sp;
+    }
+
+    /* The point of no return: the old image goes. */
+    struct mm *old = t->mm;
+    t->mm = mm;
+    if (t == current)
+        write_cr3(mm->pt.root);
+    if (old) {
+        struct task tmp = { .mm = old };
+        task_drop_mm(&tmp);
+    }
+    const char *base = strrchr(path, '/');
+    strlcpy(t->name, base ? base + 1 : path, TASK_NAME_MAX);
+    t->fs_base = 0;
+    if (t->files)
+        files_close_on_exec(t->files);
+    struct trap_frame *f = task_frame(t);
+    memset(f, 0, sizeof(*f));
+    f->rip = plan.entry;
+    f->rsp = (uint64_t)sp;
+    f->cs = GDT_UCODE64 | 3;
+    f->ss = GDT_UDATA | 3;
+    f->rflags = 0x202;   /* IF: user code runs with interrupts on */
+    return 0;
+}
+
+/* Copy a NULL-terminated array of user string pointers into out. */
+static int copy_strings(uint64_t uvec, char *out, size_t cap, struct user_strings *res)
+{
+    size_t len = 0;
+    uint32_t n = 0;
+    for (; uvec; n++) {
+        uint64_t p;
+        if (copy_from_user(&p, uvec + (uint64_t)n * 8, 8))
+            return -EFAULT;
+        if (!p)
+            break;
+        if (n >= 0x7fffffff / 8)
+            return -E2BIG;
+        long l = strncpy_from_user(out + len, p, cap - len);
+        if (l == -ENAMETOOLONG)
+            return -E2BIG;
+        if (l < 0)
+            return (int)l;
+        len += (size_t)l + 1;
+    }
+    res->buf = out;
+    res->len = len;
+    res->count = n;
+    return 0;
+}
+
+long sys_execve(const struct sysargs *a)
+{
+    char *path = kmalloc(4096, GFP_KERNEL);
+    char *args = vmalloc(2 * USER_STACK_ARG_MAX);
+    long err = (!path || !args) ? -ENOMEM : 0;
+    struct user_strings argv = { 0 }, envp = { 0 };
+    if (!err) {
+        long l = strncpy_from_user(path, a->arg[0], 4096);
+        err = l < 0 ? l : l == 0 ? -ENOENT : 0;
+    }
+    if (!err)
+        err = copy_strings(a->arg[1], args, USER_STACK_ARG_MAX, &argv);
+    if (!err)
+        err = copy_strings(a->arg[2], args + USER_STACK_ARG_MAX, USER_STACK_ARG_MAX, &envp);
+    if (!err)
+        err = exec_image(current, path, &argv, &envp);
+    kfree(path);
+    vfree(args);
+    return err;
+}
+
+void start_init(void)
+{
+    const char *path = option("init");
+    if (!path || !*path)
+        path = "/bin/init";
+    static const char *const env[] = { "HOME=/", "TERM=linux" };
+    static char argbuf[512], envbuf[64];
+    struct user_strings argv, envp;
+    const char *const args[] = { path };
+    if (user_strings_pack(argbuf, sizeof(argbuf), args, 1, &argv) ||
+        user_strings_pack(envbuf, sizeof(envbuf), env, 2, &envp)) {
+        printk("init: %s: the path is too long\n", path);
+        return;
+    }
+    struct task *t = task_alloc("init");
+    if (!t)
+        panic("init: no memory for the first task");
+    t->files = files_create_std();
+    int err = exec_image(t, path, &argv, &envp);
+    if (err) {
+        printk("init: cannot run %s (error %d): no user program to start\n", path, err);
+        task_reap(t);
+        return;
+    }
+    printk("init: starting %s as pid %d\n", path, t->pid);
+    task_start(t);
+}

@@ -1,0 +1,313 @@
+/*
+ * User page faults: demand paging and copy-on-write (include/mm/vma.h;
+ * docs/address-spaces.md), and the helpers the kernel's user-copy code
+ * uses to get the same effect before it touches user memory.
+ *
+ * Invariants this file keeps (mm/vma_check.c verifies them):
+ *  - a present pte holds one reference on its frame, counted in rss, or
+ *    in zero_maps for the zero page;
+ *  - the zero page is only ever mapped read-only, in private anonymous
+ *    VMAs, and keeps one reference of its own forever (pinned);
+ *  - a private page is writable only if its frame's refcount is 1: no
+ *    other address space maps it, so a write cannot be seen elsewhere.
+ *    Fork makes private pages read-only in both; the first write then
+ *    copies (refcount > 1) or just restores PT_W (refcount 1: the other
+ *    side has copied or gone already);
+ *  - shared anonymous pages are their object's frames, writable whenever
+ *    the VMA is, never copied.
+ *
+ * The page-table interface has no "replace this leaf", and pt_map refuses
+ * a present entry, so a CoW break swaps the leaf with pt_unmap then
+ * pt_map.  If the leaf were the last one of its table, pt_unmap would
+ * free the table and pt_map would have to allocate it again, and could
+ * fail halfway with the old page gone.  swap_leaf() avoids that by
+ * holding the table with a temporary supervisor-only mapping in the
+ * neighbouring slot, so the swap needs no memory and cannot fail.
+ * (mm_init_user refuses a va_end that would leave a page without a
+ * neighbour in its table.)
+ *
+ * Left out: swapping (every fault is minor), stack growth (the stack is a
+ * fixed VMA), SIGBUS past the end of a file (we zero-fill instead: the
+ * in-memory files are initrd entries and ELF segments, see struct
+ * vm_file), read-ahead (fault-around).
+ */
+#include <mm/vma.h>
+#include <kernel/errno.h>
+#include <kernel/printk.h>
+#include <kernel/string.h>
+
+static uint64_t zero_pa;
+
+int mm_zero_page_init(void)
+{
+    struct page *p = alloc_pages(GFP_DMA32 | __GFP_ZERO, 0);
+    if (!p)
+        return -ENOMEM;
+    zero_pa = page_to_phys(p);
+    return 0;
+}
+
+uint64_t mm_zero_page(void)
+{
+    return zero_pa;
+}
+
+void mm_count_map(struct mm *mm, uint64_t pa)
+{
+    if (pa == zero_pa) {
+        mm->zero_maps++;
+    } else if (++mm->rss > mm->max_rss) {
+        mm->max_rss = mm->rss;
+    }
+}
+
+void mm_count_unmap(struct mm *mm, uint64_t pa)
+{
+    if (pa == zero_pa)
+        mm->zero_maps--;
+    else
+        mm->rss--;
+}
+
+static uint8_t *frame_virt(uint64_t pa)
+{
+    return page_address(pfn_to_page(pa >> PAGE_SHIFT));
+}
+
+/* A new frame for this mm's data; 0 if memory is short (the caller
+ * reports, the allocator does not). */
+static uint64_t new_frame(struct mm *mm, gfp_t extra)
+{
+    return frame_alloc(mm->gfp | __GFP_NOWARN | extra);
+}
+
+/* Does the VMA allow the access?  A present page is always readable on
+ * x86, so any right allows a read; the kernel never executes user pages. */
+static bool allowed(const struct vma *v, unsigned access)
+{
+    if (access & FAULT_WRITE)
+        return v->prot & PROT_WRITE;
+    if (access & FAULT_EXEC)
+        return (v->prot & PROT_EXEC) && (access & FAULT_USER);
+    return v->prot & (PROT_READ | PROT_WRITE | PROT_EXEC);
+}
+
+/* Replace the present leaf at va by pa with prot; cannot fail (see the top
+ * of the file).  The caller drops the old frame's reference. */
+static void swap_leaf(struct mm *mm, uint64_t va, uint64_t pa, unsigned prot)
+{
+    struct pgtable *pt = &mm->pt;
+    struct pt_view v;
+    uint64_t nb = va ^ PAGE_SIZE; /* same table: tables cover 2 MiB or more */
+    if (nb >= pt->va_end)
+        nb = va - PAGE_SIZE;
+    bool pin = pt_walk(pt, nb, &v) == -ENOENT;
+    if (pin)
+        mm_must(pt_map(pt, nb, pa, PAGE_SIZE, 0, 0), "swap_leaf: pin", nb);
+    mm_must(pt_unmap(pt, va, PAGE_SIZE), "swap_leaf: unmap", va);
+    mm_must(pt_map(pt, va, pa, PAGE_SIZE, prot, 0), "swap_leaf: map", va);
+    if (pin)
+        mm_must(pt_unmap(pt, nb, PAGE_SIZE), "swap_leaf: unpin", nb);
+}
+
+/* Copy the file's bytes for the page at va of v into the frame at pa,
+ * zero past the end of the file. */
+static void fill_from_file(const struct vma *v, uint64_t va, uint64_t pa)
+{
+    uint64_t off = v->off + (va - v->start), n = 0;
+    if (off < v->file->size)
+        n = MIN(PAGE_SIZE, v->file->size - off);
+    uint8_t *dst = frame_virt(pa);
+    memcpy(dst, v->file->data + off, n);
+    memset(dst + n, 0, PAGE_SIZE - n);
+}
+
+/* The page at va is not present: map what it should hold. */
+static int fault_in(struct mm *mm, const struct vma *v, uint64_t va, unsigned access)
+{
+    unsigned prot = vma_pt_prot(v);
+    uint64_t pa;
+    if (v->shm) {
+        uint64_t i = (v->off + (va - v->start)) >> PAGE_SHIFT;
+        pa = vm_shm_frame(v->shm, i);
+        if (!pa) {
+            if (!(pa = new_frame(mm, __GFP_ZERO)))
+                return -ENOMEM;
+            if (vm_shm_set(v->shm, i, pa)) {
+                frame_unref(pa);
+                return -ENOMEM;
+            }
+        }
+        frame_ref(pa); /* the pte's reference; the object keeps its own */
+    } else if (v->file) {
+        if (!(pa = new_frame(mm, 0)))
+            return -ENOMEM;
+        fill_from_file(v, va, pa);
+    } else if (!(access & FAULT_WRITE)) {
+        pa = zero_pa;
+        frame_ref(pa);
+        prot &= ~PT_W;
+    } else if (!(pa = new_frame(mm, __GFP_ZERO))) {
+        return -ENOMEM;
+    }
+    int err = pt_map(&mm->pt, va, pa, PAGE_SIZE, prot, 0);
+    if (err) {
+        frame_unref(pa); /* an object frame stays in its object */
+        mm_must(err == -ENOMEM ? 0 : err, "fault_in: pt_map", va);
+        return -ENOMEM;
+    }
+    mm_count_map(mm, pa);
+    return 0;
+}
+
+/* A write to a present read-only page of a writable VMA. */
+static int write_fault(struct mm *mm, const struct vma *v, const struct pt_view *pv)
+{
+    uint64_t old = pv->pa;
+    unsigned prot = vma_pt_prot(v);
+    if ((v->flags & VMA_SHARED) ||
+        (old != zero_pa && page_count(pfn_to_page(old >> PAGE_SHIFT)) == 1)) {
+        /* Ours alone (or shared on purpose): just allow the write. */
+        mm_must(pt_protect(&mm->pt, pv->va, PAGE_SIZE, prot), "write_fault: protect", pv->va);
+        return 0;
+    }
+    uint64_t pa = new_frame(mm, old == zero_pa ? __GFP_ZERO : 0);
+    if (!pa)
+        return -ENOMEM;
+    if (old != zero_pa)
+        memcpy(frame_virt(pa), frame_virt(old), PAGE_SIZE);
+    swap_leaf(mm, pv->va, pa, prot);
+    mm_count_unmap(mm, old);
+    mm_count_map(mm, pa);
+    frame_unref(old);
+    return 0;
+}
+
+static enum mm_fault_why no_vma_why(const struct mm *mm, uint64_t addr)
+{
+    uint64_t hi = mm->stack_guard ? mm->stack_start : 0;
+    uint64_t lo = hi > mm->stack_guard ? hi - mm->stack_guard : 0;
+    return addr >= lo && addr < hi ? MM_FAULT_STACK_GUARD : MM_FAULT_NO_MAPPING;
+}
+
+static int handle(struct mm *mm, uint64_t addr, unsigned access, enum mm_fault_why *why)
+{
+    struct vma *v = addr < mm->va_end ? vma_lookup(mm, addr) : NULL;
+    if (!v) {
+        *why = no_vma_why(mm, addr);
+        return -EFAULT;
+    }
+    if (!allowed(v, access)) {
+        *why = MM_FAULT_PROTECTION;
+        return -EFAULT;
+    }
+    uint64_t va = addr & ~(PAGE_SIZE - 1);
+    struct pt_view pv;
+    int err = pt_walk(&mm->pt, va, &pv);
+    if (err == -ENOENT)
+        err = fault_in(mm, v, va, access);
+    else if (err)
+        mm_must(err, "mm_fault: pt_walk", va);
+    else if ((access & FAULT_WRITE) && !(pv.prot & PT_W))
+        err = write_fault(mm, v, &pv);
+    else if ((pv.prot & ~PT_W) != (vma_pt_prot(v) & ~PT_W))
+        panic("mm_fault: pte at %#llx has prot %#x, its VMA wants %#x", (unsigned long long)va,
+              pv.prot, vma_pt_prot(v));
+    /* else: the pte allows the access already (a stale TLB entry). */
+    if (err)
+        *why = MM_FAULT_OOM;
+    return err;
+}
+
+int mm_fault_why(struct mm *mm, uint64_t addr, unsigned access, enum mm_fault_why *why)
+{
+    enum mm_fault_why w = MM_FAULT_DONE;
+    int err = handle(mm, addr, access, &w);
+    if (why)
+        *why = w;
+    if (!err)
+        mm->minor_faults++;
+    return err;
+}
+
+int mm_fault(struct mm *mm, uint64_t addr, unsigned access)
+{
+    return mm_fault_why(mm, addr, access, NULL);
+}
+
+int mm_describe(struct mm *mm, uint64_t addr, char *buf, size_t size)
+{
+    struct vma *v = addr < mm->va_end ? vma_lookup(mm, addr) : NULL;
+    if (v)
+        return vma_describe(mm, v, buf, size);
+    if (no_vma_why(mm, addr) == MM_FAULT_STACK_GUARD)
+        return snprintf(buf, size, "stack guard gap below %08llx (no mapping)",
+                        (unsigned long long)mm->stack_start);
+    return snprintf(buf, size, "no mapping");
+}
+
+/* ---- user memory from the kernel --------------------------------------------------------- */
+
+/* Make every page of [addr, addr + len) present with the access. */
+static int prepare(struct mm *mm, uint64_t addr, uint64_t len, unsigned access)
+{
+    if (len == 0)
+        return 0;
+    if (addr >= mm->va_end || len > mm->va_end - addr)
+        return -EFAULT;
+    unsigned need = PT_U | ((access & FAULT_WRITE) ? PT_W : 0);
+    for (uint64_t va = addr & ~(PAGE_SIZE - 1); va < addr + len; va += PAGE_SIZE) {
+        struct pt_view pv;
+        if (pt_walk(&mm->pt, va, &pv) == 0 && (pv.prot & need) == need)
+            continue;
+        int err = mm_fault(mm, va, access);
+        if (err)
+            return err == -ENOMEM ? -ENOMEM : -EFAULT;
+    }
+    return 0;
+}
+
+int mm_prepare_write(struct mm *mm, uint64_t addr, uint64_t len)
+{
+    return prepare(mm, addr, len, FAULT_WRITE | FAULT_USER);
+}
+
+int mm_prepare_read(struct mm *mm, uint64_t addr, uint64_t len)
+{
+    return prepare(mm, addr, len, FAULT_USER);
+}
+
+/* Copy between buf and [addr, addr + len) of mm, page by page through the
+ * direct map; the range has been prepared. */
+static void copy_pages(struct mm *mm, uint64_t addr, uint8_t *buf, uint64_t len, bool to_user)
+{
+    while (len) {
+        struct pt_view pv;
+        mm_must(pt_walk(&mm->pt, addr, &pv), "mm_read/mm_write: pt_walk", addr);
+        uint64_t in = addr & (PAGE_SIZE - 1), n = MIN(len, PAGE_SIZE - in);
+        uint8_t *p = frame_virt(pv.pa) + in;
+        if (to_user)
+            memcpy(p, buf, n);
+        else
+            memcpy(buf, p, n);
+        addr += n;
+        buf += n;
+        len -= n;
+    }
+}
+
+int mm_write(struct mm *mm, uint64_t addr, const void *src, uint64_t len)
+{
+    int err = mm_prepare_write(mm, addr, len);
+    if (!err)
+        copy_pages(mm, addr, (uint8_t *)src, len, true);
+    return err;
+}
+
+int mm_read(struct mm *mm, void *dst, uint64_t addr, uint64_t len)
+{
+    int err = mm_prepare_read(mm, addr, len);
+    if (!err)
+        copy_pages(mm, addr, dst, len, false);
+    return err;
+}

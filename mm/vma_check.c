@@ -1,0 +1,302 @@
+/*
+ * The address-space validators, mm_check_consistency and mm_check_frames
+ * (include/mm/vma.h): what the host tests and the fuzz target run after
+ * every operation.
+ *
+ * They recount everything from scratch: the VMA list link by link, every
+ * present pte through pt_for_each (checked against the VMA it must lie
+ * in: mm_check_consistency walks the whole user half, mm_check_frames
+ * only the VMAs, relying on the counts for strays, so that it stays cheap
+ * enough to run over every process after every step), and the frame
+ * references.  For the references, every mapping (and
+ * every frame a shared object holds under a VMA) becomes one entry of a
+ * scratch array, "physical address | kind | which mm", which is sorted
+ * (heap sort: no recursion, no second array) so that all the entries of
+ * one frame are adjacent; then each run is compared with the frame's
+ * refcount.  The array comes from kmalloc: -ENOMEM when it cannot be had.
+ *
+ * Like 9front's checkpagerefs, the cross-address-space check is exact
+ * only when it sees every holder: all the mms, and nobody else holding
+ * a reference (no kernel code in the middle of a copy).
+ */
+#include <mm/vma.h>
+#include <mm/slab.h>
+#include <kernel/errno.h>
+#include <kernel/printk.h>
+#include <kernel/types.h>
+
+#define E_OBJ    0x1ull     /* a shared object holds the frame (not a pte) */
+#define E_SHARED 0x2ull     /* a pte of a shared VMA */
+#define E_MM_SHIFT 2        /* bits 2..11: index of the mm, for duplicates within one */
+#define E_MAX_MMS 1024
+
+struct check {
+    struct mm *mm;
+    const struct vma *v;        /* the VMA the pte walk is in */
+    uint64_t rss, zero;         /* recounted */
+    uint64_t *e;                /* entries: cap of them, n used */
+    uint64_t n, cap;
+    uint64_t tag;               /* mm index << E_MM_SHIFT */
+    char *why;
+    size_t size;
+};
+
+#define CHECK(cond, ...)                                                    \
+    do {                                                                    \
+        if (!(cond)) {                                                      \
+            snprintf(c->why, c->size, __VA_ARGS__);                         \
+            return -1;                                                      \
+        }                                                                   \
+    } while (0)
+
+typedef unsigned long long ull;
+
+static int add(struct check *c, uint64_t entry)
+{
+    CHECK(c->n < c->cap, "more mappings than rss + zero_maps + object pages say");
+    c->e[c->n++] = entry;
+    return 0;
+}
+
+/* ---- the VMA list -------------------------------------------------------------------------------- */
+
+static int check_vmas(struct check *c)
+{
+    struct mm *mm = c->mm;
+    const struct vma *prev = NULL;
+    uint64_t n = 0;
+    bool cache_seen = !mm->cache;
+    for (const struct vma *v = mm->vmas; v; prev = v, v = v->next) {
+        CHECK(++n <= mm->nr_vmas, "more VMAs in the list than nr_vmas %llu", (ull)mm->nr_vmas);
+        CHECK(v->prev == prev, "VMA %#llx: prev link broken", (ull)v->start);
+        CHECK(!((v->start | v->end | v->off) & (PAGE_SIZE - 1)) && v->start < v->end,
+              "VMA [%#llx, %#llx) off %#llx: unaligned or empty", (ull)v->start, (ull)v->end,
+              (ull)v->off);
+        CHECK(v->start >= MM_MIN_ADDR && v->end <= mm->va_end,
+              "VMA [%#llx, %#llx) outside user space", (ull)v->start, (ull)v->end);
+        CHECK(!prev || prev->end <= v->start, "VMAs [%#llx, %#llx) and [%#llx, %#llx) overlap "
+              "or are out of order", (ull)prev->start, (ull)prev->end, (ull)v->start,
+              (ull)v->end);
+        CHECK(!prev || !vma_compatible(prev, v), "VMAs [%#llx, %#llx) and [%#llx, %#llx) "
+              "should have been merged", (ull)prev->start, (ull)prev->end, (ull)v->start,
+              (ull)v->end);
+        CHECK(!(v->prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) && !(v->flags & ~VMA_SHARED),
+              "VMA %#llx: prot %#x flags %#x", (ull)v->start, v->prot, v->flags);
+        CHECK(!(v->file && v->shm), "VMA %#llx: both a file and a shared object",
+              (ull)v->start);
+        CHECK(!v->shm || (v->flags & VMA_SHARED), "VMA %#llx: private with an object",
+              (ull)v->start);
+        CHECK(!(v->flags & VMA_SHARED) || v->shm || v->file, "VMA %#llx: shared without backing",
+              (ull)v->start);
+        CHECK(!(v->file && (v->flags & VMA_SHARED) && (v->prot & PROT_WRITE)),
+              "VMA %#llx: writable shared file mapping", (ull)v->start);
+        CHECK(v->file || v->shm || v->off == 0, "VMA %#llx: anonymous with offset %#llx",
+              (ull)v->start, (ull)v->off);
+        CHECK(!v->shm || (v->shm->refs > 0 && v->off / PAGE_SIZE <= v->shm->npages &&
+                          (v->end - v->start) / PAGE_SIZE <= v->shm->npages - v->off / PAGE_SIZE),
+              "VMA %#llx: outside its object (%llu pages, %llu refs)", (ull)v->start,
+              (ull)(v->shm ? v->shm->npages : 0), (ull)(v->shm ? v->shm->refs : 0));
+        cache_seen = cache_seen || v == mm->cache;
+    }
+    CHECK(n == mm->nr_vmas, "%llu VMAs in the list, nr_vmas %llu", (ull)n, (ull)mm->nr_vmas);
+    CHECK(n <= mm->max_vmas, "%llu VMAs, the limit is %llu", (ull)n, (ull)mm->max_vmas);
+    CHECK(cache_seen, "the VMA cache points outside the list");
+    CHECK(mm->brk_start <= mm->brk && !(mm->brk_start & (PAGE_SIZE - 1)),
+          "brk %#llx below its start %#llx or unaligned start", (ull)mm->brk,
+          (ull)mm->brk_start);
+    return 0;
+}
+
+/* ---- every present pte ---------------------------------------------------------------------------- */
+
+static int check_leaf(const struct pt_view *pv, void *arg)
+{
+    struct check *c = arg;
+    uint64_t va = pv->va, pa = pv->pa, zero = mm_zero_page();
+    while (c->v && c->v->end <= va)
+        c->v = c->v->next;
+    const struct vma *v = c->v;
+    CHECK(pv->size == PAGE_SIZE, "a %#llx-byte leaf at %#llx", (ull)pv->size, (ull)va);
+    CHECK(v && v->start <= va, "pte at %#llx (pa %#llx) outside every VMA", (ull)va, (ull)pa);
+    unsigned want = vma_pt_prot(v);
+    CHECK((pv->prot & ~PT_W) == (want & ~PT_W) && (!(pv->prot & PT_W) || (want & PT_W)),
+          "pte at %#llx has prot %#x, its VMA allows %#x", (ull)va, pv->prot, want);
+    CHECK((pa >> PAGE_SHIFT) < mm_node0->max_pfn &&
+              page_count(pfn_to_page(pa >> PAGE_SHIFT)) > 0,
+          "pte at %#llx maps %#llx, not an allocated frame", (ull)va, (ull)pa);
+    if (pa == zero) {
+        CHECK(!v->file && !v->shm && !(pv->prot & PT_W),
+              "zero page at %#llx writable or in a file/shared VMA", (ull)va);
+        c->zero++;
+    } else {
+        c->rss++;
+    }
+    if ((pv->prot & PT_W) && !(v->flags & VMA_SHARED))
+        CHECK(page_count(pfn_to_page(pa >> PAGE_SHIFT)) == 1,
+              "private pte at %#llx writable, but frame %#llx has %u references", (ull)va,
+              (ull)pa, page_count(pfn_to_page(pa >> PAGE_SHIFT)));
+    if (v->shm) {
+        uint64_t obj = vm_shm_frame(v->shm, (v->off + va - v->start) >> PAGE_SHIFT);
+        CHECK(obj == pa, "shared pte at %#llx maps %#llx, its object holds %#llx", (ull)va,
+              (ull)pa, (ull)obj);
+    }
+    return add(c, pa | c->tag | ((v->flags & VMA_SHARED) ? E_SHARED : 0));
+}
+
+/* Entries for the frames objects hold under each shared VMA. */
+static int add_objects(struct check *c)
+{
+    for (const struct vma *v = c->mm->vmas; v; v = v->next)
+        for (uint64_t va = v->start; v->shm && va < v->end; va += PAGE_SIZE) {
+            uint64_t pa = vm_shm_frame(v->shm, (v->off + va - v->start) >> PAGE_SHIFT);
+            if (pa && add(c, pa | c->tag | E_OBJ))
+                return -1;
+        }
+    return 0;
+}
+
+/*
+ * Walk one mm: its ptes, then its objects' frames.  The full walk goes
+ * over all of [0, va_end), so a pte outside every VMA is found wherever
+ * it is; the quick one only over the VMAs, where a stray pte can still
+ * show as a count that does not match rss + zero_maps.
+ */
+static int walk_mm(struct check *c, bool full)
+{
+    struct mm *mm = c->mm;
+    c->v = mm->vmas;
+    c->rss = c->zero = 0;
+    int r = 0;
+    if (full)
+        r = pt_for_each(&mm->pt, 0, mm->va_end, check_leaf, c);
+    for (const struct vma *v = mm->vmas; v && !full && !r; v = v->next)
+        r = pt_for_each(&mm->pt, v->start, v->end, check_leaf, c);
+    CHECK(r == 0 || r == -1, "pt_for_each over the user half: %d", r);
+    if (r)
+        return -1;
+    CHECK(c->rss == mm->rss && c->zero == mm->zero_maps,
+          "%llu pages and %llu zero pages mapped, counted %llu and %llu", (ull)c->rss,
+          (ull)c->zero, (ull)mm->rss, (ull)mm->zero_maps);
+    CHECK(mm->max_rss >= mm->rss, "max_rss %llu below rss %llu", (ull)mm->max_rss,
+          (ull)mm->rss);
+    return add_objects(c);
+}
+
+/* ---- references ------------------------------------------------------------------------------------ */
+
+static void sift(uint64_t *a, uint64_t i, uint64_t n)
+{
+    for (;;) {
+        uint64_t big = i, l = 2 * i + 1, r = l + 1;
+        if (l < n && a[l] > a[big])
+            big = l;
+        if (r < n && a[r] > a[big])
+            big = r;
+        if (big == i)
+            return;
+        uint64_t t = a[i];
+        a[i] = a[big];
+        a[big] = t;
+        i = big;
+    }
+}
+
+static void heap_sort(uint64_t *a, uint64_t n)
+{
+    for (uint64_t i = n / 2; i-- > 0;)
+        sift(a, i, n);
+    for (uint64_t end = n; end-- > 1;) {
+        uint64_t t = a[0];
+        a[0] = a[end];
+        a[end] = t;
+        sift(a, 0, end);
+    }
+}
+
+/* Compare each frame's run of entries with its refcount. */
+static int check_runs(struct check *c, bool exact)
+{
+    uint64_t mask = ~(PAGE_SIZE - 1), zero = mm_zero_page();
+    heap_sort(c->e, c->n);
+    for (uint64_t i = 0; i < c->n;) {
+        uint64_t pa = c->e[i] & mask, maps = 0, pins = pa == zero;
+        bool obj = false, shared = false, privat = false;
+        uint64_t j = i, prev_tag = ~0ull;
+        for (; j < c->n && (c->e[j] & mask) == pa; j++) {
+            uint64_t e = c->e[j], tag = e & ~mask & ~(E_OBJ | E_SHARED);
+            if (e & E_OBJ) {
+                obj = true;
+                continue;
+            }
+            /* Within one mm, only the zero page is mapped twice. */
+            CHECK(pa == zero || tag != prev_tag, "frame %#llx mapped twice in one address space",
+                  (ull)pa);
+            prev_tag = tag;
+            maps++;
+            shared = shared || (e & E_SHARED);
+            privat = privat || !(e & E_SHARED);
+        }
+        CHECK(!(shared && privat), "frame %#llx in shared and private VMAs", (ull)pa);
+        pins += obj;
+        uint32_t refs = page_count(pfn_to_page(pa >> PAGE_SHIFT));
+        CHECK(exact ? refs == maps + pins : refs >= maps + pins,
+              "frame %#llx has %u references for %llu mappings%s%s", (ull)pa, refs, (ull)maps,
+              pa == zero ? " + the zero page's pin" : "", obj ? " + its object's" : "");
+        i = j;
+    }
+    return 0;
+}
+
+/* Entries the walk should find: the counters' word, checked by the walk. */
+static uint64_t expected_entries(struct mm *const *mms, size_t n)
+{
+    uint64_t total = 0;
+    for (size_t k = 0; k < n; k++) {
+        total += mms[k]->rss + mms[k]->zero_maps;
+        for (const struct vma *v = mms[k]->vmas; v; v = v->next)
+            if (v->shm)
+                total += (v->end - v->start) / PAGE_SIZE;
+    }
+    return total;
+}
+
+static int check_refs(struct mm *const *mms, size_t n, bool exact, char *why, size_t size)
+{
+    struct check c = { .why = why, .size = size };
+    if (n > E_MAX_MMS)
+        return snprintf(why, size, "at most %d address spaces", E_MAX_MMS), -1;
+    /* One walk: an entry past what the counters announce is an error
+     * (walk_mm reports the counters' mismatch otherwise). */
+    c.cap = expected_entries(mms, n);
+    c.e = kmalloc(MAX(c.cap, 1) * sizeof(uint64_t), GFP_KERNEL | __GFP_NOWARN);
+    if (!c.e)
+        return -ENOMEM;
+    int r = 0;
+    for (size_t k = 0; k < n && !r; k++) {
+        c.mm = mms[k];
+        c.tag = (uint64_t)k << E_MM_SHIFT;
+        r = walk_mm(&c, !exact);
+    }
+    if (!r)
+        r = check_runs(&c, exact);
+    kfree(c.e);
+    return r;
+}
+
+int mm_check_consistency(struct mm *mm, char *why, size_t size)
+{
+    struct check c = { .mm = mm, .why = why, .size = size };
+    if (check_vmas(&c))
+        return -1;
+    return check_refs(&mm, 1, false, why, size);
+}
+
+int mm_check_frames(struct mm *const *mms, size_t n, char *why, size_t size)
+{
+    for (size_t k = 0; k < n; k++) {
+        struct check c = { .mm = mms[k], .why = why, .size = size };
+        if (check_vmas(&c))
+            return -1;
+    }
+    return check_refs(mms, n, true, why, size);
+}

@@ -1,0 +1,261 @@
+/*
+ * init: the first user process of mmk (PID 1, /bin/init in the initrd).
+ *
+ *     init [-b BINDIR] [-l LIST]             the demo
+ *     init [-b BINDIR] [-l LIST] test [NAME...]
+ *
+ * The demo runs a few programs from BINDIR (default /bin) one after the
+ * other, then prints /proc/meminfo and /proc/buddyinfo, and exits 0.
+ *
+ * `test` runs the user test programs in turn: the NAMEs given, or every
+ * line of LIST (default /etc/user-tests, written by the Makefile: a
+ * program name, optionally followed by its arguments).  Around each
+ * program's own output it prints two marker lines, which tests/run_all.py
+ * uses to cut the output into one piece per program and to check for
+ * leaks (docs/user-programs.md):
+ *
+ *     === begin NAME
+ *     === end NAME: exit 0, MemFree 123456 kB -> 123456 kB, slab objects 789 -> 789
+ *
+ * ("signal 11" instead of "exit 0" when the program was killed; -1 for a
+ * number that could not be read).  MemFree and the slab objects are read
+ * just before the fork and after the program and every orphan it left have
+ * been reaped.  A last line "=== done: N programs, N failed" ends the run;
+ * init exits 0 when every program exited 0, else 1.
+ *
+ * As PID 1, init also reaps the orphans that programs leave behind.  It
+ * needs nothing but execve's arguments, its open fds 1 and 2, BINDIR, LIST
+ * and /proc; no /dev, no /tmp, no environment.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_ARGS 16
+
+extern char **environ;
+
+static const char *bindir = "/bin";
+static const char *listfile = "/etc/user-tests";
+
+static const char *const demo_programs[] = { "ordinary", "test_cow", "test_demand" };
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+    nanosleep(&ts, NULL);
+}
+
+static long read_small_file(const char *path, char *buf, size_t size)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return -1;
+    size_t len = 0;
+    ssize_t n;
+    while (len + 1 < size && (n = read(fd, buf + len, size - 1 - len)) > 0)
+        len += (size_t)n;
+    close(fd);
+    buf[len] = 0;
+    return (long)len;
+}
+
+static long memfree_kb(void)
+{
+    static char buf[4096];
+    if (read_small_file("/proc/meminfo", buf, sizeof buf) < 0)
+        return -1;
+    char *p = strstr(buf, "MemFree:");
+    return p ? strtol(p + 8, NULL, 10) : -1;
+}
+
+static long slab_objects(void)
+{
+    static char buf[65536];
+    if (read_small_file("/proc/slabinfo", buf, sizeof buf) <= 0)
+        return -1;
+    long total = 0;
+    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+        if (!strncmp(line, "slabinfo", 8) || line[0] == '#')
+            continue;
+        char *p = strchr(line, ' ');
+        if (p)
+            total += strtol(p, NULL, 10);
+    }
+    return total;
+}
+
+static void print_file(const char *path)
+{
+    char buf[1024];
+    int fd = open(path, O_RDONLY);
+    printf("init: %s\n", path);
+    fflush(stdout);
+    if (fd < 0) {
+        printf("init: cannot open %s: %s\n", path, strerror(errno));
+        return;
+    }
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        if (write(1, buf, (size_t)n) != n)
+            break;
+    close(fd);
+}
+
+/* Reap every child that has exited; with `all`, wait (up to 10 s) until
+ * no child is left at all: orphans of a program may still be exiting. */
+static void reap_orphans(int all)
+{
+    for (int waited = 0;;) {
+        pid_t r = wait4(-1, NULL, WNOHANG, NULL);
+        if (r > 0)
+            continue;
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 || !all || waited >= 10000)
+            return;                 /* ECHILD: nobody left */
+        sleep_ms(50);
+        waited += 50;
+    }
+}
+
+/* Fork and exec BINDIR/argv[0]; wait for it, reaping orphans on the way.
+ * Returns its wait status, or -1 when fork failed. */
+static int run(char **argv)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", bindir, argv[0]);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0) {
+        printf("init: fork: %s\n", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        char *args[MAX_ARGS + 2];
+        int i = 0;
+        args[i++] = path;
+        for (int k = 1; argv[k] && i <= MAX_ARGS; k++)
+            args[i++] = argv[k];
+        args[i] = NULL;
+        execve(path, args, environ);
+        printf("init: cannot execute %s: %s\n", path, strerror(errno));
+        fflush(stdout);
+        _exit(127);
+    }
+    for (;;) {
+        int status;
+        pid_t r = wait4(-1, &status, 0, NULL);
+        if (r == pid)
+            return status;
+        if (r < 0 && errno != EINTR) {
+            printf("init: wait4: %s\n", strerror(errno));
+            return -1;
+        }
+    }
+}
+
+static void status_str(int st, char *buf, size_t size)
+{
+    if (st == -1)
+        snprintf(buf, size, "exit -1");
+    else if (WIFSIGNALED(st))
+        snprintf(buf, size, "signal %d", WTERMSIG(st));
+    else
+        snprintf(buf, size, "exit %d", WEXITSTATUS(st));
+}
+
+static int demo(void)
+{
+    printf("init: the mmk demo init, pid %d\n", (int)getpid());
+    for (size_t i = 0; i < sizeof demo_programs / sizeof demo_programs[0]; i++) {
+        char *argv[] = { (char *)demo_programs[i], NULL };
+        char st[32];
+        printf("init: running %s/%s\n", bindir, argv[0]);
+        status_str(run(argv), st, sizeof st);
+        reap_orphans(0);
+        printf("init: %s/%s: %s\n", bindir, argv[0], st);
+    }
+    print_file("/proc/meminfo");
+    print_file("/proc/buddyinfo");
+    printf("init: done\n");
+    fflush(stdout);
+    return 0;
+}
+
+/* Run one test program (argv[0] = its name) between the two markers. */
+static int run_test(char **argv)
+{
+    char st[32];
+    reap_orphans(1);
+    long free0 = memfree_kb(), slab0 = slab_objects();
+    printf("=== begin %s\n", argv[0]);
+    int status = run(argv);
+    reap_orphans(1);
+    long free1 = memfree_kb(), slab1 = slab_objects();
+    status_str(status, st, sizeof st);
+    printf("=== end %s: %s, MemFree %ld kB -> %ld kB, slab objects %ld -> %ld\n", argv[0], st,
+           free0, free1, slab0, slab1);
+    return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static int tests(char **names)
+{
+    static char list[8192];
+    int n = 0, failed = 0;
+    if (names[0]) {
+        for (; names[n]; n++) {
+            char *argv[] = { names[n], NULL };
+            failed += !run_test(argv);
+        }
+    } else {
+        if (read_small_file(listfile, list, sizeof list) < 0) {
+            printf("init: cannot read %s: %s\n", listfile, strerror(errno));
+            return 1;
+        }
+        char *save_line;
+        for (char *line = strtok_r(list, "\n", &save_line); line;
+             line = strtok_r(NULL, "\n", &save_line)) {
+            char *argv[MAX_ARGS + 1], *save_word;
+            int argc = 0;
+            for (char *w = strtok_r(line, " \t", &save_word); w && argc < MAX_ARGS;
+                 w = strtok_r(NULL, " \t", &save_word))
+                argv[argc++] = w;
+            if (!argc || argv[0][0] == '#')
+                continue;
+            argv[argc] = NULL;
+            failed += !run_test(argv);
+            n++;
+        }
+    }
+    printf("=== done: %d programs, %d failed\n", n, failed);
+    fflush(stdout);
+    return failed ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    static char outbuf[4096];
+    setvbuf(stdout, outbuf, _IOLBF, sizeof outbuf);
+    int i = 1;
+    for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
+        if (!strcmp(argv[i], "-b"))
+            bindir = argv[i + 1];
+        else if (!strcmp(argv[i], "-l"))
+            listfile = argv[i + 1];
+        else
+            break;
+    }
+    if (i < argc && !strcmp(argv[i], "test"))
+        return tests(argv + i + 1);
+    if (i < argc) {
+        printf("usage: init [-b BINDIR] [-l LIST] [test [NAME...]]\n");
+        return 2;
+    }
+    return demo();
+}
