@@ -4,6 +4,9 @@
 #   make run        boot it in QEMU+OVMF, serial console here (GUI=1 for a window)
 #   make test       host unit tests, then the QEMU boots; ends "N passed, N failed"
 #   make gdb        QEMU waiting for gdb on :1234, with the kernel's symbols
+#   make run-elf ELF=path [ARGS="..."]   that static program as PID 1; its output
+#                   on stdout, the kernel log in build/run-elf.log (VERBOSE=1: stderr)
+#   make user-oracle   run the user programs natively: build/user-oracle/
 #   make usb DEV=/dev/sdX   write the image to a USB stick (with safety checks)
 #   make clean
 #
@@ -17,7 +20,7 @@ CMDLINE ?=
 # ---- dependencies: install them when a tool is missing -------------------
 
 NEEDED_TOOLS := clang ld.lld lld-link llvm-nm qemu-system-x86_64 mformat mcopy \
-                sgdisk cpio python3 gzip
+                sgdisk cpio python3 gzip musl-gcc
 NEEDED_FILES := /usr/include/efi/efi.h /usr/share/OVMF/OVMF_CODE_4M.fd \
                 /usr/share/OVMF/OVMF_VARS_4M.fd
 MISSING := $(strip $(foreach t,$(NEEDED_TOOLS),$(if $(shell command -v $(t)),,$(t))) \
@@ -91,7 +94,7 @@ HOST_TESTS += tests/host/test_cpio tests/host/test_elf_user tests/host/test_user
 EFI_OBJS    := $(patsubst efi/%.c,$(BUILD)/efi/%.obj,$(patsubst kernel/%.c,$(BUILD)/efi/kernel/%.obj,$(EFI_SRCS)))
 KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(basename $(KERNEL_SRCS)))
 
-.PHONY: all run test test-host fuzz gdb usb clean bench
+.PHONY: all run test test-host fuzz gdb usb clean bench run-elf user user-oracle
 all: $(BUILD)/esp.img
 
 # ---- the loader ---------------------------------------------------------------------
@@ -142,11 +145,46 @@ $(BUILD)/kernel.elf: $(BUILD)/kernel.pass1.elf $(BUILD)/ksyms.o
 	@llvm-nm -n $@ | grep -vi ' [a-z] ksyms_\| [a-z] __ksyms_end\| [a-z] __kernel_end' > $@.syms2
 	@cmp -s $@.syms1 $@.syms2 || { echo "kernel.elf: symbols moved between the two links"; rm -f $@; exit 1; }
 
+# ---- user programs ---------------------------------------------------------------------
+
+# tests/user/X.c becomes build/user/X, a static 64-bit musl program, and /bin/X
+# in the initrd; the test_* programs also link tests/user/ut.c.  Every program
+# but init is a test: listed in the initrd's /etc/user-tests (the order in
+# which `init test` runs them) and compared with its run on the host
+# (docs/user-programs.md).  The corrupt ELF files of test_badelf are made by
+# tests/user/mkbadelf.py and go to /badelf.
+USER_CC     := musl-gcc
+USER_CFLAGS := -static -no-pie -O2 -std=gnu11 $(WARN)
+USER_TESTS  := ordinary test_exec test_cow test_demand test_brk test_mmap test_faults \
+               test_efault test_badelf test_leak test_cowcap test_forkfail
+USER_BINS   := $(BUILD)/user/init $(USER_TESTS:%=$(BUILD)/user/%)
+BADELF      := $(BUILD)/user/badelf/MANIFEST
+
+$(BUILD)/user/test_%: tests/user/test_%.c tests/user/ut.c tests/user/ut.h
+	@mkdir -p $(dir $@)
+	$(USER_CC) $(USER_CFLAGS) -o $@ $< tests/user/ut.c
+
+$(BUILD)/user/%: tests/user/%.c
+	@mkdir -p $(dir $@)
+	$(USER_CC) $(USER_CFLAGS) -o $@ $<
+
+$(BADELF): tests/user/mkbadelf.py
+	python3 $< $(dir $@)
+
 # ---- initrd and image -----------------------------------------------------------------
 
-$(BUILD)/initrd.cpio: $(shell find esp/initrd -type f)
+# The initrd is assembled in build/initrd-root/ (made afresh each time):
+# esp/initrd/, the user programs in bin/, etc/user-tests, and badelf/.
+INITRD_ROOT := $(BUILD)/initrd-root
+$(BUILD)/initrd.cpio: $(shell find esp/initrd -type f) $(USER_BINS) $(BADELF)
 	@mkdir -p $(BUILD)
-	cd esp/initrd && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc > $(abspath $@)
+	rm -rf $(INITRD_ROOT)
+	mkdir -p $(INITRD_ROOT)/bin $(INITRD_ROOT)/etc
+	cp -R esp/initrd/. $(INITRD_ROOT)/
+	cp $(USER_BINS) $(INITRD_ROOT)/bin/
+	cp -R $(dir $(BADELF)) $(INITRD_ROOT)/badelf
+	printf '%s\n' $(USER_TESTS) > $(INITRD_ROOT)/etc/user-tests
+	cd $(INITRD_ROOT) && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc > $(abspath $@)
 
 $(BUILD)/esp.img: $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf $(BUILD)/initrd.cpio \
                   esp/boot/cmdline.txt tools/mkimage.sh
@@ -295,6 +333,24 @@ gdb: $(BUILD)/esp.img
 
 test: $(BUILD)/esp.img $(HOST_BINS)
 	python3 tests/run_all.py --build $(BUILD) $(HOST_BINS)
+
+# run-elf: stdout is the program's alone, so the build's own messages go to
+# stderr.  GNU make ends with status 2 whenever a recipe fails, so `make
+# run-elf` only tells 0 from non-zero ("Error N" on stderr names the status);
+# tools/qemu.py run-elf itself exits with the program's exact status.
+VERBOSE ?= 0
+TIMEOUT ?= 300
+run-elf:
+	@test -n "$(ELF)" || { echo 'usage: make run-elf ELF=path [ARGS="..."] [MEM=1G] [VERBOSE=1]' >&2; exit 2; }
+	@$(MAKE) --no-print-directory $(BUILD)/esp.img >&2
+	@python3 tools/qemu.py run-elf --img $(BUILD)/esp.img --initrd $(BUILD)/initrd.cpio \
+	    --elf "$(ELF)" --args "$(ARGS)" --mem $(MEM) --cmdline "$(CMDLINE)" --timeout $(TIMEOUT) \
+	    --log $(BUILD)/run-elf.log $(if $(filter 1,$(VERBOSE)),--verbose)
+
+user: $(USER_BINS) $(BADELF)
+
+user-oracle: user
+	python3 tests/user/run_host.py --build $(BUILD)
 
 # Benchmarks: host build, -O2, no sanitizers; baselines run in the same process.
 BENCH_MM_SRCS := mm/buddy.c mm/page_alloc.c mm/zone.c mm/contig.c mm/mmstat.c

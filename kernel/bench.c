@@ -15,6 +15,7 @@
 #include <mm/gfp.h>
 #include <mm/slab.h>
 #include <mm/vmalloc.h>
+#include <mm/vma.h>
 
 #define ROUNDS 7
 
@@ -73,6 +74,106 @@ static uint64_t run(uint64_t (*fn)(int), int reps)
     return median(v, ROUNDS);
 }
 
+/* ---- processes: fork and page faults ----------------------------------------------- */
+
+#define FORK_MIB 64
+#define FAULT_PAGES 256
+
+static uint8_t page2[4096] __attribute__((aligned(4096)));
+
+static uint64_t bench_copy(int reps)
+{
+    uint64_t t0 = rdtsc();
+    for (int i = 0; i < reps; i++) {
+        memcpy(page2, page, sizeof(page));
+        __asm__ volatile("" : : "r"(page2) : "memory");
+    }
+    return (rdtsc() - t0) / (uint64_t)reps;
+}
+
+/* An address space with `mib` MiB of anonymous memory, every page touched. */
+static struct mm *touched_mm(uint64_t mib, uint64_t *base)
+{
+    struct mm *mm = kzalloc(sizeof(*mm), GFP_KERNEL);
+    if (!mm || mm_init_user(mm, MM_VA_END_64, GFP_KERNEL))
+        panic("bench: no memory for an address space");
+    if (mm_mmap(mm, 0, mib << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0,
+                base) ||
+        mm_prepare_write(mm, *base, mib << 20))
+        panic("bench: cannot touch %llu MiB", (unsigned long long)mib);
+    return mm;
+}
+
+static void drop_mm(struct mm *mm)
+{
+    mm_destroy(mm);
+    kfree(mm);
+}
+
+/* fork then exit of the child: mm_fork + mm_destroy, the memory part. */
+static uint64_t bench_fork(struct mm *parent, bool eager)
+{
+    uint64_t best = ~0ull;
+    for (int i = 0; i < 3; i++) {
+        struct mm *child = kzalloc(sizeof(*child), GFP_KERNEL);
+        uint64_t t0 = rdtsc();
+        if (!child || mm_fork(child, parent, eager))
+            panic("bench: fork failed");
+        mm_destroy(child);
+        uint64_t t = rdtsc() - t0;
+        kfree(child);
+        best = t < best ? t : best;
+    }
+    return best;
+}
+
+static void bench_faults(uint64_t *zero_fault, uint64_t *cow_fault)
+{
+    uint64_t base;
+    struct mm *mm = kzalloc(sizeof(*mm), GFP_KERNEL);
+    if (!mm || mm_init_user(mm, MM_VA_END_64, GFP_KERNEL) ||
+        mm_mmap(mm, 0, FAULT_PAGES * 4096, PROT_READ | PROT_WRITE,
+                MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0, &base))
+        panic("bench: no memory for the fault benchmark");
+    uint64_t t0 = rdtsc();
+    for (int i = 0; i < FAULT_PAGES; i++)
+        if (mm_fault(mm, base + (uint64_t)i * 4096, FAULT_WRITE | FAULT_USER))
+            panic("bench: demand-zero fault failed");
+    *zero_fault = (rdtsc() - t0) / FAULT_PAGES;
+    struct mm *child = kzalloc(sizeof(*child), GFP_KERNEL);
+    if (!child || mm_fork(child, mm, false))
+        panic("bench: fork failed");
+    t0 = rdtsc();
+    for (int i = 0; i < FAULT_PAGES; i++)
+        if (mm_fault(child, base + (uint64_t)i * 4096, FAULT_WRITE | FAULT_USER))
+            panic("bench: CoW fault failed");
+    *cow_fault = (rdtsc() - t0) / FAULT_PAGES;
+    drop_mm(child);
+    drop_mm(mm);
+}
+
+static void bench_processes(uint64_t ms)
+{
+    uint64_t cp = run(bench_copy, 2000);
+    uint64_t base;
+    struct mm *parent = touched_mm(FORK_MIB, &base);
+    uint64_t cow = bench_fork(parent, false), eager = bench_fork(parent, true);
+    drop_mm(parent);
+    uint64_t zf, cf;
+    bench_faults(&zf, &cf);
+    printk("bench: copy 4 KiB: %llu ticks (reference)\n", (unsigned long long)cp);
+    printk("bench: fork+exit, %d MiB touched: copy-on-write %llu ticks, eager copy (fork=copy) "
+           "%llu ticks: CoW %llu.%01llu x faster\n", FORK_MIB, (unsigned long long)cow,
+           (unsigned long long)eager, (unsigned long long)(eager / cow),
+           (unsigned long long)(eager * 10 / cow % 10));
+    printk("bench: demand-zero fault: %llu ticks = %llu.%02llu x memset 4 KiB\n",
+           (unsigned long long)zf, (unsigned long long)(zf / ms),
+           (unsigned long long)(zf * 100 / ms % 100));
+    printk("bench: CoW-break fault: %llu ticks = %llu.%02llu x copy 4 KiB\n",
+           (unsigned long long)cf, (unsigned long long)(cf / cp),
+           (unsigned long long)(cf * 100 / cp % 100));
+}
+
 void bench_run(void)
 {
     uint64_t ms = run(bench_memset, 2000);
@@ -86,5 +187,6 @@ void bench_run(void)
            "(256 pages: %llu ticks per page)\n", (unsigned long long)vm,
            (unsigned long long)(vm / ms), (unsigned long long)(vm * 100 / ms % 100),
            (unsigned long long)(vm / 256));
+    bench_processes(ms);
     printk("bench: done\n");
 }

@@ -241,6 +241,61 @@ def judge(rep, b, r, shot, build):
              "; ".join(problems), "" if not problems else "serial log tail:\n" + r.tail(25))
 
 
+# ---- user programs (MMK_USER_TESTS=1) --------------------------------------
+
+USER_MEM = "512M"
+USER_TIMEOUT = 900
+INIT_END_RE = re.compile(r"^init: (exited with status|killed by signal) (\d+)\s*$", re.M)
+
+
+def run_user_programs(rep, build, logs):
+    """The user programs of tests/user/ (docs/user-programs.md): each one
+    natively on the host first, which makes the oracle (build/user-oracle/),
+    then all of them in a single boot of mmk under `init=/bin/init -- test`,
+    whose COM2 output is cut at init's marker lines; each piece must match
+    the program's host run, end the same way and leak nothing.  Off unless
+    MMK_USER_TESTS=1 (until the kernel runs user programs)."""
+    if os.environ.get("MMK_USER_TESTS") != "1":
+        print("# user programs not run (MMK_USER_TESTS=1 turns them on)", flush=True)
+        return
+    sys.path.insert(0, os.path.join(HERE, "user"))
+    import run_host as oracle  # noqa: E402
+    names = oracle.program_list(build)
+    odir = os.path.join(build, "user-oracle")
+    os.makedirs(odir, exist_ok=True)
+    for n in names:
+        ok, why, detail = oracle.run_native(build, n, odir)
+        rep.case(ok, "user-host/" + n, why, detail)
+
+    work = os.path.join(logs, "user-programs")
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    img = qemu.image_with_cmdline(os.path.join(build, "esp.img"), os.path.join(work, "esp.img"),
+                                  "init=/bin/init -- test")
+    r = qemu.boot(img, mem=USER_MEM, timeout=USER_TIMEOUT, workdir=work, serial2=True,
+                  stop_on=["Halted.", "System halted."])
+    os.remove(img)
+    with open(os.path.join(logs, "user-programs.log"), "w") as f:
+        f.write(r.log)
+    with open(os.path.join(logs, "user-programs.out"), "w") as f:
+        f.write(r.out)
+    boot_name = "boot/user-programs (%s, %.1f s)" % (r.status, r.elapsed)
+    ends = INIT_END_RE.findall(r.log)
+    if not ends:
+        rep.case(False, boot_name, "no 'init: exited' line: the kernel did not run init to "
+                 "its end", "serial log tail:\n" + r.tail(25))
+        for n in names:
+            rep.case(False, "user/" + n, "not run")
+        return
+    runs = oracle.split_runs(r.out)
+    for n in names:
+        problems, detail = oracle.judge(n, runs.get(n), odir)
+        rep.case(not problems, "user/" + n, "; ".join(problems), detail)
+    how, code = ends[-1]
+    rep.case(how.startswith("exited") and code == "0" and r.status == "pass", boot_name,
+             "init: %s %s" % (how, code), "serial log tail:\n" + r.tail(25))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
@@ -273,6 +328,8 @@ def main():
         for fut in futs:
             b, r, shot = fut.result()
             judge(rep, b, r, shot, a.build)
+    if not a.only or a.only in "user-programs":
+        run_user_programs(rep, a.build, logs)
 
     print("# %.0f s; logs in %s" % (time.time() - start, logs))
     print("%d passed, %d failed" % (rep.passed, rep.failed))

@@ -20,6 +20,7 @@ A different command line is written into a copy of the image with mtools.
 """
 import argparse
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -217,17 +218,187 @@ def boot(img, mem="1G", timeout=90, usb=False, wait_for=None, screendump=None,
     return Result(status, code, log, elapsed, out)
 
 
+# ---- run-elf: a static program as PID 1 ----------------------------------------
+
+CPIO_MAGIC = b"070701"
+INIT_END_RE = re.compile(r"^init: (exited with status|killed by signal) (\d+)\s*$", re.M)
+# The loader's limit on boot/cmdline.txt (include/boot/boot_info.h).
+CMDLINE_MAX = 1023
+
+
+def cpio_entries(data):
+    """The entries of a cpio "newc" archive, as [name, fields, body] lists
+    (fields: the 13 numbers of the header), without the trailer."""
+    entries, pos = [], 0
+    while True:
+        if data[pos:pos + 6] != CPIO_MAGIC:
+            raise ValueError("not a cpio newc archive (offset %d)" % pos)
+        fields = [int(data[pos + 6 + 8 * i:pos + 14 + 8 * i], 16) for i in range(13)]
+        filesize, namesize = fields[6], fields[11]
+        name = data[pos + 110:pos + 110 + namesize - 1].decode("utf-8", "replace")
+        body_at = (pos + 110 + namesize + 3) & ~3
+        body = data[body_at:body_at + filesize]
+        pos = (body_at + filesize + 3) & ~3
+        if name == "TRAILER!!!":
+            return entries
+        entries.append([name, fields, body])
+
+
+def cpio_pack(entries):
+    """A cpio newc archive of `entries` (as cpio_entries gives them), with
+    its trailer; sizes are recomputed."""
+    out = bytearray()
+    trailer = ["TRAILER!!!", [0, 0, 0, 0, 1] + [0] * 8, b""]
+    for name, fields, body in list(entries) + [trailer]:
+        raw = name.encode() + b"\0"
+        f = list(fields)
+        f[6], f[11] = len(body), len(raw)
+        out += CPIO_MAGIC + b"".join(b"%08X" % v for v in f) + raw
+        out += bytes(-len(out) % 4)
+        out += body
+        out += bytes(-len(out) % 4)
+    return bytes(out)
+
+
+def initrd_with(initrd, path, data):
+    """The initrd archive `initrd` (bytes) with the executable file `path`
+    ("bin/name") holding `data`, replacing any entry of that name, and
+    with the directories on its way."""
+    norm = lambda n: "/".join(c for c in n.split("/") if c not in ("", "."))  # noqa: E731
+    entries = [e for e in cpio_entries(initrd) if norm(e[0]) != norm(path)]
+    names = {norm(e[0]) for e in entries}
+    ino = max([e[1][0] for e in entries] + [0]) + 1
+    parts = norm(path).split("/")
+    for i in range(1, len(parts)):
+        d = "/".join(parts[:i])
+        if d not in names:
+            entries.append([d, [ino, 0o40755, 0, 0, 2] + [0] * 8, b""])
+            ino += 1
+    entries.append([norm(path), [ino, 0o100755, 0, 0, 1] + [0] * 8, data])
+    return cpio_pack(entries)
+
+
+def elf_cmdline(name, args, extra=""):
+    """The kernel command line that starts /bin/<name> as PID 1 with
+    argv = ["/bin/<name>"] + args (docs/user-programs.md)."""
+    words = ([extra.strip()] if extra.strip() else []) + ["init=/bin/" + name]
+    if args:
+        words += ["--"] + list(args)
+    return " ".join(words)
+
+
+def run_elf(a):
+    """`make run-elf`: returns the exit status to leave with."""
+    def fail(code, msg):
+        print("run-elf: " + msg, file=sys.stderr)
+        return code
+
+    try:
+        with open(a.elf, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        return fail(2, "cannot read %s: %s" % (a.elf, e.strerror))
+    if data[:4] != b"\x7fELF":
+        print("run-elf: %s is not an ELF file; the kernel should refuse it" % a.elf,
+              file=sys.stderr)
+    name = os.path.basename(a.elf)
+    if not re.fullmatch(r"[A-Za-z0-9._+-]+", name):
+        name = "program"
+    words = a.args.split()
+    cmdline = elf_cmdline(name, words, a.cmdline)
+    if len(cmdline) > CMDLINE_MAX or not all(32 <= ord(c) < 127 for c in cmdline):
+        return fail(2, "the command line must be printable ASCII of at most %d bytes: %r"
+                    % (CMDLINE_MAX, cmdline))
+    try:
+        with open(a.initrd, "rb") as f:
+            initrd = initrd_with(f.read(), "bin/" + name, data)
+    except (OSError, ValueError) as e:
+        return fail(2, "cannot use the initrd %s: %s" % (a.initrd, e))
+
+    work = tempfile.mkdtemp(prefix="mmk-run-elf-")
+    try:
+        initrd_path = os.path.join(work, "initrd.cpio")
+        with open(initrd_path, "wb") as f:
+            f.write(initrd)
+        try:
+            img = image_with_cmdline(a.img, os.path.join(work, "esp.img"), cmdline,
+                                     replace={"::/boot/initrd.cpio": initrd_path})
+        except subprocess.CalledProcessError:
+            return fail(2, "could not put the program into a copy of %s (too big?)" % a.img)
+        if a.verbose:
+            print("run-elf: booting with command line %r" % cmdline, file=sys.stderr)
+        seen = {}
+
+        def follow(com1, com2):
+            # Copy what arrived since the last poll: COM2 to stdout, and
+            # with --verbose COM1 to stderr.
+            for path, stream in ((com2, sys.stdout.buffer),
+                                 (com1, sys.stderr.buffer if a.verbose else None)):
+                if not stream or not path or not os.path.exists(path):
+                    continue
+                with open(path, "rb") as f:
+                    f.seek(seen.get(path, 0))
+                    chunk = f.read()
+                if chunk:
+                    seen[path] = seen.get(path, 0) + len(chunk)
+                    stream.write(chunk)
+                    stream.flush()
+
+        r = boot(img, mem=a.mem, timeout=a.timeout, workdir=work, serial2=True,
+                 stop_on=["Halted.", "System halted."], on_poll=follow)
+        if a.log:
+            os.makedirs(os.path.dirname(os.path.abspath(a.log)), exist_ok=True)
+            with open(a.log, "w") as f:
+                f.write(r.log)
+        where = " (kernel log: %s)" % a.log if a.log and not a.verbose else ""
+        ends = INIT_END_RE.findall(r.log)
+        if ends:
+            how, n = ends[-1]
+            return int(n) if how.startswith("exited") else 128 + int(n)
+        if "init: cannot run" in r.log:
+            line = [ln for ln in r.log.splitlines() if "init: cannot run" in ln][-1]
+            return fail(127, "the kernel could not start the program: %s%s"
+                        % (line.strip(), where))
+        if r.status == "hang":
+            return fail(124, "no end within %d s%s" % (a.timeout, where))
+        hint = ""
+        if "KERNEL PANIC" in r.log:
+            hint = ": the kernel panicked"
+        elif "Nothing more to do yet" in r.log:
+            hint = ": this kernel does not run user programs yet"
+        return fail(125, "the kernel stopped without saying how the program ended (%s)%s%s"
+                    % (r.status, hint, where))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("mode", choices=["run"])
+    ap.add_argument("mode", choices=["run", "run-elf"])
     ap.add_argument("--img", default="build/esp.img")
     ap.add_argument("--mem", default="1G")
-    ap.add_argument("--cmdline", default="")
+    ap.add_argument("--cmdline", default="",
+                    help="run: the whole command line; run-elf: options put before init=")
     ap.add_argument("--gui", action="store_true")
     ap.add_argument("--usb", action="store_true")
     ap.add_argument("--gdb", action="store_true")
+    ap.add_argument("--elf", help="run-elf: the static program to start as PID 1")
+    ap.add_argument("--args", default="", help="run-elf: its arguments, separated by blanks")
+    ap.add_argument("--initrd", default="build/initrd.cpio",
+                    help="run-elf: the initrd to add the program to")
+    ap.add_argument("--log", default="build/run-elf.log", help="run-elf: where the kernel log goes")
+    ap.add_argument("--verbose", action="store_true", help="run-elf: kernel log on stderr too")
+    ap.add_argument("--timeout", type=int, default=300, help="run-elf: seconds before giving up")
     a = ap.parse_args()
+
+    if a.mode == "run-elf":
+        if not a.elf:
+            ap.error("run-elf needs --elf PROGRAM")
+        try:
+            sys.exit(run_elf(a))
+        except KeyboardInterrupt:
+            sys.exit(130)
 
     work = tempfile.mkdtemp(prefix="mmk-run-")
     img = a.img
