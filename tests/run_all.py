@@ -292,8 +292,13 @@ def run_user_programs(rep, build, logs):
         problems, detail = oracle.judge(n, runs.get(n), odir)
         rep.case(not problems, "user/" + n, "; ".join(problems), detail)
     how, code = ends[-1]
-    rep.case(how.startswith("exited") and code == "0" and r.status == "pass", boot_name,
-             "init: %s %s" % (how, code), "serial log tail:\n" + r.tail(25))
+    problems = []
+    if not (how.startswith("exited") and code == "0" and r.status == "pass"):
+        problems.append("init: %s %s" % (how, code))
+    if "=== done:" not in r.out:
+        problems.append("no '=== done' line on COM2: init did not run in test mode (are the "
+                        "words after -- passed to init?)")
+    rep.case(not problems, boot_name, "; ".join(problems), "serial log tail:\n" + r.tail(25))
 
 
 def main():

@@ -36,6 +36,31 @@ ESP_OFFSET = 2048 * 512  # the ESP starts at sector 2048 (tools/mkimage.sh)
 EXIT_PASS = 33
 EXIT_FAIL = 35
 
+# OVMF and the loader write their console to every serial port, COM2 too.
+# What processes wrote starts after the kernel's marker line on COM2 or,
+# failing that, after the loader's last line before ExitBootServices
+# (docs/user-programs.md).
+COM2_MARKER = b"mmk: process output follows\n"
+LOADER_LAST = b"; exiting boot services"
+
+
+def user_output(raw, final=False):
+    """The part of COM2's bytes `raw` that processes wrote, or None while
+    neither the kernel's marker nor the loader's last line has arrived.
+    final: the boot is over, decide with what there is (all of `raw` if
+    neither line is there)."""
+    at = raw.find(COM2_MARKER)
+    if at >= 0:
+        return raw[at + len(COM2_MARKER):]
+    at = raw.find(LOADER_LAST)
+    if at >= 0:
+        nl = raw.find(b"\n", at)
+        if not final and (nl < 0 or (len(raw) - nl - 1 < len(COM2_MARKER) and
+                                      COM2_MARKER.startswith(raw[nl + 1:]))):
+            return None             # the kernel's marker may be on its way
+        return raw[nl + 1:] if nl >= 0 else b""
+    return raw if final else None
+
 
 def image_with_cmdline(base, out, cmdline=None, replace=None, delete=()):
     """Copy the disk image `base` to `out`, then change files on its ESP:
@@ -199,7 +224,8 @@ def boot(img, mem="1G", timeout=90, usb=False, wait_for=None, screendump=None,
     out = ""
     if out_path and os.path.exists(out_path):
         with open(out_path, "rb") as f:
-            out = f.read().decode("utf-8", "replace")
+            raw = f.read()
+        out = user_output(raw, final=True).decode("utf-8", "replace")
     with open(stderr_path) as f:
         qerr = f.read().strip()
     if status is None:
@@ -327,25 +353,29 @@ def run_elf(a):
             return fail(2, "could not put the program into a copy of %s (too big?)" % a.img)
         if a.verbose:
             print("run-elf: booting with command line %r" % cmdline, file=sys.stderr)
-        seen = {}
+        seen = {"com1": 0, "out": 0}
 
-        def follow(com1, com2):
-            # Copy what arrived since the last poll: COM2 to stdout, and
-            # with --verbose COM1 to stderr.
-            for path, stream in ((com2, sys.stdout.buffer),
-                                 (com1, sys.stderr.buffer if a.verbose else None)):
-                if not stream or not path or not os.path.exists(path):
-                    continue
-                with open(path, "rb") as f:
-                    f.seek(seen.get(path, 0))
+        def follow(com1, com2, final=False):
+            # Copy what arrived since the last poll: the processes' part of
+            # COM2 to stdout, and with --verbose COM1 to stderr.
+            if com2 and os.path.exists(com2):
+                with open(com2, "rb") as f:
+                    out = user_output(f.read(), final)
+                if out is not None and len(out) > seen["out"]:
+                    sys.stdout.buffer.write(out[seen["out"]:])
+                    sys.stdout.buffer.flush()
+                    seen["out"] = len(out)
+            if a.verbose and com1 and os.path.exists(com1):
+                with open(com1, "rb") as f:
+                    f.seek(seen["com1"])
                     chunk = f.read()
-                if chunk:
-                    seen[path] = seen.get(path, 0) + len(chunk)
-                    stream.write(chunk)
-                    stream.flush()
+                seen["com1"] += len(chunk)
+                sys.stderr.buffer.write(chunk)
+                sys.stderr.buffer.flush()
 
         r = boot(img, mem=a.mem, timeout=a.timeout, workdir=work, serial2=True,
                  stop_on=["Halted.", "System halted."], on_poll=follow)
+        follow(None, os.path.join(work, "serial2.log"), final=True)
         if a.log:
             os.makedirs(os.path.dirname(os.path.abspath(a.log)), exist_ok=True)
             with open(a.log, "w") as f:

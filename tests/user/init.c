@@ -15,10 +15,11 @@
  * leaks (docs/user-programs.md):
  *
  *     === begin NAME
- *     === end NAME: exit 0, MemFree 123456 kB -> 123456 kB, slab objects 789 -> 789
+ *     === end NAME: exit 0, MemFree 123456 kB -> 123456 kB, slab objects 789 -> 789, slab pages 40 -> 41
  *
  * ("signal 11" instead of "exit 0" when the program was killed; -1 for a
- * number that could not be read).  MemFree and the slab objects are read
+ * number that could not be read).  MemFree (/proc/meminfo), the active
+ * slab objects and the pages held by slab caches (/proc/slabinfo) are read
  * just before the fork and after the program and every orphan it left have
  * been reaped.  A last line "=== done: N programs, N failed" ends the run;
  * init exits 0 when every program exited 0, else 1.
@@ -74,20 +75,24 @@ static long memfree_kb(void)
     return p ? strtol(p + 8, NULL, 10) : -1;
 }
 
-static long slab_objects(void)
+/* From /proc/slabinfo: the active objects and the pages of all caches. */
+static void slab_counts(long *objects, long *pages)
 {
     static char buf[65536];
+    *objects = *pages = -1;
     if (read_small_file("/proc/slabinfo", buf, sizeof buf) <= 0)
-        return -1;
-    long total = 0;
+        return;
+    *objects = *pages = 0;
     for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
-        if (!strncmp(line, "slabinfo", 8) || line[0] == '#')
-            continue;
-        char *p = strchr(line, ' ');
-        if (p)
-            total += strtol(p, NULL, 10);
+        /* name active num objsize perslab pagesperslab : tunables l b s : slabdata act num sh */
+        char name[64];
+        long active, perslab, slabs;
+        if (sscanf(line, "%63s %ld %*d %*d %*d %ld : tunables %*d %*d %*d : slabdata %*d %ld",
+                   name, &active, &perslab, &slabs) == 4) {
+            *objects += active;
+            *pages += perslab * slabs;
+        }
     }
-    return total;
 }
 
 static void print_file(const char *path)
@@ -193,14 +198,16 @@ static int run_test(char **argv)
 {
     char st[32];
     reap_orphans(1);
-    long free0 = memfree_kb(), slab0 = slab_objects();
+    long free0 = memfree_kb(), obj0, pages0, obj1, pages1;
+    slab_counts(&obj0, &pages0);
     printf("=== begin %s\n", argv[0]);
     int status = run(argv);
     reap_orphans(1);
-    long free1 = memfree_kb(), slab1 = slab_objects();
+    long free1 = memfree_kb();
+    slab_counts(&obj1, &pages1);
     status_str(status, st, sizeof st);
-    printf("=== end %s: %s, MemFree %ld kB -> %ld kB, slab objects %ld -> %ld\n", argv[0], st,
-           free0, free1, slab0, slab1);
+    printf("=== end %s: %s, MemFree %ld kB -> %ld kB, slab objects %ld -> %ld, "
+           "slab pages %ld -> %ld\n", argv[0], st, free0, free1, obj0, obj1, pages0, pages1);
     return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 

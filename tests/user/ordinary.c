@@ -14,12 +14,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static unsigned long seed = 12345;
+static unsigned long long seed = 12345;
 
 static unsigned long next_random(void)
 {
-    seed = seed * 6364136223846793005UL + 1442695040888963407UL;
-    return seed >> 33;
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (unsigned long)(seed >> 33);
 }
 
 static int compare_ints(const void *a, const void *b)

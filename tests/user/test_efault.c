@@ -37,6 +37,27 @@
 
 #define EXEC_GUARD_EXIT 77
 
+/* i386 (issue 6) has other numbers for these calls; its old fstat and
+ * clock_gettime take 32-bit structures, so the 64-bit-time ones are used. */
+#ifdef SYS_fstat64
+#define NR_fstat SYS_fstat64
+#define NR_fstatat SYS_fstatat64
+#else
+#define NR_fstat SYS_fstat
+#define NR_fstatat SYS_newfstatat
+#endif
+#ifdef SYS_clock_gettime64
+#define NR_clock_gettime SYS_clock_gettime64
+#else
+#define NR_clock_gettime SYS_clock_gettime
+#endif
+
+/* The kernel's own timespec for nanosleep (two longs on both ABIs; musl's
+ * struct timespec has a 64-bit tv_sec on i386). */
+struct kernel_timespec {
+    long tv_sec, tv_nsec;
+};
+
 static const char *self;
 
 enum { SRC, DST };                  /* the kernel reads / writes the memory */
@@ -133,7 +154,7 @@ static long c_open(uintptr_t b)      { return syscall(SYS_open, b, O_RDONLY); }
 static long c_openat(uintptr_t b)    { return syscall(SYS_openat, AT_FDCWD, b, O_RDONLY); }
 static long c_uname(uintptr_t b)     { return syscall(SYS_uname, b); }
 static long c_getrusage(uintptr_t b) { return syscall(SYS_getrusage, RUSAGE_SELF, b); }
-static long c_clock(uintptr_t b)     { return syscall(SYS_clock_gettime, CLOCK_MONOTONIC, b); }
+static long c_clock(uintptr_t b)     { return syscall(NR_clock_gettime, CLOCK_MONOTONIC, b); }
 static long c_nanosleep(uintptr_t b) { return syscall(SYS_nanosleep, b, 0); }
 static long c_getrandom(uintptr_t b) { return syscall(SYS_getrandom, b, 16, 0); }
 static long c_sigaction_act(uintptr_t b) { return syscall(SYS_rt_sigaction, SIGUSR1, b, 0, 8); }
@@ -146,16 +167,16 @@ static long c_fstat(uintptr_t b)
     int p[2];
     if (pipe(p))
         return -2;
-    KEEP_ERRNO(syscall(SYS_fstat, p[0], b), (close(p[0]), close(p[1])));
+    KEEP_ERRNO(syscall(NR_fstat, p[0], b), (close(p[0]), close(p[1])));
 }
 
 static long c_stat_path(uintptr_t b)
 {
     static char st[256];
-    return syscall(SYS_newfstatat, AT_FDCWD, b, st, 0);
+    return syscall(NR_fstatat, AT_FDCWD, b, st, 0);
 }
 
-static long c_stat_buf(uintptr_t b) { return syscall(SYS_newfstatat, AT_FDCWD, self, b, 0); }
+static long c_stat_buf(uintptr_t b) { return syscall(NR_fstatat, AT_FDCWD, self, b, 0); }
 
 static char *valid_page;            /* a mapped page, for mincore */
 static long c_mincore(uintptr_t b) { return syscall(SYS_mincore, valid_page, PAGE, b); }
@@ -321,12 +342,13 @@ static void bad_arguments(void)
     struct iovec huge = { buf, (size_t)SSIZE_MAX + 1 };
     ut_check_errno("writev_length_above_ssize_max_einval", syscall(SYS_writev, p[1], &huge, 1),
                    EINVAL);
-    struct timespec ts = { 0, 1000000000 };
+    struct kernel_timespec ts = { 0, 1000000000 };
     ut_check_errno("nanosleep_nsec_1e9_einval", syscall(SYS_nanosleep, &ts, 0), EINVAL);
     ts.tv_sec = -1;
     ts.tv_nsec = 0;
     ut_check_errno("nanosleep_negative_einval", syscall(SYS_nanosleep, &ts, 0), EINVAL);
-    ut_check_errno("clock_gettime_bad_clock_einval", syscall(SYS_clock_gettime, 12345, &ts), EINVAL);
+    struct timespec now;
+    ut_check_errno("clock_gettime_bad_clock_einval", syscall(NR_clock_gettime, 12345, &now), EINVAL);
     ut_check_errno("getrandom_bad_flags_einval", syscall(SYS_getrandom, buf, 16, 0x1000), EINVAL);
     ut_check_errno("rt_sigprocmask_bad_size_einval",
                    syscall(SYS_rt_sigprocmask, SIG_BLOCK, 0, buf, 4), EINVAL);

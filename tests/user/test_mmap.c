@@ -250,7 +250,11 @@ static void fixed_and_hint(void)
  */
 static long sys_mmap(void *addr, size_t len, int prot, int flags, int fd)
 {
+#ifdef SYS_mmap2                    /* i386: SYS_mmap is the old one-pointer call */
+    return syscall(SYS_mmap2, addr, len, prot, flags, fd, 0L);
+#else
     return syscall(SYS_mmap, addr, len, prot, flags, fd, 0L);
+#endif
 }
 
 static void arg_errors(void)

@@ -146,6 +146,29 @@ long ut_slab_objects(void)
     return total;
 }
 
+long ut_slab_pages(void)
+{
+    static char buf[65536];
+    if (read_file("/proc/slabinfo", buf, sizeof buf) <= 0)
+        return -1;
+    long total = 0;
+    for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        /* name active num objsize perslab pagesperslab : tunables l b s : slabdata act num sh */
+        char name[64];
+        long pages, slabs;
+        if (sscanf(line, "%63s %*d %*d %*d %*d %ld : tunables %*d %*d %*d : slabdata %*d %ld",
+                   name, &pages, &slabs) == 3)
+            total += pages * slabs;
+    }
+    return total;
+}
+
+long ut_free_kb(void)
+{
+    long f = ut_meminfo("MemFree"), pages = ut_slab_pages();
+    return f < 0 ? -1 : f + (pages > 0 ? pages * 4 : 0);
+}
+
 pid_t ut_fork(void)
 {
     fflush(stdout);

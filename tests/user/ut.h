@@ -59,6 +59,13 @@ int ut_on_mmk(void);
 long ut_meminfo(const char *field);
 /* Sum of the active objects of every cache in /proc/slabinfo, or -1. */
 long ut_slab_objects(void);
+/* Pages held by the slab caches (num_slabs x pagesperslab summed over
+ * /proc/slabinfo), or -1.  Empty slabs stay with their cache until memory
+ * is short, so "MemFree + slab pages" is what a leak check compares. */
+long ut_slab_pages(void);
+/* MemFree plus the slab pages, in kB (-1 when unreadable): the memory
+ * that is free or could be freed at once. */
+long ut_free_kb(void);
 
 /* fork() after flushing stdout (so buffered lines are never duplicated). */
 pid_t ut_fork(void);
