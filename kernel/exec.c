@@ -21,6 +21,7 @@
 #include <kernel/cpio.h>
 #include <kernel/elf_user.h>
 #include <kernel/cmdline.h>
+#include <kernel/console.h>
 #include <kernel/errno.h>
 #include <kernel/file.h>
 #include <kernel/kernel.h>
@@ -241,10 +242,23 @@ void start_init(void)
     if (!path || !*path)
         path = "/bin/init";
     static const char *const env[] = { "HOME=/", "TERM=linux" };
-    static char argbuf[512], envbuf[64];
+    static char argbuf[BOOT_CMDLINE_MAX + 256], envbuf[64], words[BOOT_CMDLINE_MAX];
     struct user_strings argv, envp;
-    const char *const args[] = { path };
-    if (user_strings_pack(argbuf, sizeof(argbuf), args, 1, &argv) ||
+    /* argv: the path, then the words after "--" on the command line */
+    static const char *args[1 + BOOT_CMDLINE_MAX / 2];
+    uint32_t n = 0;
+    args[n++] = path;
+    strlcpy(words, options_init_args(), sizeof(words));
+    for (char *p = words; *p;) {
+        while (*p == ' ')
+            *p++ = 0;
+        if (!*p)
+            break;
+        args[n++] = p;
+        while (*p && *p != ' ')
+            p++;
+    }
+    if (user_strings_pack(argbuf, sizeof(argbuf), args, n, &argv) ||
         user_strings_pack(envbuf, sizeof(envbuf), env, 2, &envp)) {
         printk("init: %s: the path is too long\n", path);
         return;
@@ -259,6 +273,11 @@ void start_init(void)
         task_reap(t);
         return;
     }
-    printk("init: starting %s as pid %d\n", path, t->pid);
+    printk("init: starting %s as pid %d with %u argument%s\n", path, t->pid, n - 1,
+           n == 2 ? "" : "s");
+    /* COM2 carries the processes' output from here on (tools/qemu.py
+     * drops what the firmware wrote before this line). */
+    static const char banner[] = "mmk: process output follows\n";
+    serial2_write(banner, sizeof(banner) - 1);
     task_start(t);
 }

@@ -25,9 +25,28 @@ static const struct {
 
 static struct cmdline cmdline;
 
+/* The words after a lone "--": init's arguments (docs/user-programs.md). */
+static char init_args[BOOT_CMDLINE_MAX];
+
+const char *options_init_args(void)
+{
+    return init_args;
+}
+
 void options_init(const char *line)
 {
-    cmdline_parse(&cmdline, line);
+    char opts[BOOT_CMDLINE_MAX];
+    strlcpy(opts, line, sizeof(opts));
+    /* cut at the first word that is exactly "--" */
+    for (char *p = opts; *p; p++) {
+        if ((p == opts || p[-1] == ' ') && p[0] == '-' && p[1] == '-' &&
+            (p[2] == ' ' || p[2] == 0)) {
+            strlcpy(init_args, p[2] ? p + 3 : "", sizeof(init_args));
+            *p = 0;
+            break;
+        }
+    }
+    cmdline_parse(&cmdline, opts);
     for (int i = 0; i < cmdline.n; i++) {
         bool ok = false;
         for (size_t k = 0; k < ARRAY_SIZE(known); k++)

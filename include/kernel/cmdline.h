@@ -29,6 +29,8 @@ const char *cmdline_get(const struct cmdline *c, const char *key);
 
 /* The kernel's parsed command line (kernel/options.c). */
 void options_init(const char *line);
+/* The words after a lone "--" on the command line (init's arguments), or "". */
+const char *options_init_args(void);
 const char *option(const char *key);
 /* Print the known options with their help (for the README and `help`). */
 void options_print_help(void);
