@@ -67,6 +67,21 @@ static const struct vm_file *view_of(const struct cpio_entry *e, uint64_t len)
     return &v->vf;
 }
 
+const struct vm_file *initrd_file_view(const uint8_t *data, uint64_t size)
+{
+    const uint8_t *base = phys_to_virt(boot_info->initrd.phys);
+    if (!boot_info->initrd.phys || data < base || size > boot_info->initrd.size ||
+        data + size > base + boot_info->initrd.size)
+        return NULL;
+    struct cpio_iter it;
+    struct cpio_entry e;
+    cpio_iter_init(&it, base, boot_info->initrd.size);
+    while (cpio_next(&it, &e, NULL) == 1)
+        if (e.data == data && cpio_is_reg(&e))
+            return view_of(&e, size);
+    return NULL;
+}
+
 static unsigned seg_prot(uint32_t p)
 {
     return ((p & ELF_USER_R) ? PROT_READ : 0) | ((p & ELF_USER_W) ? PROT_WRITE : 0) |

@@ -4,13 +4,31 @@
  */
 #include <kernel/syscall.h>
 #include <kernel/errno.h>
+#include <kernel/exec.h>
+#include <kernel/file.h>
 #include <kernel/task.h>
 #include <kernel/uaccess.h>
 #include <mm/vma.h>
+#include <mm/page.h>
+
+/* Frames the allocator manages: all the RAM a request could ever get. */
+static uint64_t total_ram_pages(void)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < NR_ZONES; i++)
+        n += mm_node0->zones[i].managed;
+    return n;
+}
 
 long sys_brk(const struct sysargs *a)
 {
-    return (long)mm_brk(current->mm, a->arg[0]);
+    struct mm *mm = current->mm;
+    uint64_t want = a->arg[0];
+    /* Linux's heuristic overcommit: a single growth larger than all of
+     * RAM can never be backed, so it is refused (the break stays). */
+    if (want > mm->brk && (want - mm->brk) / PAGE_SIZE > total_ram_pages())
+        return (long)mm->brk;
+    return (long)mm_brk(mm, want);
 }
 
 long sys_mmap(const struct sysargs *a)
@@ -18,10 +36,20 @@ long sys_mmap(const struct sysargs *a)
     uint64_t addr = a->arg[0], len = a->arg[1], off = a->arg[5];
     unsigned prot = (unsigned)a->arg[2], flags = (unsigned)a->arg[3];
     int fd = (int)a->arg[4];
-    if (!(flags & MAP_ANONYMOUS) && fd >= 0)
-        return -ENODEV;   /* file mappings through mmap: not supported yet (exec maps files) */
+    const struct vm_file *vf = NULL;
+    if (!(flags & MAP_ANONYMOUS)) {
+        /* Files: the initrd's, read-only (private copies may be written). */
+        struct file *f = fd >= 0 ? fd_file(fd) : NULL;
+        if (!f)
+            return -EBADF;
+        if ((f->flags & O_ACCMODE) == O_WRONLY)
+            return -EACCES;
+        vf = f->data ? initrd_file_view(f->data, f->size) : NULL;
+        if (!vf)
+            return -ENODEV;   /* pipes, the console, /proc: no mmap */
+    }
     uint64_t out;
-    int err = mm_mmap(current->mm, addr, len, prot, flags, NULL, off, &out);
+    int err = mm_mmap(current->mm, addr, len, prot, flags, vf, off, &out);
     return err ? err : (long)out;
 }
 

@@ -50,12 +50,24 @@ long sys_set_tid_address(const struct sysargs *a)
     return current->pid;
 }
 
+#define SIGSET_SIZE 8   /* Linux's kernel sigset_t: 64 signals */
+#define SIGACTION_SIZE 32
+
 long sys_rt_sigaction(const struct sysargs *a)
 {
     int sig = (int)a->arg[0];
-    uint64_t oldact = a->arg[2];
-    if (sig < 1 || sig > 64 || sig == SIGKILL || sig == 19 /* SIGSTOP */)
+    uint64_t act = a->arg[1], oldact = a->arg[2];
+    if (a->arg[3] != SIGSET_SIZE)
         return -EINVAL;
+    if (sig < 1 || sig > 64)
+        return -EINVAL;
+    if (act) {
+        uint8_t k[SIGACTION_SIZE];
+        if (copy_from_user(k, act, sizeof(k)))
+            return -EFAULT;
+        if (sig == SIGKILL || sig == 19 /* SIGSTOP */)
+            return -EINVAL;
+    }
     /* Handlers are accepted but never called: signals are fatal or ignored. */
     if (oldact) {
         uint8_t zero[32] = { 0 };
@@ -67,9 +79,16 @@ long sys_rt_sigaction(const struct sysargs *a)
 
 long sys_rt_sigprocmask(const struct sysargs *a)
 {
-    uint64_t oldset = a->arg[2];
-    if (a->arg[0] > 2)
+    uint64_t set = a->arg[1], oldset = a->arg[2];
+    if (a->arg[3] != SIGSET_SIZE)
         return -EINVAL;
+    if (set) {
+        uint64_t k;
+        if (copy_from_user(&k, set, sizeof(k)))
+            return -EFAULT;
+        if (a->arg[0] > 2)
+            return -EINVAL;
+    }
     if (oldset) {
         uint64_t zero = 0;
         if (copy_to_user(oldset, &zero, sizeof(zero)))

@@ -20,11 +20,14 @@
  * a present entry, so a CoW break swaps the leaf with pt_unmap then
  * pt_map.  If the leaf were the last one of its table, pt_unmap would
  * free the table and pt_map would have to allocate it again, and could
- * fail halfway with the old page gone.  swap_leaf() avoids that by
- * holding the table with a temporary supervisor-only mapping in the
- * neighbouring slot, so the swap needs no memory and cannot fail.
- * (mm_init_user refuses a va_end that would leave a page without a
- * neighbour in its table.)
+ * fail halfway with the old page gone.  (Usually the pages just freed
+ * come straight back, but not always: if the tables sat in a zone that
+ * GFP_ATOMIC requests had drained below its watermark, freeing three of
+ * them does not lift it above, and GFP_KERNEL is refused.)  swap_leaf()
+ * avoids the question by holding the table with a temporary
+ * supervisor-only mapping of the new frame in the neighbouring slot, so
+ * the swap needs no memory and cannot fail.  (mm_init_user refuses a
+ * va_end that would leave a page without a neighbour in its table.)
  *
  * Left out: swapping (every fault is minor), stack growth (the stack is a
  * fixed VMA), SIGBUS past the end of a file (we zero-fill instead: the

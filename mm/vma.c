@@ -271,17 +271,24 @@ static __attribute__((format(printf, 4, 5))) void append(char *buf, size_t size,
         *len += (size_t)n;
 }
 
-/* One line without its newline. */
+/* One line without its newline; compact: no device, inode or padding
+ * (for a kill report). */
 static void vma_line(const struct mm *mm, const struct vma *v, char *buf, size_t size,
-                     size_t *len)
+                     size_t *len, bool compact)
 {
     size_t line = *len;
     const char *name = vma_name(mm, v);
-    append(buf, size, len, "%08llx-%08llx %c%c%c%c %08llx %s %llu ",
-           (unsigned long long)v->start, (unsigned long long)v->end,
-           v->prot & PROT_READ ? 'r' : '-', v->prot & PROT_WRITE ? 'w' : '-',
-           v->prot & PROT_EXEC ? 'x' : '-', v->flags & VMA_SHARED ? 's' : 'p',
-           (unsigned long long)(v->file || v->shm ? v->off : 0), v->shm ? "00:01" : "00:00",
+    append(buf, size, len, "%08llx-%08llx %c%c%c%c %08llx", (unsigned long long)v->start,
+           (unsigned long long)v->end, v->prot & PROT_READ ? 'r' : '-',
+           v->prot & PROT_WRITE ? 'w' : '-', v->prot & PROT_EXEC ? 'x' : '-',
+           v->flags & VMA_SHARED ? 's' : 'p',
+           (unsigned long long)(v->file || v->shm ? v->off : 0));
+    if (compact) {
+        if (name)
+            append(buf, size, len, " %s", name);
+        return;
+    }
+    append(buf, size, len, " %s %llu ", v->shm ? "00:01" : "00:00",
            (unsigned long long)(v->shm ? v->shm->id : 0));
     if (name) {
         /* Linux pads the prefix to 72 columns, then one space. */
@@ -296,7 +303,7 @@ int mm_maps(struct mm *mm, char *buf, size_t size)
     if (size)
         buf[0] = 0;
     for (const struct vma *v = mm->vmas; v; v = v->next) {
-        vma_line(mm, v, buf, size, &len);
+        vma_line(mm, v, buf, size, &len, false);
         append(buf, size, &len, "\n");
     }
     return (int)len;
@@ -307,6 +314,6 @@ int vma_describe(const struct mm *mm, const struct vma *v, char *buf, size_t siz
     size_t len = 0;
     if (size)
         buf[0] = 0;
-    vma_line(mm, v, buf, size, &len);
+    vma_line(mm, v, buf, size, &len, true);
     return (int)len;
 }

@@ -15,6 +15,11 @@
 int exec_image(struct task *t, const char *path, const struct user_strings *argv,
                const struct user_strings *envp);
 
+/* A read-only mapping object for the initrd file whose bytes are
+ * [data, data + size), or NULL when those bytes are not an initrd file. */
+struct vm_file;
+const struct vm_file *initrd_file_view(const uint8_t *data, uint64_t size);
+
 /* Start PID 1 from the command line's init= (default /bin/init). */
 void start_init(void);
 

@@ -35,12 +35,15 @@
 
 /* ---- Linux's ABI values (x86-64 and i386 share them) ----------------------------- */
 
+/* (Each group is skipped if a libc header defined it first.) */
 #ifndef PROT_READ
 #define PROT_NONE  0x0u
 #define PROT_READ  0x1u
 #define PROT_WRITE 0x2u
 #define PROT_EXEC  0x4u
 #define PROT_SEM   0x8u          /* accepted and ignored, as on x86 */
+#endif
+#ifndef MAP_SHARED
 #define MAP_SHARED          0x01u
 #define MAP_PRIVATE         0x02u
 #define MAP_SHARED_VALIDATE 0x03u
@@ -58,6 +61,8 @@
 #define MAP_HUGETLB         0x40000u
 #define MAP_SYNC            0x80000u
 #define MAP_FIXED_NOREPLACE 0x100000u
+#endif
+#ifndef MADV_DONTNEED
 #define MADV_NORMAL     0
 #define MADV_RANDOM     1
 #define MADV_SEQUENTIAL 2
@@ -294,7 +299,8 @@ uint64_t mm_zero_page(void);
 int mm_fault(struct mm *mm, uint64_t addr, unsigned access);
 int mm_fault_why(struct mm *mm, uint64_t addr, unsigned access, enum mm_fault_why *why);
 /* One line about addr for a kill report: "no mapping", "stack guard gap
- * below 7ffffffde000 (no mapping)" or the VMA as /proc/self/maps shows it
+ * below 7ffffffde000 (no mapping)" or the VMA holding it, as in
+ * /proc/self/maps without device, inode and padding
  * ("00400000-00401000 r-xp 00000000 /bin/init").  Returns the length like
  * snprintf. */
 int mm_describe(struct mm *mm, uint64_t addr, char *buf, size_t size);
@@ -379,7 +385,7 @@ void vma_split(struct mm *mm, struct vma *v, uint64_t addr, struct vma *spare);
  * [start, end] (boundaries included); returns the number merged away. */
 unsigned vma_merge_range(struct mm *mm, uint64_t start, uint64_t end);
 
-/* The VMA as one /proc/self/maps line (no newline); length like snprintf. */
+/* The VMA in short, as mm_describe prints it; length like snprintf. */
 int vma_describe(const struct mm *mm, const struct vma *v, char *buf, size_t size);
 
 /* Shared anonymous objects: a new one of npages (refs 1), or NULL. */

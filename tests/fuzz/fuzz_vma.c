@@ -19,15 +19,14 @@
  * shared object, its bytes.  From it the target knows every result: the
  * errno of each call, which accesses fault with -EFAULT, what each read
  * returns; under pressure -ENOMEM is also allowed, and then nothing may
- * have changed.  After every operation: mm_check_frames (the checks of
- * mm_check_consistency over the VMAs of every process, and exact
- * refcounts over all of them), pt_check of the process operated on,
- * mm_check, the zero page still zero, mincore against the tables, and
+ * have changed.  After every operation (check_all says how deep):
+ * mm_check_frames (exact refcounts over all processes), pt_check,
+ * mm_check, mm_check_consistency, slab_check, the zero page still zero,
+ * mincore against the tables, and
  * every page of every process against the model without faulting
- * (present: the frame's bytes; absent: what a fault would produce); every
- * fourth operation and at the end also mm_check_consistency, pt_check on
- * every process and slab_check.  At the end every process exits and every
- * frame and slab object must be back.
+ * (present: the frame's bytes; absent: what a fault would produce).  At
+ * the end every process exits and every frame and slab object must be
+ * back.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +45,7 @@
 #define MiB (1ull << 20)
 #define FR 4096ull
 #define MAX_OPS 64
+#define OP_BYTES 6                /* an operation and its arguments */
 #define NPROC 4
 #define W 48                      /* pages mmap works on */
 #define NP 72                     /* pages modelled: mmap window, gap, heap */
@@ -175,16 +175,20 @@ static void release(void)
  * the `left` frames given back at the end. */
 static void squeeze(unsigned left)
 {
-    /* What mm/ allocates with kmalloc: VMAs, shared objects, their
-     * directories (small here) and directory leaves. */
-    static const size_t sizes[] = { sizeof(struct vma), sizeof(struct vm_shm), 8, 4096 };
+    /* What mm/ allocates with kmalloc: VMAs, shared objects and their
+     * directory leaves.  (Their directories, 8 bytes here, are left out:
+     * filling the 8-byte class takes hundreds of calls.) */
+    static const size_t sizes[] = { sizeof(struct vma), sizeof(struct vm_shm), 4096 };
     struct page *keep[16], *p;
     unsigned nkeep = 0;
     slab_shrink_all();
+    /* Without the shrinker while taking everything: each failing call
+     * below would run it again, for nothing. */
+    uint64_t (*shrink)(void) = mm_host_node.shrink;
+    mm_host_node.shrink = NULL;
     while (nkeep < left && (keep[nkeep] = alloc_pages(__GFP_MEMALLOC | __GFP_NOWARN, 0)))
         nkeep++;
-    /* A few orders only: every failing call runs the slab shrinker. */
-    static const unsigned orders[] = { MAX_ORDER, 6, 3, 0 };
+    static const unsigned orders[] = { MAX_ORDER, 8, 6, 4, 2, 0 };
     for (size_t i = 0; i < sizeof(orders) / sizeof(orders[0]); i++) {
         unsigned order = orders[i];
         while ((p = alloc_pages(__GFP_MEMALLOC | __GFP_NOWARN, order))) {
@@ -203,6 +207,7 @@ static void squeeze(unsigned left)
     }
     while (nkeep)
         __free_pages(keep[--nkeep], 0);
+    mm_host_node.shrink = shrink;
     pressure = true;
 }
 
@@ -270,11 +275,12 @@ static NOCOV void check_page(struct proc *pr, unsigned page, struct vma *vma)
         DIE("page %u: no VMA, the model has kind %u", page, m->kind);
     if (vma->prot != m->prot)
         DIE("page %u: prot %#x, model %#x", page, vma->prot, m->prot);
-    if (m->kind == K_SHM) {
-        if (vma->shm != objs[m->obj].real ||
-            (vma->off + va - vma->start) / FR != m->idx)
-            DIE("page %u: not the model's object page", page);
-    }
+    if ((m->kind == K_SHM && vma->shm != objs[m->obj].real) ||
+        ((m->kind == K_FILE || m->kind == K_SFILE) && vma->file != &file) ||
+        (m->kind != K_ANON && (vma->off + va - vma->start) / FR != m->idx))
+        DIE("page %u: not the model's object or file page", page);
+    if (!!(vma->flags & VMA_SHARED) != (m->kind == K_SHM || m->kind == K_SFILE))
+        DIE("page %u: shared or private, not as the model", page);
     const uint8_t *bytes = NULL;
     if (present[page]) {
         bytes = mm_host_arena() + present[page];
@@ -292,30 +298,36 @@ static NOCOV void check_page(struct proc *pr, unsigned page, struct vma *vma)
 }
 
 /*
- * After every operation.  The costliest checks run on every process only
- * every fourth operation and at the end of the input: mm_check_consistency
- * (which walks the whole user half for stray ptes), pt_check and
- * slab_check; in between, pt_check runs on the process operated on (and a
- * new child), and mm_check_frames walks every process's VMAs, where a
- * stray pte shows as a count that does not match.  (Everything after
- * every operation made `make test`'s bounded run ~4x slower.)
+ * After every operation, at three depths (running everything after every
+ * operation made `make test`'s bounded run ~5x slower):
+ *  - always: mm_check_frames (every check of mm_check_consistency over
+ *    the VMAs of every process, where a stray pte shows as a count that
+ *    does not match, and exact refcounts over all of them), mm_check, the
+ *    zero page, every page of every process against the model, and
+ *    mincore of the process operated on (and of a new child);
+ *  - every fourth operation (deep): pt_check of every process, slab_check,
+ *    and mm_check_consistency of the process operated on (and a new
+ *    child), which walks its whole user half for stray ptes;
+ *  - at the end of the input (all): mm_check_consistency of everyone.
  */
-static NOCOV void check_all(struct proc *focus, bool full)
+enum depth { LIGHT, DEEP, ALL };
+
+static NOCOV void check_all(struct proc *focus, enum depth depth)
 {
     char why[256];
     for (int i = 0; i < NPROC; i++) {
         struct proc *pr = &procs[i];
-        bool deep = full || pr == focus || pr == child;
-        if (!pr->live || !deep)
+        bool mine = pr == focus || pr == child;
+        if (!pr->live || depth == LIGHT)
             continue;
         if (pt_check(&pr->mm.pt, why, sizeof(why)))
             DIE("proc %d: pt_check: %s", i, why);
-        if (full && mm_check_consistency(&pr->mm, why, sizeof(why)))
+        if ((depth == ALL || (depth == DEEP && mine)) &&
+            mm_check_consistency(&pr->mm, why, sizeof(why)))
             DIE("proc %d: %s", i, why);
     }
-    if (full && slab_check(why, sizeof(why)))
+    if (depth != LIGHT && slab_check(why, sizeof(why)))
         DIE("slab_check: %s", why);
-    child = NULL;
     struct mm *live[NPROC];
     size_t n = 0;
     for (int i = 0; i < NPROC; i++) {
@@ -330,7 +342,7 @@ static NOCOV void check_all(struct proc *focus, bool full)
             check_page(pr, p, cursor(&cur, va_of(p)));
         /* mincore against the tables and the objects */
         uint8_t vec[NP];
-        unsigned p = 0;
+        unsigned p = pr == focus || pr == child ? 0 : NP;
         while (p < NP) {
             unsigned q = p;
             while (q < NP && pr->pg[q].kind != K_NONE)
@@ -363,6 +375,7 @@ static NOCOV void check_all(struct proc *focus, bool full)
             DIE("the zero page is not zero at %u", i);
     if (mm_host_node.errors)
         DIE("allocator errors: %s", mm_host_last_report());
+    child = NULL;
 }
 
 /* ---- operations --------------------------------------------------------------------------------------- */
@@ -637,11 +650,15 @@ static void reset(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct input in = { data, size };
+    struct input all = { data, size };
     reset();
-    for (int op = 0; op < MAX_OPS && in.n; op++) {
+    for (int op = 0; op < MAX_OPS && all.n; op++) {
+        /* One record of OP_BYTES per operation (missing bytes read 0). */
+        struct input in = { all.p, all.n < OP_BYTES ? all.n : OP_BYTES };
+        all.p += in.n;
+        all.n -= in.n;
         uint8_t b = u8(&in);
-        if (b >= 0xe0)
+        if (b >= 0xf0)
             squeeze(b & 0x0f); /* 0..15 frames for the next operation */
         struct proc *pr = pick(&in);
         switch (b % 13) {
@@ -685,14 +702,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
         release();
-        check_all(pr, op % 4 == 3);
+        check_all(pr, op % 4 == 3 ? DEEP : LIGHT);
     }
-    check_all(NULL, true);
+    check_all(NULL, ALL);
     for (int i = 0; i < NPROC; i++)
         if (procs[i].live)
             mm_destroy(&procs[i].mm);
     memset(procs, 0, sizeof(procs));
-    check_all(NULL, true);
+    check_all(NULL, ALL);
     uint64_t frames = nr_free_pages() + slab_pages_held() + kmalloc_large_pages();
     if (frames != base_frames)
         DIE("%llu frames free or in slabs at the end, %llu at the start", (ull)frames,

@@ -544,6 +544,18 @@ static void t_map_fixed_replace(void)
     HT_TRY(expect_zero(mm, b + 2 * FR, 2));
     HT_TRY(expect(mm, b, 2, 3));
     HT_TRY(expect(mm, b + 4 * FR, 2, 3));
+    /* head and tail */
+    HT_EQ_U(xmmap(mm, b, FR, PROT_EXEC, FIXED), b);
+    HT_EQ_U(xmmap(mm, b + 5 * FR, FR, PROT_EXEC, FIXED), b + 5 * FR);
+    LAYOUT(mm, b, "0-1:--x 1-2:rw- 2-4:r-- 4-5:rw- 5-6:--x");
+    HT_TRY(expect(mm, b + FR, 1, 3));
+    HT_TRY(expect(mm, b + 4 * FR, 1, 3));
+    HT_EQ_U(xmmap(mm, b, FR, RW, FIXED), b);
+    HT_EQ_U(xmmap(mm, b + 5 * FR, FR, RW, FIXED), b + 5 * FR);
+    LAYOUT(mm, b, "0-2:rw- 2-4:r-- 4-6:rw-");
+    HT_TRY(fill(mm, b, 1, 3));
+    HT_TRY(fill(mm, b + 5 * FR, 1, 3));
+    HT_TRY(check());
     /* across several VMAs and a hole */
     HT_EQ_U(xmmap(mm, b + 8 * FR, FR, PROT_READ, FIXED), b + 8 * FR);
     HT_EQ_U(xmmap(mm, b + FR, 8 * FR, RW, FIXED), b + FR);
@@ -551,8 +563,11 @@ static void t_map_fixed_replace(void)
     HT_TRY(expect(mm, b, 1, 3));
     HT_TRY(expect_zero(mm, b + FR, 8));
     HT_TRY(check());
-    /* all or nothing: with memory short, the old mapping stays */
+    /* all or nothing: with memory short, the old mapping stays (a child
+     * holds the frames, so that unmapping them would free nothing) */
     HT_TRY(fill(mm, b, 9, 4));
+    struct mm *child;
+    HT_EQ_U(fork_mm(mm, false, &child), 0);
     for (size_t k = 0;; k++) {
         HT_TRY(exhaust());
         give_back(k);
@@ -1175,9 +1190,10 @@ static void t_protection_faults(void)
     mm_describe(mm, ss - 1, buf, sizeof(buf));
     HT_EQ_STR(buf, "stack guard gap below 7fffefff8000 (no mapping)");
     mm_describe(mm, t + 5, buf, sizeof(buf));
-    HT_EQ_STR(buf, "00400000-00401000 r-xp 00000000 00:00 0                                  "
-                   "/bin/text");
-    HT_EQ_U(mm_describe(mm, t, buf, 10), 82);
+    HT_EQ_STR(buf, "00400000-00401000 r-xp 00000000 /bin/text");
+    mm_describe(mm, n, buf, sizeof(buf));
+    HT_EQ_STR(buf, "00500000-00501000 ---p 00000000");
+    HT_EQ_U(mm_describe(mm, t, buf, 10), 41);
     HT_EQ_STR(buf, "00400000-");
     HT_TRY(check());
     HT_TRY(teardown());
@@ -1391,7 +1407,8 @@ static void t_cow_lonely_page(void)
 {
     HT_TRY(setup());
     struct mm *p = new_mm(), *c;
-    static const uint64_t at[] = { 0x400000, 0x5ff000, MM_VA_END_64 - FR, MM_VA_END_64 - 2 * FR };
+    /* each alone in its level-0 table (2 MiB); the last one alone up to the root */
+    static const uint64_t at[] = { 0x400000, 0xbff000, MM_VA_END_64 - FR };
     for (size_t i = 0; i < HT_COUNT(at); i++) {
         HT_EQ_U(xmmap(p, at[i], FR, RW, FIXED), at[i]);
         HT_TRY(uw(p, at[i] + 1, (uint8_t)(i + 1)));
@@ -1399,12 +1416,19 @@ static void t_cow_lonely_page(void)
     HT_EQ_U(fork_mm(p, false, &c), 0);
     for (size_t i = 0; i < HT_COUNT(at); i++) {
         uint64_t tables = p->pt.nr_tables;
+        struct pt_view before, after;
+        HT_EQ_U(pt_walk(&p->pt, at[i], &before), 0);
         HT_TRY(exhaust());
         give_back(1);
         HT_ASSERT(mm_fault(p, at[i], FAULT_WRITE | FAULT_USER) == 0,
                   "CoW break at %#llx needed more than the copy", (ull)at[i]);
         give_back_all();
         HT_EQ_U(p->pt.nr_tables, tables);
+        /* the same table pages all the way down: none was freed and remade */
+        HT_EQ_U(pt_walk(&p->pt, at[i], &after), 0);
+        for (unsigned l = 0; l + 1 < before.nraw; l++)
+            HT_ASSERT(before.raw[l] == after.raw[l], "level-%u entry of %#llx changed: %#llx "
+                      "-> %#llx", 3 - l, (ull)at[i], (ull)before.raw[l], (ull)after.raw[l]);
         HT_TRY(uw(p, at[i] + 1, 0x80));
         HT_TRY(ur(c, at[i] + 1, (uint8_t)(i + 1)));
         HT_TRY(check());
@@ -1562,6 +1586,158 @@ static void t_random(void)
     HT_TRY(teardown());
 }
 
+/* More pages than one unmap batch (32): munmap, MADV_DONTNEED, brk. */
+static void t_unmap_many(void)
+{
+    HT_TRY(setup());
+    struct mm *mm = new_mm();
+    uint64_t b = 0x400000, before = frames_now();
+    HT_EQ_U(xmmap(mm, b, 100 * FR, RW, FIXED), b);
+    HT_TRY(fill(mm, b, 100, 1));
+    HT_EQ_U(mm->rss, 100);
+    HT_EQ_U(mm_madvise(mm, b + 10 * FR, 70 * FR, MADV_DONTNEED), 0);
+    HT_EQ_U(mm->rss, 30);
+    HT_TRY(expect_zero(mm, b + 10 * FR, 70));
+    HT_TRY(expect(mm, b + 80 * FR, 20, 1));
+    HT_EQ_U(mm_munmap(mm, b, 100 * FR), 0);
+    HT_EQ_U(mm->rss, 0);
+    HT_EQ_U(mm->zero_maps, 0);
+    HT_EQ_U(frames_now(), before);
+    HT_EQ_U(mm_brk_init(mm, b), 0);
+    HT_EQ_U(mm_brk(mm, b + 90 * FR), b + 90 * FR);
+    HT_TRY(fill(mm, b, 90, 2));
+    HT_EQ_U(mm_brk(mm, b + 1), b + 1);
+    HT_EQ_U(mm->rss, 1);
+    HT_TRY(expect(mm, b, 1, 2));
+    HT_TRY(check());
+    HT_TRY(teardown());
+}
+
+static void t_fault_oom_kinds(void)
+{
+    HT_TRY(setup());
+    init_file();
+    struct mm *mm = new_mm();
+    uint64_t s = 0x500000, f = 0x540000, got;
+    HT_EQ_U(xmmap(mm, s, 2 * FR, RW, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED), s);
+    HT_EQ_U(mm_mmap(mm, f, FR, PROT_READ, MAP_PRIVATE | MAP_FIXED, &file, 0, &got), 0);
+    HT_TRY(uw(mm, s + FR, 1)); /* the tables exist now */
+    HT_TRY(exhaust());
+    HT_EQ_U(mm_fault(mm, s, FAULT_USER), -ENOMEM);      /* no frame for the object */
+    HT_EQ_U(mm_fault(mm, f, FAULT_USER), -ENOMEM);      /* no frame for the copy */
+    give_back(1);
+    /* the frame, but no slab slot for the object's second directory leaf:
+     * page 512 of a bigger object */
+    HT_EQ_U(mm->vmas->shm->nr_frames, 1);
+    HT_EQ_U(mm_fault(mm, s, FAULT_USER), 0);
+    HT_EQ_U(mm_fault(mm, f, FAULT_USER), -ENOMEM);
+    give_back_all();
+    HT_EQ_U(xmmap(mm, 0x10000000, 600 * FR, RW, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED),
+            0x10000000);
+    HT_TRY(uw(mm, 0x10000000, 1));
+    HT_TRY(exhaust());
+    give_back(1);
+    HT_EQ_U(mm_fault(mm, 0x10000000 + 520 * FR, FAULT_WRITE | FAULT_USER), -ENOMEM);
+    give_back_all();
+    HT_TRY(uw(mm, 0x10000000 + 520 * FR, 2));
+    HT_TRY(ur(mm, s + FR, 1));
+    HT_TRY(check());
+    /* a shared object whose directory would be larger than kmalloc's largest block */
+    HT_EQ_U(xmmap(mm, 0, 2ull << 40, RW, MAP_SHARED | MAP_ANONYMOUS), -ENOMEM);
+    HT_EQ_U(xmmap(mm, 0, 2ull << 40, PROT_NONE, PRIV), MM_VA_END_64 - (2ull << 40));
+    /* stack set-up refusals */
+    HT_EQ_U(mm_setup_stack(mm, MM_VA_END_64 + FR, FR, 0), -EINVAL);
+    HT_EQ_U(mm_setup_stack(mm, 0x7000000000ull + 1, FR, 0), -EINVAL);
+    HT_EQ_U(mm_setup_stack(mm, 0x7000000000ull, 0, 0), -EINVAL);
+    HT_EQ_U(mm_setup_stack(mm, 0x8000, FR, 0), -EINVAL);
+    HT_EQ_U(mm_setup_stack(mm, 0x20000, 0x20000, 0), -EINVAL);
+    HT_EQ_U(mm_setup_stack(mm, s + FR, FR, 0), -EEXIST);
+    HT_TRY(check());
+    HT_TRY(teardown());
+}
+
+/* A shrinking break that would need a VMA past the limit keeps the break. */
+static void t_brk_shrink_refused(void)
+{
+    HT_TRY(setup());
+    struct mm *mm = new_mm();
+    uint64_t b = 0x600000;
+    HT_EQ_U(mm_brk_init(mm, b), 0);
+    HT_EQ_U(mm_brk(mm, b + 4 * FR), b + 4 * FR);
+    /* a mapping right after the heap merges with it */
+    HT_EQ_U(xmmap(mm, b + 4 * FR, 4 * FR, RW, FIXED), b + 4 * FR);
+    HT_EQ_U(mm->nr_vmas, 1);
+    mm->max_vmas = 1;
+    HT_EQ_U(mm_brk(mm, b + FR), b + 4 * FR);
+    mm->max_vmas = 2;
+    HT_EQ_U(mm_brk(mm, b + FR), b + FR);
+    LAYOUT(mm, b, "0-1:rw- 4-8:rw-");
+    HT_TRY(check());
+    HT_TRY(teardown());
+}
+
+/* Positive controls: each validator reports a broken address space. */
+static void t_validators_catch(void)
+{
+    HT_TRY(setup());
+    struct mm *p = new_mm(), *c;
+    uint64_t b = 0x400000;
+    char why[256];
+    HT_EQ_U(xmmap(p, b, 4 * FR, RW, FIXED), b);
+    HT_TRY(fill(p, b, 2, 1));
+    HT_EQ_U(fork_mm(p, false, &c), 0);
+    HT_TRY(check());
+    /* a CoW-shared page made writable behind the mm's back */
+    HT_EQ_U(pt_protect(&p->pt, b, FR, PT_U | PT_W), 0);
+    HT_EQ_U(mm_check_consistency(p, why, sizeof(why)), -1);
+    HT_ASSERT(strstr(why, "writable"), "why: %s", why);
+    HT_EQ_U(pt_protect(&p->pt, b, FR, PT_U), 0);
+    /* a pte outside every VMA (counted, with its reference): the full walk
+     * finds it, the VMA-only walk of mm_check_frames by the count */
+    uint64_t pa = pte_pa(p, b, NULL);
+    HT_EQ_U(pt_map(&p->pt, b + 64 * FR, pa, FR, PT_U, 0), 0);
+    mm_count_map(p, pa);
+    frame_ref(pa);
+    HT_EQ_U(mm_check_consistency(p, why, sizeof(why)), -1);
+    HT_ASSERT(strstr(why, "outside every VMA"), "why: %s", why);
+    struct mm *both[2] = { p, c };
+    HT_EQ_U(mm_check_frames(both, 2, why, sizeof(why)), -1);
+    HT_ASSERT(strstr(why, "counted"), "why: %s", why);
+    HT_EQ_U(pt_unmap(&p->pt, b + 64 * FR, FR), 0);
+    mm_count_unmap(p, pa);
+    frame_unref(pa);
+    /* a frame mapped twice in one address space */
+    HT_EQ_U(pt_map(&p->pt, b + 3 * FR, pa, FR, PT_U, 0), 0);
+    mm_count_map(p, pa);
+    frame_ref(pa);
+    HT_EQ_U(mm_check_consistency(p, why, sizeof(why)), -1);
+    HT_ASSERT(strstr(why, "twice"), "why: %s", why);
+    HT_EQ_U(pt_unmap(&p->pt, b + 3 * FR, FR), 0);
+    mm_count_unmap(p, pa);
+    frame_unref(pa);
+    /* one reference too many: only the exact check sees it */
+    frame_ref(pa);
+    HT_EQ_U(mm_check_consistency(p, why, sizeof(why)), 0);
+    HT_EQ_U(mm_check_frames(both, 2, why, sizeof(why)), -1);
+    HT_ASSERT(strstr(why, "references"), "why: %s", why);
+    frame_unref(pa);
+    /* a wrong count, an unmerged pair, an overlap */
+    p->zero_maps++;
+    HT_EQ_U(mm_check_consistency(p, why, sizeof(why)), -1);
+    p->zero_maps--;
+    HT_EQ_U(mm_mprotect(p, b + 2 * FR, FR, PROT_READ), 0);
+    p->vmas->next->prot = RW;
+    HT_EQ_U(mm_check_consistency(p, why, sizeof(why)), -1);
+    HT_ASSERT(strstr(why, "merged"), "why: %s", why);
+    p->vmas->next->prot = PROT_READ;
+    p->vmas->end += FR;
+    HT_EQ_U(mm_check_consistency(p, why, sizeof(why)), -1);
+    HT_ASSERT(strstr(why, "overlap"), "why: %s", why);
+    p->vmas->end -= FR;
+    HT_TRY(check());
+    HT_TRY(teardown());
+}
+
 static const struct htest cases[] = {
     HT_CASE(init_destroy),
     HT_CASE(mmap_placement),
@@ -1592,6 +1768,10 @@ static const struct htest cases[] = {
     HT_CASE(tlb_flush),
     HT_CASE(va_end_32),
     HT_CASE(random),
+    HT_CASE(unmap_many),
+    HT_CASE(fault_oom_kinds),
+    HT_CASE(brk_shrink_refused),
+    HT_CASE(validators_catch),
 };
 
 int main(int argc, char **argv)
