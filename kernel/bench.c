@@ -111,7 +111,7 @@ static void drop_mm(struct mm *mm)
 }
 
 /* fork then exit of the child: mm_fork + mm_destroy, the memory part. */
-static uint64_t bench_fork(struct mm *parent, bool eager)
+static uint64_t bench_fork(struct mm *parent, bool eager, uint64_t *fork_part)
 {
     uint64_t best = ~0ull;
     for (int i = 0; i < 3; i++) {
@@ -119,10 +119,14 @@ static uint64_t bench_fork(struct mm *parent, bool eager)
         uint64_t t0 = rdtsc();
         if (!child || mm_fork(child, parent, eager))
             panic("bench: fork failed");
+        uint64_t t1 = rdtsc();
         mm_destroy(child);
         uint64_t t = rdtsc() - t0;
         kfree(child);
-        best = t < best ? t : best;
+        if (t < best) {
+            best = t;
+            *fork_part = t1 - t0;
+        }
     }
     return best;
 }
@@ -157,7 +161,8 @@ static void bench_processes(uint64_t ms)
     uint64_t cp = run(bench_copy, 2000);
     uint64_t base;
     struct mm *parent = touched_mm(FORK_MIB, &base);
-    uint64_t cow = bench_fork(parent, false), eager = bench_fork(parent, true);
+    uint64_t cow_fork, eager_fork;
+    uint64_t cow = bench_fork(parent, false, &cow_fork), eager = bench_fork(parent, true, &eager_fork);
     drop_mm(parent);
     uint64_t zf, cf;
     bench_faults(&zf, &cf);
@@ -166,6 +171,8 @@ static void bench_processes(uint64_t ms)
            "%llu ticks: CoW %llu.%01llu x faster\n", FORK_MIB, (unsigned long long)cow,
            (unsigned long long)eager, (unsigned long long)(eager / cow),
            (unsigned long long)(eager * 10 / cow % 10));
+    printk("bench: of which fork itself: copy-on-write %llu ticks, eager %llu ticks (the rest "
+           "is the child's exit)\n", (unsigned long long)cow_fork, (unsigned long long)eager_fork);
     printk("bench: demand-zero fault: %llu ticks = %llu.%02llu x memset 4 KiB\n",
            (unsigned long long)zf, (unsigned long long)(zf / ms),
            (unsigned long long)(zf * 100 / ms % 100));

@@ -494,6 +494,32 @@ int pt_share_top(struct pgtable *dst, const struct pgtable *src, uint64_t start,
     return 0;
 }
 
+/*
+ * The common case of pt_map, without the two-pass machinery: one 4 KiB
+ * page whose tables all exist and whose entry is empty (a page fault in
+ * an area already in use, fork copying a table's worth of entries).  It
+ * needs no table and cannot fail, so writing the entry is the whole
+ * operation.  Returns false when the case does not apply; the general
+ * path then decides (-EEXIST, tables to allocate...).
+ */
+static bool map_one_fast(struct pgtable *pt, uint64_t va, uint64_t pa, unsigned prot)
+{
+    const struct pt_format *f = pt->fmt;
+    uint64_t tpa = pt->root;
+    for (unsigned level = top_level(f); level > 0; level--) {
+        uint64_t e = entry_read(f, table_virt(tpa), pt_index(f, level, va));
+        if (!f->present(e) || f->is_leaf(e, level))
+            return false;
+        tpa = f->table_pa(e);
+    }
+    void *table = table_virt(tpa);
+    unsigned i = pt_index(f, 0, va);
+    if (f->present(entry_read(f, table, i)))
+        return false;
+    entry_write(f, table, i, f->make_leaf(pa, 0, prot));
+    return true;
+}
+
 int pt_map(struct pgtable *pt, uint64_t va, uint64_t pa, uint64_t len, unsigned prot,
            unsigned flags)
 {
@@ -502,6 +528,8 @@ int pt_map(struct pgtable *pt, uint64_t va, uint64_t pa, uint64_t len, unsigned 
     if (!in_range(pt, va, len, &last) || (pa & (PAGE_SIZE - 1)) || pa >= pa_limit ||
         len > pa_limit - pa || !prot_ok(f, prot) || (flags & ~PT_MAP_LARGE))
         return -EINVAL;
+    if (len == PAGE_SIZE && map_one_fast(pt, va, pa, prot))
+        return 0;
     struct pt_run r = { .pt = pt, .fmt = f, .op = OP_MAP, .start = va, .last = last,
                         .pa_off = pa - va, .prot = prot, .flags = flags, .dry = true };
     run(&r);
