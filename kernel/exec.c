@@ -192,6 +192,11 @@ int exec_image(struct task *t, const char *path, const struct user_strings *argv
     const char *base = strrchr(path, '/');
     strlcpy(t->name, base ? base + 1 : path, TASK_NAME_MAX);
     t->fs_base = 0;
+    task_fpu_reset(t);
+    if (t == current) {
+        wrmsr(0xc0000100, 0);   /* FS base: the old image's thread pointer is gone */
+        __asm__ volatile("fxrstor64 %0" : : "m"(*(const uint8_t(*)[512])t->fpu));
+    }
     if (t->files)
         files_close_on_exec(t->files);
     struct trap_frame *f = task_frame(t);

@@ -106,6 +106,7 @@ long sys_wait4(const struct sysargs *a)
             if (c->state != TASK_ZOMBIE)
                 continue;
             int status = c->exit_code, cpid = c->pid;
+            task_reap(c);   /* reaped even if the status cannot be stored (as Linux) */
             if (ustatus && copy_to_user(ustatus, &status, sizeof(status)))
                 return -EFAULT;
             if (urusage) {
@@ -113,7 +114,6 @@ long sys_wait4(const struct sysargs *a)
                 if (copy_to_user(urusage, zero, sizeof(zero)))
                     return -EFAULT;
             }
-            task_reap(c);
             return cpid;
         }
         if (!any)
@@ -132,9 +132,13 @@ long sys_kill(const struct sysargs *a)
     if (pid <= 0)
         return -EINVAL;   /* process groups: not supported */
     struct task *t = task_find(pid);
-    if (!t || t->state == TASK_ZOMBIE)
+    if (!t)
         return -ESRCH;
-    if (sig == 0)
+    if (sig == 0 || t->state == TASK_ZOMBIE)
+        return 0;
+    /* Ignored by default: SIGCHLD, SIGCONT, SIGURG, SIGWINCH.  And init
+     * ignores every signal sent by another process (it has no handlers). */
+    if (sig == 17 || sig == 18 || sig == 23 || sig == 28 || (t->pid == 1 && t != current))
         return 0;
     /* Only SIGKILL and the fatal defaults are delivered: any signal kills. */
     if (t == current)

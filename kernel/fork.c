@@ -19,6 +19,8 @@
 #include <mm/slab.h>
 #include <mm/vma.h>
 
+void task_drop_mm(struct task *t);
+
 static bool eager_fork(void)
 {
     const char *v = option("fork");
@@ -41,6 +43,12 @@ long sys_fork(const struct sysargs *a)
     pt_share_top(&mm->pt, &kernel_pt, KERNEL_HALF_START, 0 - KERNEL_HALF_START);
     child->mm = mm;
     child->files = current->files ? files_dup_table(current->files) : NULL;
+    if (current->files && !child->files) {
+        task_drop_mm(child);
+        task_reap(child);
+        return -ENOMEM;
+    }
+    task_fpu_save(child);   /* the parent's registers as they are now */
     child->fs_base = current->fs_base;
     child->parent = current;
     *task_frame(child) = *task_frame(current);

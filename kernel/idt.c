@@ -40,6 +40,9 @@ void idt_init(void)
     for (int v = 0; v < 256; v++)
         set_gate(v, (uint64_t)(isr_stubs + 16 * v), 0, GATE_INTERRUPT);
     set_gate(VEC_DF, (uint64_t)(isr_stubs + 16 * VEC_DF), IST_DOUBLE_FAULT, GATE_INTERRUPT);
+    /* int3 and into may be used by user code (SIGTRAP, SIGSEGV as on Linux). */
+    set_gate(VEC_BP, (uint64_t)(isr_stubs + 16 * VEC_BP), 0, GATE_INTERRUPT | 0x60);
+    set_gate(VEC_OF, (uint64_t)(isr_stubs + 16 * VEC_OF), 0, GATE_INTERRUPT | 0x60);
     set_gate(VEC_NMI, (uint64_t)(isr_stubs + 16 * VEC_NMI), IST_NMI, GATE_INTERRUPT);
     set_gate(VEC_MC, (uint64_t)(isr_stubs + 16 * VEC_MC), IST_MACHINE_CHECK, GATE_INTERRUPT);
 

@@ -74,6 +74,8 @@ long sys_mincore(const struct sysargs *a)
     uint8_t vec[256];
     if (addr & 4095)
         return -EINVAL;
+    if (len > UINT64_MAX - 4095 || addr + len < addr)
+        return -ENOMEM;
     uint64_t pages = (len + 4095) / 4096;
     if (len && !user_range_ok(uvec, pages))
         return -EFAULT;

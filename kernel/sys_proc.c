@@ -163,17 +163,15 @@ long sys_nanosleep(const struct sysargs *a)
         return -EFAULT;
     if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
         return -EINVAL;
-    uint64_t t = (uint64_t)ts.tv_sec * HZ + ((uint64_t)ts.tv_nsec * HZ + 999999999) / 1000000000;
+    /* in ticks, rounded up; a duration beyond any uptime sleeps "forever" */
+    uint64_t limit = (UINT64_MAX - ticks_now()) / 2 / HZ;
+    uint64_t t = (uint64_t)ts.tv_sec >= limit ? UINT64_MAX / 2
+               : (uint64_t)ts.tv_sec * HZ + ((uint64_t)ts.tv_nsec * HZ + 999999999) / 1000000000;
     if (t) {
         current->wake_tick = ticks_now() + t;
         sleep_on(&current->wake_tick);
     }
-    if (a->arg[1]) {
-        struct timespec64 zero = { 0, 0 };
-        if (copy_to_user(a->arg[1], &zero, sizeof(zero)))
-            return -EFAULT;
-    }
-    return 0;
+    return 0;   /* rem is written only when a signal interrupts: never here */
 }
 
 struct rusage {
@@ -226,7 +224,7 @@ long sys_getrandom(const struct sysargs *a)
     for (uint64_t done = 0; done < len; done += 8) {
         uint64_t r = kernel_random();
         if (copy_to_user(buf + done, &r, len - done < 8 ? len - done : 8))
-            return -EFAULT;
+            return done ? (long)done : -EFAULT;   /* the bytes copied, as Linux */
     }
     return (long)len;
 }

@@ -37,8 +37,30 @@ extern uint64_t syscall_kernel_rsp;
 extern const char trap_restore[];
 void switch_to(uint64_t *save_rsp, uint64_t new_rsp);
 
+void task_fpu_reset(struct task *t)
+{
+    memset(t->fpu, 0, sizeof(t->fpu));
+    t->fpu[0] = 0x7f;   /* FCW 0x037f: all x87 exceptions masked, 64-bit precision */
+    t->fpu[1] = 0x03;
+    t->fpu[24] = 0x80;  /* MXCSR 0x1f80: all SSE exceptions masked, round to nearest */
+    t->fpu[25] = 0x1f;
+}
+
+void task_fpu_save(struct task *t)
+{
+    __asm__ volatile("fxsave64 %0" : "=m"(*(uint8_t(*)[512])t->fpu));
+}
+
+static void fpu_restore(const struct task *t)
+{
+    __asm__ volatile("fxrstor64 %0" : : "m"(*(const uint8_t(*)[512])t->fpu));
+}
+
 void task_init(void)
 {
+    /* User programs use SSE: OSFXSR and OSXMMEXCPT on, no emulation. */
+    write_cr4(read_cr4() | (1ull << 9) | (1ull << 10));
+    write_cr0((read_cr0() & ~(1ull << 2)) | (1ull << 1));
     task_cache = kmem_cache_create("task_struct", sizeof(struct task), 0, SLAB_HWCACHE_ALIGN,
                                    NULL);
     if (!task_cache)
@@ -92,6 +114,7 @@ struct task *task_alloc(const char *name)
         return NULL;
     }
     memset(task_frame(t), 0, sizeof(struct trap_frame));
+    task_fpu_reset(t);
     uint64_t *sp = (uint64_t *)task_frame(t);
     *--sp = (uint64_t)trap_restore;
     for (int i = 0; i < 6; i++)
@@ -154,6 +177,12 @@ void schedule(void)
     slice_end = ticks + SLICE_TICKS;
     if (next == prev)
         return;
+    /* Each task's SSE/x87 registers are its own: save the outgoing
+     * task's, load the incoming one's (the kernel never uses them). */
+    if (prev != &idle_task && prev->state != TASK_ZOMBIE)
+        task_fpu_save(prev);
+    if (next != &idle_task)
+        fpu_restore(next);
     current = next;
     switch_mm_and_stack(next);
     switch_to(&prev->saved_rsp, next->saved_rsp);

@@ -203,13 +203,16 @@ void trap_dispatch(struct trap_frame *f)
         task_return_to_user();
         return;
     }
+    if (f->vector == 0xff)
+        return;   /* the APIC's spurious vector: no EOI for it */
     if (f->vector >= 32) {
         printk("trap: unexpected interrupt on vector %llu, ignored\n",
                (unsigned long long)f->vector);
         apic_eoi();
         return;
     }
-    if (from_user) {
+    /* NMI, #DF and #MC are about the machine, not the program running. */
+    if (from_user && f->vector != VEC_NMI && f->vector != VEC_DF && f->vector != VEC_MC) {
         user_exception(f, cr2);
         task_return_to_user();
         return;

@@ -36,6 +36,9 @@ struct task {
     void *wait_chan;               /* what a blocked task waits for */
     uint64_t utime_ticks, stime_ticks;
     struct task *run_next;         /* run queue link */
+    /* The task's x87/SSE registers (fxsave format) while it is switched
+     * out: the kernel itself never touches them (-mno-sse). */
+    uint8_t fpu[512] __attribute__((aligned(16)));
     void *files;                   /* the file table (kernel/file.c) */
     int kill_signal;               /* pending fatal signal: exits at the next chance */
     unsigned flags;
@@ -61,6 +64,12 @@ static inline struct trap_frame *task_frame(const struct task *t)
 }
 
 void task_init(void);
+/* The FPU/SSE state a new program starts with (what fninit and a
+ * default MXCSR give): for exec. */
+void task_fpu_reset(struct task *t);
+/* Save the CPU's current FPU/SSE registers into t (fork: the child gets
+ * the parent's registers as they are now). */
+void task_fpu_save(struct task *t);
 /* A new task with its own kernel stack, not yet runnable; NULL on -ENOMEM or
  * when the table is full. */
 struct task *task_alloc(const char *name);
