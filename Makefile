@@ -156,7 +156,7 @@ $(BUILD)/kernel.elf: $(BUILD)/kernel.pass1.elf $(BUILD)/ksyms.o
 USER_CC     := musl-gcc
 USER_CFLAGS := -static -no-pie -O2 -std=gnu11 $(WARN)
 USER_TESTS  := ordinary test_exec test_cow test_demand test_brk test_mmap test_faults \
-               test_efault test_badelf test_leak test_cowcap test_forkfail
+               test_efault test_badelf test_leak test_cowcap test_forkfail test_fpu
 USER_BINS   := $(BUILD)/user/init $(USER_TESTS:%=$(BUILD)/user/%)
 BADELF      := $(BUILD)/user/badelf/MANIFEST
 
