@@ -61,7 +61,8 @@ void task_init(void)
     /* User programs use SSE: OSFXSR and OSXMMEXCPT on, no emulation. */
     write_cr4(read_cr4() | (1ull << 9) | (1ull << 10));
     write_cr0((read_cr0() & ~(1ull << 2)) | (1ull << 1));
-    task_cache = kmem_cache_create("task_struct", sizeof(struct task), 0, SLAB_HWCACHE_ALIGN,
+    /* 64-byte aligned: fxsave needs the fpu area 16-byte aligned, slab_debug too */
+    task_cache = kmem_cache_create("task_struct", sizeof(struct task), 64, SLAB_HWCACHE_ALIGN,
                                    NULL);
     if (!task_cache)
         panic("task_init: no cache for tasks");
