@@ -42,8 +42,6 @@
 #define STACK_GUARD (256ull * 4096)   /* Linux's stack_guard_gap */
 #define STACK_BUILD (160ull * 1024)   /* room for argv/envp strings and tables */
 
-uint64_t kernel_random(void);
-void task_drop_mm(struct task *t);
 
 struct file_view {
     struct vm_file vf;
@@ -168,15 +166,14 @@ int exec_image(struct task *t, const char *path, const struct user_strings *argv
         kfree(mm);
         return err;
     }
-    err = pt_share_top(&mm->pt, &kernel_pt, KERNEL_HALF_START, 0 - KERNEL_HALF_START);
+    err = kernel_pt_share(&mm->pt);
     if (!err)
         err = map_segments(mm, &e, &plan);
     if (!err)
         err = mm_brk_init(mm, plan.brk);
     int64_t sp = err ? err : build_stack(mm, &plan, path, argv, envp);
     if (sp < 0) {
-        mm_destroy(mm);
-        kfree(mm);
+        mm_release(mm);
         return (int)sp;
     }
 
@@ -185,10 +182,8 @@ int exec_image(struct task *t, const char *path, const struct user_strings *argv
     t->mm = mm;
     if (t == current)
         write_cr3(mm->pt.root);
-    if (old) {
-        struct task tmp = { .mm = old };
-        task_drop_mm(&tmp);
-    }
+    if (old)
+        mm_release(old);
     const char *base = strrchr(path, '/');
     strlcpy(t->name, base ? base + 1 : path, TASK_NAME_MAX);
     t->fs_base = 0;

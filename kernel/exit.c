@@ -21,16 +21,20 @@
 #include <mm/slab.h>
 #include <mm/vma.h>
 
-/* Drop the address space (after leaving its tables). */
+void mm_release(struct mm *mm)
+{
+    if (read_cr3() == mm->pt.root)
+        write_cr3(kernel_pt.root);   /* never free the tables the CPU is on */
+    mm_destroy(mm);
+    kfree(mm);
+}
+
 void task_drop_mm(struct task *t)
 {
-    if (!t->mm)
-        return;
-    if (read_cr3() == t->mm->pt.root)
-        write_cr3(kernel_pt.root);
-    mm_destroy(t->mm);
-    kfree(t->mm);
-    t->mm = NULL;
+    if (t->mm) {
+        mm_release(t->mm);
+        t->mm = NULL;
+    }
 }
 
 static void report_init_end(int status)

@@ -15,11 +15,8 @@
 #include <kernel/string.h>
 #include <kernel/task.h>
 #include <mm/kernel_pt.h>
-#include <mm/layout.h>
 #include <mm/slab.h>
 #include <mm/vma.h>
-
-void task_drop_mm(struct task *t);
 
 static bool eager_fork(void)
 {
@@ -39,9 +36,13 @@ long sys_fork(const struct sysargs *a)
         task_reap(child);
         return -ENOMEM;
     }
-    /* the kernel half: the same shared tables as every address space */
-    pt_share_top(&mm->pt, &kernel_pt, KERNEL_HALF_START, 0 - KERNEL_HALF_START);
     child->mm = mm;
+    /* the kernel half: the same shared tables as every address space */
+    if (kernel_pt_share(&mm->pt)) {
+        task_drop_mm(child);
+        task_reap(child);
+        return -ENOMEM;
+    }
     child->files = current->files ? files_dup_table(current->files) : NULL;
     if (current->files && !child->files) {
         task_drop_mm(child);

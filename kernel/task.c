@@ -148,10 +148,18 @@ static struct task *dequeue(void)
     return t;
 }
 
-void task_start(struct task *t)
+/* A blocked (or new) task becomes runnable: no longer waiting, queued. */
+static void make_runnable(struct task *t)
 {
+    t->wake_tick = 0;
+    t->wait_chan = NULL;
     t->state = TASK_RUNNABLE;
     enqueue(t);
+}
+
+void task_start(struct task *t)
+{
+    make_runnable(t);
 }
 
 static void switch_mm_and_stack(struct task *next)
@@ -204,11 +212,8 @@ void wake_up(void *chan)
 {
     for (int i = 0; i < MAX_TASKS; i++) {
         struct task *t = tasks[i];
-        if (t && t->state == TASK_BLOCKED && t->wait_chan == chan) {
-            t->wait_chan = NULL;
-            t->state = TASK_RUNNABLE;
-            enqueue(t);
-        }
+        if (t && t->state == TASK_BLOCKED && t->wait_chan == chan)
+            make_runnable(t);
     }
 }
 
@@ -223,12 +228,8 @@ void task_tick(bool from_user)
     }
     for (int i = 0; i < MAX_TASKS; i++) {
         struct task *t = tasks[i];
-        if (t && t->state == TASK_BLOCKED && t->wake_tick && ticks >= t->wake_tick) {
-            t->wake_tick = 0;
-            t->wait_chan = NULL;
-            t->state = TASK_RUNNABLE;
-            enqueue(t);
-        }
+        if (t && t->state == TASK_BLOCKED && t->wake_tick && ticks >= t->wake_tick)
+            make_runnable(t);
     }
 }
 
@@ -243,12 +244,8 @@ void task_return_to_user(void)
 void task_kill(struct task *t, int sig)
 {
     t->kill_signal = sig;
-    if (t->state == TASK_BLOCKED) {
-        t->wake_tick = 0;
-        t->wait_chan = NULL;
-        t->state = TASK_RUNNABLE;
-        enqueue(t);
-    }
+    if (t->state == TASK_BLOCKED)
+        make_runnable(t);
 }
 
 void task_reap(struct task *t)

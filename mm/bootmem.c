@@ -170,6 +170,14 @@ void mm_init(const struct boot_info *bi)
         panic("mm_init: allocator inconsistent after boot: %s", why);
 }
 
+bool mm_is_ram(uint64_t pa, uint64_t len)
+{
+    for (size_t i = 0; i < nranges; i++)
+        if (ranges[i].kind != MEM_RESERVED && ranges[i].start < pa + len && pa < ranges[i].end)
+            return true;
+    return false;
+}
+
 uint64_t mm_release_boot(uint32_t kind)
 {
     uint64_t total = 0;

@@ -11,7 +11,9 @@
  * the guard page below a kernel stack is a stack overflow: the #PF could
  * not push its frame, so the CPU switched to the IST stack of #DF.
  *
- * Nothing here allocates or takes locks: it runs inside fault handlers.
+ * Invariant: nothing here allocates, takes locks or changes any state
+ * (tables, areas, counters): it runs inside fault handlers, maybe on a
+ * broken system, and only reads and prints.
  */
 #include <mm/fault.h>
 #include <mm/kernel_pt.h>

@@ -138,13 +138,18 @@ void kernel_pt_activate(void)
      * its new mapping (the old one went with the loader's tables). */
 }
 
+int kernel_pt_share(struct pgtable *pt)
+{
+    return pt_share_top(pt, &kernel_pt, KERNEL_HALF_START, 0 - KERNEL_HALF_START);
+}
+
 int user_pt_create(struct pgtable *pt)
 {
     int err = pt_init(pt, &kernel_fmt, GFP_KERNEL, 0, USER_SPACE_END);
     if (err)
         return err;
     pt->flush = kernel_flush; /* harmless when the space is not loaded */
-    err = pt_share_top(pt, &kernel_pt, KERNEL_HALF_START, 0 - KERNEL_HALF_START);
+    err = kernel_pt_share(pt);
     if (err)
         pt_destroy(pt);
     return err;

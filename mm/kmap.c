@@ -35,16 +35,6 @@ void kmap_init(void)
     used = 1;
 }
 
-static bool is_ram(uint64_t pa)
-{
-    size_t n;
-    const struct mem_range *r = mm_ranges(&n);
-    for (size_t i = 0; i < n; i++)
-        if (pa >= r[i].start && pa < r[i].end)
-            return r[i].kind != MEM_RESERVED;
-    return false;
-}
-
 void *kmap_phys(uint64_t pa)
 {
     if (pa & (PAGE_SIZE - 1) || pa >= (1ull << 52)) {
@@ -57,7 +47,7 @@ void *kmap_phys(uint64_t pa)
         uint64_t va = KMAP_BASE + (uint64_t)i * PAGE_SIZE;
         /* RAM is write-back, like its direct-map alias; anything else
          * (device memory, firmware-reserved) is mapped uncached */
-        unsigned cache = is_ram(pa) ? PT_WB : PT_UC;
+        unsigned cache = mm_is_ram(pa, PAGE_SIZE) ? PT_WB : PT_UC;
         if (pt_map(&kernel_pt, va, pa, PAGE_SIZE, PT_W | PT_G | cache, 0))
             return NULL;
         used |= 1ull << i;

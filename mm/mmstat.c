@@ -12,22 +12,7 @@
 #include <mm/zone.h>
 #include <mm/gfp.h>
 #include <kernel/printk.h>
-
-struct sbuf {
-    char *buf;
-    size_t size, len;
-};
-
-static void put(struct sbuf *s, const char *fmt, ...) __printf(2, 3);
-static void put(struct sbuf *s, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    size_t room = s->len < s->size ? s->size - s->len : 0;
-    int n = vsnprintf(room ? s->buf + s->len : NULL, room, fmt, ap);
-    va_end(ap);
-    s->len += (size_t)n;
-}
+#include <kernel/sbuf.h>
 
 int mm_buddyinfo(char *buf, size_t size)
 {
@@ -38,10 +23,10 @@ int mm_buddyinfo(char *buf, size_t size)
         const struct zone *z = &mm_node0->zones[i];
         if (!z->managed)
             continue;
-        put(&s, "Node 0, zone %8s", z->name);
+        sbuf_put(&s, "Node 0, zone %8s", z->name);
         for (int k = 0; k <= MAX_ORDER; k++)
-            put(&s, " %6llu", (unsigned long long)z->area[k].nr_free);
-        put(&s, "\n");
+            sbuf_put(&s, " %6llu", (unsigned long long)z->area[k].nr_free);
+        sbuf_put(&s, "\n");
     }
     return (int)s.len;
 }
@@ -53,17 +38,17 @@ int mm_zoneinfo(char *buf, size_t size)
         buf[0] = 0;
     for (int i = 0; i < NR_ZONES; i++) {
         const struct zone *z = &mm_node0->zones[i];
-        put(&s, "Node 0, zone %8s\n", z->name);
-        put(&s, "  pages free     %llu\n", (unsigned long long)(z->free + z->pcp.count));
-        put(&s, "        min      %llu\n", (unsigned long long)z->wmark_min);
-        put(&s, "        low      %llu\n", (unsigned long long)z->wmark_low);
-        put(&s, "        high     %llu\n", (unsigned long long)z->wmark_high);
-        put(&s, "        spanned  %llu\n", (unsigned long long)(z->end_pfn - z->start_pfn));
-        put(&s, "        present  %llu\n", (unsigned long long)z->present);
-        put(&s, "        managed  %llu\n", (unsigned long long)z->managed);
-        put(&s, "  pagesets\n    cpu: 0\n              count: %u\n              high:  %u\n"
+        sbuf_put(&s, "Node 0, zone %8s\n", z->name);
+        sbuf_put(&s, "  pages free     %llu\n", (unsigned long long)(z->free + z->pcp.count));
+        sbuf_put(&s, "        min      %llu\n", (unsigned long long)z->wmark_min);
+        sbuf_put(&s, "        low      %llu\n", (unsigned long long)z->wmark_low);
+        sbuf_put(&s, "        high     %llu\n", (unsigned long long)z->wmark_high);
+        sbuf_put(&s, "        spanned  %llu\n", (unsigned long long)(z->end_pfn - z->start_pfn));
+        sbuf_put(&s, "        present  %llu\n", (unsigned long long)z->present);
+        sbuf_put(&s, "        managed  %llu\n", (unsigned long long)z->managed);
+        sbuf_put(&s, "  pagesets\n    cpu: 0\n              count: %u\n              high:  %u\n"
                 "              batch: %u\n", z->pcp.count, z->pcp.high, z->pcp.batch);
-        put(&s, "  start_pfn:           %llu\n", (unsigned long long)z->start_pfn);
+        sbuf_put(&s, "  start_pfn:           %llu\n", (unsigned long long)z->start_pfn);
     }
     return (int)s.len;
 }
@@ -83,11 +68,11 @@ int mm_meminfo(char *buf, size_t size)
             dma32_free += z->free + z->pcp.count;
     }
     uint64_t avail = free > reserve ? free - reserve : 0;
-    put(&s, "MemTotal:       %8llu kB\n", (unsigned long long)(total * 4));
-    put(&s, "MemFree:        %8llu kB\n", (unsigned long long)(free * 4));
-    put(&s, "MemAvailable:   %8llu kB\n", (unsigned long long)(avail * 4));
-    put(&s, "DMA32Free:      %8llu kB\n", (unsigned long long)(dma32_free * 4));
-    put(&s, "MemMapBytes:    %8llu kB\n",
+    sbuf_put(&s, "MemTotal:       %8llu kB\n", (unsigned long long)(total * 4));
+    sbuf_put(&s, "MemFree:        %8llu kB\n", (unsigned long long)(free * 4));
+    sbuf_put(&s, "MemAvailable:   %8llu kB\n", (unsigned long long)(avail * 4));
+    sbuf_put(&s, "DMA32Free:      %8llu kB\n", (unsigned long long)(dma32_free * 4));
+    sbuf_put(&s, "MemMapBytes:    %8llu kB\n",
         (unsigned long long)(mm_node0->max_pfn * sizeof(struct page) / 1024));
     return (int)s.len;
 }

@@ -16,22 +16,7 @@
  */
 #include "slab_impl.h"
 #include <kernel/printk.h>
-
-struct sbuf {
-    char *buf;
-    size_t size, len;
-};
-
-static void put(struct sbuf *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct sbuf *s, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    size_t room = s->len < s->size ? s->size - s->len : 0;
-    int n = vsnprintf(room ? s->buf + s->len : NULL, room, fmt, ap);
-    va_end(ap);
-    s->len += (size_t)n;
-}
+#include <kernel/sbuf.h>
 
 static uint64_t count_slabs(const struct slab_link *h)
 {
@@ -46,14 +31,14 @@ int slabinfo(char *buf, size_t size)
     struct sbuf s = { buf, size, 0 };
     if (size)
         buf[0] = 0;
-    put(&s, "slabinfo - version: 2.1\n");
-    put(&s, "# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab>"
+    sbuf_put(&s, "slabinfo - version: 2.1\n");
+    sbuf_put(&s, "# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab>"
             " : tunables <limit> <batchcount> <sharedfactor>"
             " : slabdata <active_slabs> <num_slabs> <sharedavail>\n");
     for (struct slab_link *l = slab_caches.next; l != &slab_caches; l = l->next) {
         const struct kmem_cache *c = slab_chain_cache(l);
         uint64_t empty = count_slabs(&c->empty);
-        put(&s, "%-17s %6llu %6llu %6zu %4u %4u : tunables %4u %4u %4u : slabdata %6llu %6llu %6u\n",
+        sbuf_put(&s, "%-17s %6llu %6llu %6zu %4u %4u : tunables %4u %4u %4u : slabdata %6llu %6llu %6u\n",
             c->name, (unsigned long long)slab_cache_live(c), (unsigned long long)(c->nr_slabs * c->num),
             c->size, c->num, 1u << c->order, c->cpu[0].limit, c->cpu[0].batch, 0u,
             (unsigned long long)(c->nr_slabs - empty), (unsigned long long)c->nr_slabs, 0u);

@@ -15,6 +15,9 @@
  * one frame are adjacent; then each run is compared with the frame's
  * refcount.  The array comes from kmalloc: -ENOMEM when it cannot be had.
  *
+ * Invariant: the validators only read (the scratch array aside): a
+ * passing check changes nothing in the mms or the frames it inspects.
+ *
  * Like 9front's checkpagerefs, the cross-address-space check is exact
  * only when it sees every holder: all the mms, and nobody else holding
  * a reference (no kernel code in the middle of a copy).

@@ -33,6 +33,7 @@
 #include <kernel/errno.h>
 #include <kernel/ksyms.h>
 #include <kernel/printk.h>
+#include <kernel/sbuf.h>
 #include <kernel/string.h>
 
 static struct vm_area *areas;        /* sorted by address */
@@ -110,21 +111,34 @@ const struct vm_area *find_vm_area(uint64_t addr)
     return NULL;
 }
 
+/* Per kind: its name in reports, and the call that frees it. */
+static const char *const kind_name[] = { "vmalloc", "vmap", "ioremap", "stack" };
+static const char *const kind_free[] = { "vfree", "vunmap", "iounmap", "vfree_stack" };
+
+/* "function+0x12" for an area's caller (or its bare address). */
+static void caller_str(const struct vm_area *a, char *buf, size_t size)
+{
+    uint64_t off;
+    const char *sym = ksym_lookup((uint64_t)a->caller, &off);
+    if (sym)
+        snprintf(buf, size, "%s+0x%llx", sym, (unsigned long long)off);
+    else
+        snprintf(buf, size, "%p", a->caller);
+}
+
 /* The area starting exactly at addr, or NULL after a report. */
 static struct vm_area *area_at(const void *addr, enum vm_kind kind, const char *fn)
 {
-    static const char *const kinds[] = { "vmalloc", "vmap", "ioremap", "stack" };
-    static const char *const frees[] = { "vfree", "vunmap", "iounmap", "vfree_stack" };
     uint64_t va = (uint64_t)addr;
     const struct vm_area *near = find_vm_area(va);
     if (near && near->addr == va && near->kind == kind)
         return (struct vm_area *)near;
     if (near && near->addr == va)
         printk("%s: %#llx is a %s area (free it with %s)\n", fn, (unsigned long long)va,
-               kinds[near->kind], frees[near->kind]);
+               kind_name[near->kind], kind_free[near->kind]);
     else if (near)
         printk("%s: %#llx is inside the %s area %#llx+%#llx, not at its start\n", fn,
-               (unsigned long long)va, kinds[near->kind], (unsigned long long)near->addr,
+               (unsigned long long)va, kind_name[near->kind], (unsigned long long)near->addr,
                (unsigned long long)near->size);
     else
         printk("%s: %#llx was not allocated (no area there: already freed?)\n", fn,
@@ -288,26 +302,14 @@ void vunmap(const void *addr)
     }
 }
 
-/*
- * Is any byte of [pa, pa + size) RAM that the direct map covers?  Mapping
- * it again uncached or write-combining would give one frame two memory
- * types, which the SDM leaves undefined (vol. 3A, 11.12.4): refused.
- */
-static bool overlaps_ram(uint64_t pa, uint64_t size)
-{
-    size_t n;
-    const struct mem_range *r = mm_ranges(&n);
-    for (size_t i = 0; i < n; i++)
-        if (r[i].kind != MEM_RESERVED && r[i].start < pa + size && pa < r[i].end)
-            return true;
-    return false;
-}
-
 static void *ioremap_cache(uint64_t pa, size_t size, unsigned cache, const void *caller)
 {
     if (size == 0 || pa + size < pa || pa + size > (1ull << 52))
         return NULL;
-    if (overlaps_ram(pa, size)) {
+    /* RAM already has a write-back mapping in the direct map: a second one,
+     * uncached or write-combining, would give one frame two memory types,
+     * which the SDM leaves undefined (vol. 3A, 11.12.4). */
+    if (mm_is_ram(pa, size)) {
         printk("ioremap: %#llx+%#zx is RAM (in the direct map); refused\n",
                (unsigned long long)pa, size);
         return NULL;
@@ -344,18 +346,11 @@ void iounmap(volatile void *addr)
 
 static void describe(const struct vm_area *a, char *buf, size_t size)
 {
-    static const char *const kinds[] = { "vmalloc", "vmap", "ioremap", "stack" };
-    uint64_t off;
-    const char *sym = ksym_lookup((uint64_t)a->caller, &off);
-    if (sym)
-        snprintf(buf, size, "%s area %#llx-%#llx%s%s allocated by %s+0x%llx", kinds[a->kind],
-                 (unsigned long long)a->addr, (unsigned long long)(a->addr + a->size),
-                 a->owner ? " of " : "", a->owner ? a->owner : "", sym,
-                 (unsigned long long)off);
-    else
-        snprintf(buf, size, "%s area %#llx-%#llx%s%s allocated by %p", kinds[a->kind],
-                 (unsigned long long)a->addr, (unsigned long long)(a->addr + a->size),
-                 a->owner ? " of " : "", a->owner ? a->owner : "", a->caller);
+    char caller[96];
+    caller_str(a, caller, sizeof(caller));
+    snprintf(buf, size, "%s area %#llx-%#llx%s%s allocated by %s", kind_name[a->kind],
+             (unsigned long long)a->addr, (unsigned long long)(a->addr + a->size),
+             a->owner ? " of " : "", a->owner ? a->owner : "", caller);
 }
 
 bool vmalloc_report_guard(uint64_t addr)
@@ -414,35 +409,27 @@ bool vmalloc_stack_overflow(uint64_t rsp, uint64_t cr2, const struct vm_area **a
 
 int vmallocinfo(char *buf, size_t size)
 {
-    static const char *const kinds[] = { "vmalloc", "vmap", "ioremap", "vmalloc" };
-    size_t len = 0;
+    struct sbuf s = { buf, size, 0 };
     if (size)
         buf[0] = 0;
     for (const struct vm_area *a = areas; a; a = a->next) {
         char caller[96];
-        uint64_t off;
-        const char *sym = ksym_lookup((uint64_t)a->caller, &off);
-        if (sym)
-            snprintf(caller, sizeof(caller), "%s+0x%llx", sym, (unsigned long long)off);
-        else
-            snprintf(caller, sizeof(caller), "%p", a->caller);
-        char extra[48] = "";
-        if (a->nr_pages)
-            snprintf(extra, sizeof(extra), " pages=%llu", (unsigned long long)a->nr_pages);
-        if (a->kind == VM_IOREMAP)
-            snprintf(extra, sizeof(extra), " phys=0x%llx", (unsigned long long)a->phys);
+        caller_str(a, caller, sizeof(caller));
         /* Linux prints the span with its guard page, and the size with it too. */
-        int n = snprintf(buf + len, len < size ? size - len : 0,
-                         "0x%016llx-0x%016llx %8llu %s%s %s%s%s\n",
-                         (unsigned long long)span_start(a), (unsigned long long)span_end(a),
-                         (unsigned long long)(span_end(a) - span_start(a)), caller, extra,
-                         kinds[a->kind], a->kind == VM_STACK ? " stack " : "",
-                         a->kind == VM_STACK && a->owner ? a->owner : "");
-        if (n < 0)
-            return -1;
-        len += (size_t)n;
+        sbuf_put(&s, "0x%016llx-0x%016llx %8llu %s", (unsigned long long)span_start(a),
+                 (unsigned long long)span_end(a),
+                 (unsigned long long)(span_end(a) - span_start(a)), caller);
+        if (a->kind == VM_IOREMAP)
+            sbuf_put(&s, " phys=0x%llx ioremap\n", (unsigned long long)a->phys);
+        else if (a->kind == VM_STACK)
+            sbuf_put(&s, " pages=%llu vmalloc stack %s\n", (unsigned long long)a->nr_pages,
+                     a->owner ? a->owner : "");
+        else if (a->kind == VM_ALLOC)
+            sbuf_put(&s, " pages=%llu vmalloc\n", (unsigned long long)a->nr_pages);
+        else
+            sbuf_put(&s, " vmap\n");
     }
-    return (int)len;
+    return (int)s.len;
 }
 
 uint64_t vmalloc_nr_pages(void)

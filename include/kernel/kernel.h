@@ -18,6 +18,10 @@ static inline void *phys_to_virt(uint64_t pa)
     return (void *)(BOOT_DIRECT_MAP_BASE + pa);
 }
 
+/* 64 random-looking bits (xorshift64* seeded from the TSC; not
+ * cryptographic): AT_RANDOM, getrandom (kernel/sys_proc.c). */
+uint64_t kernel_random(void);
+
 /* Human-readable size ("640 KiB", "1.5 GiB") into buf. */
 void format_size(char *buf, size_t size, uint64_t bytes);
 

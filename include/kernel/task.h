@@ -93,6 +93,11 @@ struct task *task_find(int pid);
 void task_kill(struct task *t, int sig);
 /* Iterate over every task slot (NULL slots included): for wait4. */
 struct task *task_slot(int i);
+/* Free an address space of the kernel's (mm_destroy and its struct),
+ * leaving its tables first if the CPU is on them; task_drop_mm does it
+ * for a task's and clears t->mm (kernel/exit.c). */
+void mm_release(struct mm *mm);
+void task_drop_mm(struct task *t);
 /* Free a zombie (its kernel stack and slot); the parent's wait does it. */
 void task_reap(struct task *t);
 uint64_t ticks_now(void);

@@ -30,6 +30,10 @@ int kernel_pt_audit(void);
 /* Print a short dump of the kernel half (one line per run of leaves). */
 void kernel_pt_dump(void);
 
+/* Give an address space's root the kernel half: the 256 shared top-level
+ * entries (pt_share_top).  Every process's tables get them. */
+int kernel_pt_share(struct pgtable *pt);
+
 /*
  * A new address space: an empty user half [0, USER_SPACE_END) and the
  * kernel half's 256 top-level entries copied from kernel_pt (they point

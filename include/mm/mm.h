@@ -4,6 +4,7 @@
 
 #include <boot/boot_info.h>
 #include <mm/memmap.h>
+#include <stdbool.h>
 
 /*
  * Clean the firmware map, place mem_map, build the zones, hand every
@@ -13,6 +14,12 @@ void mm_init(const struct boot_info *bi);
 
 /* The cleaned map (valid after mm_init). */
 const struct mem_range *mm_ranges(size_t *n);
+
+/*
+ * Does [pa, pa + len) touch RAM, i.e. any range the direct map covers
+ * (usable or held back, not firmware-reserved or MMIO)?
+ */
+bool mm_is_ram(uint64_t pa, uint64_t len);
 
 /*
  * Give every range of this held-back kind (MEM_BOOT_TABLES, MEM_BOOT_INFO,
