@@ -76,7 +76,7 @@ KERNEL_SRCS := kernel/entry.S kernel/main.c kernel/gdt.c kernel/idt.c \
                kernel/cpio.c kernel/elf_user.c kernel/user_stack.c \
                mm/memmap.c mm/buddy.c mm/page_alloc.c mm/zone.c mm/contig.c \
                mm/mmstat.c mm/bootmem.c mm/release.c \
-               mm/pgtable.c mm/pgtable_check.c mm/pt_x86_64.c mm/tlb.c \
+               mm/pgtable.c mm/pgtable_clone.c mm/pgtable_check.c mm/pt_x86_64.c mm/tlb.c \
                mm/kernel_pt.c mm/fault.c \
                mm/slab.c mm/slab_debug.c mm/slab_stat.c mm/kmalloc.c \
                mm/vmalloc.c mm/kmap.c \
@@ -221,7 +221,7 @@ MM_HOST_SRCS := mm/memmap.c mm/buddy.c mm/page_alloc.c mm/zone.c mm/contig.c mm/
 MM_HOST_DEPS := $(wildcard include/mm/*.h) include/boot/boot_info.h tests/host/mm_host.h
 tests/host/test_memmap_SRCS := tests/host/test_memmap.c $(MM_HOST_SRCS)
 tests/host/test_buddy_SRCS  := tests/host/test_buddy.c $(MM_HOST_SRCS)
-tests/host/test_pgtable_SRCS := tests/host/test_pgtable.c $(MM_HOST_SRCS) mm/pgtable.c \
+tests/host/test_pgtable_SRCS := tests/host/test_pgtable.c $(MM_HOST_SRCS) mm/pgtable.c mm/pgtable_clone.c \
                                 mm/pgtable_check.c mm/pt_x86_64.c
 $(BUILD)/host/tests/host/test_memmap $(BUILD)/host/tests/host/test_buddy \
 $(BUILD)/host/tests/host/test_pgtable: $(MM_HOST_DEPS) mm/pgtable_impl.h
@@ -231,7 +231,7 @@ tests/host/test_slab_SRCS := tests/host/test_slab.c $(MM_HOST_SRCS) $(SLAB_SRCS)
 $(BUILD)/host/tests/host/test_slab: $(MM_HOST_DEPS) mm/slab_impl.h
 # User address spaces over the page tables and the slab allocator.
 VMA_SRCS := mm/vma.c mm/vma_check.c mm/mmap.c mm/user_fault.c mm/fork.c
-tests/host/test_vma_SRCS := tests/host/test_vma.c $(MM_HOST_SRCS) $(SLAB_SRCS) mm/pgtable.c \
+tests/host/test_vma_SRCS := tests/host/test_vma.c $(MM_HOST_SRCS) $(SLAB_SRCS) mm/pgtable.c mm/pgtable_clone.c \
                             mm/pgtable_check.c mm/pt_x86_64.c $(VMA_SRCS)
 $(BUILD)/host/tests/host/test_vma: $(MM_HOST_DEPS) mm/pgtable_impl.h mm/slab_impl.h
 
@@ -301,10 +301,10 @@ FUZZ_TARGETS := fuzz_buddy fuzz_memmap fuzz_pgtable fuzz_slab fuzz_vma
 FUZZ_TARGETS += fuzz_exec
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
 # Sources a target needs beyond $(MM_HOST_SRCS): fuzz_<name>_EXTRA.
-fuzz_pgtable_EXTRA := mm/pgtable.c mm/pgtable_check.c mm/pt_x86_64.c
+fuzz_pgtable_EXTRA := mm/pgtable.c mm/pgtable_clone.c mm/pgtable_check.c mm/pt_x86_64.c
 fuzz_slab_EXTRA := $(SLAB_SRCS)
 fuzz_exec_EXTRA := kernel/cpio.c kernel/elf_user.c kernel/user_stack.c
-fuzz_vma_EXTRA := $(VMA_SRCS) $(SLAB_SRCS) mm/pgtable.c mm/pgtable_check.c mm/pt_x86_64.c
+fuzz_vma_EXTRA := $(VMA_SRCS) $(SLAB_SRCS) mm/pgtable.c mm/pgtable_clone.c mm/pgtable_check.c mm/pt_x86_64.c
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(MM_HOST_SRCS) $$(fuzz_$$*_EXTRA) $(MM_HOST_DEPS) \
                       tests/fuzz/coverage_ignore.txt

@@ -44,7 +44,7 @@ void user_exception(struct trap_frame *f, uint64_t cr2)
             access |= FAULT_WRITE;
         if (f->error & PF_FETCH)
             access |= FAULT_EXEC;
-        if (mm_fault(t->mm, cr2, access) == 0)
+        if (mm_hw_fault(t->mm, cr2, access) == 0)
             return;
         char where[160];
         mm_describe(t->mm, cr2, where, sizeof(where));

@@ -8,20 +8,24 @@
  * holds one reference (seed 001's reference-counted frames), so the frame
  * is freed when the last address space lets go, whichever it is.
  *
- * Fork walks the parent's leaves VMA by VMA (pt_for_each) and maps the
- * same frames in the child's new tables: the child's table pages are
- * built, no data page is copied.  Only when everything is in place does
- * the parent lose PT_W on its private pages (one pt_protect per writable
- * private VMA, which flushes the parent's TLB): a failure on the way
- * leaves the parent untouched and the half-built child is destroyed, so
- * fork is all or nothing.  Shared mappings keep their rights on both
- * sides.  With eager (the `fork=copy` boot option) the child gets a copy
- * of every present private page instead, for the benchmark.
+ * Fork copies the VMAs, then the tables VMA by VMA with pt_clone, which
+ * walks the parent's and the child's tables together, a table's worth of
+ * entries at a time (Linux's copy_page_range): the child's table pages
+ * are built, no data page is copied, each frame gains one reference.  In
+ * the same pass a private writable page loses PT_W in both (the first
+ * write copies, or just takes PT_W back when the frame is no longer
+ * shared); one flush of the parent's TLB ends each VMA.  Shared mappings
+ * keep their rights on both sides.  A failure on the way (no memory for a
+ * child's table) destroys the half-built child; the parent's contents are
+ * untouched, though some of its private pages may already be read-only:
+ * harmless, the next write fault finds the frame referenced once and
+ * makes it writable again without copying.  With eager (the `fork=copy`
+ * boot option) the child gets a copy of every present private page
+ * instead, through the same walk, for the benchmark.
  *
- * mm_destroy drops every pte's reference (walking the VMAs: no pte lies
- * outside one), then frees the tables, then the VMAs (the last VMA of a
- * shared object frees its frames).  No flush: the
- * tables must not be in use any more.
+ * mm_destroy drops every pte's reference and frees the tables in one walk
+ * (pt_destroy_each), then frees the VMAs (the last VMA of a shared object
+ * frees its frames).  No flush: the tables must not be in use any more.
  *
  * Reference: seed 000 (CoW for fork), xv6's uvmcopy (its eager copy is
  * our `fork=copy`), seed 001 (SOS's reference-counted physical layer).
@@ -31,6 +35,7 @@
 #include <kernel/string.h>
 
 void (*mm_tlb_flush)(uint64_t va, uint64_t len);
+int (*mm_kernel_share)(struct pgtable *pt);
 
 static void user_flush(struct pgtable *pt, uint64_t va, uint64_t len)
 {
@@ -63,21 +68,27 @@ int mm_init_user(struct mm *mm, uint64_t va_end, gfp_t gfp)
     return mm_init_user_fmt(mm, &pt_x86_64, va_end, gfp);
 }
 
-static int drop_leaf(const struct pt_view *v, void *arg)
+/* Exit: one reference less on the leaf's frame.  Inline for the common
+ * case (a frame still shared after this), as fork's below: this runs for
+ * every page.  The last reference goes through frame_unref, which checks
+ * the descriptor and frees the frame. */
+static void drop_leaf(uint64_t va, uint64_t pa, uint64_t size, void *arg)
 {
-    (void)arg;
-    frame_unref(v->pa);
-    return 0;
+    (void)va, (void)size, (void)arg;
+    struct page *p = pfn_to_page(pa >> PAGE_SHIFT);
+    if (p->refcount > 1)
+        p->refcount--;
+    else
+        frame_unref(pa);
 }
 
 void mm_destroy(struct mm *mm)
 {
     if (!mm->pt.fmt)
         return; /* never initialized, or destroyed already */
-    for (const struct vma *v = mm->vmas; v; v = v->next)
-        mm_must(pt_for_each(&mm->pt, v->start, v->end, drop_leaf, NULL), "mm_destroy: walk",
-                v->start);
-    pt_destroy(&mm->pt);
+    if (mm->hw_ops)
+        mm->hw_ops->detach(mm);
+    pt_destroy_each(&mm->pt, drop_leaf, NULL);
     while (mm->vmas) {
         struct vma *v = mm->vmas;
         vma_unlink(mm, v);
@@ -91,40 +102,33 @@ void mm_destroy(struct mm *mm)
 struct fork_walk {
     struct mm *child;
     const struct vma *v;
-    bool eager;
 };
 
-/* One present page of the parent: map it (or a copy) in the child. */
-static int fork_leaf(const struct pt_view *pv, void *arg)
+/* One present page of the parent, shared with the child (copy-on-write
+ * or a shared mapping): one more reference on its frame.  The frame is
+ * mapped, so its descriptor is an allocated head (refcount >= 1). */
+static int fork_share(struct pt_view *pv, void *arg)
+{
+    (void)arg;
+    pfn_to_page(pv->pa >> PAGE_SHIFT)->refcount++;
+    return 0;
+}
+
+/* fork=copy: the child gets its own copy of a private page (the zero page
+ * stays shared). */
+static int fork_copy(struct pt_view *pv, void *arg)
 {
     struct fork_walk *w = arg;
-    struct mm *child = w->child;
-    uint64_t pa = pv->pa;
-    unsigned prot = pv->prot;
-    int err;
-    if (!(w->v->flags & VMA_SHARED)) {
-        if (w->eager && pa != mm_zero_page()) {
-            uint64_t copy = frame_alloc(child->gfp | __GFP_NOWARN);
-            if (!copy)
-                return -ENOMEM;
-            memcpy(page_address(pfn_to_page(copy >> PAGE_SHIFT)),
-                   page_address(pfn_to_page(pa >> PAGE_SHIFT)), PAGE_SIZE);
-            /* The copy is the child's alone: writable if the VMA is. */
-            err = pt_map(&child->pt, pv->va, copy, PAGE_SIZE, vma_pt_prot(w->v), 0);
-            if (err) {
-                frame_unref(copy);
-                return err;
-            }
-            mm_count_map(child, copy);
-            return 0;
-        }
-        prot &= ~PT_W;
-    }
-    err = pt_map(&child->pt, pv->va, pa, PAGE_SIZE, prot, 0);
-    if (err)
-        return err;
-    frame_ref(pa);
-    mm_count_map(child, pa);
+    if (pv->pa == mm_zero_page())
+        return fork_share(pv, arg);
+    uint64_t copy = frame_alloc(w->child->gfp | __GFP_NOWARN);
+    if (!copy)
+        return -ENOMEM;
+    memcpy(page_address(pfn_to_page(copy >> PAGE_SHIFT)),
+           page_address(pfn_to_page(pv->pa >> PAGE_SHIFT)), PAGE_SIZE);
+    /* The copy is the child's alone: writable if the VMA is. */
+    pv->pa = copy;
+    pv->prot = vma_pt_prot(w->v);
     return 0;
 }
 
@@ -134,6 +138,12 @@ int mm_fork(struct mm *child, struct mm *parent, bool eager)
     if (err)
         return err;
     child->pt.flush = parent->pt.flush;
+    child->hw_ops = parent->hw_ops;
+    if (child->hw_ops && (err = child->hw_ops->attach(child)) != 0) {
+        child->hw_ops = NULL;
+        mm_destroy(child);
+        return err;
+    }
     child->mmap_base = parent->mmap_base;
     child->max_vmas = parent->max_vmas;
     child->brk_start = parent->brk_start;
@@ -146,6 +156,7 @@ int mm_fork(struct mm *child, struct mm *parent, bool eager)
     struct vma *tail = NULL;
     for (const struct vma *pv = parent->vmas; pv; pv = pv->next) {
         struct vma *cv = vma_alloc();
+        err = -ENOMEM;
         if (!cv)
             goto fail;
         *cv = *pv;
@@ -160,21 +171,23 @@ int mm_fork(struct mm *child, struct mm *parent, bool eager)
         tail = cv;
         child->nr_vmas++;
     }
-    /* The pages. */
+    /* The pages: the child's tables, and the private pages read-only in
+     * both for copy-on-write. */
     for (const struct vma *v = parent->vmas; v; v = v->next) {
-        struct fork_walk w = { child, v, eager };
-        if (pt_for_each(&parent->pt, v->start, v->end, fork_leaf, &w))
+        struct fork_walk w = { child, v };
+        bool private = !(v->flags & VMA_SHARED);
+        err = pt_clone(&child->pt, &parent->pt, v->start, v->end,
+                       private && !eager ? PT_W : 0, private && eager ? fork_copy : fork_share,
+                       &w);
+        if (err)
             goto fail;
     }
-    /* Now that nothing can fail: the parent's private pages, shared with
-     * the child, become read-only (the first write copies). */
-    for (const struct vma *v = parent->vmas; v && !eager; v = v->next)
-        if (!(v->flags & VMA_SHARED) && (v->prot & PROT_WRITE))
-            mm_must(pt_protect(&parent->pt, v->start, v->end - v->start,
-                               vma_pt_prot(v) & ~PT_W),
-                    "mm_fork: pt_protect", v->start);
+    /* The child maps what the parent maps, page for page (a copy for a
+     * copy): the same counts. */
+    child->rss = child->max_rss = parent->rss;
+    child->zero_maps = parent->zero_maps;
     return 0;
 fail:
     mm_destroy(child);
-    return -ENOMEM;
+    return err;
 }

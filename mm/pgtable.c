@@ -88,7 +88,7 @@ static void list_free(uint64_t *list)
 static int reserve(const struct pgtable *pt, uint64_t n, uint64_t *spare)
 {
     for (uint64_t i = 0; i < n; i++) {
-        struct page *p = alloc_pages(pt->gfp | __GFP_ZERO, 0);
+        struct page *p = alloc_table(pt->fmt, pt->gfp);
         if (!p) {
             list_free(spare);
             return -ENOMEM;
@@ -100,7 +100,7 @@ static int reserve(const struct pgtable *pt, uint64_t n, uint64_t *spare)
 
 /* ---- the walk -------------------------------------------------------------------------- */
 
-enum pt_op { OP_MAP, OP_UNMAP, OP_PROTECT, OP_VISIT, OP_DESTROY };
+enum pt_op { OP_MAP, OP_UNMAP, OP_PROTECT, OP_VISIT };
 
 /* One operation in progress. */
 struct pt_run {
@@ -267,17 +267,14 @@ static void *step(struct pt_run *r, unsigned level, uint64_t va, void *table, un
         if (f->present(e))
             visit_leaf(r, level, va, seen);
         return NULL;
-    case OP_DESTROY:
-        return NULL;
     }
     return NULL;
 }
 
 /*
  * The walk leaves table[level] (va is its last address visited).  pt_unmap
- * unlinks it if the walk emptied it, unless it is a kept top table;
- * pt_destroy unlinks every table.  Unlinked tables wait on the dead list
- * for the flush.  (No note_change for a table: its leaves were noted when
+ * unlinks it if the walk emptied it, unless it is a kept top table.
+ * Unlinked tables wait on the dead list for the flush.  (No note_change for a table: its leaves were noted when
  * they were removed, and a flush drops the paging-structure caches.)
  */
 static void leave(struct pt_run *r, unsigned level, void *table[], bool cleared[], uint64_t va)
@@ -287,18 +284,13 @@ static void leave(struct pt_run *r, unsigned level, void *table[], bool cleared[
     unsigned pi = pt_index(f, level + 1, va);
     bool kept = r->pt->keep_top_tables && level + 1 == top_level(f);
 
-    if (r->op == OP_UNMAP) {
-        if (!cleared[level] || kept || !table_empty(f, table[level]))
-            return;
-        uint64_t pa = f->table_pa(entry_read(f, parent, pi));
-        entry_write(f, parent, pi, 0);
-        list_push(&r->dead, pa);
-        cleared[level + 1] = true;
-        r->tables--;
-    } else if (r->op == OP_DESTROY) {
-        list_push(&r->dead, f->table_pa(entry_read(f, parent, pi)));
-        r->tables--;
-    }
+    if (r->op != OP_UNMAP || !cleared[level] || kept || !table_empty(f, table[level]))
+        return;
+    uint64_t pa = f->table_pa(entry_read(f, parent, pi));
+    entry_write(f, parent, pi, 0);
+    list_push(&r->dead, pa);
+    cleared[level + 1] = true;
+    r->tables--;
 }
 
 /*
@@ -433,7 +425,7 @@ static bool format_ok(const struct pt_format *f)
            (f->leaf_levels & 1) && (f->leaf_levels & (f->leaf_levels + 1)) == 0 &&
            f->leaf_levels < (1u << f->levels) &&
            f->va_bits == PAGE_SHIFT + f->levels * f->index_bits &&
-           f->pa_bits > PAGE_SHIFT && f->pa_bits < 64 && !f->present(0);
+           f->pa_bits > PAGE_SHIFT && f->pa_bits < 64 && !f->present(0) && pt_leaf0_ok(f);
 }
 
 /* ---- the interface ----------------------------------------------------------------- */
@@ -446,7 +438,7 @@ int pt_init(struct pgtable *pt, const struct pt_format *fmt, gfp_t gfp, uint64_t
     if (!format_ok(fmt) || va_end <= va_start ||
         !range_ok(fmt, va_start, va_end - va_start, &last))
         return -EINVAL;
-    struct page *root = alloc_pages(gfp | __GFP_ZERO, 0);
+    struct page *root = alloc_table(fmt, gfp);
     if (!root)
         return -ENOMEM;
     pt->fmt = fmt;
@@ -456,21 +448,6 @@ int pt_init(struct pgtable *pt, const struct pt_format *fmt, gfp_t gfp, uint64_t
     pt->va_end = va_end;
     pt->nr_tables = 1;
     return 0;
-}
-
-void pt_destroy(struct pgtable *pt)
-{
-    struct pt_run r = { .pt = pt, .fmt = pt->fmt, .op = OP_DESTROY,
-                        .start = pt->va_start, .last = pt->va_end - 1 };
-    run(&r);
-    list_push(&r.dead, pt->root);
-    r.tables--;
-    pt->nr_tables = (uint64_t)((int64_t)pt->nr_tables + r.tables);
-    if (pt->nr_tables != 0)
-        panic("pt_destroy: %llu table pages counted but not found",
-              (unsigned long long)pt->nr_tables);
-    list_free(&r.dead);
-    pt->root = 0;
 }
 
 int pt_share_top(struct pgtable *dst, const struct pgtable *src, uint64_t start,

@@ -80,6 +80,28 @@ static inline bool table_empty(const struct pt_format *f, const void *table)
     return true;
 }
 
+/* The frame bits of a 4 KiB leaf: 12 .. pa_bits - 1 (see struct pt_format). */
+static inline uint64_t frame_mask0(const struct pt_format *f)
+{
+    return ((1ull << f->pa_bits) - 1) & ~(uint64_t)(PAGE_SIZE - 1);
+}
+
+/* A zeroed table page the format's entries can point to (below
+ * 2^pa_bits: an i386 table above 4 GiB would be cut to 32 bits), or
+ * NULL.  A page the format cannot reach is given back. */
+static inline struct page *alloc_table(const struct pt_format *f, gfp_t gfp)
+{
+    struct page *p = alloc_pages(gfp | __GFP_ZERO, 0);
+    if (p && (page_to_phys(p) >> f->pa_bits)) {
+        __free_pages(p, 0);
+        return NULL;
+    }
+    return p;
+}
+
+/* Does a 4 KiB leaf of this format hold its frame in place?  (mm/pgtable_clone.c) */
+bool pt_leaf0_ok(const struct pt_format *f);
+
 static inline unsigned state_bits(const struct pt_view *v)
 {
     return (v->accessed ? PT_ACCESSED : 0) | (v->dirty ? PT_DIRTY : 0);

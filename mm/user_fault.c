@@ -222,20 +222,37 @@ static int handle(struct mm *mm, uint64_t addr, unsigned access, enum mm_fault_w
     return err;
 }
 
+/* With a hardware side: make the derived translation allow the access. */
+static int hw_fill(struct mm *mm, uint64_t addr, unsigned access)
+{
+    return mm->hw_ops ? mm->hw_ops->fill(mm, addr, access) : 0;
+}
+
 int mm_fault_why(struct mm *mm, uint64_t addr, unsigned access, enum mm_fault_why *why)
 {
     enum mm_fault_why w = MM_FAULT_DONE;
     int err = handle(mm, addr, access, &w);
+    if (!err) {
+        mm->minor_faults++;
+        err = hw_fill(mm, addr, access);
+        if (err)
+            w = err == -ENOMEM ? MM_FAULT_OOM : MM_FAULT_PROTECTION;
+    }
     if (why)
         *why = w;
-    if (!err)
-        mm->minor_faults++;
     return err;
 }
 
 int mm_fault(struct mm *mm, uint64_t addr, unsigned access)
 {
     return mm_fault_why(mm, addr, access, NULL);
+}
+
+int mm_hw_fault(struct mm *mm, uint64_t addr, unsigned access)
+{
+    if (mm->hw_ops && mm->hw_ops->fill(mm, addr, access) == 0)
+        return 0;
+    return mm_fault(mm, addr, access);
 }
 
 int mm_describe(struct mm *mm, uint64_t addr, char *buf, size_t size)
@@ -261,9 +278,11 @@ static int prepare(struct mm *mm, uint64_t addr, uint64_t len, unsigned access)
     unsigned need = PT_U | ((access & FAULT_WRITE) ? PT_W : 0);
     for (uint64_t va = addr & ~(PAGE_SIZE - 1); va < addr + len; va += PAGE_SIZE) {
         struct pt_view pv;
+        int err;
         if (pt_walk(&mm->pt, va, &pv) == 0 && (pv.prot & need) == need)
-            continue;
-        int err = mm_fault(mm, va, access);
+            err = hw_fill(mm, va, access); /* the kernel's access goes through the CPU */
+        else
+            err = mm_fault(mm, va, access);
         if (err)
             return err == -ENOMEM ? -ENOMEM : -EFAULT;
     }

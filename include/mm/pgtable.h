@@ -76,8 +76,13 @@ struct pt_view {
  * integers; entry_bytes says how wide they are in memory (8 or 4).
  * A table is one page: (1 << index_bits) * entry_bytes == 4096.  The
  * levels that may hold leaves are 0..k for some k (no gap), an entry of
- * value 0 is not present, and va_bits == 12 + levels * index_bits.
- * pt_init refuses a format breaking these.
+ * value 0 is not present, and va_bits == 12 + levels * index_bits.  A
+ * 4 KiB leaf holds its frame in place: make_leaf(pa, 0, prot) == pa |
+ * make_leaf(0, 0, prot) for every page-aligned pa below 2^pa_bits, and
+ * present(e) depends only on the other bits (pt_clone and
+ * pt_destroy_each decode one leaf and reuse the result for neighbours
+ * that differ only in their frame).  pt_init refuses a format breaking
+ * these.
  */
 struct pt_format {
     const char *name;
@@ -138,7 +143,9 @@ struct pgtable {
  *            [va_start, va_end), non-translatable address, bad prot,
  *            physical range beyond the format's pa_bits
  *   -EEXIST  pt_map over an existing mapping (nothing is changed)
- *   -ENOMEM  no page for a table (nothing is changed)
+ *   -ENOMEM  no page for a table (nothing is changed); a page the format
+ *            cannot point to (above 2^pa_bits: give i386 tables a
+ *            GFP_DMA32 gfp) counts as none
  *   -ENOENT  pt_walk of an unmapped address
  *   -EFAULT  pt_walk met an entry pointing outside physical memory
  *            (corrupt tables, or a walk before mm_init)
@@ -155,6 +162,34 @@ int pt_init(struct pgtable *pt, const struct pt_format *fmt, gfp_t gfp,
  * flush: the tables must not be in use by any CPU.  Only after a
  * successful pt_init. */
 void pt_destroy(struct pgtable *pt);
+
+/* pt_destroy, calling fn(va, pa, size, arg) first on every leaf in
+ * [va_start, va_end) (each once, in address order, size its page size):
+ * how exit drops its frames and frees its tables in one walk.  fn must
+ * not change the tables. */
+void pt_destroy_each(struct pgtable *pt,
+                     void (*fn)(uint64_t va, uint64_t pa, uint64_t size, void *arg), void *arg);
+
+/*
+ * Fork's copy (Linux's copy_page_range): give dst a leaf for every
+ * present leaf of src in [start, end), building dst's tables as needed,
+ * a table's worth of entries at a time.  Both use the same format; a
+ * leaf of dst where src has one is -EEXIST (dst's other leaves in the
+ * range are left alone).  `clear`: rights both copies lose
+ * (PT_W: copy-on-write); src's changed leaves get one src->flush at the
+ * end.  For each leaf, fn(v, arg) gets src's view with `clear` removed
+ * and may change v->pa and v->prot for dst's copy (the accessed and dirty
+ * state is copied as it is); it returns 0, or a negative errno that stops
+ * the clone.  A leaf is written to dst exactly when fn returned 0 for it
+ * (fn giving a pa or prot the format cannot hold is a bug: panic).
+ * Not all or nothing: on an error (-ENOMEM for a table, fn's, -EEXIST,
+ * -EINVAL for a large leaf crossing the range's edge) dst holds the
+ * leaves copied so far (the caller drops dst) and src's copied leaves
+ * have lost `clear`.  [start, end) must be page aligned and inside both
+ * ranges, and the two tables distinct (-EINVAL).
+ */
+int pt_clone(struct pgtable *dst, struct pgtable *src, uint64_t start, uint64_t end,
+             unsigned clear, int (*fn)(struct pt_view *v, void *arg), void *arg);
 
 /*
  * Copy src's top-level entries for [start, start + len) into dst, so that

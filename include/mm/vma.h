@@ -159,12 +159,44 @@ struct mm {
     uint64_t rss;               /* present pages mapping a frame other than the zero page */
     uint64_t zero_maps;         /* present pages mapping the zero page */
     uint64_t max_rss;           /* the highest rss seen (getrusage ru_maxrss) */
+    /* When the CPU does not walk pt itself: the hardware side (compat32:
+     * pt holds the i386 two-level tables, the authoritative map, and the
+     * CPU walks 4-level tables derived from them).  NULL: pt is what the
+     * CPU walks (64-bit processes). */
+    const struct mm_hw_ops *hw_ops;
+    void *hw;                   /* the hardware side's own state */
 };
+
+/*
+ * The hardware side of an mm whose pt the CPU cannot walk (DESIGN.md
+ * section 9; compat32/mmu32.c).  The generic code calls it at four
+ * points: mm_fork (attach the child), mm_destroy (detach), mm_fault and
+ * the user-copy helpers (fill what an allowed access needs), and the
+ * scheduler (the root to load).  pt.flush, set by the same layer, tells
+ * it when entries it derived from pt went stale.
+ */
+struct mm_hw_ops {
+    int (*attach)(struct mm *mm);           /* give a new mm (fork's child) its tables */
+    void (*detach)(struct mm *mm);          /* free them; they are not loaded */
+    /* An access (FAULT_*) to va: if pt allows it, record it there
+     * (accessed, dirty: what the CPU would have set) and make the
+     * hardware translation allow it: 0.  -EFAULT when pt does not allow
+     * it (the caller then takes it as a page fault of the process),
+     * -ENOMEM. */
+    int (*fill)(struct mm *mm, uint64_t va, unsigned access);
+    uint64_t (*root)(const struct mm *mm);  /* the table to load in CR3 */
+};
+
+/* The physical address to load in CR3 for mm. */
+static inline uint64_t mm_cr3(const struct mm *mm)
+{
+    return mm->hw_ops ? mm->hw_ops->root(mm) : mm->pt.root;
+}
 
 #define MM_MIN_ADDR  0x10000ull  /* Linux's default vm.mmap_min_addr: page 0 etc. stay unmapped */
 #define MM_MAX_VMAS  65530u      /* Linux's vm.max_map_count */
 #define MM_VA_END_64 0x7ffffffff000ull  /* Linux's TASK_SIZE: the last user page stays unused */
-#define MM_VA_END_32 0xffffe000ull      /* Linux's TASK_SIZE for i386 processes */
+#define MM_VA_END_32 0xffc00000ull      /* below the page-table mirror of compat32 (DESIGN.md 9) */
 
 /* ---- creating and destroying (mm/fork.c) ---------------------------------------------- */
 
@@ -176,6 +208,10 @@ struct mm {
  * fork has just made read-only (CoW would leak writes into the child).
  */
 extern void (*mm_tlb_flush)(uint64_t va, uint64_t len);
+/* Share the kernel half into a new set of user tables (kernel_pt_share);
+ * set at boot like mm_tlb_flush, NULL in host tests.  The hardware side
+ * of compat32 needs it for the tables it builds. */
+extern int (*mm_kernel_share)(struct pgtable *pt);
 
 /*
  * An empty address space over [0, va_end) with the x86-64 format, frames
@@ -198,8 +234,10 @@ void mm_destroy(struct mm *mm);
  * in both (each mapping one more reference on the frame: the first write
  * copies), unless eager: then every present private page is copied now
  * (`fork=copy`, for the benchmark).  The child's tables are built
- * without copying any data page.  All or nothing: on -ENOMEM nothing is
- * left allocated for the child and the parent is as it was.
+ * without copying any data page (pt_clone).  On -ENOMEM nothing is left
+ * allocated for the child and the parent's memory reads and writes as it
+ * did (some private pages may have become read-only: the next write takes
+ * PT_W back without a copy, the frame being referenced once again).
  */
 int mm_fork(struct mm *child, struct mm *parent, bool eager);
 
@@ -292,11 +330,21 @@ uint64_t mm_zero_page(void);
  *    makes it writable if the frame is ours alone (refcount 1), or copies
  *    it to a new frame and drops a reference on the old one;
  *  - a page already allowing the access (a stale TLB entry): nothing to do.
- * Each success counts one minor fault.  Returns 0, -EFAULT (no mapping or
- * protection: the caller kills the process), -ENOMEM.  mm_fault_why says
- * which (why may be NULL).
+ * Each success counts one minor fault; with a hardware side (hw_ops),
+ * the access is then filled in (mm_hw_ops.fill).  Returns 0, -EFAULT (no
+ * mapping or protection: the caller kills the process), -ENOMEM.
+ * mm_fault_why says which (why may be NULL).
  */
 int mm_fault(struct mm *mm, uint64_t addr, unsigned access);
+/*
+ * A page fault the CPU reported: with a hardware side, first try to fill
+ * the translation from pt (an access pt allows, whose derived entry was
+ * not made yet or was write-protected to catch the first write for the
+ * dirty bit): that is the emulated MMU's work, not a fault of the
+ * process, and counts nothing.  Otherwise, or without a hardware side,
+ * mm_fault.
+ */
+int mm_hw_fault(struct mm *mm, uint64_t addr, unsigned access);
 int mm_fault_why(struct mm *mm, uint64_t addr, unsigned access, enum mm_fault_why *why);
 /* One line about addr for a kill report: "no mapping", "stack guard gap
  * below 7ffffffde000 (no mapping)" or the VMA holding it, as in

@@ -23,6 +23,18 @@
  * and inside the range when pages were unmapped or re-protected, called
  * before any table page was freed).  At the end everything is unmapped,
  * the tables destroyed, and every frame must be back.
+ *
+ * One more operation clones a range of the window into a second, fresh
+ * pgtable (pt_clone, mm/pgtable_clone.c) with a `clear` mask, a per-leaf
+ * function that moves frames and flips rights and may fail at its k-th
+ * call, and the little memory left (-ENOMEM).  The copies must be a
+ * prefix, in address order, of src's leaves in the range, as the
+ * function made them; -EINVAL exactly when a large leaf crosses an edge
+ * (at once for the start edge); src's copied pages lose `clear` (one
+ * flush covering them, inside the range), nothing else changes; both
+ * tables pass pt_check and the raw validator; then the copy is destroyed
+ * (pt_destroy_each, its leaves checked as they go, or pt_destroy) and
+ * every frame must be back.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,19 +236,24 @@ static int leaf(const struct pt_view *v, void *arg)
     return 0;
 }
 
-/* The leaves found, as runs, against the model. */
-NOCOV static void compare(int op)
+/* The leaves found, as runs, against the expected runs. */
+NOCOV static void compare_with(int op, const struct run *want, size_t nwant)
 {
-    for (size_t i = 0; i < nseen || i < nmodel; i++)
-        if (i >= nseen || i >= nmodel || seen[i].va != model[i].va ||
-            seen[i].end != model[i].end || seen[i].delta != model[i].delta ||
-            seen[i].prot != model[i].prot)
+    for (size_t i = 0; i < nseen || i < nwant; i++)
+        if (i >= nseen || i >= nwant || seen[i].va != want[i].va ||
+            seen[i].end != want[i].end || seen[i].delta != want[i].delta ||
+            seen[i].prot != want[i].prot)
             DIE("op %d: run %zu: tables [%#llx, %#llx) +%#llx prot %#x, model [%#llx, %#llx) "
                 "+%#llx prot %#x",
                 op, i, i < nseen ? (ull)seen[i].va : 0, i < nseen ? (ull)seen[i].end : 0,
                 i < nseen ? (ull)seen[i].delta : 0, i < nseen ? seen[i].prot : 0,
-                i < nmodel ? (ull)model[i].va : 0, i < nmodel ? (ull)model[i].end : 0,
-                i < nmodel ? (ull)model[i].delta : 0, i < nmodel ? model[i].prot : 0);
+                i < nwant ? (ull)want[i].va : 0, i < nwant ? (ull)want[i].end : 0,
+                i < nwant ? (ull)want[i].delta : 0, i < nwant ? want[i].prot : 0);
+}
+
+NOCOV static void compare(int op)
+{
+    compare_with(op, model, nmodel);
 }
 
 /* After every operation: the raw validator, the frame count, the model,
@@ -408,6 +425,222 @@ static void do_bad(struct input *in, int op)
     check_flush(op, -EINVAL, va, len, 0, 0, before, free_before);
 }
 
+/* ---- pt_clone into a second pgtable -------------------------------------------------------- */
+
+static struct pgtable dst;
+static struct run expect[MAX_RUNS];
+static size_t nexpect;
+
+/* The per-leaf function: frames moved by clone_delta (a multiple of
+ * 1 GiB: every leaf stays aligned), rights flipped by clone_xor, -E2BIG
+ * at call clone_fail_at (1-based, 0: never). */
+static unsigned clone_calls, clone_ok, clone_fail_at, clone_xor, clone_clear;
+static uint64_t clone_delta;
+static bool clone_bad_view;
+
+static int clone_leaf(struct pt_view *v, void *arg)
+{
+    (void)arg;
+    clone_calls++;
+    if (v->prot & clone_clear)
+        clone_bad_view = true; /* fn must get src's view without `clear` */
+    if (clone_fail_at && clone_calls == clone_fail_at)
+        return -E2BIG;
+    v->pa += clone_delta;
+    v->prot ^= clone_xor;
+    clone_ok++;
+    return 0;
+}
+
+static int count_leaf(const struct pt_view *v, void *arg)
+{
+    (void)v;
+    (*(uint64_t *)arg)++;
+    return 0;
+}
+
+/* pt_destroy_each's fn: leaves in address order, each inside the
+ * expected runs with the expected frame; the bytes add up. */
+static uint64_t td_next, td_bytes;
+static int td_op;
+
+NOCOV static void teardown_leaf(uint64_t va, uint64_t pa, uint64_t size, void *arg)
+{
+    (void)arg;
+    if (va < td_next || (va & (size - 1)) || (pa & (size - 1)))
+        DIE("op %d: pt_destroy_each: leaf %#llx size %#llx (pa %#llx) out of order or misaligned",
+            td_op, (ull)va, (ull)size, (ull)pa);
+    td_next = va + size;
+    td_bytes += size;
+    for (size_t i = 0; i < nexpect; i++)
+        if (expect[i].va <= va && va + size <= expect[i].end) {
+            if (pa != va + expect[i].delta)
+                DIE("op %d: pt_destroy_each: leaf %#llx has pa %#llx, expected %#llx", td_op,
+                    (ull)va, (ull)pa, (ull)(va + expect[i].delta));
+            return;
+        }
+    DIE("op %d: pt_destroy_each: leaf %#llx size %#llx is not in the copy", td_op, (ull)va,
+        (ull)size);
+}
+
+/* Runs of the model in [a, b) as the clone makes them, into expect[]. */
+NOCOV static void expect_copies(uint64_t a, uint64_t b)
+{
+    nexpect = 0;
+    for (size_t i = 0; i < nmodel; i++) {
+        struct run r = model[i];
+        r.va = r.va > a ? r.va : a;
+        r.end = r.end < b ? r.end : b;
+        r.delta += clone_delta;
+        r.prot = (r.prot & ~clone_clear) ^ clone_xor;
+        push(expect, &nexpect, r);
+    }
+}
+
+/* The model with [a, b) losing the rights in `clear`. */
+static void model_clear(uint64_t a, uint64_t b, unsigned clear)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < nmodel; i++) {
+        struct run r = model[i];
+        if (r.end <= a || r.va >= b) {
+            push(tmp, &n, r);
+            continue;
+        }
+        push(tmp, &n, (struct run){ r.va, a, r.delta, r.prot });
+        push(tmp, &n, (struct run){ r.va > a ? r.va : a, r.end < b ? r.end : b, r.delta,
+                                    r.prot & ~clear });
+        push(tmp, &n, (struct run){ b, r.end, r.delta, r.prot });
+    }
+    memcpy(model, tmp, n * sizeof(model[0]));
+    nmodel = n;
+}
+
+static void do_clone(struct input *in, int op)
+{
+    static const unsigned clears[4] = { 0, PT_W, PT_W | PT_X, PT_U | PT_G | PT_WC };
+    static const unsigned xors[4] = { 0, PT_W, PT_X | PT_U, PT_UC | PT_G };
+    uint64_t va, len, unit;
+    pick_range(in, &va, &len, &unit);
+    uint8_t b = u8(in), f = u8(in);
+    clone_clear = clears[b & 3];
+    clone_xor = xors[(b >> 2) & 3];
+    clone_delta = ((b >> 4) & 3) * GiB;
+    clone_fail_at = f & 0x80 ? 1 + (f & 0x3f) : 0;
+    clone_calls = clone_ok = 0;
+    clone_bad_view = false;
+
+    uint64_t free_before = nr_free_pages();
+    if (pt_init(&dst, &pt_x86_64, pt.gfp, pt.va_start, pt.va_end))
+        return; /* no frame for its root: fine, nothing to clone into */
+    /* What must happen at the edges: a large leaf across the start
+     * stops the clone at once, one across the end when it is reached. */
+    struct pt_view v;
+    bool cut_start = pt_walk(&pt, va, &v) == 0 && v.va < va;
+    uint64_t cut_end = va + len; /* start of a leaf across the end, or the end */
+    if (pt_walk(&pt, va + len - 1, &v) == 0 && v.va + v.size > va + len)
+        cut_end = v.va;
+    unsigned before = flushes;
+
+    int rc = pt_clone(&dst, &pt, va, va + len, clone_clear, clone_leaf, NULL);
+
+    char why[256];
+    if (pt_check(&dst, why, sizeof(why)))
+        DIE("op %d: pt_check(dst) after clone (rc %d): %s", op, rc, why);
+    if (pt_check(&pt, why, sizeof(why)))
+        DIE("op %d: pt_check(src) after clone (rc %d): %s", op, rc, why);
+    if (clone_bad_view)
+        DIE("op %d: fn got a view with rights from clear %#x", op, clone_clear);
+    /* dst's leaves through the raw validator (same range as pt) */
+    uint64_t tables = 0, nleaves = 0;
+    nseen = 0;
+    raw_walk(op, dst.root, 3, 0, &tables);
+    if (tables != dst.nr_tables)
+        DIE("op %d: dst: %llu tables reachable, nr_tables %llu", op, (ull)tables,
+            (ull)dst.nr_tables);
+    pt_for_each(&dst, dst.va_start, dst.va_end, count_leaf, &nleaves);
+    /* the copies end at x: a prefix of the range */
+    uint64_t x = nseen ? seen[nseen - 1].end : va;
+    if (nseen && (seen[0].va < va || x > va + len))
+        DIE("op %d: dst maps [%#llx, %#llx) outside the range %#llx+%#llx", op,
+            (ull)seen[0].va, (ull)x, (ull)va, (ull)len);
+    /* exactly the leaves fn said yes to, each as fn made it */
+    uint64_t src_leaves = 0;
+    if (x > va)
+        pt_for_each(&pt, va, x, count_leaf, &src_leaves);
+    if (nleaves != clone_ok || src_leaves != clone_ok)
+        DIE("op %d: clone rc %d: fn said yes %u times, dst has %llu leaves, src %llu in the "
+            "copied prefix", op, rc, clone_ok, (ull)nleaves, (ull)src_leaves);
+    expect_copies(va, x);
+    compare_with(op, expect, nexpect);
+    /* the value: a large leaf across the start is the first leaf met, so
+     * nothing is copied and fn never called (-ENOMEM for dst's tables on
+     * the way down to it may come first) */
+    uint64_t lo, hi;
+    if (cut_start && (clone_calls || nseen || (rc != -EINVAL && rc != -ENOMEM)))
+        DIE("op %d: clone %#llx+%#llx with a large leaf across the start: %d, %u fn calls",
+            op, (ull)va, (ull)len, rc, clone_calls);
+    switch (rc) {
+    case 0:
+    case -EINVAL:
+        if (rc == 0 ? cut_start || cut_end != va + len : !cut_start && cut_end == va + len)
+            DIE("op %d: clone %#llx+%#llx: %d, large leaf across the start %d / end %d", op,
+                (ull)va, (ull)len, rc, cut_start, cut_end != va + len);
+        if (clone_calls != clone_ok)
+            DIE("op %d: clone %d after a failing fn", op, rc);
+        /* nothing left behind before the edge (or the end) */
+        model_mapped(x, cut_start ? va : cut_end, &lo, &hi, -1);
+        if (lo < hi)
+            DIE("op %d: clone %d: [%#llx, %#llx) mapped in src, not copied", op, rc, (ull)lo,
+                (ull)hi);
+        break;
+    case -E2BIG:
+        if (!clone_fail_at || clone_calls != clone_fail_at || clone_ok + 1 != clone_calls)
+            DIE("op %d: -E2BIG after %u calls (fail at %u)", op, clone_calls, clone_fail_at);
+        break;
+    case -ENOMEM:
+        if (clone_calls != clone_ok)
+            DIE("op %d: -ENOMEM after %u calls, %u ok", op, clone_calls, clone_ok);
+        break;
+    default:
+        DIE("op %d: clone %#llx+%#llx: %d", op, (ull)va, (ull)len, rc);
+    }
+    /* src: the copied pages lost `clear`, one flush covering them */
+    lo = ~0ull;
+    hi = 0;
+    for (size_t i = 0; i < nmodel; i++) {
+        uint64_t s = model[i].va > va ? model[i].va : va, e = model[i].end < x ? model[i].end : x;
+        if (s < e && (model[i].prot & clone_clear)) {
+            lo = s < lo ? s : lo;
+            hi = e > hi ? e : hi;
+        }
+    }
+    model_clear(va, x, clone_clear);
+    unsigned calls = flushes - before;
+    if (calls != (lo < hi) || (calls && (flush_va > lo || flush_va + flush_len < hi ||
+                                         flush_va < va || flush_va + flush_len > va + len)))
+        DIE("op %d: %u src flushes (%#llx+%#llx) for changes in [%#llx, %#llx) of %#llx+%#llx",
+            op, calls, (ull)flush_va, (ull)flush_len, (ull)lo, (ull)hi, (ull)va, (ull)len);
+    /* and away with the copy */
+    if (b & 0x40) {
+        td_next = 0;
+        td_bytes = 0;
+        td_op = op;
+        pt_destroy_each(&dst, teardown_leaf, NULL);
+        uint64_t bytes = 0;
+        for (size_t i = 0; i < nexpect; i++)
+            bytes += expect[i].end - expect[i].va;
+        if (td_bytes != bytes)
+            DIE("op %d: pt_destroy_each reported %#llx bytes, the copy has %#llx", op,
+                (ull)td_bytes, (ull)bytes);
+    } else {
+        pt_destroy(&dst);
+    }
+    if (dst.root != 0 || dst.nr_tables != 0 || nr_free_pages() != free_before)
+        DIE("op %d: %llu frames free after destroying the copy, %llu before its pt_init", op,
+            (ull)nr_free_pages(), (ull)free_before);
+}
+
 static void reset(uint8_t how)
 {
     static bool ready;
@@ -438,7 +671,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     reset(u8(&in));
     check(-1);
     for (int op = 0; op < MAX_OPS && in.n; op++) {
-        switch (u8(&in) % 8) {
+        switch (u8(&in) % 9) {
         case 0:
         case 1:
         case 2:
@@ -452,8 +685,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 6:
             do_change(&in, op, false);
             break;
-        default:
+        case 7:
             do_bad(&in, op);
+            break;
+        default:
+            do_clone(&in, op);
             break;
         }
         check(op);
