@@ -81,6 +81,7 @@ KERNEL_SRCS := kernel/entry.S kernel/main.c kernel/gdt.c kernel/idt.c \
                mm/slab.c mm/slab_debug.c mm/slab_stat.c mm/kmalloc.c \
                mm/vmalloc.c mm/kmap.c \
                mm/vma.c mm/vma_check.c mm/mmap.c mm/user_fault.c mm/fork.c \
+               compat32/pt_i386.c \
                tests/kernel/test_boot.c tests/kernel/test_traps.c \
                tests/kernel/test_fbcon.c tests/kernel/test_pmm.c \
                tests/kernel/test_vm.c tests/kernel/test_slab.c
@@ -90,6 +91,7 @@ HOST_TESTS := tests/host/test_kelf tests/host/test_printf \
               tests/host/test_pgtable tests/host/test_slab tests/host/test_file \
               tests/host/test_sys_file tests/host/test_vma
 HOST_TESTS += tests/host/test_cpio tests/host/test_elf_user tests/host/test_user_stack
+HOST_TESTS += tests/host/test_pt_i386
 
 EFI_OBJS    := $(patsubst efi/%.c,$(BUILD)/efi/%.obj,$(patsubst kernel/%.c,$(BUILD)/efi/kernel/%.obj,$(EFI_SRCS)))
 KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(basename $(KERNEL_SRCS)))
@@ -225,6 +227,11 @@ tests/host/test_pgtable_SRCS := tests/host/test_pgtable.c $(MM_HOST_SRCS) mm/pgt
                                 mm/pgtable_check.c mm/pt_x86_64.c
 $(BUILD)/host/tests/host/test_memmap $(BUILD)/host/tests/host/test_buddy \
 $(BUILD)/host/tests/host/test_pgtable: $(MM_HOST_DEPS) mm/pgtable_impl.h
+
+# The i386 two-level format of compat32/ behind the same walker.
+tests/host/test_pt_i386_SRCS := tests/host/test_pt_i386.c $(MM_HOST_SRCS) mm/pgtable.c \
+                                mm/pgtable_clone.c mm/pgtable_check.c compat32/pt_i386.c
+$(BUILD)/host/tests/host/test_pt_i386: $(MM_HOST_DEPS) mm/pgtable_impl.h
 # The slab allocator and kmalloc, over the host page provider.
 SLAB_SRCS := mm/slab.c mm/slab_debug.c mm/slab_stat.c mm/kmalloc.c
 tests/host/test_slab_SRCS := tests/host/test_slab.c $(MM_HOST_SRCS) $(SLAB_SRCS)
@@ -299,9 +306,11 @@ FUZZ_TIME ?= 300
 export FUZZ_RUNS
 FUZZ_TARGETS := fuzz_buddy fuzz_memmap fuzz_pgtable fuzz_slab fuzz_vma
 FUZZ_TARGETS += fuzz_exec
+FUZZ_TARGETS += fuzz_pt_i386
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
 # Sources a target needs beyond $(MM_HOST_SRCS): fuzz_<name>_EXTRA.
 fuzz_pgtable_EXTRA := mm/pgtable.c mm/pgtable_clone.c mm/pgtable_check.c mm/pt_x86_64.c
+fuzz_pt_i386_EXTRA := mm/pgtable.c mm/pgtable_clone.c mm/pgtable_check.c compat32/pt_i386.c
 fuzz_slab_EXTRA := $(SLAB_SRCS)
 fuzz_exec_EXTRA := kernel/cpio.c kernel/elf_user.c kernel/user_stack.c
 fuzz_vma_EXTRA := $(VMA_SRCS) $(SLAB_SRCS) mm/pgtable.c mm/pgtable_clone.c mm/pgtable_check.c mm/pt_x86_64.c
