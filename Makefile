@@ -92,6 +92,7 @@ HOST_TESTS := tests/host/test_kelf tests/host/test_printf \
               tests/host/test_sys_file tests/host/test_vma
 HOST_TESTS += tests/host/test_cpio tests/host/test_elf_user tests/host/test_user_stack
 HOST_TESTS += tests/host/test_pt_i386
+HOST_TESTS += tests/host/test_mmu32
 
 EFI_OBJS    := $(patsubst efi/%.c,$(BUILD)/efi/%.obj,$(patsubst kernel/%.c,$(BUILD)/efi/kernel/%.obj,$(EFI_SRCS)))
 KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(basename $(KERNEL_SRCS)))
@@ -232,6 +233,13 @@ $(BUILD)/host/tests/host/test_pgtable: $(MM_HOST_DEPS) mm/pgtable_impl.h
 tests/host/test_pt_i386_SRCS := tests/host/test_pt_i386.c $(MM_HOST_SRCS) mm/pgtable.c \
                                 mm/pgtable_clone.c mm/pgtable_check.c compat32/pt_i386.c
 $(BUILD)/host/tests/host/test_pt_i386: $(MM_HOST_DEPS) mm/pgtable_impl.h
+# compat32's software i386 MMU over the generic mm code (recursive =: SLAB_SRCS
+# and VMA_SRCS are defined below).
+tests/host/test_mmu32_SRCS = tests/host/test_mmu32.c $(MM_HOST_SRCS) $(SLAB_SRCS) mm/pgtable.c \
+                             mm/pgtable_clone.c mm/pgtable_check.c mm/pt_x86_64.c \
+                             compat32/pt_i386.c compat32/mmu32.c $(VMA_SRCS)
+$(BUILD)/host/tests/host/test_mmu32: $(MM_HOST_DEPS) mm/pgtable_impl.h mm/slab_impl.h \
+                                     include/compat32/mmu32.h
 # The slab allocator and kmalloc, over the host page provider.
 SLAB_SRCS := mm/slab.c mm/slab_debug.c mm/slab_stat.c mm/kmalloc.c
 tests/host/test_slab_SRCS := tests/host/test_slab.c $(MM_HOST_SRCS) $(SLAB_SRCS)
@@ -307,10 +315,13 @@ export FUZZ_RUNS
 FUZZ_TARGETS := fuzz_buddy fuzz_memmap fuzz_pgtable fuzz_slab fuzz_vma
 FUZZ_TARGETS += fuzz_exec
 FUZZ_TARGETS += fuzz_pt_i386
+FUZZ_TARGETS += fuzz_mmu32
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
 # Sources a target needs beyond $(MM_HOST_SRCS): fuzz_<name>_EXTRA.
 fuzz_pgtable_EXTRA := mm/pgtable.c mm/pgtable_clone.c mm/pgtable_check.c mm/pt_x86_64.c
 fuzz_pt_i386_EXTRA := mm/pgtable.c mm/pgtable_clone.c mm/pgtable_check.c compat32/pt_i386.c
+fuzz_mmu32_EXTRA = $(VMA_SRCS) $(SLAB_SRCS) mm/pgtable.c mm/pgtable_clone.c mm/pgtable_check.c \
+                   mm/pt_x86_64.c compat32/pt_i386.c compat32/mmu32.c
 fuzz_slab_EXTRA := $(SLAB_SRCS)
 fuzz_exec_EXTRA := kernel/cpio.c kernel/elf_user.c kernel/user_stack.c
 fuzz_vma_EXTRA := $(VMA_SRCS) $(SLAB_SRCS) mm/pgtable.c mm/pgtable_clone.c mm/pgtable_check.c mm/pt_x86_64.c

@@ -139,7 +139,7 @@ int mm_fork(struct mm *child, struct mm *parent, bool eager)
         return err;
     child->pt.flush = parent->pt.flush;
     child->hw_ops = parent->hw_ops;
-    if (child->hw_ops && (err = child->hw_ops->attach(child)) != 0) {
+    if (child->hw_ops && (err = child->hw_ops->attach(child, parent)) != 0) {
         child->hw_ops = NULL;
         mm_destroy(child);
         return err;

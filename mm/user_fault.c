@@ -233,10 +233,11 @@ int mm_fault_why(struct mm *mm, uint64_t addr, unsigned access, enum mm_fault_wh
     enum mm_fault_why w = MM_FAULT_DONE;
     int err = handle(mm, addr, access, &w);
     if (!err) {
-        mm->minor_faults++;
         err = hw_fill(mm, addr, access);
         if (err)
             w = err == -ENOMEM ? MM_FAULT_OOM : MM_FAULT_PROTECTION;
+        else
+            mm->minor_faults++;
     }
     if (why)
         *why = w;

@@ -176,7 +176,8 @@ struct mm {
  * it when entries it derived from pt went stale.
  */
 struct mm_hw_ops {
-    int (*attach)(struct mm *mm);           /* give a new mm (fork's child) its tables */
+    /* give a new mm its tables: fork's child (parent: the mm it copies) */
+    int (*attach)(struct mm *mm, const struct mm *parent);
     void (*detach)(struct mm *mm);          /* free them; they are not loaded */
     /* An access (FAULT_*) to va: if pt allows it, record it there
      * (accessed, dirty: what the CPU would have set) and make the
