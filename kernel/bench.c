@@ -16,6 +16,7 @@
 #include <mm/slab.h>
 #include <mm/vmalloc.h>
 #include <mm/vma.h>
+#include <compat32/mmu32.h>
 
 #define ROUNDS 7
 
@@ -91,12 +92,20 @@ static uint64_t bench_copy(int reps)
     return (rdtsc() - t0) / (uint64_t)reps;
 }
 
-/* An address space with `mib` MiB of anonymous memory, every page touched. */
-static struct mm *touched_mm(uint64_t mib, uint64_t *base)
+/* A new, empty address space: 64-bit, or 32-bit on compat32's i386
+ * tables (mmu32_init: frames and tables from DMA32). */
+static struct mm *new_mm(bool is32)
 {
     struct mm *mm = kzalloc(sizeof(*mm), GFP_KERNEL);
-    if (!mm || mm_init_user(mm, MM_VA_END_64, GFP_KERNEL))
+    if (!mm || (is32 ? mmu32_init(mm) : mm_init_user(mm, MM_VA_END_64, GFP_KERNEL)))
         panic("bench: no memory for an address space");
+    return mm;
+}
+
+/* An address space with `mib` MiB of anonymous memory, every page touched. */
+static struct mm *touched_mm(uint64_t mib, bool is32, uint64_t *base)
+{
+    struct mm *mm = new_mm(is32);
     if (mm_mmap(mm, 0, mib << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0,
                 base) ||
         mm_prepare_write(mm, *base, mib << 20))
@@ -131,12 +140,11 @@ static uint64_t bench_fork(struct mm *parent, bool eager, uint64_t *fork_part)
     return best;
 }
 
-static void bench_faults(uint64_t *zero_fault, uint64_t *cow_fault)
+static void bench_faults(bool is32, uint64_t *zero_fault, uint64_t *cow_fault)
 {
     uint64_t base;
-    struct mm *mm = kzalloc(sizeof(*mm), GFP_KERNEL);
-    if (!mm || mm_init_user(mm, MM_VA_END_64, GFP_KERNEL) ||
-        mm_mmap(mm, 0, FAULT_PAGES * 4096, PROT_READ | PROT_WRITE,
+    struct mm *mm = new_mm(is32);
+    if (mm_mmap(mm, 0, FAULT_PAGES * 4096, PROT_READ | PROT_WRITE,
                 MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0, &base))
         panic("bench: no memory for the fault benchmark");
     uint64_t t0 = rdtsc();
@@ -156,29 +164,62 @@ static void bench_faults(uint64_t *zero_fault, uint64_t *cow_fault)
     drop_mm(mm);
 }
 
+/* "a / b" as "R.RR" */
+static void ratio(char *buf, size_t size, uint64_t a, uint64_t b)
+{
+    snprintf(buf, size, "%llu.%02llu", (unsigned long long)(a / b),
+             (unsigned long long)(a * 100 / b % 100));
+}
+
+/* The figures of one kind of process (64-bit, or 32-bit on compat32). */
+struct proc_figures {
+    uint64_t cow, cow_fork, eager, eager_fork, zero_fault, cow_fault;
+};
+
+static void measure(bool is32, struct proc_figures *f)
+{
+    uint64_t base;
+    struct mm *parent = touched_mm(FORK_MIB, is32, &base);
+    f->cow = bench_fork(parent, false, &f->cow_fork);
+    f->eager = bench_fork(parent, true, &f->eager_fork);
+    drop_mm(parent);
+    bench_faults(is32, &f->zero_fault, &f->cow_fault);
+}
+
 static void bench_processes(uint64_t ms)
 {
     uint64_t cp = run(bench_copy, 2000);
-    uint64_t base;
-    struct mm *parent = touched_mm(FORK_MIB, &base);
-    uint64_t cow_fork, eager_fork;
-    uint64_t cow = bench_fork(parent, false, &cow_fork), eager = bench_fork(parent, true, &eager_fork);
-    drop_mm(parent);
-    uint64_t zf, cf;
-    bench_faults(&zf, &cf);
+    struct proc_figures f64, f32;
+    measure(false, &f64);
+    measure(true, &f32);
+    char r[24], r32[24], x[24];
     printk("bench: copy 4 KiB: %llu ticks (reference)\n", (unsigned long long)cp);
+    ratio(r, sizeof(r), f64.eager, f64.cow);
     printk("bench: fork+exit, %d MiB touched: copy-on-write %llu ticks, eager copy (fork=copy) "
-           "%llu ticks: CoW %llu.%01llu x faster\n", FORK_MIB, (unsigned long long)cow,
-           (unsigned long long)eager, (unsigned long long)(eager / cow),
-           (unsigned long long)(eager * 10 / cow % 10));
+           "%llu ticks: CoW %s x faster\n", FORK_MIB, (unsigned long long)f64.cow,
+           (unsigned long long)f64.eager, r);
     printk("bench: of which fork itself: copy-on-write %llu ticks, eager %llu ticks (the rest "
-           "is the child's exit)\n", (unsigned long long)cow_fork, (unsigned long long)eager_fork);
-    printk("bench: demand-zero fault: %llu ticks = %llu.%02llu x memset 4 KiB\n",
-           (unsigned long long)zf, (unsigned long long)(zf / ms),
-           (unsigned long long)(zf * 100 / ms % 100));
-    printk("bench: CoW-break fault: %llu ticks = %llu.%02llu x copy 4 KiB\n",
-           (unsigned long long)cf, (unsigned long long)(cf / cp),
-           (unsigned long long)(cf * 100 / cp % 100));
+           "is the child's exit)\n", (unsigned long long)f64.cow_fork,
+           (unsigned long long)f64.eager_fork);
+    ratio(r, sizeof(r), f64.zero_fault, ms);
+    printk("bench: demand-zero fault: %llu ticks = %s x memset 4 KiB\n",
+           (unsigned long long)f64.zero_fault, r);
+    ratio(r, sizeof(r), f64.cow_fault, cp);
+    printk("bench: CoW-break fault: %llu ticks = %s x copy 4 KiB\n",
+           (unsigned long long)f64.cow_fault, r);
+    /* The same for a 32-bit process: its i386 tables are the map, the
+     * 4-level ones are derived (compat32/mmu32.c); the ratio is the cost
+     * of that extra layer. */
+    ratio(r32, sizeof(r32), f32.eager, f32.cow);
+    ratio(x, sizeof(x), f32.cow, f64.cow);
+    printk("bench: compat32: fork+exit, %d MiB touched: copy-on-write %llu ticks (%s x the "
+           "64-bit figure), eager %llu ticks: CoW %s x faster\n", FORK_MIB,
+           (unsigned long long)f32.cow, x, (unsigned long long)f32.eager, r32);
+    ratio(x, sizeof(x), f32.zero_fault, f64.zero_fault);
+    ratio(r, sizeof(r), f32.cow_fault, f64.cow_fault);
+    printk("bench: compat32: demand-zero fault %llu ticks (%s x 64-bit), CoW-break fault %llu "
+           "ticks (%s x 64-bit)\n", (unsigned long long)f32.zero_fault, x,
+           (unsigned long long)f32.cow_fault, r);
 }
 
 void bench_run(void)

@@ -21,6 +21,7 @@
 #include <kernel/cpio.h>
 #include <kernel/elf_user.h>
 #include <kernel/cmdline.h>
+#include <kernel/compat32.h>
 #include <kernel/console.h>
 #include <kernel/errno.h>
 #include <kernel/file.h>
@@ -107,8 +108,9 @@ static int map_segments(struct mm *mm, const struct cpio_entry *e,
 }
 
 /* The new image's stack: argv, envp, auxv written at its top. */
-static int64_t build_stack(struct mm *mm, const struct elf_user_plan *plan, const char *path,
-                           const struct user_strings *argv, const struct user_strings *envp)
+static int64_t build_stack(struct mm *mm, const struct elf_user_plan *plan, int bits,
+                           const char *path, const struct user_strings *argv,
+                           const struct user_strings *envp)
 {
     uint64_t top = mm->va_end;
     int err = mm_setup_stack(mm, top, STACK_SIZE, STACK_GUARD);
@@ -125,7 +127,7 @@ static int64_t build_stack(struct mm *mm, const struct elf_user_plan *plan, cons
     uint32_t a, b, c, d;
     cpuid(1, 0, &a, &b, &c, &d);
     struct user_stack_info in = {
-        .bits = 64, .argv = *argv, .envp = *envp, .execfn = path, .random = random,
+        .bits = bits, .argv = *argv, .envp = *envp, .execfn = path, .random = random,
         .hwcap = d, .hwcap2 = 0, .phdr = plan->phdr, .phent = plan->phent,
         .phnum = plan->phnum, .entry = plan->entry,
     };
@@ -150,28 +152,33 @@ int exec_image(struct task *t, const char *path, const struct user_strings *argv
     if (!cpio_is_reg(&e))
         return -EACCES;
     struct elf_user_plan plan;
-    if (elf_user_check(e.data, e.size, ELF_USER_DYN_BASE64, &plan, &why)) {
+    /* The file's own class decides (a static PIE gets its class's usual
+     * base); elf_user_check reads the rest of the header by that class. */
+    bool is32 = e.size > EI_CLASS && ((const uint8_t *)e.data)[EI_CLASS] == ELFCLASS32;
+    if (elf_user_check(e.data, e.size, is32 ? ELF_USER_DYN_BASE32 : ELF_USER_DYN_BASE64, &plan,
+                       &why)) {
         printk("execve %s: not a valid executable: %s\n", path, why ? why : "?");
         return -ENOEXEC;
     }
-    if (plan.elf_class != ELFCLASS64) {
-        printk("execve %s: 32-bit programs come with compat32 (issue 6)\n", path);
-        return -ENOEXEC;
-    }
+    is32 = plan.elf_class == ELFCLASS32;
     struct mm *mm = kzalloc(sizeof(*mm), GFP_KERNEL);
     if (!mm)
         return -ENOMEM;
-    int err = mm_init_user(mm, MM_VA_END_64, GFP_KERNEL);
+    /* A 32-bit program gets compat32's address space (below 0xffc00000,
+     * frames below 4 GiB): compat32/mm32.c. */
+    int err = is32 ? mm_init_user32(mm) : mm_init_user(mm, MM_VA_END_64, GFP_KERNEL);
     if (err) {
         kfree(mm);
         return err;
     }
-    err = kernel_pt_share(&mm->pt);
+    /* the kernel half (a 32-bit space's hardware side shared it already) */
+    if (!mm->hw_ops)
+        err = kernel_pt_share(&mm->pt);
     if (!err)
         err = map_segments(mm, &e, &plan);
     if (!err)
         err = mm_brk_init(mm, plan.brk);
-    int64_t sp = err ? err : build_stack(mm, &plan, path, argv, envp);
+    int64_t sp = err ? err : build_stack(mm, &plan, is32 ? 32 : 64, path, argv, envp);
     if (sp < 0) {
         mm_release(mm);
         return (int)sp;
@@ -181,15 +188,19 @@ int exec_image(struct task *t, const char *path, const struct user_strings *argv
     struct mm *old = t->mm;
     t->mm = mm;
     if (t == current)
-        write_cr3(mm->pt.root);
+        write_cr3(mm_cr3(mm));
     if (old)
         mm_release(old);
     const char *base = strrchr(path, '/');
     strlcpy(t->name, base ? base + 1 : path, TASK_NAME_MAX);
     t->fs_base = 0;
+    t->flags = is32 ? (t->flags | TASK_COMPAT32) : (t->flags & ~TASK_COMPAT32);
+    /* No TLS descriptors, DS = ES = user data, FS = GS = 0 (loaded now if
+     * t is running) */
+    tls_exec_reset(t);
     task_fpu_reset(t);
     if (t == current) {
-        wrmsr(0xc0000100, 0);   /* FS base: the old image's thread pointer is gone */
+        wrmsr(MSR_FS_BASE, 0);   /* FS base: the old image's thread pointer is gone */
         __asm__ volatile("fxrstor64 %0" : : "m"(*(const uint8_t(*)[512])t->fpu));
     }
     if (t->files)
@@ -198,20 +209,23 @@ int exec_image(struct task *t, const char *path, const struct user_strings *argv
     memset(f, 0, sizeof(*f));
     f->rip = plan.entry;
     f->rsp = (uint64_t)sp;
-    f->cs = GDT_UCODE64 | 3;
+    /* a 32-bit program runs in compatibility mode: the L=0 D=1 code segment */
+    f->cs = (is32 ? GDT_UCODE32 : GDT_UCODE64) | 3;
     f->ss = GDT_UDATA | 3;
     f->rflags = 0x202;   /* IF: user code runs with interrupts on */
     return 0;
 }
 
-/* Copy a NULL-terminated array of user string pointers into out. */
-static int copy_strings(uint64_t uvec, char *out, size_t cap, struct user_strings *res)
+/* Copy a NULL-terminated array of user string pointers (ptr_size bytes
+ * each: 8, or 4 for a 32-bit caller) into out. */
+static int copy_strings(uint64_t uvec, unsigned ptr_size, char *out, size_t cap,
+                        struct user_strings *res)
 {
     size_t len = 0;
     uint32_t n = 0;
     for (; uvec; n++) {
-        uint64_t p;
-        if (copy_from_user(&p, uvec + (uint64_t)n * 8, 8))
+        uint64_t p = 0;   /* a 4-byte pointer is zero-extended (little-endian) */
+        if (copy_from_user(&p, uvec + (uint64_t)n * ptr_size, ptr_size))
             return -EFAULT;
         if (!p)
             break;
@@ -230,25 +244,31 @@ static int copy_strings(uint64_t uvec, char *out, size_t cap, struct user_string
     return 0;
 }
 
-long sys_execve(const struct sysargs *a)
+long do_execve(uint64_t upath, uint64_t uargv, uint64_t uenvp, unsigned ptr_size)
 {
     char *path = kmalloc(4096, GFP_KERNEL);
     char *args = vmalloc(2 * USER_STACK_ARG_MAX);
     long err = (!path || !args) ? -ENOMEM : 0;
     struct user_strings argv = { 0 }, envp = { 0 };
     if (!err) {
-        long l = strncpy_from_user(path, a->arg[0], 4096);
+        long l = strncpy_from_user(path, upath, 4096);
         err = l < 0 ? l : l == 0 ? -ENOENT : 0;
     }
     if (!err)
-        err = copy_strings(a->arg[1], args, USER_STACK_ARG_MAX, &argv);
+        err = copy_strings(uargv, ptr_size, args, USER_STACK_ARG_MAX, &argv);
     if (!err)
-        err = copy_strings(a->arg[2], args + USER_STACK_ARG_MAX, USER_STACK_ARG_MAX, &envp);
+        err = copy_strings(uenvp, ptr_size, args + USER_STACK_ARG_MAX, USER_STACK_ARG_MAX,
+                           &envp);
     if (!err)
         err = exec_image(current, path, &argv, &envp);
     kfree(path);
     vfree(args);
     return err;
+}
+
+long sys_execve(const struct sysargs *a)
+{
+    return do_execve(a->arg[0], a->arg[1], a->arg[2], 8);
 }
 
 void start_init(void)

@@ -23,7 +23,7 @@
 
 void mm_release(struct mm *mm)
 {
-    if (read_cr3() == mm->pt.root)
+    if (read_cr3() == mm_cr3(mm))
         write_cr3(kernel_pt.root);   /* never free the tables the CPU is on */
     mm_destroy(mm);
     kfree(mm);
@@ -91,14 +91,16 @@ long sys_exit_group(const struct sysargs *a)
 
 long sys_wait4(const struct sysargs *a)
 {
-    int pid = (int)a->arg[0];
-    uint64_t ustatus = a->arg[1], urusage = a->arg[3];
-    int options = (int)a->arg[2];
+    return do_wait4((int)a->arg[0], a->arg[1], (int)a->arg[2], a->arg[3], 144);
+}
+
+long do_wait4(int pid, uint64_t ustatus, int options, uint64_t urusage, size_t rusage_size)
+{
     if (options & ~(WNOHANG | 2 /* WUNTRACED */ | 8 /* WCONTINUED */))
         return -EINVAL;
     if (ustatus && !user_range_ok(ustatus, sizeof(int)))
         return -EFAULT;
-    if (urusage && !user_range_ok(urusage, 144))
+    if (urusage && !user_range_ok(urusage, rusage_size))
         return -EFAULT;
     for (;;) {
         bool any = false;
@@ -115,7 +117,7 @@ long sys_wait4(const struct sysargs *a)
                 return -EFAULT;
             if (urusage) {
                 uint8_t zero[144] = { 0 };
-                if (copy_to_user(urusage, zero, sizeof(zero)))
+                if (copy_to_user(urusage, zero, rusage_size))
                     return -EFAULT;
             }
             return cpid;

@@ -10,6 +10,7 @@
  */
 #include <kernel/syscall.h>
 #include <kernel/cmdline.h>
+#include <kernel/compat32.h>
 #include <kernel/errno.h>
 #include <kernel/file.h>
 #include <kernel/string.h>
@@ -37,8 +38,9 @@ long sys_fork(const struct sysargs *a)
         return -ENOMEM;
     }
     child->mm = mm;
-    /* the kernel half: the same shared tables as every address space */
-    if (kernel_pt_share(&mm->pt)) {
+    /* the kernel half: the same shared tables as every address space (a
+     * 32-bit space's hardware side shared it in mm_fork) */
+    if (!mm->hw_ops && kernel_pt_share(&mm->pt)) {
         task_drop_mm(child);
         task_reap(child);
         return -ENOMEM;
@@ -51,6 +53,8 @@ long sys_fork(const struct sysargs *a)
     }
     task_fpu_save(child);   /* the parent's registers as they are now */
     child->fs_base = current->fs_base;
+    child->flags = current->flags;   /* a 32-bit parent has a 32-bit child */
+    tls_fork(child, current);        /* its TLS descriptors and segment registers */
     child->parent = current;
     *task_frame(child) = *task_frame(current);
     task_frame(child)->rax = 0;

@@ -90,6 +90,20 @@ void gdt_init(void)
         : "rax", "memory");
 }
 
+/*
+ * The three i386 TLS slots (GDT indexes 8-10) hold the running task's
+ * set_thread_area descriptors: the scheduler rewrites them at every
+ * switch (compat32/tls32.c), as Linux's load_TLS does for its entries
+ * 6-8 (ours are 8-10 because the 64-bit TSS takes two slots after the
+ * SYSRET-ordered user segments).  The caller reloads the segment
+ * registers afterwards: a selector caches its descriptor when loaded.
+ */
+void gdt_set_tls(const uint64_t tls[GDT_TLS_ENTRIES])
+{
+    for (int i = 0; i < GDT_TLS_ENTRIES; i++)
+        gdt[GDT_TLS_FIRST + i] = tls[i];
+}
+
 void tss_set_rsp0(uint64_t top)
 {
     tss.rsp[0] = top;

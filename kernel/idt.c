@@ -2,7 +2,8 @@
  * IDT: one 16-byte gate per vector (SDM vol. 3A, 6.14.1), each pointing to
  * its stub in kernel/isr.S.  All gates are interrupt gates (IF cleared on
  * entry) with DPL 0, so user code cannot raise them with `int n`; the
- * system-call gate (0x80, DPL 3) is opened by compat32/ later.  Double
+ * exceptions: int3, into and the i386 system-call gate `int 0x80`
+ * (compat32/syscall32.c) have DPL 3.  Double
  * fault, NMI and machine check run on their own IST stacks.
  */
 #include <kernel/cpu.h>
@@ -43,6 +44,9 @@ void idt_init(void)
     /* int3 and into may be used by user code (SIGTRAP, SIGSEGV as on Linux). */
     set_gate(VEC_BP, (uint64_t)(isr_stubs + 16 * VEC_BP), 0, GATE_INTERRUPT | 0x60);
     set_gate(VEC_OF, (uint64_t)(isr_stubs + 16 * VEC_OF), 0, GATE_INTERRUPT | 0x60);
+    /* int 0x80: 32-bit programs' system calls (an interrupt gate: the
+     * kernel runs with interrupts off, as after syscall). */
+    set_gate(VEC_INT80, (uint64_t)(isr_stubs + 16 * VEC_INT80), 0, GATE_INTERRUPT | 0x60);
     set_gate(VEC_NMI, (uint64_t)(isr_stubs + 16 * VEC_NMI), IST_NMI, GATE_INTERRUPT);
     set_gate(VEC_MC, (uint64_t)(isr_stubs + 16 * VEC_MC), IST_MACHINE_CHECK, GATE_INTERRUPT);
 

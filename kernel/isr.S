@@ -105,6 +105,30 @@ syscall_entry:
     pushq $256                     /* VEC_SYSCALL */
     jmp isr_common
 
+/*
+ * syscall from compatibility mode (MSR CSTAR).  Intel CPUs raise #UD for
+ * it; AMD ones come here, with RCX = the return address, R11 = RFLAGS and
+ * the user's ESP.  32-bit programs make their system calls with int 0x80
+ * (compat32/syscall32.c), so this entry gives the program the #UD an
+ * Intel CPU would: a trap frame as for the exception, at the syscall
+ * instruction (2 bytes before the return address), so that user_exception
+ * kills it with SIGILL.  Without it, CSTAR 0 would make the CPU run the
+ * kernel at address 0 on the user's stack.
+ */
+    .global syscall32_entry
+syscall32_entry:
+    movq %rsp, syscall_user_rsp(%rip)
+    movq syscall_kernel_rsp(%rip), %rsp
+    pushq $0x23                    /* SS: user data | RPL 3 */
+    pushq syscall_user_rsp(%rip)   /* RSP */
+    pushq %r11                     /* RFLAGS */
+    pushq $0x1b                    /* CS: user code 32 | RPL 3 */
+    subq $2, %rcx
+    pushq %rcx                     /* RIP: the syscall instruction */
+    pushq $0                       /* error code */
+    pushq $6                       /* VEC_UD */
+    jmp isr_common
+
     .section .bss
     .balign 8
     .global syscall_kernel_rsp, syscall_user_rsp

@@ -31,6 +31,7 @@
 #include <kernel/exec.h>
 #include <kernel/syscall.h>
 #include <kernel/task.h>
+#include <compat32/mmu32.h>
 
 __noreturn void idle_loop(void);
 
@@ -217,6 +218,12 @@ static void proc_init(void)
     if (mm_zero_page_init())
         panic("no memory for the zero page");
     mm_tlb_flush = tlb_flush_range;
+    mm_kernel_share = kernel_pt_share;
+    const char *mirror = option("compat32.mirror");
+    mmu32_mirror_user = mirror && strcmp(mirror, "ro") == 0;
+    if (mirror && !mmu32_mirror_user)
+        printk("compat32.mirror=%s: unknown value (ro is the one), the mirror stays "
+               "supervisor-only\n", mirror);
 }
 
 static __noreturn void kmain_late(void)

@@ -21,6 +21,8 @@ static const struct {
     { "bench", "run the in-QEMU benchmarks (make bench) instead of stopping" },
     { "init", "the first program, from the initrd (default /bin/init)" },
     { "fork", "fork=copy: copy every page at fork instead of copy-on-write" },
+    { "compat32.mirror", "compat32.mirror=ro: 32-bit processes may read their own page "
+                         "tables at 0xffc00000 (supervisor-only by default)" },
 };
 
 static struct cmdline cmdline;

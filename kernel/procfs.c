@@ -11,11 +11,14 @@
  *   /proc/slabinfo                       slabinfo (include/mm/slab.h)
  *   /proc/vmallocinfo                    vmallocinfo (include/mm/vmalloc.h)
  *   /proc/self/maps                      mm_maps of current->mm (include/mm/vma.h)
+ *   /proc/self/pagetable32               a 32-bit process's PDEs and PTEs in the
+ *                                        documents' terms (mmu32_dump, compat32)
  *
  * /proc/<pid> is accepted for the caller's own pid (as /proc/self); other
  * processes are not shown.  Like Linux, fstat gives size 0 and mode 0444
  * for these files, and lseek refuses SEEK_END.
  */
+#include <compat32/mmu32.h>
 #include <kernel/file.h>
 #include <kernel/errno.h>
 #include <kernel/string.h>
@@ -38,6 +41,17 @@ static int gen_maps(char *buf, size_t size)
     return mm_maps(current->mm, buf, size);
 }
 
+/* Empty for a 64-bit process: it has no two-level tables. */
+static int gen_pagetable32(char *buf, size_t size)
+{
+    struct sbuf out = { buf, size, 0 };
+    if (size)
+        buf[0] = 0;
+    if (current && current->mm && mm_is32(current->mm))
+        mmu32_dump(current->mm, 0, 1ull << 32, &out);
+    return (int)out.len;
+}
+
 struct proc_node {
     const char *name;                   /* under /proc, "self" for the caller's */
     int (*gen)(char *buf, size_t size); /* NULL: a directory */
@@ -53,6 +67,7 @@ static const struct proc_node proc_nodes[] = {
     { "slabinfo",    slabinfo,    6 },
     { "vmallocinfo", vmallocinfo, 7 },
     { "self/maps",   gen_maps,    8 },
+    { "self/pagetable32", gen_pagetable32, 9 },
 };
 
 bool procfs_owns(const char *abs)

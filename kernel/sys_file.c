@@ -183,10 +183,13 @@ long sys_write(const struct sysargs *a)
  * (later segments get FIO_NOWAIT), as a pipe read with one buffer would;
  * a write to a blocking pipe writes everything.
  */
-static long do_rwv(const struct sysargs *a, bool wr)
+static int copy_iov64(struct linux_iovec *iov, uint64_t uiov, uint64_t cnt)
 {
-    int fd = (int)a->arg[0];
-    uint64_t uiov = a->arg[1], cnt = a->arg[2];
+    return copy_from_user(iov, uiov, cnt * sizeof(*iov)) < 0 ? -EFAULT : 0;
+}
+
+long file_rwv(int fd, uint64_t uiov, uint64_t cnt, bool wr, iov_copy_fn copy_iov)
+{
     struct file *f = fd_file(fd);
     if (!f)
         return -EBADF;
@@ -215,7 +218,7 @@ static long do_rwv(const struct sysargs *a, bool wr)
             goto out;
         }
     }
-    if (copy_from_user(iov, uiov, cnt * sizeof(*iov)) < 0) {
+    if (copy_iov(iov, uiov, cnt) < 0) {
         r = -EFAULT;
         goto out;
     }
@@ -261,12 +264,12 @@ out:
 
 long sys_readv(const struct sysargs *a)
 {
-    return do_rwv(a, false);
+    return file_rwv((int)a->arg[0], a->arg[1], a->arg[2], false, copy_iov64);
 }
 
 long sys_writev(const struct sysargs *a)
 {
-    return do_rwv(a, true);
+    return file_rwv((int)a->arg[0], a->arg[1], a->arg[2], true, copy_iov64);
 }
 
 /* pread64(fd, buf, count, pos): read at pos without moving the offset. */
@@ -392,7 +395,7 @@ static long stat_to_user(const struct linux_stat *st, uint64_t ubuf)
     return copy_to_user(ubuf, st, sizeof(*st)) < 0 ? -EFAULT : 0;
 }
 
-static long fd_stat(int fd, struct linux_stat *st)
+long file_fstat(int fd, struct linux_stat *st)
 {
     struct file *f = fd_file(fd);
     if (!f)
@@ -404,51 +407,56 @@ static long fd_stat(int fd, struct linux_stat *st)
 long sys_fstat(const struct sysargs *a)
 {
     struct linux_stat st;
-    long r = fd_stat((int)a->arg[0], &st);
+    long r = file_fstat((int)a->arg[0], &st);
     return r < 0 ? r : stat_to_user(&st, a->arg[1]);
 }
 
 /* stat of a path (no symbolic links exist, so lstat can be sys_stat). */
-static long path_stat(int dirfd, uint64_t upath, uint64_t ubuf, bool empty_ok)
+static long path_stat(int dirfd, uint64_t upath, bool empty_ok, struct linux_stat *st)
 {
     char *bufs = path_bufs();
     if (!bufs)
         return -ENOMEM;
-    struct linux_stat st;
     long r = user_path(dirfd, upath, bufs, empty_ok);
     if (r == NODE_NONE && empty_ok && bufs[0] == 0) {
         /* AT_EMPTY_PATH: the descriptor itself (AT_FDCWD: the root). */
-        r = dirfd == AT_FDCWD ? vfs_stat("/", &st) : fd_stat(dirfd, &st);
+        r = dirfd == AT_FDCWD ? vfs_stat("/", st) : file_fstat(dirfd, st);
     } else if (r == NODE_NONE) {
         r = -ENOENT;
     } else if (r >= 0) {
-        memset(&st, 0, sizeof(st));
-        r = vfs_stat(bufs + PATH_MAX, &st);
+        memset(st, 0, sizeof(*st));
+        r = vfs_stat(bufs + PATH_MAX, st);
     }
     kfree(bufs);
-    return r < 0 ? r : stat_to_user(&st, ubuf);
+    return r < 0 ? r : 0;
+}
+
+long file_fstatat(int dirfd, uint64_t upath, unsigned flags, struct linux_stat *st)
+{
+    if (flags & ~(unsigned)(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH))
+        return -EINVAL;
+    bool empty_ok = flags & AT_EMPTY_PATH;
+    if (empty_ok && upath == 0) {
+        /* Linux 6.11 accepts NULL for "" with AT_EMPTY_PATH. */
+        memset(st, 0, sizeof(*st));
+        return dirfd == AT_FDCWD ? vfs_stat("/", st) : file_fstat(dirfd, st);
+    }
+    return path_stat(dirfd, upath, empty_ok, st);
 }
 
 long sys_stat(const struct sysargs *a)
 {
-    return path_stat(AT_FDCWD, a->arg[0], a->arg[1], false);
+    struct linux_stat st;
+    long r = file_fstatat(AT_FDCWD, a->arg[0], 0, &st);
+    return r < 0 ? r : stat_to_user(&st, a->arg[1]);
 }
 
 /* newfstatat(dirfd, path, statbuf, flags): the flags fstatat knows. */
 long sys_newfstatat(const struct sysargs *a)
 {
-    int dirfd = (int)a->arg[0];
-    unsigned flags = (unsigned)a->arg[3];
-    if (flags & ~(unsigned)(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH))
-        return -EINVAL;
-    bool empty_ok = flags & AT_EMPTY_PATH;
-    if (empty_ok && a->arg[1] == 0) {
-        /* Linux 6.11 accepts NULL for "" with AT_EMPTY_PATH. */
-        struct linux_stat st;
-        long r = dirfd == AT_FDCWD ? vfs_stat("/", &st) : fd_stat(dirfd, &st);
-        return r < 0 ? r : stat_to_user(&st, a->arg[2]);
-    }
-    return path_stat(dirfd, a->arg[1], a->arg[2], empty_ok);
+    struct linux_stat st;
+    long r = file_fstatat((int)a->arg[0], a->arg[1], (unsigned)a->arg[3], &st);
+    return r < 0 ? r : stat_to_user(&st, a->arg[2]);
 }
 
 /* access(path, mode): the root can read everything and write nothing here. */

@@ -53,28 +53,31 @@ long sys_set_tid_address(const struct sysargs *a)
 #define SIGSET_SIZE 8   /* Linux's kernel sigset_t: 64 signals */
 #define SIGACTION_SIZE 32
 
-long sys_rt_sigaction(const struct sysargs *a)
+long do_rt_sigaction(int sig, uint64_t act, uint64_t oldact, uint64_t sigsetsize, size_t size)
 {
-    int sig = (int)a->arg[0];
-    uint64_t act = a->arg[1], oldact = a->arg[2];
-    if (a->arg[3] != SIGSET_SIZE)
+    if (sigsetsize != SIGSET_SIZE)
         return -EINVAL;
     if (sig < 1 || sig > 64)
         return -EINVAL;
     if (act) {
         uint8_t k[SIGACTION_SIZE];
-        if (copy_from_user(k, act, sizeof(k)))
+        if (copy_from_user(k, act, size))
             return -EFAULT;
         if (sig == SIGKILL || sig == 19 /* SIGSTOP */)
             return -EINVAL;
     }
     /* Handlers are accepted but never called: signals are fatal or ignored. */
     if (oldact) {
-        uint8_t zero[32] = { 0 };
-        if (copy_to_user(oldact, zero, sizeof(zero)))
+        uint8_t zero[SIGACTION_SIZE] = { 0 };
+        if (copy_to_user(oldact, zero, size))
             return -EFAULT;
     }
     return 0;
+}
+
+long sys_rt_sigaction(const struct sysargs *a)
+{
+    return do_rt_sigaction((int)a->arg[0], a->arg[1], a->arg[2], a->arg[3], SIGACTION_SIZE);
 }
 
 long sys_rt_sigprocmask(const struct sysargs *a)
@@ -107,7 +110,7 @@ long sys_arch_prctl(const struct sysargs *a)
         if (a->arg[1] >= 0x0000800000000000ull)
             return -EPERM;   /* a user thread pointer must be a user address */
         current->fs_base = a->arg[1];
-        wrmsr(0xc0000100, current->fs_base);
+        wrmsr(MSR_FS_BASE, current->fs_base);
         return 0;
     case ARCH_GET_FS:
         return copy_to_user(a->arg[1], &current->fs_base, sizeof(uint64_t));
@@ -137,7 +140,7 @@ struct timespec64 {
 };
 
 /* Nanoseconds since boot, from the TSC calibrated by kernel/apic.c. */
-static uint64_t now_ns(void)
+uint64_t now_ns(void)
 {
     uint64_t hz = tsc_hz();
     if (!hz)
@@ -161,6 +164,12 @@ long sys_nanosleep(const struct sysargs *a)
     struct timespec64 ts;
     if (copy_from_user(&ts, a->arg[0], sizeof(ts)))
         return -EFAULT;
+    return nanosleep_for(ts.tv_sec, ts.tv_nsec);
+}
+
+long nanosleep_for(int64_t sec, int64_t nsec)
+{
+    struct timespec64 ts = { sec, nsec };
     if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
         return -EINVAL;
     /* in ticks, rounded up; a duration beyond any uptime sleeps "forever" */
@@ -174,16 +183,17 @@ long sys_nanosleep(const struct sysargs *a)
     return 0;   /* rem is written only when a signal interrupts: never here */
 }
 
-struct rusage {
-    struct { int64_t tv_sec, tv_usec; } ru_utime, ru_stime;
-    int64_t ru_maxrss, ru_ixrss, ru_idrss, ru_isrss, ru_minflt, ru_majflt, ru_nswap,
-        ru_inblock, ru_oublock, ru_msgsnd, ru_msgrcv, ru_nsignals, ru_nvcsw, ru_nivcsw;
-};
 _Static_assert(sizeof(struct rusage) == 144, "struct rusage: Linux x86-64 layout");
 
 long sys_getrusage(const struct sysargs *a)
 {
-    int who = (int)a->arg[0];
+    struct rusage r;
+    int err = rusage_fill((int)a->arg[0], &r);
+    return err ? err : copy_to_user(a->arg[1], &r, sizeof(r));
+}
+
+int rusage_fill(int who, struct rusage *r0)
+{
     if (who != 0 /* RUSAGE_SELF */ && who != -1 /* RUSAGE_CHILDREN */)
         return -EINVAL;
     struct rusage r;
@@ -198,7 +208,8 @@ long sys_getrusage(const struct sysargs *a)
             r.ru_maxrss = (int64_t)(mm_max_rss_pages(current->mm) * 4);
         }
     }
-    return copy_to_user(a->arg[1], &r, sizeof(r));
+    *r0 = r;
+    return 0;
 }
 
 /* xorshift64* seeded from the TSC: not cryptographic, and says so in the docs. */

@@ -14,34 +14,6 @@
 #include <kernel/task.h>
 #include <kernel/x86.h>
 
-/* Defined in kernel/sys_proc.c and kernel/sys_mm.c. */
-long sys_exit(const struct sysargs *a);
-long sys_exit_group(const struct sysargs *a);
-long sys_getpid(const struct sysargs *a);
-long sys_getppid(const struct sysargs *a);
-long sys_gettid(const struct sysargs *a);
-long sys_getuid(const struct sysargs *a);
-long sys_sched_yield(const struct sysargs *a);
-long sys_fork(const struct sysargs *a);
-long sys_execve(const struct sysargs *a);
-long sys_wait4(const struct sysargs *a);
-long sys_kill(const struct sysargs *a);
-long sys_uname(const struct sysargs *a);
-long sys_arch_prctl(const struct sysargs *a);
-long sys_set_tid_address(const struct sysargs *a);
-long sys_rt_sigaction(const struct sysargs *a);
-long sys_rt_sigprocmask(const struct sysargs *a);
-long sys_nanosleep(const struct sysargs *a);
-long sys_clock_gettime(const struct sysargs *a);
-long sys_getrusage(const struct sysargs *a);
-long sys_getrandom(const struct sysargs *a);
-long sys_prlimit64(const struct sysargs *a);
-long sys_brk(const struct sysargs *a);
-long sys_mmap(const struct sysargs *a);
-long sys_munmap(const struct sysargs *a);
-long sys_mprotect(const struct sysargs *a);
-long sys_madvise(const struct sysargs *a);
-long sys_mincore(const struct sysargs *a);
 
 static const struct {
     const char *name;
@@ -142,10 +114,12 @@ void syscall_dispatch(struct trap_frame *f)
         f->rax = (uint64_t)enosys(nr);
 }
 
-extern const char syscall_entry[];
+extern const char syscall_entry[], syscall32_entry[];
 
+#define MSR_SYSENTER_CS 0x174
 #define MSR_STAR   0xc0000081
 #define MSR_LSTAR  0xc0000082
+#define MSR_CSTAR  0xc0000083
 #define MSR_SFMASK 0xc0000084
 #define EFER_SCE   1ull
 
@@ -156,6 +130,11 @@ void syscall_init(void)
      * STAR[63:48]: the base sysret would use (we return with iretq). */
     wrmsr(MSR_STAR, ((uint64_t)GDT_UCODE32 << 48) | ((uint64_t)GDT_KCODE << 32));
     wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
+    /* 32-bit programs use int 0x80: syscall from compatibility mode (AMD)
+     * gives them #UD (kernel/isr.S), and sysenter, with a null
+     * SYSENTER_CS, a #GP; never a jump into the kernel. */
+    wrmsr(MSR_CSTAR, (uint64_t)syscall32_entry);
+    wrmsr(MSR_SYSENTER_CS, 0);
     /* Cleared on entry: IF (interrupts stay off in the kernel), TF, DF,
      * NT and AC (SMAP stays enforced). */
     wrmsr(MSR_SFMASK, 0x200 | 0x100 | 0x400 | 0x4000 | RFLAGS_AC);

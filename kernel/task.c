@@ -15,6 +15,7 @@
  * so its first switch "returns" straight into user mode.
  */
 #include <kernel/task.h>
+#include <kernel/compat32.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
 #include <kernel/x86.h>
@@ -169,10 +170,16 @@ static void switch_mm_and_stack(struct task *next)
         tss_set_rsp0(top);
         syscall_kernel_rsp = top;
     }
-    uint64_t root = next->mm ? next->mm->pt.root : kernel_pt.root;
+    uint64_t root = next->mm ? mm_cr3(next->mm) : kernel_pt.root;
     if (read_cr3() != root)
         write_cr3(root);
-    wrmsr(0xc0000100, next->fs_base); /* IA32_FS_BASE */
+    /* The segment registers (a 32-bit program's TLS in GS), then the
+     * thread pointer of arch_prctl: loading FS has just set the FS base,
+     * from the descriptor when FS holds a selector (the base that stays),
+     * to the task's own fs_base otherwise. */
+    tls_switch_in(next);
+    if ((read_seg(2) & ~3) == 0)
+        wrmsr(MSR_FS_BASE, next->fs_base);
 }
 
 void schedule(void)
@@ -190,6 +197,7 @@ void schedule(void)
      * task's, load the incoming one's (the kernel never uses them). */
     if (prev != &idle_task && prev->state != TASK_ZOMBIE)
         task_fpu_save(prev);
+    tls_switch_out(prev);   /* its DS, ES, FS, GS selectors */
     if (next != &idle_task)
         fpu_restore(next);
     current = next;

@@ -22,6 +22,7 @@
 #include <kernel/cpufeature.h>
 #include <kernel/apic.h>
 #include <kernel/syscall.h>
+#include <kernel/compat32.h>
 #include <kernel/task.h>
 #include <mm/fault.h>
 #include <mm/layout.h>
@@ -200,6 +201,11 @@ void trap_dispatch(struct trap_frame *f)
     }
     if (f->vector == VEC_SYSCALL) {
         syscall_dispatch(f);
+        task_return_to_user();
+        return;
+    }
+    if (f->vector == VEC_INT80 && from_user) {
+        syscall32_dispatch(f);
         task_return_to_user();
         return;
     }

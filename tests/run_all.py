@@ -274,7 +274,8 @@ def run_user_programs(rep, build, logs):
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     img = qemu.image_with_cmdline(os.path.join(build, "esp.img"), os.path.join(work, "esp.img"),
-                                  "init=/bin/init -- test")
+                                  # the mirror readable: test_pte32 reads its PTEs
+                                  "compat32.mirror=ro init=/bin/init -- test")
     r = qemu.boot(img, mem=USER_MEM, timeout=USER_TIMEOUT, workdir=work, serial2=True,
                   stop_on=["Halted.", "System halted."])
     os.remove(img)

@@ -21,6 +21,8 @@
 #define GDT_UCODE64 0x28
 #define GDT_TSS     0x30   /* 16 bytes: two slots */
 #define GDT_TLS0    0x40   /* three i386 TLS slots for set_thread_area */
+#define GDT_TLS_ENTRIES 3
+#define GDT_TLS_FIRST   (GDT_TLS0 / 8)   /* GDT index 8: set_thread_area's entry_number */
 #define GDT_ENTRIES 11
 
 /* Interrupt stack table slots (TSS.IST1..7) */
@@ -37,6 +39,8 @@ struct trap_frame {
 };
 
 void gdt_init(void);
+/* Put a task's TLS descriptors in the GDT slots GDT_TLS0... (compat32). */
+void gdt_set_tls(const uint64_t tls[GDT_TLS_ENTRIES]);
 /* The stack the CPU switches to on an interrupt from user mode. */
 void tss_set_rsp0(uint64_t top);
 void idt_init(void);

@@ -15,6 +15,13 @@
 int exec_image(struct task *t, const char *path, const struct user_strings *argv,
                const struct user_strings *envp);
 
+/*
+ * execve's work: copy the path and the argv/envp vectors from user memory
+ * (vectors of ptr_size-byte pointers: 8 for 64-bit callers, 4 for i386
+ * ones, zero-extended) and exec_image.  0 or -errno.
+ */
+long do_execve(uint64_t upath, uint64_t uargv, uint64_t uenvp, unsigned ptr_size);
+
 /* A read-only mapping object for the initrd file whose bytes are
  * [data, data + size), or NULL when those bytes are not an initrd file. */
 struct vm_file;

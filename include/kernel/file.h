@@ -128,6 +128,21 @@ struct linux_iovec {
 };
 _Static_assert(sizeof(struct linux_iovec) == 16, "struct iovec is 16 bytes");
 
+/*
+ * The work of the stat and readv/writev system calls (kernel/sys_file.c),
+ * shared with compat32's i386 versions, which translate the structures:
+ *  - file_fstat, file_fstatat: fill *st (fstatat's flags: AT_EMPTY_PATH,
+ *    AT_SYMLINK_NOFOLLOW, AT_NO_AUTOMOUNT) or return -errno;
+ *  - file_rwv: readv/writev of cnt segments at uiov, copy_iov bringing
+ *    them in as struct linux_iovec (0 or -EFAULT; it may be given room
+ *    for cnt entries and nothing more).
+ */
+struct linux_stat;
+typedef int (*iov_copy_fn)(struct linux_iovec *iov, uint64_t uiov, uint64_t cnt);
+long file_fstat(int fd, struct linux_stat *st);
+long file_fstatat(int dirfd, uint64_t upath, unsigned flags, struct linux_stat *st);
+long file_rwv(int fd, uint64_t uiov, uint64_t cnt, bool wr, iov_copy_fn copy_iov);
+
 /* ---- open files ------------------------------------------------------ */
 
 struct file;

@@ -46,6 +46,28 @@ enum {
     NR_SYSCALLS = 335
 };
 
+/* struct rusage of x86-64 Linux (getrusage, wait4). */
+struct rusage {
+    struct { int64_t tv_sec, tv_usec; } ru_utime, ru_stime;
+    int64_t ru_maxrss, ru_ixrss, ru_idrss, ru_isrss, ru_minflt, ru_majflt, ru_nswap,
+        ru_inblock, ru_oublock, ru_msgsnd, ru_msgrcv, ru_nsignals, ru_nvcsw, ru_nivcsw;
+};
+
+/*
+ * The work behind some handlers, for the i386 ones (compat32/) that only
+ * translate structures around it.  kernel/sys_proc.c:
+ *  - do_rt_sigaction: the act/oldact structures are `size` bytes;
+ *  - nanosleep_for: sleep sec s + nsec ns (-EINVAL when out of range);
+ *  - now_ns: nanoseconds since boot (every clock reads it);
+ *  - rusage_fill: getrusage's numbers for who (-EINVAL).
+ * kernel/exit.c, do_wait4: the rusage written is rusage_size zero bytes.
+ */
+long do_rt_sigaction(int sig, uint64_t act, uint64_t oldact, uint64_t sigsetsize, size_t size);
+long nanosleep_for(int64_t sec, int64_t nsec);
+uint64_t now_ns(void);
+int rusage_fill(int who, struct rusage *r);
+long do_wait4(int pid, uint64_t ustatus, int options, uint64_t urusage, size_t rusage_size);
+
 /* Handlers, by file. */
 /* kernel/sys_file.c (files, pipes, /proc, the console) */
 long sys_read(const struct sysargs *a);
@@ -69,5 +91,36 @@ long sys_access(const struct sysargs *a);
 long sys_pread64(const struct sysargs *a);
 long sys_getcwd(const struct sysargs *a);
 long sys_dup3(const struct sysargs *a);
+
+/* Processes, time and memory (kernel/sys_proc.c, sys_mm.c, exit.c, fork.c,
+ * exec.c): the 64-bit table's handlers, which compat32's table also uses
+ * where the i386 call has the same arguments. */
+long sys_exit(const struct sysargs *a);
+long sys_exit_group(const struct sysargs *a);
+long sys_getpid(const struct sysargs *a);
+long sys_getppid(const struct sysargs *a);
+long sys_gettid(const struct sysargs *a);
+long sys_getuid(const struct sysargs *a);
+long sys_sched_yield(const struct sysargs *a);
+long sys_fork(const struct sysargs *a);
+long sys_execve(const struct sysargs *a);
+long sys_wait4(const struct sysargs *a);
+long sys_kill(const struct sysargs *a);
+long sys_uname(const struct sysargs *a);
+long sys_arch_prctl(const struct sysargs *a);
+long sys_set_tid_address(const struct sysargs *a);
+long sys_rt_sigaction(const struct sysargs *a);
+long sys_rt_sigprocmask(const struct sysargs *a);
+long sys_nanosleep(const struct sysargs *a);
+long sys_clock_gettime(const struct sysargs *a);
+long sys_getrusage(const struct sysargs *a);
+long sys_getrandom(const struct sysargs *a);
+long sys_prlimit64(const struct sysargs *a);
+long sys_brk(const struct sysargs *a);
+long sys_mmap(const struct sysargs *a);
+long sys_munmap(const struct sysargs *a);
+long sys_mprotect(const struct sysargs *a);
+long sys_madvise(const struct sysargs *a);
+long sys_mincore(const struct sysargs *a);
 
 #endif

@@ -41,8 +41,16 @@ struct task {
     uint8_t fpu[512] __attribute__((aligned(16)));
     void *files;                   /* the file table (kernel/file.c) */
     int kill_signal;               /* pending fatal signal: exits at the next chance */
-    unsigned flags;
+    unsigned flags;                /* TASK_COMPAT32 */
+    /* compat32 (compat32/tls32.c): the i386 TLS descriptors installed by
+     * set_thread_area (in the GDT's TLS slots while the task runs), and
+     * the user's DS, ES, FS and GS selectors while it is switched out. */
+    uint64_t tls[GDT_TLS_ENTRIES];
+    uint16_t useg[4];
 };
+
+/* t->flags: a 32-bit (i386) program runs in compatibility mode. */
+#define TASK_COMPAT32 0x1u
 
 /* Linux wait-status encoding (what wait4 stores). */
 #define W_EXITCODE(code) (((code) & 0xff) << 8)

@@ -93,10 +93,35 @@ static inline void invlpg(uint64_t va)
     __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
 }
 
+/* The data segment registers, by number: 0 DS, 1 ES, 2 FS, 3 GS. */
+static inline uint16_t read_seg(int which)
+{
+    uint16_t v = 0;
+    switch (which) {
+    case 0: __asm__ volatile("mov %%ds, %0" : "=r"(v)); break;
+    case 1: __asm__ volatile("mov %%es, %0" : "=r"(v)); break;
+    case 2: __asm__ volatile("mov %%fs, %0" : "=r"(v)); break;
+    case 3: __asm__ volatile("mov %%gs, %0" : "=r"(v)); break;
+    }
+    return v;
+}
+/* Load one; in 64-bit mode this also sets the FS/GS base from the
+ * descriptor (write MSR_FS_BASE afterwards for a 64-bit thread pointer). */
+static inline void load_seg(int which, uint16_t sel)
+{
+    switch (which) {
+    case 0: __asm__ volatile("mov %0, %%ds" : : "r"(sel) : "memory"); break;
+    case 1: __asm__ volatile("mov %0, %%es" : : "r"(sel) : "memory"); break;
+    case 2: __asm__ volatile("mov %0, %%fs" : : "r"(sel) : "memory"); break;
+    case 3: __asm__ volatile("mov %0, %%gs" : : "r"(sel) : "memory"); break;
+    }
+}
+
 static inline void stac(void) { __asm__ volatile("stac" ::: "memory"); }
 static inline void clac(void) { __asm__ volatile("clac" ::: "memory"); }
 
 #define MSR_EFER 0xc0000080
+#define MSR_FS_BASE 0xc0000100
 #define EFER_NXE (1ull << 11)
 #define MSR_PAT 0x277
 #define CR0_WP (1ull << 16)

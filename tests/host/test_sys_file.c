@@ -7,6 +7,7 @@
  * direct-map arithmetic.  The memory statistics /proc shows are stubs
  * here: what is tested is the plumbing and Linux's error codes.
  */
+#include <compat32/mmu32.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -106,6 +107,19 @@ int mm_maps(struct mm *mm, char *buf, size_t size)
     (void)mm;
     maps_calls++;
     return snprintf(buf, size, "%s", MAPS_TEXT);
+}
+
+/* compat32's page-table dump (compat32/mmu32.c): the fake mm of these
+ * tests is a 64-bit one, so /proc/self/pagetable32 reads empty. */
+bool mm_is32(const struct mm *mm)
+{
+    (void)mm;
+    return false;
+}
+
+void mmu32_dump(const struct mm *mm, uint64_t start, uint64_t end, struct sbuf *out)
+{
+    (void)mm, (void)start, (void)end, (void)out;
 }
 
 const struct boot_info *boot_info;

@@ -44,7 +44,8 @@ extern char **environ;
 static const char *bindir = "/bin";
 static const char *listfile = "/etc/user-tests";
 
-static const char *const demo_programs[] = { "ordinary", "test_cow", "test_demand" };
+static const char *const demo_programs[] = { "ordinary", "ordinary32", "pagetable32", "test_cow",
+                                              "test_demand" };
 
 static void sleep_ms(long ms)
 {

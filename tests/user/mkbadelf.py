@@ -21,6 +21,15 @@ one "name expectation" per line, in the order test_badelf runs them:
            required, as issue 5 asks
   no_entry nothing is mapped at the entry point: refused (ENOEXEC) or
            killed with SIGSEGV at the first instruction, on either system
+  mmk_enoexec  ENOEXEC on mmk; anything on Linux.  For i386 files with a
+           segment at or above 0xffc00000, where every 32-bit process on
+           mmk sees its own page tables (DESIGN.md section 9): Linux's i386
+           user space goes on up to 0xffffe000, so it may run the program,
+           or refuse it when the segment meets its (randomly placed) stack
+
+The i386 files (names ending in 32) hold the same program for i386
+(exit_group(42) through int 0x80), so that a 64-bit and a 32-bit
+test_badelf each start the other class too.
 
 Every broken file still holds the exit(42) code, so a kernel that runs one
 anyway is caught by its exit status.
@@ -68,6 +77,26 @@ def truncated_segment():
     return head + bytes(0x800 - len(head))
 
 
+# The same for i386 (ELF32): mov ebx, 42; mov eax, 252 (exit_group); int 0x80
+BASE32 = 0x08048000
+EHDR32 = 52
+PHDR32 = 32
+CODE32 = bytes.fromhex("bb2a000000" "b8fc000000" "cd80")
+
+
+def ehdr32(entry):
+    ident = b"\x7fELF" + bytes([1, 1, 1, 0]) + bytes(8)
+    return ident + struct.pack("<HHIIIIIHHHHHH", 2, 3, 1, entry, EHDR32, 0, 0, EHDR32, PHDR32,
+                               1, 40, 0, 0)
+
+
+def segment32_at(vaddr, memsz=None):
+    filesz = EHDR32 + PHDR32 + len(CODE32)
+    memsz = filesz if memsz is None else memsz
+    return (ehdr32(vaddr + EHDR32 + PHDR32) +
+            struct.pack("<IIIIIIII", 1, 0, vaddr, vaddr, filesz, memsz, 5, 0x1000) + CODE32)
+
+
 FILES = [
     ("good", "run42", good()),
     ("empty", "enoexec", b""),
@@ -94,6 +123,10 @@ FILES = [
      phdr(vaddr=BASE + 0x10) + CODE),
     ("entry_outside_segments", "no_entry", ehdr(0x10000000) + phdr() + CODE),
     ("no_load_segment", "no_entry", ehdr(BASE + EHDR + PHDR) + phdr(ptype=4) + CODE),
+    ("good32", "run42", segment32_at(BASE32)),
+    ("segment_above_user_end32", "not_run", segment32_at(0xfffff000)),
+    ("segment_crossing_mirror32", "mmk_enoexec", segment32_at(0xffbff000, memsz=0x2000)),
+    ("segment_in_mirror32", "mmk_enoexec", segment32_at(0xffd00000)),
 ]
 
 

@@ -5,7 +5,8 @@
 
 runs every user test program (the list in build/initrd-root/etc/user-tests,
 or the NAMEs) natively on the host, one after the other, and keeps what
-each printed and how it ended:
+each printed and how it ended.  A name ending in 32 is the i386 build of
+the program (build/user32/BASE, /bin/BASE32 on mmk), run natively too:
 
     build/user-oracle/NAME.out      stdout and stderr, as one stream
     build/user-oracle/NAME.status   "exit N" or "signal S"
@@ -103,11 +104,24 @@ def program_list(build):
         return [ln.split()[0] for ln in f if ln.strip() and not ln.startswith("#")]
 
 
+def program_path(build, name):
+    """The binary behind a name of /etc/user-tests: build/user/NAME, or for
+    NAME = BASE32 the i386 build of BASE, build/user32/BASE (the initrd's
+    /bin/BASE32)."""
+    if name.endswith("32"):
+        return os.path.join(build, "user32", name[:-2])
+    return os.path.join(build, "user", name)
+
+
+def base_name(name):
+    return name[:-2] if name.endswith("32") else name
+
+
 def run_native(build, name, outdir):
-    """Run build/user/NAME on the host; store NAME.out and NAME.status.
-    Returns (ok, why, detail)."""
-    prog = os.path.abspath(os.path.join(build, "user", name))
-    args = [a.format(build=os.path.abspath(build)) for a in HOST_ARGS.get(name, [])]
+    """Run the program on the host (program_path); store NAME.out and
+    NAME.status.  Returns (ok, why, detail)."""
+    prog = os.path.abspath(program_path(build, name))
+    args = [a.format(build=os.path.abspath(build)) for a in HOST_ARGS.get(base_name(name), [])]
     try:
         p = subprocess.run([prog] + args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, env=HOST_ENV, cwd="/", timeout=TIMEOUT)

@@ -92,6 +92,9 @@ int main(int argc, char **argv)
                  (!mmk && (ut_killed_by(st, SIGSEGV) || ut_killed_by(st, SIGBUS) ||
                            ut_killed_by(st, SIGKILL)));
             snprintf(check, sizeof check, "%s_not_run", name);
+        } else if (!strcmp(expect, "mmk_enoexec")) {
+            ok = !mmk || refused_with(st, ENOEXEC);
+            snprintf(check, sizeof check, "%s_refused_on_mmk", name);
         } else if (!strcmp(expect, "no_entry")) {
             ok = refused_with(st, ENOEXEC) || ut_killed_by(st, SIGSEGV);
             snprintf(check, sizeof check, "%s_not_run", name);

@@ -114,13 +114,12 @@ int main(void)
 
     /* Huge requests fail cleanly: the break does not move. */
     uintptr_t cur = brk_call(0);
+    /* (On i386 no request is beyond memory: a host with more than 3 GiB
+     * grants any break that fits the address space, so the 64-bit-only
+     * cases are left out there.) */
     struct { const char *name; uintptr_t addr; } huge[] = {
 #if UINTPTR_MAX > 0xffffffffu
         { "brk_beyond_memory_fails",       cur + ((uintptr_t)1 << 44) },
-#else
-        { "brk_beyond_memory_fails",       cur + ((uintptr_t)3 << 30) },
-#endif
-#if UINTPTR_MAX > 0xffffffffu
         { "brk_into_kernel_half_fails",    (uintptr_t)0xffff800000000000ULL },
         { "brk_non_canonical_fails",       (uintptr_t)0x0000800000000000ULL },
 #endif
@@ -135,11 +134,13 @@ int main(void)
         if (now != cur)
             brk_call(cur);          /* keep the next cases independent */
     }
+#if UINTPTR_MAX > 0xffffffffu
     errno = 0;
     void *w = xsbrk(INTPTR_MAX);
     ut_check(w == (void *)-1 && errno == ENOMEM && brk_call(0) == cur, "sbrk_intptr_max_fails_enomem",
              "sbrk returned %s, errno %s", w == (void *)-1 ? "-1" : "an address",
              ut_errno_name(errno));
+#endif
     ok = 1;
     for (int i = 0; i < 5000; i++)
         ok &= *(char *)(start + (uintptr_t)i) == (char)i;

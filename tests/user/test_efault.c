@@ -79,6 +79,7 @@ static struct bad {
     { "crossing_end_of_user_space", 0x00007ffffffffffcUL, 0 },
 #else
     { "crossing_end_of_address_space", 0xfffffffcUL, 0 },
+    { "last_page", 0xfffff000UL, 0 },   /* above every i386 process's user space */
 #endif
     { "read_only", 0, 1 },
     { "text", 0, 1 },
@@ -362,6 +363,32 @@ static void bad_arguments(void)
     close(p[1]);
 }
 
+#if UINTPTR_MAX == 0xffffffffu
+/* mmk's 32-bit processes end at 0xffc00000 (DESIGN.md section 9), with the
+ * stack right below: a range that starts in the stack and crosses that
+ * limit is refused whole.  Linux's i386 user space goes on to 0xffffe000,
+ * so these checks mean something on mmk only. */
+static void user_limit_32(void)
+{
+    const char *names[] = { "read_crossing_0xffc00000_efault", "write_crossing_0xffc00000_efault",
+                            "read_below_0xffc00000_works" };
+    if (!ut_on_mmk()) {
+        for (int i = 0; i < 3; i++)
+            ut_skip(names[i], "mmk's limit: Linux's i386 stack lies elsewhere");
+        return;
+    }
+    int p[2];
+    if (pipe_with_data(p))
+        return;
+    ut_check_errno(names[0], syscall(SYS_read, p[0], 0xffc00000UL - 8, 16), EFAULT);
+    ut_check_errno(names[1], syscall(SYS_write, p[1], 0xffc00000UL - 8, 16), EFAULT);
+    long r = syscall(SYS_read, p[0], 0xffc00000UL - 16, 16);
+    ut_check(r == 16, names[2], "returned %ld (%s)", r, ut_errno_name(errno));
+    close(p[0]);
+    close(p[1]);
+}
+#endif
+
 int main(int argc, char **argv)
 {
     if ((argc > 1 && strcmp(argv[1], "--exec-guard") == 0) || getenv("MMK_EXEC_GUARD"))
@@ -392,6 +419,9 @@ int main(int argc, char **argv)
     pointer_table();
     zero_lengths();
     bad_arguments();
+#if UINTPTR_MAX == 0xffffffffu
+    user_limit_32();
+#endif
     ut_check(1, "still_alive", "-");
     return ut_done();
 }

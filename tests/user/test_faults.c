@@ -95,6 +95,9 @@ static int recurse(int depth)
     volatile char frame[4096];
     frame[0] = (char)depth;
     frame[sizeof frame - 1] = (char)depth;
+    /* the array's address escapes: clang would otherwise keep only the
+     * two bytes used and the frame would shrink to a few bytes */
+    __asm__ volatile("" : : "r"(frame) : "memory");
     if (depth > 65536)              /* 256 MiB of stack and no guard: give up */
         _exit(93);
     return recurse(depth + 1) + frame[0];
@@ -119,6 +122,18 @@ static void kernel_call(void)       { ((fn_t)0xffffffff80000000UL)(); }
 #endif
 
 static void ud2(void) { __asm__ volatile("ud2"); }
+
+#if UINTPTR_MAX == 0xffffffffu
+/* getpid (20) through the instructions mmk does not take from 32-bit code */
+static void compat_syscall(void)
+{
+    __asm__ volatile("mov $20, %%eax\n\tsyscall" : : : "eax", "ecx", "edx", "memory");
+}
+static void compat_sysenter(void)
+{
+    __asm__ volatile("mov $20, %%eax\n\tsysenter" : : : "eax", "ecx", "edx", "memory");
+}
+#endif
 
 static void divide_by_zero(void)
 {
@@ -171,6 +186,25 @@ int main(void)
         ut_check(ut_killed_by(st, faults[i].sig), faults[i].name, "child: %s",
                  ut_status_str(st, why, sizeof why));
     }
+
+#if UINTPTR_MAX == 0xffffffffu
+    /* mmk's 32-bit programs call the kernel with int 0x80 only: syscall
+     * and sysenter from compatibility mode kill the program (SIGILL, or
+     * SIGSEGV for sysenter's #GP), never the kernel.  Linux on an AMD CPU
+     * takes a syscall from there as a system call: mmk only. */
+    if (ut_on_mmk()) {
+        int st = ut_run_child(run_fault, (void *)&(struct fault){ "", compat_syscall, 0 });
+        ut_check(ut_killed_by(st, SIGILL), "syscall_instruction_32bit_sigill", "child: %s",
+                 ut_status_str(st, why, sizeof why));
+        st = ut_run_child(run_fault, (void *)&(struct fault){ "", compat_sysenter, 0 });
+        ut_check(ut_killed_by(st, SIGILL) || ut_killed_by(st, SIGSEGV),
+                 "sysenter_instruction_32bit_killed", "child: %s",
+                 ut_status_str(st, why, sizeof why));
+    } else {
+        ut_skip("syscall_instruction_32bit_sigill", "Linux on AMD takes it as a system call");
+        ut_skip("sysenter_instruction_32bit_killed", "Linux takes it as a system call");
+    }
+#endif
 
     /* kill(SIGKILL) of a child blocked in read() on a pipe. */
     int p[2];

@@ -23,11 +23,12 @@
 static uint64_t hold_xmm6(uint64_t v, long spins)
 {
     uint64_t out;
-    __asm__ volatile("movq %1, %%xmm6\n\t"
-                     "1: dec %2\n\t"
+    /* memory operands: an i386 build has no 64-bit register for movq */
+    __asm__ volatile("movq %2, %%xmm6\n\t"
+                     "1: dec %1\n\t"
                      "jnz 1b\n\t"
                      "movq %%xmm6, %0"
-                     : "=r"(out), "+r"(v), "+r"(spins) : : "xmm6", "cc");
+                     : "=m"(out), "+r"(spins) : "m"(v) : "xmm6", "cc");
     return out;
 }
 
