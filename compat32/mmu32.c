@@ -334,9 +334,11 @@ void mmu32_dump(const struct mm *mm, uint64_t start, uint64_t end, struct sbuf *
     char f[40];
     if (end > FOUR_GIB)
         end = FOUR_GIB;
-    sbuf_put(out, "page directory at %#llx (1024 PDEs), range %08llx-%08llx\n",
+    if (end <= start)
+        return;
+    sbuf_put(out, "page directory at %#llx (1024 PDEs), addresses %08llx-%08llx\n",
              (unsigned long long)mm->pt.root, (unsigned long long)start,
-             (unsigned long long)end);
+             (unsigned long long)end - 1);
     for (uint64_t va = start & ~(uint64_t)(I386_LARGE_SIZE - 1); va < end;
          va += I386_LARGE_SIZE) {
         uint32_t pde = pd[pde_index((uint32_t)va)];

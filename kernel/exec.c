@@ -298,7 +298,7 @@ void start_init(void)
         printk("init: %s: the path is too long\n", path);
         return;
     }
-    struct task *t = task_alloc("init");
+    struct task *t = task_alloc("init", NULL);
     if (!t)
         panic("init: no memory for the first task");
     t->files = files_create_std();

@@ -28,9 +28,10 @@ static bool eager_fork(void)
 long sys_fork(const struct sysargs *a)
 {
     (void)a;
-    struct task *child = task_alloc(current->name);
+    int err;
+    struct task *child = task_alloc(current->name, &err);
     if (!child)
-        return -EAGAIN;
+        return err; /* -EAGAIN: the task table is full; -ENOMEM */
     struct mm *mm = kzalloc(sizeof(*mm), GFP_KERNEL);
     if (!mm || mm_fork(mm, current->mm, eager_fork())) {
         kfree(mm);

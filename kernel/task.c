@@ -14,6 +14,7 @@
  * switch_to pops: six zero registers and the address of trap_restore,
  * so its first switch "returns" straight into user mode.
  */
+#include <kernel/errno.h>
 #include <kernel/task.h>
 #include <kernel/compat32.h>
 #include <kernel/printk.h>
@@ -98,14 +99,18 @@ int task_count(void)
     return n;
 }
 
-struct task *task_alloc(const char *name)
+struct task *task_alloc(const char *name, int *err)
 {
-    int slot = -1;
+    int slot = -1, dummy;
+    if (!err)
+        err = &dummy;
     for (int i = 0; i < MAX_TASKS && slot < 0; i++)
         if (!tasks[i])
             slot = i;
+    *err = -EAGAIN;
     if (slot < 0)
         return NULL;
+    *err = -ENOMEM;
     struct task *t = kmem_cache_alloc(task_cache, __GFP_ZERO);
     if (!t)
         return NULL;
@@ -115,6 +120,7 @@ struct task *task_alloc(const char *name)
         kmem_cache_free(task_cache, t);
         return NULL;
     }
+    *err = 0;
     memset(task_frame(t), 0, sizeof(struct trap_frame));
     task_fpu_reset(t);
     uint64_t *sp = (uint64_t *)task_frame(t);

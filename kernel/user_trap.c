@@ -1,13 +1,16 @@
 /*
  * Exceptions raised by user code.
  *
- * A page fault goes to the process's address space (mm_fault): demand
- * paging, copy-on-write, or a bad access.  A bad access, and every other
+ * A page fault goes to the process's address space (mm_hw_fault): demand
+ * paging, copy-on-write, or a bad access.  No memory for an allowed
+ * access ends the process with SIGKILL (Linux's OOM killer's signal).  A
+ * bad access, and every other
  * exception a program can raise, kills the process with the signal Linux
  * would send, after one log line saying who, where, what and which
  * mapping (or none) was involved.  The kernel itself carries on; the
  * parent's wait4 sees the signal.
  */
+#include <kernel/errno.h>
 #include <kernel/task.h>
 #include <kernel/printk.h>
 #include <kernel/trap.h>
@@ -44,8 +47,16 @@ void user_exception(struct trap_frame *f, uint64_t cr2)
             access |= FAULT_WRITE;
         if (f->error & PF_FETCH)
             access |= FAULT_EXEC;
-        if (mm_hw_fault(t->mm, cr2, access) == 0)
+        int err = mm_hw_fault(t->mm, cr2, access);
+        if (err == 0)
             return;
+        if (err == -ENOMEM) {
+            /* No frame for an access the mapping allows: Linux's OOM
+             * killer would end some process with SIGKILL; we end this one. */
+            printk("pid %d (%s): killed by SIGKILL: out of memory at %#llx (rip %#llx)\n", t->pid,
+                   t->name, (unsigned long long)cr2, (unsigned long long)f->rip);
+            task_exit(W_SIGNALED(SIGKILL));
+        }
         char where[160];
         mm_describe(t->mm, cr2, where, sizeof(where));
         printk("pid %d (%s): killed by SIGSEGV: %s at %#llx (rip %#llx): %s\n", t->pid, t->name,

@@ -78,9 +78,10 @@ void task_fpu_reset(struct task *t);
 /* Save the CPU's current FPU/SSE registers into t (fork: the child gets
  * the parent's registers as they are now). */
 void task_fpu_save(struct task *t);
-/* A new task with its own kernel stack, not yet runnable; NULL on -ENOMEM or
- * when the table is full. */
-struct task *task_alloc(const char *name);
+/* A new task with its own kernel stack, not yet runnable; NULL with *err
+ * -EAGAIN when the table is full (Linux's fork gives EAGAIN at its process
+ * limit) or -ENOMEM (err may be NULL). */
+struct task *task_alloc(const char *name, int *err);
 /* Make it runnable, starting in user mode at the state in its frame. */
 void task_start(struct task *t);
 /* Give the CPU to the next runnable task (returns when we run again). */

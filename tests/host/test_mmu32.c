@@ -1078,7 +1078,7 @@ CASE(dump)
     const uint32_t *pd = tab(m->pt.root);
     char want[1024];
     snprintf(want, sizeof(want),
-             "page directory at %#llx (1024 PDEs), range 08048000-0804b000\n"
+             "page directory at %#llx (1024 PDEs), addresses 08048000-0804afff\n"
              "PDE   32  08000000  page table, frame %05x  P RW US A\n"
              "  PTE   72  08048000  frame %05x  P RW US A D NX\n"
              "  PTE   73  08049000  frame %05x  P US A NX\n",
@@ -1695,9 +1695,40 @@ CASE(random)
         fprintf(stderr, "random: %lu steps\n", random_steps);
 }
 
+/*
+ * The mirror policy belongs to each address space: a space made while
+ * compat32.mirror=ro was in force keeps a user-readable mirror, and so do
+ * its fork children, whatever the global says later (and the reverse).
+ */
+CASE(mirror_policy_per_space)
+{
+    setup();
+    char why[200];
+    for (int ro = 0; ro < 2; ro++) {
+        mmu32_mirror_user = ro;
+        struct mm *m = new32(), *c;
+        mmu32_mirror_user = !ro;
+        EQ(fork32(m, false, &c), 0);
+        uint32_t pm = tab(m->pt.root)[I386_MIRROR_PDE], pc = tab(c->pt.root)[I386_MIRROR_PDE];
+        CHECK(!!(pm & I386_PTE_US) == ro && !!(pc & I386_PTE_US) == ro,
+              "mirror PDEs %08x (parent) and %08x (child), made with mirror=%s", pm, pc,
+              ro ? "ro" : "off");
+        CHECK(mmu32_check(m, why, sizeof(why)) == 0, "parent: %s", why);
+        CHECK(mmu32_check(c, why, sizeof(why)) == 0, "child: %s", why);
+        int got = cpu_access(c, I386_MIRROR_PD, FAULT_USER, NULL);
+        CHECK((got == 0) == ro, "user read of the child's mirror: %d with mirror=%s", got,
+              ro ? "ro" : "off");
+        drop(c);
+        drop(m);
+    }
+    mmu32_mirror_user = false;
+    teardown();
+}
+
 static const struct htest cases[] = {
     HT_CASE(ad_exact), HT_CASE(clean_writable), HT_CASE(fork_cow), HT_CASE(below_4g),
     HT_CASE(hw_oom),   HT_CASE(mirror),   HT_CASE(dump),           HT_CASE(random),
+    HT_CASE(mirror_policy_per_space),
 };
 
 int main(int argc, char **argv)
