@@ -9,6 +9,7 @@
  * behind, leaves only at leaf levels, aligned and exactly as the format
  * encodes them, nothing outside the pgtable's range below the root.
  */
+#include <mm/check.h>
 #include "pgtable_impl.h"
 #include <kernel/printk.h>
 
@@ -18,14 +19,6 @@ struct check {
     char *why;
     size_t size;
 };
-
-#define CHECK(cond, ...)                                                    \
-    do {                                                                    \
-        if (!(cond)) {                                                      \
-            snprintf(c->why, c->size, __VA_ARGS__);                         \
-            return -1;                                                      \
-        }                                                                   \
-    } while (0)
 
 /* The first address of entry i of a table at this level starting at base. */
 static uint64_t entry_va(const struct pt_format *f, unsigned level, uint64_t base, unsigned i)

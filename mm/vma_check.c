@@ -22,6 +22,7 @@
  * only when it sees every holder: all the mms, and nobody else holding
  * a reference (no kernel code in the middle of a copy).
  */
+#include <mm/check.h>
 #include <mm/vma.h>
 #include <mm/slab.h>
 #include <kernel/errno.h>
@@ -43,14 +44,6 @@ struct check {
     char *why;
     size_t size;
 };
-
-#define CHECK(cond, ...)                                                    \
-    do {                                                                    \
-        if (!(cond)) {                                                      \
-            snprintf(c->why, c->size, __VA_ARGS__);                         \
-            return -1;                                                      \
-        }                                                                   \
-    } while (0)
 
 typedef unsigned long long ull;
 
