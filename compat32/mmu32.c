@@ -20,7 +20,8 @@
  *    the leaf's D bit is set;
  *  - the A bit of the leaf and of its PDE is set.
  * Hence A and D read from the i386 entries are what i386 hardware would
- * have set: an access finds no hw entry (a fault: fill sets A, and D for
+ * have set since the entry was made (fork's child gets copies of the
+ * parent's entries, A and D included: docs/compat32.md): an access finds no hw entry (a fault: fill sets A, and D for
  * a write, then makes the hw entry), and a first write to a clean page
  * finds the hw entry read-only (a fault: fill sets D, then makes it
  * writable).  Those faults are the emulated MMU's, not the process's:

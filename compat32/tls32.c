@@ -90,6 +90,21 @@ static void ud_decode(uint64_t d, struct user_desc *u)
                ((d & D_P) ? 0 : UD_SEG_NOT_PRESENT) | ((d & D_AVL) ? UD_USEABLE : 0);
 }
 
+/* A selector the kernel may load for t without faulting: a user segment
+ * of the GDT (RPL and TI aside, the LDT does not exist), readable. */
+static uint16_t safe_selector(const struct task *t, uint16_t sel)
+{
+    if (sel & 4)
+        return 0;   /* LDT: there is none */
+    unsigned idx = sel >> 3;
+    if (idx == GDT_UCODE32 / 8 || idx == GDT_UDATA / 8 || idx == GDT_UCODE64 / 8)
+        return sel;
+    if (idx >= GDT_TLS_FIRST && idx < GDT_TLS_FIRST + GDT_TLS_ENTRIES &&
+        (t->tls[idx - GDT_TLS_FIRST] & D_P))
+        return sel;
+    return 0;
+}
+
 /* set_thread_area(struct user_desc *u) */
 long sys32_set_thread_area(const struct sysargs *a)
 {
@@ -114,9 +129,15 @@ long sys32_set_thread_area(const struct sysargs *a)
     if (idx < GDT_TLS_FIRST || idx >= GDT_TLS_FIRST + GDT_TLS_ENTRIES)
         return -EINVAL;
     current->tls[idx - GDT_TLS_FIRST] = ud_clears(&u) ? 0 : ud_encode(&u);
-    /* Into the GDT now; a segment register already holding this entry
-     * keeps its old base until it is loaded again, as on Linux. */
+    /* Into the GDT now, and reload a segment register that holds this
+     * entry so that it sees the new base at once (or becomes null when
+     * the entry was cleared), as Linux's set_thread_area does. */
     gdt_set_tls(current->tls);
+    for (int i = 0; i < 4; i++) {
+        uint16_t sel = read_seg(i);
+        if ((sel & ~7u) == (idx << 3))
+            load_seg(i, safe_selector(current, sel));
+    }
     return 0;
 }
 
@@ -133,20 +154,6 @@ long sys32_get_thread_area(const struct sysargs *a)
     return copy_to_user(a->arg[0], &u, sizeof(u));
 }
 
-/* A selector the kernel may load for t without faulting: a user segment
- * of the GDT (RPL and TI aside, the LDT does not exist), readable. */
-static uint16_t safe_selector(const struct task *t, uint16_t sel)
-{
-    if (sel & 4)
-        return 0;   /* LDT: there is none */
-    unsigned idx = sel >> 3;
-    if (idx == GDT_UCODE32 / 8 || idx == GDT_UDATA / 8 || idx == GDT_UCODE64 / 8)
-        return sel;
-    if (idx >= GDT_TLS_FIRST && idx < GDT_TLS_FIRST + GDT_TLS_ENTRIES &&
-        (t->tls[idx - GDT_TLS_FIRST] & D_P))
-        return sel;
-    return 0;
-}
 
 void tls_switch_out(struct task *prev)
 {

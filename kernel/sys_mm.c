@@ -11,24 +11,11 @@
 #include <mm/vma.h>
 #include <mm/page.h>
 
-/* Frames the allocator manages: all the RAM a request could ever get. */
-static uint64_t total_ram_pages(void)
-{
-    uint64_t n = 0;
-    for (int i = 0; i < NR_ZONES; i++)
-        n += mm_node0->zones[i].managed;
-    return n;
-}
-
 long sys_brk(const struct sysargs *a)
 {
-    struct mm *mm = current->mm;
-    uint64_t want = a->arg[0];
-    /* Linux's heuristic overcommit: a single growth larger than all of
-     * RAM can never be backed, so it is refused (the break stays). */
-    if (want > mm->brk && (want - mm->brk) / PAGE_SIZE > total_ram_pages())
-        return (long)mm->brk;
-    return (long)mm_brk(mm, want);
+    /* mm_brk refuses a growth no RAM could back (Linux's heuristic
+     * overcommit): the break then stays where it was. */
+    return (long)mm_brk(current->mm, a->arg[0]);
 }
 
 long sys_mmap(const struct sysargs *a)

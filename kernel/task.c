@@ -186,6 +186,11 @@ static void switch_mm_and_stack(struct task *next)
     tls_switch_in(next);
     if ((read_seg(2) & ~3) == 0)
         wrmsr(MSR_FS_BASE, next->fs_base);
+    /* A null GS selector leaves the old hidden base on AMD CPUs (Linux's
+     * X86_BUG_NULL_SEG): clear it, or the previous task's thread pointer
+     * would show through %gs (nobody sets a GS base otherwise). */
+    if ((read_seg(3) & ~3) == 0)
+        wrmsr(MSR_GS_BASE, 0);
 }
 
 void schedule(void)

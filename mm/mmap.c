@@ -204,6 +204,21 @@ static bool too_many(struct mm *mm, unsigned grow)
 
 /* ---- mmap and munmap ------------------------------------------------------------------------ */
 
+/*
+ * Linux's heuristic overcommit (vm.overcommit_memory = 0), reduced to its
+ * core: one request for more memory than the machine has can never be
+ * backed, so it is refused at once; anything smaller is allowed and paid
+ * for at the touch.  What counts is what Linux accounts (VM_ACCOUNT):
+ * private writable mappings, shared anonymous ones, and heap growth.
+ */
+static bool enough_memory(uint64_t len)
+{
+    uint64_t ram = 0;
+    for (int i = 0; i < NR_ZONES; i++)
+        ram += mm_node0->zones[i].managed;
+    return len / PAGE_SIZE <= ram;
+}
+
 int mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, unsigned prot, unsigned flags,
             const struct vm_file *file, uint64_t off, uint64_t *out)
 {
@@ -224,6 +239,9 @@ int mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, unsigned prot, unsigned 
     if (len > mm->va_end)
         return -ENOMEM;
     len = ALIGN_UP(len, PAGE_SIZE);
+    bool accounted = type == MAP_PRIVATE ? (prot & PROT_WRITE) != 0 : !file;
+    if (accounted && !enough_memory(len))
+        return -ENOMEM;
     if (file && off + len < off)
         return -EINVAL;
     prot &= PROT_READ | PROT_WRITE | PROT_EXEC;
@@ -381,6 +399,8 @@ uint64_t mm_brk(struct mm *mm, uint64_t brk)
         mm->brk = brk;
         return brk;
     }
+    if (!enough_memory(new_end - old_end))
+        return old; /* (the overcommit rule above) */
     /* Growing: a page of gap before the next mapping or the stack guard. */
     uint64_t glo, ghi, next = mm->va_end + PAGE_SIZE;
     struct vma *v = vma_find(mm, old_end);

@@ -72,6 +72,18 @@ static uint64_t level_last(const struct pt_format *f, unsigned level, uint64_t v
  * protection with every state, against each frame bit alone and all of
  * them: about 10^4 calls, so a format found good is remembered (by
  * content: a test may build different formats at one address). */
+static bool leaf0_ok_with(const struct pt_format *f, unsigned prot, uint64_t attrs, uint64_t pa)
+{
+    struct pt_view a = { 0 }, b = { 0 };
+    if (f->make_leaf(pa, 0, prot) != (pa | attrs) || f->present(pa | attrs) != f->present(attrs) ||
+        f->present(pa))
+        return false;
+    /* and the decoded rights and state do not depend on the frame */
+    f->decode_leaf(attrs, 0, &a);
+    f->decode_leaf(pa | attrs, 0, &b);
+    return a.prot == b.prot && a.accessed == b.accessed && a.dirty == b.dirty && b.pa == pa;
+}
+
 static bool leaf0_check(const struct pt_format *f)
 {
     const uint64_t mask = frame_mask0(f);
@@ -79,14 +91,11 @@ static bool leaf0_check(const struct pt_format *f)
         uint64_t attrs = f->make_leaf(0, 0, prot);
         if (attrs & mask)
             return false;
-        for (uint64_t bit = PAGE_SIZE; bit <= mask; bit <<= 1) {
-            uint64_t pa = (bit & mask) ? bit : mask; /* each bit, then all of them */
-            if (f->make_leaf(pa, 0, prot) != (pa | attrs) ||
-                f->present(pa | attrs) != f->present(attrs) || f->present(pa))
+        for (uint64_t bit = PAGE_SIZE; bit & mask; bit <<= 1) /* each frame bit alone */
+            if (!leaf0_ok_with(f, prot, attrs, bit))
                 return false;
-            if (pa == mask)
-                break;
-        }
+        if (!leaf0_ok_with(f, prot, attrs, mask)) /* and all of them */
+            return false;
     }
     return true;
 }

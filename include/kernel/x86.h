@@ -122,6 +122,7 @@ static inline void clac(void) { __asm__ volatile("clac" ::: "memory"); }
 
 #define MSR_EFER 0xc0000080
 #define MSR_FS_BASE 0xc0000100
+#define MSR_GS_BASE 0xc0000101u
 #define EFER_NXE (1ull << 11)
 #define MSR_PAT 0x277
 #define CR0_WP (1ull << 16)

@@ -1669,6 +1669,33 @@ static void t_fault_oom_kinds(void)
 }
 
 /* A shrinking break that would need a VMA past the limit keeps the break. */
+/* Linux's heuristic overcommit: one request larger than all RAM is
+ * refused (private writable, shared anonymous, heap growth); read-only
+ * private mappings are not counted; just under RAM is fine. */
+static void t_overcommit(void)
+{
+    HT_TRY(setup());
+    struct mm *mm = new_mm();
+    uint64_t ram = 0;
+    for (int i = 0; i < NR_ZONES; i++)
+        ram += mm_node0->zones[i].managed;
+    uint64_t big = (ram + 1) * FR, ok = ram * FR;
+    HT_EQ_U(xmmap(mm, 0, big, RW, MAP_PRIVATE | MAP_ANONYMOUS), (uint64_t)-ENOMEM);
+    HT_EQ_U(xmmap(mm, 0, big, RW, MAP_SHARED | MAP_ANONYMOUS), (uint64_t)-ENOMEM);
+    uint64_t a = xmmap(mm, 0, big, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS);
+    HT_ASSERT(a < mm->va_end, "a read-only private mapping larger than RAM: %#llx", (ull)a);
+    HT_EQ_U(mm_munmap(mm, a, big), 0);
+    a = xmmap(mm, 0, ok, RW, MAP_PRIVATE | MAP_ANONYMOUS);
+    HT_ASSERT(a < mm->va_end, "a writable mapping of all RAM (untouched): %#llx", (ull)a);
+    HT_EQ_U(mm_munmap(mm, a, ok), 0);
+    uint64_t b = 0x600000;
+    HT_EQ_U(mm_brk_init(mm, b), 0);
+    HT_EQ_U(mm_brk(mm, b + big), b);
+    HT_EQ_U(mm_brk(mm, b + 4 * FR), b + 4 * FR);
+    HT_TRY(check());
+    HT_TRY(teardown());
+}
+
 static void t_brk_shrink_refused(void)
 {
     HT_TRY(setup());
@@ -1783,6 +1810,7 @@ static const struct htest cases[] = {
     HT_CASE(unmap_many),
     HT_CASE(fault_oom_kinds),
     HT_CASE(brk_shrink_refused),
+    HT_CASE(overcommit),
     HT_CASE(validators_catch),
 };
 

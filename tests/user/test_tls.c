@@ -141,6 +141,16 @@ static int mode_checks(void)
              "child status %#x (1: not inherited, 2: lost across switches, 3: set failed)",
              WIFEXITED(st) ? WEXITSTATUS(st) : st);
 
+    /* A new base for the entry FS holds is seen at once: set_thread_area
+     * reloads the segment registers holding the entry (Linux does). */
+    struct user_desc nb = a;
+    nb.base_addr = (uint32_t)(uintptr_t)block_b;
+    r = set_area(&nb);
+    uintptr_t w2;
+    __asm__ volatile("mov %%fs:0, %0" : "=r"(w2));
+    ut_check(r == 0 && w2 == block_b[0], "new_base_seen_at_once", "set %ld, fs:0 %s", r,
+             w2 == block_a[0] ? "still the old block" : "another word");
+
     load_fs(0);
     struct user_desc clear = { .entry_number = a.entry_number };
     r = set_area(&clear);
