@@ -12,6 +12,10 @@
  * above 4 GiB), SOS's mirror above, and the 4-level tables the CPU walks
  * derived from them by compat32/mmu32.c.  A pointer at or above
  * 0xffc00000 is not user memory and gets -EFAULT.
+ *
+ * Invariant: every 32-bit process's mm comes from here (exec) or from
+ * mm_fork of one that did, so mm_is32() holds for it and its va_end is
+ * MM_VA_END_32.
  */
 #include <compat32/mmu32.h>
 #include <kernel/compat32.h>

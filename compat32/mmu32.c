@@ -149,12 +149,13 @@ static int mmu32_fill(struct mm *mm, uint64_t va, unsigned access)
     va &= ~(PAGE_SIZE - 1);
     struct pt_view hv;
     int err = 0;
-    if (pt_walk(&m->hw, va, &hv) == 0 && hv.pa == w.pa) {
+    bool mapped = pt_walk(&m->hw, va, &hv) == 0;
+    if (mapped && hv.pa == w.pa) {
         if (hv.prot != prot) /* 4 KiB leaves only: no split, cannot fail */
             err = pt_protect(&m->hw, va, PAGE_SIZE, prot);
         /* else a stale TLB entry: the hw entry allows it already */
     } else {
-        if (pt_walk(&m->hw, va, &hv) == 0)
+        if (mapped)
             mm_must(pt_unmap(&m->hw, va, PAGE_SIZE), "mmu32_fill: stale hw entry", va);
         err = pt_map(&m->hw, va, w.pa, PAGE_SIZE, prot, 0);
     }

@@ -37,16 +37,14 @@
  * entry as present, rw, user, accessed, dirty and a 20-bit frame),
  * seed 001 (SOS's mirroring).
  *
- * Cache types go through PAT exactly as in mm/pt_x86_64.c, with the same
- * IA32_PAT layout (X86_PAT_MSR_VALUE):
- *   PT_WB  index 0  no bit
- *   PT_WC  index 1  PWT
- *   PT_UC  index 3  PCD | PWT
- *   PT_WT  index 7  PAT | PCD | PWT   (PAT: bit 7 in a PTE, 12 in a 4 MiB PDE)
+ * Cache types go through PAT with the same helpers as the x86-64 format
+ * (x86_cache_bits / x86_cache_prot, include/mm/pt_x86_64.h): PWT, PCD
+ * and PAT sit in the same bits (PAT: bit 7 in a PTE, 12 in a 4 MiB PDE).
  */
 #include <kernel/printk.h>
 #include <mm/pgtable.h>
 #include <mm/pt_i386.h>
+#include <mm/pt_x86_64.h>
 
 _Static_assert(sizeof(pde_t) == 4 && sizeof(pte_t) == 4, "SDM: 32-bit entries");
 _Static_assert(I386_ENTRIES * sizeof(pte_t) == 4096, "a table is one 4 KiB page");
@@ -71,6 +69,12 @@ _Static_assert(I386_MIRROR_BASE == I386_MIRROR_PDE << 22 &&
                    I386_MIRROR_PD == I386_MIRROR_BASE + I386_MIRROR_PDE * I386_PAGE_SIZE,
                "the mirror: tables at PDE 1023's 4 MiB, the directory at its last page");
 
+/* PWT, PCD and PAT where x86-64 has them: the cache-type helpers of
+ * include/mm/pt_x86_64.h serve both formats. */
+_Static_assert(I386_PTE_PWT == X86_PTE_PWT && I386_PTE_PCD == X86_PTE_PCD &&
+                   I386_PTE_PAT == X86_PTE_PAT && I386_PDE_PAT_LARGE == X86_PTE_PAT_LARGE,
+               "i386 and x86-64 leaves keep PWT, PCD and PAT in the same bits");
+
 #define LEVELS 2
 #define INDEX_BITS 10
 
@@ -84,33 +88,6 @@ static uint32_t frame_mask(unsigned level)
 static uint32_t pat_bit(unsigned level)
 {
     return level == 0 ? I386_PTE_PAT : I386_PDE_PAT_LARGE;
-}
-
-/* PT_WB/WC/UC/WT -> PWT, PCD and PAT bits (see the table above). */
-static uint32_t cache_bits(unsigned prot, unsigned level)
-{
-    switch (prot & PT_CACHE_MASK) {
-    case PT_WC:
-        return I386_PTE_PWT;
-    case PT_UC:
-        return I386_PTE_PCD | I386_PTE_PWT;
-    case PT_WT:
-        return pat_bit(level) | I386_PTE_PCD | I386_PTE_PWT;
-    default:
-        return 0;
-    }
-}
-
-/* The PAT index of a leaf back to a generic cache type (entries not made
- * here: UC- reads as UC, WP as WT, index 4 as WB, as on x86-64). */
-static unsigned cache_prot(uint32_t e, unsigned level)
-{
-    static const unsigned by_index[8] = {
-        PT_WB, PT_WC, PT_UC /* UC- */, PT_UC, PT_WB, PT_WT /* WP */, PT_UC /* UC- */, PT_WT,
-    };
-    unsigned index = ((e & I386_PTE_PWT) ? 1 : 0) | ((e & I386_PTE_PCD) ? 2 : 0) |
-                     ((e & pat_bit(level)) ? 4 : 0);
-    return by_index[index];
 }
 
 static bool i386_present(uint64_t e)
@@ -144,7 +121,8 @@ static uint64_t i386_make_table(uint64_t table_pa, uint64_t va)
 
 static uint64_t i386_make_leaf(uint64_t pa, unsigned level, unsigned prot)
 {
-    uint32_t e = ((uint32_t)pa & frame_mask(level)) | I386_PTE_P | cache_bits(prot, level);
+    uint32_t e = ((uint32_t)pa & frame_mask(level)) | I386_PTE_P |
+                 (uint32_t)x86_cache_bits(prot, pat_bit(level));
     if (level > 0)
         e |= I386_PDE_PS;
     if (prot & PT_W)
@@ -166,7 +144,7 @@ static void i386_decode_leaf(uint64_t e, unsigned level, struct pt_view *v)
 {
     /* Bits 12..21 of a 4 MiB PDE are PAT and reserved zeros, not address. */
     v->pa = (uint32_t)e & frame_mask(level);
-    v->prot = cache_prot((uint32_t)e, level);
+    v->prot = x86_cache_prot((uint32_t)e, pat_bit(level));
     if (e & I386_PTE_RW)
         v->prot |= PT_W;
     if (!(e & I386_PTE_SOFT_NX))

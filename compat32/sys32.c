@@ -11,6 +11,11 @@
  * offset in 4096-byte pages, so a 32-bit argument reaches 16 TiB).
  * Layouts: Linux's compat structures (include/linux/compat.h,
  * arch/x86/include/asm/compat.h).
+ *
+ * Invariant: every handler here copies in the i386 structure, calls the
+ * 64-bit work, and copies out a fully written i386 structure (no byte of
+ * kernel memory reaches user space through padding); a bad pointer is
+ * -EFAULT before anything is changed, as in the 64-bit handler.
  */
 #include <kernel/compat32.h>
 #include <kernel/errno.h>
@@ -19,8 +24,6 @@
 #include <kernel/syscall.h>
 #include <kernel/task.h>
 #include <kernel/uaccess.h>
-
-long sys_mmap(const struct sysargs *a);
 
 /* ---- execve: vectors of 4-byte pointers ------------------------------------- */
 

@@ -7,6 +7,10 @@
  *
  * Layouts: Linux's arch/x86/include/uapi/asm/stat.h (struct stat64 of
  * i386) and include/linux/compat.h (struct compat_iovec).
+ *
+ * Invariant: an offset or length rebuilt from two 32-bit registers is
+ * checked by the same code as the 64-bit call's; a structure copied out
+ * is zeroed first, so its padding carries nothing of the kernel's.
  */
 #include <kernel/compat32.h>
 #include <kernel/errno.h>

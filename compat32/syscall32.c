@@ -18,6 +18,10 @@
  *
  * A 64-bit program may use `int 0x80` too; it gets this table, with its
  * arguments cut to 32 bits, as on Linux.
+ *
+ * Invariant: a handler never sees an argument above 2^32 - 1 (each is
+ * zero-extended from its 32-bit register), and every number without an
+ * entry returns -ENOSYS, logged once.
  */
 #include <kernel/compat32.h>
 #include <kernel/errno.h>

@@ -32,7 +32,6 @@
 #include <kernel/task.h>
 #include <kernel/uaccess.h>
 #include <kernel/x86.h>
-#include <mm/kernel_pt.h>
 #include <mm/layout.h>
 #include <mm/slab.h>
 #include <mm/vma.h>
@@ -171,11 +170,8 @@ int exec_image(struct task *t, const char *path, const struct user_strings *argv
         kfree(mm);
         return err;
     }
-    /* the kernel half (a 32-bit space's hardware side shared it already) */
-    if (!mm->hw_ops)
-        err = kernel_pt_share(&mm->pt);
-    if (!err)
-        err = map_segments(mm, &e, &plan);
+    /* (the kernel half is there: mm_init_user and mmu32 share it) */
+    err = map_segments(mm, &e, &plan);
     if (!err)
         err = mm_brk_init(mm, plan.brk);
     int64_t sp = err ? err : build_stack(mm, &plan, is32 ? 32 : 64, path, argv, envp);

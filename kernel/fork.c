@@ -15,7 +15,6 @@
 #include <kernel/file.h>
 #include <kernel/string.h>
 #include <kernel/task.h>
-#include <mm/kernel_pt.h>
 #include <mm/slab.h>
 #include <mm/vma.h>
 
@@ -38,14 +37,7 @@ long sys_fork(const struct sysargs *a)
         task_reap(child);
         return -ENOMEM;
     }
-    child->mm = mm;
-    /* the kernel half: the same shared tables as every address space (a
-     * 32-bit space's hardware side shared it in mm_fork) */
-    if (!mm->hw_ops && kernel_pt_share(&mm->pt)) {
-        task_drop_mm(child);
-        task_reap(child);
-        return -ENOMEM;
-    }
+    child->mm = mm;   /* with the kernel half: mm_fork shares it */
     child->files = current->files ? files_dup_table(current->files) : NULL;
     if (current->files && !child->files) {
         task_drop_mm(child);

@@ -65,7 +65,11 @@ int mm_init_user_fmt(struct mm *mm, const struct pt_format *fmt, uint64_t va_end
 
 int mm_init_user(struct mm *mm, uint64_t va_end, gfp_t gfp)
 {
-    return mm_init_user_fmt(mm, &pt_x86_64, va_end, gfp);
+    int err = mm_init_user_fmt(mm, &pt_x86_64, va_end, gfp);
+    /* The CPU walks these tables: they get the kernel half. */
+    if (!err && mm_kernel_share && (err = mm_kernel_share(&mm->pt)) != 0)
+        mm_destroy(mm);
+    return err;
 }
 
 /* Exit: one reference less on the leaf's frame.  Inline for the common
@@ -138,8 +142,14 @@ int mm_fork(struct mm *child, struct mm *parent, bool eager)
     if (err)
         return err;
     child->pt.flush = parent->pt.flush;
+    /* The kernel half goes into the tables the CPU walks: the child's own,
+     * or those of its hardware side (which attach builds). */
     child->hw_ops = parent->hw_ops;
-    if (child->hw_ops && (err = child->hw_ops->attach(child, parent)) != 0) {
+    if (child->hw_ops)
+        err = child->hw_ops->attach(child, parent);
+    else if (mm_kernel_share)
+        err = mm_kernel_share(&child->pt);
+    if (err) {
         child->hw_ops = NULL;
         mm_destroy(child);
         return err;

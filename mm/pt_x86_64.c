@@ -16,13 +16,8 @@
  * with a diagram; reference: Intel SDM vol. 3A, section 4.5 (4-level
  * paging) and the Page Attribute Table section.
  *
- * Cache types go through PAT with the layout of X86_PAT_MSR_VALUE:
- *   PT_WB  index 0  no bit
- *   PT_WC  index 1  PWT
- *   PT_UC  index 3  PCD | PWT
- *   PT_WT  index 7  PAT | PCD | PWT
- * Entries not made here (the loader's, or UC- and WP) decode to the
- * nearest generic type: indexes 0 and 4 to WB, 2, 3 and 6 to UC, 5 to WT.
+ * Cache types go through PAT: x86_cache_bits / x86_cache_prot in
+ * include/mm/pt_x86_64.h.
  */
 #include <mm/pgtable.h>
 #include <mm/pt_x86_64.h>
@@ -48,32 +43,6 @@ static uint64_t level_size(unsigned level)
 static uint64_t pat_bit(unsigned level)
 {
     return level == 0 ? X86_PTE_PAT : X86_PTE_PAT_LARGE;
-}
-
-/* PT_WB/WC/UC/WT -> PWT, PCD and PAT bits (see the table above). */
-static uint64_t cache_bits(unsigned prot, unsigned level)
-{
-    switch (prot & PT_CACHE_MASK) {
-    case PT_WC:
-        return X86_PTE_PWT;
-    case PT_UC:
-        return X86_PTE_PCD | X86_PTE_PWT;
-    case PT_WT:
-        return pat_bit(level) | X86_PTE_PCD | X86_PTE_PWT;
-    default:
-        return 0;
-    }
-}
-
-/* The PAT index of a leaf back to a generic cache type. */
-static unsigned cache_prot(uint64_t e, unsigned level)
-{
-    static const unsigned by_index[8] = {
-        PT_WB, PT_WC, PT_UC /* UC- */, PT_UC, PT_WB, PT_WT /* WP */, PT_UC /* UC- */, PT_WT,
-    };
-    unsigned index = ((e & X86_PTE_PWT) ? 1 : 0) | ((e & X86_PTE_PCD) ? 2 : 0) |
-                     ((e & pat_bit(level)) ? 4 : 0);
-    return by_index[index];
 }
 
 static bool x86_present(uint64_t e)
@@ -110,7 +79,7 @@ static uint64_t x86_make_table(uint64_t table_pa, uint64_t va)
 
 static uint64_t x86_make_leaf(uint64_t pa, unsigned level, unsigned prot)
 {
-    uint64_t e = (pa & X86_PTE_ADDR) | X86_PTE_P | cache_bits(prot, level);
+    uint64_t e = (pa & X86_PTE_ADDR) | X86_PTE_P | x86_cache_bits(prot, pat_bit(level));
     if (level > 0)
         e |= X86_PTE_PS;
     if (prot & PT_W)
@@ -132,7 +101,7 @@ static void x86_decode_leaf(uint64_t e, unsigned level, struct pt_view *v)
 {
     /* Bits 12..20 (or 12..29) of a large leaf are PAT and reserved zeros. */
     v->pa = e & X86_PTE_ADDR & ~(level_size(level) - 1);
-    v->prot = cache_prot(e, level);
+    v->prot = x86_cache_prot(e, pat_bit(level));
     if (e & X86_PTE_RW)
         v->prot |= PT_W;
     if (!(e & X86_PTE_NX))

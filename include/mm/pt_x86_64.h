@@ -26,6 +26,8 @@
 
 #include <stdint.h>
 
+#include <mm/pgtable.h>
+
 #define X86_PTE_P         (1ull << 0)   /* present */
 #define X86_PTE_RW        (1ull << 1)   /* writable */
 #define X86_PTE_US        (1ull << 2)   /* user accessible */
@@ -67,5 +69,41 @@
      X86_PAT_ENTRY(6, X86_PAT_UC_MINUS) | X86_PAT_ENTRY(7, X86_PAT_WT))
 
 _Static_assert(X86_PAT_MSR_VALUE == 0x0407050600070106ull, "Linux's PAT layout");
+
+/*
+ * Cache types through PAT, in the layout of X86_PAT_MSR_VALUE:
+ *   PT_WB  index 0  no bit
+ *   PT_WC  index 1  PWT
+ *   PT_UC  index 3  PCD | PWT
+ *   PT_WT  index 7  PAT | PCD | PWT
+ * Entries not made this way (the loader's, or UC- and WP) read as the
+ * nearest generic type: indexes 0 and 4 as WB, 2, 3 and 6 as UC, 5 as WT.
+ * Both leaf formats the kernel writes, x86-64 and compat32's i386, keep
+ * PWT and PCD in bits 3 and 4 and PAT in bit 7 of a 4 KiB leaf or bit 12
+ * of a large one, so they share these two; pat_bit says where this leaf
+ * keeps PAT.
+ */
+static inline uint64_t x86_cache_bits(unsigned prot, uint64_t pat_bit)
+{
+    switch (prot & PT_CACHE_MASK) {
+    case PT_WC:
+        return X86_PTE_PWT;
+    case PT_UC:
+        return X86_PTE_PCD | X86_PTE_PWT;
+    case PT_WT:
+        return pat_bit | X86_PTE_PCD | X86_PTE_PWT;
+    default:
+        return 0;
+    }
+}
+
+static inline unsigned x86_cache_prot(uint64_t e, uint64_t pat_bit)
+{
+    static const unsigned by_index[8] = {
+        PT_WB, PT_WC, PT_UC /* UC- */, PT_UC, PT_WB, PT_WT /* WP */, PT_UC /* UC- */, PT_WT,
+    };
+    return by_index[((e & X86_PTE_PWT) ? 1 : 0) | ((e & X86_PTE_PCD) ? 2 : 0) |
+                    ((e & pat_bit) ? 4 : 0)];
+}
 
 #endif

@@ -210,15 +210,16 @@ static inline uint64_t mm_cr3(const struct mm *mm)
  */
 extern void (*mm_tlb_flush)(uint64_t va, uint64_t len);
 /* Share the kernel half into a new set of user tables (kernel_pt_share);
- * set at boot like mm_tlb_flush, NULL in host tests.  The hardware side
- * of compat32 needs it for the tables it builds. */
+ * set at boot like mm_tlb_flush, NULL in host tests.  mm_init_user and
+ * mm_fork give it to the tables the CPU walks: the mm's own, or those of
+ * its hardware side (compat32's attach). */
 extern int (*mm_kernel_share)(struct pgtable *pt);
 
 /*
  * An empty address space over [0, va_end) with the x86-64 format, frames
- * and tables from gfp.  -EINVAL for a va_end the format cannot translate
- * or below MM_MIN_ADDR; -ENOMEM (nothing allocated).  Everything else in
- * *mm is overwritten.
+ * and tables from gfp, and the kernel half (mm_kernel_share).  -EINVAL
+ * for a va_end the format cannot translate or below MM_MIN_ADDR; -ENOMEM
+ * (nothing allocated).  Everything else in *mm is overwritten.
  */
 int mm_init_user(struct mm *mm, uint64_t va_end, gfp_t gfp);
 /* The same with another page-table format (compat32's i386 one). */

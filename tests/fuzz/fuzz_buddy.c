@@ -51,30 +51,8 @@ static uint32_t nheads;
 static uint64_t held, errors, base_free;
 static uint64_t base_area[NR_ZONES][MAX_ORDER + 1];
 
-#define DIE(...)                                                            \
-    do {                                                                    \
-        fprintf(stderr, "fuzz_buddy: " __VA_ARGS__);                        \
-        fprintf(stderr, "\n");                                              \
-        abort();                                                            \
-    } while (0)
-
-struct input {
-    const uint8_t *p;
-    size_t n;
-};
-
-static uint8_t u8(struct input *in)
-{
-    if (!in->n)
-        return 0;
-    in->n--;
-    return *in->p++;
-}
-
-static uint16_t u16(struct input *in)
-{
-    return (uint16_t)(u8(in) | u8(in) << 8);
-}
+#define FUZZ_NAME "fuzz_buddy"
+#include "fuzz_input.h"
 
 static unsigned zone_of(uint64_t pfn)
 {

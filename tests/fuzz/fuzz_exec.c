@@ -32,12 +32,8 @@
 #include <kernel/errno.h>
 #include <kernel/user_stack.h>
 
-#define DIE(...)                                                            \
-    do {                                                                    \
-        fprintf(stderr, "fuzz_exec: " __VA_ARGS__);                         \
-        fprintf(stderr, "\n");                                              \
-        abort();                                                            \
-    } while (0)
+#define FUZZ_NAME "fuzz_exec"
+#include "fuzz_input.h"
 
 /* ---- ELF -------------------------------------------------------------------- */
 

@@ -25,12 +25,8 @@
 #include <boot/boot_info.h>
 #include <mm/memmap.h>
 
-#define DIE(...)                                                            \
-    do {                                                                    \
-        fprintf(stderr, "fuzz_memmap: " __VA_ARGS__);                       \
-        fprintf(stderr, "\n");                                              \
-        abort();                                                            \
-    } while (0)
+#define FUZZ_NAME "fuzz_memmap"
+#include "fuzz_input.h"
 
 static uint32_t type_of(uint8_t b)
 {

@@ -68,38 +68,22 @@
 
 static const struct host_ram ram[] = { { 1 * MiB, 5 * MiB } };
 
-#define DIE(...)                                                            \
-    do {                                                                    \
-        fprintf(stderr, "fuzz_mmu32: " __VA_ARGS__);                        \
-        fprintf(stderr, "\n");                                              \
-        abort();                                                            \
-    } while (0)
-
-typedef unsigned long long ull;
-
-#define NOCOV __attribute__((no_sanitize("coverage")))
+#define FUZZ_NAME "fuzz_mmu32"
+#include "fuzz_input.h"
 
 /* ---- input ---------------------------------------------------------------------------------------- */
 
-static const uint8_t *in_p;
-static size_t in_n;
-
-static uint8_t u8(void)
-{
-    if (!in_n)
-        return 0;
-    in_n--;
-    return *in_p++;
-}
+/* The input being replayed (one per run: libFuzzer calls us in turn). */
+static struct input in;
 
 /* A number below n from the input (one byte, two for large n). */
 static uint64_t rnd(uint64_t n)
 {
     if (!n)
         return 0;
-    uint64_t v = u8();
+    uint64_t v = u8(&in);
     if (n > 256)
-        v |= (uint64_t)u8() << 8;
+        v |= (uint64_t)u8(&in) << 8;
     return v % n;
 }
 
@@ -415,7 +399,7 @@ static struct proc *pick(void)
 
 static void range(unsigned *s, unsigned *n, bool heap_too)
 {
-    unsigned b = u8(), lo = 0, hi = WPAGES;
+    unsigned b = u8(&in), lo = 0, hi = WPAGES;
     if (heap_too && (b & 3) == 0)
         lo = WPAGES, hi = NP;
     *s = lo + (unsigned)rnd(hi - lo);
@@ -437,7 +421,7 @@ static void set_none(struct proc *pr, unsigned s, unsigned n)
 
 static void do_mmap(struct proc *pr)
 {
-    unsigned s, n, b = u8();
+    unsigned s, n, b = u8(&in);
     range(&s, &n, false);
     enum kind kind = K_ANON + b % 3;
     unsigned prot = prots[(b >> 2) % 8], nore = (b >> 5) & 1, fo = (b >> 6) % 4;
@@ -483,7 +467,7 @@ static void do_munmap(struct proc *pr)
 
 static void do_mprotect(struct proc *pr)
 {
-    unsigned s, n, prot = prots[u8() % 8];
+    unsigned s, n, prot = prots[u8(&in) % 8];
     range(&s, &n, true);
     int expect = 0;
     for (unsigned i = s; i < s + n; i++)
@@ -496,7 +480,7 @@ static void do_mprotect(struct proc *pr)
 
 static void do_madvise(struct proc *pr)
 {
-    unsigned s, n, b = u8() % 3;
+    unsigned s, n, b = u8(&in) % 3;
     int advice = b == 0 ? MADV_DONTNEED : b == 1 ? MADV_FREE : MADV_WILLNEED;
     range(&s, &n, true);
     int expect = 0;
@@ -552,8 +536,8 @@ static void do_brk(struct proc *pr)
 
 static void do_access(struct proc *pr, unsigned access)
 {
-    unsigned page = (unsigned)rnd(NP), k = u8() & 1;
-    uint8_t val = u8();
+    unsigned page = (unsigned)rnd(NP), k = u8(&in) & 1;
+    uint8_t val = u8(&in);
     struct mpage *m = &pr->pg[page];
     uint64_t va = va_of(page) + offs[k];
     unsigned acc = access | FAULT_USER;
@@ -589,7 +573,7 @@ static void do_kernel(struct proc *pr, bool write)
 {
     static uint8_t buf[4 * 4096];
     unsigned page = (unsigned)rnd(WPAGES);
-    uint64_t len = 1 + rnd(3 * FR), start = va_of(page) + (u8() & 1) * 4095, end = start + len;
+    uint64_t len = 1 + rnd(3 * FR), start = va_of(page) + (u8(&in) & 1) * 4095, end = start + len;
     if (end > WIN + WPAGES * FR)
         end = WIN + WPAGES * FR, len = end - start;
     unsigned acc = FAULT_USER | (write ? FAULT_WRITE : 0);
@@ -602,7 +586,7 @@ static void do_kernel(struct proc *pr, bool write)
             faults += !i386_allows(&pr->mm, va_of(i), acc);
     }
     uint64_t mf = pr->mm.minor_faults;
-    uint8_t val = u8();
+    uint8_t val = u8(&in);
     int err;
     if (write) {
         memset(buf, val, len);
@@ -642,7 +626,7 @@ static void do_kernel(struct proc *pr, bool write)
 
 static void do_fork(struct proc *pr)
 {
-    bool eager = u8() & 1;
+    bool eager = u8(&in) & 1;
     struct proc *c = NULL;
     for (int i = 0; i < NPROC && !c; i++)
         if (!procs[i].live)
@@ -679,7 +663,7 @@ static void do_exit(struct proc *pr)
 static void do_mirror(struct proc *pr)
 {
     static const unsigned pdes[] = { 1, 2, 8, 5, I386_MIRROR_PDE };
-    unsigned b = u8(), pde = pdes[b % 5];
+    unsigned b = u8(&in), pde = pdes[b % 5];
     bool user = (b >> 3) & 1, write = ((b >> 4) & 7) == 0;
     uint64_t va = I386_MIRROR_BASE + (uint64_t)pde * FR + rnd(1024) * 4;
     const uint32_t *pd = tab(pr->mm.pt.root);
@@ -741,18 +725,18 @@ static void reset(bool mirror_user)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    in_p = data;
-    in_n = size;
-    reset(u8() & 1);
-    const uint8_t *next = in_p;
-    size_t left = in_n;
+    in.p = data;
+    in.n = size;
+    reset(u8(&in) & 1);
+    const uint8_t *next = in.p;
+    size_t left = in.n;
     for (int op = 0; op < MAX_OPS && left; op++) {
         /* One record of OP_BYTES per operation (missing bytes read 0). */
-        in_p = next;
-        in_n = left < OP_BYTES ? left : OP_BYTES;
-        next += in_n;
-        left -= in_n;
-        uint8_t b = u8();
+        in.p = next;
+        in.n = left < OP_BYTES ? left : OP_BYTES;
+        next += in.n;
+        left -= in.n;
+        uint8_t b = u8(&in);
         if (b >= 0xf0)
             squeeze(b & 0x0f);
         struct proc *pr = pick();
@@ -785,7 +769,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             do_access(pr, FAULT_EXEC);
             break;
         case 11:
-            do_kernel(pr, u8() & 1);
+            do_kernel(pr, u8(&in) & 1);
             break;
         case 12:
             do_fork(pr);

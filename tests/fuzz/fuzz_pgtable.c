@@ -55,37 +55,8 @@
 
 static const struct host_ram ram[] = { { 1 * MiB, 3 * MiB } };
 
-#define DIE(...)                                                            \
-    do {                                                                    \
-        fprintf(stderr, "fuzz_pgtable: " __VA_ARGS__);                      \
-        fprintf(stderr, "\n");                                              \
-        abort();                                                            \
-    } while (0)
-
-typedef unsigned long long ull;
-
-/* Left out of the coverage instrumentation: the checks that run after
- * every operation (their coverage says nothing about the code under
- * test, and comparison tracing made them most of the time spent). */
-#define NOCOV __attribute__((no_sanitize("coverage")))
-
-struct input {
-    const uint8_t *p;
-    size_t n;
-};
-
-static uint8_t u8(struct input *in)
-{
-    if (!in->n)
-        return 0;
-    in->n--;
-    return *in->p++;
-}
-
-static uint16_t u16(struct input *in)
-{
-    return (uint16_t)(u8(in) | u8(in) << 8);
-}
+#define FUZZ_NAME "fuzz_pgtable"
+#include "fuzz_input.h"
 
 /* ---- the model: runs of pages with one offset pa - va and one prot ----------------------- */
 

@@ -46,36 +46,8 @@
 
 static const struct host_ram ram[] = { { 1 * MiB, 1 * MiB + 24 * FR } };
 
-#define DIE(...)                                                            \
-    do {                                                                    \
-        fprintf(stderr, "fuzz_pt_i386: " __VA_ARGS__);                      \
-        fprintf(stderr, "\n");                                              \
-        abort();                                                            \
-    } while (0)
-
-typedef unsigned long long ull;
-
-/* Left out of the coverage instrumentation: the checks that run after
- * every operation (as in fuzz_pgtable.c). */
-#define NOCOV __attribute__((no_sanitize("coverage")))
-
-struct input {
-    const uint8_t *p;
-    size_t n;
-};
-
-static uint8_t u8(struct input *in)
-{
-    if (!in->n)
-        return 0;
-    in->n--;
-    return *in->p++;
-}
-
-static uint16_t u16(struct input *in)
-{
-    return (uint16_t)(u8(in) | u8(in) << 8);
-}
+#define FUZZ_NAME "fuzz_pt_i386"
+#include "fuzz_input.h"
 
 /* ---- the model: runs of pages with one offset pa - va and one prot ----------------------- */
 

@@ -47,30 +47,8 @@ static const struct host_ram ram[] = {
     { 64 * 1024, 6 * MiB - 3 * FR },
 };
 
-#define DIE(...)                                                            \
-    do {                                                                    \
-        fprintf(stderr, "fuzz_slab: " __VA_ARGS__);                         \
-        fprintf(stderr, "\n");                                              \
-        abort();                                                            \
-    } while (0)
-
-struct input {
-    const uint8_t *p;
-    size_t n;
-};
-
-static uint8_t u8(struct input *in)
-{
-    if (!in->n)
-        return 0;
-    in->n--;
-    return *in->p++;
-}
-
-static uint16_t u16(struct input *in)
-{
-    return (uint16_t)(u8(in) | u8(in) << 8);
-}
+#define FUZZ_NAME "fuzz_slab"
+#include "fuzz_input.h"
 
 struct ucache {
     struct kmem_cache *c;

@@ -57,31 +57,8 @@
 
 static const struct host_ram ram[] = { { 1 * MiB, 4 * MiB } };
 
-#define DIE(...)                                                            \
-    do {                                                                    \
-        fprintf(stderr, "fuzz_vma: " __VA_ARGS__);                          \
-        fprintf(stderr, "\n");                                              \
-        abort();                                                            \
-    } while (0)
-
-typedef unsigned long long ull;
-
-/* The checks that run after every operation stay out of the coverage
- * instrumentation (what they cover says nothing about the code under test). */
-#define NOCOV __attribute__((no_sanitize("coverage")))
-
-struct input {
-    const uint8_t *p;
-    size_t n;
-};
-
-static uint8_t u8(struct input *in)
-{
-    if (!in->n)
-        return 0;
-    in->n--;
-    return *in->p++;
-}
+#define FUZZ_NAME "fuzz_vma"
+#include "fuzz_input.h"
 
 /* ---- the model ------------------------------------------------------------------------------------ */
 
