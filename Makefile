@@ -13,6 +13,10 @@
 # Knobs: DEBUG=1 (no optimisation; `make clean` first), CMDLINE="...", MEM=1G, GUI=1.
 
 BUILD   := build
+# Build with one job per CPU unless the caller chose (make -jN).
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(shell nproc)
+endif
 DEBUG   ?= 0
 MEM     ?= 1G
 CMDLINE ?=
@@ -51,7 +55,7 @@ KERNEL_CFLAGS := --target=x86_64-unknown-none-elf -std=gnu11 -ffreestanding \
                  -mno-omit-leaf-frame-pointer \
                  -Wframe-larger-than=2048 -g $(OPT) $(WARN) -Iinclude \
                  $(if $(filter 1,$(DEBUG)),-DDEBUG=1)
-KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=4096 -T kernel/linker.ld
+KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=4096 -T kernel/boot/linker.ld
 
 HOST_CC     := clang
 HOST_CFLAGS := -std=gnu11 -g -O1 -fsanitize=address,undefined \
@@ -60,27 +64,30 @@ HOST_CFLAGS := -std=gnu11 -g -O1 -fsanitize=address,undefined \
 
 # ---- sources (explicit lists) ---------------------------------------------------
 
-EFI_SRCS := efi/main.c efi/kelf.c kernel/string.c
+EFI_SRCS := efi/main.c efi/kelf.c kernel/lib/string.c
 
-KERNEL_SRCS := kernel/entry.S kernel/main.c kernel/gdt.c kernel/idt.c \
-               kernel/isr.S kernel/trap.c kernel/catch.S kernel/panic.c \
-               kernel/printk.c kernel/vsnprintf.c kernel/string.c \
-               kernel/serial.c kernel/fbcon.c kernel/font.S kernel/ksyms.c \
-               kernel/cmdline.c kernel/options.c kernel/bootmap.c \
-               kernel/ktest.c kernel/cpufeature.c kernel/bench.c kernel/apic.c \
-               kernel/switch.S \
-               kernel/file.c kernel/console_file.c kernel/initrd_fs.c kernel/pipe.c \
-               kernel/procfs.c kernel/sys_file.c \
-               kernel/task.c kernel/exit.c kernel/fork.c kernel/exec.c kernel/syscall.c \
-               kernel/sys_proc.c kernel/sys_mm.c kernel/user_trap.c kernel/uaccess.c \
-               kernel/cpio.c kernel/elf_user.c kernel/user_stack.c \
+# The kernel, room by room (the README's layout table says what each holds).
+KERNEL_SRCS := kernel/boot/entry.S kernel/boot/main.c kernel/boot/cmdline.c \
+               kernel/boot/options.c kernel/boot/bootmap.c \
+               kernel/cpu/gdt.c kernel/cpu/idt.c kernel/cpu/isr.S kernel/cpu/trap.c \
+               kernel/cpu/catch.S kernel/cpu/cpufeature.c kernel/cpu/apic.c kernel/cpu/switch.S \
+               kernel/console/serial.c kernel/console/fbcon.c kernel/console/font.S \
+               kernel/console/printk.c kernel/console/panic.c kernel/console/ksyms.c \
+               kernel/lib/string.c kernel/lib/vsnprintf.c \
+               kernel/proc/task.c kernel/proc/exit.c kernel/proc/fork.c kernel/proc/exec.c \
+               kernel/proc/elf_user.c kernel/proc/user_stack.c kernel/proc/syscall.c \
+               kernel/proc/sys_proc.c kernel/proc/sys_mm.c kernel/proc/user_trap.c \
+               kernel/proc/uaccess.c \
+               kernel/fs/file.c kernel/fs/console_file.c kernel/fs/initrd_fs.c kernel/fs/pipe.c \
+               kernel/fs/procfs.c kernel/fs/sys_file.c kernel/fs/cpio.c \
+               kernel/test/ktest.c kernel/test/bench.c \
                mm/memmap.c mm/buddy.c mm/page_alloc.c mm/zone.c mm/contig.c \
                mm/mmstat.c mm/bootmem.c mm/release.c \
                mm/pgtable.c mm/pgtable_clone.c mm/pgtable_check.c mm/pt_x86_64.c mm/tlb.c \
-               mm/kernel_pt.c mm/fault.c \
+               mm/kernel_pt.c mm/fault_explain.c \
                mm/slab.c mm/slab_debug.c mm/slab_stat.c mm/kmalloc.c \
                mm/vmalloc.c mm/kmap.c \
-               mm/vma.c mm/vma_check.c mm/mmap.c mm/user_fault.c mm/fork.c \
+               mm/vma.c mm/vma_check.c mm/mmap.c mm/user_fault.c mm/mm_fork.c \
                compat32/pt_i386.c compat32/mmu32.c \
                tests/kernel/test_boot.c tests/kernel/test_traps.c \
                tests/kernel/test_fbcon.c tests/kernel/test_pmm.c \
@@ -97,12 +104,12 @@ HOST_TESTS += tests/host/test_mmu32
 # compat32, the ABI half (docs/compat32-abi.md): int 0x80, the i386 table and
 # its translated structures, set_thread_area, the 32-bit address space.
 KERNEL_SRCS += compat32/syscall32.c compat32/sys32.c compat32/sys32_file.c \
-               compat32/tls32.c compat32/mm32.c
+               compat32/tls32.c
 
 EFI_OBJS    := $(patsubst efi/%.c,$(BUILD)/efi/%.obj,$(patsubst kernel/%.c,$(BUILD)/efi/kernel/%.obj,$(EFI_SRCS)))
 KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(basename $(KERNEL_SRCS)))
 
-.PHONY: all run test test-host fuzz gdb usb clean bench run-elf user user-oracle
+.PHONY: all run test test-build test-host fuzz gdb usb clean bench run-elf user user-oracle
 all: $(BUILD)/esp.img
 
 # ---- the loader ---------------------------------------------------------------------
@@ -133,13 +140,13 @@ $(BUILD)/%.o: %.S
 	@mkdir -p $(dir $@)
 	clang $(KERNEL_CFLAGS) -MMD -MP -DFONT_FILE='"$(BUILD)/font.psf"' -c $< -o $@
 
-$(BUILD)/kernel/font.o: $(BUILD)/font.psf
+$(BUILD)/kernel/console/font.o: $(BUILD)/font.psf
 
 # Two links: the first with an empty symbol table, whose symbols become the
 # table of the second.  .ksyms is last in the image, so nothing else moves;
 # the check below makes sure of it.
-$(BUILD)/kernel.pass1.elf: $(KERNEL_OBJS) $(BUILD)/kernel/ksyms_empty.o kernel/linker.ld
-	ld.lld $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/kernel/ksyms_empty.o
+$(BUILD)/kernel.pass1.elf: $(KERNEL_OBJS) $(BUILD)/kernel/console/ksyms_empty.o kernel/boot/linker.ld
+	ld.lld $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/kernel/console/ksyms_empty.o
 
 $(BUILD)/ksyms.S: $(BUILD)/kernel.pass1.elf tools/mksyms.py
 	llvm-nm -n --defined-only $< | python3 tools/mksyms.py > $@
@@ -224,24 +231,24 @@ $(BUILD)/esp.img: $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf $(BUILD)/initrd.cpio 
 # ---- host tests -------------------------------------------------------------------------
 
 # The kernel's vsnprintf/snprintf clash with libc's: kvsnprintf.c includes
-# kernel/vsnprintf.c under other names.  The kernel's string.c would clash
+# kernel/lib/vsnprintf.c under other names.  The kernel's string.c would clash
 # the same way, so test_cmdline uses libc's string functions.
 tests/host/test_kelf_SRCS    := tests/host/test_kelf.c efi/kelf.c
 tests/host/test_printf_SRCS  := tests/host/test_printf.c tests/host/kvsnprintf.c
-tests/host/test_cmdline_SRCS := tests/host/test_cmdline.c kernel/cmdline.c
+tests/host/test_cmdline_SRCS := tests/host/test_cmdline.c kernel/boot/cmdline.c
 # Files and pipes over stub kernel services (malloc, a window of "user"
 # memory, a sleep hook); file_abi_host.c holds the host libc's struct stat.
 tests/host/test_file_SRCS := tests/host/test_file.c tests/host/file_abi_host.c \
-                             tests/host/file_host.c kernel/file.c kernel/pipe.c
+                             tests/host/file_host.c kernel/fs/file.c kernel/fs/pipe.c
 $(BUILD)/host/tests/host/test_file: include/kernel/file.h tests/host/file_abi_host.h \
                                     tests/host/file_host.h
 # The file system calls over the real console, initrd, pipe and /proc code.
 tests/host/test_sys_file_SRCS := tests/host/test_sys_file.c tests/host/file_host.c \
-                                 kernel/file.c kernel/pipe.c kernel/console_file.c \
-                                 kernel/initrd_fs.c kernel/procfs.c kernel/sys_file.c \
-                                 kernel/cpio.c
+                                 kernel/fs/file.c kernel/fs/pipe.c kernel/fs/console_file.c \
+                                 kernel/fs/initrd_fs.c kernel/fs/procfs.c kernel/fs/sys_file.c \
+                                 kernel/fs/cpio.c
 $(BUILD)/host/tests/host/test_sys_file: include/kernel/file.h tests/host/file_host.h
-$(BUILD)/host/tests/host/test_printf: kernel/vsnprintf.c
+$(BUILD)/host/tests/host/test_printf: kernel/lib/vsnprintf.c
 
 # mm/ on the host: libc provides snprintf/vsnprintf/memset..., and
 # tests/host/mm_host.c panic, printk and the private "physical memory" arena.
@@ -271,7 +278,7 @@ SLAB_SRCS := mm/slab.c mm/slab_debug.c mm/slab_stat.c mm/kmalloc.c
 tests/host/test_slab_SRCS := tests/host/test_slab.c $(MM_HOST_SRCS) $(SLAB_SRCS)
 $(BUILD)/host/tests/host/test_slab: $(MM_HOST_DEPS) mm/slab_impl.h
 # User address spaces over the page tables and the slab allocator.
-VMA_SRCS := mm/vma.c mm/vma_check.c mm/mmap.c mm/user_fault.c mm/fork.c
+VMA_SRCS := mm/vma.c mm/vma_check.c mm/mmap.c mm/user_fault.c mm/mm_fork.c
 tests/host/test_vma_SRCS := tests/host/test_vma.c $(MM_HOST_SRCS) $(SLAB_SRCS) mm/pgtable.c mm/pgtable_clone.c \
                             mm/pgtable_check.c mm/pt_x86_64.c $(VMA_SRCS)
 $(BUILD)/host/tests/host/test_vma: $(MM_HOST_DEPS) mm/pgtable_impl.h mm/slab_impl.h
@@ -281,11 +288,11 @@ $(BUILD)/host/tests/host/test_vma: $(MM_HOST_DEPS) mm/pgtable_impl.h mm/slab_imp
 # natively, the host kernel being the oracle: tests/host/stackdump.c built
 # as ET_EXEC and as static PIE, 64-bit (musl-gcc; clang for the PIE) and
 # 32-bit (clang -m32 against musl's i386 build), into build/host/exec.
-tests/host/test_cpio_SRCS       := tests/host/test_cpio.c kernel/cpio.c
-tests/host/test_elf_user_SRCS   := tests/host/test_elf_user.c kernel/elf_user.c \
-                                   kernel/user_stack.c
-tests/host/test_user_stack_SRCS := tests/host/test_user_stack.c kernel/user_stack.c \
-                                   kernel/elf_user.c
+tests/host/test_cpio_SRCS       := tests/host/test_cpio.c kernel/fs/cpio.c
+tests/host/test_elf_user_SRCS   := tests/host/test_elf_user.c kernel/proc/elf_user.c \
+                                   kernel/proc/user_stack.c
+tests/host/test_user_stack_SRCS := tests/host/test_user_stack.c kernel/proc/user_stack.c \
+                                   kernel/proc/elf_user.c
 EXEC_DIR     := $(BUILD)/host/exec
 EXEC_SAMPLES := $(EXEC_DIR)/stackdump64 $(EXEC_DIR)/stackdump64pie \
                 $(EXEC_DIR)/stackdump32 $(EXEC_DIR)/stackdump32pie
@@ -349,7 +356,7 @@ fuzz_pt_i386_EXTRA := mm/pgtable.c mm/pgtable_clone.c mm/pgtable_check.c compat3
 fuzz_mmu32_EXTRA = $(VMA_SRCS) $(SLAB_SRCS) mm/pgtable.c mm/pgtable_clone.c mm/pgtable_check.c \
                    mm/pt_x86_64.c compat32/pt_i386.c compat32/mmu32.c
 fuzz_slab_EXTRA := $(SLAB_SRCS)
-fuzz_exec_EXTRA := kernel/cpio.c kernel/elf_user.c kernel/user_stack.c
+fuzz_exec_EXTRA := kernel/fs/cpio.c kernel/proc/elf_user.c kernel/proc/user_stack.c
 fuzz_vma_EXTRA := $(VMA_SRCS) $(SLAB_SRCS) mm/pgtable.c mm/pgtable_clone.c mm/pgtable_check.c mm/pt_x86_64.c
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(MM_HOST_SRCS) $$(fuzz_$$*_EXTRA) $(MM_HOST_DEPS) \
@@ -377,7 +384,11 @@ gdb: $(BUILD)/esp.img
 	@echo "  gdb $(BUILD)/kernel.elf -ex 'target remote :1234'"
 	python3 tools/qemu.py run --img $(BUILD)/esp.img --mem $(MEM) --cmdline "$(CMDLINE)" --gdb
 
-test: $(BUILD)/esp.img $(HOST_BINS)
+# Everything make test runs, built (in parallel: make's jobs default to
+# the number of CPUs below) but not run.
+test-build: $(BUILD)/esp.img $(HOST_BINS)
+
+test: test-build
 	python3 tests/run_all.py --build $(BUILD) $(HOST_BINS)
 
 # run-elf: stdout is the program's alone, so the build's own messages go to

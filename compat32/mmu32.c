@@ -46,10 +46,10 @@
 #include <kernel/errno.h>
 #include <mm/slab.h>
 #include <kernel/string.h>
-#include <mm/pt_i386.h>
+#include <compat32/pt_i386.h>
 #include <mm/pt_x86_64.h>
 
-#define FOUR_GIB (1ull << 32)
+#define FOUR_GIB (1ul << 32)
 
 bool mmu32_mirror_user;
 
@@ -238,7 +238,7 @@ static const struct mm_hw_ops mmu32_ops = {
     .root = mmu32_root,
 };
 
-int mmu32_init(struct mm *mm)
+int mm_init_user32(struct mm *mm)
 {
     int err = mm_init_user_fmt(mm, &pt_i386, MM_VA_END_32, GFP_DMA32);
     if (err)
@@ -275,25 +275,25 @@ static int check_leaf(const struct pt_view *hv, void *arg)
     struct check32 *c = arg;
     struct walk32 w;
     if (hv->size != PAGE_SIZE)
-        return snprintf(c->why, c->size, "hw leaf at %#llx is %llu bytes",
-                        (unsigned long long)hv->va, (unsigned long long)hv->size), -1;
+        return snprintf(c->why, c->size, "hw leaf at %#lx is %lu bytes",
+                        hv->va, hv->size), -1;
     if (!walk32(c->mm, (uint32_t)hv->va, &w))
-        return snprintf(c->why, c->size, "hw maps %#llx, the i386 tables do not",
-                        (unsigned long long)hv->va), -1;
+        return snprintf(c->why, c->size, "hw maps %#lx, the i386 tables do not",
+                        hv->va), -1;
     if (w.pa != hv->pa)
-        return snprintf(c->why, c->size, "%#llx: hw frame %#llx, i386 frame %#llx",
-                        (unsigned long long)hv->va, (unsigned long long)hv->pa,
-                        (unsigned long long)w.pa), -1;
+        return snprintf(c->why, c->size, "%#lx: hw frame %#lx, i386 frame %#lx",
+                        hv->va, hv->pa,
+                        w.pa), -1;
     unsigned want = hw_rights(rights32(&w), *w.leaf);
     unsigned have = hv->prot & (PT_U | PT_W | PT_X | PT_CACHE_MASK);
     if ((have & ~want & (PT_U | PT_W | PT_X)) || (have & PT_U) != (want & PT_U) ||
         (have & PT_CACHE_MASK) != (want & PT_CACHE_MASK))
-        return snprintf(c->why, c->size, "%#llx: hw rights %#x, i386 entries allow %#x "
-                        "(PDE %08x, leaf %08x)", (unsigned long long)hv->va, have, want,
+        return snprintf(c->why, c->size, "%#lx: hw rights %#x, i386 entries allow %#x "
+                        "(PDE %08x, leaf %08x)", hv->va, have, want,
                         *w.pde, *w.leaf), -1;
     if (!(*w.pde & I386_PTE_A) || !(*w.leaf & I386_PTE_A))
-        return snprintf(c->why, c->size, "%#llx is in hw but not accessed in the i386 "
-                        "entries (PDE %08x, leaf %08x)", (unsigned long long)hv->va, *w.pde,
+        return snprintf(c->why, c->size, "%#lx is in hw but not accessed in the i386 "
+                        "entries (PDE %08x, leaf %08x)", hv->va, *w.pde,
                         *w.leaf), -1;
     return 0;
 }
@@ -338,30 +338,30 @@ void mmu32_dump(const struct mm *mm, uint64_t start, uint64_t end, struct sbuf *
         end = FOUR_GIB;
     if (end <= start)
         return;
-    sbuf_put(out, "page directory at %#llx (1024 PDEs), addresses %08llx-%08llx\n",
-             (unsigned long long)mm->pt.root, (unsigned long long)start,
-             (unsigned long long)end - 1);
+    sbuf_put(out, "page directory at %#lx (1024 PDEs), addresses %08lx-%08lx\n",
+             mm->pt.root, start,
+             end - 1);
     for (uint64_t va = start & ~(uint64_t)(I386_LARGE_SIZE - 1); va < end;
          va += I386_LARGE_SIZE) {
         uint32_t pde = pd[pde_index((uint32_t)va)];
         if (!(pde & I386_PTE_P))
             continue;
         if (pde & I386_PDE_PS) {
-            sbuf_put(out, "PDE %4u  %08llx  4 MiB page, frame %05x  %s\n",
-                     pde_index((uint32_t)va), (unsigned long long)va,
+            sbuf_put(out, "PDE %4u  %08lx  4 MiB page, frame %05x  %s\n",
+                     pde_index((uint32_t)va), va,
                      pde_large_addr(pde) >> PAGE_SHIFT,
                      flags32(pde, true, f));
             continue;
         }
         if (pde_index((uint32_t)va) == I386_MIRROR_PDE) {
             /* its "page table" is the directory: the PDEs above, again */
-            sbuf_put(out, "PDE %4u  %08llx  mirror: the directory itself, frame %05x  %s\n",
-                     I386_MIRROR_PDE, (unsigned long long)va, pte_frame(pde),
+            sbuf_put(out, "PDE %4u  %08lx  mirror: the directory itself, frame %05x  %s\n",
+                     I386_MIRROR_PDE, va, pte_frame(pde),
                      flags32(pde, true, f));
             continue;
         }
-        sbuf_put(out, "PDE %4u  %08llx  page table, frame %05x  %s\n",
-                 pde_index((uint32_t)va), (unsigned long long)va, pte_frame(pde),
+        sbuf_put(out, "PDE %4u  %08lx  page table, frame %05x  %s\n",
+                 pde_index((uint32_t)va), va, pte_frame(pde),
                  flags32(pde, true, f));
         const uint32_t *pt = table32(pte_addr(pde));
         for (unsigned i = 0; i < I386_ENTRIES; i++) {
@@ -369,8 +369,8 @@ void mmu32_dump(const struct mm *mm, uint64_t start, uint64_t end, struct sbuf *
             if (pva < (start & ~(uint64_t)(PAGE_SIZE - 1)) || pva >= end ||
                 !(pt[i] & I386_PTE_P))
                 continue;
-            sbuf_put(out, "  PTE %4u  %08llx  frame %05x  %s\n", i,
-                     (unsigned long long)pva, pte_frame(pt[i]), flags32(pt[i], false, f));
+            sbuf_put(out, "  PTE %4u  %08lx  frame %05x  %s\n", i,
+                     pva, pte_frame(pt[i]), flags32(pt[i], false, f));
         }
     }
 }

@@ -30,7 +30,7 @@
  *    zero, and table pages come from GFP_DMA32 (the caller's gfp).
  *
  * The walker (mm/pgtable.c) knows nothing of what is below; this file
- * knows nothing of walking.  Bit positions are in include/mm/pt_i386.h
+ * knows nothing of walking.  Bit positions are in include/compat32/pt_i386.h
  * with diagrams.  References: Intel SDM vol. 3A, section 4.3 (32-bit
  * paging, tables 4-4 to 4-6) and the Page Attribute Table section;
  * seed 004 (the 10/10/12 cut, 4 MiB pages through PS), seed 000 (the
@@ -38,13 +38,13 @@
  * seed 001 (SOS's mirroring).
  *
  * Cache types go through PAT with the same helpers as the x86-64 format
- * (x86_cache_bits / x86_cache_prot, include/mm/pt_x86_64.h): PWT, PCD
+ * (x86_cache_bits / x86_cache_prot, include/mm/pat.h): PWT, PCD
  * and PAT sit in the same bits (PAT: bit 7 in a PTE, 12 in a 4 MiB PDE).
  */
 #include <kernel/printk.h>
 #include <mm/pgtable.h>
-#include <mm/pt_i386.h>
-#include <mm/pt_x86_64.h>
+#include <compat32/pt_i386.h>
+#include <mm/pat.h>
 
 _Static_assert(sizeof(pde_t) == 4 && sizeof(pte_t) == 4, "SDM: 32-bit entries");
 _Static_assert(I386_ENTRIES * sizeof(pte_t) == 4096, "a table is one 4 KiB page");
@@ -70,7 +70,7 @@ _Static_assert(I386_MIRROR_BASE == I386_MIRROR_PDE << 22 &&
                "the mirror: tables at PDE 1023's 4 MiB, the directory at its last page");
 
 /* PWT, PCD and PAT where x86-64 has them: the cache-type helpers of
- * include/mm/pt_x86_64.h serve both formats. */
+ * include/mm/pat.h serve both formats. */
 _Static_assert(I386_PTE_PWT == X86_PTE_PWT && I386_PTE_PCD == X86_PTE_PCD &&
                    I386_PTE_PAT == X86_PTE_PAT && I386_PDE_PAT_LARGE == X86_PTE_PAT_LARGE,
                "i386 and x86-64 leaves keep PWT, PCD and PAT in the same bits");
@@ -160,14 +160,14 @@ static void i386_decode_leaf(uint64_t e, unsigned level, struct pt_view *v)
 /* Every 32-bit address; nothing above. */
 static bool i386_va_ok(uint64_t va)
 {
-    return va < (1ull << 32);
+    return va < (1ul << 32);
 }
 
 uint32_t pt_i386_mirror_entry(uint64_t pd_pa, bool user_readable)
 {
-    if (pd_pa >= (1ull << 32) || (pd_pa & ~(uint64_t)I386_PTE_FRAME))
-        panic("pt_i386_mirror_entry: directory %#llx is not a frame below 4 GiB",
-              (unsigned long long)pd_pa);
+    if (pd_pa >= (1ul << 32) || (pd_pa & ~(uint64_t)I386_PTE_FRAME))
+        panic("pt_i386_mirror_entry: directory %#lx is not a frame below 4 GiB",
+              pd_pa);
     /* PS clear: the directory is walked as a page table.  R/W clear and
      * soft NX: readable, never writable nor executable through the mirror
      * (R/W and NX act from any level, so every page under it is so). */

@@ -17,7 +17,7 @@
  * kernel memory reaches user space through padding); a bad pointer is
  * -EFAULT before anything is changed, as in the 64-bit handler.
  */
-#include <kernel/compat32.h>
+#include <compat32/compat32.h>
 #include <kernel/errno.h>
 #include <kernel/exec.h>
 #include <kernel/string.h>
@@ -98,7 +98,7 @@ long sys32_clock_gettime(const struct sysargs *a)
         return -EINVAL;
     uint64_t ns = now_ns();
     /* The uptime clocks fit 32 bits for 68 years. */
-    struct timespec32 ts = { (int32_t)(ns / 1000000000ull), (int32_t)(ns % 1000000000ull) };
+    struct timespec32 ts = { (int32_t)(ns / 1000000000ul), (int32_t)(ns % 1000000000ul) };
     return copy_to_user(a->arg[1], &ts, sizeof(ts));
 }
 

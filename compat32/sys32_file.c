@@ -3,7 +3,7 @@
  * x86-64's: the iovec of readv/writev, struct stat64, and the calls that
  * pass a 64-bit file offset in two 32-bit registers (_llseek, pread64).
  * Each translates and calls the work of the 64-bit handler
- * (kernel/sys_file.c), so the checks and their order are the same.
+ * (kernel/fs/sys_file.c), so the checks and their order are the same.
  *
  * Layouts: Linux's arch/x86/include/uapi/asm/stat.h (struct stat64 of
  * i386) and include/linux/compat.h (struct compat_iovec).
@@ -12,7 +12,7 @@
  * checked by the same code as the 64-bit call's; a structure copied out
  * is zeroed first, so its padding carries nothing of the kernel's.
  */
-#include <kernel/compat32.h>
+#include <compat32/compat32.h>
 #include <kernel/errno.h>
 #include <kernel/file.h>
 #include <kernel/string.h>

@@ -1,8 +1,8 @@
 /*
  * The i386 system-call table: `int 0x80` from a 32-bit program.
  *
- * The gate (kernel/idt.c, vector 0x80, DPL 3) goes through the same stub
- * and trap frame as every interrupt (kernel/isr.S); trap_dispatch sends
+ * The gate (kernel/cpu/idt.c, vector 0x80, DPL 3) goes through the same stub
+ * and trap frame as every interrupt (kernel/cpu/isr.S); trap_dispatch sends
  * vector 0x80 from user mode here.  Linux's i386 convention: the number
  * in EAX, up to six arguments in EBX, ECX, EDX, ESI, EDI, EBP, the result
  * in EAX.  Each argument is ZERO-extended: a 32-bit pointer 0xfffff000
@@ -23,7 +23,7 @@
  * zero-extended from its 32-bit register), and every number without an
  * entry returns -ENOSYS, logged once.
  */
-#include <kernel/compat32.h>
+#include <compat32/compat32.h>
 #include <kernel/errno.h>
 #include <kernel/printk.h>
 #include <kernel/syscall.h>
@@ -151,8 +151,8 @@ static uint64_t reported32_high;
 static long enosys32(uint32_t nr)
 {
     if (nr < NR32_SYSCALLS) {
-        if (!(reported32[nr / 64] & (1ull << (nr % 64)))) {
-            reported32[nr / 64] |= 1ull << (nr % 64);
+        if (!(reported32[nr / 64] & (1ul << (nr % 64)))) {
+            reported32[nr / 64] |= 1ul << (nr % 64);
             printk("syscall32: %s (%u) is not implemented: -ENOSYS (pid %d, %s)\n",
                    table32[nr].name ? table32[nr].name : "unknown", nr, current->pid,
                    current->name);

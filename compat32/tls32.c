@@ -23,7 +23,7 @@
  * GDT indexes 6-8; here they are 8-10 (include/kernel/cpu.h), and a
  * program learns the number from entry_number, as it must on Linux too.
  */
-#include <kernel/compat32.h>
+#include <compat32/compat32.h>
 #include <kernel/errno.h>
 #include <kernel/string.h>
 #include <kernel/syscall.h>
@@ -48,12 +48,12 @@ _Static_assert(sizeof(struct user_desc) == 16, "struct user_desc is 16 bytes");
 
 /* Descriptor fields (SDM 3.4.5). */
 #define D_TYPE_SHIFT 40         /* bit 40 accessed, 41 writable/readable, 42 expand-down/conforming, 43 code */
-#define D_S     (1ull << 44)
-#define D_DPL3  (3ull << 45)
-#define D_P     (1ull << 47)
-#define D_AVL   (1ull << 52)
-#define D_DB    (1ull << 54)
-#define D_G     (1ull << 55)
+#define D_S     (1ul << 44)
+#define D_DPL3  (3ul << 45)
+#define D_P     (1ul << 47)
+#define D_AVL   (1ul << 52)
+#define D_DB    (1ul << 54)
+#define D_G     (1ul << 55)
 
 static uint32_t ud_contents(const struct user_desc *u)
 {

@@ -24,7 +24,8 @@
 #include "boot/boot_info.h"
 #include "elf.h"
 #include "kelf.h"
-#include <kernel/string.h> /* memset/memcpy: kernel/string.c, linked in too */
+#include <kernel/string.h> /* memset/memcpy: kernel/lib/string.c, linked in too */
+#include <mm/x86_pte.h>     /* the entry bits, shared with the kernel */
 
 static EFI_SYSTEM_TABLE *ST;
 static EFI_BOOT_SERVICES *BS;
@@ -392,10 +393,6 @@ static void find_rsdp(void)
 
 /* ---- initial page tables ---- */
 
-#define PTE_P   0x1ull
-#define PTE_W   0x2ull
-#define PTE_PS  0x80ull
-#define PTE_NX  (1ull << 63)
 #define PAGE_1G (1ull << 30)
 
 static UINT64 *pt_pool;         /* pages reserved for tables */
@@ -449,24 +446,24 @@ static UINT64 *build_tables(UINT64 top)
     for (UINT64 gb = 0; gb < ngb; gb++) {
         UINTN l4 = gb / 512, l3 = gb % 512;
         UINT64 *pdpt;
-        if (!(pml4[l4] & PTE_P)) {
+        if (!(pml4[l4] & X86_PTE_P)) {
             if (!(pdpt = pt_page()))
                 return NULL;
-            pml4[l4] = (UINT64)pdpt | PTE_P | PTE_W;
+            pml4[l4] = (UINT64)pdpt | X86_PTE_P | X86_PTE_RW;
             /* The direct map is data only: no-execute at the top level
              * (the identity alias keeps X: the loader runs from it). */
-            pml4[256 + l4] = pml4[l4] | (use_nx ? PTE_NX : 0);
+            pml4[256 + l4] = pml4[l4] | (use_nx ? X86_PTE_NX : 0);
         }
         pdpt = (UINT64 *)(pml4[l4] & ~0xfffull);
         if (use_1g) {
-            pdpt[l3] = gb * PAGE_1G | PTE_P | PTE_W | PTE_PS;
+            pdpt[l3] = gb * PAGE_1G | X86_PTE_P | X86_PTE_RW | X86_PTE_PS;
         } else {
             UINT64 *pd = pt_page();
             if (!pd)
                 return NULL;
             for (UINTN i = 0; i < 512; i++)
-                pd[i] = gb * PAGE_1G + i * MIB2 | PTE_P | PTE_W | PTE_PS;
-            pdpt[l3] = (UINT64)pd | PTE_P | PTE_W;
+                pd[i] = gb * PAGE_1G + i * MIB2 | X86_PTE_P | X86_PTE_RW | X86_PTE_PS;
+            pdpt[l3] = (UINT64)pd | X86_PTE_P | X86_PTE_RW;
         }
     }
 
@@ -478,21 +475,21 @@ static UINT64 *build_tables(UINT64 top)
             continue;
         UINT64 va = ph[i].p_vaddr & ~0xfffull;
         UINT64 end = (ph[i].p_vaddr + ph[i].p_memsz + 0xfff) & ~0xfffull;
-        UINT64 flags = PTE_P;
+        UINT64 flags = X86_PTE_P;
         if (ph[i].p_flags & PF_W)
-            flags |= PTE_W;
+            flags |= X86_PTE_RW;
         if (!(ph[i].p_flags & PF_X) && use_nx)
-            flags |= PTE_NX;
+            flags |= X86_PTE_NX;
         for (; va < end; va += 4096) {
             UINT64 *table = pml4;
             /* walk levels 4, 3, 2 creating tables; level 1 holds the page */
             for (int level = 4; level > 1; level--) {
                 UINTN idx = (va >> (12 + 9 * (level - 1))) & 511;
-                if (!(table[idx] & PTE_P)) {
+                if (!(table[idx] & X86_PTE_P)) {
                     UINT64 *next = pt_page();
                     if (!next)
                         return NULL;
-                    table[idx] = (UINT64)next | PTE_P | PTE_W;
+                    table[idx] = (UINT64)next | X86_PTE_P | X86_PTE_RW;
                 }
                 table = (UINT64 *)(table[idx] & 0x000ffffffffff000ull);
             }

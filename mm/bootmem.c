@@ -19,7 +19,7 @@
  * ACPI reclaimable memory (once ACPI tables are parsed, which nothing
  * does yet).
  */
-#include <mm/mm.h>
+#include <mm/bootmem.h>
 #include <mm/zone.h>
 #include <mm/gfp.h>
 #include <kernel/kernel.h>
@@ -32,9 +32,9 @@
 static struct mem_range ranges[MAX_RANGES];
 static size_t nranges;
 static uint8_t scratch[MEMMAP_SCRATCH_BYTES] __attribute__((aligned(16)));
-static struct mm_node node;
+static struct mem_node node;
 
-const struct mem_range *mm_ranges(size_t *n)
+const struct mem_range *mem_ranges(size_t *n)
 {
     *n = nranges;
     return ranges;
@@ -45,12 +45,12 @@ static void *direct_map(uint64_t pa)
     return phys_to_virt(pa);
 }
 
-static void mm_log(const char *msg)
+static void mem_log(const char *msg)
 {
     printk("mm: %s\n", msg);
 }
 
-void mm_init(const struct boot_info *bi)
+void mem_init(const struct boot_info *bi)
 {
     struct memmap_stats st;
     char sz[24];
@@ -58,18 +58,18 @@ void mm_init(const struct boot_info *bi)
     long n = memmap_build(phys_to_virt(bi->mmap.phys), bi->mmap.size, bi->mmap.desc_size,
                           ranges, MAX_RANGES, scratch, &st);
     if (n < 0)
-        panic("mm_init: the firmware memory map cannot be used (descriptor size %llu)",
-              (unsigned long long)bi->mmap.desc_size);
+        panic("mem_init: the firmware memory map cannot be used (descriptor size %lu)",
+              bi->mmap.desc_size);
     nranges = (size_t)n;
-    printk("Physical memory map (cleaned: %llu descriptors, %llu empty and %llu "
-           "overflowing dropped, %llu overlaps resolved):\n",
-           (unsigned long long)st.descriptors, (unsigned long long)st.dropped_empty,
-           (unsigned long long)st.dropped_overflow, (unsigned long long)st.overlaps);
+    printk("Physical memory map (cleaned: %lu descriptors, %lu empty and %lu "
+           "overflowing dropped, %lu overlaps resolved):\n",
+           st.descriptors, st.dropped_empty,
+           st.dropped_overflow, st.overlaps);
     uint64_t top = 0;
     for (size_t i = 0; i < nranges; i++) {
         format_size(sz, sizeof(sz), ranges[i].end - ranges[i].start);
-        printk("  0x%012llx-0x%012llx %10s  %s\n", (unsigned long long)ranges[i].start,
-               (unsigned long long)ranges[i].end, sz, mem_kind_name(ranges[i].kind));
+        printk("  0x%012lx-0x%012lx %10s  %s\n", ranges[i].start,
+               ranges[i].end, sz, mem_kind_name(ranges[i].kind));
         if (ranges[i].kind != MEM_RESERVED && ranges[i].end > top)
             top = ranges[i].end;
     }
@@ -88,7 +88,7 @@ void mm_init(const struct boot_info *bi)
                 map_pa = s;
         }
     if (!map_pa)
-        panic("mm_init: no room for mem_map (%llu bytes)", (unsigned long long)map_bytes);
+        panic("mem_init: no room for mem_map (%lu bytes)", map_bytes);
 
     /*
      * First touch of mem_map, timed apart.  Under QEMU guest RAM is host
@@ -107,13 +107,13 @@ void mm_init(const struct boot_info *bi)
         *(volatile uint64_t *)phys_to_virt(map_pa + off) = 0;
 
     uint64_t t0 = rdtsc();
-    mm_node_init(&node, phys_to_virt(map_pa), max_pfn, direct_map, mm_log);
+    node_init(&node, phys_to_virt(map_pa), max_pfn, direct_map, mem_log);
     uint64_t t1 = rdtsc();
     uint64_t usable = 0;
     for (size_t i = 0; i < nranges; i++) {
         if (ranges[i].kind != MEM_USABLE) {
             if (ranges[i].kind != MEM_RESERVED) /* RAM held back for now */
-                mm_node_add_present(&node, ranges[i].start >> PAGE_SHIFT,
+                node_add_present(&node, ranges[i].start >> PAGE_SHIFT,
                                     ranges[i].end >> PAGE_SHIFT);
             continue;
         }
@@ -121,56 +121,56 @@ void mm_init(const struct boot_info *bi)
         uint64_t ms = map_pa >> PAGE_SHIFT, me = (map_pa + map_bytes) >> PAGE_SHIFT;
         usable += e - s;
         if (me <= s || ms >= e) {
-            mm_node_add_free(&node, s, e);
+            node_add_free(&node, s, e);
         } else { /* the range holding mem_map: around it */
-            mm_node_add_present(&node, ms, me);
+            node_add_present(&node, ms, me);
             if (s < ms)
-                mm_node_add_free(&node, s, ms);
+                node_add_free(&node, s, ms);
             if (me < e)
-                mm_node_add_free(&node, me, e);
+                node_add_free(&node, me, e);
         }
     }
     uint64_t t2 = rdtsc();
-    mm_node_finish(&node);
+    node_finish(&node);
     uint64_t t3 = rdtsc();
     uint64_t ticks = t3 - t0;
     uint64_t gib_x100 = usable * PAGE_SIZE * 100 >> 30;
-    printk("mm_init: descriptors and free lists built in %llu TSC ticks for %llu.%02llu GiB "
-           "(%llu ticks per GiB)\n", (unsigned long long)ticks,
-           (unsigned long long)(gib_x100 / 100), (unsigned long long)(gib_x100 % 100),
-           (unsigned long long)(gib_x100 ? ticks * 100 / gib_x100 : 0));
+    printk("mem_init: descriptors and free lists built in %lu TSC ticks for %lu.%02lu GiB "
+           "(%lu ticks per GiB)\n", ticks,
+           (gib_x100 / 100), (gib_x100 % 100),
+           (gib_x100 ? ticks * 100 / gib_x100 : 0));
     /* Descriptors are per frame below max_pfn (holes included), free lists
      * per usable frame: make bench divides each by its own count. */
-    printk("mm_init: phases in TSC ticks: first touch of mem_map %llu (%llu KiB, not "
-           "counted above), descriptors %llu (%llu frames), free lists %llu (%llu frames), "
-           "finish %llu\n",
-           (unsigned long long)(t0 - t_touch), (unsigned long long)(map_bytes >> 10),
-           (unsigned long long)(t1 - t0), (unsigned long long)max_pfn,
-           (unsigned long long)(t2 - t1), (unsigned long long)usable,
-           (unsigned long long)(t3 - t2));
+    printk("mem_init: phases in TSC ticks: first touch of mem_map %lu (%lu KiB, not "
+           "counted above), descriptors %lu (%lu frames), free lists %lu (%lu frames), "
+           "finish %lu\n",
+           (t0 - t_touch), (map_bytes >> 10),
+           (t1 - t0), max_pfn,
+           (t2 - t1), usable,
+           (t3 - t2));
 
     format_size(sz, sizeof(sz), map_bytes);
     uint64_t hundredths = usable ? map_bytes * 10000 / (usable * PAGE_SIZE) : 0;
-    printk("mem_map: %llu frame descriptors of %zu bytes = %s at phys %#llx "
-           "(%llu.%02llu%% of usable RAM)\n", (unsigned long long)max_pfn,
-           sizeof(struct page), sz, (unsigned long long)map_pa,
-           (unsigned long long)(hundredths / 100), (unsigned long long)(hundredths % 100));
+    printk("mem_map: %lu frame descriptors of %zu bytes = %s at phys %#lx "
+           "(%lu.%02lu%% of usable RAM)\n", max_pfn,
+           sizeof(struct page), sz, map_pa,
+           (hundredths / 100), (hundredths % 100));
 
     static char text[2048];
-    mm_buddyinfo(text, sizeof(text));
+    buddyinfo_show(text, sizeof(text));
     printk("buddyinfo (free blocks of order 0..%d):\n", MAX_ORDER);
     printk_lines(text);
-    mm_zoneinfo(text, sizeof(text));
+    zoneinfo_show(text, sizeof(text));
     printk("zoneinfo:\n");
     printk_lines(text);
-    mm_meminfo(text, sizeof(text));
+    meminfo_show(text, sizeof(text));
     printk_lines(text);
     char why[200];
-    if (mm_check(why, sizeof(why)))
-        panic("mm_init: allocator inconsistent after boot: %s", why);
+    if (node_check(why, sizeof(why)))
+        panic("mem_init: allocator inconsistent after boot: %s", why);
 }
 
-bool mm_is_ram(uint64_t pa, uint64_t len)
+bool mem_is_ram(uint64_t pa, uint64_t len)
 {
     for (size_t i = 0; i < nranges; i++)
         if (ranges[i].kind != MEM_RESERVED && ranges[i].start < pa + len && pa < ranges[i].end)
@@ -178,13 +178,13 @@ bool mm_is_ram(uint64_t pa, uint64_t len)
     return false;
 }
 
-uint64_t mm_release_boot(uint32_t kind)
+uint64_t mem_release_boot(uint32_t kind)
 {
     uint64_t total = 0;
     for (size_t i = 0; i < nranges; i++) {
         if (ranges[i].kind != kind)
             continue;
-        uint64_t n = mm_node_release(&node, ranges[i].start >> PAGE_SHIFT,
+        uint64_t n = node_release(&node, ranges[i].start >> PAGE_SHIFT,
                                      ranges[i].end >> PAGE_SHIFT);
         if (n == (ranges[i].end - ranges[i].start) >> PAGE_SHIFT)
             ranges[i].kind = MEM_USABLE;

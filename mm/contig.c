@@ -36,7 +36,7 @@ static uint64_t first_busy(const struct zone *z, uint64_t pfn, uint64_t n)
         unsigned order;
         if (!buddy_find_free(z, pfn, &head, &order))
             return pfn;
-        pfn = head + (1ull << order);
+        pfn = head + (1ul << order);
     }
     return PFN_NONE;
 }
@@ -45,7 +45,7 @@ static uint64_t search(gfp_t gfp, uint64_t n, uint64_t align_pfn, uint64_t lo,
                        uint64_t hi)
 {
     for (int zi = 0; zi < NR_ZONES; zi++) {
-        struct zone *z = &mm_node0->zones[zi];
+        struct zone *z = &node0->zones[zi];
         uint64_t s = lo > z->start_pfn ? lo : z->start_pfn;
         uint64_t e = hi < z->end_pfn ? hi : z->end_pfn;
         if (!z->managed || s >= e || e - s < n)
@@ -78,14 +78,14 @@ uint64_t alloc_contig(uint64_t n, uint64_t align, uint64_t min, uint64_t max,
     if (n == 0 || !is_pow2(align) || align < PAGE_SIZE || max <= min ||
         n > (max - min) / PAGE_SIZE) {
         if (!(gfp & __GFP_NOWARN))
-            mm_report("alloc_contig: bad request: %llu frames, align %#llx, window "
-                   "[%#llx, %#llx)", (unsigned long long)n, (unsigned long long)align,
-                   (unsigned long long)min, (unsigned long long)max);
+            node_report("alloc_contig: bad request: %lu frames, align %#lx, window "
+                   "[%#lx, %#lx)", n, align,
+                   min, max);
         return 0;
     }
     uint64_t lo = (min + PAGE_SIZE - 1) >> PAGE_SHIFT, hi = max >> PAGE_SHIFT;
-    if (hi > mm_node0->max_pfn)
-        hi = mm_node0->max_pfn;
+    if (hi > node0->max_pfn)
+        hi = node0->max_pfn;
     if (lo == 0)
         lo = 1; /* never hand out frame 0 (0 means failure) */
     uint64_t align_pfn = align >> PAGE_SHIFT;
@@ -96,41 +96,41 @@ uint64_t alloc_contig(uint64_t n, uint64_t align, uint64_t min, uint64_t max,
             drain_pcp(); /* cached single frames may fill a gap */
             pfn = search(gfp, n, align_pfn, lo, hi);
         }
-        if (pfn == PFN_NONE && mm_node0->shrink && mm_node0->shrink()) {
+        if (pfn == PFN_NONE && node0->shrink && node0->shrink()) {
             drain_pcp(); /* memory pressure: empty slabs came back */
             pfn = search(gfp, n, align_pfn, lo, hi);
         }
     }
     if (pfn == PFN_NONE) {
         if (!(gfp & __GFP_NOWARN))
-            mm_report("alloc_contig: no run of %llu free frames aligned to %#llx in "
-                   "[%#llx, %#llx)", (unsigned long long)n, (unsigned long long)align,
-                   (unsigned long long)min, (unsigned long long)max);
+            node_report("alloc_contig: no run of %lu free frames aligned to %#lx in "
+                   "[%#lx, %#lx)", n, align,
+                   min, max);
         return 0;
     }
     if (gfp & __GFP_ZERO)
-        memset(mm_node0->phys_to_virt(pfn << PAGE_SHIFT), 0, n << PAGE_SHIFT);
+        memset(node0->phys_to_virt(pfn << PAGE_SHIFT), 0, n << PAGE_SHIFT);
     return pfn << PAGE_SHIFT;
 }
 
 int free_contig(uint64_t pa, uint64_t n)
 {
     uint64_t pfn = pa >> PAGE_SHIFT;
-    if ((pa & (PAGE_SIZE - 1)) || n == 0 || pfn >= mm_node0->max_pfn ||
-        n > mm_node0->max_pfn - pfn) {
-        mm_report("free_contig: bad range %#llx + %llu frames", (unsigned long long)pa,
-               (unsigned long long)n);
-        mm_node0->errors++;
+    if ((pa & (PAGE_SIZE - 1)) || n == 0 || pfn >= node0->max_pfn ||
+        n > node0->max_pfn - pfn) {
+        node_report("free_contig: bad range %#lx + %lu frames", pa,
+               n);
+        node0->errors++;
         return -1;
     }
     /* Check the whole run before changing anything. */
     for (uint64_t i = 0; i < n; i++) {
         const struct page *p = pfn_to_page(pfn + i);
         if (!(p->flags & PG_CONTIG) || p->refcount != 1) {
-            mm_report("free_contig: frame %#llx is not a singly-referenced frame of "
+            node_report("free_contig: frame %#lx is not a singly-referenced frame of "
                    "alloc_contig (flags %#x, refcount %u)",
-                   (unsigned long long)((pfn + i) << PAGE_SHIFT), p->flags, p->refcount);
-            mm_node0->errors++;
+                   ((pfn + i) << PAGE_SHIFT), p->flags, p->refcount);
+            node0->errors++;
             return -1;
         }
     }
@@ -138,7 +138,7 @@ int free_contig(uint64_t pa, uint64_t n)
         struct page *p = pfn_to_page(pfn + i);
         p->flags = 0;
         p->refcount = 0;
-        buddy_free(&mm_node0->zones[p->zone], pfn + i, 0);
+        buddy_free(&node0->zones[p->zone], pfn + i, 0);
     }
     return 0;
 }

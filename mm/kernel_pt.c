@@ -23,7 +23,7 @@
  */
 #include <mm/kernel_pt.h>
 #include <mm/layout.h>
-#include <mm/mm.h>
+#include <mm/bootmem.h>
 #include <mm/tlb.h>
 #include <kernel/cpufeature.h>
 #include <kernel/errno.h>
@@ -48,8 +48,8 @@ static void kernel_flush(struct pgtable *pt, uint64_t va, uint64_t len)
 static void must(int err, const char *what, uint64_t va, uint64_t len)
 {
     if (err)
-        panic("kernel page tables: %s %#llx+%#llx failed (%d)", what,
-              (unsigned long long)va, (unsigned long long)len, err);
+        panic("kernel page tables: %s %#lx+%#lx failed (%d)", what,
+              va, len, err);
 }
 
 /*
@@ -60,7 +60,7 @@ static void must(int err, const char *what, uint64_t va, uint64_t len)
 static void populate_top_level(void)
 {
     for (uint64_t slot = 256; slot < 512; slot++) {
-        uint64_t va = 0xffff000000000000ull | (slot << 39);
+        uint64_t va = 0xffff000000000000ul | (slot << 39);
         /* frame 0 is never accessed through this: it is unmapped at once */
         must(pt_map(&kernel_pt, va, 0, PAGE_SIZE, PT_G, 0), "populate", va, PAGE_SIZE);
         must(pt_unmap(&kernel_pt, va, PAGE_SIZE), "populate", va, PAGE_SIZE);
@@ -70,7 +70,7 @@ static void populate_top_level(void)
 static void map_direct(void)
 {
     size_t n;
-    const struct mem_range *r = mm_ranges(&n);
+    const struct mem_range *r = mem_ranges(&n);
     /* Adjacent RAM ranges of different kinds are mapped as one run, so
      * that large pages are not cut at kind boundaries. */
     for (size_t i = 0; i < n;) {
@@ -123,9 +123,9 @@ void kernel_pt_build(const struct boot_info *bi)
     uint64_t te = ALIGN_UP(image_pa(bi, __rodata_end), PAGE_SIZE);
     must(pt_protect(&kernel_pt, DIRECT_MAP_BASE + ts, te - ts, PT_G),
          "read-only alias", DIRECT_MAP_BASE + ts, te - ts);
-    printk("kernel page tables: %llu table pages (%llu KiB), direct map with %s pages\n",
-           (unsigned long long)kernel_pt.nr_tables,
-           (unsigned long long)kernel_pt.nr_tables * 4,
+    printk("kernel page tables: %lu table pages (%lu KiB), direct map with %s pages\n",
+           kernel_pt.nr_tables,
+           kernel_pt.nr_tables * 4,
            cpu.gbpages ? "1 GiB / 2 MiB / 4 KiB" : "2 MiB / 4 KiB");
 }
 
@@ -160,7 +160,7 @@ void current_pt(struct pgtable *out)
     *out = kernel_pt;
     if (!out->fmt) /* before kernel_pt_build: the loader's tables */
         out->fmt = &pt_x86_64;
-    out->root = read_cr3() & 0x000ffffffffff000ull;
+    out->root = read_cr3() & 0x000ffffffffff000ul;
     out->flush = NULL;
 }
 
@@ -184,14 +184,14 @@ static int audit_leaf(const struct pt_view *v, void *arg)
         a->bytes_w += v->size;
     if ((v->prot & PT_W) && (v->prot & PT_X)) {
         a->bad++;
-        printk("W^X: %#llx-%#llx is writable and executable (%s)\n",
-               (unsigned long long)v->va, (unsigned long long)(v->va + v->size),
+        printk("W^X: %#lx-%#lx is writable and executable (%s)\n",
+               v->va, (v->va + v->size),
                pt_prot_str(v->prot, buf));
     }
     if (v->prot & PT_U) {
         a->bad++;
-        printk("W^X: %#llx-%#llx is a kernel mapping open to user mode (%s)\n",
-               (unsigned long long)v->va, (unsigned long long)(v->va + v->size),
+        printk("W^X: %#lx-%#lx is a kernel mapping open to user mode (%s)\n",
+               v->va, (v->va + v->size),
                pt_prot_str(v->prot, buf));
     }
     return 0;
@@ -203,12 +203,12 @@ int kernel_pt_audit(void)
     struct pgtable cur;
     current_pt(&cur);
     pt_for_each(&cur, KERNEL_HALF_START, KERNEL_HALF_END, audit_leaf, &a);
-    printk("W^X audit: %llu leaves (%llu of 4 KiB, %llu of 2 MiB, %llu of 1 GiB); "
-           "%llu KiB executable, %llu MiB writable\n",
-           (unsigned long long)(a.leaves[0] + a.leaves[1] + a.leaves[2]),
-           (unsigned long long)a.leaves[0], (unsigned long long)a.leaves[1],
-           (unsigned long long)a.leaves[2], (unsigned long long)(a.bytes_x >> 10),
-           (unsigned long long)(a.bytes_w >> 20));
+    printk("W^X audit: %lu leaves (%lu of 4 KiB, %lu of 2 MiB, %lu of 1 GiB); "
+           "%lu KiB executable, %lu MiB writable\n",
+           (a.leaves[0] + a.leaves[1] + a.leaves[2]),
+           a.leaves[0], a.leaves[1],
+           a.leaves[2], (a.bytes_x >> 10),
+           (a.bytes_w >> 20));
     if (a.bad == 0)
         printk("W^X: no writable+executable pages\n");
     return a.bad;
@@ -227,8 +227,8 @@ static void dump_flush(struct dump *d)
     if (!d->count)
         return;
     format_size(sz, sizeof(sz), d->size);
-    printk("  %016llx-%016llx %5llu x %-7s %s\n", (unsigned long long)d->start,
-           (unsigned long long)d->end, (unsigned long long)d->count, sz,
+    printk("  %016lx-%016lx %5lu x %-7s %s\n", d->start,
+           d->end, d->count, sz,
            pt_prot_str(d->prot, buf));
     d->count = 0;
 }

@@ -83,8 +83,8 @@ static void *kmalloc_large(size_t size, gfp_t gfp)
         return NULL;
     if (size > (PAGE_SIZE << MAX_ORDER)) {
         if (!(gfp & __GFP_NOWARN))
-            printk("kmalloc: %zu bytes is more than the largest block (%llu): refused\n", size,
-                   (unsigned long long)(PAGE_SIZE << MAX_ORDER));
+            printk("kmalloc: %zu bytes is more than the largest block (%lu): refused\n", size,
+                   (PAGE_SIZE << MAX_ORDER));
         return NULL;
     }
     unsigned order = 0;
@@ -94,7 +94,7 @@ static void *kmalloc_large(size_t size, gfp_t gfp)
     if (!pg)
         return NULL;
     slab_mark_pages(pg, order, NULL);
-    slab_large_pages += 1ull << order;
+    slab_large_pages += 1ul << order;
     return page_address(pg);
 }
 
@@ -137,7 +137,7 @@ void kfree(const void *p)
     }
     unsigned order = pg->order;
     slab_unmark_pages(pg, order);
-    slab_large_pages -= 1ull << order;
+    slab_large_pages -= 1ul << order;
     __free_pages(pg, order);
 }
 

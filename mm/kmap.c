@@ -14,7 +14,7 @@
 #include <mm/kmap.h>
 #include <mm/kernel_pt.h>
 #include <mm/layout.h>
-#include <mm/mm.h>
+#include <mm/bootmem.h>
 #include <kernel/printk.h>
 
 _Static_assert(KMAP_SLOTS <= 64, "the slot bitmap is one 64-bit word");
@@ -37,20 +37,20 @@ void kmap_init(void)
 
 void *kmap_phys(uint64_t pa)
 {
-    if (pa & (PAGE_SIZE - 1) || pa >= (1ull << 52)) {
-        printk("kmap: bad physical address %#llx\n", (unsigned long long)pa);
+    if (pa & (PAGE_SIZE - 1) || pa >= (1ul << 52)) {
+        printk("kmap: bad physical address %#lx\n", pa);
         return NULL;
     }
     for (unsigned i = 1; i < KMAP_SLOTS; i++) {
-        if (used & (1ull << i))
+        if (used & (1ul << i))
             continue;
         uint64_t va = KMAP_BASE + (uint64_t)i * PAGE_SIZE;
         /* RAM is write-back, like its direct-map alias; anything else
          * (device memory, firmware-reserved) is mapped uncached */
-        unsigned cache = mm_is_ram(pa, PAGE_SIZE) ? PT_WB : PT_UC;
+        unsigned cache = mem_is_ram(pa, PAGE_SIZE) ? PT_WB : PT_UC;
         if (pt_map(&kernel_pt, va, pa, PAGE_SIZE, PT_W | PT_G | cache, 0))
             return NULL;
-        used |= 1ull << i;
+        used |= 1ul << i;
         return (void *)va;
     }
     printk("kmap: all %d slots are in use\n", KMAP_SLOTS - 1);
@@ -66,12 +66,12 @@ void kunmap(const void *addr)
 {
     uint64_t va = (uint64_t)addr;
     unsigned i = (unsigned)((va - KMAP_BASE) / PAGE_SIZE);
-    if (va < KMAP_BASE || i >= KMAP_SLOTS || i == 0 || !(used & (1ull << i))) {
+    if (va < KMAP_BASE || i >= KMAP_SLOTS || i == 0 || !(used & (1ul << i))) {
         printk("kunmap: %p is not a kmap slot in use\n", addr);
         return;
     }
     pt_unmap(&kernel_pt, KMAP_BASE + (uint64_t)i * PAGE_SIZE, PAGE_SIZE);
-    used &= ~(1ull << i);
+    used &= ~(1ul << i);
 }
 
 unsigned kmap_slots_used(void)

@@ -26,9 +26,9 @@
 #include <boot/boot_info.h>
 #include <kernel/string.h>
 
-#define PAGE 4096ull
+#define PAGE 4096ul
 /* Physical addresses stop at 2^52 on x86-64 (SDM vol. 3A, 4.1.4). */
-#define PHYS_LIMIT (1ull << 52)
+#define PHYS_LIMIT (1ul << 52)
 
 struct memmap_event {
     uint64_t addr;

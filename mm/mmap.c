@@ -215,7 +215,7 @@ static bool enough_memory(uint64_t len)
 {
     uint64_t ram = 0;
     for (int i = 0; i < NR_ZONES; i++)
-        ram += mm_node0->zones[i].managed;
+        ram += node0->zones[i].managed;
     return len / PAGE_SIZE <= ram;
 }
 

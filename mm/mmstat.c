@@ -14,53 +14,53 @@
 #include <kernel/printk.h>
 #include <kernel/sbuf.h>
 
-int mm_buddyinfo(char *buf, size_t size)
+int buddyinfo_show(char *buf, size_t size)
 {
     struct sbuf s = { buf, size, 0 };
     if (size)
         buf[0] = 0;
     for (int i = 0; i < NR_ZONES; i++) {
-        const struct zone *z = &mm_node0->zones[i];
+        const struct zone *z = &node0->zones[i];
         if (!z->managed)
             continue;
         sbuf_put(&s, "Node 0, zone %8s", z->name);
         for (int k = 0; k <= MAX_ORDER; k++)
-            sbuf_put(&s, " %6llu", (unsigned long long)z->area[k].nr_free);
+            sbuf_put(&s, " %6lu", z->area[k].nr_free);
         sbuf_put(&s, "\n");
     }
     return (int)s.len;
 }
 
-int mm_zoneinfo(char *buf, size_t size)
+int zoneinfo_show(char *buf, size_t size)
 {
     struct sbuf s = { buf, size, 0 };
     if (size)
         buf[0] = 0;
     for (int i = 0; i < NR_ZONES; i++) {
-        const struct zone *z = &mm_node0->zones[i];
+        const struct zone *z = &node0->zones[i];
         sbuf_put(&s, "Node 0, zone %8s\n", z->name);
-        sbuf_put(&s, "  pages free     %llu\n", (unsigned long long)(z->free + z->pcp.count));
-        sbuf_put(&s, "        min      %llu\n", (unsigned long long)z->wmark_min);
-        sbuf_put(&s, "        low      %llu\n", (unsigned long long)z->wmark_low);
-        sbuf_put(&s, "        high     %llu\n", (unsigned long long)z->wmark_high);
-        sbuf_put(&s, "        spanned  %llu\n", (unsigned long long)(z->end_pfn - z->start_pfn));
-        sbuf_put(&s, "        present  %llu\n", (unsigned long long)z->present);
-        sbuf_put(&s, "        managed  %llu\n", (unsigned long long)z->managed);
+        sbuf_put(&s, "  pages free     %lu\n", (z->free + z->pcp.count));
+        sbuf_put(&s, "        min      %lu\n", z->wmark_min);
+        sbuf_put(&s, "        low      %lu\n", z->wmark_low);
+        sbuf_put(&s, "        high     %lu\n", z->wmark_high);
+        sbuf_put(&s, "        spanned  %lu\n", (z->end_pfn - z->start_pfn));
+        sbuf_put(&s, "        present  %lu\n", z->present);
+        sbuf_put(&s, "        managed  %lu\n", z->managed);
         sbuf_put(&s, "  pagesets\n    cpu: 0\n              count: %u\n              high:  %u\n"
                 "              batch: %u\n", z->pcp.count, z->pcp.high, z->pcp.batch);
-        sbuf_put(&s, "  start_pfn:           %llu\n", (unsigned long long)z->start_pfn);
+        sbuf_put(&s, "  start_pfn:           %lu\n", z->start_pfn);
     }
     return (int)s.len;
 }
 
-int mm_meminfo(char *buf, size_t size)
+int meminfo_show(char *buf, size_t size)
 {
     struct sbuf s = { buf, size, 0 };
     uint64_t total = 0, free = 0, dma32_free = 0, reserve = 0;
     if (size)
         buf[0] = 0;
     for (int i = 0; i < NR_ZONES; i++) {
-        const struct zone *z = &mm_node0->zones[i];
+        const struct zone *z = &node0->zones[i];
         total += z->managed;
         free += z->free + z->pcp.count;
         reserve += z->wmark_high;
@@ -68,11 +68,11 @@ int mm_meminfo(char *buf, size_t size)
             dma32_free += z->free + z->pcp.count;
     }
     uint64_t avail = free > reserve ? free - reserve : 0;
-    sbuf_put(&s, "MemTotal:       %8llu kB\n", (unsigned long long)(total * 4));
-    sbuf_put(&s, "MemFree:        %8llu kB\n", (unsigned long long)(free * 4));
-    sbuf_put(&s, "MemAvailable:   %8llu kB\n", (unsigned long long)(avail * 4));
-    sbuf_put(&s, "DMA32Free:      %8llu kB\n", (unsigned long long)(dma32_free * 4));
-    sbuf_put(&s, "MemMapBytes:    %8llu kB\n",
-        (unsigned long long)(mm_node0->max_pfn * sizeof(struct page) / 1024));
+    sbuf_put(&s, "MemTotal:       %8lu kB\n", (total * 4));
+    sbuf_put(&s, "MemFree:        %8lu kB\n", (free * 4));
+    sbuf_put(&s, "MemAvailable:   %8lu kB\n", (avail * 4));
+    sbuf_put(&s, "DMA32Free:      %8lu kB\n", (dma32_free * 4));
+    sbuf_put(&s, "MemMapBytes:    %8lu kB\n",
+        (node0->max_pfn * sizeof(struct page) / 1024));
     return (int)s.len;
 }

@@ -38,11 +38,11 @@
 #include <kernel/printk.h>
 #include <kernel/string.h>
 
-struct mm_node *mm_node0;
+struct mem_node *node0;
 
-#define NODE (mm_node0)
+#define NODE (node0)
 
-void mm_report(const char *fmt, ...)
+void node_report(const char *fmt, ...)
 {
     char buf[200];
     va_list ap;
@@ -94,7 +94,7 @@ static struct page *prep_block(uint64_t pfn, unsigned order, gfp_t gfp)
     p->flags = 0;
     p->refcount = 1;
     p->order = (uint8_t)order;
-    for (uint64_t i = 1; i < (1ull << order); i++) {
+    for (uint64_t i = 1; i < (1ul << order); i++) {
         p[i].flags = PG_TAIL;
         p[i].refcount = 0;
     }
@@ -142,7 +142,7 @@ void drain_pcp(void)
 static uint64_t zone_alloc(struct zone *z, unsigned order, gfp_t gfp)
 {
     /* Checked before the cache too: a cached frame is a free frame. */
-    if (!zone_watermark_ok(z, 1ull << order, gfp))
+    if (!zone_watermark_ok(z, 1ul << order, gfp))
         return PFN_NONE;
     if (order == 0) {
         if (!z->pcp.count) {
@@ -164,7 +164,7 @@ struct page *alloc_pages(gfp_t gfp, unsigned order)
 {
     if (order > MAX_ORDER) {
         if (!(gfp & __GFP_NOWARN))
-            mm_report("alloc_pages: order %u is above MAX_ORDER %u", order, MAX_ORDER);
+            node_report("alloc_pages: order %u is above MAX_ORDER %u", order, MAX_ORDER);
         return NULL;
     }
     for (int pass = 0; pass < 3; pass++) {
@@ -186,7 +186,7 @@ struct page *alloc_pages(gfp_t gfp, unsigned order)
     for (int zi = (int)top_zone(gfp); zi >= 0; zi--)
         NODE->zones[zi].alloc_fail++;
     if (!(gfp & __GFP_NOWARN))
-        mm_report("alloc_pages: out of memory: order %u, gfp %#x (%s and below)", order, gfp,
+        node_report("alloc_pages: out of memory: order %u, gfp %#x (%s and below)", order, gfp,
                NODE->zones[top_zone(gfp)].name);
     return NULL;
 }
@@ -196,7 +196,7 @@ static void free_block(struct page *p, unsigned order)
 {
     struct zone *z = &NODE->zones[p->zone];
     uint64_t pfn = page_to_pfn(p);
-    for (uint64_t i = 1; i < (1ull << order); i++)
+    for (uint64_t i = 1; i < (1ul << order); i++)
         p[i].flags = 0;
     p->flags = 0;
     if (order == 0) {
@@ -212,16 +212,16 @@ static void free_block(struct page *p, unsigned order)
 static bool valid_head(const char *fn, const struct page *p)
 {
     if (!p || p < NODE->mem_map || p >= NODE->mem_map + NODE->max_pfn) {
-        mm_report("%s: %p is not a frame descriptor", fn, (const void *)p);
+        node_report("%s: %p is not a frame descriptor", fn, (const void *)p);
     } else if (p->flags & PG_RESERVED) {
-        mm_report("%s: frame %#llx is reserved, not allocated", fn,
-               (unsigned long long)page_to_phys(p));
+        node_report("%s: frame %#lx is reserved, not allocated", fn,
+               page_to_phys(p));
     } else if (p->flags & PG_TAIL) {
-        mm_report("%s: frame %#llx is inside a larger block, not its head", fn,
-               (unsigned long long)page_to_phys(p));
+        node_report("%s: frame %#lx is inside a larger block, not its head", fn,
+               page_to_phys(p));
     } else if (p->refcount == 0) {
-        mm_report("%s: frame %#llx is free (double free or stray reference)", fn,
-               (unsigned long long)page_to_phys(p));
+        node_report("%s: frame %#lx is free (double free or stray reference)", fn,
+               page_to_phys(p));
     } else {
         return true;
     }
@@ -234,8 +234,8 @@ void __free_pages(struct page *p, unsigned order)
     if (!valid_head("__free_pages", p))
         return;
     if (p->order != order || (p->flags & PG_CONTIG)) {
-        mm_report("__free_pages: frame %#llx was allocated with order %u%s, freed with %u",
-               (unsigned long long)page_to_phys(p), p->order,
+        node_report("__free_pages: frame %#lx was allocated with order %u%s, freed with %u",
+               page_to_phys(p), p->order,
                (p->flags & PG_CONTIG) ? " by alloc_contig" : "", order);
         NODE->errors++;
         return;
@@ -261,7 +261,7 @@ void free_pages(void *addr, unsigned order)
         return;
     struct page *p = virt_to_page(addr);
     if (!p || ((uintptr_t)addr & (PAGE_SIZE - 1))) {
-        mm_report("free_pages: %p is not the address of an allocated block", addr);
+        node_report("free_pages: %p is not the address of an allocated block", addr);
         NODE->errors++;
         return;
     }
@@ -295,7 +295,7 @@ uint32_t page_count(const struct page *p)
 static struct page *phys_page(const char *fn, uint64_t pa)
 {
     if ((pa & (PAGE_SIZE - 1)) || (pa >> PAGE_SHIFT) >= NODE->max_pfn) {
-        mm_report("%s: %#llx is not the address of a frame", fn, (unsigned long long)pa);
+        node_report("%s: %#lx is not the address of a frame", fn, pa);
         NODE->errors++;
         return NULL;
     }

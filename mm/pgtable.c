@@ -139,8 +139,8 @@ static void note_change(struct pt_run *r, uint64_t lo, uint64_t hi)
 static void *new_table(struct pt_run *r, void *table, unsigned i, uint64_t va)
 {
     if (!r->spare)
-        panic("pgtable: no spare table left at %#llx: the count was wrong",
-              (unsigned long long)va);
+        panic("pgtable: no spare table left at %#lx: the count was wrong",
+              va);
     uint64_t pa = list_pop(&r->spare);
     entry_write(r->fmt, table, i, r->fmt->make_table(pa, va));
     r->tables++;
@@ -159,11 +159,11 @@ static void *split(struct pt_run *r, unsigned level, uint64_t va, void *table, u
     const struct pt_format *f = r->fmt;
     struct pt_view v = { 0 };
     if (level == 0)
-        panic("pgtable: split of a 4 KiB leaf at %#llx", (unsigned long long)va);
+        panic("pgtable: split of a 4 KiB leaf at %#lx", va);
     leaf_view(f, e, level, va, &v);
     if (!r->spare)
-        panic("pgtable: no spare table to split %#llx: the count was wrong",
-              (unsigned long long)va);
+        panic("pgtable: no spare table to split %#lx: the count was wrong",
+              va);
     uint64_t pa = list_pop(&r->spare);
     void *t = table_virt(pa);
     uint64_t child = level_size(f, level - 1);
@@ -192,8 +192,8 @@ static void *map_step(struct pt_run *r, unsigned level, uint64_t va, void *table
     const struct pt_format *f = r->fmt;
     if (f->present(e)) {
         if (!r->dry)
-            panic("pgtable: leaf %#llx at %#llx appeared after the check",
-                  (unsigned long long)e, (unsigned long long)va);
+            panic("pgtable: leaf %#lx at %#lx appeared after the check",
+                  e, va);
         r->ret = -EEXIST;
         return NULL;
     }
@@ -360,7 +360,7 @@ static bool range_ok(const struct pt_format *f, uint64_t va, uint64_t len, uint6
     if (len == 0 || ((va | len) & (PAGE_SIZE - 1)))
         return false;
     *last = va + len - 1;
-    return *last >= va /* no wrap past 2^64 */ && len <= (1ull << f->va_bits) &&
+    return *last >= va /* no wrap past 2^64 */ && len <= (1ul << f->va_bits) &&
            f->va_ok(va) && f->va_ok(*last);
 }
 
@@ -421,7 +421,7 @@ static bool format_ok(const struct pt_format *f)
 {
     return f && f->levels >= 1 && f->levels <= PT_MAX_LEVELS &&
            (f->entry_bytes == 8 || f->entry_bytes == 4) &&
-           (1ull << f->index_bits) * f->entry_bytes == PAGE_SIZE &&
+           (1ul << f->index_bits) * f->entry_bytes == PAGE_SIZE &&
            (f->leaf_levels & 1) && (f->leaf_levels & (f->leaf_levels + 1)) == 0 &&
            f->leaf_levels < (1u << f->levels) &&
            f->va_bits == PAGE_SHIFT + f->levels * f->index_bits &&
@@ -501,7 +501,7 @@ int pt_map(struct pgtable *pt, uint64_t va, uint64_t pa, uint64_t len, unsigned 
            unsigned flags)
 {
     const struct pt_format *f = pt->fmt;
-    uint64_t last, pa_limit = 1ull << f->pa_bits;
+    uint64_t last, pa_limit = 1ul << f->pa_bits;
     if (!in_range(pt, va, len, &last) || (pa & (PAGE_SIZE - 1)) || pa >= pa_limit ||
         len > pa_limit - pa || !prot_ok(f, prot) || (flags & ~PT_MAP_LARGE))
         return -EINVAL;

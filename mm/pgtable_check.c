@@ -25,7 +25,7 @@ static uint64_t entry_va(const struct pt_format *f, unsigned level, uint64_t bas
 {
     uint64_t va = base + i * level_size(f, level);
     if (!f->va_ok(va)) /* the upper half of a sign-extended space */
-        va |= ~((1ull << f->va_bits) - 1);
+        va |= ~((1ul << f->va_bits) - 1);
     return va;
 }
 
@@ -33,12 +33,12 @@ static int check_leaf(struct check *c, uint64_t e, unsigned level, uint64_t va)
 {
     const struct pt_format *f = c->pt->fmt;
     struct pt_view v = { 0 };
-    CHECK(can_be_leaf(f, level), "leaf %#llx at %#llx on level %u, which has no leaves",
-          (unsigned long long)e, (unsigned long long)va, level);
+    CHECK(can_be_leaf(f, level), "leaf %#lx at %#lx on level %u, which has no leaves",
+          e, va, level);
     leaf_view(f, e, level, va, &v);
     CHECK((v.pa & (v.size - 1)) == 0 && f->make_leaf(v.pa, level, v.prot | state_bits(&v)) == e,
-          "leaf %#llx at %#llx (level %u) is not what make_leaf writes", (unsigned long long)e,
-          (unsigned long long)va, level);
+          "leaf %#lx at %#lx (level %u) is not what make_leaf writes", e,
+          va, level);
     return 0;
 }
 
@@ -49,9 +49,9 @@ static int check_table(struct check *c, uint64_t pa, unsigned level, uint64_t ba
 {
     const struct pgtable *pt = c->pt;
     const struct pt_format *f = pt->fmt;
-    CHECK(is_frame(pa), "table %#llx (level %u) is not a frame", (unsigned long long)pa, level);
-    CHECK(page_count(pfn_to_page(pa >> PAGE_SHIFT)) > 0, "table %#llx (level %u) is a free frame",
-          (unsigned long long)pa, level);
+    CHECK(is_frame(pa), "table %#lx (level %u) is not a frame", pa, level);
+    CHECK(page_count(pfn_to_page(pa >> PAGE_SHIFT)) > 0, "table %#lx (level %u) is a free frame",
+          pa, level);
     const void *t = table_virt(pa);
     c->tables++;
     *used = 0;
@@ -63,9 +63,9 @@ static int check_table(struct check *c, uint64_t pa, unsigned level, uint64_t ba
         bool outside = va + level_size(f, level) - 1 < pt->va_start || va >= pt->va_end;
         if (outside && level == top_level(f))
             continue; /* not ours: e.g. the kernel half of a process's root */
-        CHECK(!outside, "entry %#llx at %#llx is outside [%#llx, %#llx)", (unsigned long long)e,
-              (unsigned long long)va, (unsigned long long)pt->va_start,
-              (unsigned long long)pt->va_end);
+        CHECK(!outside, "entry %#lx at %#lx is outside [%#lx, %#lx)", e,
+              va, pt->va_start,
+              pt->va_end);
         (*used)++;
         if (level == 0 || f->is_leaf(e, level)) {
             if (check_leaf(c, e, level, va))
@@ -76,8 +76,8 @@ static int check_table(struct check *c, uint64_t pa, unsigned level, uint64_t ba
         if (check_table(c, f->table_pa(e), level - 1, va, &below))
             return -1;
         CHECK(below > 0 || (pt->keep_top_tables && level == top_level(f)),
-              "empty table %#llx at %#llx (level %u) was not freed",
-              (unsigned long long)f->table_pa(e), (unsigned long long)va, level - 1);
+              "empty table %#lx at %#lx (level %u) was not freed",
+              f->table_pa(e), va, level - 1);
     }
     return 0;
 }
@@ -88,7 +88,7 @@ int pt_check(const struct pgtable *pt, char *why, size_t size)
     unsigned used;
     if (check_table(c, pt->root, top_level(pt->fmt), 0, &used))
         return -1;
-    CHECK(c->tables == pt->nr_tables, "%llu table pages reachable, nr_tables says %llu",
-          (unsigned long long)c->tables, (unsigned long long)pt->nr_tables);
+    CHECK(c->tables == pt->nr_tables, "%lu table pages reachable, nr_tables says %lu",
+          c->tables, pt->nr_tables);
     return 0;
 }

@@ -131,11 +131,11 @@ static uint64_t dst_leaf0(struct clone *c, const struct pt_view *v)
 {
     unsigned prot = v->prot | state_bits(v);
     if ((v->pa & (PAGE_SIZE - 1)) || (v->pa >> c->f->pa_bits))
-        panic("pt_clone: fn gave pa %#llx at %#llx", (unsigned long long)v->pa,
-              (unsigned long long)v->va);
+        panic("pt_clone: fn gave pa %#lx at %#lx", v->pa,
+              v->va);
     if (!c->dst_cached || prot != c->dst_prot) {
         if (!prot0_ok(c->f, prot))
-            panic("pt_clone: fn gave prot %#x at %#llx", prot, (unsigned long long)v->va);
+            panic("pt_clone: fn gave prot %#x at %#lx", prot, v->va);
         c->dst_prot = prot;
         c->dst_attrs = c->f->make_leaf(0, 0, prot);
         c->dst_cached = true;
@@ -172,8 +172,8 @@ static bool clone_large(struct clone *c, unsigned level, uint64_t va, void *st, 
         return false;
     }
     if ((v.pa & (v.size - 1)) || (v.pa >> f->pa_bits) || !prot0_ok(f, v.prot))
-        panic("pt_clone: fn gave pa %#llx prot %#x at %#llx", (unsigned long long)v.pa, v.prot,
-              (unsigned long long)v.va);
+        panic("pt_clone: fn gave pa %#lx prot %#x at %#lx", v.pa, v.prot,
+              v.va);
     entry_write(f, dt, i, f->make_leaf(v.pa, level, v.prot | state_bits(&v)));
     if (keep.prot & c->clear) {
         entry_write(f, st, i, f->make_leaf(keep.pa, level,
@@ -298,7 +298,7 @@ int pt_clone(struct pgtable *dst, struct pgtable *src, uint64_t start, uint64_t 
         start < dst->va_start || end > dst->va_end || dst->root == src->root)
         return -EINVAL;
     struct clone c = { .f = f, .dst = dst, .src = src, .start = start, .last = end - 1,
-                       .clear = clear, .fn = fn, .arg = arg, .attrs = ~0ull };
+                       .clear = clear, .fn = fn, .arg = arg, .attrs = ~0ul };
     clone_table(&c, top_level(f), start, table_virt(src->root), table_virt(dst->root));
     if (c.src_changed && src->flush)
         src->flush(src, c.lo, c.hi - c.lo + 1);
@@ -374,12 +374,12 @@ void pt_destroy_each(struct pgtable *pt,
                      void (*fn)(uint64_t va, uint64_t pa, uint64_t size, void *arg), void *arg)
 {
     struct teardown d = { .f = pt->fmt, .pt = pt, .start = pt->va_start,
-                          .last = pt->va_end - 1, .fn = fn, .arg = arg, .attrs = ~0ull };
+                          .last = pt->va_end - 1, .fn = fn, .arg = arg, .attrs = ~0ul };
     teardown_table(&d, top_level(pt->fmt), pt->va_start, table_virt(pt->root));
     __free_pages(pfn_to_page(pt->root >> PAGE_SHIFT), 0);
     if (--pt->nr_tables != 0)
-        panic("pt_destroy: %llu table pages counted but not found",
-              (unsigned long long)pt->nr_tables);
+        panic("pt_destroy: %lu table pages counted but not found",
+              pt->nr_tables);
     pt->root = 0;
 }
 

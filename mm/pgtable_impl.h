@@ -25,7 +25,7 @@ static inline unsigned nr_entries(const struct pt_format *f)
 /* Bytes mapped by one entry at this level: 4 KiB at level 0, and so on up. */
 static inline uint64_t level_size(const struct pt_format *f, unsigned level)
 {
-    return 1ull << (PAGE_SHIFT + level * f->index_bits);
+    return 1ul << (PAGE_SHIFT + level * f->index_bits);
 }
 
 /* Which entry of the level's table covers va. */
@@ -59,8 +59,8 @@ static inline void entry_write(const struct pt_format *f, void *table, unsigned 
 /* Could pa be a table page: a frame of the node other than frame 0? */
 static inline bool is_frame(uint64_t pa)
 {
-    return mm_node0 && pa != 0 && (pa & (PAGE_SIZE - 1)) == 0 &&
-           (pa >> PAGE_SHIFT) < mm_node0->max_pfn;
+    return node0 && pa != 0 && (pa & (PAGE_SIZE - 1)) == 0 &&
+           (pa >> PAGE_SHIFT) < node0->max_pfn;
 }
 
 /* The direct-map address of a table page (page_address: the node's
@@ -68,7 +68,7 @@ static inline bool is_frame(uint64_t pa)
 static inline void *table_virt(uint64_t pa)
 {
     if (!is_frame(pa))
-        panic("pgtable: table at %#llx is not a frame of the node", (unsigned long long)pa);
+        panic("pgtable: table at %#lx is not a frame of the node", pa);
     return page_address(pfn_to_page(pa >> PAGE_SHIFT));
 }
 
@@ -83,7 +83,7 @@ static inline bool table_empty(const struct pt_format *f, const void *table)
 /* The frame bits of a 4 KiB leaf: 12 .. pa_bits - 1 (see struct pt_format). */
 static inline uint64_t frame_mask0(const struct pt_format *f)
 {
-    return ((1ull << f->pa_bits) - 1) & ~(uint64_t)(PAGE_SIZE - 1);
+    return ((1ul << f->pa_bits) - 1) & ~(uint64_t)(PAGE_SIZE - 1);
 }
 
 /* A zeroed table page the format's entries can point to (below

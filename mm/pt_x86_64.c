@@ -17,7 +17,7 @@
  * paging) and the Page Attribute Table section.
  *
  * Cache types go through PAT: x86_cache_bits / x86_cache_prot in
- * include/mm/pt_x86_64.h.
+ * include/mm/pat.h.
  */
 #include <mm/pgtable.h>
 #include <mm/pt_x86_64.h>
@@ -28,7 +28,7 @@ _Static_assert(X86_PTE_PWT == 0x8 && X86_PTE_PCD == 0x10, "SDM: PWT, PCD are bit
 _Static_assert(X86_PTE_A == 0x20 && X86_PTE_D == 0x40, "SDM: A, D are bits 5, 6");
 _Static_assert(X86_PTE_PS == 0x80 && X86_PTE_G == 0x100, "SDM: PS/PAT is bit 7, G bit 8");
 _Static_assert(X86_PTE_PAT_LARGE == 0x1000, "SDM: PAT of large leaves is bit 12");
-_Static_assert(X86_PTE_NX == 0x8000000000000000ull, "SDM: XD is bit 63");
+_Static_assert(X86_PTE_NX == 0x8000000000000000ul, "SDM: XD is bit 63");
 
 #define LEVELS 4
 #define INDEX_BITS 9
@@ -36,7 +36,7 @@ _Static_assert(X86_PTE_NX == 0x8000000000000000ull, "SDM: XD is bit 63");
 /* Bytes mapped by one entry of this level: 4 KiB, 2 MiB, 1 GiB, 512 GiB. */
 static uint64_t level_size(unsigned level)
 {
-    return 1ull << (12 + INDEX_BITS * level);
+    return 1ul << (12 + INDEX_BITS * level);
 }
 
 /* The bit that selects PAT index 4..7: bit 7 in a PTE, bit 12 in a large leaf. */
@@ -72,7 +72,7 @@ static uint64_t x86_table_pa(uint64_t e)
 static uint64_t x86_make_table(uint64_t table_pa, uint64_t va)
 {
     uint64_t e = (table_pa & X86_PTE_ADDR) | X86_PTE_P | X86_PTE_RW;
-    if (va < (1ull << 47))
+    if (va < (1ul << 47))
         e |= X86_PTE_US;
     return e;
 }

@@ -4,7 +4,7 @@
  * At boot some RAM is present but not managed: the loader's page tables,
  * the boot_info block, the initrd, ACPI-reclaimable tables.  Their frames
  * stay PG_RESERVED until the kernel is done with them; then
- * mm_node_release() turns them into ordinary free frames, zone by zone,
+ * node_release() turns them into ordinary free frames, zone by zone,
  * exactly as if they had been free at boot.
  *
  * Invariant kept: managed <= present for each zone, and every frame freed
@@ -14,7 +14,7 @@
 #include <mm/buddy.h>
 #include <kernel/printk.h>
 
-uint64_t mm_node_release(struct mm_node *node, uint64_t start, uint64_t end)
+uint64_t node_release(struct mem_node *node, uint64_t start, uint64_t end)
 {
     uint64_t released = 0;
     if (end > node->max_pfn)
@@ -22,9 +22,9 @@ uint64_t mm_node_release(struct mm_node *node, uint64_t start, uint64_t end)
     for (uint64_t pfn = start; pfn < end; pfn++) {
         const struct page *p = &node->mem_map[pfn];
         if (!(p->flags & PG_RESERVED) || p->refcount) {
-            mm_report("release: frame %#llx is not a reserved, unused frame; range "
-                      "%#llx-%#llx left as it is", (unsigned long long)pfn,
-                      (unsigned long long)start, (unsigned long long)end);
+            node_report("release: frame %#lx is not a reserved, unused frame; range "
+                      "%#lx-%#lx left as it is", pfn,
+                      start, end);
             return 0;
         }
     }

@@ -95,7 +95,7 @@ void slab_mark_pages(struct page *pg, unsigned order, struct slab *desc)
     pg->flags |= PG_SLAB;
     pg->next = (uint32_t)v;
     pg->prev = (uint32_t)(v >> 32);
-    for (uint64_t i = 1; i < (1ull << order); i++) {
+    for (uint64_t i = 1; i < (1ul << order); i++) {
         pg[i].next = head;
         pg[i].prev = PFN_NIL;
     }
@@ -104,7 +104,7 @@ void slab_mark_pages(struct page *pg, unsigned order, struct slab *desc)
 void slab_unmark_pages(struct page *pg, unsigned order)
 {
     pg->flags &= (uint8_t)~PG_SLAB;
-    for (uint64_t i = 0; i < (1ull << order); i++)
+    for (uint64_t i = 0; i < (1ul << order); i++)
         pg[i].next = pg[i].prev = PFN_NIL;
 }
 
@@ -176,7 +176,7 @@ static bool choose_layout(struct kmem_cache *c)
     c->colour_off = c->align > SLAB_CACHE_LINE ? c->align : SLAB_CACHE_LINE;
     c->colour_count = (uint32_t)(left / c->colour_off) + 1;
     c->colour_next = 0;
-    c->recip = ((1ull << 32) + c->size - 1) / c->size;
+    c->recip = ((1ul << 32) + c->size - 1) / c->size;
     return true;
 }
 
@@ -273,7 +273,7 @@ static struct slab *grow(struct kmem_cache *c, gfp_t gfp)
     s->nfree = c->num;
     for (uint32_t w = 0; w < c->map_words; w++) {
         uint32_t left = c->num - w * 64;
-        s->map[w] = left >= 64 ? ~0ull : (1ull << left) - 1;
+        s->map[w] = left >= 64 ? ~0ul : (1ul << left) - 1;
         s->map[c->map_words + w] = 0;
     }
     slab_mark_pages(pg, c->order, s);
@@ -285,7 +285,7 @@ static struct slab *grow(struct kmem_cache *c, gfp_t gfp)
     link_add(&c->empty, &s->link);
     c->nr_slabs++;
     c->free_objs += c->num;
-    slab_pages += 1ull << c->order;
+    slab_pages += 1ul << c->order;
     return s;
 }
 
@@ -303,7 +303,7 @@ static void slab_destroy(struct kmem_cache *c, struct slab *s)
     __free_pages(pg, c->order);
     c->nr_slabs--;
     c->free_objs -= c->num;
-    slab_pages -= 1ull << c->order;
+    slab_pages -= 1ul << c->order;
 }
 
 /* Move one object from the per-CPU array back to its slab. */
@@ -312,7 +312,7 @@ static void put_back(struct kmem_cache *c, struct ac_entry e)
     struct slab *s = e.slab;
     uint32_t i = slab_index(c, (uint64_t)((char *)e.obj - c->obj_offset - s->s_mem));
     struct slab_link *was = list_for(c, s->nfree);
-    s->map[i / 64] |= 1ull << (i % 64);
+    s->map[i / 64] |= 1ul << (i % 64);
     s->nfree++;
     c->free_objs++;
     struct slab_link *now = list_for(c, s->nfree);
@@ -372,7 +372,7 @@ static uint64_t cache_shrink(struct kmem_cache *c)
     struct slab *s;
     while ((s = first_slab(&c->empty))) {
         slab_destroy(c, s);
-        freed += 1ull << c->order;
+        freed += 1ul << c->order;
     }
     return freed;
 }
@@ -414,7 +414,7 @@ static void *pop_object(struct kmem_cache *c, struct array_cache *ac)
 {
     struct ac_entry e = ac->entry[--ac->avail];
     uint32_t i = slab_index(c, (uint64_t)((char *)e.obj - c->obj_offset - e.slab->s_mem));
-    e.slab->map[c->map_words + i / 64] |= 1ull << (i % 64);
+    e.slab->map[c->map_words + i / 64] |= 1ul << (i % 64);
     return e.obj;
 }
 
@@ -466,7 +466,7 @@ static __attribute__((noinline)) void free_slow(struct kmem_cache *c, struct sla
         bad_offset(c, s, obj);
         return;
     }
-    uint64_t *live = &s->map[c->map_words + i / 64], bit = 1ull << (i % 64);
+    uint64_t *live = &s->map[c->map_words + i / 64], bit = 1ul << (i % 64);
     if (!(*live & bit)) {
         slab_error(c, obj, 0, "double free (the object is not allocated)");
         return;
@@ -485,7 +485,7 @@ static inline void free_object(struct kmem_cache *c, struct slab *s, void *obj)
     struct array_cache *ac = &c->cpu[slab_cpu()];
     uint64_t off = (uint64_t)((char *)obj - c->obj_offset - s->s_mem);
     uint32_t i = slab_index(c, off);
-    uint64_t *live = &s->map[c->map_words + i / 64], bit = 1ull << (i % 64);
+    uint64_t *live = &s->map[c->map_words + i / 64], bit = 1ul << (i % 64);
     /* In this order: *live is read only once off is known to be a slot. */
     if (unlikely(off >= c->span || (uint64_t)i * c->size != off || !(*live & bit) ||
                  c->debug || ac->avail == ac->limit)) {
@@ -571,11 +571,11 @@ int kmem_cache_destroy(struct kmem_cache *c)
         struct slab *s = first_slab(&c->partial) ? first_slab(&c->partial) : first_slab(&c->full);
         void *first = NULL;
         for (uint32_t i = 0; s && !first && i < c->num; i++)
-            if (s->map[c->map_words + i / 64] & (1ull << (i % 64)))
+            if (s->map[c->map_words + i / 64] & (1ul << (i % 64)))
                 first = slab_object(c, s, i);
-        slab_report("kmem_cache_destroy: cache %s still has %llu objects allocated "
+        slab_report("kmem_cache_destroy: cache %s still has %lu objects allocated "
                     "(a leak; one is at %p): not destroyed", c->name,
-                    (unsigned long long)slab_cache_live(c), first);
+                    slab_cache_live(c), first);
         return -1;
     }
     link_del(&c->chain);
@@ -600,7 +600,7 @@ void slab_set_debug(bool on)
 
 void kmem_cache_init(void)
 {
-    struct mm_node *n = mm_node0;
+    struct mem_node *n = node0;
     slab_dmap.base = (uintptr_t)n->phys_to_virt(0);
     slab_dmap.bytes = n->max_pfn << PAGE_SHIFT;
     slab_dmap.map = n->mem_map;

@@ -120,7 +120,7 @@ static long first_not(const void *p, size_t n, unsigned char byte)
 {
     typedef uint64_t __attribute__((may_alias)) word_t;
     const unsigned char *b = p;
-    uint64_t pattern = byte * 0x0101010101010101ull;
+    uint64_t pattern = byte * 0x0101010101010101ul;
     size_t i = 0;
     while (i < n && ((uintptr_t)(b + i) & 7)) {
         if (b[i] != byte)
@@ -174,7 +174,7 @@ void slab_debug_on_free(struct kmem_cache *c, void *obj)
 
 static bool is_live(const struct kmem_cache *c, const struct slab *s, uint32_t i)
 {
-    return s->map[c->map_words + i / 64] & (1ull << (i % 64));
+    return s->map[c->map_words + i / 64] & (1ul << (i % 64));
 }
 
 void slab_debug_check_slab(struct kmem_cache *c, struct slab *s)
@@ -211,7 +211,7 @@ static int check_slab(struct kmem_cache *c, struct slab *s, struct slab_link *li
     CHECK(s->cache == c, "%s: slab %p names cache %p", n, (void *)s, (void *)s->cache);
     for (uint32_t w = 0; w < c->map_words; w++) {
         uint64_t f = s->map[w], l = s->map[c->map_words + w];
-        uint64_t valid = c->num - w * 64 >= 64 ? ~0ull : (1ull << (c->num - w * 64)) - 1;
+        uint64_t valid = c->num - w * 64 >= 64 ? ~0ul : (1ul << (c->num - w * 64)) - 1;
         CHECK(!(f & l), "%s: slab %p: objects both free and allocated", n, (void *)s);
         CHECK(!((f | l) & ~valid), "%s: slab %p: bits past object %u", n, (void *)s, c->num);
         nfree += (uint32_t)__builtin_popcountll(f);
@@ -228,9 +228,9 @@ static int check_slab(struct kmem_cache *c, struct slab *s, struct slab_link *li
     CHECK(pg && page_slab(pg) == s && pg->order == c->order && pg->refcount > 0 &&
           (uintptr_t)base - slab_dmap.base == page_to_phys(pg),
           "%s: slab %p: its head frame is not marked for it", n, (void *)s);
-    for (uint64_t k = 1; k < (1ull << c->order); k++)
-        CHECK(slab_head_page(base + k * PAGE_SIZE) == pg, "%s: slab %p: frame %llu lost",
-              n, (void *)s, (unsigned long long)k);
+    for (uint64_t k = 1; k < (1ul << c->order); k++)
+        CHECK(slab_head_page(base + k * PAGE_SIZE) == pg, "%s: slab %p: frame %lu lost",
+              n, (void *)s, k);
     if (!c->offslab)
         CHECK((char *)s == base + (PAGE_SIZE << c->order) - c->desc_size,
               "%s: slab %p: on-slab descriptor out of place", n, (void *)s);
@@ -264,10 +264,10 @@ static int check_cache(struct kmem_cache *c, uint64_t *pages, char *why, size_t 
             slabs++;
         }
     }
-    CHECK(slabs == c->nr_slabs, "%s: %llu slabs on the lists, nr_slabs %llu", n,
-          (unsigned long long)slabs, (unsigned long long)c->nr_slabs);
-    CHECK(free == c->free_objs, "%s: %llu free bits, free_objs %llu", n,
-          (unsigned long long)free, (unsigned long long)c->free_objs);
+    CHECK(slabs == c->nr_slabs, "%s: %lu slabs on the lists, nr_slabs %lu", n,
+          slabs, c->nr_slabs);
+    CHECK(free == c->free_objs, "%s: %lu free bits, free_objs %lu", n,
+          free, c->free_objs);
     uint64_t cached = 0;
     for (int cpu = 0; cpu < SLAB_NR_CPUS; cpu++) {
         struct array_cache *ac = &c->cpu[cpu];
@@ -282,7 +282,7 @@ static int check_cache(struct kmem_cache *c, uint64_t *pages, char *why, size_t 
             uint32_t i = (uint32_t)(off / c->size);
             CHECK(off < c->span && off % c->size == 0, "%s: array object %p misplaced", n,
                   e->obj);
-            CHECK(!(e->slab->map[i / 64] & (1ull << (i % 64))) && !is_live(c, e->slab, i),
+            CHECK(!(e->slab->map[i / 64] & (1ul << (i % 64))) && !is_live(c, e->slab, i),
                   "%s: array object %p is also free or allocated", n, e->obj);
             for (uint32_t j = 0; j < k; j++)
                 CHECK(ac->entry[j].obj != e->obj, "%s: object %p twice in the array", n,
@@ -294,9 +294,9 @@ static int check_cache(struct kmem_cache *c, uint64_t *pages, char *why, size_t 
         cached += ac->avail;
     }
     CHECK(free + live + cached == slabs * c->num,
-          "%s: %llu free + %llu live + %llu cached != %llu slots", n, (unsigned long long)free,
-          (unsigned long long)live, (unsigned long long)cached,
-          (unsigned long long)(slabs * c->num));
+          "%s: %lu free + %lu live + %lu cached != %lu slots", n, free,
+          live, cached,
+          (slabs * c->num));
     *pages += slabs << c->order;
     return 0;
 }
@@ -316,10 +316,10 @@ int slab_check(char *why, size_t size)
     }
     CHECK(self, "the cache of caches is not on the chain");
     CHECK(caches == slab_cache_live(&slab_cache_cache),
-          "%llu caches on the chain, %llu kmem_cache objects", (unsigned long long)caches,
-          (unsigned long long)slab_cache_live(&slab_cache_cache));
-    CHECK(pages == slab_pages, "%llu frames in slabs, slab_pages %llu",
-          (unsigned long long)pages, (unsigned long long)slab_pages);
+          "%lu caches on the chain, %lu kmem_cache objects", caches,
+          slab_cache_live(&slab_cache_cache));
+    CHECK(pages == slab_pages, "%lu frames in slabs, slab_pages %lu",
+          pages, slab_pages);
     /* Every marked frame is accounted for: no slab or kmalloc block leaked. */
     uint64_t marked = 0, large = 0;
     for (uint64_t pfn = 0; pfn < slab_dmap.bytes >> PAGE_SHIFT; pfn++) {
@@ -327,16 +327,16 @@ int slab_check(char *why, size_t size)
         if (!(pg->flags & PG_SLAB))
             continue;
         CHECK(pg->refcount > 0 && !(pg->flags & (PG_BUDDY | PG_PCP | PG_TAIL | PG_RESERVED)),
-              "frame %#llx marked PG_SLAB is not an allocated head",
-              (unsigned long long)pfn << PAGE_SHIFT);
+              "frame %#lx marked PG_SLAB is not an allocated head",
+              pfn << PAGE_SHIFT);
         if (page_slab(pg))
-            marked += 1ull << pg->order;
+            marked += 1ul << pg->order;
         else
-            large += 1ull << pg->order;
+            large += 1ul << pg->order;
     }
-    CHECK(marked == slab_pages, "%llu frames marked as slabs, slab_pages %llu",
-          (unsigned long long)marked, (unsigned long long)slab_pages);
-    CHECK(large == slab_large_pages, "%llu frames marked as kmalloc blocks, counter %llu",
-          (unsigned long long)large, (unsigned long long)slab_large_pages);
+    CHECK(marked == slab_pages, "%lu frames marked as slabs, slab_pages %lu",
+          marked, slab_pages);
+    CHECK(large == slab_large_pages, "%lu frames marked as kmalloc blocks, counter %lu",
+          large, slab_large_pages);
     return 0;
 }

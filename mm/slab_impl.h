@@ -147,7 +147,7 @@ static inline struct page *slab_head_page(const void *p)
         if (head >= pfn)
             return NULL;
         pg = &slab_dmap.map[head];
-        if (pfn - head >= (1ull << pg->order))
+        if (pfn - head >= (1ul << pg->order))
             return NULL;
     }
     return (pg->flags & PG_SLAB) ? pg : NULL;

@@ -38,10 +38,10 @@ int slabinfo(char *buf, size_t size)
     for (struct slab_link *l = slab_caches.next; l != &slab_caches; l = l->next) {
         const struct kmem_cache *c = slab_chain_cache(l);
         uint64_t empty = count_slabs(&c->empty);
-        sbuf_put(&s, "%-17s %6llu %6llu %6zu %4u %4u : tunables %4u %4u %4u : slabdata %6llu %6llu %6u\n",
-            c->name, (unsigned long long)slab_cache_live(c), (unsigned long long)(c->nr_slabs * c->num),
+        sbuf_put(&s, "%-17s %6lu %6lu %6zu %4u %4u : tunables %4u %4u %4u : slabdata %6lu %6lu %6u\n",
+            c->name, slab_cache_live(c), (c->nr_slabs * c->num),
             c->size, c->num, 1u << c->order, c->cpu[0].limit, c->cpu[0].batch, 0u,
-            (unsigned long long)(c->nr_slabs - empty), (unsigned long long)c->nr_slabs, 0u);
+            (c->nr_slabs - empty), c->nr_slabs, 0u);
     }
     return (int)s.len;
 }

@@ -214,7 +214,7 @@ static int handle(struct mm *mm, uint64_t addr, unsigned access, enum mm_fault_w
     else if ((access & FAULT_WRITE) && !(pv.prot & PT_W))
         err = write_fault(mm, v, &pv);
     else if ((pv.prot & ~PT_W) != (vma_pt_prot(v) & ~PT_W))
-        panic("mm_fault: pte at %#llx has prot %#x, its VMA wants %#x", (unsigned long long)va,
+        panic("mm_fault: pte at %#lx has prot %#x, its VMA wants %#x", va,
               pv.prot, vma_pt_prot(v));
     /* else: the pte allows the access already (a stale TLB entry). */
     if (err)
@@ -262,8 +262,8 @@ int mm_describe(struct mm *mm, uint64_t addr, char *buf, size_t size)
     if (v)
         return vma_describe(mm, v, buf, size);
     if (no_vma_why(mm, addr) == MM_FAULT_STACK_GUARD)
-        return snprintf(buf, size, "stack guard gap below %08llx (no mapping)",
-                        (unsigned long long)mm->stack_start);
+        return snprintf(buf, size, "stack guard gap below %08lx (no mapping)",
+                        mm->stack_start);
     return snprintf(buf, size, "no mapping");
 }
 

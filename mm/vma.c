@@ -32,7 +32,7 @@
 void mm_must(int err, const char *what, uint64_t va)
 {
     if (err)
-        panic("mm: %s at %#llx failed (%d), which cannot happen", what, (unsigned long long)va,
+        panic("mm: %s at %#lx failed (%d), which cannot happen", what, va,
               err);
 }
 
@@ -101,8 +101,8 @@ void vma_link(struct mm *mm, struct vma *v)
         next = next->next;
     }
     if ((prev && prev->end > v->start) || (next && next->start < v->end))
-        panic("vma_link: [%#llx, %#llx) overlaps a VMA", (unsigned long long)v->start,
-              (unsigned long long)v->end);
+        panic("vma_link: [%#lx, %#lx) overlaps a VMA", v->start,
+              v->end);
     v->prev = prev;
     v->next = next;
     if (prev)
@@ -131,8 +131,8 @@ void vma_unlink(struct mm *mm, struct vma *v)
 void vma_split(struct mm *mm, struct vma *v, uint64_t addr, struct vma *spare)
 {
     if (addr <= v->start || addr >= v->end || (addr & (PAGE_SIZE - 1)))
-        panic("vma_split: %#llx is not inside [%#llx, %#llx)", (unsigned long long)addr,
-              (unsigned long long)v->start, (unsigned long long)v->end);
+        panic("vma_split: %#lx is not inside [%#lx, %#lx)", addr,
+              v->start, v->end);
     *spare = *v;
     spare->start = addr;
     if (v->file || v->shm)
@@ -181,7 +181,7 @@ struct vm_shm *vm_shm_new(uint64_t npages)
 {
     uint64_t nleaves = npages / SHM_LEAF + (npages % SHM_LEAF != 0);
     /* The directory is one kmalloc block: at most 4 MiB, 1 TiB of object. */
-    if (npages == 0 || nleaves > (4ull << 20) / sizeof(uint64_t *))
+    if (npages == 0 || nleaves > (4ul << 20) / sizeof(uint64_t *))
         return NULL;
     struct vm_shm *s = kzalloc(sizeof(*s), GFP_KERNEL | __GFP_NOWARN);
     if (!s)
@@ -205,7 +205,7 @@ void vm_shm_get(struct vm_shm *s)
 void vm_shm_put(struct vm_shm *s)
 {
     if (s->refs == 0)
-        panic("vm_shm_put: object %llu has no reference left", (unsigned long long)s->id);
+        panic("vm_shm_put: object %lu has no reference left", s->id);
     if (--s->refs)
         return;
     uint64_t nleaves = s->npages / SHM_LEAF + (s->npages % SHM_LEAF != 0);
@@ -231,8 +231,8 @@ uint64_t vm_shm_frame(const struct vm_shm *s, uint64_t i)
 int vm_shm_set(struct vm_shm *s, uint64_t i, uint64_t pa)
 {
     if (i >= s->npages || vm_shm_frame(s, i))
-        panic("vm_shm_set: page %llu of object %llu (%llu pages) is taken or outside",
-              (unsigned long long)i, (unsigned long long)s->id, (unsigned long long)s->npages);
+        panic("vm_shm_set: page %lu of object %lu (%lu pages) is taken or outside",
+              i, s->id, s->npages);
     uint64_t **leaf = &s->dir[i / SHM_LEAF];
     if (!*leaf && !(*leaf = kzalloc(PAGE_SIZE, GFP_KERNEL | __GFP_NOWARN)))
         return -ENOMEM;
@@ -278,18 +278,18 @@ static void vma_line(const struct mm *mm, const struct vma *v, char *buf, size_t
 {
     size_t line = *len;
     const char *name = vma_name(mm, v);
-    append(buf, size, len, "%08llx-%08llx %c%c%c%c %08llx", (unsigned long long)v->start,
-           (unsigned long long)v->end, v->prot & PROT_READ ? 'r' : '-',
+    append(buf, size, len, "%08lx-%08lx %c%c%c%c %08lx", v->start,
+           v->end, v->prot & PROT_READ ? 'r' : '-',
            v->prot & PROT_WRITE ? 'w' : '-', v->prot & PROT_EXEC ? 'x' : '-',
            v->flags & VMA_SHARED ? 's' : 'p',
-           (unsigned long long)(v->file || v->shm ? v->off : 0));
+           (v->file || v->shm ? v->off : 0));
     if (compact) {
         if (name)
             append(buf, size, len, " %s", name);
         return;
     }
-    append(buf, size, len, " %s %llu ", v->shm ? "00:01" : "00:00",
-           (unsigned long long)(v->shm ? v->shm->id : 0));
+    append(buf, size, len, " %s %lu ", v->shm ? "00:01" : "00:00",
+           (v->shm ? v->shm->id : 0));
     if (name) {
         /* Linux pads the prefix to 72 columns, then one space. */
         size_t used = *len - line;

@@ -29,8 +29,8 @@
 #include <kernel/printk.h>
 #include <kernel/types.h>
 
-#define E_OBJ    0x1ull     /* a shared object holds the frame (not a pte) */
-#define E_SHARED 0x2ull     /* a pte of a shared VMA */
+#define E_OBJ    0x1ul     /* a shared object holds the frame (not a pte) */
+#define E_SHARED 0x2ul     /* a pte of a shared VMA */
 #define E_MM_SHIFT 2        /* bits 2..11: index of the mm, for duplicates within one */
 #define E_MAX_MMS 1024
 
@@ -45,7 +45,6 @@ struct check {
     size_t size;
 };
 
-typedef unsigned long long ull;
 
 static int add(struct check *c, uint64_t entry)
 {
@@ -63,43 +62,43 @@ static int check_vmas(struct check *c)
     uint64_t n = 0;
     bool cache_seen = !mm->cache;
     for (const struct vma *v = mm->vmas; v; prev = v, v = v->next) {
-        CHECK(++n <= mm->nr_vmas, "more VMAs in the list than nr_vmas %llu", (ull)mm->nr_vmas);
-        CHECK(v->prev == prev, "VMA %#llx: prev link broken", (ull)v->start);
+        CHECK(++n <= mm->nr_vmas, "more VMAs in the list than nr_vmas %lu", mm->nr_vmas);
+        CHECK(v->prev == prev, "VMA %#lx: prev link broken", v->start);
         CHECK(!((v->start | v->end | v->off) & (PAGE_SIZE - 1)) && v->start < v->end,
-              "VMA [%#llx, %#llx) off %#llx: unaligned or empty", (ull)v->start, (ull)v->end,
-              (ull)v->off);
+              "VMA [%#lx, %#lx) off %#lx: unaligned or empty", v->start, v->end,
+              v->off);
         CHECK(v->start >= MM_MIN_ADDR && v->end <= mm->va_end,
-              "VMA [%#llx, %#llx) outside user space", (ull)v->start, (ull)v->end);
-        CHECK(!prev || prev->end <= v->start, "VMAs [%#llx, %#llx) and [%#llx, %#llx) overlap "
-              "or are out of order", (ull)prev->start, (ull)prev->end, (ull)v->start,
-              (ull)v->end);
-        CHECK(!prev || !vma_compatible(prev, v), "VMAs [%#llx, %#llx) and [%#llx, %#llx) "
-              "should have been merged", (ull)prev->start, (ull)prev->end, (ull)v->start,
-              (ull)v->end);
+              "VMA [%#lx, %#lx) outside user space", v->start, v->end);
+        CHECK(!prev || prev->end <= v->start, "VMAs [%#lx, %#lx) and [%#lx, %#lx) overlap "
+              "or are out of order", prev->start, prev->end, v->start,
+              v->end);
+        CHECK(!prev || !vma_compatible(prev, v), "VMAs [%#lx, %#lx) and [%#lx, %#lx) "
+              "should have been merged", prev->start, prev->end, v->start,
+              v->end);
         CHECK(!(v->prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) && !(v->flags & ~VMA_SHARED),
-              "VMA %#llx: prot %#x flags %#x", (ull)v->start, v->prot, v->flags);
-        CHECK(!(v->file && v->shm), "VMA %#llx: both a file and a shared object",
-              (ull)v->start);
-        CHECK(!v->shm || (v->flags & VMA_SHARED), "VMA %#llx: private with an object",
-              (ull)v->start);
-        CHECK(!(v->flags & VMA_SHARED) || v->shm || v->file, "VMA %#llx: shared without backing",
-              (ull)v->start);
+              "VMA %#lx: prot %#x flags %#x", v->start, v->prot, v->flags);
+        CHECK(!(v->file && v->shm), "VMA %#lx: both a file and a shared object",
+              v->start);
+        CHECK(!v->shm || (v->flags & VMA_SHARED), "VMA %#lx: private with an object",
+              v->start);
+        CHECK(!(v->flags & VMA_SHARED) || v->shm || v->file, "VMA %#lx: shared without backing",
+              v->start);
         CHECK(!(v->file && (v->flags & VMA_SHARED) && (v->prot & PROT_WRITE)),
-              "VMA %#llx: writable shared file mapping", (ull)v->start);
-        CHECK(v->file || v->shm || v->off == 0, "VMA %#llx: anonymous with offset %#llx",
-              (ull)v->start, (ull)v->off);
+              "VMA %#lx: writable shared file mapping", v->start);
+        CHECK(v->file || v->shm || v->off == 0, "VMA %#lx: anonymous with offset %#lx",
+              v->start, v->off);
         CHECK(!v->shm || (v->shm->refs > 0 && v->off / PAGE_SIZE <= v->shm->npages &&
                           (v->end - v->start) / PAGE_SIZE <= v->shm->npages - v->off / PAGE_SIZE),
-              "VMA %#llx: outside its object (%llu pages, %llu refs)", (ull)v->start,
-              (ull)(v->shm ? v->shm->npages : 0), (ull)(v->shm ? v->shm->refs : 0));
+              "VMA %#lx: outside its object (%lu pages, %lu refs)", v->start,
+              (v->shm ? v->shm->npages : 0), (v->shm ? v->shm->refs : 0));
         cache_seen = cache_seen || v == mm->cache;
     }
-    CHECK(n == mm->nr_vmas, "%llu VMAs in the list, nr_vmas %llu", (ull)n, (ull)mm->nr_vmas);
-    CHECK(n <= mm->max_vmas, "%llu VMAs, the limit is %llu", (ull)n, (ull)mm->max_vmas);
+    CHECK(n == mm->nr_vmas, "%lu VMAs in the list, nr_vmas %lu", n, mm->nr_vmas);
+    CHECK(n <= mm->max_vmas, "%lu VMAs, the limit is %lu", n, mm->max_vmas);
     CHECK(cache_seen, "the VMA cache points outside the list");
     CHECK(mm->brk_start <= mm->brk && !(mm->brk_start & (PAGE_SIZE - 1)),
-          "brk %#llx below its start %#llx or unaligned start", (ull)mm->brk,
-          (ull)mm->brk_start);
+          "brk %#lx below its start %#lx or unaligned start", mm->brk,
+          mm->brk_start);
     return 0;
 }
 
@@ -112,29 +111,29 @@ static int check_leaf(const struct pt_view *pv, void *arg)
     while (c->v && c->v->end <= va)
         c->v = c->v->next;
     const struct vma *v = c->v;
-    CHECK(pv->size == PAGE_SIZE, "a %#llx-byte leaf at %#llx", (ull)pv->size, (ull)va);
-    CHECK(v && v->start <= va, "pte at %#llx (pa %#llx) outside every VMA", (ull)va, (ull)pa);
+    CHECK(pv->size == PAGE_SIZE, "a %#lx-byte leaf at %#lx", pv->size, va);
+    CHECK(v && v->start <= va, "pte at %#lx (pa %#lx) outside every VMA", va, pa);
     unsigned want = vma_pt_prot(v);
     CHECK((pv->prot & ~PT_W) == (want & ~PT_W) && (!(pv->prot & PT_W) || (want & PT_W)),
-          "pte at %#llx has prot %#x, its VMA allows %#x", (ull)va, pv->prot, want);
-    CHECK((pa >> PAGE_SHIFT) < mm_node0->max_pfn &&
+          "pte at %#lx has prot %#x, its VMA allows %#x", va, pv->prot, want);
+    CHECK((pa >> PAGE_SHIFT) < node0->max_pfn &&
               page_count(pfn_to_page(pa >> PAGE_SHIFT)) > 0,
-          "pte at %#llx maps %#llx, not an allocated frame", (ull)va, (ull)pa);
+          "pte at %#lx maps %#lx, not an allocated frame", va, pa);
     if (pa == zero) {
         CHECK(!v->file && !v->shm && !(pv->prot & PT_W),
-              "zero page at %#llx writable or in a file/shared VMA", (ull)va);
+              "zero page at %#lx writable or in a file/shared VMA", va);
         c->zero++;
     } else {
         c->rss++;
     }
     if ((pv->prot & PT_W) && !(v->flags & VMA_SHARED))
         CHECK(page_count(pfn_to_page(pa >> PAGE_SHIFT)) == 1,
-              "private pte at %#llx writable, but frame %#llx has %u references", (ull)va,
-              (ull)pa, page_count(pfn_to_page(pa >> PAGE_SHIFT)));
+              "private pte at %#lx writable, but frame %#lx has %u references", va,
+              pa, page_count(pfn_to_page(pa >> PAGE_SHIFT)));
     if (v->shm) {
         uint64_t obj = vm_shm_frame(v->shm, (v->off + va - v->start) >> PAGE_SHIFT);
-        CHECK(obj == pa, "shared pte at %#llx maps %#llx, its object holds %#llx", (ull)va,
-              (ull)pa, (ull)obj);
+        CHECK(obj == pa, "shared pte at %#lx maps %#lx, its object holds %#lx", va,
+              pa, obj);
     }
     return add(c, pa | c->tag | ((v->flags & VMA_SHARED) ? E_SHARED : 0));
 }
@@ -171,10 +170,10 @@ static int walk_mm(struct check *c, bool full)
     if (r)
         return -1;
     CHECK(c->rss == mm->rss && c->zero == mm->zero_maps,
-          "%llu pages and %llu zero pages mapped, counted %llu and %llu", (ull)c->rss,
-          (ull)c->zero, (ull)mm->rss, (ull)mm->zero_maps);
-    CHECK(mm->max_rss >= mm->rss, "max_rss %llu below rss %llu", (ull)mm->max_rss,
-          (ull)mm->rss);
+          "%lu pages and %lu zero pages mapped, counted %lu and %lu", c->rss,
+          c->zero, mm->rss, mm->zero_maps);
+    CHECK(mm->max_rss >= mm->rss, "max_rss %lu below rss %lu", mm->max_rss,
+          mm->rss);
     return add_objects(c);
 }
 
@@ -217,7 +216,7 @@ static int check_runs(struct check *c, bool exact)
     for (uint64_t i = 0; i < c->n;) {
         uint64_t pa = c->e[i] & mask, maps = 0, pins = pa == zero;
         bool obj = false, shared = false, privat = false;
-        uint64_t j = i, prev_tag = ~0ull;
+        uint64_t j = i, prev_tag = ~0ul;
         for (; j < c->n && (c->e[j] & mask) == pa; j++) {
             uint64_t e = c->e[j], tag = e & ~mask & ~(E_OBJ | E_SHARED);
             if (e & E_OBJ) {
@@ -225,18 +224,18 @@ static int check_runs(struct check *c, bool exact)
                 continue;
             }
             /* Within one mm, only the zero page is mapped twice. */
-            CHECK(pa == zero || tag != prev_tag, "frame %#llx mapped twice in one address space",
-                  (ull)pa);
+            CHECK(pa == zero || tag != prev_tag, "frame %#lx mapped twice in one address space",
+                  pa);
             prev_tag = tag;
             maps++;
             shared = shared || (e & E_SHARED);
             privat = privat || !(e & E_SHARED);
         }
-        CHECK(!(shared && privat), "frame %#llx in shared and private VMAs", (ull)pa);
+        CHECK(!(shared && privat), "frame %#lx in shared and private VMAs", pa);
         pins += obj;
         uint32_t refs = page_count(pfn_to_page(pa >> PAGE_SHIFT));
         CHECK(exact ? refs == maps + pins : refs >= maps + pins,
-              "frame %#llx has %u references for %llu mappings%s%s", (ull)pa, refs, (ull)maps,
+              "frame %#lx has %u references for %lu mappings%s%s", pa, refs, maps,
               pa == zero ? " + the zero page's pin" : "", obj ? " + its object's" : "");
         i = j;
     }

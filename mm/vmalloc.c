@@ -26,7 +26,7 @@
 #include <mm/vmalloc.h>
 #include <mm/kernel_pt.h>
 #include <mm/layout.h>
-#include <mm/mm.h>
+#include <mm/bootmem.h>
 #include <mm/gfp.h>
 #include <mm/slab.h>
 #include <mm/tlb.h>
@@ -121,7 +121,7 @@ static void caller_str(const struct vm_area *a, char *buf, size_t size)
     uint64_t off;
     const char *sym = ksym_lookup((uint64_t)a->caller, &off);
     if (sym)
-        snprintf(buf, size, "%s+0x%llx", sym, (unsigned long long)off);
+        snprintf(buf, size, "%s+0x%lx", sym, off);
     else
         snprintf(buf, size, "%p", a->caller);
 }
@@ -134,17 +134,17 @@ static struct vm_area *area_at(const void *addr, enum vm_kind kind, const char *
     if (near && near->addr == va && near->kind == kind)
         return (struct vm_area *)near;
     if (near && near->addr == va)
-        printk("%s: %#llx is a %s area (free it with %s)\n", fn, (unsigned long long)va,
+        printk("%s: %#lx is a %s area (free it with %s)\n", fn, va,
                kind_name[near->kind], kind_free[near->kind]);
     else if (near)
-        printk("%s: %#llx is inside the %s area %#llx+%#llx, not at its start\n", fn,
-               (unsigned long long)va, kind_name[near->kind], (unsigned long long)near->addr,
-               (unsigned long long)near->size);
+        printk("%s: %#lx is inside the %s area %#lx+%#lx, not at its start\n", fn,
+               va, kind_name[near->kind], near->addr,
+               near->size);
     else
-        printk("%s: %#llx was not allocated (no area there: already freed?)\n", fn,
-               (unsigned long long)va);
+        printk("%s: %#lx was not allocated (no area there: already freed?)\n", fn,
+               va);
     if (!debug_mode)
-        panic("%s(%#llx): bad pointer", fn, (unsigned long long)va);
+        panic("%s(%#lx): bad pointer", fn, va);
     return NULL;
 }
 
@@ -304,14 +304,14 @@ void vunmap(const void *addr)
 
 static void *ioremap_cache(uint64_t pa, size_t size, unsigned cache, const void *caller)
 {
-    if (size == 0 || pa + size < pa || pa + size > (1ull << 52))
+    if (size == 0 || pa + size < pa || pa + size > (1ul << 52))
         return NULL;
     /* RAM already has a write-back mapping in the direct map: a second one,
      * uncached or write-combining, would give one frame two memory types,
      * which the SDM leaves undefined (vol. 3A, 11.12.4). */
-    if (mm_is_ram(pa, size)) {
-        printk("ioremap: %#llx+%#zx is RAM (in the direct map); refused\n",
-               (unsigned long long)pa, size);
+    if (mem_is_ram(pa, size)) {
+        printk("ioremap: %#lx+%#zx is RAM (in the direct map); refused\n",
+               pa, size);
         return NULL;
     }
     uint64_t first = ALIGN_DOWN(pa, PAGE_SIZE);
@@ -348,8 +348,8 @@ static void describe(const struct vm_area *a, char *buf, size_t size)
 {
     char caller[96];
     caller_str(a, caller, sizeof(caller));
-    snprintf(buf, size, "%s area %#llx-%#llx%s%s allocated by %s", kind_name[a->kind],
-             (unsigned long long)a->addr, (unsigned long long)(a->addr + a->size),
+    snprintf(buf, size, "%s area %#lx-%#lx%s%s allocated by %s", kind_name[a->kind],
+             a->addr, (a->addr + a->size),
              a->owner ? " of " : "", a->owner ? a->owner : "", caller);
 }
 
@@ -361,19 +361,19 @@ bool vmalloc_report_guard(uint64_t addr)
         return false;
     describe(a, what, sizeof(what));
     if (addr < a->addr)
-        printk("guard page hit: %#llx is %llu bytes below the %s (stack overflow)\n",
-               (unsigned long long)addr, (unsigned long long)(a->addr - addr), what);
+        printk("guard page hit: %#lx is %lu bytes below the %s (stack overflow)\n",
+               addr, (a->addr - addr), what);
     else
-        printk("guard page hit: %#llx is %llu bytes past the end of the %s\n",
-               (unsigned long long)addr, (unsigned long long)(addr - a->addr - a->size + 1),
+        printk("guard page hit: %#lx is %lu bytes past the end of the %s\n",
+               addr, (addr - a->addr - a->size + 1),
                what);
     /* The guard after one area is also just below the next one: an
      * underrun of that one lands here too. */
     if (addr >= a->addr + a->size && a->next && a->next->guard_below == 0 &&
         a->next->addr == span_end(a)) {
         describe(a->next, what, sizeof(what));
-        printk("guard page hit: ... or %llu bytes before the start of the %s\n",
-               (unsigned long long)(a->next->addr - addr), what);
+        printk("guard page hit: ... or %lu bytes before the start of the %s\n",
+               (a->next->addr - addr), what);
     }
     return true;
 }
@@ -416,16 +416,16 @@ int vmallocinfo(char *buf, size_t size)
         char caller[96];
         caller_str(a, caller, sizeof(caller));
         /* Linux prints the span with its guard page, and the size with it too. */
-        sbuf_put(&s, "0x%016llx-0x%016llx %8llu %s", (unsigned long long)span_start(a),
-                 (unsigned long long)span_end(a),
-                 (unsigned long long)(span_end(a) - span_start(a)), caller);
+        sbuf_put(&s, "0x%016lx-0x%016lx %8lu %s", span_start(a),
+                 span_end(a),
+                 (span_end(a) - span_start(a)), caller);
         if (a->kind == VM_IOREMAP)
-            sbuf_put(&s, " phys=0x%llx ioremap\n", (unsigned long long)a->phys);
+            sbuf_put(&s, " phys=0x%lx ioremap\n", a->phys);
         else if (a->kind == VM_STACK)
-            sbuf_put(&s, " pages=%llu vmalloc stack %s\n", (unsigned long long)a->nr_pages,
+            sbuf_put(&s, " pages=%lu vmalloc stack %s\n", a->nr_pages,
                      a->owner ? a->owner : "");
         else if (a->kind == VM_ALLOC)
-            sbuf_put(&s, " pages=%llu vmalloc\n", (unsigned long long)a->nr_pages);
+            sbuf_put(&s, " pages=%lu vmalloc\n", a->nr_pages);
         else
             sbuf_put(&s, " vmap\n");
     }

@@ -25,10 +25,10 @@
 
 static const char *const zone_names[NR_ZONES] = { "DMA", "DMA32", "Normal" };
 static const uint64_t zone_end[NR_ZONES] = {
-    ZONE_DMA_END >> PAGE_SHIFT, ZONE_DMA32_END >> PAGE_SHIFT, ~0ull,
+    ZONE_DMA_END >> PAGE_SHIFT, ZONE_DMA32_END >> PAGE_SHIFT, ~0ul,
 };
 
-void mm_node_init(struct mm_node *node, struct page *mem_map, uint64_t max_pfn,
+void node_init(struct mem_node *node, struct page *mem_map, uint64_t max_pfn,
                   void *(*phys_to_virt)(uint64_t), void (*report)(const char *))
 {
     memset(node, 0, sizeof(*node));
@@ -52,12 +52,12 @@ void mm_node_init(struct mm_node *node, struct page *mem_map, uint64_t max_pfn,
         }
         start = z->end_pfn;
     }
-    mm_node0 = node;
+    node0 = node;
 }
 
 /* Call fn(zone, s, e) for each piece of [start, end) inside a zone. */
-static void for_each_zone_part(struct mm_node *node, uint64_t start, uint64_t end,
-                               void (*fn)(struct mm_node *, struct zone *, uint64_t,
+static void for_each_zone_part(struct mem_node *node, uint64_t start, uint64_t end,
+                               void (*fn)(struct mem_node *, struct zone *, uint64_t,
                                           uint64_t))
 {
     if (end > node->max_pfn)
@@ -71,13 +71,13 @@ static void for_each_zone_part(struct mm_node *node, uint64_t start, uint64_t en
     }
 }
 
-static void add_present(struct mm_node *node, struct zone *z, uint64_t s, uint64_t e)
+static void add_present(struct mem_node *node, struct zone *z, uint64_t s, uint64_t e)
 {
     (void)node;
     z->present += e - s;
 }
 
-static void add_free(struct mm_node *node, struct zone *z, uint64_t s, uint64_t e)
+static void add_free(struct mem_node *node, struct zone *z, uint64_t s, uint64_t e)
 {
     for (uint64_t pfn = s; pfn < e; pfn++)
         node->mem_map[pfn].flags = 0;
@@ -86,17 +86,17 @@ static void add_free(struct mm_node *node, struct zone *z, uint64_t s, uint64_t 
     buddy_free_range(z, s, e);
 }
 
-void mm_node_add_present(struct mm_node *node, uint64_t start, uint64_t end)
+void node_add_present(struct mem_node *node, uint64_t start, uint64_t end)
 {
     for_each_zone_part(node, start, end, add_present);
 }
 
-void mm_node_add_free(struct mm_node *node, uint64_t start, uint64_t end)
+void node_add_free(struct mem_node *node, uint64_t start, uint64_t end)
 {
     for_each_zone_part(node, start, end, add_free);
 }
 
-void mm_node_finish(struct mm_node *node)
+void node_finish(struct mem_node *node)
 {
     for (int i = 0; i < NR_ZONES; i++) {
         struct zone *z = &node->zones[i];
@@ -115,10 +115,10 @@ void mm_node_finish(struct mm_node *node)
     }
 }
 
-int mm_check(char *why, size_t size)
+int node_check(char *why, size_t size)
 {
     for (int i = 0; i < NR_ZONES; i++)
-        if (buddy_check(&mm_node0->zones[i], why, size))
+        if (buddy_check(&node0->zones[i], why, size))
             return -1;
     return 0;
 }

@@ -38,7 +38,7 @@ def read_ppm(path):
 
 
 class Font:
-    """A PSF1 or PSF2 font with its Unicode table, as kernel/fbcon.c reads it:
+    """A PSF1 or PSF2 font with its Unicode table, as kernel/console/fbcon.c reads it:
     byte values 0..255 are taken as Latin-1 code points."""
 
     def __init__(self, path):

@@ -12,14 +12,20 @@
 #include <mm/vma.h>
 
 /* compat32.mirror=ro: the page-table mirror at 0xffc00000 is readable by
- * the process (supervisor-only otherwise).  Read when mmu32_init creates
+ * the process (supervisor-only otherwise).  Read when mm_init_user32 creates
  * an address space; fork's children keep their parent's policy. */
 extern bool mmu32_mirror_user;
 
-/* A new, empty 32-bit address space: i386 tables over [0, MM_VA_END_32)
- * from GFP_DMA32, the mirror PDE, and the derived hardware tables with
- * the kernel half (mm_kernel_share).  0, -ENOMEM (nothing left). */
-int mmu32_init(struct mm *mm);
+/*
+ * Make *mm an empty 32-bit address space: i386 tables over
+ * [MM_MIN_ADDR, MM_VA_END_32) from GFP_DMA32 (a 20-bit frame number names
+ * nothing above 4 GiB), the mirror PDE, and the derived hardware tables
+ * with the kernel half (mm_kernel_share).  The one place that decides how
+ * a 32-bit address space is built: exec calls it for an ELF32, and from
+ * then on only the generic mm_* and vma calls touch the result (mm_fork
+ * copies it, mm_destroy frees it).  0, or -ENOMEM with nothing allocated.
+ */
+int mm_init_user32(struct mm *mm);
 
 /* Is mm such a space (mm_fork's children of one are too)? */
 bool mm_is32(const struct mm *mm);

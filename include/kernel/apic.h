@@ -1,4 +1,4 @@
-/* The local APIC timer: the scheduler's clock (kernel/apic.c). */
+/* The local APIC timer: the scheduler's clock (kernel/cpu/apic.c). */
 #ifndef KERNEL_APIC_H
 #define KERNEL_APIC_H
 

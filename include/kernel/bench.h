@@ -1,4 +1,4 @@
-/* In-QEMU benchmarks (kernel/bench.c), run with `bench` on the command line. */
+/* In-QEMU benchmarks (kernel/test/bench.c), run with `bench` on the command line. */
 #ifndef KERNEL_BENCH_H
 #define KERNEL_BENCH_H
 

@@ -1,8 +1,8 @@
 /*
  * The kernel command line: space-separated `key` or `key=value` words,
  * from boot/cmdline.txt through the loader.  Parsing is pure code
- * (kernel/cmdline.c, host-tested); the list of options the kernel knows
- * and their help texts are in kernel/options.c.
+ * (kernel/boot/cmdline.c, host-tested); the list of options the kernel knows
+ * and their help texts are in kernel/boot/options.c.
  */
 #ifndef KERNEL_CMDLINE_H
 #define KERNEL_CMDLINE_H
@@ -27,7 +27,7 @@ void cmdline_parse(struct cmdline *c, const char *line);
 /* Value of the LAST occurrence of key, or NULL when absent. */
 const char *cmdline_get(const struct cmdline *c, const char *key);
 
-/* The kernel's parsed command line (kernel/options.c). */
+/* The kernel's parsed command line (kernel/boot/options.c). */
 void options_init(const char *line);
 /* The words after a lone "--" on the command line (init's arguments), or "". */
 const char *options_init_args(void);

@@ -1,6 +1,6 @@
 /*
- * Consoles: COM1 (kernel/serial.c) and a text console drawn with a PSF
- * font on the GOP framebuffer (kernel/fbcon.c).  printk writes to both.
+ * Consoles: COM1 (kernel/console/serial.c) and a text console drawn with a PSF
+ * font on the GOP framebuffer (kernel/console/fbcon.c).  printk writes to both.
  */
 #ifndef KERNEL_CONSOLE_H
 #define KERNEL_CONSOLE_H
@@ -38,7 +38,7 @@ void fbcon_disable(void);
  * kernel then maps it itself (ioremap_wc: write-combining through PAT)
  * and hands the new address over with fbcon_set_mapping, once its own
  * tables are loaded.  shadow: a RAM copy of the screen to draw in (or
- * NULL to draw in video memory directly); see kernel/fbcon.c.
+ * NULL to draw in video memory directly); see kernel/console/fbcon.c.
  */
 uint64_t fbcon_mapping_bytes(void);
 void fbcon_set_mapping(void *base, void *shadow);

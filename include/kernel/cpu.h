@@ -1,6 +1,6 @@
 /*
  * CPU tables: GDT (with TSS), IDT, and the trap frame every interrupt
- * and exception stub builds (kernel/isr.S).
+ * and exception stub builds (kernel/cpu/isr.S).
  */
 #ifndef KERNEL_CPU_H
 #define KERNEL_CPU_H
@@ -54,9 +54,9 @@ enum {
     VEC_UD = 6, VEC_NM = 7, VEC_DF = 8, VEC_TS = 10, VEC_NP = 11, VEC_SS = 12,
     VEC_GP = 13, VEC_PF = 14, VEC_MF = 16, VEC_AC = 17, VEC_MC = 18,
     VEC_XM = 19, VEC_VE = 20, VEC_CP = 21,
-    VEC_TIMER = 32,        /* the local APIC timer (kernel/apic.c) */
+    VEC_TIMER = 32,        /* the local APIC timer (kernel/cpu/apic.c) */
     VEC_INT80 = 0x80,      /* int 0x80: i386 system calls (compat32) */
-    VEC_SYSCALL = 256,     /* not a vector: the syscall instruction (kernel/isr.S) */
+    VEC_SYSCALL = 256,     /* not a vector: the syscall instruction (kernel/cpu/isr.S) */
 };
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * CPU features the memory manager cares about, read once from CPUID
- * (kernel/cpufeature.c), and the protections switched on from them.
+ * (kernel/cpu/cpufeature.c), and the protections switched on from them.
  */
 #ifndef KERNEL_CPUFEATURE_H
 #define KERNEL_CPUFEATURE_H

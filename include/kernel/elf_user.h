@@ -19,7 +19,7 @@
 
 #include <kernel/types.h>
 
-#define ELF_USER_PAGE 4096ull
+#define ELF_USER_PAGE 4096ul
 
 /* Program headers at most (Linux reads at most 64 KiB of them). */
 #define ELF_USER_MAX_PHNUM 64
@@ -35,9 +35,9 @@
  * non-canonical address).  32-bit: below 0xffc00000, where the process's
  * own page tables appear through SOS's mirror (DESIGN.md section 9).
  */
-#define ELF_USER_MIN_ADDR 0x10000ull
-#define ELF_USER_END64    0x00007ffffffff000ull
-#define ELF_USER_END32    0xffc00000ull
+#define ELF_USER_MIN_ADDR 0x10000ul
+#define ELF_USER_END64    0x00007ffffffff000ul
+#define ELF_USER_END32    0xffc00000ul
 
 /*
  * Suggested load biases for static PIEs: Linux's ELF_ET_DYN_BASE, where
@@ -45,8 +45,8 @@
  * PIE near the mmap base instead; any page-aligned bias that keeps the
  * segments in range works.)
  */
-#define ELF_USER_DYN_BASE64 0x0000555555554000ull
-#define ELF_USER_DYN_BASE32 0x56555000ull
+#define ELF_USER_DYN_BASE64 0x0000555555554000ul
+#define ELF_USER_DYN_BASE32 0x56555000ul
 
 /* Segment protection: the values of mmap's PROT_READ/WRITE/EXEC. */
 #define ELF_USER_R 0x1u

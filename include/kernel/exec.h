@@ -1,4 +1,4 @@
-/* Starting programs from the initrd (kernel/exec.c). */
+/* Starting programs from the initrd (kernel/proc/exec.c). */
 #ifndef KERNEL_EXEC_H
 #define KERNEL_EXEC_H
 

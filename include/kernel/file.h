@@ -1,12 +1,12 @@
 /*
- * Open files and file-descriptor tables (kernel/file.c; docs/files.md).
+ * Open files and file-descriptor tables (kernel/fs/file.c; docs/files.md).
  *
  * A `struct file` is Linux's "open file description": an offset, the
  * status flags given to open (O_RDONLY/O_WRONLY/O_RDWR, O_APPEND,
  * O_NONBLOCK) and an operations table that says what kind of object it
- * is: the console (kernel/console_file.c), a file of the initrd
- * (kernel/initrd_fs.c), a /proc file (kernel/procfs.c) or one end of a
- * pipe (kernel/pipe.c).  It is reference-counted: every descriptor that
+ * is: the console (kernel/fs/console_file.c), a file of the initrd
+ * (kernel/fs/initrd_fs.c), a /proc file (kernel/fs/procfs.c) or one end of a
+ * pipe (kernel/fs/pipe.c).  It is reference-counted: every descriptor that
  * names it holds one reference (system calls borrow it, see fd_file);
  * the last file_put calls ops->release.
  *
@@ -129,7 +129,7 @@ struct linux_iovec {
 _Static_assert(sizeof(struct linux_iovec) == 16, "struct iovec is 16 bytes");
 
 /*
- * The work of the stat and readv/writev system calls (kernel/sys_file.c),
+ * The work of the stat and readv/writev system calls (kernel/fs/sys_file.c),
  * shared with compat32's i386 versions, which translate the structures:
  *  - file_fstat, file_fstatat: fill *st (fstatat's flags: AT_EMPTY_PATH,
  *    AT_SYMLINK_NOFOLLOW, AT_NO_AUTOMOUNT) or return -errno;
@@ -224,14 +224,14 @@ void files_close_on_exec(void *files);
 void files_close_all(void *files);
 
 /*
- * The current task's descriptors (kernel/file.c; used by the system calls
- * in kernel/sys_file.c).  fd_file returns the file a descriptor names, or
+ * The current task's descriptors (kernel/fs/file.c; used by the system calls
+ * in kernel/fs/sys_file.c).  fd_file returns the file a descriptor names, or
  * NULL for a bad one, WITHOUT taking a reference: the pointer stays valid
  * until the task changes its own table (close, dup2...) or exits.  Only
  * the task changes its table and the kernel is not preemptible, so a
  * system call may use it, even across sleep_on; a reference held across
  * sleep_on would leak when a kill makes the task exit inside it (see
- * kernel/task.c).  file_get it to keep it longer.  fd_install puts
+ * kernel/proc/task.c).  file_get it to keep it longer.  fd_install puts
  * f (whose reference passes to the table) in the lowest free slot >= min
  * and returns it, or -EMFILE (the caller still owns f).  fd_close drops a
  * descriptor: 0 or -EBADF.
@@ -266,7 +266,7 @@ enum node_kind { NODE_NONE, NODE_FILE, NODE_DIR };
 int path_walk(const char *base, const char *path, char *out, size_t size,
               enum node_kind (*kind)(const char *abs));
 
-/* The mounted file systems: /proc (kernel/procfs.c), the initrd for the rest. */
+/* The mounted file systems: /proc (kernel/fs/procfs.c), the initrd for the rest. */
 enum node_kind vfs_kind(const char *abs);
 /* Open an absolute normalised path (from path_walk) with open's flags. */
 int vfs_open(const char *abs, unsigned flags, struct file **out);
@@ -284,7 +284,7 @@ int initrd_stat(const char *abs, struct linux_stat *st);
 
 /* ---- the console and pipes --------------------------------------------- */
 
-/* A new console file (kernel/console_file.c) with open's flags, or NULL. */
+/* A new console file (kernel/fs/console_file.c) with open's flags, or NULL. */
 struct file *console_open(unsigned flags);
 /*
  * Whether the console answers the terminal ioctls (TCGETS, TIOCGWINSZ).
@@ -295,7 +295,7 @@ struct file *console_open(unsigned flags);
 void console_set_tty(bool is_tty);
 
 /*
- * A pipe (kernel/pipe.c): its read end and write end, one reference
+ * A pipe (kernel/fs/pipe.c): its read end and write end, one reference
  * each.  flags: O_NONBLOCK (on both ends).  0 or -ENOMEM.
  */
 int pipe_create(unsigned flags, struct file **rd, struct file **wr);

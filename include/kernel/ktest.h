@@ -3,10 +3,10 @@
  * linker section), selected with ktest=all or ktest=name1,name2 on the
  * command line.  Each case prints "ok - name" or "not ok - name: reason";
  * the run ends with "N passed, N failed" and leaves QEMU through
- * isa-debug-exit (kernel/ktest.c, docs/testing.md).
+ * isa-debug-exit (kernel/test/ktest.c, docs/testing.md).
  *
  *   KTEST(bootinfo_magic) {
- *       KT_ASSERT(bi->magic == BOOT_INFO_MAGIC, "magic %llx", bi->magic);
+ *       KT_ASSERT(bi->magic == BOOT_INFO_MAGIC, "magic %lx", bi->magic);
  *   }
  */
 #ifndef KERNEL_KTEST_H

@@ -2,7 +2,7 @@
  * printk: formatted kernel messages to every console (serial, framebuffer)
  * and to an in-memory log that tests can search.
  *
- * Formats (kernel/vsnprintf.c): %d %i %u %x %X %o %c %s %p %%, with the
+ * Formats (kernel/lib/vsnprintf.c): %d %i %u %x %X %o %c %s %p %%, with the
  * flags '-' '0' '+' ' ' '#', a width and a precision (also as '*'), and
  * the length modifiers hh h l ll z t.  %p prints 0x and 16 hex digits.
  */

@@ -1,4 +1,4 @@
-/* The few string and memory functions the kernel uses (kernel/string.c). */
+/* The few string and memory functions the kernel uses (kernel/lib/string.c). */
 #ifndef KERNEL_STRING_H
 #define KERNEL_STRING_H
 

@@ -1,6 +1,6 @@
 /*
  * System calls: Linux's x86-64 numbers and calling convention
- * (kernel/syscall.c).  The number is in RAX, the arguments in RDI, RSI,
+ * (kernel/proc/syscall.c).  The number is in RAX, the arguments in RDI, RSI,
  * RDX, R10, R8, R9; the result goes back in RAX, a negative errno on
  * failure.  Each handler gets the six raw arguments and names the ones
  * it uses:
@@ -55,12 +55,12 @@ struct rusage {
 
 /*
  * The work behind some handlers, for the i386 ones (compat32/) that only
- * translate structures around it.  kernel/sys_proc.c:
+ * translate structures around it.  kernel/proc/sys_proc.c:
  *  - do_rt_sigaction: the act/oldact structures are `size` bytes;
  *  - nanosleep_for: sleep sec s + nsec ns (-EINVAL when out of range);
  *  - now_ns: nanoseconds since boot (every clock reads it);
  *  - rusage_fill: getrusage's numbers for who (-EINVAL).
- * kernel/exit.c, do_wait4: the rusage written is rusage_size zero bytes.
+ * kernel/proc/exit.c, do_wait4: the rusage written is rusage_size zero bytes.
  */
 long do_rt_sigaction(int sig, uint64_t act, uint64_t oldact, uint64_t sigsetsize, size_t size);
 long nanosleep_for(int64_t sec, int64_t nsec);
@@ -69,7 +69,7 @@ int rusage_fill(int who, struct rusage *r);
 long do_wait4(int pid, uint64_t ustatus, int options, uint64_t urusage, size_t rusage_size);
 
 /* Handlers, by file. */
-/* kernel/sys_file.c (files, pipes, /proc, the console) */
+/* kernel/fs/sys_file.c (files, pipes, /proc, the console) */
 long sys_read(const struct sysargs *a);
 long sys_write(const struct sysargs *a);
 long sys_readv(const struct sysargs *a);
@@ -92,7 +92,7 @@ long sys_pread64(const struct sysargs *a);
 long sys_getcwd(const struct sysargs *a);
 long sys_dup3(const struct sysargs *a);
 
-/* Processes, time and memory (kernel/sys_proc.c, sys_mm.c, exit.c, fork.c,
+/* Processes, time and memory (kernel/proc/sys_proc.c, sys_mm.c, exit.c, fork.c,
  * exec.c): the 64-bit table's handlers, which compat32's table also uses
  * where the i386 call has the same arguments. */
 long sys_exit(const struct sysargs *a);

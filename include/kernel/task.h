@@ -1,5 +1,5 @@
 /*
- * Tasks (processes) and the scheduler (kernel/task.c, kernel/switch.S).
+ * Tasks (processes) and the scheduler (kernel/proc/task.c, kernel/cpu/switch.S).
  *
  * A task is an address space (struct mm, include/mm/vma.h), a kernel
  * stack (from vmalloc, with a guard page) and the saved state of its
@@ -39,7 +39,7 @@ struct task {
     /* The task's x87/SSE registers (fxsave format) while it is switched
      * out: the kernel itself never touches them (-mno-sse). */
     uint8_t fpu[512] __attribute__((aligned(16)));
-    void *files;                   /* the file table (kernel/file.c) */
+    void *files;                   /* the file table (kernel/fs/file.c) */
     int kill_signal;               /* pending fatal signal: exits at the next chance */
     unsigned flags;                /* TASK_COMPAT32 */
     /* compat32 (compat32/tls32.c): the i386 TLS descriptors installed by
@@ -89,7 +89,7 @@ void schedule(void);
 /* Block the current task until wake_up(chan). */
 void sleep_on(void *chan);
 void wake_up(void *chan);
-/* Timer tick (kernel/apic.c): account and ask for a switch at the next
+/* Timer tick (kernel/cpu/apic.c): account and ask for a switch at the next
  * return to user mode. */
 void task_tick(bool from_user);
 /* On the way back to user mode: switch if the slice is over. */
@@ -104,7 +104,7 @@ void task_kill(struct task *t, int sig);
 struct task *task_slot(int i);
 /* Free an address space of the kernel's (mm_destroy and its struct),
  * leaving its tables first if the CPU is on them; task_drop_mm does it
- * for a task's and clears t->mm (kernel/exit.c). */
+ * for a task's and clears t->mm (kernel/proc/exit.c). */
 void mm_release(struct mm *mm);
 void task_drop_mm(struct task *t);
 /* Free a zombie (its kernel stack and slot); the parent's wait does it. */

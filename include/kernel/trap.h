@@ -29,7 +29,7 @@ void oops_print(const struct trap_frame *f, uint64_t cr2, const char *headline);
 void decode_error(uint64_t vector, uint64_t error, char *buf, size_t size);
 const char *vector_name(uint64_t vector);
 
-/* An exception in user mode (kernel/user_trap.c): a page fault for the
+/* An exception in user mode (kernel/proc/user_trap.c): a page fault for the
  * address space, or the process is killed. */
 void user_exception(struct trap_frame *f, uint64_t cr2);
 

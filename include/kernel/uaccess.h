@@ -1,5 +1,5 @@
 /*
- * Copying between the kernel and user memory (kernel/uaccess.c).
+ * Copying between the kernel and user memory (kernel/proc/uaccess.c).
  *
  * The only place the kernel touches user memory (SMAP enforces it: the
  * copy runs between stac and clac).  Every range is checked first: it

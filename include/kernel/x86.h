@@ -123,12 +123,12 @@ static inline void clac(void) { __asm__ volatile("clac" ::: "memory"); }
 #define MSR_EFER 0xc0000080
 #define MSR_FS_BASE 0xc0000100
 #define MSR_GS_BASE 0xc0000101u
-#define EFER_NXE (1ull << 11)
+#define EFER_NXE (1ul << 11)
 #define MSR_PAT 0x277
-#define CR0_WP (1ull << 16)
-#define CR4_PGE (1ull << 7)
-#define CR4_SMEP (1ull << 20)
-#define CR4_SMAP (1ull << 21)
-#define RFLAGS_AC (1ull << 18)
+#define CR0_WP (1ul << 16)
+#define CR4_PGE (1ul << 7)
+#define CR4_SMEP (1ul << 20)
+#define CR4_SMAP (1ul << 21)
+#define RFLAGS_AC (1ul << 18)
 
 #endif

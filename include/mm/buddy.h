@@ -8,7 +8,7 @@
 
 #include <mm/page.h>
 
-#define PFN_NONE (~0ull)
+#define PFN_NONE (~0ul)
 
 /* Take a free block of 2^order frames; PFN_NONE when none is free. */
 uint64_t buddy_alloc(struct zone *z, unsigned order);

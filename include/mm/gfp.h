@@ -26,7 +26,7 @@ typedef unsigned int gfp_t;
  * alloc_pages: 2^order contiguous frames, naturally aligned, from the
  * highest zone the flags allow, falling back to lower zones (NORMAL ->
  * DMA32 -> DMA, never upwards).  The head descriptor has refcount 1.
- * Before failing it calls the node's shrink hook (mm_node0->shrink: the
+ * Before failing it calls the node's shrink hook (node0->shrink: the
  * slab allocator's empty slabs) once and retries.
  * Returns NULL when nothing fits (one log line unless __GFP_NOWARN).
  */

@@ -15,7 +15,7 @@ extern struct pgtable kernel_pt;
 /*
  * Build the tables (direct map of RAM with 2 MiB / 1 GiB pages, image per
  * section), without loading them.  Table pages come from the buddy
- * allocator: call after mm_init.
+ * allocator: call after mem_init.
  */
 void kernel_pt_build(const struct boot_info *bi);
 /* Load them into CR3; from here on kernel_pt changes flush the TLB. */

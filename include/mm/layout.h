@@ -12,15 +12,15 @@
 
 #include <boot/boot_info.h>
 
-#define USER_SPACE_END      0x0000800000000000ull
-#define KERNEL_HALF_START   0xffff800000000000ull
+#define USER_SPACE_END      0x0000800000000000ul
+#define KERNEL_HALF_START   0xffff800000000000ul
 #define DIRECT_MAP_BASE     BOOT_DIRECT_MAP_BASE
-#define VMALLOC_START       0xffffc00000000000ull
-#define VMALLOC_END         0xffffe00000000000ull
-#define KMAP_BASE           0xffffffff7fe00000ull
+#define VMALLOC_START       0xffffc00000000000ul
+#define VMALLOC_END         0xffffe00000000000ul
+#define KMAP_BASE           0xffffffff7fe00000ul
 #define KMAP_SLOTS          64
-#define KERNEL_IMAGE_BASE   0xffffffff80000000ull
+#define KERNEL_IMAGE_BASE   0xffffffff80000000ul
 /* The highest page is never used, so that [start, end) ranges fit in 64 bits. */
-#define KERNEL_HALF_END     0xfffffffffffff000ull
+#define KERNEL_HALF_END     0xfffffffffffff000ul
 
 #endif

@@ -15,7 +15,7 @@
 #include <stdbool.h>
 
 #define PAGE_SHIFT 12
-#define PAGE_SIZE (1ull << PAGE_SHIFT)
+#define PAGE_SIZE (1ul << PAGE_SHIFT)
 #define MAX_ORDER 10                 /* blocks of 2^0 .. 2^10 frames (4 MiB) */
 #define PFN_NIL 0xffffffffu          /* end of a free list */
 
@@ -42,8 +42,8 @@ _Static_assert(sizeof(struct page) == 16, "struct page must stay 16 bytes");
 
 enum zone_type { ZONE_DMA = 0, ZONE_DMA32 = 1, ZONE_NORMAL = 2, NR_ZONES = 3 };
 
-#define ZONE_DMA_END   (16ull << 20)  /* ISA DMA reaches 16 MiB */
-#define ZONE_DMA32_END (4ull << 30)   /* 32-bit devices reach 4 GiB */
+#define ZONE_DMA_END   (16ul << 20)  /* ISA DMA reaches 16 MiB */
+#define ZONE_DMA32_END (4ul << 30)   /* 32-bit devices reach 4 GiB */
 
 struct free_area {
     uint32_t head;         /* first block's head pfn, or PFN_NIL */
@@ -72,7 +72,7 @@ struct zone {
  * A memory node: the mem_map and the zones (one node: no NUMA, see seed 003).
  * Hooks let host tests run the allocator over a private arena.
  */
-struct mm_node {
+struct mem_node {
     struct page *mem_map;             /* indexed by pfn, max_pfn entries */
     uint64_t max_pfn;
     struct zone zones[NR_ZONES];
@@ -85,18 +85,18 @@ struct mm_node {
 };
 
 /* Report an error or warning through the node's hook (one line). */
-void mm_report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void node_report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* The node the API below works on (set by mm_init / host tests). */
-extern struct mm_node *mm_node0;
+/* The node the API below works on (set by mem_init / host tests). */
+extern struct mem_node *node0;
 
 static inline struct page *pfn_to_page(uint64_t pfn)
 {
-    return &mm_node0->mem_map[pfn];
+    return &node0->mem_map[pfn];
 }
 static inline uint64_t page_to_pfn(const struct page *p)
 {
-    return (uint64_t)(p - mm_node0->mem_map);
+    return (uint64_t)(p - node0->mem_map);
 }
 static inline uint64_t page_to_phys(const struct page *p)
 {

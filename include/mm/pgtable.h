@@ -17,7 +17,7 @@
  * 4 KiB pages), level 1 the one above (PDEs: 2 MiB pages on x86-64, 4 MiB
  * on i386), level 2 (PDPTEs, 1 GiB pages), level 3 the x86-64 top (PML4).
  *
- * Table pages come from the page allocator (pt->gfp) through mm_node0, so
+ * Table pages come from the page allocator (pt->gfp) through node0, so
  * the host tests run the same code over their fake physical memory.
  */
 #ifndef MM_PGTABLE_H
@@ -148,7 +148,7 @@ struct pgtable {
  *            GFP_DMA32 gfp) counts as none
  *   -ENOENT  pt_walk of an unmapped address
  *   -EFAULT  pt_walk met an entry pointing outside physical memory
- *            (corrupt tables, or a walk before mm_init)
+ *            (corrupt tables, or a walk before mem_init)
  * None of them sleeps; the caller serializes operations on one pgtable.
  */
 

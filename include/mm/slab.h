@@ -37,8 +37,8 @@ struct kmem_cache;
 
 /*
  * Set up the cache of caches and the kmalloc caches, and register the
- * slab shrinker with the page allocator (mm_node0->shrink).  Call once,
- * after mm_init and after the command line is parsed: the kmalloc caches
+ * slab shrinker with the page allocator (node0->shrink).  Call once,
+ * after mem_init and after the command line is parsed: the kmalloc caches
  * take slab_debug's value at this moment.  Host tests call it again after
  * each mm_host_init: it forgets every cache and starts afresh.
  */

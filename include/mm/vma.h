@@ -15,7 +15,7 @@
  *
  * Code: mm/vma.c (the VMA set, shared anonymous objects, /proc/self/maps),
  * mm/mmap.c (mmap, munmap, mprotect, brk, madvise, mincore), mm/user_fault.c
- * (demand paging, CoW, the zero page, user-memory helpers), mm/fork.c
+ * (demand paging, CoW, the zero page, user-memory helpers), mm/mm_fork.c
  * (create, fork, destroy), mm/vma_check.c (the validators).
  *
  * Context: one CPU, a non-preemptible kernel: the caller serializes the
@@ -194,12 +194,12 @@ static inline uint64_t mm_cr3(const struct mm *mm)
     return mm->hw_ops ? mm->hw_ops->root(mm) : mm->pt.root;
 }
 
-#define MM_MIN_ADDR  0x10000ull  /* Linux's default vm.mmap_min_addr: page 0 etc. stay unmapped */
+#define MM_MIN_ADDR  0x10000ul  /* Linux's default vm.mmap_min_addr: page 0 etc. stay unmapped */
 #define MM_MAX_VMAS  65530u      /* Linux's vm.max_map_count */
-#define MM_VA_END_64 0x7ffffffff000ull  /* Linux's TASK_SIZE: the last user page stays unused */
-#define MM_VA_END_32 0xffc00000ull      /* below the page-table mirror of compat32 (DESIGN.md 9) */
+#define MM_VA_END_64 0x7ffffffff000ul  /* Linux's TASK_SIZE: the last user page stays unused */
+#define MM_VA_END_32 0xffc00000ul      /* below the page-table mirror of compat32 (DESIGN.md 9) */
 
-/* ---- creating and destroying (mm/fork.c) ---------------------------------------------- */
+/* ---- creating and destroying (mm/mm_fork.c) ---------------------------------------------- */
 
 /*
  * TLB shootdown for user tables: called by every mm's pt.flush with the
@@ -313,7 +313,7 @@ enum mm_fault_why {
 
 /*
  * Allocate the zero page (zeroed, GFP_DMA32 so that 32-bit processes can
- * map it too), pinned with one reference forever.  Call once after mm_init
+ * map it too), pinned with one reference forever.  Call once after mem_init
  * and kmem_cache_init; host tests call it after each mm_host_init (the
  * previous one is forgotten).  -ENOMEM.
  */

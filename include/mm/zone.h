@@ -12,28 +12,28 @@
  * spans set (DMA < 16 MiB <= DMA32 < 4 GiB <= NORMAL).  mem_map must be
  * writable memory of max_pfn * sizeof(struct page) bytes.
  */
-void mm_node_init(struct mm_node *node, struct page *mem_map, uint64_t max_pfn,
+void node_init(struct mem_node *node, struct page *mem_map, uint64_t max_pfn,
                   void *(*phys_to_virt)(uint64_t), void (*report)(const char *));
 /* Hand frames [start_pfn, end_pfn) to the allocator (split across zones). */
-void mm_node_add_free(struct mm_node *node, uint64_t start_pfn, uint64_t end_pfn);
+void node_add_free(struct mem_node *node, uint64_t start_pfn, uint64_t end_pfn);
 /* Count RAM frames the allocator will not manage (the kernel, mem_map,
  * loader hand-off) in their zones' "present" figure. */
-void mm_node_add_present(struct mm_node *node, uint64_t start_pfn, uint64_t end_pfn);
+void node_add_present(struct mem_node *node, uint64_t start_pfn, uint64_t end_pfn);
 /* After the last add_free: compute watermarks and per-CPU cache sizes. */
-void mm_node_finish(struct mm_node *node);
+void node_finish(struct mem_node *node);
 /*
  * After boot: hand the reserved (held-back) frames [start, end) to the
  * allocator (mm/release.c).  Every frame must be PG_RESERVED with no
  * reference, or nothing is done and an error is reported.  Returns the
  * number of frames released.
  */
-uint64_t mm_node_release(struct mm_node *node, uint64_t start, uint64_t end);
+uint64_t node_release(struct mem_node *node, uint64_t start, uint64_t end);
 /* buddy_check() on every zone; 0 or -1 with the first problem in why. */
-int mm_check(char *why, size_t size);
+int node_check(char *why, size_t size);
 
 /* Text in Linux's formats; each returns the length like snprintf. */
-int mm_buddyinfo(char *buf, size_t size);
-int mm_zoneinfo(char *buf, size_t size);
-int mm_meminfo(char *buf, size_t size);
+int buddyinfo_show(char *buf, size_t size);
+int zoneinfo_show(char *buf, size_t size);
+int meminfo_show(char *buf, size_t size);
 
 #endif

@@ -56,7 +56,7 @@ static double now_ns(void)
     return t.tv_sec * 1e9 + t.tv_nsec;
 }
 
-static uint64_t rng = 88172645463325252ull;
+static uint64_t rng = 88172645463325252ul;
 static uint64_t xorshift(void)
 {
     rng ^= rng << 13;
@@ -71,25 +71,25 @@ static uint64_t bitmap[NFRAMES / 64];
 static long bitmap_alloc(void)
 {
     for (uint32_t w = 0; w < NFRAMES / 64; w++)
-        if (bitmap[w] != ~0ull) {
+        if (bitmap[w] != ~0ul) {
             int b = __builtin_ctzll(~bitmap[w]);
-            bitmap[w] |= 1ull << b;
+            bitmap[w] |= 1ul << b;
             return (long)w * 64 + b;
         }
     return -1;
 }
 
-static void bitmap_free(long f) { bitmap[f / 64] &= ~(1ull << (f % 64)); }
+static void bitmap_free(long f) { bitmap[f / 64] &= ~(1ul << (f % 64)); }
 
 /* ---- set-up ---- */
-static struct mm_node node;
+static struct mem_node node;
 static struct page *mem_map;
 
 static void buddy_setup(void)
 {
-    mm_node_init(&node, mem_map, NFRAMES, p2v, report);
-    mm_node_add_free(&node, 256, NFRAMES); /* the first MiB reserved, as on a PC */
-    mm_node_finish(&node);
+    node_init(&node, mem_map, NFRAMES, p2v, report);
+    node_add_free(&node, 256, NFRAMES); /* the first MiB reserved, as on a PC */
+    node_finish(&node);
 }
 
 /* Take `pct` percent of the frames, scattered: every frame is taken, then a
@@ -119,7 +119,7 @@ static void occupy_bitmap(int pct)
 {
     memset(bitmap, 0, sizeof(bitmap));
     for (uint32_t f = 0; f < 256; f++)
-        bitmap[f / 64] |= 1ull << (f % 64);
+        bitmap[f / 64] |= 1ul << (f % 64);
     uint64_t target = (uint64_t)(NFRAMES - 256) * (uint64_t)pct / 100;
     for (uint64_t n = 0; n < target; n++)
         bitmap_alloc();
@@ -222,7 +222,7 @@ int main(void)
             __free_pages(slot[s], slot_order[s]);
             slot[s] = NULL;
         } else {
-            unsigned o = (unsigned)(__builtin_ctzll(xorshift() | (1ull << 10)));
+            unsigned o = (unsigned)(__builtin_ctzll(xorshift() | (1ul << 10)));
             slot[s] = alloc_pages(GFP_KERNEL | __GFP_NOWARN, o);
             slot_order[s] = o;
             fails += !slot[s];
@@ -230,17 +230,17 @@ int main(void)
     }
     double mixed = (now_ns() - t0) / OPS;
     char why[200];
-    if (mm_check(why, sizeof(why))) {
+    if (node_check(why, sizeof(why))) {
         fprintf(stderr, "allocator inconsistent after the benchmark: %s\n", why);
         return 1;
     }
-    printf("\nMixed random workload, orders 0-10: %.1f ns per operation (%d ops, %llu "
-           "refused)\n", mixed, OPS, (unsigned long long)fails);
-    /* Set-up cost (what mm_init does at boot) on the host, 1 GiB vs 16 GiB. */
+    printf("\nMixed random workload, orders 0-10: %.1f ns per operation (%d ops, %lu "
+           "refused)\n", mixed, OPS, fails);
+    /* Set-up cost (what mem_init does at boot) on the host, 1 GiB vs 16 GiB. */
     for (uint64_t gib = 1; gib <= 16; gib *= 16) {
         uint64_t n = gib << 18;
         struct page *map = malloc(n * sizeof(struct page));
-        struct mm_node nd;
+        struct mem_node nd;
         if (!map)
             return 1;
         /* Touch the array first: the host's page faults on fresh memory
@@ -248,15 +248,15 @@ int main(void)
          * the kernel times its own first touch apart too (mm/bootmem.c). */
         memset(map, 0xff, n * sizeof(struct page));
         double t1 = now_ns();
-        mm_node_init(&nd, map, n, p2v, report);
-        mm_node_add_free(&nd, 256, n);
-        mm_node_finish(&nd);
+        node_init(&nd, map, n, p2v, report);
+        node_add_free(&nd, 256, n);
+        node_finish(&nd);
         double per_gib = (now_ns() - t1) / (double)gib;
-        printf("Set-up (descriptors + free lists) for %2llu GiB on the host: %.2f ms per GiB\n",
-               (unsigned long long)gib, per_gib / 1e6);
+        printf("Set-up (descriptors + free lists) for %2lu GiB on the host: %.2f ms per GiB\n",
+               gib, per_gib / 1e6);
         free(map);
     }
-    mm_node0 = &node;
+    node0 = &node;
     printf("Metadata: %zu bytes per 4 KiB frame (%.2f%% of RAM); Linux's struct page: 64 "
            "bytes (1.56%%)\n", sizeof(struct page), 100.0 * sizeof(struct page) / 4096);
     printf("\nTargets: <= 20 ns per pair: %s (worst %.1f ns); >= 50x the bitmap at 90%%: "

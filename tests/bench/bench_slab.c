@@ -64,7 +64,7 @@ __attribute__((noreturn)) void panic(const char *fmt, ...)
     abort();
 }
 
-#define ARENA (1ull << 30)
+#define ARENA (1ul << 30)
 static uint8_t *arena;
 static void report(const char *msg) { fprintf(stderr, "mm: %s\n", msg); }
 static void *p2v(uint64_t pa) { return arena + pa; }
@@ -76,7 +76,7 @@ static double now_ns(void)
     return t.tv_sec * 1e9 + t.tv_nsec;
 }
 
-static uint64_t rng = 88172645463325252ull;
+static uint64_t rng = 88172645463325252ul;
 static uint64_t xorshift(void)
 {
     rng ^= rng << 13;
@@ -88,7 +88,7 @@ static uint64_t xorshift(void)
 /* 8 * 512^u, u uniform in [0, 1): log-uniform from 8 to 4096 bytes. */
 static size_t log_uniform(void)
 {
-    double x = 9.0 * (double)(xorshift() >> 11) / (double)(1ull << 53);
+    double x = 9.0 * (double)(xorshift() >> 11) / (double)(1ul << 53);
     int k = (int)x;
     double y = (x - k) * 0.6931471805599453, t = 1, sum = 1;
     for (int i = 1; i < 20; i++) {
@@ -354,10 +354,10 @@ int main(void)
     struct page *mem_map = calloc(ARENA >> PAGE_SHIFT, sizeof(struct page));
     if (arena == MAP_FAILED || !mem_map)
         return 1;
-    static struct mm_node node;
-    mm_node_init(&node, mem_map, ARENA >> PAGE_SHIFT, p2v, report);
-    mm_node_add_free(&node, 256, ARENA >> PAGE_SHIFT);
-    mm_node_finish(&node);
+    static struct mem_node node;
+    node_init(&node, mem_map, ARENA >> PAGE_SHIFT, p2v, report);
+    node_add_free(&node, 256, ARENA >> PAGE_SHIFT);
+    node_finish(&node);
     kmem_cache_init();
     for (unsigned k = 0; k < 10; k++)
         seed_classes[k].obj_size = 8ul << k;
@@ -404,7 +404,7 @@ int main(void)
            s / d);
 
     char why[200];
-    if (slab_check(why, sizeof(why)) || mm_check(why, sizeof(why))) {
+    if (slab_check(why, sizeof(why)) || node_check(why, sizeof(why))) {
         fprintf(stderr, "allocator inconsistent after the benchmark: %s\n", why);
         return 1;
     }
@@ -421,7 +421,7 @@ int main(void)
            100 * un.slab_half, 100 * un.glibc, 100 * un.seed);
     printf("(\"slab, half\": after freeing a random half of them, nothing given back yet)\n");
 
-    if (slab_check(why, sizeof(why)) || mm_check(why, sizeof(why))) {
+    if (slab_check(why, sizeof(why)) || node_check(why, sizeof(why))) {
         fprintf(stderr, "allocator inconsistent after the benchmark: %s\n", why);
         return 1;
     }

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """make bench, QEMU part: boot at 1 GiB and 16 GiB and print, phase by phase,
-the time mm_init took to build the frame descriptors and free lists (TSC
+the time mem_init took to build the frame descriptors and free lists (TSC
 ticks, from the boot log), per GiB, the two sizes side by side.
 
 The work is linear in the number of frames, so every per-GiB figure of the
@@ -45,7 +45,7 @@ PHASES = re.compile(r"first touch of mem_map (\d+) \((\d+) KiB, not counted abov
 # name, unit, function of one boot's numbers giving the figure
 ROWS = [
     ("first touch of mem_map (host)", "GiB spanned", lambda b: b["touch"] / b["spanned"]),
-    ("descriptors (mm_node_init)", "GiB spanned", lambda b: b["desc"] / b["spanned"]),
+    ("descriptors (node_init)", "GiB spanned", lambda b: b["desc"] / b["spanned"]),
     ("free lists (add_free, buddy)", "GiB usable", lambda b: b["free"] / b["usable"]),
     ("finish (watermarks)", "boot", lambda b: b["finish"]),
     ("set-up total (printed line)", "GiB usable", lambda b: b["per_gib"]),
@@ -59,7 +59,7 @@ def one_boot(mem, run):
                   wait_for=["Halted."], workdir=work)
     t, p = TOTAL.search(r.log), PHASES.search(r.log)
     if not t or not p:
-        print("%s: no mm_init timing lines in the log (%s)" % (mem, r.status))
+        print("%s: no mem_init timing lines in the log (%s)" % (mem, r.status))
         sys.exit(1)
     return {
         "per_gib": int(t.group(3)),

@@ -2,7 +2,7 @@
 """make bench, QEMU part for the virtual layer: boot once with `bench` on the
 command line and print the cycles (TSC ticks under TCG) of vmalloc(1 MiB) +
 vfree and of a kmalloc(64) + kfree pair, beside the cost of a 4 KiB memset
-measured in the same run (kernel/bench.c)."""
+measured in the same run (kernel/test/bench.c)."""
 import os
 import re
 import sys

@@ -13,7 +13,7 @@
  * block of some order, tail, or contiguous frame, and the reference
  * count).  From it, it knows whether each operation must succeed or be
  * refused, and checks after every step: the allocator agreed, node->errors
- * grew by exactly the refusals, mm_check() passes, nr_free_pages() equals
+ * grew by exactly the refusals, node_check() passes, nr_free_pages() equals
  * the frames not held, no frame is handed out twice or outside RAM.  At
  * the end it drops every reference and checks the node is back to its
  * initial free lists exactly.  Any mismatch aborts (a crash for libFuzzer).
@@ -27,8 +27,8 @@
 #include <mm/gfp.h>
 #include <mm/zone.h>
 
-#define MiB (1ull << 20)
-#define FR 4096ull
+#define MiB (1ul << 20)
+#define FR 4096ul
 #define MAX_PFN (20 * MiB / FR)
 #define MAX_OPS 400
 
@@ -77,9 +77,9 @@ static void take(uint64_t pfn, uint64_t n, unsigned order, int k)
 {
     for (uint64_t i = 0; i < n; i++) {
         if (pfn + i >= MAX_PFN || !mm_host_is_ram((pfn + i) * FR, FR))
-            DIE("frame %#llx handed out is not RAM", (unsigned long long)(pfn + i));
+            DIE("frame %#lx handed out is not RAM", (pfn + i));
         if (kind[pfn + i] != NONE)
-            DIE("frame %#llx handed out twice", (unsigned long long)(pfn + i));
+            DIE("frame %#lx handed out twice", (pfn + i));
     }
     for (uint64_t i = 0; i < n; i++) {
         if (k == CONTIG || i == 0) {
@@ -101,7 +101,7 @@ static void unref(uint64_t pfn)
 {
     if (--refs[pfn])
         return;
-    uint64_t n = kind[pfn] == CONTIG ? 1 : 1ull << order_of[pfn];
+    uint64_t n = kind[pfn] == CONTIG ? 1 : 1ul << order_of[pfn];
     for (uint64_t i = 0; i < n; i++)
         kind[pfn + i] = NONE;
     del_head(pfn);
@@ -145,12 +145,12 @@ static unsigned top_zone(gfp_t g)
  * included) must still be at or above the floor gfp may go down to. */
 static void watermark_kept(gfp_t g, unsigned zi)
 {
-    const struct zone *z = &mm_node0->zones[zi];
+    const struct zone *z = &node0->zones[zi];
     uint64_t floor = (g & __GFP_MEMALLOC) ? 0 : (g & __GFP_HIGH) ? z->wmark_min / 2
                                                                   : z->wmark_min;
     if (z->free + z->pcp.count < floor)
-        DIE("gfp %#x left zone %u with %llu free, below %llu", g, zi,
-            (unsigned long long)(z->free + z->pcp.count), (unsigned long long)floor);
+        DIE("gfp %#x left zone %u with %lu free, below %lu", g, zi,
+            (z->free + z->pcp.count), floor);
 }
 
 static bool zeroed(uint64_t pa, uint64_t len)
@@ -165,16 +165,16 @@ static bool zeroed(uint64_t pa, uint64_t len)
 static void check(int op)
 {
     char why[256];
-    if (mm_check(why, sizeof(why)))
-        DIE("op %d: mm_check: %s", op, why);
-    if (mm_node0->errors != errors)
-        DIE("op %d: %llu errors counted, the model expects %llu", op,
-            (unsigned long long)mm_node0->errors, (unsigned long long)errors);
+    if (node_check(why, sizeof(why)))
+        DIE("op %d: node_check: %s", op, why);
+    if (node0->errors != errors)
+        DIE("op %d: %lu errors counted, the model expects %lu", op,
+            node0->errors, errors);
     if (nr_free_pages() + held != base_free)
-        DIE("op %d: %llu free + %llu held != %llu", op, (unsigned long long)nr_free_pages(),
-            (unsigned long long)held, (unsigned long long)base_free);
+        DIE("op %d: %lu free + %lu held != %lu", op, nr_free_pages(),
+            held, base_free);
     for (unsigned zi = 0; zi < NR_ZONES; zi++)
-        if (mm_node0->zones[zi].pcp.count > mm_node0->zones[zi].pcp.high)
+        if (node0->zones[zi].pcp.count > node0->zones[zi].pcp.high)
             DIE("op %d: pcp above high", op);
 }
 
@@ -201,14 +201,14 @@ static void do_alloc_pages(struct input *in)
     if (order > MAX_ORDER)
         DIE("order %u allocated", order);
     uint64_t pfn = page_to_pfn(p);
-    if (pfn & ((1ull << order) - 1))
-        DIE("order %u block %#llx misaligned", order, (unsigned long long)pfn);
+    if (pfn & ((1ul << order) - 1))
+        DIE("order %u block %#lx misaligned", order, pfn);
     if (zone_of(pfn) > top_zone(g))
         DIE("gfp %#x got a frame in zone %u", g, zone_of(pfn));
     if ((g & __GFP_ZERO) && !zeroed(pfn * FR, FR << order))
-        DIE("__GFP_ZERO block %#llx not zeroed", (unsigned long long)pfn);
+        DIE("__GFP_ZERO block %#lx not zeroed", pfn);
     watermark_kept(g, zone_of(pfn));
-    take(pfn, 1ull << order, order, HEAD);
+    take(pfn, 1ul << order, order, HEAD);
 }
 
 static void do_free_pages(struct input *in, bool by_address)
@@ -262,7 +262,7 @@ static void do_alloc_contig(struct input *in)
     uint64_t align = a < 240 ? FR << (a % 12) : (uint64_t)a * 97; /* some not powers of 2 */
     uint64_t min = (uint64_t)u16(in) * 320, max = min + (uint64_t)u16(in) * 320;
     if (u8(in) < 32)
-        max = ~0ull;
+        max = ~0ul;
     gfp_t g = gfp_of(u8(in));
     uint64_t pa = alloc_contig(n, align, min, max, g);
     if (!pa)
@@ -270,9 +270,9 @@ static void do_alloc_contig(struct input *in)
     uint64_t pfn = pa / FR;
     if (n == 0 || (align & (align - 1)) || align < FR || pa % align || pa < min ||
         pa + n * FR > max || pa % FR)
-        DIE("alloc_contig(%llu, %#llx, [%#llx, %#llx)) = %#llx", (unsigned long long)n,
-            (unsigned long long)align, (unsigned long long)min, (unsigned long long)max,
-            (unsigned long long)pa);
+        DIE("alloc_contig(%lu, %#lx, [%#lx, %#lx)) = %#lx", n,
+            align, min, max,
+            pa);
     if (zone_of(pfn) != zone_of(pfn + n - 1))
         DIE("contiguous run crosses a zone");
     if ((g & __GFP_ZERO) && !zeroed(pa, n * FR))
@@ -285,7 +285,7 @@ static void do_free_contig(struct input *in)
 {
     uint64_t pfn = target(in);
     uint8_t b = u8(in);
-    uint64_t n = b < 250 ? 1 + b % 32 : b == 250 ? 0 : ~0ull / (b - 249);
+    uint64_t n = b < 250 ? 1 + b % 32 : b == 250 ? 0 : ~0ul / (b - 249);
     uint64_t pa = pfn * FR + (b == 255 ? 8 : 0);
     bool ok = pa % FR == 0 && n && pfn < MAX_PFN && n <= MAX_PFN - pfn;
     for (uint64_t i = 0; ok && i < n; i++)
@@ -311,7 +311,7 @@ static void reset(void)
     base_free = nr_free_pages();
     for (unsigned zi = 0; zi < NR_ZONES; zi++)
         for (unsigned k = 0; k <= MAX_ORDER; k++)
-            base_area[zi][k] = mm_node0->zones[zi].area[k].nr_free;
+            base_area[zi][k] = node0->zones[zi].area[k].nr_free;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -370,7 +370,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while (nheads) {
         uint64_t pfn = heads[nheads - 1];
         if (put_page(pfn_to_page(pfn)) != (int)refs[pfn] - 1)
-            DIE("final put_page on %#llx", (unsigned long long)pfn);
+            DIE("final put_page on %#lx", pfn);
         unref(pfn);
         check(-1);
     }
@@ -378,9 +378,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check(-1);
     for (unsigned zi = 0; zi < NR_ZONES; zi++)
         for (unsigned k = 0; k <= MAX_ORDER; k++)
-            if (mm_node0->zones[zi].area[k].nr_free != base_area[zi][k])
-                DIE("zone %u order %u: %llu free blocks at the end, %llu at the start", zi, k,
-                    (unsigned long long)mm_node0->zones[zi].area[k].nr_free,
-                    (unsigned long long)base_area[zi][k]);
+            if (node0->zones[zi].area[k].nr_free != base_area[zi][k])
+                DIE("zone %u order %u: %lu free blocks at the end, %lu at the start", zi, k,
+                    node0->zones[zi].area[k].nr_free,
+                    base_area[zi][k]);
     return 0;
 }

@@ -1,8 +1,8 @@
 /*
  * libFuzzer target: what execve reads from untrusted bytes, namely the
- * initrd (kernel/cpio.c), user ELF files (kernel/elf_user.c) and, for
+ * initrd (kernel/fs/cpio.c), user ELF files (kernel/proc/elf_user.c) and, for
  * good measure, the initial stack built from them and read back
- * (kernel/user_stack.c).
+ * (kernel/proc/user_stack.c).
  *
  * Byte 0 picks the mode, the rest is the input:
  *   0  raw cpio: the bytes are the archive;
@@ -49,19 +49,19 @@ static void check_plan(const uint8_t *b, size_t len, const struct elf_user_plan 
     for (uint32_t i = 0; i < p->nseg; i++) {
         const struct elf_user_seg *s = &p->seg[i];
         if (s->memsz == 0 || s->filesz > s->memsz)
-            DIE("segment %u: filesz %#llx memsz %#llx", i,
-                (unsigned long long)s->filesz, (unsigned long long)s->memsz);
+            DIE("segment %u: filesz %#lx memsz %#lx", i,
+                s->filesz, s->memsz);
         if (s->offset > len || s->filesz > len - s->offset)
             DIE("segment %u: file bytes outside the file", i);
-        if ((s->vaddr & ~0xfffull) < ELF_USER_MIN_ADDR || s->vaddr >= limit ||
+        if ((s->vaddr & ~0xffful) < ELF_USER_MIN_ADDR || s->vaddr >= limit ||
             s->memsz > limit - s->vaddr)
-            DIE("segment %u: [%#llx +%#llx) outside user space", i,
-                (unsigned long long)s->vaddr, (unsigned long long)s->memsz);
+            DIE("segment %u: [%#lx +%#lx) outside user space", i,
+                s->vaddr, s->memsz);
         if ((s->vaddr ^ s->offset) & 0xfff)
             DIE("segment %u: offset and address not congruent", i);
         if (i > 0) {
             const struct elf_user_seg *r = &p->seg[i - 1];
-            if (((r->vaddr + r->memsz + 0xfff) & ~0xfffull) > (s->vaddr & ~0xfffull))
+            if (((r->vaddr + r->memsz + 0xfff) & ~0xffful) > (s->vaddr & ~0xffful))
                 DIE("segments %u and %u share a page", i - 1, i);
         }
         if ((s->prot & ELF_USER_X) && p->entry >= s->vaddr && p->entry - s->vaddr < s->memsz)
@@ -70,10 +70,10 @@ static void check_plan(const uint8_t *b, size_t len, const struct elf_user_plan 
             DIE("segment %u outside [start, brk)", i);
     }
     if (!entry_ok)
-        DIE("entry %#llx not in an executable segment", (unsigned long long)p->entry);
+        DIE("entry %#lx not in an executable segment", p->entry);
     if (p->brk > limit || p->brk % 4096 || p->start % 4096)
-        DIE("brk %#llx start %#llx", (unsigned long long)p->brk,
-            (unsigned long long)p->start);
+        DIE("brk %#lx start %#lx", p->brk,
+            p->start);
 }
 
 static void run_elf(const uint8_t *data, size_t size, uint64_t bias)
@@ -129,14 +129,14 @@ static void structured_elf(const uint8_t *in, size_t n)
         uint32_t ptype = types[q[0] % 8];
         uint32_t flags = q[0] >> 5;                    /* PF_X|W|R in bits 0-2 */
         uint64_t page = q[1] % 8, off_in = (uint64_t)(q[2] & 0x3f) << 6;
-        uint64_t offset = page * 0x400 & ~0xfffull;
+        uint64_t offset = page * 0x400 & ~0xffful;
         uint64_t vaddr = base + (uint64_t)q[3] * 0x1000 + off_in;
         offset += off_in;
         uint64_t filesz = (uint64_t)q[4] << (q[6] & 7);
         uint64_t memsz = filesz + ((uint64_t)q[5] << (q[6] >> 5));
         switch (q[7] >> 4) {              /* now and then, something hostile */
         case 15: vaddr = (is64 ? ELF_USER_END64 : ELF_USER_END32) - 0x1000 + off_in; break;
-        case 14: memsz = is64 ? ~0ull - q[5] : 0xffffffffu - q[5]; break;
+        case 14: memsz = is64 ? ~0ul - q[5] : 0xffffffffu - q[5]; break;
         case 13: offset = len - (q[5] & 0xf); filesz = q[4] & 0x1f; break;
         case 12: vaddr = off_in; break;
         case 11: vaddr ^= 0x10; break;
@@ -301,7 +301,7 @@ static void run_stack(const uint8_t *in, size_t n, uint8_t knob)
         .execfn = "/init", .random = (const uint8_t *)"0123456789abcdef",
         .hwcap = 1, .phdr = 0x400040, .phent = 56, .phnum = 4, .entry = 0x401000,
     };
-    uint64_t top = bits == 64 ? 0x7ffffffff000ull : 0xffffe000ull;
+    uint64_t top = bits == 64 ? 0x7ffffffff000ul : 0xffffe000ul;
     size_t size = (size_t)(knob >> 1) * 16 + (knob & 0x10 ? 8 : 0);
     uint8_t *buf = malloc(size ? size : 1);
     int64_t sp = user_stack_build(buf, size, top, &info, NULL);
@@ -310,10 +310,10 @@ static void run_stack(const uint8_t *in, size_t n, uint8_t knob)
         int r = user_stack_parse(buf, size, top, (uint64_t)sp, bits, &v);
         if (r != 0 || v.argc != (argc ? argc : 1) || v.envc != envc ||
             v.nauxv != USER_STACK_NAUXV - 1 || sp % 16)
-            DIE("built stack parses as %d, argc %llu envc %llu", r,
-                (unsigned long long)v.argc, (unsigned long long)v.envc);
+            DIE("built stack parses as %d, argc %lu envc %lu", r,
+                v.argc, v.envc);
     } else if (sp != -E2BIG && sp != -EFAULT) {
-        DIE("user_stack_build returned %lld", (long long)sp);
+        DIE("user_stack_build returned %ld", sp);
     }
     /* And the parser on the raw input as a stack. */
     size_t m = n < sizeof(mem) ? n & ~15ul : 0;

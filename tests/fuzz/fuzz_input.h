@@ -29,7 +29,6 @@
 
 #define NOCOV __attribute__((no_sanitize("coverage")))
 
-typedef unsigned long long ull;
 
 struct input {
     const uint8_t *p;

@@ -42,22 +42,22 @@ static void decode(const uint8_t *b, struct efi_mem_desc *d)
 {
     uint64_t start = ((uint64_t)b[1] | (uint64_t)b[2] << 8 | (uint64_t)(b[3] & 3) << 16) * 4096;
     if (b[3] & 4)
-        start += b[4] * 16ull; /* unaligned */
+        start += b[4] * 16ul; /* unaligned */
     if (b[3] & 8)
-        start += 4ull << 30;
+        start += 4ul << 30;
     uint64_t pages = (uint64_t)b[5] | (uint64_t)(b[6] & 0x3f) << 8;
     if (b[7] >= 240) { /* hostile */
         switch (b[7] & 3) {
-        case 0: pages = ~0ull >> (b[6] >> 6); break;
-        case 1: start = ~0ull - b[4] * 4096ull; break;
-        case 2: start = (1ull << 52) - b[5] * 4096ull; break;
-        default: pages = (1ull << 40) + b[4]; break;
+        case 0: pages = ~0ul >> (b[6] >> 6); break;
+        case 1: start = ~0ul - b[4] * 4096ul; break;
+        case 2: start = (1ul << 52) - b[5] * 4096ul; break;
+        default: pages = (1ul << 40) + b[4]; break;
         }
     }
     memset(d, 0, sizeof(*d));
     d->type = type_of(b[0]);
     d->phys_start = start;
-    d->virt_start = 0x5555555555555555ull;
+    d->virt_start = 0x5555555555555555ul;
     d->num_pages = pages;
     d->attribute = b[7];
 }
@@ -101,13 +101,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     long n = memmap_build(map, map_size, desc_size, out, cap, scratch, &st);
     if (desc_size < sizeof(struct efi_mem_desc)) {
         if (n != -1)
-            DIE("desc_size %llu accepted", (unsigned long long)desc_size);
+            DIE("desc_size %lu accepted", desc_size);
         goto done;
     }
     if (ndesc > MEMMAP_MAX_IN)
         goto done; /* not reachable with libFuzzer's input sizes */
     if (n < 1)
-        DIE("map of %llu descriptors refused with cap %zu", (unsigned long long)ndesc, cap);
+        DIE("map of %lu descriptors refused with cap %zu", ndesc, cap);
 
     char why[256];
     if (memmap_check_output(out, (size_t)n, why, sizeof(why)))
@@ -116,9 +116,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         DIE("%s", why);
     if (st.descriptors != ndesc || st.dropped_excess ||
         st.dropped_empty + st.dropped_overflow > ndesc)
-        DIE("statistics: %llu descriptors, %llu empty, %llu overflow, %llu excess",
-            (unsigned long long)st.descriptors, (unsigned long long)st.dropped_empty,
-            (unsigned long long)st.dropped_overflow, (unsigned long long)st.dropped_excess);
+        DIE("statistics: %lu descriptors, %lu empty, %lu overflow, %lu excess",
+            st.descriptors, st.dropped_empty,
+            st.dropped_overflow, st.dropped_excess);
 
     /* The exact count is enough and gives the same ranges; one less is not. */
     long m = memmap_build(map, map_size, desc_size, again, (size_t)n, scratch, NULL);
@@ -137,8 +137,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (long i = 0; i < n; i++)
         sum += out[i].end - out[i].start;
     if (total != sum)
-        DIE("memmap_total over all kinds %#llx, ranges add up to %#llx",
-            (unsigned long long)total, (unsigned long long)sum);
+        DIE("memmap_total over all kinds %#lx, ranges add up to %#lx",
+            total, sum);
 done:
     free(out);
     free(again);

@@ -6,7 +6,7 @@
  * them on demand, accessed/dirty emulated (DESIGN.md section 9).
  *
  * Each input starts a fresh node with 4 MiB of RAM (so -ENOMEM comes up)
- * and zero watermarks, and one 32-bit process (mmu32_init), with the
+ * and zero watermarks, and one 32-bit process (mm_init_user32), with the
  * mirror user-readable or not (first byte).  Then a program of up to
  * MAX_OPS operations on up to three processes: mmap (private or shared
  * anonymous, private file; fixed or no-replace, every protection),
@@ -29,7 +29,7 @@
  * entry it then could not make).  After every operation: the model,
  * mmu32_check, an independent check of every hw leaf against the raw
  * i386 entries, pt_check of both tables, mm_check_frames, and (every
- * fourth operation and at the end) mm_check_consistency, mm_check and
+ * fourth operation and at the end) mm_check_consistency, node_check and
  * slab_check.  At the end every process exits and every frame and slab
  * object must be back.
  */
@@ -42,22 +42,22 @@
 #include <kernel/errno.h>
 #include <mm/gfp.h>
 #include <mm/pgtable.h>
-#include <mm/pt_i386.h>
+#include <compat32/pt_i386.h>
 #include <mm/slab.h>
 #include <mm/vma.h>
 #include <mm/zone.h>
 
-#define MiB (1ull << 20)
-#define FR 4096ull
-#define TOP (1ull << 32)
+#define MiB (1ul << 20)
+#define FR 4096ul
+#define TOP (1ul << 32)
 #define MAX_OPS 64
 #define OP_BYTES 8
 #define NPROC 3
 #define WPAGES 64
 #define HPAGES 16
 #define NP (WPAGES + HPAGES)
-#define WIN (0x00800000ull - 32 * FR)
-#define HEAP 0x02000000ull
+#define WIN (0x00800000ul - 32 * FR)
+#define HEAP 0x02000000ul
 #define MAXOBJ 48
 #define FILE_SIZE 14000
 
@@ -203,7 +203,7 @@ static int cpu_access(struct mm *mm, uint64_t va, unsigned access, uint8_t **p)
             return 0;
         }
         if (tries)
-            DIE("access %#x at %#llx: mm_hw_fault said yes, hw still refuses", access, (ull)va);
+            DIE("access %#x at %#lx: mm_hw_fault said yes, hw still refuses", access, va);
         hw_faults++;
         int err = mm_hw_fault(mm, va, access);
         if (err)
@@ -279,22 +279,22 @@ static NOCOV int raw_hw_leaf(const struct pt_view *hv, void *arg)
     (void)arg;
     uint64_t va = hv->va;
     if (hv->size != FR)
-        DIE("hw leaf %#llx of %llu bytes", (ull)va, (ull)hv->size);
+        DIE("hw leaf %#lx of %lu bytes", va, hv->size);
     uint32_t d = *pde_ptr(raw_mm, va);
     if (!(d & P_) || (d & I386_PDE_PS))
-        DIE("hw maps %#llx, PDE %08x", (ull)va, d);
+        DIE("hw maps %#lx, PDE %08x", va, d);
     uint32_t e = tab(pte_addr(d))[pte_index((uint32_t)va)];
     if (!(e & P_) || pte_addr(e) != hv->pa)
-        DIE("hw maps %#llx to %#llx, PTE %08x", (ull)va, (ull)hv->pa, e);
+        DIE("hw maps %#lx to %#lx, PTE %08x", va, hv->pa, e);
     if (!(d & A_) || !(e & A_))
-        DIE("%#llx in hw, A clear (PDE %08x PTE %08x)", (ull)va, d, e);
+        DIE("%#lx in hw, A clear (PDE %08x PTE %08x)", va, d, e);
     uint32_t both = d & e, any = d | e;
     if (!!(hv->prot & PT_U) != !!(both & I386_PTE_US))
-        DIE("%#llx: hw prot %#x, PDE %08x PTE %08x (U/S)", (ull)va, hv->prot, d, e);
+        DIE("%#lx: hw prot %#x, PDE %08x PTE %08x (U/S)", va, hv->prot, d, e);
     if ((hv->prot & PT_W) && (!(both & I386_PTE_RW) || !(e & D_)))
-        DIE("%#llx: hw writable, PDE %08x PTE %08x", (ull)va, d, e);
+        DIE("%#lx: hw writable, PDE %08x PTE %08x", va, d, e);
     if ((hv->prot & PT_X) && (any & I386_PTE_SOFT_NX))
-        DIE("%#llx: hw executable, PDE %08x PTE %08x", (ull)va, d, e);
+        DIE("%#lx: hw executable, PDE %08x PTE %08x", va, d, e);
     return 0;
 }
 
@@ -331,8 +331,8 @@ static NOCOV void model_check(void)
             m->pa = pa;
             m->touch = 0;
             if (pa && (!!(e & A_) != m->a || !!(e & D_) != m->d))
-                DIE("proc %d page %u (%#llx kind %u prot %u): PTE %08x, model A %d D %d", i, p,
-                    (ull)va, m->kind, m->prot, e, m->a, m->d);
+                DIE("proc %d page %u (%#lx kind %u prot %u): PTE %08x, model A %d D %d", i, p,
+                    va, m->kind, m->prot, e, m->a, m->d);
             if (m->kind == K_NONE)
                 continue;
             const uint8_t *bytes = NULL;
@@ -378,8 +378,8 @@ static NOCOV void check_all(bool deep)
     }
     if (mm_check_frames(live, n, why, sizeof(why)))
         DIE("mm_check_frames: %s", why);
-    if (deep && mm_check(why, sizeof(why)))
-        DIE("mm_check: %s", why);
+    if (deep && node_check(why, sizeof(why)))
+        DIE("node_check: %s", why);
     if (deep && slab_check(why, sizeof(why)))
         DIE("slab_check: %s", why);
     if (mm_host_node.errors)
@@ -439,7 +439,7 @@ static void do_mmap(struct proc *pr)
     if (!result("mmap", err, nore && taken ? -EEXIST : 0) || err)
         return;
     if (got != va_of(s))
-        DIE("mmap at %#llx returned %#llx", (ull)va_of(s), (ull)got);
+        DIE("mmap at %#lx returned %#lx", va_of(s), got);
     unsigned o = 0;
     if (kind == K_SHM) {
         o = nobj++;
@@ -521,7 +521,7 @@ static void do_brk(struct proc *pr)
     if (pressure && got == old)
         return;
     if (got != want_brk)
-        DIE("brk(%#llx) returned %#llx", (ull)want_brk, (ull)got);
+        DIE("brk(%#lx) returned %#lx", want_brk, got);
     if (new_end < old_end) {
         set_none(pr, WPAGES + new_end, old_end - new_end);
     } else {
@@ -555,8 +555,8 @@ static void do_access(struct proc *pr, unsigned access)
         return;
     }
     if (pr->mm.minor_faults != mf + (allowed ? 0 : 1))
-        DIE("access %#x page %u: %llu minor faults, the i386 entries %s it", access, page,
-            (ull)(pr->mm.minor_faults - mf), allowed ? "allowed" : "refused");
+        DIE("access %#x page %u: %lu minor faults, the i386 entries %s it", access, page,
+            (pr->mm.minor_faults - mf), allowed ? "allowed" : "refused");
     m->touch |= 1 | ((access & FAULT_WRITE) ? 2 : 0);
     if (access & FAULT_WRITE) {
         *p = val;
@@ -596,8 +596,8 @@ static void do_kernel(struct proc *pr, bool write)
     }
     bool as_expected = result(write ? "mm_write" : "mm_read", err, ok ? 0 : -EFAULT);
     if (as_expected && pr->mm.minor_faults != mf + faults)
-        DIE("mm_%s: %llu minor faults, expected %llu", write ? "write" : "read",
-            (ull)(pr->mm.minor_faults - mf), (ull)faults);
+        DIE("mm_%s: %lu minor faults, expected %lu", write ? "write" : "read",
+            (pr->mm.minor_faults - mf), faults);
     for (unsigned i = first; i <= last; i++) {
         struct mpage *m = &pr->pg[i];
         if (!may(m, write ? FAULT_WRITE : 0))
@@ -681,7 +681,7 @@ static void do_mirror(struct proc *pr)
         DIE("mirror read, no hw entry");
     uint64_t want = pde == I386_MIRROR_PDE ? pr->mm.pt.root : pte_addr(pd[pde]);
     if (v.pa != want)
-        DIE("mirror page of PDE %u maps %#llx, the table is %#llx", pde, (ull)v.pa, (ull)want);
+        DIE("mirror page of PDE %u maps %#lx, the table is %#lx", pde, v.pa, want);
     unsigned idx = (unsigned)((va & (FR - 1)) / 4);
     if (*(const uint32_t *)p != tab(want)[idx])
         DIE("mirror word %u of PDE %u: not the entry", idx, pde);
@@ -716,8 +716,8 @@ static void reset(bool mirror_user)
     objs_held = NULL;
     pressure = false;
     mmu32_mirror_user = mirror_user;
-    if (mmu32_init(&procs[0].mm))
-        DIE("mmu32_init");
+    if (mm_init_user32(&procs[0].mm))
+        DIE("mm_init_user32");
     procs[0].live = true;
     if (mm_brk_init(&procs[0].mm, HEAP))
         DIE("mm_brk_init");
@@ -792,11 +792,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_all(true);
     uint64_t frames = nr_free_pages() + slab_pages_held() + kmalloc_large_pages();
     if (frames != base_frames)
-        DIE("%llu frames free or in slabs at the end, %llu at the start", (ull)frames,
-            (ull)base_frames);
+        DIE("%lu frames free or in slabs at the end, %lu at the start", frames,
+            base_frames);
     if (slab_live_objects() != base_live)
-        DIE("%llu slab objects live at the end, %llu at the start", (ull)slab_live_objects(),
-            (ull)base_live);
+        DIE("%lu slab objects live at the end, %lu at the start", slab_live_objects(),
+            base_live);
     (void)hw_faults;
     return 0;
 }

@@ -47,9 +47,9 @@
 #include <mm/pt_x86_64.h>
 #include <mm/zone.h>
 
-#define MiB (1ull << 20)
-#define GiB (1ull << 30)
-#define FR 4096ull
+#define MiB (1ul << 20)
+#define GiB (1ul << 30)
+#define FR 4096ul
 #define MAX_OPS 64
 #define SPAN (GiB + 16 * MiB)
 
@@ -117,7 +117,7 @@ static void model_map(uint64_t a, uint64_t b, uint64_t delta, unsigned prot)
 /* The first and last+1 mapped addresses of [a, b), or lo > hi when none. */
 static void model_mapped(uint64_t a, uint64_t b, uint64_t *lo, uint64_t *hi, int differs_from)
 {
-    *lo = ~0ull;
+    *lo = ~0ul;
     *hi = 0;
     for (size_t i = 0; i < nmodel; i++) {
         uint64_t s = model[i].va > a ? model[i].va : a, e = model[i].end < b ? model[i].end : b;
@@ -167,7 +167,7 @@ NOCOV static unsigned raw_prot(uint64_t e, unsigned level)
 NOCOV static void raw_walk(int op, uint64_t pa, unsigned level, uint64_t base, uint64_t *tables)
 {
     if (!pa || (pa & (FR - 1)) || !mm_host_is_ram(pa, FR) || !page_count(pfn_to_page(pa / FR)))
-        DIE("op %d: table %#llx (level %u) is not an allocated frame", op, (ull)pa, level);
+        DIE("op %d: table %#lx (level %u) is not an allocated frame", op, pa, level);
     (*tables)++;
     const uint64_t *t = (const uint64_t *)(mm_host_arena() + pa);
     for (unsigned i = 0; i < 512; i++) {
@@ -175,15 +175,15 @@ NOCOV static void raw_walk(int op, uint64_t pa, unsigned level, uint64_t base, u
         if (!(e & X86_PTE_P))
             continue;
         if (level == 3 && i >= 256)
-            va |= 0xffff000000000000ull;
+            va |= 0xffff000000000000ul;
         if (va + size - 1 < pt.va_start || va >= pt.va_end)
-            DIE("op %d: entry %#llx at %#llx outside the range", op, (ull)e, (ull)va);
+            DIE("op %d: entry %#lx at %#lx outside the range", op, e, va);
         if (level == 0 || (level <= 2 && (e & X86_PTE_PS))) {
             uint64_t lpa = e & X86_PTE_ADDR & ~(level ? X86_PTE_PAT_LARGE : 0);
             if (lpa & (size - 1))
-                DIE("op %d: leaf %#llx at %#llx misaligned", op, (ull)e, (ull)va);
-            if (e & 0x7ff0000000000e00ull) /* bits 9-11 and 52-62: free for software */
-                DIE("op %d: leaf %#llx at %#llx has stray bits", op, (ull)e, (ull)va);
+                DIE("op %d: leaf %#lx at %#lx misaligned", op, e, va);
+            if (e & 0x7ff0000000000e00ul) /* bits 9-11 and 52-62: free for software */
+                DIE("op %d: leaf %#lx at %#lx has stray bits", op, e, va);
             push(seen, &nseen, (struct run){ va, va + size, lpa - va, raw_prot(e, level) });
             continue;
         }
@@ -194,8 +194,8 @@ NOCOV static void raw_walk(int op, uint64_t pa, unsigned level, uint64_t base, u
                 used += ((const uint64_t *)(mm_host_arena() + child))[k] & X86_PTE_P;
         if ((e & (X86_PTE_RW | X86_PTE_NX)) != X86_PTE_RW ||
             (used == 0 && !(pt.keep_top_tables && level == 3)))
-            DIE("op %d: table entry %#llx at %#llx: not rw/x, or an empty table", op, (ull)e,
-                (ull)va);
+            DIE("op %d: table entry %#lx at %#lx: not rw/x, or an empty table", op, e,
+                va);
         raw_walk(op, child, level - 1, va, tables);
     }
 }
@@ -214,12 +214,12 @@ NOCOV static void compare_with(int op, const struct run *want, size_t nwant)
         if (i >= nseen || i >= nwant || seen[i].va != want[i].va ||
             seen[i].end != want[i].end || seen[i].delta != want[i].delta ||
             seen[i].prot != want[i].prot)
-            DIE("op %d: run %zu: tables [%#llx, %#llx) +%#llx prot %#x, model [%#llx, %#llx) "
-                "+%#llx prot %#x",
-                op, i, i < nseen ? (ull)seen[i].va : 0, i < nseen ? (ull)seen[i].end : 0,
-                i < nseen ? (ull)seen[i].delta : 0, i < nseen ? seen[i].prot : 0,
-                i < nwant ? (ull)want[i].va : 0, i < nwant ? (ull)want[i].end : 0,
-                i < nwant ? (ull)want[i].delta : 0, i < nwant ? want[i].prot : 0);
+            DIE("op %d: run %zu: tables [%#lx, %#lx) +%#lx prot %#x, model [%#lx, %#lx) "
+                "+%#lx prot %#x",
+                op, i, i < nseen ? seen[i].va : 0, i < nseen ? seen[i].end : 0,
+                i < nseen ? seen[i].delta : 0, i < nseen ? seen[i].prot : 0,
+                i < nwant ? want[i].va : 0, i < nwant ? want[i].end : 0,
+                i < nwant ? want[i].delta : 0, i < nwant ? want[i].prot : 0);
 }
 
 NOCOV static void compare(int op)
@@ -241,12 +241,12 @@ NOCOV static void check(int op)
         DIE("op %d: a kept top-level table was freed", op);
     top_entries = top;
     if (nr_free_pages() + pt.nr_tables != base_free)
-        DIE("op %d: %llu free + %llu tables != %llu", op, (ull)nr_free_pages(),
-            (ull)pt.nr_tables, (ull)base_free);
+        DIE("op %d: %lu free + %lu tables != %lu", op, nr_free_pages(),
+            pt.nr_tables, base_free);
     nseen = 0;
     raw_walk(op, pt.root, 3, 0, &tables);
     if (tables != pt.nr_tables)
-        DIE("op %d: %llu tables reachable, nr_tables %llu", op, (ull)tables, (ull)pt.nr_tables);
+        DIE("op %d: %lu tables reachable, nr_tables %lu", op, tables, pt.nr_tables);
     compare(op);
 }
 
@@ -304,13 +304,13 @@ static void check_flush(int op, int rc, uint64_t va, uint64_t len, uint64_t lo, 
     if (calls > 1 || (rc && calls))
         DIE("op %d: %u flushes (rc %d)", op, calls, rc);
     if (rc == 0 && lo < hi && calls != 1)
-        DIE("op %d: pages changed in [%#llx, %#llx) but no flush", op, (ull)lo, (ull)hi);
+        DIE("op %d: pages changed in [%#lx, %#lx) but no flush", op, lo, hi);
     if (!calls)
         return;
     if (flush_va < va || flush_va + flush_len > va + len || (lo < hi && (flush_va > lo ||
                                                                           flush_va + flush_len < hi)))
-        DIE("op %d: flush %#llx+%#llx for changes [%#llx, %#llx) in %#llx+%#llx", op,
-            (ull)flush_va, (ull)flush_len, (ull)lo, (ull)hi, (ull)va, (ull)len);
+        DIE("op %d: flush %#lx+%#lx for changes [%#lx, %#lx) in %#lx+%#lx", op,
+            flush_va, flush_len, lo, hi, va, len);
     if (free_at_flush > free_before)
         DIE("op %d: a table was freed before the flush", op);
 }
@@ -342,7 +342,7 @@ static void do_map(struct input *in, int op)
     model_mapped(va, va + len, &lo, &hi, -1);
     int rc = pt_map(&pt, va, pa, len, prot, flags);
     if (lo < hi ? rc != -EEXIST : rc != 0 && rc != -ENOMEM)
-        DIE("op %d: map %#llx+%#llx: %d (mapped in range: %d)", op, (ull)va, (ull)len, rc,
+        DIE("op %d: map %#lx+%#lx: %d (mapped in range: %d)", op, va, len, rc,
             lo < hi);
     if (rc == 0)
         model_map(va, va + len, pa - va, prot);
@@ -362,7 +362,7 @@ static void do_change(struct input *in, int op, bool unmap)
     model_mapped(va, va + len, &lo, &hi, unmap ? -1 : (int)prot);
     int rc = unmap ? pt_unmap(&pt, va, len) : pt_protect(&pt, va, len, prot);
     if (rc != 0 && !(rc == -ENOMEM && cut))
-        DIE("op %d: %s %#llx+%#llx: %d", op, unmap ? "unmap" : "protect", (ull)va, (ull)len, rc);
+        DIE("op %d: %s %#lx+%#lx: %d", op, unmap ? "unmap" : "protect", va, len, rc);
     if (rc == 0)
         model_change(va, va + len, unmap ? -1 : (int)prot);
     else if (pt.nr_tables != tables || nr_free_pages() != free_before)
@@ -383,8 +383,8 @@ static void do_bad(struct input *in, int op)
     case 1: len = 0; break;
     case 2: va = pt.va_end - FR; len = 2 * FR; break;           /* past the end */
     case 3: prot = PT_ACCESSED << (b & 1); break;               /* not a prot */
-    case 4: pa = (1ull << 52) - FR; len += FR; break;           /* pa too high */
-    default: va = 0x0000800000000000ull; len = FR; break;       /* non-canonical */
+    case 4: pa = (1ul << 52) - FR; len += FR; break;           /* pa too high */
+    default: va = 0x0000800000000000ul; len = FR; break;       /* non-canonical */
     }
     unsigned before = flushes;
     uint64_t free_before = nr_free_pages();
@@ -439,19 +439,19 @@ NOCOV static void teardown_leaf(uint64_t va, uint64_t pa, uint64_t size, void *a
 {
     (void)arg;
     if (va < td_next || (va & (size - 1)) || (pa & (size - 1)))
-        DIE("op %d: pt_destroy_each: leaf %#llx size %#llx (pa %#llx) out of order or misaligned",
-            td_op, (ull)va, (ull)size, (ull)pa);
+        DIE("op %d: pt_destroy_each: leaf %#lx size %#lx (pa %#lx) out of order or misaligned",
+            td_op, va, size, pa);
     td_next = va + size;
     td_bytes += size;
     for (size_t i = 0; i < nexpect; i++)
         if (expect[i].va <= va && va + size <= expect[i].end) {
             if (pa != va + expect[i].delta)
-                DIE("op %d: pt_destroy_each: leaf %#llx has pa %#llx, expected %#llx", td_op,
-                    (ull)va, (ull)pa, (ull)(va + expect[i].delta));
+                DIE("op %d: pt_destroy_each: leaf %#lx has pa %#lx, expected %#lx", td_op,
+                    va, pa, (va + expect[i].delta));
             return;
         }
-    DIE("op %d: pt_destroy_each: leaf %#llx size %#llx is not in the copy", td_op, (ull)va,
-        (ull)size);
+    DIE("op %d: pt_destroy_each: leaf %#lx size %#lx is not in the copy", td_op, va,
+        size);
 }
 
 /* Runs of the model in [a, b) as the clone makes them, into expect[]. */
@@ -527,21 +527,21 @@ static void do_clone(struct input *in, int op)
     nseen = 0;
     raw_walk(op, dst.root, 3, 0, &tables);
     if (tables != dst.nr_tables)
-        DIE("op %d: dst: %llu tables reachable, nr_tables %llu", op, (ull)tables,
-            (ull)dst.nr_tables);
+        DIE("op %d: dst: %lu tables reachable, nr_tables %lu", op, tables,
+            dst.nr_tables);
     pt_for_each(&dst, dst.va_start, dst.va_end, count_leaf, &nleaves);
     /* the copies end at x: a prefix of the range */
     uint64_t x = nseen ? seen[nseen - 1].end : va;
     if (nseen && (seen[0].va < va || x > va + len))
-        DIE("op %d: dst maps [%#llx, %#llx) outside the range %#llx+%#llx", op,
-            (ull)seen[0].va, (ull)x, (ull)va, (ull)len);
+        DIE("op %d: dst maps [%#lx, %#lx) outside the range %#lx+%#lx", op,
+            seen[0].va, x, va, len);
     /* exactly the leaves fn said yes to, each as fn made it */
     uint64_t src_leaves = 0;
     if (x > va)
         pt_for_each(&pt, va, x, count_leaf, &src_leaves);
     if (nleaves != clone_ok || src_leaves != clone_ok)
-        DIE("op %d: clone rc %d: fn said yes %u times, dst has %llu leaves, src %llu in the "
-            "copied prefix", op, rc, clone_ok, (ull)nleaves, (ull)src_leaves);
+        DIE("op %d: clone rc %d: fn said yes %u times, dst has %lu leaves, src %lu in the "
+            "copied prefix", op, rc, clone_ok, nleaves, src_leaves);
     expect_copies(va, x);
     compare_with(op, expect, nexpect);
     /* the value: a large leaf across the start is the first leaf met, so
@@ -549,21 +549,21 @@ static void do_clone(struct input *in, int op)
      * the way down to it may come first) */
     uint64_t lo, hi;
     if (cut_start && (clone_calls || nseen || (rc != -EINVAL && rc != -ENOMEM)))
-        DIE("op %d: clone %#llx+%#llx with a large leaf across the start: %d, %u fn calls",
-            op, (ull)va, (ull)len, rc, clone_calls);
+        DIE("op %d: clone %#lx+%#lx with a large leaf across the start: %d, %u fn calls",
+            op, va, len, rc, clone_calls);
     switch (rc) {
     case 0:
     case -EINVAL:
         if (rc == 0 ? cut_start || cut_end != va + len : !cut_start && cut_end == va + len)
-            DIE("op %d: clone %#llx+%#llx: %d, large leaf across the start %d / end %d", op,
-                (ull)va, (ull)len, rc, cut_start, cut_end != va + len);
+            DIE("op %d: clone %#lx+%#lx: %d, large leaf across the start %d / end %d", op,
+                va, len, rc, cut_start, cut_end != va + len);
         if (clone_calls != clone_ok)
             DIE("op %d: clone %d after a failing fn", op, rc);
         /* nothing left behind before the edge (or the end) */
         model_mapped(x, cut_start ? va : cut_end, &lo, &hi, -1);
         if (lo < hi)
-            DIE("op %d: clone %d: [%#llx, %#llx) mapped in src, not copied", op, rc, (ull)lo,
-                (ull)hi);
+            DIE("op %d: clone %d: [%#lx, %#lx) mapped in src, not copied", op, rc, lo,
+                hi);
         break;
     case -E2BIG:
         if (!clone_fail_at || clone_calls != clone_fail_at || clone_ok + 1 != clone_calls)
@@ -574,10 +574,10 @@ static void do_clone(struct input *in, int op)
             DIE("op %d: -ENOMEM after %u calls, %u ok", op, clone_calls, clone_ok);
         break;
     default:
-        DIE("op %d: clone %#llx+%#llx: %d", op, (ull)va, (ull)len, rc);
+        DIE("op %d: clone %#lx+%#lx: %d", op, va, len, rc);
     }
     /* src: the copied pages lost `clear`, one flush covering them */
-    lo = ~0ull;
+    lo = ~0ul;
     hi = 0;
     for (size_t i = 0; i < nmodel; i++) {
         uint64_t s = model[i].va > va ? model[i].va : va, e = model[i].end < x ? model[i].end : x;
@@ -590,8 +590,8 @@ static void do_clone(struct input *in, int op)
     unsigned calls = flushes - before;
     if (calls != (lo < hi) || (calls && (flush_va > lo || flush_va + flush_len < hi ||
                                          flush_va < va || flush_va + flush_len > va + len)))
-        DIE("op %d: %u src flushes (%#llx+%#llx) for changes in [%#llx, %#llx) of %#llx+%#llx",
-            op, calls, (ull)flush_va, (ull)flush_len, (ull)lo, (ull)hi, (ull)va, (ull)len);
+        DIE("op %d: %u src flushes (%#lx+%#lx) for changes in [%#lx, %#lx) of %#lx+%#lx",
+            op, calls, flush_va, flush_len, lo, hi, va, len);
     /* and away with the copy */
     if (b & 0x40) {
         td_next = 0;
@@ -602,14 +602,14 @@ static void do_clone(struct input *in, int op)
         for (size_t i = 0; i < nexpect; i++)
             bytes += expect[i].end - expect[i].va;
         if (td_bytes != bytes)
-            DIE("op %d: pt_destroy_each reported %#llx bytes, the copy has %#llx", op,
-                (ull)td_bytes, (ull)bytes);
+            DIE("op %d: pt_destroy_each reported %#lx bytes, the copy has %#lx", op,
+                td_bytes, bytes);
     } else {
         pt_destroy(&dst);
     }
     if (dst.root != 0 || dst.nr_tables != 0 || nr_free_pages() != free_before)
-        DIE("op %d: %llu frames free after destroying the copy, %llu before its pt_init", op,
-            (ull)nr_free_pages(), (ull)free_before);
+        DIE("op %d: %lu frames free after destroying the copy, %lu before its pt_init", op,
+            nr_free_pages(), free_before);
 }
 
 static void reset(uint8_t how)
@@ -625,12 +625,12 @@ static void reset(uint8_t how)
     bool high = how & 1;
     if (pt_init(&pt, &pt_x86_64, (how & 4) ? GFP_KERNEL | __GFP_NOWARN
                                            : __GFP_MEMALLOC | __GFP_NOWARN,
-                high ? 0xffff800000000000ull : 0, high ? 0xfffffffffffff000ull
-                                                       : 0x0000800000000000ull))
+                high ? 0xffff800000000000ul : 0, high ? 0xfffffffffffff000ul
+                                                       : 0x0000800000000000ul))
         DIE("pt_init failed");
     pt.keep_top_tables = how & 2;
     pt.flush = rec_flush;
-    win = (high ? 0xffff800000000000ull : 0) + GiB - 8 * MiB;
+    win = (high ? 0xffff800000000000ul : 0) + GiB - 8 * MiB;
     nmodel = 0;
     flushes = 0;
     top_entries = 0;
@@ -673,7 +673,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_walker(-2);
     pt_destroy(&pt);
     if (nr_free_pages() != base_free)
-        DIE("%llu frames free after pt_destroy, %llu before pt_init", (ull)nr_free_pages(),
-            (ull)base_free);
+        DIE("%lu frames free after pt_destroy, %lu before pt_init", nr_free_pages(),
+            base_free);
     return 0;
 }

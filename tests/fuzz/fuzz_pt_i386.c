@@ -33,14 +33,14 @@
 #include <kernel/errno.h>
 #include <mm/gfp.h>
 #include <mm/pgtable.h>
-#include <mm/pt_i386.h>
+#include <compat32/pt_i386.h>
 #include <mm/zone.h>
 
-#define MiB (1ull << 20)
-#define FR 4096ull
+#define MiB (1ul << 20)
+#define FR 4096ul
 #define M4 (4 * MiB)
-#define TOP (1ull << 32)
-#define VA_END 0xffc00000ull
+#define TOP (1ul << 32)
+#define VA_END 0xffc00000ul
 #define MAX_OPS 64
 #define SPAN (128 * MiB)
 
@@ -109,7 +109,7 @@ static void model_map(uint64_t a, uint64_t b, uint64_t delta, unsigned prot)
  * from differs_from when it is >= 0), or lo > hi when none. */
 static void model_mapped(uint64_t a, uint64_t b, uint64_t *lo, uint64_t *hi, int differs_from)
 {
-    *lo = ~0ull;
+    *lo = ~0ul;
     *hi = 0;
     for (size_t i = 0; i < nmodel; i++) {
         uint64_t s = model[i].va > a ? model[i].va : a, e = model[i].end < b ? model[i].end : b;
@@ -171,7 +171,7 @@ NOCOV static bool table_ok(uint64_t pa)
 NOCOV static void raw_walk(int op, uint64_t *tables)
 {
     if (!table_ok(pt.root))
-        DIE("op %d: the root %#llx is not an allocated frame", op, (ull)pt.root);
+        DIE("op %d: the root %#lx is not an allocated frame", op, pt.root);
     (*tables)++;
     if (tab(pt.root)[I386_MIRROR_PDE] != mirror)
         DIE("op %d: PDE 1023 is %#x, the mirror is %#x", op, tab(pt.root)[I386_MIRROR_PDE],
@@ -182,17 +182,17 @@ NOCOV static void raw_walk(int op, uint64_t *tables)
         if (!(pde & I386_PTE_P))
             continue;
         if (va + M4 <= pt.va_start)
-            DIE("op %d: PDE %#x at %#llx below the range", op, pde, (ull)va);
+            DIE("op %d: PDE %#x at %#lx below the range", op, pde, va);
         if (pde & I386_PDE_PS) {
             if (pde & (0xc00 | I386_PDE_RSVD_LARGE))
-                DIE("op %d: 4 MiB leaf %#x at %#llx has stray bits", op, pde, (ull)va);
+                DIE("op %d: 4 MiB leaf %#x at %#lx has stray bits", op, pde, va);
             push(seen, &nseen, (struct run){ va, va + M4, (pde & I386_PDE_FRAME_LARGE) - va,
                                              raw_prot(pde, 1) });
             continue;
         }
         uint64_t child = pde & I386_PTE_FRAME;
         if ((pde & 0xfff) != (I386_PTE_P | I386_PTE_RW | I386_PTE_US) || !table_ok(child))
-            DIE("op %d: PDE %#x at %#llx: not P|RW|US, or not a table", op, pde, (ull)va);
+            DIE("op %d: PDE %#x at %#lx: not P|RW|US, or not a table", op, pde, va);
         (*tables)++;
         unsigned used = 0;
         for (unsigned k = 0; k < I386_ENTRIES; k++) {
@@ -202,14 +202,14 @@ NOCOV static void raw_walk(int op, uint64_t *tables)
                 continue;
             used++;
             if (pva < pt.va_start)
-                DIE("op %d: PTE %#x at %#llx below the range", op, e, (ull)pva);
+                DIE("op %d: PTE %#x at %#lx below the range", op, e, pva);
             if (e & 0xc00)
-                DIE("op %d: leaf %#x at %#llx has stray bits", op, e, (ull)pva);
+                DIE("op %d: leaf %#x at %#lx has stray bits", op, e, pva);
             push(seen, &nseen, (struct run){ pva, pva + FR, (e & I386_PTE_FRAME) - pva,
                                              raw_prot(e, 0) });
         }
         if (!used)
-            DIE("op %d: empty page table %#llx at %#llx", op, (ull)child, (ull)va);
+            DIE("op %d: empty page table %#lx at %#lx", op, child, va);
     }
 }
 
@@ -226,12 +226,12 @@ NOCOV static void compare(int op)
         if (i >= nseen || i >= nmodel || seen[i].va != model[i].va ||
             seen[i].end != model[i].end || seen[i].delta != model[i].delta ||
             seen[i].prot != model[i].prot)
-            DIE("op %d: run %zu: tables [%#llx, %#llx) +%#llx prot %#x, model [%#llx, %#llx) "
-                "+%#llx prot %#x",
-                op, i, i < nseen ? (ull)seen[i].va : 0, i < nseen ? (ull)seen[i].end : 0,
-                i < nseen ? (ull)seen[i].delta : 0, i < nseen ? seen[i].prot : 0,
-                i < nmodel ? (ull)model[i].va : 0, i < nmodel ? (ull)model[i].end : 0,
-                i < nmodel ? (ull)model[i].delta : 0, i < nmodel ? model[i].prot : 0);
+            DIE("op %d: run %zu: tables [%#lx, %#lx) +%#lx prot %#x, model [%#lx, %#lx) "
+                "+%#lx prot %#x",
+                op, i, i < nseen ? seen[i].va : 0, i < nseen ? seen[i].end : 0,
+                i < nseen ? seen[i].delta : 0, i < nseen ? seen[i].prot : 0,
+                i < nmodel ? model[i].va : 0, i < nmodel ? model[i].end : 0,
+                i < nmodel ? model[i].delta : 0, i < nmodel ? model[i].prot : 0);
 }
 
 /* After every operation: the raw validator, pt_check(), the frame count,
@@ -241,12 +241,12 @@ NOCOV static void check(int op)
     char why[256];
     uint64_t tables = 0;
     if (nr_free_pages() + pt.nr_tables != base_free)
-        DIE("op %d: %llu free + %llu tables != %llu", op, (ull)nr_free_pages(),
-            (ull)pt.nr_tables, (ull)base_free);
+        DIE("op %d: %lu free + %lu tables != %lu", op, nr_free_pages(),
+            pt.nr_tables, base_free);
     nseen = 0;
     raw_walk(op, &tables);
     if (tables != pt.nr_tables)
-        DIE("op %d: %llu tables reachable, nr_tables %llu", op, (ull)tables, (ull)pt.nr_tables);
+        DIE("op %d: %lu tables reachable, nr_tables %lu", op, tables, pt.nr_tables);
     compare(op);
     if (pt_check(&pt, why, sizeof(why)))
         DIE("op %d: pt_check: %s", op, why);
@@ -301,13 +301,13 @@ static void check_flush(int op, int rc, uint64_t va, uint64_t len, uint64_t lo, 
     if (calls > 1 || (rc && calls))
         DIE("op %d: %u flushes (rc %d)", op, calls, rc);
     if (rc == 0 && lo < hi && calls != 1)
-        DIE("op %d: pages changed in [%#llx, %#llx) but no flush", op, (ull)lo, (ull)hi);
+        DIE("op %d: pages changed in [%#lx, %#lx) but no flush", op, lo, hi);
     if (!calls)
         return;
     if (flush_va < va || flush_va + flush_len > va + len ||
         (lo < hi && (flush_va > lo || flush_va + flush_len < hi)))
-        DIE("op %d: flush %#llx+%#llx for changes [%#llx, %#llx) in %#llx+%#llx", op,
-            (ull)flush_va, (ull)flush_len, (ull)lo, (ull)hi, (ull)va, (ull)len);
+        DIE("op %d: flush %#lx+%#lx for changes [%#lx, %#lx) in %#lx+%#lx", op,
+            flush_va, flush_len, lo, hi, va, len);
     if (free_at_flush > free_before)
         DIE("op %d: a table was freed before the flush", op);
 }
@@ -334,8 +334,8 @@ static void do_map(struct input *in, int op)
     model_mapped(va, va + len, &lo, &hi, -1);
     int rc = pt_map(&pt, va, pa, len, prot, flags);
     if (too_high ? rc != -EINVAL : lo < hi ? rc != -EEXIST : rc != 0 && rc != -ENOMEM)
-        DIE("op %d: map %#llx+%#llx to %#llx: %d (mapped in range: %d, too high: %d)", op,
-            (ull)va, (ull)len, (ull)pa, rc, lo < hi, too_high);
+        DIE("op %d: map %#lx+%#lx to %#lx: %d (mapped in range: %d, too high: %d)", op,
+            va, len, pa, rc, lo < hi, too_high);
     if (rc == 0)
         model_map(va, va + len, pa - va, prot);
     else if (pt.nr_tables != tables || nr_free_pages() != free_before)
@@ -354,7 +354,7 @@ static void do_change(struct input *in, int op, bool unmap)
     model_mapped(va, va + len, &lo, &hi, unmap ? -1 : (int)prot);
     int rc = unmap ? pt_unmap(&pt, va, len) : pt_protect(&pt, va, len, prot);
     if (rc != 0 && !(rc == -ENOMEM && cut))
-        DIE("op %d: %s %#llx+%#llx: %d", op, unmap ? "unmap" : "protect", (ull)va, (ull)len, rc);
+        DIE("op %d: %s %#lx+%#lx: %d", op, unmap ? "unmap" : "protect", va, len, rc);
     if (rc == 0)
         model_change(va, va + len, unmap ? -1 : (int)prot);
     else if (pt.nr_tables != tables || nr_free_pages() != free_before)
@@ -448,10 +448,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     nmodel = 0;
     check(-2);
     if (pt.nr_tables != 1)
-        DIE("%llu tables left after unmapping everything", (ull)pt.nr_tables);
+        DIE("%lu tables left after unmapping everything", pt.nr_tables);
     pt_destroy(&pt);
     if (nr_free_pages() != base_free)
-        DIE("%llu frames free after pt_destroy, %llu before pt_init", (ull)nr_free_pages(),
-            (ull)base_free);
+        DIE("%lu frames free after pt_destroy, %lu before pt_init", nr_free_pages(),
+            base_free);
     return 0;
 }

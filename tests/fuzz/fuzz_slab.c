@@ -18,7 +18,7 @@
  * The target keeps a model (every object it holds, its size, its cache;
  * the objects it freed and has not been given again) and knows whether
  * each call must succeed, fail or be reported.  After every operation:
- * slab_check() and mm_check() pass, the frames add up, the reports
+ * slab_check() and node_check() pass, the frames add up, the reports
  * counted are exactly those expected, each cache's live count is the
  * model's, and every held object still carries its stamp (an object
  * handed out twice would be overwritten).  At the end everything is
@@ -32,8 +32,8 @@
 #include "../../mm/slab_impl.h"
 #include <mm/zone.h>
 
-#define MiB (1ull << 20)
-#define FR 4096ull
+#define MiB (1ul << 20)
+#define FR 4096ul
 #define MAX_PFN (6 * MiB / FR)
 #define MAX_OPS 300
 #define NCACHES 6
@@ -115,7 +115,7 @@ static bool fz_free_slot(const void *p)
     if (off >= c->span || off % c->size)
         return false;
     uint32_t i = (uint32_t)(off / c->size);
-    return !(s->map[c->map_words + i / 64] & (1ull << (i % 64)));
+    return !(s->map[c->map_words + i / 64] & (1ul << (i % 64)));
 }
 
 static void forget_freed(const void *p)
@@ -139,19 +139,19 @@ static void fz_check(int op)
     char why[256];
     if (slab_check(why, sizeof(why)))
         DIE("op %d: slab_check: %s", op, why);
-    if (mm_check(why, sizeof(why)))
-        DIE("op %d: mm_check: %s", op, why);
+    if (node_check(why, sizeof(why)))
+        DIE("op %d: node_check: %s", op, why);
     if (nr_free_pages() + slab_pages_held() + kmalloc_large_pages() + ngrabbed != base_free)
         DIE("op %d: frames do not add up", op);
     if (slab_error_count() != errors)
-        DIE("op %d: %llu reports, expected %llu (last: %s)", op,
-            (unsigned long long)slab_error_count(), (unsigned long long)errors,
+        DIE("op %d: %lu reports, expected %lu (last: %s)", op,
+            slab_error_count(), errors,
             slab_last_error());
     for (int i = 0; i < NCACHES; i++)
         if (caches[i].c && kmem_cache_live(caches[i].c) != caches[i].live)
-            DIE("op %d: cache %d live %llu, model %llu", op, i,
-                (unsigned long long)kmem_cache_live(caches[i].c),
-                (unsigned long long)caches[i].live);
+            DIE("op %d: cache %d live %lu, model %lu", op, i,
+                kmem_cache_live(caches[i].c),
+                caches[i].live);
 }
 
 /* An allocation came back: record it (checks it is new and in RAM). */
@@ -243,7 +243,7 @@ static void do_destroy(struct input *in)
     int r = kmem_cache_destroy(caches[i].c);
     if (caches[i].live) {
         if (r != -1)
-            DIE("destroy of a cache with %llu objects", (unsigned long long)caches[i].live);
+            DIE("destroy of a cache with %lu objects", caches[i].live);
         errors++;
         return;
     }
@@ -442,7 +442,7 @@ static void release_grabbed(void)
     while (ngrabs) {
         ngrabs--;
         __free_pages(grabbed[ngrabs], grabbed_order[ngrabs]);
-        ngrabbed -= 1ull << grabbed_order[ngrabs];
+        ngrabbed -= 1ul << grabbed_order[ngrabs];
     }
 }
 
@@ -459,7 +459,7 @@ static void do_pressure(struct input *in)
         while (ngrabs < MAX_PFN && (p = alloc_pages(GFP_KERNEL | __GFP_NOWARN, (unsigned)order))) {
             grabbed_order[ngrabs] = (uint8_t)order;
             grabbed[ngrabs++] = p;
-            ngrabbed += 1ull << order;
+            ngrabbed += 1ul << order;
         }
     }
 }

@@ -21,7 +21,7 @@
  * returns; under pressure -ENOMEM is also allowed, and then nothing may
  * have changed.  After every operation (check_all says how deep):
  * mm_check_frames (exact refcounts over all processes), pt_check,
- * mm_check, mm_check_consistency, slab_check, the zero page still zero,
+ * node_check, mm_check_consistency, slab_check, the zero page still zero,
  * mincore against the tables, and
  * every page of every process against the model without faulting
  * (present: the frame's bytes; absent: what a fault would produce).  At
@@ -42,8 +42,8 @@
 
 #define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((a) - 1))
 
-#define MiB (1ull << 20)
-#define FR 4096ull
+#define MiB (1ul << 20)
+#define FR 4096ul
 #define MAX_OPS 64
 #define OP_BYTES 6                /* an operation and its arguments */
 #define NPROC 4
@@ -51,7 +51,7 @@
 #define NP 72                     /* pages modelled: mmap window, gap, heap */
 #define HEAP_PAGE 56
 #define HEAP_MAX 16               /* pages */
-#define WIN 0x10000000ull
+#define WIN 0x10000000ul
 #define MAXOBJ 48
 #define FILE_SIZE 14000
 
@@ -212,7 +212,7 @@ static int uaccess(struct mm *mm, uint64_t va, unsigned access, uint8_t **p)
             return 0;
         }
         if (tries)
-            DIE("mm_fault(%#llx, %#x) succeeded but the entry still refuses", (ull)va, access);
+            DIE("mm_fault(%#lx, %#x) succeeded but the entry still refuses", va, access);
         int err = mm_fault(mm, va, access | FAULT_USER);
         if (err)
             return err;
@@ -279,7 +279,7 @@ static NOCOV void check_page(struct proc *pr, unsigned page, struct vma *vma)
  * operation made `make test`'s bounded run ~5x slower):
  *  - always: mm_check_frames (every check of mm_check_consistency over
  *    the VMAs of every process, where a stray pte shows as a count that
- *    does not match, and exact refcounts over all of them), mm_check, the
+ *    does not match, and exact refcounts over all of them), node_check, the
  *    zero page, every page of every process against the model, and
  *    mincore of the process operated on (and of a new child);
  *  - every fourth operation (deep): pt_check of every process, slab_check,
@@ -344,8 +344,8 @@ static NOCOV void check_all(struct proc *focus, enum depth depth)
      * process, and compares refcounts exactly over all of them. */
     if (mm_check_frames(live, n, why, sizeof(why)))
         DIE("mm_check_frames: %s", why);
-    if (mm_check(why, sizeof(why)))
-        DIE("mm_check: %s", why);
+    if (node_check(why, sizeof(why)))
+        DIE("node_check: %s", why);
     const uint8_t *z = mm_host_arena() + mm_zero_page();
     for (unsigned i = 0; i < FR; i += 8)
         if (*(const uint64_t *)(z + i))
@@ -413,14 +413,14 @@ static void do_mmap(struct input *in, struct proc *pr)
     if (mode == 3 && taken) {
         /* The hint was taken: the mapping went elsewhere, outside the window. */
         if (got < va_of(NP) && got + n * FR > WIN)
-            DIE("hinted mmap at %#llx landed in the window", (ull)got);
+            DIE("hinted mmap at %#lx landed in the window", got);
         release();
         if (mm_munmap(&pr->mm, got, n * FR))
             DIE("munmap of the hinted mapping failed");
         return;
     }
     if (got != va)
-        DIE("mmap at %#llx returned %#llx", (ull)va, (ull)got);
+        DIE("mmap at %#lx returned %#lx", va, got);
     unsigned o = 0;
     if (kind == K_SHM) {
         o = nobj++;
@@ -491,7 +491,7 @@ static void do_madvise(struct input *in, struct proc *pr)
 
 static void do_brk(struct input *in, struct proc *pr)
 {
-    uint64_t old = pr->mm.brk, want_brk = brk_start + (u8(in) * 263ull) % (HEAP_MAX * FR);
+    uint64_t old = pr->mm.brk, want_brk = brk_start + (u8(in) * 263ul) % (HEAP_MAX * FR);
     unsigned old_end = (unsigned)((ALIGN_UP(old, FR) - WIN) / FR);
     unsigned new_end = (unsigned)((ALIGN_UP(want_brk, FR) - WIN) / FR);
     bool ok = true; /* growing: free pages, and one more of gap */
@@ -501,8 +501,8 @@ static void do_brk(struct input *in, struct proc *pr)
     if (pressure && ok && got == old)
         return; /* no memory: brk keeps the old break */
     if (got != (ok ? want_brk : old))
-        DIE("brk(%#llx) returned %#llx, expected %#llx", (ull)want_brk, (ull)got,
-            (ull)(ok ? want_brk : old));
+        DIE("brk(%#lx) returned %#lx, expected %#lx", want_brk, got,
+            (ok ? want_brk : old));
     if (!ok)
         return;
     if (new_end < old_end) {
@@ -689,10 +689,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_all(NULL, ALL);
     uint64_t frames = nr_free_pages() + slab_pages_held() + kmalloc_large_pages();
     if (frames != base_frames)
-        DIE("%llu frames free or in slabs at the end, %llu at the start", (ull)frames,
-            (ull)base_frames);
+        DIE("%lu frames free or in slabs at the end, %lu at the start", frames,
+            base_frames);
     if (slab_live_objects() != base_live)
-        DIE("%llu slab objects live at the end, %llu at the start", (ull)slab_live_objects(),
-            (ull)base_live);
+        DIE("%lu slab objects live at the end, %lu at the start", slab_live_objects(),
+            base_live);
     return 0;
 }

@@ -108,9 +108,9 @@ static inline int native_run(const char *path, char *const argv[],
         return -1;
     }
 
-    unsigned long long sp, top, brk;
+    uint64_t sp, top, brk;
     const char *mem = strstr(text, "\nmem ");
-    if (sscanf(text, "sp %llx\ntop %llx\nbrk %llx\n", &sp, &top, &brk) != 3 ||
+    if (sscanf(text, "sp %lx\ntop %lx\nbrk %lx\n", &sp, &top, &brk) != 3 ||
         !mem || top <= sp) {
         snprintf(err, errlen, "%s: unreadable report", path);
         free(text);

@@ -18,7 +18,7 @@ extern struct task *current;
 extern int fh_kmalloc_fail_in;       /* >= 0: that many more successes, then NULL */
 extern uint64_t fh_ulo, fh_uhi;
 /* The default top: user space of x86-64 (host stacks and heaps lie below). */
-#define FH_USER_END 0x00007ffffffff000ull
+#define FH_USER_END 0x00007ffffffff000ul
 extern void (*fh_sleep_hook)(void);
 extern jmp_buf fh_would_block;
 extern int fh_sleeps;

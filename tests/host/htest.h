@@ -73,9 +73,9 @@ void ht_fail(const char *file, int line, const char *fmt, ...)
     do {                                                                    \
         uint64_t ht_a_ = (uint64_t)(a), ht_b_ = (uint64_t)(b);              \
         if (ht_a_ != ht_b_)                                                 \
-            HT_FAIL("%s = %#llx, expected %s = %#llx", #a,                  \
-                    (unsigned long long)ht_a_, #b,                          \
-                    (unsigned long long)ht_b_);                             \
+            HT_FAIL("%s = %#lx, expected %s = %#lx", #a,                  \
+                    ht_a_, #b,                          \
+                    ht_b_);                             \
     } while (0)
 
 /* Two C strings must be equal (a NULL only equals a NULL). */

@@ -5,4 +5,4 @@
  */
 #define vsnprintf k_vsnprintf
 #define snprintf k_snprintf
-#include "../../kernel/vsnprintf.c"
+#include "../../kernel/lib/vsnprintf.c"

@@ -14,7 +14,7 @@
 #include <kernel/printk.h>
 #include <mm/zone.h>
 
-struct mm_node mm_host_node;
+struct mem_node mm_host_node;
 
 static uint8_t *arena;
 static size_t arena_bytes;
@@ -109,15 +109,15 @@ void mm_host_fini(void)
     arena_bytes = 0;
     map_pfns = 0;
     nram = 0;
-    mm_node0 = NULL;
+    node0 = NULL;
 }
 
 void mm_host_reset(void)
 {
-    mm_node_init(&mm_host_node, map, map_pfns, host_phys_to_virt, host_report);
+    node_init(&mm_host_node, map, map_pfns, host_phys_to_virt, host_report);
     for (size_t i = 0; i < nram; i++)
-        mm_node_add_free(&mm_host_node, ram[i].start >> PAGE_SHIFT, ram[i].end >> PAGE_SHIFT);
-    mm_node_finish(&mm_host_node);
+        node_add_free(&mm_host_node, ram[i].start >> PAGE_SHIFT, ram[i].end >> PAGE_SHIFT);
+    node_finish(&mm_host_node);
 }
 
 void mm_host_init(uint64_t max_pfn, const struct host_ram *r, size_t n)
@@ -134,8 +134,8 @@ void mm_host_init(uint64_t max_pfn, const struct host_ram *r, size_t n)
     for (size_t i = 0; i < n; i++) {
         if ((r[i].start | r[i].end) & (PAGE_SIZE - 1) || r[i].start >= r[i].end ||
             r[i].end > arena_bytes)
-            panic("mm_host_init: bad RAM range %#llx-%#llx", (unsigned long long)r[i].start,
-                  (unsigned long long)r[i].end);
+            panic("mm_host_init: bad RAM range %#lx-%#lx", r[i].start,
+                  r[i].end);
         if (mprotect(arena + r[i].start, r[i].end - r[i].start, PROT_READ | PROT_WRITE))
             panic("mm_host_init: mprotect failed");
         ram[i] = r[i];
@@ -144,14 +144,14 @@ void mm_host_init(uint64_t max_pfn, const struct host_ram *r, size_t n)
     map_pfns = max_pfn;
     map = calloc(max_pfn, sizeof(struct page));
     if (!map)
-        panic("mm_host_init: no memory for %llu frame descriptors",
-              (unsigned long long)max_pfn);
+        panic("mm_host_init: no memory for %lu frame descriptors",
+              max_pfn);
     mm_host_reset();
 }
 
 /* ---- memmap_build output checks ------------------------------------------- */
 
-#define LIMIT_PAGES (1ull << 40) /* 2^52 bytes */
+#define LIMIT_PAGES (1ul << 40) /* 2^52 bytes */
 #define HOLE (-1)
 
 #define FAIL(...)                                                           \
@@ -167,8 +167,8 @@ int memmap_check_output(const struct mem_range *r, size_t n, char *why, size_t s
     for (size_t i = 0; i < n; i++) {
         if (((r[i].start | r[i].end) & (PAGE_SIZE - 1)) || r[i].start >= r[i].end ||
             r[i].end > LIMIT_PAGES * PAGE_SIZE || r[i].kind >= MEM_KIND_COUNT)
-            FAIL("range %zu [%#llx, %#llx) kind %u is malformed", i,
-                 (unsigned long long)r[i].start, (unsigned long long)r[i].end, r[i].kind);
+            FAIL("range %zu [%#lx, %#lx) kind %u is malformed", i,
+                 r[i].start, r[i].end, r[i].kind);
         if (i && r[i - 1].end > r[i].start)
             FAIL("ranges %zu and %zu overlap or are unsorted", i - 1, i);
         if (i && r[i - 1].end == r[i].start && r[i - 1].kind == r[i].kind)
@@ -294,8 +294,8 @@ int memmap_check_model(const void *map, uint64_t map_size, uint64_t desc_size,
                 continue;
             int want = model_at(m, nm, pts[j]), got = output_at(r, n, pts[j]);
             if (want != got) {
-                snprintf(why, size, "page %#llx (address %#llx) is %s, the rules say %s",
-                         (unsigned long long)pts[j], (unsigned long long)(pts[j] * PAGE_SIZE),
+                snprintf(why, size, "page %#lx (address %#lx) is %s, the rules say %s",
+                         pts[j], (pts[j] * PAGE_SIZE),
                          kind_str(got), kind_str(want));
                 rc = -1;
             }

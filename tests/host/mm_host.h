@@ -33,19 +33,19 @@ struct host_ram {
 
 /*
  * Build mm_host_node over max_pfn frames with the given RAM (handed to
- * the allocator with mm_node_add_free, then mm_node_finish), and make it
- * mm_node0.  A previous arena is released first.  Aborts on host errors.
+ * the allocator with node_add_free, then node_finish), and make it
+ * node0.  A previous arena is released first.  Aborts on host errors.
  */
 void mm_host_init(uint64_t max_pfn, const struct host_ram *ram, size_t nram);
 /*
- * Start the same node again from scratch (mm_node_init, add_free,
+ * Start the same node again from scratch (node_init, add_free,
  * finish) without remapping: for fuzz targets, one fresh node per input.
  */
 void mm_host_reset(void);
 /* Release the arena and mem_map. */
 void mm_host_fini(void);
 
-extern struct mm_node mm_host_node;
+extern struct mem_node mm_host_node;
 /* Base of the arena: physical address 0. */
 uint8_t *mm_host_arena(void);
 /* Is [pa, pa + len) inside one of the RAM ranges? */

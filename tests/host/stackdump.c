@@ -2,7 +2,7 @@
  * A user program for the exec host tests, built by the Makefile with musl
  * four ways (64- and 32-bit, static and static-pie) and run natively on
  * the build machine: the host kernel is the oracle for
- * kernel/user_stack.c and kernel/elf_user.c.
+ * kernel/proc/user_stack.c and kernel/proc/elf_user.c.
  *
  * It prints what the host kernel gave it, before anything else runs:
  *

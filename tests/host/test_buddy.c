@@ -3,17 +3,17 @@
  * contig.c and mmstat.c over a private arena (tests/host/mm_host.c).
  *
  * Two layouts, both with RAM ranges that straddle zone boundaries (so
- * mm_node_add_free must split them) and odd-sized pieces (so free lists
+ * node_add_free must split them) and odd-sized pieces (so free lists
  * of every order are populated):
- *   small  48 MiB of physical address space: DMA and DMA32.  mm_check()
+ *   small  48 MiB of physical address space: DMA and DMA32.  node_check()
  *          walks 12288 frames, so the long runs (exhaustion at every
  *          order, the contiguous-allocation model) use it;
  *   big    4 GiB + 64 MiB of address space, sparse: all three zones.
- *          mm_check() walks ~1M frames there (a few ms), so its cases
+ *          node_check() walks ~1M frames there (a few ms), so its cases
  *          keep to a few hundred operations.
  *
  * The test keeps its own record of every frame it holds (own[]).  After
- * every operation check() runs mm_check() (the full validator), checks
+ * every operation check() runs node_check() (the full validator), checks
  * each per-CPU cache is within its `high`, and that nr_free_pages() plus
  * the frames held equals the free count right after set-up: a frame
  * handed out twice is caught by own[], a frame lost by the count.
@@ -26,9 +26,9 @@
 #include <mm/gfp.h>
 #include <mm/zone.h>
 
-#define MiB (1ull << 20)
-#define GiB (1ull << 30)
-#define FR 4096ull                       /* one frame, in bytes */
+#define MiB (1ul << 20)
+#define GiB (1ul << 30)
+#define FR 4096ul                       /* one frame, in bytes */
 #define PFN(pa) ((uint64_t)(pa) >> PAGE_SHIFT)
 
 /* ---- layouts ---------------------------------------------------------------- */
@@ -80,7 +80,7 @@ static bool is_ram(uint64_t pfn)
 
 static struct zone *Z(unsigned zi)
 {
-    return &mm_node0->zones[zi];
+    return &node0->zones[zi];
 }
 
 static unsigned top_of(gfp_t gfp)
@@ -97,7 +97,7 @@ static uint64_t rnd(uint64_t n)
     rng ^= rng >> 12;
     rng ^= rng << 25;
     rng ^= rng >> 27;
-    return n ? (rng * 0x2545f4914f6cdd1dull) % n : 0;
+    return n ? (rng * 0x2545f4914f6cdd1dul) % n : 0;
 }
 
 /* ---- what the test holds -------------------------------------------------------- */
@@ -123,17 +123,17 @@ static void setup(const struct layout *l)
     nheld = 0;
     held_frames = 0;
     base_free = nr_free_pages();
-    per_frame_max = l == &BIG ? 8 : ~0ull; /* a check costs ~4 ms on BIG */
-    rng = 0x9e3779b97f4a7c15ull;
+    per_frame_max = l == &BIG ? 8 : ~0ul; /* a check costs ~4 ms on BIG */
+    rng = 0x9e3779b97f4a7c15ul;
 }
 
 static void hold(uint64_t pfn, uint64_t n, unsigned order, bool contig)
 {
     for (uint64_t i = 0; i < n; i++) {
         HT_ASSERT(pfn + i < cur->max_pfn && is_ram(pfn + i),
-                  "frame %#llx handed out is not RAM", (unsigned long long)(pfn + i));
-        HT_ASSERT(!own[pfn + i], "frame %#llx handed out twice",
-                  (unsigned long long)(pfn + i));
+                  "frame %#lx handed out is not RAM", (pfn + i));
+        HT_ASSERT(!own[pfn + i], "frame %#lx handed out twice",
+                  (pfn + i));
     }
     for (uint64_t i = 0; i < n; i++)
         own[pfn + i] = 1;
@@ -174,13 +174,13 @@ static size_t find_held(uint64_t pfn)
 static void check(void)
 {
     char why[256];
-    HT_ASSERT(mm_check(why, sizeof(why)) == 0, "mm_check: %s", why);
+    HT_ASSERT(node_check(why, sizeof(why)) == 0, "node_check: %s", why);
     for (unsigned zi = 0; zi < NR_ZONES; zi++)
         HT_ASSERT(Z(zi)->pcp.count <= Z(zi)->pcp.high, "%s: pcp count %u above high %u",
                   Z(zi)->name, Z(zi)->pcp.count, Z(zi)->pcp.high);
     HT_ASSERT(nr_free_pages() + held_frames == base_free,
-              "%llu free + %llu held, expected %llu", (unsigned long long)nr_free_pages(),
-              (unsigned long long)held_frames, (unsigned long long)base_free);
+              "%lu free + %lu held, expected %lu", nr_free_pages(),
+              held_frames, base_free);
 }
 
 /* alloc_pages, checked and recorded; *out is NULL when it failed. */
@@ -189,13 +189,13 @@ static void take(gfp_t gfp, unsigned order, struct page **out)
     struct page *p = alloc_pages(gfp, order);
     *out = p;
     if (p) {
-        uint64_t pfn = page_to_pfn(p), n = 1ull << order;
-        HT_ASSERT((pfn & (n - 1)) == 0, "order %u block at pfn %#llx is misaligned", order,
-                  (unsigned long long)pfn);
-        HT_ASSERT(zone_of(pfn) <= top_of(gfp), "gfp %#x got pfn %#llx in zone %s", gfp,
-                  (unsigned long long)pfn, Z(zone_of(pfn))->name);
-        HT_ASSERT(zone_of(pfn + n - 1) == zone_of(pfn), "block %#llx crosses a zone",
-                  (unsigned long long)pfn);
+        uint64_t pfn = page_to_pfn(p), n = 1ul << order;
+        HT_ASSERT((pfn & (n - 1)) == 0, "order %u block at pfn %#lx is misaligned", order,
+                  pfn);
+        HT_ASSERT(zone_of(pfn) <= top_of(gfp), "gfp %#x got pfn %#lx in zone %s", gfp,
+                  pfn, Z(zone_of(pfn))->name);
+        HT_ASSERT(zone_of(pfn + n - 1) == zone_of(pfn), "block %#lx crosses a zone",
+                  pfn);
         HT_ASSERT(page_count(p) == 1, "fresh block has refcount %u", page_count(p));
         HT_TRY(hold(pfn, n, order, false));
     }
@@ -210,16 +210,16 @@ static void give(size_t i, unsigned how)
     if (h.contig) {
         if (how % 3 == 0 || h.n > per_frame_max) {
             release(h.pfn, h.n);
-            HT_ASSERT(free_contig(h.pfn << PAGE_SHIFT, h.n) == 0, "free_contig(%#llx, %llu)",
-                      (unsigned long long)(h.pfn << PAGE_SHIFT), (unsigned long long)h.n);
+            HT_ASSERT(free_contig(h.pfn << PAGE_SHIFT, h.n) == 0, "free_contig(%#lx, %lu)",
+                      (h.pfn << PAGE_SHIFT), h.n);
             HT_TRY(check());
             return;
         }
         for (uint64_t k = 0; k < h.n; k++) {
             release(h.pfn + k, 1);
             int r = how % 3 == 1 ? put_page(p + k) : frame_unref((h.pfn + k) << PAGE_SHIFT);
-            HT_ASSERT(r == 0, "dropping contiguous frame %#llx returned %d",
-                      (unsigned long long)(h.pfn + k), r);
+            HT_ASSERT(r == 0, "dropping contiguous frame %#lx returned %d",
+                      (h.pfn + k), r);
             HT_TRY(check());
         }
         return;
@@ -255,7 +255,7 @@ static void exhaust(gfp_t gfp, unsigned top, uint64_t *frames, uint64_t per_orde
             HT_TRY(take(gfp | __GFP_NOWARN, (unsigned)k, &p));
             if (!p)
                 break;
-            *frames += 1ull << k;
+            *frames += 1ul << k;
             if (per_order)
                 per_order[k]++;
         }
@@ -282,7 +282,7 @@ static void snap(struct snap *s)
         s->pcp[zi] = Z(zi)->pcp.count;
     }
     s->total = nr_free_pages();
-    mm_buddyinfo(s->buddyinfo, sizeof(s->buddyinfo));
+    buddyinfo_show(s->buddyinfo, sizeof(s->buddyinfo));
 }
 
 static void same_as(const struct snap *a, const struct snap *b)
@@ -290,9 +290,9 @@ static void same_as(const struct snap *a, const struct snap *b)
     for (unsigned zi = 0; zi < NR_ZONES; zi++) {
         for (unsigned k = 0; k <= MAX_ORDER; k++)
             HT_ASSERT(a->nr_free[zi][k] == b->nr_free[zi][k],
-                      "%s order %u: %llu free blocks, expected %llu", Z(zi)->name, k,
-                      (unsigned long long)b->nr_free[zi][k],
-                      (unsigned long long)a->nr_free[zi][k]);
+                      "%s order %u: %lu free blocks, expected %lu", Z(zi)->name, k,
+                      b->nr_free[zi][k],
+                      a->nr_free[zi][k]);
         HT_EQ_U(b->free[zi], a->free[zi]);
         HT_EQ_U(b->pcp[zi], a->pcp[zi]);
     }
@@ -318,10 +318,10 @@ static void expected_areas(uint64_t out[NR_ZONES][MAX_ORDER + 1], uint64_t manag
                 managed[zi] += e - s;
             while (s < e) {
                 unsigned k = MAX_ORDER;
-                while (k && ((s & ((1ull << k) - 1)) || s + (1ull << k) > e))
+                while (k && ((s & ((1ul << k) - 1)) || s + (1ul << k) > e))
                     k--;
                 out[zi][k]++;
-                s += 1ull << k;
+                s += 1ul << k;
             }
         }
     }
@@ -336,17 +336,17 @@ struct probe {
 
 static void probe_begin(struct probe *p)
 {
-    p->errors = mm_node0->errors;
+    p->errors = node0->errors;
     p->reports = mm_host_reports();
     snap(&p->s);
 }
 
 static void probe_end(struct probe *p, const char *what, const char *needle)
 {
-    HT_ASSERT(mm_node0->errors == p->errors + 1, "%s: errors went from %llu to %llu", what,
-              (unsigned long long)p->errors, (unsigned long long)mm_node0->errors);
-    HT_ASSERT(mm_host_reports() == p->reports + 1, "%s: %llu reports, expected 1", what,
-              (unsigned long long)(mm_host_reports() - p->reports));
+    HT_ASSERT(node0->errors == p->errors + 1, "%s: errors went from %lu to %lu", what,
+              p->errors, node0->errors);
+    HT_ASSERT(mm_host_reports() == p->reports + 1, "%s: %lu reports, expected 1", what,
+              (mm_host_reports() - p->reports));
     HT_ASSERT(strstr(mm_host_last_report(), needle), "%s: report \"%s\" lacks \"%s\"", what,
               mm_host_last_report(), needle);
     HT_TRY(check());
@@ -390,9 +390,9 @@ static void init_checks(const struct layout *l)
         HT_EQ_U(z->free, managed[zi]);
         HT_EQ_U(z->pcp.count, 0);
         for (unsigned k = 0; k <= MAX_ORDER; k++)
-            HT_ASSERT(z->area[k].nr_free == want[zi][k], "%s order %u: %llu blocks, expected %llu",
-                      z->name, k, (unsigned long long)z->area[k].nr_free,
-                      (unsigned long long)want[zi][k]);
+            HT_ASSERT(z->area[k].nr_free == want[zi][k], "%s order %u: %lu blocks, expected %lu",
+                      z->name, k, z->area[k].nr_free,
+                      want[zi][k]);
         /* Watermarks as zone.c documents them: min ~ managed/256 in [16, 1024]
          * but at most a quarter of the zone; low and high above it. */
         uint64_t min = managed[zi] / 256;
@@ -408,17 +408,17 @@ static void init_checks(const struct layout *l)
     HT_ASSERT(Z(ZONE_DMA)->managed && Z(ZONE_DMA32)->managed, "layout lacks a zone");
     for (uint64_t pfn = 0; pfn < l->max_pfn; pfn++) {
         const struct page *p = pfn_to_page(pfn);
-        HT_ASSERT(p->zone == zone_of(pfn), "frame %#llx in zone %u", (unsigned long long)pfn,
+        HT_ASSERT(p->zone == zone_of(pfn), "frame %#lx in zone %u", pfn,
                   p->zone);
         if (is_ram(pfn))
-            HT_ASSERT(!(p->flags & PG_RESERVED), "RAM frame %#llx reserved",
-                      (unsigned long long)pfn);
+            HT_ASSERT(!(p->flags & PG_RESERVED), "RAM frame %#lx reserved",
+                      pfn);
         else
-            HT_ASSERT(p->flags == PG_RESERVED, "hole frame %#llx has flags %#x",
-                      (unsigned long long)pfn, p->flags);
+            HT_ASSERT(p->flags == PG_RESERVED, "hole frame %#lx has flags %#x",
+                      pfn, p->flags);
     }
     HT_EQ_U(nr_free_pages(), total);
-    HT_EQ_U(mm_node0->errors, 0);
+    HT_EQ_U(node0->errors, 0);
     HT_EQ_U(mm_host_reports(), reports);
     HT_TRY(check());
 }
@@ -454,8 +454,8 @@ static void verify_stamps(void)
         for (uint64_t k = 0; k < held[i].n; k++) {
             const uint64_t *f = page_address(pfn_to_page(held[i].pfn + k));
             uint64_t pfn = held[i].pfn + k;
-            HT_ASSERT(f[0] == pfn && f[511] == ~pfn, "frame %#llx was overwritten",
-                      (unsigned long long)pfn);
+            HT_ASSERT(f[0] == pfn && f[511] == ~pfn, "frame %#lx was overwritten",
+                      pfn);
         }
 }
 
@@ -476,8 +476,8 @@ static void exhaust_and_return(unsigned order)
     for (unsigned zi = 0; zi < NR_ZONES; zi++)
         for (unsigned k = order; k <= MAX_ORDER; k++)
             blocks += want[zi][k] << (k - order);
-    HT_ASSERT(per_order[order] == blocks, "order %u: %llu blocks allocated, expected %llu", order,
-              (unsigned long long)per_order[order], (unsigned long long)blocks);
+    HT_ASSERT(per_order[order] == blocks, "order %u: %lu blocks allocated, expected %lu", order,
+              per_order[order], blocks);
     stamp_all();
     HT_TRY(verify_stamps());
     HT_TRY(give_all());
@@ -485,7 +485,7 @@ static void exhaust_and_return(unsigned order)
     HT_TRY(check());
     snap(&after);
     HT_TRY(same_as(&before, &after));
-    HT_EQ_U(mm_node0->errors, 0);
+    HT_EQ_U(node0->errors, 0);
     HT_EQ_U(mm_host_reports(), reports);
 }
 
@@ -621,8 +621,8 @@ static void t_never_upward(void)
     HT_ASSERT(alloc_pages(GFP_DMA32 | __GFP_MEMALLOC | __GFP_NOWARN, 3) == NULL,
               "GFP_DMA32 got memory with DMA32 and DMA empty");
     /* alloc_contig goes by its window, not by zone flags: only Normal is left. */
-    uint64_t pa = alloc_contig(1, FR, 0, ~0ull, __GFP_MEMALLOC);
-    HT_ASSERT(pa >= ZONE_DMA32_END, "alloc_contig found %#llx", (unsigned long long)pa);
+    uint64_t pa = alloc_contig(1, FR, 0, ~0ul, __GFP_MEMALLOC);
+    HT_ASSERT(pa >= ZONE_DMA32_END, "alloc_contig found %#lx", pa);
     HT_TRY(hold(PFN(pa), 1, 0, true));
     HT_TRY(check());
     HT_TRY(give_all());
@@ -635,7 +635,7 @@ static void t_watermarks(void)
     setup(&SMALL);
     struct zone *dma = Z(ZONE_DMA), *dma32 = Z(ZONE_DMA32);
     uint64_t min = dma->wmark_min, got;
-    HT_ASSERT(min >= 8, "DMA min %llu too small for this test", (unsigned long long)min);
+    HT_ASSERT(min >= 8, "DMA min %lu too small for this test", min);
 
     /* GFP_DMA (no __GFP_HIGH) stops with exactly wmark_min left. */
     struct page *three[3];
@@ -695,13 +695,13 @@ static void t_watermarks(void)
     HT_TRY(exhaust(GFP_KERNEL, MAX_ORDER, &got, NULL));
     for (unsigned zi = 0; zi < 2; zi++)
         HT_ASSERT(Z(zi)->free == Z(zi)->wmark_min && Z(zi)->pcp.count == 0,
-                  "%s: free %llu pcp %u, min %llu", Z(zi)->name,
-                  (unsigned long long)Z(zi)->free, Z(zi)->pcp.count,
-                  (unsigned long long)Z(zi)->wmark_min);
+                  "%s: free %lu pcp %u, min %lu", Z(zi)->name,
+                  Z(zi)->free, Z(zi)->pcp.count,
+                  Z(zi)->wmark_min);
     HT_TRY(exhaust(GFP_ATOMIC, MAX_ORDER, &got, NULL));
     for (unsigned zi = 0; zi < 2; zi++)
-        HT_ASSERT(Z(zi)->free == Z(zi)->wmark_min / 2, "%s: free %llu after GFP_ATOMIC",
-                  Z(zi)->name, (unsigned long long)Z(zi)->free);
+        HT_ASSERT(Z(zi)->free == Z(zi)->wmark_min / 2, "%s: free %lu after GFP_ATOMIC",
+                  Z(zi)->name, Z(zi)->free);
     HT_TRY(exhaust(__GFP_MEMALLOC, MAX_ORDER, &got, NULL));
     HT_EQ_U(nr_free_pages(), 0);
     HT_TRY(give_all());
@@ -727,8 +727,8 @@ static void t_pcp(void)
     HT_EQ_U(z->pcp.count, z->pcp.batch);
     HT_EQ_U(z->free, zfree);
     HT_TRY(take(GFP_KERNEL, 0, &p));
-    HT_ASSERT(p == a, "freed frame %#llx, got %#llx back", (unsigned long long)page_to_pfn(a),
-              (unsigned long long)page_to_pfn(p));
+    HT_ASSERT(p == a, "freed frame %#lx, got %#lx back", page_to_pfn(a),
+              page_to_pfn(p));
     HT_TRY(take(GFP_KERNEL, 0, &b));
     HT_TRY(take(GFP_KERNEL, 0, &c));
     HT_TRY(give(find_held(page_to_pfn(a)), 0));
@@ -812,7 +812,7 @@ static void t_gfp_zero(void)
     HT_TRY(hold(page_to_pfn(virt_to_page(v)), 1, 0, false));
     HT_TRY(check());
 
-    uint64_t pa = alloc_contig(5, FR, 0, ~0ull, GFP_KERNEL | __GFP_ZERO);
+    uint64_t pa = alloc_contig(5, FR, 0, ~0ul, GFP_KERNEL | __GFP_ZERO);
     HT_ASSERT(pa, "alloc_contig");
     HT_TRY(hold(PFN(pa), 5, 0, true));
     HT_ASSERT(all_bytes(mm_host_arena() + pa, 0, 5 * FR), "alloc_contig __GFP_ZERO not zeroed");
@@ -842,7 +842,7 @@ static void t_order_too_big(void)
     }
     snap(&after);
     HT_TRY(same_as(&before, &after));
-    HT_EQ_U(mm_node0->errors, 0);
+    HT_EQ_U(node0->errors, 0);
 }
 
 /* ---- reference counts -------------------------------------------------------------- */
@@ -874,7 +874,7 @@ static void t_refcount(void)
 
     /* By physical address. */
     uint64_t pa = frame_alloc(GFP_KERNEL);
-    HT_ASSERT(pa && (pa & (FR - 1)) == 0, "frame_alloc gave %#llx", (unsigned long long)pa);
+    HT_ASSERT(pa && (pa & (FR - 1)) == 0, "frame_alloc gave %#lx", pa);
     HT_TRY(hold(PFN(pa), 1, 0, false));
     HT_TRY(check());
     HT_EQ_U(frame_ref(pa), 2);
@@ -894,7 +894,7 @@ static void t_refcount(void)
     HT_EQ_U(frame_alloc(__GFP_MEMALLOC | __GFP_NOWARN), 0);
     HT_TRY(check());
     HT_TRY(give_all());
-    HT_EQ_U(mm_node0->errors, 0);
+    HT_EQ_U(node0->errors, 0);
 }
 
 static void t_double_free(void)
@@ -962,7 +962,7 @@ static void t_wrong_order(void)
     HT_TRY(give(find_held(page_to_pfn(p)), 0));
 
     /* alloc_contig frames are not blocks: __free_pages refuses them. */
-    uint64_t pa = alloc_contig(3, FR, 0, ~0ull, GFP_KERNEL);
+    uint64_t pa = alloc_contig(3, FR, 0, ~0ul, GFP_KERNEL);
     HT_ASSERT(pa, "alloc_contig");
     HT_TRY(hold(PFN(pa), 3, 0, true));
     HT_TRY(check());
@@ -1006,12 +1006,12 @@ static void t_free_pages_bad_address(void)
     EXPECT_REFUSED(frame_ref(page_to_phys(p) + 1), "not the address of a frame");
     EXPECT_REFUSED(frame_unref(page_to_phys(p) + 2048), "not the address of a frame");
     EXPECT_REFUSED(frame_unref(cur->max_pfn << PAGE_SHIFT), "not the address of a frame");
-    EXPECT_REFUSED(frame_ref(~0ull & ~(FR - 1)), "not the address of a frame");
+    EXPECT_REFUSED(frame_ref(~0ul & ~(FR - 1)), "not the address of a frame");
     HT_EQ_U(page_count(p), 1);
     /* free_pages(NULL) is a no-op, as in Linux. */
-    uint64_t errors = mm_node0->errors, reports = mm_host_reports();
+    uint64_t errors = node0->errors, reports = mm_host_reports();
     free_pages(NULL, 0);
-    HT_ASSERT(mm_node0->errors == errors && mm_host_reports() == reports, "free_pages(NULL)");
+    HT_ASSERT(node0->errors == errors && mm_host_reports() == reports, "free_pages(NULL)");
     HT_TRY(give(find_held(page_to_pfn(p)), 1));
 }
 
@@ -1039,7 +1039,7 @@ static void t_address_api(void)
     unhold_at(find_held(page_to_pfn(virt_to_page(d))));
     free_pages(d, 1);
     HT_TRY(check());
-    HT_EQ_U(mm_node0->errors, 0);
+    HT_EQ_U(node0->errors, 0);
 }
 
 /* ---- alloc_contig against a brute-force model ---------------------------------------- */
@@ -1059,7 +1059,7 @@ static void scan_free(void)
         const struct zone *z = Z(zi);
         for (unsigned k = 0; k <= MAX_ORDER; k++)
             for (uint64_t pfn = z->area[k].head; pfn != PFN_NIL; pfn = pfn_to_page(pfn)->next)
-                memset(fstate + pfn, ST_BUDDY, 1ull << k);
+                memset(fstate + pfn, ST_BUDDY, 1ul << k);
         for (uint64_t pfn = z->pcp.head; pfn != PFN_NIL; pfn = pfn_to_page(pfn)->next)
             fstate[pfn] = ST_PCP;
     }
@@ -1071,8 +1071,8 @@ static void check_ownership(void)
     scan_free();
     for (uint64_t pfn = 0; pfn < cur->max_pfn; pfn++) {
         bool should = is_ram(pfn) && !own[pfn];
-        HT_ASSERT(should == (fstate[pfn] != ST_BUSY), "frame %#llx: held %d, RAM %d, state %d",
-                  (unsigned long long)pfn, own[pfn], is_ram(pfn), fstate[pfn]);
+        HT_ASSERT(should == (fstate[pfn] != ST_BUSY), "frame %#lx: held %d, RAM %d, state %d",
+                  pfn, own[pfn], is_ram(pfn), fstate[pfn]);
     }
 }
 
@@ -1142,10 +1142,10 @@ static void contig_vs_model(uint64_t n, uint64_t align, uint64_t min, uint64_t m
     uint64_t expect = want == PFN_NONE ? 0 : want << PAGE_SHIFT;
     if (pa != expect) {
         free(before);
-        HT_FAIL("alloc_contig(%llu, %#llx, [%#llx, %#llx), %#x) = %#llx, model says %#llx",
-                (unsigned long long)n, (unsigned long long)align, (unsigned long long)min,
-                (unsigned long long)max, gfp, (unsigned long long)pa,
-                (unsigned long long)expect);
+        HT_FAIL("alloc_contig(%lu, %#lx, [%#lx, %#lx), %#x) = %#lx, model says %#lx",
+                n, align, min,
+                max, gfp, pa,
+                expect);
     }
     if (pa) {
         uint64_t pfn = PFN(pa);
@@ -1153,16 +1153,16 @@ static void contig_vs_model(uint64_t n, uint64_t align, uint64_t min, uint64_t m
         for (uint64_t i = 0; i < n; i++)
             was_free = was_free && before[pfn + i] != ST_BUSY;
         free(before);
-        HT_ASSERT(was_free, "run %#llx + %llu was not free", (unsigned long long)pa,
-                  (unsigned long long)n);
+        HT_ASSERT(was_free, "run %#lx + %lu was not free", pa,
+                  n);
         HT_ASSERT(pa % align == 0 && pa >= min && pa + n * FR <= max,
-                  "run %#llx + %llu: misaligned or outside the window", (unsigned long long)pa,
-                  (unsigned long long)n);
+                  "run %#lx + %lu: misaligned or outside the window", pa,
+                  n);
         HT_ASSERT(zone_of(pfn) == zone_of(pfn + n - 1), "run crosses a zone boundary");
         for (uint64_t i = 0; i < n; i++) {
             const struct page *p = pfn_to_page(pfn + i);
             HT_ASSERT(p->flags == PG_CONTIG && p->refcount == 1 && p->order == 0,
-                      "frame %#llx of the run: flags %#x ref %u", (unsigned long long)(pfn + i),
+                      "frame %#lx of the run: flags %#x ref %u", (pfn + i),
                       p->flags, p->refcount);
         }
         if (gfp & __GFP_ZERO)
@@ -1218,7 +1218,7 @@ static void pick_window(uint64_t *min, uint64_t *max)
     uint64_t span = cur->max_pfn << PAGE_SHIFT, r = rnd(100);
     if (r < 15) {
         *min = 0;
-        *max = rnd(2) ? span : ~0ull;
+        *max = rnd(2) ? span : ~0ul;
     } else if (r < 40) {
         /* Around a zone boundary. */
         uint64_t b = cur == &BIG && rnd(2) ? ZONE_DMA32_END : ZONE_DMA_END;
@@ -1300,9 +1300,9 @@ static void contig_model_run(const struct layout *l, unsigned iterations, bool n
     HT_TRY(check_ownership());
     /* The model must have been put to the test both ways. */
     HT_ASSERT(cs.ok > iterations / 20 && cs.none > iterations / 50 && (cs.after_drain > 0 || !need_drain) &&
-                  cs.bad > 0, "weak run: %llu found (%llu after a drain), %llu none, %llu bad",
-              (unsigned long long)cs.ok, (unsigned long long)cs.after_drain,
-              (unsigned long long)cs.none, (unsigned long long)cs.bad);
+                  cs.bad > 0, "weak run: %lu found (%lu after a drain), %lu none, %lu bad",
+              cs.ok, cs.after_drain,
+              cs.none, cs.bad);
     HT_TRY(give_all());
     drain_pcp();
     HT_TRY(check());
@@ -1335,7 +1335,7 @@ static void t_contig_drains_pcp(void)
         HT_TRY(give(find_held(PFN(run) + k), 1));
     HT_EQ_U(Z(ZONE_DMA32)->pcp.count, 8);
     HT_EQ_U(Z(ZONE_DMA32)->free, 0);
-    uint64_t pa = alloc_contig(8, FR, 0, ~0ull, __GFP_MEMALLOC);
+    uint64_t pa = alloc_contig(8, FR, 0, ~0ul, __GFP_MEMALLOC);
     HT_EQ_U(pa, run + 8 * FR);
     HT_EQ_U(Z(ZONE_DMA32)->pcp.count, 0);
     HT_TRY(hold(PFN(pa), 8, 0, true));
@@ -1348,7 +1348,7 @@ static void t_contig_errors(void)
     setup(&SMALL);
     uint64_t pa = alloc_contig(3, 16 * FR, 8 * MiB, 16 * MiB, GFP_KERNEL);
     HT_ASSERT(pa && pa % (16 * FR) == 0 && pa >= 8 * MiB && pa + 3 * FR <= 16 * MiB,
-              "alloc_contig(3) = %#llx", (unsigned long long)pa);
+              "alloc_contig(3) = %#lx", pa);
     HT_TRY(hold(PFN(pa), 3, 0, true));
     HT_TRY(check());
     /* Ranges that are not exactly singly-referenced contiguous frames. */
@@ -1357,7 +1357,7 @@ static void t_contig_errors(void)
     EXPECT_REFUSED(free_contig(pa + FR / 2, 2), "bad range");            /* unaligned */
     EXPECT_REFUSED(free_contig(pa, 0), "bad range");
     EXPECT_REFUSED(free_contig(cur->max_pfn << PAGE_SHIFT, 1), "bad range");
-    EXPECT_REFUSED(free_contig(pa, ~0ull), "bad range");
+    EXPECT_REFUSED(free_contig(pa, ~0ul), "bad range");
     EXPECT_REFUSED(free_contig(5 * MiB, 1), "not a singly-referenced"); /* reserved */
     struct page *p;
     HT_TRY(take(GFP_KERNEL, 0, &p));
@@ -1373,7 +1373,7 @@ static void t_contig_errors(void)
 static void t_contig_put_page(void)
 {
     setup(&SMALL);
-    uint64_t pa = alloc_contig(3, FR, 0, ~0ull, GFP_KERNEL);
+    uint64_t pa = alloc_contig(3, FR, 0, ~0ul, GFP_KERNEL);
     HT_ASSERT(pa, "alloc_contig");
     HT_TRY(hold(PFN(pa), 3, 0, true));
     unhold_at(find_held(PFN(pa)));
@@ -1399,15 +1399,15 @@ static void t_contig_bad_requests(void)
     struct snap before, after;
     snap(&before);
     struct { uint64_t n, align, min, max; } bad[] = {
-        { 0, FR, 0, ~0ull },                 /* n = 0 */
-        { 1, 3 * FR, 0, ~0ull },             /* not a power of two */
-        { 1, 0, 0, ~0ull },
-        { 1, FR / 2, 0, ~0ull },             /* below a page */
-        { 1, 1, 0, ~0ull },
+        { 0, FR, 0, ~0ul },                 /* n = 0 */
+        { 1, 3 * FR, 0, ~0ul },             /* not a power of two */
+        { 1, 0, 0, ~0ul },
+        { 1, FR / 2, 0, ~0ul },             /* below a page */
+        { 1, 1, 0, ~0ul },
         { 1, FR, 16 * MiB, 16 * MiB },       /* empty window */
         { 1, FR, 16 * MiB, 8 * MiB },        /* reversed */
         { 3, FR, 8 * MiB, 8 * MiB + 2 * FR },/* n larger than the window */
-        { ~0ull, FR, 0, ~0ull },
+        { ~0ul, FR, 0, ~0ul },
     };
     for (size_t i = 0; i < HT_COUNT(bad); i++) {
         uint64_t reports = mm_host_reports();
@@ -1428,7 +1428,7 @@ static void t_contig_bad_requests(void)
     HT_TRY(hold(7, 2, 0, true));
     HT_TRY(check());
     HT_TRY(give_all());
-    HT_EQ_U(mm_node0->errors, 0);
+    HT_EQ_U(node0->errors, 0);
 }
 
 /* alloc_contig keeps the watermark as alloc_pages does: a run that would
@@ -1464,9 +1464,9 @@ static void t_contig_never_frame0(void)
     setup(&low);
     HT_EQ_U(Z(ZONE_DMA)->managed, 64);
     HT_EQ_U(alloc_contig(1, FR, 0, FR, __GFP_MEMALLOC | __GFP_NOWARN), 0);
-    HT_EQ_U(alloc_contig(1, FR, 0, ~0ull, __GFP_MEMALLOC), FR);
+    HT_EQ_U(alloc_contig(1, FR, 0, ~0ul, __GFP_MEMALLOC), FR);
     HT_TRY(hold(1, 1, 0, true));
-    HT_EQ_U(alloc_contig(2, 2 * FR, 0, ~0ull, __GFP_MEMALLOC), 2 * FR);
+    HT_EQ_U(alloc_contig(2, 2 * FR, 0, ~0ul, __GFP_MEMALLOC), 2 * FR);
     HT_TRY(hold(2, 2, 0, true));
     HT_TRY(check());
     HT_TRY(give_all());
@@ -1475,16 +1475,16 @@ static void t_contig_never_frame0(void)
 /* ---- statistics text ---------------------------------------------------------------- */
 
 /* The value after `key` in the section of `text` that starts at `from`. */
-static bool field(const char *from, const char *key, unsigned long long *v)
+static bool field(const char *from, const char *key, uint64_t *v)
 {
     const char *at = strstr(from, key);
-    return at && sscanf(at + strlen(key), " %llu", v) == 1;
+    return at && sscanf(at + strlen(key), " %lu", v) == 1;
 }
 
 static void stats_match(void)
 {
     char buf[4096];
-    int len = mm_buddyinfo(buf, sizeof(buf));
+    int len = buddyinfo_show(buf, sizeof(buf));
     HT_ASSERT(len > 0 && (size_t)len == strlen(buf), "buddyinfo length %d", len);
     const char *line = buf;
     for (unsigned zi = 0; zi < NR_ZONES; zi++) {
@@ -1499,10 +1499,10 @@ static void stats_match(void)
         for (unsigned k = 0; k <= MAX_ORDER; k++) {
             char *end;
             HT_ASSERT(f[0] == ' ', "buddyinfo: no space before order %u", k);
-            unsigned long long v = strtoull(f, &end, 10);
+            uint64_t v = strtoull(f, &end, 10);
             HT_ASSERT(end - f >= 7, "buddyinfo: order %u field narrower than %%6lu", k);
-            HT_ASSERT(v == z->area[k].nr_free, "buddyinfo %s order %u: %llu, lists have %llu",
-                      z->name, k, v, (unsigned long long)z->area[k].nr_free);
+            HT_ASSERT(v == z->area[k].nr_free, "buddyinfo %s order %u: %lu, lists have %lu",
+                      z->name, k, v, z->area[k].nr_free);
             f = end;
         }
         HT_ASSERT(*f == '\n', "buddyinfo: line does not end after order %u", MAX_ORDER);
@@ -1510,12 +1510,12 @@ static void stats_match(void)
     }
     HT_ASSERT(*line == 0, "buddyinfo: extra text \"%.20s\"", line);
 
-    len = mm_zoneinfo(buf, sizeof(buf));
+    len = zoneinfo_show(buf, sizeof(buf));
     HT_ASSERT(len > 0 && (size_t)len == strlen(buf), "zoneinfo length %d", len);
     for (unsigned zi = 0; zi < NR_ZONES; zi++) {
         const struct zone *z = Z(zi);
         char head[32];
-        unsigned long long v;
+        uint64_t v;
         snprintf(head, sizeof(head), "Node 0, zone %8s\n", z->name);
         const char *sec = strstr(buf, head);
         HT_ASSERT(sec, "zoneinfo: no section for %s", z->name);
@@ -1531,12 +1531,12 @@ static void stats_match(void)
         };
         for (size_t i = 0; i < HT_COUNT(kv); i++) {
             HT_ASSERT(field(sec, kv[i].key, &v), "zoneinfo %s: no \"%s\"", z->name, kv[i].key);
-            HT_ASSERT(v == kv[i].want, "zoneinfo %s %s: %llu, expected %llu", z->name, kv[i].key,
-                      v, (unsigned long long)kv[i].want);
+            HT_ASSERT(v == kv[i].want, "zoneinfo %s %s: %lu, expected %lu", z->name, kv[i].key,
+                      v, kv[i].want);
         }
     }
 
-    len = mm_meminfo(buf, sizeof(buf));
+    len = meminfo_show(buf, sizeof(buf));
     HT_ASSERT(len > 0 && (size_t)len == strlen(buf), "meminfo length %d", len);
     uint64_t total = 0, reserve = 0, dma32 = 0;
     for (unsigned zi = 0; zi < NR_ZONES; zi++) {
@@ -1551,13 +1551,13 @@ static void stats_match(void)
         { "MemAvailable:", (fr > reserve ? fr - reserve : 0) * 4 }, { "DMA32Free:", dma32 * 4 },
     };
     for (size_t i = 0; i < HT_COUNT(mi); i++) {
-        unsigned long long v;
+        uint64_t v;
         char key[32];
         snprintf(key, sizeof(key), "\n%s", mi[i].key);
         const char *at = i == 0 ? buf : strstr(buf, key);
         HT_ASSERT(at && field(at, mi[i].key, &v), "meminfo: no %s", mi[i].key);
-        HT_ASSERT(v == mi[i].want, "meminfo %s %llu kB, expected %llu", mi[i].key, v,
-                  (unsigned long long)mi[i].want);
+        HT_ASSERT(v == mi[i].want, "meminfo %s %lu kB, expected %lu", mi[i].key, v,
+                  mi[i].want);
         HT_ASSERT(strstr(at, " kB\n"), "meminfo %s: no \" kB\"", mi[i].key);
     }
     HT_ASSERT(strncmp(buf, "MemTotal:", 9) == 0, "meminfo does not start with MemTotal");
@@ -1581,7 +1581,7 @@ static void t_stats(void)
     }
     /* Truncation: the length of the whole text, a terminated prefix. */
     char full[4096], small[16];
-    int (*fn[])(char *, size_t) = { mm_buddyinfo, mm_zoneinfo, mm_meminfo };
+    int (*fn[])(char *, size_t) = { buddyinfo_show, zoneinfo_show, meminfo_show };
     for (size_t i = 0; i < HT_COUNT(fn); i++) {
         int len = fn[i](full, sizeof(full));
         memset(small, 'x', sizeof(small));

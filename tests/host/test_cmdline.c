@@ -1,5 +1,5 @@
 /*
- * Host tests of the kernel command-line splitter (kernel/cmdline.c),
+ * Host tests of the kernel command-line splitter (kernel/boot/cmdline.c),
  * linked against the C library's string functions.
  */
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
- * Host tests of the initrd reader (kernel/cpio.c).
+ * Host tests of the initrd reader (kernel/fs/cpio.c).
  *
  * Archives are written in memory by a tiny newc writer below, then
  * broken one field at a time; one archive comes from the real GNU cpio,
@@ -568,7 +568,7 @@ static void check_accepted(const uint8_t *c, size_t len, int iter)
                   "iter %d: data outside the archive", iter);
         HT_ASSERT(((size_t)(e.data - c)) % 4 == 0, "iter %d: data misaligned", iter);
         HT_ASSERT(!cpio_is_dir(&e) || e.size == 0, "iter %d: directory with data", iter);
-        prev_end = (size_t)(e.data - c) + (size_t)((e.size + 3) & ~3ull);
+        prev_end = (size_t)(e.data - c) + (size_t)((e.size + 3) & ~3ul);
         struct cpio_entry f;
         HT_ASSERT(cpio_find(c, len, e.name, &f, &why) == 0,
                   "iter %d: \"%s\" listed but not found", iter, e.name);
@@ -580,7 +580,7 @@ static void t_mutations(void)
 {
     const int iters = 5000;
     int accepted = 0, refused = 0;
-    rng_state = 0x6370696f2d6e6577ull;
+    rng_state = 0x6370696f2d6e6577ul;
     for (int it = 0; it < iters; it++) {
         make_standard();
         int changes = 1 + (int)(rng() % 3);

@@ -1,5 +1,5 @@
 /*
- * Host tests of the user-executable checker (kernel/elf_user.c).
+ * Host tests of the user-executable checker (kernel/proc/elf_user.c).
  *
  * Synthetic files come from one class-independent description (struct
  * img) written out as ELF64 or ELF32, so that almost every case runs for
@@ -294,14 +294,14 @@ static void t_static_pie(void)
         /* The caller's mistakes. */
         HT_TRY(reject_raw(M.len, base + 0x10, -EINVAL, "page aligned"));
         if (bits_ == 32)
-            HT_TRY(reject_raw(M.len, 1ull << 32, -EINVAL, "4 GiB"));
+            HT_TRY(reject_raw(M.len, 1ul << 32, -EINVAL, "4 GiB"));
         /* A bias pushing it out of user space. */
         if (bits_ == 64) {
             HT_TRY(reject_raw(M.len, ELF_USER_END64 - 0x4000, -ENOEXEC, "kernel half"));
-            HT_TRY(reject_raw(M.len, 0xfffffffffffff000ull, -ENOEXEC, "wraps"));
+            HT_TRY(reject_raw(M.len, 0xfffffffffffff000ul, -ENOEXEC, "wraps"));
         } else {
             HT_TRY(reject_raw(M.len, ELF_USER_END32 - 0x4000, -ENOEXEC, "mirror"));
-            HT_TRY(reject_raw(M.len, 0xfffff000ull, -ENOEXEC, "wraps"));
+            HT_TRY(reject_raw(M.len, 0xfffff000ul, -ENOEXEC, "wraps"));
         }
         /* ET_EXEC ignores the bias. */
         M.type = ET_EXEC;
@@ -343,13 +343,13 @@ static void t_address_limits(void)
     })
     /* 64-bit only: the kernel half and wrap-around. */
     make_valid(64);
-    M.ph[1].vaddr = 0xffff800000002000ull;
+    M.ph[1].vaddr = 0xffff800000002000ul;
     HT_TRY(expect_reject("kernel half"));
-    M.ph[1].vaddr = 0x0000800000000000ull;
+    M.ph[1].vaddr = 0x0000800000000000ul;
     HT_TRY(expect_reject("kernel half"));
-    M.ph[1].vaddr = 0xfffffffffffff000ull;
+    M.ph[1].vaddr = 0xfffffffffffff000ul;
     HT_TRY(expect_reject("wraps"));
-    M.ph[1].vaddr = 0xffffffffffffd000ull;   /* ends exactly at 2^64 */
+    M.ph[1].vaddr = 0xffffffffffffd000ul;   /* ends exactly at 2^64 */
     HT_TRY(expect_reject("wraps"));
     /* 32-bit only: the mirror, the top, the wrap at 4 GiB. */
     make_valid(32);
@@ -429,8 +429,8 @@ static void t_every_truncation(void)
         for (uint64_t len = 0; len < M.len; len++) {
             const char *why;
             int r = check_bytes(IMG, len, 0, &plan, &why);
-            HT_ASSERT(r == -ENOEXEC && why && why[0], "%d-bit: %llu/%zu bytes: %d",
-                      bits_, (unsigned long long)len, M.len, r);
+            HT_ASSERT(r == -ENOEXEC && why && why[0], "%d-bit: %lu/%zu bytes: %d",
+                      bits_, len, M.len, r);
         }
     })
 }
@@ -521,7 +521,7 @@ static void t_phdrs_outside(void)
         make_valid(bits_);
         M.phoff = M.len - M.phentsize;
         HT_TRY(expect_reject("program headers run past"));
-        M.phoff = bits_ == 64 ? 0xfffffffffffffff0ull : 0xfffffff0u;
+        M.phoff = bits_ == 64 ? 0xfffffffffffffff0ul : 0xfffffff0u;
         HT_TRY(expect_reject("program headers run past"));
         M.phoff = M.len;
         HT_TRY(expect_reject("program headers run past"));
@@ -595,7 +595,7 @@ static void t_data_outside_file(void)
         HT_EQ_U(plan.seg[1].filesz, 0);
         make_valid(bits_);
         /* offset + filesz wraps. */
-        M.ph[1].offset = bits_ == 64 ? 0xfffffffffffff000ull : 0xfffff000u;
+        M.ph[1].offset = bits_ == 64 ? 0xfffffffffffff000ul : 0xfffff000u;
         M.ph[1].filesz = 0x1000;
         M.ph[1].memsz = 0x3000;
         HT_TRY(expect_reject("past the end of the file"));
@@ -686,7 +686,7 @@ static uint64_t rng(void)
     return rng_state;
 }
 
-/* Read header fields of either class, independently of kernel/elf_user.c. */
+/* Read header fields of either class, independently of kernel/proc/elf_user.c. */
 static void read_file(const uint8_t *b, int bits, uint64_t *phoff, unsigned *phnum,
                       struct ph *ph, unsigned maxph)
 {
@@ -760,23 +760,23 @@ static void check_plan(const uint8_t *b, uint64_t len, uint64_t bias,
         HT_ASSERT(s->filesz <= s->memsz && s->memsz > 0, "%s: seg %u sizes", what, k);
         HT_ASSERT(s->offset <= len && s->filesz <= len - s->offset,
                   "%s: seg %u file bytes outside the file", what, k);
-        HT_ASSERT((s->vaddr & ~0xfffull) >= ELF_USER_MIN_ADDR && s->vaddr < limit &&
+        HT_ASSERT((s->vaddr & ~0xffful) >= ELF_USER_MIN_ADDR && s->vaddr < limit &&
                   s->memsz <= limit - s->vaddr,
-                  "%s: seg %u [%#llx +%#llx) outside user space", what, k,
-                  (unsigned long long)s->vaddr, (unsigned long long)s->memsz);
+                  "%s: seg %u [%#lx +%#lx) outside user space", what, k,
+                  s->vaddr, s->memsz);
         HT_ASSERT(s->vaddr % 4096 == s->offset % 4096, "%s: seg %u congruence", what, k);
         HT_ASSERT(p->start <= s->vaddr && s->vaddr + s->memsz <= p->brk,
                   "%s: seg %u outside [start, brk)", what, k);
         if (k > 0)
-            HT_ASSERT(((p->seg[k - 1].vaddr + p->seg[k - 1].memsz + 4095) & ~4095ull) <=
-                      (s->vaddr & ~4095ull), "%s: segs %u and %u share a page", what,
+            HT_ASSERT(((p->seg[k - 1].vaddr + p->seg[k - 1].memsz + 4095) & ~4095ul) <=
+                      (s->vaddr & ~4095ul), "%s: segs %u and %u share a page", what,
                       k - 1, k);
         if ((s->prot & ELF_USER_X) && p->entry >= s->vaddr &&
             p->entry - s->vaddr < s->memsz)
             entry_ok = true;
     }
-    HT_ASSERT(entry_ok, "%s: entry %#llx not executable", what,
-              (unsigned long long)p->entry);
+    HT_ASSERT(entry_ok, "%s: entry %#lx not executable", what,
+              p->entry);
     HT_ASSERT(p->start % 4096 == 0 && p->brk % 4096 == 0 && p->brk <= limit,
               "%s: start/brk", what);
     /* AT_PHDR, when known, shows the program headers themselves. */
@@ -787,8 +787,8 @@ static void check_plan(const uint8_t *b, uint64_t len, uint64_t bias,
             if (p->phdr >= s->vaddr && p->phdr - s->vaddr < s->filesz)
                 shown = shown || s->offset + (p->phdr - s->vaddr) == phoff;
         }
-        HT_ASSERT(shown, "%s: AT_PHDR %#llx does not show the headers", what,
-                  (unsigned long long)p->phdr);
+        HT_ASSERT(shown, "%s: AT_PHDR %#lx does not show the headers", what,
+                  p->phdr);
     }
 }
 
@@ -797,7 +797,7 @@ static void t_mutations(void)
     const int iters = 5000;
     BOTH({
         int accepted = 0, refused = 0;
-        rng_state = 0x656c662d75736572ull + (uint64_t)bits_;
+        rng_state = 0x656c662d75736572ul + (uint64_t)bits_;
         for (int it = 0; it < iters; it++) {
             make_valid(bits_);
             /* Sometimes a PT_PHDR, to exercise its checks too. */
@@ -864,7 +864,7 @@ static uint64_t auxval(const struct user_stack_view *v, uint64_t type)
     for (unsigned i = 0; i < v->nauxv; i++)
         if (v->auxv[i][0] == type)
             return v->auxv[i][1];
-    return ~0ull;
+    return ~0ul;
 }
 
 /*
@@ -962,9 +962,9 @@ static void t_real_truncations(void)
             int r = check_bytes(file, cut, bias, &p, &why);
             if ((r == 0) != (cut >= need)) {
                 free(file);
-                HT_FAIL("%s cut to %llu of %zu bytes (loaded bytes end at %llu): %s",
-                        samples[k].name, (unsigned long long)cut, len,
-                        (unsigned long long)need, r ? why : "accepted");
+                HT_FAIL("%s cut to %lu of %zu bytes (loaded bytes end at %lu): %s",
+                        samples[k].name, cut, len,
+                        need, r ? why : "accepted");
             }
         }
         free(file);
@@ -974,7 +974,7 @@ static void t_real_truncations(void)
 /* The samples' headers, mutated: never a read outside, always a sound plan. */
 static void t_real_mutations(void)
 {
-    rng_state = 0x7265616c2d656c66ull;
+    rng_state = 0x7265616c2d656c66ul;
     for (size_t k = 0; k < HT_COUNT(samples); k++) {
         char path[512];
         size_t len;

@@ -1,6 +1,6 @@
 /*
  * Host tests of the file layer's pure parts: the path walk, descriptor
- * tables and open-file references (kernel/file.c), pipes (kernel/pipe.c),
+ * tables and open-file references (kernel/fs/file.c), pipes (kernel/fs/pipe.c),
  * and the ABI structures of include/kernel/file.h against the host C
  * library's (tests/host/file_abi_host.c).
  *

@@ -309,10 +309,10 @@ static void t_truncated(void)
         struct kelf_plan plan;
         const char *why;
         int r = check_len(len, &plan, &why);
-        HT_ASSERT(r == -1, "file cut at %#llx bytes accepted",
-                  (unsigned long long)len);
-        HT_ASSERT(why != NULL, "cut at %#llx: no reason",
-                  (unsigned long long)len);
+        HT_ASSERT(r == -1, "file cut at %#lx bytes accepted",
+                  len);
+        HT_ASSERT(why != NULL, "cut at %#lx: no reason",
+                  len);
     }
     /* Past the program headers, the reason names the segment data. */
     HT_TRY(expect_reject_len(IMG_LEN - 1, "segment data"));
@@ -492,8 +492,8 @@ static void check_accepted(uint64_t len, const struct kelf_plan *plan,
               "iter %d: plan not page aligned", iter);
     HT_ASSERT(plan->vbase >= KELF_MIN_VADDR && plan->vend > plan->vbase &&
               plan->vend - plan->vbase <= KELF_MAX_SPAN,
-              "iter %d: plan [%#llx, %#llx) out of bounds", iter,
-              (unsigned long long)plan->vbase, (unsigned long long)plan->vend);
+              "iter %d: plan [%#lx, %#lx) out of bounds", iter,
+              plan->vbase, plan->vend);
     for (unsigned i = 0; i < EH->e_phnum; i++) {
         const Elf64_Phdr *p = &ph[i];
         if (p->p_type != PT_LOAD || p->p_memsz == 0)
@@ -501,14 +501,14 @@ static void check_accepted(uint64_t len, const struct kelf_plan *plan,
         nload++;
         HT_ASSERT(p->p_filesz <= p->p_memsz, "iter %d: phdr %u filesz", iter, i);
         HT_ASSERT(p->p_offset <= len && p->p_filesz <= len - p->p_offset,
-                  "iter %d: phdr %u data [%#llx +%#llx) outside a %#llx-byte "
-                  "file", iter, i, (unsigned long long)p->p_offset,
-                  (unsigned long long)p->p_filesz, (unsigned long long)len);
+                  "iter %d: phdr %u data [%#lx +%#lx) outside a %#lx-byte "
+                  "file", iter, i, p->p_offset,
+                  p->p_filesz, len);
         HT_ASSERT(p->p_vaddr >= plan->vbase && p->p_vaddr < plan->vend &&
                   p->p_memsz <= plan->vend - p->p_vaddr,
-                  "iter %d: phdr %u [%#llx +%#llx) outside the plan", iter, i,
-                  (unsigned long long)p->p_vaddr,
-                  (unsigned long long)p->p_memsz);
+                  "iter %d: phdr %u [%#lx +%#lx) outside the plan", iter, i,
+                  p->p_vaddr,
+                  p->p_memsz);
         HT_ASSERT((p->p_vaddr & 0xfff) == (p->p_offset & 0xfff),
                   "iter %d: phdr %u page offsets differ", iter, i);
         if ((p->p_flags & PF_X) && plan->entry >= p->p_vaddr &&
@@ -525,8 +525,8 @@ static void check_accepted(uint64_t len, const struct kelf_plan *plan,
     }
     HT_ASSERT(nload == plan->nload, "iter %d: %u PT_LOADs, plan says %u",
               iter, nload, plan->nload);
-    HT_ASSERT(entry_ok, "iter %d: entry %#llx not in an executable segment",
-              iter, (unsigned long long)plan->entry);
+    HT_ASSERT(entry_ok, "iter %d: entry %#lx not in an executable segment",
+              iter, plan->entry);
     HT_EQ_U(plan->entry, EH->e_entry);
 }
 

@@ -16,11 +16,11 @@
 #include <boot/boot_info.h>
 #include <mm/memmap.h>
 
-#define KiB 1024ull
-#define MiB (1ull << 20)
-#define GiB (1ull << 30)
-#define PG 4096ull
-#define LIMIT (1ull << 52)
+#define KiB 1024ul
+#define MiB (1ul << 20)
+#define GiB (1ul << 30)
+#define PG 4096ul
+#define LIMIT (1ul << 52)
 
 /* A descriptor as a test writes it. */
 struct d {
@@ -45,7 +45,7 @@ static const uint8_t *lay_out(const struct d *ds, size_t n, uint64_t stride, siz
     mapbuf = malloc(offset + mapsize + 1);
     memset(mapbuf, 0xee, offset + mapsize);
     for (size_t i = 0; i < n; i++) {
-        struct efi_mem_desc e = { ds[i].type, 0xdeadbeef, ds[i].start, 0x1234567800000000ull,
+        struct efi_mem_desc e = { ds[i].type, 0xdeadbeef, ds[i].start, 0x1234567800000000ul,
                                   ds[i].pages, EFI_MA_WB | (i & 1 ? EFI_MA_RUNTIME : 0) };
         memcpy(mapbuf + offset + i * stride, &e, sizeof(e));
     }
@@ -83,10 +83,10 @@ static void expect(const struct mem_range *want, size_t n)
     for (size_t i = 0; i < n && i < (size_t)nout; i++)
         HT_ASSERT(out[i].start == want[i].start && out[i].end == want[i].end &&
                       out[i].kind == want[i].kind,
-                  "range %zu is [%#llx, %#llx) %s, expected [%#llx, %#llx) %s", i,
-                  (unsigned long long)out[i].start, (unsigned long long)out[i].end,
-                  mem_kind_name(out[i].kind), (unsigned long long)want[i].start,
-                  (unsigned long long)want[i].end, mem_kind_name(want[i].kind));
+                  "range %zu is [%#lx, %#lx) %s, expected [%#lx, %#lx) %s", i,
+                  out[i].start, out[i].end,
+                  mem_kind_name(out[i].kind), want[i].start,
+                  want[i].end, mem_kind_name(want[i].kind));
     HT_ASSERT((size_t)nout == n, "%ld ranges, expected %zu", nout, n);
 }
 
@@ -287,7 +287,7 @@ static void t_zero_length(void)
                            { EFI_RESERVED_MEMORY, 1 * MiB + 8 * PG, 0 },
                            { EFI_CONVENTIONAL_MEMORY, 64 * MiB, 0 },
                            { EFI_MEMORY_MAPPED_IO, 0, 0 },
-                           { EFI_RESERVED_MEMORY, ~0ull, 0 } };
+                           { EFI_RESERVED_MEMORY, ~0ul, 0 } };
     BUILD(m);
     EXPECT(R(0, PG, X), R(1 * MiB, 2 * MiB, U));
     HT_EQ_U(st.dropped_empty, 4);
@@ -297,14 +297,14 @@ static void t_zero_length(void)
 static void t_overflow(void)
 {
     const struct d m[] = {
-        { EFI_CONVENTIONAL_MEMORY, ~0ull - 5 * PG + 1, 10 },     /* wraps 2^64 */
-        { EFI_CONVENTIONAL_MEMORY, 1 * MiB, 1ull << 52 },        /* pages * 4096 wraps */
-        { EFI_CONVENTIONAL_MEMORY, 2 * MiB, ~0ull },
+        { EFI_CONVENTIONAL_MEMORY, ~0ul - 5 * PG + 1, 10 },     /* wraps 2^64 */
+        { EFI_CONVENTIONAL_MEMORY, 1 * MiB, 1ul << 52 },        /* pages * 4096 wraps */
+        { EFI_CONVENTIONAL_MEMORY, 2 * MiB, ~0ul },
         { EFI_CONVENTIONAL_MEMORY, LIMIT, 16 },                   /* starts at 2^52 */
         { EFI_CONVENTIONAL_MEMORY, LIMIT - 8 * PG, 16 },          /* ends past 2^52 */
         { EFI_CONVENTIONAL_MEMORY, LIMIT - 32 * PG, 16 },         /* ends below: kept */
         { EFI_CONVENTIONAL_MEMORY, LIMIT - 16 * PG, 16 },         /* ends at 2^52: kept */
-        { EFI_MEMORY_MAPPED_IO, ~0ull - PG + 1, 1 },              /* above 2^52: dropped */
+        { EFI_MEMORY_MAPPED_IO, ~0ul - PG + 1, 1 },              /* above 2^52: dropped */
         { EFI_CONVENTIONAL_MEMORY, 16 * MiB, 256 },
     };
     BUILD(m);
@@ -315,7 +315,7 @@ static void t_overflow(void)
     /* A reservation running past 2^52 still reserves what it covers below
      * it, and wins over usable memory there. */
     const struct d r[] = { { EFI_CONVENTIONAL_MEMORY, 1 * GiB, 262144 },
-                           { EFI_RUNTIME_SERVICES_DATA, 1 * GiB + 512 * MiB, ~0ull / 2 },
+                           { EFI_RUNTIME_SERVICES_DATA, 1 * GiB + 512 * MiB, ~0ul / 2 },
                            { EFI_CONVENTIONAL_MEMORY, 8 * GiB, 16 } };
     BUILD(r);
     EXPECT(R(0, PG, X), R(1 * GiB, 1 * GiB + 512 * MiB, U), R(1 * GiB + 512 * MiB, LIMIT, X));
@@ -324,7 +324,7 @@ static void t_overflow(void)
     HT_EQ_U(st.dropped_overflow, 1);
     /* ... and one starting at 3 MiB covers everything from there. */
     const struct d s[] = { { EFI_CONVENTIONAL_MEMORY, 1 * MiB, 1024 },
-                           { EFI_ACPI_MEMORY_NVS, 3 * MiB, 1ull << 53 } };
+                           { EFI_ACPI_MEMORY_NVS, 3 * MiB, 1ul << 53 } };
     BUILD(s);
     EXPECT(R(0, PG, X), R(1 * MiB, 3 * MiB, U), R(3 * MiB, LIMIT, X));
 }
@@ -403,7 +403,7 @@ static void t_strides(void)
     const uint64_t bad[] = { 0, 1, 8, 24, 39 };
     for (size_t s = 0; s < HT_COUNT(bad); s++)
         HT_ASSERT(memmap_build(map, mapsize, bad[s], out, OUT_CAP, scratch, &st) == -1,
-                  "desc_size %llu accepted", (unsigned long long)bad[s]);
+                  "desc_size %lu accepted", bad[s]);
 }
 
 static void t_above_4g(void)
@@ -412,11 +412,11 @@ static void t_above_4g(void)
                            { EFI_MEMORY_MAPPED_IO, 3 * GiB, 262144 },
                            { EFI_CONVENTIONAL_MEMORY, 4 * GiB, 262144 * 4 },
                            { EFI_RESERVED_MEMORY, 6 * GiB, 16 },
-                           { EFI_CONVENTIONAL_MEMORY, 1ull << 40, 256 } };
+                           { EFI_CONVENTIONAL_MEMORY, 1ul << 40, 256 } };
     BUILD(m);
     EXPECT(R(0, PG, X), R(1 * MiB, 2 * GiB, U), R(3 * GiB, 4 * GiB, X), R(4 * GiB, 6 * GiB, U),
            R(6 * GiB, 6 * GiB + 16 * PG, X), R(6 * GiB + 16 * PG, 8 * GiB, U),
-           R(1ull << 40, (1ull << 40) + 1 * MiB, U));
+           R(1ul << 40, (1ul << 40) + 1 * MiB, U));
     HT_EQ_U(memmap_total(out, (size_t)nout, U), (2 * GiB - 1 * MiB) + (4 * GiB - 16 * PG) + 1 * MiB);
 }
 
@@ -425,7 +425,7 @@ static struct d big[2 * MEMMAP_MAX_IN + 100];
 static void shuffle(struct d *ds, size_t n, uint64_t *seed)
 {
     for (size_t i = n; i > 1; i--) {
-        *seed = *seed * 6364136223846793005ull + 1442695040888963407ull;
+        *seed = *seed * 6364136223846793005ul + 1442695040888963407ul;
         size_t j = (size_t)((*seed >> 33) % i);
         struct d t = ds[i - 1];
         ds[i - 1] = ds[j];
@@ -538,14 +538,14 @@ static void t_cap(void)
 
 #define SPACE_PAGES (64 * MiB / PG)
 
-static uint64_t rng = 0x243f6a8885a308d3ull;
+static uint64_t rng = 0x243f6a8885a308d3ul;
 
 static uint64_t rnd(uint64_t n)
 {
     rng ^= rng >> 12;
     rng ^= rng << 25;
     rng ^= rng >> 27;
-    return n ? (rng * 0x2545f4914f6cdd1dull) % n : 0;
+    return n ? (rng * 0x2545f4914f6cdd1dul) % n : 0;
 }
 
 static uint32_t random_type(void)
@@ -586,8 +586,8 @@ static void random_desc(struct d *d)
     d->pages = r < 5 ? 0 : r < 60 ? 1 + rnd(8) : r < 95 ? 1 + rnd(512) : 1 + rnd(SPACE_PAGES);
     if (rnd(40) == 0) { /* hostile: wraps, or starts or ends past 2^52 */
         switch (rnd(4)) {
-        case 0: d->start = ~0ull - rnd(16 * PG); break;
-        case 1: d->pages = (1ull << 52) + rnd(1000); break;
+        case 0: d->start = ~0ul - rnd(16 * PG); break;
+        case 1: d->pages = (1ul << 52) + rnd(1000); break;
         case 2: d->start = LIMIT + rnd(SPACE_PAGES) * PG; break;
         default: d->start = LIMIT - rnd(16) * PG; d->pages = 1 + rnd(32); break;
         }
@@ -618,10 +618,10 @@ static void brute_force(const struct d *ds, size_t n)
     want[0] = X;
     for (uint64_t p = 0; p < SPACE_PAGES; p++) {
         int got = kind_at(p * PG);
-        HT_ASSERT(got == want[p], "page %#llx is %d, brute force says %d",
-                  (unsigned long long)(p * PG), got, want[p]);
+        HT_ASSERT(got == want[p], "page %#lx is %d, brute force says %d",
+                  (p * PG), got, want[p]);
         /* And the whole page has one kind. */
-        HT_ASSERT(kind_at(p * PG + PG - 1) == got, "page %#llx split", (unsigned long long)(p * PG));
+        HT_ASSERT(kind_at(p * PG + PG - 1) == got, "page %#lx split", (p * PG));
     }
 }
 

@@ -25,7 +25,7 @@
  * walk gives, with at most the rights of both entries, writable only when
  * D is set, and A set in the PDE and the PTE) and raw_i386_check (every
  * table page and frame is RAM below 4 GiB, the mirror PDE); then
- * mm_check_frames over all live mms, mm_check, slab_check.
+ * mm_check_frames over all live mms, node_check, slab_check.
  *
  * Failures use longjmp back to the case (FAIL / CHECK / EQ), so helpers
  * can assert at any depth.
@@ -40,19 +40,18 @@
 #include <kernel/sbuf.h>
 #include <mm/gfp.h>
 #include <mm/pgtable.h>
-#include <mm/pt_i386.h>
+#include <compat32/pt_i386.h>
 #include <mm/slab.h>
 #include <mm/vma.h>
 #include <mm/zone.h>
 
-#define KiB (1ull << 10)
-#define MiB (1ull << 20)
-#define GiB (1ull << 30)
-#define FR 4096ull
+#define KiB (1ul << 10)
+#define MiB (1ul << 20)
+#define GiB (1ul << 30)
+#define FR 4096ul
 #define M4 (4 * MiB)
-#define TOP (1ull << 32)
+#define TOP (1ul << 32)
 
-typedef unsigned long long ull;
 
 /* RAM below 4 GiB (DMA and DMA32) and above (NORMAL). */
 static const struct host_ram ram[] = { { 1 * MiB, 24 * MiB }, { 4 * GiB, 4 * GiB + 24 * MiB } };
@@ -79,9 +78,9 @@ static int fail_line;
     } while (0)
 #define EQ(a, b)                                                            \
     do {                                                                    \
-        ull a_ = (ull)(a), b_ = (ull)(b);                                   \
+        uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                                   \
         if (a_ != b_)                                                       \
-            FAIL("%s = %#llx, expected %s = %#llx", #a, a_, #b, b_);        \
+            FAIL("%s = %#lx, expected %s = %#lx", #a, a_, #b, b_);        \
     } while (0)
 
 static void run_case(void (*fn)(void))
@@ -139,9 +138,9 @@ static struct mm *new32(void)
         if (used[i])
             continue;
         memset(&mms[i], 0x5a, sizeof(mms[i]));
-        int err = mmu32_init(&mms[i]);
-        CHECK(err == 0, "mmu32_init: %d", err);
-        CHECK(mm_is32(&mms[i]) && mmu32_hw(&mms[i]), "mmu32_init gave no 32-bit mm");
+        int err = mm_init_user32(&mms[i]);
+        CHECK(err == 0, "mm_init_user32: %d", err);
+        CHECK(mm_is32(&mms[i]) && mmu32_hw(&mms[i]), "mm_init_user32 gave no 32-bit mm");
         used[i] = true;
         return &mms[i];
     }
@@ -246,8 +245,8 @@ static int cpu_access(struct mm *mm, uint64_t va, unsigned access, uint8_t **p)
             return 0;
         }
         if (tries)
-            FAIL("access %#x at %#llx: mm_hw_fault said yes, hw still refuses (the process "
-                 "would be killed)", access, (ull)va);
+            FAIL("access %#x at %#lx: mm_hw_fault said yes, hw still refuses (the process "
+                 "would be killed)", access, va);
         hw_faults++;
         int err = mm_hw_fault(mm, va, access);
         if (err)
@@ -259,7 +258,7 @@ static void uwrite(struct mm *mm, uint64_t va, uint8_t val)
 {
     uint8_t *p;
     int err = cpu_access(mm, va, FAULT_USER | FAULT_WRITE, &p);
-    CHECK(err == 0, "user write at %#llx: %d", (ull)va, err);
+    CHECK(err == 0, "user write at %#lx: %d", va, err);
     *p = val;
 }
 
@@ -267,7 +266,7 @@ static uint8_t uread(struct mm *mm, uint64_t va)
 {
     uint8_t *p;
     int err = cpu_access(mm, va, FAULT_USER, &p);
-    CHECK(err == 0, "user read at %#llx: %d", (ull)va, err);
+    CHECK(err == 0, "user read at %#lx: %d", va, err);
     return *p;
 }
 
@@ -286,37 +285,37 @@ static int raw_hw_leaf(const struct pt_view *hv, void *arg)
     uint64_t va = hv->va;
 #define RAWFAIL(...) return snprintf(r->why, r->size, __VA_ARGS__), -1
     if (hv->size != FR)
-        RAWFAIL("hw leaf %#llx of %llu bytes", (ull)va, (ull)hv->size);
+        RAWFAIL("hw leaf %#lx of %lu bytes", va, hv->size);
     if (hv->pa >= TOP)
-        RAWFAIL("hw leaf %#llx maps %#llx, above 4 GiB", (ull)va, (ull)hv->pa);
+        RAWFAIL("hw leaf %#lx maps %#lx, above 4 GiB", va, hv->pa);
     uint32_t d = *pde_ptr(r->mm, va);
     if (!(d & I386_PTE_P))
-        RAWFAIL("hw maps %#llx, PDE %08x not present", (ull)va, d);
+        RAWFAIL("hw maps %#lx, PDE %08x not present", va, d);
     if (d & I386_PDE_PS)
-        RAWFAIL("hw maps %#llx under a 4 MiB PDE %08x (user pages are 4 KiB)", (ull)va, d);
+        RAWFAIL("hw maps %#lx under a 4 MiB PDE %08x (user pages are 4 KiB)", va, d);
     uint32_t e = tab(pte_addr(d))[pte_index((uint32_t)va)];
     if (!(e & I386_PTE_P))
-        RAWFAIL("hw maps %#llx, PTE %08x not present", (ull)va, e);
+        RAWFAIL("hw maps %#lx, PTE %08x not present", va, e);
     if (pte_addr(e) != hv->pa)
-        RAWFAIL("%#llx: hw frame %#llx, PTE %08x", (ull)va, (ull)hv->pa, e);
+        RAWFAIL("%#lx: hw frame %#lx, PTE %08x", va, hv->pa, e);
     if (!(d & I386_PTE_A) || !(e & I386_PTE_A))
-        RAWFAIL("%#llx in hw, A clear (PDE %08x PTE %08x)", (ull)va, d, e);
+        RAWFAIL("%#lx in hw, A clear (PDE %08x PTE %08x)", va, d, e);
     uint32_t both = d & e, any = d | e;
     if (!!(hv->prot & PT_U) != !!(both & I386_PTE_US))
-        RAWFAIL("%#llx: hw U %d, i386 U/S %d (PDE %08x PTE %08x)", (ull)va,
+        RAWFAIL("%#lx: hw U %d, i386 U/S %d (PDE %08x PTE %08x)", va,
                 !!(hv->prot & PT_U), !!(both & I386_PTE_US), d, e);
     if ((hv->prot & PT_W) && (!(both & I386_PTE_RW) || !(e & I386_PTE_D)))
-        RAWFAIL("%#llx: hw writable, PDE %08x PTE %08x (needs R/W and D)", (ull)va, d, e);
+        RAWFAIL("%#lx: hw writable, PDE %08x PTE %08x (needs R/W and D)", va, d, e);
     if ((hv->prot & PT_X) && (any & I386_PTE_SOFT_NX))
-        RAWFAIL("%#llx: hw executable, soft NX set (PDE %08x PTE %08x)", (ull)va, d, e);
+        RAWFAIL("%#lx: hw executable, soft NX set (PDE %08x PTE %08x)", va, d, e);
 #undef RAWFAIL
     return 0;
 }
 
 static void raw_i386_check(const struct mm *mm)
 {
-    CHECK(mm->pt.root < TOP && mm_host_is_ram(mm->pt.root, FR), "directory %#llx",
-          (ull)mm->pt.root);
+    CHECK(mm->pt.root < TOP && mm_host_is_ram(mm->pt.root, FR), "directory %#lx",
+          mm->pt.root);
     const uint32_t *pd = tab(mm->pt.root);
     uint32_t mirror = pt_i386_mirror_entry(mm->pt.root, mmu32_mirror_user);
     CHECK((pd[I386_MIRROR_PDE] & ~I386_PTE_A) == mirror, "mirror PDE %08x, expected %08x",
@@ -329,7 +328,7 @@ static void raw_i386_check(const struct mm *mm)
         CHECK(!(d & I386_PDE_PS), "PDE %u is a 4 MiB page (%08x)", i, d);
         uint64_t tpa = pte_addr(d);
         CHECK(mm_host_is_ram(tpa, FR) && page_count(pfn_to_page(tpa / FR)) >= 1,
-              "PDE %u: table %#llx is not an allocated frame", i, (ull)tpa);
+              "PDE %u: table %#lx is not an allocated frame", i, tpa);
         tables++;
         const uint32_t *t = tab(tpa);
         for (unsigned j = 0; j < I386_ENTRIES; j++) {
@@ -337,13 +336,13 @@ static void raw_i386_check(const struct mm *mm)
                 continue;
             uint64_t pa = pte_addr(t[j]);
             CHECK(mm_host_is_ram(pa, FR) && page_count(pfn_to_page(pa / FR)) >= 1,
-                  "PTE %u/%u: frame %#llx is not an allocated frame", i, j, (ull)pa);
+                  "PTE %u/%u: frame %#lx is not an allocated frame", i, j, pa);
         }
     }
     EQ(tables, mm->pt.nr_tables);
 }
 
-/* The allocator-wide validators (mm_check walks every frame of the node,
+/* The allocator-wide validators (node_check walks every frame of the node,
  * slab_check every slab): the random case runs them every 32 steps. */
 static bool light;
 
@@ -368,7 +367,7 @@ static void check_all(void)
     }
     CHECK(mm_check_frames(live, n, why, sizeof(why)) == 0, "mm_check_frames: %s", why);
     if (!light) {
-        CHECK(mm_check(why, sizeof(why)) == 0, "mm_check: %s", why);
+        CHECK(node_check(why, sizeof(why)) == 0, "node_check: %s", why);
         CHECK(slab_check(why, sizeof(why)) == 0, "slab_check: %s", why);
     }
     CHECK(mm_host_node.errors == 0, "allocator errors: %s", mm_host_last_report());
@@ -387,7 +386,7 @@ static size_t exhaust_dma32(void)
     size_t before = nhoard;
     while ((p = alloc_pages(GFP_DMA32 | __GFP_MEMALLOC | __GFP_NOWARN, 0))) {
         CHECK(nhoard < HT_COUNT(hoard), "hoard too small");
-        CHECK(page_to_phys(p) < TOP, "GFP_DMA32 gave %#llx", (ull)page_to_phys(p));
+        CHECK(page_to_phys(p) < TOP, "GFP_DMA32 gave %#lx", page_to_phys(p));
         hoard[nhoard++] = p;
     }
     return nhoard - before;
@@ -400,10 +399,10 @@ static void teardown(void)
         if (used[i])
             drop(&mms[i]);
     check_all();
-    CHECK(frames_now() == base_frames, "%llu frames free or in slabs, %llu before: leak",
-          (ull)frames_now(), (ull)base_frames);
-    CHECK(slab_live_objects() == base_live, "%llu slab objects live, %llu before",
-          (ull)slab_live_objects(), (ull)base_live);
+    CHECK(frames_now() == base_frames, "%lu frames free or in slabs, %lu before: leak",
+          frames_now(), base_frames);
+    CHECK(slab_live_objects() == base_live, "%lu slab objects live, %lu before",
+          slab_live_objects(), base_live);
     mmu32_mirror_user = false;
 }
 
@@ -412,8 +411,8 @@ static uint64_t xmmap(struct mm *mm, uint64_t addr, uint64_t len, unsigned prot,
 {
     uint64_t got = 0;
     int err = mm_mmap(mm, addr, len, prot, flags | MAP_FIXED, f, 0, &got);
-    CHECK(err == 0 && got == addr, "mmap %#llx+%#llx: %d, got %#llx", (ull)addr, (ull)len, err,
-          (ull)got);
+    CHECK(err == 0 && got == addr, "mmap %#lx+%#lx: %d, got %#lx", addr, len, err,
+          got);
     return got;
 }
 
@@ -431,8 +430,8 @@ static uint64_t xmmap(struct mm *mm, uint64_t addr, uint64_t len, unsigned prot,
     do {                                                                    \
         uint32_t e_ = pte_of(mm, va) & (P_ | RW_ | A_ | D_);                \
         if (e_ != (want))                                                   \
-            FAIL("PTE of %#llx: P/RW/A/D %#x, expected %#x (full %08x)",    \
-                 (ull)(va), e_, (unsigned)(want), pte_of(mm, va));          \
+            FAIL("PTE of %#lx: P/RW/A/D %#x, expected %#x (full %08x)",    \
+                 (va), e_, (unsigned)(want), pte_of(mm, va));          \
     } while (0)
 
 static uint8_t file_data[3 * 4096 + 100];
@@ -673,9 +672,9 @@ CASE(fork_cow)
     BITS(c, y, P_ | RW_ | A_ | D_);
     /* No stale writable entry in the parent's hw. */
     if (hw_leaf(p, x, NULL, &prot) == 0)
-        CHECK(!(prot & PT_W), "parent's hw still writable at %#llx after fork", (ull)x);
+        CHECK(!(prot & PT_W), "parent's hw still writable at %#lx after fork", x);
     if (hw_leaf(p, z, NULL, &prot) == 0)
-        CHECK(!(prot & PT_W), "parent's hw still writable at %#llx after fork", (ull)z);
+        CHECK(!(prot & PT_W), "parent's hw still writable at %#lx after fork", z);
     EQ(pt_check(mmu32_hw(c), (char[64]){ 0 }, 64), 0);
 
     /* The parent writes: a real fault, a copy, R/W and D. */
@@ -780,8 +779,8 @@ CASE(below_4g)
     setup();
     /* The node really has usable memory above 4 GiB. */
     struct page *hi = alloc_pages(GFP_KERNEL, 0);
-    CHECK(hi && page_to_phys(hi) >= TOP, "GFP_KERNEL page at %#llx",
-          hi ? (ull)page_to_phys(hi) : 0ull);
+    CHECK(hi && page_to_phys(hi) >= TOP, "GFP_KERNEL page at %#lx",
+          hi ? page_to_phys(hi) : 0ul);
     __free_pages(hi, 0);
 
     struct mm *m = new32(), *c;
@@ -807,8 +806,8 @@ CASE(below_4g)
               "a frame above 4 GiB");
     }
     /* The hw tables are plain kernel allocations (above 4 GiB here). */
-    CHECK(mmu32_hw(m)->root >= TOP, "hw root %#llx: the node does not separate the zones",
-          (ull)mmu32_hw(m)->root);
+    CHECK(mmu32_hw(m)->root >= TOP, "hw root %#lx: the node does not separate the zones",
+          mmu32_hw(m)->root);
     drop(c);
 
     /* Out of DMA32 frames. */
@@ -842,7 +841,7 @@ CASE(below_4g)
     EQ(fork32(m, false, &c), -ENOMEM);
     struct mm spare;
     memset(&spare, 0, sizeof(spare));
-    EQ(mmu32_init(&spare), -ENOMEM);
+    EQ(mm_init_user32(&spare), -ENOMEM);
     EQ(uread(m, a + 3 * FR), 3); /* what was there still works */
     uwrite(m, a + 3 * FR, 33);
     check_all();
@@ -916,8 +915,8 @@ CASE(hw_oom)
     check_all();
     CHECK(!(ey & D_), "failed write (hw -ENOMEM) left D set: PTE %08x", ey);
     CHECK(!(ex & A_), "failed read (hw -ENOMEM) left A set: PTE %08x", ex);
-    CHECK(dmy == 0 && dmx == 0, "failed accesses counted %llu and %llu minor faults",
-          (ull)dmy, (ull)dmx);
+    CHECK(dmy == 0 && dmx == 0, "failed accesses counted %lu and %lu minor faults",
+          dmy, dmx);
     give_back(nhoard);
     uwrite(c, y, 9);
     EQ(uread(m, y), 9);
@@ -1078,11 +1077,11 @@ CASE(dump)
     const uint32_t *pd = tab(m->pt.root);
     char want[1024];
     snprintf(want, sizeof(want),
-             "page directory at %#llx (1024 PDEs), addresses 08048000-0804afff\n"
+             "page directory at %#lx (1024 PDEs), addresses 08048000-0804afff\n"
              "PDE   32  08000000  page table, frame %05x  P RW US A\n"
              "  PTE   72  08048000  frame %05x  P RW US A D NX\n"
              "  PTE   73  08049000  frame %05x  P US A NX\n",
-             (ull)m->pt.root, pte_frame(pd[32]), pte_frame(pte_of(m, a)),
+             m->pt.root, pte_frame(pd[32]), pte_frame(pte_of(m, a)),
              pte_frame(pte_of(m, a + FR)));
     const char *got = dump(m, a, a + 3 * FR);
     CHECK(strcmp(got, want) == 0, "dump:\n%s\nexpected:\n%s", got, want);
@@ -1137,8 +1136,8 @@ CASE(dump)
 #define WPAGES 64
 #define HPAGES 16
 #define NP (WPAGES + HPAGES)
-#define WIN (0x00800000ull - 32 * FR)
-#define HEAP 0x02000000ull
+#define WIN (0x00800000ul - 32 * FR)
+#define HEAP 0x02000000ul
 #define MAXOBJ 64
 
 enum kind { K_NONE, K_ANON, K_SHM, K_FILE };
@@ -1182,7 +1181,7 @@ static uint64_t rnd(uint64_t n)
     rng ^= rng >> 12;
     rng ^= rng << 25;
     rng ^= rng >> 27;
-    return n ? (rng * 0x2545f4914f6cdd1dull) % n : 0;
+    return n ? (rng * 0x2545f4914f6cdd1dul) % n : 0;
 }
 
 static uint64_t va_of(unsigned page)
@@ -1356,7 +1355,7 @@ static void r_brk(struct proc *pr)
     unsigned old_end = (unsigned)((((old + FR - 1) & ~(FR - 1)) - HEAP) / FR);
     unsigned new_end = (unsigned)((((want_brk + FR - 1) & ~(FR - 1)) - HEAP) / FR);
     uint64_t got = mm_brk(pr->mm, want_brk);
-    TRACE("  brk %#llx -> %#llx (pages %u -> %u)\n", (ull)old, (ull)want_brk, old_end, new_end);
+    TRACE("  brk %#lx -> %#lx (pages %u -> %u)\n", old, want_brk, old_end, new_end);
     EQ(got, want_brk);
     if (new_end < old_end) {
         set_none(pr, WPAGES + new_end, old_end - new_end);
@@ -1409,8 +1408,8 @@ static void r_access(struct proc *pr, unsigned access)
         st.hw_only++;
     }
     CHECK(pr->mm->minor_faults == mf + (allowed ? 0 : 1),
-          "access %#x to page %u: %llu minor faults, i386 entries %s it before", access, page,
-          (ull)(pr->mm->minor_faults - mf), allowed ? "allowed" : "refused");
+          "access %#x to page %u: %lu minor faults, i386 entries %s it before", access, page,
+          (pr->mm->minor_faults - mf), allowed ? "allowed" : "refused");
     m->touch |= 1 | ((access & FAULT_WRITE) ? 2 : 0);
     if (access & FAULT_WRITE) {
         *p = val;
@@ -1450,10 +1449,10 @@ static void r_kernel(struct proc *pr, bool write)
     } else {
         err = mm_read(pr->mm, buf, start, len);
     }
-    TRACE("  mm_%s %#llx+%llu val %#x: %d\n", write ? "write" : "read", (ull)start, (ull)len,
+    TRACE("  mm_%s %#lx+%lu val %#x: %d\n", write ? "write" : "read", start, len,
           val, err);
-    CHECK(err == (ok ? 0 : -EFAULT), "mm_%s %#llx+%llu: %d", write ? "write" : "read",
-          (ull)start, (ull)len, err);
+    CHECK(err == (ok ? 0 : -EFAULT), "mm_%s %#lx+%lu: %d", write ? "write" : "read",
+          start, len, err);
     EQ(pr->mm->minor_faults, mf + faults);
     for (unsigned i = first; i <= last; i++) {
         struct mpage *m = &pr->pg[i];
@@ -1540,8 +1539,8 @@ static void r_mirror(struct proc *pr)
     uint64_t pa;
     EQ(hw_leaf(pr->mm, va, &pa, NULL), 0);
     uint64_t want = pde == I386_MIRROR_PDE ? pr->mm->pt.root : pte_addr(pd[pde]);
-    CHECK(pa == want, "mirror page of PDE %u maps %#llx, the table is %#llx", pde, (ull)pa,
-          (ull)want);
+    CHECK(pa == want, "mirror page of PDE %u maps %#lx, the table is %#lx", pde, pa,
+          want);
     /* The word read is the entry: for a window page, its PTE. */
     uint32_t word = *(const uint32_t *)p;
     unsigned idx = (unsigned)((va & (FR - 1)) / 4);
@@ -1585,8 +1584,8 @@ static void model_check(void)
             m->touch = 0;
             if (pa) {
                 CHECK(!!(e & A_) == m->a && !!(e & D_) == m->d,
-                      "proc %d page %u (%#llx, kind %u prot %u): PTE %08x, model A %d D %d", i,
-                      p, (ull)va, m->kind, m->prot, e, m->a, m->d);
+                      "proc %d page %u (%#lx, kind %u prot %u): PTE %08x, model A %d D %d", i,
+                      p, va, m->kind, m->prot, e, m->a, m->d);
             }
             /* The bytes, without faulting. */
             const uint8_t *bytes = NULL;
@@ -1670,9 +1669,9 @@ static void random_run(uint64_t seed, unsigned steps, bool mirror_user)
           "a thin run: hw_only %u forks %u mirror %u cow %u tables freed %u refused %u",
           st.hw_only, st.forks, st.mirror_reads, st.cow, st.tables_freed, st.refused);
     if (getenv("MMU32_VERBOSE"))
-        fprintf(stderr, "seed %#llx: %u steps, accesses %u ok %u refused (%u filled by the "
+        fprintf(stderr, "seed %#lx: %u steps, accesses %u ok %u refused (%u filled by the "
                 "emulated MMU only), %u new PTEs (%u CoW/re-made by a write), %u kept, %u forks, "
-                "%u mirror reads, %u steps freeing tables\n", (ull)seed, steps, st.ok_access,
+                "%u mirror reads, %u steps freeing tables\n", seed, steps, st.ok_access,
                 st.refused, st.hw_only, st.new_ptes, st.cow, st.kept, st.forks,
                 st.mirror_reads, st.tables_freed);
     for (int i = 0; i < NPROC; i++)
@@ -1684,8 +1683,8 @@ static unsigned long random_steps;
 
 CASE(random)
 {
-    static const uint64_t seeds[] = { 0x9e3779b97f4a7c15ull, 0x1234567887654321ull,
-                                      0xdeadbeefcafef00dull, 0x0badc0ffee0ddf00ull };
+    static const uint64_t seeds[] = { 0x9e3779b97f4a7c15ul, 0x1234567887654321ul,
+                                      0xdeadbeefcafef00dul, 0x0badc0ffee0ddf00ul };
     unsigned steps = getenv("MMU32_STEPS") ? (unsigned)atoi(getenv("MMU32_STEPS")) : 2500;
     for (size_t i = 0; i < HT_COUNT(seeds); i++) {
         random_run(seeds[i], steps, i & 1);

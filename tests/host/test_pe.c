@@ -199,8 +199,8 @@ static void need_dos(void)
     HT_ASSERT(get(&magic, 0, sizeof(magic)) && magic == DOS_MAGIC,
               "no MZ signature at offset 0");
     HT_ASSERT(get(&pe_off, DOS_LFANEW_OFF, sizeof(pe_off)),
-              "file too short for e_lfanew (%llu bytes)",
-              (unsigned long long)fsize);
+              "file too short for e_lfanew (%lu bytes)",
+              fsize);
     /* The signature follows the 64-byte MS-DOS header. */
     HT_ASSERT(pe_off >= 64 &&
               (uint64_t)pe_off + 4 + sizeof(struct coff_header) <= fsize,
@@ -307,8 +307,8 @@ static void t_sections_in_bounds(void)
     for (unsigned i = 0; i < nsec; i++) {
         const struct section_header *s = &sec[i];
         HT_ASSERT((uint64_t)s->raw_off + s->raw_size <= fsize,
-                  "section %.8s: file bytes [%#x +%#x) past the end (%#llx)",
-                  s->name, s->raw_off, s->raw_size, (unsigned long long)fsize);
+                  "section %.8s: file bytes [%#x +%#x) past the end (%#lx)",
+                  s->name, s->raw_off, s->raw_size, fsize);
         HT_ASSERT(s->rva % opt.section_align == 0,
                   "section %.8s: address %#x not aligned", s->name, s->rva);
         HT_ASSERT((uint64_t)s->rva + s->vsize <= opt.image_size,
@@ -435,11 +435,11 @@ static void t_reloc_blocks(void)
                 continue;
             }
             HT_ASSERT(type == REL_DIR64,
-                      "block %u: relocation type %u at %#llx in an x86-64 image",
-                      nblocks, type, (unsigned long long)rva);
+                      "block %u: relocation type %u at %#lx in an x86-64 image",
+                      nblocks, type, rva);
             HT_ASSERT(section_at(rva, 8) != NULL,
-                      "DIR64 at %#llx is not inside a section",
-                      (unsigned long long)rva);
+                      "DIR64 at %#lx is not inside a section",
+                      rva);
             ndir64++;
         }
         pos += b.size;

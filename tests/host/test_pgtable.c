@@ -32,17 +32,16 @@
 #include <mm/pt_x86_64.h>
 #include <mm/zone.h>
 
-#define KiB (1ull << 10)
-#define MiB (1ull << 20)
-#define GiB (1ull << 30)
-#define FR 4096ull
+#define KiB (1ul << 10)
+#define MiB (1ul << 20)
+#define GiB (1ul << 30)
+#define FR 4096ul
 #define M2 (2 * MiB)
 
-#define USER_END 0x0000800000000000ull
-#define HIGH_START 0xffff800000000000ull
-#define HIGH_END 0xfffffffffffff000ull
+#define USER_END 0x0000800000000000ul
+#define HIGH_START 0xffff800000000000ul
+#define HIGH_END 0xfffffffffffff000ul
 
-typedef unsigned long long ull;
 
 /* ---- the arena, the tables under test, the flush log ---------------------------------- */
 
@@ -97,7 +96,7 @@ static uint64_t rnd(uint64_t n)
     rng ^= rng >> 12;
     rng ^= rng << 25;
     rng ^= rng >> 27;
-    return n ? (rng * 0x2545f4914f6cdd1dull) % n : 0;
+    return n ? (rng * 0x2545f4914f6cdd1dul) % n : 0;
 }
 
 /* ---- the independent validator ----------------------------------------------------- */
@@ -123,31 +122,31 @@ static const struct pgtable *raw_pt = &pt;
  * not its own and are skipped. */
 static void raw_count(uint64_t pa, unsigned level, uint64_t base, uint64_t *tables)
 {
-    HT_ASSERT(pa && !(pa & (FR - 1)) && mm_host_is_ram(pa, FR), "table %#llx is not RAM",
-              (ull)pa);
-    HT_ASSERT(page_count(pfn_to_page(pa / FR)) >= 1, "table %#llx is a free frame", (ull)pa);
+    HT_ASSERT(pa && !(pa & (FR - 1)) && mm_host_is_ram(pa, FR), "table %#lx is not RAM",
+              pa);
+    HT_ASSERT(page_count(pfn_to_page(pa / FR)) >= 1, "table %#lx is a free frame", pa);
     (*tables)++;
     for (unsigned i = 0; i < 512; i++) {
         uint64_t e = tab(pa)[i], size = FR << (9 * level);
         uint64_t va = base + i * size;
         if (level == 3 && i >= 256)
-            va |= 0xffff000000000000ull;
+            va |= 0xffff000000000000ul;
         if (level == 3 && (va + size - 1 < raw_pt->va_start || va >= raw_pt->va_end))
             continue;
         if (!(e & X86_PTE_P))
             continue;
         if (raw_leaf(e, level)) {
             uint64_t lpa = e & X86_PTE_ADDR & ~(level ? X86_PTE_PAT_LARGE : 0);
-            HT_ASSERT((lpa & (size - 1)) == 0, "leaf %#llx at %#llx misaligned", (ull)e, (ull)va);
+            HT_ASSERT((lpa & (size - 1)) == 0, "leaf %#lx at %#lx misaligned", e, va);
             continue;
         }
-        HT_ASSERT((e & X86_PTE_RW) && !(e & X86_PTE_NX), "table entry %#llx at %#llx is not rw/x",
-                  (ull)e, (ull)va);
-        HT_ASSERT(!!(e & X86_PTE_US) == (va < USER_END), "table entry %#llx at %#llx: U/S",
-                  (ull)e, (ull)va);
+        HT_ASSERT((e & X86_PTE_RW) && !(e & X86_PTE_NX), "table entry %#lx at %#lx is not rw/x",
+                  e, va);
+        HT_ASSERT(!!(e & X86_PTE_US) == (va < USER_END), "table entry %#lx at %#lx: U/S",
+                  e, va);
         uint64_t child = e & X86_PTE_ADDR;
         HT_ASSERT(raw_present(child) > 0 || (raw_pt->keep_top_tables && level == 3),
-                  "empty table %#llx at %#llx (level %u) was not freed", (ull)child, (ull)va,
+                  "empty table %#lx at %#lx (level %u) was not freed", child, va,
                   level - 1);
         HT_TRY(raw_count(child, level - 1, va, tables));
     }
@@ -158,13 +157,13 @@ static void check(void)
     char why[256];
     uint64_t tables = 0;
     HT_ASSERT(pt_check(&pt, why, sizeof(why)) == 0, "pt_check: %s", why);
-    HT_ASSERT(mm_check(why, sizeof(why)) == 0, "mm_check: %s", why);
+    HT_ASSERT(node_check(why, sizeof(why)) == 0, "node_check: %s", why);
     HT_TRY(raw_count(pt.root, 3, 0, &tables));
-    HT_ASSERT(tables == pt.nr_tables, "%llu tables reachable, nr_tables %llu", (ull)tables,
-              (ull)pt.nr_tables);
+    HT_ASSERT(tables == pt.nr_tables, "%lu tables reachable, nr_tables %lu", tables,
+              pt.nr_tables);
     HT_ASSERT(nr_free_pages() + pt.nr_tables + held == base_free,
-              "%llu free + %llu tables + %llu held != %llu at the start", (ull)nr_free_pages(),
-              (ull)pt.nr_tables, (ull)held, (ull)base_free);
+              "%lu free + %lu tables + %lu held != %lu at the start", nr_free_pages(),
+              pt.nr_tables, held, base_free);
     HT_ASSERT(!fl.check_failed, "pt_check failed inside a flush");
 }
 
@@ -184,9 +183,9 @@ static uint64_t hash_tables(uint64_t pa, unsigned level, uint64_t h)
 {
     const uint8_t *b = (const uint8_t *)tab(pa);
     for (uint64_t i = 0; i < 8; i++)
-        h = (h ^ ((pa >> (8 * i)) & 0xff)) * 0x100000001b3ull;
+        h = (h ^ ((pa >> (8 * i)) & 0xff)) * 0x100000001b3ul;
     for (uint64_t i = 0; i < FR; i++)
-        h = (h ^ b[i]) * 0x100000001b3ull;
+        h = (h ^ b[i]) * 0x100000001b3ul;
     for (unsigned i = 0; i < 512 && level > 0; i++) {
         uint64_t e = tab(pa)[i];
         if ((e & X86_PTE_P) && !raw_leaf(e, level))
@@ -197,7 +196,7 @@ static uint64_t hash_tables(uint64_t pa, unsigned level, uint64_t h)
 
 static uint64_t snapshot(void)
 {
-    return hash_tables(pt.root, 3, 0xcbf29ce484222325ull) ^ pt.nr_tables * 31 ^
+    return hash_tables(pt.root, 3, 0xcbf29ce484222325ul) ^ pt.nr_tables * 31 ^
            nr_free_pages() * 977;
 }
 
@@ -206,11 +205,11 @@ static void expect_leaf(uint64_t va, uint64_t pa, uint64_t size, unsigned prot)
 {
     struct pt_view v;
     int rc = pt_walk(&pt, va, &v);
-    HT_ASSERT(rc == 0, "walk %#llx: %d", (ull)va, rc);
+    HT_ASSERT(rc == 0, "walk %#lx: %d", va, rc);
     HT_ASSERT(v.va == (va & ~(size - 1)) && v.pa == pa && v.size == size && v.prot == prot,
-              "walk %#llx: va %#llx pa %#llx size %#llx prot %#x, expected pa %#llx size "
-              "%#llx prot %#x",
-              (ull)va, (ull)v.va, (ull)v.pa, (ull)v.size, v.prot, (ull)pa, (ull)size, prot);
+              "walk %#lx: va %#lx pa %#lx size %#lx prot %#x, expected pa %#lx size "
+              "%#lx prot %#x",
+              va, v.va, v.pa, v.size, v.prot, pa, size, prot);
     unsigned level = size == FR ? 0 : size == M2 ? 1 : 2;
     HT_EQ_U(v.level, level);
     HT_EQ_U(v.nraw, 4 - level);
@@ -220,8 +219,8 @@ static void expect_hole(uint64_t va)
 {
     struct pt_view v;
     int rc = pt_walk(&pt, va, &v);
-    HT_ASSERT(rc == -ENOENT, "walk %#llx: %d (pa %#llx), expected -ENOENT", (ull)va, rc,
-              (ull)v.pa);
+    HT_ASSERT(rc == -ENOENT, "walk %#lx: %d (pa %#lx), expected -ENOENT", va, rc,
+              v.pa);
 }
 
 /* ---- exhausting the arena ---------------------------------------------------------------- */
@@ -278,7 +277,7 @@ static int count_leaf(const struct pt_view *v, void *arg)
 static void t_format_bits(void)
 {
     const struct pt_format *f = &pt_x86_64;
-    HT_EQ_U(X86_PAT_MSR_VALUE, 0x0407050600070106ull);
+    HT_EQ_U(X86_PAT_MSR_VALUE, 0x0407050600070106ul);
     HT_EQ_U(f->levels, 4);
     HT_EQ_U(f->entry_bytes, 8);
     HT_EQ_U(f->index_bits, 9);
@@ -306,19 +305,19 @@ static void t_format_bits(void)
     HT_EQ_U(f->make_table(pa, 0x1000), pa | X86_PTE_P | X86_PTE_RW | X86_PTE_US);
     HT_EQ_U(f->make_table(pa, USER_END - 1), pa | X86_PTE_P | X86_PTE_RW | X86_PTE_US);
     HT_EQ_U(f->make_table(pa, HIGH_START), pa | X86_PTE_P | X86_PTE_RW);
-    HT_EQ_U(f->table_pa(f->make_table(0x000ffffffffff000ull, 0)), 0x000ffffffffff000ull);
+    HT_EQ_U(f->table_pa(f->make_table(0x000ffffffffff000ul, 0)), 0x000ffffffffff000ul);
 
     HT_ASSERT(!f->present(0) && f->present(X86_PTE_P), "present");
     HT_ASSERT(f->is_leaf(0x1, 0) && f->is_leaf(X86_PTE_P | X86_PTE_PS, 1) &&
               f->is_leaf(X86_PTE_P | X86_PTE_PS, 2) && !f->is_leaf(X86_PTE_P, 1) &&
               !f->is_leaf(X86_PTE_P | X86_PTE_PS, 3), "is_leaf");
 
-    static const uint64_t ok[] = { 0, 0x7fffffffffffull, HIGH_START, ~0ull };
-    static const uint64_t bad[] = { USER_END, 0xffff7fffffffffffull, 1ull << 63, 1ull << 48 };
+    static const uint64_t ok[] = { 0, 0x7ffffffffffful, HIGH_START, ~0ul };
+    static const uint64_t bad[] = { USER_END, 0xffff7ffffffffffful, 1ul << 63, 1ul << 48 };
     for (size_t i = 0; i < HT_COUNT(ok); i++)
-        HT_ASSERT(f->va_ok(ok[i]), "%#llx is canonical", (ull)ok[i]);
+        HT_ASSERT(f->va_ok(ok[i]), "%#lx is canonical", ok[i]);
     for (size_t i = 0; i < HT_COUNT(bad); i++)
-        HT_ASSERT(!f->va_ok(bad[i]), "%#llx is not canonical", (ull)bad[i]);
+        HT_ASSERT(!f->va_ok(bad[i]), "%#lx is not canonical", bad[i]);
 
     /* Entries not made by make_leaf: UC- reads as UC, WP as WT, index 4 as WB. */
     struct pt_view v;
@@ -340,7 +339,7 @@ static void t_prot_roundtrip(void)
     unsigned n = 0;
     for (unsigned level = 0; level < 3; level++) {
         uint64_t size = FR << (9 * level);
-        uint64_t pas[] = { 0, size, (1ull << 52) - size, 0x5a5a5ull * size & ((1ull << 52) - 1) };
+        uint64_t pas[] = { 0, size, (1ul << 52) - size, 0x5a5a5ul * size & ((1ul << 52) - 1) };
         for (size_t k = 0; k < HT_COUNT(pas); k++) {
             for (unsigned prot = 0; prot <= PT_PROT_MASK; prot++) {
                 for (unsigned state = 0; state < 4; state++) {
@@ -352,11 +351,11 @@ static void t_prot_roundtrip(void)
                     f->decode_leaf(e, level, &v);
                     HT_ASSERT(v.pa == pas[k] && v.prot == prot && v.accessed == (state & 1) &&
                                   v.dirty == !!(state & 2),
-                              "level %u pa %#llx prot %#x state %u: entry %#llx decodes to "
-                              "pa %#llx prot %#x a %d d %d",
-                              level, (ull)pas[k], prot, state, (ull)e, (ull)v.pa, v.prot,
+                              "level %u pa %#lx prot %#x state %u: entry %#lx decodes to "
+                              "pa %#lx prot %#x a %d d %d",
+                              level, pas[k], prot, state, e, v.pa, v.prot,
                               v.accessed, v.dirty);
-                    HT_ASSERT(f->present(e) && f->is_leaf(e, level), "entry %#llx", (ull)e);
+                    HT_ASSERT(f->present(e) && f->is_leaf(e, level), "entry %#lx", e);
                     n++;
                 }
             }
@@ -390,13 +389,13 @@ static void t_init_destroy(void)
         { 0x1000, 0x1000 },                     /* empty */
         { 0x2000, 0x1000 },                     /* reversed */
         { 0x1001, 0x3000 },                     /* unaligned */
-        { 0, 0x1000000000000ull },              /* runs past the lower half */
-        { 0x7ffffffff000ull, HIGH_START + FR }, /* across the hole */
+        { 0, 0x1000000000000ul },              /* runs past the lower half */
+        { 0x7ffffffff000ul, HIGH_START + FR }, /* across the hole */
         { USER_END, HIGH_START },               /* non-canonical */
     };
     for (size_t i = 0; i < HT_COUNT(ranges); i++)
         HT_ASSERT(pt_init(&bad, &pt_x86_64, GFP_KERNEL, ranges[i][0], ranges[i][1]) == -EINVAL,
-                  "pt_init [%#llx, %#llx) accepted", (ull)ranges[i][0], (ull)ranges[i][1]);
+                  "pt_init [%#lx, %#lx) accepted", ranges[i][0], ranges[i][1]);
     struct pt_format broken = pt_x86_64;
     broken.leaf_levels = 0x6; /* no 4 KiB leaves */
     HT_EQ_U(pt_init(&bad, &broken, GFP_KERNEL, 0, USER_END), -EINVAL);
@@ -436,7 +435,7 @@ static void t_map_4k(void)
     HT_ASSERT(v.nraw == 3 && v.level == 1, "nraw %u level %u", v.nraw, v.level);
     HT_EQ_U(pt_walk(&pt, va + GiB, &v), -ENOENT);
     HT_ASSERT(v.nraw == 2 && v.level == 2, "nraw %u level %u", v.nraw, v.level);
-    HT_EQ_U(pt_walk(&pt, 1ull << 39, &v), -ENOENT);
+    HT_EQ_U(pt_walk(&pt, 1ul << 39, &v), -ENOENT);
     HT_ASSERT(v.nraw == 1 && v.level == 3 && v.raw[0] == 0, "nraw %u level %u", v.nraw, v.level);
     /* Any canonical address can be walked, also outside [va_start, va_end). */
     HT_EQ_U(pt_walk(&pt, HIGH_START, &v), -ENOENT);
@@ -446,7 +445,7 @@ static void t_map_4k(void)
     HT_TRY(check());
     HT_EQ_U(pt.nr_tables, 1);
     HT_EQ_U(fl.calls, 1);
-    HT_ASSERT(fl.va == va && fl.len == 3 * FR, "flush %#llx+%#llx", (ull)fl.va, (ull)fl.len);
+    HT_ASSERT(fl.va == va && fl.len == 3 * FR, "flush %#lx+%#lx", fl.va, fl.len);
     HT_TRY(teardown());
 }
 
@@ -461,7 +460,7 @@ static void t_map_2m(void)
     HT_TRY(expect_leaf(va + M2 + 0x1234, pa + M2, M2, PT_W));
     struct pt_view v;
     HT_EQ_U(pt_walk(&pt, va, &v), 0);
-    HT_ASSERT(v.raw[2] & X86_PTE_PS, "no PS in %#llx", (ull)v.raw[2]);
+    HT_ASSERT(v.raw[2] & X86_PTE_PS, "no PS in %#lx", v.raw[2]);
     HT_TRY(expect_hole(va - FR));
     HT_TRY(expect_hole(va + 2 * M2));
 
@@ -470,8 +469,8 @@ static void t_map_2m(void)
     HT_EQ_U(pt_map(&pt, 3 * GiB, pa, M2, PT_W, 0), 0);
     HT_TRY(check());
     HT_EQ_U(pt_for_each(&pt, 3 * GiB, 3 * GiB + M2, count_leaf, by_size), 0);
-    HT_ASSERT(by_size[0] == 512 && by_size[1] == 0, "%llu 4K, %llu 2M leaves", (ull)by_size[0],
-              (ull)by_size[1]);
+    HT_ASSERT(by_size[0] == 512 && by_size[1] == 0, "%lu 4K, %lu 2M leaves", by_size[0],
+              by_size[1]);
     HT_TRY(teardown());
 }
 
@@ -502,8 +501,8 @@ static void t_map_large_choice(void)
     uint64_t at = va;
     for (size_t i = 0; i < l.n; i++) {
         HT_ASSERT(l.v[i].va == at && l.v[i].size == sizes[i] && l.v[i].pa == at + off,
-                  "leaf %zu: va %#llx size %#llx pa %#llx, expected va %#llx size %#llx", i,
-                  (ull)l.v[i].va, (ull)l.v[i].size, (ull)l.v[i].pa, (ull)at, (ull)sizes[i]);
+                  "leaf %zu: va %#lx size %#lx pa %#lx, expected va %#lx size %#lx", i,
+                  l.v[i].va, l.v[i].size, l.v[i].pa, at, sizes[i]);
         at += sizes[i];
     }
     HT_EQ_U(pt_unmap(&pt, va, end - va), 0);
@@ -514,8 +513,8 @@ static void t_map_large_choice(void)
     HT_EQ_U(pt_map(&pt, GiB - M2, GiB - M2 + off + M2, GiB + 2 * M2, PT_W, PT_MAP_LARGE), 0);
     HT_TRY(check());
     HT_EQ_U(pt_for_each(&pt, 0, USER_END, count_leaf, by_size), 0);
-    HT_ASSERT(by_size[0] == 0 && by_size[1] == 514 && by_size[2] == 0, "%llu/%llu/%llu",
-              (ull)by_size[0], (ull)by_size[1], (ull)by_size[2]);
+    HT_ASSERT(by_size[0] == 0 && by_size[1] == 514 && by_size[2] == 0, "%lu/%lu/%lu",
+              by_size[0], by_size[1], by_size[2]);
     HT_EQ_U(pt_unmap(&pt, 0, USER_END), 0);
 
     /* pa only 4 KiB aligned with va: 4 KiB leaves. */
@@ -523,8 +522,8 @@ static void t_map_large_choice(void)
     HT_EQ_U(pt_map(&pt, GiB, GiB + FR, 2 * M2, PT_W, PT_MAP_LARGE), 0);
     HT_TRY(check());
     HT_EQ_U(pt_for_each(&pt, 0, USER_END, count_leaf, by_size), 0);
-    HT_ASSERT(by_size[0] == 1024 && by_size[1] == 0, "%llu/%llu", (ull)by_size[0],
-              (ull)by_size[1]);
+    HT_ASSERT(by_size[0] == 1024 && by_size[1] == 0, "%lu/%lu", by_size[0],
+              by_size[1]);
     HT_EQ_U(pt_unmap(&pt, 0, USER_END), 0);
     pt_destroy(&pt);
 
@@ -536,8 +535,8 @@ static void t_map_large_choice(void)
     HT_EQ_U(pt_map(&pt, GiB, off, GiB, PT_W, PT_MAP_LARGE), 0);
     HT_TRY(check());
     HT_EQ_U(pt_for_each(&pt, 0, USER_END, count_leaf, by_size), 0);
-    HT_ASSERT(by_size[1] == 512 && by_size[2] == 0, "%llu/%llu", (ull)by_size[1],
-              (ull)by_size[2]);
+    HT_ASSERT(by_size[1] == 512 && by_size[2] == 0, "%lu/%lu", by_size[1],
+              by_size[2]);
     /* Splitting stays inside the format too. */
     HT_EQ_U(pt_unmap(&pt, GiB + FR, FR), 0);
     HT_TRY(check());
@@ -559,13 +558,13 @@ static void t_einval(void)
         { GiB, 0, 0, 0, 0 },                         /* zero length */
         { GiB - FR, 0, FR, 0, 0 },                   /* below va_start */
         { 4 * GiB - FR, 0, 2 * FR, 0, 0 },           /* past va_end */
-        { 0xfffffffffffff000ull, 0, 2 * FR, 0, 0 },  /* wraps past 2^64 */
+        { 0xfffffffffffff000ul, 0, 2 * FR, 0, 0 },  /* wraps past 2^64 */
         { USER_END, 0, FR, 0, 0 },                   /* non-canonical */
         { GiB, 0, FR, PT_ACCESSED, 0 },              /* state bits are not a prot */
         { GiB, 0, FR, 0x100, 0 },                    /* unknown prot */
         { GiB, 0, FR, 0, 0x2 },                      /* unknown flag */
-        { GiB, 1ull << 52, FR, 0, 0 },               /* pa beyond 52 bits */
-        { GiB, (1ull << 52) - FR, 2 * FR, 0, 0 },    /* pa range beyond 52 bits */
+        { GiB, 1ul << 52, FR, 0, 0 },               /* pa beyond 52 bits */
+        { GiB, (1ul << 52) - FR, 2 * FR, 0, 0 },    /* pa range beyond 52 bits */
     };
     for (size_t i = 0; i < HT_COUNT(bad); i++)
         HT_ASSERT(pt_map(&pt, bad[i].va, bad[i].pa, bad[i].len, bad[i].prot, bad[i].flags) ==
@@ -584,12 +583,12 @@ static void t_einval(void)
                   pt_for_each(&pt, 0, HIGH_START, collect, &l) == -EINVAL && l.n == 0,
               "pt_for_each accepted a bad range");
     struct pt_view v;
-    HT_EQ_U(pt_walk(&pt, 0xffff000000000000ull, &v), -EINVAL);
+    HT_EQ_U(pt_walk(&pt, 0xffff000000000000ul, &v), -EINVAL);
     HT_EQ_U(snapshot(), snap);
     HT_EQ_U(fl.calls, 0);
     /* The largest physical address is fine. */
-    HT_EQ_U(pt_map(&pt, GiB, (1ull << 52) - FR, FR, 0, 0), 0);
-    HT_TRY(expect_leaf(GiB, (1ull << 52) - FR, FR, 0));
+    HT_EQ_U(pt_map(&pt, GiB, (1ul << 52) - FR, FR, 0, 0), 0);
+    HT_TRY(expect_leaf(GiB, (1ul << 52) - FR, FR, 0));
     HT_TRY(teardown());
 }
 
@@ -709,7 +708,7 @@ static void t_enomem_split(void)
 static void t_unmap_frees_tables(void)
 {
     HT_TRY(setup(0, USER_END, false));
-    static const uint64_t at[] = { 0, 5 * FR, M2, GiB, 3 * GiB, 1ull << 39, 5ull << 39 };
+    static const uint64_t at[] = { 0, 5 * FR, M2, GiB, 3 * GiB, 1ul << 39, 5ul << 39 };
     for (size_t i = 0; i < HT_COUNT(at); i++)
         HT_EQ_U(pt_map(&pt, at[i], at[i], FR, PT_W, 0), 0);
     HT_TRY(check());
@@ -728,12 +727,12 @@ static void t_unmap_frees_tables(void)
     HT_EQ_U(pt_unmap(&pt, 4 * FR, M2 - 4 * FR), 0);
     HT_EQ_U(fl.calls, calls);
     /* One range over several tables and slots. */
-    HT_EQ_U(pt_unmap(&pt, FR, (6ull << 39) - FR), 0);
+    HT_EQ_U(pt_unmap(&pt, FR, (6ul << 39) - FR), 0);
     HT_TRY(check());
     HT_EQ_U(pt.nr_tables, 1);
     HT_EQ_U(fl.calls, calls + 1);
-    HT_ASSERT(fl.va <= M2 && fl.va + fl.len >= (5ull << 39) + FR, "flush %#llx+%#llx",
-              (ull)fl.va, (ull)fl.len);
+    HT_ASSERT(fl.va <= M2 && fl.va + fl.len >= (5ul << 39) + FR, "flush %#lx+%#lx",
+              fl.va, fl.len);
     HT_TRY(teardown());
 }
 
@@ -749,7 +748,7 @@ static void t_split_unmap(void)
     HT_EQ_U(fl.calls, 1);
     HT_ASSERT(fl.va <= hole && fl.va + fl.len >= hole + FR && fl.va >= hole &&
                   fl.va + fl.len <= hole + FR,
-              "flush %#llx+%#llx", (ull)fl.va, (ull)fl.len);
+              "flush %#lx+%#lx", fl.va, fl.len);
     HT_TRY(expect_leaf(GiB, pa, M2, PT_W | PT_G));
     HT_TRY(expect_leaf(GiB + 4 * MiB, pa + 4 * MiB, FR, PT_W | PT_G));
     HT_TRY(expect_leaf(GiB + 5 * MiB, pa + 5 * MiB, FR, PT_W | PT_G));
@@ -812,8 +811,8 @@ static void t_split_protect(void)
     /* A change: one flush covering it. */
     HT_EQ_U(pt_protect(&pt, GiB + 4 * M2, 3 * M2, PT_W | PT_G), 0);
     HT_EQ_U(fl.calls, calls + 1);
-    HT_ASSERT(fl.va == GiB + 4 * M2 && fl.len == 3 * M2, "flush %#llx+%#llx", (ull)fl.va,
-              (ull)fl.len);
+    HT_ASSERT(fl.va == GiB + 4 * M2 && fl.len == 3 * M2, "flush %#lx+%#lx", fl.va,
+              fl.len);
     HT_TRY(expect_leaf(GiB + 5 * M2, pa + 5 * M2, M2, PT_W | PT_G));
     HT_TRY(check());
     HT_TRY(teardown());
@@ -831,7 +830,7 @@ static void t_flush_before_free(void)
     HT_EQ_U(fl.calls, 1);
     HT_ASSERT(fl.va <= 3 * GiB + 5 * FR && fl.va + fl.len >= 3 * GiB + 9 * FR &&
                   fl.va >= 3 * GiB && fl.va + fl.len <= 3 * GiB + M2,
-              "flush %#llx+%#llx", (ull)fl.va, (ull)fl.len);
+              "flush %#lx+%#lx", fl.va, fl.len);
     /* PDPT, PD and PT were freed, but only after the flush. */
     HT_EQ_U(fl.free_at, before);
     HT_EQ_U(nr_free_pages(), before + 3);
@@ -852,19 +851,19 @@ static void t_for_each(void)
     HT_EQ_U(pt_map(&pt, GiB, GiB, GiB, PT_W, PT_MAP_LARGE), 0);
     HT_EQ_U(pt_map(&pt, 2 * GiB, 0, 2 * M2, 0, PT_MAP_LARGE), 0);
     HT_EQ_U(pt_map(&pt, 2 * GiB + 2 * M2, 0, 2 * FR, PT_X, 0), 0);
-    HT_EQ_U(pt_map(&pt, 5ull << 39, 0, FR, PT_U, 0), 0);
+    HT_EQ_U(pt_map(&pt, 5ul << 39, 0, FR, PT_U, 0), 0);
     struct leaves l = { 0 };
     HT_EQ_U(pt_for_each(&pt, 0, USER_END, collect, &l), 0);
     static const struct { uint64_t va, size; unsigned level; } want[] = {
         { GiB, GiB, 2 }, { 2 * GiB, M2, 1 }, { 2 * GiB + M2, M2, 1 },
-        { 2 * GiB + 2 * M2, FR, 0 }, { 2 * GiB + 2 * M2 + FR, FR, 0 }, { 5ull << 39, FR, 0 },
+        { 2 * GiB + 2 * M2, FR, 0 }, { 2 * GiB + 2 * M2 + FR, FR, 0 }, { 5ul << 39, FR, 0 },
     };
     HT_EQ_U(l.n, HT_COUNT(want));
     for (size_t i = 0; i < l.n; i++) {
         HT_ASSERT(l.v[i].va == want[i].va && l.v[i].size == want[i].size &&
                       l.v[i].level == want[i].level && l.v[i].nraw == 4 - want[i].level,
-                  "leaf %zu: va %#llx size %#llx level %u nraw %u", i, (ull)l.v[i].va,
-                  (ull)l.v[i].size, l.v[i].level, l.v[i].nraw);
+                  "leaf %zu: va %#lx size %#lx level %u nraw %u", i, l.v[i].va,
+                  l.v[i].size, l.v[i].level, l.v[i].nraw);
         struct pt_view w;
         HT_EQ_U(pt_walk(&pt, l.v[i].va, &w), 0);
         HT_ASSERT(memcmp(w.raw, l.v[i].raw, sizeof(w.raw[0]) * w.nraw) == 0,
@@ -899,9 +898,9 @@ static void t_kernel_half(void)
     struct pt_view v;
     HT_EQ_U(pt_walk(&pt, top, &v), 0);
     HT_ASSERT(!(v.raw[0] & X86_PTE_US) && !(v.raw[1] & X86_PTE_US),
-              "kernel-half tables are user accessible: %#llx %#llx", (ull)v.raw[0],
-              (ull)v.raw[1]);
-    HT_EQ_U(pt_walk(&pt, ~0ull, &v), -ENOENT); /* the page past va_end */
+              "kernel-half tables are user accessible: %#lx %#lx", v.raw[0],
+              v.raw[1]);
+    HT_EQ_U(pt_walk(&pt, ~0ul, &v), -ENOENT); /* the page past va_end */
     struct leaves l = { 0 };
     HT_EQ_U(pt_for_each(&pt, HIGH_START, HIGH_END, collect, &l), 0);
     HT_ASSERT(l.n == 2 && l.v[0].va == HIGH_START && l.v[1].va == top, "%zu leaves", l.n);
@@ -911,7 +910,7 @@ static void t_kernel_half(void)
 static void t_keep_top_tables(void)
 {
     HT_TRY(setup(HIGH_START, HIGH_END, true));
-    uint64_t a = HIGH_START + 5 * GiB, b = 0xffffc00000000000ull;
+    uint64_t a = HIGH_START + 5 * GiB, b = 0xffffc00000000000ul;
     HT_EQ_U(pt_map(&pt, a, 0, FR, PT_W, 0), 0);
     HT_EQ_U(pt_map(&pt, b, 0, FR, PT_W, 0), 0);
     HT_TRY(check());
@@ -967,9 +966,9 @@ static void t_destroy_mapped(void)
     HT_TRY(setup(0, USER_END, false));
     HT_EQ_U(pt_map(&pt, 0x1000, 0x1000, 3 * M2, PT_W, 0), 0);
     HT_EQ_U(pt_map(&pt, 4 * GiB, 4 * GiB, 3 * GiB, PT_W, PT_MAP_LARGE), 0);
-    HT_EQ_U(pt_map(&pt, 7ull << 39, 0, 9 * M2, PT_W, PT_MAP_LARGE), 0);
+    HT_EQ_U(pt_map(&pt, 7ul << 39, 0, 9 * M2, PT_W, PT_MAP_LARGE), 0);
     HT_TRY(check());
-    HT_ASSERT(pt.nr_tables > 5, "only %llu tables", (ull)pt.nr_tables);
+    HT_ASSERT(pt.nr_tables > 5, "only %lu tables", pt.nr_tables);
     pt_destroy(&pt);
     HT_EQ_U(nr_free_pages(), base_free);
 }
@@ -993,7 +992,7 @@ static void t_validator_catches(void)
     HT_ASSERT(pt_check(&pt, why, sizeof(why)) == -1 && strstr(why, "empty table"),
               "empty table not caught: %s", why);
     /* A leaf with a stray bit. */
-    *pte = saved | (1ull << 52);
+    *pte = saved | (1ul << 52);
     HT_ASSERT(pt_check(&pt, why, sizeof(why)) == -1 && strstr(why, "make_leaf"),
               "stray bit not caught: %s", why);
     *pte = saved;
@@ -1019,13 +1018,13 @@ static void model_compare_walk(void)
         uint64_t va = win + i * FR;
         int rc = pt_walk(&pt, va, &v);
         if (!model[i].mapped) {
-            HT_ASSERT(rc == -ENOENT, "page %#llx: walk %d, the model says unmapped", (ull)va, rc);
+            HT_ASSERT(rc == -ENOENT, "page %#lx: walk %d, the model says unmapped", va, rc);
             continue;
         }
-        HT_ASSERT(rc == 0, "page %#llx: walk %d, the model says mapped", (ull)va, rc);
+        HT_ASSERT(rc == 0, "page %#lx: walk %d, the model says mapped", va, rc);
         HT_ASSERT(v.pa + (va - v.va) == model[i].pa && v.prot == model[i].prot,
-                  "page %#llx: pa %#llx prot %#x, the model says pa %#llx prot %#x", (ull)va,
-                  (ull)(v.pa + (va - v.va)), v.prot, (ull)model[i].pa, model[i].prot);
+                  "page %#lx: pa %#lx prot %#x, the model says pa %#lx prot %#x", va,
+                  (v.pa + (va - v.va)), v.prot, model[i].pa, model[i].prot);
     }
 }
 
@@ -1063,10 +1062,10 @@ static void model_compare_leaves(void)
     struct cmp c = { 0, NULL, 0 };
     uint64_t want = 0;
     pt_for_each(&pt, 0, USER_END, model_leaf, &c);
-    HT_ASSERT(!c.bad, "%s at %#llx", c.bad, (ull)c.bad_va);
+    HT_ASSERT(!c.bad, "%s at %#lx", c.bad, c.bad_va);
     for (uint64_t i = 0; i < npages; i++)
         want += model[i].mapped;
-    HT_ASSERT(c.seen == want, "%llu pages in leaves, %llu in the model", (ull)c.seen, (ull)want);
+    HT_ASSERT(c.seen == want, "%lu pages in leaves, %lu in the model", c.seen, want);
 }
 
 /* One random operation on [va, va + n pages), checked against the model. */
@@ -1075,7 +1074,7 @@ static void random_op(uint64_t s, uint64_t n, uint64_t unit)
     uint64_t va = win + s * FR, len = n * FR;
     unsigned prot = (unsigned)rnd(PT_PROT_MASK + 1);
     unsigned calls = fl.calls;
-    uint64_t changed_lo = ~0ull, changed_hi = 0;
+    uint64_t changed_lo = ~0ul, changed_hi = 0;
     int rc;
 
     switch (rnd(3)) {
@@ -1084,10 +1083,10 @@ static void random_op(uint64_t s, uint64_t n, uint64_t unit)
         for (uint64_t i = s; i < s + n; i++)
             busy = busy || model[i].mapped;
         /* pa congruent to va modulo the unit (mostly), so large leaves happen */
-        uint64_t pa = (rnd(64) * GiB + (rnd(4) ? va % unit : rnd(512) * FR)) & ((1ull << 52) - 1);
+        uint64_t pa = (rnd(64) * GiB + (rnd(4) ? va % unit : rnd(512) * FR)) & ((1ul << 52) - 1);
         rc = pt_map(&pt, va, pa, len, prot, rnd(4) ? PT_MAP_LARGE : 0);
-        HT_ASSERT(rc == (busy ? -EEXIST : 0), "map %#llx+%#llx: %d, expected %d", (ull)va,
-                  (ull)len, rc, busy ? -EEXIST : 0);
+        HT_ASSERT(rc == (busy ? -EEXIST : 0), "map %#lx+%#lx: %d, expected %d", va,
+                  len, rc, busy ? -EEXIST : 0);
         for (uint64_t i = s; !busy && i < s + n; i++)
             model[i] = (struct mpage){ pa + (i - s) * FR, (uint8_t)prot, true };
         HT_EQ_U(fl.calls, calls);
@@ -1095,7 +1094,7 @@ static void random_op(uint64_t s, uint64_t n, uint64_t unit)
     }
     case 1:
         rc = pt_unmap(&pt, va, len);
-        HT_ASSERT(rc == 0, "unmap %#llx+%#llx: %d", (ull)va, (ull)len, rc);
+        HT_ASSERT(rc == 0, "unmap %#lx+%#lx: %d", va, len, rc);
         for (uint64_t i = s; i < s + n; i++) {
             if (model[i].mapped) {
                 changed_lo = changed_lo < win + i * FR ? changed_lo : win + i * FR;
@@ -1106,7 +1105,7 @@ static void random_op(uint64_t s, uint64_t n, uint64_t unit)
         break;
     default:
         rc = pt_protect(&pt, va, len, prot);
-        HT_ASSERT(rc == 0, "protect %#llx+%#llx: %d", (ull)va, (ull)len, rc);
+        HT_ASSERT(rc == 0, "protect %#lx+%#lx: %d", va, len, rc);
         for (uint64_t i = s; i < s + n; i++) {
             if (model[i].mapped && model[i].prot != prot) {
                 changed_lo = changed_lo < win + i * FR ? changed_lo : win + i * FR;
@@ -1121,8 +1120,8 @@ static void random_op(uint64_t s, uint64_t n, uint64_t unit)
         HT_ASSERT(fl.calls == calls + 1, "%u flushes for a change", fl.calls - calls);
         HT_ASSERT(fl.va >= va && fl.va + fl.len <= va + len && fl.va <= changed_lo &&
                       fl.va + fl.len >= changed_hi,
-                  "flush %#llx+%#llx for changes in [%#llx, %#llx) of %#llx+%#llx",
-                  (ull)fl.va, (ull)fl.len, (ull)changed_lo, (ull)changed_hi, (ull)va, (ull)len);
+                  "flush %#lx+%#lx for changes in [%#lx, %#lx) of %#lx+%#lx",
+                  fl.va, fl.len, changed_lo, changed_hi, va, len);
     }
     HT_ASSERT(fl.calls <= calls + 1, "%u flushes for one operation", fl.calls - calls);
 }
@@ -1147,7 +1146,7 @@ static void random_range(uint64_t unit, uint64_t max_units, uint64_t *s, uint64_
 static void t_random_small(void)
 {
     HT_TRY(setup(0, USER_END, false));
-    rng = 0x9e3779b97f4a7c15ull;
+    rng = 0x9e3779b97f4a7c15ul;
     win = GiB - 8 * MiB;
     npages = 16 * MiB / FR;
     model = calloc(npages, sizeof(*model));
@@ -1167,7 +1166,7 @@ static void t_random_small(void)
 static void t_random_large(void)
 {
     HT_TRY(setup(0, USER_END, false));
-    rng = 0x2545f4914f6cdd1dull;
+    rng = 0x2545f4914f6cdd1dul;
     win = GiB - 4 * MiB;
     npages = (2 * GiB + 8 * MiB) / FR;
     model = calloc(npages, sizeof(*model));
@@ -1185,7 +1184,7 @@ static void t_random_large(void)
             int rc = pt_walk(&pt, win + i * FR, &v);
             HT_ASSERT(model[i].mapped ? rc == 0 && v.pa + (win + i * FR - v.va) == model[i].pa
                                       : rc == -ENOENT,
-                      "walk of page %#llx: %d", (ull)(win + i * FR), rc);
+                      "walk of page %#lx: %d", (win + i * FR), rc);
         }
     }
     free(model);
@@ -1227,21 +1226,21 @@ static void check_pair(void)
     uint64_t st = 0, dt = 0;
     HT_ASSERT(pt_check(&pt, why, sizeof(why)) == 0, "pt_check(src): %s", why);
     HT_ASSERT(pt_check(&dpt, why, sizeof(why)) == 0, "pt_check(dst): %s", why);
-    HT_ASSERT(mm_check(why, sizeof(why)) == 0, "mm_check: %s", why);
+    HT_ASSERT(node_check(why, sizeof(why)) == 0, "node_check: %s", why);
     HT_TRY(raw_count(pt.root, 3, 0, &st));
     raw_pt = &dpt;
     raw_count(dpt.root, 3, 0, &dt);
     raw_pt = &pt;
     if (ht_failed)
         return;
-    HT_ASSERT(st == pt.nr_tables, "src: %llu tables reachable, nr_tables %llu", (ull)st,
-              (ull)pt.nr_tables);
-    HT_ASSERT(dt == dpt.nr_tables, "dst: %llu tables reachable, nr_tables %llu", (ull)dt,
-              (ull)dpt.nr_tables);
+    HT_ASSERT(st == pt.nr_tables, "src: %lu tables reachable, nr_tables %lu", st,
+              pt.nr_tables);
+    HT_ASSERT(dt == dpt.nr_tables, "dst: %lu tables reachable, nr_tables %lu", dt,
+              dpt.nr_tables);
     HT_ASSERT(nr_free_pages() + pt.nr_tables + dpt.nr_tables + held == base_free,
-              "%llu free + %llu src tables + %llu dst tables + %llu held != %llu",
-              (ull)nr_free_pages(), (ull)pt.nr_tables, (ull)dpt.nr_tables, (ull)held,
-              (ull)base_free);
+              "%lu free + %lu src tables + %lu dst tables + %lu held != %lu",
+              nr_free_pages(), pt.nr_tables, dpt.nr_tables, held,
+              base_free);
     HT_ASSERT(!fl.check_failed, "pt_check(src) failed inside its flush");
     HT_EQ_U(dst_flushes, 0);
 }
@@ -1253,15 +1252,15 @@ static void dst_destroy(void)
     HT_EQ_U(dpt.nr_tables, 0);
     HT_EQ_U(dpt.root, 0);
     HT_ASSERT(nr_free_pages() + pt.nr_tables + held == base_free,
-              "after destroying dst: %llu free + %llu src tables + %llu held != %llu",
-              (ull)nr_free_pages(), (ull)pt.nr_tables, (ull)held, (ull)base_free);
+              "after destroying dst: %lu free + %lu src tables + %lu held != %lu",
+              nr_free_pages(), pt.nr_tables, held, base_free);
 }
 
 /* A fingerprint of one pgtable's tables (not of the free count, which a
  * clone changes through dst). */
 static uint64_t pt_hash(const struct pgtable *p)
 {
-    return hash_tables(p->root, 3, 0xcbf29ce484222325ull) ^ p->nr_tables * 31;
+    return hash_tables(p->root, 3, 0xcbf29ce484222325ul) ^ p->nr_tables * 31;
 }
 
 /* ---- lists of leaves ----------------------------------------------------------------------- */
@@ -1309,7 +1308,7 @@ static void leaves_in(const struct pgtable *p, uint64_t a, uint64_t b, struct vl
 {
     l->n = 0;
     int rc = pt_for_each(p, a, b, vl_collect, l);
-    HT_ASSERT(rc == 0, "pt_for_each [%#llx, %#llx): %d", (ull)a, (ull)b, rc);
+    HT_ASSERT(rc == 0, "pt_for_each [%#lx, %#lx): %d", a, b, rc);
 }
 
 static void all_leaves(const struct pgtable *p, struct vlist *l)
@@ -1326,8 +1325,8 @@ static bool same_leaf(const struct pt_view *a, const struct pt_view *b)
 static const char *vstr(const struct pt_view *v, char buf[128])
 {
     char p[16];
-    snprintf(buf, 128, "va %#llx pa %#llx size %#llx level %u prot %s%s%s", (ull)v->va,
-             (ull)v->pa, (ull)v->size, v->level, pt_prot_str(v->prot, p),
+    snprintf(buf, 128, "va %#lx pa %#lx size %#lx level %u prot %s%s%s", v->va,
+             v->pa, v->size, v->level, pt_prot_str(v->prot, p),
              v->accessed ? " A" : "", v->dirty ? " D" : "");
     return buf;
 }
@@ -1353,8 +1352,8 @@ static void expect_destroyed(const char *what, const struct vlist *got, const st
     for (size_t i = 0; i < got->n && i < n; i++)
         HT_ASSERT(got->v[i].va == want[i].va && got->v[i].pa == want[i].pa &&
                       got->v[i].size == want[i].size,
-                  "%s: leaf %zu is va %#llx pa %#llx size %#llx, expected %s", what, i,
-                  (ull)got->v[i].va, (ull)got->v[i].pa, (ull)got->v[i].size,
+                  "%s: leaf %zu is va %#lx pa %#lx size %#lx, expected %s", what, i,
+                  got->v[i].va, got->v[i].pa, got->v[i].size,
                   vstr(&want[i], b1));
     HT_ASSERT(got->n == n, "%s: %zu leaves reported, expected %zu", what, got->n, n);
 }
@@ -1510,8 +1509,8 @@ static void clone_and_verify(uint64_t a, uint64_t b, unsigned clear, const struc
         L_exp.n = n;
         want = -ENOMEM;
     }
-    HT_ASSERT(rc == want, "pt_clone [%#llx, %#llx) clear %#x fail_at %u: %d, expected %d",
-              (ull)a, (ull)b, clear, cf.fail_at, rc, want);
+    HT_ASSERT(rc == want, "pt_clone [%#lx, %#lx) clear %#x fail_at %u: %d, expected %d",
+              a, b, clear, cf.fail_at, rc, want);
     HT_ASSERT(cf.calls == n + (want == -E2BIG), "fn called %u times, expected %zu", cf.calls,
               n + (want == -E2BIG));
     HT_EQ_U(cf.ok, n);
@@ -1539,7 +1538,7 @@ static void clone_and_verify(uint64_t a, uint64_t b, unsigned clear, const struc
     HT_TRY(expect_list("dst", &L_dst, L_exp.v, L_exp.n));
     HT_EQ_U(dpt.nr_tables, tables_needed(L_dst.v, L_dst.n));
     /* src: the copied leaves lost `clear`, nothing else changed */
-    uint64_t lo = ~0ull, hi = 0;
+    uint64_t lo = ~0ul, hi = 0;
     for (size_t i = 0; i < L_src.n; i++) {
         if (i < n && (L_src.v[i].prot & clear)) {
             L_src.v[i].prot &= ~clear;
@@ -1556,11 +1555,11 @@ static void clone_and_verify(uint64_t a, uint64_t b, unsigned clear, const struc
             vl_push(&L_now_out, &L_tmp.v[i]);
     HT_TRY(expect_list("src outside the range", &L_now_out, L_out.v, L_out.n));
     if (hi) {
-        HT_ASSERT(fl.calls == calls + 1, "%u src flushes for changes in [%#llx, %#llx)",
-                  fl.calls - calls, (ull)lo, (ull)hi);
+        HT_ASSERT(fl.calls == calls + 1, "%u src flushes for changes in [%#lx, %#lx)",
+                  fl.calls - calls, lo, hi);
         HT_ASSERT(fl.va <= lo && fl.va + fl.len >= hi && fl.va >= a && fl.va + fl.len <= b,
-                  "src flush %#llx+%#llx for changes in [%#llx, %#llx) of [%#llx, %#llx)",
-                  (ull)fl.va, (ull)fl.len, (ull)lo, (ull)hi, (ull)a, (ull)b);
+                  "src flush %#lx+%#lx for changes in [%#lx, %#lx) of [%#lx, %#lx)",
+                  fl.va, fl.len, lo, hi, a, b);
     } else {
         HT_ASSERT(fl.calls == calls, "%u src flushes, nothing changed in src", fl.calls - calls);
     }
@@ -1617,7 +1616,7 @@ static void t_clone_basic(void)
     struct pt_view v;
     HT_EQ_U(pt_walk(&dpt, 6 * MiB + 4 * FR, &v), 0);
     HT_ASSERT(v.pa == 0x30001000 && v.prot == (PT_U | PT_W | PT_WC) && v.accessed && v.dirty,
-              "dst 6 MiB + 4 pages: pa %#llx prot %#x a %d d %d", (ull)v.pa, v.prot, v.accessed,
+              "dst 6 MiB + 4 pages: pa %#lx prot %#x a %d d %d", v.pa, v.prot, v.accessed,
               v.dirty);
     HT_EQ_U(pt_walk(&dpt, start - FR, &v), -ENOENT);
     HT_EQ_U(pt_walk(&dpt, end, &v), -ENOENT);
@@ -1661,8 +1660,8 @@ static void t_clone_cow(void)
     cf_reset(CF_COW, 0);
     HT_TRY(clone_and_verify(4 * MiB + FR, 12 * MiB, PT_W, NULL, false, NULL));
     HT_EQ_U(fl.calls, 1);
-    HT_ASSERT(fl.va <= 4 * MiB + FR && fl.va + fl.len >= 10 * MiB, "flush %#llx+%#llx",
-              (ull)fl.va, (ull)fl.len);
+    HT_ASSERT(fl.va <= 4 * MiB + FR && fl.va + fl.len >= 10 * MiB, "flush %#lx+%#lx",
+              fl.va, fl.len);
     HT_TRY(expect_leaf(4 * MiB, 0x100000, FR, PT_U | PT_W)); /* outside: kept */
     HT_TRY(expect_leaf(4 * MiB + FR, 0x101000, FR, PT_U));
     HT_TRY(expect_leaf(4 * MiB + 6 * FR, 0x200000, FR, PT_U | PT_X));
@@ -1671,8 +1670,8 @@ static void t_clone_cow(void)
     HT_TRY(expect_leaf(12 * MiB, 0x500000, FR, PT_U | PT_W));
     struct pt_view v;
     HT_EQ_U(pt_walk(&dpt, 8 * MiB + 3 * FR, &v), 0);
-    HT_ASSERT(v.size == M2 && v.prot == PT_U && v.accessed && v.dirty, "dst 2 MiB leaf: %#llx %#x",
-              (ull)v.size, v.prot);
+    HT_ASSERT(v.size == M2 && v.prot == PT_U && v.accessed && v.dirty, "dst 2 MiB leaf: %#lx %#x",
+              v.size, v.prot);
     HT_EQ_U(pt_walk(&pt, 4 * MiB + FR, &v), 0);
     HT_ASSERT(v.accessed && v.dirty, "src lost its accessed/dirty bits");
     HT_TRY(dst_destroy());
@@ -1697,7 +1696,7 @@ static void t_clone_cow(void)
     HT_EQ_U(cf.seen.v[0].prot, PT_U);
     HT_TRY(expect_leaf(4 * MiB, 0x100000, FR, PT_U));
     HT_EQ_U(fl.calls, calls + 1);
-    HT_ASSERT(fl.va == 4 * MiB && fl.len == FR, "flush %#llx+%#llx", (ull)fl.va, (ull)fl.len);
+    HT_ASSERT(fl.va == 4 * MiB && fl.len == FR, "flush %#lx+%#lx", fl.va, fl.len);
     HT_TRY(dst_destroy());
     /* fn gives PT_W back with another frame (fork's eager copy): dst is
      * writable, src not. */
@@ -1707,8 +1706,8 @@ static void t_clone_cow(void)
     cf_reset(CF_COPY, 0);
     HT_TRY(clone_and_verify(0, 4 * MiB + 2 * FR, PT_W, NULL, false, NULL));
     HT_EQ_U(pt_walk(&dpt, 4 * MiB, &v), 0);
-    HT_ASSERT(v.prot == (PT_U | PT_W) && v.pa == 0x100000 + 8 * GiB, "dst: prot %#x pa %#llx",
-              v.prot, (ull)v.pa);
+    HT_ASSERT(v.prot == (PT_U | PT_W) && v.pa == 0x100000 + 8 * GiB, "dst: prot %#x pa %#lx",
+              v.prot, v.pa);
     HT_TRY(expect_leaf(4 * MiB, 0x100000, FR, PT_U));
     HT_EQ_U(fl.calls, calls + 1);
     HT_TRY(dst_destroy());
@@ -1747,16 +1746,16 @@ static void t_clone_fn_changes(void)
     /* spot checks, written out: page 1024 (4 MiB) gets another frame, same rights */
     struct pt_view v;
     HT_EQ_U(pt_walk(&dpt, 4 * MiB, &v), 0);
-    HT_ASSERT(v.pa == 0x1008000 + 8 * GiB && v.prot == (PT_U | PT_W), "4 MiB: pa %#llx prot %#x",
-              (ull)v.pa, v.prot);
+    HT_ASSERT(v.pa == 0x1008000 + 8 * GiB && v.prot == (PT_U | PT_W), "4 MiB: pa %#lx prot %#x",
+              v.pa, v.prot);
     /* page 1025: same frame, other rights (x, no u, cache index 1) */
     HT_EQ_U(pt_walk(&dpt, 4 * MiB + FR, &v), 0);
-    HT_ASSERT(v.pa == 0x1009000 && v.prot == (PT_W | PT_X | PT_WC), "4 MiB + 4K: pa %#llx prot %#x",
-              (ull)v.pa, v.prot);
+    HT_ASSERT(v.pa == 0x1009000 && v.prot == (PT_W | PT_X | PT_WC), "4 MiB + 4K: pa %#lx prot %#x",
+              v.pa, v.prot);
     /* 1 GiB leaf: page 524288, another frame and other rights, A/D kept */
     HT_EQ_U(pt_walk(&dpt, 2 * GiB, &v), 0);
     HT_ASSERT(v.size == GiB && v.pa == 13 * GiB && v.prot == (PT_W | PT_U) && v.accessed &&
-                  v.dirty, "2 GiB: size %#llx pa %#llx prot %#x", (ull)v.size, (ull)v.pa, v.prot);
+                  v.dirty, "2 GiB: size %#lx pa %#lx prot %#x", v.size, v.pa, v.prot);
     HT_TRY(dst_destroy());
     /* with copy-on-write on top */
     HT_TRY(dst_init(0, USER_END));
@@ -1791,8 +1790,8 @@ static void t_clone_fn_error(void)
         int rc;
         HT_TRY(clone_and_verify(0, 2 * G512, PT_W, NULL, false, &rc));
         HT_ASSERT(rc == (k < n ? -E2BIG : 0), "k %u: %d", k, rc);
-        HT_ASSERT(dpt.nr_tables == tables_at[k], "k %u: dst has %llu tables, expected %llu", k,
-                  (ull)dpt.nr_tables, (ull)tables_at[k]);
+        HT_ASSERT(dpt.nr_tables == tables_at[k], "k %u: dst has %lu tables, expected %lu", k,
+                  dpt.nr_tables, tables_at[k]);
         HT_TRY(dst_destroy());
         HT_TRY(restore_src(&L_orig));
         HT_TRY(check());
@@ -1832,8 +1831,8 @@ static void t_clone_enomem(void)
         HT_TRY(restore_src(&L_orig));
         HT_TRY(check());
         if (rc == 0) {
-            HT_ASSERT(tables - 1 == give, "success with %zu free frames, dst needs %llu", give,
-                      (ull)(tables - 1));
+            HT_ASSERT(tables - 1 == give, "success with %zu free frames, dst needs %lu", give,
+                      (tables - 1));
             break;
         }
         failures++;
@@ -1891,7 +1890,7 @@ static void t_clone_eexist_hole(void)
         cf_reset(CF_SAME, 0);
         int rc;
         HT_TRY(clone_and_verify(4 * MiB, 4 * GiB, PT_W, &L_keep, false, &rc));
-        HT_ASSERT(rc == 0 && cf.ok == 6, "dst maps %#llx: %d, %u copied", (ull)at[i], rc, cf.ok);
+        HT_ASSERT(rc == 0 && cf.ok == 6, "dst maps %#lx: %d, %u copied", at[i], rc, cf.ok);
         HT_TRY(dst_destroy());
         HT_EQ_U(pt_protect(&pt, 4 * MiB, 16 * FR, PT_U | PT_W), 0);
     }
@@ -1929,8 +1928,8 @@ static void t_clone_einval(void)
     for (size_t i = 0; i < HT_COUNT(bad); i++) {
         cf_reset(CF_SAME, 0);
         int rc = pt_clone(&dpt, &pt, bad[i].a, bad[i].b, bad[i].clear, clone_fn, &cf);
-        HT_ASSERT(rc == -EINVAL, "case %zu [%#llx, %#llx) clear %#x: %d", i, (ull)bad[i].a,
-                  (ull)bad[i].b, bad[i].clear, rc);
+        HT_ASSERT(rc == -EINVAL, "case %zu [%#lx, %#lx) clear %#x: %d", i, bad[i].a,
+                  bad[i].b, bad[i].clear, rc);
         HT_ASSERT(cf.calls == 0 && pt_hash(&pt) == ssnap && pt_hash(&dpt) == dsnap &&
                       fl.calls == 0,
                   "case %zu: something changed", i);
@@ -2007,8 +2006,8 @@ static void t_clone_large(void)
                 HT_EQ_U(pt_walk(&dpt, 3 * MiB + 5 * FR, &v), 0);
                 HT_ASSERT(v.size == M2 && v.level == 1 && v.pa == 64 * MiB && v.accessed &&
                               v.dirty && v.prot == (PT_U | PT_WC | (clear ? 0 : PT_W)),
-                          "dst's 2 MiB leaf: size %#llx level %u pa %#llx prot %#x",
-                          (ull)v.size, v.level, (ull)v.pa, v.prot);
+                          "dst's 2 MiB leaf: size %#lx level %u pa %#lx prot %#x",
+                          v.size, v.level, v.pa, v.prot);
                 HT_EQ_U(dpt.nr_tables, 3);
             }
             HT_TRY(dst_destroy());
@@ -2025,7 +2024,7 @@ static void t_clone_large(void)
 static void t_clone_random(void)
 {
     HT_TRY(setup(0, USER_END, false));
-    rng = 0x5851f42d4c957f2dull;
+    rng = 0x5851f42d4c957f2dul;
     win = GiB - 8 * MiB;
     npages = 16 * MiB / FR;
     model = calloc(npages, sizeof(*model));
@@ -2107,14 +2106,14 @@ static void t_clone_random(void)
             if (li < L_exp.n && L_exp.v[li].va <= va) {
                 const struct pt_view *e = &L_exp.v[li];
                 struct pt_view sv;
-                HT_ASSERT(w == 0 && same_leaf(&v, e), "round %u: dst page %#llx: %d", round,
-                          (ull)va, w);
+                HT_ASSERT(w == 0 && same_leaf(&v, e), "round %u: dst page %#lx: %d", round,
+                          va, w);
                 HT_ASSERT(pt_walk(&pt, va, &sv) == 0 && sv.va == v.va && sv.size == v.size &&
                               sv.level == v.level && sv.accessed == v.accessed &&
                               sv.dirty == v.dirty,
-                          "round %u: src and dst differ at %#llx", round, (ull)va);
+                          "round %u: src and dst differ at %#lx", round, va);
             } else {
-                HT_ASSERT(w == -ENOENT, "round %u: dst maps %#llx: %d", round, (ull)va, w);
+                HT_ASSERT(w == -ENOENT, "round %u: dst maps %#lx: %d", round, va, w);
             }
         }
         /* src's model: the copied pages lost `clear` */
@@ -2132,8 +2131,8 @@ static void t_clone_random(void)
             pt_destroy_each(&dpt, destroy_rec, &L_tmp);
             count = L_tmp.n;
             HT_TRY(expect_destroyed("pt_destroy_each(dst)", &L_tmp, L_dst.v, L_dst.n));
-            HT_ASSERT(nr_free_pages() == before && dpt.root == 0, "%llu leaves; free %llu vs %llu",
-                      (ull)count, (ull)nr_free_pages(), (ull)before);
+            HT_ASSERT(nr_free_pages() == before && dpt.root == 0, "%lu leaves; free %lu vs %lu",
+                      count, nr_free_pages(), before);
         }
         memset(&fl, 0, sizeof(fl));
     }
@@ -2230,7 +2229,7 @@ static void t_destroy_each(void)
     /* fn == NULL: pt_destroy */
     HT_EQ_U(pt_init(&pt, &pt_x86_64, GFP_KERNEL, 0, USER_END), 0);
     HT_TRY(fill_user());
-    HT_ASSERT(pt.nr_tables > 10, "%llu tables", (ull)pt.nr_tables);
+    HT_ASSERT(pt.nr_tables > 10, "%lu tables", pt.nr_tables);
     pt_destroy_each(&pt, NULL, NULL);
     HT_EQ_U(pt.root, 0);
     HT_EQ_U(pt.nr_tables, 0);
@@ -2248,7 +2247,7 @@ static void t_destroy_each(void)
 /* Broken make_leaf / present functions over the x86-64 ones. */
 static uint64_t mk_drop12(uint64_t pa, unsigned level, unsigned prot)
 {
-    return pt_x86_64.make_leaf(level ? pa : pa & ~0x1000ull, level, prot);
+    return pt_x86_64.make_leaf(level ? pa : pa & ~0x1000ul, level, prot);
 }
 
 static uint64_t mk_shifted(uint64_t pa, unsigned level, unsigned prot)
@@ -2259,15 +2258,15 @@ static uint64_t mk_shifted(uint64_t pa, unsigned level, unsigned prot)
 /* frame bit 51 kept in bit 62 */
 static uint64_t mk_moved51(uint64_t pa, unsigned level, unsigned prot)
 {
-    uint64_t e = pt_x86_64.make_leaf(pa & ~(1ull << 51), level, prot);
-    return pa & (1ull << 51) ? e | (1ull << 62) : e;
+    uint64_t e = pt_x86_64.make_leaf(pa & ~(1ul << 51), level, prot);
+    return pa & (1ul << 51) ? e | (1ul << 62) : e;
 }
 
 /* a write-through leaf sets frame bit 40 */
 static uint64_t mk_wt40(uint64_t pa, unsigned level, unsigned prot)
 {
     uint64_t e = pt_x86_64.make_leaf(pa, level, prot);
-    return (prot & PT_CACHE_MASK) == PT_WT ? e | (1ull << 40) : e;
+    return (prot & PT_CACHE_MASK) == PT_WT ? e | (1ul << 40) : e;
 }
 
 static bool present_any(uint64_t e)
@@ -2278,7 +2277,7 @@ static bool present_any(uint64_t e)
 /* present() depending on a frame bit (40: no table page of the arena has it) */
 static bool present_not40(uint64_t e)
 {
-    return (e & X86_PTE_P) && !(e & (1ull << 40));
+    return (e & X86_PTE_P) && !(e & (1ul << 40));
 }
 
 /* What a format pt_init accepted does to a clone: two pages of one run
@@ -2294,7 +2293,7 @@ static void leaf0_demo(const struct pt_format *f, char *buf, size_t size)
         return;
     }
     int m1 = pt_map(&s, 0x400000, 0x7000, FR, PT_W | PT_WT, 0);
-    int m2 = pt_map(&s, 0x401000, 0x8000 | (1ull << 40), FR, PT_W | PT_WT, 0);
+    int m2 = pt_map(&s, 0x401000, 0x8000 | (1ul << 40), FR, PT_W | PT_WT, 0);
     L_tmp.n = 0;
     pt_for_each(&s, 0, USER_END, vl_collect, &L_tmp);
     size_t src_leaves = L_tmp.n;
@@ -2304,10 +2303,10 @@ static void leaf0_demo(const struct pt_format *f, char *buf, size_t size)
     L_tmp.n = 0;
     pt_for_each(&d, 0, USER_END, vl_collect, &L_tmp);
     n += snprintf(buf + n, size - (size_t)n,
-                  " (map %d/%d, src %zu leaves (first pa %#llx), clone %d, fn %u calls, dst %zu "
-                  "leaves:", m1, m2, src_leaves, (ull)src_pa, rc, cf.calls, L_tmp.n);
+                  " (map %d/%d, src %zu leaves (first pa %#lx), clone %d, fn %u calls, dst %zu "
+                  "leaves:", m1, m2, src_leaves, src_pa, rc, cf.calls, L_tmp.n);
     for (size_t i = 0; i < L_tmp.n && i < 2 && n < (int)size; i++)
-        n += snprintf(buf + n, size - (size_t)n, " pa %#llx", (ull)L_tmp.v[i].pa);
+        n += snprintf(buf + n, size - (size_t)n, " pa %#lx", L_tmp.v[i].pa);
     if (n < (int)size)
         snprintf(buf + n, size - (size_t)n, ")");
     pt_destroy(&d);

@@ -1,5 +1,5 @@
 /*
- * Host tests of the kernel's vsnprintf (kernel/vsnprintf.c), compiled
+ * Host tests of the kernel's vsnprintf (kernel/lib/vsnprintf.c), compiled
  * under the names k_vsnprintf/k_snprintf (tests/host/kvsnprintf.c) and
  * compared with the C library on every format both define the same way.
  * The kernel's own choices (%p, "(null)", unknown conversions) are

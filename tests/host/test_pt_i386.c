@@ -28,18 +28,17 @@
 #include <kernel/errno.h>
 #include <mm/gfp.h>
 #include <mm/pgtable.h>
-#include <mm/pt_i386.h>
+#include <compat32/pt_i386.h>
 #include <mm/zone.h>
 
-#define MiB (1ull << 20)
-#define GiB (1ull << 30)
-#define FR 4096ull
+#define MiB (1ul << 20)
+#define GiB (1ul << 30)
+#define FR 4096ul
 #define M4 (4 * MiB)
-#define TOP (1ull << 32)             /* the end of the 32-bit space */
-#define VA_END 0xffc00000ull         /* the pgtable's end: the mirror starts here */
+#define TOP (1ul << 32)             /* the end of the 32-bit space */
+#define VA_END 0xffc00000ul         /* the pgtable's end: the mirror starts here */
 #define NX I386_PTE_SOFT_NX
 
-typedef unsigned long long ull;
 
 /* ---- the arena, the tables under test, the flush log ---------------------------------- */
 
@@ -108,7 +107,7 @@ static uint64_t rnd(uint64_t n)
     rng ^= rng >> 12;
     rng ^= rng << 25;
     rng ^= rng >> 27;
-    return n ? (rng * 0x2545f4914f6cdd1dull) % n : 0;
+    return n ? (rng * 0x2545f4914f6cdd1dul) % n : 0;
 }
 
 /* ---- the independent validator ----------------------------------------------------- */
@@ -127,8 +126,8 @@ static unsigned raw_present(uint64_t pa)
 static void raw_count(uint64_t pa, unsigned level, uint64_t base, uint64_t *tables)
 {
     HT_ASSERT(pa && !(pa & (FR - 1)) && pa < TOP && mm_host_is_ram(pa, FR),
-              "table %#llx is not RAM below 4 GiB", (ull)pa);
-    HT_ASSERT(page_count(pfn_to_page(pa / FR)) >= 1, "table %#llx is a free frame", (ull)pa);
+              "table %#lx is not RAM below 4 GiB", pa);
+    HT_ASSERT(page_count(pfn_to_page(pa / FR)) >= 1, "table %#lx is a free frame", pa);
     (*tables)++;
     for (unsigned i = 0; i < 1024; i++) {
         uint32_t e = tab(pa)[i];
@@ -138,17 +137,17 @@ static void raw_count(uint64_t pa, unsigned level, uint64_t base, uint64_t *tabl
         if (!(e & I386_PTE_P))
             continue;
         HT_ASSERT(va >= pt.va_start && va + size <= pt.va_end,
-                  "entry %#x at %#llx outside the range", e, (ull)va);
+                  "entry %#x at %#lx outside the range", e, va);
         if (level == 0 || (e & I386_PDE_PS)) {
-            HT_ASSERT(!(e & 0xc00), "leaf %#x at %#llx: stray available bits", e, (ull)va);
+            HT_ASSERT(!(e & 0xc00), "leaf %#x at %#lx: stray available bits", e, va);
             HT_ASSERT(level == 0 || !(e & I386_PDE_RSVD_LARGE),
-                      "4 MiB leaf %#x at %#llx: reserved bits 13-21 set", e, (ull)va);
+                      "4 MiB leaf %#x at %#lx: reserved bits 13-21 set", e, va);
             continue;
         }
         HT_ASSERT((e & 0xfff) == (I386_PTE_P | I386_PTE_RW | I386_PTE_US),
-                  "PDE %#x at %#llx is not exactly P|RW|US", e, (ull)va);
-        HT_ASSERT(raw_present(e & I386_PTE_FRAME) > 0, "empty page table %#x at %#llx", e,
-                  (ull)va);
+                  "PDE %#x at %#lx is not exactly P|RW|US", e, va);
+        HT_ASSERT(raw_present(e & I386_PTE_FRAME) > 0, "empty page table %#x at %#lx", e,
+                  va);
         HT_TRY(raw_count(e & I386_PTE_FRAME, 0, va, tables));
     }
 }
@@ -158,13 +157,13 @@ static void check(void)
     char why[256];
     uint64_t tables = 0;
     HT_ASSERT(pt_check(&pt, why, sizeof(why)) == 0, "pt_check: %s", why);
-    HT_ASSERT(mm_check(why, sizeof(why)) == 0, "mm_check: %s", why);
+    HT_ASSERT(node_check(why, sizeof(why)) == 0, "node_check: %s", why);
     HT_TRY(raw_count(pt.root, 1, 0, &tables));
-    HT_ASSERT(tables == pt.nr_tables, "%llu tables reachable, nr_tables %llu", (ull)tables,
-              (ull)pt.nr_tables);
+    HT_ASSERT(tables == pt.nr_tables, "%lu tables reachable, nr_tables %lu", tables,
+              pt.nr_tables);
     HT_ASSERT(nr_free_pages() + pt.nr_tables + held == base_free,
-              "%llu free + %llu tables + %llu held != %llu at the start", (ull)nr_free_pages(),
-              (ull)pt.nr_tables, (ull)held, (ull)base_free);
+              "%lu free + %lu tables + %lu held != %lu at the start", nr_free_pages(),
+              pt.nr_tables, held, base_free);
     HT_ASSERT(!fl.check_failed, "pt_check failed inside a flush");
     HT_ASSERT(pt.va_end > VA_END || tab(pt.root)[I386_MIRROR_PDE] == mirror,
               "PDE 1023 is %#x, expected %#x", tab(pt.root)[I386_MIRROR_PDE], mirror);
@@ -185,16 +184,16 @@ static void teardown(void)
  * nr_tables and the free frame count: equal means nothing changed. */
 static uint64_t snapshot(void)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
+    uint64_t h = 0xcbf29ce484222325ul;
     for (unsigned i = 0; i <= 1024; i++) {
         uint64_t pa = i == 1024 ? pt.root : tab(pt.root)[i] & I386_PTE_FRAME;
         if (i < 1024 && (i == I386_MIRROR_PDE || !(tab(pt.root)[i] & I386_PTE_P) ||
                          (tab(pt.root)[i] & I386_PDE_PS)))
             continue;
         const uint8_t *b = (const uint8_t *)tab(pa);
-        h = (h ^ pa) * 0x100000001b3ull;
+        h = (h ^ pa) * 0x100000001b3ul;
         for (uint64_t k = 0; k < FR; k++)
-            h = (h ^ b[k]) * 0x100000001b3ull;
+            h = (h ^ b[k]) * 0x100000001b3ul;
     }
     return h ^ pt.nr_tables * 31 ^ nr_free_pages() * 977;
 }
@@ -204,11 +203,11 @@ static void expect_leaf(uint64_t va, uint64_t pa, uint64_t size, unsigned prot)
 {
     struct pt_view v;
     int rc = pt_walk(&pt, va, &v);
-    HT_ASSERT(rc == 0, "walk %#llx: %d", (ull)va, rc);
+    HT_ASSERT(rc == 0, "walk %#lx: %d", va, rc);
     HT_ASSERT(v.va == (va & ~(size - 1)) && v.pa == pa && v.size == size && v.prot == prot,
-              "walk %#llx: va %#llx pa %#llx size %#llx prot %#x, expected pa %#llx size "
-              "%#llx prot %#x",
-              (ull)va, (ull)v.va, (ull)v.pa, (ull)v.size, v.prot, (ull)pa, (ull)size, prot);
+              "walk %#lx: va %#lx pa %#lx size %#lx prot %#x, expected pa %#lx size "
+              "%#lx prot %#x",
+              va, v.va, v.pa, v.size, v.prot, pa, size, prot);
     unsigned level = size == FR ? 0 : 1;
     HT_EQ_U(v.level, level);
     HT_EQ_U(v.nraw, 2 - level);
@@ -218,8 +217,8 @@ static void expect_hole(uint64_t va)
 {
     struct pt_view v;
     int rc = pt_walk(&pt, va, &v);
-    HT_ASSERT(rc == -ENOENT, "walk %#llx: %d (pa %#llx), expected -ENOENT", (ull)va, rc,
-              (ull)v.pa);
+    HT_ASSERT(rc == -ENOENT, "walk %#lx: %d (pa %#lx), expected -ENOENT", va, rc,
+              v.pa);
 }
 
 /* ---- exhausting the arena ---------------------------------------------------------------- */
@@ -307,11 +306,11 @@ static void t_format_bits(void)
               "is_leaf");
 
     static const uint64_t ok[] = { 0, 0x1000, 0xbfffffff, 0xffc00000, 0xffffffff };
-    static const uint64_t bad[] = { TOP, TOP + 0x1000, 1ull << 47, 0xffffffffffffffffull };
+    static const uint64_t bad[] = { TOP, TOP + 0x1000, 1ul << 47, 0xfffffffffffffffful };
     for (size_t i = 0; i < HT_COUNT(ok); i++)
-        HT_ASSERT(f->va_ok(ok[i]), "%#llx is a 32-bit address", (ull)ok[i]);
+        HT_ASSERT(f->va_ok(ok[i]), "%#lx is a 32-bit address", ok[i]);
     for (size_t i = 0; i < HT_COUNT(bad); i++)
-        HT_ASSERT(!f->va_ok(bad[i]), "%#llx is not a 32-bit address", (ull)bad[i]);
+        HT_ASSERT(!f->va_ok(bad[i]), "%#lx is not a 32-bit address", bad[i]);
 
     /* Entries not made by make_leaf: UC- reads as UC, WP as WT, index 4 as WB. */
     struct pt_view v;
@@ -327,15 +326,15 @@ static void t_format_bits(void)
     }
     /* In a 4 MiB PDE bit 7 is PS, not PAT; bit 12 is PAT, not address. */
     f->decode_leaf(0x12c01081u, 1, &v);
-    HT_ASSERT(v.pa == 0x12c00000 && v.prot == (PT_X | PT_WB), "PAT alone: pa %#llx prot %#x",
-              (ull)v.pa, v.prot);
+    HT_ASSERT(v.pa == 0x12c00000 && v.prot == (PT_X | PT_WB), "PAT alone: pa %#lx prot %#x",
+              v.pa, v.prot);
     /* Soft NX, A, D decode. */
     f->decode_leaf(0x12345261u, 0, &v);
-    HT_ASSERT(v.pa == pa && v.prot == 0 && v.accessed && v.dirty, "pa %#llx prot %#x a %d d %d",
-              (ull)v.pa, v.prot, v.accessed, v.dirty);
+    HT_ASSERT(v.pa == pa && v.prot == 0 && v.accessed && v.dirty, "pa %#lx prot %#x a %d d %d",
+              v.pa, v.prot, v.accessed, v.dirty);
 }
 
-/* The helpers of include/mm/pt_i386.h, and the mirror entry's bits. */
+/* The helpers of include/compat32/pt_i386.h, and the mirror entry's bits. */
 static void t_header_helpers(void)
 {
     HT_EQ_U(pde_index(0x00000000), 0);
@@ -363,8 +362,8 @@ static void t_header_helpers(void)
     /* Read as a leaf, the mirror entry is read-only and not executable. */
     struct pt_view v;
     pt_i386.decode_leaf(pt_i386_mirror_entry(0x345000, true), 0, &v);
-    HT_ASSERT(v.pa == 0x345000 && v.prot == PT_U, "mirror as a PTE: pa %#llx prot %#x",
-              (ull)v.pa, v.prot);
+    HT_ASSERT(v.pa == 0x345000 && v.prot == PT_U, "mirror as a PTE: pa %#lx prot %#x",
+              v.pa, v.prot);
     HT_ASSERT(!pt_i386.is_leaf(pt_i386_mirror_entry(0x345000, false), 1),
               "the mirror PDE must point to a table");
 }
@@ -375,7 +374,7 @@ static void t_prot_roundtrip(void)
     unsigned n = 0;
     for (unsigned level = 0; level < 2; level++) {
         uint64_t size = FR << (10 * level);
-        uint64_t pas[] = { 0, size, TOP - size, 0x5a5a5ull * size & (TOP - 1) };
+        uint64_t pas[] = { 0, size, TOP - size, 0x5a5a5ul * size & (TOP - 1) };
         for (size_t k = 0; k < HT_COUNT(pas); k++) {
             for (unsigned prot = 0; prot <= PT_PROT_MASK; prot++) {
                 for (unsigned state = 0; state < 4; state++) {
@@ -387,18 +386,18 @@ static void t_prot_roundtrip(void)
                     f->decode_leaf(e, level, &v);
                     HT_ASSERT(v.pa == pas[k] && v.prot == prot && v.accessed == (state & 1) &&
                                   v.dirty == !!(state & 2),
-                              "level %u pa %#llx prot %#x state %u: entry %#llx decodes to "
-                              "pa %#llx prot %#x a %d d %d",
-                              level, (ull)pas[k], prot, state, (ull)e, (ull)v.pa, v.prot,
+                              "level %u pa %#lx prot %#x state %u: entry %#lx decodes to "
+                              "pa %#lx prot %#x a %d d %d",
+                              level, pas[k], prot, state, e, v.pa, v.prot,
                               v.accessed, v.dirty);
                     HT_ASSERT(e < TOP && f->present(e) && f->is_leaf(e, level),
-                              "entry %#llx", (ull)e);
+                              "entry %#lx", e);
                     HT_ASSERT(!(e & 0xc00) && (level == 0 || !(e & I386_PDE_RSVD_LARGE)),
-                              "entry %#llx has stray bits", (ull)e);
-                    HT_ASSERT(!!(e & NX) == !(prot & PT_X), "entry %#llx: soft NX", (ull)e);
+                              "entry %#lx has stray bits", e);
+                    HT_ASSERT(!!(e & NX) == !(prot & PT_X), "entry %#lx: soft NX", e);
                     if (level == 0)
                         HT_ASSERT(e == (pas[k] | f->make_leaf(0, 0, full)),
-                                  "frame not in place in %#llx", (ull)e);
+                                  "frame not in place in %#lx", e);
                     n++;
                 }
             }
@@ -412,7 +411,7 @@ static void t_prot_roundtrip(void)
         HT_ASSERT(f->make_leaf(pa, 0, prot) == (pa | f->make_leaf(0, 0, prot)) &&
                       (f->make_leaf(pa, 0, prot) & I386_PTE_FRAME) == pa &&
                       !f->present(I386_PTE_FRAME),
-                  "frame not in place at %#llx", (ull)pa);
+                  "frame not in place at %#lx", pa);
     }
 }
 
@@ -437,11 +436,11 @@ static void t_init_destroy(void)
         { 0x1001, 0x3000 },           /* unaligned */
         { 0, TOP + 0x1000 },          /* past 4 GiB */
         { TOP, TOP + 0x1000 },        /* above 4 GiB */
-        { 0xffff800000000000ull, 0xfffffffffffff000ull }, /* an x86-64 kernel range */
+        { 0xffff800000000000ul, 0xfffffffffffff000ul }, /* an x86-64 kernel range */
     };
     for (size_t i = 0; i < HT_COUNT(ranges); i++)
         HT_ASSERT(pt_init(&bad, &pt_i386, GFP_DMA32, ranges[i][0], ranges[i][1]) == -EINVAL,
-                  "pt_init [%#llx, %#llx) accepted", (ull)ranges[i][0], (ull)ranges[i][1]);
+                  "pt_init [%#lx, %#lx) accepted", ranges[i][0], ranges[i][1]);
     HT_EQ_U(nr_free_pages(), base_free);
 }
 
@@ -484,7 +483,7 @@ static void t_map_4k(void)
     HT_TRY(check());
     HT_EQ_U(pt.nr_tables, 1);
     HT_EQ_U(fl.calls, 1);
-    HT_ASSERT(fl.va == va && fl.len == 3 * FR, "flush %#llx+%#llx", (ull)fl.va, (ull)fl.len);
+    HT_ASSERT(fl.va == va && fl.len == 3 * FR, "flush %#lx+%#lx", fl.va, fl.len);
     HT_TRY(teardown());
 }
 
@@ -519,8 +518,8 @@ static void t_map_4m(void)
     for (size_t i = 0; i < l.n; i++) {
         HT_ASSERT(l.v[i].va == at && l.v[i].size == sizes[i] && l.v[i].pa == at + off &&
                       l.v[i].nraw == (sizes[i] == M4 ? 1u : 2u),
-                  "leaf %zu: va %#llx size %#llx pa %#llx, expected va %#llx size %#llx", i,
-                  (ull)l.v[i].va, (ull)l.v[i].size, (ull)l.v[i].pa, (ull)at, (ull)sizes[i]);
+                  "leaf %zu: va %#lx size %#lx pa %#lx, expected va %#lx size %#lx", i,
+                  l.v[i].va, l.v[i].size, l.v[i].pa, at, sizes[i]);
         at += sizes[i];
     }
     /* pa not congruent modulo 4 MiB: 4 KiB leaves only. */
@@ -586,7 +585,7 @@ static void t_einval(void)
         { 0x10000000, TOP, FR, 0, 0 },           /* pa beyond 32 bits */
         { 0x10000000, TOP - FR, 2 * FR, 0, 0 },  /* pa range beyond 32 bits */
         { 0x10000000, TOP - M4, 2 * M4, 0, PT_MAP_LARGE },
-        { 0x10000000, 1ull << 40, FR, 0, 0 },    /* a 64-bit frame */
+        { 0x10000000, 1ul << 40, FR, 0, 0 },    /* a 64-bit frame */
         { 0x10000000, 0, FR, PT_ACCESSED, 0 },   /* state bits are not a prot */
         { 0x10000000, 0, FR, 0x100, 0 },         /* unknown prot */
         { 0x10000000, 0, FR, 0, 0x2 },           /* unknown flag */
@@ -608,7 +607,7 @@ static void t_einval(void)
               "pt_for_each accepted a bad range");
     struct pt_view v;
     HT_EQ_U(pt_walk(&pt, TOP, &v), -EINVAL);
-    HT_EQ_U(pt_walk(&pt, 0xffffffff80000000ull, &v), -EINVAL);
+    HT_EQ_U(pt_walk(&pt, 0xffffffff80000000ul, &v), -EINVAL);
     HT_EQ_U(snapshot(), snap);
     HT_EQ_U(fl.calls, 0);
     /* The largest physical addresses are fine. */
@@ -685,7 +684,7 @@ static void t_split_unmap(void)
     HT_TRY(check());
     HT_EQ_U(pt.nr_tables, 2); /* the directory and the split */
     HT_EQ_U(fl.calls, 1);
-    HT_ASSERT(fl.va == hole && fl.len == FR, "flush %#llx+%#llx", (ull)fl.va, (ull)fl.len);
+    HT_ASSERT(fl.va == hole && fl.len == FR, "flush %#lx+%#lx", fl.va, fl.len);
     HT_TRY(expect_leaf(va, pa, M4, PT_W | PT_U));
     HT_TRY(expect_leaf(va + M4, pa + M4, FR, PT_W | PT_U));
     HT_TRY(expect_leaf(hole - FR, pa + M4 + 4 * FR, FR, PT_W | PT_U));
@@ -861,15 +860,15 @@ static void mirror_case(bool user_readable)
         present++;
         HT_ASSERT(rc == 0 && v.level == 0 && v.size == FR && v.nraw == 2 && v.raw[0] == mirror &&
                       v.raw[1] == pde,
-                  "mirror page %u: rc %d level %u raw %#llx %#llx, PDE %#x", i, rc, v.level,
-                  (ull)v.raw[0], (ull)v.raw[1], pde);
+                  "mirror page %u: rc %d level %u raw %#lx %#lx, PDE %#x", i, rc, v.level,
+                  v.raw[0], v.raw[1], pde);
         /* A PDE read as a PTE: frame bits 12..31 (for a 4 MiB PDE, bit 12 is its PAT). */
         HT_EQ_U(v.pa, pde & I386_PTE_FRAME);
         if (i == I386_MIRROR_PDE)
             HT_EQ_U(v.pa, pt.root);
         else if (!(pde & I386_PDE_PS))
             HT_ASSERT(page_count(pfn_to_page(v.pa / FR)) >= 1 && v.pa != pt.root,
-                      "mirror page %u: %#llx is not a page table", i, (ull)v.pa);
+                      "mirror page %u: %#lx is not a page table", i, v.pa);
     }
     HT_EQ_U(present, 6); /* 1, 32, 256, 767, 1022 and the mirror itself */
 
@@ -904,8 +903,8 @@ static void mirror_case(bool user_readable)
     struct leaves l = { 0 };
     HT_EQ_U(pt_for_each(&pt, I386_MIRROR_BASE, TOP, collect, &l), 0);
     HT_EQ_U(l.n, 6);
-    HT_ASSERT(l.v[5].va == I386_MIRROR_PD && l.v[5].pa == pt.root, "last mirror leaf %#llx",
-              (ull)l.v[5].va);
+    HT_ASSERT(l.v[5].va == I386_MIRROR_PD && l.v[5].pa == pt.root, "last mirror leaf %#lx",
+              l.v[5].va);
     memset(&l, 0, sizeof(l));
     HT_EQ_U(pt_for_each(&pt, 0, VA_END, collect, &l), 0);
     HT_EQ_U(l.n, 3 + 1 + 1 + 2 + 1);
@@ -929,7 +928,7 @@ static void mirror_case(bool user_readable)
     HT_EQ_U(pt.nr_tables, 0);
     HT_EQ_U(nr_free_pages(), base_free);
     char why[256];
-    HT_ASSERT(mm_check(why, sizeof(why)) == 0, "mm_check: %s", why);
+    HT_ASSERT(node_check(why, sizeof(why)) == 0, "node_check: %s", why);
 }
 
 static void t_mirror(void)
@@ -1009,13 +1008,13 @@ static void t_clone(void)
         HT_EQ_U(pt_walk(&child, probe[i], &b), 0);
         HT_ASSERT(a.pa == b.pa && a.prot == b.prot && !(a.prot & PT_W) &&
                       a.accessed == b.accessed && a.dirty == b.dirty && a.size == b.size,
-                  "%#llx: parent pa %#llx prot %#x, child pa %#llx prot %#x", (ull)probe[i],
-                  (ull)a.pa, a.prot, (ull)b.pa, b.prot);
+                  "%#lx: parent pa %#lx prot %#x, child pa %#lx prot %#x", probe[i],
+                  a.pa, a.prot, b.pa, b.prot);
         HT_EQ_U(a.raw[a.nraw - 1], b.raw[b.nraw - 1]);
     }
     HT_EQ_U(pt_walk(&child, 0x0804d000, &b), 0);
     HT_ASSERT(b.accessed && b.dirty && b.raw[1] == (0x00200000u | 0x265u),
-              "child's copy %#llx", (ull)b.raw[1]);
+              "child's copy %#lx", b.raw[1]);
     HT_EQ_U(pt_walk(&child, 0x40000000, &b), 0);
     HT_EQ_U(b.raw[0], 0x12c00285u);
 
@@ -1047,8 +1046,8 @@ static void t_tables_below_4g(void)
     memset(&fl, 0, sizeof(fl));
     /* A plain allocation prefers the frames above 4 GiB... */
     struct page *p = alloc_pages(GFP_KERNEL, 0);
-    HT_ASSERT(p && page_to_phys(p) >= 4 * GiB, "GFP_KERNEL page at %#llx",
-              p ? (ull)page_to_phys(p) : 0ull);
+    HT_ASSERT(p && page_to_phys(p) >= 4 * GiB, "GFP_KERNEL page at %#lx",
+              p ? page_to_phys(p) : 0ul);
     __free_pages(p, 0);
     /* ...the tables do not. */
     HT_EQ_U(pt_init(&pt, &pt_i386, GFP_DMA32, 0, VA_END), 0);
@@ -1096,12 +1095,12 @@ static void model_compare_walk(uint64_t s, uint64_t e)
         uint64_t va = page_va(i);
         int rc = pt_walk(&pt, va, &v);
         if (!model[i].mapped) {
-            HT_ASSERT(rc == -ENOENT, "page %#llx: walk %d, the model says unmapped", (ull)va, rc);
+            HT_ASSERT(rc == -ENOENT, "page %#lx: walk %d, the model says unmapped", va, rc);
             continue;
         }
         HT_ASSERT(rc == 0 && v.pa + (va - v.va) == model[i].pa && v.prot == model[i].prot,
-                  "page %#llx: walk %d pa %#llx prot %#x, the model says pa %#x prot %#x",
-                  (ull)va, rc, (ull)(v.pa + (va - v.va)), v.prot, model[i].pa, model[i].prot);
+                  "page %#lx: walk %d pa %#lx prot %#x, the model says pa %#x prot %#x",
+                  va, rc, (v.pa + (va - v.va)), v.prot, model[i].pa, model[i].prot);
         if (v.level == 1)
             stats.large_pages++;
     }
@@ -1142,10 +1141,10 @@ static void model_compare_leaves(void)
     struct cmp c = { 0, NULL, 0 };
     uint64_t want = 0;
     HT_EQ_U(pt_for_each(&pt, 0, VA_END, model_leaf, &c), 0);
-    HT_ASSERT(!c.bad, "%s at %#llx", c.bad, (ull)c.bad_va);
+    HT_ASSERT(!c.bad, "%s at %#lx", c.bad, c.bad_va);
     for (uint64_t i = 0; i < NPAGES; i++)
         want += model[i].mapped;
-    HT_ASSERT(c.seen == want, "%llu pages in leaves, %llu in the model", (ull)c.seen, (ull)want);
+    HT_ASSERT(c.seen == want, "%lu pages in leaves, %lu in the model", c.seen, want);
 }
 
 /* One random operation on pages [s, s + n) of one window, checked against the model. */
@@ -1154,7 +1153,7 @@ static void random_op(uint64_t s, uint64_t n, uint64_t unit)
     uint64_t va = page_va(s), len = n * FR;
     unsigned prot = (unsigned)rnd(PT_PROT_MASK + 1);
     unsigned calls = fl.calls;
-    uint64_t changed_lo = ~0ull, changed_hi = 0, tables = pt.nr_tables;
+    uint64_t changed_lo = ~0ul, changed_hi = 0, tables = pt.nr_tables;
     int rc;
 
     switch (rnd(3)) {
@@ -1170,8 +1169,8 @@ static void random_op(uint64_t s, uint64_t n, uint64_t unit)
         bool too_high = pa >= TOP || len > TOP - pa;
         int want = too_high ? -EINVAL : busy ? -EEXIST : 0;
         rc = pt_map(&pt, va, pa, len, prot, rnd(4) ? PT_MAP_LARGE : 0);
-        HT_ASSERT(rc == want, "map %#llx+%#llx to %#llx: %d, expected %d", (ull)va, (ull)len,
-                  (ull)pa, rc, want);
+        HT_ASSERT(rc == want, "map %#lx+%#lx to %#lx: %d, expected %d", va, len,
+                  pa, rc, want);
         for (uint64_t i = s; rc == 0 && i < s + n; i++)
             model[i] = (struct mpage){ (uint32_t)(pa + (i - s) * FR), (uint8_t)prot, true };
         stats.maps += rc == 0;
@@ -1184,7 +1183,7 @@ static void random_op(uint64_t s, uint64_t n, uint64_t unit)
         rc = pt_unmap(&pt, va, len);
         stats.freed += pt.nr_tables < tables;
         stats.splits += pt.nr_tables > tables;
-        HT_ASSERT(rc == 0, "unmap %#llx+%#llx: %d", (ull)va, (ull)len, rc);
+        HT_ASSERT(rc == 0, "unmap %#lx+%#lx: %d", va, len, rc);
         for (uint64_t i = s; i < s + n; i++) {
             if (model[i].mapped) {
                 changed_lo = changed_lo < page_va(i) ? changed_lo : page_va(i);
@@ -1195,7 +1194,7 @@ static void random_op(uint64_t s, uint64_t n, uint64_t unit)
         break;
     default:
         rc = pt_protect(&pt, va, len, prot);
-        HT_ASSERT(rc == 0, "protect %#llx+%#llx: %d", (ull)va, (ull)len, rc);
+        HT_ASSERT(rc == 0, "protect %#lx+%#lx: %d", va, len, rc);
         stats.splits += pt.nr_tables > tables;
         for (uint64_t i = s; i < s + n; i++) {
             if (model[i].mapped && model[i].prot != prot) {
@@ -1210,8 +1209,8 @@ static void random_op(uint64_t s, uint64_t n, uint64_t unit)
         HT_ASSERT(fl.calls == calls + 1, "%u flushes for a change", fl.calls - calls);
         HT_ASSERT(fl.va >= va && fl.va + fl.len <= va + len && fl.va <= changed_lo &&
                       fl.va + fl.len >= changed_hi,
-                  "flush %#llx+%#llx for changes in [%#llx, %#llx) of %#llx+%#llx",
-                  (ull)fl.va, (ull)fl.len, (ull)changed_lo, (ull)changed_hi, (ull)va, (ull)len);
+                  "flush %#lx+%#lx for changes in [%#lx, %#lx) of %#lx+%#lx",
+                  fl.va, fl.len, changed_lo, changed_hi, va, len);
     }
     HT_ASSERT(fl.calls <= calls + 1, "%u flushes for one operation", fl.calls - calls);
 }
@@ -1239,7 +1238,7 @@ static void t_random(void)
 {
     HT_TRY(setup());
     HT_TRY(install_mirror(true));
-    rng = 0x9e3779b97f4a7c15ull;
+    rng = 0x9e3779b97f4a7c15ul;
     model = calloc(NPAGES, sizeof(*model));
     HT_ASSERT(model, "out of host memory");
     memset(&stats, 0, sizeof(stats));
@@ -1261,13 +1260,13 @@ static void t_random(void)
     HT_ASSERT(stats.maps > 100 && stats.eexist > 100 && stats.einval > 10 &&
                   stats.splits > 30 && stats.freed > 50 && stats.large_pages > 100000,
               "too little happened: %u maps, %u -EEXIST, %u -EINVAL, %u splits, %u frees, "
-              "%llu pages in 4 MiB leaves",
+              "%lu pages in 4 MiB leaves",
               stats.maps, stats.eexist, stats.einval, stats.splits, stats.freed,
-              (ull)stats.large_pages);
+              stats.large_pages);
     fprintf(stderr, "random: %u maps, %u -EEXIST, %u -EINVAL, %u splitting ops, %u freeing ops, "
-           "%llu pages walked in 4 MiB leaves\n",
+           "%lu pages walked in 4 MiB leaves\n",
            stats.maps, stats.eexist, stats.einval, stats.splits, stats.freed,
-           (ull)stats.large_pages);
+           stats.large_pages);
     HT_TRY(teardown());
 }
 

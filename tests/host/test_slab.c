@@ -7,7 +7,7 @@
  * every operation of the random runs, and every few dozen in the long
  * loops of the other cases, check() runs slab_check() (every cache, slab,
  * bitmap, per-CPU array and page mark; red zones and poison in debug mode),
- * mm_check() (the buddy allocator's own validator: the slab's use of
+ * node_check() (the buddy allocator's own validator: the slab's use of
  * struct page must not trip it), and the frame count: the frames free
  * plus those in slabs and large kmalloc blocks plus those the case took
  * itself always equal the frames free before kmem_cache_init.  Cases that
@@ -31,9 +31,9 @@
 #include <mm/buddy.h>
 #include <mm/zone.h>
 
-#define MiB (1ull << 20)
-#define GiB (1ull << 30)
-#define FR 4096ull
+#define MiB (1ul << 20)
+#define GiB (1ul << 30)
+#define FR 4096ul
 #define PFN(pa) ((uint64_t)(pa) >> PAGE_SHIFT)
 
 /* ---- layouts ------------------------------------------------------------------------ */
@@ -70,7 +70,7 @@ static uint64_t rnd(uint64_t n)
     rng ^= rng >> 12;
     rng ^= rng << 25;
     rng ^= rng >> 27;
-    return n ? (rng * 0x2545f4914f6cdd1dull) % n : 0;
+    return n ? (rng * 0x2545f4914f6cdd1dul) % n : 0;
 }
 
 static void setup(const struct layout *l, bool debug)
@@ -79,7 +79,7 @@ static void setup(const struct layout *l, bool debug)
     base_free = nr_free_pages();
     taken = 0;
     errs = 0;
-    rng = 0x9e3779b97f4a7c15ull;
+    rng = 0x9e3779b97f4a7c15ul;
     slab_set_debug(debug);
     kmem_cache_init();
 }
@@ -99,14 +99,14 @@ static void check(void)
 {
     char why[256];
     HT_ASSERT(slab_check(why, sizeof(why)) == 0, "slab_check: %s", why);
-    HT_ASSERT(mm_check(why, sizeof(why)) == 0, "mm_check: %s", why);
+    HT_ASSERT(node_check(why, sizeof(why)) == 0, "node_check: %s", why);
     HT_ASSERT(nr_free_pages() + slab_pages_held() + kmalloc_large_pages() + taken == base_free,
-              "%llu free + %llu slab + %llu large + %llu taken != %llu",
-              (unsigned long long)nr_free_pages(), (unsigned long long)slab_pages_held(),
-              (unsigned long long)kmalloc_large_pages(), (unsigned long long)taken,
-              (unsigned long long)base_free);
-    HT_ASSERT(slab_error_count() == errs, "%llu errors reported, expected %llu (last: %s)",
-              (unsigned long long)slab_error_count(), (unsigned long long)errs,
+              "%lu free + %lu slab + %lu large + %lu taken != %lu",
+              nr_free_pages(), slab_pages_held(),
+              kmalloc_large_pages(), taken,
+              base_free);
+    HT_ASSERT(slab_error_count() == errs, "%lu errors reported, expected %lu (last: %s)",
+              slab_error_count(), errs,
               slab_last_error());
 }
 
@@ -114,16 +114,16 @@ static void check(void)
  * back but those of the permanent caches' descriptors. */
 static void check_clean(void)
 {
-    HT_ASSERT(slab_live_objects() == 0, "%llu objects still allocated",
-              (unsigned long long)slab_live_objects());
+    HT_ASSERT(slab_live_objects() == 0, "%lu objects still allocated",
+              slab_live_objects());
     slab_shrink_all();
-    HT_ASSERT(slab_live_objects() == 0, "%llu objects allocated after shrinking",
-              (unsigned long long)slab_live_objects());
+    HT_ASSERT(slab_live_objects() == 0, "%lu objects allocated after shrinking",
+              slab_live_objects());
     HT_TRY(check());
     HT_ASSERT(kmalloc_large_pages() == 0, "large kmalloc frames left");
     /* Only the cache of caches (holding the kmalloc caches) keeps frames. */
     HT_ASSERT(slab_pages_held() == slab_cache_cache.nr_slabs << slab_cache_cache.order,
-              "%llu slab frames held after shrinking", (unsigned long long)slab_pages_held());
+              "%lu slab frames held after shrinking", slab_pages_held());
 }
 
 /* Fill an object with a pattern derived from its address, and check it. */
@@ -349,8 +349,8 @@ static void t_colouring(void)
         struct slab *s = page_slab(slab_head_page(objs[i]));
         uint64_t off = phys(objs[i]) & ((PAGE_SIZE << c->order) - 1);
         if (objs[i] == slab_object(c, s, 0)) {
-            HT_ASSERT(off % 64 == 0 && off / 64 < c->colour_count, "first object at %llu",
-                      (unsigned long long)off);
+            HT_ASSERT(off % 64 == 0 && off / 64 < c->colour_count, "first object at %lu",
+                      off);
             seen[off / 64]++;
         }
     }
@@ -489,7 +489,7 @@ static void t_shrink_contig(void)
     void **many = malloc(cap * sizeof(*many));
     while (n < cap && (many[n] = kmem_cache_alloc(c, GFP_KERNEL | __GFP_NOWARN)))
         n++;
-    HT_ASSERT(n > 90000, "only %llu objects", (unsigned long long)n);
+    HT_ASSERT(n > 90000, "only %lu objects", n);
     for (uint64_t i = 0; i < n; i++)
         kmem_cache_free(c, many[i]);
     free(many);
@@ -498,8 +498,8 @@ static void t_shrink_contig(void)
     /* A run only the emptied slabs can provide. */
     uint64_t run = 16 * MiB / FR;
     uint64_t pa = alloc_contig(run, FR, 16 * MiB, 64 * MiB, GFP_KERNEL);
-    HT_ASSERT(pa, "alloc_contig failed with %llu frames in empty slabs",
-              (unsigned long long)held);
+    HT_ASSERT(pa, "alloc_contig failed with %lu frames in empty slabs",
+              held);
     taken += run;
     HT_EQ_U(c->nr_slabs, 0);
     HT_TRY(check());
@@ -605,13 +605,13 @@ static void t_zones(void)
         void *n = kmalloc(1 + rnd(8000), GFP_KERNEL);
         void *l = kmalloc(20000, GFP_DMA);
         HT_ASSERT(p && q && a && b && n && l, "alloc %d", i);
-        HT_ASSERT(phys(p) < ZONE_DMA_END, "SLAB_CACHE_DMA object at %#llx",
-                  (unsigned long long)phys(p));
-        HT_ASSERT(phys(a) < ZONE_DMA_END, "GFP_DMA kmalloc at %#llx", (unsigned long long)phys(a));
-        HT_ASSERT(phys(l) < ZONE_DMA_END, "GFP_DMA large kmalloc at %#llx",
-                  (unsigned long long)phys(l));
-        HT_ASSERT(phys(b) < ZONE_DMA32_END, "GFP_DMA32 kmalloc at %#llx",
-                  (unsigned long long)phys(b));
+        HT_ASSERT(phys(p) < ZONE_DMA_END, "SLAB_CACHE_DMA object at %#lx",
+                  phys(p));
+        HT_ASSERT(phys(a) < ZONE_DMA_END, "GFP_DMA kmalloc at %#lx", phys(a));
+        HT_ASSERT(phys(l) < ZONE_DMA_END, "GFP_DMA large kmalloc at %#lx",
+                  phys(l));
+        HT_ASSERT(phys(b) < ZONE_DMA32_END, "GFP_DMA32 kmalloc at %#lx",
+                  phys(b));
         HT_ASSERT(phys(n) >= ZONE_DMA32_END && phys(q) >= ZONE_DMA32_END,
                   "GFP_KERNEL did not come from Normal first");
         objs[6 * i] = p;
@@ -732,8 +732,8 @@ static void expect_report(const char *what, const void *obj, long offset)
     errs++;
     char want[64];
     const char *r = slab_last_error();
-    HT_ASSERT(slab_error_count() == errs, "no report for %s (count %llu)", what,
-              (unsigned long long)slab_error_count());
+    HT_ASSERT(slab_error_count() == errs, "no report for %s (count %lu)", what,
+              slab_error_count());
     HT_ASSERT(strstr(r, what), "report is not about %s: %s", what, r);
     snprintf(want, sizeof(want), "object %p, offset %ld", obj, offset);
     HT_ASSERT(strstr(r, want), "report does not say \"%s\": %s", want, r);
@@ -944,9 +944,9 @@ static void run_random(bool debug, int ops)
     HT_TRY(check_clean());
     /* Every frame the slab allocator gave up is clean again. */
     for (uint64_t pfn = 0; pfn < SMALL.max_pfn; pfn++)
-        HT_ASSERT(!(mm_node0->mem_map[pfn].flags & PG_SLAB) ||
+        HT_ASSERT(!(node0->mem_map[pfn].flags & PG_SLAB) ||
                   slab_head_page(mm_host_arena() + pfn * FR),
-                  "frame %#llx still PG_SLAB", (unsigned long long)pfn);
+                  "frame %#lx still PG_SLAB", pfn);
 }
 
 static void t_random(void)

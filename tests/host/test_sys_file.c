@@ -1,5 +1,5 @@
 /*
- * Host tests of the file system calls (kernel/sys_file.c) over the real
+ * Host tests of the file system calls (kernel/fs/sys_file.c) over the real
  * console file, initrd file system, pipes and /proc: each case calls the
  * handlers as the dispatcher would, with "user" pointers that are host
  * pointers (file_host.c checks them against a window).  The initrd is a
@@ -65,17 +65,17 @@ void fbcon_get_info(struct fbcon_info *out)
 #define MAPS_TEXT "00400000-00401000 r-xp 00000000 00:01 5 /bin/init\n"
 #define BIG_LINES 800            /* slabinfo: 800 lines of 25 bytes, beyond 4 KiB */
 
-int mm_meminfo(char *buf, size_t size)
+int meminfo_show(char *buf, size_t size)
 {
     return snprintf(buf, size, "%s", MEMINFO_TEXT);
 }
 
-int mm_buddyinfo(char *buf, size_t size)
+int buddyinfo_show(char *buf, size_t size)
 {
     return snprintf(buf, size, "Node 0, zone   Normal 1 2 3\n");
 }
 
-int mm_zoneinfo(char *buf, size_t size)
+int zoneinfo_show(char *buf, size_t size)
 {
     return snprintf(buf, size, "Node 0, zone   Normal\n");
 }
@@ -487,9 +487,9 @@ static void t_rw_counts(void)
     HT_EQ_U(SYS(sys_read, 0, 0, 0), 0);
     HT_EQ_U(SYS(sys_write, 1, 16, 0), -EFAULT);                /* outside user space */
     HT_EQ_U(SYS(sys_write, 1, U(buf), ARG(-1)), -EFAULT);      /* cannot be a buffer */
-    HT_EQ_U(SYS(sys_write, 1, U(buf), 1ull << 62), -EFAULT);
+    HT_EQ_U(SYS(sys_write, 1, U(buf), 1ul << 62), -EFAULT);
     HT_EQ_U(SYS(sys_write, ARG(-1), U(buf), 1), -EBADF);
-    HT_EQ_U(SYS(sys_write, 1ull << 32, U(buf), 1), 1);         /* fd is an int: 0x100000000 is 0 */
+    HT_EQ_U(SYS(sys_write, 1ul << 32, U(buf), 1), 1);         /* fd is an int: 0x100000000 is 0 */
     teardown();
 }
 

@@ -1,5 +1,5 @@
 /*
- * Host tests of the initial user stack (kernel/user_stack.c).
+ * Host tests of the initial user stack (kernel/proc/user_stack.c).
  *
  * The reference is the host kernel itself: tests/host/stackdump.c, built
  * four ways by the Makefile, is run natively with address randomisation
@@ -8,7 +8,7 @@
  * capabilities, must produce the same bytes from the AT_RANDOM bytes up
  * to the top, the same argv and envp pointers, and the same auxv types in
  * the same order and with the same values, minus the entries this kernel
- * deliberately leaves out (see kernel/user_stack.c).  The rest checks the
+ * deliberately leaves out (see kernel/proc/user_stack.c).  The rest checks the
  * layout rules, the limits and the parser against hostile stacks.
  */
 #include <stdlib.h>
@@ -49,7 +49,7 @@ static uint64_t auxval(const struct user_stack_view *v, uint64_t type)
     for (unsigned i = 0; i < v->nauxv; i++)
         if (v->auxv[i][0] == type)
             return v->auxv[i][1];
-    return ~0ull;
+    return ~0ul;
 }
 
 /* ---- a builder call with defaults ---------------------------------------------------- */
@@ -75,7 +75,7 @@ static struct user_stack_info info(int bits, const char *const *argv, uint32_t a
 
 static uint64_t top_for(int bits)
 {
-    return bits == 64 ? 0x7ffffffff000ull : 0xffffe000ull;
+    return bits == 64 ? 0x7ffffffff000ul : 0xffffe000ul;
 }
 
 /* Build into the whole of `stack` and parse back. */
@@ -99,7 +99,7 @@ static void check_layout(const struct user_stack_info *in, const char *const *ar
     uint64_t top = top_for(in->bits);
     unsigned w = (unsigned)in->bits / 8;
     int64_t sp = build(in, top, &lay, &v);
-    HT_ASSERT(sp > 0, "%d-bit: build/parse failed: %lld", in->bits, (long long)sp);
+    HT_ASSERT(sp > 0, "%d-bit: build/parse failed: %ld", in->bits, sp);
     HT_EQ_U(sp % 16, 0);
     HT_EQ_U(lay.sp, (uint64_t)sp);
 #define AT(addr) (stack + sizeof(stack) - (top - (addr)))
@@ -120,9 +120,9 @@ static void check_layout(const struct user_stack_info *in, const char *const *ar
     /* auxv: Linux's order, our values. */
     HT_EQ_U(v.nauxv, USER_STACK_NAUXV - 1);
     for (unsigned i = 0; i < v.nauxv; i++)
-        HT_ASSERT(v.auxv[i][0] == our_types[i], "auxv[%u] is type %llu, expected %llu",
-                  i, (unsigned long long)v.auxv[i][0], (unsigned long long)our_types[i]);
-    uint64_t mask = w == 8 ? ~0ull : 0xffffffffull;
+        HT_ASSERT(v.auxv[i][0] == our_types[i], "auxv[%u] is type %lu, expected %lu",
+                  i, v.auxv[i][0], our_types[i]);
+    uint64_t mask = w == 8 ? ~0ul : 0xfffffffful;
     HT_EQ_U(auxval(&v, AT_HWCAP), in->hwcap & mask);
     HT_EQ_U(auxval(&v, AT_HWCAP2), in->hwcap2 & mask);
     HT_EQ_U(auxval(&v, AT_PAGESZ), 4096);
@@ -150,22 +150,22 @@ static void check_layout(const struct user_stack_info *in, const char *const *ar
     uint64_t first;
     HT_ASSERT(user_stack_word(&v, v.argv_at, &first), "argv[0]");
     HT_EQ_U(first, lay.arg_start);
-    HT_EQ_U(lay.platform, (lay.arg_start & ~15ull) - (in->bits == 64 ? 7 : 5));
+    HT_EQ_U(lay.platform, (lay.arg_start & ~15ul) - (in->bits == 64 ? 7 : 5));
     HT_EQ_U(auxval(&v, AT_PLATFORM), lay.platform);
     HT_EQ_U(lay.random, lay.platform - 16);
     HT_EQ_U(auxval(&v, AT_RANDOM), lay.random);
     uint64_t words = 2 * USER_STACK_NAUXV + (want_argc + 1) + (envc + 1) + 1;
-    HT_EQ_U(lay.sp, (lay.random - words * w) & ~15ull);
+    HT_EQ_U(lay.sp, (lay.random - words * w) & ~15ul);
     /* The tables end where auxv's AT_NULL ends, below the random bytes. */
     HT_EQ_U(v.auxv_at + 2 * (uint64_t)USER_STACK_NAUXV * w, lay.sp + words * w);
     /* Gaps are zero: between the tables and the random bytes ... */
     for (uint64_t a = lay.sp + words * w; a < lay.random; a++)
-        HT_ASSERT(*AT(a) == 0, "byte at %#llx in the gap is not zero",
-                  (unsigned long long)a);
+        HT_ASSERT(*AT(a) == 0, "byte at %#lx in the gap is not zero",
+                  a);
     /* ... and between the platform string and the arguments. */
     for (uint64_t a = lay.platform + (in->bits == 64 ? 7 : 5); a < lay.arg_start; a++)
-        HT_ASSERT(*AT(a) == 0, "byte at %#llx below argv is not zero",
-                  (unsigned long long)a);
+        HT_ASSERT(*AT(a) == 0, "byte at %#lx below argv is not zero",
+                  a);
     /* Nothing below sp was touched. */
     HT_ASSERT(*AT(lay.sp - 1) == 0xa5 && *AT(top - sizeof(stack)) == 0xa5,
               "bytes below sp written");
@@ -219,16 +219,16 @@ static void t_compat_top(void)
 {
     static const char *const argv[] = { "a" };
     struct user_stack_info in = info(32, argv, 1, NULL, 0);
-    in.hwcap = 0x1234567887654321ull;
+    in.hwcap = 0x1234567887654321ul;
     struct user_stack_view v;
     int64_t sp = build(&in, ELF_USER_END32, NULL, &v);
-    HT_ASSERT(sp > 0 && (uint64_t)sp < ELF_USER_END32, "sp %lld", (long long)sp);
+    HT_ASSERT(sp > 0 && (uint64_t)sp < ELF_USER_END32, "sp %ld", sp);
     HT_EQ_U(auxval(&v, AT_HWCAP), 0x87654321u);
     /* 4-byte slots: argv[0] is 4 bytes above argc. */
     HT_EQ_U(v.argv_at, (uint64_t)sp + 4);
     /* The top of the 32-bit space is allowed, one byte more is not. */
-    HT_ASSERT(build(&in, 1ull << 32, NULL, &v) > 0, "top at 4 GiB refused");
-    HT_EQ_U(build(&in, (1ull << 32) + 16, NULL, NULL), -EINVAL);
+    HT_ASSERT(build(&in, 1ul << 32, NULL, &v) > 0, "top at 4 GiB refused");
+    HT_EQ_U(build(&in, (1ul << 32) + 16, NULL, NULL), -EINVAL);
 }
 
 /* ---- limits and bad calls --------------------------------------------------------- */
@@ -246,7 +246,7 @@ static void t_limits(void)
         struct user_stack_info in = info(bits, argv, 1, NULL, 0);
         struct user_stack_view v;
         int64_t sp = build(&in, top_for(bits), NULL, &v);
-        HT_ASSERT(sp > 0, "%d-bit: exactly at the limit: %lld", bits, (long long)sp);
+        HT_ASSERT(sp > 0, "%d-bit: exactly at the limit: %ld", bits, sp);
         uint64_t p0 = 0;
         HT_ASSERT(user_stack_word(&v, v.argv_at, &p0) && user_stack_string(&v, p0) &&
                   strlen(user_stack_string(&v, p0)) == len, "argv[0] read back wrong");
@@ -282,7 +282,7 @@ static void t_many_strings(void)
     struct user_stack_info in = info(64, argv, 12000, argv, 1);
     struct user_stack_view v;
     int64_t sp = build(&in, top_for(64), NULL, &v);
-    HT_ASSERT(sp > 0, "12000 arguments: %lld", (long long)sp);
+    HT_ASSERT(sp > 0, "12000 arguments: %ld", sp);
     HT_EQ_U(v.argc, 12000);
     in = info(64, argv, 20000, NULL, 0);
     HT_EQ_U(build(&in, top_for(64), NULL, NULL), -E2BIG);
@@ -306,18 +306,18 @@ static void t_buffer_sizes(void)
         HT_ASSERT(want > 0, "reference build failed");
         uint64_t need = top - (uint64_t)want;
         uint64_t strings = 8 + 10 + 4 + 9;   /* gap, execfn, envp, argv */
-        HT_ASSERT(need < sizeof(small), "need %llu", (unsigned long long)need);
+        HT_ASSERT(need < sizeof(small), "need %lu", need);
         for (uint64_t size = 0; size <= need + 40; size++) {
             memset(small, 0x5a, sizeof(small));
             int64_t r = user_stack_build(small + sizeof(small) - size, size, top, &in, NULL);
             int64_t expect = size >= need ? want : size < strings ? -E2BIG : -EFAULT;
-            HT_ASSERT(r == expect, "%d-bit size %llu: %lld, expected %lld", bits,
-                      (unsigned long long)size, (long long)r, (long long)expect);
+            HT_ASSERT(r == expect, "%d-bit size %lu: %ld, expected %ld", bits,
+                      size, r, expect);
             bool clean = true;
             for (size_t i = 0; i < sizeof(small) - (r > 0 ? top - (uint64_t)r : 0); i++)
                 clean = clean && small[i] == 0x5a;
-            HT_ASSERT(clean, "%d-bit size %llu: bytes outside [sp, top) written", bits,
-                      (unsigned long long)size);
+            HT_ASSERT(clean, "%d-bit size %lu: bytes outside [sp, top) written", bits,
+                      size);
         }
     }
 }
@@ -430,7 +430,7 @@ static void t_parse_mutations(void)
 {
     static const char *const argv[] = { "prog", "x" };
     static const char *const envp[] = { "A=1", "B=2" };
-    rng_state = 0x737461636b2d7061ull;
+    rng_state = 0x737461636b2d7061ul;
     int ok = 0, bad = 0;
     for (int it = 0; it < 4000; it++) {
         int bits = it % 2 ? 32 : 64;
@@ -455,8 +455,8 @@ static void t_parse_mutations(void)
                                             : v.envp_at + (i - v.argc) * w;
                 if (!user_stack_word(&v, at, &p) || !user_stack_string(&v, p)) {
                     free(copy);
-                    HT_FAIL("iter %d: parsed, but pointer %llu is not a string", it,
-                            (unsigned long long)i);
+                    HT_FAIL("iter %d: parsed, but pointer %lu is not a string", it,
+                            i);
                 }
             }
         } else {
@@ -546,27 +546,27 @@ static void compare_native(const struct sample *s, const char *const *argv, uint
     unsigned w = (unsigned)s->bits / 8;
 #define MISMATCH(...) do { if (!fail[0]) snprintf(fail, sizeof(fail), __VA_ARGS__); } while (0)
     if (sp <= 0)
-        MISMATCH("our build failed: %lld", (long long)sp);
+        MISMATCH("our build failed: %ld", sp);
     /* 1. Byte for byte from AT_RANDOM to the top. */
     else if (lay.random != rnd_at)
-        MISMATCH("AT_RANDOM at %#llx, host %#llx", (unsigned long long)lay.random,
-                 (unsigned long long)rnd_at);
+        MISMATCH("AT_RANDOM at %#lx, host %#lx", lay.random,
+                 rnd_at);
     else if (memcmp(stack + sizeof(stack) - (run.top - rnd_at), native_rnd,
                     run.top - rnd_at) != 0)
         MISMATCH("bytes between AT_RANDOM and the top differ");
     /* 2. The same argc, argv and envp pointers. */
     else if (ov.argc != nv.argc || ov.envc != nv.envc)
-        MISMATCH("argc/envc %llu/%llu, host %llu/%llu", (unsigned long long)ov.argc,
-                 (unsigned long long)ov.envc, (unsigned long long)nv.argc,
-                 (unsigned long long)nv.envc);
+        MISMATCH("argc/envc %lu/%lu, host %lu/%lu", ov.argc,
+                 ov.envc, nv.argc,
+                 nv.envc);
     else {
         for (uint64_t i = 0; i < nv.argc + 1 + nv.envc + 1 && !fail[0]; i++) {
             uint64_t a, b;
             user_stack_word(&ov, ov.argv_at + i * w, &a);
             user_stack_word(&nv, nv.argv_at + i * w, &b);
             if (a != b)
-                MISMATCH("vector slot %llu: %#llx, host %#llx", (unsigned long long)i,
-                         (unsigned long long)a, (unsigned long long)b);
+                MISMATCH("vector slot %lu: %#lx, host %#lx", i,
+                         a, b);
         }
         /* 3. auxv: the host's minus the omitted types, in order, same values. */
         unsigned k = 0;
@@ -575,15 +575,15 @@ static void compare_native(const struct sample *s, const char *const *argv, uint
             if (omitted_type(t))
                 continue;
             if (k >= ov.nauxv || ov.auxv[k][0] != t) {
-                MISMATCH("host auxv[%u] is type %llu, ours has %llu there", i,
-                         (unsigned long long)t,
-                         k < ov.nauxv ? (unsigned long long)ov.auxv[k][0] : 0ull);
+                MISMATCH("host auxv[%u] is type %lu, ours has %lu there", i,
+                         t,
+                         k < ov.nauxv ? ov.auxv[k][0] : 0ul);
                 break;
             }
             bool ids = t == AT_UID || t == AT_EUID || t == AT_GID || t == AT_EGID;
             if (ov.auxv[k][1] != val && !(ids && getuid() != 0))
-                MISMATCH("auxv type %llu: %#llx, host %#llx", (unsigned long long)t,
-                         (unsigned long long)ov.auxv[k][1], (unsigned long long)val);
+                MISMATCH("auxv type %lu: %#lx, host %#lx", t,
+                         ov.auxv[k][1], val);
             k++;
         }
         if (!fail[0] && k != ov.nauxv)
@@ -591,9 +591,9 @@ static void compare_native(const struct sample *s, const char *const *argv, uint
                      ov.nauxv, k);
         /* 4. sp: Linux's formula, for the host's table and for ours. */
         uint64_t nw = 2 * ((uint64_t)nv.nauxv + 1) + nv.argc + 1 + nv.envc + 1 + 1;
-        if (!fail[0] && run.sp != ((rnd_at - nw * w) & ~15ull))
-            MISMATCH("the host's sp %#llx is not where Linux's formula puts it",
-                     (unsigned long long)run.sp);
+        if (!fail[0] && run.sp != ((rnd_at - nw * w) & ~15ul))
+            MISMATCH("the host's sp %#lx is not where Linux's formula puts it",
+                     run.sp);
         if (!fail[0] && (run.sp % 16 || (uint64_t)sp % 16))
             MISMATCH("sp not 16-byte aligned");
     }

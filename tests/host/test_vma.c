@@ -1,7 +1,7 @@
 /*
  * Host tests of user address spaces: the VMA set (mm/vma.c), mmap and
  * friends (mm/mmap.c), demand paging and CoW (mm/user_fault.c), fork and
- * exit (mm/fork.c), over the fake physical memory of tests/host/mm_host.c
+ * exit (mm/mm_fork.c), over the fake physical memory of tests/host/mm_host.c
  * (30 MiB of RAM), the real page-table walker and the slab allocator.
  *
  * The test plays the CPU: uaccess() walks the tables like the MMU (a
@@ -13,7 +13,7 @@
  * After every operation check() runs the validators on every live
  * address space: mm_check_consistency, pt_check, mm_check_frames (every
  * mapped frame's refcount is EXACTLY its mappings in all address spaces
- * + the zero page's pin + its shared object's), mm_check (the buddy
+ * + the zero page's pin + its shared object's), node_check (the buddy
  * allocator) and slab_check.  Each case ends with teardown(): every mm
  * destroyed, and free frames + slab frames + large kmalloc frames and the
  * live slab objects back to what they were before the case.
@@ -32,12 +32,11 @@
 #include <mm/vma.h>
 #include <mm/zone.h>
 
-#define KiB (1ull << 10)
-#define MiB (1ull << 20)
-#define GiB (1ull << 30)
-#define FR 4096ull
+#define KiB (1ul << 10)
+#define MiB (1ul << 20)
+#define GiB (1ul << 30)
+#define FR 4096ul
 
-typedef unsigned long long ull;
 
 static const struct host_ram ram[] = { { 1 * MiB, 31 * MiB } };
 
@@ -118,7 +117,7 @@ static void check(void)
         live[n++] = &mms[i];
     }
     HT_ASSERT(mm_check_frames(live, n, why, sizeof(why)) == 0, "mm_check_frames: %s", why);
-    HT_ASSERT(mm_check(why, sizeof(why)) == 0, "mm_check: %s", why);
+    HT_ASSERT(node_check(why, sizeof(why)) == 0, "node_check: %s", why);
     HT_ASSERT(slab_check(why, sizeof(why)) == 0, "slab_check: %s", why);
     HT_ASSERT(mm_host_node.errors == 0, "allocator errors: %s", mm_host_last_report());
 }
@@ -133,10 +132,10 @@ static void teardown(void)
         if (used[i])
             drop_mm(&mms[i]);
     HT_TRY(check());
-    HT_ASSERT(frames_now() == base_frames, "%llu frames free or in slabs, %llu before: leak",
-              (ull)frames_now(), (ull)base_frames);
-    HT_ASSERT(slab_live_objects() == base_live, "%llu slab objects live, %llu before",
-              (ull)slab_live_objects(), (ull)base_live);
+    HT_ASSERT(frames_now() == base_frames, "%lu frames free or in slabs, %lu before: leak",
+              frames_now(), base_frames);
+    HT_ASSERT(slab_live_objects() == base_live, "%lu slab objects live, %lu before",
+              slab_live_objects(), base_live);
 }
 
 /* ---- the CPU: user accesses through the tables ------------------------------------------------- */
@@ -163,7 +162,7 @@ static void uw(struct mm *mm, uint64_t va, uint8_t val)
 {
     uint8_t *p;
     int err = uaccess(mm, va, FAULT_WRITE, &p);
-    HT_ASSERT(err == 0, "write at %#llx: %d", (ull)va, err);
+    HT_ASSERT(err == 0, "write at %#lx: %d", va, err);
     *p = val;
 }
 
@@ -171,8 +170,8 @@ static void ur(struct mm *mm, uint64_t va, uint8_t want)
 {
     uint8_t *p;
     int err = uaccess(mm, va, 0, &p);
-    HT_ASSERT(err == 0, "read at %#llx: %d", (ull)va, err);
-    HT_ASSERT(*p == want, "read at %#llx: %#x, expected %#x", (ull)va, *p, want);
+    HT_ASSERT(err == 0, "read at %#lx: %d", va, err);
+    HT_ASSERT(*p == want, "read at %#lx: %#x, expected %#x", va, *p, want);
 }
 
 /* A fault must be refused with this reason. */
@@ -180,10 +179,10 @@ static void refused(struct mm *mm, uint64_t va, unsigned access, enum mm_fault_w
 {
     uint8_t *p;
     enum mm_fault_why why;
-    HT_ASSERT(uaccess(mm, va, access, &p) == -EFAULT, "access %#x at %#llx allowed", access,
-              (ull)va);
+    HT_ASSERT(uaccess(mm, va, access, &p) == -EFAULT, "access %#x at %#lx allowed", access,
+              va);
     HT_EQ_U(mm_fault_why(mm, va, access | FAULT_USER, &why), -EFAULT);
-    HT_ASSERT(why == want, "access %#x at %#llx: reason %d, expected %d", access, (ull)va, why,
+    HT_ASSERT(why == want, "access %#x at %#lx: reason %d, expected %d", access, va, why,
               want);
 }
 
@@ -214,9 +213,9 @@ static void expect_zero(struct mm *mm, uint64_t va, uint64_t n)
 {
     for (uint64_t i = 0; i < n; i++) {
         uint8_t *p;
-        HT_ASSERT(uaccess(mm, va + i * FR, 0, &p) == 0, "read at %#llx", (ull)(va + i * FR));
+        HT_ASSERT(uaccess(mm, va + i * FR, 0, &p) == 0, "read at %#lx", (va + i * FR));
         for (uint64_t b = 0; b < FR; b++)
-            HT_ASSERT(p[b] == 0, "byte %#llx is %#x, not 0", (ull)(va + i * FR + b), p[b]);
+            HT_ASSERT(p[b] == 0, "byte %#lx is %#x, not 0", (va + i * FR + b), p[b]);
     }
 }
 
@@ -256,9 +255,9 @@ static const char *layout(struct mm *mm, uint64_t base)
     layout_buf[0] = 0;
     for (const struct vma *v = vma_find(mm, base); v && n < sizeof(layout_buf) - 40;
          v = v->next)
-        n += (size_t)snprintf(layout_buf + n, sizeof(layout_buf) - n, "%s%lld-%lld:%c%c%c",
-                              n ? " " : "", (long long)(v->start - base) / (long long)FR,
-                              (long long)(v->end - base) / (long long)FR,
+        n += (size_t)snprintf(layout_buf + n, sizeof(layout_buf) - n, "%s%ld-%ld:%c%c%c",
+                              n ? " " : "", (v->start - base) / FR,
+                              (v->end - base) / FR,
                               v->prot & PROT_READ ? 'r' : '-', v->prot & PROT_WRITE ? 'w' : '-',
                               v->prot & PROT_EXEC ? 'x' : '-');
     return layout_buf;
@@ -326,12 +325,12 @@ static void t_init_destroy(void)
     struct mm bad;
     static const uint64_t ends[] = {
         0, MM_MIN_ADDR, MM_VA_END_64 + 1, /* too low, unaligned */
-        0x800000000000ull + FR,           /* not translatable */
+        0x800000000000ul + FR,           /* not translatable */
         64 * MiB + FR,                    /* a last table with a single page */
     };
     for (size_t i = 0; i < HT_COUNT(ends); i++)
-        HT_ASSERT(mm_init_user(&bad, ends[i], GFP_KERNEL) == -EINVAL, "va_end %#llx accepted",
-                  (ull)ends[i]);
+        HT_ASSERT(mm_init_user(&bad, ends[i], GFP_KERNEL) == -EINVAL, "va_end %#lx accepted",
+                  ends[i]);
     HT_EQ_U(mm_init_user(&bad, MM_VA_END_32, GFP_DMA32), 0);
     HT_EQ_U(bad.gfp, GFP_DMA32);
     mm_destroy(&bad);
@@ -362,11 +361,11 @@ static void t_mmap_placement(void)
     HT_EQ_U(xmmap(mm, 0x300123, FR, RW, PRIV), 0x301000);
     HT_EQ_U(xmmap(mm, 0x1000, FR, RW, PRIV), MM_MIN_ADDR);
     HT_EQ_U(xmmap(mm, MM_VA_END_64 - FR, 2 * FR, RW, PRIV), d - 3 * FR);
-    HT_EQ_U(xmmap(mm, 0xfffffffffffff800ull, FR, RW, PRIV), d - 4 * FR);
+    HT_EQ_U(xmmap(mm, 0xfffffffffffff800ul, FR, RW, PRIV), d - 4 * FR);
     HT_TRY(check());
 
     /* the stack's guard gap is never chosen, but MAP_FIXED may take it */
-    uint64_t top = 0x7ff000000000ull, size = 16 * FR, guard = 256 * FR;
+    uint64_t top = 0x7ff000000000ul, size = 16 * FR, guard = 256 * FR;
     HT_EQ_U(mm_setup_stack(mm, top, size, guard), 0);
     uint64_t glo = top - size - guard;
     HT_EQ_U(mm->mmap_base, glo);
@@ -401,9 +400,9 @@ static void t_mmap_errors(void)
         { 0, FR, RW, MAP_ANONYMOUS | 0x4, NULL, 0, -EINVAL },     /* bad type */
         { 0, FR, RW, MAP_PRIVATE, NULL, 0, -EBADF },              /* no file */
         { 0, FR, PROT_READ, MAP_PRIVATE, &f, 100, -EINVAL },      /* unaligned offset */
-        { 0, 2 * FR, PROT_READ, MAP_PRIVATE, &f, ~0ull << 12, -EINVAL }, /* offset overflow */
-        { 0, ~0ull, RW, PRIV, NULL, 0, -ENOMEM },                 /* huge */
-        { 0, ~0ull - FR - 5, RW, PRIV, NULL, 0, -ENOMEM },
+        { 0, 2 * FR, PROT_READ, MAP_PRIVATE, &f, ~0ul << 12, -EINVAL }, /* offset overflow */
+        { 0, ~0ul, RW, PRIV, NULL, 0, -ENOMEM },                 /* huge */
+        { 0, ~0ul - FR - 5, RW, PRIV, NULL, 0, -ENOMEM },
         { 0, MM_VA_END_64 + 1, RW, PRIV, NULL, 0, -ENOMEM },
         { 0, MM_VA_END_64 - MM_MIN_ADDR + FR, RW, PRIV, NULL, 0, -ENOMEM }, /* no room */
         { 0x100001, FR, RW, FIXED, NULL, 0, -EINVAL },            /* unaligned fixed */
@@ -467,7 +466,7 @@ static void t_munmap_split(void)
     HT_EQ_U(mm_munmap(mm, b, 0), -EINVAL);
     HT_EQ_U(mm_munmap(mm, MM_VA_END_64 - FR, 2 * FR), -EINVAL);
     HT_EQ_U(mm_munmap(mm, MM_VA_END_64 + FR, FR), -EINVAL);
-    HT_EQ_U(mm_munmap(mm, b, ~0ull), -EINVAL);
+    HT_EQ_U(mm_munmap(mm, b, ~0ul), -EINVAL);
     LAYOUT(mm, b, "1-2:rw- 13-14:r--");
     HT_EQ_U(mm_munmap(mm, 0, MM_VA_END_64), 0);
     HT_EQ_U(mm->nr_vmas, 0);
@@ -522,7 +521,7 @@ static void t_mprotect_split_merge(void)
     HT_EQ_U(mm_mprotect(mm, b, FR, 0x10), -EINVAL);
     HT_EQ_U(mm_mprotect(mm, b, FR, 0x01000000), -EINVAL); /* PROT_GROWSDOWN */
     HT_EQ_U(mm_mprotect(mm, b, 0, 0x10), 0);              /* len 0 first, as Linux */
-    HT_EQ_U(mm_mprotect(mm, b, ~0ull - 10, PROT_READ), -ENOMEM);
+    HT_EQ_U(mm_mprotect(mm, b, ~0ul - 10, PROT_READ), -ENOMEM);
     HT_EQ_U(mm_mprotect(mm, b, FR, RW | PROT_SEM), 0);
     LAYOUT(mm, b, "0-4:rw- 5-8:rw-");
     HT_TRY(check());
@@ -604,8 +603,8 @@ static void t_brk(void)
     uint64_t cur = mm_brk(mm, 0);
     for (unsigned i = 0; i < 5000; i++) {
         uint64_t next = mm_brk(mm, cur + 1);
-        HT_ASSERT(next == cur + 1, "sbrk(1) number %u: %#llx, expected %#llx", i, (ull)next,
-                  (ull)(cur + 1));
+        HT_ASSERT(next == cur + 1, "sbrk(1) number %u: %#lx, expected %#lx", i, next,
+                  (cur + 1));
         HT_TRY(uw(mm, cur, (uint8_t)i));
         cur = next;
     }
@@ -633,7 +632,7 @@ static void t_brk(void)
     /* refusals return the current break */
     HT_EQ_U(mm_brk(mm, s - 1), s + 6 * FR);
     HT_EQ_U(mm_brk(mm, MM_VA_END_64 + 1), s + 6 * FR);
-    HT_EQ_U(mm_brk(mm, ~0ull), s + 6 * FR);
+    HT_EQ_U(mm_brk(mm, ~0ul), s + 6 * FR);
     HT_TRY(check());
     HT_TRY(teardown());
 }
@@ -934,15 +933,15 @@ static void t_eager_fork(void)
 static int hash_leaf(const struct pt_view *v, void *arg)
 {
     uint64_t *h = arg;
-    *h = (*h ^ v->va) * 0x100000001b3ull;
-    *h = (*h ^ v->pa) * 0x100000001b3ull;
-    *h = (*h ^ (v->prot & ~PT_W)) * 0x100000001b3ull;
+    *h = (*h ^ v->va) * 0x100000001b3ul;
+    *h = (*h ^ v->pa) * 0x100000001b3ul;
+    *h = (*h ^ (v->prot & ~PT_W)) * 0x100000001b3ul;
     return 0;
 }
 
 static uint64_t pte_hash(struct mm *mm)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
+    uint64_t h = 0xcbf29ce484222325ul;
     pt_for_each(&mm->pt, 0, mm->va_end, hash_leaf, &h);
     return h ^ mm->pt.nr_tables;
 }
@@ -977,8 +976,8 @@ static void fork_enomem(bool eager)
         fails++;
         HT_ASSERT(pte_hash(p) == h, "the parent's tables changed in a failed fork (%zu frames)",
                   k);
-        HT_ASSERT(frames_now() == before, "a failed fork with %zu frames leaked %lld frames", k,
-                  (long long)(before - frames_now()));
+        HT_ASSERT(frames_now() == before, "a failed fork with %zu frames leaked %ld frames", k,
+                  (before - frames_now()));
         /* A page the failed fork write-protected is the parent's alone: a
          * write takes PT_W back on the same frame, no copy. */
         struct pt_view v0, v1;
@@ -986,12 +985,12 @@ static void fork_enomem(bool eager)
         HT_TRY(uw(p, b, pat(1, b / FR, 0)));
         HT_EQ_U(pt_walk(&p->pt, b, &v1), 0);
         HT_ASSERT(v1.pa == v0.pa && (v1.prot & PT_W), "a write after a failed fork copied "
-                  "(%#llx -> %#llx) or left the page read-only", (ull)v0.pa, (ull)v1.pa);
+                  "(%#lx -> %#lx) or left the page read-only", v0.pa, v1.pa);
         HT_ASSERT(frames_now() == before, "the write after a failed fork took a frame");
         h = pte_hash(p);
         HT_ASSERT(k < 200, "fork still fails with %zu frames", k);
     }
-    HT_ASSERT(fails >= 8, "fork failed only %llu times", (ull)fails);
+    HT_ASSERT(fails >= 8, "fork failed only %lu times", fails);
     HT_TRY(uw(c, b, 0x42));
     HT_TRY(ur(p, b, pat(1, b / FR, 0)));
     HT_TRY(uw(c, 0x40000000 + 1, 0x43));
@@ -1056,7 +1055,7 @@ static void t_madvise(void)
     HT_EQ_U(mm_madvise(mm, b + 1, FR, MADV_DONTNEED), -EINVAL);
     HT_EQ_U(mm_madvise(mm, b, FR, 5), -EINVAL);
     HT_EQ_U(mm_madvise(mm, b, FR, -1), -EINVAL);
-    HT_EQ_U(mm_madvise(mm, b, ~0ull, MADV_DONTNEED), -EINVAL);
+    HT_EQ_U(mm_madvise(mm, b, ~0ul, MADV_DONTNEED), -EINVAL);
     HT_EQ_U(mm_madvise(mm, b, 0, MADV_DONTNEED), 0);
     HT_EQ_U(mm_madvise(mm, b, FR, MADV_SEQUENTIAL), 0);
     HT_TRY(check());
@@ -1085,7 +1084,7 @@ static void t_mincore(void)
     HT_EQ_U(mm_mincore(p, b, 5 * FR, vec), -ENOMEM);
     HT_EQ_U(mm_mincore(p, b - FR, 2 * FR, vec), -ENOMEM);
     HT_EQ_U(mm_mincore(p, MM_VA_END_64, FR, vec), -ENOMEM);
-    HT_EQ_U(mm_mincore(p, b, ~0ull, vec), -ENOMEM);
+    HT_EQ_U(mm_mincore(p, b, ~0ul, vec), -ENOMEM);
     /* a shared page another process touched is resident for both */
     HT_EQ_U(xmmap(p, s, 2 * FR, RW, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED), s);
     HT_EQ_U(fork_mm(p, false, &c), 0);
@@ -1112,7 +1111,7 @@ static void t_file_mapping(void)
         if (i % FR == 0)
             HT_EQ_U(uaccess(p, a + i, 0, &x), 0);
         uint8_t want = i < sizeof(file_data) ? file_data[i] : 0;
-        HT_ASSERT(x[i % FR] == want, "byte %llu is %#x, expected %#x", (ull)i, x[i % FR], want);
+        HT_ASSERT(x[i % FR] == want, "byte %lu is %#x, expected %#x", i, x[i % FR], want);
     }
     HT_EQ_U(p->rss, 3); /* copies, even past the end of the file */
     HT_EQ_U(p->zero_maps, 0);
@@ -1184,7 +1183,7 @@ static void t_protection_faults(void)
     HT_TRY(refused(mm, ss - 1, FAULT_WRITE, MM_FAULT_STACK_GUARD));
     HT_TRY(refused(mm, ss - guard, 0, MM_FAULT_STACK_GUARD));
     HT_TRY(refused(mm, ss - guard - 1, 0, MM_FAULT_NO_MAPPING));
-    static const uint64_t kernel[] = { 0x800000000000ull, 0xffff800000000000ull, ~0ull };
+    static const uint64_t kernel[] = { 0x800000000000ul, 0xffff800000000000ul, ~0ul };
     for (size_t i = 0; i < HT_COUNT(kernel); i++) {
         enum mm_fault_why why;
         HT_EQ_U(mm_fault_why(mm, kernel[i], FAULT_USER, &why), -EFAULT);
@@ -1268,9 +1267,9 @@ static void t_prepare_write(void)
     HT_EQ_U(mm_prepare_write(p, b + 2 * FR, 2 * FR), -EFAULT);
     HT_EQ_U(mm_prepare_write(p, b + 4 * FR - 1, 2), -EFAULT); /* into a hole */
     HT_EQ_U(mm_prepare_write(p, b - 1, 2), -EFAULT);
-    HT_EQ_U(mm_prepare_write(p, b, ~0ull), -EFAULT);
-    HT_EQ_U(mm_prepare_write(p, ~0ull - 5, 10), -EFAULT);
-    HT_EQ_U(mm_prepare_write(p, 0xffff800000000000ull, 8), -EFAULT);
+    HT_EQ_U(mm_prepare_write(p, b, ~0ul), -EFAULT);
+    HT_EQ_U(mm_prepare_write(p, ~0ul - 5, 10), -EFAULT);
+    HT_EQ_U(mm_prepare_write(p, 0xffff800000000000ul, 8), -EFAULT);
     HT_EQ_U(mm_prepare_write(p, 0, 0), 0);
     HT_EQ_U(mm_prepare_read(p, b + 3 * FR, FR), 0);
     HT_EQ_U(mm_prepare_read(p, b + 3 * FR, FR + 1), -EFAULT);
@@ -1310,8 +1309,8 @@ static void t_maps_text(void)
     /* Linux pads "start-end perms offset dev inode " to 72 columns, then
      * one space and the name; the literal lines were laid out that way. */
     char shm_line[160], prefix[80];
-    snprintf(prefix, sizeof(prefix), "20000000-20002000 rw-s 00000000 00:01 %llu ",
-             (ull)mm->vmas->next->next->next->next->next->shm->id);
+    snprintf(prefix, sizeof(prefix), "20000000-20002000 rw-s 00000000 00:01 %lu ",
+             mm->vmas->next->next->next->next->next->shm->id);
     snprintf(shm_line, sizeof(shm_line), "%-72s %s\n", prefix, "/dev/zero (deleted)");
     char want[1024];
     snprintf(want, sizeof(want),
@@ -1433,14 +1432,14 @@ static void t_cow_lonely_page(void)
         HT_TRY(exhaust());
         give_back(1);
         HT_ASSERT(mm_fault(p, at[i], FAULT_WRITE | FAULT_USER) == 0,
-                  "CoW break at %#llx needed more than the copy", (ull)at[i]);
+                  "CoW break at %#lx needed more than the copy", at[i]);
         give_back_all();
         HT_EQ_U(p->pt.nr_tables, tables);
         /* the same table pages all the way down: none was freed and remade */
         HT_EQ_U(pt_walk(&p->pt, at[i], &after), 0);
         for (unsigned l = 0; l + 1 < before.nraw; l++)
-            HT_ASSERT(before.raw[l] == after.raw[l], "level-%u entry of %#llx changed: %#llx "
-                      "-> %#llx", 3 - l, (ull)at[i], (ull)before.raw[l], (ull)after.raw[l]);
+            HT_ASSERT(before.raw[l] == after.raw[l], "level-%u entry of %#lx changed: %#lx "
+                      "-> %#lx", 3 - l, at[i], before.raw[l], after.raw[l]);
         HT_TRY(uw(p, at[i] + 1, 0x80));
         HT_TRY(ur(c, at[i] + 1, (uint8_t)(i + 1)));
         HT_TRY(check());
@@ -1508,7 +1507,7 @@ static void t_va_end_32(void)
     HT_TRY(fill(p, a, 2, 1));
     HT_ASSERT(pte_pa(p, a, NULL) < 4 * GiB, "a frame above 4 GiB");
     HT_EQ_U(xmmap(p, MM_VA_END_32, FR, RW, FIXED), -ENOMEM);
-    HT_EQ_U(xmmap(p, 0, 0x100000000ull, RW, PRIV), -ENOMEM);
+    HT_EQ_U(xmmap(p, 0, 0x100000000ul, RW, PRIV), -ENOMEM);
     HT_EQ_U(fork_mm(p, false, &c), 0);
     HT_EQ_U(c->va_end, MM_VA_END_32);
     HT_EQ_U(c->gfp, GFP_DMA32);
@@ -1520,14 +1519,14 @@ static void t_va_end_32(void)
 
 /* ---- random operations against a byte model --------------------------------------------------------------- */
 
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static uint64_t rng = 0x9e3779b97f4a7c15ul;
 
 static uint64_t rnd(uint64_t n)
 {
     rng ^= rng >> 12;
     rng ^= rng << 25;
     rng ^= rng >> 27;
-    return n ? (rng * 0x2545f4914f6cdd1dull) % n : 0;
+    return n ? (rng * 0x2545f4914f6cdd1dul) % n : 0;
 }
 
 /* A window of 64 pages in up to 4 processes; model[m][page] is what
@@ -1655,12 +1654,12 @@ static void t_fault_oom_kinds(void)
     HT_TRY(ur(mm, s + FR, 1));
     HT_TRY(check());
     /* a shared object whose directory would be larger than kmalloc's largest block */
-    HT_EQ_U(xmmap(mm, 0, 2ull << 40, RW, MAP_SHARED | MAP_ANONYMOUS), -ENOMEM);
-    HT_EQ_U(xmmap(mm, 0, 2ull << 40, PROT_NONE, PRIV), MM_VA_END_64 - (2ull << 40));
+    HT_EQ_U(xmmap(mm, 0, 2ul << 40, RW, MAP_SHARED | MAP_ANONYMOUS), -ENOMEM);
+    HT_EQ_U(xmmap(mm, 0, 2ul << 40, PROT_NONE, PRIV), MM_VA_END_64 - (2ul << 40));
     /* stack set-up refusals */
     HT_EQ_U(mm_setup_stack(mm, MM_VA_END_64 + FR, FR, 0), -EINVAL);
-    HT_EQ_U(mm_setup_stack(mm, 0x7000000000ull + 1, FR, 0), -EINVAL);
-    HT_EQ_U(mm_setup_stack(mm, 0x7000000000ull, 0, 0), -EINVAL);
+    HT_EQ_U(mm_setup_stack(mm, 0x7000000000ul + 1, FR, 0), -EINVAL);
+    HT_EQ_U(mm_setup_stack(mm, 0x7000000000ul, 0, 0), -EINVAL);
     HT_EQ_U(mm_setup_stack(mm, 0x8000, FR, 0), -EINVAL);
     HT_EQ_U(mm_setup_stack(mm, 0x20000, 0x20000, 0), -EINVAL);
     HT_EQ_U(mm_setup_stack(mm, s + FR, FR, 0), -EEXIST);
@@ -1678,15 +1677,15 @@ static void t_overcommit(void)
     struct mm *mm = new_mm();
     uint64_t ram = 0;
     for (int i = 0; i < NR_ZONES; i++)
-        ram += mm_node0->zones[i].managed;
+        ram += node0->zones[i].managed;
     uint64_t big = (ram + 1) * FR, ok = ram * FR;
     HT_EQ_U(xmmap(mm, 0, big, RW, MAP_PRIVATE | MAP_ANONYMOUS), (uint64_t)-ENOMEM);
     HT_EQ_U(xmmap(mm, 0, big, RW, MAP_SHARED | MAP_ANONYMOUS), (uint64_t)-ENOMEM);
     uint64_t a = xmmap(mm, 0, big, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS);
-    HT_ASSERT(a < mm->va_end, "a read-only private mapping larger than RAM: %#llx", (ull)a);
+    HT_ASSERT(a < mm->va_end, "a read-only private mapping larger than RAM: %#lx", a);
     HT_EQ_U(mm_munmap(mm, a, big), 0);
     a = xmmap(mm, 0, ok, RW, MAP_PRIVATE | MAP_ANONYMOUS);
-    HT_ASSERT(a < mm->va_end, "a writable mapping of all RAM (untouched): %#llx", (ull)a);
+    HT_ASSERT(a < mm->va_end, "a writable mapping of all RAM (untouched): %#lx", a);
     HT_EQ_U(mm_munmap(mm, a, ok), 0);
     uint64_t b = 0x600000;
     HT_EQ_U(mm_brk_init(mm, b), 0);

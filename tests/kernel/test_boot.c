@@ -13,7 +13,7 @@ extern const char __kernel_start[], __kernel_end[], __text_start[];
 KTEST(bootinfo_header)
 {
     const struct boot_info *bi = boot_info;
-    KT_ASSERT(bi->magic == BOOT_INFO_MAGIC, "magic %#llx", (unsigned long long)bi->magic);
+    KT_ASSERT(bi->magic == BOOT_INFO_MAGIC, "magic %#lx", bi->magic);
     KT_ASSERT(bi->version == BOOT_INFO_VERSION, "version %u", bi->version);
     KT_ASSERT(bi->size == sizeof(*bi), "size %u", bi->size);
     KT_ASSERT(bi->cmdline_len == strnlen(bi->cmdline, sizeof(bi->cmdline)),
@@ -42,15 +42,15 @@ KTEST(bootinfo_memory_map)
     uint64_t n = bi->mmap.size / bi->mmap.desc_size, conv = 0;
     for (uint64_t i = 0; i < n; i++) {
         const struct efi_mem_desc *d = phys_to_virt(bi->mmap.phys + i * bi->mmap.desc_size);
-        KT_ASSERT((d->phys_start & 0xfff) == 0, "descriptor %llu not page aligned",
-                  (unsigned long long)i);
-        KT_ASSERT(d->num_pages < (1ull << 36), "descriptor %llu absurdly large",
-                  (unsigned long long)i);
+        KT_ASSERT((d->phys_start & 0xfff) == 0, "descriptor %lu not page aligned",
+                  i);
+        KT_ASSERT(d->num_pages < (1ul << 36), "descriptor %lu absurdly large",
+                  i);
         if (d->type == EFI_CONVENTIONAL_MEMORY)
             conv += d->num_pages * 4096;
     }
-    KT_ASSERT(conv >= (32ull << 20), "only %llu bytes of conventional memory",
-              (unsigned long long)conv);
+    KT_ASSERT(conv >= (32ul << 20), "only %lu bytes of conventional memory",
+              conv);
     /* The loader's hand-off memory carries our OS-defined types. */
     KT_ASSERT(type_covering(bi, bi->kernel.phys, bi->kernel.size) == BOOT_MEM_KERNEL,
               "kernel range type %ld", type_covering(bi, bi->kernel.phys, bi->kernel.size));
@@ -69,19 +69,19 @@ KTEST(bootinfo_memory_map)
 KTEST(bootinfo_kernel_placement)
 {
     const struct boot_info *bi = boot_info;
-    KT_ASSERT((bi->kernel.phys & 0x1fffff) == 0, "kernel phys %#llx not 2 MiB aligned",
-              (unsigned long long)bi->kernel.phys);
-    KT_ASSERT(bi->kernel_virt == (uint64_t)__kernel_start, "kernel_virt %#llx, linked at %p",
-              (unsigned long long)bi->kernel_virt, (void *)__kernel_start);
+    KT_ASSERT((bi->kernel.phys & 0x1fffff) == 0, "kernel phys %#lx not 2 MiB aligned",
+              bi->kernel.phys);
+    KT_ASSERT(bi->kernel_virt == (uint64_t)__kernel_start, "kernel_virt %#lx, linked at %p",
+              bi->kernel_virt, (void *)__kernel_start);
     KT_ASSERT(bi->kernel.size >= (uint64_t)(__kernel_end - __kernel_start) - 4096,
-              "kernel size %#llx smaller than the image",
-              (unsigned long long)bi->kernel.size);
+              "kernel size %#lx smaller than the image",
+              bi->kernel.size);
     /* The direct map and the link-address map show the same bytes. */
     const uint8_t *via_direct = phys_to_virt(bi->kernel.phys + (__text_start - __kernel_start));
     KT_ASSERT(memcmp(via_direct, __text_start, 64) == 0,
               "kernel text differs between the direct map and the image map");
     /* The loader's identity map is gone. */
-    const uint64_t *pml4 = phys_to_virt(read_cr3() & ~0xfffull);
+    const uint64_t *pml4 = phys_to_virt(read_cr3() & ~0xffful);
     for (int i = 0; i < 256; i++)
         KT_ASSERT(pml4[i] == 0, "PML4[%d] still maps user space", i);
 }
@@ -90,7 +90,7 @@ KTEST(bootinfo_initrd)
 {
     const struct boot_info *bi = boot_info;
     KT_ASSERT(bi->initrd.phys != 0 && bi->initrd.size >= 6,
-              "no initrd handed over (size %llu)", (unsigned long long)bi->initrd.size);
+              "no initrd handed over (size %lu)", bi->initrd.size);
     KT_ASSERT(memcmp(phys_to_virt(bi->initrd.phys), "070701", 6) == 0,
               "initrd does not start with the cpio newc magic 070701");
 }

@@ -12,8 +12,8 @@
 #include <kernel/printk.h>
 #include <kernel/string.h>
 #include <mm/gfp.h>
-#include <mm/mm.h>
-#include <mm/pt_i386.h>
+#include <mm/bootmem.h>
+#include <compat32/pt_i386.h>
 #include <mm/slab.h>
 #include <mm/vma.h>
 
@@ -37,14 +37,14 @@ KTEST(compat32_space)
     uint64_t base_free = free_now();
     struct mm *mm = kzalloc(sizeof(*mm), GFP_KERNEL), *child = kzalloc(sizeof(*child), GFP_KERNEL);
     KT_ASSERT(mm && child, "no memory");
-    KT_ASSERT(mmu32_init(mm) == 0, "mmu32_init failed");
-    KT_ASSERT(mm_is32(mm) && mm->va_end == MM_VA_END_32, "not a 32-bit space (va_end %#llx)",
-              (unsigned long long)mm->va_end);
+    KT_ASSERT(mm_init_user32(mm) == 0, "mm_init_user32 failed");
+    KT_ASSERT(mm_is32(mm) && mm->va_end == MM_VA_END_32, "not a 32-bit space (va_end %#lx)",
+              mm->va_end);
     uint64_t a;
     KT_ASSERT(mm_mmap(mm, 0, 64 * PAGE_SIZE, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0, &a) == 0, "mmap");
-    KT_ASSERT(a + 64 * PAGE_SIZE <= MM_VA_END_32, "mmap at %#llx, above the mirror",
-              (unsigned long long)a);
+    KT_ASSERT(a + 64 * PAGE_SIZE <= MM_VA_END_32, "mmap at %#lx, above the mirror",
+              a);
     KT_ASSERT(mm_prepare_write(mm, a, 32 * PAGE_SIZE) == 0, "prepare_write");
     KT_ASSERT(mm_prepare_read(mm, a + 32 * PAGE_SIZE, 32 * PAGE_SIZE) == 0, "prepare_read");
     char why[160];
@@ -70,7 +70,7 @@ KTEST(compat32_space)
     kfree(child);
     kfree(mm);
     uint64_t now = free_now();
-    KT_ASSERT(now == base_free, "%lld frames leaked", (long long)(base_free - now));
+    KT_ASSERT(now == base_free, "%ld frames leaked", (base_free - now));
 }
 
 /*
@@ -82,42 +82,42 @@ KTEST(compat32_space)
  */
 KTEST(compat32_dma32_exhaustion)
 {
-    struct zone *normal = &mm_node0->zones[ZONE_NORMAL];
+    struct zone *normal = &node0->zones[ZONE_NORMAL];
     if (normal->managed < 65536) {
         printk("compat32_dma32_exhaustion: no RAM above 4 GiB here, nothing to exhaust\n");
         return;
     }
     uint64_t base_free = free_now();
     struct mm *mm = kzalloc(sizeof(*mm), GFP_KERNEL);
-    KT_ASSERT(mm && mmu32_init(mm) == 0, "mmu32_init failed");
-    uint64_t low = (mm_node0->zones[ZONE_DMA].managed + mm_node0->zones[ZONE_DMA32].managed) *
+    KT_ASSERT(mm && mm_init_user32(mm) == 0, "mm_init_user32 failed");
+    uint64_t low = (node0->zones[ZONE_DMA].managed + node0->zones[ZONE_DMA32].managed) *
                    PAGE_SIZE;
-    uint64_t len = MIN(low + (64ull << 20), 7ull << 29 /* 3.5 GiB */), a;
+    uint64_t len = MIN(low + (64ul << 20), 7ul << 29 /* 3.5 GiB */), a;
     KT_ASSERT(mm_mmap(mm, 0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0,
-                      &a) == 0, "mmap of %llu MiB", (unsigned long long)(len >> 20));
+                      &a) == 0, "mmap of %lu MiB", (len >> 20));
     int err = 0;
     uint64_t touched = 0;
-    for (; touched < len; touched += 2ull << 20) {
-        err = mm_prepare_write(mm, a + touched, 2ull << 20);
+    for (; touched < len; touched += 2ul << 20) {
+        err = mm_prepare_write(mm, a + touched, 2ul << 20);
         if (err)
             break;
     }
     uint64_t normal_free = normal->free + normal->pcp.count;
-    KT_ASSERT(err == -ENOMEM, "touching %llu MiB of a 32-bit space gave %d, not -ENOMEM",
-              (unsigned long long)(touched >> 20), err);
-    KT_ASSERT(normal_free > 16384, "Normal memory ran out too (%llu pages free)",
-              (unsigned long long)normal_free);
+    KT_ASSERT(err == -ENOMEM, "touching %lu MiB of a 32-bit space gave %d, not -ENOMEM",
+              (touched >> 20), err);
+    KT_ASSERT(normal_free > 16384, "Normal memory ran out too (%lu pages free)",
+              normal_free);
     char why[160];
     KT_ASSERT(mmu32_check(mm, why, sizeof(why)) == 0, "check: %s", why);
     KT_ASSERT(pt_for_each(&mm->pt, 0, MM_VA_END_32, frames_low, NULL) == 0,
               "a frame or table above 4 GiB");
-    printk("compat32_dma32_exhaustion: -ENOMEM after %llu MiB, %llu MiB still free above "
-           "4 GiB\n", (unsigned long long)(touched >> 20),
-           (unsigned long long)(normal_free >> 8));
+    printk("compat32_dma32_exhaustion: -ENOMEM after %lu MiB, %lu MiB still free above "
+           "4 GiB\n", (touched >> 20),
+           (normal_free >> 8));
     mm_destroy(mm);
     kfree(mm);
     uint64_t now = free_now();
-    KT_ASSERT(now == base_free, "%lld frames leaked", (long long)(base_free - now));
+    KT_ASSERT(now == base_free, "%ld frames leaked", (base_free - now));
     /* and DMA32 works again */
     struct page *p = alloc_pages(GFP_DMA32, 0);
     KT_ASSERT(p, "no DMA32 page after the test");

@@ -8,12 +8,12 @@
 #include <kernel/printk.h>
 #include <mm/gfp.h>
 #include <mm/zone.h>
-#include <mm/mm.h>
+#include <mm/bootmem.h>
 
 static bool in_usable_range(uint64_t pa)
 {
     size_t n;
-    const struct mem_range *r = mm_ranges(&n);
+    const struct mem_range *r = mem_ranges(&n);
     for (size_t i = 0; i < n; i++)
         if (pa >= r[i].start && pa + PAGE_SIZE <= r[i].end)
             return r[i].kind == MEM_USABLE;
@@ -23,8 +23,8 @@ static bool in_usable_range(uint64_t pa)
 KTEST(pmm_consistent)
 {
     char why[200];
-    KT_ASSERT(mm_check(why, sizeof(why)) == 0, "%s", why);
-    KT_ASSERT(nr_free_pages() > 1000, "only %llu free frames", (unsigned long long)nr_free_pages());
+    KT_ASSERT(node_check(why, sizeof(why)) == 0, "%s", why);
+    KT_ASSERT(nr_free_pages() > 1000, "only %lu free frames", nr_free_pages());
 }
 
 /*
@@ -35,15 +35,15 @@ KTEST(pmm_consistent)
  */
 KTEST(pmm_every_frame)
 {
-    uint64_t before = nr_free_pages(), count = 0, errors = mm_node0->errors;
+    uint64_t before = nr_free_pages(), count = 0, errors = node0->errors;
     uint64_t *head = NULL;
     for (;;) {
         uint64_t *f = __get_free_pages(__GFP_MEMALLOC | __GFP_NOWARN, 0);
         if (!f)
             break;
         uint64_t pa = (uint64_t)f - BOOT_DIRECT_MAP_BASE;
-        KT_ASSERT(in_usable_range(pa), "frame %#llx is not in a usable range",
-                  (unsigned long long)pa);
+        KT_ASSERT(in_usable_range(pa), "frame %#lx is not in a usable range",
+                  pa);
         KT_ASSERT(pa != 0, "frame 0 was handed out");
         f[0] = (uint64_t)head;
         f[1] = pa;
@@ -51,22 +51,22 @@ KTEST(pmm_every_frame)
         head = f;
         count++;
     }
-    KT_ASSERT(count == before, "allocated %llu frames, %llu were free",
-              (unsigned long long)count, (unsigned long long)before);
-    KT_ASSERT(nr_free_pages() == 0, "%llu frames left", (unsigned long long)nr_free_pages());
+    KT_ASSERT(count == before, "allocated %lu frames, %lu were free",
+              count, before);
+    KT_ASSERT(nr_free_pages() == 0, "%lu frames left", nr_free_pages());
     while (head) {
         uint64_t *next = (uint64_t *)head[0];
         uint64_t pa = (uint64_t)head - BOOT_DIRECT_MAP_BASE;
-        KT_ASSERT(head[1] == pa && head[511] == ~pa, "frame %#llx was overwritten",
-                  (unsigned long long)pa);
+        KT_ASSERT(head[1] == pa && head[511] == ~pa, "frame %#lx was overwritten",
+                  pa);
         free_page(head);
         head = next;
     }
     char why[200];
-    KT_ASSERT(nr_free_pages() == before, "free count %llu, expected %llu",
-              (unsigned long long)nr_free_pages(), (unsigned long long)before);
-    KT_ASSERT(mm_node0->errors == errors, "errors were reported");
-    KT_ASSERT(mm_check(why, sizeof(why)) == 0, "%s", why);
+    KT_ASSERT(nr_free_pages() == before, "free count %lu, expected %lu",
+              nr_free_pages(), before);
+    KT_ASSERT(node0->errors == errors, "errors were reported");
+    KT_ASSERT(node_check(why, sizeof(why)) == 0, "%s", why);
 }
 
 KTEST(pmm_orders_aligned)
@@ -76,14 +76,14 @@ KTEST(pmm_orders_aligned)
     for (unsigned k = 0; k <= MAX_ORDER; k++) {
         p[k] = alloc_pages(GFP_KERNEL, k);
         KT_ASSERT(p[k], "order %u failed", k);
-        KT_ASSERT((page_to_pfn(p[k]) & ((1ull << k) - 1)) == 0, "order %u block %#llx misaligned",
-                  k, (unsigned long long)page_to_phys(p[k]));
+        KT_ASSERT((page_to_pfn(p[k]) & ((1ul << k) - 1)) == 0, "order %u block %#lx misaligned",
+                  k, page_to_phys(p[k]));
     }
     for (unsigned k = 0; k <= MAX_ORDER; k++)
         __free_pages(p[k], k);
     drain_pcp();
-    KT_ASSERT(nr_free_pages() == before, "leaked %lld frames",
-              (long long)(before - nr_free_pages()));
+    KT_ASSERT(nr_free_pages() == before, "leaked %ld frames",
+              (before - nr_free_pages()));
 }
 
 KTEST(pmm_zones)
@@ -92,18 +92,18 @@ KTEST(pmm_zones)
     void *dma = __get_dma_pages(GFP_KERNEL, 0);
     KT_ASSERT(dma, "__get_dma_pages failed");
     uint64_t pa = (uint64_t)dma - BOOT_DIRECT_MAP_BASE;
-    KT_ASSERT(pa < ZONE_DMA_END, "__get_dma_pages gave %#llx, above 16 MiB",
-              (unsigned long long)pa);
+    KT_ASSERT(pa < ZONE_DMA_END, "__get_dma_pages gave %#lx, above 16 MiB",
+              pa);
     struct page *d32 = alloc_pages(GFP_DMA32, 2);
     KT_ASSERT(d32, "GFP_DMA32 failed");
-    KT_ASSERT(page_to_phys(d32) + 4 * PAGE_SIZE <= ZONE_DMA32_END, "GFP_DMA32 gave %#llx",
-              (unsigned long long)page_to_phys(d32));
+    KT_ASSERT(page_to_phys(d32) + 4 * PAGE_SIZE <= ZONE_DMA32_END, "GFP_DMA32 gave %#lx",
+              page_to_phys(d32));
     struct page *k = alloc_pages(GFP_KERNEL, 0);
     KT_ASSERT(k, "GFP_KERNEL failed");
     /* With memory above 4 GiB (the 6G boot), normal requests use it first. */
-    if (mm_node0->zones[ZONE_NORMAL].managed > 1024)
-        KT_ASSERT(page_to_phys(k) >= ZONE_DMA32_END, "GFP_KERNEL gave %#llx below 4 GiB",
-                  (unsigned long long)page_to_phys(k));
+    if (node0->zones[ZONE_NORMAL].managed > 1024)
+        KT_ASSERT(page_to_phys(k) >= ZONE_DMA32_END, "GFP_KERNEL gave %#lx below 4 GiB",
+                  page_to_phys(k));
     free_page(dma);
     __free_pages(d32, 2);
     __free_pages(k, 0);
@@ -113,7 +113,7 @@ KTEST(pmm_zones)
 
 KTEST(pmm_refcount_errors)
 {
-    uint64_t before = nr_free_pages(), errors = mm_node0->errors;
+    uint64_t before = nr_free_pages(), errors = node0->errors;
     uint64_t pa = frame_alloc(GFP_KERNEL);
     KT_ASSERT(pa, "frame_alloc failed");
     KT_ASSERT(frame_ref(pa) == 2, "ref did not give 2");
@@ -125,11 +125,11 @@ KTEST(pmm_refcount_errors)
     KT_ASSERT(frame_ref(pa) == -1, "ref of a free frame was accepted");
     KT_ASSERT(frame_unref(0) == -1, "unref of frame 0 (reserved) was accepted");
     KT_ASSERT(frame_unref(pa + 1) == -1, "unaligned address accepted");
-    KT_ASSERT(mm_node0->errors == errors + 4, "errors counted %llu",
-              (unsigned long long)(mm_node0->errors - errors));
+    KT_ASSERT(node0->errors == errors + 4, "errors counted %lu",
+              (node0->errors - errors));
     drain_pcp();
     char why[200];
-    KT_ASSERT(mm_check(why, sizeof(why)) == 0, "state corrupted: %s", why);
+    KT_ASSERT(node_check(why, sizeof(why)) == 0, "state corrupted: %s", why);
     KT_ASSERT(nr_free_pages() == before, "leaked frames");
 }
 
@@ -139,14 +139,14 @@ KTEST(pmm_contig_dma)
     uint64_t pa = alloc_contig(3, 64 * 1024, 1 << 20, ZONE_DMA_END, GFP_KERNEL);
     KT_ASSERT(pa, "3 frames aligned to 64 KiB below 16 MiB: none");
     KT_ASSERT((pa & 0xffff) == 0 && pa >= (1 << 20) && pa + 3 * PAGE_SIZE <= ZONE_DMA_END,
-              "bad run %#llx", (unsigned long long)pa);
+              "bad run %#lx", pa);
     KT_ASSERT(nr_free_pages() == before - 3, "free count did not drop by 3");
     KT_ASSERT(free_contig(pa + PAGE_SIZE, 3) == -1, "a wrong range was accepted");
     KT_ASSERT(free_contig(pa, 3) == 0, "free_contig failed");
-    uint64_t none = alloc_contig(1ull << 30, PAGE_SIZE, 0, 1ull << 20,
+    uint64_t none = alloc_contig(1ul << 30, PAGE_SIZE, 0, 1ul << 20,
                                  GFP_KERNEL | __GFP_NOWARN);
     KT_ASSERT(none == 0, "an impossible request succeeded");
     char why[200];
-    KT_ASSERT(mm_check(why, sizeof(why)) == 0, "%s", why);
+    KT_ASSERT(node_check(why, sizeof(why)) == 0, "%s", why);
     KT_ASSERT(nr_free_pages() == before, "leaked frames");
 }

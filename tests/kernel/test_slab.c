@@ -20,7 +20,7 @@
 #include <kernel/printk.h>
 #include <kernel/string.h>
 #include <mm/gfp.h>
-#include <mm/mm.h>
+#include <mm/bootmem.h>
 #include <mm/slab.h>
 #include <mm/vmalloc.h>
 
@@ -60,8 +60,8 @@ static const char *changed(const struct baseline *b)
         return why;
 #define CMP(field, what)                                                          \
     if (now.field != b->field) {                                                  \
-        snprintf(why, sizeof(why), "%s %llu, baseline %llu", what,                \
-                 (unsigned long long)now.field, (unsigned long long)b->field);   \
+        snprintf(why, sizeof(why), "%s %lu, baseline %lu", what,                \
+                 now.field, b->field);   \
         return why;                                                               \
     }
     CMP(free, "free frames");
@@ -93,8 +93,8 @@ static const char *one_report(uint64_t mark, uint64_t errors, const char *text)
     static char why[400];
     uint64_t n = slab_error_count() - errors;
     if (n != 1)
-        snprintf(why, sizeof(why), "%llu reports instead of 1 (last: \"%s\"), expected \"%s\"",
-                 (unsigned long long)n, slab_last_error(), text);
+        snprintf(why, sizeof(why), "%lu reports instead of 1 (last: \"%s\"), expected \"%s\"",
+                 n, slab_last_error(), text);
     else if (!log_contains_since(mark, text))
         snprintf(why, sizeof(why), "the log lacks \"%s\"; the report was \"%s\"", text,
                  slab_last_error());
@@ -128,7 +128,7 @@ static const char *one_report(uint64_t mark, uint64_t errors, const char *text)
 static uint64_t phys_of(const void *p)
 {
     struct page *pg = virt_to_page(p);
-    return pg ? page_to_phys(pg) + ((uintptr_t)p & (PAGE_SIZE - 1)) : ~0ull;
+    return pg ? page_to_phys(pg) + ((uintptr_t)p & (PAGE_SIZE - 1)) : ~0ul;
 }
 
 static bool all_bytes(const void *p, size_t n, uint8_t byte)
@@ -220,7 +220,7 @@ static int cache_line(const char *name, struct cache_info *ci, const char **why)
 
 /* ---- caches: create, allocate, free, destroy --------------------------------------------- */
 
-#define CTOR_MAGIC 0x5ca1ab1e0b1ec7ull
+#define CTOR_MAGIC 0x5ca1ab1e0b1ec7ul
 
 struct ctor_obj {
     uint64_t magic;
@@ -256,26 +256,26 @@ KTEST(slab_cache_roundtrip)
     KT_ASSERT(kmem_cache_size(c) == sizeof(struct ctor_obj), "size %zu", kmem_cache_size(c));
     KT_ASSERT(ctor_calls == 0, "the constructor ran before any slab existed");
     KT_CACHE_LINE("kt_ctor", &ci);
-    KT_ASSERT(ci.objs == 0 && ci.slabs == 0, "a new cache has %llu objects",
-              (unsigned long long)ci.objs);
+    KT_ASSERT(ci.objs == 0 && ci.slabs == 0, "a new cache has %lu objects",
+              ci.objs);
 
     struct ctor_obj *o = kmem_cache_alloc(c, GFP_KERNEL);
     KT_ASSERT(o, "no object");
     KT_CACHE_LINE("kt_ctor", &ci);
     uint64_t num = ci.perslab;
-    KT_ASSERT(num > 1 && ci.slabs == 1 && ci.active == 1, "%llu per slab, %llu slabs, %llu active",
-              (unsigned long long)num, (unsigned long long)ci.slabs,
-              (unsigned long long)ci.active);
-    KT_ASSERT(ctor_calls == num, "constructor called %llu times for a slab of %llu objects",
-              (unsigned long long)ctor_calls, (unsigned long long)num);
+    KT_ASSERT(num > 1 && ci.slabs == 1 && ci.active == 1, "%lu per slab, %lu slabs, %lu active",
+              num, ci.slabs,
+              ci.active);
+    KT_ASSERT(ctor_calls == num, "constructor called %lu times for a slab of %lu objects",
+              ctor_calls, num);
     KT_ASSERT(o->magic == CTOR_MAGIC && o->self == o && o->uses == 0, "object not constructed");
-    KT_ASSERT(kmem_cache_live(c) == 1, "live %llu", (unsigned long long)kmem_cache_live(c));
+    KT_ASSERT(kmem_cache_live(c) == 1, "live %lu", kmem_cache_live(c));
 
     /* Freed in a constructed state, handed back as it was left. */
     o->uses = 41;
     kmem_cache_free(c, o);
-    KT_ASSERT(kmem_cache_live(c) == 0, "live %llu after the free",
-              (unsigned long long)kmem_cache_live(c));
+    KT_ASSERT(kmem_cache_live(c) == 0, "live %lu after the free",
+              kmem_cache_live(c));
     struct ctor_obj *again = kmem_cache_alloc(c, GFP_KERNEL);
     KT_ASSERT(again == o, "the object just freed was not handed out first (LIFO array)");
     KT_ASSERT(again->magic == CTOR_MAGIC && again->uses == 41,
@@ -284,27 +284,27 @@ KTEST(slab_cache_roundtrip)
 
     /* One slab more: num calls more, and no more. */
     ctor_objs[0] = again;
-    KT_ASSERT(num + 1 <= sizeof(ctor_objs) / sizeof(ctor_objs[0]), "%llu objects per slab",
-              (unsigned long long)num);
+    KT_ASSERT(num + 1 <= sizeof(ctor_objs) / sizeof(ctor_objs[0]), "%lu objects per slab",
+              num);
     for (uint64_t i = 1; i <= num; i++) {
         ctor_objs[i] = kmem_cache_alloc(c, GFP_KERNEL);
-        KT_ASSERT(ctor_objs[i], "allocation %llu failed", (unsigned long long)i);
+        KT_ASSERT(ctor_objs[i], "allocation %lu failed", i);
         KT_ASSERT(ctor_objs[i]->magic == CTOR_MAGIC && ctor_objs[i]->self == ctor_objs[i],
-                  "object %llu not constructed", (unsigned long long)i);
+                  "object %lu not constructed", i);
         for (uint64_t j = 0; j < i; j++)
             KT_ASSERT(ctor_objs[j] != ctor_objs[i], "object handed out twice");
     }
-    KT_ASSERT(ctor_calls == 2 * num, "%llu constructor calls for 2 slabs of %llu",
-              (unsigned long long)ctor_calls, (unsigned long long)num);
-    KT_ASSERT(kmem_cache_live(c) == num + 1, "live %llu", (unsigned long long)kmem_cache_live(c));
+    KT_ASSERT(ctor_calls == 2 * num, "%lu constructor calls for 2 slabs of %lu",
+              ctor_calls, num);
+    KT_ASSERT(kmem_cache_live(c) == num + 1, "live %lu", kmem_cache_live(c));
     KT_CACHE_LINE("kt_ctor", &ci);
     KT_ASSERT(ci.slabs == 2 && ci.active == num + 1 && ci.objs == 2 * num,
-              "slabinfo: %llu slabs, %llu active, %llu objects", (unsigned long long)ci.slabs,
-              (unsigned long long)ci.active, (unsigned long long)ci.objs);
+              "slabinfo: %lu slabs, %lu active, %lu objects", ci.slabs,
+              ci.active, ci.objs);
     KT_SLAB_OK();
     for (uint64_t i = 0; i <= num; i++)
         kmem_cache_free(c, ctor_objs[i]);
-    KT_ASSERT(kmem_cache_live(c) == 0, "live %llu", (unsigned long long)kmem_cache_live(c));
+    KT_ASSERT(kmem_cache_live(c) == 0, "live %lu", kmem_cache_live(c));
 
     /* __GFP_ZERO on a cache without constructor. */
     struct kmem_cache *z = kmem_cache_create("kt_zero", 300, 0, 0, NULL);
@@ -405,8 +405,8 @@ KTEST(slab_cache_dma)
             void *p = kmem_cache_alloc(c, gfp);
             KT_ASSERT(p, "%s: allocation %u failed", t[k].name, i);
             uint64_t pa = phys_of(p);
-            KT_ASSERT(pa + 500 <= t[k].limit, "%s: object %p at phys %#llx", t[k].name, p,
-                      (unsigned long long)pa);
+            KT_ASSERT(pa + 500 <= t[k].limit, "%s: object %p at phys %#lx", t[k].name, p,
+                      pa);
             dma_objs[i] = p;
         }
         for (unsigned i = 0; i < n; i++)
@@ -484,11 +484,11 @@ KTEST(slab_create_refuses)
     struct cache_info ci;
     slab_shrink_all();
     KT_CACHE_LINE("kt_edge_align", &ci);
-    KT_ASSERT(ci.slabs == 1 && ci.active == 0, "SLAB_NO_REAP cache: %llu slabs after "
-              "slab_shrink_all", (unsigned long long)ci.slabs);
+    KT_ASSERT(ci.slabs == 1 && ci.active == 0, "SLAB_NO_REAP cache: %lu slabs after "
+              "slab_shrink_all", ci.slabs);
     KT_ASSERT(kmem_cache_shrink(c) > 0, "kmem_cache_shrink freed nothing");
     KT_CACHE_LINE("kt_edge_align", &ci);
-    KT_ASSERT(ci.slabs == 0, "%llu slabs after kmem_cache_shrink", (unsigned long long)ci.slabs);
+    KT_ASSERT(ci.slabs == 0, "%lu slabs after kmem_cache_shrink", ci.slabs);
     KT_ASSERT(kmem_cache_destroy(c) == 0, "destroy failed");
     KT_BASELINE(&b);
 }
@@ -518,7 +518,7 @@ KTEST(slab_destroy_leak)
     }
     KT_ASSERT(named, "the report names none of the leaked objects: %s", slab_last_error());
     /* Still a working cache. */
-    KT_ASSERT(kmem_cache_live(c) == 3, "live %llu", (unsigned long long)kmem_cache_live(c));
+    KT_ASSERT(kmem_cache_live(c) == 3, "live %lu", kmem_cache_live(c));
     void *more = kmem_cache_alloc(c, GFP_KERNEL);
     KT_ASSERT(more, "the cache stopped working");
     kmem_cache_free(c, more);
@@ -559,22 +559,22 @@ KTEST(slab_slabinfo)
     }
     KT_CACHE_LINE("kt_info", &ci);
     KT_ASSERT(strncmp(info_text, head, sizeof(head) - 1) == 0, "the header is not Linux's");
-    KT_ASSERT(ci.active == 30, "active_objs %llu, 30 allocated", (unsigned long long)ci.active);
+    KT_ASSERT(ci.active == 30, "active_objs %lu, 30 allocated", ci.active);
     KT_ASSERT(ci.objsize >= 192 && (slab_debug || ci.objsize == 192),
-              "objsize %llu", (unsigned long long)ci.objsize);
-    KT_ASSERT(ci.pages && !(ci.pages & (ci.pages - 1)), "pagesperslab %llu",
-              (unsigned long long)ci.pages);
-    KT_ASSERT(ci.perslab * ci.objsize <= ci.pages * PAGE_SIZE, "%llu objects of %llu bytes "
-              "in %llu pages", (unsigned long long)ci.perslab, (unsigned long long)ci.objsize,
-              (unsigned long long)ci.pages);
+              "objsize %lu", ci.objsize);
+    KT_ASSERT(ci.pages && !(ci.pages & (ci.pages - 1)), "pagesperslab %lu",
+              ci.pages);
+    KT_ASSERT(ci.perslab * ci.objsize <= ci.pages * PAGE_SIZE, "%lu objects of %lu bytes "
+              "in %lu pages", ci.perslab, ci.objsize,
+              ci.pages);
     KT_ASSERT(ci.objs == ci.slabs * ci.perslab && ci.slabs == (30 + ci.perslab - 1) / ci.perslab,
-              "%llu objects in %llu slabs of %llu", (unsigned long long)ci.objs,
-              (unsigned long long)ci.slabs, (unsigned long long)ci.perslab);
-    KT_ASSERT(ci.active_slabs == ci.slabs, "active_slabs %llu of %llu",
-              (unsigned long long)ci.active_slabs, (unsigned long long)ci.slabs);
+              "%lu objects in %lu slabs of %lu", ci.objs,
+              ci.slabs, ci.perslab);
+    KT_ASSERT(ci.active_slabs == ci.slabs, "active_slabs %lu of %lu",
+              ci.active_slabs, ci.slabs);
     KT_ASSERT(ci.limit >= ci.batch && ci.batch > 0 && ci.shared == 0 && ci.sharedavail == 0,
-              "tunables %llu %llu %llu", (unsigned long long)ci.limit,
-              (unsigned long long)ci.batch, (unsigned long long)ci.shared);
+              "tunables %lu %lu %lu", ci.limit,
+              ci.batch, ci.shared);
     KT_ASSERT(!strstr(info_text, "kt_XXXX"), "the cache did not copy its name");
     /* 31 characters kept. */
     char cut[40];
@@ -596,13 +596,13 @@ KTEST(slab_slabinfo)
     for (int i = 0; i < 30; i++)
         kmem_cache_free(c, info_objs[i]);
     KT_CACHE_LINE("kt_info", &ci);
-    KT_ASSERT(ci.active == 0 && ci.slabs > 0, "after freeing all: %llu active in %llu slabs "
-              "(the slabs stay until a shrink)", (unsigned long long)ci.active,
-              (unsigned long long)ci.slabs);
+    KT_ASSERT(ci.active == 0 && ci.slabs > 0, "after freeing all: %lu active in %lu slabs "
+              "(the slabs stay until a shrink)", ci.active,
+              ci.slabs);
     KT_ASSERT(kmem_cache_shrink(c) > 0, "kmem_cache_shrink freed nothing");
     KT_CACHE_LINE("kt_info", &ci);
-    KT_ASSERT(ci.slabs == 0 && ci.objs == 0, "%llu slabs left after kmem_cache_shrink",
-              (unsigned long long)ci.slabs);
+    KT_ASSERT(ci.slabs == 0 && ci.objs == 0, "%lu slabs left after kmem_cache_shrink",
+              ci.slabs);
     KT_ASSERT(kmem_cache_destroy(c) == 0 && kmem_cache_destroy(l) == 0, "destroy failed");
     KT_ASSERT(cache_line("kt_info", &ci, &(const char *){ 0 }) == 0,
               "the destroyed cache is still listed");
@@ -644,8 +644,8 @@ KTEST(slab_colouring)
         KT_ASSERT(colour_objs[i], "no object");
     }
     KT_CACHE_LINE("kt_colour", &ci);
-    KT_ASSERT(ci.slabs == 3, "%llu objects took %llu slabs of %llu", (unsigned long long)(3 * num),
-              (unsigned long long)ci.slabs, (unsigned long long)num);
+    KT_ASSERT(ci.slabs == 3, "%lu objects took %lu slabs of %lu", (3 * num),
+              ci.slabs, num);
     /* Slabs are naturally aligned blocks: group the objects by block, in
      * the order the slabs were made, and take each one's first offset. */
     uintptr_t base[3];
@@ -666,13 +666,13 @@ KTEST(slab_colouring)
         }
     }
     KT_ASSERT(nbase == 3, "objects in %u blocks", nbase);
-    printk("slab_colouring: %llu-byte slots, %llu per slab: first objects at +%llu, +%llu, +%llu\n",
-           (unsigned long long)ci.objsize, (unsigned long long)num, (unsigned long long)first[0],
-           (unsigned long long)first[1], (unsigned long long)first[2]);
+    printk("slab_colouring: %lu-byte slots, %lu per slab: first objects at +%lu, +%lu, +%lu\n",
+           ci.objsize, num, first[0],
+           first[1], first[2]);
     KT_ASSERT(first[1] == first[0] + SLAB_CACHE_LINE && first[2] == first[1] + SLAB_CACHE_LINE,
-              "first objects at +%llu, +%llu, +%llu: not one colour (%d bytes) apart",
-              (unsigned long long)first[0], (unsigned long long)first[1],
-              (unsigned long long)first[2], SLAB_CACHE_LINE);
+              "first objects at +%lu, +%lu, +%lu: not one colour (%d bytes) apart",
+              first[0], first[1],
+              first[2], SLAB_CACHE_LINE);
     for (uint64_t i = 0; i < 3 * num; i++)
         kmem_cache_free(c, colour_objs[i]);
     KT_ASSERT(kmem_cache_destroy(c) == 0, "destroy failed");
@@ -712,31 +712,31 @@ KTEST(slab_pressure_shrink)
     void **chain = NULL;
     while (got < want) {
         void **p = kmalloc(1000, GFP_KERNEL | __GFP_NOWARN);
-        KT_ASSERT(p, "kmalloc failed after %llu objects", (unsigned long long)got);
+        KT_ASSERT(p, "kmalloc failed after %lu objects", got);
         *p = chain;
         chain = p;
         got++;
     }
     uint64_t held_full = slab_pages_held();
-    KT_ASSERT(held_full >= b.held + pages * 9 / 10, "%llu objects of 1000 bytes, but slabs hold "
-              "%llu frames (%llu before)", (unsigned long long)got,
-              (unsigned long long)held_full, (unsigned long long)b.held);
+    KT_ASSERT(held_full >= b.held + pages * 9 / 10, "%lu objects of 1000 bytes, but slabs hold "
+              "%lu frames (%lu before)", got,
+              held_full, b.held);
     while (chain) {
         void **next = *chain;
         kfree(chain);
         chain = next;
     }
-    KT_ASSERT(slab_live_objects() == b.live, "live objects %llu, baseline %llu",
-              (unsigned long long)slab_live_objects(), (unsigned long long)b.live);
+    KT_ASSERT(slab_live_objects() == b.live, "live objects %lu, baseline %lu",
+              slab_live_objects(), b.live);
     uint64_t held_empty = slab_pages_held();
-    KT_ASSERT(held_empty == held_full, "the slabs gave frames back on their own (%llu -> %llu)",
-              (unsigned long long)held_full, (unsigned long long)held_empty);
+    KT_ASSERT(held_empty == held_full, "the slabs gave frames back on their own (%lu -> %lu)",
+              held_full, held_empty);
 
     /* Take everything, counting the page allocator's calls to the shrinker. */
-    real_shrink = mm_node0->shrink;
+    real_shrink = node0->shrink;
     KT_ASSERT(real_shrink, "the page allocator has no shrink hook");
     shrink_calls = shrink_freed = 0;
-    mm_node0->shrink = counting_shrink;
+    node0->shrink = counting_shrink;
     uint32_t blocks = PFN_NIL;
     uint64_t taken = 0;
     for (int order = MAX_ORDER; order >= 0; order--) {
@@ -744,10 +744,10 @@ KTEST(slab_pressure_shrink)
         while ((pg = alloc_pages(GFP_KERNEL | __GFP_NOWARN, (unsigned)order))) {
             pg->next = blocks;
             blocks = (uint32_t)page_to_pfn(pg);
-            taken += 1ull << order;
+            taken += 1ul << order;
         }
     }
-    mm_node0->shrink = real_shrink;
+    node0->shrink = real_shrink;
     uint64_t held_end = slab_pages_held(), calls = shrink_calls, freed = shrink_freed;
     uint64_t free_end = nr_free_pages();
     while (blocks != PFN_NIL) {
@@ -756,20 +756,20 @@ KTEST(slab_pressure_shrink)
         pg->next = PFN_NIL;
         __free_pages(pg, pg->order);
     }
-    printk("slab_pressure_shrink: %llu objects in %llu slab frames freed; taking %llu frames "
-           "called the shrinker %llu times, it gave back %llu frames; slabs hold %llu\n",
-           (unsigned long long)got, (unsigned long long)(held_empty - b.held),
-           (unsigned long long)taken, (unsigned long long)calls, (unsigned long long)freed,
-           (unsigned long long)held_end);
+    printk("slab_pressure_shrink: %lu objects in %lu slab frames freed; taking %lu frames "
+           "called the shrinker %lu times, it gave back %lu frames; slabs hold %lu\n",
+           got, (held_empty - b.held),
+           taken, calls, freed,
+           held_end);
     KT_ASSERT(calls >= 1, "the page allocator ran out without calling the shrinker");
-    KT_ASSERT(freed >= held_empty - b.held, "the shrinker gave back %llu frames, the empty "
-              "slabs held %llu", (unsigned long long)freed,
-              (unsigned long long)(held_empty - b.held));
-    KT_ASSERT(held_end <= b.held, "slabs still hold %llu frames (%llu with no empty slab)",
-              (unsigned long long)held_end, (unsigned long long)b.held);
-    KT_ASSERT(taken + free_end >= b.free, "only %llu frames taken and %llu left of %llu: the "
-              "empty slabs' frames were not handed out", (unsigned long long)taken,
-              (unsigned long long)free_end, (unsigned long long)b.free);
+    KT_ASSERT(freed >= held_empty - b.held, "the shrinker gave back %lu frames, the empty "
+              "slabs held %lu", freed,
+              (held_empty - b.held));
+    KT_ASSERT(held_end <= b.held, "slabs still hold %lu frames (%lu with no empty slab)",
+              held_end, b.held);
+    KT_ASSERT(taken + free_end >= b.free, "only %lu frames taken and %lu left of %lu: the "
+              "empty slabs' frames were not handed out", taken,
+              free_end, b.free);
     KT_BASELINE(&b);
 }
 
@@ -843,26 +843,26 @@ KTEST(kmalloc_large)
         uint64_t held = slab_pages_held();
         uint8_t *p = kmalloc(t[k].size, GFP_KERNEL);
         KT_ASSERT(p, "kmalloc(%zu) failed", t[k].size);
-        uint64_t frames = 1ull << t[k].order;
+        uint64_t frames = 1ul << t[k].order;
         KT_ASSERT((uintptr_t)p % PAGE_SIZE == 0, "kmalloc(%zu) = %p", t[k].size, (void *)p);
         KT_ASSERT(ksize(p) == frames * PAGE_SIZE, "ksize(kmalloc(%zu)) = %zu", t[k].size,
                   ksize(p));
         KT_ASSERT(ksize(p + 8) == 0, "ksize inside a block is %zu", ksize(p + 8));
-        KT_ASSERT(kmalloc_large_pages() == large + frames, "large frames %llu, expected %llu",
-                  (unsigned long long)kmalloc_large_pages(),
-                  (unsigned long long)(large + frames));
-        KT_ASSERT(free - nr_free_pages() == frames, "kmalloc(%zu) took %llu frames", t[k].size,
-                  (unsigned long long)(free - nr_free_pages()));
+        KT_ASSERT(kmalloc_large_pages() == large + frames, "large frames %lu, expected %lu",
+                  kmalloc_large_pages(),
+                  (large + frames));
+        KT_ASSERT(free - nr_free_pages() == frames, "kmalloc(%zu) took %lu frames", t[k].size,
+                  (free - nr_free_pages()));
         KT_ASSERT(slab_pages_held() == held, "a large block counted as a slab");
         /* One buddy block: physically contiguous. */
         for (uint64_t i = 0; i < frames; i++)
             KT_ASSERT(phys_of(p + i * PAGE_SIZE) == phys_of(p) + i * PAGE_SIZE,
-                      "frame %llu of the block is not contiguous", (unsigned long long)i);
+                      "frame %lu of the block is not contiguous", i);
         memset(p, 0x77, ksize(p));
         kfree(p);
         KT_ASSERT(kmalloc_large_pages() == large, "the block was not given back");
-        KT_ASSERT(nr_free_pages() == free, "free frames %llu, %llu before",
-                  (unsigned long long)nr_free_pages(), (unsigned long long)free);
+        KT_ASSERT(nr_free_pages() == free, "free frames %lu, %lu before",
+                  nr_free_pages(), free);
     }
     uint64_t mark = log_mark();
     KT_ASSERT(kmalloc((PAGE_SIZE << MAX_ORDER) + 1, GFP_KERNEL) == NULL,
@@ -904,26 +904,26 @@ KTEST(kmalloc_dma)
             void *p = kmalloc(100, t[k].gfp);
             KT_ASSERT(p, "kmalloc(100, %#x) #%u failed", t[k].gfp, i);
             KT_ASSERT(ksize(p) == 112, "ksize %zu", ksize(p));
-            KT_ASSERT(phys_of(p) + 100 <= t[k].limit, "kmalloc(100, %#x) at phys %#llx",
-                      t[k].gfp, (unsigned long long)phys_of(p));
+            KT_ASSERT(phys_of(p) + 100 <= t[k].limit, "kmalloc(100, %#x) at phys %#lx",
+                      t[k].gfp, phys_of(p));
             kdma_objs[i] = p;
         }
         KT_CACHE_LINE(t[k].cls, &ci);
-        KT_ASSERT(ci.active == n, "%s: %llu active, %u allocated", t[k].cls,
-                  (unsigned long long)ci.active, n);
+        KT_ASSERT(ci.active == n, "%s: %lu active, %u allocated", t[k].cls,
+                  ci.active, n);
         for (unsigned i = 0; i < n; i++)
             kfree(kdma_objs[i]);
         uint8_t *big = kmalloc(20000, t[k].gfp);
         KT_ASSERT(big, "kmalloc(20000, %#x) failed", t[k].gfp);
-        KT_ASSERT(phys_of(big + 20000 - 1) < t[k].limit, "large block at phys %#llx",
-                  (unsigned long long)phys_of(big));
+        KT_ASSERT(phys_of(big + 20000 - 1) < t[k].limit, "large block at phys %#lx",
+                  phys_of(big));
         kfree(big);
     }
     /* The normal classes never serve a zone request, and the other way round. */
     void *p = kmalloc(100, GFP_DMA);
     KT_ASSERT(p, "no DMA object");
     KT_CACHE_LINE("dma-kmalloc-112", &ci);
-    KT_ASSERT(ci.active == 1, "dma-kmalloc-112 has %llu active", (unsigned long long)ci.active);
+    KT_ASSERT(ci.active == 1, "dma-kmalloc-112 has %lu active", ci.active);
     kfree(p);
     KT_BASELINE(&b);
 }
@@ -1106,8 +1106,8 @@ KTEST(slab_debug_invalid_free)
               "ksize of a pointer kmalloc did not return is not 0");
 
     /* Nothing was freed by the bad calls: everything is still live. */
-    KT_ASSERT(kmem_cache_live(c) == 1 && kmem_cache_live(o) == 1, "live %llu and %llu",
-              (unsigned long long)kmem_cache_live(c), (unsigned long long)kmem_cache_live(o));
+    KT_ASSERT(kmem_cache_live(c) == 1 && kmem_cache_live(o) == 1, "live %lu and %lu",
+              kmem_cache_live(c), kmem_cache_live(o));
     KT_ASSERT(ksize(k) == 112 && ksize(big) == 32768, "the kmalloc blocks changed");
     KT_SLAB_OK();
     kmem_cache_free(c, p);
@@ -1132,26 +1132,26 @@ KTEST(slab_debug_vfree)
     char text[160];
     uint64_t mark = log_mark();
     vfree(v + PAGE_SIZE);
-    snprintf(text, sizeof(text), "vfree: %#llx is inside the vmalloc area %#llx+%#llx, not at "
-             "its start", (unsigned long long)(uintptr_t)(v + PAGE_SIZE),
-             (unsigned long long)(uintptr_t)v, (unsigned long long)(3 * PAGE_SIZE));
+    snprintf(text, sizeof(text), "vfree: %#lx is inside the vmalloc area %#lx+%#lx, not at "
+             "its start", (uintptr_t)(v + PAGE_SIZE),
+             (uintptr_t)v, (3 * PAGE_SIZE));
     KT_ASSERT(log_contains_since(mark, text), "no report \"%s\"", text);
     mark = log_mark();
     vfree(k);
-    snprintf(text, sizeof(text), "vfree: %#llx was not allocated (no area there: already "
-             "freed?)", (unsigned long long)(uintptr_t)k);
+    snprintf(text, sizeof(text), "vfree: %#lx was not allocated (no area there: already "
+             "freed?)", (uintptr_t)k);
     KT_ASSERT(log_contains_since(mark, text), "no report \"%s\"", text);
     mark = log_mark();
     vfree(stack);
-    snprintf(text, sizeof(text), "vfree: %#llx is a stack area (free it with vfree_stack)",
-             (unsigned long long)(uintptr_t)stack);
+    snprintf(text, sizeof(text), "vfree: %#lx is a stack area (free it with vfree_stack)",
+             (uintptr_t)stack);
     KT_ASSERT(log_contains_since(mark, text), "no report \"%s\"", text);
     /* The area survived the bad calls. */
     memset(v, 1, 3 * PAGE_SIZE);
     vfree(v);
     mark = log_mark();
     vfree(v);
-    snprintf(text, sizeof(text), "vfree: %#llx was not allocated", (unsigned long long)(uintptr_t)v);
+    snprintf(text, sizeof(text), "vfree: %#lx was not allocated", (uintptr_t)v);
     KT_ASSERT(log_contains_since(mark, text), "a double vfree was not reported");
     vfree_stack(stack);
     kfree(k);

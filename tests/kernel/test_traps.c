@@ -11,7 +11,7 @@
 #include <kernel/x86.h>
 
 /* An address in the vmalloc range that nothing maps yet. */
-#define UNMAPPED 0xffffdfffffff0000ull
+#define UNMAPPED 0xffffdfffffff0000ul
 
 static void do_ud2(void *arg)
 {
@@ -43,7 +43,7 @@ static void do_write_text(void *arg)
 static void do_noncanonical(void *arg)
 {
     (void)arg;
-    (void)*(volatile uint64_t *)0x0000900000000000ull;
+    (void)*(volatile uint64_t *)0x0000900000000000ul;
 }
 
 static void do_fine(void *arg)
@@ -64,7 +64,7 @@ KTEST(trap_invalid_opcode)
     struct fault_info fi = { 0 };
     uint64_t mark = log_mark();
     KT_ASSERT(catch_faults(do_ud2, NULL, &fi) == 1, "ud2 was not caught");
-    KT_ASSERT(fi.vector == VEC_UD, "vector %llu", (unsigned long long)fi.vector);
+    KT_ASSERT(fi.vector == VEC_UD, "vector %lu", fi.vector);
     KT_ASSERT(log_contains_since(mark, "#UD invalid opcode"), "oops did not name #UD");
     KT_ASSERT(log_contains_since(mark, "<do_ud2+"), "oops did not symbolize RIP");
 }
@@ -73,7 +73,7 @@ KTEST(trap_divide_error)
 {
     struct fault_info fi = { 0 };
     KT_ASSERT(catch_faults(do_divide, NULL, &fi) == 1, "division by zero was not caught");
-    KT_ASSERT(fi.vector == VEC_DE, "vector %llu", (unsigned long long)fi.vector);
+    KT_ASSERT(fi.vector == VEC_DE, "vector %lu", fi.vector);
 }
 
 KTEST(trap_page_fault_not_present)
@@ -81,10 +81,10 @@ KTEST(trap_page_fault_not_present)
     struct fault_info fi = { 0 };
     uint64_t mark = log_mark();
     KT_ASSERT(catch_faults(do_read_unmapped, NULL, &fi) == 1, "read of unmapped page not caught");
-    KT_ASSERT(fi.vector == VEC_PF, "vector %llu", (unsigned long long)fi.vector);
-    KT_ASSERT(fi.cr2 == UNMAPPED, "CR2 %#llx", (unsigned long long)fi.cr2);
-    KT_ASSERT((fi.error & 0x7) == 0, "error code %#llx: expected not-present kernel read",
-              (unsigned long long)fi.error);
+    KT_ASSERT(fi.vector == VEC_PF, "vector %lu", fi.vector);
+    KT_ASSERT(fi.cr2 == UNMAPPED, "CR2 %#lx", fi.cr2);
+    KT_ASSERT((fi.error & 0x7) == 0, "error code %#lx: expected not-present kernel read",
+              fi.error);
     KT_ASSERT(log_contains_since(mark, "not-present page, read, kernel mode"),
               "error code not decoded in words");
     KT_ASSERT(log_contains_since(mark, "CR2 (faulting address) = ffffdfffffff0000"),
@@ -101,10 +101,10 @@ KTEST(trap_page_fault_write_protect)
     uint64_t mark = log_mark();
     KT_ASSERT(read_cr0() & CR0_WP, "CR0.WP is off: the kernel could write read-only pages");
     KT_ASSERT(catch_faults(do_write_text, NULL, &fi) == 1, "write to kernel text not caught");
-    KT_ASSERT(fi.vector == VEC_PF, "vector %llu", (unsigned long long)fi.vector);
-    KT_ASSERT((fi.error & 0x3) == 0x3, "error code %#llx: expected protection+write",
-              (unsigned long long)fi.error);
-    KT_ASSERT(fi.cr2 == (uint64_t)(uintptr_t)&do_ud2, "CR2 %#llx", (unsigned long long)fi.cr2);
+    KT_ASSERT(fi.vector == VEC_PF, "vector %lu", fi.vector);
+    KT_ASSERT((fi.error & 0x3) == 0x3, "error code %#lx: expected protection+write",
+              fi.error);
+    KT_ASSERT(fi.cr2 == (uint64_t)(uintptr_t)&do_ud2, "CR2 %#lx", fi.cr2);
     KT_ASSERT(log_contains_since(mark, "protection violation, write, kernel mode"),
               "error code not decoded in words");
 }
@@ -113,7 +113,7 @@ KTEST(trap_general_protection)
 {
     struct fault_info fi = { 0 };
     KT_ASSERT(catch_faults(do_noncanonical, NULL, &fi) == 1, "non-canonical access not caught");
-    KT_ASSERT(fi.vector == VEC_GP, "vector %llu", (unsigned long long)fi.vector);
+    KT_ASSERT(fi.vector == VEC_GP, "vector %lu", fi.vector);
 }
 
 /*
@@ -136,11 +136,11 @@ KTEST(trap_double_fault_on_ist)
     uint64_t lo, hi, mark = log_mark();
     ist_bounds(IST_DOUBLE_FAULT, &lo, &hi);
     KT_ASSERT(catch_faults(do_double_fault, NULL, &fi) == 1, "double fault not caught");
-    KT_ASSERT(fi.vector == VEC_DF, "vector %llu, expected 8", (unsigned long long)fi.vector);
+    KT_ASSERT(fi.vector == VEC_DF, "vector %lu, expected 8", fi.vector);
     KT_ASSERT(fi.handler_rsp >= lo && fi.handler_rsp < hi,
-              "handler frame %#llx not on the double-fault IST stack [%#llx, %#llx)",
-              (unsigned long long)fi.handler_rsp, (unsigned long long)lo,
-              (unsigned long long)hi);
+              "handler frame %#lx not on the double-fault IST stack [%#lx, %#lx)",
+              fi.handler_rsp, lo,
+              hi);
     KT_ASSERT(log_contains_since(mark, "#DF double fault"), "oops did not name #DF");
 }
 
@@ -152,7 +152,7 @@ KTEST(trap_symbols)
     KT_ASSERT(ksym_count() > 50, "symbol table has %zu entries", ksym_count());
     KT_ASSERT(name && __builtin_strcmp(name, "do_fine") == 0, "lookup gave %s",
               name ? name : "(null)");
-    KT_ASSERT(off == 1, "offset %llu", (unsigned long long)off);
+    KT_ASSERT(off == 1, "offset %lu", off);
     KT_ASSERT(ksym_address("kmain") != 0, "kmain not found by name");
     KT_ASSERT(ksym_lookup(0x1000, &off) == NULL, "an address outside the kernel got a name");
 }

@@ -16,7 +16,7 @@
 #include <mm/kernel_pt.h>
 #include <mm/kmap.h>
 #include <mm/layout.h>
-#include <mm/mm.h>
+#include <mm/bootmem.h>
 #include <mm/tlb.h>
 #include <mm/slab.h>
 #include <mm/vmalloc.h>
@@ -49,12 +49,12 @@ static const char *changed(const struct baseline *b)
     struct baseline now;
     take(&now);
     if (now.free != b->free)
-        snprintf(why, sizeof(why), "free frames %llu, baseline %llu",
-                 (unsigned long long)now.free, (unsigned long long)b->free);
+        snprintf(why, sizeof(why), "free frames %lu, baseline %lu",
+                 now.free, b->free);
     else if (now.areas != b->areas || now.vpages != b->vpages)
-        snprintf(why, sizeof(why), "vmalloc areas %llu/%llu pages, baseline %llu/%llu",
-                 (unsigned long long)now.areas, (unsigned long long)now.vpages,
-                 (unsigned long long)b->areas, (unsigned long long)b->vpages);
+        snprintf(why, sizeof(why), "vmalloc areas %lu/%lu pages, baseline %lu/%lu",
+                 now.areas, now.vpages,
+                 b->areas, b->vpages);
     else if (now.kmaps != b->kmaps)
         snprintf(why, sizeof(why), "kmap slots %u, baseline %u", now.kmaps, b->kmaps);
     else
@@ -101,8 +101,8 @@ KTEST(vm_wx_audit)
     KT_ASSERT(log_contains_since(mark, "is writable and executable") &&
               log_contains_since(mark, "open to user mode"), "offenders not named");
     KT_ASSERT(kernel_pt_audit() == 0, "offenders left behind");
-    KT_ASSERT(read_cr3() == kernel_pt.root, "CR3 %#llx is not the kernel's tables %#llx",
-              (unsigned long long)read_cr3(), (unsigned long long)kernel_pt.root);
+    KT_ASSERT(read_cr3() == kernel_pt.root, "CR3 %#lx is not the kernel's tables %#lx",
+              read_cr3(), kernel_pt.root);
 }
 
 extern const char __text_start[], __rodata_start[], __data_start[];
@@ -117,7 +117,7 @@ KTEST(vm_image_sections)
     KT_ASSERT(walk((uint64_t)__data_start, &v) == 0, "data not mapped");
     KT_ASSERT((v.prot & (PT_W | PT_X)) == PT_W, "data prot %#x", v.prot);
     KT_ASSERT(v.pa == boot_info->kernel.phys + ((uint64_t)__data_start - boot_info->kernel_virt),
-              "data maps phys %#llx", (unsigned long long)v.pa);
+              "data maps phys %#lx", v.pa);
     /* the direct-map alias of the text is read-only and NX */
     uint64_t alias = DIRECT_MAP_BASE + boot_info->kernel.phys;
     KT_ASSERT(walk(alias, &v) == 0, "text alias not mapped");
@@ -129,17 +129,17 @@ KTEST(vm_direct_map_large_pages)
     /* The frame of the mem_map of a >= 1 GiB machine lies in a large page
      * of the direct map; any free frame of the buddy allocator too. */
     size_t n;
-    const struct mem_range *r = mm_ranges(&n);
+    const struct mem_range *r = mem_ranges(&n);
     uint64_t large = 0;
     for (size_t i = 0; i < n; i++) {
         if (r[i].kind != MEM_USABLE)
             continue;
         struct pt_view v;
         uint64_t mid = ALIGN_DOWN((r[i].start + r[i].end) / 2, PAGE_SIZE);
-        KT_ASSERT(walk(DIRECT_MAP_BASE + mid, &v) == 0, "RAM at %#llx not in the direct map",
-                  (unsigned long long)mid);
-        KT_ASSERT(v.pa + (DIRECT_MAP_BASE + mid - v.va) == mid, "direct map of %#llx wrong",
-                  (unsigned long long)mid);
+        KT_ASSERT(walk(DIRECT_MAP_BASE + mid, &v) == 0, "RAM at %#lx not in the direct map",
+                  mid);
+        KT_ASSERT(v.pa + (DIRECT_MAP_BASE + mid - v.va) == mid, "direct map of %#lx wrong",
+                  mid);
         KT_ASSERT(!(v.prot & PT_X) && (v.prot & PT_W), "direct map prot %#x", v.prot);
         if (v.size > PAGE_SIZE)
             large++;
@@ -158,15 +158,15 @@ KTEST(vm_text_write_faults)
     uint64_t mark = log_mark();
     KT_ASSERT(catch_faults(write_text, (void *)&write_text, &fi) == 1, "text write succeeded");
     KT_ASSERT(fi.vector == VEC_PF && (fi.error & (PF_PRESENT | PF_WRITE)) == (PF_PRESENT | PF_WRITE),
-              "vector %llu error %#llx", (unsigned long long)fi.vector,
-              (unsigned long long)fi.error);
+              "vector %lu error %#lx", fi.vector,
+              fi.error);
     KT_ASSERT(log_contains_since(mark, "(kernel text)"), "the walk did not name the region");
     /* and through the direct-map alias */
     void *alias = phys_to_virt(boot_info->kernel.phys + ((uint64_t)&write_text -
                                                          boot_info->kernel_virt));
     KT_ASSERT(catch_faults(write_text, alias, &fi) == 1, "write to the text alias succeeded");
-    KT_ASSERT(fi.vector == VEC_PF && (fi.error & PF_WRITE), "error %#llx",
-              (unsigned long long)fi.error);
+    KT_ASSERT(fi.vector == VEC_PF && (fi.error & PF_WRITE), "error %#lx",
+              fi.error);
 }
 
 static void call_it(void *arg)
@@ -185,15 +185,15 @@ KTEST(vm_direct_map_nx)
     int caught = catch_faults(call_it, page, &fi);
     free_pages(page, 0);
     KT_ASSERT(caught == 1, "executing from the direct map worked");
-    KT_ASSERT(fi.vector == VEC_PF && (fi.error & PF_FETCH), "vector %llu error %#llx",
-              (unsigned long long)fi.vector, (unsigned long long)fi.error);
-    KT_ASSERT(fi.cr2 == (uint64_t)page, "CR2 %#llx", (unsigned long long)fi.cr2);
+    KT_ASSERT(fi.vector == VEC_PF && (fi.error & PF_FETCH), "vector %lu error %#lx",
+              fi.vector, fi.error);
+    KT_ASSERT(fi.cr2 == (uint64_t)page, "CR2 %#lx", fi.cr2);
     KT_BASELINE(&b);
 }
 
 /* ---- SMEP and SMAP, with a user page in a temporary address space -------------------- */
 
-#define USER_VA 0x400000ull
+#define USER_VA 0x400000ul
 
 static void read_user(void *arg)
 {
@@ -247,10 +247,10 @@ KTEST(vm_smep_smap)
     free_page(frame);
     if (read_cr4() & CR4_SMEP)
         KT_ASSERT(exec == 1 && (exec_err & PF_FETCH), "SMEP: executing a user page from "
-                  "ring 0 gave %d (error %#llx)", exec, (unsigned long long)exec_err);
+                  "ring 0 gave %d (error %#lx)", exec, exec_err);
     if (read_cr4() & CR4_SMAP) {
         KT_ASSERT(rd == 1 && (rd_err & PF_PRESENT), "SMAP: reading a user page gave %d "
-                  "(error %#llx)", rd, (unsigned long long)rd_err);
+                  "(error %#lx)", rd, rd_err);
         KT_ASSERT(rd_ok == 0, "SMAP: reading with RFLAGS.AC set (stac) faulted");
     }
     KT_BASELINE(&b);
@@ -263,14 +263,14 @@ KTEST(vm_tlb_calls)
     struct tlb_stats before = tlb_stats;
     tlb_flush_range(VMALLOC_END - 16 * PAGE_SIZE, 4 * PAGE_SIZE);
     KT_ASSERT(tlb_stats.pages == before.pages + 4 && tlb_stats.full == before.full,
-              "4 pages: %llu invlpg, %llu full", (unsigned long long)(tlb_stats.pages - before.pages),
-              (unsigned long long)(tlb_stats.full - before.full));
+              "4 pages: %lu invlpg, %lu full", (tlb_stats.pages - before.pages),
+              (tlb_stats.full - before.full));
     before = tlb_stats;
     tlb_flush_range(VMALLOC_START, (TLB_FLUSH_CEILING + 1) * PAGE_SIZE);
     KT_ASSERT(tlb_stats.pages == before.pages && tlb_stats.full == before.full + 1,
-              "%d pages: %llu invlpg, %llu full", TLB_FLUSH_CEILING + 1,
-              (unsigned long long)(tlb_stats.pages - before.pages),
-              (unsigned long long)(tlb_stats.full - before.full));
+              "%d pages: %lu invlpg, %lu full", TLB_FLUSH_CEILING + 1,
+              (tlb_stats.pages - before.pages),
+              (tlb_stats.full - before.full));
 }
 
 /* A stale translation would show the old frame's contents after a remap. */
@@ -293,8 +293,8 @@ KTEST(vm_tlb_remap_seen)
     vunmap(v);
     free_page(x);
     free_page(y);
-    KT_ASSERT(first == 0x1111 && second == 0x2222, "read %#llx then %#llx",
-              (unsigned long long)first, (unsigned long long)second);
+    KT_ASSERT(first == 0x1111 && second == 0x2222, "read %#lx then %#lx",
+              first, second);
     KT_BASELINE(&b);
 }
 
@@ -310,10 +310,10 @@ KTEST(vm_vmalloc_scattered)
     KT_ASSERT(p, "vmalloc(1 MiB) failed");
     KT_ASSERT((uint64_t)p >= VMALLOC_START && (uint64_t)p < VMALLOC_END, "address %p", p);
     for (size_t i = 0; i < size; i += 8)
-        *(uint64_t *)(p + i) = i * 0x9e3779b97f4a7c15ull;
+        *(uint64_t *)(p + i) = i * 0x9e3779b97f4a7c15ul;
     uint64_t bad = 0, physically_contiguous = 0;
     for (size_t i = 0; i < size; i += 8)
-        bad += *(uint64_t *)(p + i) != i * 0x9e3779b97f4a7c15ull;
+        bad += *(uint64_t *)(p + i) != i * 0x9e3779b97f4a7c15ul;
     struct pt_view v0, v;
     uint64_t unmapped = walk((uint64_t)p, &v0) != 0;
     for (size_t i = PAGE_SIZE; i < size; i += PAGE_SIZE) {
@@ -327,13 +327,13 @@ KTEST(vm_vmalloc_scattered)
     vmallocinfo(info, sizeof(info));
     bool listed = strstr(info, "kt_vm_vmalloc_scattered+") && strstr(info, "pages=256");
     vfree(p);
-    KT_ASSERT(unmapped == 0, "%llu pages of the area are not mapped", (unsigned long long)unmapped);
-    KT_ASSERT(bad == 0, "%llu words read back wrong", (unsigned long long)bad);
+    KT_ASSERT(unmapped == 0, "%lu pages of the area are not mapped", unmapped);
+    KT_ASSERT(bad == 0, "%lu words read back wrong", bad);
     KT_ASSERT(listed, "vmallocinfo lacks the area:\n%s", info);
-    printk("vm_vmalloc_scattered: %llu of 255 pages physically follow the first\n",
-           (unsigned long long)physically_contiguous);
-    KT_ASSERT(kernel_pt.nr_tables == tables, "table pages %llu -> %llu",
-              (unsigned long long)tables, (unsigned long long)kernel_pt.nr_tables);
+    printk("vm_vmalloc_scattered: %lu of 255 pages physically follow the first\n",
+           physically_contiguous);
+    KT_ASSERT(kernel_pt.nr_tables == tables, "table pages %lu -> %lu",
+              tables, kernel_pt.nr_tables);
     KT_BASELINE(&b);
 }
 
@@ -357,7 +357,7 @@ KTEST(vm_vmalloc_guard_page)
                  log_contains_since(mark, "kt_vm_vmalloc_guard_page+");
     vfree(p);
     KT_ASSERT(caught == 1, "writing one byte past a vmalloc area did not fault");
-    KT_ASSERT(fi.cr2 == (uint64_t)p + size, "CR2 %#llx", (unsigned long long)fi.cr2);
+    KT_ASSERT(fi.cr2 == (uint64_t)p + size, "CR2 %#lx", fi.cr2);
     KT_ASSERT(named, "no 'guard page hit' report naming the owner");
     KT_BASELINE(&b);
 }
@@ -373,7 +373,7 @@ KTEST(vm_vmalloc_bad_input)
     uint64_t odd = 0x1234;
     KT_ASSERT(vmap(&odd, 1, PT_W) == NULL, "vmap of an unaligned frame worked");
     KT_ASSERT(ioremap(0, 0) == NULL, "ioremap of 0 bytes worked");
-    KT_ASSERT(ioremap(~0ull - 10, 100) == NULL, "ioremap crossing 2^64 worked");
+    KT_ASSERT(ioremap(~0ul - 10, 100) == NULL, "ioremap crossing 2^64 worked");
     vfree(NULL); /* allowed, does nothing */
     vfree_stack(NULL);
     /* RAM is not device memory: a second, uncached mapping is refused */
@@ -409,7 +409,7 @@ static __attribute__((noinline)) uint64_t recurse(uint64_t depth)
 {
     volatile uint8_t pad[200];
     pad[0] = (uint8_t)depth;
-    if (depth > (1ull << 40))
+    if (depth > (1ul << 40))
         return 0;
     return recurse(depth + 1) + pad[0];
 }
@@ -441,10 +441,10 @@ KTEST(vm_stack_overflow)
                     log_contains_since(mark, "overflow-test");
     vfree_stack(stack);
     KT_ASSERT(caught == 1, "endless recursion was not caught");
-    KT_ASSERT(fi.vector == VEC_DF, "vector %llu, expected #DF", (unsigned long long)fi.vector);
+    KT_ASSERT(fi.vector == VEC_DF, "vector %lu, expected #DF", fi.vector);
     KT_ASSERT(fi.handler_rsp >= lo && fi.handler_rsp < hi,
-              "the report did not run on the double-fault IST stack (%#llx)",
-              (unsigned long long)fi.handler_rsp);
+              "the report did not run on the double-fault IST stack (%#lx)",
+              fi.handler_rsp);
     KT_ASSERT(reported, "no 'kernel stack overflow' report naming the stack");
     KT_BASELINE(&b);
 }
@@ -454,8 +454,8 @@ KTEST(vm_running_on_vmalloc_stack)
     uint64_t rsp;
     __asm__ volatile("mov %%rsp, %0" : "=r"(rsp));
     const struct vm_area *a = find_vm_area(rsp);
-    KT_ASSERT(a && a->kind == VM_STACK, "RSP %#llx is not on a vmalloc'ed stack",
-              (unsigned long long)rsp);
+    KT_ASSERT(a && a->kind == VM_STACK, "RSP %#lx is not on a vmalloc'ed stack",
+              rsp);
     KT_ASSERT(a->guard_below == PAGE_SIZE, "no guard page below the stack");
 }
 
@@ -467,7 +467,7 @@ KTEST(vm_ioremap_cache_types)
     struct pt_view v;
     take(&b);
     /* The local APIC's registers: uncached MMIO. Version register at 0x30. */
-    uint64_t apic = rdmsr(0x1b) & 0x000ffffffffff000ull;
+    uint64_t apic = rdmsr(0x1b) & 0x000ffffffffff000ul;
     volatile uint32_t *regs = ioremap(apic, PAGE_SIZE);
     KT_ASSERT(regs, "ioremap of the local APIC failed");
     uint32_t version = regs[0x30 / 4];
@@ -487,8 +487,8 @@ KTEST(vm_ioremap_cache_types)
     }
     /* Linux's layout, byte i = type of PAT entry i: WB WC UC- UC WB WP UC- WT */
     if (cpu.pat)
-        KT_ASSERT(rdmsr(MSR_PAT) == 0x0407050600070106ull, "IA32_PAT is %#llx",
-                  (unsigned long long)rdmsr(MSR_PAT));
+        KT_ASSERT(rdmsr(MSR_PAT) == 0x0407050600070106ul, "IA32_PAT is %#lx",
+                  rdmsr(MSR_PAT));
     KT_BASELINE(&b);
 }
 
@@ -520,7 +520,7 @@ KTEST(vm_kmap)
 
     /* Any frame, also one outside the direct map: a firmware-reserved one. */
     size_t n;
-    const struct mem_range *r = mm_ranges(&n);
+    const struct mem_range *r = mem_ranges(&n);
     uint64_t pa = 0;
     struct pt_view v;
     for (size_t i = 0; i < n && !pa; i++)
@@ -528,7 +528,7 @@ KTEST(vm_kmap)
             pa = r[i].start;
     if (pa) {
         void *m = kmap_phys(pa);
-        KT_ASSERT(m, "kmap of reserved frame %#llx failed", (unsigned long long)pa);
+        KT_ASSERT(m, "kmap of reserved frame %#lx failed", pa);
         bool uc = walk((uint64_t)m, &v) == 0 && (v.prot & PT_CACHE_MASK) == PT_UC;
         int rd = catch_faults(read_byte, m, &fi);
         kunmap(m);
@@ -553,11 +553,11 @@ KTEST(vm_kmap)
 KTEST(vm_loader_memory_released)
 {
     size_t n;
-    const struct mem_range *r = mm_ranges(&n);
+    const struct mem_range *r = mem_ranges(&n);
     for (size_t i = 0; i < n; i++) {
         KT_ASSERT(r[i].kind != MEM_BOOT_TABLES && r[i].kind != MEM_BOOT_INFO,
-                  "%#llx-%#llx is still held as %s", (unsigned long long)r[i].start,
-                  (unsigned long long)r[i].end, mem_kind_name(r[i].kind));
+                  "%#lx-%#lx is still held as %s", r[i].start,
+                  r[i].end, mem_kind_name(r[i].kind));
         KT_ASSERT(i == 0 || r[i - 1].end != r[i].start || r[i - 1].kind != r[i].kind,
                   "ranges %zu and %zu touch and have the same kind", i - 1, i);
     }
@@ -566,7 +566,7 @@ KTEST(vm_loader_memory_released)
     for (size_t k = 0; k < ARRAY_SIZE(gone); k++)
         for (uint64_t pa = gone[k]->phys; pa < gone[k]->phys + gone[k]->size; pa += PAGE_SIZE)
             KT_ASSERT(!(pfn_to_page(pa >> PAGE_SHIFT)->flags & PG_RESERVED),
-                      "frame %#llx of the loader is still reserved", (unsigned long long)pa);
+                      "frame %#lx of the loader is still reserved", pa);
     /* and boot_info itself was copied out of them */
     uint64_t bi = (uint64_t)boot_info - DIRECT_MAP_BASE;
     KT_ASSERT(bi < boot_info->bootinfo.phys || bi >= boot_info->bootinfo.phys +

@@ -1,0 +1,274 @@
+/*
+ * kmain: from the loader's hand-off to a running kernel.
+ *
+ * Order matters: the serial port first (so everything after can be
+ * reported), then our own GDT and IDT (so a fault is an oops, not a
+ * triple fault), then the hand-off is checked, the identity map the
+ * loader left for itself is dropped, and the framebuffer console comes
+ * up.  Later issues insert the memory managers between the map print and
+ * the tests.
+ */
+#include <kernel/kernel.h>
+#include <kernel/console.h>
+#include <kernel/cpu.h>
+#include <kernel/printk.h>
+#include <kernel/cmdline.h>
+#include <kernel/ktest.h>
+#include <kernel/string.h>
+#include <kernel/x86.h>
+#include <kernel/cpufeature.h>
+#include <kernel/bench.h>
+#include <mm/bootmem.h>
+#include <mm/gfp.h>
+#include <mm/layout.h>
+#include <mm/kernel_pt.h>
+#include <mm/kmap.h>
+#include <mm/slab.h>
+#include <mm/vmalloc.h>
+#include <mm/vma.h>
+#include <mm/tlb.h>
+#include <kernel/apic.h>
+#include <kernel/exec.h>
+#include <kernel/syscall.h>
+#include <kernel/task.h>
+#include <compat32/mmu32.h>
+
+__noreturn void idle_loop(void);
+
+#define KERNEL_STACK_SIZE (16 * 1024)
+__noreturn void call_on_stack(void *top, __noreturn void (*fn)(void));
+
+const struct boot_info *boot_info;
+
+__noreturn void kmain(const struct boot_info *bi);
+
+static __noreturn void halt_forever(void)
+{
+    for (;;) {
+        cli();
+        hlt();
+    }
+}
+
+/* The loader's PML4 maps RAM at 0 too; nothing of ours lives there. */
+static void drop_identity_map(void)
+{
+    uint64_t *pml4 = phys_to_virt(read_cr3() & ~0xffful);
+    for (int i = 0; i < 256; i++)
+        pml4[i] = 0;
+    write_cr3(read_cr3());
+}
+
+/*
+ * boot_info and the firmware map live in loader memory that is given
+ * back to the allocator once the kernel's own tables run; keep copies.
+ */
+static struct boot_info bi_copy;
+
+static void keep_boot_info(const struct boot_info *bi)
+{
+    bi_copy = *bi;
+    unsigned order = 0;
+    while ((PAGE_SIZE << order) < bi->mmap.size && order < MAX_ORDER)
+        order++;
+    void *map = __get_free_pages(GFP_KERNEL, order);
+    if (!map || (PAGE_SIZE << order) < bi->mmap.size)
+        panic("no memory for a copy of the firmware map (%lu bytes)",
+              bi->mmap.size);
+    memcpy(map, phys_to_virt(bi->mmap.phys), bi->mmap.size);
+    bi_copy.mmap.phys = (uint64_t)map - DIRECT_MAP_BASE;
+    boot_info = &bi_copy;
+}
+
+static __noreturn void kmain_late(void);
+
+/*
+ * From the loader's tables to ours: slab first (vmalloc keeps its areas
+ * in kmalloc memory), then the tables, the framebuffer's own mapping,
+ * the switch, and the loader's memory back to the allocator.
+ */
+static void vm_init(const struct boot_info *bi)
+{
+    bool debug = option("slab_debug") != NULL;
+    slab_set_debug(debug);
+    kmem_cache_init();
+    kernel_pt_build(bi);
+    cpu_enable_protections();
+    vmalloc_init(debug);
+    kmap_init();
+    void *fb = NULL, *shadow = NULL;
+    if (fbcon_active()) {
+        fb = ioremap_wc(bi->fb.phys, fbcon_mapping_bytes());
+        if (!fb)
+            panic("cannot map the framebuffer");
+        shadow = vmalloc(fbcon_mapping_bytes()); /* without it, draw in video memory */
+    }
+    keep_boot_info(bi);
+    /* No printk between the switch and the new framebuffer address:
+     * the console's old address is gone with the loader's tables. */
+    kernel_pt_activate();
+    if (fb)
+        fbcon_set_mapping(fb, shadow);
+    printk("kernel page tables: loaded (CR3 = %#lx), framebuffer remapped write-combining "
+           "at %p, shadow buffer %s\n", kernel_pt.root, fb,
+           shadow ? "in vmalloc memory" : "none");
+    uint64_t t = mem_release_boot(MEM_BOOT_TABLES);
+    uint64_t b = mem_release_boot(MEM_BOOT_INFO);
+    printk("loader memory released: %lu KiB of page tables, %lu KiB of boot info\n",
+           t * 4, b * 4);
+    kernel_pt_dump();
+    if (kernel_pt_audit() && option("ktest"))
+        panic("W^X audit failed");
+}
+
+/* /proc/slabinfo and /proc/vmallocinfo as they stand after boot. */
+static void print_vm_stats(void)
+{
+    static char text[8192];
+    slabinfo(text, sizeof(text));
+    printk_lines(text);
+    printk("vmallocinfo:\n");
+    vmallocinfo(text, sizeof(text));
+    printk_lines(text);
+}
+
+__noreturn void kmain(const struct boot_info *bi)
+{
+    bool serial = serial_init();
+    gdt_init();
+    idt_init();
+
+    if (bi->magic != BOOT_INFO_MAGIC || bi->version != BOOT_INFO_VERSION ||
+        bi->size != sizeof(struct boot_info)) {
+        printk("mmk: boot_info mismatch (magic %lx version %u size %u, expected "
+               "version %u size %zu): loader and kernel were built apart. Halting.\n",
+               bi->magic, bi->version, bi->size,
+               BOOT_INFO_VERSION, sizeof(struct boot_info));
+        halt_forever();
+    }
+    boot_info = bi;
+    drop_identity_map();
+    write_cr0(read_cr0() | CR0_WP); /* the kernel, too, obeys read-only pages */
+
+    bool fb = fbcon_init(&bi->fb, KERNEL_TITLE);
+    printk("%s\n", KERNEL_TITLE);
+    printk("consoles: serial %s, framebuffer %s",
+           serial ? "COM1" : "absent", fb ? "on" : "off");
+    if (fb)
+        printk(" (%ux%u, %s)", bi->fb.width, bi->fb.height,
+               bi->fb.format == BOOT_FB_BGRX ? "BGRX" :
+               bi->fb.format == BOOT_FB_RGBX ? "RGBX" : "bitmask");
+    printk("\n");
+    if (fb) {
+        struct fbcon_info fi;
+        fbcon_get_info(&fi);
+        printk("fbcon: %ux%u cells of %ux%u pixels, colours fg %06x bg %06x, "
+               "title %06x on %06x\n", fi.cols, fi.rows, fi.glyph_w, fi.glyph_h,
+               fi.fg, fi.bg, fi.title_fg, fi.title_bg);
+    }
+    if (bi->loader_log[0]) {
+        printk("loader said:\n");
+        /* bounded: the loader's log is not trusted to be terminated */
+        printk("%.*s", (int)strnlen(bi->loader_log, sizeof(bi->loader_log)),
+               bi->loader_log);
+    }
+    printk("kernel: %#lx bytes at phys %#lx, virt %#lx\n",
+           bi->kernel.size, bi->kernel.phys,
+           bi->kernel_virt);
+    if (bi->initrd.phys) {
+        printk("initrd: %lu bytes at phys %#lx\n",
+               bi->initrd.size, bi->initrd.phys);
+        /* Unpacking comes with processes; for now, only recognise it. */
+        if (bi->initrd.size < 110 ||
+            memcmp(phys_to_virt(bi->initrd.phys), "070701", 6) != 0)
+            printk("initrd: warning: not a cpio (newc) archive, it will be ignored\n");
+    } else {
+        printk("initrd: none\n");
+    }
+    printk("ACPI RSDP: %#lx (ACPI %s)\n", bi->acpi_rsdp,
+           bi->acpi_rsdp_version == 2 ? "2.0+" : bi->acpi_rsdp ? "1.0" : "absent");
+    cpu_detect();
+
+    char line[BOOT_CMDLINE_MAX];
+    size_t len = strnlen(bi->cmdline, sizeof(bi->cmdline));
+    if (len == sizeof(bi->cmdline))
+        len--; /* not terminated: cut rather than read past */
+    memcpy(line, bi->cmdline, len);
+    line[len] = 0;
+    printk("command line: \"%s\"\n", line);
+    options_init(line);
+
+    bootmap_print(bi);
+    mem_init(bi);
+    vm_init(bi);
+
+    /* Leave the boot stack in .bss for a vmalloc'ed one with guard pages. */
+    void *stack = vmalloc_stack(KERNEL_STACK_SIZE, "kmain");
+    if (!stack)
+        panic("no memory for the kernel stack");
+    call_on_stack((uint8_t *)stack + KERNEL_STACK_SIZE, kmain_late);
+}
+
+/* Processes: the scheduler, the syscall entry, the timer, the zero page. */
+static void proc_init(void)
+{
+    task_init();
+    syscall_init();
+    apic_init();
+    if (mm_zero_page_init())
+        panic("no memory for the zero page");
+    mm_tlb_flush = tlb_flush_range;
+    mm_kernel_share = kernel_pt_share;
+    const char *mirror = option("compat32.mirror");
+    mmu32_mirror_user = mirror && strcmp(mirror, "ro") == 0;
+    if (mirror && !mmu32_mirror_user)
+        printk("compat32.mirror=%s: unknown value (ro is the one), the mirror stays "
+               "supervisor-only\n", mirror);
+}
+
+static __noreturn void kmain_late(void)
+{
+    print_vm_stats();
+    proc_init();
+
+    const char *crash = option("ktest.crash");
+    if (crash && strcmp(crash, "oops") == 0) {
+        printk("ktest.crash=oops: faulting on purpose outside any test\n");
+        *(volatile uint64_t *)0xffffdfffffff0000ul = 1; /* vmalloc range, never used */
+    } else if (crash && strcmp(crash, "kfree") == 0) {
+        /* Without slab_debug a bad free is a panic naming the culprit. */
+        void *p = kmalloc(64, GFP_KERNEL);
+        printk("ktest.crash=kfree: freeing %p twice on purpose\n", p);
+        kfree(p);
+        kfree(p);
+        printk("ktest.crash=kfree: the double free went on (slab_debug?)\n");
+    } else if (crash && strcmp(crash, "vfree") == 0) {
+        static uint64_t not_vmalloc; /* kernel .bss: no vmalloc area */
+        printk("ktest.crash=vfree: vfree of %p on purpose\n", (void *)&not_vmalloc);
+        vfree(&not_vmalloc);
+        printk("ktest.crash=vfree: the bad vfree went on (slab_debug?)\n");
+    }
+
+    if (option("bench")) {
+        bench_run();
+        halt_forever();
+    }
+
+    const char *sel = option("ktest");
+    if (sel) {
+        int failures = ktest_run(*sel ? sel : "all");
+        const char *end = option("ktest.end");
+        if (end && strcmp(end, "halt") == 0) {
+            printk("ktest: halted (ktest.end=halt)\n");
+            halt_forever();
+        }
+        qemu_exit(failures ? QEMU_EXIT_FAIL : QEMU_EXIT_PASS);
+    }
+
+    start_init();
+    if (task_count() == 0) {
+        printk("Nothing to run. Halted.\n");
+        halt_forever();
+    }
+    idle_loop();
+}

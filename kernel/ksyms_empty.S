@@ -1,9 +1,0 @@
-/* Placeholder symbol table for the first kernel link (see kernel/ksyms.c). */
-    .section .ksyms, "a"
-    .balign 8
-    .global ksyms_count, ksyms_entries, ksyms_names
-ksyms_count:
-    .quad 0
-ksyms_entries:
-ksyms_names:
-    .byte 0

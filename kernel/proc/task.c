@@ -1,0 +1,290 @@
+/*
+ * Tasks and the round-robin scheduler.
+ *
+ * Invariants:
+ *  - `current` is the task whose kernel stack the CPU is on; TSS.RSP0 and
+ *    syscall_kernel_rsp point to the top of that stack, and CR3 holds
+ *    current->mm's tables (the kernel's own for the idle task);
+ *  - a RUNNABLE task other than `current` is on the run queue exactly
+ *    once; BLOCKED and ZOMBIE tasks are not on it;
+ *  - the kernel runs with interrupts off; they are on only in user mode
+ *    and in the idle loop's hlt, so nothing here needs a lock (one CPU).
+ *
+ * A task that has never run has, just below its trap frame, the frame
+ * switch_to pops: six zero registers and the address of trap_restore,
+ * so its first switch "returns" straight into user mode.
+ */
+#include <kernel/errno.h>
+#include <kernel/task.h>
+#include <compat32/compat32.h>
+#include <kernel/printk.h>
+#include <kernel/string.h>
+#include <kernel/x86.h>
+#include <mm/kernel_pt.h>
+#include <mm/slab.h>
+#include <mm/vma.h>
+#include <mm/vmalloc.h>
+
+struct task *current;
+static struct task idle_task;
+static struct task *tasks[MAX_TASKS];
+static struct task *runq_head, *runq_tail;
+static struct kmem_cache *task_cache;
+static uint64_t ticks, slice_end;
+static int next_pid = 1;
+
+#define SLICE_TICKS 5   /* 50 ms at HZ = 100 */
+
+extern uint64_t syscall_kernel_rsp;
+extern const char trap_restore[];
+void switch_to(uint64_t *save_rsp, uint64_t new_rsp);
+
+void task_fpu_reset(struct task *t)
+{
+    memset(t->fpu, 0, sizeof(t->fpu));
+    t->fpu[0] = 0x7f;   /* FCW 0x037f: all x87 exceptions masked, 64-bit precision */
+    t->fpu[1] = 0x03;
+    t->fpu[24] = 0x80;  /* MXCSR 0x1f80: all SSE exceptions masked, round to nearest */
+    t->fpu[25] = 0x1f;
+}
+
+void task_fpu_save(struct task *t)
+{
+    __asm__ volatile("fxsave64 %0" : "=m"(*(uint8_t(*)[512])t->fpu));
+}
+
+static void fpu_restore(const struct task *t)
+{
+    __asm__ volatile("fxrstor64 %0" : : "m"(*(const uint8_t(*)[512])t->fpu));
+}
+
+void task_init(void)
+{
+    /* User programs use SSE: OSFXSR and OSXMMEXCPT on, no emulation. */
+    write_cr4(read_cr4() | (1ul << 9) | (1ul << 10));
+    write_cr0((read_cr0() & ~(1ul << 2)) | (1ul << 1));
+    /* 64-byte aligned: fxsave needs the fpu area 16-byte aligned, slab_debug too */
+    task_cache = kmem_cache_create("task_struct", sizeof(struct task), 64, SLAB_HWCACHE_ALIGN,
+                                   NULL);
+    if (!task_cache)
+        panic("task_init: no cache for tasks");
+    strlcpy(idle_task.name, "idle", sizeof(idle_task.name));
+    idle_task.state = TASK_RUNNABLE;
+    current = &idle_task;
+}
+
+uint64_t ticks_now(void)
+{
+    return ticks;
+}
+
+struct task *task_find(int pid)
+{
+    for (int i = 0; i < MAX_TASKS; i++)
+        if (tasks[i] && tasks[i]->pid == pid)
+            return tasks[i];
+    return NULL;
+}
+
+struct task *task_slot(int i)
+{
+    return i >= 0 && i < MAX_TASKS ? tasks[i] : NULL;
+}
+
+int task_count(void)
+{
+    int n = 0;
+    for (int i = 0; i < MAX_TASKS; i++)
+        n += tasks[i] != NULL;
+    return n;
+}
+
+struct task *task_alloc(const char *name, int *err)
+{
+    int slot = -1, dummy;
+    if (!err)
+        err = &dummy;
+    for (int i = 0; i < MAX_TASKS && slot < 0; i++)
+        if (!tasks[i])
+            slot = i;
+    *err = -EAGAIN;
+    if (slot < 0)
+        return NULL;
+    *err = -ENOMEM;
+    struct task *t = kmem_cache_alloc(task_cache, __GFP_ZERO);
+    if (!t)
+        return NULL;
+    strlcpy(t->name, name, TASK_NAME_MAX);
+    t->kstack = vmalloc_stack(KSTACK_SIZE, t->name);
+    if (!t->kstack) {
+        kmem_cache_free(task_cache, t);
+        return NULL;
+    }
+    *err = 0;
+    memset(task_frame(t), 0, sizeof(struct trap_frame));
+    task_fpu_reset(t);
+    uint64_t *sp = (uint64_t *)task_frame(t);
+    *--sp = (uint64_t)trap_restore;
+    for (int i = 0; i < 6; i++)
+        *--sp = 0;
+    t->saved_rsp = (uint64_t)sp;
+    t->pid = next_pid++;
+    t->state = TASK_BLOCKED;
+    tasks[slot] = t;
+    return t;
+}
+
+static void enqueue(struct task *t)
+{
+    t->run_next = NULL;
+    if (runq_tail)
+        runq_tail->run_next = t;
+    else
+        runq_head = t;
+    runq_tail = t;
+}
+
+static struct task *dequeue(void)
+{
+    struct task *t = runq_head;
+    if (t) {
+        runq_head = t->run_next;
+        if (!runq_head)
+            runq_tail = NULL;
+    }
+    return t;
+}
+
+/* A blocked (or new) task becomes runnable: no longer waiting, queued. */
+static void make_runnable(struct task *t)
+{
+    t->wake_tick = 0;
+    t->wait_chan = NULL;
+    t->state = TASK_RUNNABLE;
+    enqueue(t);
+}
+
+void task_start(struct task *t)
+{
+    make_runnable(t);
+}
+
+static void switch_mm_and_stack(struct task *next)
+{
+    uint64_t top = next->kstack ? (uint64_t)next->kstack + KSTACK_SIZE : 0;
+    if (top) {
+        tss_set_rsp0(top);
+        syscall_kernel_rsp = top;
+    }
+    uint64_t root = next->mm ? mm_cr3(next->mm) : kernel_pt.root;
+    if (read_cr3() != root)
+        write_cr3(root);
+    /* The segment registers (a 32-bit program's TLS in GS), then the
+     * thread pointer of arch_prctl: loading FS has just set the FS base,
+     * from the descriptor when FS holds a selector (the base that stays),
+     * to the task's own fs_base otherwise. */
+    tls_switch_in(next);
+    if ((read_seg(2) & ~3) == 0)
+        wrmsr(MSR_FS_BASE, next->fs_base);
+    /* A null GS selector leaves the old hidden base on AMD CPUs (Linux's
+     * X86_BUG_NULL_SEG): clear it, or the previous task's thread pointer
+     * would show through %gs (nobody sets a GS base otherwise). */
+    if ((read_seg(3) & ~3) == 0)
+        wrmsr(MSR_GS_BASE, 0);
+}
+
+void schedule(void)
+{
+    struct task *prev = current;
+    if (prev != &idle_task && prev->state == TASK_RUNNABLE)
+        enqueue(prev);
+    struct task *next = dequeue();
+    if (!next)
+        next = &idle_task;
+    slice_end = ticks + SLICE_TICKS;
+    if (next == prev)
+        return;
+    /* Each task's SSE/x87 registers are its own: save the outgoing
+     * task's, load the incoming one's (the kernel never uses them). */
+    if (prev != &idle_task && prev->state != TASK_ZOMBIE)
+        task_fpu_save(prev);
+    tls_switch_out(prev);   /* its DS, ES, FS, GS selectors */
+    if (next != &idle_task)
+        fpu_restore(next);
+    current = next;
+    switch_mm_and_stack(next);
+    switch_to(&prev->saved_rsp, next->saved_rsp);
+}
+
+void sleep_on(void *chan)
+{
+    current->state = TASK_BLOCKED;
+    current->wait_chan = chan;
+    schedule();
+    /* kill() wakes a blocked task: it dies here rather than going back
+     * to waiting for something that may never come. */
+    if (current->kill_signal)
+        task_exit(W_SIGNALED(current->kill_signal));
+}
+
+void wake_up(void *chan)
+{
+    for (int i = 0; i < MAX_TASKS; i++) {
+        struct task *t = tasks[i];
+        if (t && t->state == TASK_BLOCKED && t->wait_chan == chan)
+            make_runnable(t);
+    }
+}
+
+void task_tick(bool from_user)
+{
+    ticks++;
+    if (current != &idle_task) {
+        if (from_user)
+            current->utime_ticks++;
+        else
+            current->stime_ticks++;
+    }
+    for (int i = 0; i < MAX_TASKS; i++) {
+        struct task *t = tasks[i];
+        if (t && t->state == TASK_BLOCKED && t->wake_tick && ticks >= t->wake_tick)
+            make_runnable(t);
+    }
+}
+
+void task_return_to_user(void)
+{
+    if (ticks >= slice_end && runq_head)
+        schedule();
+    if (current->kill_signal)
+        task_exit(W_SIGNALED(current->kill_signal));
+}
+
+void task_kill(struct task *t, int sig)
+{
+    t->kill_signal = sig;
+    if (t->state == TASK_BLOCKED)
+        make_runnable(t);
+}
+
+void task_reap(struct task *t)
+{
+    for (int i = 0; i < MAX_TASKS; i++)
+        if (tasks[i] == t)
+            tasks[i] = NULL;
+    vfree_stack(t->kstack);
+    kmem_cache_free(task_cache, t);
+}
+
+/* The idle task: run whatever is runnable; otherwise wait for an interrupt. */
+__noreturn void idle_loop(void)
+{
+    for (;;) {
+        schedule();
+        if (!runq_head) {
+            sti();
+            hlt();
+            cli();
+        }
+    }
+}

@@ -1,0 +1,203 @@
+/*
+ * Address spaces are born, copied and die here: mm_init_user, mm_fork,
+ * mm_destroy (include/mm/vma.h; docs/address-spaces.md).
+ *
+ * Invariant: after mm_fork, every private page present in the parent is
+ * present in the child at the same address, and neither can write it
+ * unless its frame is referenced once (eager copies are); each mapping
+ * holds one reference (seed 001's reference-counted frames), so the frame
+ * is freed when the last address space lets go, whichever it is.
+ *
+ * Fork copies the VMAs, then the tables VMA by VMA with pt_clone, which
+ * walks the parent's and the child's tables together, a table's worth of
+ * entries at a time (Linux's copy_page_range): the child's table pages
+ * are built, no data page is copied, each frame gains one reference.  In
+ * the same pass a private writable page loses PT_W in both (the first
+ * write copies, or just takes PT_W back when the frame is no longer
+ * shared); one flush of the parent's TLB ends each VMA.  Shared mappings
+ * keep their rights on both sides.  A failure on the way (no memory for a
+ * child's table) destroys the half-built child; the parent's contents are
+ * untouched, though some of its private pages may already be read-only:
+ * harmless, the next write fault finds the frame referenced once and
+ * makes it writable again without copying.  With eager (the `fork=copy`
+ * boot option) the child gets a copy of every present private page
+ * instead, through the same walk, for the benchmark.
+ *
+ * mm_destroy drops every pte's reference and frees the tables in one walk
+ * (pt_destroy_each), then frees the VMAs (the last VMA of a shared object
+ * frees its frames).  No flush: the tables must not be in use any more.
+ *
+ * Reference: seed 000 (CoW for fork), xv6's uvmcopy (its eager copy is
+ * our `fork=copy`), seed 001 (SOS's reference-counted physical layer).
+ */
+#include <mm/vma.h>
+#include <kernel/errno.h>
+#include <kernel/string.h>
+
+void (*mm_tlb_flush)(uint64_t va, uint64_t len);
+int (*mm_kernel_share)(struct pgtable *pt);
+
+static void user_flush(struct pgtable *pt, uint64_t va, uint64_t len)
+{
+    (void)pt;
+    if (mm_tlb_flush)
+        mm_tlb_flush(va, len);
+}
+
+int mm_init_user_fmt(struct mm *mm, const struct pt_format *fmt, uint64_t va_end, gfp_t gfp)
+{
+    /* A level-0 table must hold two pages of the range or none: see
+     * swap_leaf in mm/user_fault.c. */
+    uint64_t span = 1ul << (PAGE_SHIFT + fmt->index_bits);
+    if (va_end <= MM_MIN_ADDR || (va_end & (PAGE_SIZE - 1)) || va_end % span == PAGE_SIZE)
+        return -EINVAL;
+    memset(mm, 0, sizeof(*mm));
+    int err = pt_init(&mm->pt, fmt, gfp, 0, va_end);
+    if (err)
+        return err;
+    mm->pt.flush = user_flush;
+    mm->va_end = va_end;
+    mm->mmap_base = va_end;
+    mm->gfp = gfp;
+    mm->max_vmas = MM_MAX_VMAS;
+    return 0;
+}
+
+int mm_init_user(struct mm *mm, uint64_t va_end, gfp_t gfp)
+{
+    int err = mm_init_user_fmt(mm, &pt_x86_64, va_end, gfp);
+    /* The CPU walks these tables: they get the kernel half. */
+    if (!err && mm_kernel_share && (err = mm_kernel_share(&mm->pt)) != 0)
+        mm_destroy(mm);
+    return err;
+}
+
+/* Exit: one reference less on the leaf's frame.  Inline for the common
+ * case (a frame still shared after this), as fork's below: this runs for
+ * every page.  The last reference goes through frame_unref, which checks
+ * the descriptor and frees the frame. */
+static void drop_leaf(uint64_t va, uint64_t pa, uint64_t size, void *arg)
+{
+    (void)va, (void)size, (void)arg;
+    struct page *p = pfn_to_page(pa >> PAGE_SHIFT);
+    if (p->refcount > 1)
+        p->refcount--;
+    else
+        frame_unref(pa);
+}
+
+void mm_destroy(struct mm *mm)
+{
+    if (!mm->pt.fmt)
+        return; /* never initialized, or destroyed already */
+    if (mm->hw_ops)
+        mm->hw_ops->detach(mm);
+    pt_destroy_each(&mm->pt, drop_leaf, NULL);
+    while (mm->vmas) {
+        struct vma *v = mm->vmas;
+        vma_unlink(mm, v);
+        vma_free(v);
+    }
+    memset(mm, 0, sizeof(*mm));
+}
+
+/* ---- fork ------------------------------------------------------------------------------------ */
+
+struct fork_walk {
+    struct mm *child;
+    const struct vma *v;
+};
+
+/* One present page of the parent, shared with the child (copy-on-write
+ * or a shared mapping): one more reference on its frame.  The frame is
+ * mapped, so its descriptor is an allocated head (refcount >= 1). */
+static int fork_share(struct pt_view *pv, void *arg)
+{
+    (void)arg;
+    pfn_to_page(pv->pa >> PAGE_SHIFT)->refcount++;
+    return 0;
+}
+
+/* fork=copy: the child gets its own copy of a private page (the zero page
+ * stays shared). */
+static int fork_copy(struct pt_view *pv, void *arg)
+{
+    struct fork_walk *w = arg;
+    if (pv->pa == mm_zero_page())
+        return fork_share(pv, arg);
+    uint64_t copy = frame_alloc(w->child->gfp | __GFP_NOWARN);
+    if (!copy)
+        return -ENOMEM;
+    memcpy(page_address(pfn_to_page(copy >> PAGE_SHIFT)),
+           page_address(pfn_to_page(pv->pa >> PAGE_SHIFT)), PAGE_SIZE);
+    /* The copy is the child's alone: writable if the VMA is. */
+    pv->pa = copy;
+    pv->prot = vma_pt_prot(w->v);
+    return 0;
+}
+
+int mm_fork(struct mm *child, struct mm *parent, bool eager)
+{
+    int err = mm_init_user_fmt(child, parent->pt.fmt, parent->va_end, parent->gfp);
+    if (err)
+        return err;
+    child->pt.flush = parent->pt.flush;
+    /* The kernel half goes into the tables the CPU walks: the child's own,
+     * or those of its hardware side (which attach builds). */
+    child->hw_ops = parent->hw_ops;
+    if (child->hw_ops)
+        err = child->hw_ops->attach(child, parent);
+    else if (mm_kernel_share)
+        err = mm_kernel_share(&child->pt);
+    if (err) {
+        child->hw_ops = NULL;
+        mm_destroy(child);
+        return err;
+    }
+    child->mmap_base = parent->mmap_base;
+    child->max_vmas = parent->max_vmas;
+    child->brk_start = parent->brk_start;
+    child->brk = parent->brk;
+    child->stack_start = parent->stack_start;
+    child->stack_end = parent->stack_end;
+    child->stack_guard = parent->stack_guard;
+
+    /* The VMAs, in order (appended: the list is sorted already). */
+    struct vma *tail = NULL;
+    for (const struct vma *pv = parent->vmas; pv; pv = pv->next) {
+        struct vma *cv = vma_alloc();
+        err = -ENOMEM;
+        if (!cv)
+            goto fail;
+        *cv = *pv;
+        cv->prev = tail;
+        cv->next = NULL;
+        if (cv->shm)
+            vm_shm_get(cv->shm);
+        if (tail)
+            tail->next = cv;
+        else
+            child->vmas = cv;
+        tail = cv;
+        child->nr_vmas++;
+    }
+    /* The pages: the child's tables, and the private pages read-only in
+     * both for copy-on-write. */
+    for (const struct vma *v = parent->vmas; v; v = v->next) {
+        struct fork_walk w = { child, v };
+        bool private = !(v->flags & VMA_SHARED);
+        err = pt_clone(&child->pt, &parent->pt, v->start, v->end,
+                       private && !eager ? PT_W : 0, private && eager ? fork_copy : fork_share,
+                       &w);
+        if (err)
+            goto fail;
+    }
+    /* The child maps what the parent maps, page for page (a copy for a
+     * copy): the same counts. */
+    child->rss = child->max_rss = parent->rss;
+    child->zero_maps = parent->zero_maps;
+    return 0;
+fail:
+    mm_destroy(child);
+    return err;
+}
