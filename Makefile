@@ -60,7 +60,7 @@ KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=4096 -T kernel/boot/linker.
 HOST_CC     := clang
 HOST_CFLAGS := -std=gnu11 -g -O1 -fsanitize=address,undefined \
                -fno-sanitize-recover=all -fno-omit-frame-pointer $(WARN) \
-               -Iinclude -Iefi -DHOST_TEST=1
+               -Iinclude -Iefi -DHOST_TEST=1 -DDEBUG=1
 
 # ---- sources (explicit lists) ---------------------------------------------------
 
@@ -82,16 +82,19 @@ KERNEL_SRCS := kernel/boot/entry.S kernel/boot/main.c kernel/boot/cmdline.c \
                kernel/fs/procfs.c kernel/fs/sys_file.c kernel/fs/cpio.c \
                kernel/test/ktest.c kernel/test/bench.c \
                mm/memmap.c mm/buddy.c mm/page_alloc.c mm/zone.c mm/contig.c \
-               mm/mmstat.c mm/bootmem.c mm/release.c \
+               mm/mmstat.c mm/bootmem.c mm/mem_place.c mm/release.c \
                mm/pgtable.c mm/pgtable_clone.c mm/pgtable_check.c mm/pt_x86_64.c mm/tlb.c \
                mm/kernel_pt.c mm/fault_explain.c \
                mm/slab.c mm/slab_debug.c mm/slab_stat.c mm/kmalloc.c \
-               mm/vmalloc.c mm/kmap.c \
+               mm/vmalloc.c mm/vmalloc_check.c mm/vmalloc_kernel.c mm/kmap.c \
                mm/vma.c mm/vma_check.c mm/mmap.c mm/user_fault.c mm/mm_fork.c \
                compat32/pt_i386.c compat32/mmu32.c \
                tests/kernel/test_boot.c tests/kernel/test_traps.c \
                tests/kernel/test_fbcon.c tests/kernel/test_pmm.c \
-               tests/kernel/test_vm.c tests/kernel/test_slab.c tests/kernel/test_compat32.c
+               tests/kernel/test_vm.c tests/kernel/test_slab.c tests/kernel/test_compat32.c \
+               tests/kernel/test_pgtable.c tests/shared/pt_harness.c tests/shared/pt_cases.c \
+               tests/shared/pt_cases_inplace.c \
+               tests/shared/pt_raw.c tests/shared/pt_desc_x86_64.c tests/shared/pt_desc_i386.c
 
 HOST_TESTS := tests/host/test_kelf tests/host/test_printf \
               tests/host/test_cmdline tests/host/test_memmap tests/host/test_buddy \
@@ -100,6 +103,8 @@ HOST_TESTS := tests/host/test_kelf tests/host/test_printf \
 HOST_TESTS += tests/host/test_cpio tests/host/test_elf_user tests/host/test_user_stack
 HOST_TESTS += tests/host/test_pt_i386
 HOST_TESTS += tests/host/test_mmu32
+HOST_TESTS += tests/host/test_mem_place
+HOST_TESTS += tests/host/test_vmalloc
 
 # compat32, the ABI half (docs/compat32-abi.md): int 0x80, the i386 table and
 # its translated structures, set_thread_area, the 32-bit address space.
@@ -109,7 +114,7 @@ KERNEL_SRCS += compat32/syscall32.c compat32/sys32.c compat32/sys32_file.c \
 EFI_OBJS    := $(patsubst efi/%.c,$(BUILD)/efi/%.obj,$(patsubst kernel/%.c,$(BUILD)/efi/kernel/%.obj,$(EFI_SRCS)))
 KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(basename $(KERNEL_SRCS)))
 
-.PHONY: all run test test-build test-host fuzz gdb usb clean bench run-elf user user-oracle
+.PHONY: all run test test-build fuzz gdb usb clean bench run-elf user user-oracle
 all: $(BUILD)/esp.img
 
 # ---- the loader ---------------------------------------------------------------------
@@ -252,19 +257,30 @@ $(BUILD)/host/tests/host/test_printf: kernel/lib/vsnprintf.c
 
 # mm/ on the host: libc provides snprintf/vsnprintf/memset..., and
 # tests/host/mm_host.c panic, printk and the private "physical memory" arena.
-# mm/bootmem.c is kernel-only glue.
+# mm/bootmem.c is kernel-only glue; its decisions are mm/mem_place.c's.
+# Host builds define DEBUG=1: DASSERTs run under the sanitizers.
 MM_HOST_SRCS := mm/memmap.c mm/buddy.c mm/page_alloc.c mm/zone.c mm/contig.c mm/mmstat.c \
-                tests/host/mm_host.c
+                mm/release.c mm/mem_place.c tests/host/mm_host.c
 MM_HOST_DEPS := $(wildcard include/mm/*.h) include/boot/boot_info.h tests/host/mm_host.h
 tests/host/test_memmap_SRCS := tests/host/test_memmap.c $(MM_HOST_SRCS)
 tests/host/test_buddy_SRCS  := tests/host/test_buddy.c $(MM_HOST_SRCS)
+tests/host/test_mem_place_SRCS := tests/host/test_mem_place.c $(MM_HOST_SRCS)
+$(BUILD)/host/tests/host/test_mem_place: $(MM_HOST_DEPS)
+# The page-table cases and harness shared by both formats, the host and the
+# kernel (tests/shared/), and each format's description.
+PT_TEST_SRCS := tests/shared/pt_harness.c tests/shared/pt_cases.c tests/shared/pt_cases_inplace.c \
+                tests/shared/pt_raw.c
+PT_TEST_DEPS := $(wildcard tests/shared/*.h)
 tests/host/test_pgtable_SRCS := tests/host/test_pgtable.c $(MM_HOST_SRCS) mm/pgtable.c mm/pgtable_clone.c \
-                                mm/pgtable_check.c mm/pt_x86_64.c
+                                mm/pgtable_check.c mm/pt_x86_64.c $(PT_TEST_SRCS) \
+                                tests/shared/pt_desc_x86_64.c
+$(BUILD)/host/tests/host/test_pgtable $(BUILD)/host/tests/host/test_pt_i386: $(PT_TEST_DEPS)
 $(BUILD)/host/tests/host/test_memmap $(BUILD)/host/tests/host/test_buddy \
 $(BUILD)/host/tests/host/test_pgtable: $(MM_HOST_DEPS) mm/pgtable_impl.h
 # The i386 two-level format of compat32/ behind the same walker.
 tests/host/test_pt_i386_SRCS := tests/host/test_pt_i386.c $(MM_HOST_SRCS) mm/pgtable.c \
-                                mm/pgtable_clone.c mm/pgtable_check.c compat32/pt_i386.c
+                                mm/pgtable_clone.c mm/pgtable_check.c compat32/pt_i386.c \
+                                $(PT_TEST_SRCS) tests/shared/pt_desc_i386.c
 $(BUILD)/host/tests/host/test_pt_i386: $(MM_HOST_DEPS) mm/pgtable_impl.h
 # compat32's software i386 MMU over the generic mm code (recursive =: SLAB_SRCS
 # and VMA_SRCS are defined below).
@@ -282,6 +298,11 @@ VMA_SRCS := mm/vma.c mm/vma_check.c mm/mmap.c mm/user_fault.c mm/mm_fork.c
 tests/host/test_vma_SRCS := tests/host/test_vma.c $(MM_HOST_SRCS) $(SLAB_SRCS) mm/pgtable.c mm/pgtable_clone.c \
                             mm/pgtable_check.c mm/pt_x86_64.c $(VMA_SRCS)
 $(BUILD)/host/tests/host/test_vma: $(MM_HOST_DEPS) mm/pgtable_impl.h mm/slab_impl.h
+# vmalloc over private tables (mm/vmalloc_kernel.c is the kernel's instance).
+VMALLOC_SRCS := mm/vmalloc.c mm/vmalloc_check.c
+tests/host/test_vmalloc_SRCS := tests/host/test_vmalloc.c $(MM_HOST_SRCS) $(SLAB_SRCS) mm/pgtable.c \
+                                mm/pgtable_clone.c mm/pgtable_check.c mm/pt_x86_64.c $(VMALLOC_SRCS)
+$(BUILD)/host/tests/host/test_vmalloc: $(MM_HOST_DEPS) mm/pgtable_impl.h mm/slab_impl.h
 
 # The exec pieces (initrd reader, ELF checker, initial stack): pure code.
 # test_elf_user and test_user_stack also run real static musl programs
@@ -341,7 +362,7 @@ HOST_BINS := $(HOST_TESTS:%=$(BUILD)/host/%) $(BUILD)/host/tests/host/test_pe
 FUZZ_CFLAGS := -std=gnu11 -g -O2 -fsanitize=fuzzer,address,undefined \
                -fsanitize-coverage-ignorelist=tests/fuzz/coverage_ignore.txt \
                -fno-sanitize-recover=all -fno-omit-frame-pointer $(WARN) \
-               -Iinclude -Itests/host -DHOST_TEST=1
+               -Iinclude -Itests/host -DHOST_TEST=1 -DDEBUG=1
 FUZZ_RUNS ?= 20000
 FUZZ_TIME ?= 300
 export FUZZ_RUNS
@@ -349,15 +370,25 @@ FUZZ_TARGETS := fuzz_buddy fuzz_memmap fuzz_pgtable fuzz_slab fuzz_vma
 FUZZ_TARGETS += fuzz_exec
 FUZZ_TARGETS += fuzz_pt_i386
 FUZZ_TARGETS += fuzz_mmu32
+FUZZ_TARGETS += fuzz_vmalloc
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
 # Sources a target needs beyond $(MM_HOST_SRCS): fuzz_<name>_EXTRA.
-fuzz_pgtable_EXTRA := mm/pgtable.c mm/pgtable_clone.c mm/pgtable_check.c mm/pt_x86_64.c
-fuzz_pt_i386_EXTRA := mm/pgtable.c mm/pgtable_clone.c mm/pgtable_check.c compat32/pt_i386.c
+fuzz_pgtable_EXTRA := mm/pgtable.c mm/pgtable_clone.c mm/pgtable_check.c mm/pt_x86_64.c \
+                      tests/shared/pt_raw.c tests/shared/pt_desc_x86_64.c
+fuzz_pt_i386_EXTRA := mm/pgtable.c mm/pgtable_clone.c mm/pgtable_check.c compat32/pt_i386.c \
+                      tests/shared/pt_raw.c tests/shared/pt_desc_i386.c
+# One run model for both page-table formats.
+$(BUILD)/fuzz/fuzz_pgtable $(BUILD)/fuzz/fuzz_pt_i386: tests/fuzz/pt_fuzz_model.h \
+                                                      tests/shared/pt_raw.h
+# compat32's MMU seen from outside, shared with test_mmu32.
+$(BUILD)/fuzz/fuzz_mmu32 $(BUILD)/host/tests/host/test_mmu32: tests/shared/mmu32_oracle.h
 fuzz_mmu32_EXTRA = $(VMA_SRCS) $(SLAB_SRCS) mm/pgtable.c mm/pgtable_clone.c mm/pgtable_check.c \
                    mm/pt_x86_64.c compat32/pt_i386.c compat32/mmu32.c
 fuzz_slab_EXTRA := $(SLAB_SRCS)
 fuzz_exec_EXTRA := kernel/fs/cpio.c kernel/proc/elf_user.c kernel/proc/user_stack.c
 fuzz_vma_EXTRA := $(VMA_SRCS) $(SLAB_SRCS) mm/pgtable.c mm/pgtable_clone.c mm/pgtable_check.c mm/pt_x86_64.c
+fuzz_vmalloc_EXTRA := $(VMALLOC_SRCS) $(SLAB_SRCS) mm/pgtable.c mm/pgtable_clone.c \
+                      mm/pgtable_check.c mm/pt_x86_64.c
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(MM_HOST_SRCS) $$(fuzz_$$*_EXTRA) $(MM_HOST_DEPS) \
                       tests/fuzz/coverage_ignore.txt
@@ -411,21 +442,40 @@ user-oracle: user
 
 # Benchmarks: host build, -O2, no sanitizers; baselines run in the same process.
 BENCH_MM_SRCS := mm/buddy.c mm/page_alloc.c mm/zone.c mm/contig.c mm/mmstat.c
-$(BUILD)/bench/bench_buddy: tests/bench/bench_buddy.c $(BENCH_MM_SRCS) include/mm/*.h
+$(BUILD)/bench/bench_buddy: tests/bench/bench_buddy.c $(BENCH_MM_SRCS) include/mm/*.h \
+                           tests/bench/bench.h
 	@mkdir -p $(dir $@)
 	$(HOST_CC) -std=gnu11 -O2 -g $(WARN) -Iinclude -DHOST_TEST=1 -o $@ $< $(BENCH_MM_SRCS)
 
 $(BUILD)/bench/bench_slab: tests/bench/bench_slab.c $(BENCH_MM_SRCS) $(SLAB_SRCS) include/mm/*.h \
-                          mm/slab_impl.h
+                          mm/slab_impl.h tests/bench/bench.h
 	@mkdir -p $(dir $@)
 	$(HOST_CC) -std=gnu11 -O2 -g $(WARN) -Iinclude -DHOST_TEST=1 -o $@ $< $(BENCH_MM_SRCS) \
 	    $(SLAB_SRCS)
 
-bench: $(BUILD)/bench/bench_buddy $(BUILD)/bench/bench_slab $(BUILD)/esp.img
-	$(BUILD)/bench/bench_buddy
-	$(BUILD)/bench/bench_slab
-	python3 tests/bench/boot_mm_time.py $(BUILD)
-	python3 tests/bench/boot_vm_time.py $(BUILD)
+# Page faults through the mm code over the host arena of tests/host/mm_host.c.
+BENCH_FAULT_SRCS := $(MM_HOST_SRCS) $(SLAB_SRCS) mm/pgtable.c mm/pgtable_clone.c \
+                    mm/pgtable_check.c mm/pt_x86_64.c $(VMA_SRCS)
+$(BUILD)/bench/bench_fault: tests/bench/bench_fault.c $(BENCH_FAULT_SRCS) $(MM_HOST_DEPS) \
+                           mm/pgtable_impl.h mm/slab_impl.h
+	@mkdir -p $(dir $@)
+	$(HOST_CC) -std=gnu11 -O2 -g $(WARN) -Iinclude -Itests/host -DHOST_TEST=1 -o $@ $< \
+	    $(BENCH_FAULT_SRCS)
+
+# Every benchmark prints its tables, then one line per target ("target
+# NAME: measured X, goal Y: met" or "NOT MET"); the run ends with all the
+# target lines together.  A target not met does not fail make bench.
+BENCH_LOG := $(BUILD)/bench/bench.log
+bench: SHELL := /bin/bash
+bench: $(BUILD)/bench/bench_buddy $(BUILD)/bench/bench_slab $(BUILD)/bench/bench_fault \
+       $(BUILD)/esp.img
+	@mkdir -p $(BUILD)/bench && rm -f $(BENCH_LOG)
+	set -o pipefail; $(BUILD)/bench/bench_buddy | tee -a $(BENCH_LOG)
+	set -o pipefail; $(BUILD)/bench/bench_slab | tee -a $(BENCH_LOG)
+	set -o pipefail; $(BUILD)/bench/bench_fault | tee -a $(BENCH_LOG)
+	set -o pipefail; python3 tests/bench/boot_mm_time.py $(BUILD) | tee -a $(BENCH_LOG)
+	set -o pipefail; python3 tests/bench/boot_vm_time.py $(BUILD) | tee -a $(BENCH_LOG)
+	@echo; echo "Targets:"; grep '^target ' $(BENCH_LOG) || echo "(none printed)"
 
 usb: $(BUILD)/esp.img
 	sh tools/usb.sh "$(DEV)" $(BUILD)/esp.img

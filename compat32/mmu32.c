@@ -1,7 +1,8 @@
 /*
  * The i386 MMU, in software: how a 32-bit process's two-level tables (the
- * authoritative map, seeds 000 and 004) become the 4-level tables the CPU
- * walks in long mode, kept exact (DESIGN.md section 9).
+ * authoritative map, in the layout of the blog post on kernel memory
+ * management, 2024, and the blog post on i386 paging, 2008) become the
+ * 4-level tables the CPU walks in long mode, kept exact (docs/compat32.md).
  *
  * Why in software?  In long mode the CPU always walks 4-level tables with
  * 8-byte entries; CR0/CR4 cannot make it read a 1024-entry directory of
@@ -21,17 +22,18 @@
  *  - the A bit of the leaf and of its PDE is set.
  * Hence A and D read from the i386 entries are what i386 hardware would
  * have set since the entry was made (fork's child gets copies of the
- * parent's entries, A and D included: docs/compat32.md): an access finds no hw entry (a fault: fill sets A, and D for
- * a write, then makes the hw entry), and a first write to a clean page
- * finds the hw entry read-only (a fault: fill sets D, then makes it
- * writable).  Those faults are the emulated MMU's, not the process's:
+ * parent's entries, A and D included: docs/compat32.md): an access finds
+ * no hw entry (a fault: fill sets A, and D for a write, then makes the hw
+ * entry), and a first write to a clean page finds the hw entry read-only
+ * (a fault: fill sets D, then makes it writable).  Those faults are the emulated MMU's, not the process's:
  * they count no minor fault (mm_hw_fault).
  *  - a change to a present i386 entry reaches pt.flush (the generic walker
  *    calls it, include/mm/pgtable.h), which removes the hw entries derived
  *    from the range, and the mirror pages of its page tables; removing hw
  *    entries flushes the TLB (hw.flush).
  *
- * The mirror (seeds 001 and 003, SOS): PDE 1023 points to the directory
+ * The mirror (SOS's mirroring, named by the SOS mailing-list post on
+ * physical/paged/virtual memory, 2006): PDE 1023 points to the directory
  * itself.  Nothing special is needed here: the two-level walk of an
  * address in the last 4 MiB goes through PDE 1023 to the directory, read
  * as a page table, and finds the page table of PDE i at 0xffc00000 +
@@ -40,7 +42,8 @@
  * compat32.mirror=ro.
  *
  * Reference: Intel SDM vol. 3A, 4.3 (32-bit paging) and 4.8 (accessed and
- * dirty flags); seed 004 (the two-level walk); seeds 001/003 (mirroring).
+ * dirty flags); the blog post on i386 paging, 2008 (the two-level walk);
+ * the SOS mailing-list post, 2006 (mirroring); docs/bibliography.md.
  */
 #include <compat32/mmu32.h>
 #include <kernel/errno.h>
@@ -147,18 +150,16 @@ static int mmu32_fill(struct mm *mm, uint64_t va, unsigned access)
     uint32_t leaf_bits = I386_PTE_A | ((access & FAULT_WRITE) ? I386_PTE_D : 0);
     unsigned prot = hw_rights(rights, *w.leaf | leaf_bits);
     va &= ~(PAGE_SIZE - 1);
-    struct pt_view hv;
-    int err = 0;
-    bool mapped = pt_walk(&m->hw, va, &hv) == 0;
-    if (mapped && hv.pa == w.pa) {
-        if (hv.prot != prot) /* 4 KiB leaves only: no split, cannot fail */
-            err = pt_protect(&m->hw, va, PAGE_SIZE, prot);
-        /* else a stale TLB entry: the hw entry allows it already */
-    } else {
-        if (mapped)
-            mm_must(pt_unmap(&m->hw, va, PAGE_SIZE), "mmu32_fill: stale hw entry", va);
+    /* Usually there is no hw entry yet (pt_map's one-page fast path); a
+     * first write to a clean page finds a read-only one (rewritten in
+     * place by pt_replace, which cannot fail); a stale TLB entry finds
+     * one that is right already (pt_replace changes nothing). */
+    bool clean_write = (access & FAULT_WRITE) && !(*w.leaf & I386_PTE_D);
+    int err = clean_write ? pt_replace(&m->hw, va, w.pa, prot) : -ENOENT;
+    if (err == -ENOENT)
         err = pt_map(&m->hw, va, w.pa, PAGE_SIZE, prot, 0);
-    }
+    if (err == -EEXIST)
+        err = pt_replace(&m->hw, va, w.pa, prot);
     if (err)
         return err;
     *w.pde |= I386_PTE_A;
@@ -175,7 +176,13 @@ static void mmu32_flush(struct pgtable *pt, uint64_t va, uint64_t len)
     if (!m)
         return;
     mm_must(pt_unmap(&m->hw, va, len), "mmu32_flush: hw", va);
-    /* A page table may have gone with them: its page in the mirror too. */
+    /* A page table may have gone with them: its page in the mirror too.
+     * One page is the fault path's case (a copy-on-write break, a page
+     * unmapped): a single 4 KiB entry changed, so its PDE did not, unless
+     * the operation emptied and unlinked the table, which has already
+     * cleared the PDE.  A present PDE keeps its mirror page. */
+    if (len == PAGE_SIZE && (table32(mm->pt.root)[pde_index((uint32_t)va)] & I386_PTE_P))
+        return;
     uint64_t first = va >> 22, last = (va + len - 1) >> 22;
     mm_must(pt_unmap(&m->hw, I386_MIRROR_BASE + first * PAGE_SIZE,
                      (last - first + 1) * PAGE_SIZE),
@@ -276,25 +283,25 @@ static int check_leaf(const struct pt_view *hv, void *arg)
     struct walk32 w;
     if (hv->size != PAGE_SIZE)
         return snprintf(c->why, c->size, "hw leaf at %#lx is %lu bytes",
-                        hv->va, hv->size), -1;
+                        hv->va, hv->size), -EUCLEAN;
     if (!walk32(c->mm, (uint32_t)hv->va, &w))
         return snprintf(c->why, c->size, "hw maps %#lx, the i386 tables do not",
-                        hv->va), -1;
+                        hv->va), -EUCLEAN;
     if (w.pa != hv->pa)
         return snprintf(c->why, c->size, "%#lx: hw frame %#lx, i386 frame %#lx",
                         hv->va, hv->pa,
-                        w.pa), -1;
+                        w.pa), -EUCLEAN;
     unsigned want = hw_rights(rights32(&w), *w.leaf);
     unsigned have = hv->prot & (PT_U | PT_W | PT_X | PT_CACHE_MASK);
     if ((have & ~want & (PT_U | PT_W | PT_X)) || (have & PT_U) != (want & PT_U) ||
         (have & PT_CACHE_MASK) != (want & PT_CACHE_MASK))
         return snprintf(c->why, c->size, "%#lx: hw rights %#x, i386 entries allow %#x "
                         "(PDE %08x, leaf %08x)", hv->va, have, want,
-                        *w.pde, *w.leaf), -1;
+                        *w.pde, *w.leaf), -EUCLEAN;
     if (!(*w.pde & I386_PTE_A) || !(*w.leaf & I386_PTE_A))
         return snprintf(c->why, c->size, "%#lx is in hw but not accessed in the i386 "
                         "entries (PDE %08x, leaf %08x)", hv->va, *w.pde,
-                        *w.leaf), -1;
+                        *w.leaf), -EUCLEAN;
     return 0;
 }
 
@@ -302,12 +309,12 @@ int mmu32_check(const struct mm *mm, char *why, size_t size)
 {
     struct mmu32 *m = hw_of(mm);
     if (!m)
-        return snprintf(why, size, "not a 32-bit address space"), -1;
+        return snprintf(why, size, "not a 32-bit address space"), -EINVAL;
     uint32_t mirror = table32(mm->pt.root)[I386_MIRROR_PDE];
     if ((mirror & ~I386_PTE_A) != pt_i386_mirror_entry(mm->pt.root, m->mirror_user))
-        return snprintf(why, size, "mirror PDE is %08x", mirror), -1;
+        return snprintf(why, size, "mirror PDE is %08x", mirror), -EUCLEAN;
     struct check32 c = { mm, why, size };
-    return pt_for_each(&m->hw, 0, FOUR_GIB, check_leaf, &c) ? -1 : 0;
+    return pt_for_each(&m->hw, 0, FOUR_GIB, check_leaf, &c); /* 0, or -EUCLEAN */
 }
 
 /* ---- the learner's view --------------------------------------------------------------- */

@@ -24,8 +24,9 @@
  *    executable" lives in available bit 9, I386_PTE_SOFT_NX: the SDM
  *    leaves bits 9..11 to the operating system, and the translation into
  *    4-level entries copies it into the real NX bit;
- *  - accessed and dirty are Intel's A (bit 5) and D (bit 6), not seed
- *    000's bits 3 and 4 (its struct drops PWT and PCD);
+ *  - accessed and dirty are Intel's A (bit 5) and D (bit 6), not bits 3
+ *    and 4 as in the blog post on kernel memory management, 2024 (its
+ *    struct drops PWT and PCD);
  *  - physical addresses are 32-bit: the PSE-36 bits of a 4 MiB PDE stay
  *    zero, and table pages come from GFP_DMA32 (the caller's gfp).
  *
@@ -33,9 +34,11 @@
  * knows nothing of walking.  Bit positions are in include/compat32/pt_i386.h
  * with diagrams.  References: Intel SDM vol. 3A, section 4.3 (32-bit
  * paging, tables 4-4 to 4-6) and the Page Attribute Table section;
- * seed 004 (the 10/10/12 cut, 4 MiB pages through PS), seed 000 (the
- * entry as present, rw, user, accessed, dirty and a 20-bit frame),
- * seed 001 (SOS's mirroring).
+ * the blog post on i386 paging, 2008 (the 10/10/12 cut, 4 MiB pages
+ * through PS); the blog post on kernel memory management, 2024 (the entry
+ * as present, rw, user, accessed, dirty and a 20-bit frame); the SOS
+ * mailing-list post on physical/paged/virtual memory, 2006 (SOS's
+ * mirroring); docs/bibliography.md.
  *
  * Cache types go through PAT with the same helpers as the x86-64 format
  * (x86_cache_bits / x86_cache_prot, include/mm/pat.h): PWT, PCD
@@ -157,6 +160,21 @@ static void i386_decode_leaf(uint64_t e, unsigned level, struct pt_view *v)
     v->dirty = e & I386_PTE_D;
 }
 
+/*
+ * A payload entry is the documents' non-present PTE: bit 0 (P) clear and
+ * the other 31 bits the operating system's, here the payload shifted left
+ * by one.  The CPU never looks at them.
+ */
+static uint64_t i386_make_payload(uint64_t payload)
+{
+    return (uint32_t)(payload << 1);
+}
+
+static uint64_t i386_payload_of(uint64_t e)
+{
+    return (uint32_t)e >> 1;
+}
+
 /* Every 32-bit address; nothing above. */
 static bool i386_va_ok(uint64_t va)
 {
@@ -192,4 +210,7 @@ const struct pt_format pt_i386 = {
     .make_leaf = i386_make_leaf,
     .decode_leaf = i386_decode_leaf,
     .va_ok = i386_va_ok,
+    .payload_bits = 31,
+    .make_payload = i386_make_payload,
+    .payload_of = i386_payload_of,
 };

@@ -1,6 +1,7 @@
 /*
  * Constrained contiguous allocation: n frames in a row, aligned, inside a
- * physical window: the DMA buffer of the SOS post (seed 001), which
+ * physical window: the DMA buffer of the SOS mailing-list post on
+ * physical/paged/virtual memory, which
  * power-of-two buddy blocks cannot express (n = 3, or a buffer that must
  * not cross 16 MiB, or 64 KiB-aligned for an old controller).
  *
@@ -17,9 +18,16 @@
  * taken off the free lists (buddy_isolate gives back the parts of the
  * covering blocks outside the run).  Worst case O(frames in the window x
  * MAX_ORDER): fine for the rare, boot-time DMA allocations it serves.
+ *
+ * Errors (kernel/errno.h): a request that cannot be met returns 0 (as
+ * NULL); free_contig refuses a range that is not exactly a run of
+ * alloc_contig frames each referenced once: reported, counted in
+ * node->errors, nothing changed, -EINVAL (not such a run) or -EBUSY (a
+ * frame of the run is still referenced by someone else).
  */
 #include <mm/gfp.h>
 #include <mm/buddy.h>
+#include <kernel/errno.h>
 #include <kernel/string.h>
 
 static bool is_pow2(uint64_t x)
@@ -59,7 +67,7 @@ static uint64_t search(gfp_t gfp, uint64_t n, uint64_t align_pfn, uint64_t lo,
             if (busy == PFN_NONE) {
                 buddy_isolate(z, start, start + n);
                 for (uint64_t i = 0; i < n; i++) {
-                    struct page *p = pfn_to_page(start + i);
+                    struct page *p = &z->node->mem_map[start + i];
                     p->flags = PG_CONTIG;
                     p->refcount = 1;
                     p->order = 0;
@@ -93,7 +101,7 @@ uint64_t alloc_contig(uint64_t n, uint64_t align, uint64_t min, uint64_t max,
     if (hi > lo && hi - lo >= n) {
         pfn = search(gfp, n, align_pfn, lo, hi);
         if (pfn == PFN_NONE) {
-            drain_pcp(); /* cached single frames may fill a gap */
+            drain_pcp(); /* cached blocks may fill a gap */
             pfn = search(gfp, n, align_pfn, lo, hi);
         }
         if (pfn == PFN_NONE && node0->shrink && node0->shrink()) {
@@ -121,7 +129,7 @@ int free_contig(uint64_t pa, uint64_t n)
         node_report("free_contig: bad range %#lx + %lu frames", pa,
                n);
         node0->errors++;
-        return -1;
+        return -EINVAL;
     }
     /* Check the whole run before changing anything. */
     for (uint64_t i = 0; i < n; i++) {
@@ -131,7 +139,7 @@ int free_contig(uint64_t pa, uint64_t n)
                    "alloc_contig (flags %#x, refcount %u)",
                    ((pfn + i) << PAGE_SHIFT), p->flags, p->refcount);
             node0->errors++;
-            return -1;
+            return (p->flags & PG_CONTIG) && p->refcount > 1 ? -EBUSY : -EINVAL;
         }
     }
     for (uint64_t i = 0; i < n; i++) {

@@ -1,9 +1,10 @@
 /*
  * The kernel's own page tables.
  *
- * The loader left tables that map all of physical memory with 1 GiB pages,
- * writable, plus the image.  We replace them with tables built through the
- * generic interface (mm/pgtable.c), mapping exactly:
+ * The loader left tables that map all of physical memory with 1 GiB pages
+ * (2 MiB ones on a CPU without them), writable, plus the image.  We
+ * replace them with tables built through the generic interface
+ * (mm/pgtable.c), mapping exactly:
  *
  *   - the direct map: every RAM range of the cleaned firmware map (not
  *     MMIO, not firmware-reserved memory) at DIRECT_MAP_BASE + pa, read+
@@ -13,7 +14,8 @@
  *     through the back door either;
  *   - the image, one section at a time: text read+execute, rodata and the
  *     symbol table read-only, data and bss read+write;
- *   - nothing else: vmalloc, ioremap and kmap add their mappings later.
+ *   - nothing else: vmalloc, ioremap and kmap add their own mappings to
+ *     these tables when they are called.
  *
  * Invariants once built: every top-level entry of the kernel half (256..
  * 511) points to a table that is never freed, so an address space that

@@ -8,6 +8,8 @@
  * resolved in favour of the higher `enum mem_kind`, usable ranges are
  * rounded inwards to whole pages and all other kinds outwards, and page 0
  * is reserved (a NULL physical address must never name a real frame).
+ * A map the function cannot clean is refused whole with an errno
+ * (kernel/errno.h: the map is input from outside, never asserted on).
  *
  * The map is untrusted input (seen in the wild: overlapping entries,
  * zero-length entries, unsorted maps, descriptor sizes of 48 bytes):
@@ -24,6 +26,7 @@
  */
 #include <mm/memmap.h>
 #include <boot/boot_info.h>
+#include <kernel/errno.h>
 #include <kernel/string.h>
 
 #define PAGE 4096ul
@@ -132,7 +135,7 @@ long memmap_build(const void *map, uint64_t size, uint64_t desc_size,
     size_t nev = 0;
 
     if (desc_size < sizeof(struct efi_mem_desc) || (!map && size))
-        return -1;
+        return -EINVAL;
     uint64_t ndesc = size / desc_size;
     st.descriptors = ndesc;
 
@@ -182,7 +185,7 @@ long memmap_build(const void *map, uint64_t size, uint64_t desc_size,
                 /* Usable memory left out is only lost RAM; a reservation
                  * left out is not safe: refuse the whole map. */
                 if (kind != MEM_USABLE)
-                    return -1;
+                    return -ENOMEM;
                 st.dropped_excess++;
                 continue;
             }
@@ -217,7 +220,7 @@ long memmap_build(const void *map, uint64_t size, uint64_t desc_size,
             continue;
         }
         if (n == cap)
-            return -1;
+            return -ENOMEM;
         out[n++] = (struct mem_range){ addr, next, kind };
     }
     if (stats)

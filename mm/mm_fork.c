@@ -5,7 +5,8 @@
  * Invariant: after mm_fork, every private page present in the parent is
  * present in the child at the same address, and neither can write it
  * unless its frame is referenced once (eager copies are); each mapping
- * holds one reference (seed 001's reference-counted frames), so the frame
+ * holds one reference (the reference-counted frames of the SOS
+ * mailing-list post on physical/paged/virtual memory, 2006), so the frame
  * is freed when the last address space lets go, whichever it is.
  *
  * Fork copies the VMAs, then the tables VMA by VMA with pt_clone, which
@@ -27,8 +28,10 @@
  * (pt_destroy_each), then frees the VMAs (the last VMA of a shared object
  * frees its frames).  No flush: the tables must not be in use any more.
  *
- * Reference: seed 000 (CoW for fork), xv6's uvmcopy (its eager copy is
- * our `fork=copy`), seed 001 (SOS's reference-counted physical layer).
+ * Reference: the blog post on kernel memory management, 2024 (CoW for
+ * fork); xv6's uvmcopy (its eager copy is our `fork=copy`); the SOS
+ * mailing-list post, 2006 (the reference-counted physical layer);
+ * docs/bibliography.md.
  */
 #include <mm/vma.h>
 #include <kernel/errno.h>
@@ -46,10 +49,7 @@ static void user_flush(struct pgtable *pt, uint64_t va, uint64_t len)
 
 int mm_init_user_fmt(struct mm *mm, const struct pt_format *fmt, uint64_t va_end, gfp_t gfp)
 {
-    /* A level-0 table must hold two pages of the range or none: see
-     * swap_leaf in mm/user_fault.c. */
-    uint64_t span = 1ul << (PAGE_SHIFT + fmt->index_bits);
-    if (va_end <= MM_MIN_ADDR || (va_end & (PAGE_SIZE - 1)) || va_end % span == PAGE_SIZE)
+    if (va_end <= MM_MIN_ADDR || (va_end & (PAGE_SIZE - 1)))
         return -EINVAL;
     memset(mm, 0, sizeof(*mm));
     int err = pt_init(&mm->pt, fmt, gfp, 0, va_end);
@@ -114,6 +114,8 @@ struct fork_walk {
 static int fork_share(struct pt_view *pv, void *arg)
 {
     (void)arg;
+    if (pv->payload)
+        return -EINVAL; /* nothing parks payload entries in a user space yet (no swap) */
     pfn_to_page(pv->pa >> PAGE_SHIFT)->refcount++;
     return 0;
 }
@@ -186,9 +188,10 @@ int mm_fork(struct mm *child, struct mm *parent, bool eager)
     for (const struct vma *v = parent->vmas; v; v = v->next) {
         struct fork_walk w = { child, v };
         bool private = !(v->flags & VMA_SHARED);
+        /* fn NULL: pt_clone shares each frame itself (one more reference,
+         * what fork_share does), without a call per page. */
         err = pt_clone(&child->pt, &parent->pt, v->start, v->end,
-                       private && !eager ? PT_W : 0, private && eager ? fork_copy : fork_share,
-                       &w);
+                       private && !eager ? PT_W : 0, private && eager ? fork_copy : NULL, &w);
         if (err)
             goto fail;
     }

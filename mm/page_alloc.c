@@ -5,8 +5,11 @@
  * Invariants:
  *  - every frame of a zone's span is exactly one of: on a buddy free
  *    list, in the zone's per-CPU cache (PG_PCP), allocated (a head with
- *    refcount > 0 and PG_TAIL frames after it), or PG_RESERVED
- *    (buddy_check() verifies it);
+ *    refcount > 0, then its 2^order - 1 tail frames), or PG_RESERVED
+ *    (buddy_check() verifies it).  Only heads are marked: a tail frame
+ *    has no PG_* bit and refcount 0, like a frame inside a free block
+ *    (include/mm/page.h), so a block costs one descriptor write to hand
+ *    out and one to take back, whatever its order;
  *  - a request never gets memory from a zone above the one its flags
  *    name: NORMAL falls back to DMA32 then DMA, DMA32 to DMA, DMA to
  *    nothing (a device that can only reach 16 MiB must not get more);
@@ -17,24 +20,54 @@
  *    frames a GFP_ATOMIC request moved into the cache from below the
  *    watermark are still the reserve, not fair game for GFP_KERNEL.
  *
- * The per-CPU cache: order-0 frames freed recently are kept on a short
- * stack in front of the zone and handed out again without touching the
- * buddy lists; it is refilled and drained `batch` frames at a time.  With
- * one CPU there is one cache per zone; the structure is the one SMP needs.
+ * The per-CPU cache: free blocks of the small orders 0..PCP_MAX_ORDER
+ * (3) are kept on a stack per order in front of the zone and handed out
+ * again without touching the buddy lists.  Single frames are refilled
+ * `batch` at a time; larger blocks enter it only when freed.  When it
+ * holds more than `high` frames it gives back blocks, the largest first,
+ * down to high + 1 - batch frames.  With one CPU there is one cache per
+ * zone; the structure is the one SMP needs.  Linux has kept the orders up
+ * to 3 on its per-CPU lists since 5.14 for the same reason: most requests
+ * are small, and a cached block skips the split and the merge.
+ *
+ * Fast paths.  alloc_pages works on the preferred zone (node->preferred:
+ * the highest zone with frames that the flags allow) with one watermark
+ * comparison and no zone walk: a small order pops its cache list, a
+ * larger one (or a small one the cache lacks) takes a block from the
+ * buddy lists (alloc_block); the rest (an empty order-0 list to refill,
+ * a zone near wmark_min, __GFP_ZERO of a cached block, fallback to lower
+ * zones) is alloc_pages_slow, the zone loop.  __free_pages takes the last
+ * reference of a well-formed block with a handful of O(1) tests (below)
+ * and hands it to the cache or to buddy_free.  Only the head is written
+ * either way.  With orders mixed at random, a branch on the order itself
+ * (cache or buddy lists?) is mispredicted at nearly every change, and
+ * costs more than the rest of a fast path (tests/bench/bench_buddy.c):
+ * caching the small orders too makes that branch rare.
  *
  * Memory pressure: before failing, alloc_pages (and alloc_contig) call
  * the node's shrink hook once and retry when it freed something.  The
  * hook must not allocate (the slab shrinker only frees).
  *
- * Errors a caller can make (double free, freeing a tail or a reserved
- * frame, dropping a reference nobody holds) are detected through the
- * frame flags, reported in one line and counted in node->errors; the
- * allocator's state is left unchanged.  Running out of memory returns
- * NULL, never panics.  Reference: seed 002 (alloc_pages, GFP flags,
- * zones), seed 001 (SOS reference-counted frames).
+ * Errors, as kernel/errno.h lays them down: errors a caller can make
+ * (double free, freeing a tail or a reserved frame, a wrong order,
+ * dropping a reference nobody holds) are detected in O(1) from the
+ * descriptor the caller names: it must lie in mem_map, not be reserved,
+ * and be referenced (tails and free frames have refcount 0), with the
+ * order it was allocated with.  They are reported in one line (tail_of
+ * then tells a tail from a free frame, for the report only) and counted
+ * in node->errors, and the allocator's state is left unchanged; the
+ * calls that return a value return -EINVAL.  Running out of memory
+ * returns NULL, never panics.  What the allocator itself guarantees (a
+ * cached frame is marked PG_PCP, a block's tails are unmarked...) is
+ * asserted in debug builds, and buddy_check walks it all.
+ * Functions holding a zone reach the descriptors through zone->node.
+ * References: the course slides on Linux's allocators (alloc_pages, GFP
+ * flags, zones), the SOS mailing-list post (reference-counted frames).
  */
 #include <mm/gfp.h>
 #include <mm/buddy.h>
+#include <kernel/assert.h>
+#include <kernel/errno.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
 
@@ -53,27 +86,15 @@ void node_report(const char *fmt, ...)
         NODE->report(buf);
 }
 
-void *page_address(const struct page *p)
-{
-    return NODE->phys_to_virt(page_to_phys(p));
-}
 
-struct page *virt_to_page(const void *addr)
-{
-    uint64_t base = (uint64_t)(uintptr_t)NODE->phys_to_virt(0);
-    uint64_t a = (uint64_t)(uintptr_t)addr;
-    if (a < base || ((a - base) >> PAGE_SHIFT) >= NODE->max_pfn)
-        return NULL;
-    return pfn_to_page((a - base) >> PAGE_SHIFT);
-}
+/* The highest zone a request may use, from its zone flags (__GFP_DMA
+ * wins over __GFP_DMA32 when both are given). */
+static const uint8_t gfp_top_zone[4] = { ZONE_NORMAL, ZONE_DMA, ZONE_DMA32, ZONE_DMA };
+_Static_assert(__GFP_DMA == 1 && __GFP_DMA32 == 2, "gfp_top_zone is indexed by these bits");
 
 static unsigned top_zone(gfp_t gfp)
 {
-    if (gfp & __GFP_DMA)
-        return ZONE_DMA;
-    if (gfp & __GFP_DMA32)
-        return ZONE_DMA32;
-    return ZONE_NORMAL;
+    return gfp_top_zone[gfp & (__GFP_DMA | __GFP_DMA32)];
 }
 
 bool zone_watermark_ok(const struct zone *z, uint64_t want, gfp_t gfp)
@@ -87,100 +108,135 @@ bool zone_watermark_ok(const struct zone *z, uint64_t want, gfp_t gfp)
     return free >= want && free - want >= floor;
 }
 
-/* Mark a fresh block allocated: head referenced, tails marked. */
-static struct page *prep_block(uint64_t pfn, unsigned order, gfp_t gfp)
+/* Debug builds: are the frames after a block's head unmarked, as
+ * include/mm/page.h says they always are? */
+static bool __attribute__((unused)) tails_clean(const struct page *p, unsigned order)
 {
-    struct page *p = pfn_to_page(pfn);
+    for (uint64_t i = 1; i < (1ul << order); i++)
+        if (p[i].flags || p[i].refcount)
+            return false;
+    return true;
+}
+
+/* Mark a fresh block of zone z allocated: its head only (page.h). */
+static struct page *prep_block(struct zone *z, uint64_t pfn, unsigned order, gfp_t gfp)
+{
+    struct page *p = &z->node->mem_map[pfn];
+    DASSERT(tails_clean(p, order), "%s: block %#lx order %u has marked tails", z->name, pfn,
+            order);
     p->flags = 0;
     p->refcount = 1;
     p->order = (uint8_t)order;
-    for (uint64_t i = 1; i < (1ul << order); i++) {
-        p[i].flags = PG_TAIL;
-        p[i].refcount = 0;
-    }
     if (gfp & __GFP_ZERO)
         memset(page_address(p), 0, PAGE_SIZE << order);
     return p;
 }
 
-static uint64_t pcp_pop(struct zone *z)
+/*
+ * The per-CPU cache: a stack per order 0..PCP_MAX_ORDER, linked through
+ * page.next; each cached block's head is marked PG_PCP with refcount 0
+ * and its order, its tails unmarked like any block's.  The callers pass
+ * the node's mem_map (z->node->mem_map) they already hold.  pcp_pop needs
+ * a list that is not empty.
+ */
+static inline struct page *pcp_pop(struct zone *z, struct page *map, unsigned order)
 {
-    uint64_t pfn = z->pcp.head;
-    struct page *p = pfn_to_page(pfn);
-    z->pcp.head = p->next;
-    p->next = PFN_NIL;
+    uint32_t pfn = z->pcp.lists[order];
+    DASSERT(pfn != PFN_NIL && z->pcp.count >= (1u << order), "%s: pcp list %u empty, count %u",
+            z->name, order, z->pcp.count);
+    struct page *p = &map[pfn];
+    DASSERT(p->flags == PG_PCP && p->refcount == 0 && p->order == order,
+            "%s: cached block %#x flags %#x ref %u order %u on list %u", z->name, pfn,
+            p->flags, p->refcount, p->order, order);
+    z->pcp.lists[order] = p->next;
+    z->pcp.count -= 1u << order;
     p->flags = 0;
-    z->pcp.count--;
-    return pfn;
+    return p;
 }
 
-static void pcp_push(struct zone *z, uint64_t pfn)
+static inline void pcp_push(struct zone *z, struct page *p, uint64_t pfn, unsigned order)
 {
-    struct page *p = pfn_to_page(pfn);
-    p->next = z->pcp.head;
+    DASSERT(p->refcount == 0 && p->order == order && order <= PCP_MAX_ORDER,
+            "%s: caching block %#lx ref %u order %u as order %u", z->name, pfn, p->refcount,
+            p->order, order);
+    p->next = z->pcp.lists[order];
     p->flags = PG_PCP;
-    p->order = 0;
-    p->refcount = 0;
-    z->pcp.head = (uint32_t)pfn;
-    z->pcp.count++;
+    z->pcp.lists[order] = (uint32_t)pfn;
+    z->pcp.count += 1u << order;
 }
 
-static void pcp_drain(struct zone *z, uint32_t n)
+/* Give cached blocks back to the buddy lists, the largest first, until at
+ * most `keep` frames are left in the cache. */
+static void __attribute__((noinline)) pcp_drain(struct zone *z, uint32_t keep)
 {
-    while (n-- && z->pcp.count) {
-        uint64_t pfn = pcp_pop(z);
-        buddy_free(z, pfn, 0);
+    struct page *map = z->node->mem_map;
+    for (int k = PCP_MAX_ORDER; k >= 0 && z->pcp.count > keep; k--) {
+        while (z->pcp.lists[k] != PFN_NIL && z->pcp.count > keep) {
+            struct page *p = pcp_pop(z, map, (unsigned)k);
+            buddy_free(z, (uint64_t)(p - map), (unsigned)k);
+        }
     }
 }
 
 void drain_pcp(void)
 {
     for (int i = 0; i < NR_ZONES; i++)
-        pcp_drain(&NODE->zones[i], ~0u);
+        pcp_drain(&NODE->zones[i], 0);
 }
 
 static uint64_t zone_alloc(struct zone *z, unsigned order, gfp_t gfp)
 {
-    /* Checked before the cache too: a cached frame is a free frame. */
+    /* Checked before the cache too: a cached block is free memory. */
     if (!zone_watermark_ok(z, 1ul << order, gfp))
         return PFN_NONE;
-    if (order == 0) {
-        if (!z->pcp.count) {
-            /* Refill a batch (moving frames into the cache leaves the
-             * free count as it is). */
-            for (uint32_t i = 0; i < z->pcp.batch; i++) {
-                uint64_t pfn = buddy_alloc(z, 0);
-                if (pfn == PFN_NONE)
-                    break;
-                pcp_push(z, pfn);
-            }
+    if (order > PCP_MAX_ORDER)
+        return buddy_alloc(z, order);
+    struct page *map = z->node->mem_map;
+    if (order == 0 && z->pcp.lists[0] == PFN_NIL) {
+        /* Refill a batch of single frames, as far as `high` allows
+         * (moving frames into the cache leaves the free count as it is).
+         * Larger orders are cached only when freed: a batch of them
+         * could strand a zone's last frames in the cache, out of reach of
+         * smaller requests. */
+        uint32_t room = z->pcp.high > z->pcp.count ? z->pcp.high - z->pcp.count : 0;
+        for (uint32_t i = 0; i < z->pcp.batch && i < room; i++) {
+            uint64_t pfn = buddy_alloc(z, 0);
+            if (pfn == PFN_NONE)
+                break;
+            pcp_push(z, &map[pfn], pfn, 0);
         }
-        return z->pcp.count ? pcp_pop(z) : PFN_NONE;
     }
+    if (z->pcp.lists[order] != PFN_NIL)
+        return (uint64_t)(pcp_pop(z, map, order) - map);
     return buddy_alloc(z, order);
 }
 
-struct page *alloc_pages(gfp_t gfp, unsigned order)
+/* Everything but a hit in the per-CPU cache or on the preferred zone's
+ * buddy lists: __GFP_ZERO of a cached block, an empty cache, a zone near
+ * its watermark, fallback to lower zones, memory pressure. */
+static struct page *__attribute__((noinline)) alloc_pages_slow(gfp_t gfp, unsigned order)
 {
     if (order > MAX_ORDER) {
         if (!(gfp & __GFP_NOWARN))
             node_report("alloc_pages: order %u is above MAX_ORDER %u", order, MAX_ORDER);
         return NULL;
     }
+    /* Zones above the preferred one have no frames. */
+    int top = (int)(NODE->preferred[top_zone(gfp)] - NODE->zones);
     for (int pass = 0; pass < 3; pass++) {
-        for (int zi = (int)top_zone(gfp); zi >= 0; zi--) {
+        for (int zi = top; zi >= 0; zi--) {
             struct zone *z = &NODE->zones[zi];
             if (!z->managed)
                 continue;
             uint64_t pfn = zone_alloc(z, order, gfp);
             if (pfn != PFN_NONE)
-                return prep_block(pfn, order, gfp);
+                return prep_block(z, pfn, order, gfp);
         }
         /* Second failure: memory pressure; the shrinker (the slab
          * allocator's empty slabs) may give frames back, once. */
         if (pass == 1 && !(NODE->shrink && NODE->shrink()))
             break;
-        /* Frames parked in the per-CPU caches may complete a larger block. */
+        /* Blocks parked in the per-CPU caches may complete a larger one. */
         drain_pcp();
     }
     for (int zi = (int)top_zone(gfp); zi >= 0; zi--)
@@ -191,34 +247,124 @@ struct page *alloc_pages(gfp_t gfp, unsigned order)
     return NULL;
 }
 
-/* Give a block whose last reference is gone back to its zone. */
-static void free_block(struct page *p, unsigned order)
+/* A block of order PCP_MAX_ORDER + 1 .. MAX_ORDER, or of a smaller order
+ * that the cache lacks, from the preferred zone's buddy lists (the slow
+ * path when they cannot give it). */
+static struct page *__attribute__((noinline)) alloc_block(struct zone *z, gfp_t gfp,
+                                                          unsigned order)
+{
+    if (order > MAX_ORDER || z->free + z->pcp.count < z->wmark_min + (1ul << order))
+        return alloc_pages_slow(gfp, order);
+    uint64_t pfn = buddy_alloc(z, order);
+    if (pfn == PFN_NONE)
+        return alloc_pages_slow(gfp, order);
+    struct page *p = &z->node->mem_map[pfn];
+    DASSERT(p->flags == 0 && p->order == order && tails_clean(p, order),
+            "%s: fresh block %#lx flags %#x order %u", z->name, pfn, p->flags, p->order);
+    p->refcount = 1;
+    if (gfp & __GFP_ZERO)
+        memset(page_address(p), 0, PAGE_SIZE << order);
+    return p;
+}
+
+struct page *alloc_pages(gfp_t gfp, unsigned order)
+{
+    /*
+     * The fast paths work on the preferred zone alone, with no zone walk.
+     * The zone must stay above wmark_min after the request: the floor of
+     * an ordinary request and the highest of all, so one comparison does
+     * for every gfp (__GFP_HIGH and __GFP_MEMALLOC requests below it go
+     * the slow way and may still succeed there).
+     *  - orders 0..PCP_MAX_ORDER: the top block of the cache's list for
+     *    the order; an empty list sends order 0 to the slow path (which
+     *    refills a batch) and a larger order to the buddy lists;
+     *  - larger orders: a block from the buddy lists (alloc_block).
+     * Either way only the head is written: a block's tails carry no mark.
+     */
+    struct zone *z = NODE->preferred[top_zone(gfp)];
+    if (order > PCP_MAX_ORDER)
+        return alloc_block(z, gfp, order);
+    if (z->free + z->pcp.count < z->wmark_min + (1u << order) || (gfp & __GFP_ZERO))
+        return alloc_pages_slow(gfp, order);
+    if (z->pcp.lists[order] == PFN_NIL)
+        return order ? alloc_block(z, gfp, order) : alloc_pages_slow(gfp, 0);
+    struct page *p = pcp_pop(z, NODE->mem_map, order);
+    p->refcount = 1;
+    return p;
+}
+
+/*
+ * The frame number of descriptor p when p is one of mem_map's
+ * descriptors; otherwise a number at or past any max_pfn.  The byte
+ * offset is rotated right by 4 (sizeof(struct page) is 16): a pointer
+ * between two descriptors moves its low bits to the top, so one
+ * comparison with max_pfn checks both the range and the alignment.
+ */
+static inline uint64_t desc_pfn(const struct page *p)
+{
+    _Static_assert(sizeof(struct page) == 16, "desc_pfn rotates by log2(16)");
+    uint64_t off = (uint64_t)((uintptr_t)p - (uintptr_t)NODE->mem_map);
+    return off >> 4 | off << 60;
+}
+
+/* Give a block whose last reference is gone back to its zone: to the
+ * cache for the small orders (then down to high + 1 - batch frames if it
+ * went over high), to the buddy lists for the others. */
+static inline void free_block(struct page *p, uint64_t pfn, unsigned order)
 {
     struct zone *z = &NODE->zones[p->zone];
-    uint64_t pfn = page_to_pfn(p);
-    for (uint64_t i = 1; i < (1ul << order); i++)
-        p[i].flags = 0;
-    p->flags = 0;
-    if (order == 0) {
-        pcp_push(z, pfn);
+    DASSERT(p->refcount == 0 && tails_clean(p, order),
+            "%s: freeing block %#lx order %u: refcount %u or marked tails", z->name, pfn, order,
+            p->refcount);
+    if (order <= PCP_MAX_ORDER) {
+        pcp_push(z, p, pfn, order); /* PG_PCP replaces the flags */
         if (z->pcp.count > z->pcp.high)
-            pcp_drain(z, z->pcp.batch);
+            pcp_drain(z, z->pcp.high >= z->pcp.batch ? z->pcp.high + 1 - z->pcp.batch : 0);
     } else {
+        p->flags = 0; /* an owner's marks (PG_SLAB) go */
         buddy_free(z, pfn, order);
     }
 }
 
-/* Can `p` be the head of an allocated block?  Report why not. */
+/*
+ * The allocated block that frame pfn lies inside, not as its head: true
+ * and the head's pfn, or false (pfn is free, reserved, or a head).  Only
+ * heads are marked (page.h), so try the head of each aligned block of
+ * order 1..MAX_ORDER containing pfn: the one allocated (referenced) whose
+ * order reaches pfn.  Blocks do not overlap, so at most one does.  Error
+ * reports only: O(MAX_ORDER).
+ */
+static bool tail_of(uint64_t pfn, uint64_t *head)
+{
+    for (unsigned k = 1; k <= MAX_ORDER; k++) {
+        uint64_t h = pfn & ~((1ul << k) - 1);
+        const struct page *hp = &NODE->mem_map[h];
+        if (h != pfn && hp->refcount && !(hp->flags & PG_RESERVED) &&
+            hp->order <= MAX_ORDER && pfn < h + (1ul << hp->order)) {
+            *head = h;
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Can `p` be the head of an allocated block?  Report why not.  The test
+ * is O(1): in mem_map, not reserved, referenced (tails and free frames
+ * have refcount 0); the search for the block a tail belongs to is only
+ * made to word the report.
+ */
 static bool valid_head(const char *fn, const struct page *p)
 {
-    if (!p || p < NODE->mem_map || p >= NODE->mem_map + NODE->max_pfn) {
+    uint64_t head;
+    if (!p || desc_pfn(p) >= NODE->max_pfn) {
         node_report("%s: %p is not a frame descriptor", fn, (const void *)p);
     } else if (p->flags & PG_RESERVED) {
         node_report("%s: frame %#lx is reserved, not allocated", fn,
                page_to_phys(p));
-    } else if (p->flags & PG_TAIL) {
-        node_report("%s: frame %#lx is inside a larger block, not its head", fn,
-               page_to_phys(p));
+    } else if (p->refcount == 0 && tail_of(page_to_pfn(p), &head)) {
+        node_report("%s: frame %#lx is inside a larger block (head %#lx), not its head", fn,
+               page_to_phys(p), head << PAGE_SHIFT);
     } else if (p->refcount == 0) {
         node_report("%s: frame %#lx is free (double free or stray reference)", fn,
                page_to_phys(p));
@@ -229,7 +375,9 @@ static bool valid_head(const char *fn, const struct page *p)
     return false;
 }
 
-void __free_pages(struct page *p, unsigned order)
+/* __free_pages of anything the fast path does not take: more than one
+ * reference, or an error to report. */
+static void __attribute__((noinline)) free_pages_checked(struct page *p, unsigned order)
 {
     if (!valid_head("__free_pages", p))
         return;
@@ -241,7 +389,27 @@ void __free_pages(struct page *p, unsigned order)
         return;
     }
     if (--p->refcount == 0)
-        free_block(p, order);
+        free_block(p, page_to_pfn(p), order);
+}
+
+void __free_pages(struct page *p, unsigned order)
+{
+    /*
+     * The fast path: the last reference to an unmarked block allocated
+     * with this order.  Each test is O(1), and together they imply
+     * valid_head's and free_pages_checked's: a pointer outside mem_map, a
+     * reserved frame, a tail or a free frame (refcount 0: a tail freed, a
+     * double free), a wrong order, an alloc_contig frame all fail one and
+     * take the checked path, which reports them (as does a block with
+     * several references or an owner's mark, which it frees correctly).
+     */
+    uint64_t pfn = desc_pfn(p);
+    if (pfn < NODE->max_pfn && p->refcount == 1 && p->order == order && p->flags == 0) {
+        p->refcount = 0;
+        free_block(p, pfn, order);
+        return;
+    }
+    free_pages_checked(p, order);
 }
 
 void *__get_free_pages(gfp_t gfp, unsigned order)
@@ -271,17 +439,17 @@ void free_pages(void *addr, unsigned order)
 int get_page(struct page *p)
 {
     if (!valid_head("get_page", p))
-        return -1;
+        return -EINVAL;
     return (int)++p->refcount;
 }
 
 int put_page(struct page *p)
 {
     if (!valid_head("put_page", p))
-        return -1;
+        return -EINVAL;
     if (--p->refcount == 0) {
         /* alloc_contig frames are counted one by one: order 0 each. */
-        free_block(p, (p->flags & PG_CONTIG) ? 0 : p->order);
+        free_block(p, page_to_pfn(p), (p->flags & PG_CONTIG) ? 0 : p->order);
         return 0;
     }
     return (int)p->refcount;
@@ -305,13 +473,13 @@ static struct page *phys_page(const char *fn, uint64_t pa)
 int frame_ref(uint64_t pa)
 {
     struct page *p = phys_page("frame_ref", pa);
-    return p ? get_page(p) : -1;
+    return p ? get_page(p) : -EINVAL;
 }
 
 int frame_unref(uint64_t pa)
 {
     struct page *p = phys_page("frame_unref", pa);
-    return p ? put_page(p) : -1;
+    return p ? put_page(p) : -EINVAL;
 }
 
 uint64_t frame_alloc(gfp_t gfp)

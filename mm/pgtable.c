@@ -8,7 +8,9 @@
  *    through root entries overlapping [va_start, va_end), the root
  *    included; below the root, entries outside the range are empty;
  *  - no table page below the root is empty, except those referenced
- *    from the root when keep_top_tables is set;
+ *    from the root when keep_top_tables is set; each counts its used
+ *    entries (table_used in mm/pgtable_impl.h), so emptiness is one read;
+ *  - a non-present entry is 0, or a payload entry at level 0;
  *  - every leaf sits at a level of fmt->leaf_levels, maps a physical
  *    range aligned to its size, and holds exactly what fmt->make_leaf
  *    wrote (plus the accessed/dirty bits the CPU may set);
@@ -36,15 +38,22 @@
  * them.
  *
  * Locking: none here; the caller serializes the operations on one
- * pgtable (one CPU for now).  Nothing sleeps.
+ * pgtable (one CPU, no SMP).  Nothing sleeps.
+ *
+ * Two single-entry operations bypass the four steps because they can
+ * neither need memory nor fail halfway: pt_replace rewrites one present
+ * leaf in place, and pt_set_payload turns one level-0 entry into a
+ * payload entry; each is one walk down, one entry write and at most one
+ * flush.
  *
  * Left out on purpose: merging small leaves back into a large one (a
- * split direct map stays split), software bits in entries (the format
- * owns every bit), and flushing on other CPUs (the flush hook's job).
- * Reference: Intel SDM vol. 3A, 4.10.4 (when to invalidate the TLB and
- * the paging-structure caches); xv6's walk() for the loop over levels;
- * seed 004 (two-level tables, 4 MiB pages, the TLB), seed 001 (SOS's
- * "paged memory" layer).
+ * split direct map stays split), software bits in present entries (the
+ * format owns every bit), and flushing on other CPUs (the flush hook's
+ * job).  Reference: Intel SDM vol. 3A, 4.10.4 (when to invalidate the
+ * TLB and the paging-structure caches); xv6's walk() for the loop over
+ * levels; the blog post on i386 paging (two-level tables, 4 MiB pages,
+ * the TLB) and the SOS mailing-list post ("paged memory" layer), see
+ * docs/bibliography.md.
  */
 #include <mm/pgtable.h>
 #include <kernel/errno.h>
@@ -142,7 +151,8 @@ static void *new_table(struct pt_run *r, void *table, unsigned i, uint64_t va)
         panic("pgtable: no spare table left at %#lx: the count was wrong",
               va);
     uint64_t pa = list_pop(&r->spare);
-    entry_write(r->fmt, table, i, r->fmt->make_table(pa, va));
+    pfn_to_page(pa >> PAGE_SHIFT)->prev = 0; /* table_used: none yet */
+    entry_set(r->fmt, table, i, r->fmt->make_table(pa, va));
     r->tables++;
     return table_virt(pa);
 }
@@ -169,7 +179,8 @@ static void *split(struct pt_run *r, unsigned level, uint64_t va, void *table, u
     uint64_t child = level_size(f, level - 1);
     for (unsigned k = 0; k < nr_entries(f); k++)
         entry_write(f, t, k, f->make_leaf(v.pa + k * child, level - 1, v.prot | state_bits(&v)));
-    entry_write(f, table, i, f->make_table(pa, va));
+    *table_used(t) = nr_entries(f);
+    entry_write(f, table, i, f->make_table(pa, va)); /* a leaf before: the count stays */
     r->tables++;
     note_change(r, v.va, v.va + v.size - 1);
     return t;
@@ -190,16 +201,16 @@ static void *map_step(struct pt_run *r, unsigned level, uint64_t va, void *table
                       uint64_t e)
 {
     const struct pt_format *f = r->fmt;
-    if (f->present(e)) {
+    if (e) { /* a leaf, or a payload entry: both are in the way */
         if (!r->dry)
-            panic("pgtable: leaf %#lx at %#lx appeared after the check",
+            panic("pgtable: entry %#lx at %#lx appeared after the check",
                   e, va);
         r->ret = -EEXIST;
         return NULL;
     }
     if (leaf_fits(r, level, va)) {
         if (!r->dry)
-            entry_write(f, table, i, f->make_leaf(va + r->pa_off, level, r->prot));
+            entry_set(f, table, i, f->make_leaf(va + r->pa_off, level, r->prot));
         return NULL;
     }
     if (r->dry) {
@@ -215,13 +226,18 @@ static void *change_step(struct pt_run *r, unsigned level, uint64_t va, void *ta
 {
     const struct pt_format *f = r->fmt;
     struct pt_view v = { 0 };
-    if (!f->present(e))
+    if (!f->present(e)) {
+        if (e && r->op == OP_UNMAP) { /* a payload entry: nothing the CPU caches */
+            entry_set(f, table, i, 0);
+            *cleared = true;
+        }
         return NULL; /* a hole */
+    }
     leaf_view(f, e, level, va, &v);
     if (v.va < r->start || v.va + v.size - 1 > r->last)
         return split(r, level, va, table, i, e);
     if (r->op == OP_UNMAP) {
-        entry_write(f, table, i, 0);
+        entry_set(f, table, i, 0);
         *cleared = true;
         note_change(r, v.va, v.va + v.size - 1);
         return NULL;
@@ -284,10 +300,10 @@ static void leave(struct pt_run *r, unsigned level, void *table[], bool cleared[
     unsigned pi = pt_index(f, level + 1, va);
     bool kept = r->pt->keep_top_tables && level + 1 == top_level(f);
 
-    if (r->op != OP_UNMAP || !cleared[level] || kept || !table_empty(f, table[level]))
+    if (r->op != OP_UNMAP || !cleared[level] || kept || !table_empty(table[level]))
         return;
     uint64_t pa = f->table_pa(entry_read(f, parent, pi));
-    entry_write(f, parent, pi, 0);
+    entry_set(f, parent, pi, 0);
     list_push(&r->dead, pa);
     cleared[level + 1] = true;
     r->tables--;
@@ -370,9 +386,14 @@ static bool in_range(const struct pgtable *pt, uint64_t va, uint64_t len, uint64
     return range_ok(pt->fmt, va, len, last) && va >= pt->va_start && *last < pt->va_end;
 }
 
-/* Can the format express prot, at every level that may hold a leaf? */
-static bool prot_ok(const struct pt_format *f, unsigned prot)
+/* Can the format express prot, at every level that may hold a leaf?
+ * pt->prot_ok remembers the last prot found good: the fault path asks
+ * about the same few values again and again. */
+static bool prot_ok(struct pgtable *pt, unsigned prot)
 {
+    const struct pt_format *f = pt->fmt;
+    if (prot == pt->prot_ok)
+        return true;
     if (prot & ~PT_PROT_MASK)
         return false;
     for (unsigned l = 0; l < f->levels; l++) {
@@ -383,6 +404,7 @@ static bool prot_ok(const struct pt_format *f, unsigned prot)
         if (v.prot != prot || v.accessed || v.dirty)
             return false;
     }
+    pt->prot_ok = prot;
     return true;
 }
 
@@ -447,6 +469,7 @@ int pt_init(struct pgtable *pt, const struct pt_format *fmt, gfp_t gfp, uint64_t
     pt->va_start = va_start;
     pt->va_end = va_end;
     pt->nr_tables = 1;
+    pt->prot_ok = ~0u; /* no prot has every bit: nothing known good yet */
     return 0;
 }
 
@@ -466,7 +489,7 @@ int pt_share_top(struct pgtable *dst, const struct pgtable *src, uint64_t start,
     const void *from = table_virt(src->root);
     for (uint64_t va = start; va - 1 != last; va += level_size(f, top)) {
         unsigned i = pt_index(f, top, va);
-        entry_write(f, to, i, entry_read(f, from, i));
+        entry_set(f, to, i, entry_read(f, from, i));
     }
     return 0;
 }
@@ -491,9 +514,9 @@ static bool map_one_fast(struct pgtable *pt, uint64_t va, uint64_t pa, unsigned 
     }
     void *table = table_virt(tpa);
     unsigned i = pt_index(f, 0, va);
-    if (f->present(entry_read(f, table, i)))
-        return false;
-    entry_write(f, table, i, f->make_leaf(pa, 0, prot));
+    if (entry_read(f, table, i))
+        return false; /* a leaf or a payload entry: the general path says -EEXIST */
+    entry_set(f, table, i, f->make_leaf(pa, 0, prot));
     return true;
 }
 
@@ -503,7 +526,7 @@ int pt_map(struct pgtable *pt, uint64_t va, uint64_t pa, uint64_t len, unsigned 
     const struct pt_format *f = pt->fmt;
     uint64_t last, pa_limit = 1ul << f->pa_bits;
     if (!in_range(pt, va, len, &last) || (pa & (PAGE_SIZE - 1)) || pa >= pa_limit ||
-        len > pa_limit - pa || !prot_ok(f, prot) || (flags & ~PT_MAP_LARGE))
+        len > pa_limit - pa || !prot_ok(pt, prot) || (flags & ~PT_MAP_LARGE))
         return -EINVAL;
     if (len == PAGE_SIZE && map_one_fast(pt, va, pa, prot))
         return 0;
@@ -520,11 +543,34 @@ int pt_map(struct pgtable *pt, uint64_t va, uint64_t pa, uint64_t len, unsigned 
     return finish(pt, &r);
 }
 
+/*
+ * The single-entry walk of pt_replace, pt_set_payload and the one-page
+ * unmap: down from the
+ * root to the entry mapping va, stopping at a leaf, at a missing table,
+ * or at level `stop`.  Fills *table, *index and *level; never allocates.
+ */
+static uint64_t walk_to(const struct pgtable *pt, uint64_t va, unsigned stop, void **table,
+                        unsigned *index, unsigned *level)
+{
+    const struct pt_format *f = pt->fmt;
+    void *t = table_virt(pt->root);
+    for (unsigned l = top_level(f);; l--) {
+        unsigned i = pt_index(f, l, va);
+        uint64_t e = entry_read(f, t, i);
+        *table = t;
+        *index = i;
+        *level = l;
+        if (l == stop || !f->present(e) || f->is_leaf(e, l))
+            return e;
+        t = table_virt(f->table_pa(e));
+    }
+}
+
 /* pt_unmap and pt_protect. */
 static int change(struct pgtable *pt, enum pt_op op, uint64_t va, uint64_t len, unsigned prot)
 {
     uint64_t last;
-    if (!in_range(pt, va, len, &last) || (op == OP_PROTECT && !prot_ok(pt->fmt, prot)))
+    if (!in_range(pt, va, len, &last) || (op == OP_PROTECT && !prot_ok(pt, prot)))
         return -EINVAL;
     struct pt_run r = { .pt = pt, .fmt = pt->fmt, .op = op, .start = va, .last = last,
                         .prot = prot };
@@ -535,14 +581,87 @@ static int change(struct pgtable *pt, enum pt_op op, uint64_t va, uint64_t len, 
     return finish(pt, &r);
 }
 
+/*
+ * The common case of pt_unmap: one 4 KiB entry (a leaf or a payload) in a
+ * table that keeps other entries, or nothing at all down there.  No table
+ * to free, nothing to split: clear it, flush if it was present.  Returns
+ * false when the general path must decide (a large leaf, the table's last
+ * entry).
+ */
+static bool unmap_one_fast(struct pgtable *pt, uint64_t va)
+{
+    const struct pt_format *f = pt->fmt;
+    void *table;
+    unsigned i, level;
+    uint64_t e = walk_to(pt, va, 0, &table, &i, &level);
+    if (level > 0)
+        return !f->present(e); /* no table down there: nothing to unmap */
+    if (!e)
+        return true;
+    if (*table_used(table) == 1)
+        return false;
+    entry_set(f, table, i, 0);
+    if (f->present(e) && pt->flush)
+        pt->flush(pt, va, PAGE_SIZE);
+    return true;
+}
+
 int pt_unmap(struct pgtable *pt, uint64_t va, uint64_t len)
 {
+    uint64_t last;
+    if (len == PAGE_SIZE && in_range(pt, va, len, &last) && unmap_one_fast(pt, va))
+        return 0;
     return change(pt, OP_UNMAP, va, len, 0);
 }
 
 int pt_protect(struct pgtable *pt, uint64_t va, uint64_t len, unsigned prot)
 {
     return change(pt, OP_PROTECT, va, len, prot);
+}
+
+int pt_replace(struct pgtable *pt, uint64_t va, uint64_t pa, unsigned prot)
+{
+    const struct pt_format *f = pt->fmt;
+    const unsigned state = PT_ACCESSED | PT_DIRTY;
+    uint64_t last;
+    if (!in_range(pt, va, PAGE_SIZE, &last) || (pa & (PAGE_SIZE - 1)) || (pa >> f->pa_bits) ||
+        !prot_ok(pt, prot & ~state))
+        return -EINVAL;
+    void *table;
+    unsigned i, level;
+    uint64_t e = walk_to(pt, va, 0, &table, &i, &level);
+    if (!f->present(e))
+        return -ENOENT;
+    uint64_t size = level_size(f, level);
+    if (level > 0 && (((va | pa) & (size - 1)) || !in_range(pt, va, size, &last)))
+        return -EINVAL;
+    struct pt_view old = { 0 };
+    leaf_view(f, e, level, va, &old);
+    uint64_t ne = f->make_leaf(pa, level, prot | state_bits(&old));
+    if (ne == e)
+        return 0;
+    entry_write(f, table, i, ne); /* present before and after: the count stays */
+    if (pt->flush)
+        pt->flush(pt, va, size);
+    return 0;
+}
+
+int pt_set_payload(struct pgtable *pt, uint64_t va, uint64_t payload)
+{
+    const struct pt_format *f = pt->fmt;
+    uint64_t last;
+    if (!in_range(pt, va, PAGE_SIZE, &last) || !f->make_payload || payload == 0 ||
+        (payload >> f->payload_bits))
+        return -EINVAL;
+    void *table;
+    unsigned i, level;
+    uint64_t e = walk_to(pt, va, 0, &table, &i, &level);
+    if (level > 0)
+        return f->present(e) ? -EINVAL /* a large leaf */ : -ENOENT /* no table */;
+    entry_set(f, table, i, f->make_payload(payload));
+    if (f->present(e) && pt->flush)
+        pt->flush(pt, va, PAGE_SIZE);
+    return 0;
 }
 
 int pt_walk(const struct pgtable *pt, uint64_t va, struct pt_view *v)
@@ -555,11 +674,14 @@ int pt_walk(const struct pgtable *pt, uint64_t va, struct pt_view *v)
     for (unsigned level = top_level(f);; level--) {
         if (!is_frame(pa))
             return -EFAULT; /* never follow a corrupt entry, even in an oops */
-        uint64_t e = entry_read(f, table_virt(pa), pt_index(f, level, va));
+        uint64_t e = entry_read(f, node0->direct_map + pa, pt_index(f, level, va));
         v->raw[v->nraw++] = e;
         v->level = level;
-        if (!f->present(e))
+        if (!f->present(e)) {
+            if (level == 0 && is_payload(f, e))
+                v->payload = f->payload_of(e);
             return -ENOENT;
+        }
         if (level == 0 || f->is_leaf(e, level)) {
             leaf_view(f, e, level, va, v);
             return 0;

@@ -6,8 +6,10 @@
  * different method from the walker's loop in mm/pgtable.c, so that one
  * mistake cannot hide itself in both.  It checks the invariants written
  * at the top of mm/pgtable.c: the table count, no empty table left
- * behind, leaves only at leaf levels, aligned and exactly as the format
- * encodes them, nothing outside the pgtable's range below the root.
+ * behind, every table's count of used entries, leaves only at leaf
+ * levels, aligned and exactly as the format encodes them, non-present
+ * entries empty or well-formed payload entries at level 0, nothing
+ * outside the pgtable's range below the root.
  */
 #include <mm/check.h>
 #include "pgtable_impl.h"
@@ -33,6 +35,8 @@ static int check_leaf(struct check *c, uint64_t e, unsigned level, uint64_t va)
 {
     const struct pt_format *f = c->pt->fmt;
     struct pt_view v = { 0 };
+    char *why = c->why;
+    size_t size = c->size;
     CHECK(can_be_leaf(f, level), "leaf %#lx at %#lx on level %u, which has no leaves",
           e, va, level);
     leaf_view(f, e, level, va, &v);
@@ -43,12 +47,15 @@ static int check_leaf(struct check *c, uint64_t e, unsigned level, uint64_t va)
 }
 
 /* Check the table at pa and everything below it; *used gets its number of
- * present entries. */
+ * used entries in the range (present or payload). */
 static int check_table(struct check *c, uint64_t pa, unsigned level, uint64_t base,
                        unsigned *used)
 {
     const struct pgtable *pt = c->pt;
     const struct pt_format *f = pt->fmt;
+    char *why = c->why;
+    size_t size = c->size;
+    int err;
     CHECK(is_frame(pa), "table %#lx (level %u) is not a frame", pa, level);
     CHECK(page_count(pfn_to_page(pa >> PAGE_SHIFT)) > 0, "table %#lx (level %u) is a free frame",
           pa, level);
@@ -57,9 +64,22 @@ static int check_table(struct check *c, uint64_t pa, unsigned level, uint64_t ba
     *used = 0;
     for (unsigned i = 0; i < nr_entries(f); i++) {
         uint64_t e = entry_read(f, t, i);
-        if (!f->present(e))
+        if (!e)
             continue;
         uint64_t va = entry_va(f, level, base, i);
+        if (!f->present(e)) {
+            if (level == top_level(f) && (va + level_size(f, level) - 1 < pt->va_start ||
+                                          va >= pt->va_end))
+                continue; /* not ours (compat32's mirror PDE is outside the range) */
+            CHECK(level == 0 && is_payload(f, e),
+                  "entry %#lx at %#lx (level %u) is neither present, empty nor a payload entry",
+                  e, va, level);
+            CHECK(va >= pt->va_start && va < pt->va_end,
+                  "payload entry %#lx at %#lx is outside [%#lx, %#lx)", e, va, pt->va_start,
+                  pt->va_end);
+            (*used)++;
+            continue;
+        }
         bool outside = va + level_size(f, level) - 1 < pt->va_start || va >= pt->va_end;
         if (outside && level == top_level(f))
             continue; /* not ours: e.g. the kernel half of a process's root */
@@ -68,17 +88,24 @@ static int check_table(struct check *c, uint64_t pa, unsigned level, uint64_t ba
               pt->va_end);
         (*used)++;
         if (level == 0 || f->is_leaf(e, level)) {
-            if (check_leaf(c, e, level, va))
-                return -1;
+            if ((err = check_leaf(c, e, level, va)))
+                return err;
             continue;
         }
         unsigned below;
-        if (check_table(c, f->table_pa(e), level - 1, va, &below))
-            return -1;
+        if ((err = check_table(c, f->table_pa(e), level - 1, va, &below)))
+            return err;
         CHECK(below > 0 || (pt->keep_top_tables && level == top_level(f)),
               "empty table %#lx at %#lx (level %u) was not freed",
               f->table_pa(e), va, level - 1);
     }
+    /* The root's count is not kept exact (entries outside the range, such
+     * as the shared kernel half, are others'); it is never freed for
+     * being empty.  An empty table is reported by its parent ("not
+     * freed"), which says more. */
+    CHECK(level == top_level(f) || *used == 0 || *table_used(t) == *used,
+          "table %#lx (level %u) counts %u used entries, holds %u", pa, level, *table_used(t),
+          *used);
     return 0;
 }
 
@@ -86,8 +113,9 @@ int pt_check(const struct pgtable *pt, char *why, size_t size)
 {
     struct check check = { pt, 0, why, size }, *c = &check;
     unsigned used;
-    if (check_table(c, pt->root, top_level(pt->fmt), 0, &used))
-        return -1;
+    int err = check_table(c, pt->root, top_level(pt->fmt), 0, &used);
+    if (err)
+        return err;
     CHECK(c->tables == pt->nr_tables, "%lu table pages reachable, nr_tables says %lu",
           c->tables, pt->nr_tables);
     return 0;

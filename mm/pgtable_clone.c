@@ -166,7 +166,9 @@ static bool clone_large(struct clone *c, unsigned level, uint64_t va, void *st, 
     }
     struct pt_view keep = v;
     v.prot &= ~c->clear;
-    int err = c->fn(&v, c->arg);
+    int err = c->fn ? c->fn(&v, c->arg) : 0;
+    if (!c->fn)
+        pfn_to_page(v.pa >> PAGE_SHIFT)->refcount++; /* shared as it is */
     if (err) {
         c->err = err;
         return false;
@@ -174,7 +176,7 @@ static bool clone_large(struct clone *c, unsigned level, uint64_t va, void *st, 
     if ((v.pa & (v.size - 1)) || (v.pa >> f->pa_bits) || !prot0_ok(f, v.prot))
         panic("pt_clone: fn gave pa %#lx prot %#x at %#lx", v.pa, v.prot,
               v.va);
-    entry_write(f, dt, i, f->make_leaf(v.pa, level, v.prot | state_bits(&v)));
+    entry_set(f, dt, i, f->make_leaf(v.pa, level, v.prot | state_bits(&v)));
     if (keep.prot & c->clear) {
         entry_write(f, st, i, f->make_leaf(keep.pa, level,
                                            (keep.prot & ~c->clear) | state_bits(&keep)));
@@ -183,10 +185,31 @@ static bool clone_large(struct clone *c, unsigned level, uint64_t va, void *st, 
     return true;
 }
 
+/* A payload entry e of src, entry i: fn sees it (v->payload set: what it
+ * names may need another reference), then dst gets the same entry. */
+static bool clone_payload(struct clone *c, uint64_t va, void *dt, unsigned i, uint64_t e)
+{
+    const struct pt_format *f = c->f;
+    if (entry_read(f, dt, i)) {
+        c->err = -EEXIST;
+        return false;
+    }
+    struct pt_view v = { .va = va, .size = PAGE_SIZE, .payload = f->payload_of(e) };
+    int err = c->fn(&v, c->arg);
+    if (err) {
+        c->err = err;
+        return false;
+    }
+    entry_write(f, dt, i, e); /* counted by the caller */
+    return true;
+}
+
 /* One level-0 table: entries [i, n) of src's st into dst's dt.  Returns
- * how many leaves it wrote. */
+ * how many entries it wrote (leaves and payload entries).  `fresh`: dt
+ * was made by this clone, so its entries are known empty (no read to
+ * tell -EEXIST). */
 static unsigned clone_ptes(struct clone *c, uint64_t va, void *st, void *dt, unsigned i,
-                           unsigned n)
+                           unsigned n, bool fresh)
 {
     /* Locals, not c->...: the compiler must reload fields after every call
      * of fn and every (volatile) entry write, and this loop runs for every
@@ -196,31 +219,42 @@ static unsigned clone_ptes(struct clone *c, uint64_t va, void *st, void *dt, uns
     int (*fn)(struct pt_view *, void *) = c->fn;
     void *arg = c->arg;
     uint64_t attrs_seen = c->attrs, src_attrs = c->src_attrs;
-    unsigned written = 0;
+    unsigned written = 0, prot = c->proto.prot;
+    /* The view fn gets: only va, pa and (if fn changed it) prot differ
+     * from one leaf to the next; the rest is set when the attributes do. */
+    struct pt_view v = c->proto;
+    v.size = PAGE_SIZE;
+    v.level = 0;
+    v.nraw = 0;
+    v.payload = 0;
     for (; i < n; i++, va += PAGE_SIZE) {
         uint64_t e = entry_read(f, st, i);
         uint64_t attrs = e & ~mask;
         if (attrs != attrs_seen) { /* attrs_seen: a present leaf's, or ~0 */
-            if (!e || !f->present(e))
+            if (!e)
                 continue;
+            if (!f->present(e)) {
+                if (is_payload(f, e) && clone_payload(c, va, dt, i, e))
+                    written++;
+                if (c->err)
+                    break;
+                continue;
+            }
             leaf_view(f, e, 0, va, &c->proto);
             c->proto.prot &= ~c->clear;
             attrs_seen = attrs;
             src_attrs = f->make_leaf(0, 0, c->proto.prot | state_bits(&c->proto));
+            prot = c->proto.prot;
+            v.accessed = c->proto.accessed;
+            v.dirty = c->proto.dirty;
         }
-        if (entry_read(f, dt, i)) {
+        if (!fresh && entry_read(f, dt, i)) {
             c->err = -EEXIST;
             break;
         }
-        struct pt_view v;
         v.va = va;
         v.pa = e & mask;
-        v.size = PAGE_SIZE;
-        v.prot = c->proto.prot;
-        v.accessed = c->proto.accessed;
-        v.dirty = c->proto.dirty;
-        v.level = 0;
-        v.nraw = 0;
+        v.prot = prot;
         int err = fn(&v, arg);
         if (err) {
             c->err = err;
@@ -235,6 +269,55 @@ static unsigned clone_ptes(struct clone *c, uint64_t va, void *st, void *dt, uns
     }
     c->attrs = attrs_seen;
     c->src_attrs = src_attrs;
+    *table_used(dt) += written; /* every entry written was empty (checked above) */
+    return written;
+}
+
+/*
+ * clone_ptes without fn (pt_clone's "share" case, fork's copy-on-write):
+ * each leaf goes to dst as src keeps it (without `clear`), and its frame
+ * gets one more reference.  No view, no call per page: the loop fork runs
+ * for every page of a process.
+ */
+static unsigned share_ptes(struct clone *c, uint64_t va, void *st, void *dt, unsigned i,
+                           unsigned n, bool fresh)
+{
+    const struct pt_format *f = c->f;
+    const uint64_t mask = frame_mask0(f);
+    struct page *mem_map = node0->mem_map;
+    uint64_t attrs_seen = c->attrs, src_attrs = c->src_attrs;
+    unsigned written = 0;
+    for (; i < n; i++, va += PAGE_SIZE) {
+        uint64_t e = entry_read(f, st, i);
+        uint64_t attrs = e & ~mask;
+        if (attrs != attrs_seen) {
+            if (!e)
+                continue;
+            if (!f->present(e)) {
+                c->err = -EINVAL; /* a payload entry: only fn knows what it names */
+                break;
+            }
+            leaf_view(f, e, 0, va, &c->proto);
+            c->proto.prot &= ~c->clear;
+            attrs_seen = attrs;
+            src_attrs = f->make_leaf(0, 0, c->proto.prot | state_bits(&c->proto));
+        }
+        if (!fresh && entry_read(f, dt, i)) {
+            c->err = -EEXIST;
+            break;
+        }
+        uint64_t pa = e & mask;
+        mem_map[pa >> PAGE_SHIFT].refcount++;
+        entry_write(f, dt, i, pa | src_attrs);
+        written++;
+        if (src_attrs != attrs) {
+            entry_write(f, st, i, pa | src_attrs);
+            src_changed(c, va, va + PAGE_SIZE - 1);
+        }
+    }
+    c->attrs = attrs_seen;
+    c->src_attrs = src_attrs;
+    *table_used(dt) += written;
     return written;
 }
 
@@ -243,14 +326,16 @@ static unsigned clone_ptes(struct clone *c, uint64_t va, void *st, void *dt, uns
  * the range], into dst's table dt.  Returns the number of entries of dt
  * this call made present (a caller that created dt frees it when 0).
  */
-static unsigned clone_table(struct clone *c, unsigned level, uint64_t va, void *st, void *dt)
+static unsigned clone_table(struct clone *c, unsigned level, uint64_t va, void *st, void *dt,
+                            bool fresh)
 {
     const struct pt_format *f = c->f;
     unsigned i = pt_index(f, level, va);
     uint64_t tlast = level_last(f, level + 1, va); /* the table's last address */
     unsigned n = pt_index(f, level, MIN(tlast, c->last)) + 1;
     if (level == 0)
-        return clone_ptes(c, va, st, dt, i, n);
+        return c->fn ? clone_ptes(c, va, st, dt, i, n, fresh)
+                     : share_ptes(c, va, st, dt, i, n, fresh);
     unsigned made = 0;
     for (; i < n && !c->err; i++, va = level_last(f, level, va) + 1) {
         uint64_t e = entry_read(f, st, i);
@@ -265,7 +350,7 @@ static unsigned clone_table(struct clone *c, unsigned level, uint64_t va, void *
             }
             continue;
         }
-        bool fresh = !f->present(de);
+        fresh = !f->present(de);
         if (fresh) {
             struct page *p = alloc_table(f, c->dst->gfp);
             if (!p) {
@@ -273,13 +358,13 @@ static unsigned clone_table(struct clone *c, unsigned level, uint64_t va, void *
                 break;
             }
             de = f->make_table(page_to_phys(p), va);
-            entry_write(f, dt, i, de);
+            entry_set(f, dt, i, de);
             c->dst->nr_tables++;
         }
         unsigned below = clone_table(c, level - 1, va, table_virt(f->table_pa(e)),
-                                     table_virt(f->table_pa(de)));
+                                     table_virt(f->table_pa(de)), fresh);
         if (fresh && below == 0) {
-            entry_write(f, dt, i, 0);
+            entry_set(f, dt, i, 0);
             c->dst->nr_tables--;
             __free_pages(pfn_to_page(f->table_pa(de) >> PAGE_SHIFT), 0);
         } else if (fresh) {
@@ -293,13 +378,13 @@ int pt_clone(struct pgtable *dst, struct pgtable *src, uint64_t start, uint64_t 
              unsigned clear, int (*fn)(struct pt_view *v, void *arg), void *arg)
 {
     const struct pt_format *f = src->fmt;
-    if (!dst || dst->fmt != f || !fn || (clear & ~PT_PROT_MASK) || end <= start ||
+    if (!dst || dst->fmt != f || (clear & ~PT_PROT_MASK) || end <= start ||
         ((start | end) & (PAGE_SIZE - 1)) || start < src->va_start || end > src->va_end ||
         start < dst->va_start || end > dst->va_end || dst->root == src->root)
         return -EINVAL;
     struct clone c = { .f = f, .dst = dst, .src = src, .start = start, .last = end - 1,
                        .clear = clear, .fn = fn, .arg = arg, .attrs = ~0ul };
-    clone_table(&c, top_level(f), start, table_virt(src->root), table_virt(dst->root));
+    clone_table(&c, top_level(f), start, table_virt(src->root), table_virt(dst->root), false);
     if (c.src_changed && src->flush)
         src->flush(src, c.lo, c.hi - c.lo + 1);
     return c.err;

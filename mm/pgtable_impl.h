@@ -63,21 +63,53 @@ static inline bool is_frame(uint64_t pa)
            (pa >> PAGE_SHIFT) < node0->max_pfn;
 }
 
-/* The direct-map address of a table page (page_address: the node's
- * phys_to_virt hook, so host tests see their arena). */
+/* The direct-map address of a table page (the node's linear map, so host
+ * tests see their arena), after checking it is a frame of the node. */
 static inline void *table_virt(uint64_t pa)
 {
     if (!is_frame(pa))
         panic("pgtable: table at %#lx is not a frame of the node", pa);
-    return page_address(pfn_to_page(pa >> PAGE_SHIFT));
+    return node0->direct_map + pa;
 }
 
-static inline bool table_empty(const struct pt_format *f, const void *table)
+/*
+ * Every table page counts its used (non-zero: present or payload) entries
+ * in its struct page, in the `prev` link, which the buddy allocator
+ * leaves to the owner of an allocated frame.  Every write of an entry of
+ * a live table goes through entry_set, which keeps the count, so telling
+ * whether a table is empty costs one read instead of a scan of 512 or
+ * 1024 entries.  pt_check recounts.
+ */
+static inline uint32_t *table_used(const void *table)
 {
-    for (unsigned i = 0; i < nr_entries(f); i++)
-        if (f->present(entry_read(f, table, i)))
-            return false;
-    return true;
+    return &virt_to_page(table)->prev;
+}
+
+static inline bool table_empty(const void *table)
+{
+    return *table_used(table) == 0;
+}
+
+/* Write entry i of a live table, keeping its count. */
+static inline void entry_set(const struct pt_format *f, void *table, unsigned i, uint64_t e)
+{
+    uint64_t old = entry_read(f, table, i);
+    if (!old != !e) {
+        if (e)
+            ++*table_used(table);
+        else
+            --*table_used(table);
+    }
+    entry_write(f, table, i, e);
+}
+
+/* Is e a well-formed payload entry of this format (not present, not 0)? */
+static inline bool is_payload(const struct pt_format *f, uint64_t e)
+{
+    if (e == 0 || f->present(e) || !f->make_payload)
+        return false;
+    uint64_t x = f->payload_of(e);
+    return x != 0 && (x >> f->payload_bits) == 0 && f->make_payload(x) == e;
 }
 
 /* The frame bits of a 4 KiB leaf: 12 .. pa_bits - 1 (see struct pt_format). */
@@ -96,6 +128,8 @@ static inline struct page *alloc_table(const struct pt_format *f, gfp_t gfp)
         __free_pages(p, 0);
         return NULL;
     }
+    if (p)
+        p->prev = 0; /* no entry used (see table_used) */
     return p;
 }
 

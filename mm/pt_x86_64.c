@@ -114,6 +114,30 @@ static void x86_decode_leaf(uint64_t e, unsigned level, struct pt_view *v)
     v->dirty = e & X86_PTE_D;
 }
 
+/*
+ * A payload entry (include/mm/pt_x86_64.h has the drawing): P clear, bit
+ * 1 set so that no payload gives the empty entry, the payload inverted in
+ * bits 12..61, and everything else clear.  Inverted, as Linux stores its
+ * swap offsets: a small payload leaves the address bits (12..51) nearly
+ * all ones, beyond any RAM, so a CPU that speculates through a
+ * non-present entry (the L1 Terminal Fault flaw) reads nothing real.  A
+ * and D (bits 5 and 6) stay clear: some CPUs have been known to set them
+ * in entries they should have ignored, which would corrupt a payload.
+ */
+#define PAYLOAD_BITS 50
+#define PAYLOAD_MASK ((1ul << PAYLOAD_BITS) - 1)
+#define PAYLOAD_MARK X86_PTE_RW
+
+static uint64_t x86_make_payload(uint64_t payload)
+{
+    return ((~payload & PAYLOAD_MASK) << PAGE_SHIFT) | PAYLOAD_MARK;
+}
+
+static uint64_t x86_payload_of(uint64_t e)
+{
+    return ~(e >> PAGE_SHIFT) & PAYLOAD_MASK;
+}
+
 /* Canonical: bits 63..47 all equal (sign extension of bit 47). */
 static bool x86_va_ok(uint64_t va)
 {
@@ -136,4 +160,7 @@ const struct pt_format pt_x86_64 = {
     .make_leaf = x86_make_leaf,
     .decode_leaf = x86_decode_leaf,
     .va_ok = x86_va_ok,
+    .payload_bits = PAYLOAD_BITS,
+    .make_payload = x86_make_payload,
+    .payload_of = x86_payload_of,
 };

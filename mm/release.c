@@ -8,24 +8,31 @@
  * exactly as if they had been free at boot.
  *
  * Invariant kept: managed <= present for each zone, and every frame freed
- * here was reserved, unreferenced and present in the zone before.
+ * here was reserved, unreferenced and present in the zone before.  A
+ * range with any other frame in it is the caller's error (kernel/errno.h):
+ * reported once, counted in node->errors, left exactly as it was, -EBUSY.
  */
 #include <mm/zone.h>
 #include <mm/buddy.h>
+#include <kernel/errno.h>
 #include <kernel/printk.h>
 
-uint64_t node_release(struct mem_node *node, uint64_t start, uint64_t end)
+long node_release(struct mem_node *node, uint64_t start, uint64_t end)
 {
-    uint64_t released = 0;
+    long released = 0;
     if (end > node->max_pfn)
         end = node->max_pfn;
     for (uint64_t pfn = start; pfn < end; pfn++) {
         const struct page *p = &node->mem_map[pfn];
         if (!(p->flags & PG_RESERVED) || p->refcount) {
-            node_report("release: frame %#lx is not a reserved, unused frame; range "
-                      "%#lx-%#lx left as it is", pfn,
-                      start, end);
-            return 0;
+            char msg[160];
+            snprintf(msg, sizeof(msg), "node_release: frame %#lx (flags %#x, refcount %u) is "
+                     "not a reserved, unused frame; range %#lx-%#lx left as it is", pfn,
+                     p->flags, p->refcount, start, end);
+            if (node->report)
+                node->report(msg);
+            node->errors++;
+            return -EBUSY;
         }
     }
     for (int i = 0; i < NR_ZONES; i++) {
@@ -38,7 +45,8 @@ uint64_t node_release(struct mem_node *node, uint64_t start, uint64_t end)
             node->mem_map[pfn].flags = 0;
         z->managed += e - s;
         buddy_free_range(z, s, e);
-        released += e - s;
+        released += (long)(e - s);
     }
+    node_build_zonelist(node); /* a zone may have had no frames before */
     return released;
 }

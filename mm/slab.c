@@ -1,14 +1,16 @@
 /*
  * The slab allocator: caches of equal-sized objects carved out of blocks
  * of frames (Jeff Bonwick, "The Slab Allocator: An Object-Caching Kernel
- * Memory Allocator", USENIX Summer 1994; the course slides, seed 002).
+ * Memory Allocator", USENIX Summer 1994; the course slides on Linux's
+ * allocators).
  *
  * Invariants (slab_check() verifies them all):
  *  - every slab of a cache is on exactly one of its lists: `full` (no free
  *    object), `partial`, or `empty` (every object free); nfree is the
  *    number of bits set in its free map;
  *  - an object is in exactly one place: the slab's free set (free bit),
- *    a caller's hands (live bit), or the cache's per-CPU array (neither);
+ *    the cache's per-CPU array (an entry there, free bit clear), or a
+ *    caller's hands (neither); a debug cache's array stays empty;
  *  - the head frame of every slab is PG_SLAB and names the descriptor;
  *    the descriptor names its cache; cache->nr_slabs and slab_pages count
  *    them; cache->free_objs sums the slabs' nfree, so the objects in
@@ -16,16 +18,31 @@
  *    (no counter is touched on the fast paths);
  *  - objects keep their constructed state: the allocator never writes
  *    into a slot outside debug mode (the free sets are bitmaps in the
- *    descriptor, not links threaded through the objects as in seed 000).
+ *    descriptor, not links threaded through the objects as in the naive
+ *    slab of the blog post on kernel memory management).
  *
  * Allocation pops the per-CPU array; when it is empty, `refill` moves up
  * to `batch` objects into it from partial slabs first (packing objects
  * into few slabs), then empty ones, and grows the cache by one slab only
  * when none has a free object.  Free pushes onto the array; when it is
- * full, `batch` of its oldest objects go back to their slabs.  Empty slabs
- * are kept (a cache that shrank will likely grow again: the slides'
- * "ne restitue pas spontanément les pages"); the page allocator takes
- * them back through slab_shrink_all when it is about to fail.
+ * full, `batch` of its oldest objects go back to their slabs.  Neither
+ * fast path writes to a slab descriptor: this is Bonwick and Adams's
+ * magazine layer ("Magazines and Vmem", USENIX 2001), which touches only
+ * the CPU's own stack.  Empty slabs are kept (a cache that shrank will
+ * likely grow again: the slides' "ne restitue pas spontanément les
+ * pages"); the page allocator takes them back through slab_shrink_all
+ * when it is about to fail.
+ *
+ * Double frees.  With no per-object state on the fast paths, a normal
+ * cache catches a double free in two places: at once when the object is
+ * the top of the array (it was the last object freed and nothing was
+ * allocated since; Linux SLUB's freelist hardening makes the same check),
+ * and when an object goes back to its slab (flush or drain) and finds its
+ * free bit already set.  An object freed twice and then handed out again
+ * before either check can reach two callers.  A debug cache has no array:
+ * every free is checked against the free bit and a double free is always
+ * caught, before anything changes (Linux SLUB's debug caches also skip
+ * the per-CPU fast path).  docs/slab.md, section 6, has the table.
  *
  * Layout: for each cache the slab order is chosen (among 0 to
  * SLAB_MAX_ORDER) to waste little, and the descriptor is kept at the end
@@ -36,9 +53,9 @@
  * not fall in the same cache-line set (Bonwick section 4.1).
  *
  * Locking: none (one CPU, no preemption inside mm/); with SMP each
- * per-CPU array is touched only by its CPU with interrupts off, and the
- * lists get a per-cache lock.  Left out on purpose: Linux SLAB's shared
- * array and per-node lists, destructors (the slides: "généralement
+ * per-CPU array would be touched only by its CPU with interrupts off, and
+ * the lists would get a per-cache lock.  Left out on purpose: Linux SLAB's
+ * shared array and per-node lists, destructors (the slides: "généralement
  * inutilisés"), and reaping caches on a timer.
  */
 #include "slab_impl.h"
@@ -112,7 +129,7 @@ void slab_unmark_pages(struct page *pg, unsigned order)
 
 static size_t desc_bytes(uint32_t num)
 {
-    return sizeof(struct slab) + 2 * sizeof(uint64_t) * ((num + 63) / 64);
+    return sizeof(struct slab) + sizeof(uint64_t) * ((num + 63) / 64);
 }
 
 /* Objects of `size` bytes that fit in `bytes` beside their descriptor. */
@@ -132,6 +149,10 @@ static uint32_t fit_onslab(size_t bytes, size_t size)
  * the first order that wastes at most 1/32, and goes past SLAB_GOOD_ORDER
  * only while no order has held an object: big slabs are hard to find in
  * fragmented memory, and a cache with few objects would hold a lot.
+ * SLAB_GOOD_ORDER is 4 (64 KiB), one more than Linux's usual limit,
+ * because some sizes waste a fixed share at every smaller order: 3840
+ * bytes is 15/16 of a page, 1/16 lost at orders 0 to 3, 0.4% at order 4
+ * (nine of the kmalloc classes take it; slabinfo shows which).
  */
 static bool choose_layout(struct kmem_cache *c)
 {
@@ -177,13 +198,18 @@ static bool choose_layout(struct kmem_cache *c)
     c->colour_count = (uint32_t)(left / c->colour_off) + 1;
     c->colour_next = 0;
     c->recip = ((1ul << 32) + c->size - 1) / c->size;
+    c->slot_magic = 1 + ~0ul / c->size;
     return true;
 }
 
 /* Per-CPU array size by object size, as Linux SLAB tunes it: more objects
- * for small sizes, where the array costs little memory. */
-static uint32_t array_limit(size_t size)
+ * for small sizes, where the array costs little memory.  A debug cache
+ * has none: every allocation and free goes to the slabs and is checked. */
+static uint32_t array_limit(const struct kmem_cache *c)
 {
+    size_t size = c->size;
+    if (c->debug)
+        return 0;
     return size <= 256 ? AC_MAX : size <= 1024 ? 32 : size <= PAGE_SIZE ? 16 : 8;
 }
 
@@ -238,7 +264,7 @@ static bool cache_setup(struct kmem_cache *c, const char *name, size_t size, siz
     link_init(&c->partial);
     link_init(&c->empty);
     for (int i = 0; i < SLAB_NR_CPUS; i++) {
-        c->cpu[i].limit = array_limit(c->size);
+        c->cpu[i].limit = array_limit(c);
         c->cpu[i].batch = c->cpu[i].limit / 2;
     }
     link_add(slab_caches.prev, &c->chain); /* at the tail: creation order */
@@ -274,7 +300,6 @@ static struct slab *grow(struct kmem_cache *c, gfp_t gfp)
     for (uint32_t w = 0; w < c->map_words; w++) {
         uint32_t left = c->num - w * 64;
         s->map[w] = left >= 64 ? ~0ul : (1ul << left) - 1;
-        s->map[c->map_words + w] = 0;
     }
     slab_mark_pages(pg, c->order, s);
     if (c->debug)
@@ -306,11 +331,9 @@ static void slab_destroy(struct kmem_cache *c, struct slab *s)
     slab_pages -= 1ul << c->order;
 }
 
-/* Move one object from the per-CPU array back to its slab. */
-static void put_back(struct kmem_cache *c, struct ac_entry e)
+/* Set the free bit of slot i of slab s, and move the slab to its new list. */
+static void slot_free(struct kmem_cache *c, struct slab *s, uint32_t i)
 {
-    struct slab *s = e.slab;
-    uint32_t i = slab_index(c, (uint64_t)((char *)e.obj - c->obj_offset - s->s_mem));
     struct slab_link *was = list_for(c, s->nfree);
     s->map[i / 64] |= 1ul << (i % 64);
     s->nfree++;
@@ -322,43 +345,78 @@ static void put_back(struct kmem_cache *c, struct ac_entry e)
     }
 }
 
+/*
+ * Move one object from the per-CPU array back to its slab.  The array
+ * accepted it without looking at the slab, so this is where a double free
+ * that was not the top of the array shows: the object is free already
+ * (its first copy came back before it, or it never left).  The duplicate
+ * is dropped (after the report, in debug mode; a normal cache panics).
+ */
+static void put_back(struct kmem_cache *c, struct ac_entry e)
+{
+    struct slab *s = e.slab;
+    uint32_t i = slab_index(c, (uint64_t)((char *)e.obj - c->obj_offset - s->s_mem));
+    if (unlikely(slab_is_free(s, i))) {
+        slab_error(c, e.obj, 0, "double free (seen when the per-CPU array was flushed: the "
+                   "object is already free in its slab)");
+        return;
+    }
+    slot_free(c, s, i);
+}
+
 /* Send the n oldest objects of the array (its bottom) back to their slabs. */
 static void flush(struct kmem_cache *c, struct array_cache *ac, uint32_t n)
 {
-    for (uint32_t i = 0; i < n; i++)
+    for (uint32_t i = 1; i <= n; i++)
         put_back(c, ac->entry[i]);
-    memmove(ac->entry, ac->entry + n, (ac->avail - n) * sizeof(ac->entry[0]));
+    memmove(ac->entry + 1, ac->entry + 1 + n, (ac->avail - n) * sizeof(ac->entry[0]));
     ac->avail -= n;
 }
 
+/* A slab with a free object: partial first, then empty, then a new one
+ * (only when may_grow).  NULL when there is none. */
+static struct slab *slab_with_free(struct kmem_cache *c, gfp_t gfp, bool may_grow)
+{
+    struct slab *s = first_slab(&c->partial);
+    if (!s)
+        s = first_slab(&c->empty);
+    if (!s && may_grow)
+        s = grow(c, gfp);
+    return s;
+}
+
+/* Take the first free object of slab s off its free set. */
+static void *slot_take(struct kmem_cache *c, struct slab *s)
+{
+    uint32_t w = 0;
+    while (!s->map[w])
+        w++;
+    uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(s->map[w]);
+    struct slab_link *was = list_for(c, s->nfree);
+    s->map[w] &= s->map[w] - 1;
+    s->nfree--;
+    c->free_objs--;
+    struct slab_link *now = list_for(c, s->nfree);
+    if (now != was) {
+        link_del(&s->link);
+        link_add(now, &s->link);
+    }
+    return slab_object(c, s, i);
+}
+
 /* Fill the empty per-CPU array with up to `batch` objects; false when no
- * object could be had. */
+ * object could be had.  The cache grows only with the array empty: the
+ * shrinker alloc_pages may call then finds nothing of ours half-moved. */
 static bool refill(struct kmem_cache *c, struct array_cache *ac, gfp_t gfp)
 {
     while (ac->avail < ac->batch) {
-        struct slab *s = first_slab(&c->partial);
+        struct slab *s = slab_with_free(c, gfp, ac->avail == 0);
         if (!s)
-            s = first_slab(&c->empty);
-        if (!s) {
-            /* Grow only with the array empty: the shrinker alloc_pages may
-             * call then finds nothing of ours half-moved. */
-            if (ac->avail)
-                break;
-            s = grow(c, gfp);
-            if (!s)
-                return false;
+            return ac->avail > 0;
+        while (s->nfree && ac->avail < ac->batch) {
+            void *obj = slot_take(c, s);
+            ac->entry[++ac->avail] = (struct ac_entry){ obj, s };
         }
-        for (uint32_t w = 0; w < c->map_words && ac->avail < ac->batch; w++) {
-            while (s->map[w] && ac->avail < ac->batch) {
-                uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(s->map[w]);
-                s->map[w] &= s->map[w] - 1;
-                s->nfree--;
-                c->free_objs--;
-                ac->entry[ac->avail++] = (struct ac_entry){ slab_object(c, s, i), s };
-            }
-        }
-        link_del(&s->link);
-        link_add(list_for(c, s->nfree), &s->link);
     }
     return true;
 }
@@ -402,35 +460,35 @@ uint64_t slab_shrink_all(void)
 /* ---- allocation and free ------------------------------------------------------------------- */
 
 /*
- * Both fast paths make one test for every unusual case (array empty or
- * full, a gfp flag to act on, debug mode, a bad pointer) and then do the
- * work: a pop or a push and one bit in the descriptor.  Everything else
- * is in the _slow functions, which do the same steps with every case
- * spelled out.
+ * Both fast paths make one test for every unusual case and then do the
+ * work, a pop or a push, without touching any slab descriptor.  alloc's
+ * test: the array is empty (always, for a debug cache) or a gfp flag
+ * needs acting on.  free's test: the pointer is not the start of a slot
+ * of the slab it lies in, the array is full (always, for a debug cache:
+ * its limit is 0), or the object is the top of the array (a double
+ * free).  Everything else is in the _slow functions.
  */
-
-/* Hand out the top of the array: its live bit goes on. */
-static void *pop_object(struct kmem_cache *c, struct array_cache *ac)
-{
-    struct ac_entry e = ac->entry[--ac->avail];
-    uint32_t i = slab_index(c, (uint64_t)((char *)e.obj - c->obj_offset - e.slab->s_mem));
-    e.slab->map[c->map_words + i / 64] |= 1ul << (i % 64);
-    return e.obj;
-}
 
 static __attribute__((noinline)) void *alloc_slow(struct kmem_cache *c, gfp_t gfp)
 {
     struct array_cache *ac = &c->cpu[slab_cpu()];
+    void *obj;
     if (gfp & c->gfp_refuse) {
         slab_report("kmem_cache_alloc: cache %s cannot give %s memory", c->name,
                     (gfp & __GFP_DMA) ? "DMA" : "DMA32");
         return NULL;
     }
-    if (!ac->avail && !refill(c, ac, gfp))
-        return NULL;
-    void *obj = pop_object(c, ac);
-    if (c->debug)
+    if (c->debug) {
+        struct slab *s = slab_with_free(c, gfp, true);
+        if (!s)
+            return NULL;
+        obj = slot_take(c, s);
         slab_debug_on_alloc(c, obj);
+    } else {
+        if (!ac->avail && !refill(c, ac, gfp))
+            return NULL;
+        obj = ac->entry[ac->avail--].obj;
+    }
     if (gfp & __GFP_ZERO)
         memset(obj, 0, c->object_size);
     return obj;
@@ -439,9 +497,11 @@ static __attribute__((noinline)) void *alloc_slow(struct kmem_cache *c, gfp_t gf
 void *kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp)
 {
     struct array_cache *ac = &c->cpu[slab_cpu()];
-    if (unlikely(!ac->avail || (gfp & c->gfp_slow) || c->debug))
+    uint32_t n = ac->avail;
+    if (unlikely(!n || (gfp & c->gfp_slow)))
         return alloc_slow(c, gfp);
-    return pop_object(c, ac);
+    ac->avail = n - 1;
+    return ac->entry[n].obj;
 }
 
 /* A free whose pointer is not the start of an object of slab s. */
@@ -460,40 +520,47 @@ static void bad_offset(struct kmem_cache *c, struct slab *s, void *obj)
 
 static __attribute__((noinline)) void free_slow(struct kmem_cache *c, struct slab *s, void *obj)
 {
+    struct array_cache *ac = &c->cpu[slab_cpu()];
     uint64_t off = (uint64_t)((char *)obj - c->obj_offset - s->s_mem);
-    uint32_t i = slab_index(c, off);
-    if (off >= c->span || (uint64_t)i * c->size != off) {
+    if (off >= c->span || !slab_is_slot_start(c, off)) {
         bad_offset(c, s, obj);
         return;
     }
-    uint64_t *live = &s->map[c->map_words + i / 64], bit = 1ul << (i % 64);
-    if (!(*live & bit)) {
+    uint32_t i = slab_index(c, off);
+    if (c->debug) {
+        /* No array: the object is allocated exactly when its bit is clear. */
+        if (slab_is_free(s, i)) {
+            slab_error(c, obj, 0, "double free (the object is not allocated)");
+            return;
+        }
+        slab_debug_on_free(c, obj);
+        slot_free(c, s, i);
+        return;
+    }
+    if (ac->entry[ac->avail].obj == obj) {
         slab_error(c, obj, 0, "double free (the object is not allocated)");
         return;
     }
-    if (c->debug)
-        slab_debug_on_free(c, obj);
-    *live &= ~bit;
-    struct array_cache *ac = &c->cpu[slab_cpu()];
     if (ac->avail == ac->limit)
         flush(c, ac, ac->batch);
-    ac->entry[ac->avail++] = (struct ac_entry){ obj, s };
+    ac->entry[++ac->avail] = (struct ac_entry){ obj, s };
 }
 
+/* obj lies in slab s of cache c (the caller looked it up). */
 static inline void free_object(struct kmem_cache *c, struct slab *s, void *obj)
 {
     struct array_cache *ac = &c->cpu[slab_cpu()];
-    uint64_t off = (uint64_t)((char *)obj - c->obj_offset - s->s_mem);
-    uint32_t i = slab_index(c, off);
-    uint64_t *live = &s->map[c->map_words + i / 64], bit = 1ul << (i % 64);
-    /* In this order: *live is read only once off is known to be a slot. */
-    if (unlikely(off >= c->span || (uint64_t)i * c->size != off || !(*live & bit) ||
-                 c->debug || ac->avail == ac->limit)) {
+    /* Without obj_offset: it is 0 but in debug caches, which go to
+     * free_slow anyway (limit 0), where it is taken into account. */
+    uint64_t off = (uint64_t)((char *)obj - s->s_mem);
+    uint32_t n = ac->avail;
+    if (unlikely(off >= c->span || !slab_is_slot_start(c, off) || n == ac->limit ||
+                 ac->entry[n].obj == obj)) {
         free_slow(c, s, obj);
         return;
     }
-    *live &= ~bit;
-    ac->entry[ac->avail++] = (struct ac_entry){ obj, s };
+    ac->entry[n + 1] = (struct ac_entry){ obj, s };
+    ac->avail = n + 1;
 }
 
 void slab_free_object(struct kmem_cache *c, struct slab *s, void *obj)
@@ -571,7 +638,7 @@ int kmem_cache_destroy(struct kmem_cache *c)
         struct slab *s = first_slab(&c->partial) ? first_slab(&c->partial) : first_slab(&c->full);
         void *first = NULL;
         for (uint32_t i = 0; s && !first && i < c->num; i++)
-            if (s->map[c->map_words + i / 64] & (1ul << (i % 64)))
+            if (!slab_is_free(s, i)) /* the array is empty: not free is allocated */
                 first = slab_object(c, s, i);
         slab_report("kmem_cache_destroy: cache %s still has %lu objects allocated "
                     "(a leak; one is at %p): not destroyed", c->name,

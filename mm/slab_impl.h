@@ -12,10 +12,14 @@
  * traced back to its slab and cache (slab_head_page, page_slab).  A
  * kmalloc block above 8 KiB is marked the same way with a NULL descriptor.
  *
- * Per object, two bits in the descriptor: `free` (on the slab's free set)
- * and `live` (in a caller's hands).  An object in the per-CPU array has
- * neither.  So a slab's num = free + live + (objects of it in the array),
- * and freeing an object whose live bit is clear is a double free.
+ * Per object, one bit in the descriptor: `free` (on the slab's free set).
+ * Every object is in exactly one of three places: its slab's free set
+ * (bit set), the cache's per-CPU array (bit clear, an entry in the
+ * array), or a caller's hands (bit clear, no entry).  The third set is
+ * not recorded anywhere: it is what the other two leave, so that neither
+ * fast path writes to the descriptor.  A debug cache has no per-CPU array
+ * (limit 0): its objects are free in their slab or allocated, and the
+ * free bit alone tells a double free.
  */
 #ifndef MM_SLAB_IMPL_H
 #define MM_SLAB_IMPL_H
@@ -25,7 +29,7 @@
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
 #define SLAB_MAX_ORDER 5          /* slabs of 1 to 32 frames (64 for debug caches) */
-#define SLAB_GOOD_ORDER 3         /* larger only for objects above 32 KiB */
+#define SLAB_GOOD_ORDER 4         /* larger only for objects above 64 KiB */
 #define SLAB_NR_CPUS 1            /* one per-CPU array per cache per CPU */
 #define AC_MAX 64                 /* room in a per-CPU array */
 
@@ -51,30 +55,36 @@ struct slab {
     char *s_mem;                  /* the first slot */
     uint32_t nfree;               /* bits set in the free map */
     uint32_t colour;              /* bytes between the slab's start and s_mem */
-    uint64_t map[];               /* free bits [0, map_words), live bits after */
+    uint64_t map[];               /* the free bits, map_words words */
 };
 
-/* Recently freed objects of one cache on one CPU (Bonwick's magazine,
- * Linux SLAB's array_cache): a stack, popped by alloc, pushed by free.
- * The slab is kept beside each object so alloc need not look it up. */
+/*
+ * Recently freed objects of one cache on one CPU (Bonwick and Adams's
+ * magazine, Linux SLAB's array_cache): a stack, popped by alloc, pushed
+ * by free.  The objects are entry[1] to entry[avail], the top is
+ * entry[avail]; entry[0] is a sentinel whose obj is always NULL, so free
+ * can compare the object with the top without testing avail first.  The
+ * slab is kept beside each object, so that a flush needs no lookup.
+ */
 struct ac_entry {
     void *obj;
     struct slab *slab;
 };
 struct array_cache {
-    uint32_t avail, limit, batch;
-    struct ac_entry entry[AC_MAX];
+    uint32_t avail, limit, batch; /* limit 0 (a debug cache): never used */
+    struct ac_entry entry[AC_MAX + 1];
 };
 
 struct kmem_cache {
-    /* Used on every allocation and free. */
+    /* Used on every allocation and free (with cpu[], at the end). */
     size_t size;                  /* slot: the object plus red zones and padding */
     size_t object_size;           /* what the caller asked for */
     size_t obj_offset;            /* red zone before the object (debug), else 0 */
     size_t span;                  /* num * size: the slots of a slab */
     uint64_t recip;               /* ceil(2^32 / size): index = (offset * recip) >> 32 */
+    uint64_t slot_magic;          /* 1 + (2^64 - 1) / size: see slab_is_slot_start */
     uint32_t num;                 /* objects per slab */
-    uint32_t map_words;           /* 64-bit words per bitmap */
+    uint32_t map_words;           /* 64-bit words in the free map */
     uint32_t order;               /* a slab is 2^order frames */
     bool debug, poison, offslab;
     gfp_t gfp_zone;               /* zone flag for alloc_pages */
@@ -84,7 +94,7 @@ struct kmem_cache {
     unsigned long flags;
     size_t align;
     void (*ctor)(void *);
-    size_t desc_size;             /* bytes of a struct slab with its bitmaps */
+    size_t desc_size;             /* bytes of a struct slab with its free map */
     size_t colour_off;            /* colour step */
     uint32_t colour_count, colour_next;
     struct slab_link full, partial, empty;
@@ -142,7 +152,7 @@ static inline struct page *slab_head_page(const void *p)
         return NULL;
     uint64_t pfn = off >> PAGE_SHIFT;
     struct page *pg = &slab_dmap.map[pfn];
-    if (pg->flags & PG_TAIL) {
+    if (!(pg->flags & PG_SLAB)) { /* a tail frame, or in no slab */
         uint64_t head = pg->next;
         if (head >= pfn)
             return NULL;
@@ -163,6 +173,24 @@ static inline struct slab *page_slab(const struct page *pg)
 static inline uint32_t slab_index(const struct kmem_cache *c, uint64_t off)
 {
     return (uint32_t)((off * c->recip) >> 32);
+}
+
+/*
+ * Is off (below span, so below 2^32) a multiple of the slot size?  One
+ * multiplication, no division: with M = 1 + (2^64 - 1) / size, off is a
+ * multiple of size exactly when off * M mod 2^64 < M (Lemire, Kaser and
+ * Kurz, "Faster Remainder by Direct Computation", 2019: valid for sizes
+ * and offsets below 2^32).
+ */
+static inline bool slab_is_slot_start(const struct kmem_cache *c, uint64_t off)
+{
+    return off * c->slot_magic < c->slot_magic;
+}
+
+/* Is slot i of slab s on the slab's free set? */
+static inline bool slab_is_free(const struct slab *s, uint32_t i)
+{
+    return s->map[i / 64] & (1ul << (i % 64));
 }
 
 static inline void *slab_object(const struct kmem_cache *c, const struct slab *s, uint32_t i)

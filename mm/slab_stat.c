@@ -10,8 +10,9 @@
  * counts the per-CPU arrays' objects as active too: it cannot tell them
  * apart; we can); <num_objs> slots in all slabs; <objsize> bytes per slot
  * (red zones and padding included, as Linux prints it); <objperslab>;
- * <pagesperslab>; tunables: the per-CPU array's <limit> and <batchcount>,
- * <sharedfactor> 0 (no shared array); slabdata: <active_slabs> (slabs
+ * <pagesperslab>; tunables: the per-CPU array's <limit> and <batchcount>
+ * (0 and 0 for a debug cache, which has no array), <sharedfactor> 0 (no
+ * shared array); slabdata: <active_slabs> (slabs
  * holding an object), <num_slabs>, <sharedavail> 0.
  */
 #include "slab_impl.h"

@@ -3,7 +3,7 @@
  *
  * Invariant: after any of these calls returns, no translation of the
  * named range (or of anything, for tlb_flush_all) that was cached before
- * the call is used again.  One CPU for now: no shootdown IPIs.
+ * the call is used again.  One CPU (no SMP): no shootdown IPIs.
  */
 #include <mm/tlb.h>
 #include <mm/page.h>

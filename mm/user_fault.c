@@ -16,18 +16,11 @@
  *  - shared anonymous pages are their object's frames, writable whenever
  *    the VMA is, never copied.
  *
- * The page-table interface has no "replace this leaf", and pt_map refuses
- * a present entry, so a CoW break swaps the leaf with pt_unmap then
- * pt_map.  If the leaf were the last one of its table, pt_unmap would
- * free the table and pt_map would have to allocate it again, and could
- * fail halfway with the old page gone.  (Usually the pages just freed
- * come straight back, but not always: if the tables sat in a zone that
- * GFP_ATOMIC requests had drained below its watermark, freeing three of
- * them does not lift it above, and GFP_KERNEL is refused.)  swap_leaf()
- * avoids the question by holding the table with a temporary
- * supervisor-only mapping of the new frame in the neighbouring slot, so
- * the swap needs no memory and cannot fail.  (mm_init_user refuses a
- * va_end that would leave a page without a neighbour in its table.)
+ * A copy-on-write break gives the writer its copy with pt_replace: the
+ * leaf is rewritten in place with the new frame and PT_W, one entry write
+ * and one TLB flush, needing no memory, so once the copy is made nothing
+ * can fail.  (Unmapping then mapping again could free the table in
+ * between and fail to get it back, with the old page already gone.)
  *
  * Left out: swapping (every fault is minor), stack growth (the stack is a
  * fixed VMA), SIGBUS past the end of a file (we zero-fill instead: the
@@ -95,24 +88,6 @@ static bool allowed(const struct vma *v, unsigned access)
     return v->prot & (PROT_READ | PROT_WRITE | PROT_EXEC);
 }
 
-/* Replace the present leaf at va by pa with prot; cannot fail (see the top
- * of the file).  The caller drops the old frame's reference. */
-static void swap_leaf(struct mm *mm, uint64_t va, uint64_t pa, unsigned prot)
-{
-    struct pgtable *pt = &mm->pt;
-    struct pt_view v;
-    uint64_t nb = va ^ PAGE_SIZE; /* same table: tables cover 2 MiB or more */
-    if (nb >= pt->va_end)
-        nb = va - PAGE_SIZE;
-    bool pin = pt_walk(pt, nb, &v) == -ENOENT;
-    if (pin)
-        mm_must(pt_map(pt, nb, pa, PAGE_SIZE, 0, 0), "swap_leaf: pin", nb);
-    mm_must(pt_unmap(pt, va, PAGE_SIZE), "swap_leaf: unmap", va);
-    mm_must(pt_map(pt, va, pa, PAGE_SIZE, prot, 0), "swap_leaf: map", va);
-    if (pin)
-        mm_must(pt_unmap(pt, nb, PAGE_SIZE), "swap_leaf: unpin", nb);
-}
-
 /* Copy the file's bytes for the page at va of v into the frame at pa,
  * zero past the end of the file. */
 static void fill_from_file(const struct vma *v, uint64_t va, uint64_t pa)
@@ -171,7 +146,7 @@ static int write_fault(struct mm *mm, const struct vma *v, const struct pt_view 
     if ((v->flags & VMA_SHARED) ||
         (old != zero_pa && page_count(pfn_to_page(old >> PAGE_SHIFT)) == 1)) {
         /* Ours alone (or shared on purpose): just allow the write. */
-        mm_must(pt_protect(&mm->pt, pv->va, PAGE_SIZE, prot), "write_fault: protect", pv->va);
+        mm_must(pt_replace(&mm->pt, pv->va, old, prot), "write_fault: replace", pv->va);
         return 0;
     }
     uint64_t pa = new_frame(mm, old == zero_pa ? __GFP_ZERO : 0);
@@ -179,7 +154,9 @@ static int write_fault(struct mm *mm, const struct vma *v, const struct pt_view 
         return -ENOMEM;
     if (old != zero_pa)
         memcpy(frame_virt(pa), frame_virt(old), PAGE_SIZE);
-    swap_leaf(mm, pv->va, pa, prot);
+    /* The copy is being written: accessed and dirty, as the CPU would set. */
+    mm_must(pt_replace(&mm->pt, pv->va, pa, prot | PT_ACCESSED | PT_DIRTY), "write_fault: replace",
+            pv->va);
     mm_count_unmap(mm, old);
     mm_count_map(mm, pa);
     frame_unref(old);

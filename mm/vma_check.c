@@ -48,6 +48,8 @@ struct check {
 
 static int add(struct check *c, uint64_t entry)
 {
+    char *why = c->why;
+    size_t size = c->size;
     CHECK(c->n < c->cap, "more mappings than rss + zero_maps + object pages say");
     c->e[c->n++] = entry;
     return 0;
@@ -57,6 +59,8 @@ static int add(struct check *c, uint64_t entry)
 
 static int check_vmas(struct check *c)
 {
+    char *why = c->why;
+    size_t size = c->size;
     struct mm *mm = c->mm;
     const struct vma *prev = NULL;
     uint64_t n = 0;
@@ -108,6 +112,8 @@ static int check_leaf(const struct pt_view *pv, void *arg)
 {
     struct check *c = arg;
     uint64_t va = pv->va, pa = pv->pa, zero = mm_zero_page();
+    char *why = c->why;
+    size_t size = c->size;
     while (c->v && c->v->end <= va)
         c->v = c->v->next;
     const struct vma *v = c->v;
@@ -144,8 +150,9 @@ static int add_objects(struct check *c)
     for (const struct vma *v = c->mm->vmas; v; v = v->next)
         for (uint64_t va = v->start; v->shm && va < v->end; va += PAGE_SIZE) {
             uint64_t pa = vm_shm_frame(v->shm, (v->off + va - v->start) >> PAGE_SHIFT);
-            if (pa && add(c, pa | c->tag | E_OBJ))
-                return -1;
+            int err = pa ? add(c, pa | c->tag | E_OBJ) : 0;
+            if (err)
+                return err;
         }
     return 0;
 }
@@ -158,6 +165,8 @@ static int add_objects(struct check *c)
  */
 static int walk_mm(struct check *c, bool full)
 {
+    char *why = c->why;
+    size_t size = c->size;
     struct mm *mm = c->mm;
     c->v = mm->vmas;
     c->rss = c->zero = 0;
@@ -166,9 +175,9 @@ static int walk_mm(struct check *c, bool full)
         r = pt_for_each(&mm->pt, 0, mm->va_end, check_leaf, c);
     for (const struct vma *v = mm->vmas; v && !full && !r; v = v->next)
         r = pt_for_each(&mm->pt, v->start, v->end, check_leaf, c);
-    CHECK(r == 0 || r == -1, "pt_for_each over the user half: %d", r);
+    CHECK(r == 0 || r == -EUCLEAN, "pt_for_each over the user half: %d", r);
     if (r)
-        return -1;
+        return r;
     CHECK(c->rss == mm->rss && c->zero == mm->zero_maps,
           "%lu pages and %lu zero pages mapped, counted %lu and %lu", c->rss,
           c->zero, mm->rss, mm->zero_maps);
@@ -211,6 +220,8 @@ static void heap_sort(uint64_t *a, uint64_t n)
 /* Compare each frame's run of entries with its refcount. */
 static int check_runs(struct check *c, bool exact)
 {
+    char *why = c->why;
+    size_t size = c->size;
     uint64_t mask = ~(PAGE_SIZE - 1), zero = mm_zero_page();
     heap_sort(c->e, c->n);
     for (uint64_t i = 0; i < c->n;) {
@@ -259,7 +270,7 @@ static int check_refs(struct mm *const *mms, size_t n, bool exact, char *why, si
 {
     struct check c = { .why = why, .size = size };
     if (n > E_MAX_MMS)
-        return snprintf(why, size, "at most %d address spaces", E_MAX_MMS), -1;
+        return snprintf(why, size, "at most %d address spaces", E_MAX_MMS), -EINVAL;
     /* One walk: an entry past what the counters announce is an error
      * (walk_mm reports the counters' mismatch otherwise). */
     c.cap = expected_entries(mms, n);
@@ -281,8 +292,9 @@ static int check_refs(struct mm *const *mms, size_t n, bool exact, char *why, si
 int mm_check_consistency(struct mm *mm, char *why, size_t size)
 {
     struct check c = { .mm = mm, .why = why, .size = size };
-    if (check_vmas(&c))
-        return -1;
+    int err = check_vmas(&c);
+    if (err)
+        return err;
     return check_refs(&mm, 1, false, why, size);
 }
 
@@ -290,8 +302,9 @@ int mm_check_frames(struct mm *const *mms, size_t n, char *why, size_t size)
 {
     for (size_t k = 0; k < n; k++) {
         struct check c = { .mm = mms[k], .why = why, .size = size };
-        if (check_vmas(&c))
-            return -1;
+        int err = check_vmas(&c);
+        if (err)
+            return err;
     }
     return check_refs(mms, n, true, why, size);
 }

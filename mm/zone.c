@@ -1,8 +1,9 @@
 /*
  * Node and zone set-up.
  *
- * Zones split physical memory by what devices can reach (seed 002's
- * ZONE_DMA / ZONE_NORMAL, seed 003's nodes and zones): ISA DMA sees the
+ * Zones split physical memory by what devices can reach (ZONE_DMA /
+ * ZONE_NORMAL in the course slides on Linux's allocators, nodes and zones
+ * in the SOS article on Linux's physical memory): ISA DMA sees the
  * first 16 MiB, 32-bit PCI devices (and our 32-bit processes, whose page
  * tables hold 20-bit frame numbers) the first 4 GiB.  Each zone is a
  * buddy allocator over its span; frames of the span that are not RAM
@@ -11,16 +12,23 @@
  * Invariant: after set-up every frame below max_pfn belongs to exactly one
  * zone (by address); present counts the RAM frames of a zone, managed
  * those handed to its buddy allocator (managed <= present <= spanned),
- * and every frame not managed stays PG_RESERVED for good.
+ * and every frame not managed stays PG_RESERVED for good.  Each zone
+ * points to its node (zone->node), the way mm/ code holding a zone
+ * reaches mem_map and the node's hooks.  A frame handed to the allocator
+ * twice (overlapping ranges reaching node_add_free) is the boot code's
+ * bug: an assertion catches it in debug builds.
  *
  * Watermarks follow Linux's shape, simplified: min is about 1/256 of the
  * zone (at least 16 frames, at most 4 MiB), low = min * 5/4, high =
- * min * 3/2.  Only min is enforced until reclaim exists (issue 4's slab
- * shrinking).  The per-CPU cache holds up to `high` order-0 frames and
- * moves `batch` at a time.
+ * min * 3/2.  Only min is enforced: there is no reclaim beyond the slab
+ * shrinker (the node's shrink hook) to aim at low and high.  The per-CPU
+ * cache (free blocks of orders 0..PCP_MAX_ORDER) holds up to `high`
+ * frames; single frames come in `batch` at a time, and `batch` frames or
+ * more go back when it is over `high`.
  */
 #include <mm/zone.h>
 #include <mm/buddy.h>
+#include <kernel/assert.h>
 #include <kernel/string.h>
 
 static const char *const zone_names[NR_ZONES] = { "DMA", "DMA32", "Normal" };
@@ -35,23 +43,27 @@ void node_init(struct mem_node *node, struct page *mem_map, uint64_t max_pfn,
     node->mem_map = mem_map;
     node->max_pfn = max_pfn;
     node->phys_to_virt = phys_to_virt;
+    node->direct_map = phys_to_virt(0);
     node->report = report;
     uint64_t start = 0;
     for (int i = 0; i < NR_ZONES; i++) {
         struct zone *z = &node->zones[i];
         uint64_t end = zone_end[i] < max_pfn ? zone_end[i] : max_pfn;
         z->name = zone_names[i];
+        z->node = node;
         z->start_pfn = start < end ? start : end;
         z->end_pfn = end > start ? end : start;
         for (int k = 0; k <= MAX_ORDER; k++)
             z->area[k].head = PFN_NIL;
-        z->pcp.head = PFN_NIL;
+        for (int k = 0; k <= PCP_MAX_ORDER; k++)
+            z->pcp.lists[k] = PFN_NIL;
         for (uint64_t pfn = z->start_pfn; pfn < z->end_pfn; pfn++) {
             mem_map[pfn] = (struct page){ PFN_NIL, PFN_NIL, 0, PG_RESERVED, 0,
                                           (uint8_t)i, 0 };
         }
         start = z->end_pfn;
     }
+    node_build_zonelist(node);
     node0 = node;
 }
 
@@ -79,8 +91,11 @@ static void add_present(struct mem_node *node, struct zone *z, uint64_t s, uint6
 
 static void add_free(struct mem_node *node, struct zone *z, uint64_t s, uint64_t e)
 {
-    for (uint64_t pfn = s; pfn < e; pfn++)
+    for (uint64_t pfn = s; pfn < e; pfn++) {
+        DASSERT(node->mem_map[pfn].flags == PG_RESERVED, "%s: frame %#lx flags %#x added twice",
+                z->name, pfn, node->mem_map[pfn].flags);
         node->mem_map[pfn].flags = 0;
+    }
     z->present += e - s;
     z->managed += e - s;
     buddy_free_range(z, s, e);
@@ -94,6 +109,17 @@ void node_add_present(struct mem_node *node, uint64_t start, uint64_t end)
 void node_add_free(struct mem_node *node, uint64_t start, uint64_t end)
 {
     for_each_zone_part(node, start, end, add_free);
+    node_build_zonelist(node);
+}
+
+void node_build_zonelist(struct mem_node *node)
+{
+    for (int t = 0; t < NR_ZONES; t++) {
+        int zi = t;
+        while (zi > 0 && !node->zones[zi].managed)
+            zi--;
+        node->preferred[t] = &node->zones[node->zones[zi].managed ? zi : t];
+    }
 }
 
 void node_finish(struct mem_node *node)
@@ -110,15 +136,24 @@ void node_finish(struct mem_node *node)
         z->wmark_min = min;
         z->wmark_low = min * 5 / 4;
         z->wmark_high = min * 3 / 2;
-        z->pcp.batch = z->managed >= 16384 ? 16 : 4;
-        z->pcp.high = z->pcp.batch * 4;
+        /* Linux's zone_batchsize, simplified: a batch of about
+         * managed / 4096 frames, a power of two from 4 to 64, and up to
+         * six batches cached (256 KiB to 1.5 MiB). */
+        uint32_t batch = 4;
+        while (batch < 64 && (uint64_t)batch * 2 * 4096 <= z->managed)
+            batch *= 2;
+        z->pcp.batch = batch;
+        z->pcp.high = batch * 6;
     }
+    node_build_zonelist(node);
 }
 
 int node_check(char *why, size_t size)
 {
-    for (int i = 0; i < NR_ZONES; i++)
-        if (buddy_check(&node0->zones[i], why, size))
-            return -1;
+    for (int i = 0; i < NR_ZONES; i++) {
+        int err = buddy_check(&node0->zones[i], why, size);
+        if (err)
+            return err;
+    }
     return 0;
 }

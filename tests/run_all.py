@@ -70,6 +70,27 @@ def run_host(rep, binaries, build):
                      (p.stdout + p.stderr)[-3000:])
 
 
+def run_docs_check(rep):
+    """tests/docs_check.py: its self-test (each check must fail on its
+    fixtures), then the pages against the tree.  Its "ok - docs/..." lines
+    are cases; the "FILE:LINE: stale NAME (kind)" lines above a failing
+    one are printed as they come."""
+    for args in (["--self-test"], []):
+        p = subprocess.run([sys.executable, os.path.join(HERE, "docs_check.py")] + args,
+                           capture_output=True, text=True, timeout=120)
+        seen = 0
+        for line in p.stdout.splitlines():
+            m = RESULT_RE.match(line)
+            if m:
+                seen += 1
+                rep.case(m.group(1) == "ok", m.group(2), m.group(3) or "")
+            else:
+                print("    " + line, flush=True)
+        if seen == 0 or p.returncode != 0 and "not ok" not in p.stdout:
+            rep.case(False, "docs/check%s" % "".join(args), "exit status %d" % p.returncode,
+                     p.stderr[-2000:])
+
+
 # ---- the boots -----------------------------------------------------------
 
 class Boot:
@@ -327,6 +348,7 @@ def main():
             if p.returncode != 0 and "not ok" not in p.stdout:
                 rep.case(False, "usb/refusals", "exit status %d" % p.returncode,
                          p.stderr[-2000:])
+        run_docs_check(rep)
 
     logs = os.path.join(a.build, "test-logs")
     os.makedirs(logs, exist_ok=True)

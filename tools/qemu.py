@@ -88,9 +88,14 @@ def image_with_cmdline(base, out, cmdline=None, replace=None, delete=()):
 
 
 def qemu_args(img, mem, vars_path, usb=False, gui=False):
+    # Guest RAM comes from a backend with reserve=off (MAP_NORESERVE): the
+    # host gives a page only when the guest first writes it, and nothing
+    # is reserved up front, so a 64 GiB guest boots on a host with less
+    # free memory, as long as the guest does not write all of it.
     args = [
         "qemu-system-x86_64",
-        "-machine", "q35",
+        "-machine", "q35,memory-backend=ram0",
+        "-object", f"memory-backend-ram,id=ram0,size={mem},reserve=off",
         "-cpu", "max",
         "-m", mem,
         "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",

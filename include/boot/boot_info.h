@@ -1,5 +1,5 @@
 /*
- * The loader -> kernel contract (DESIGN.md section 4).
+ * The loader -> kernel contract (docs/boot.md).
  *
  * The UEFI loader (efi/) fills one `struct boot_info` and jumps to the
  * kernel's ELF entry point with:
@@ -29,7 +29,8 @@
 #define BOOT_INFO_MAGIC   0x4f464e49544f4f42ull /* "BOOTINFO" little-endian */
 #define BOOT_INFO_VERSION 1u
 
-/* Where the loader maps all physical memory (DESIGN.md section 5). */
+/* Where the loader maps all physical memory (include/mm/layout.h,
+ * docs/kernel-vm.md). */
 #define BOOT_DIRECT_MAP_BASE 0xffff800000000000ull
 
 /* Largest command line the loader passes on, including the final NUL. */

@@ -2,8 +2,7 @@
  * compat32's software i386 MMU (compat32/mmu32.c): a 32-bit process's
  * address space is described by i386 two-level tables (pt_i386, the
  * authoritative map), and the 4-level tables the CPU walks are derived
- * from them on demand, kept exact (DESIGN.md section 9,
- * docs/compat32.md).
+ * from them on demand, kept exact (docs/compat32.md).
  */
 #ifndef COMPAT32_MMU32_H
 #define COMPAT32_MMU32_H
@@ -35,7 +34,8 @@ bool mm_is32(const struct mm *mm);
 const struct pgtable *mmu32_hw(const struct mm *mm);
 
 /* The checker: every hardware translation below 4 GiB agrees with the
- * i386 tables (frame, rights, accessed/dirty).  0, or -1 with why. */
+ * i386 tables (frame, rights, accessed/dirty).  0, or -EUCLEAN with why
+ * (-EINVAL when mm is not a 32-bit space). */
 int mmu32_check(const struct mm *mm, char *why, size_t size);
 
 /* The PDEs and PTEs of [start, end), in the documents' terms: index,

@@ -1,17 +1,19 @@
 /*
  * The i386 two-level page-table entry, without PAE (Intel SDM vol. 3A,
  * section 4.3 "32-bit paging", and the "Page Attribute Table" section of
- * the memory-cache chapter): the layout of seeds 000 and 004.
+ * the memory-cache chapter): the two-level layout that the blog post on
+ * i386 paging, 2008, and the blog post on kernel memory management, 2024,
+ * describe (docs/bibliography.md).
  *
  * compat32 keeps these tables in software, as the authoritative
  * description of a 32-bit process's address space; the CPU, in long
- * mode, walks 4-level tables derived from them (DESIGN.md section 9).
+ * mode, walks 4-level tables derived from them (docs/compat32.md).
  * Generic code never uses these macros: it goes through
  * include/mm/pgtable.h and the format `pt_i386` (compat32/pt_i386.c).
  * They are here for the format itself, the translation into 4-level
  * entries, dumps, and the tests.
  *
- * A virtual address is cut 10 / 10 / 12 (seed 004):
+ * A virtual address is cut 10 / 10 / 12 (the blog post on i386 paging):
  *
  *   31 ........ 22 21 ........ 12 11 ............ 0
  *  +--------------+--------------+-----------------+
@@ -40,6 +42,15 @@
  * a 4 MiB PDE hold physical address bits 32..39: not used here, every
  * physical address of this format is below 4 GiB, so bits 13..21 are 0.
  *
+ * A non-present PTE (P clear) is ignored by the CPU: its other 31 bits
+ * are the operating system's.  A payload entry (where a page went) keeps
+ * its payload there, shifted left by one (compat32/pt_i386.c):
+ *
+ *      31 ............................................... 1   0
+ * +----------------------------------------------------------+---+
+ * |                    payload (31 bits)                     | 0 |
+ * +----------------------------------------------------------+---+
+ *
  * There is no execute-disable bit in this format.  Bits 9..11 are
  * "available": the SDM leaves them to the operating system.  We keep
  * "not executable" in bit 9 (I386_PTE_SOFT_NX); the translation layer
@@ -48,9 +59,10 @@
  * under Linux on x86-64 hardware.  It follows NX's rule: set in any
  * entry on the way (PDE or PTE), the page cannot be executed.
  *
- * Seed 000 writes the entry as a bitfield struct with accessed and dirty
- * at bits 3 and 4: it drops PWT and PCD.  Intel's positions are the ones
- * below, checked by _Static_asserts in compat32/pt_i386.c.
+ * The blog post on kernel memory management (2024) writes the entry as a
+ * bitfield struct with accessed and dirty at bits 3 and 4: it drops PWT
+ * and PCD.  Intel's positions are the ones below, checked by
+ * _Static_asserts in compat32/pt_i386.c.
  */
 #ifndef COMPAT32_PT_I386_H
 #define COMPAT32_PT_I386_H
@@ -83,10 +95,12 @@ typedef uint32_t pte_t; /* a page-table entry (level 0) */
 #define I386_LARGE_SIZE     0x400000u   /* a PDE maps 4 MiB */
 
 /*
- * SOS's mirroring (seed 001): PDE 1023 points to the page directory
- * itself, so the CPU, walking it as a page table, shows every page table
- * at I386_MIRROR_BASE + i * 4096 (the table of PDE i) and the directory
- * at I386_MIRROR_PD (entry 1023 of the directory read as a PTE).
+ * SOS's mirroring (named by the SOS mailing-list post on physical/paged/
+ * virtual memory, 2006): PDE 1023 points to the page directory itself,
+ * so the MMU (here compat32's software one, compat32/mmu32.c), walking it
+ * as a page table, shows every page table at I386_MIRROR_BASE + i * 4096
+ * (the table of PDE i) and the directory at I386_MIRROR_PD (entry 1023
+ * of the directory read as a PTE).
  */
 #define I386_MIRROR_PDE     1023u
 #define I386_MIRROR_BASE    0xffc00000u

@@ -5,10 +5,10 @@
  * the heap (brk) are.
  *
  * Both classes, each by the file's own header: ELF64 for x86-64 and ELF32
- * for i386 (run in compatibility mode, issue 6).  Static programs only:
- * ET_EXEC at its link addresses, or a static PIE (ET_DYN without
- * PT_INTERP) moved by a load bias the caller chooses.  A program that asks
- * for a dynamic linker is refused.
+ * for i386 (run in compatibility mode, docs/compat32.md).  Static
+ * programs only: ET_EXEC at its link addresses, or a static PIE (ET_DYN
+ * without PT_INTERP) moved by a load bias the caller chooses.  A program
+ * that asks for a dynamic linker is refused.
  *
  * Pure code over a byte buffer: nothing is mapped or allocated here, so
  * tests/host/test_elf_user.c runs it on real musl binaries, on every
@@ -33,7 +33,7 @@
  * 64-bit: below the last page of the lower canonical half, as Linux's
  * TASK_SIZE_MAX (a user page there would let sysret return to a
  * non-canonical address).  32-bit: below 0xffc00000, where the process's
- * own page tables appear through SOS's mirror (DESIGN.md section 9).
+ * own page tables appear through SOS's mirror (docs/compat32.md).
  */
 #define ELF_USER_MIN_ADDR 0x10000ul
 #define ELF_USER_END64    0x00007ffffffff000ul

@@ -16,8 +16,9 @@ struct fault_info {
  * (the usual decoded oops, marked as caught) and catch_faults returns 1
  * with *info filled, instead of panicking.  Returns 0 when fn returned
  * normally.  One level deep: a fault while a catch is armed in a nested
- * catch_faults is a kernel bug.  For tests now; the user-copy helpers use
- * the same mechanism later.
+ * catch_faults is a kernel bug.  Only the in-kernel tests use it: the
+ * user-copy helpers make every page present before they copy
+ * (kernel/proc/uaccess.c), so their copy never faults.
  */
 int catch_faults(void (*fn)(void *), void *arg, struct fault_info *info);
 

@@ -1,14 +1,16 @@
 /*
  * Copying between the kernel and user memory (kernel/proc/uaccess.c).
  *
- * The only place the kernel touches user memory (SMAP enforces it: the
- * copy runs between stac and clac).  Every range is checked first: it
- * must lie entirely in the current process's user space (no overflow,
- * no kernel or non-canonical address) and be mapped with the needed
- * access.  Pages not yet present are faulted in as the process's own
- * access would (demand paging), and a write breaks copy-on-write first,
- * so read() into a buffer shared after fork changes only the caller's
- * copy.  A bad range gives -EFAULT and nothing worse.
+ * The only place the kernel touches user memory through user addresses
+ * (SMAP enforces it: the copy runs between stac and clac; exec writes a
+ * new image's stack through the direct map instead, with mm_write).
+ * Every range is checked first: it must lie entirely in the current
+ * process's user space (no overflow, no kernel or non-canonical address)
+ * and be mapped with the needed access.  Pages not yet present are
+ * faulted in as the process's own access would (demand paging), and a
+ * write breaks copy-on-write first, so read() into a buffer shared after
+ * fork changes only the caller's copy.  A bad range gives -EFAULT and
+ * nothing worse.
  */
 #ifndef KERNEL_UACCESS_H
 #define KERNEL_UACCESS_H

@@ -7,8 +7,10 @@
 #include <stdbool.h>
 
 /*
- * Clean the firmware map, place mem_map, build the zones, hand every
- * usable frame to the buddy allocators and print what was done.
+ * Clean the firmware map, place mem_map (mem_place, include/mm/mem_place.h),
+ * build the zones, hand every usable frame to the buddy allocators and
+ * print what was done.  A map that cannot be cleaned or leaves no room
+ * for mem_map panics with the error: the boot cannot go on without them.
  */
 void mem_init(const struct boot_info *bi);
 
@@ -24,7 +26,9 @@ bool mem_is_ram(uint64_t pa, uint64_t len);
 /*
  * Give every range of this held-back kind (MEM_BOOT_TABLES, MEM_BOOT_INFO,
  * ...) to the allocator, once nothing uses it; the ranges become
- * MEM_USABLE.  Returns the number of frames released.
+ * MEM_USABLE.  Returns the number of frames released.  A range
+ * node_release refuses (-EBUSY: a frame in it is not reserved and
+ * unused; reported and counted) stays held and counts for nothing.
  */
 uint64_t mem_release_boot(uint32_t kind);
 

@@ -1,7 +1,10 @@
 /*
  * The buddy allocator of one zone (mm/buddy.c).  These functions know
  * nothing of GFP flags, watermarks or reference counts: mm/page_alloc.c
- * builds the kernel's API on top of them.  Frames are named by pfn.
+ * builds the kernel's API on top of them.  Frames are named by pfn; the
+ * descriptors are the zone's node's (z->node->mem_map).  Callers pass
+ * only blocks they know to be right: a wrong one is a kernel bug, caught
+ * by an assertion (DASSERT in debug builds on the hot paths).
  */
 #ifndef MM_BUDDY_H
 #define MM_BUDDY_H
@@ -10,25 +13,35 @@
 
 #define PFN_NONE (~0ul)
 
-/* Take a free block of 2^order frames; PFN_NONE when none is free. */
+/* Take a free block of 2^order frames; PFN_NONE when none is free.  Its
+ * head comes back unflagged with its order set; its tails are unmarked
+ * (include/mm/page.h) and were not touched. */
 uint64_t buddy_alloc(struct zone *z, unsigned order);
-/* Give back the block of 2^order frames at pfn, merging with free buddies. */
+/* Give back the block of 2^order frames at pfn (aligned, inside the zone,
+ * its head unreferenced and unflagged, its tails unmarked), merging with
+ * free buddies.  Writes the heads only. */
 void buddy_free(struct zone *z, uint64_t pfn, unsigned order);
 /* Give back [start, end) as the largest aligned blocks that fit. */
 void buddy_free_range(struct zone *z, uint64_t start, uint64_t end);
 /* The free block containing pfn: true and its head/order, or false. */
 bool buddy_find_free(const struct zone *z, uint64_t pfn, uint64_t *head,
                      unsigned *order);
-/* Take the free frames [start, end) off the free lists (all must be free). */
+/* Take the free frames [start, end) off the free lists (all must be free:
+ * asserted). */
 void buddy_isolate(struct zone *z, uint64_t start, uint64_t end);
 
 /*
  * Walk the whole zone and recount it: every free block is on its list,
  * aligned to its order, inside the zone, not overlapping another one, and
  * never next to a free buddy of the same order (merging is complete); the
- * free lists' counts match; every frame is exactly one of free (buddy
- * list), cached (pcp), allocated (a referenced head and its tails) or
- * reserved.  Returns 0, or -1 with a description of the first problem.
+ * free lists' counts match, and so do the per-CPU cache's lists and
+ * count; every frame is exactly one of free (a buddy list's block),
+ * cached (a block of the per-CPU cache), allocated (a referenced head and
+ * its tails) or reserved, and every frame after a head, in any of these
+ * blocks, is unmarked (no flag, refcount 0).  This full walk is where a
+ * marked or referenced tail is found; the allocator's own checks on a
+ * free are O(1) (mm/page_alloc.c).  Returns 0, or -EUCLEAN with a
+ * description of the first problem in why.
  */
 int buddy_check(const struct zone *z, char *why, size_t size);
 

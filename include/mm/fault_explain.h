@@ -9,7 +9,7 @@
 
 #include <kernel/types.h>
 
-/* Which part of the layout (DESIGN.md section 5) va is in. */
+/* Which part of the layout (include/mm/layout.h) va is in. */
 const char *kernel_region(uint64_t va);
 /* Print the walk of addr through the current tables, one line. */
 void fault_print_walk(uint64_t addr);

@@ -1,6 +1,9 @@
 /*
  * GFP ("get free pages") flags and the page allocator's API, with the
- * names of the Linux course (seed 002) so readers arrive knowing them.
+ * names of the course slides on Linux's allocators so readers arrive
+ * knowing them.  Errors follow kernel/errno.h: allocations return NULL
+ * (or 0 for a physical address), the rest 0/a count or -EINVAL/-EBUSY,
+ * and a caller's misuse is also reported and counted in node0->errors.
  */
 #ifndef MM_GFP_H
 #define MM_GFP_H
@@ -25,7 +28,8 @@ typedef unsigned int gfp_t;
 /*
  * alloc_pages: 2^order contiguous frames, naturally aligned, from the
  * highest zone the flags allow, falling back to lower zones (NORMAL ->
- * DMA32 -> DMA, never upwards).  The head descriptor has refcount 1.
+ * DMA32 -> DMA, never upwards).  The head descriptor has refcount 1; it is
+ * the only one marked (include/mm/page.h).
  * Before failing it calls the node's shrink hook (node0->shrink: the
  * slab allocator's empty slabs) once and retries.
  * Returns NULL when nothing fits (one log line unless __GFP_NOWARN).
@@ -43,15 +47,19 @@ void free_pages(void *addr, unsigned order);
 #define free_page(addr) free_pages(addr, 0)
 
 /*
- * Reference counts (SOS's "physical memory" layer, seed 001).  get_page
- * takes a reference on an allocated block; put_page drops one and frees
- * the block when the count reaches 0.  Doing either on a free frame, a
- * tail frame or a reserved frame is an error: it is reported and nothing
- * changes (return -1); otherwise the new count is returned.
+ * Reference counts (the "physical memory" layer of the SOS mailing-list
+ * post).  get_page takes a reference on an allocated block; put_page
+ * drops one and frees the block when the count reaches 0.  Both return
+ * the new count.  Doing either on something that is not the head of an
+ * allocated block (a free, tail or reserved frame, a pointer outside
+ * mem_map) is an error: it is reported and counted, nothing changes, and
+ * -EINVAL is returned.
  */
 int get_page(struct page *page);
 int put_page(struct page *page);
-/* The same by physical address; frame_alloc returns a referenced frame or 0. */
+/* The same by physical address (-EINVAL too for an address that is not a
+ * frame's: unaligned, past max_pfn); frame_alloc returns a referenced
+ * frame or 0. */
 int frame_ref(uint64_t pa);
 int frame_unref(uint64_t pa);
 uint64_t frame_alloc(gfp_t gfp);
@@ -66,7 +74,10 @@ uint32_t page_count(const struct page *page);
  * straddles 16 MiB or 4 GiB), the lowest such run of the lowest zone is
  * taken, and the watermarks apply as for alloc_pages (__GFP_HIGH,
  * __GFP_MEMALLOC); zone flags are ignored: the window says where.
- * free_contig gives back exactly such a run.
+ * free_contig gives back exactly such a run: 0, or (reported, counted,
+ * nothing changed) -EINVAL for a range that is not n alloc_contig frames
+ * (unaligned, empty, past max_pfn, a frame not from alloc_contig) and
+ * -EBUSY when one of them has more than one reference.
  */
 uint64_t alloc_contig(uint64_t n, uint64_t align, uint64_t min, uint64_t max,
                       gfp_t gfp);
@@ -81,7 +92,8 @@ bool zone_watermark_ok(const struct zone *z, uint64_t want, gfp_t gfp);
 
 /* Free frames in all zones (buddy lists plus per-CPU caches). */
 uint64_t nr_free_pages(void);
-/* Give the per-CPU caches back to the buddy lists. */
+/* Give the per-CPU caches (blocks of orders 0..PCP_MAX_ORDER) back to the
+ * buddy lists. */
 void drain_pcp(void);
 
 #endif

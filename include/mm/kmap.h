@@ -1,10 +1,10 @@
 /*
  * kmap: temporary mappings of single frames in fixed slots below the
  * kernel image (mm/kmap.c).  On i386, where the direct map could not
- * cover all RAM (seed 002's "high memory"), kmap was how the kernel
- * reached a high frame.  Here the direct map covers all RAM, so kmap is
- * for frames outside it (firmware tables, device memory) and is the
- * teaching version of the mechanism.
+ * cover all RAM ("high memory" in the course slides on Linux's
+ * allocators), kmap was how the kernel reached a high frame.  Here the
+ * direct map covers all RAM, so kmap is for frames outside it (firmware
+ * tables, device memory) and is the teaching version of the mechanism.
  */
 #ifndef MM_KMAP_H
 #define MM_KMAP_H
@@ -13,8 +13,8 @@
 #include <mm/page.h>
 
 /* Map the frame at physical address pa (page aligned) in a free slot,
- * read+write, not executable; write-back for RAM, uncached otherwise.  Returns NULL when all slots are taken or
- * pa is bad (reported). */
+ * read+write, not executable; write-back for RAM, uncached otherwise.
+ * Returns NULL when all slots are taken or pa is bad (reported). */
 void *kmap_phys(uint64_t pa);
 /* The same for a frame with a descriptor. */
 void *kmap(struct page *page);

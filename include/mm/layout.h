@@ -1,7 +1,9 @@
 /*
- * The kernel's virtual address layout (DESIGN.md section 5).
+ * The virtual address layout (docs/kernel-vm.md, docs/address-spaces.md).
  *
- *   0x0000000000000000-0x00007fffffffffff  user space (later issues)
+ *   0x0000000000000000-0x00007fffffffffff  user space: each process's own
+ *                                          (include/mm/vma.h; a 32-bit
+ *                                          process's ends at 0xffc00000)
  *   0xffff800000000000-                    direct map of RAM, NX
  *   0xffffc00000000000-0xffffdfffffffffff  vmalloc, ioremap, kernel stacks
  *   0xffffffff7fe00000-0xffffffff80000000  kmap slots (below the image)

@@ -17,7 +17,7 @@ enum mem_kind {
     MEM_USABLE = 0,        /* conventional, boot services, loader code/data */
     MEM_ACPI_RECLAIM = 1,  /* usable once the ACPI tables have been read */
     MEM_BOOT_KERNEL = 2,   /* hand-off: kernel image */
-    MEM_BOOT_INITRD = 3,   /* hand-off: initrd until unpacked */
+    MEM_BOOT_INITRD = 3,   /* hand-off: initrd (read in place, kept) */
     MEM_BOOT_INFO = 4,     /* hand-off: boot_info and the map */
     MEM_BOOT_TABLES = 5,   /* hand-off: the loader's page tables */
     MEM_RESERVED = 6,      /* never: runtime services, NVS, MMIO, unusable, page 0 */
@@ -52,9 +52,13 @@ uint32_t memmap_kind(uint32_t efi_type);
  * ranges shrunk to whole pages and everything else grown to whole pages,
  * page 0 reserved.  `scratch` must hold 2 * MEMMAP_MAX_IN + 2 events
  * (memmap_scratch_size() bytes).  Returns the number of ranges written,
- * or -1 when desc_size is too small, out[] is too short (cap >=
- * 2 * descriptors + 1 always suffices) or more than MEMMAP_MAX_IN
- * descriptors are not usable memory.
+ * or, with nothing usable in out[]:
+ *   -EINVAL  desc_size is below sizeof(struct efi_mem_desc), or map is
+ *            NULL with a non-zero size;
+ *   -ENOMEM  out[] is too short (cap >= 2 * descriptors + 1 always
+ *            suffices), or more than MEMMAP_MAX_IN descriptors are not
+ *            usable memory (the scratch buffer cannot hold them, and
+ *            dropping a reservation would not be safe).
  */
 #define MEMMAP_SCRATCH_BYTES ((2 * MEMMAP_MAX_IN + 2) * 16)
 size_t memmap_scratch_size(void); /* == MEMMAP_SCRATCH_BYTES */

@@ -22,11 +22,24 @@
 /* Page flags */
 #define PG_RESERVED 0x01  /* not managed: hole, firmware, kernel, mem_map */
 #define PG_BUDDY    0x02  /* head of a free block on free list `order` */
-#define PG_PCP      0x04  /* free order-0 frame in the per-CPU cache */
-#define PG_TAIL     0x08  /* frame 1.. of an allocated block of order > 0 */
+#define PG_PCP      0x04  /* head of a free block in the per-CPU cache */
+/* 0x08 unused: the frames after a block's head carry no mark (below). */
 #define PG_CONTIG   0x10  /* allocated by alloc_contig (freed frame by frame) */
 #define PG_SLAB     0x20  /* head of a slab or of a large kmalloc block (mm/slab_impl.h) */
 
+/*
+ * Only the head (first frame) of a block is marked.  Frames 1 .. 2^order-1
+ * of a block, free or allocated, carry no PG_* bit and refcount 0: the
+ * head's order says how far the block reaches, so allocating or freeing a
+ * block of 2^k frames writes one descriptor, not 2^k, and the buddy merge
+ * looks only at the buddy's head.  A frame with refcount 0 is therefore
+ * never a valid head for freeing or a reference (an O(1) check); which
+ * block it lies in (a tail of an allocated block, or a free frame) is
+ * found by looking for a head at each aligned position below it, which
+ * only error reports and buddy_check need.  Linux does the same for
+ * blocks without __GFP_COMP and keeps a compound block's order in its
+ * first tail; here the head's own order field holds it.
+ */
 struct page {
     /* Free-list links (pfns), PFN_NIL at the ends.  On an allocated block
      * they belong to its owner: the slab allocator keeps its descriptor's
@@ -34,7 +47,7 @@ struct page {
     uint32_t next, prev;
     uint32_t refcount;     /* 0 when free; > 0 on the head of an allocated block */
     uint8_t flags;         /* PG_* */
-    uint8_t order;         /* block order, on free heads and allocated heads */
+    uint8_t order;         /* block order, on a block's head (free, cached, allocated) */
     uint8_t zone;          /* enum zone_type */
     uint8_t pad;
 };
@@ -50,14 +63,28 @@ struct free_area {
     uint64_t nr_free;      /* blocks on this list */
 };
 
-/* The per-CPU cache of order-0 frames in front of a zone. */
+/*
+ * The per-CPU cache in front of a zone: free blocks of the small orders
+ * 0..PCP_MAX_ORDER kept off the buddy lists, a stack per order (Linux has
+ * kept orders up to PAGE_ALLOC_COSTLY_ORDER, 3, on its per-CPU lists since
+ * 5.14).  count and high are in frames.
+ */
+#define PCP_MAX_ORDER 3
 struct per_cpu_pages {
-    uint32_t head;         /* stack of frames linked through page.next */
+    uint32_t lists[PCP_MAX_ORDER + 1]; /* heads, linked through page.next */
     uint32_t count, high, batch;
 };
 
+struct mem_node;
+
+/*
+ * A zone: one buddy allocator over [start_pfn, end_pfn).  `node` is the
+ * node it belongs to: code that has a zone reaches the frame descriptors
+ * (node->mem_map), the hooks and the errors counter through it.
+ */
 struct zone {
     const char *name;
+    struct mem_node *node;            /* set by node_init, never changes */
     uint64_t start_pfn, end_pfn;      /* span: [start, end) */
     uint64_t present;                 /* RAM frames in the span (managed or not) */
     uint64_t managed;                 /* frames handed to the allocator */
@@ -69,22 +96,34 @@ struct zone {
 };
 
 /*
- * A memory node: the mem_map and the zones (one node: no NUMA, see seed 003).
+ * A memory node: the mem_map and the zones (one node: no NUMA, see the SOS
+ * article on Linux's physical memory for what several would be).
  * Hooks let host tests run the allocator over a private arena.
  */
 struct mem_node {
     struct page *mem_map;             /* indexed by pfn, max_pfn entries */
     uint64_t max_pfn;
     struct zone zones[NR_ZONES];
+    /* preferred[t]: the zone a request whose flags name zone t tries
+     * first, the highest zone at or below t with managed frames (zone t
+     * itself when none has any): an order-0 request goes straight to its
+     * per-CPU cache, with no walk over empty zones.  Kept by
+     * node_build_zonelist (mm/zone.c). */
+    struct zone *preferred[NR_ZONES];
     void *(*phys_to_virt)(uint64_t pa);
+    /* phys_to_virt(0), set by node_init: the map must be linear
+     * (phys_to_virt(pa) == direct_map + pa), so page_address and
+     * virt_to_page are one addition, with no call. */
+    uint8_t *direct_map;
     void (*report)(const char *msg);  /* errors and warnings, one line */
     /* Memory pressure: called once by a request about to fail, before the
      * retry; returns the frames it freed (the slab shrinker), or NULL. */
     uint64_t (*shrink)(void);
-    uint64_t errors;                  /* refcount and free errors detected */
+    uint64_t errors;                  /* callers' errors reported (kernel/errno.h) */
 };
 
-/* Report an error or warning through the node's hook (one line). */
+/* Report an error or warning through node0's hook (one line).  A caller's
+ * error is reported once and counted in node->errors. */
 void node_report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The node the API below works on (set by mem_init / host tests). */
@@ -102,8 +141,18 @@ static inline uint64_t page_to_phys(const struct page *p)
 {
     return page_to_pfn(p) << PAGE_SHIFT;
 }
-void *page_address(const struct page *p);
+/* The direct-map address of a frame. */
+static inline void *page_address(const struct page *p)
+{
+    return node0->direct_map + page_to_phys(p);
+}
 /* The descriptor of the frame a direct-map address lies in, or NULL. */
-struct page *virt_to_page(const void *addr);
+static inline struct page *virt_to_page(const void *addr)
+{
+    uint64_t off = (uint64_t)((const uint8_t *)addr - node0->direct_map);
+    if ((const uint8_t *)addr < node0->direct_map || (off >> PAGE_SHIFT) >= node0->max_pfn)
+        return NULL;
+    return pfn_to_page(off >> PAGE_SHIFT);
+}
 
 #endif

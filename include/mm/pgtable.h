@@ -1,14 +1,16 @@
 /*
- * The page-table interface (DESIGN.md section 7).
+ * The page-table interface.
  *
  * Everything above this header (the kernel's own tables, vmalloc,
- * ioremap, and later address spaces, demand paging, fork and CoW) speaks
+ * ioremap, address spaces, demand paging, fork and copy-on-write) speaks
  * in generic terms: map a range with protections, unmap it, change its
- * protections, walk an address to a generic view of its entry.  Nobody
- * above this header touches entry bits.
+ * protections, replace one leaf in place, park a payload in a non-present
+ * entry, walk an address to a generic view of its entry.  Nobody above
+ * this header touches entry bits.
  *
  * Behind it sit page-table *formats*: the x86-64 4-level format
- * (mm/pt_x86_64.c) now, the i386 two-level format of compat32/ later.
+ * (mm/pt_x86_64.c) and the i386 two-level format of compat32
+ * (compat32/pt_i386.c).
  * A format only says how one entry is encoded and decoded and how many
  * levels there are; the walker (mm/pgtable.c) is one loop over levels
  * shared by every format.
@@ -58,7 +60,9 @@
 /* What a walk found for one address. */
 struct pt_view {
     uint64_t va;          /* start of the page holding the address */
-    uint64_t pa;          /* its physical start */
+    uint64_t pa;          /* its physical start (0 for a payload entry) */
+    uint64_t payload;     /* a payload entry's payload (then nothing is mapped:
+                           * pa, prot and state are 0); 0 for a leaf */
     uint64_t size;        /* page size: 4 KiB, 2 MiB, 1 GiB (4 MiB on i386) */
     unsigned prot;        /* PT_* */
     bool accessed, dirty;
@@ -109,6 +113,19 @@ struct pt_format {
      * translatable addresses must form at most two intervals, at the
      * bottom and the top of the 64-bit space. */
     bool (*va_ok)(uint64_t va);
+    /*
+     * Payload entries: a level-0 entry that is not present but not empty
+     * either, holding a number for the operating system (where a page
+     * went: a swap slot, a migration in progress).  The CPU ignores every
+     * bit of a non-present entry but bit 0, so the format chooses where
+     * the payload goes.  Payloads are 1 .. 2^payload_bits - 1;
+     * make_payload's entry is not present and not 0, and
+     * payload_of(make_payload(x)) == x.  Any other non-present, non-zero
+     * entry is corruption (the validator says so).
+     */
+    unsigned payload_bits;
+    uint64_t (*make_payload)(uint64_t payload);
+    uint64_t (*payload_of)(uint64_t e);
 };
 
 extern const struct pt_format pt_x86_64;
@@ -125,6 +142,7 @@ struct pgtable {
      */
     bool keep_top_tables;
     uint64_t nr_tables;             /* table pages held, the root included */
+    unsigned prot_ok;               /* the last prot found expressible (a cache) */
     /*
      * Called once at the end of an operation that changed or removed
      * present entries, with a range inside the operation's range that
@@ -146,7 +164,9 @@ struct pgtable {
  *   -ENOMEM  no page for a table (nothing is changed); a page the format
  *            cannot point to (above 2^pa_bits: give i386 tables a
  *            GFP_DMA32 gfp) counts as none
- *   -ENOENT  pt_walk of an unmapped address
+ *   -ENOENT  pt_walk of an unmapped address; pt_replace or
+ *            pt_set_payload where no table reaches the address (they
+ *            never allocate) or, for pt_replace, no leaf is present
  *   -EFAULT  pt_walk met an entry pointing outside physical memory
  *            (corrupt tables, or a walk before mem_init)
  * None of them sleeps; the caller serializes operations on one pgtable.
@@ -180,7 +200,11 @@ void pt_destroy_each(struct pgtable *pt,
  * end.  For each leaf, fn(v, arg) gets src's view with `clear` removed
  * and may change v->pa and v->prot for dst's copy (the accessed and dirty
  * state is copied as it is); it returns 0, or a negative errno that stops
- * the clone.  A leaf is written to dst exactly when fn returned 0 for it
+ * the clone.  A payload entry reaches fn with v->payload set and is copied
+ * as it is when fn returns 0.  fn NULL means "share": every leaf goes to
+ * dst as src keeps it, and its frame (an allocated head: it is mapped)
+ * gets one more reference, with no call per page (fork's copy-on-write);
+ * a payload entry is then -EINVAL.  A leaf is written to dst exactly when fn returned 0 for it
  * (fn giving a pa or prot the format cannot hold is a bug: panic).
  * Not all or nothing: on an error (-ENOMEM for a table, fn's, -EEXIST,
  * -EINVAL for a large leaf crossing the range's edge) dst holds the
@@ -206,9 +230,36 @@ int pt_share_top(struct pgtable *dst, const struct pgtable *src, uint64_t start,
  * the smaller leaves go into it).  All or nothing. */
 int pt_map(struct pgtable *pt, uint64_t va, uint64_t pa, uint64_t len,
            unsigned prot, unsigned flags);
+/*
+ * Replace the present leaf mapping va, in place: it maps pa with prot
+ * (PT_* rights, plus PT_ACCESSED / PT_DIRTY to set those state bits; the
+ * state the old leaf had is kept).  The leaf keeps its level: va and pa
+ * must be aligned to its size, and the whole leaf inside [va_start,
+ * va_end) (a leaf of a table shared with other spaces, like the kernel
+ * half, is refused: -EINVAL).  One entry write and one pt->flush of the
+ * leaf, no memory: it cannot fail once the arguments are right.  How a
+ * copy-on-write break gives the writer its copy, mprotect changes one
+ * page, and migration moves a page.  -EINVAL, or -ENOENT (no leaf; a
+ * payload entry is not a leaf).
+ */
+int pt_replace(struct pgtable *pt, uint64_t va, uint64_t pa, unsigned prot);
+
+/*
+ * Make the level-0 entry for va a payload entry holding payload (1 ..
+ * 2^payload_bits - 1, else -EINVAL).  The entry may be empty, a payload
+ * entry, or a present 4 KiB leaf, which is removed (one pt->flush; its
+ * frame is the caller's to drop).  The tables down to level 0 must exist
+ * (-ENOENT: it never allocates); a large leaf covering va is -EINVAL
+ * (split it first with pt_protect or pt_unmap of a part).  Nothing is
+ * changed on an error.
+ */
+int pt_set_payload(struct pgtable *pt, uint64_t va, uint64_t payload);
+
 /* Remove every mapping in [va, va + len) (holes are fine).  A large leaf
  * partly inside the range is split first (which may fail with -ENOMEM,
- * leaving everything as it was).  Table pages left empty are freed. */
+ * leaving everything as it was).  Payload entries in the range are
+ * cleared too (their owner must have dealt with what they name).  Table
+ * pages left empty are freed. */
 int pt_unmap(struct pgtable *pt, uint64_t va, uint64_t len);
 /* Set the protections of every mapping in [va, va + len) (holes are
  * skipped), splitting large leaves partly inside the range (-ENOMEM as
@@ -217,10 +268,12 @@ int pt_unmap(struct pgtable *pt, uint64_t va, uint64_t len);
 int pt_protect(struct pgtable *pt, uint64_t va, uint64_t len, unsigned prot);
 /* Translate va: any translatable address, also outside [va_start,
  * va_end) (an oops may walk a kernel address through a process's root).
- * On -ENOENT, v->nraw and v->raw still say how far the walk got and
- * v->level is the level of the non-present entry. */
+ * On -ENOENT, v->nraw and v->raw still say how far the walk got, v->level
+ * is the level of the non-present entry, and v->payload is the payload
+ * when that entry is a payload entry (0 otherwise). */
 int pt_walk(const struct pgtable *pt, uint64_t va, struct pt_view *v);
-/* Call fn on every leaf overlapping [start, end), in address order; stops
+/* Call fn on every leaf overlapping [start, end), in address order (payload
+ * entries are not leaves: they are skipped); stops
  * and returns fn's value when it is not 0.  [start, end) must be page
  * aligned, non-empty and translatable (-EINVAL), but may lie outside
  * [va_start, va_end).  A leaf only partly inside is reported whole.  fn
@@ -236,9 +289,11 @@ const char *pt_prot_str(unsigned prot, char buf[16]);
  * The validator: walk every table in [va_start, va_end) and check that
  * nr_tables counts exactly the table pages reachable (the root
  * included), each an allocated frame, none empty unless kept
- * (keep_top_tables), every leaf at a leaf level with its physical address
- * aligned to its size and its entry as make_leaf would write it.
- * Returns 0, or -1 with the first problem in why.
+ * (keep_top_tables), every table's count of used entries right, every
+ * leaf at a leaf level with its physical address aligned to its size and
+ * its entry as make_leaf would write it, and every non-present entry
+ * either 0 or a well-formed payload entry at level 0.
+ * Returns 0, or -EUCLEAN with the first problem in why.
  */
 int pt_check(const struct pgtable *pt, char *why, size_t size);
 

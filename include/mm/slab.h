@@ -4,18 +4,23 @@
  *
  * A cache hands out objects of one size.  It keeps them in slabs: blocks
  * of 2^order frames from the page allocator, cut into equal slots
- * (Bonwick 1994; the course slides, seed 002).  kmalloc is a set of
- * caches of geometric sizes, 8 bytes to 8 KiB, and whole buddy blocks
- * above that.
+ * (Bonwick 1994; the course slides on Linux's allocators).  kmalloc is a
+ * set of caches of geometric sizes, 8 bytes to 8 KiB, and whole buddy
+ * blocks above that.
  *
  * Context: none of these functions sleeps; there is no lock yet (one CPU,
  * no preemption inside mm/), so they must not be called from an
  * interrupt handler that may have interrupted one of them.
  *
  * Errors a caller makes (freeing a pointer that was not allocated,
- * freeing twice, freeing into the wrong cache) are detected and reported
- * with the cache, the object and the offset: a panic normally, a report
- * on the console and no change (the bad free is ignored) in debug mode.
+ * freeing into the wrong cache) are detected before anything changes and
+ * reported with the cache, the object and the offset: a panic normally,
+ * a report on the console and no change (the bad free is ignored) in
+ * debug mode.  Double frees: in debug mode every one, like the errors
+ * above; in normal mode a free of the object last freed into the cache
+ * (the top of its per-CPU array) at once, and others when the object
+ * goes back to its slab (the array is flushed or drained), unless an
+ * allocation handed the object out again first (docs/slab.md, section 6).
  */
 #ifndef MM_SLAB_H
 #define MM_SLAB_H
@@ -30,7 +35,7 @@
 
 #define SLAB_CACHE_LINE 64                     /* bytes; x86-64 */
 #define KMEM_CACHE_MAX_SIZE (128ul * 1024)     /* largest object a cache accepts */
-#define KMALLOC_MIN_SIZE 8                     /* smallest kmalloc class, its alignment */
+#define KMALLOC_MIN_SIZE 8                     /* smallest kmalloc class, the least alignment */
 #define KMALLOC_MAX_CACHE_SIZE 8192ul          /* above this kmalloc uses whole buddy blocks */
 
 struct kmem_cache;
@@ -81,12 +86,16 @@ size_t kmem_cache_size(const struct kmem_cache *cache);
 uint64_t kmem_cache_live(const struct kmem_cache *cache);
 
 /*
- * kmalloc: `size` bytes (aligned to 8), from the smallest size class that
- * fits (classes grow by about 1.25x: 8, 16, ... 64, 80, 96, 112, 128,
- * 160, ... 8192), or a buddy block of 2^order frames above 8 KiB.
- * __GFP_DMA / __GFP_DMA32 give memory below 16 MiB / 4 GiB (classes of
- * their own), __GFP_ZERO zeroed memory.  kmalloc(0) and sizes above the
- * largest buddy block (4 MiB) return NULL.
+ * kmalloc: `size` bytes from the smallest size class that fits (8 to 128
+ * in steps of 8, then eight classes per doubling: 144, 160, ... 256, 288,
+ * ... 8192), or a buddy block of 2^order frames above 8 KiB.  Alignment:
+ * the largest power of two dividing the class size, so a power-of-two
+ * class is naturally aligned (kmalloc(64) to 64 bytes, kmalloc(4096) to
+ * a page), any block to at least 8 bytes and a block above 128 bytes to
+ * at least 16; a buddy block to a page.  __GFP_DMA / __GFP_DMA32 give
+ * memory below 16 MiB / 4 GiB (classes of their own), __GFP_ZERO zeroed
+ * memory.  kmalloc(0) and sizes above the largest buddy block (4 MiB)
+ * return NULL.
  */
 void *kmalloc(size_t size, gfp_t gfp);
 static inline void *kzalloc(size_t size, gfp_t gfp)
@@ -139,7 +148,7 @@ const char *slab_last_error(void);
  * The validator: walks every cache, slab and per-CPU array and recounts
  * (lists against free counts, bitmaps, page marks, totals); in debug
  * mode also every red zone and the poison of every free object.  Returns
- * 0, or -1 with the first problem in why.
+ * 0, or -EUCLEAN with the first problem in why.
  */
 int slab_check(char *why, size_t size);
 

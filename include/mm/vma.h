@@ -2,14 +2,15 @@
  * Address spaces of user processes (docs/address-spaces.md): the sorted
  * set of VMAs, mmap and friends, demand paging, copy-on-write fork.
  *
- * Three layers, as the SOS post (seed 001) draws them:
+ * Three layers, as the SOS mailing-list post on physical/paged/virtual
+ * memory (2006) draws them:
  *  - physical: reference-counted frames (include/mm/gfp.h: get_page,
  *    put_page).  Every present user page holds ONE reference on its
  *    frame; a frame shared after fork is counted once per mapping;
  *  - paged: the generic page-table interface (include/mm/pgtable.h).
  *    Nothing here touches an entry bit, so the i386 format of compat32
- *    can sit behind the same code (issue 6: frames and tables from
- *    mm->gfp = GFP_DMA32, va_end = 4 GiB or less);
+ *    can sit behind the same code (docs/compat32.md: frames and tables
+ *    from mm->gfp = GFP_DMA32, va_end = 4 GiB or less);
  *  - virtual (this header): what the process asked for, as VMAs, and
  *    the fault handler that makes page tables follow them lazily.
  *
@@ -168,8 +169,8 @@ struct mm {
 };
 
 /*
- * The hardware side of an mm whose pt the CPU cannot walk (DESIGN.md
- * section 9; compat32/mmu32.c).  The generic code calls it at four
+ * The hardware side of an mm whose pt the CPU cannot walk
+ * (docs/compat32.md; compat32/mmu32.c).  The generic code calls it at four
  * points: mm_fork (attach the child), mm_destroy (detach), mm_fault and
  * the user-copy helpers (fill what an allowed access needs), and the
  * scheduler (the root to load).  pt.flush, set by the same layer, tells
@@ -197,7 +198,7 @@ static inline uint64_t mm_cr3(const struct mm *mm)
 #define MM_MIN_ADDR  0x10000ul  /* Linux's default vm.mmap_min_addr: page 0 etc. stay unmapped */
 #define MM_MAX_VMAS  65530u      /* Linux's vm.max_map_count */
 #define MM_VA_END_64 0x7ffffffff000ul  /* Linux's TASK_SIZE: the last user page stays unused */
-#define MM_VA_END_32 0xffc00000ul      /* below the page-table mirror of compat32 (DESIGN.md 9) */
+#define MM_VA_END_32 0xffc00000ul      /* below the page-table mirror of compat32 */
 
 /* ---- creating and destroying (mm/mm_fork.c) ---------------------------------------------- */
 
@@ -395,7 +396,7 @@ int mm_maps(struct mm *mm, char *buf, size_t size);
  * present pte against its VMA, the counts, each mapped frame referenced
  * at least once per mapping in this mm (+1 for the zero page's pin and a
  * shared object's own reference), no frame other than the zero page
- * mapped twice.  Returns 0, -1 with the first problem in why, or -ENOMEM
+ * mapped twice.  Returns 0, -EUCLEAN with the first problem in why, or -ENOMEM
  * (no memory for the check's scratch array).
  */
 int mm_check_consistency(struct mm *mm, char *why, size_t size);
@@ -405,7 +406,7 @@ int mm_check_consistency(struct mm *mm, char *why, size_t size);
  * when they are ALL the address spaces and nobody else holds frame
  * references, every mapped frame's refcount is exactly its mappings in
  * all of them, +1 if it is the zero page, +1 if it belongs to a shared
- * object.  0, -1 with why, or -ENOMEM.
+ * object.  0, -EUCLEAN with why, -ENOMEM, or -EINVAL (more than 1024 mms).
  */
 int mm_check_frames(struct mm *const *mms, size_t n, char *why, size_t size);
 

@@ -9,26 +9,36 @@
 
 /*
  * Start a node over mem_map[0 .. max_pfn): every frame reserved, zone
- * spans set (DMA < 16 MiB <= DMA32 < 4 GiB <= NORMAL).  mem_map must be
- * writable memory of max_pfn * sizeof(struct page) bytes.
+ * spans set (DMA < 16 MiB <= DMA32 < 4 GiB <= NORMAL), each zone's node
+ * pointer set to `node`, and node0 = node.  mem_map must be writable
+ * memory of max_pfn * sizeof(struct page) bytes.
  */
 void node_init(struct mem_node *node, struct page *mem_map, uint64_t max_pfn,
                   void *(*phys_to_virt)(uint64_t), void (*report)(const char *));
-/* Hand frames [start_pfn, end_pfn) to the allocator (split across zones). */
+/* Hand frames [start_pfn, end_pfn) to the allocator (split across zones).
+ * Each frame must still be reserved: adding one twice is a bug of the
+ * caller's (asserted in debug builds). */
 void node_add_free(struct mem_node *node, uint64_t start_pfn, uint64_t end_pfn);
 /* Count RAM frames the allocator will not manage (the kernel, mem_map,
  * loader hand-off) in their zones' "present" figure. */
 void node_add_present(struct mem_node *node, uint64_t start_pfn, uint64_t end_pfn);
 /* After the last add_free: compute watermarks and per-CPU cache sizes. */
 void node_finish(struct mem_node *node);
+/* Recompute node->preferred from the zones' managed counts; node_add_free,
+ * node_finish and node_release call it whenever a zone may have gained
+ * its first frames. */
+void node_build_zonelist(struct mem_node *node);
 /*
  * After boot: hand the reserved (held-back) frames [start, end) to the
- * allocator (mm/release.c).  Every frame must be PG_RESERVED with no
- * reference, or nothing is done and an error is reported.  Returns the
- * number of frames released.
+ * allocator (mm/release.c); frames at or above max_pfn are ignored.
+ * Returns the number of frames released (0 for an empty range), or
+ * -EBUSY when a frame of the range is not PG_RESERVED or is referenced:
+ * then nothing is done, and the error is reported and counted in
+ * node->errors.
  */
-uint64_t node_release(struct mem_node *node, uint64_t start, uint64_t end);
-/* buddy_check() on every zone; 0 or -1 with the first problem in why. */
+long node_release(struct mem_node *node, uint64_t start, uint64_t end);
+/* buddy_check() on every zone of node0: 0, or -EUCLEAN with the first
+ * problem in why. */
 int node_check(char *why, size_t size);
 
 /* Text in Linux's formats; each returns the length like snprintf. */

@@ -5,8 +5,11 @@
  * reported), then our own GDT and IDT (so a fault is an oops, not a
  * triple fault), then the hand-off is checked, the identity map the
  * loader left for itself is dropped, and the framebuffer console comes
- * up.  Later issues insert the memory managers between the map print and
- * the tests.
+ * up.  After the command line and the firmware map's print come the
+ * memory managers: the physical layer (mem_init), then slab, the kernel's
+ * own page tables, vmalloc and kmap (vm_init), after which kmain moves to
+ * a vmalloc'ed stack with guard pages.  kmain_late then starts processes
+ * (proc_init), and runs the benchmarks, the in-kernel tests or PID 1.
  */
 #include <kernel/kernel.h>
 #include <kernel/console.h>
@@ -178,7 +181,8 @@ __noreturn void kmain(const struct boot_info *bi)
     if (bi->initrd.phys) {
         printk("initrd: %lu bytes at phys %#lx\n",
                bi->initrd.size, bi->initrd.phys);
-        /* Unpacking comes with processes; for now, only recognise it. */
+        /* Never unpacked: kernel/fs/initrd_fs.c serves files in place from
+         * the archive.  Here, only a look at its magic. */
         if (bi->initrd.size < 110 ||
             memcmp(phys_to_virt(bi->initrd.phys), "070701", 6) != 0)
             printk("initrd: warning: not a cpio (newc) archive, it will be ignored\n");

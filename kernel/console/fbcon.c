@@ -10,11 +10,12 @@
  * glyphs lists the Unicode code points each glyph draws.  We read that
  * table once to map bytes 0..255 (taken as Latin-1) to glyph numbers.
  *
- * Scrolling copies lines upwards.  Until vmalloc exists it does so in
- * video memory itself, reading it back (slow on real hardware, where the
- * framebuffer is uncached); from vm_init on, the console draws in a
- * shadow copy in RAM and only writes the changed rectangles to video
- * memory, which is mapped write-combining (docs/consoles.md).
+ * Scrolling copies lines upwards.  Early in boot, before vm_init sets up
+ * vmalloc, it does so in video memory itself, reading it back (slow on
+ * real hardware, where the framebuffer is uncached); from vm_init on, the
+ * console draws in a shadow copy in RAM (when vmalloc could give one)
+ * and only writes the changed rectangles to video memory, which is mapped
+ * write-combining (docs/consoles.md).
  */
 #include <kernel/console.h>
 #include <kernel/string.h>

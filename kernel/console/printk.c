@@ -6,8 +6,11 @@
  * (`log_head` never wraps), which makes "what was printed since mark M"
  * a simple question as long as fewer than LOG_SIZE bytes came since.
  *
- * Locking: none yet; the kernel runs on one CPU with interrupts off
- * while printing.  The scheduler issue adds a spinlock here.
+ * Locking: none needed.  The kernel runs on one CPU and with interrupts
+ * off (they are on only in user mode and in the idle loop's hlt, see
+ * kernel/proc/task.c), so nothing else runs while a message is written.
+ * A fault inside the console itself is kernel/cpu/trap.c's concern: it
+ * switches the framebuffer console off and reports on the serial port.
  */
 #include <kernel/printk.h>
 #include <kernel/console.h>

@@ -1,5 +1,7 @@
 /*
- * COM1 (8250/16550 UART at I/O port 0x3f8), polled, 115200 8N1.
+ * The serial ports: COM1 (8250/16550 UART at I/O port 0x3f8), the kernel
+ * log, and COM2 (0x2f8), where user processes' output goes
+ * (serial2_write); both polled, 115200 8N1.
  *
  * Laptops often have no UART: we probe with the scratch register and
  * the loopback mode before using it, so that a machine without one

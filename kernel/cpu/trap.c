@@ -1,11 +1,16 @@
 /*
  * Exception dispatch and the oops.
  *
- * Every vector lands in trap_dispatch() with a struct trap_frame.  For
- * now a kernel-mode exception is always fatal, unless a catch_faults()
- * is armed (tests; later the user-copy helpers), in which case it is
- * reported and execution resumes at the catcher.  User-mode faults and
- * the page-fault handler arrive with the process and mm issues.
+ * Every vector lands in trap_dispatch() with a struct trap_frame.  The
+ * timer interrupt goes to the scheduler, `syscall` and `int 0x80` to the
+ * system-call tables, and an exception raised by user code to
+ * user_exception() (kernel/proc/user_trap.c): a page fault to the
+ * process's address space (demand paging, copy-on-write), anything else,
+ * and a bad access, to a fatal signal.  A kernel-mode exception (and an
+ * NMI, #DF or #MC, whatever the mode) is always fatal, unless a
+ * catch_faults() is armed (the in-kernel tests use it; the user-copy
+ * helpers need not, since they fault pages in before copying), in which
+ * case it is reported and execution resumes at the catcher.
  *
  * The oops decodes what the CPU gave us, so that a reader does not need
  * the SDM open: the vector's name, the error code in words (for #PF:

@@ -98,8 +98,9 @@ static long pipe_write(struct file *f, uint64_t ubuf, size_t n, unsigned fio)
         return 0;
     for (;;) {
         if (p->readers == 0) {
-            /* SIGPIPE: the process code sends it here, once signals exist
-             * (Linux sends it before returning -EPIPE, whatever was written). */
+            /* Linux sends SIGPIPE here (before returning -EPIPE, whatever
+             * was written), whose default action ends the writer.  mmk
+             * does not send it: the writer sees -EPIPE only. */
             return done ? (long)done : -EPIPE;
         }
         size_t room = PIPE_SIZE - p->len;

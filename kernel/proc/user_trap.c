@@ -4,11 +4,10 @@
  * A page fault goes to the process's address space (mm_hw_fault): demand
  * paging, copy-on-write, or a bad access.  No memory for an allowed
  * access ends the process with SIGKILL (Linux's OOM killer's signal).  A
- * bad access, and every other
- * exception a program can raise, kills the process with the signal Linux
- * would send, after one log line saying who, where, what and which
- * mapping (or none) was involved.  The kernel itself carries on; the
- * parent's wait4 sees the signal.
+ * bad access, and every other exception a program can raise, kills the
+ * process with the signal Linux would send, after one log line saying
+ * who, where, what and which mapping (or none) was involved.  The kernel
+ * itself carries on; the parent's wait4 sees the signal.
  */
 #include <kernel/errno.h>
 #include <kernel/task.h>

@@ -2,11 +2,17 @@
  * In-QEMU benchmarks (`bench` on the command line; `make bench` boots
  * with it through tests/bench/boot_vm_time.py).
  *
- * TCG makes absolute figures meaningless across machines, so each
- * figure is printed beside a reference measured in the same run: the
- * cost of a 4 KiB memset, which is what any allocator must at least
- * beat to be worth having instead of clearing a fresh page.  Each figure
- * is the median of several rounds of many repetitions, in TSC ticks.
+ * TCG makes absolute figures meaningless across machines, and a busy host
+ * slows one stretch of a run and not another.  So every figure is printed
+ * as a ratio to a reference measured in the same round, right before it
+ * (a 4 KiB memset for allocations and demand-zero faults, a 4 KiB copy for
+ * copy-on-write), and the printed value is the median over ROUNDS rounds
+ * of the per-round ratios, with the median ticks beside it.  Comparisons
+ * of two candidates (copy-on-write fork against an eager copy, a 32-bit
+ * process against a 64-bit one) alternate the two inside each round.
+ *
+ * The last lines are the targets, in the format every benchmark of
+ * `make bench` shares: "target NAME: measured X, goal Y: met" (or NOT MET).
  */
 #include <kernel/bench.h>
 #include <kernel/printk.h>
@@ -22,23 +28,42 @@
 
 static uint64_t median(uint64_t *v, int n)
 {
-    for (int i = 1; i < n; i++)
-        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
-            uint64_t t = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = t;
-        }
-    return v[n / 2];
+    uint64_t w[ROUNDS * 2];
+    for (int i = 0; i < n; i++) {
+        int j = i;
+        for (; j > 0 && w[j - 1] > v[i]; j--)
+            w[j] = w[j - 1];
+        w[j] = v[i];
+    }
+    return w[n / 2];
+}
+
+/* a / b in hundredths (b > 0). */
+static uint64_t pct(uint64_t a, uint64_t b)
+{
+    return b ? a * 100 / b : 0;
 }
 
 static uint8_t page[4096] __attribute__((aligned(4096)));
+static uint8_t page2[4096] __attribute__((aligned(4096)));
 
+/* Each timed loop returns ticks per repetition. */
 static uint64_t bench_memset(int reps)
 {
     uint64_t t0 = rdtsc();
     for (int i = 0; i < reps; i++) {
         memset(page, i, sizeof(page));
         __asm__ volatile("" : : "r"(page) : "memory");
+    }
+    return (rdtsc() - t0) / (uint64_t)reps;
+}
+
+static uint64_t bench_copy(int reps)
+{
+    uint64_t t0 = rdtsc();
+    for (int i = 0; i < reps; i++) {
+        memcpy(page2, page, sizeof(page));
+        __asm__ volatile("" : : "r"(page2) : "memory");
     }
     return (rdtsc() - t0) / (uint64_t)reps;
 }
@@ -66,31 +91,30 @@ static uint64_t bench_vmalloc(int reps)
     return (rdtsc() - t0) / (uint64_t)reps;
 }
 
-static uint64_t run(uint64_t (*fn)(int), int reps)
+/* A figure: median ticks of the candidate and of its reference, and the
+ * median of the per-round ratios (hundredths). */
+struct figure {
+    uint64_t ticks, ref, ratio;
+};
+
+/* ROUNDS rounds of: reference, then candidate; after one warm-up round. */
+static struct figure paired(uint64_t (*fn)(int), int reps, uint64_t (*ref)(int), int ref_reps)
 {
-    uint64_t v[ROUNDS];
-    fn(reps); /* warm up: caches, slabs, page tables */
-    for (int i = 0; i < ROUNDS; i++)
-        v[i] = fn(reps);
-    return median(v, ROUNDS);
+    uint64_t t[ROUNDS], r[ROUNDS], q[ROUNDS];
+    ref(ref_reps);
+    fn(reps);
+    for (int i = 0; i < ROUNDS; i++) {
+        r[i] = ref(ref_reps);
+        t[i] = fn(reps);
+        q[i] = pct(t[i], r[i]);
+    }
+    return (struct figure){median(t, ROUNDS), median(r, ROUNDS), median(q, ROUNDS)};
 }
 
 /* ---- processes: fork and page faults ----------------------------------------------- */
 
 #define FORK_MIB 64
 #define FAULT_PAGES 256
-
-static uint8_t page2[4096] __attribute__((aligned(4096)));
-
-static uint64_t bench_copy(int reps)
-{
-    uint64_t t0 = rdtsc();
-    for (int i = 0; i < reps; i++) {
-        memcpy(page2, page, sizeof(page));
-        __asm__ volatile("" : : "r"(page2) : "memory");
-    }
-    return (rdtsc() - t0) / (uint64_t)reps;
-}
 
 /* A new, empty address space: 64-bit, or 32-bit on compat32's i386
  * tables (mm_init_user32: frames and tables from DMA32). */
@@ -119,28 +143,25 @@ static void drop_mm(struct mm *mm)
     kfree(mm);
 }
 
-/* fork then exit of the child: mm_fork + mm_destroy, the memory part. */
-static uint64_t bench_fork(struct mm *parent, bool eager, uint64_t *fork_part)
+/* One fork then exit of the child (mm_fork + mm_destroy, the memory
+ * part): total ticks, and the fork alone in *fork_part. */
+static uint64_t fork_exit(struct mm *parent, bool eager, uint64_t *fork_part)
 {
-    uint64_t best = ~0ul;
-    for (int i = 0; i < 3; i++) {
-        struct mm *child = kzalloc(sizeof(*child), GFP_KERNEL);
-        uint64_t t0 = rdtsc();
-        if (!child || mm_fork(child, parent, eager))
-            panic("bench: fork failed");
-        uint64_t t1 = rdtsc();
-        mm_destroy(child);
-        uint64_t t = rdtsc() - t0;
-        kfree(child);
-        if (t < best) {
-            best = t;
-            *fork_part = t1 - t0;
-        }
-    }
-    return best;
+    struct mm *child = kzalloc(sizeof(*child), GFP_KERNEL);
+    uint64_t t0 = rdtsc();
+    if (!child || mm_fork(child, parent, eager))
+        panic("bench: fork failed");
+    uint64_t t1 = rdtsc();
+    mm_destroy(child);
+    uint64_t t = rdtsc() - t0;
+    kfree(child);
+    *fork_part = t1 - t0;
+    return t;
 }
 
-static void bench_faults(bool is32, uint64_t *zero_fault, uint64_t *cow_fault)
+/* Ticks per page of FAULT_PAGES demand-zero faults, then of as many
+ * copy-on-write breaks in a forked child. */
+static void faults(bool is32, uint64_t *zero_fault, uint64_t *cow_fault)
 {
     uint64_t base;
     struct mm *mm = new_mm(is32);
@@ -164,77 +185,117 @@ static void bench_faults(bool is32, uint64_t *zero_fault, uint64_t *cow_fault)
     drop_mm(mm);
 }
 
-/* "a / b" as "R.RR" */
-static void ratio(char *buf, size_t size, uint64_t a, uint64_t b)
+/* hundredths as "R.RR" */
+static const char *hx(char *buf, size_t size, uint64_t h)
 {
-    snprintf(buf, size, "%lu.%02lu", (a / b),
-             (a * 100 / b % 100));
+    snprintf(buf, size, "%lu.%02lu", h / 100, h % 100);
+    return buf;
 }
 
-/* The figures of one kind of process (64-bit, or 32-bit on compat32). */
-struct proc_figures {
-    uint64_t cow, cow_fork, eager, eager_fork, zero_fault, cow_fault;
+/* The target line; goal_max: the measured ratio must be at most the goal,
+ * otherwise at least. */
+static void target(const char *name, uint64_t h, uint64_t goal, bool goal_max)
+{
+    char m[24], g[24];
+    bool met = goal_max ? h <= goal : h >= goal;
+    printk("bench: target %s: measured %sx, goal %s %sx: %s\n", name, hx(m, sizeof(m), h),
+           goal_max ? "<=" : ">=", hx(g, sizeof(g), goal), met ? "met" : "NOT MET");
+}
+
+/* Fork: each round forks the 64 MiB parent once with copy-on-write and
+ * once eagerly (fork=copy), in alternating order. */
+static void bench_fork(bool is32, struct figure *cow, struct figure *eager_fig,
+                       uint64_t *cow_fork_part)
+{
+    uint64_t base, c[ROUNDS], e[ROUNDS], q[ROUNDS], part[ROUNDS], unused;
+    struct mm *parent = touched_mm(FORK_MIB, is32, &base);
+    fork_exit(parent, false, &unused); /* warm up */
+    for (int i = 0; i < ROUNDS; i++) {
+        if (i & 1) {
+            e[i] = fork_exit(parent, true, &unused);
+            c[i] = fork_exit(parent, false, &part[i]);
+        } else {
+            c[i] = fork_exit(parent, false, &part[i]);
+            e[i] = fork_exit(parent, true, &unused);
+        }
+        q[i] = pct(e[i], c[i]);
+    }
+    drop_mm(parent);
+    *cow = (struct figure){median(c, ROUNDS), 0, 0};
+    *eager_fig = (struct figure){median(e, ROUNDS), 0, median(q, ROUNDS)};
+    *cow_fork_part = median(part, ROUNDS);
+}
+
+/* Faults: each round measures the references (memset, copy), then the
+ * 64-bit and the 32-bit faults in alternating order. */
+struct fault_figures {
+    uint64_t zero64, cow64, zero32, cow32, ms, cp;            /* median ticks */
+    uint64_t zero64_ms, cow64_cp, zero32_64, cow32_64;        /* median ratios */
 };
 
-static void measure(bool is32, struct proc_figures *f)
+static void bench_faults(struct fault_figures *f)
 {
-    uint64_t base;
-    struct mm *parent = touched_mm(FORK_MIB, is32, &base);
-    f->cow = bench_fork(parent, false, &f->cow_fork);
-    f->eager = bench_fork(parent, true, &f->eager_fork);
-    drop_mm(parent);
-    bench_faults(is32, &f->zero_fault, &f->cow_fault);
-}
-
-static void bench_processes(uint64_t ms)
-{
-    uint64_t cp = run(bench_copy, 2000);
-    struct proc_figures f64, f32;
-    measure(false, &f64);
-    measure(true, &f32);
-    char r[24], r32[24], x[24];
-    printk("bench: copy 4 KiB: %lu ticks (reference)\n", cp);
-    ratio(r, sizeof(r), f64.eager, f64.cow);
-    printk("bench: fork+exit, %d MiB touched: copy-on-write %lu ticks, eager copy (fork=copy) "
-           "%lu ticks: CoW %s x faster\n", FORK_MIB, f64.cow,
-           f64.eager, r);
-    printk("bench: of which fork itself: copy-on-write %lu ticks, eager %lu ticks (the rest "
-           "is the child's exit)\n", f64.cow_fork,
-           f64.eager_fork);
-    ratio(r, sizeof(r), f64.zero_fault, ms);
-    printk("bench: demand-zero fault: %lu ticks = %s x memset 4 KiB\n",
-           f64.zero_fault, r);
-    ratio(r, sizeof(r), f64.cow_fault, cp);
-    printk("bench: CoW-break fault: %lu ticks = %s x copy 4 KiB\n",
-           f64.cow_fault, r);
-    /* The same for a 32-bit process: its i386 tables are the map, the
-     * 4-level ones are derived (compat32/mmu32.c); the ratio is the cost
-     * of that extra layer. */
-    ratio(r32, sizeof(r32), f32.eager, f32.cow);
-    ratio(x, sizeof(x), f32.cow, f64.cow);
-    printk("bench: compat32: fork+exit, %d MiB touched: copy-on-write %lu ticks (%s x the "
-           "64-bit figure), eager %lu ticks: CoW %s x faster\n", FORK_MIB,
-           f32.cow, x, f32.eager, r32);
-    ratio(x, sizeof(x), f32.zero_fault, f64.zero_fault);
-    ratio(r, sizeof(r), f32.cow_fault, f64.cow_fault);
-    printk("bench: compat32: demand-zero fault %lu ticks (%s x 64-bit), CoW-break fault %lu "
-           "ticks (%s x 64-bit)\n", f32.zero_fault, x,
-           f32.cow_fault, r);
+    uint64_t z64[ROUNDS], c64[ROUNDS], z32[ROUNDS], c32[ROUNDS], ms[ROUNDS], cp[ROUNDS];
+    uint64_t q0[ROUNDS], q1[ROUNDS], q2[ROUNDS], q3[ROUNDS];
+    faults(false, &z64[0], &c64[0]); /* warm up */
+    faults(true, &z32[0], &c32[0]);
+    for (int i = 0; i < ROUNDS; i++) {
+        ms[i] = bench_memset(200);
+        cp[i] = bench_copy(200);
+        if (i & 1) {
+            faults(true, &z32[i], &c32[i]);
+            faults(false, &z64[i], &c64[i]);
+        } else {
+            faults(false, &z64[i], &c64[i]);
+            faults(true, &z32[i], &c32[i]);
+        }
+        q0[i] = pct(z64[i], ms[i]);
+        q1[i] = pct(c64[i], cp[i]);
+        q2[i] = pct(z32[i], z64[i]);
+        q3[i] = pct(c32[i], c64[i]);
+    }
+    *f = (struct fault_figures){
+        median(z64, ROUNDS), median(c64, ROUNDS), median(z32, ROUNDS), median(c32, ROUNDS),
+        median(ms, ROUNDS), median(cp, ROUNDS),
+        median(q0, ROUNDS), median(q1, ROUNDS), median(q2, ROUNDS), median(q3, ROUNDS),
+    };
 }
 
 void bench_run(void)
 {
-    uint64_t ms = run(bench_memset, 2000);
-    uint64_t km = run(bench_kmalloc, 20000);
-    uint64_t vm = run(bench_vmalloc, 20);
-    printk("bench: memset 4 KiB: %lu ticks (reference)\n", ms);
-    printk("bench: kmalloc(64)+kfree: %lu ticks = %lu.%02lu x memset 4 KiB\n",
-           km, (km / ms),
-           (km * 100 / ms % 100));
-    printk("bench: vmalloc(1 MiB)+vfree: %lu ticks = %lu.%02lu x memset 4 KiB "
-           "(256 pages: %lu ticks per page)\n", vm,
-           (vm / ms), (vm * 100 / ms % 100),
-           (vm / 256));
-    bench_processes(ms);
+    char a[24], b[24];
+    printk("bench: %d rounds; every ratio is the median of the per-round ratios\n", ROUNDS);
+    struct figure km = paired(bench_kmalloc, 20000, bench_memset, 2000);
+    printk("bench: kmalloc(64)+kfree: %lu ticks = %s x memset 4 KiB (%lu ticks)\n", km.ticks,
+           hx(a, sizeof(a), km.ratio), km.ref);
+    struct figure vm = paired(bench_vmalloc, 20, bench_memset, 2000);
+    printk("bench: vmalloc(1 MiB)+vfree: %lu ticks = %s x memset 4 KiB (%lu ticks per page)\n",
+           vm.ticks, hx(a, sizeof(a), vm.ratio), vm.ticks / 256);
+
+    struct figure cow, eager, cow32, eager32;
+    uint64_t cow_part, cow32_part;
+    bench_fork(false, &cow, &eager, &cow_part);
+    bench_fork(true, &cow32, &eager32, &cow32_part);
+    printk("bench: fork+exit, %d MiB touched: copy-on-write %lu ticks (fork itself %lu), "
+           "eager copy (fork=copy) %lu ticks: CoW %s x faster\n", FORK_MIB, cow.ticks,
+           cow_part, eager.ticks, hx(a, sizeof(a), eager.ratio));
+    printk("bench: compat32: fork+exit, %d MiB touched: copy-on-write %lu ticks (fork itself "
+           "%lu), eager %lu ticks: CoW %s x faster\n", FORK_MIB, cow32.ticks, cow32_part,
+           eager32.ticks, hx(a, sizeof(a), eager32.ratio));
+
+    struct fault_figures f;
+    bench_faults(&f);
+    printk("bench: demand-zero fault: %lu ticks = %s x memset 4 KiB (%lu ticks)\n", f.zero64,
+           hx(a, sizeof(a), f.zero64_ms), f.ms);
+    printk("bench: CoW-break fault: %lu ticks = %s x copy 4 KiB (%lu ticks)\n", f.cow64,
+           hx(a, sizeof(a), f.cow64_cp), f.cp);
+    printk("bench: compat32: demand-zero fault %lu ticks (%s x 64-bit), CoW-break fault %lu "
+           "ticks (%s x 64-bit)\n", f.zero32, hx(a, sizeof(a), f.zero32_64), f.cow32,
+           hx(b, sizeof(b), f.cow32_64));
+
+    target("qemu_cow_fork_exit_vs_eager", eager.ratio, 5000, false);
+    target("qemu_cow_fault_vs_copy", f.cow64_cp, 400, true);
+    target("qemu_compat32_zero_fault_vs_64", f.zero32_64, 120, true);
+    target("qemu_compat32_cow_fault_vs_64", f.cow32_64, 120, true);
     printk("bench: done\n");
 }

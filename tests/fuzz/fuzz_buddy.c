@@ -12,9 +12,14 @@
  * The target keeps its own model of what it holds (per frame: head of a
  * block of some order, tail, or contiguous frame, and the reference
  * count).  From it, it knows whether each operation must succeed or be
- * refused, and checks after every step: the allocator agreed, node->errors
- * grew by exactly the refusals, node_check() passes, nr_free_pages() equals
- * the frames not held, no frame is handed out twice or outside RAM.  At
+ * refused (-EINVAL, or -EBUSY for a contiguous run with a frame referenced
+ * twice), and checks after every step: the allocator agreed, node->errors
+ * grew by exactly the refusals, each refusal of a free or a reference
+ * was reported once in the words the model expects (a tail frame, a free
+ * frame, a reserved one, a wrong order: only block heads are marked, so
+ * this is the error path's search for a tail's head at work),
+ * node_check() passes, nr_free_pages() equals the frames not held, no
+ * frame is handed out twice or outside RAM.  At
  * the end it drops every reference and checks the node is back to its
  * initial free lists exactly.  Any mismatch aborts (a crash for libFuzzer).
  */
@@ -23,6 +28,7 @@
 #include <string.h>
 
 #include "mm_host.h"
+#include <kernel/errno.h>
 #include <mm/buddy.h>
 #include <mm/gfp.h>
 #include <mm/zone.h>
@@ -179,14 +185,14 @@ static void check(int op)
 }
 
 /* The result of an operation the model says must succeed with `want`,
- * or be refused (-1 and one more error) when `ok` is false. */
-static void expect(int op, bool ok, long got, long want)
+ * or be refused (the errno `err`, and one more error) when `ok` is false. */
+static void expect(int op, bool ok, long got, long want, long err)
 {
     if (ok && got != want)
         DIE("op %d: returned %ld, expected %ld", op, got, want);
     if (!ok) {
-        if (got != -1)
-            DIE("op %d: returned %ld, expected a refusal", op, got);
+        if (got != err)
+            DIE("op %d: returned %ld, expected the refusal %ld", op, got, err);
         errors++;
     }
 }
@@ -211,6 +217,39 @@ static void do_alloc_pages(struct input *in)
     take(pfn, 1ul << order, order, HEAD);
 }
 
+/*
+ * What the one report of a refused __free_pages, free_pages, get_page or
+ * put_page of frame pfn must say, by the model: only block heads are
+ * marked in the allocator (include/mm/page.h), so this checks that a tail
+ * is still told from a free frame (by searching for its head) whatever
+ * the frames around it are doing: allocated, cached, on the buddy lists.
+ */
+static const char *refusal(uint64_t pfn, bool by_address, bool unaligned)
+{
+    if (unaligned || (by_address && pfn >= MAX_PFN))
+        return "not the address";
+    if (pfn >= MAX_PFN)
+        return "not a frame descriptor";
+    if (!mm_host_is_ram(pfn * FR, FR))
+        return "reserved";
+    switch (kind[pfn]) {
+    case TAIL:
+        return "inside a larger block";
+    case NONE:
+        return "is free";
+    default: /* a head or contiguous frame: a wrong order */
+        return "was allocated with order";
+    }
+}
+
+static void expect_report(int op, uint64_t mark, const char *needle)
+{
+    if (mm_host_reports() != mark + 1)
+        DIE("op %d: %lu reports for one refusal", op, mm_host_reports() - mark);
+    if (!strstr(mm_host_last_report(), needle))
+        DIE("op %d: report \"%s\" lacks \"%s\"", op, mm_host_last_report(), needle);
+}
+
 static void do_free_pages(struct input *in, bool by_address)
 {
     uint64_t pfn = target(in);
@@ -219,14 +258,17 @@ static void do_free_pages(struct input *in, bool by_address)
     uint64_t off = by_address && (b & 0x40) ? 1 + u8(in) * 16 : 0;
     bool ok = pfn < MAX_PFN && kind[pfn] == HEAD && refs[pfn] && order_of[pfn] == order &&
               off == 0;
+    uint64_t mark = mm_host_reports();
     if (by_address)
         free_pages(mm_host_arena() + pfn * FR + off, order);
     else
         __free_pages(pfn_to_page(pfn), order);
-    if (ok)
+    if (ok) {
         unref(pfn);
-    else
+    } else {
         errors++; /* check() then wants exactly one more error counted */
+        expect_report(1, mark, refusal(pfn, by_address, off != 0));
+    }
 }
 
 static void do_ref(struct input *in, bool get, bool by_address)
@@ -241,11 +283,16 @@ static void do_ref(struct input *in, bool get, bool by_address)
     if (get && !ok && referenced(pfn) && !bad_pa)
         return; /* refcounts are capped by the program, not the allocator */
     long r;
+    uint64_t mark = mm_host_reports();
     if (by_address)
         r = get ? frame_ref(pa) : frame_unref(pa);
     else
         r = get ? get_page(pfn_to_page(pfn)) : put_page(pfn_to_page(pfn));
-    expect(2, ok, r, ok ? (long)refs[pfn] + (get ? 1 : -1) : -1);
+    expect(2, ok, r, ok ? (long)refs[pfn] + (get ? 1 : -1) : 0, -EINVAL);
+    if (!ok) /* frame_ref and frame_unref word an unaligned address their own way */
+        expect_report(2, mark, bad_pa || (by_address && pfn >= MAX_PFN)
+                                   ? "not the address of a frame"
+                                   : refusal(pfn, false, false));
     if (ok) {
         if (get)
             refs[pfn]++;
@@ -288,9 +335,13 @@ static void do_free_contig(struct input *in)
     uint64_t n = b < 250 ? 1 + b % 32 : b == 250 ? 0 : ~0ul / (b - 249);
     uint64_t pa = pfn * FR + (b == 255 ? 8 : 0);
     bool ok = pa % FR == 0 && n && pfn < MAX_PFN && n <= MAX_PFN - pfn;
-    for (uint64_t i = 0; ok && i < n; i++)
+    long err = -EINVAL;
+    for (uint64_t i = 0; ok && i < n; i++) {
         ok = kind[pfn + i] == CONTIG && refs[pfn + i] == 1;
-    expect(3, ok, free_contig(pa, n), 0);
+        if (!ok && kind[pfn + i] == CONTIG)
+            err = -EBUSY; /* a run frame someone else still references */
+    }
+    expect(3, ok, free_contig(pa, n), 0, err);
     for (uint64_t i = 0; ok && i < n; i++)
         unref(pfn + i);
 }

@@ -15,14 +15,19 @@
  * past it).  Checks: the output invariants and the independent model of
  * tests/host/mm_host.c over the whole address space, the statistics, the
  * cap (2 * n + 1 always enough, the exact count enough, one less refused)
- * and that the same map gives the same output twice.
+ * and that the same map gives the same output twice.  Then mem_init's
+ * placement (mm/mem_place.c) runs on the cleaned map, with the first
+ * descriptors as the loader's held ranges: it must succeed or say -ENOMEM,
+ * and its plan must keep mem_map and every free frame off the held ranges.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mm_host.h"
+#include <kernel/errno.h>
 #include <boot/boot_info.h>
+#include <mm/mem_place.h>
 #include <mm/memmap.h>
 
 #define FUZZ_NAME "fuzz_memmap"
@@ -64,6 +69,69 @@ static void decode(const uint8_t *b, struct efi_mem_desc *d)
 
 static void *scratch;
 
+static bool overlaps(uint64_t s1, uint64_t e1, uint64_t s2, uint64_t e2)
+{
+    return s1 < e1 && s2 < e2 && s1 < e2 && s2 < e1;
+}
+
+/* The held range h in whole pages (an empty one holds nothing). */
+static void held_pages(const struct mem_range *h, uint64_t *s, uint64_t *e)
+{
+    *s = h->start & ~4095ul;
+    *e = h->end <= h->start  ? *s
+         : h->end > ~0ul - 4095 ? ~0ul & ~4095ul
+                                : (h->end + 4095) & ~4095ul;
+}
+
+static void check_place(const struct mem_range *r, size_t n, const uint8_t *map,
+                        uint64_t ndesc, uint64_t desc_size)
+{
+    struct mem_range held[4];
+    size_t nheld = 0;
+    for (uint64_t i = 0; i < ndesc && nheld < 4; i++) {
+        struct efi_mem_desc d;
+        memcpy(&d, map + i * desc_size, sizeof(d));
+        uint64_t len = d.num_pages > (~0ul - d.phys_start) / 4096 ? ~0ul - d.phys_start
+                                                                   : d.num_pages * 4096;
+        held[nheld++] = (struct mem_range){ d.phys_start, d.phys_start + len, MEM_BOOT_KERNEL };
+    }
+    size_t cap = MEM_PLACE_PIECES(n, nheld);
+    struct mem_piece *pieces = malloc(cap * sizeof(*pieces));
+    struct mem_plan plan;
+    int rc = mem_place(r, n, held, nheld, pieces, cap, &plan);
+    if (rc != 0 && rc != -ENOMEM)
+        DIE("mem_place returned %d", rc);
+    uint64_t ms = plan.map_pa, me = plan.map_pa + plan.map_bytes, ram = 0, covered = 0;
+    bool inside = false;
+    for (size_t i = 0; i < n; i++) {
+        ram += r[i].kind != MEM_RESERVED ? r[i].end - r[i].start : 0;
+        inside = inside || (r[i].kind == MEM_USABLE && r[i].start <= ms && me <= r[i].end);
+    }
+    if (rc == 0 && !inside)
+        DIE("mem_map [%#lx, %#lx) outside every usable range", ms, me);
+    for (size_t h = 0; rc == 0 && h < nheld; h++) {
+        uint64_t hs, he;
+        held_pages(&held[h], &hs, &he);
+        if (overlaps(ms, me, hs, he))
+            DIE("mem_map [%#lx, %#lx) overlaps held [%#lx, %#lx)", ms, me, hs, he);
+        for (size_t k = 0; k < plan.npieces; k++)
+            if (plan.pieces[k].free && overlaps(plan.pieces[k].start_pfn << 12,
+                                                plan.pieces[k].end_pfn << 12, hs, he))
+                DIE("free piece %zu overlaps held [%#lx, %#lx)", k, hs, he);
+    }
+    for (size_t k = 0; k < plan.npieces; k++) {
+        const struct mem_piece *p = &plan.pieces[k];
+        if (p->start_pfn >= p->end_pfn || (k && plan.pieces[k - 1].end_pfn > p->start_pfn))
+            DIE("piece %zu [%#lx, %#lx) empty or out of order", k, p->start_pfn, p->end_pfn);
+        if (p->free && overlaps(p->start_pfn << 12, p->end_pfn << 12, ms, me))
+            DIE("free piece %zu overlaps mem_map", k);
+        covered += (p->end_pfn - p->start_pfn) << 12;
+    }
+    if (rc == 0 && covered != ram)
+        DIE("pieces cover %#lx bytes, the map has %#lx of RAM", covered, ram);
+    free(pieces);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2)
@@ -100,8 +168,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct memmap_stats st;
     long n = memmap_build(map, map_size, desc_size, out, cap, scratch, &st);
     if (desc_size < sizeof(struct efi_mem_desc)) {
-        if (n != -1)
-            DIE("desc_size %lu accepted", desc_size);
+        if (n != -EINVAL)
+            DIE("desc_size %lu not refused with -EINVAL (%ld)", desc_size, n);
         goto done;
     }
     if (ndesc > MEMMAP_MAX_IN)
@@ -128,8 +196,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             m = -2;
     if (m != n)
         DIE("second build with cap %ld gave %ld ranges or others", n, m);
-    if (memmap_build(map, map_size, desc_size, again, (size_t)n - 1, scratch, NULL) != -1)
-        DIE("cap %ld accepted for %ld ranges", n - 1, n);
+    if (memmap_build(map, map_size, desc_size, again, (size_t)n - 1, scratch, NULL) != -ENOMEM)
+        DIE("cap %ld not refused with -ENOMEM for %ld ranges", n - 1, n);
     uint64_t total = 0;
     for (uint32_t k = 0; k < MEM_KIND_COUNT; k++)
         total += memmap_total(out, (size_t)n, k);
@@ -139,6 +207,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (total != sum)
         DIE("memmap_total over all kinds %#lx, ranges add up to %#lx",
             total, sum);
+    check_place(out, (size_t)n, map, ndesc, desc_size);
 done:
     free(out);
     free(again);

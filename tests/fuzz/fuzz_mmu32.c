@@ -1,9 +1,9 @@
 /*
  * libFuzzer target: compat32's software i386 MMU (compat32/mmu32.c) under
- * the generic mm code (mm/vma.c, mmap.c, user_fault.c, fork.c), driven by
+ * the generic mm code (mm/vma.c, mmap.c, user_fault.c, mm_fork.c), driven by
  * arbitrary bytes: the i386 two-level tables of 32-bit processes are the
  * authoritative map, the 4-level "hw" tables (mmu32_hw) are derived from
- * them on demand, accessed/dirty emulated (DESIGN.md section 9).
+ * them on demand, accessed/dirty emulated (docs/compat32.md).
  *
  * Each input starts a fresh node with 4 MiB of RAM (so -ENOMEM comes up)
  * and zero watermarks, and one 32-bit process (mm_init_user32), with the
@@ -46,6 +46,8 @@
 #include <mm/slab.h>
 #include <mm/vma.h>
 #include <mm/zone.h>
+
+#include "../shared/mmu32_oracle.h"
 
 #define MiB (1ul << 20)
 #define FR 4096ul
@@ -96,9 +98,8 @@ struct mpage {
     uint16_t obj;
     uint32_t idx;
     uint8_t v[2];
-    uint32_t pa;        /* frame of the PTE at the last check, 0: none */
-    bool a, d;
-    uint8_t touch;      /* this operation: 1 accessed, 2 written, 4 re-read A/D */
+    struct ad_model ad; /* the accessed / dirty model (touch, this operation: 1 accessed,
+                         * 2 written, 4 re-read the bits) */
 };
 
 struct proc {
@@ -152,63 +153,16 @@ static bool may(const struct mpage *m, unsigned access)
     return m->prot != PROT_NONE;
 }
 
-/* ---- raw i386 entries, the CPU ------------------------------------------------------------------ */
-
-static uint32_t *tab(uint64_t pa)
-{
-    return page_address(pfn_to_page(pa >> PAGE_SHIFT));
-}
-
-static uint32_t *pde_ptr(const struct mm *mm, uint64_t va)
-{
-    return &tab(mm->pt.root)[pde_index((uint32_t)va)];
-}
-
-static uint32_t pte_of(const struct mm *mm, uint64_t va)
-{
-    uint32_t d = *pde_ptr(mm, va);
-    if (!(d & P_))
-        return 0;
-    if (d & I386_PDE_PS)
-        return d;
-    return tab(pte_addr(d))[pte_index((uint32_t)va)];
-}
-
-static bool i386_allows(const struct mm *mm, uint64_t va, unsigned access)
-{
-    uint32_t d = *pde_ptr(mm, va), e = pte_of(mm, va);
-    if (!(d & P_) || !(e & P_))
-        return false;
-    uint32_t both = d & e, any = d | e;
-    return !((access & FAULT_USER) && !(both & I386_PTE_US)) &&
-           !((access & FAULT_WRITE) && !(both & I386_PTE_RW)) &&
-           !((access & FAULT_EXEC) && (any & I386_PTE_SOFT_NX));
-}
-
-static bool hw_allows(unsigned prot, unsigned access)
-{
-    return (!(access & FAULT_USER) || (prot & PT_U)) && (!(access & FAULT_WRITE) || (prot & PT_W)) &&
-           (!(access & FAULT_EXEC) || (prot & PT_X));
-}
+/* ---- the CPU (the raw i386 walkers: tests/shared/mmu32_oracle.h) ---------------------------------- */
 
 static int cpu_access(struct mm *mm, uint64_t va, unsigned access, uint8_t **p)
 {
-    const struct pgtable *hw = mmu32_hw(mm);
-    if (!hw)
+    if (!mmu32_hw(mm))
         DIE("not a 32-bit mm");
-    for (int tries = 0;; tries++) {
-        struct pt_view v;
-        if (pt_walk(hw, va & ~(FR - 1), &v) == 0 && hw_allows(v.prot, access)) {
-            *p = mm_host_arena() + v.pa + (va & (FR - 1));
-            return 0;
-        }
-        if (tries)
-            DIE("access %#x at %#lx: mm_hw_fault said yes, hw still refuses", access, va);
-        hw_faults++;
-        int err = mm_hw_fault(mm, va, access);
-        if (err)
-            return err;
-    }
+    int rc = cpu_try(mm, va, access, p, &hw_faults);
+    if (rc == 1)
+        DIE("access %#x at %#lx: mm_hw_fault said yes, hw still refuses", access, va);
+    return rc;
 }
 
 /* ---- memory pressure (as fuzz_vma.c) --------------------------------------------------------- */
@@ -276,25 +230,10 @@ static const struct mm *raw_mm;
 
 static NOCOV int raw_hw_leaf(const struct pt_view *hv, void *arg)
 {
+    char why[200];
     (void)arg;
-    uint64_t va = hv->va;
-    if (hv->size != FR)
-        DIE("hw leaf %#lx of %lu bytes", va, hv->size);
-    uint32_t d = *pde_ptr(raw_mm, va);
-    if (!(d & P_) || (d & I386_PDE_PS))
-        DIE("hw maps %#lx, PDE %08x", va, d);
-    uint32_t e = tab(pte_addr(d))[pte_index((uint32_t)va)];
-    if (!(e & P_) || pte_addr(e) != hv->pa)
-        DIE("hw maps %#lx to %#lx, PTE %08x", va, hv->pa, e);
-    if (!(d & A_) || !(e & A_))
-        DIE("%#lx in hw, A clear (PDE %08x PTE %08x)", va, d, e);
-    uint32_t both = d & e, any = d | e;
-    if (!!(hv->prot & PT_U) != !!(both & I386_PTE_US))
-        DIE("%#lx: hw prot %#x, PDE %08x PTE %08x (U/S)", va, hv->prot, d, e);
-    if ((hv->prot & PT_W) && (!(both & I386_PTE_RW) || !(e & D_)))
-        DIE("%#lx: hw writable, PDE %08x PTE %08x", va, d, e);
-    if ((hv->prot & PT_X) && (any & I386_PTE_SOFT_NX))
-        DIE("%#lx: hw executable, PDE %08x PTE %08x", va, d, e);
+    if (hw_leaf_bad(raw_mm, hv, why, sizeof(why)))
+        DIE("%s", why);
     return 0;
 }
 
@@ -314,25 +253,11 @@ static NOCOV void model_check(void)
             if (!!v != (m->kind != K_NONE) || (v && v->prot != m->prot))
                 DIE("proc %d page %u: VMA not as the model (kind %u prot %u)", i, p, m->kind,
                     m->prot);
-            if (!pa) {
-                if (m->touch & 3)
-                    DIE("proc %d page %u accessed, not present", i, p);
-                m->a = m->d = false;
-            } else if (m->touch & 4) {
-                m->a = e & A_;
-                m->d = e & D_;
-            } else if (pa != m->pa) {
-                m->a = m->touch & 1;
-                m->d = (m->touch & 2) != 0;
-            } else {
-                m->a |= m->touch & 1;
-                m->d |= (m->touch & 2) != 0;
-            }
-            m->pa = pa;
-            m->touch = 0;
-            if (pa && (!!(e & A_) != m->a || !!(e & D_) != m->d))
+            if (ad_model_step(&m->ad, e) == AD_TOUCHED_ABSENT)
+                DIE("proc %d page %u accessed, not present", i, p);
+            if (ad_mismatch(&m->ad, e))
                 DIE("proc %d page %u (%#lx kind %u prot %u): PTE %08x, model A %d D %d", i, p,
-                    va, m->kind, m->prot, e, m->a, m->d);
+                    va, m->kind, m->prot, e, m->ad.a, m->ad.d);
             if (m->kind == K_NONE)
                 continue;
             const uint8_t *bytes = NULL;
@@ -546,7 +471,7 @@ static void do_access(struct proc *pr, unsigned access)
     uint8_t *p;
     int err = cpu_access(&pr->mm, va, acc, &p);
     if (!result("access", err, may(m, access) ? 0 : -EFAULT)) {
-        m->touch |= 4; /* -ENOMEM: a fill may have recorded the access */
+        m->ad.touch |= 4; /* -ENOMEM: a fill may have recorded the access */
         return;
     }
     if (err) {
@@ -557,7 +482,7 @@ static void do_access(struct proc *pr, unsigned access)
     if (pr->mm.minor_faults != mf + (allowed ? 0 : 1))
         DIE("access %#x page %u: %lu minor faults, the i386 entries %s it", access, page,
             (pr->mm.minor_faults - mf), allowed ? "allowed" : "refused");
-    m->touch |= 1 | ((access & FAULT_WRITE) ? 2 : 0);
+    m->ad.touch |= 1 | ((access & FAULT_WRITE) ? 2 : 0);
     if (access & FAULT_WRITE) {
         *p = val;
         if (m->kind == K_SHM)
@@ -603,10 +528,10 @@ static void do_kernel(struct proc *pr, bool write)
         if (!may(m, write ? FAULT_WRITE : 0))
             break;
         if (!as_expected) {
-            m->touch |= 4;
+            m->ad.touch |= 4;
             continue;
         }
-        m->touch |= 1 | (write ? 2 : 0);
+        m->ad.touch |= 1 | (write ? 2 : 0);
         for (unsigned k = 0; k < 2 && !err; k++) {
             uint64_t at = va_of(i) + offs[k];
             if (at < start || at >= end)
@@ -642,9 +567,9 @@ static void do_fork(struct proc *pr)
     memcpy(c->pg, pr->pg, sizeof(c->pg));
     for (unsigned i = 0; i < NP; i++) {
         uint32_t e = pte_of(&c->mm, va_of(i));
-        c->pg[i].pa = (e & P_) ? pte_addr(e) : 0;
-        c->pg[i].touch = pr->pg[i].touch;
-        if (!!c->pg[i].pa != !!pr->pg[i].pa)
+        c->pg[i].ad.pa = (e & P_) ? pte_addr(e) : 0;
+        c->pg[i].ad.touch = pr->pg[i].ad.touch;
+        if (!!c->pg[i].ad.pa != !!pr->pg[i].ad.pa)
             DIE("page %u present in only one of parent and child", i);
     }
 }

@@ -10,10 +10,12 @@
  * kmem_cache_alloc and kmalloc with any size and gfp flags, frees,
  * shrinking, memory pressure (taking every frame, then giving them back),
  * slabinfo into buffers of any size.  In debug mode the program also
- * makes the mistakes the allocator must catch: double frees, frees of
- * interior pointers, of pointers into the wrong cache, of stack addresses,
- * writes past an object or into a freed one.  (In normal mode those
- * panic, which tests/host/test_slab.c checks in a child process.)
+ * makes the mistakes the allocator must catch: double frees (every one
+ * is reported in debug mode), frees of interior pointers, of pointers
+ * into the wrong cache, of stack addresses, writes past an object or into
+ * a freed one.  (In normal mode those panic, which tests/host/test_slab.c
+ * checks in a child process, with the double frees normal mode catches
+ * and when.)
  *
  * The target keeps a model (every object it holds, its size, its cache;
  * the objects it freed and has not been given again) and knows whether
@@ -114,8 +116,13 @@ static bool fz_free_slot(const void *p)
     uint64_t off = (uint64_t)((const char *)p - c->obj_offset - s->s_mem);
     if (off >= c->span || off % c->size)
         return false;
-    uint32_t i = (uint32_t)(off / c->size);
-    return !(s->map[c->map_words + i / 64] & (1ul << (i % 64)));
+    if (slab_is_free(s, (uint32_t)(off / c->size)))
+        return true;
+    const struct array_cache *ac = &c->cpu[0];
+    for (uint32_t k = 1; k <= ac->avail; k++)
+        if (ac->entry[k].obj == p)
+            return true;
+    return false;
 }
 
 static void forget_freed(const void *p)

@@ -1,6 +1,6 @@
 /*
  * libFuzzer target: user address spaces (mm/vma.c, mmap.c, user_fault.c,
- * fork.c, vma_check.c) over the page-table walker, the slab allocator and
+ * mm_fork.c, vma_check.c) over the page-table walker, the slab allocator and
  * the page allocator, driven by arbitrary bytes.
  *
  * Each input starts a fresh node with 3 MiB of RAM (so -ENOMEM comes up)

@@ -38,8 +38,12 @@ struct htest {
 #define HT_CASE(name) { #name, t_##name }
 #define HT_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-static bool ht_failed;
-static char ht_reason[512];
+/* The running case's failure, shared by every file of a test binary
+ * (weak: each file including this header defines it and the linker keeps
+ * one), so that cases written in another file (tests/shared/tcase.h)
+ * fail through it. */
+__attribute__((weak)) bool ht_failed;
+__attribute__((weak)) char ht_reason[512];
 
 static inline __attribute__((format(printf, 3, 4)))
 void ht_fail(const char *file, int line, const char *fmt, ...)

@@ -11,7 +11,9 @@
 
 #include "mm_host.h"
 #include <boot/boot_info.h>
+#include <kernel/errno.h>
 #include <kernel/printk.h>
+#include <mm/check.h>
 #include <mm/zone.h>
 
 struct mem_node mm_host_node;
@@ -154,31 +156,23 @@ void mm_host_init(uint64_t max_pfn, const struct host_ram *r, size_t n)
 #define LIMIT_PAGES (1ul << 40) /* 2^52 bytes */
 #define HOLE (-1)
 
-#define FAIL(...)                                                           \
-    do {                                                                    \
-        snprintf(why, size, __VA_ARGS__);                                   \
-        return -1;                                                          \
-    } while (0)
-
 int memmap_check_output(const struct mem_range *r, size_t n, char *why, size_t size)
 {
-    if (n == 0 || r[0].start != 0 || r[0].kind != MEM_RESERVED)
-        FAIL("page 0 is not reserved");
+    CHECK(n > 0 && r[0].start == 0 && r[0].kind == MEM_RESERVED, "page 0 is not reserved");
     for (size_t i = 0; i < n; i++) {
-        if (((r[i].start | r[i].end) & (PAGE_SIZE - 1)) || r[i].start >= r[i].end ||
-            r[i].end > LIMIT_PAGES * PAGE_SIZE || r[i].kind >= MEM_KIND_COUNT)
-            FAIL("range %zu [%#lx, %#lx) kind %u is malformed", i,
-                 r[i].start, r[i].end, r[i].kind);
-        if (i && r[i - 1].end > r[i].start)
-            FAIL("ranges %zu and %zu overlap or are unsorted", i - 1, i);
-        if (i && r[i - 1].end == r[i].start && r[i - 1].kind == r[i].kind)
-            FAIL("ranges %zu and %zu are adjacent, both %s", i - 1, i,
-                 mem_kind_name(r[i].kind));
+        CHECK(!((r[i].start | r[i].end) & (PAGE_SIZE - 1)) && r[i].start < r[i].end &&
+                  r[i].end <= LIMIT_PAGES * PAGE_SIZE && r[i].kind < MEM_KIND_COUNT,
+              "range %zu [%#lx, %#lx) kind %u is malformed", i, r[i].start, r[i].end,
+              r[i].kind);
+        CHECK(!i || r[i - 1].end <= r[i].start, "ranges %zu and %zu overlap or are unsorted",
+              i - 1, i);
+        CHECK(!i || r[i - 1].end != r[i].start || r[i - 1].kind != r[i].kind,
+              "ranges %zu and %zu are adjacent, both %s", i - 1, i, mem_kind_name(r[i].kind));
     }
     return 0;
 }
 
-/* The rules of DESIGN.md section 6, stated again without looking at memmap.c. */
+/* The map-cleaning rules, stated again without looking at memmap.c. */
 static int model_kind_of(uint32_t efi_type)
 {
     switch (efi_type) {
@@ -275,7 +269,7 @@ int memmap_check_model(const void *map, uint64_t map_size, uint64_t desc_size,
     uint64_t ndesc = map_size / desc_size;
     struct mpages *m = malloc((ndesc + 1) * sizeof(*m));
     if (!m)
-        FAIL("out of host memory");
+        return snprintf(why, size, "out of host memory"), -ENOMEM;
     size_t nm = model_pages(map, ndesc, desc_size, m);
     int rc = 0;
     /* Every boundary of the model and of the output, and the page after
@@ -297,7 +291,7 @@ int memmap_check_model(const void *map, uint64_t map_size, uint64_t desc_size,
                 snprintf(why, size, "page %#lx (address %#lx) is %s, the rules say %s",
                          pts[j], (pts[j] * PAGE_SIZE),
                          kind_str(got), kind_str(want));
-                rc = -1;
+                rc = -EUCLEAN;
             }
         }
     }

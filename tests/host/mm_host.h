@@ -1,6 +1,7 @@
 /*
  * Host glue for the physical-memory allocator (mm/buddy.c, page_alloc.c,
- * zone.c, contig.c, mmstat.c) in host tests and fuzz targets.
+ * zone.c, contig.c, release.c, mmstat.c, and the pure mm/memmap.c and
+ * mem_place.c) in host tests and fuzz targets.
  *
  * "Physical memory" is one anonymous mapping of max_pfn frames, reserved
  * with PROT_NONE and MAP_NORESERVE, in which only the RAM ranges given to
@@ -12,9 +13,10 @@
  *
  * The report hook records every message (the allocator's errors and
  * warnings) so that tests can assert that something was reported.
- * panic() prints and aborts: a test that hits a broken invariant fails
- * loudly.  printk() writes to stderr, never to stdout, where the test
- * runner parses "ok - name" lines.
+ * panic() prints and aborts: a test that hits a broken invariant (an
+ * ASSERT, or a DASSERT: host builds define DEBUG=1) fails loudly.
+ * printk() writes to stderr, never to stdout, where the test runner
+ * parses "ok - name" lines.
  */
 #ifndef MM_HOST_H
 #define MM_HOST_H
@@ -62,7 +64,8 @@ void mm_host_echo(bool on);
 
 /*
  * Checks of memmap_build()'s output, shared by test_memmap and fuzz_memmap.
- * Both return 0, or -1 with the first problem in why.
+ * Both are validators: 0, or -EUCLEAN with the first problem in why
+ * (memmap_check_model: -ENOMEM when the host is out of memory).
  *
  * memmap_check_output: the output invariants: page 0 reserved, ranges
  * page aligned, non-empty, below 2^52, sorted, non-overlapping, and no two

@@ -1,6 +1,8 @@
 /*
  * Host tests of the page allocator: mm/buddy.c, page_alloc.c, zone.c,
- * contig.c and mmstat.c over a private arena (tests/host/mm_host.c).
+ * contig.c, release.c and mmstat.c over a private arena
+ * (tests/host/mm_host.c).  Refusals are checked exactly: the errno
+ * returned, one report, one more on node0->errors, nothing changed.
  *
  * Two layouts, both with RAM ranges that straddle zone boundaries (so
  * node_add_free must split them) and odd-sized pieces (so free lists
@@ -22,6 +24,7 @@
 
 #include "htest.h"
 #include "mm_host.h"
+#include <kernel/errno.h>
 #include <mm/buddy.h>
 #include <mm/gfp.h>
 #include <mm/zone.h>
@@ -364,13 +367,14 @@ static void probe_end(struct probe *p, const char *what, const char *needle)
         HT_TRY(probe_end(&pr_, #call, needle));                             \
     } while (0)
 
-/* The same for calls that return -1 when they refuse. */
-#define EXPECT_REFUSED(call, needle)                                        \
+/* The same for calls that return a negative errno when they refuse:
+ * exactly `err` (-EINVAL, -EBUSY). */
+#define EXPECT_REFUSED(call, err, needle)                                   \
     do {                                                                    \
         struct probe pr_;                                                   \
         HT_TRY(probe_begin(&pr_));                                          \
         long r_ = (long)(call);                                             \
-        HT_ASSERT(r_ == -1, "%s returned %ld, expected -1", #call, r_);     \
+        HT_ASSERT(r_ == (err), "%s returned %ld, expected %s", #call, r_, #err); \
         HT_TRY(probe_end(&pr_, #call, needle));                             \
     } while (0)
 
@@ -904,14 +908,14 @@ static void t_double_free(void)
     HT_TRY(take(GFP_KERNEL, 0, &p));
     HT_TRY(give(find_held(page_to_pfn(p)), 0)); /* now in the per-CPU cache */
     EXPECT_ERROR(__free_pages(p, 0), "free");
-    EXPECT_REFUSED(put_page(p), "free");
+    EXPECT_REFUSED(put_page(p), -EINVAL, "free");
     drain_pcp(); /* now merged into a buddy block */
     HT_TRY(check());
     EXPECT_ERROR(__free_pages(p, 0), "free");
     EXPECT_ERROR(free_pages(page_address(p), 0), "free");
-    EXPECT_REFUSED(frame_unref(page_to_phys(p)), "free");
+    EXPECT_REFUSED(frame_unref(page_to_phys(p)), -EINVAL, "free");
 
-    HT_TRY(take(GFP_KERNEL, 1, &q)); /* order 1: straight back to the lists */
+    HT_TRY(take(GFP_KERNEL, 1, &q)); /* order 1: a cached block once freed */
     HT_TRY(give(find_held(page_to_pfn(q)), 0));
     EXPECT_ERROR(__free_pages(q, 1), "free");
     EXPECT_ERROR(__free_pages(q + 1, 0), "free");
@@ -923,16 +927,16 @@ static void t_put_free(void)
     /* The head of a free block, a frame inside one, an order-0 cached frame. */
     struct page *head = pfn_to_page(PFN(8 * MiB));
     HT_ASSERT(head->flags & PG_BUDDY, "8 MiB is not a free block head");
-    EXPECT_REFUSED(put_page(head), "free");
-    EXPECT_REFUSED(get_page(head), "free");
-    EXPECT_REFUSED(put_page(head + 17), "free");
-    EXPECT_REFUSED(frame_ref(page_to_phys(head + 100)), "free");
+    EXPECT_REFUSED(put_page(head), -EINVAL, "free");
+    EXPECT_REFUSED(get_page(head), -EINVAL, "free");
+    EXPECT_REFUSED(put_page(head + 17), -EINVAL, "free");
+    EXPECT_REFUSED(frame_ref(page_to_phys(head + 100)), -EINVAL, "free");
     struct page *p;
     HT_TRY(take(GFP_DMA, 0, &p));
     HT_TRY(give(find_held(page_to_pfn(p)), 0));
     HT_ASSERT(p->flags & PG_PCP, "freed frame not cached");
-    EXPECT_REFUSED(put_page(p), "free");
-    EXPECT_REFUSED(get_page(p), "free");
+    EXPECT_REFUSED(put_page(p), -EINVAL, "free");
+    EXPECT_REFUSED(get_page(p), -EINVAL, "free");
 }
 
 static void t_free_tail(void)
@@ -942,9 +946,9 @@ static void t_free_tail(void)
     HT_TRY(take(GFP_KERNEL, 2, &p));
     EXPECT_ERROR(__free_pages(p + 1, 0), "inside a larger block");
     EXPECT_ERROR(__free_pages(p + 3, 2), "inside a larger block");
-    EXPECT_REFUSED(put_page(p + 2), "inside a larger block");
-    EXPECT_REFUSED(get_page(p + 1), "inside a larger block");
-    EXPECT_REFUSED(frame_unref(page_to_phys(p + 1)), "inside a larger block");
+    EXPECT_REFUSED(put_page(p + 2), -EINVAL, "inside a larger block");
+    EXPECT_REFUSED(get_page(p + 1), -EINVAL, "inside a larger block");
+    EXPECT_REFUSED(frame_unref(page_to_phys(p + 1)), -EINVAL, "inside a larger block");
     EXPECT_ERROR(free_pages((uint8_t *)page_address(p) + FR, 0), "inside a larger block");
     HT_EQ_U(page_count(p), 1);
     HT_TRY(give(find_held(page_to_pfn(p)), 0));
@@ -979,10 +983,10 @@ static void t_free_reserved(void)
     EXPECT_ERROR(__free_pages(zero, 0), "reserved");
     EXPECT_ERROR(__free_pages(hole, 0), "reserved");
     EXPECT_ERROR(__free_pages(hole, 3), "reserved");
-    EXPECT_REFUSED(put_page(hole), "reserved");
-    EXPECT_REFUSED(get_page(hole), "reserved");
-    EXPECT_REFUSED(frame_ref(0), "reserved");
-    EXPECT_REFUSED(frame_unref(5 * MiB), "reserved");
+    EXPECT_REFUSED(put_page(hole), -EINVAL, "reserved");
+    EXPECT_REFUSED(get_page(hole), -EINVAL, "reserved");
+    EXPECT_REFUSED(frame_ref(0), -EINVAL, "reserved");
+    EXPECT_REFUSED(frame_unref(5 * MiB), -EINVAL, "reserved");
     EXPECT_ERROR(free_pages(mm_host_arena() + 5 * MiB, 0), "reserved");
     EXPECT_ERROR(__free_pages(NULL, 0), "not a frame descriptor");
 }
@@ -1003,16 +1007,327 @@ static void t_free_pages_bad_address(void)
     HT_ASSERT(virt_to_page((void *)((uintptr_t)mm_host_arena() + (cur->max_pfn << PAGE_SHIFT)))
                   == NULL, "virt_to_page past the end");
     /* By physical address: unaligned, past max_pfn. */
-    EXPECT_REFUSED(frame_ref(page_to_phys(p) + 1), "not the address of a frame");
-    EXPECT_REFUSED(frame_unref(page_to_phys(p) + 2048), "not the address of a frame");
-    EXPECT_REFUSED(frame_unref(cur->max_pfn << PAGE_SHIFT), "not the address of a frame");
-    EXPECT_REFUSED(frame_ref(~0ul & ~(FR - 1)), "not the address of a frame");
+    EXPECT_REFUSED(frame_ref(page_to_phys(p) + 1), -EINVAL, "not the address of a frame");
+    EXPECT_REFUSED(frame_unref(page_to_phys(p) + 2048), -EINVAL, "not the address of a frame");
+    EXPECT_REFUSED(frame_unref(cur->max_pfn << PAGE_SHIFT), -EINVAL, "not the address of a frame");
+    EXPECT_REFUSED(frame_ref(~0ul & ~(FR - 1)), -EINVAL, "not the address of a frame");
     HT_EQ_U(page_count(p), 1);
     /* free_pages(NULL) is a no-op, as in Linux. */
     uint64_t errors = node0->errors, reports = mm_host_reports();
     free_pages(NULL, 0);
     HT_ASSERT(node0->errors == errors && mm_host_reports() == reports, "free_pages(NULL)");
     HT_TRY(give(find_held(page_to_pfn(p)), 1));
+}
+
+/* ---- only heads are marked; errors on large blocks --------------------------------- */
+
+/* Blocks of every order: the head alone is marked, allocated or free, and
+ * the frames after it are never written by the allocator (their next and
+ * prev belong to the block's owner: the slab allocator writes them). */
+static void t_tails_unmarked(void)
+{
+    setup(&SMALL);
+    struct page *p[MAX_ORDER + 1];
+    for (unsigned k = 0; k <= MAX_ORDER; k++) {
+        HT_TRY(take(GFP_KERNEL, k, &p[k]));
+        HT_ASSERT(p[k], "order %u refused", k);
+        HT_ASSERT(p[k]->flags == 0 && p[k]->refcount == 1 && p[k]->order == k,
+                  "head of order %u: flags %#x ref %u order %u", k, p[k]->flags,
+                  p[k]->refcount, p[k]->order);
+        for (uint64_t i = 1; i < (1ul << k); i++)
+            HT_ASSERT(p[k][i].flags == 0 && p[k][i].refcount == 0,
+                      "frame %lu of an order %u block: flags %#x ref %u", i, k, p[k][i].flags,
+                      p[k][i].refcount);
+        if (k)
+            p[k][1].next = p[k][1].prev = 0x5a5a5a5a;
+    }
+    HT_TRY(check());
+    for (unsigned k = 0; k <= MAX_ORDER; k++)
+        HT_TRY(give(find_held(page_to_pfn(p[k])), k));
+    drain_pcp();
+    HT_TRY(check());
+    for (unsigned k = 1; k <= MAX_ORDER; k++) {
+        HT_ASSERT(p[k][1].next == 0x5a5a5a5a && p[k][1].prev == 0x5a5a5a5a,
+                  "a tail of the order %u block was written", k);
+        for (uint64_t i = 1; i < (1ul << k); i++)
+            HT_ASSERT(p[k][i].flags == 0 && p[k][i].refcount == 0,
+                      "frame %lu of a freed order %u block: flags %#x ref %u", i, k,
+                      p[k][i].flags, p[k][i].refcount);
+    }
+}
+
+/*
+ * A tail freed, a wrong order, a double free, for a block that goes back
+ * to the per-CPU cache (order 2), one that goes to the buddy lists and
+ * the largest: each refused with the words of today's checks, reported
+ * once, counted, nothing changed; before the block is freed, after, and
+ * after it merged into larger free blocks.
+ */
+static void t_high_order_errors(void)
+{
+    static const unsigned orders[] = { 2, PCP_MAX_ORDER + 2, MAX_ORDER };
+    for (size_t oi = 0; oi < HT_COUNT(orders); oi++) {
+        unsigned k = orders[oi];
+        uint64_t n = 1ul << k;
+        char wrong[40];
+        snprintf(wrong, sizeof(wrong), "allocated with order %u,", k);
+        setup(&SMALL);
+        struct page *p;
+        HT_TRY(take(GFP_KERNEL, k, &p));
+        HT_ASSERT(p, "order %u refused", k);
+        /* Not a descriptor: between two, before mem_map, past its end. */
+        EXPECT_ERROR(__free_pages((struct page *)((char *)p + 8), k), "not a frame descriptor");
+        EXPECT_ERROR(__free_pages(node0->mem_map - 1, 0), "not a frame descriptor");
+        EXPECT_REFUSED(put_page(node0->mem_map + cur->max_pfn), -EINVAL,
+                       "not a frame descriptor");
+        /* Tails, singly and as the heads of smaller aligned blocks. */
+        EXPECT_ERROR(__free_pages(p + 1, 0), "inside a larger block");
+        EXPECT_ERROR(__free_pages(p + n - 1, 0), "inside a larger block");
+        EXPECT_ERROR(__free_pages(p + n / 2, k - 1), "inside a larger block");
+        EXPECT_ERROR(free_pages(page_address(p + n / 2), k - 1), "inside a larger block");
+        EXPECT_REFUSED(put_page(p + n - 1), -EINVAL, "inside a larger block");
+        EXPECT_REFUSED(get_page(p + n / 2), -EINVAL, "inside a larger block");
+        EXPECT_REFUSED(frame_unref(page_to_phys(p + 1)), -EINVAL, "inside a larger block");
+        /* The head with a wrong order. */
+        EXPECT_ERROR(__free_pages(p, k - 1), wrong);
+        EXPECT_ERROR(__free_pages(p, 0), wrong);
+        EXPECT_ERROR(free_pages(page_address(p), MAX_ORDER + 1), wrong);
+        if (k < MAX_ORDER)
+            EXPECT_ERROR(__free_pages(p, k + 1), wrong);
+        HT_EQ_U(page_count(p), 1);
+        /* Freed: freeing it or any frame of it again is a double free. */
+        HT_TRY(give(find_held(page_to_pfn(p)), (unsigned)oi));
+        EXPECT_ERROR(__free_pages(p, k), "is free");
+        EXPECT_ERROR(__free_pages(p + n - 1, 0), "is free");
+        EXPECT_ERROR(free_pages(page_address(p + n / 2), k - 1), "is free");
+        EXPECT_REFUSED(put_page(p), -EINVAL, "is free");
+        EXPECT_REFUSED(frame_unref(page_to_phys(p + 1)), -EINVAL, "is free");
+        /* Merged away (the cache drained first): still a double free. */
+        drain_pcp();
+        HT_TRY(check());
+        EXPECT_ERROR(__free_pages(p, k), "is free");
+        EXPECT_ERROR(__free_pages(p + n / 2, k - 1), "is free");
+        HT_EQ_U(node0->errors, k < MAX_ORDER ? 21 : 20);
+    }
+}
+
+/* ---- the per-CPU cache of small orders and the preferred zone ------------------------ */
+
+/* Blocks of orders 1..PCP_MAX_ORDER are cached when freed (counted in
+ * frames) and reused last in, first out, by their own order only; larger
+ * ones go straight back to the buddy lists; the cache stays within high;
+ * __GFP_ZERO zeroes a cached block. */
+static void t_pcp_orders(void)
+{
+    setup(&SMALL);
+    struct zone *z = Z(ZONE_DMA32); /* GFP_KERNEL's zone here (no Normal) */
+    struct page *a, *b, *p;
+    HT_TRY(take(GFP_KERNEL, 2, &a));
+    HT_EQ_U(z->pcp.count, 0); /* no batch refill above order 0 */
+    HT_TRY(take(GFP_KERNEL, 2, &b));
+    uint64_t zfree = z->free;
+    HT_TRY(give(find_held(page_to_pfn(a)), 0));
+    HT_EQ_U(z->pcp.count, 4);
+    HT_EQ_U(z->free, zfree);
+    HT_ASSERT(a->flags == PG_PCP && a->order == 2 && z->pcp.lists[2] == page_to_pfn(a),
+              "freed order-2 block not cached");
+    HT_TRY(give(find_held(page_to_pfn(b)), 1));
+    HT_EQ_U(z->pcp.count, 8);
+    /* Other orders leave the cached blocks alone. */
+    HT_TRY(take(GFP_KERNEL, 1, &p));
+    HT_TRY(take(GFP_KERNEL, 3, &p));
+    HT_EQ_U(z->pcp.lists[2], page_to_pfn(b));
+    HT_EQ_U(z->pcp.count, 8);
+    HT_TRY(take(GFP_KERNEL, 2, &p));
+    HT_ASSERT(p == b, "LIFO: expected b");
+    HT_TRY(take(GFP_KERNEL, 2, &p));
+    HT_ASSERT(p == a, "LIFO: expected a");
+    HT_EQ_U(z->pcp.count, 0);
+    HT_EQ_U(z->free, zfree - 2 - 8); /* the order-1 and order-3 blocks */
+    HT_TRY(give_all());
+
+    /* Above PCP_MAX_ORDER: straight back to the buddy lists. */
+    drain_pcp();
+    HT_TRY(take(GFP_KERNEL, PCP_MAX_ORDER + 1, &p));
+    zfree = z->free;
+    HT_TRY(give(find_held(page_to_pfn(p)), 2));
+    HT_EQ_U(z->pcp.count, 0);
+    HT_EQ_U(z->free, zfree + (2ul << PCP_MAX_ORDER));
+
+    /* Never above high: order-3 blocks pushed one after the other. */
+    uint64_t n = 2 * z->pcp.high / 8 + 2;
+    for (uint64_t i = 0; i < n; i++)
+        HT_TRY(take(GFP_KERNEL, 3, &p));
+    uint32_t peak = 0, drains = 0;
+    while (nheld) {
+        uint32_t before = z->pcp.count;
+        HT_TRY(give(nheld - 1, (unsigned)nheld)); /* check(): count <= high */
+        drains += z->pcp.count < before;
+        peak = z->pcp.count > peak ? z->pcp.count : peak;
+    }
+    HT_ASSERT(drains > 0 && peak > z->pcp.high - 8, "peak %u, %u drains, high %u", peak,
+              drains, z->pcp.high);
+    drain_pcp();
+    HT_EQ_U(z->pcp.count, 0);
+    HT_EQ_U(z->free, z->managed);
+
+    /* __GFP_ZERO on a cached block. */
+    HT_TRY(take(GFP_KERNEL, 1, &a));
+    memset(page_address(a), 0xa5, 2 * FR);
+    HT_TRY(give(find_held(page_to_pfn(a)), 0));
+    HT_TRY(take(GFP_KERNEL | __GFP_ZERO, 1, &p));
+    HT_ASSERT(p == a, "not the cached block back");
+    HT_ASSERT(all_bytes(page_address(p), 0, 2 * FR), "cached block not zeroed");
+    HT_TRY(give_all());
+    HT_EQ_U(node0->errors, 0);
+}
+
+/* RAM in DMA and Normal only, none in DMA32. */
+static const struct host_ram gap_ram[] = {
+    { 8 * MiB, 16 * MiB },
+    { 4 * GiB, 4 * GiB + 16 * MiB },
+};
+static const struct layout GAP = { PFN(4 * GiB + 16 * MiB), gap_ram, HT_COUNT(gap_ram) };
+
+/* node->preferred: each zone type's first zone with frames, kept when
+ * held-back frames make a zone populated after boot. */
+static void t_preferred_zone(void)
+{
+    setup(&GAP);
+    HT_ASSERT(node0->preferred[ZONE_NORMAL] == Z(ZONE_NORMAL) &&
+                  node0->preferred[ZONE_DMA32] == Z(ZONE_DMA) &&
+                  node0->preferred[ZONE_DMA] == Z(ZONE_DMA),
+              "preferred zones %p %p %p", (void *)node0->preferred[0],
+              (void *)node0->preferred[1], (void *)node0->preferred[2]);
+    struct page *p;
+    HT_TRY(take(GFP_KERNEL, 0, &p));
+    HT_EQ_U(zone_of(page_to_pfn(p)), ZONE_NORMAL);
+    HT_TRY(take(GFP_DMA32, 0, &p));
+    HT_EQ_U(zone_of(page_to_pfn(p)), ZONE_DMA);
+    HT_TRY(take(GFP_DMA32, 5, &p));
+    HT_EQ_U(zone_of(page_to_pfn(p)), ZONE_DMA);
+    HT_TRY(give_all());
+
+    /* 64 frames of DMA32 held back at boot, then released (no memory
+     * behind them in the arena: they are allocated, never written). */
+    const uint64_t s = PFN(1 * GiB), e = s + 64;
+    node_add_present(node0, s, e);
+    HT_EQ_U(node_release(node0, s, e), 64);
+    base_free += 64;
+    HT_ASSERT(node0->preferred[ZONE_DMA32] == Z(ZONE_DMA32), "DMA32 not preferred after release");
+    HT_ASSERT(node0->preferred[ZONE_NORMAL] == Z(ZONE_NORMAL), "Normal no longer preferred");
+    for (unsigned k = 0; k <= 5; k += 5) {
+        p = alloc_pages(GFP_DMA32, k);
+        HT_ASSERT(p && zone_of(page_to_pfn(p)) == ZONE_DMA32, "order %u: GFP_DMA32 got %#lx",
+                  k, p ? page_to_pfn(p) : 0);
+        __free_pages(p, k);
+    }
+    drain_pcp();
+    HT_TRY(check());
+    HT_EQ_U(node0->errors, 0);
+}
+
+/* The validator finds what the O(1) checks on the fast paths leave to it:
+ * a marked or referenced tail, a cached block out of place. */
+static void t_check_finds_marked_tails(void)
+{
+    setup(&SMALL);
+    char why[256];
+    int r;
+    struct page *p, *c;
+    HT_TRY(take(GFP_KERNEL, 4, &p));
+    p[5].flags = PG_BUDDY;
+    r = node_check(why, sizeof(why));
+    p[5].flags = 0;
+    HT_ASSERT(r == -EUCLEAN && strstr(why, "tail frame"), "node_check: %d \"%s\"", r, why);
+    p[15].refcount = 1;
+    r = node_check(why, sizeof(why));
+    p[15].refcount = 0;
+    HT_ASSERT(r == -EUCLEAN && strstr(why, "tail frame"), "node_check: %d \"%s\"", r, why);
+
+    HT_TRY(take(GFP_KERNEL, 2, &c));
+    HT_TRY(give(find_held(page_to_pfn(c)), 0)); /* cached */
+    c[3].flags = PG_PCP;
+    r = node_check(why, sizeof(why));
+    c[3].flags = 0;
+    HT_ASSERT(r == -EUCLEAN && strstr(why, "inside cached block"), "node_check: %d \"%s\"", r,
+              why);
+    c->order = 1;
+    r = node_check(why, sizeof(why));
+    c->order = 2;
+    HT_ASSERT(r == -EUCLEAN && strstr(why, "cache list 2"), "node_check: %d \"%s\"", r, why);
+    Z(ZONE_DMA32)->pcp.count++;
+    r = node_check(why, sizeof(why));
+    Z(ZONE_DMA32)->pcp.count--;
+    HT_ASSERT(r == -EUCLEAN && strstr(why, "pcp count"), "node_check: %d \"%s\"", r, why);
+    HT_TRY(check());
+    HT_TRY(give_all());
+}
+
+/* ---- held-back RAM given back, the zones' node, the validator ------------------- */
+
+static void t_release(void)
+{
+    setup(&SMALL);
+    for (unsigned zi = 0; zi < NR_ZONES; zi++)
+        HT_ASSERT(Z(zi)->node == node0, "zone %s belongs to %p, not node0 %p", Z(zi)->name,
+                  (void *)Z(zi)->node, (void *)node0);
+    struct page *p;
+    HT_TRY(take(GFP_DMA, 0, &p));
+    /* Frames 300..319 (a hole of the layout) play RAM held back at boot:
+     * present, reserved, like the initrd.  Nothing allocates after the
+     * release below: the arena has no memory behind them. */
+    const uint64_t s = 300, e = 320;
+    node_add_present(node0, s, e);
+    uint64_t present = Z(ZONE_DMA)->present, managed = Z(ZONE_DMA)->managed;
+    /* Ranges with a frame that is not reserved and unused: refused whole. */
+    EXPECT_REFUSED(node_release(node0, s - 1, e), -EBUSY, "not a reserved, unused frame");
+    EXPECT_REFUSED(node_release(node0, page_to_pfn(p), page_to_pfn(p) + 1), -EBUSY,
+                   "not a reserved, unused frame");
+    HT_EQ_U(Z(ZONE_DMA)->managed, managed);
+    /* Empty ranges, and frames past max_pfn, release nothing. */
+    HT_EQ_U(node_release(node0, s, s), 0);
+    HT_EQ_U(node_release(node0, cur->max_pfn, cur->max_pfn + 16), 0);
+    /* The held range itself: every frame becomes a free frame of its zone. */
+    HT_EQ_U(node_release(node0, s, e), e - s);
+    base_free += e - s;
+    HT_EQ_U(Z(ZONE_DMA)->managed, managed + (e - s));
+    HT_EQ_U(Z(ZONE_DMA)->present, present);
+    for (uint64_t pfn = s; pfn < e; pfn++)
+        HT_ASSERT(!(pfn_to_page(pfn)->flags & PG_RESERVED), "frame %#lx still reserved", pfn);
+    HT_TRY(check());
+    /* Twice is an error: the frames are free now. */
+    EXPECT_REFUSED(node_release(node0, s, e), -EBUSY, "not a reserved, unused frame");
+    HT_EQ_U(node0->errors, 3);
+}
+
+static void t_check_finds_corruption(void)
+{
+    setup(&SMALL);
+    char why[256];
+    int r;
+    /* A counter out of step with the lists. */
+    Z(ZONE_DMA32)->free++;
+    r = node_check(why, sizeof(why));
+    Z(ZONE_DMA32)->free--;
+    HT_ASSERT(r == -EUCLEAN && strstr(why, "counter says"), "node_check: %d \"%s\"", r, why);
+    /* A hole frame that lost its reserved mark belongs to nobody. */
+    struct page *hole = pfn_to_page(PFN(5 * MiB));
+    hole->flags = 0;
+    r = node_check(why, sizeof(why));
+    hole->flags = PG_RESERVED;
+    HT_ASSERT(r == -EUCLEAN && strstr(why, "lost"), "node_check: %d \"%s\"", r, why);
+    /* A free block marked with the wrong order: on list k, marked k + 1. */
+    struct zone *z = Z(ZONE_DMA32);
+    unsigned k = 0;
+    while (z->area[k].head == PFN_NIL)
+        k++;
+    struct page *head = pfn_to_page(z->area[k].head);
+    head->order++;
+    r = buddy_check(z, why, sizeof(why));
+    head->order--;
+    HT_ASSERT(r == -EUCLEAN && strstr(why, "marked"), "buddy_check: %d \"%s\"", r, why);
+    HT_TRY(check());
 }
 
 static void t_address_api(void)
@@ -1060,8 +1375,9 @@ static void scan_free(void)
         for (unsigned k = 0; k <= MAX_ORDER; k++)
             for (uint64_t pfn = z->area[k].head; pfn != PFN_NIL; pfn = pfn_to_page(pfn)->next)
                 memset(fstate + pfn, ST_BUDDY, 1ul << k);
-        for (uint64_t pfn = z->pcp.head; pfn != PFN_NIL; pfn = pfn_to_page(pfn)->next)
-            fstate[pfn] = ST_PCP;
+        for (unsigned k = 0; k <= PCP_MAX_ORDER; k++)
+            for (uint64_t pfn = z->pcp.lists[k]; pfn != PFN_NIL; pfn = pfn_to_page(pfn)->next)
+                memset(fstate + pfn, ST_PCP, 1ul << k);
     }
 }
 
@@ -1352,19 +1668,19 @@ static void t_contig_errors(void)
     HT_TRY(hold(PFN(pa), 3, 0, true));
     HT_TRY(check());
     /* Ranges that are not exactly singly-referenced contiguous frames. */
-    EXPECT_REFUSED(free_contig(pa, 4), "not a singly-referenced");       /* one too many */
-    EXPECT_REFUSED(free_contig(pa - FR, 3), "not a singly-referenced");  /* one before */
-    EXPECT_REFUSED(free_contig(pa + FR / 2, 2), "bad range");            /* unaligned */
-    EXPECT_REFUSED(free_contig(pa, 0), "bad range");
-    EXPECT_REFUSED(free_contig(cur->max_pfn << PAGE_SHIFT, 1), "bad range");
-    EXPECT_REFUSED(free_contig(pa, ~0ul), "bad range");
-    EXPECT_REFUSED(free_contig(5 * MiB, 1), "not a singly-referenced"); /* reserved */
+    EXPECT_REFUSED(free_contig(pa, 4), -EINVAL, "not a singly-referenced");       /* one too many */
+    EXPECT_REFUSED(free_contig(pa - FR, 3), -EINVAL, "not a singly-referenced");  /* one before */
+    EXPECT_REFUSED(free_contig(pa + FR / 2, 2), -EINVAL, "bad range");            /* unaligned */
+    EXPECT_REFUSED(free_contig(pa, 0), -EINVAL, "bad range");
+    EXPECT_REFUSED(free_contig(cur->max_pfn << PAGE_SHIFT, 1), -EINVAL, "bad range");
+    EXPECT_REFUSED(free_contig(pa, ~0ul), -EINVAL, "bad range");
+    EXPECT_REFUSED(free_contig(5 * MiB, 1), -EINVAL, "not a singly-referenced"); /* reserved */
     struct page *p;
     HT_TRY(take(GFP_KERNEL, 0, &p));
-    EXPECT_REFUSED(free_contig(page_to_phys(p), 1), "not a singly-referenced");
+    EXPECT_REFUSED(free_contig(page_to_phys(p), 1), -EINVAL, "not a singly-referenced");
     /* A run with an extra reference on one frame is not freed either. */
     HT_EQ_U(get_page(pfn_to_page(PFN(pa) + 1)), 2);
-    EXPECT_REFUSED(free_contig(pa, 3), "not a singly-referenced");
+    EXPECT_REFUSED(free_contig(pa, 3), -EBUSY, "not a singly-referenced");
     HT_EQ_U(put_page(pfn_to_page(PFN(pa) + 1)), 1);
     HT_TRY(check());
     HT_TRY(give_all());
@@ -1387,7 +1703,7 @@ static void t_contig_put_page(void)
     release(PFN(pa) + 2, 1);
     HT_TRY(hold(PFN(pa), 1, 0, true));
     HT_TRY(hold(PFN(pa) + 2, 1, 0, true));
-    EXPECT_REFUSED(free_contig(pa, 3), "not a singly-referenced"); /* has a hole now */
+    EXPECT_REFUSED(free_contig(pa, 3), -EINVAL, "not a singly-referenced"); /* has a hole now */
     HT_EQ_U(get_page(pfn_to_page(PFN(pa))), 2);
     HT_EQ_U(put_page(pfn_to_page(PFN(pa))), 1);
     HT_TRY(give_all());
@@ -1609,9 +1925,16 @@ static const struct htest cases[] = {
     HT_CASE(put_free),
     HT_CASE(free_tail),
     HT_CASE(wrong_order),
+    HT_CASE(tails_unmarked),
+    HT_CASE(high_order_errors),
+    HT_CASE(pcp_orders),
+    HT_CASE(preferred_zone),
+    HT_CASE(check_finds_marked_tails),
     HT_CASE(free_reserved),
     HT_CASE(free_pages_bad_address),
     HT_CASE(address_api),
+    HT_CASE(release),
+    HT_CASE(check_finds_corruption),
     HT_CASE(contig_model),
     HT_CASE(contig_model_big),
     HT_CASE(contig_drains_pcp),

@@ -14,6 +14,7 @@
 #include "htest.h"
 #include "mm_host.h"
 #include <boot/boot_info.h>
+#include <kernel/errno.h>
 #include <mm/memmap.h>
 
 #define KiB 1024ul
@@ -124,7 +125,7 @@ static void t_empty_map(void)
     nout = memmap_build(junk, sizeof(junk), 48, out, OUT_CAP, scratch, &st);
     EXPECT(R(0, PG, X));
     /* A NULL map with a size is refused. */
-    HT_EQ_U(memmap_build(NULL, 48, 48, out, OUT_CAP, scratch, &st), -1);
+    HT_EQ_U(memmap_build(NULL, 48, 48, out, OUT_CAP, scratch, &st), -EINVAL);
 }
 
 /* A map shaped like OVMF's, in order. */
@@ -402,8 +403,8 @@ static void t_strides(void)
     /* Descriptor sizes below the UEFI struct are refused. */
     const uint64_t bad[] = { 0, 1, 8, 24, 39 };
     for (size_t s = 0; s < HT_COUNT(bad); s++)
-        HT_ASSERT(memmap_build(map, mapsize, bad[s], out, OUT_CAP, scratch, &st) == -1,
-                  "desc_size %lu accepted", bad[s]);
+        HT_ASSERT(memmap_build(map, mapsize, bad[s], out, OUT_CAP, scratch, &st) == -EINVAL,
+                  "desc_size %lu not refused with -EINVAL", bad[s]);
 }
 
 static void t_above_4g(void)
@@ -485,7 +486,7 @@ static void t_too_many_entries(void)
     for (size_t i = 0; i < MEMMAP_MAX_IN + 1; i++)
         big[i] = (struct d){ EFI_RUNTIME_SERVICES_DATA, 1 * MiB + i * 2 * PG, 1 };
     const uint8_t *map = lay_out(big, MEMMAP_MAX_IN + 1, 48, 0);
-    HT_EQ_U(memmap_build(map, mapsize, 48, out, OUT_CAP, scratch, &st), -1);
+    HT_EQ_U(memmap_build(map, mapsize, 48, out, OUT_CAP, scratch, &st), -ENOMEM);
     /* Exactly MEMMAP_MAX_IN is fine. */
     HT_TRY(build(big, MEMMAP_MAX_IN));
     HT_EQ_U(nout, MEMMAP_MAX_IN + 1);
@@ -513,6 +514,33 @@ static void t_merge_adjacent(void)
     EXPECT(R(0, 4 * PG, X), R(4 * PG, 8 * PG, U));
 }
 
+/* The two checks are validators: a wrong output is -EUCLEAN with a reason. */
+static void t_checks_refuse(void)
+{
+    const struct d m[] = { { EFI_CONVENTIONAL_MEMORY, PG, 159 },
+                           { EFI_RESERVED_MEMORY, 0xa0000, 96 },
+                           { EFI_CONVENTIONAL_MEMORY, 1 * MiB, 256 } };
+    BUILD(m);
+    const uint8_t *map = mapbuf;
+    char why[256];
+    int r;
+    struct mem_range good[8];
+    HT_ASSERT(nout == 4, "%ld ranges", nout);
+    memcpy(good, out, sizeof(good[0]) * 4);
+    out[0].kind = U; /* page 0 usable */
+    r = memmap_check_output(out, 4, why, sizeof(why));
+    HT_ASSERT(r == -EUCLEAN && strstr(why, "page 0"), "%d \"%s\"", r, why);
+    memcpy(out, good, sizeof(good[0]) * 4);
+    out[2].end = out[3].start + PG; /* overlap */
+    r = memmap_check_output(out, 4, why, sizeof(why));
+    HT_ASSERT(r == -EUCLEAN && strstr(why, "overlap"), "%d \"%s\"", r, why);
+    memcpy(out, good, sizeof(good[0]) * 4);
+    out[3].end += PG; /* one page more usable than the map says */
+    HT_EQ_U(memmap_check_output(out, 4, why, sizeof(why)), 0);
+    r = memmap_check_model(map, mapsize, 48, out, 4, why, sizeof(why));
+    HT_ASSERT(r == -EUCLEAN && strstr(why, "the rules say hole"), "%d \"%s\"", r, why);
+}
+
 static void t_cap(void)
 {
     const struct d m[] = { { EFI_CONVENTIONAL_MEMORY, PG, 159 },
@@ -524,8 +552,8 @@ static void t_cap(void)
     HT_EQ_U(nout, 4);
     const uint8_t *map = lay_out(m, HT_COUNT(m), 48, 0);
     for (size_t cap = 0; cap < 4; cap++)
-        HT_ASSERT(memmap_build(map, mapsize, 48, out, cap, scratch, &st) == -1,
-                  "cap %zu accepted", cap);
+        HT_ASSERT(memmap_build(map, mapsize, 48, out, cap, scratch, &st) == -ENOMEM,
+                  "cap %zu not refused with -ENOMEM", cap);
     /* 2 * n + 1 is always enough: here usable pieces split by reservations. */
     for (size_t i = 0; i < 100; i++)
         big[i] = i < 50 ? (struct d){ EFI_CONVENTIONAL_MEMORY, 1 * MiB + i * 4 * PG, 2 }
@@ -665,6 +693,7 @@ static const struct htest cases[] = {
     HT_CASE(too_many_entries),
     HT_CASE(merge_adjacent),
     HT_CASE(cap),
+    HT_CASE(checks_refuse),
     HT_CASE(random_property),
 };
 

@@ -2,8 +2,8 @@
  * Host tests of compat32's software i386 MMU (compat32/mmu32.c): the i386
  * two-level tables of a 32-bit address space are the authoritative map,
  * and the 4-level tables the CPU walks ("hw", mmu32_hw) are derived from
- * them on demand, with accessed and dirty bits emulated (DESIGN.md
- * section 9).
+ * them on demand, with accessed and dirty bits emulated
+ * (docs/compat32.md).
  *
  * The test plays the CPU in long mode: cpu_access() walks the hw tables
  * with pt_walk; if a present leaf allows the access (PT_U for a user
@@ -21,7 +21,7 @@
  * mm_check_consistency, pt_check of the i386 tables and of hw,
  * mmu32_check, and two validators of this file written from the Intel
  * bit layout (SDM vol. 3A, 4.3 and 4.8) without mmu32.c's functions:
- * raw_hw_check (every hw leaf is a 4 KiB page whose frame the raw i386
+ * raw_hw_leaf (on every hw leaf: a 4 KiB page whose frame the raw i386
  * walk gives, with at most the rights of both entries, writable only when
  * D is set, and A set in the PDE and the PTE) and raw_i386_check (every
  * table page and frame is RAM below 4 GiB, the mirror PDE); then
@@ -44,6 +44,8 @@
 #include <mm/slab.h>
 #include <mm/vma.h>
 #include <mm/zone.h>
+
+#include "../shared/mmu32_oracle.h"
 
 #define KiB (1ul << 10)
 #define MiB (1ul << 20)
@@ -173,42 +175,8 @@ static void drop(struct mm *mm)
 
 /* ---- raw i386 entries -------------------------------------------------------------------------- */
 
-static uint32_t *tab(uint64_t pa)
-{
-    return page_address(pfn_to_page(pa >> PAGE_SHIFT));
-}
-
-static uint32_t *pde_ptr(const struct mm *mm, uint64_t va)
-{
-    return &tab(mm->pt.root)[pde_index((uint32_t)va)];
-}
-
-/* The PTE of va (0 when its PDE is not present). */
-static uint32_t pte_of(const struct mm *mm, uint64_t va)
-{
-    uint32_t d = *pde_ptr(mm, va);
-    if (!(d & I386_PTE_P))
-        return 0;
-    if (d & I386_PDE_PS)
-        return d;
-    return tab(pte_addr(d))[pte_index((uint32_t)va)];
-}
-
-/* Would an i386 MMU allow the access (FAULT_*) from the raw entries? */
-static bool i386_allows(const struct mm *mm, uint64_t va, unsigned access)
-{
-    uint32_t d = *pde_ptr(mm, va), e = pte_of(mm, va);
-    if (!(d & I386_PTE_P) || !(e & I386_PTE_P))
-        return false;
-    uint32_t both = d & e, any = d | e;
-    if ((access & FAULT_USER) && !(both & I386_PTE_US))
-        return false;
-    if ((access & FAULT_WRITE) && !(both & I386_PTE_RW))
-        return false;
-    if ((access & FAULT_EXEC) && (any & I386_PTE_SOFT_NX))
-        return false;
-    return true;
-}
+/* tab, pde_ptr, pte_of and i386_allows, the raw oracle shared with
+ * fuzz_mmu32, are in tests/shared/mmu32_oracle.h. */
 
 /* The hw leaf of va: 0 and *prot, or pt_walk's error. */
 static int hw_leaf(const struct mm *mm, uint64_t va, uint64_t *pa, unsigned *prot)
@@ -226,32 +194,16 @@ static int hw_leaf(const struct mm *mm, uint64_t va, uint64_t *pa, unsigned *pro
 
 /* ---- the CPU ------------------------------------------------------------------------------------ */
 
-static bool hw_allows(unsigned prot, unsigned access)
-{
-    return (!(access & FAULT_USER) || (prot & PT_U)) && (!(access & FAULT_WRITE) || (prot & PT_W)) &&
-           (!(access & FAULT_EXEC) || (prot & PT_X));
-}
-
-/* An access through hw; 0 (*p points at the byte), or mm_hw_fault's error. */
+/* An access through hw (cpu_try, tests/shared/mmu32_oracle.h); 0 (*p points at
+ * the byte), or mm_hw_fault's error. */
 static int cpu_access(struct mm *mm, uint64_t va, unsigned access, uint8_t **p)
 {
-    const struct pgtable *hw = mmu32_hw(mm);
-    CHECK(hw, "cpu_access on a mm that is not 32-bit");
-    for (int tries = 0;; tries++) {
-        struct pt_view v;
-        if (pt_walk(hw, va & ~(FR - 1), &v) == 0 && hw_allows(v.prot, access)) {
-            if (p)
-                *p = mm_host_arena() + v.pa + (va & (FR - 1));
-            return 0;
-        }
-        if (tries)
-            FAIL("access %#x at %#lx: mm_hw_fault said yes, hw still refuses (the process "
-                 "would be killed)", access, va);
-        hw_faults++;
-        int err = mm_hw_fault(mm, va, access);
-        if (err)
-            return err;
-    }
+    CHECK(mmu32_hw(mm), "cpu_access on a mm that is not 32-bit");
+    int rc = cpu_try(mm, va, access, p, &hw_faults);
+    if (rc == 1)
+        FAIL("access %#x at %#lx: mm_hw_fault said yes, hw still refuses (the process "
+             "would be killed)", access, va);
+    return rc;
 }
 
 static void uwrite(struct mm *mm, uint64_t va, uint8_t val)
@@ -282,34 +234,7 @@ struct raw_arg {
 static int raw_hw_leaf(const struct pt_view *hv, void *arg)
 {
     struct raw_arg *r = arg;
-    uint64_t va = hv->va;
-#define RAWFAIL(...) return snprintf(r->why, r->size, __VA_ARGS__), -1
-    if (hv->size != FR)
-        RAWFAIL("hw leaf %#lx of %lu bytes", va, hv->size);
-    if (hv->pa >= TOP)
-        RAWFAIL("hw leaf %#lx maps %#lx, above 4 GiB", va, hv->pa);
-    uint32_t d = *pde_ptr(r->mm, va);
-    if (!(d & I386_PTE_P))
-        RAWFAIL("hw maps %#lx, PDE %08x not present", va, d);
-    if (d & I386_PDE_PS)
-        RAWFAIL("hw maps %#lx under a 4 MiB PDE %08x (user pages are 4 KiB)", va, d);
-    uint32_t e = tab(pte_addr(d))[pte_index((uint32_t)va)];
-    if (!(e & I386_PTE_P))
-        RAWFAIL("hw maps %#lx, PTE %08x not present", va, e);
-    if (pte_addr(e) != hv->pa)
-        RAWFAIL("%#lx: hw frame %#lx, PTE %08x", va, hv->pa, e);
-    if (!(d & I386_PTE_A) || !(e & I386_PTE_A))
-        RAWFAIL("%#lx in hw, A clear (PDE %08x PTE %08x)", va, d, e);
-    uint32_t both = d & e, any = d | e;
-    if (!!(hv->prot & PT_U) != !!(both & I386_PTE_US))
-        RAWFAIL("%#lx: hw U %d, i386 U/S %d (PDE %08x PTE %08x)", va,
-                !!(hv->prot & PT_U), !!(both & I386_PTE_US), d, e);
-    if ((hv->prot & PT_W) && (!(both & I386_PTE_RW) || !(e & I386_PTE_D)))
-        RAWFAIL("%#lx: hw writable, PDE %08x PTE %08x (needs R/W and D)", va, d, e);
-    if ((hv->prot & PT_X) && (any & I386_PTE_SOFT_NX))
-        RAWFAIL("%#lx: hw executable, soft NX set (PDE %08x PTE %08x)", va, d, e);
-#undef RAWFAIL
-    return 0;
+    return hw_leaf_bad(r->mm, hv, r->why, r->size) ? -1 : 0;
 }
 
 static void raw_i386_check(const struct mm *mm)
@@ -1147,10 +1072,7 @@ struct mpage {
     uint16_t obj;
     uint32_t idx;
     uint8_t v[2];
-    /* accessed / dirty model */
-    uint32_t pa;        /* frame of the PTE at the last step, 0: none */
-    bool a, d;
-    uint8_t touch;      /* this step: 1 accessed, 2 written */
+    struct ad_model ad; /* the accessed / dirty model (touch: 1 accessed, 2 written) */
 };
 
 struct proc {
@@ -1410,7 +1332,7 @@ static void r_access(struct proc *pr, unsigned access)
     CHECK(pr->mm->minor_faults == mf + (allowed ? 0 : 1),
           "access %#x to page %u: %lu minor faults, i386 entries %s it before", access, page,
           (pr->mm->minor_faults - mf), allowed ? "allowed" : "refused");
-    m->touch |= 1 | ((access & FAULT_WRITE) ? 2 : 0);
+    m->ad.touch |= 1 | ((access & FAULT_WRITE) ? 2 : 0);
     if (access & FAULT_WRITE) {
         *p = val;
         if (m->kind == K_SHM)
@@ -1458,7 +1380,7 @@ static void r_kernel(struct proc *pr, bool write)
         struct mpage *m = &pr->pg[i];
         if (!may(m, write ? FAULT_WRITE : 0))
             break;
-        m->touch |= 1 | (write ? 2 : 0);
+        m->ad.touch |= 1 | (write ? 2 : 0);
         /* prepare touched the pages before the refused one; nothing was copied */
         for (unsigned k = 0; k < 2 && !err; k++) {
             uint64_t at = va_of(i) + offs[k];
@@ -1496,9 +1418,10 @@ static void r_fork(struct proc *pr)
      * (eager copies). */
     for (unsigned i = 0; i < NP; i++) {
         uint32_t e = pte_of(cm, va_of(i));
-        c->pg[i].pa = (e & P_) ? pte_addr(e) : 0;
-        c->pg[i].touch = 0;
-        CHECK(!!c->pg[i].pa == !!pr->pg[i].pa, "page %u present in one of parent and child", i);
+        c->pg[i].ad.pa = (e & P_) ? pte_addr(e) : 0;
+        c->pg[i].ad.touch = 0;
+        CHECK(!!c->pg[i].ad.pa == !!pr->pg[i].ad.pa, "page %u present in one of parent and child",
+              i);
     }
     st.forks++;
 }
@@ -1566,27 +1489,23 @@ static void model_check(void)
             if (v)
                 CHECK(v->prot == m->prot, "proc %d page %u: prot %u, model %u", i, p, v->prot,
                       m->prot);
-            if (!pa) {
-                CHECK(!m->touch, "proc %d page %u accessed this step, not present", i, p);
-                m->a = m->d = false;
-            } else if (pa != m->pa) {
-                m->a = m->touch & 1;
-                m->d = (m->touch & 2) != 0;
+            bool had = m->ad.pa, touched = m->ad.touch, wrote = m->ad.touch & 2;
+            switch (ad_model_step(&m->ad, e)) {
+            case AD_TOUCHED_ABSENT:
+                FAIL("proc %d page %u accessed this step, not present", i, p);
+            case AD_NEW:
                 st.new_ptes++;
-                if (m->pa && m->touch & 2)
-                    st.cow++;
-            } else {
-                m->a |= m->touch & 1;
-                m->d |= (m->touch & 2) != 0;
-                st.kept += m->touch != 0;
+                st.cow += had && wrote;
+                break;
+            case AD_KEPT:
+                st.kept += touched;
+                break;
+            case AD_ABSENT:
+                break;
             }
-            m->pa = pa;
-            m->touch = 0;
-            if (pa) {
-                CHECK(!!(e & A_) == m->a && !!(e & D_) == m->d,
-                      "proc %d page %u (%#lx, kind %u prot %u): PTE %08x, model A %d D %d", i,
-                      p, va, m->kind, m->prot, e, m->a, m->d);
-            }
+            CHECK(!ad_mismatch(&m->ad, e),
+                  "proc %d page %u (%#lx, kind %u prot %u): PTE %08x, model A %d D %d", i, p,
+                  va, m->kind, m->prot, e, m->ad.a, m->ad.d);
             /* The bytes, without faulting. */
             const uint8_t *bytes = NULL;
             if (pa)

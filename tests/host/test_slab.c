@@ -28,6 +28,7 @@
 #include "htest.h"
 #include "mm_host.h"
 #include "../../mm/slab_impl.h"
+#include <kernel/errno.h>
 #include <mm/buddy.h>
 #include <mm/zone.h>
 
@@ -511,35 +512,60 @@ static void t_shrink_contig(void)
 
 /* ---- kmalloc ---------------------------------------------------------------------- */
 
-/* The class a request should get, computed independently of kmalloc.c. */
+/* The class a request should get, computed independently of kmalloc.c:
+ * multiples of 8 up to 128, then eight classes per doubling. */
 static size_t expected_class(size_t n)
 {
-    if (n <= 64)
+    if (n <= 128)
         return (n + 7) / 8 * 8;
-    size_t lo = 64;
+    size_t lo = 128;
     while (lo * 2 < n)
         lo *= 2;
-    size_t step = lo / 4;
+    size_t step = lo / 8;
     return (n + step - 1) / step * step;
 }
 
+/* The alignment kmalloc promises for class k: its lowest set bit (k
+ * itself for a power of two), at most a page. */
+static size_t expected_align(size_t k)
+{
+    size_t a = 1;
+    while (!(k & a))
+        a <<= 1;
+    return a > PAGE_SIZE ? PAGE_SIZE : a;
+}
+
+/* Every request size from 1 to 8192, in both modes (red zones must not
+ * break the alignment): its class, the class's alignment, and the class's
+ * whole size usable. */
 static void t_kmalloc_classes(void)
 {
-    setup(&SMALL, false);
-    for (size_t n = 1; n <= KMALLOC_MAX_CACHE_SIZE; n++) {
-        void *p = kmalloc(n, GFP_KERNEL);
-        HT_ASSERT(p, "kmalloc(%zu)", n);
-        HT_ASSERT(((uintptr_t)p & 7) == 0, "kmalloc(%zu) = %p not 8-aligned", n, p);
-        HT_EQ_U(ksize(p), expected_class(n));
-        if (n > 64)
-            HT_ASSERT(ksize(p) * 4 <= n * 5 + 4 * 8, "class %zu for %zu is more than 1.25x",
-                      ksize(p), n);
-        memset(p, 0xee, ksize(p));
-        kfree(p);
-        if (n % 512 == 0)
-            HT_TRY(check());
+    for (int debug = 0; debug < 2; debug++) {
+        setup(&SMALL, debug);
+        size_t prev = 0;
+        unsigned classes = 0;
+        for (size_t n = 1; n <= KMALLOC_MAX_CACHE_SIZE; n++) {
+            void *p = kmalloc(n, GFP_KERNEL);
+            HT_ASSERT(p, "kmalloc(%zu)", n);
+            HT_EQ_U(ksize(p), expected_class(n));
+            size_t a = expected_align(ksize(p));
+            HT_ASSERT(((uintptr_t)p & (a - 1)) == 0, "kmalloc(%zu) = %p (class %zu) not "
+                      "%zu-aligned", n, p, ksize(p), a);
+            HT_ASSERT(a >= 8 && (n <= 128 || a >= 16), "class %zu aligned to %zu only",
+                      ksize(p), a);
+            if (n > 128)
+                HT_ASSERT(ksize(p) * 8 < n * 9, "class %zu for %zu is 1.125x or more",
+                          ksize(p), n);
+            classes += ksize(p) != prev;
+            prev = ksize(p);
+            memset(p, 0xee, ksize(p));
+            kfree(p);
+            if (n % 512 == 0)
+                HT_TRY(check());
+        }
+        HT_EQ_U(classes, 64); /* 16 up to 128, then 8 per doubling to 8192 */
+        HT_TRY(check_clean());
     }
-    HT_TRY(check_clean());
 }
 
 static void t_kmalloc_large(void)
@@ -674,6 +700,7 @@ static bool dies(void (*fn)(void))
     return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
 }
 
+/* The object is the top of the per-CPU array: caught by the second free. */
 static void do_double_free(void) { kmem_cache_free(pc, pp); kmem_cache_free(pc, pp); }
 static void do_free_interior(void) { kmem_cache_free(pc, (char *)pp + 5); }
 static void do_free_mismatch(void) { kmem_cache_free(pc2, pp); }
@@ -714,7 +741,7 @@ static void t_panics(void)
     HT_TRY(expect_death(do_free_stack, "not a slab object", NULL, "victim"));
     HT_TRY(expect_death(do_kfree_stack, "kmalloc did not return", NULL, NULL));
     HT_TRY(expect_death(do_kfree_cache_obj, "cache mismatch", addr, "victim"));
-    HT_TRY(expect_death(do_kfree_double, "double free", NULL, "kmalloc-112"));
+    HT_TRY(expect_death(do_kfree_double, "double free", NULL, "kmalloc-104"));
     HT_TRY(expect_death(do_kfree_large_interior, "inside a kmalloc block", NULL, "offset 4096"));
     HT_TRY(expect_death(do_kfree_page, "kmalloc did not return", NULL, NULL));
     HT_ASSERT(!dies(do_nothing_bad), "a good free panicked: %s", child_err);
@@ -722,6 +749,189 @@ static void t_panics(void)
     HT_TRY(check());
     kmem_cache_free(pc, pp);
     HT_ASSERT(!kmem_cache_destroy(pc) && !kmem_cache_destroy(pc2), "destroy");
+    HT_TRY(check_clean());
+}
+
+/* ---- double frees in normal mode: what is caught, and when ---------------------------------- */
+
+/*
+ * Without debug mode the fast path keeps no per-object state.  A free of
+ * the object at the top of the per-CPU array (the last one freed, nothing
+ * allocated since) panics at once; any other double free is pushed like
+ * a good one and panics when its object goes back to its slab (a flush of
+ * a full array, or a drain: kmem_cache_shrink, slab_shrink_all,
+ * kmem_cache_destroy) and finds its free bit set.  Each child below
+ * writes a line to stderr after the bad free, to show that the free
+ * itself went through and that the later operation is the one that died.
+ */
+#define DRAIN_SEEN "double free (seen when the per-CPU array was flushed"
+
+static void expect_report(const char *what, const void *obj, long offset);
+
+static void mark(const char *what)
+{
+    fprintf(stderr, "[%s]\n", what);
+}
+
+/* Top of the array, after other traffic: a b freed, then a freed again
+ * once b was handed out again. */
+static void do_double_free_top(void)
+{
+    void *a = kmem_cache_alloc(pc, GFP_KERNEL), *b = kmem_cache_alloc(pc, GFP_KERNEL);
+    kmem_cache_free(pc, b);
+    kmem_cache_free(pc, a);
+    mark("freed once");
+    kmem_cache_free(pc, a);
+    mark("not caught at the free");
+}
+
+/* Not the top (b is): accepted, then caught by the drain. */
+static void do_double_free_drain(void)
+{
+    void *a = kmem_cache_alloc(pc, GFP_KERNEL), *b = kmem_cache_alloc(pc, GFP_KERNEL);
+    kmem_cache_free(pc, a);
+    kmem_cache_free(pc, b);
+    kmem_cache_free(pc, a);
+    mark("not caught at the free");
+    kmem_cache_shrink(pc);
+    mark("not caught at the drain");
+}
+
+/* The object went back to its slab (a drain) before the second free: the
+ * array is empty, nothing to compare with; the next drain sees it.  (pp,
+ * allocated by the parent, keeps the slab from being given back.) */
+static void do_double_free_after_drain(void)
+{
+    void *a = kmem_cache_alloc(pc, GFP_KERNEL);
+    kmem_cache_free(pc, a);
+    kmem_cache_shrink(pc);
+    kmem_cache_free(pc, a);
+    mark("not caught at the free");
+    slab_shrink_all();
+    mark("not caught at the drain");
+}
+
+/* Caught by the flush of a full array: the two copies are among the
+ * oldest `batch` entries, which the free that finds the array full sends
+ * back to their slabs. */
+static void do_double_free_flush(void)
+{
+    struct array_cache *ac = &pc->cpu[0];
+    uint32_t n = ac->limit + 2;
+    void **o = malloc(n * sizeof(*o));
+    kmem_cache_shrink(pc); /* an empty array, for a known count */
+    for (uint32_t i = 0; i < n; i++)
+        o[i] = kmem_cache_alloc(pc, GFP_KERNEL);
+    kmem_cache_free(pc, o[0]);
+    kmem_cache_free(pc, o[1]);
+    kmem_cache_free(pc, o[0]);
+    mark("not caught at the free");
+    for (uint32_t i = 2; i < n; i++) {
+        if (ac->avail == ac->limit)
+            mark("flushing");
+        kmem_cache_free(pc, o[i]);
+    }
+    mark("not caught at the flush");
+}
+
+/* The child must die after `before` was printed and before `after`. */
+static void expect_late_death(void (*fn)(void), const char *before, const char *after,
+                              const char *what)
+{
+    HT_TRY(expect_death(fn, what, NULL, "victim"));
+    HT_ASSERT(strstr(child_err, before), "the child died before [%s]: %.300s", before,
+              child_err);
+    HT_ASSERT(!strstr(child_err, after), "the child went past [%s]: %.300s", after, child_err);
+}
+
+static void t_double_free_normal(void)
+{
+    setup(&SMALL, false);
+    pc = kmem_cache_create("victim", 96, 0, 0, NULL);
+    HT_ASSERT(pc && !pc->debug && pc->cpu[0].limit > 0, "create");
+    pp = kmem_cache_alloc(pc, GFP_KERNEL);
+    HT_TRY(expect_late_death(do_double_free_top, "[freed once]", "[not caught at the free]",
+                             "double free (the object is not allocated)"));
+    HT_TRY(expect_late_death(do_double_free_drain, "[not caught at the free]",
+                             "[not caught at the drain]", DRAIN_SEEN));
+    HT_TRY(expect_late_death(do_double_free_after_drain, "[not caught at the free]",
+                             "[not caught at the drain]", DRAIN_SEEN));
+    HT_TRY(expect_late_death(do_double_free_flush, "[flushing]", "[not caught at the flush]",
+                             DRAIN_SEEN));
+    /*
+     * What normal mode does not catch: the object handed out again before
+     * a flush or drain reached it.  a is in the array twice (under and
+     * over b), which the validator sees; the next three allocations give
+     * a, b and a again: two callers now share a, and the allocator's
+     * structure is consistent again, so slab_check cannot see it either.
+     * Debug mode reports the second free (t_double_free_debug).
+     */
+    void *a = kmem_cache_alloc(pc, GFP_KERNEL), *b = kmem_cache_alloc(pc, GFP_KERNEL);
+    kmem_cache_free(pc, a);
+    kmem_cache_free(pc, b);
+    kmem_cache_free(pc, a);
+    char why[200];
+    HT_ASSERT(slab_check(why, sizeof(why)) == -EUCLEAN && strstr(why, "twice in the array"),
+              "the validator missed an object twice in the array: %s", why);
+    void *x = kmem_cache_alloc(pc, GFP_KERNEL), *y = kmem_cache_alloc(pc, GFP_KERNEL);
+    void *z = kmem_cache_alloc(pc, GFP_KERNEL);
+    HT_ASSERT(x == a && y == b && z == a, "expected a b a, got %p %p %p (a %p b %p)", x, y, z,
+              a, b);
+    HT_TRY(check());
+    kmem_cache_free(pc, a); /* once: the model is back to one object per owner */
+    kmem_cache_free(pc, b);
+    kmem_cache_free(pc, pp);
+    HT_EQ_U(kmem_cache_destroy(pc), 0);
+    HT_TRY(check_clean());
+}
+
+/*
+ * Debug mode: every double free is reported, whatever happened between
+ * the two frees (other frees, allocations that did not hand the object
+ * out again, shrinks), and ignored, so the object is freed once.  A model
+ * of every object's state decides when a report is due.
+ */
+static void t_double_free_debug(void)
+{
+    setup(&SMALL, true);
+    struct kmem_cache *c = kmem_cache_create("dfree", 40, 0, 0, NULL);
+    HT_ASSERT(c && c->debug && c->cpu[0].limit == 0, "a debug cache has no per-CPU array");
+    enum { N = 200 };
+    static void *obj[N];
+    static bool held[N];
+    memset(held, 0, sizeof(held));
+    int nobj = 0, doubles = 0;
+    for (int op = 0; op < 6000; op++) {
+        uint64_t k = rnd(10);
+        if (k < 4 && nobj < N) {
+            void *p = kmem_cache_alloc(c, GFP_KERNEL);
+            HT_ASSERT(p, "alloc");
+            int j = 0;
+            while (j < nobj && obj[j] != p)
+                j++;
+            HT_ASSERT(j == nobj || !held[j], "object %p handed out twice", p);
+            if (j == nobj)
+                obj[nobj++] = p;
+            held[j] = true;
+        } else if (k < 9 && nobj) {
+            int j = (int)rnd((uint64_t)nobj);
+            kmem_cache_free(c, obj[j]);
+            if (held[j]) {
+                held[j] = false;
+            } else {
+                HT_TRY(expect_report("double free (the object is not allocated)", obj[j], 0));
+                doubles++;
+            }
+        } else {
+            kmem_cache_shrink(c);
+        }
+        HT_TRY(check());
+    }
+    HT_ASSERT(doubles > 500, "only %d double frees tried", doubles);
+    for (int j = 0; j < nobj; j++)
+        if (held[j])
+            kmem_cache_free(c, obj[j]);
+    HT_EQ_U(kmem_cache_destroy(c), 0);
     HT_TRY(check_clean());
 }
 
@@ -747,8 +957,8 @@ static void t_debug_red_zones(void)
     uint8_t *p = kmem_cache_alloc(c, GFP_KERNEL);
     p[13] = 0; /* one byte past the end */
     char why[200];
-    HT_ASSERT(slab_check(why, sizeof(why)) == -1 && strstr(why, "red zone"),
-              "validator missed the overflow");
+    HT_ASSERT(slab_check(why, sizeof(why)) == -EUCLEAN && strstr(why, "red zone"),
+              "validator missed the overflow: %s", why);
     kmem_cache_free(c, p);
     HT_TRY(expect_report("red zone after the object", p, 13));
     HT_TRY(check()); /* repaired */
@@ -780,7 +990,7 @@ static void t_debug_poison(void)
         HT_ASSERT(p[i] == POISON_FREE, "freed object byte %d is %#x", i, p[i]);
     p[20] = 7; /* use after free */
     char why[200];
-    HT_ASSERT(slab_check(why, sizeof(why)) == -1 && strstr(why, "poison"),
+    HT_ASSERT(slab_check(why, sizeof(why)) == -EUCLEAN && strstr(why, "poison"),
               "validator missed the write after free");
     uint8_t *q = kmem_cache_alloc(c, GFP_KERNEL);
     HT_ASSERT(q == p, "LIFO reuse expected");
@@ -975,16 +1185,28 @@ static size_t log_uniform_size(void)
     return (size_t)(8.0 * sum * (double)(1u << k) + 0.5);
 }
 
-/* 8000 live kmalloc objects, 8 B to 4 KiB, log-uniform then uniform:
- * requested bytes over the bytes of the frames the slabs took (the
- * benchmark does it with 100 000; this keeps the target from regressing). */
+/* 320 MiB of RAM, for the memory target only (untouched frames cost the
+ * host nothing). */
+static const struct host_ram eff_ram[] = {
+    { 1 * MiB, 320 * MiB },
+};
+static const struct layout EFF = { PFN(320 * MiB), eff_ram, HT_COUNT(eff_ram) };
+
+/*
+ * The memory target of the benchmark, with the benchmark's workload (its
+ * own random draws): 100 000 live kmalloc objects of 8 B to 4 KiB,
+ * log-uniform then uniform; requested bytes over the bytes of the frames
+ * the slabs took must be at least 92%.  With few objects the partly used
+ * last slab of each of the 64 classes weighs more: 8000 objects give about
+ * 87%, so the case takes the benchmark's count.
+ */
 static void t_efficiency(void)
 {
+    enum { N = 100000 };
+    static void *live[N];
     for (int dist = 0; dist < 2; dist++) {
-        setup(&SMALL, false);
+        setup(&EFF, false);
         uint64_t before = slab_pages_held(), req = 0;
-        enum { N = 8000 };
-        static void *live[N];
         for (int i = 0; i < N; i++) {
             size_t n = dist == 0 ? log_uniform_size() : 8 + rnd(4096 - 8 + 1);
             live[i] = kmalloc(n, GFP_KERNEL);
@@ -992,7 +1214,9 @@ static void t_efficiency(void)
             req += n;
         }
         double eff = (double)req / ((slab_pages_held() - before) * (double)FR);
-        HT_ASSERT(eff >= 0.85, "%s: %.1f%% of the frames held are requested bytes",
+        fprintf(stderr, "efficiency, %s: %.1f%% of the frames held are requested bytes\n",
+                dist ? "uniform" : "log-uniform", eff * 100);
+        HT_ASSERT(eff >= 0.92, "%s: %.1f%% of the frames held are requested bytes",
                   dist ? "uniform" : "log-uniform", eff * 100);
         HT_TRY(check());
         for (int i = 0; i < N; i++)
@@ -1018,6 +1242,8 @@ static const struct htest cases[] = {
     HT_CASE(kzalloc),
     HT_CASE(zones),
     HT_CASE(panics),
+    HT_CASE(double_free_normal),
+    HT_CASE(double_free_debug),
     HT_CASE(debug_red_zones),
     HT_CASE(debug_poison),
     HT_CASE(debug_bad_frees),

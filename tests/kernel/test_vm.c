@@ -48,6 +48,8 @@ static const char *changed(const struct baseline *b)
     static char why[160];
     struct baseline now;
     take(&now);
+    if (vmalloc_check(&vmalloc_space, why, sizeof(why)))
+        return why; /* the whole structure, after every test: mm/vmalloc_check.c */
     if (now.free != b->free)
         snprintf(why, sizeof(why), "free frames %lu, baseline %lu",
                  now.free, b->free);

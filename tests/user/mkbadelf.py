@@ -18,12 +18,13 @@ one "name expectation" per line, in the order test_badelf runs them:
            process is killed before its first instruction (Linux finds
            some errors only after the point of no return of execve and
            kills the process with SIGSEGV or SIGBUS); on mmk ENOEXEC is
-           required, as issue 5 asks
+           required: mmk checks the whole file before the old image is
+           dropped (docs/exec.md)
   no_entry nothing is mapped at the entry point: refused (ENOEXEC) or
            killed with SIGSEGV at the first instruction, on either system
   mmk_enoexec  ENOEXEC on mmk; anything on Linux.  For i386 files with a
            segment at or above 0xffc00000, where every 32-bit process on
-           mmk sees its own page tables (DESIGN.md section 9): Linux's i386
+           mmk sees its own page tables (docs/compat32.md): Linux's i386
            user space goes on up to 0xffffe000, so it may run the program,
            or refuse it when the segment meets its (randomly placed) stack
 

@@ -1,7 +1,7 @@
 /*
  * ordinary: an ordinary C program, written with no thought of mmk.
  *
- * It is what issue 5 calls "an unmodified static musl program": stdio,
+ * It stands for "an unmodified static musl program": stdio,
  * malloc of small and large blocks (musl's malloc uses brk and mmap),
  * realloc, calloc, qsort, string functions, floating point, fork and
  * waitpid.  It prints only deterministic results, so its output under

@@ -1,6 +1,8 @@
 /*
  * pagetable: a 32-bit program prints its own page tables in the
- * documents' format (seeds 000 and 004), for `make run`'s demo init.
+ * documents' format (the i386 entries of the blog post on kernel memory
+ * management, 2024, and the blog post on i386 paging, 2008), for
+ * `make run`'s demo init.
  *
  * On mmk a 32-bit process's address space is described by i386
  * two-level tables, a directory of 1024 PDEs and page tables of 1024

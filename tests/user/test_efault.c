@@ -37,8 +37,9 @@
 
 #define EXEC_GUARD_EXIT 77
 
-/* i386 (issue 6) has other numbers for these calls; its old fstat and
- * clock_gettime take 32-bit structures, so the 64-bit-time ones are used. */
+/* i386 (docs/compat32-abi.md) has other numbers for these calls; its old
+ * fstat and clock_gettime take 32-bit structures, so the 64-bit-time ones
+ * are used. */
 #ifdef SYS_fstat64
 #define NR_fstat SYS_fstat64
 #define NR_fstatat SYS_fstatat64
@@ -364,7 +365,7 @@ static void bad_arguments(void)
 }
 
 #if UINTPTR_MAX == 0xffffffffu
-/* mmk's 32-bit processes end at 0xffc00000 (DESIGN.md section 9), with the
+/* mmk's 32-bit processes end at 0xffc00000 (docs/compat32.md), with the
  * stack right below: a range that starts in the stack and crosses that
  * limit is refused whole.  Linux's i386 user space goes on to 0xffffe000,
  * so these checks mean something on mmk only. */

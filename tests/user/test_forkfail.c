@@ -10,10 +10,12 @@
  * through a pipe of their own and block, until fork fails, or a worker is
  * killed while touching, or pipe() itself runs out of memory.  Phase 2:
  * workers that touch nothing and need no pipe, until fork fails, or until
- * 16 of them were killed on their first writes (issue 5 allows either:
- * "fork fails with -ENOMEM, or the process is killed on a later touch").  Then every worker is released and reaped, and the main
- * process checks that fork works again and, on mmk, that free memory is
- * back to where it was (MemFree plus the pages the slab caches keep).
+ * 16 of them were killed on their first writes (either is a correct way
+ * to run out: fork fails with -ENOMEM, or a process is killed, with
+ * SIGKILL on mmk, when it touches a page no frame is left for).  Then
+ * every worker is released and reaped, and the main process checks that
+ * fork works again and, on mmk, that free memory is back to where it was
+ * (MemFree plus the pages the slab caches keep).
  *
  * Never a fork bomb on the host: there the default is 8 children of
  * 1 MiB, and the check that memory ran out is reported as skipped when the

@@ -1,6 +1,6 @@
 /*
  * test_pte: a 32-bit process reads its own page tables in the documents'
- * format, through SOS's mirror (DESIGN.md section 9, docs/compat32.md).
+ * format, through SOS's mirror (docs/compat32.md).
  *
  * With compat32.mirror=ro on the kernel's command line, the page tables
  * of a 32-bit process appear read-only in its own address space: the

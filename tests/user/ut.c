@@ -1,8 +1,8 @@
 /*
  * ut: the small test library of the user test programs; the contract is in
  * ut.h.  It uses nothing but musl and the system calls of the kernel's
- * list (issue 5), and never malloc, so that test_brk can move the break
- * under it.
+ * list (docs/user-programs.md), and never malloc, so that test_brk can
+ * move the break under it.
  */
 #include "ut.h"
 
