@@ -399,8 +399,8 @@ def run_elf(a):
         hint = ""
         if "KERNEL PANIC" in r.log:
             hint = ": the kernel panicked"
-        elif "Nothing more to do yet" in r.log:
-            hint = ": this kernel does not run user programs yet"
+        elif "Nothing to run. Halted." in r.log:
+            hint = ": the kernel could start no process"
         return fail(125, "the kernel stopped without saying how the program ended (%s)%s%s"
                     % (r.status, hint, where))
     finally:

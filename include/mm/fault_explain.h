@@ -4,8 +4,8 @@
  * whether it hit a guard page; for a double fault, whether a kernel
  * stack overflowed.
  */
-#ifndef MM_FAULT_H
-#define MM_FAULT_H
+#ifndef MM_FAULT_EXPLAIN_H
+#define MM_FAULT_EXPLAIN_H
 
 #include <kernel/types.h>
 
