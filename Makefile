@@ -77,7 +77,7 @@ KERNEL_SRCS := kernel/boot/entry.S kernel/boot/main.c kernel/boot/cmdline.c \
                kernel/proc/task.c kernel/proc/exit.c kernel/proc/fork.c kernel/proc/exec.c \
                kernel/proc/elf_user.c kernel/proc/user_stack.c kernel/proc/syscall.c \
                kernel/proc/sys_proc.c kernel/proc/sys_mm.c kernel/proc/user_trap.c \
-               kernel/proc/uaccess.c \
+               kernel/proc/uaccess.c kernel/proc/signal.c \
                kernel/fs/file.c kernel/fs/console_file.c kernel/fs/initrd_fs.c kernel/fs/pipe.c \
                kernel/fs/procfs.c kernel/fs/sys_file.c kernel/fs/cpio.c \
                kernel/test/ktest.c kernel/test/bench.c \

@@ -96,4 +96,22 @@
 #define ENOSYS  38
 #define EUCLEAN 117 /* structure needs cleaning: a validator found corruption */
 
+/*
+ * Kernel-internal: a system call interrupted by a signal returns one of
+ * these, never seen by user code.  The signal code (kernel/proc/signal.c),
+ * on the way back to user mode, turns it into -EINTR or restarts the call,
+ * as Linux does (include/linux/errno.h):
+ *  - ERESTARTSYS: restart if the handler has SA_RESTART (or there is no
+ *    handler), else EINTR (read, write, wait4 ...);
+ *  - ERESTARTNOINTR: always restart;
+ *  - ERESTARTNOHAND: restart only if no handler ran, else EINTR (poll,
+ *    select, pause);
+ *  - ERESTART_RESTARTBLOCK: like ERESTARTNOHAND, restarted through
+ *    restart_syscall with the time left (nanosleep).
+ */
+#define ERESTARTSYS    512
+#define ERESTARTNOINTR 513
+#define ERESTARTNOHAND 514
+#define ERESTART_RESTARTBLOCK 516
+
 #endif

@@ -13,6 +13,7 @@
 #define KERNEL_TASK_H
 
 #include <kernel/cpu.h>
+#include <kernel/signal.h>
 
 struct mm;
 
@@ -24,6 +25,7 @@ enum task_state { TASK_RUNNABLE, TASK_BLOCKED, TASK_ZOMBIE };
 
 struct task {
     int pid;
+    int pgid, sid;                 /* process group and session (fork inherits them) */
     char name[TASK_NAME_MAX];
     enum task_state state;
     struct task *parent;
@@ -55,12 +57,6 @@ struct task {
 /* Linux wait-status encoding (what wait4 stores). */
 #define W_EXITCODE(code) (((code) & 0xff) << 8)
 #define W_SIGNALED(sig)  ((sig) & 0x7f)
-#define SIGKILL 9
-#define SIGSEGV 11
-#define SIGILL 4
-#define SIGFPE 8
-#define SIGBUS 7
-#define SIGPIPE 13
 
 /* The task whose kernel stack we are on. */
 extern struct task *current;

@@ -49,6 +49,8 @@ long sys_fork(const struct sysargs *a)
     child->flags = current->flags;   /* a 32-bit parent has a 32-bit child */
     tls_fork(child, current);        /* its TLS descriptors and segment registers */
     child->parent = current;
+    child->pgid = current->pgid;     /* same process group and session */
+    child->sid = current->sid;
     *task_frame(child) = *task_frame(current);
     task_frame(child)->rax = 0;
     task_start(child);

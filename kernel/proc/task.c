@@ -129,6 +129,7 @@ struct task *task_alloc(const char *name, int *err)
         *--sp = 0;
     t->saved_rsp = (uint64_t)sp;
     t->pid = next_pid++;
+    t->pgid = t->sid = t->pid;   /* fork overwrites with the parent's */
     t->state = TASK_BLOCKED;
     tasks[slot] = t;
     return t;
