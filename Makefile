@@ -25,8 +25,12 @@ CMDLINE ?=
 
 NEEDED_TOOLS := clang ld.lld lld-link llvm-nm qemu-system-x86_64 mformat mcopy \
                 sgdisk cpio python3 gzip musl-gcc
+# Debian's static busybox (glibc), 64-bit and i386: the shell and its applets
+# in the initrd (tools/install-deps.sh unpacks the i386 one).
+BUSYBOX     := /bin/busybox
+BUSYBOX32   := /usr/local/lib/mmk/i386/busybox
 NEEDED_FILES := /usr/include/efi/efi.h /usr/share/OVMF/OVMF_CODE_4M.fd \
-                /usr/share/OVMF/OVMF_VARS_4M.fd
+                /usr/share/OVMF/OVMF_VARS_4M.fd $(BUSYBOX) $(BUSYBOX32)
 MISSING := $(strip $(foreach t,$(NEEDED_TOOLS),$(if $(shell command -v $(t)),,$(t))) \
                    $(foreach f,$(NEEDED_FILES),$(if $(wildcard $(f)),,$(f))))
 ifneq ($(MISSING),)
@@ -215,13 +219,23 @@ $(BUILD)/user32/%: tests/user/%.c
 # ---- initrd and image -----------------------------------------------------------------
 
 # The initrd is assembled in build/initrd-root/ (made afresh each time):
-# esp/initrd/, the user programs in bin/, etc/user-tests, and badelf/.
+# esp/initrd/, busybox (/bin/busybox, with a symbolic link for each applet
+# where Debian's package puts it, and the i386 build as /bin/busybox32),
+# the user programs in bin/, etc/user-tests, and badelf/.
 INITRD_ROOT := $(BUILD)/initrd-root
-$(BUILD)/initrd.cpio: $(shell find esp/initrd -type f) $(USER_BINS) $(USER32_BINS) $(BADELF)
+$(BUILD)/initrd.cpio: $(shell find esp/initrd -type f) $(USER_BINS) $(USER32_BINS) $(BADELF) \
+                      $(BUSYBOX) $(BUSYBOX32)
 	@mkdir -p $(BUILD)
 	rm -rf $(INITRD_ROOT)
 	mkdir -p $(INITRD_ROOT)/bin $(INITRD_ROOT)/etc
 	cp -R esp/initrd/. $(INITRD_ROOT)/
+	cp $(BUSYBOX) $(INITRD_ROOT)/bin/busybox
+	cp $(BUSYBOX32) $(INITRD_ROOT)/bin/busybox32
+	@for a in $$($(BUSYBOX) --list-full); do \
+	    case $$a in */*/) continue;; esac; \
+	    mkdir -p $(INITRD_ROOT)/$$(dirname $$a); \
+	    [ -e $(INITRD_ROOT)/$$a ] || ln -s /bin/busybox $(INITRD_ROOT)/$$a; \
+	done
 	cp $(USER_BINS) $(INITRD_ROOT)/bin/
 	for p in $(USER32_TESTS) $(USER32_PROGS); do cp $(BUILD)/user32/$$p $(INITRD_ROOT)/bin/$${p}32; done
 	cp -R $(dir $(BADELF)) $(INITRD_ROOT)/badelf

@@ -22,7 +22,7 @@ PKGS="
   gnu-efi ovmf qemu-system-x86 qemu-utils
   mtools gdisk cpio
   musl-tools musl-dev musl-dev:i386 lib32gcc-s1 libgcc-12-dev:i386
-  kbd
+  kbd busybox-static
   python3
   gdb
 "
@@ -34,4 +34,18 @@ $SUDO apt-get update -q || { sleep 5; $SUDO apt-get update -q || \
     echo "install-deps: apt-get update reported errors, trying anyway" >&2; }
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -q --no-install-recommends $PKGS
+
+# The i386 busybox (32-bit programs run in compatibility mode): busybox-static
+# for amd64 and for i386 both own /bin/busybox, so the i386 one is only
+# unpacked, into BUSYBOX32_DIR, where the Makefile takes it for the initrd.
+BUSYBOX32_DIR=/usr/local/lib/mmk/i386
+if [ ! -x "$BUSYBOX32_DIR/busybox" ]; then
+    tmp=$(mktemp -d)
+    chmod 777 "$tmp"   # apt's download user must be able to write there
+    (cd "$tmp" && $SUDO apt-get download -q busybox-static:i386)
+    $SUDO dpkg-deb -x "$tmp"/busybox-static_*_i386.deb "$tmp/x"
+    $SUDO mkdir -p "$BUSYBOX32_DIR"
+    $SUDO cp "$tmp/x/bin/busybox" "$BUSYBOX32_DIR/busybox"
+    $SUDO rm -rf "$tmp"
+fi
 echo "install-deps: done"
