@@ -224,13 +224,15 @@ $(BUILD)/user32/%: tests/user/%.c
 # the user programs in bin/, etc/user-tests, and badelf/.
 INITRD_ROOT := $(BUILD)/initrd-root
 $(BUILD)/initrd.cpio: $(shell find esp/initrd -type f) $(USER_BINS) $(USER32_BINS) $(BADELF) \
-                      $(BUSYBOX) $(BUSYBOX32)
+                      $(BUSYBOX) $(BUSYBOX32) $(wildcard tests/busybox/*.sh)
 	@mkdir -p $(BUILD)
 	rm -rf $(INITRD_ROOT)
 	mkdir -p $(INITRD_ROOT)/bin $(INITRD_ROOT)/etc
 	cp -R esp/initrd/. $(INITRD_ROOT)/
 	cp $(BUSYBOX) $(INITRD_ROOT)/bin/busybox
 	cp $(BUSYBOX32) $(INITRD_ROOT)/bin/busybox32
+	mkdir -p $(INITRD_ROOT)/etc/busybox-tests
+	cp tests/busybox/*.sh $(INITRD_ROOT)/etc/busybox-tests/
 	@for a in $$($(BUSYBOX) --list-full); do \
 	    case $$a in */*/) continue;; esac; \
 	    mkdir -p $(INITRD_ROOT)/$$(dirname $$a); \

@@ -38,6 +38,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 HOST_ARGS = {
     "test_badelf": ["{build}/user/badelf"],
 }
+# Otherwise a program gets the arguments of its /etc/user-tests line, with
+# these initrd paths turned into the source files they were copied from.
+HOST_PATHS = {
+    "/etc/busybox-tests/": os.path.join(os.path.dirname(HERE), "busybox") + "/",
+}
 HOST_ENV = {"HOME": "/", "TERM": "linux"}
 TIMEOUT = 300
 
@@ -98,19 +103,47 @@ def is_test(name):
     return name.startswith("test_")
 
 
-def program_list(build):
+def program_lines(build):
+    """The lines of /etc/user-tests as {name: [args]}, in order."""
     path = os.path.join(build, "initrd-root", "etc", "user-tests")
     with open(path) as f:
-        return [ln.split()[0] for ln in f if ln.strip() and not ln.startswith("#")]
+        words = [ln.split() for ln in f if ln.strip() and not ln.startswith("#")]
+    return {w[0]: w[1:] for w in words}
+
+
+def program_list(build):
+    return list(program_lines(build))
+
+
+def host_args(build, name):
+    """The arguments the host run gets (see HOST_ARGS and HOST_PATHS)."""
+    if base_name(name) in HOST_ARGS:
+        return [a.format(build=os.path.abspath(build)) for a in HOST_ARGS[base_name(name)]]
+    try:
+        args = program_lines(build).get(name, [])
+    except OSError:
+        args = []
+    out = []
+    for a in args:
+        for mmk_path, host_path in HOST_PATHS.items():
+            if a.startswith(mmk_path):
+                a = host_path + a[len(mmk_path):]
+        out.append(a)
+    return out
 
 
 def program_path(build, name):
     """The binary behind a name of /etc/user-tests: build/user/NAME, or for
     NAME = BASE32 the i386 build of BASE, build/user32/BASE (the initrd's
-    /bin/BASE32)."""
+    /bin/BASE32); a program that is not built here (busybox, busybox32)
+    is run from the initrd's copy, build/initrd-root/bin/NAME."""
     if name.endswith("32"):
-        return os.path.join(build, "user32", name[:-2])
-    return os.path.join(build, "user", name)
+        path = os.path.join(build, "user32", name[:-2])
+    else:
+        path = os.path.join(build, "user", name)
+    if not os.path.exists(path):
+        path = os.path.join(build, "initrd-root", "bin", name)
+    return path
 
 
 def base_name(name):
@@ -121,7 +154,7 @@ def run_native(build, name, outdir):
     """Run the program on the host (program_path); store NAME.out and
     NAME.status.  Returns (ok, why, detail)."""
     prog = os.path.abspath(program_path(build, name))
-    args = [a.format(build=os.path.abspath(build)) for a in HOST_ARGS.get(base_name(name), [])]
+    args = host_args(build, name)
     try:
         p = subprocess.run([prog] + args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, env=HOST_ENV, cwd="/", timeout=TIMEOUT)
