@@ -75,23 +75,36 @@ KERNEL_SRCS := kernel/boot/entry.S kernel/boot/main.c kernel/boot/cmdline.c \
                kernel/boot/options.c kernel/boot/bootmap.c \
                kernel/cpu/gdt.c kernel/cpu/idt.c kernel/cpu/isr.S kernel/cpu/trap.c \
                kernel/cpu/catch.S kernel/cpu/cpufeature.c kernel/cpu/apic.c kernel/cpu/switch.S \
+               kernel/cpu/rtc.c kernel/lib/rtc_time.c kernel/proc/timekeeping.c \
+               kernel/vdso/vdso.c kernel/vdso/vdso_image.S \
                kernel/console/serial.c kernel/console/fbcon.c kernel/console/font.S \
                kernel/console/printk.c kernel/console/panic.c kernel/console/ksyms.c \
+               kernel/console/psf.c kernel/console/tty.c kernel/console/console_tty.c \
+               kernel/console/keyboard.c kernel/console/keymap.c kernel/cpu/ioapic.c \
+               kernel/proc/session.c \
                kernel/lib/string.c kernel/lib/vsnprintf.c \
                kernel/proc/task.c kernel/proc/exit.c kernel/proc/fork.c kernel/proc/exec.c \
                kernel/proc/elf_user.c kernel/proc/user_stack.c kernel/proc/syscall.c \
                kernel/proc/sys_proc.c kernel/proc/sys_mm.c kernel/proc/user_trap.c \
                kernel/proc/uaccess.c kernel/proc/signal.c \
+               kernel/proc/sig_action.c kernel/proc/sig_deliver.c kernel/proc/sig_frame.c \
+               kernel/proc/sig_sys.c kernel/proc/sig_wait.c \
                kernel/fs/file.c kernel/fs/console_file.c kernel/fs/initrd_fs.c kernel/fs/pipe.c \
-               kernel/fs/procfs.c kernel/fs/sys_file.c kernel/fs/cpio.c \
+               kernel/fs/procfs.c kernel/fs/proc_pid.c kernel/fs/proc_fd.c kernel/fs/proc_sys.c \
+               kernel/fs/proc_kstat.c kernel/fs/sys_file.c kernel/fs/cpio.c \
+               kernel/fs/inode.c kernel/fs/pagecache.c kernel/fs/dir.c kernel/fs/namei.c \
+               kernel/fs/tmpfs.c kernel/fs/tmpfs_file.c kernel/fs/open.c kernel/fs/chrdev.c \
+               kernel/fs/sys_namei.c kernel/fs/sys_attr.c kernel/fs/sys_dir.c \
+               kernel/fs/tmpfs_check.c kernel/fs/tmpfs_mmap.c kernel/proc/exec_file.c compat32/sys32_fs.c \
                kernel/test/ktest.c kernel/test/bench.c \
                mm/memmap.c mm/buddy.c mm/page_alloc.c mm/zone.c mm/contig.c \
                mm/mmstat.c mm/bootmem.c mm/mem_place.c mm/release.c \
-               mm/pgtable.c mm/pgtable_clone.c mm/pgtable_check.c mm/pt_x86_64.c mm/tlb.c \
+               mm/pgtable.c mm/pgtable_clone.c mm/pgtable_walk.c mm/pgtable_check.c mm/pt_x86_64.c mm/tlb.c \
                mm/kernel_pt.c mm/fault_explain.c \
                mm/slab.c mm/slab_debug.c mm/slab_stat.c mm/kmalloc.c \
                mm/vmalloc.c mm/vmalloc_check.c mm/vmalloc_kernel.c mm/kmap.c \
                mm/vma.c mm/vma_check.c mm/mmap.c mm/user_fault.c mm/mm_fork.c \
+               mm/mremap.c mm/stack.c mm/filemap.c mm/vmstat.c \
                compat32/pt_i386.c compat32/mmu32.c \
                tests/kernel/test_boot.c tests/kernel/test_traps.c \
                tests/kernel/test_fbcon.c tests/kernel/test_pmm.c \
@@ -104,21 +117,35 @@ HOST_TESTS := tests/host/test_kelf tests/host/test_printf \
               tests/host/test_cmdline tests/host/test_memmap tests/host/test_buddy \
               tests/host/test_pgtable tests/host/test_slab tests/host/test_file \
               tests/host/test_sys_file tests/host/test_vma
+HOST_TESTS += tests/host/test_tmpfs
 HOST_TESTS += tests/host/test_cpio tests/host/test_elf_user tests/host/test_user_stack
 HOST_TESTS += tests/host/test_pt_i386
 HOST_TESTS += tests/host/test_mmu32
 HOST_TESTS += tests/host/test_mem_place
 HOST_TESTS += tests/host/test_vmalloc
+HOST_TESTS += tests/host/test_tty
+HOST_TESTS += tests/host/test_procfs
+HOST_TESTS += tests/host/test_rtc_time
+HOST_TESTS += tests/host/test_filemap
 
 # compat32, the ABI half (docs/compat32-abi.md): int 0x80, the i386 table and
 # its translated structures, set_thread_area, the 32-bit address space.
 KERNEL_SRCS += compat32/syscall32.c compat32/sys32.c compat32/sys32_file.c \
                compat32/tls32.c
+KERNEL_SRCS += compat32/signal32.c compat32/sigframe32.c
+KERNEL_SRCS += compat32/sys32_time.c
+# clone/vfork and the calls beside it (docs/syscalls.md).
+KERNEL_SRCS += kernel/proc/syscall_names.c kernel/proc/sys_ids.c kernel/proc/sys_rlimit.c \
+               kernel/proc/sys_sysinfo.c kernel/proc/sys_time.c kernel/proc/sys_prctl.c \
+               kernel/proc/sys_futex.c kernel/fs/poll.c kernel/fs/sendfile.c kernel/fs/fcntl.c \
+               compat32/syscall32_names.c compat32/sys32_sys.c tests/kernel/test_syscall_table.c
+KERNEL_SRCS += tests/kernel/test_time.c
+KERNEL_SRCS += kernel/test/bench_fbcon.c tests/kernel/test_irq.c
 
 EFI_OBJS    := $(patsubst efi/%.c,$(BUILD)/efi/%.obj,$(patsubst kernel/%.c,$(BUILD)/efi/kernel/%.obj,$(EFI_SRCS)))
 KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(basename $(KERNEL_SRCS)))
 
-.PHONY: all run test test-build fuzz gdb usb clean bench run-elf user user-oracle
+.PHONY: all run demo test test-build fuzz gdb usb clean bench run-elf user user-oracle
 all: $(BUILD)/esp.img
 
 # ---- the loader ---------------------------------------------------------------------
@@ -151,6 +178,27 @@ $(BUILD)/%.o: %.S
 
 $(BUILD)/kernel/console/font.o: $(BUILD)/font.psf
 
+# The vDSO (docs/time.md): each build a small ELF shared object, linked at 0
+# by kernel/vdso/vdso.lds with Linux's symbol versions, then embedded in the
+# kernel's read-only data by kernel/vdso/vdso_image.S.
+VDSO_LDFLAGS := -shared --hash-style=both --build-id=none --eh-frame-hdr -z max-page-size=4096 \
+                -z noexecstack -T kernel/vdso/vdso.lds
+$(BUILD)/vdso/vdso64.so: kernel/vdso/vdso64.S kernel/vdso/vdso.lds kernel/vdso/vdso64.ver
+	@mkdir -p $(dir $@)
+	clang --target=x86_64-unknown-none-elf $(WARN) -c $< -o $(BUILD)/vdso/vdso64.o
+	ld.lld $(VDSO_LDFLAGS) -soname=linux-vdso.so.1 --version-script=kernel/vdso/vdso64.ver \
+	    -o $@ $(BUILD)/vdso/vdso64.o
+$(BUILD)/vdso/vdso32.so: kernel/vdso/vdso32.S kernel/vdso/vdso.lds kernel/vdso/vdso32.ver
+	@mkdir -p $(dir $@)
+	clang --target=i386-unknown-none-elf $(WARN) -c $< -o $(BUILD)/vdso/vdso32.o
+	ld.lld -m elf_i386 $(VDSO_LDFLAGS) -soname=linux-gate.so.1 -e __kernel_vsyscall \
+	    --version-script=kernel/vdso/vdso32.ver -o $@ $(BUILD)/vdso/vdso32.o
+$(BUILD)/kernel/vdso/vdso_image.o: kernel/vdso/vdso_image.S $(BUILD)/vdso/vdso64.so \
+                                   $(BUILD)/vdso/vdso32.so
+	@mkdir -p $(dir $@)
+	clang $(KERNEL_CFLAGS) -DVDSO64_FILE='"$(BUILD)/vdso/vdso64.so"' \
+	    -DVDSO32_FILE='"$(BUILD)/vdso/vdso32.so"' -c $< -o $@
+
 # Two links: the first with an empty symbol table, whose symbols become the
 # table of the second.  .ksyms is last in the image, so nothing else moves;
 # the check below makes sure of it.
@@ -181,12 +229,26 @@ USER_CC     := musl-gcc
 USER_CFLAGS := -static -no-pie -O2 -std=gnu11 $(WARN)
 USER_TESTS  := ordinary test_exec test_cow test_demand test_brk test_mmap test_faults \
                test_efault test_badelf test_leak test_cowcap test_forkfail test_fpu test_tls
+USER_TESTS  += test_tty
+USER_TESTS  += test_clone test_poll test_syscalls
+USER_TESTS  += test_signal test_sigframe test_sigwait
+USER_TESTS  += test_fs
+USER_TESTS  += test_proc
+USER_TESTS  += test_filemap
+USER_TESTS  += test_time test_mremap test_stack
+# test_time built against glibc (static, Debian's libc6-dev, which clang
+# depends on): glibc's own lookup of the vDSO (docs/time.md)
+USER_TESTS  += test_time_glibc
 USER_BINS   := $(BUILD)/user/init $(USER_TESTS:%=$(BUILD)/user/%)
 BADELF      := $(BUILD)/user/badelf/MANIFEST
 
 $(BUILD)/user/test_%: tests/user/test_%.c tests/user/ut.c tests/user/ut.h
 	@mkdir -p $(dir $@)
 	$(USER_CC) $(USER_CFLAGS) -o $@ $< tests/user/ut.c
+
+$(BUILD)/user/test_time_glibc: tests/user/test_time.c tests/user/ut.c tests/user/ut.h
+	@mkdir -p $(dir $@)
+	clang -static -O2 -std=gnu11 $(WARN) -o $@ tests/user/test_time.c tests/user/ut.c
 
 $(BUILD)/user/%: tests/user/%.c
 	@mkdir -p $(dir $@)
@@ -205,7 +267,20 @@ USER32_TESTS := ordinary test_exec test_cow test_demand test_brk test_mmap test_
                 test_pte
 # 32-bit only, not tests: pagetable (the demo init shows its page tables).
 USER32_PROGS := pagetable
+USER32_TESTS += test_tty
+USER32_TESTS += test_clone test_poll test_syscalls
+USER32_TESTS += test_signal test_sigframe test_sigwait
+USER32_TESTS += test_fs
+USER32_TESTS += test_proc
+USER32_TESTS += test_filemap
+USER32_TESTS += test_time test_mremap test_stack
 USER32_BINS  := $(USER32_TESTS:%=$(BUILD)/user32/%) $(USER32_PROGS:%=$(BUILD)/user32/%)
+# The scripts of tests/busybox/ (/etc/busybox-tests/ in the initrd) run by
+# busybox's sh and by busybox32's, after the programs: the lines
+# "busybox_X=busybox sh /etc/busybox-tests/X.sh" and "busybox_X32=busybox32 ...".
+# The short one first: the first run of a program file keeps a few slab
+# objects for good, which the leak rule tolerates on top of little else.
+BUSYBOX_TESTS := signals applets
 USER32_CC    := clang -m32 -static -fno-pie -std=gnu11 $(WARN)
 
 $(BUILD)/user32/test_%: tests/user/test_%.c tests/user/ut.c tests/user/ut.h
@@ -242,6 +317,9 @@ $(BUILD)/initrd.cpio: $(shell find esp/initrd -type f) $(USER_BINS) $(USER32_BIN
 	for p in $(USER32_TESTS) $(USER32_PROGS); do cp $(BUILD)/user32/$$p $(INITRD_ROOT)/bin/$${p}32; done
 	cp -R $(dir $(BADELF)) $(INITRD_ROOT)/badelf
 	printf '%s\n' $(USER_TESTS) $(USER32_TESTS:%=%32) > $(INITRD_ROOT)/etc/user-tests
+	for t in $(BUSYBOX_TESTS); do for w in '' 32; do \
+	    echo "busybox_$$t$$w=busybox$$w sh /etc/busybox-tests/$$t.sh"; \
+	done; done >> $(INITRD_ROOT)/etc/user-tests
 	cd $(INITRD_ROOT) && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc > $(abspath $@)
 
 $(BUILD)/esp.img: $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf $(BUILD)/initrd.cpio \
@@ -257,26 +335,49 @@ $(BUILD)/esp.img: $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf $(BUILD)/initrd.cpio 
 tests/host/test_kelf_SRCS    := tests/host/test_kelf.c efi/kelf.c
 tests/host/test_printf_SRCS  := tests/host/test_printf.c tests/host/kvsnprintf.c
 tests/host/test_cmdline_SRCS := tests/host/test_cmdline.c kernel/boot/cmdline.c
-# Files and pipes over stub kernel services (malloc, a window of "user"
-# memory, a sleep hook); file_abi_host.c holds the host libc's struct stat.
-tests/host/test_file_SRCS := tests/host/test_file.c tests/host/file_abi_host.c \
-                             tests/host/file_host.c kernel/fs/file.c kernel/fs/pipe.c
-$(BUILD)/host/tests/host/test_file: include/kernel/file.h tests/host/file_abi_host.h \
-                                    tests/host/file_host.h
-# The file system calls over the real console, initrd, pipe and /proc code.
-tests/host/test_sys_file_SRCS := tests/host/test_sys_file.c tests/host/file_host.c \
-                                 kernel/fs/file.c kernel/fs/pipe.c kernel/fs/console_file.c \
-                                 kernel/fs/initrd_fs.c kernel/fs/procfs.c kernel/fs/sys_file.c \
-                                 kernel/fs/cpio.c
-$(BUILD)/host/tests/host/test_sys_file: include/kernel/file.h tests/host/file_host.h
+tests/host/test_rtc_time_SRCS := tests/host/test_rtc_time.c kernel/lib/rtc_time.c
+# Files and pipes, the VFS, tmpfs, procfs and the file system calls, over
+# stub kernel services (tests/host/file_host.c: malloc, a window of "user"
+# memory, a sleep hook; tests/host/fs_host.c: the clock, the initrd, /proc's
+# generators, a console; tests/host/proc_host.c: the task table and CPU figures
+# /proc's own files read) and the real page allocator over mm_host.c's arena,
+# so tmpfs's pages are real frames and a leak shows in the free count;
+# file_abi_host.c holds the host libc's struct stat.
+FS_HOST_SRCS := kernel/fs/file.c kernel/fs/pipe.c kernel/fs/inode.c kernel/fs/pagecache.c \
+                kernel/fs/dir.c kernel/fs/namei.c kernel/fs/tmpfs.c kernel/fs/tmpfs_file.c \
+                kernel/fs/open.c kernel/fs/chrdev.c kernel/fs/initrd_fs.c kernel/fs/procfs.c \
+                kernel/fs/proc_pid.c kernel/fs/proc_fd.c kernel/fs/proc_sys.c \
+                kernel/fs/proc_kstat.c tests/host/proc_host.c \
+                kernel/fs/cpio.c kernel/fs/sys_file.c kernel/fs/sys_namei.c kernel/fs/sys_attr.c \
+                kernel/fs/sys_dir.c kernel/fs/tmpfs_check.c tests/host/file_host.c \
+                tests/host/fs_host.c mm/memmap.c mm/buddy.c mm/page_alloc.c mm/zone.c \
+                mm/contig.c mm/release.c mm/mem_place.c mm/vmstat.c tests/host/mm_host.c
+FS_HOST_DEPS := include/kernel/file.h include/kernel/vfs.h tests/host/file_host.h \
+                tests/host/fs_host.h kernel/fs/fs_impl.h
+tests/host/test_file_SRCS := tests/host/test_file.c tests/host/file_abi_host.c $(FS_HOST_SRCS)
+$(BUILD)/host/tests/host/test_file: $(FS_HOST_DEPS) tests/host/file_abi_host.h
+# The system calls on descriptors: reads, writes, open, stat, pipes, /proc.
+tests/host/test_sys_file_SRCS := tests/host/test_sys_file.c $(FS_HOST_SRCS)
+$(BUILD)/host/tests/host/test_sys_file: $(FS_HOST_DEPS)
+# /proc's own files: the tree, the links, the texts, the load average (docs/proc.md).
+tests/host/test_procfs_SRCS := tests/host/test_procfs.c $(FS_HOST_SRCS)
+$(BUILD)/host/tests/host/test_procfs: $(FS_HOST_DEPS) kernel/fs/proc_impl.h include/kernel/kstat.h
+# tmpfs, the page cache, names, links, the working directory (docs/tmpfs.md).
+tests/host/test_tmpfs_SRCS := tests/host/test_tmpfs.c tests/host/test_tmpfs_names.c \
+                              $(FS_HOST_SRCS)
+$(BUILD)/host/tests/host/test_tmpfs: $(FS_HOST_DEPS) tests/host/test_tmpfs.h
 $(BUILD)/host/tests/host/test_printf: kernel/lib/vsnprintf.c
+# The tty line discipline alone, fed bytes as a device would, and the keyboard
+# map fed scan codes (docs/terminal.md).
+tests/host/test_tty_SRCS := tests/host/test_tty.c kernel/console/tty.c kernel/console/keymap.c
+$(BUILD)/host/tests/host/test_tty: include/kernel/tty.h include/kernel/keymap.h
 
 # mm/ on the host: libc provides snprintf/vsnprintf/memset..., and
 # tests/host/mm_host.c panic, printk and the private "physical memory" arena.
 # mm/bootmem.c is kernel-only glue; its decisions are mm/mem_place.c's.
 # Host builds define DEBUG=1: DASSERTs run under the sanitizers.
 MM_HOST_SRCS := mm/memmap.c mm/buddy.c mm/page_alloc.c mm/zone.c mm/contig.c mm/mmstat.c \
-                mm/release.c mm/mem_place.c tests/host/mm_host.c
+                mm/release.c mm/mem_place.c mm/vmstat.c tests/host/mm_host.c
 MM_HOST_DEPS := $(wildcard include/mm/*.h) include/boot/boot_info.h tests/host/mm_host.h
 tests/host/test_memmap_SRCS := tests/host/test_memmap.c $(MM_HOST_SRCS)
 tests/host/test_buddy_SRCS  := tests/host/test_buddy.c $(MM_HOST_SRCS)
@@ -287,7 +388,7 @@ $(BUILD)/host/tests/host/test_mem_place: $(MM_HOST_DEPS)
 PT_TEST_SRCS := tests/shared/pt_harness.c tests/shared/pt_cases.c tests/shared/pt_cases_inplace.c \
                 tests/shared/pt_raw.c
 PT_TEST_DEPS := $(wildcard tests/shared/*.h)
-tests/host/test_pgtable_SRCS := tests/host/test_pgtable.c $(MM_HOST_SRCS) mm/pgtable.c mm/pgtable_clone.c \
+tests/host/test_pgtable_SRCS := tests/host/test_pgtable.c $(MM_HOST_SRCS) mm/pgtable.c mm/pgtable_clone.c mm/pgtable_walk.c \
                                 mm/pgtable_check.c mm/pt_x86_64.c $(PT_TEST_SRCS) \
                                 tests/shared/pt_desc_x86_64.c
 $(BUILD)/host/tests/host/test_pgtable $(BUILD)/host/tests/host/test_pt_i386: $(PT_TEST_DEPS)
@@ -295,13 +396,13 @@ $(BUILD)/host/tests/host/test_memmap $(BUILD)/host/tests/host/test_buddy \
 $(BUILD)/host/tests/host/test_pgtable: $(MM_HOST_DEPS) mm/pgtable_impl.h
 # The i386 two-level format of compat32/ behind the same walker.
 tests/host/test_pt_i386_SRCS := tests/host/test_pt_i386.c $(MM_HOST_SRCS) mm/pgtable.c \
-                                mm/pgtable_clone.c mm/pgtable_check.c compat32/pt_i386.c \
+                                mm/pgtable_clone.c mm/pgtable_walk.c mm/pgtable_check.c compat32/pt_i386.c \
                                 $(PT_TEST_SRCS) tests/shared/pt_desc_i386.c
 $(BUILD)/host/tests/host/test_pt_i386: $(MM_HOST_DEPS) mm/pgtable_impl.h
 # compat32's software i386 MMU over the generic mm code (recursive =: SLAB_SRCS
 # and VMA_SRCS are defined below).
 tests/host/test_mmu32_SRCS = tests/host/test_mmu32.c $(MM_HOST_SRCS) $(SLAB_SRCS) mm/pgtable.c \
-                             mm/pgtable_clone.c mm/pgtable_check.c mm/pt_x86_64.c \
+                             mm/pgtable_clone.c mm/pgtable_walk.c mm/pgtable_check.c mm/pt_x86_64.c \
                              compat32/pt_i386.c compat32/mmu32.c $(VMA_SRCS)
 $(BUILD)/host/tests/host/test_mmu32: $(MM_HOST_DEPS) mm/pgtable_impl.h mm/slab_impl.h \
                                      include/compat32/mmu32.h
@@ -310,14 +411,20 @@ SLAB_SRCS := mm/slab.c mm/slab_debug.c mm/slab_stat.c mm/kmalloc.c
 tests/host/test_slab_SRCS := tests/host/test_slab.c $(MM_HOST_SRCS) $(SLAB_SRCS)
 $(BUILD)/host/tests/host/test_slab: $(MM_HOST_DEPS) mm/slab_impl.h
 # User address spaces over the page tables and the slab allocator.
-VMA_SRCS := mm/vma.c mm/vma_check.c mm/mmap.c mm/user_fault.c mm/mm_fork.c
-tests/host/test_vma_SRCS := tests/host/test_vma.c $(MM_HOST_SRCS) $(SLAB_SRCS) mm/pgtable.c mm/pgtable_clone.c \
+VMA_SRCS := mm/vma.c mm/vma_check.c mm/mmap.c mm/user_fault.c mm/mm_fork.c mm/mremap.c mm/stack.c \
+            mm/filemap.c
+tests/host/test_vma_SRCS := tests/host/test_vma.c $(MM_HOST_SRCS) $(SLAB_SRCS) mm/pgtable.c mm/pgtable_clone.c mm/pgtable_walk.c \
                             mm/pgtable_check.c mm/pt_x86_64.c $(VMA_SRCS)
 $(BUILD)/host/tests/host/test_vma: $(MM_HOST_DEPS) mm/pgtable_impl.h mm/slab_impl.h
+# File pages in address spaces (mm/filemap.c) over a fake file system.
+tests/host/test_filemap_SRCS := tests/host/test_filemap.c $(MM_HOST_SRCS) $(SLAB_SRCS) mm/pgtable.c \
+                                mm/pgtable_clone.c mm/pgtable_walk.c mm/pgtable_check.c \
+                                mm/pt_x86_64.c $(VMA_SRCS)
+$(BUILD)/host/tests/host/test_filemap: $(MM_HOST_DEPS) mm/pgtable_impl.h mm/slab_impl.h
 # vmalloc over private tables (mm/vmalloc_kernel.c is the kernel's instance).
 VMALLOC_SRCS := mm/vmalloc.c mm/vmalloc_check.c
 tests/host/test_vmalloc_SRCS := tests/host/test_vmalloc.c $(MM_HOST_SRCS) $(SLAB_SRCS) mm/pgtable.c \
-                                mm/pgtable_clone.c mm/pgtable_check.c mm/pt_x86_64.c $(VMALLOC_SRCS)
+                                mm/pgtable_clone.c mm/pgtable_walk.c mm/pgtable_check.c mm/pt_x86_64.c $(VMALLOC_SRCS)
 $(BUILD)/host/tests/host/test_vmalloc: $(MM_HOST_DEPS) mm/pgtable_impl.h mm/slab_impl.h
 
 # The exec pieces (initrd reader, ELF checker, initial stack): pure code.
@@ -387,23 +494,28 @@ FUZZ_TARGETS += fuzz_exec
 FUZZ_TARGETS += fuzz_pt_i386
 FUZZ_TARGETS += fuzz_mmu32
 FUZZ_TARGETS += fuzz_vmalloc
+FUZZ_TARGETS += fuzz_tmpfs
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
 # Sources a target needs beyond $(MM_HOST_SRCS): fuzz_<name>_EXTRA.
-fuzz_pgtable_EXTRA := mm/pgtable.c mm/pgtable_clone.c mm/pgtable_check.c mm/pt_x86_64.c \
+fuzz_pgtable_EXTRA := mm/pgtable.c mm/pgtable_clone.c mm/pgtable_walk.c mm/pgtable_check.c mm/pt_x86_64.c \
                       tests/shared/pt_raw.c tests/shared/pt_desc_x86_64.c
-fuzz_pt_i386_EXTRA := mm/pgtable.c mm/pgtable_clone.c mm/pgtable_check.c compat32/pt_i386.c \
+fuzz_pt_i386_EXTRA := mm/pgtable.c mm/pgtable_clone.c mm/pgtable_walk.c mm/pgtable_check.c compat32/pt_i386.c \
                       tests/shared/pt_raw.c tests/shared/pt_desc_i386.c
 # One run model for both page-table formats.
 $(BUILD)/fuzz/fuzz_pgtable $(BUILD)/fuzz/fuzz_pt_i386: tests/fuzz/pt_fuzz_model.h \
                                                       tests/shared/pt_raw.h
 # compat32's MMU seen from outside, shared with test_mmu32.
 $(BUILD)/fuzz/fuzz_mmu32 $(BUILD)/host/tests/host/test_mmu32: tests/shared/mmu32_oracle.h
-fuzz_mmu32_EXTRA = $(VMA_SRCS) $(SLAB_SRCS) mm/pgtable.c mm/pgtable_clone.c mm/pgtable_check.c \
+fuzz_mmu32_EXTRA = $(VMA_SRCS) $(SLAB_SRCS) mm/pgtable.c mm/pgtable_clone.c mm/pgtable_walk.c mm/pgtable_check.c \
                    mm/pt_x86_64.c compat32/pt_i386.c compat32/mmu32.c
 fuzz_slab_EXTRA := $(SLAB_SRCS)
 fuzz_exec_EXTRA := kernel/fs/cpio.c kernel/proc/elf_user.c kernel/proc/user_stack.c
-fuzz_vma_EXTRA := $(VMA_SRCS) $(SLAB_SRCS) mm/pgtable.c mm/pgtable_clone.c mm/pgtable_check.c mm/pt_x86_64.c
-fuzz_vmalloc_EXTRA := $(VMALLOC_SRCS) $(SLAB_SRCS) mm/pgtable.c mm/pgtable_clone.c \
+# The file system over the host page allocator (tests/host/fs_host.c, file_host.c).
+fuzz_tmpfs_EXTRA = $(filter kernel/fs/% tests/host/file_host.c tests/host/fs_host.c \
+                             tests/host/proc_host.c,$(FS_HOST_SRCS))
+$(BUILD)/fuzz/fuzz_tmpfs: $(FS_HOST_DEPS)
+fuzz_vma_EXTRA := $(VMA_SRCS) $(SLAB_SRCS) mm/pgtable.c mm/pgtable_clone.c mm/pgtable_walk.c mm/pgtable_check.c mm/pt_x86_64.c
+fuzz_vmalloc_EXTRA := $(VMALLOC_SRCS) $(SLAB_SRCS) mm/pgtable.c mm/pgtable_clone.c mm/pgtable_walk.c \
                       mm/pgtable_check.c mm/pt_x86_64.c
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(MM_HOST_SRCS) $$(fuzz_$$*_EXTRA) $(MM_HOST_DEPS) \
@@ -426,6 +538,11 @@ fuzz: $(BUILD)/fuzz/run_fuzz
 run: $(BUILD)/esp.img
 	python3 tools/qemu.py run --img $(BUILD)/esp.img --mem $(MEM) --cmdline "$(CMDLINE)" $(if $(filter 1,$(GUI)),--gui)
 
+# The scripted demo of the first versions: a few programs, then /proc files.
+demo: $(BUILD)/esp.img
+	python3 tools/qemu.py run --img $(BUILD)/esp.img --mem $(MEM) \
+	    --cmdline "$(CMDLINE) init=/bin/init -- demo" $(if $(filter 1,$(GUI)),--gui)
+
 gdb: $(BUILD)/esp.img
 	@echo "QEMU waits for gdb on localhost:1234. In another terminal:"
 	@echo "  gdb $(BUILD)/kernel.elf -ex 'target remote :1234'"
@@ -433,7 +550,7 @@ gdb: $(BUILD)/esp.img
 
 # Everything make test runs, built (in parallel: make's jobs default to
 # the number of CPUs below) but not run.
-test-build: $(BUILD)/esp.img $(HOST_BINS)
+test-build: $(BUILD)/esp.img $(HOST_BINS) $(BUILD)/user/test_tty_echo
 
 test: test-build
 	python3 tests/run_all.py --build $(BUILD) $(HOST_BINS)
@@ -449,7 +566,8 @@ run-elf:
 	@$(MAKE) --no-print-directory $(BUILD)/esp.img >&2
 	@python3 tools/qemu.py run-elf --img $(BUILD)/esp.img --initrd $(BUILD)/initrd.cpio \
 	    --elf "$(ELF)" --args "$(ARGS)" --mem $(MEM) --cmdline "$(CMDLINE)" --timeout $(TIMEOUT) \
-	    --log $(BUILD)/run-elf.log $(if $(filter 1,$(VERBOSE)),--verbose)
+	    --log $(BUILD)/run-elf.log $(if $(filter 1,$(VERBOSE)),--verbose) \
+	    $(if $(INPUT),--input "$(INPUT)")
 
 user: $(USER_BINS) $(USER32_BINS) $(BADELF)
 
@@ -470,7 +588,7 @@ $(BUILD)/bench/bench_slab: tests/bench/bench_slab.c $(BENCH_MM_SRCS) $(SLAB_SRCS
 	    $(SLAB_SRCS)
 
 # Page faults through the mm code over the host arena of tests/host/mm_host.c.
-BENCH_FAULT_SRCS := $(MM_HOST_SRCS) $(SLAB_SRCS) mm/pgtable.c mm/pgtable_clone.c \
+BENCH_FAULT_SRCS := $(MM_HOST_SRCS) $(SLAB_SRCS) mm/pgtable.c mm/pgtable_clone.c mm/pgtable_walk.c \
                     mm/pgtable_check.c mm/pt_x86_64.c $(VMA_SRCS)
 $(BUILD)/bench/bench_fault: tests/bench/bench_fault.c $(BENCH_FAULT_SRCS) $(MM_HOST_DEPS) \
                            mm/pgtable_impl.h mm/slab_impl.h

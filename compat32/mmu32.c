@@ -107,9 +107,9 @@ static bool walk32(const struct mm *mm, uint32_t va, struct walk32 *w)
 static unsigned rights32(const struct walk32 *w)
 {
     uint32_t both = *w->pde & *w->leaf, any = *w->pde | *w->leaf;
-    struct pt_view v = { 0 };
-    pt_i386.decode_leaf(*w->leaf, w->level, &v);
-    unsigned prot = v.prot & PT_CACHE_MASK;
+    /* the cache type as pt_i386 decodes it (PAT: bit 7 of a PTE, bit 12
+     * of a 4 MiB PDE), without a call through the format */
+    unsigned prot = x86_cache_prot(*w->leaf, w->level ? I386_PDE_PAT_LARGE : I386_PTE_PAT);
     if (both & I386_PTE_US)
         prot |= PT_U;
     if (both & I386_PTE_RW)
@@ -150,14 +150,14 @@ static int mmu32_fill(struct mm *mm, uint64_t va, unsigned access)
     uint32_t leaf_bits = I386_PTE_A | ((access & FAULT_WRITE) ? I386_PTE_D : 0);
     unsigned prot = hw_rights(rights, *w.leaf | leaf_bits);
     va &= ~(PAGE_SIZE - 1);
-    /* Usually there is no hw entry yet (pt_map's one-page fast path); a
-     * first write to a clean page finds a read-only one (rewritten in
-     * place by pt_replace, which cannot fail); a stale TLB entry finds
-     * one that is right already (pt_replace changes nothing). */
-    bool clean_write = (access & FAULT_WRITE) && !(*w.leaf & I386_PTE_D);
-    int err = clean_write ? pt_replace(&m->hw, va, w.pa, prot) : -ENOENT;
-    if (err == -ENOENT)
-        err = pt_map(&m->hw, va, w.pa, PAGE_SIZE, prot, 0);
+    /* Usually there is no hw entry yet: the access follows a fault of the
+     * generic handler, whose change of the i386 tables removed any, or
+     * touches a page for the first time.  pt_map's one-page path makes it
+     * in one descent.  A first write to a clean page finds a read-only
+     * one (rewritten in place by pt_replace, which cannot fail); a stale
+     * TLB entry finds one that is right already (pt_replace changes
+     * nothing). */
+    int err = pt_map(&m->hw, va, w.pa, PAGE_SIZE, prot, 0);
     if (err == -EEXIST)
         err = pt_replace(&m->hw, va, w.pa, prot);
     if (err)
@@ -281,6 +281,8 @@ static int check_leaf(const struct pt_view *hv, void *arg)
 {
     struct check32 *c = arg;
     struct walk32 w;
+    if (hv->payload)
+        return snprintf(c->why, c->size, "payload entry at %#lx in hw", hv->va), -EUCLEAN;
     if (hv->size != PAGE_SIZE)
         return snprintf(c->why, c->size, "hw leaf at %#lx is %lu bytes",
                         hv->va, hv->size), -EUCLEAN;

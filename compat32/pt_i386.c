@@ -93,24 +93,6 @@ static uint32_t pat_bit(unsigned level)
     return level == 0 ? I386_PTE_PAT : I386_PDE_PAT_LARGE;
 }
 
-static bool i386_present(uint64_t e)
-{
-    return e & I386_PTE_P;
-}
-
-static bool i386_is_leaf(uint64_t e, unsigned level)
-{
-    if (level == 0)
-        return true;
-    /* PS makes a PDE a 4 MiB leaf; there is no level above the directory. */
-    return level == 1 && (e & I386_PDE_PS);
-}
-
-static uint64_t i386_table_pa(uint64_t e)
-{
-    return e & I386_PTE_FRAME;
-}
-
 /*
  * A PDE pointing to a page table allows everything (writable, user,
  * executable: no soft NX), so that the PTEs decide.  Every address this
@@ -203,9 +185,12 @@ const struct pt_format pt_i386 = {
     .leaf_levels = (1u << 0) | (1u << 1),  /* 4 KiB PTEs, 4 MiB PDEs */
     .va_bits = 32,
     .pa_bits = 32,
-    .present = i386_present,
-    .is_leaf = i386_is_leaf,
-    .table_pa = i386_table_pa,
+    /* PS makes a PDE a 4 MiB leaf; there is no level above the directory. */
+    .present_mask = I386_PTE_P,
+    .leaf_mask = I386_PDE_PS,
+    .table_mask = I386_PTE_FRAME,
+    .accessed_mask = I386_PTE_A,
+    .dirty_mask = I386_PTE_D,
     .make_table = i386_make_table,
     .make_leaf = i386_make_leaf,
     .decode_leaf = i386_decode_leaf,

@@ -23,6 +23,7 @@
 #include <kernel/string.h>
 #include <kernel/syscall.h>
 #include <kernel/task.h>
+#include <kernel/time.h>
 #include <kernel/uaccess.h>
 
 /* ---- execve: vectors of 4-byte pointers ------------------------------------- */
@@ -88,29 +89,20 @@ long sys32_nanosleep(const struct sysargs *a)
     struct timespec32 ts;
     if (copy_from_user(&ts, a->arg[0], sizeof(ts)))
         return -EFAULT;
-    return nanosleep_for(ts.tv_sec, ts.tv_nsec);
+    return nanosleep_for(ts.tv_sec, ts.tv_nsec, a->arg[1], true);
 }
 
+/* The work is kernel/proc/timekeeping.c's; the seconds are cut to 32
+ * bits as Linux's put_old_timespec32 cuts them (the wall clock fits
+ * until 2038: the *_time64 calls are for after). */
 long sys32_clock_gettime(const struct sysargs *a)
 {
-    int clock = (int)a->arg[0];
-    if (clock < 0 || clock > 7)
-        return -EINVAL;
-    uint64_t ns = now_ns();
-    /* The uptime clocks fit 32 bits for 68 years. */
-    struct timespec32 ts = { (int32_t)(ns / 1000000000ul), (int32_t)(ns % 1000000000ul) };
-    return copy_to_user(a->arg[1], &ts, sizeof(ts));
-}
-
-/* ---- rt_sigaction: struct sigaction with 4-byte handler, flags, restorer ------- */
-
-/* compat_sigaction: handler, flags, restorer (4 bytes each), then the
- * 8-byte sigset_t: 20 bytes against x86-64's 32. */
-#define SIGACTION32_SIZE 20
-
-long sys32_rt_sigaction(const struct sysargs *a)
-{
-    return do_rt_sigaction((int)a->arg[0], a->arg[1], a->arg[2], a->arg[3], SIGACTION32_SIZE);
+    struct kernel_timespec k;
+    int err = clock_read((int)a->arg[0], &k);
+    if (err)
+        return err;
+    struct timespec32 ts = { (int32_t)k.tv_sec, (int32_t)k.tv_nsec };
+    return copy_to_user(a->arg[1], &ts, sizeof(ts)) ? -EFAULT : 0;
 }
 
 /* ---- mmap2 and the old mmap ----------------------------------------------------------- */

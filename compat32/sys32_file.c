@@ -136,11 +136,19 @@ static long stat64_to_user(const struct linux_stat *st, uint64_t ubuf)
     return copy_to_user(ubuf, &s, sizeof(s)) < 0 ? -EFAULT : 0;
 }
 
-/* stat64(path, buf) and lstat64 (no symbolic links exist) */
+/* stat64(path, buf) */
 long sys32_stat64(const struct sysargs *a)
 {
     struct linux_stat st;
     long r = file_fstatat(AT_FDCWD, a->arg[0], 0, &st);
+    return r < 0 ? r : stat64_to_user(&st, a->arg[1]);
+}
+
+/* lstat64(path, buf): a symbolic link itself */
+long sys32_lstat64(const struct sysargs *a)
+{
+    struct linux_stat st;
+    long r = file_fstatat(AT_FDCWD, a->arg[0], AT_SYMLINK_NOFOLLOW, &st);
     return r < 0 ? r : stat64_to_user(&st, a->arg[1]);
 }
 

@@ -141,6 +141,23 @@ long sys32_set_thread_area(const struct sysargs *a)
     return 0;
 }
 
+/* clone's CLONE_SETTLS: the entry is the one named (Linux passes
+ * can_allocate = 0, so -1 is refused), in the child, not yet running. */
+long tls_clone_settls(struct task *child, uint64_t utls)
+{
+    struct user_desc u;
+    if (copy_from_user(&u, utls, sizeof(u)))
+        return -EFAULT;
+    if (!ud_clears(&u) && (!(u.flags & UD_SEG_32BIT) || ud_contents(&u) > 1 ||
+                           (u.flags & UD_SEG_NOT_PRESENT)))
+        return -EINVAL;
+    uint32_t idx = u.entry_number;
+    if (idx < GDT_TLS_FIRST || idx >= GDT_TLS_FIRST + GDT_TLS_ENTRIES)
+        return -EINVAL;
+    child->tls[idx - GDT_TLS_FIRST] = ud_clears(&u) ? 0 : ud_encode(&u);
+    return 0;
+}
+
 /* get_thread_area(struct user_desc *u): u->entry_number says which. */
 long sys32_get_thread_area(const struct sysargs *a)
 {

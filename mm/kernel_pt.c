@@ -178,6 +178,8 @@ static int audit_leaf(const struct pt_view *v, void *arg)
 {
     struct audit *a = arg;
     char buf[16];
+    if (v->payload)
+        return 0; /* maps nothing (the kernel's tables park none) */
     if (v->level < 3)
         a->leaves[v->level]++;
     if (v->prot & PT_X)
@@ -238,6 +240,8 @@ static void dump_flush(struct dump *d)
 static int dump_leaf(const struct pt_view *v, void *arg)
 {
     struct dump *d = arg;
+    if (v->payload)
+        return 0; /* maps nothing (the kernel's tables park none) */
     if (d->count && (v->va != d->end || v->size != d->size || v->prot != d->prot))
         dump_flush(d);
     if (!d->count) {

@@ -25,8 +25,14 @@
  * instead, through the same walk, for the benchmark.
  *
  * mm_destroy drops every pte's reference and frees the tables in one walk
- * (pt_destroy_each), then frees the VMAs (the last VMA of a shared object
- * frees its frames).  No flush: the tables must not be in use any more.
+ * (pt_destroy_each with PT_PUT_FRAMES: a tight loop per level-0 table,
+ * no call per page, each table freed as the walk leaves it), then frees
+ * the VMAs (the last VMA of a shared object frees its frames).  No flush:
+ * the tables must not be in use any more.
+ *
+ * Payload entries (a swap slot...) are copied to the child as they are
+ * and dropped at exit; what they name is their owner's (fork_payload,
+ * exit_payload: no owner exists in user spaces yet).
  *
  * Reference: the blog post on kernel memory management, 2024 (CoW for
  * fork); xv6's uvmcopy (its eager copy is our `fork=copy`); the SOS
@@ -72,27 +78,33 @@ int mm_init_user(struct mm *mm, uint64_t va_end, gfp_t gfp)
     return err;
 }
 
-/* Exit: one reference less on the leaf's frame.  Inline for the common
- * case (a frame still shared after this), as fork's below: this runs for
- * every page.  The last reference goes through frame_unref, which checks
- * the descriptor and frees the frame. */
-static void drop_leaf(uint64_t va, uint64_t pa, uint64_t size, void *arg)
+/*
+ * A payload entry at exit or fork (pt_destroy_each's and pt_clone's
+ * function sees only those: the frames of present pages are dropped or
+ * shared by the page-table layer itself, a table at a time).  What a
+ * payload names (a swap slot, a page being migrated) belongs to its
+ * owner, which lets go of it at exit and takes one more reference for a
+ * fork's child, whose copy of the entry names it too.  No subsystem parks
+ * payload entries in user address spaces yet, so there is nothing to
+ * release or take: the entry goes with its table, or is copied as it is.
+ */
+static void exit_payload(const struct pt_view *pv, void *arg)
 {
-    (void)va, (void)size, (void)arg;
-    struct page *p = pfn_to_page(pa >> PAGE_SHIFT);
-    if (p->refcount > 1)
-        p->refcount--;
-    else
-        frame_unref(pa);
+    (void)pv, (void)arg;
 }
 
 void mm_destroy(struct mm *mm)
 {
     if (!mm->pt.fmt)
         return; /* never initialized, or destroyed already */
+    /* File pages first, page by page: their map counts go down
+     * (mm/filemap.c), which the walk below would not do. */
+    filemap_exit_mm(mm);
     if (mm->hw_ops)
         mm->hw_ops->detach(mm);
-    pt_destroy_each(&mm->pt, drop_leaf, NULL);
+    /* Every frame one reference less, a level-0 table at a time, and each
+     * table freed as soon as the walk leaves it. */
+    pt_destroy_each(&mm->pt, PT_PUT_FRAMES, exit_payload, NULL);
     while (mm->vmas) {
         struct vma *v = mm->vmas;
         vma_unlink(mm, v);
@@ -108,14 +120,19 @@ struct fork_walk {
     const struct vma *v;
 };
 
-/* One present page of the parent, shared with the child (copy-on-write
- * or a shared mapping): one more reference on its frame.  The frame is
- * mapped, so its descriptor is an allocated head (refcount >= 1). */
+/* A payload entry of the parent (see exit_payload): the child gets it as
+ * it is. */
+static int fork_payload(struct pt_view *pv, void *arg)
+{
+    (void)pv, (void)arg;
+    return 0;
+}
+
+/* fork=copy's shared pages (the zero page): one more reference on the
+ * frame, mapped, so its descriptor is an allocated head. */
 static int fork_share(struct pt_view *pv, void *arg)
 {
     (void)arg;
-    if (pv->payload)
-        return -EINVAL; /* nothing parks payload entries in a user space yet (no swap) */
     pfn_to_page(pv->pa >> PAGE_SHIFT)->refcount++;
     return 0;
 }
@@ -125,6 +142,8 @@ static int fork_share(struct pt_view *pv, void *arg)
 static int fork_copy(struct pt_view *pv, void *arg)
 {
     struct fork_walk *w = arg;
+    if (pv->payload)
+        return fork_payload(pv, arg);
     if (pv->pa == mm_zero_page())
         return fork_share(pv, arg);
     uint64_t copy = frame_alloc(w->child->gfp | __GFP_NOWARN);
@@ -163,6 +182,9 @@ int mm_fork(struct mm *child, struct mm *parent, bool eager)
     child->stack_start = parent->stack_start;
     child->stack_end = parent->stack_end;
     child->stack_guard = parent->stack_guard;
+    child->start_stack = parent->start_stack;   /* /proc/<pid>/stat, cmdline, environ */
+    child->arg_start = parent->arg_start, child->arg_end = parent->arg_end;
+    child->env_start = parent->env_start, child->env_end = parent->env_end;
 
     /* The VMAs, in order (appended: the list is sorted already). */
     struct vma *tail = NULL;
@@ -176,6 +198,9 @@ int mm_fork(struct mm *child, struct mm *parent, bool eager)
         cv->next = NULL;
         if (cv->shm)
             vm_shm_get(cv->shm);
+        cv->mm = child;
+        if (cv->mapping)
+            filemap_vma_link(cv);   /* the child's VMA on the file's list too */
         if (tail)
             tail->next = cv;
         else
@@ -188,10 +213,17 @@ int mm_fork(struct mm *child, struct mm *parent, bool eager)
     for (const struct vma *v = parent->vmas; v; v = v->next) {
         struct fork_walk w = { child, v };
         bool private = !(v->flags & VMA_SHARED);
-        /* fn NULL: pt_clone shares each frame itself (one more reference,
-         * what fork_share does), without a call per page. */
-        err = pt_clone(&child->pt, &parent->pt, v->start, v->end,
-                       private && !eager ? PT_W : 0, private && eager ? fork_copy : NULL, &w);
+        /* Copy-on-write and shared mappings: pt_clone shares each frame
+         * itself (one more reference), without a call per page; only
+         * payload entries reach fork_payload.  fork=copy: fork_copy sees
+         * every private page. */
+        if (v->mapping) /* file pages: map counts (mm/filemap.c) */
+            err = filemap_fork_vma(child, parent, v);
+        else if (private && eager)
+            err = pt_clone(&child->pt, &parent->pt, v->start, v->end, 0, 0, fork_copy, &w);
+        else
+            err = pt_clone(&child->pt, &parent->pt, v->start, v->end, private ? PT_W : 0,
+                           PT_SHARE_FRAMES, fork_payload, &w);
         if (err)
             goto fail;
     }

@@ -1,6 +1,8 @@
 /*
  * The process's calls on its address space: mmap, munmap, mprotect, brk,
- * madvise, mincore (include/mm/vma.h; docs/address-spaces.md).
+ * madvise, mincore (include/mm/vma.h; docs/address-spaces.md).  mremap
+ * is in mm/mremap.c, the stack that grows down in mm/stack.c; both build
+ * on the helpers here (mm/mmap_impl.h).
  *
  * Invariants kept by every call (mm/vma.c and mm/vma_check.c state them):
  * VMAs sorted, disjoint, merged when compatible; every present pte inside
@@ -8,7 +10,8 @@
  *
  * Each call runs in three steps, like the page-table walker below it:
  *  1. check the arguments, with Linux's errors and in Linux's order where
- *     a program could tell the difference;
+ *     a program could tell the difference (for mmap: do_mmap's order, see
+ *     mm_mmap_file);
  *  2. allocate everything the change needs (the new VMA, the VMAs the
  *     splits at both ends of the range need, a shared object) and check
  *     the VMA limit: -ENOMEM here changes nothing;
@@ -22,23 +25,28 @@
  * (mm/user_fault.c).  Unmapping drops the frame references after the
  * flush of their translations (mm_unmap_pages).
  *
- * Left out: mremap, MAP_GROWSDOWN growth (the stack is a fixed VMA with a
- * guard gap below), MAP_POPULATE and MAP_LOCKED (accepted, no effect),
- * huge pages, memory policies.  Linux returns -EOVERFLOW for an offset
- * plus length past 2^64 and -EOPNOTSUPP for unknown flags with
- * MAP_SHARED_VALIDATE; our errno.h has neither, so both are -EINVAL.
+ * Left out: MAP_POPULATE and MAP_LOCKED (accepted, no effect), huge pages
+ * (MAP_HUGETLB is -ENOMEM: no huge page is reserved, as on a Linux whose
+ * vm.nr_hugepages is 0), MAP_32BIT (ignored), memory policies.
  */
 #include <mm/vma.h>
 #include <kernel/errno.h>
 #include <kernel/string.h>
 #include <kernel/types.h>
 
-#define PAGE_MASK_LOW (PAGE_SIZE - 1)
+#include "mmap_impl.h"
 
-#define MAP_KNOWN                                                                          \
-    (MAP_TYPE | MAP_FIXED | MAP_ANONYMOUS | MAP_GROWSDOWN | MAP_DENYWRITE | MAP_EXECUTABLE | \
-     MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB |   \
-     MAP_SYNC | MAP_FIXED_NOREPLACE)
+/* Linux's LEGACY_MAP_MASK: the flags every file takes with MAP_SHARED_VALIDATE
+ * (tmpfs adds none); MAP_32BIT, MAP_UNINITIALIZED and the MAP_HUGE_2MB/1GB
+ * sizes are among them. */
+#define MAP_32BIT_X86      0x40u
+#define MAP_UNINITIALIZED_ 0x4000000u
+#define MAP_HUGE_2MB_      (21u << 26)
+#define MAP_HUGE_1GB_      (30u << 26)
+#define LEGACY_MAP_MASK                                                                     \
+    (MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_DENYWRITE | MAP_EXECUTABLE | \
+     MAP_UNINITIALIZED_ | MAP_GROWSDOWN | MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE |       \
+     MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB | MAP_32BIT_X86 | MAP_HUGE_2MB_ | MAP_HUGE_1GB_)
 
 /* ---- unmapping pages ---------------------------------------------------------------------- */
 
@@ -47,15 +55,17 @@
 
 struct unmap_batch {
     unsigned n;
-    uint64_t last;                 /* va of the last page collected */
+    uint64_t last;                 /* va of the last page or payload entry seen, 0: none */
     uint64_t pa[UNMAP_BATCH];
 };
 
 static int collect(const struct pt_view *v, void *arg)
 {
     struct unmap_batch *b = arg;
-    b->pa[b->n++] = v->pa;
     b->last = v->va;
+    if (v->payload)
+        return 0; /* cleared by pt_unmap; what it names is its owner's (none yet) */
+    b->pa[b->n++] = v->pa;
     return b->n == UNMAP_BATCH;
 }
 
@@ -64,9 +74,10 @@ void mm_unmap_pages(struct mm *mm, uint64_t start, uint64_t end)
     while (start < end) {
         struct unmap_batch b;
         b.n = 0;
+        b.last = 0; /* user addresses start at MM_MIN_ADDR: 0 is none */
         int more = pt_for_each(&mm->pt, start, end, collect, &b);
         mm_must(more < 0 ? more : 0, "mm_unmap_pages: pt_for_each", start);
-        if (b.n == 0)
+        if (b.last == 0)
             return;
         uint64_t stop = b.last + PAGE_SIZE;
         /* The flush happens inside pt_unmap: only then may frames go. */
@@ -83,45 +94,34 @@ void mm_unmap_pages(struct mm *mm, uint64_t start, uint64_t end)
 
 /* ---- ranges and splits ------------------------------------------------------------------- */
 
-/* The stack's guard gap [lo, hi), empty when there is none. */
-static void guard_gap(const struct mm *mm, uint64_t *lo, uint64_t *hi)
+uint64_t vma_start_gap(const struct mm *mm, const struct vma *v)
 {
-    *hi = mm->stack_guard ? mm->stack_start : 0;
-    *lo = *hi > mm->stack_guard ? *hi - mm->stack_guard : 0;
+    if (!(v->flags & VMA_GROWSDOWN))
+        return v->start;
+    return v->start > mm->stack_guard ? v->start - mm->stack_guard : 0;
 }
 
 /* May a new mapping without MAP_FIXED take [addr, addr + len)? */
 static bool range_free(struct mm *mm, uint64_t addr, uint64_t len)
 {
-    uint64_t glo, ghi;
     if (addr < MM_MIN_ADDR || addr > mm->va_end || len > mm->va_end - addr)
         return false;
     struct vma *v = vma_find(mm, addr);
-    if (v && v->start < addr + len)
-        return false;
-    guard_gap(mm, &glo, &ghi);
-    return addr + len <= glo || addr >= ghi;
+    return !v || addr + len <= vma_start_gap(mm, v);
 }
 
-/* The highest free range of len bytes ending at or below limit, outside
- * the stack guard: 0 or -ENOMEM. */
+/* The highest free range of len bytes ending at or below limit, clear of
+ * the guard gaps below stacks: 0 or -ENOMEM. */
 static int search_down(struct mm *mm, uint64_t len, uint64_t limit, uint64_t *out)
 {
-    uint64_t glo, ghi, lo = MM_MIN_ADDR;
+    uint64_t lo = MM_MIN_ADDR;
     bool found = false;
-    guard_gap(mm, &glo, &ghi);
     for (struct vma *v = mm->vmas;; v = v->next) {
-        uint64_t hi = v ? v->start : mm->va_end;
-        /* The gap [lo, hi) less the guard: at most two pieces, in order. */
-        uint64_t piece[2][2] = { { lo, MIN(hi, glo) }, { MAX(lo, ghi), hi } };
-        if (ghi <= glo) /* no guard */
-            piece[0][1] = lo;
-        for (int i = 0; i < 2; i++) {
-            uint64_t plo = piece[i][0], phi = MIN(piece[i][1], limit);
-            if (phi > plo && phi - plo >= len) {
-                *out = phi - len;
-                found = true;
-            }
+        uint64_t hi = v ? vma_start_gap(mm, v) : mm->va_end;
+        hi = MIN(hi, limit);
+        if (hi > lo && hi - lo >= len) {
+            *out = hi - len;
+            found = true;
         }
         if (!v)
             break;
@@ -130,20 +130,28 @@ static int search_down(struct mm *mm, uint64_t len, uint64_t limit, uint64_t *ou
     return found ? 0 : -ENOMEM;
 }
 
-/* VMAs the splits of [start, end) will need: one for each end strictly
- * inside a VMA. */
-static unsigned splits_needed(struct mm *mm, uint64_t start, uint64_t end)
+int mmap_get_area(struct mm *mm, uint64_t hint, uint64_t len, uint64_t *out)
+{
+    /* Linux's round_hint_to_min: down to a page, up to mmap_min_addr. */
+    hint = ALIGN_DOWN(hint, PAGE_SIZE);
+    if (hint && hint < MM_MIN_ADDR)
+        hint = MM_MIN_ADDR;
+    if (hint && range_free(mm, hint, len)) {
+        *out = hint;
+        return 0;
+    }
+    if (search_down(mm, len, mm->mmap_base, out) && search_down(mm, len, mm->va_end, out))
+        return -ENOMEM;
+    return 0;
+}
+
+unsigned mmap_splits_needed(struct mm *mm, uint64_t start, uint64_t end)
 {
     struct vma *a = vma_lookup(mm, start), *b = vma_lookup(mm, end - 1);
     return (a && a->start < start) + (b && b->end > end);
 }
 
-struct spares {
-    unsigned n;
-    struct vma *v[3];
-};
-
-static int spares_get(struct spares *s, unsigned n)
+int mmap_spares_get(struct spares *s, unsigned n)
 {
     s->n = 0;
     while (s->n < n) {
@@ -157,14 +165,13 @@ static int spares_get(struct spares *s, unsigned n)
     return 0;
 }
 
-static void spares_put(struct spares *s)
+void mmap_spares_put(struct spares *s)
 {
     while (s->n)
         vma_free(s->v[--s->n]);
 }
 
-/* Cut the VMAs at start and end so that whole VMAs cover [start, end). */
-static void split_edges(struct mm *mm, uint64_t start, uint64_t end, struct spares *s)
+void mmap_split_edges(struct mm *mm, uint64_t start, uint64_t end, struct spares *s)
 {
     struct vma *a = vma_lookup(mm, start);
     if (a && a->start < start)
@@ -188,8 +195,7 @@ static void remove_range(struct mm *mm, uint64_t start, uint64_t end)
     }
 }
 
-/* Is [start, end) strictly inside one VMA (cutting it in three)? */
-static bool inside_one(struct mm *mm, uint64_t start, uint64_t end)
+bool mmap_inside_one(struct mm *mm, uint64_t start, uint64_t end)
 {
     struct vma *a = vma_lookup(mm, start);
     return a && a->start < start && a->end > end;
@@ -197,7 +203,7 @@ static bool inside_one(struct mm *mm, uint64_t start, uint64_t end)
 
 /* Linux checks vm.max_map_count before each split or new VMA: -ENOMEM
  * if `grow` more VMAs would pass it (merges are not counted). */
-static bool too_many(struct mm *mm, unsigned grow)
+bool mmap_too_many(struct mm *mm, unsigned grow)
 {
     return mm->nr_vmas + grow > mm->max_vmas;
 }
@@ -211,7 +217,7 @@ static bool too_many(struct mm *mm, unsigned grow)
  * for at the touch.  What counts is what Linux accounts (VM_ACCOUNT):
  * private writable mappings, shared anonymous ones, and heap growth.
  */
-static bool enough_memory(uint64_t len)
+bool mmap_enough_memory(uint64_t len)
 {
     uint64_t ram = 0;
     for (int i = 0; i < NR_ZONES; i++)
@@ -219,90 +225,153 @@ static bool enough_memory(uint64_t len)
     return len / PAGE_SIZE <= ram;
 }
 
+bool mmap_accounted(const struct vma *v)
+{
+    return (v->flags & VMA_SHARED) ? !v->file : (v->prot & PROT_WRITE) != 0;
+}
+
 int mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, unsigned prot, unsigned flags,
             const struct vm_file *file, uint64_t off, uint64_t *out)
 {
-    unsigned type = flags & MAP_TYPE;
-    bool anon = flags & MAP_ANONYMOUS, shared = type != MAP_PRIVATE;
     if (off & PAGE_MASK_LOW)
         return -EINVAL;
-    if (anon) {
-        file = NULL;
-        off = 0;
-    } else if (!file) {
+    if (flags & MAP_ANONYMOUS)
+        return mm_mmap_file(mm, addr, len, prot, flags, NULL, off, out);
+    if (!file)
         return -EBADF;
+    /* The initrd's files are read-only: opened for reading, never writable. */
+    struct mmap_file mf = { file, true, false, NULL };
+    return mm_mmap_file(mm, addr, len, prot, flags, &mf, off, out);
+}
+
+/* do_mmap's checks of the mapping type, after the address is known. */
+static int check_type(unsigned flags, unsigned prot, const struct mmap_file *mf)
+{
+    unsigned type = flags & MAP_TYPE;
+    if (!mf) {
+        if (type == MAP_SHARED)
+            return (flags & MAP_GROWSDOWN) ? -EINVAL : 0;
+        if (type != MAP_PRIVATE)
+            return -EINVAL;   /* MAP_SHARED_VALIDATE too: Linux takes it for files only */
+        return (flags & MAP_HUGETLB) ? -ENOMEM : 0;   /* no huge pages reserved */
     }
-    if (len == 0 || (type != MAP_SHARED && type != MAP_PRIVATE && type != MAP_SHARED_VALIDATE))
+    switch (type) {
+    case MAP_SHARED:
+        flags &= LEGACY_MAP_MASK;   /* unknown flags are ignored with plain MAP_SHARED */
+        /* fall through */
+    case MAP_SHARED_VALIDATE:
+        if (flags & ~LEGACY_MAP_MASK)
+            return -EOPNOTSUPP;
+        if ((prot & PROT_WRITE) && !mf->writable)
+            return -EACCES;
+        /* fall through */
+    case MAP_PRIVATE:
+        if (!mf->readable)
+            return -EACCES;
+        if (!mf->vf && !mf->mapping)
+            return -ENODEV;   /* the file has no mmap (a pipe, a directory) */
+        if (flags & MAP_GROWSDOWN)
+            return -EINVAL;
+        /* Our files are read-only snapshots: writing through a shared
+         * mapping cannot reach the file, so it is refused whatever the
+         * file was opened for. */
+        if (mf->vf && type != MAP_PRIVATE && (prot & PROT_WRITE))
+            return -EACCES;
+        return 0;
+    default:
         return -EINVAL;
-    if (type == MAP_SHARED_VALIDATE && (flags & ~MAP_KNOWN))
+    }
+}
+
+int mm_mmap_file(struct mm *mm, uint64_t addr, uint64_t len, unsigned prot, unsigned flags,
+                 const struct mmap_file *mf, uint64_t off, uint64_t *out)
+{
+    unsigned type = flags & MAP_TYPE;
+    if (mf && (flags & MAP_HUGETLB))
+        return -EINVAL;   /* ksys_mmap_pgoff: a file that is not on hugetlbfs */
+    if (len == 0)
         return -EINVAL;
+    uint64_t alen = ALIGN_UP(len, PAGE_SIZE);
+    if (alen == 0)
+        return -ENOMEM;   /* the length overflows */
+    if (mm->nr_vmas > mm->max_vmas)
+        return -ENOMEM;
+    len = alen;
+
+    /* get_unmapped_area */
+    bool fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE);
     if (len > mm->va_end)
         return -ENOMEM;
-    len = ALIGN_UP(len, PAGE_SIZE);
-    bool accounted = type == MAP_PRIVATE ? (prot & PROT_WRITE) != 0 : !file;
-    if (accounted && !enough_memory(len))
-        return -ENOMEM;
-    if (file && off + len < off)
-        return -EINVAL;
-    prot &= PROT_READ | PROT_WRITE | PROT_EXEC;
-    if (file && shared && (prot & PROT_WRITE))
-        return -EACCES; /* files are read-only */
-
-    bool fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE);
     if (fixed) {
-        if (addr & PAGE_MASK_LOW)
-            return -EINVAL;
         if (addr > mm->va_end - len)
             return -ENOMEM;
+        if (addr & PAGE_MASK_LOW)
+            return -EINVAL;
         if (addr < MM_MIN_ADDR)
-            return -EPERM;
-        if ((flags & MAP_FIXED_NOREPLACE)) {
-            struct vma *v = vma_find(mm, addr);
-            if (v && v->start < addr + len)
-                return -EEXIST;
-        }
-    } else {
-        /* A hint is taken when the range is free (rounded up to a page,
-         * and to MM_MIN_ADDR, as Linux does). */
-        uint64_t hint = addr ? ALIGN_UP(addr, PAGE_SIZE) : 0;
-        if (hint && hint < MM_MIN_ADDR)
-            hint = MM_MIN_ADDR;
-        if (hint && range_free(mm, hint, len))
-            addr = hint;
-        else if (search_down(mm, len, mm->mmap_base, &addr) &&
-                 search_down(mm, len, mm->va_end, &addr))
-            return -ENOMEM;
+            return -EPERM;   /* Linux lets CAP_SYS_RAWIO below mmap_min_addr; nobody here */
+    } else if (mmap_get_area(mm, addr, len, &addr)) {
+        return -ENOMEM;
     }
     uint64_t end = addr + len;
+    if (flags & MAP_FIXED_NOREPLACE) {
+        struct vma *v = vma_find(mm, addr);
+        if (v && v->start < end)
+            return -EEXIST;
+    }
+    /* file_mmap_ok: the last byte must fit a file offset (2^63 - 1) */
+    if (mf && off / PAGE_SIZE > (INT64_MAX - len) / PAGE_SIZE)
+        return -EOVERFLOW;
+    int err = check_type(flags, prot, mf);
+    if (err)
+        return err;
+    const struct vm_file *file = mf ? mf->vf : NULL;
+    bool shared = type != MAP_PRIVATE;
+    prot &= PROT_READ | PROT_WRITE | PROT_EXEC;
+    if ((type == MAP_PRIVATE ? (prot & PROT_WRITE) != 0 : !mf) && !mmap_enough_memory(len))
+        return -ENOMEM;
 
     /* Everything the change needs, before any change. */
-    unsigned nsplit = fixed ? splits_needed(mm, addr, end) : 0;
-    if (too_many(mm, 1 + (fixed && inside_one(mm, addr, end))))
+    unsigned nsplit = fixed ? mmap_splits_needed(mm, addr, end) : 0;
+    if (mmap_too_many(mm, 1 + (fixed && mmap_inside_one(mm, addr, end))))
         return -ENOMEM;
     struct spares s;
     struct vm_shm *shm = NULL;
-    if (spares_get(&s, nsplit + 1))
+    struct vm_mapping *mapping = mf ? mf->mapping : NULL;
+    bool shmem = shared && !mf && mm_shmem_new; /* anonymous: a tmpfs file (filemap.h) */
+    if (mmap_spares_get(&s, nsplit + 1))
         return -ENOMEM;
-    if (shared && anon && !(shm = vm_shm_new(len / PAGE_SIZE))) {
-        spares_put(&s);
+    if ((shmem && mm_shmem_new(len, &mapping)) ||
+        (shared && !mf && !shmem && !(shm = vm_shm_new(len / PAGE_SIZE)))) {
+        mmap_spares_put(&s);
         return -ENOMEM;
     }
 
     struct vma *v = s.v[--s.n];
+    v->mapping = mapping;
+    v->mm = mm;
+    if (mapping) {
+        /* On the file's i_mmap list (a reference on it) before MAP_FIXED
+         * removes older VMAs, which may be this file's last ones. */
+        filemap_vma_link(v);
+        if (shmem)
+            mapping->ops->put(mapping); /* the VMA's reference is the object's only one */
+    }
     if (fixed) {
-        split_edges(mm, addr, end, &s);
+        mmap_split_edges(mm, addr, end, &s);
         remove_range(mm, addr, end);
     }
     v->start = addr;
     v->end = end;
     v->prot = prot;
-    v->flags = shared ? VMA_SHARED : 0;
+    v->flags = (shared ? VMA_SHARED : 0) | ((flags & MAP_GROWSDOWN) ? VMA_GROWSDOWN : 0);
+    if (shared && mapping && (!mf || mf->writable))
+        v->flags |= VMA_MAYWRITE;   /* may be or become writable */
     v->file = file;
     v->shm = shm;
-    v->off = off;
+    v->off = (file || mf) ? off : 0;
     vma_link(mm, v);
     vma_merge_range(mm, addr, end);
-    spares_put(&s);
+    mmap_spares_put(&s);
     *out = addr;
     return 0;
 }
@@ -312,13 +381,13 @@ int mm_munmap(struct mm *mm, uint64_t addr, uint64_t len)
     if ((addr & PAGE_MASK_LOW) || addr > mm->va_end || len > mm->va_end - addr || len == 0)
         return -EINVAL;
     uint64_t end = ALIGN_UP(addr + len, PAGE_SIZE);
-    if (too_many(mm, inside_one(mm, addr, end)))
+    if (mmap_too_many(mm, mmap_inside_one(mm, addr, end)))
         return -ENOMEM;
     struct spares s;
-    if (spares_get(&s, splits_needed(mm, addr, end)))
+    if (mmap_spares_get(&s, mmap_splits_needed(mm, addr, end)))
         return -ENOMEM;
-    split_edges(mm, addr, end, &s);
-    spares_put(&s);
+    mmap_split_edges(mm, addr, end, &s);
+    mmap_spares_put(&s);
     remove_range(mm, addr, end);
     return 0;
 }
@@ -350,16 +419,17 @@ int mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, unsigned prot)
     for (struct vma *v = vma_find(mm, addr); at < end; v = v->next) {
         if (!v || v->start > at)
             return -ENOMEM;
-        if ((prot & PROT_WRITE) && v->file && (v->flags & VMA_SHARED))
+        if ((prot & PROT_WRITE) && (v->file || v->mapping) && (v->flags & VMA_SHARED) &&
+            !(v->flags & VMA_MAYWRITE))
             return -EACCES;
         at = v->end;
     }
-    unsigned nsplit = splits_needed(mm, addr, end);
+    unsigned nsplit = mmap_splits_needed(mm, addr, end);
     struct spares s;
-    if (too_many(mm, nsplit) || spares_get(&s, nsplit))
+    if (mmap_too_many(mm, nsplit) || mmap_spares_get(&s, nsplit))
         return -ENOMEM;
-    split_edges(mm, addr, end, &s);
-    spares_put(&s);
+    mmap_split_edges(mm, addr, end, &s);
+    mmap_spares_put(&s);
     for (struct vma *v = vma_find(mm, addr); v && v->start < end; v = v->next) {
         v->prot = prot;
         mm_must(pt_protect(&mm->pt, v->start, v->end - v->start, fresh_prot(v)),
@@ -399,16 +469,14 @@ uint64_t mm_brk(struct mm *mm, uint64_t brk)
         mm->brk = brk;
         return brk;
     }
-    if (!enough_memory(new_end - old_end))
+    if (!mmap_enough_memory(new_end - old_end))
         return old; /* (the overcommit rule above) */
-    /* Growing: a page of gap before the next mapping or the stack guard. */
-    uint64_t glo, ghi, next = mm->va_end + PAGE_SIZE;
+    /* Growing: a page of gap before the next mapping, and the guard gap
+     * below a stack (Linux's brk: newbrk + PAGE_SIZE <= vm_start_gap). */
+    uint64_t next = mm->va_end + PAGE_SIZE;
     struct vma *v = vma_find(mm, old_end);
     if (v)
-        next = v->start;
-    guard_gap(mm, &glo, &ghi);
-    if (ghi > old_end && glo < next)
-        next = glo;
+        next = vma_start_gap(mm, v);
     uint64_t got;
     if (new_end + PAGE_SIZE > next ||
         mm_mmap(mm, old_end, new_end - old_end, PROT_READ | PROT_WRITE,
@@ -446,7 +514,7 @@ int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
             err = -ENOMEM; /* a hole: go on, then say so */
         uint64_t s = MAX(addr, v->start), e = MIN(end, v->end);
         at = v->end;
-        if (advice == MADV_FREE && (v->file || v->shm))
+        if (advice == MADV_FREE && (v->file || v->shm || v->mapping))
             return -EINVAL; /* Linux: only private anonymous memory */
         if (advice == MADV_DONTNEED || advice == MADV_FREE)
             mm_unmap_pages(mm, s, e);
@@ -462,7 +530,8 @@ struct resident {
 static int mark_resident(const struct pt_view *v, void *arg)
 {
     struct resident *r = arg;
-    r->vec[(v->va - r->base) >> PAGE_SHIFT] = 1;
+    if (!v->payload) /* a payload entry: the page is elsewhere, not resident */
+        r->vec[(v->va - r->base) >> PAGE_SHIFT] = 1;
     return 0;
 }
 
@@ -485,28 +554,12 @@ int mm_mincore(struct mm *mm, uint64_t addr, uint64_t len, uint8_t *vec)
         for (uint64_t va = at; v->shm && va < e; va += PAGE_SIZE)
             if (vm_shm_frame(v->shm, (v->off + va - v->start) >> PAGE_SHIFT))
                 vec[(va - addr) >> PAGE_SHIFT] = 1;
+        /* A file page is resident while the page cache holds it (Linux's
+         * mincore_page), mapped here or not. */
+        for (uint64_t va = at; v->mapping && va < e; va += PAGE_SIZE)
+            if (filemap_resident(v, va))
+                vec[(va - addr) >> PAGE_SHIFT] = 1;
         at = e;
     }
-    return 0;
-}
-
-/* ---- the stack ---------------------------------------------------------------------------------- */
-
-int mm_setup_stack(struct mm *mm, uint64_t top, uint64_t size, uint64_t guard)
-{
-    if (((top | size | guard) & PAGE_MASK_LOW) || size == 0 || top > mm->va_end ||
-        top < MM_MIN_ADDR || size > top - MM_MIN_ADDR)
-        return -EINVAL;
-    uint64_t got;
-    int err = mm_mmap(mm, top - size, size, PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, NULL, 0, &got);
-    if (err)
-        return err;
-    mm->stack_start = top - size;
-    mm->stack_end = top;
-    mm->stack_guard = guard;
-    uint64_t below = mm->stack_start > guard ? mm->stack_start - guard : 0;
-    if (below < mm->mmap_base)
-        mm->mmap_base = below;
     return 0;
 }

@@ -3,7 +3,8 @@
  * that a reader can compare the two side by side:
  *   buddyinfo: free blocks per order per zone (proc(5): /proc/buddyinfo);
  *   zoneinfo:  per zone, free pages, watermarks, spanned/present/managed;
- *   meminfo:   MemTotal, MemFree, MemAvailable... in kB.
+ *   meminfo:   MemTotal, MemFree, MemAvailable, then the page cache's
+ *              Buffers, Cached, Mapped, Shmem (include/mm/vmstat.h), in kB.
  * Each function writes into buf like snprintf (returns the full length).
  * Invariant: these only read the node; they change nothing, take no lock
  * and allocate nothing, so they can be called from anywhere, even when
@@ -11,6 +12,7 @@
  */
 #include <mm/zone.h>
 #include <mm/gfp.h>
+#include <mm/vmstat.h>
 #include <kernel/printk.h>
 #include <kernel/sbuf.h>
 
@@ -71,6 +73,12 @@ int meminfo_show(char *buf, size_t size)
     sbuf_put(&s, "MemTotal:       %8lu kB\n", (total * 4));
     sbuf_put(&s, "MemFree:        %8lu kB\n", (free * 4));
     sbuf_put(&s, "MemAvailable:   %8lu kB\n", (avail * 4));
+    /* Linux's order: Buffers, Cached ... Mapped, Shmem (no block devices:
+     * no buffers; every cached page is tmpfs's, so Cached == Shmem). */
+    sbuf_put(&s, "Buffers:        %8lu kB\n", 0ul);
+    sbuf_put(&s, "Cached:         %8lu kB\n", global_node_page_state(NR_FILE_PAGES) * 4);
+    sbuf_put(&s, "Mapped:         %8lu kB\n", global_node_page_state(NR_FILE_MAPPED) * 4);
+    sbuf_put(&s, "Shmem:          %8lu kB\n", global_node_page_state(NR_SHMEM) * 4);
     sbuf_put(&s, "DMA32Free:      %8lu kB\n", (dma32_free * 4));
     sbuf_put(&s, "MemMapBytes:    %8lu kB\n",
         (node0->max_pfn * sizeof(struct page) / 1024));

@@ -45,24 +45,6 @@ static uint64_t pat_bit(unsigned level)
     return level == 0 ? X86_PTE_PAT : X86_PTE_PAT_LARGE;
 }
 
-static bool x86_present(uint64_t e)
-{
-    return e & X86_PTE_P;
-}
-
-static bool x86_is_leaf(uint64_t e, unsigned level)
-{
-    if (level == 0)
-        return true;
-    /* PS makes a PDE or a PDPTE a leaf; in a PML4E it is reserved. */
-    return level <= 2 && (e & X86_PTE_PS);
-}
-
-static uint64_t x86_table_pa(uint64_t e)
-{
-    return e & X86_PTE_ADDR;
-}
-
 /*
  * A table entry allows everything: writable, executable, and user
  * accessible in the lower (user) half, so that the leaves decide.  The
@@ -153,9 +135,13 @@ const struct pt_format pt_x86_64 = {
     .leaf_levels = (1u << 0) | (1u << 1) | (1u << 2),  /* 4 KiB, 2 MiB, 1 GiB */
     .va_bits = 48,
     .pa_bits = 52,
-    .present = x86_present,
-    .is_leaf = x86_is_leaf,
-    .table_pa = x86_table_pa,
+    /* PS makes a PDE or a PDPTE a leaf; in a PML4E it is reserved (level 3
+     * is not in leaf_levels, so the walker never asks). */
+    .present_mask = X86_PTE_P,
+    .leaf_mask = X86_PTE_PS,
+    .table_mask = X86_PTE_ADDR,
+    .accessed_mask = X86_PTE_A,
+    .dirty_mask = X86_PTE_D,
     .make_table = x86_make_table,
     .make_leaf = x86_make_leaf,
     .decode_leaf = x86_decode_leaf,

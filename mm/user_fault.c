@@ -1,5 +1,6 @@
 /*
  * User page faults: demand paging and copy-on-write (include/mm/vma.h;
+ * a fault below a stack first lets it grow: mm/stack.c;
  * docs/address-spaces.md), and the helpers the kernel's user-copy code
  * uses to get the same effect before it touches user memory.
  *
@@ -14,23 +15,31 @@
  *    copies (refcount > 1) or just restores PT_W (refcount 1: the other
  *    side has copied or gone already);
  *  - shared anonymous pages are their object's frames, writable whenever
- *    the VMA is, never copied.
+ *    the VMA is, never copied;
+ *  - a page-cache file's pages (VMAs with a mapping) are mm/filemap.c's:
+ *    a page of the cache is never writable in a private VMA (its
+ *    refcount is the cache's + the ptes', so the write fault below always
+ *    copies it), and mm_count_map/unmap keep its map count.
  *
- * A copy-on-write break gives the writer its copy with pt_replace: the
- * leaf is rewritten in place with the new frame and PT_W, one entry write
- * and one TLB flush, needing no memory, so once the copy is made nothing
- * can fail.  (Unmapping then mapping again could free the table in
- * between and fail to get it back, with the old page already gone.)
+ * A copy-on-write break gives the writer its copy with pt_replace_view:
+ * the leaf the fault's one walk found (pt_walk's view keeps where it is)
+ * is rewritten in place with the new frame and PT_W, one entry write and
+ * one TLB flush, no second walk and no memory, so once the copy is made
+ * nothing can fail.  (Unmapping then mapping again could free the table
+ * in between and fail to get it back, with the old page already gone.)
  *
- * Left out: swapping (every fault is minor), stack growth (the stack is a
- * fixed VMA), SIGBUS past the end of a file (we zero-fill instead: the
- * in-memory files are initrd entries and ELF segments, see struct
- * vm_file), read-ahead (fault-around).
+ * Left out: swapping (every fault is minor; no subsystem parks payload
+ * entries in user address spaces yet, so nothing would bring such a page
+ * back), read-ahead (fault-around).  A struct vm_file (the initrd's
+ * bytes: ELF segments) is zero-filled past its end, for the bss; a
+ * page-cache file gives SIGBUS there, as Linux (mm/filemap.c).
  */
 #include <mm/vma.h>
 #include <kernel/errno.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
+
+#include "mmap_impl.h"   /* mm_stack_rlimit, for the kill report */
 
 static uint64_t zero_pa;
 
@@ -52,17 +61,21 @@ void mm_count_map(struct mm *mm, uint64_t pa)
 {
     if (pa == zero_pa) {
         mm->zero_maps++;
-    } else if (++mm->rss > mm->max_rss) {
-        mm->max_rss = mm->rss;
+        return;
     }
+    if (++mm->rss > mm->max_rss)
+        mm->max_rss = mm->rss;
+    filemap_page_mapped(pa);     /* a page-cache page: its map count */
 }
 
 void mm_count_unmap(struct mm *mm, uint64_t pa)
 {
-    if (pa == zero_pa)
+    if (pa == zero_pa) {
         mm->zero_maps--;
-    else
-        mm->rss--;
+        return;
+    }
+    mm->rss--;
+    filemap_page_unmapped(pa);
 }
 
 static uint8_t *frame_virt(uint64_t pa)
@@ -105,6 +118,8 @@ static int fault_in(struct mm *mm, const struct vma *v, uint64_t va, unsigned ac
 {
     unsigned prot = vma_pt_prot(v);
     uint64_t pa;
+    if (v->mapping)
+        return filemap_fault(mm, v, va, access);   /* the page cache's (mm/filemap.c) */
     if (v->shm) {
         uint64_t i = (v->off + (va - v->start)) >> PAGE_SHIFT;
         pa = vm_shm_frame(v->shm, i);
@@ -146,7 +161,7 @@ static int write_fault(struct mm *mm, const struct vma *v, const struct pt_view 
     if ((v->flags & VMA_SHARED) ||
         (old != zero_pa && page_count(pfn_to_page(old >> PAGE_SHIFT)) == 1)) {
         /* Ours alone (or shared on purpose): just allow the write. */
-        mm_must(pt_replace(&mm->pt, pv->va, old, prot), "write_fault: replace", pv->va);
+        mm_must(pt_replace_view(&mm->pt, pv, old, prot), "write_fault: replace", pv->va);
         return 0;
     }
     uint64_t pa = new_frame(mm, old == zero_pa ? __GFP_ZERO : 0);
@@ -155,24 +170,43 @@ static int write_fault(struct mm *mm, const struct vma *v, const struct pt_view 
     if (old != zero_pa)
         memcpy(frame_virt(pa), frame_virt(old), PAGE_SIZE);
     /* The copy is being written: accessed and dirty, as the CPU would set. */
-    mm_must(pt_replace(&mm->pt, pv->va, pa, prot | PT_ACCESSED | PT_DIRTY), "write_fault: replace",
-            pv->va);
+    mm_must(pt_replace_view(&mm->pt, pv, pa, prot | PT_ACCESSED | PT_DIRTY),
+            "write_fault: replace", pv->va);
     mm_count_unmap(mm, old);
     mm_count_map(mm, pa);
-    frame_unref(old);
+    /* The old frame was mapped here, so its descriptor is an allocated
+     * head: drop this mapping's reference inline when others remain (the
+     * common case, the other side of the fork still maps it). */
+    struct page *p = pfn_to_page(old >> PAGE_SHIFT);
+    if (p->refcount > 1)
+        p->refcount--;
+    else
+        frame_unref(old);
     return 0;
 }
 
-static enum mm_fault_why no_vma_why(const struct mm *mm, uint64_t addr)
+/* The stack above an address no VMA holds, when one grows down there and
+ * addr is within its reach (its limit and a guard gap more: a fault
+ * farther down is no stack's business). */
+static struct vma *stack_above(struct mm *mm, uint64_t addr)
 {
-    uint64_t hi = mm->stack_guard ? mm->stack_start : 0;
-    uint64_t lo = hi > mm->stack_guard ? hi - mm->stack_guard : 0;
-    return addr >= lo && addr < hi ? MM_FAULT_STACK_GUARD : MM_FAULT_NO_MAPPING;
+    struct vma *v = addr < mm->va_end ? vma_find(mm, addr) : NULL;
+    if (!v || v->start <= addr || !(v->flags & VMA_GROWSDOWN))
+        return NULL;
+    uint64_t reach = mm_stack_rlimit() + mm->stack_guard;
+    return v->end - addr <= reach || reach < mm->stack_guard ? v : NULL;
+}
+
+static enum mm_fault_why no_vma_why(struct mm *mm, uint64_t addr)
+{
+    return stack_above(mm, addr) ? MM_FAULT_STACK_GUARD : MM_FAULT_NO_MAPPING;
 }
 
 static int handle(struct mm *mm, uint64_t addr, unsigned access, enum mm_fault_why *why)
 {
     struct vma *v = addr < mm->va_end ? vma_lookup(mm, addr) : NULL;
+    if (!v)
+        v = mm_grow_stack(mm, addr);   /* below a stack that grows down (mm/stack.c) */
     if (!v) {
         *why = no_vma_why(mm, addr);
         return -EFAULT;
@@ -184,7 +218,9 @@ static int handle(struct mm *mm, uint64_t addr, unsigned access, enum mm_fault_w
     uint64_t va = addr & ~(PAGE_SIZE - 1);
     struct pt_view pv;
     int err = pt_walk(&mm->pt, va, &pv);
-    if (err == -ENOENT)
+    if (err == -ENOENT && pv.payload)
+        err = -EIO; /* the page is elsewhere, and nothing here brings it back: SIGBUS */
+    else if (err == -ENOENT)
         err = fault_in(mm, v, va, access);
     else if (err)
         mm_must(err, "mm_fault: pt_walk", va);
@@ -195,7 +231,7 @@ static int handle(struct mm *mm, uint64_t addr, unsigned access, enum mm_fault_w
               pv.prot, vma_pt_prot(v));
     /* else: the pte allows the access already (a stale TLB entry). */
     if (err)
-        *why = MM_FAULT_OOM;
+        *why = err == -EIO ? MM_FAULT_SIGBUS : MM_FAULT_OOM;
     return err;
 }
 
@@ -238,9 +274,12 @@ int mm_describe(struct mm *mm, uint64_t addr, char *buf, size_t size)
     struct vma *v = addr < mm->va_end ? vma_lookup(mm, addr) : NULL;
     if (v)
         return vma_describe(mm, v, buf, size);
-    if (no_vma_why(mm, addr) == MM_FAULT_STACK_GUARD)
-        return snprintf(buf, size, "stack guard gap below %08lx (no mapping)",
-                        mm->stack_start);
+    struct vma *s = stack_above(mm, addr);
+    if (s)
+        return snprintf(buf, size, "stack %s below %08lx (no mapping)",
+                        s->end - (addr & ~(PAGE_SIZE - 1)) > mm_stack_rlimit() ? "limit"
+                                                                                : "guard gap",
+                        s->start);
     return snprintf(buf, size, "no mapping");
 }
 

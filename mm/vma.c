@@ -12,7 +12,10 @@
  *    the smallest one describing the address space;
  *  - mm->cache is NULL or a VMA of the list;
  *  - a shared object's refs is the number of VMAs (in every mm) pointing
- *    to it; it holds one reference on each frame in its directory.
+ *    to it; it holds one reference on each frame in its directory;
+ *  - a VMA with a mapping (a page-cache file) is on that file's i_mmap
+ *    list from its making (mm_mmap_file, vma_split, fork, mremap) to
+ *    vma_free, and v->mm is the mm whose list holds it (mm/filemap.c).
  *
  * A sorted list rather than a tree: processes here have tens of VMAs
  * (a heap grown by 5000 sbrk calls is still one VMA, merged), so a walk
@@ -75,10 +78,10 @@ unsigned vma_pt_prot(const struct vma *v)
 bool vma_compatible(const struct vma *a, const struct vma *b)
 {
     if (a->end != b->start || a->prot != b->prot || a->flags != b->flags ||
-        a->file != b->file || a->shm != b->shm)
+        a->file != b->file || a->shm != b->shm || a->mapping != b->mapping)
         return false;
     /* A backing object must continue where a ends. */
-    return (!a->file && !a->shm) || a->off + (a->end - a->start) == b->off;
+    return (!a->file && !a->shm && !a->mapping) || a->off + (a->end - a->start) == b->off;
 }
 
 struct vma *vma_alloc(void)
@@ -90,6 +93,8 @@ void vma_free(struct vma *v)
 {
     if (v->shm)
         vm_shm_put(v->shm);
+    if (v->mapping)
+        filemap_vma_unlink(v);   /* off the file's list; its reference goes */
     kfree(v);
 }
 
@@ -103,6 +108,7 @@ void vma_link(struct mm *mm, struct vma *v)
     if ((prev && prev->end > v->start) || (next && next->start < v->end))
         panic("vma_link: [%#lx, %#lx) overlaps a VMA", v->start,
               v->end);
+    v->mm = mm;
     v->prev = prev;
     v->next = next;
     if (prev)
@@ -135,10 +141,12 @@ void vma_split(struct mm *mm, struct vma *v, uint64_t addr, struct vma *spare)
               v->start, v->end);
     *spare = *v;
     spare->start = addr;
-    if (v->file || v->shm)
+    if (v->file || v->shm || v->mapping)
         spare->off = v->off + (addr - v->start);
     if (spare->shm)
         vm_shm_get(spare->shm);
+    if (spare->mapping)
+        filemap_vma_link(spare);
     v->end = addr;
     spare->prev = v;
     spare->next = v->next;
@@ -241,13 +249,38 @@ int vm_shm_set(struct vm_shm *s, uint64_t i, uint64_t pa)
     return 0;
 }
 
+int vm_shm_grow(struct vm_shm *s, uint64_t npages)
+{
+    if (npages <= s->npages)
+        return 0;
+    uint64_t old = s->npages / SHM_LEAF + (s->npages % SHM_LEAF != 0);
+    uint64_t nleaves = npages / SHM_LEAF + (npages % SHM_LEAF != 0);
+    if (nleaves > old) {
+        if (nleaves > (4ul << 20) / sizeof(uint64_t *))
+            return -ENOMEM;
+        uint64_t **dir = kzalloc(nleaves * sizeof(uint64_t *), GFP_KERNEL | __GFP_NOWARN);
+        if (!dir)
+            return -ENOMEM;
+        memcpy(dir, s->dir, old * sizeof(uint64_t *));
+        kfree(s->dir);
+        s->dir = dir;
+    }
+    /* The pages between the old end and the new one are not in any leaf
+     * yet (vm_shm_frame reads 0): they fault in zeroed. */
+    s->npages = npages;
+    return 0;
+}
+
 /* ---- /proc/self/maps ------------------------------------------------------------------------- */
 
 /* Linux's rules (fs/proc/task_mmu.c): a file's name first; then the VMA
  * overlapping [start_brk, brk] is the heap, the one holding the top of
  * the stack is the stack. */
-static const char *vma_name(const struct mm *mm, const struct vma *v)
+static const char *vma_name(const struct mm *mm, const struct vma *v, bool *deleted)
 {
+    *deleted = false;
+    if (v->mapping)
+        return v->mapping->ops->name(v->mapping, deleted);
     if (v->file)
         return v->file->name;
     if (v->shm)
@@ -258,6 +291,9 @@ static const char *vma_name(const struct mm *mm, const struct vma *v)
         return "[stack]";
     return NULL;
 }
+
+/* What a vm_shm's lines show as their device: 00:01, as Linux's shmem. */
+#define LINUX_DEV_SHM 1
 
 /* Append to buf like snprintf, *len counting what the whole text needs. */
 static __attribute__((format(printf, 4, 5))) void append(char *buf, size_t size, size_t *len,
@@ -277,23 +313,30 @@ static void vma_line(const struct mm *mm, const struct vma *v, char *buf, size_t
                      size_t *len, bool compact)
 {
     size_t line = *len;
-    const char *name = vma_name(mm, v);
+    bool deleted;
+    const char *name = vma_name(mm, v, &deleted);
     append(buf, size, len, "%08lx-%08lx %c%c%c%c %08lx", v->start,
            v->end, v->prot & PROT_READ ? 'r' : '-',
            v->prot & PROT_WRITE ? 'w' : '-', v->prot & PROT_EXEC ? 'x' : '-',
            v->flags & VMA_SHARED ? 's' : 'p',
-           (v->file || v->shm ? v->off : 0));
+           (v->file || v->shm || v->mapping ? v->off : 0));
+    const char *del = deleted ? " (deleted)" : "";
     if (compact) {
         if (name)
-            append(buf, size, len, " %s", name);
+            append(buf, size, len, " %s%s", name, del);
         return;
     }
-    append(buf, size, len, " %s %lu ", v->shm ? "00:01" : "00:00",
-           (v->shm ? v->shm->id : 0));
+    /* The device as major:minor from Linux's dev_t encoding, the inode. */
+    uint64_t dev = v->shm ? LINUX_DEV_SHM : 0, ino = v->shm ? v->shm->id : 0;
+    if (v->mapping)
+        v->mapping->ops->ident(v->mapping, &dev, &ino);
+    append(buf, size, len, " %02lx:%02lx %lu ", (dev >> 8) & 0xfff,
+           (dev & 0xff) | ((dev >> 12) & 0xfff00), ino);
     if (name) {
         /* Linux pads the prefix to 72 columns, then one space. */
         size_t used = *len - line;
-        append(buf, size, len, "%*s%s", (int)(used < 72 ? 72 - used + 1 : 1), "", name);
+        append(buf, size, len, "%*s%s%s", (int)(used < 72 ? 72 - used + 1 : 1), "", name,
+               del);
     }
 }
 

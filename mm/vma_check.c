@@ -57,6 +57,33 @@ static int add(struct check *c, uint64_t entry)
 
 /* ---- the VMA list -------------------------------------------------------------------------------- */
 
+/* A page-cache file's VMA: on its file's i_mmap list, naming its mm;
+ * VMA_MAYWRITE only there, and a shared one writable only with it. */
+static int check_file_vma(struct check *c, const struct vma *v)
+{
+    char *why = c->why;
+    size_t size = c->size;
+    bool shared = v->flags & VMA_SHARED;
+    CHECK(!(v->flags & VMA_MAYWRITE) || (v->mapping && shared),
+          "VMA %#lx: may-write flag outside a shared file mapping", v->start);
+    if (!v->mapping)
+        return 0;
+    CHECK(v->mm == c->mm, "file VMA %#lx names another address space", v->start);
+    CHECK(!shared || !(v->prot & PROT_WRITE) || (v->flags & VMA_MAYWRITE),
+          "VMA %#lx: writable shared mapping of a file not opened for writing", v->start);
+    uint64_t n = 0;
+    bool found = false;
+    for (const struct vma *o = v->mapping->i_mmap; o; o = o->i_mmap_next) {
+        CHECK(++n <= v->mapping->nr_vmas, "file of VMA %#lx: more VMAs on i_mmap than %lu",
+              v->start, v->mapping->nr_vmas);
+        CHECK(o->mapping == v->mapping && (!o->i_mmap_next || o->i_mmap_next->i_mmap_prev == o),
+              "file of VMA %#lx: i_mmap list broken", v->start);
+        found = found || o == v;
+    }
+    CHECK(found, "file VMA %#lx is not on its file's i_mmap list", v->start);
+    return 0;
+}
+
 static int check_vmas(struct check *c)
 {
     char *why = c->why;
@@ -64,6 +91,7 @@ static int check_vmas(struct check *c)
     struct mm *mm = c->mm;
     const struct vma *prev = NULL;
     uint64_t n = 0;
+    int err;
     bool cache_seen = !mm->cache;
     for (const struct vma *v = mm->vmas; v; prev = v, v = v->next) {
         CHECK(++n <= mm->nr_vmas, "more VMAs in the list than nr_vmas %lu", mm->nr_vmas);
@@ -79,17 +107,21 @@ static int check_vmas(struct check *c)
         CHECK(!prev || !vma_compatible(prev, v), "VMAs [%#lx, %#lx) and [%#lx, %#lx) "
               "should have been merged", prev->start, prev->end, v->start,
               v->end);
-        CHECK(!(v->prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) && !(v->flags & ~VMA_SHARED),
+        CHECK(!(v->prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) &&
+                  !(v->flags & ~(VMA_SHARED | VMA_GROWSDOWN | VMA_MAYWRITE)),
               "VMA %#lx: prot %#x flags %#x", v->start, v->prot, v->flags);
-        CHECK(!(v->file && v->shm), "VMA %#lx: both a file and a shared object",
-              v->start);
+        CHECK(!(v->file && v->shm) && !(v->mapping && (v->file || v->shm)),
+              "VMA %#lx: two backings", v->start);
+        if ((err = check_file_vma(c, v)) != 0)
+            return err;
         CHECK(!v->shm || (v->flags & VMA_SHARED), "VMA %#lx: private with an object",
               v->start);
-        CHECK(!(v->flags & VMA_SHARED) || v->shm || v->file, "VMA %#lx: shared without backing",
-              v->start);
+        CHECK(!(v->flags & VMA_SHARED) || v->shm || v->file || v->mapping,
+              "VMA %#lx: shared without backing", v->start);
         CHECK(!(v->file && (v->flags & VMA_SHARED) && (v->prot & PROT_WRITE)),
               "VMA %#lx: writable shared file mapping", v->start);
-        CHECK(v->file || v->shm || v->off == 0, "VMA %#lx: anonymous with offset %#lx",
+        CHECK(v->file || v->shm || v->mapping || v->off == 0,
+              "VMA %#lx: anonymous with offset %#lx",
               v->start, v->off);
         CHECK(!v->shm || (v->shm->refs > 0 && v->off / PAGE_SIZE <= v->shm->npages &&
                           (v->end - v->start) / PAGE_SIZE <= v->shm->npages - v->off / PAGE_SIZE),
@@ -117,6 +149,10 @@ static int check_leaf(const struct pt_view *pv, void *arg)
     while (c->v && c->v->end <= va)
         c->v = c->v->next;
     const struct vma *v = c->v;
+    if (pv->payload) { /* maps nothing; what it names is its owner's */
+        CHECK(v && v->start <= va, "payload entry at %#lx outside every VMA", va);
+        return 0;
+    }
     CHECK(pv->size == PAGE_SIZE, "a %#lx-byte leaf at %#lx", pv->size, va);
     CHECK(v && v->start <= va, "pte at %#lx (pa %#lx) outside every VMA", va, pa);
     unsigned want = vma_pt_prot(v);
@@ -126,7 +162,7 @@ static int check_leaf(const struct pt_view *pv, void *arg)
               page_count(pfn_to_page(pa >> PAGE_SHIFT)) > 0,
           "pte at %#lx maps %#lx, not an allocated frame", va, pa);
     if (pa == zero) {
-        CHECK(!v->file && !v->shm && !(pv->prot & PT_W),
+        CHECK(!v->file && !v->shm && !v->mapping && !(pv->prot & PT_W),
               "zero page at %#lx writable or in a file/shared VMA", va);
         c->zero++;
     } else {
@@ -140,6 +176,18 @@ static int check_leaf(const struct pt_view *pv, void *arg)
         uint64_t obj = vm_shm_frame(v->shm, (v->off + va - v->start) >> PAGE_SHIFT);
         CHECK(obj == pa, "shared pte at %#lx maps %#lx, its object holds %#lx", va,
               pa, obj);
+    }
+    /* A file VMA maps its file's page of the index (never writable when
+     * private), or, private, a copy of its own (not a page-cache page). */
+    bool file = page_is_file(pfn_to_page(pa >> PAGE_SHIFT));
+    CHECK(!file || v->mapping, "pte at %#lx maps page-cache page %#lx outside a file VMA", va,
+          pa);
+    if (v->mapping && (file || (v->flags & VMA_SHARED))) {
+        uint64_t cached = v->mapping->ops->find(v->mapping, (v->off + va - v->start) >> PAGE_SHIFT);
+        CHECK(file && cached == pa, "file pte at %#lx maps %#lx, the file's page is %#lx", va, pa,
+              cached);
+        CHECK((v->flags & VMA_SHARED) || !(pv->prot & PT_W),
+              "private pte at %#lx writes to the file's page %#lx", va, pa);
     }
     return add(c, pa | c->tag | ((v->flags & VMA_SHARED) ? E_SHARED : 0));
 }
@@ -226,6 +274,8 @@ static int check_runs(struct check *c, bool exact)
     heap_sort(c->e, c->n);
     for (uint64_t i = 0; i < c->n;) {
         uint64_t pa = c->e[i] & mask, maps = 0, pins = pa == zero;
+        const struct page *pg = pfn_to_page(pa >> PAGE_SHIFT);
+        bool file = page_is_file(pg); /* the cache holds one reference, may map it anywhere */
         bool obj = false, shared = false, privat = false;
         uint64_t j = i, prev_tag = ~0ul;
         for (; j < c->n && (c->e[j] & mask) == pa; j++) {
@@ -234,20 +284,26 @@ static int check_runs(struct check *c, bool exact)
                 obj = true;
                 continue;
             }
-            /* Within one mm, only the zero page is mapped twice. */
-            CHECK(pa == zero || tag != prev_tag, "frame %#lx mapped twice in one address space",
-                  pa);
+            /* Within one mm, only the zero page, file pages and a shared
+             * object's pages (two mappings of it: mremap's "duplicate")
+             * are mapped twice. */
+            CHECK(pa == zero || file || (e & E_SHARED) || tag != prev_tag,
+                  "frame %#lx mapped twice in one address space", pa);
             prev_tag = tag;
             maps++;
             shared = shared || (e & E_SHARED);
             privat = privat || !(e & E_SHARED);
         }
-        CHECK(!(shared && privat), "frame %#lx in shared and private VMAs", pa);
-        pins += obj;
+        CHECK(file || !(shared && privat), "frame %#lx in shared and private VMAs", pa);
+        CHECK(!exact || !file || page_mapcount(pg) == maps,
+              "page-cache page %#lx has map count %u for %lu mappings", pa, page_mapcount(pg),
+              maps);
+        pins += obj + file;
         uint32_t refs = page_count(pfn_to_page(pa >> PAGE_SHIFT));
         CHECK(exact ? refs == maps + pins : refs >= maps + pins,
               "frame %#lx has %u references for %lu mappings%s%s", pa, refs, maps,
-              pa == zero ? " + the zero page's pin" : "", obj ? " + its object's" : "");
+              pa == zero ? " + the zero page's pin" : "",
+              obj ? " + its object's" : file ? " + the page cache's" : "");
         i = j;
     }
     return 0;

@@ -265,7 +265,18 @@ void *vmap_space_alloc(struct vmap_space *s, size_t size, gfp_t gfp, const void 
 void *vmap_space_alloc_stack(struct vmap_space *s, size_t size, const char *owner,
                              const void *caller)
 {
-    return alloc_area(s, size, PAGE_SIZE, VM_STACK, GFP_KERNEL, caller, owner);
+    /*
+     * Zeroed, as Linux's kernel stacks (THREADINFO_GFP has __GFP_ZERO): no
+     * stale data from the frames' last owner.  Under QEMU's TCG it also
+     * matters for speed: a frame that held firmware code (EFI boot
+     * services code is usable RAM after the loader leaves) keeps its
+     * translated blocks until its bytes are overwritten, and until then
+     * every store to the frame takes QEMU's self-modifying-code check,
+     * ~100 times slower.  A stack is written only near its top, so
+     * without this clear a boot whose stack lands on such a frame ran
+     * everything ~100 times slower (docs/terminal.md).
+     */
+    return alloc_area(s, size, PAGE_SIZE, VM_STACK, GFP_KERNEL | __GFP_ZERO, caller, owner);
 }
 
 void vmap_space_free(struct vmap_space *s, const void *addr)

@@ -131,6 +131,7 @@ static int check_leaf(const struct pt_view *v, void *arg)
     struct check *c = arg;
     char *why = c->why;
     size_t size = c->size;
+    CHECK(!v->payload, "payload entry %#lx at %#lx: vmalloc parks none", v->payload, v->va);
     int err = leave_areas(c, v->va);
     if (err)
         return err;

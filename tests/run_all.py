@@ -148,11 +148,18 @@ def boots(bad):
              expect="text", wait_for=summary_seen,
              screen=["ok - bootinfo_header", "ok - fbcon_title_pixels",
                      "2 passed, 0 failed", "ktest: halted (ktest.end=halt)"]),
-        # The empty command line runs the demo init, which exits cleanly.
+        # The empty command line: init prints its banner and starts the
+        # shell, whose prompt ends the boot (tests/shell_session.py talks
+        # to it).
         Boot("default-cmdline", mem="512M", cmdline=None, expect="text",
-             wait_for=["init: exited with status 0"],
+             wait_for=["\nmmk:/# "],
              must_show=["mmk 0.1", "Firmware memory map:", "Total usable memory:",
-                        'command line: ""', "init: starting /bin/init as pid 1"]),
+                        'command line: ""', "init: starting /bin/init as pid 1",
+                        "Welcome to mmk, a kernel about memory management.",
+                        "  cat /proc/buddyinfo    free blocks per order",
+                        "  busybox32 sh           the same shell",
+                        "Ctrl-C interrupts a program", "BusyBox v"],
+             must_not_show=["init: cannot execute /bin/sh", "init: the shell ended"]),
         Boot("loader-truncated-kernel", cmdline="ktest=all", expect="text",
              replace={"::/boot/kernel.elf": bad["truncated_kernel"]},
              wait_for=["returning to the firmware"],
@@ -326,6 +333,25 @@ def run_user_programs(rep, build, logs):
     rep.case(not problems, boot_name, "; ".join(problems), "serial log tail:\n" + r.tail(25))
 
 
+def run_session(rep, build, logs, name):
+    """tests/NAME_session.py: a user typing at the console terminal
+    (docs/terminal.md): "tty" plays with the line discipline, "shell"
+    with busybox's shell; its "ok - NAME/..." lines become cases."""
+    p = subprocess.run([sys.executable, os.path.join(HERE, name + "_session.py"),
+                        "--build", build], capture_output=True, text=True, timeout=600)
+    with open(os.path.join(logs, name + "-session.log"), "w") as f:
+        f.write(p.stdout + p.stderr)
+    seen = 0
+    for line in p.stdout.splitlines():
+        m = RESULT_RE.match(line)
+        if m:
+            seen += 1
+            rep.case(m.group(1) == "ok", m.group(2), m.group(3) or "")
+    if seen == 0 or p.returncode != 0 and "not ok" not in p.stdout:
+        rep.case(False, name + "/session", "exit status %d" % p.returncode,
+                 (p.stdout + p.stderr)[-2000:])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
@@ -361,6 +387,9 @@ def main():
             judge(rep, b, r, shot, a.build)
     if not a.only or a.only in "user-programs":
         run_user_programs(rep, a.build, logs)
+    for session in ("tty", "shell"):
+        if not a.only or a.only in session + "-session":
+            run_session(rep, a.build, logs, session)
 
     print("# %.0f s; logs in %s" % (time.time() - start, logs))
     print("%d passed, %d failed" % (rep.passed, rep.failed))

@@ -13,6 +13,11 @@ Three uses:
     program becomes PID 1 (init=/bin/NAME -- ARGS), its output (the second
     serial port, COM2) goes to stdout, the kernel log (COM1) to a file or
     to stderr, and the exit status is the program's (docs/user-programs.md).
+    `--input FILE` types FILE's bytes on COM1, the console terminal, once
+    the program has started (docs/terminal.md);
+  * a conversation with the console terminal (tests/tty_session.py):
+    `Interactive` boots with COM1 on a socket, sends bytes and waits for
+    text, and presses keys of the PS/2 keyboard through QEMU's monitor.
 
 Every boot gets its own copy of the OVMF variable store, and the image is
 attached with snapshot=on so that nothing a boot does reaches the file.
@@ -26,6 +31,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
@@ -143,8 +149,152 @@ def _monitor(sock_path, command):
     s.close()
 
 
+def _connect_unix(path, timeout=20):
+    """A connected socket to the Unix socket QEMU serves at path (it
+    appears a moment after QEMU starts)."""
+    deadline = time.time() + timeout
+    while True:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(path)
+            return s
+        except OSError:
+            s.close()
+            if time.time() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def _com1_typist(sock_path, log_path, data):
+    """COM1 as a socket: copy what the machine writes to log_path (as
+    `-serial file:` would) and type `data` once init has started, when the
+    kernel takes COM1's input (before, the firmware would read it)."""
+    conn = _connect_unix(sock_path)
+
+    def run():
+        seen, typed = b"", False
+        with open(log_path, "ab") as log:
+            while True:
+                try:
+                    chunk = conn.recv(65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                log.write(chunk)
+                log.flush()
+                if not typed:
+                    seen = (seen + chunk)[-4096:]
+                    if b"init: starting" in seen:
+                        typed = True
+                        try:
+                            conn.sendall(data)
+                        except OSError:
+                            break
+        conn.close()
+
+    threading.Thread(target=run, daemon=True).start()
+
+
+class Interactive:
+    """A boot to talk to: COM1 (the console terminal and the kernel log) on
+    a socket, COM2 (what processes write) in workdir/serial2.log, and QEMU's
+    monitor on a socket, to press keys of the PS/2 keyboard (sendkey).
+    expect() waits for text on COM1 after the previous match."""
+
+    def __init__(self, img, mem="512M", workdir=None):
+        self.work = workdir or tempfile.mkdtemp(prefix="mmk-tty-")
+        os.makedirs(self.work, exist_ok=True)
+        vars_path = os.path.join(self.work, "OVMF_VARS.fd")
+        shutil.copyfile(OVMF_VARS, vars_path)
+        com1 = os.path.join(self.work, "com1.sock")
+        self.mon_path = os.path.join(self.work, "monitor.sock")
+        self.out_path = os.path.join(self.work, "serial2.log")
+        for stale in (com1, self.mon_path, self.out_path):
+            if os.path.exists(stale):
+                os.remove(stale)
+        args = qemu_args(img, mem, vars_path)
+        args += ["-chardev", f"socket,id=com1,path={com1},server=on,wait=on",
+                 "-serial", "chardev:com1", "-serial", f"file:{self.out_path}",
+                 "-monitor", f"unix:{self.mon_path},server,nowait"]
+        self.stderr = open(os.path.join(self.work, "qemu.stderr"), "w")
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=self.stderr)
+        self.com1 = _connect_unix(com1)
+        self.com1.settimeout(0.2)
+        self.log = b""      # everything COM1 said
+        self.pos = 0        # where the next expect() starts looking
+        self.mon = None
+
+    def _pump(self):
+        try:
+            chunk = self.com1.recv(65536)
+        except socket.timeout:
+            return True
+        except OSError:
+            return False
+        self.log += chunk
+        return bool(chunk)
+
+    def send(self, data):
+        """Type bytes on COM1."""
+        self.com1.sendall(data if isinstance(data, bytes) else data.encode())
+
+    def expect(self, text, timeout=30):
+        """Wait until `text` (str or bytes) appears on COM1 after the last
+        match; return what came before it (since the last match).  Raises
+        TimeoutError when it does not come."""
+        want = text if isinstance(text, bytes) else text.encode()
+        deadline = time.time() + timeout
+        while True:
+            at = self.log.find(want, self.pos)
+            if at >= 0:
+                before = self.log[self.pos:at]
+                self.pos = at + len(want)
+                return before
+            if time.time() > deadline or not self._pump():
+                if self.log.find(want, self.pos) >= 0:
+                    continue
+                raise TimeoutError("no %r on COM1; it said last:\n%s" % (
+                    want, self.log[-600:].decode("utf-8", "replace")))
+
+    def settle(self, seconds):
+        """Read COM1 for a while (nothing expected)."""
+        deadline = time.time() + seconds
+        while time.time() < deadline and self._pump():
+            pass
+
+    def sendkey(self, *keys):
+        """Press keys on the PS/2 keyboard (QEMU's names: a, shift-a, ret,
+        ctrl-c, backspace, up...)."""
+        if self.mon is None:
+            self.mon = _connect_unix(self.mon_path)
+            self.mon.settimeout(2)
+        for k in keys:
+            self.mon.sendall(("sendkey %s\n" % k).encode())
+            time.sleep(0.05)
+
+    def out(self):
+        """What processes wrote (COM2, after the kernel's marker)."""
+        try:
+            with open(self.out_path, "rb") as f:
+                return user_output(f.read(), final=True).decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self.stderr.close()
+        for s in (self.com1, self.mon):
+            if s:
+                s.close()
+        return self.proc.returncode
+
+
 def boot(img, mem="1G", timeout=90, usb=False, wait_for=None, screendump=None,
-         workdir=None, serial2=False, stop_on=None, on_poll=None):
+         workdir=None, serial2=False, stop_on=None, on_poll=None, com1_input=None):
     """Boot `img` headless; return a Result.
 
     wait_for: a list of strings; once all have appeared in the serial log
@@ -159,6 +309,8 @@ def boot(img, mem="1G", timeout=90, usb=False, wait_for=None, screendump=None,
     them appears in the serial log (status "killed").
     on_poll: called as on_poll(com1_path, com2_path) at every poll (every
     0.2 s) and once more at the end, to follow the output as it comes.
+    com1_input: bytes typed on COM1 once the kernel says init started
+    (COM1 is then a socket, copied to the same log file).
     """
     work = workdir or tempfile.mkdtemp(prefix="mmk-qemu-")
     os.makedirs(work, exist_ok=True)
@@ -172,7 +324,12 @@ def boot(img, mem="1G", timeout=90, usb=False, wait_for=None, screendump=None,
         if stale and os.path.exists(stale):
             os.remove(stale)
     args = qemu_args(img, mem, vars_path, usb=usb)
-    args += ["-serial", f"file:{log_path}"]
+    com1_sock = os.path.join(work, "com1.sock") if com1_input is not None else None
+    if com1_sock:
+        args += ["-chardev", f"socket,id=com1,path={com1_sock},server=on,wait=on",
+                 "-serial", "chardev:com1"]
+    else:
+        args += ["-serial", f"file:{log_path}"]
     if serial2:
         args += ["-serial", f"file:{out_path}"]
     mon = None
@@ -184,6 +341,8 @@ def boot(img, mem="1G", timeout=90, usb=False, wait_for=None, screendump=None,
     with open(stderr_path, "w") as err:
         proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=err)
+    if com1_sock:
+        _com1_typist(com1_sock, log_path, com1_input)
     status = None
 
     def read_log():
@@ -252,7 +411,10 @@ def boot(img, mem="1G", timeout=90, usb=False, wait_for=None, screendump=None,
 # ---- run-elf: a static program as PID 1 ----------------------------------------
 
 CPIO_MAGIC = b"070701"
-INIT_END_RE = re.compile(r"^init: (exited with status|killed by signal) (\d+)\s*$", re.M)
+# Not anchored at the start of a line: COM1 carries the processes' output
+# too, and a program whose output does not end in a newline leaves the
+# kernel's line glued to its last bytes ("hiinit: exited with status 0").
+INIT_END_RE = re.compile(r"init: (exited with status|killed by signal) (\d+)\s*$", re.M)
 # The loader's limit on boot/cmdline.txt (include/boot/boot_info.h).
 CMDLINE_MAX = 1023
 
@@ -378,8 +540,15 @@ def run_elf(a):
                 sys.stderr.buffer.write(chunk)
                 sys.stderr.buffer.flush()
 
+        typed = None
+        if a.input:
+            try:
+                with open(a.input, "rb") as f:
+                    typed = f.read()
+            except OSError as e:
+                return fail(2, "cannot read %s: %s" % (a.input, e.strerror))
         r = boot(img, mem=a.mem, timeout=a.timeout, workdir=work, serial2=True,
-                 stop_on=["Halted.", "System halted."], on_poll=follow)
+                 stop_on=["Halted.", "System halted."], on_poll=follow, com1_input=typed)
         follow(None, os.path.join(work, "serial2.log"), final=True)
         if a.log:
             os.makedirs(os.path.dirname(os.path.abspath(a.log)), exist_ok=True)
@@ -425,6 +594,8 @@ def main():
     ap.add_argument("--log", default="build/run-elf.log", help="run-elf: where the kernel log goes")
     ap.add_argument("--verbose", action="store_true", help="run-elf: kernel log on stderr too")
     ap.add_argument("--timeout", type=int, default=300, help="run-elf: seconds before giving up")
+    ap.add_argument("--input", help="run-elf: a file whose bytes are typed on COM1, the console "
+                    "terminal, once the program has started")
     a = ap.parse_args()
 
     if a.mode == "run-elf":

@@ -25,6 +25,11 @@ struct task;
  */
 void syscall32_dispatch(struct trap_frame *f);
 
+/* compat32/syscall32_names.c: the name of i386 call nr (Linux's
+ * syscall_32.tbl), or NULL for a number Linux does not use. */
+#define NR32_SYSCALLS 470
+const char *syscall32_name(uint32_t nr);
+
 /*
  * compat32/tls32.c: the per-task state that segmentation still has in
  * long mode: the three TLS descriptors of set_thread_area (t->tls) and
@@ -42,5 +47,9 @@ void tls_switch_out(struct task *prev);
 void tls_switch_in(struct task *next);
 void tls_fork(struct task *child, const struct task *parent);
 void tls_exec_reset(struct task *t);
+/* clone(CLONE_SETTLS) from an i386 call: install the struct user_desc at
+ * utls in child's TLS descriptors, as set_thread_area would but with no
+ * choosing of the entry (Linux: -EFAULT, -EINVAL). */
+long tls_clone_settls(struct task *child, uint64_t utls);
 
 #endif

@@ -12,5 +12,10 @@ void apic_init(void);
 void apic_eoi(void);
 /* TSC ticks per second, measured during calibration (0 before). */
 uint64_t tsc_hz(void);
+/* Nanoseconds since the timer last expired (0 before apic_init): in the
+ * timer's handler, how long the tick waited to be taken (interrupts are
+ * off in the kernel, so a tick that falls there waits for the return to
+ * user mode): kernel/fs/proc_kstat.c. */
+uint64_t apic_tick_age_ns(void);
 
 #endif

@@ -3,5 +3,7 @@
 #define KERNEL_BENCH_H
 
 void bench_run(void);
+/* The framebuffer console's figure and target (kernel/test/bench_fbcon.c). */
+void bench_fbcon(void);
 
 #endif

@@ -34,6 +34,10 @@
 struct trap_frame {
     uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
     uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+    /* RAX as a system call found it (`syscall`, `int 0x80`): its number,
+     * which a restart after a signal puts back (kernel/proc/sig_deliver.c).
+     * ~0 for every other entry, and once rt_sigreturn has run. */
+    uint64_t orig_rax;
     uint64_t vector, error;
     uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
 };

@@ -4,15 +4,19 @@
  * A `struct file` is Linux's "open file description": an offset, the
  * status flags given to open (O_RDONLY/O_WRONLY/O_RDWR, O_APPEND,
  * O_NONBLOCK) and an operations table that says what kind of object it
- * is: the console (kernel/fs/console_file.c), a file of the initrd
- * (kernel/fs/initrd_fs.c), a /proc file (kernel/fs/procfs.c) or one end of a
- * pipe (kernel/fs/pipe.c).  It is reference-counted: every descriptor that
- * names it holds one reference (system calls borrow it, see fd_file);
- * the last file_put calls ops->release.
+ * is: the console (kernel/fs/console_file.c), a tmpfs file or directory
+ * (kernel/fs/tmpfs_file.c), a /proc file (kernel/fs/procfs.c) or one end
+ * of a pipe (kernel/fs/pipe.c).  Files opened by path hold a reference on
+ * their inode (include/kernel/vfs.h).  A file is reference-counted: every
+ * descriptor that names it holds one reference (system calls borrow it,
+ * see fd_file); the last file_put calls ops->release.
  *
  * A descriptor table (`struct files`, stored in task->files as a void *)
  * is private to one task: fork copies it (each file gains a reference),
  * exec closes the descriptors marked close-on-exec, exit closes them all.
+ * It also carries the task's file-system context (Linux's fs_struct: the
+ * working directory and the umask; and the running program's path for
+ * /proc/self/exe), which fork copies and exit drops along with it.
  * The kernel is not preemptible and has one CPU, so nothing here locks;
  * only the file operations that wait (pipes) may sleep.
  *
@@ -169,16 +173,49 @@ struct file_ops {
     int (*stat)(struct file *f, struct linux_stat *st);
     long (*ioctl)(struct file *f, unsigned cmd, uint64_t arg);
     void (*release)(struct file *f);
+    /* poll/select (kernel/fs/poll.c): what the file is ready for now, a
+     * mask of POLL* bits; never sleeps.  NULL: always readable and
+     * writable (Linux's DEFAULT_POLLMASK). */
+    unsigned (*poll)(struct file *f);
 };
+
+/* poll's bits (include/uapi/asm-generic/poll.h). */
+#define POLLIN     0x001
+#define POLLPRI    0x002
+#define POLLOUT    0x004
+#define POLLERR    0x008
+#define POLLHUP    0x010
+#define POLLNVAL   0x020
+#define POLLRDNORM 0x040
+#define POLLRDBAND 0x080
+#define POLLWRNORM 0x100
+#define POLLWRBAND 0x200
+#define DEFAULT_POLLMASK (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM)
+
+/*
+ * Tasks in poll and select sleep on POLL_WAIT_CHAN, one channel for all
+ * files: whatever may have changed a file's readiness (data, room, an end
+ * closed, terminal input) calls poll_wake(), and every poller looks at
+ * its files again.  The channel is the address of no object, only a name
+ * for wake_up (channels are kernel addresses; this one is not).
+ */
+#define POLL_WAIT_CHAN ((void *)0x504f4c4cul)   /* "POLL" */
+void wake_up(void *chan);
+static inline void poll_wake(void)
+{
+    wake_up(POLL_WAIT_CHAN);
+}
+
+struct inode;
 
 struct file {
     const struct file_ops *ops;
     int refs;
     unsigned flags;          /* O_ACCMODE bits and the status flags (F_GETFL) */
-    uint64_t pos;            /* offset of seekable files */
+    uint64_t pos;            /* offset of seekable files (directories: getdents position) */
     void *priv;              /* the kind's own state */
-    char *path;              /* directories: their absolute path (kmalloc'ed), for *at() */
-    /* Fixed-size contents (initrd and /proc files): data[0..size). */
+    struct inode *inode;     /* opened by path: its inode (one reference); else NULL */
+    /* Fixed-size contents (/proc files): data[0..size). */
     const uint8_t *data;
     uint64_t size;
 };
@@ -190,7 +227,8 @@ struct file {
 struct file *file_alloc(const struct file_ops *ops, unsigned flags, void *priv);
 /* Take a reference. */
 void file_get(struct file *f);
-/* Drop a reference; the last one calls ops->release and frees f. */
+/* Drop a reference; the last one calls ops->release, drops the inode's
+ * reference and frees f. */
 void file_put(struct file *f);
 /*
  * lseek for files whose contents are data[0..size): SEEK_SET/CUR/END,
@@ -246,42 +284,6 @@ int fd_set_cloexec(int fd, bool on);    /* 0, or -EBADF */
 /* Open descriptors in the current task's table (for tests). */
 int fd_count(void);
 
-/* ---- paths and the file systems --------------------------------------- */
-
-/* What a name is in one of our file systems. */
-enum node_kind { NODE_NONE, NODE_FILE, NODE_DIR };
-
-/*
- * Resolve `path` the way Linux walks it: a relative path starts at base
- * (an absolute normalised directory; NULL means "/", as there is no
- * working directory), "//" and "." vanish, ".." goes up (not above "/"),
- * every component before the last and every component followed by '/'
- * must be a directory (kind() says what a normalised absolute path is).
- * The result, absolute and normalised ("/" or "/a/b"), goes to out.
- * Returns the kind of the final name, or -ENOENT (a missing directory on
- * the way, or the empty path), -ENOTDIR (a file used as a directory),
- * -ENAMETOOLONG (a component above NAME_MAX bytes, or out too small).
- * A missing final name gives NODE_NONE: the caller decides (O_CREAT).
- */
-int path_walk(const char *base, const char *path, char *out, size_t size,
-              enum node_kind (*kind)(const char *abs));
-
-/* The mounted file systems: /proc (kernel/fs/procfs.c), the initrd for the rest. */
-enum node_kind vfs_kind(const char *abs);
-/* Open an absolute normalised path (from path_walk) with open's flags. */
-int vfs_open(const char *abs, unsigned flags, struct file **out);
-/* stat of an absolute normalised path, without opening it. */
-int vfs_stat(const char *abs, struct linux_stat *st);
-
-bool procfs_owns(const char *abs);
-enum node_kind procfs_kind(const char *abs);
-int procfs_open(const char *abs, unsigned flags, struct file **out);
-int procfs_stat(const char *abs, struct linux_stat *st);
-
-enum node_kind initrd_kind(const char *abs);
-int initrd_open(const char *abs, unsigned flags, struct file **out);
-int initrd_stat(const char *abs, struct linux_stat *st);
-
 /* ---- the console and pipes --------------------------------------------- */
 
 /* A new console file (kernel/fs/console_file.c) with open's flags, or NULL. */
@@ -301,5 +303,9 @@ void console_set_tty(bool is_tty);
 int pipe_create(unsigned flags, struct file **rd, struct file **wr);
 /* Bytes a pipe holds (Linux's default pipe size: 64 KiB). */
 #define PIPE_SIZE (64 * 1024)
+/* fcntl's F_GETPIPE_SZ (set false) and F_SETPIPE_SZ (set true, arg the
+ * size asked): the size, -EBADF for a file that is not a pipe, -EINVAL,
+ * -EBUSY, -ENOMEM (kernel/fs/pipe.c). */
+long pipe_fcntl(struct file *f, bool set, uint32_t arg);
 
 #endif

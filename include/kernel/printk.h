@@ -19,6 +19,9 @@ void vprintk(const char *fmt, va_list ap);
 
 /* Write raw bytes to all consoles and to the log. */
 void console_write(const char *s, size_t n);
+/* Add bytes to the log only (what processes write to the console: the
+ * terminal shows them itself, processed by its line discipline). */
+void log_append(const char *s, size_t n);
 
 /*
  * The log: the last LOG_SIZE bytes printed.  log_mark() returns a position;

@@ -22,6 +22,9 @@ enum task_state { TASK_RUNNABLE, TASK_BLOCKED, TASK_ZOMBIE };
 #define TASK_NAME_MAX 32
 #define KSTACK_SIZE (16 * 1024)
 #define MAX_TASKS 128
+#define TASK_NGROUPS 32     /* supplementary groups kept (musl's NGROUPS_MAX) */
+#define TASK_NRLIMITS 16    /* Linux's RLIM_NLIMITS */
+#define RLIMIT_NOFILE 7     /* the one limit enforced (fd_install) */
 
 struct task {
     int pid;
@@ -37,22 +40,43 @@ struct task {
     uint64_t wake_tick;            /* nanosleep: blocked until this tick */
     void *wait_chan;               /* what a blocked task waits for */
     uint64_t utime_ticks, stime_ticks;
+    uint64_t start_tick;           /* ticks_now() when it was made: /proc/<pid>/stat */
     struct task *run_next;         /* run queue link */
     /* The task's x87/SSE registers (fxsave format) while it is switched
      * out: the kernel itself never touches them (-mno-sse). */
     uint8_t fpu[512] __attribute__((aligned(16)));
     void *files;                   /* the file table (kernel/fs/file.c) */
-    int kill_signal;               /* pending fatal signal: exits at the next chance */
+    struct task_signals sig;       /* pending, mask, actions (include/kernel/signal.h) */
     unsigned flags;                /* TASK_COMPAT32 */
     /* compat32 (compat32/tls32.c): the i386 TLS descriptors installed by
      * set_thread_area (in the GDT's TLS slots while the task runs), and
      * the user's DS, ES, FS and GS selectors while it is switched out. */
     uint64_t tls[GDT_TLS_ENTRIES];
     uint16_t useg[4];
+    /* clone and the calls of kernel/proc/sys_*.c (docs/syscalls.md).
+     * A zeroed task is a root process with the default limits. */
+    int exit_signal;               /* sent to the parent at exit: clone's low byte (SIGCHLD or 0) */
+    uint64_t clear_child_tid;      /* CLONE_CHILD_CLEARTID, set_tid_address: zeroed at exit */
+    struct task *vfork_parent;     /* CLONE_VFORK: the parent asleep until we exec or exit */
+    bool vfork_waiting;            /* in that parent: the child has not let us go yet */
+    bool undumpable;               /* prctl(PR_SET_DUMPABLE, 0) */
+    uint64_t robust_list;          /* set_robust_list's head (kept, never walked) */
+    const void *futex_obj;         /* futex: while waiting, the key waited on */
+    uint64_t futex_off;
+    uint32_t futex_bits;           /* FUTEX_WAIT_BITSET's mask (~0: any wake) */
+    uint32_t uid, euid, suid, fsuid, gid, egid, sgid, fsgid;   /* credentials */
+    uint32_t ngroups, groups[TASK_NGROUPS];                     /* setgroups, sorted */
+    uint32_t rlim_set;             /* bit r: rlim[r] was set; else the default (sys_rlimit.c) */
+    struct { uint64_t cur, max; } rlim[TASK_NRLIMITS];
+    const void *kwin;              /* sendfile: a kernel buffer uaccess takes as user memory */
+    size_t kwin_len;
 };
 
 /* t->flags: a 32-bit (i386) program runs in compatibility mode. */
 #define TASK_COMPAT32 0x1u
+/* t->flags: forked and has not called execve since (Linux's PF_FORKNOEXEC:
+ * setpgid may move such a child, not one that has exec'd). */
+#define TASK_FORKNOEXEC 0x2u
 
 /* Linux wait-status encoding (what wait4 stores). */
 #define W_EXITCODE(code) (((code) & 0xff) << 8)
@@ -93,9 +117,9 @@ void task_return_to_user(void);
 /* Exit the current task with a Linux wait status; never returns. */
 __noreturn void task_exit(int wait_status);
 struct task *task_find(int pid);
-/* A fatal signal: the task exits with it the next time it would run
- * user code or wakes from a wait. */
-void task_kill(struct task *t, int sig);
+/* Make t runnable if it is blocked (whatever it waits for): a signal
+ * ends an interruptible sleep (kernel/proc/signal.c). */
+void wake_up_task(struct task *t);
 /* Iterate over every task slot (NULL slots included): for wait4. */
 struct task *task_slot(int i);
 /* Free an address space of the kernel's (mm_destroy and its struct),
@@ -105,7 +129,38 @@ void mm_release(struct mm *mm);
 void task_drop_mm(struct task *t);
 /* Free a zombie (its kernel stack and slot); the parent's wait does it. */
 void task_reap(struct task *t);
+/* Free the zombies nobody will wait for (their parent ignores SIGCHLD):
+ * kernel/proc/exit.c, on the way back to user mode. */
+void task_reap_detached(void);
 uint64_t ticks_now(void);
 int task_count(void);
+/* The last pid handed out, and the tasks started since boot (fork and
+ * clone included: /proc/stat's "processes", /proc/loadavg). */
+int task_last_pid(void);
+uint64_t task_forks(void);
+
+/*
+ * clone's side of a task's life (kernel/proc/fork.c, docs/syscalls.md):
+ *  - mm_has_users: does any task still have mm (CLONE_VM shares one)?
+ *    The last task to leave an mm frees it (task_drop_mm, exec);
+ *  - clone_exit (exit) and clone_exec (exec, past its point of no
+ *    return), both before the task's mm goes: CLONE_CHILD_CLEARTID's
+ *    write and futex wake when the mm is shared, and the release of a
+ *    vfork parent.
+ */
+bool mm_has_users(const struct mm *mm);
+void clone_exit(struct task *t);
+void clone_exec(struct task *t);
+/* Wake at most n futex waiters on (mm, uaddr) whose bitset meets bits;
+ * returns how many (kernel/proc/sys_futex.c). */
+int futex_wake_key(const struct mm *mm, uint64_t uaddr, int n, uint32_t bits);
+
+/* The soft RLIMIT_NOFILE of t, at most max: descriptors are allocated
+ * below it (kernel/fs/file.c); a limit never set is max itself. */
+static inline int task_nofile(const struct task *t, int max)
+{
+    uint64_t n = (t->rlim_set >> RLIMIT_NOFILE) & 1 ? t->rlim[RLIMIT_NOFILE].cur : (uint64_t)max;
+    return n < (uint64_t)max ? (int)n : max;
+}
 
 #endif

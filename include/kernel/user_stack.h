@@ -27,13 +27,17 @@
 
 /*
  * Limits, as Linux's: one string (NUL included) at most 32 pages
- * (MAX_ARG_STRLEN); argv and envp strings, execfn and one pointer slot
- * per argv/envp string at most 128 KiB together (Linux allows a quarter
- * of the stack rlimit, at least ARG_MAX = 32 pages: we take the floor,
- * which also bounds the kernel's copy of the arguments).
+ * (MAX_ARG_STRLEN); argv and envp strings, execfn and one 8-byte pointer
+ * slot per argv/envp string (at least one for argv, 8 bytes even for a
+ * 32-bit program: the kernel's pointer size) within the argument limit,
+ * which follows the stack rlimit (user_stack_arg_limit).
+ * USER_STACK_ARG_MAX is the floor of that limit (Linux's ARG_MAX, 32
+ * pages), used when no limit is given.
  */
 #define USER_STACK_STRLEN_MAX (32 * 4096)
 #define USER_STACK_ARG_MAX    (128 * 1024)
+/* _STK_LIM, Linux's default stack limit: the argument limit is at most 3/4 of it. */
+#define USER_STACK_STK_LIM    (8ul << 20)
 /* Auxiliary vector entries the parser keeps (AT_NULL not counted). */
 #define USER_STACK_AUXV_MAX   48
 
@@ -57,8 +61,11 @@
 #define AT_RANDOM   25
 #define AT_HWCAP2   26
 #define AT_EXECFN   31
-/* Number of entries user_stack_build writes, AT_NULL included. */
-#define USER_STACK_NAUXV 19
+#define AT_SYSINFO  32   /* i386: the vDSO's __kernel_vsyscall */
+#define AT_SYSINFO_EHDR 33   /* the vDSO's ELF header */
+/* Entries user_stack_build writes, AT_NULL included: 19, and one
+ * (64-bit) or two (i386) more with a vDSO. */
+#define USER_STACK_NAUXV 21
 
 /*
  * `count` NUL-terminated strings back to back in `len` bytes: argv or
@@ -78,7 +85,20 @@ struct user_stack_info {
     const uint8_t *random;       /* 16 bytes for AT_RANDOM */
     uint64_t hwcap, hwcap2;      /* AT_HWCAP (CPUID.1:EDX), AT_HWCAP2 */
     uint64_t phdr, phent, phnum, entry;   /* from struct elf_user_plan */
+    uint64_t vdso;               /* AT_SYSINFO_EHDR: where the vDSO is mapped, 0 for none */
+    uint64_t vsyscall;           /* AT_SYSINFO (32-bit only): __kernel_vsyscall, 0 for none */
+    uint64_t arg_max;            /* the argument limit (user_stack_arg_limit); 0: USER_STACK_ARG_MAX */
 };
+
+/*
+ * Linux's argument limit for a stack rlimit (bprm_stack_limits): a
+ * quarter of the limit, at most 3/4 of _STK_LIM (6 MiB), at least ARG_MAX
+ * (32 pages): 2 MiB for the usual 8 MiB.
+ */
+uint64_t user_stack_arg_limit(uint64_t rlimit_stack);
+/* The auxiliary vector's length (AT_NULL included) for in: 19 + 1 with a
+ * vDSO, + 1 more for a 32-bit program's AT_SYSINFO. */
+unsigned user_stack_nauxv(const struct user_stack_info *in);
 
 /* Where things went, in user addresses (Linux keeps these in mm_struct). */
 struct user_stack_layout {
@@ -94,11 +114,12 @@ struct user_stack_layout {
  * [sp, stack_top) is written (gaps with zeros); bytes below sp are left
  * alone.  Returns the user sp (> 0) and fills *out when not NULL; or
  * -E2BIG when a string is longer than USER_STACK_STRLEN_MAX, the
- * arguments exceed USER_STACK_ARG_MAX or the strings do not fit in the
+ * arguments exceed the limit (in->arg_max) or the strings do not fit in the
  * buffer; -EFAULT when the strings fit but the tables below them do not
  * (Linux's errors for the two cases); -EINVAL for a bad call (a
  * user_strings whose count and bytes disagree, bits not 32 or 64, a
- * misaligned or too high stack_top, size > stack_top).
+ * misaligned or too high stack_top, size > stack_top, an arg_max above
+ * 6 MiB).
  */
 int64_t user_stack_build(void *buf, size_t size, uint64_t stack_top,
                          const struct user_stack_info *in,

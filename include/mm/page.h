@@ -26,6 +26,7 @@
 /* 0x08 unused: the frames after a block's head carry no mark (below). */
 #define PG_CONTIG   0x10  /* allocated by alloc_contig (freed frame by frame) */
 #define PG_SLAB     0x20  /* head of a slab or of a large kmalloc block (mm/slab_impl.h) */
+#define PG_FILE     0x40  /* a page-cache page (include/mm/filemap.h) */
 
 /*
  * Only the head (first frame) of a block is marked.  Frames 1 .. 2^order-1
@@ -43,7 +44,8 @@
 struct page {
     /* Free-list links (pfns), PFN_NIL at the ends.  On an allocated block
      * they belong to its owner: the slab allocator keeps its descriptor's
-     * address in a PG_SLAB head and the head's pfn in each tail's next. */
+     * address in a PG_SLAB head and the head's pfn in each tail's next;
+     * the page cache keeps a PG_FILE page's map count in prev. */
     uint32_t next, prev;
     uint32_t refcount;     /* 0 when free; > 0 on the head of an allocated block */
     uint8_t flags;         /* PG_* */

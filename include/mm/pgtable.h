@@ -12,8 +12,8 @@
  * (mm/pt_x86_64.c) and the i386 two-level format of compat32
  * (compat32/pt_i386.c).
  * A format only says how one entry is encoded and decoded and how many
- * levels there are; the walker (mm/pgtable.c) is one loop over levels
- * shared by every format.
+ * levels there are; the walker (mm/pgtable_walk.c) is one loop over
+ * levels shared by every format and every operation.
  *
  * Levels are numbered from the leaf: level 0 is the last table (PTEs,
  * 4 KiB pages), level 1 the one above (PDEs: 2 MiB pages on x86-64, 4 MiB
@@ -57,12 +57,29 @@
 
 #define PT_MAX_LEVELS 4
 
-/* What a walk found for one address. */
+/*
+ * Flags of pt_clone and pt_destroy_each: the page-table layer itself
+ * takes or drops the frames' references of present leaves, a level-0
+ * table at a time, with no call per page (fork's copy-on-write and exit).
+ * The frames are mapped, so each is the head of an allocated block; the
+ * function given sees only what the layer cannot handle alone: payload
+ * entries, whose owner must take or drop what they name.
+ */
+#define PT_SHARE_FRAMES 0x1u  /* pt_clone: every present leaf is shared, one more reference */
+#define PT_PUT_FRAMES   0x2u  /* pt_destroy_each: every present leaf's frame, one less */
+
+struct pgtable;
+
+/*
+ * What a walk found for one entry: a leaf (payload 0) or a payload entry
+ * (payload != 0: nothing is mapped, pa, prot and the state are 0, size is
+ * 4 KiB and level 0).  pt_walk, pt_for_each, pt_clone's and
+ * pt_destroy_each's functions all get one.
+ */
 struct pt_view {
     uint64_t va;          /* start of the page holding the address */
     uint64_t pa;          /* its physical start (0 for a payload entry) */
-    uint64_t payload;     /* a payload entry's payload (then nothing is mapped:
-                           * pa, prot and state are 0); 0 for a leaf */
+    uint64_t payload;     /* a payload entry's payload; 0 for a leaf */
     uint64_t size;        /* page size: 4 KiB, 2 MiB, 1 GiB (4 MiB on i386) */
     unsigned prot;        /* PT_* */
     bool accessed, dirty;
@@ -72,6 +89,13 @@ struct pt_view {
      * non-present entry. */
     unsigned nraw;
     uint64_t raw[PT_MAX_LEVELS];
+    /* Where the entry raw[nraw - 1] is (pt_walk fills these; other views
+     * have NULL): the pgtable walked, the table holding that entry (its
+     * direct-map address) and its index.  pt_replace_view rewrites the
+     * leaf from there without a second walk. */
+    const struct pgtable *pt;
+    void *table;
+    unsigned index;
 };
 
 /*
@@ -80,13 +104,22 @@ struct pt_view {
  * integers; entry_bytes says how wide they are in memory (8 or 4).
  * A table is one page: (1 << index_bits) * entry_bytes == 4096.  The
  * levels that may hold leaves are 0..k for some k (no gap), an entry of
- * value 0 is not present, and va_bits == 12 + levels * index_bits.  A
- * 4 KiB leaf holds its frame in place: make_leaf(pa, 0, prot) == pa |
+ * value 0 is not present, and va_bits == 12 + levels * index_bits.
+ *
+ * The tests a walk makes at every level are data, so that a step down is
+ * a mask and a shift rather than a call: an entry e is present when
+ * (e & present_mask) != 0, a present entry of a level above 0 that may
+ * hold leaves is a leaf when (e & leaf_mask) != 0 (level 0: always), the
+ * table a present non-leaf entry points to is e & table_mask, and a
+ * leaf's accessed and dirty bits are accessed_mask and dirty_mask.  What
+ * is rarer (making and decoding an entry) goes through the functions.
+ *
+ * A 4 KiB leaf holds its frame in place: make_leaf(pa, 0, prot) == pa |
  * make_leaf(0, 0, prot) for every page-aligned pa below 2^pa_bits, and
- * present(e) depends only on the other bits (pt_clone and
- * pt_destroy_each decode one leaf and reuse the result for neighbours
- * that differ only in their frame).  pt_init refuses a format breaking
- * these.
+ * present_mask has no frame bit (pt_clone and pt_destroy_each decode one
+ * leaf and reuse the result for neighbours that differ only in their
+ * frame).  pt_init refuses a format breaking any of this, or whose masks
+ * disagree with what its functions make.
  */
 struct pt_format {
     const char *name;
@@ -96,9 +129,10 @@ struct pt_format {
     unsigned leaf_levels;           /* bit L set: level L may hold a leaf */
     uint64_t va_bits;               /* 48 or 32: addresses the tables translate */
     uint64_t pa_bits;               /* 52 or 32: physical addresses a leaf can hold */
-    bool (*present)(uint64_t e);
-    bool (*is_leaf)(uint64_t e, unsigned level);   /* level 0: always */
-    uint64_t (*table_pa)(uint64_t e);              /* next table of a non-leaf */
+    uint64_t present_mask;          /* P */
+    uint64_t leaf_mask;             /* PS, in entries above level 0 */
+    uint64_t table_mask;            /* the table address of a non-leaf entry */
+    uint64_t accessed_mask, dirty_mask; /* A and D of a leaf */
     /* An entry pointing to a next-level table covering va. */
     uint64_t (*make_table)(uint64_t table_pa, uint64_t va);
     /* A leaf mapping pa at this level with these protections (PT_* plus
@@ -142,7 +176,11 @@ struct pgtable {
      */
     bool keep_top_tables;
     uint64_t nr_tables;             /* table pages held, the root included */
-    unsigned prot_ok;               /* the last prot found expressible (a cache) */
+    /* The last prot found expressible (a cache: the fault path asks about
+     * the same few values again and again) and its 4 KiB leaf without a
+     * frame, make_leaf(0, 0, prot_ok). */
+    unsigned prot_ok;
+    uint64_t prot_ok_leaf0;
     /*
      * Called once at the end of an operation that changed or removed
      * present entries, with a range inside the operation's range that
@@ -167,6 +205,7 @@ struct pgtable {
  *   -ENOENT  pt_walk of an unmapped address; pt_replace or
  *            pt_set_payload where no table reaches the address (they
  *            never allocate) or, for pt_replace, no leaf is present
+ *            (a payload entry is not a leaf)
  *   -EFAULT  pt_walk met an entry pointing outside physical memory
  *            (corrupt tables, or a walk before mem_init)
  * None of them sleeps; the caller serializes operations on one pgtable.
@@ -183,37 +222,51 @@ int pt_init(struct pgtable *pt, const struct pt_format *fmt, gfp_t gfp,
  * successful pt_init. */
 void pt_destroy(struct pgtable *pt);
 
-/* pt_destroy, calling fn(va, pa, size, arg) first on every leaf in
- * [va_start, va_end) (each once, in address order, size its page size):
- * how exit drops its frames and frees its tables in one walk.  fn must
- * not change the tables. */
-void pt_destroy_each(struct pgtable *pt,
-                     void (*fn)(uint64_t va, uint64_t pa, uint64_t size, void *arg), void *arg);
+/*
+ * pt_destroy, after showing fn (when not NULL) every leaf and payload
+ * entry of [va_start, va_end), each once, in address order: how exit
+ * drops its frames and frees its tables in one walk, each table freed as
+ * soon as the walk leaves it.  With PT_PUT_FRAMES, every present leaf's
+ * frame loses one reference (freed with it when it was the last, as
+ * put_page), a level-0 table at a time with no call per page, and fn
+ * sees only the payload entries (whose owner must let go of what they
+ * name).  fn must not change the tables.  flags: 0 or PT_PUT_FRAMES
+ * (anything else is a bug: panic).
+ */
+void pt_destroy_each(struct pgtable *pt, unsigned flags,
+                     void (*fn)(const struct pt_view *v, void *arg), void *arg);
 
 /*
  * Fork's copy (Linux's copy_page_range): give dst a leaf for every
- * present leaf of src in [start, end), building dst's tables as needed,
- * a table's worth of entries at a time.  Both use the same format; a
- * leaf of dst where src has one is -EEXIST (dst's other leaves in the
- * range are left alone).  `clear`: rights both copies lose
- * (PT_W: copy-on-write); src's changed leaves get one src->flush at the
- * end.  For each leaf, fn(v, arg) gets src's view with `clear` removed
- * and may change v->pa and v->prot for dst's copy (the accessed and dirty
- * state is copied as it is); it returns 0, or a negative errno that stops
- * the clone.  A payload entry reaches fn with v->payload set and is copied
- * as it is when fn returns 0.  fn NULL means "share": every leaf goes to
- * dst as src keeps it, and its frame (an allocated head: it is mapped)
- * gets one more reference, with no call per page (fork's copy-on-write);
- * a payload entry is then -EINVAL.  A leaf is written to dst exactly when fn returned 0 for it
- * (fn giving a pa or prot the format cannot hold is a bug: panic).
+ * present leaf of src in [start, end), and a copy of every payload entry,
+ * building dst's tables as needed, a table's worth of entries at a time.
+ * Both use the same format; an entry of dst where src has one is -EEXIST
+ * (dst's other entries in the range are left alone).  `clear`: rights
+ * both copies of a leaf lose (PT_W: copy-on-write); src's changed leaves
+ * get one src->flush at the end.
+ *
+ * fn(v, arg) sees each leaf as src's view with `clear` removed and may
+ * change v->pa and v->prot for dst's copy (the accessed and dirty state
+ * is copied as it is); it returns 0, or a negative errno that stops the
+ * clone.  A payload entry reaches fn with v->payload set: the copy will
+ * name the same thing (a swap slot...), so the owner of what it names
+ * must take its own reference there; dst gets the entry as it is when fn
+ * returns 0.  With PT_SHARE_FRAMES, every present leaf goes to dst as
+ * src keeps it (without `clear`) and its frame gets one more reference,
+ * with no call per page (fork's copy-on-write): fn sees only the payload
+ * entries, and when fn is NULL a payload entry is -EINVAL (nobody would
+ * take its reference).  Without the flag fn must not be NULL.  An entry
+ * is written to dst exactly when fn returned 0 for it (fn giving a pa or
+ * prot the format cannot hold is a bug: panic).
+ *
  * Not all or nothing: on an error (-ENOMEM for a table, fn's, -EEXIST,
  * -EINVAL for a large leaf crossing the range's edge) dst holds the
- * leaves copied so far (the caller drops dst) and src's copied leaves
+ * entries copied so far (the caller drops dst) and src's copied leaves
  * have lost `clear`.  [start, end) must be page aligned and inside both
  * ranges, and the two tables distinct (-EINVAL).
  */
 int pt_clone(struct pgtable *dst, struct pgtable *src, uint64_t start, uint64_t end,
-             unsigned clear, int (*fn)(struct pt_view *v, void *arg), void *arg);
+             unsigned clear, unsigned flags, int (*fn)(struct pt_view *v, void *arg), void *arg);
 
 /*
  * Copy src's top-level entries for [start, start + len) into dst, so that
@@ -227,7 +280,8 @@ int pt_share_top(struct pgtable *dst, const struct pgtable *src, uint64_t start,
 /* Map [va, va + len) to [pa, pa + len).  4 KiB aligned; large leaves
  * only with PT_MAP_LARGE and where va, pa and the remaining length are
  * aligned to the large size (and no table exists there already: then
- * the smaller leaves go into it).  All or nothing. */
+ * the smaller leaves go into it).  All or nothing.  A payload entry in
+ * the range is in the way as a leaf is (-EEXIST). */
 int pt_map(struct pgtable *pt, uint64_t va, uint64_t pa, uint64_t len,
            unsigned prot, unsigned flags);
 /*
@@ -243,6 +297,16 @@ int pt_map(struct pgtable *pt, uint64_t va, uint64_t pa, uint64_t len,
  * payload entry is not a leaf).
  */
 int pt_replace(struct pgtable *pt, uint64_t va, uint64_t pa, unsigned prot);
+/*
+ * pt_replace of the leaf that pt_walk(pt, va, v) has just found (it
+ * returned 0), without walking again: the view keeps where the leaf is.
+ * The same result and errors as pt_replace(pt, v->va, pa, prot), and
+ * -EINVAL for a view that is not such a one (another pgtable's, a
+ * payload or a hole, or a leaf that changed since the walk other than by
+ * the accessed and dirty bits the CPU sets).  How a copy-on-write fault
+ * breaks the sharing with the one walk it made to find the page.
+ */
+int pt_replace_view(struct pgtable *pt, const struct pt_view *v, uint64_t pa, unsigned prot);
 
 /*
  * Make the level-0 entry for va a payload entry holding payload (1 ..
@@ -264,17 +328,19 @@ int pt_unmap(struct pgtable *pt, uint64_t va, uint64_t len);
 /* Set the protections of every mapping in [va, va + len) (holes are
  * skipped), splitting large leaves partly inside the range (-ENOMEM as
  * for pt_unmap).  Accessed and dirty bits are kept.  Never merges leaves
- * back into a large one. */
+ * back into a large one.  Payload entries are left as they are (they map
+ * nothing to protect). */
 int pt_protect(struct pgtable *pt, uint64_t va, uint64_t len, unsigned prot);
 /* Translate va: any translatable address, also outside [va_start,
  * va_end) (an oops may walk a kernel address through a process's root).
  * On -ENOENT, v->nraw and v->raw still say how far the walk got, v->level
  * is the level of the non-present entry, and v->payload is the payload
- * when that entry is a payload entry (0 otherwise). */
+ * when that entry is a payload entry (0 otherwise).  v->pt, v->table and
+ * v->index say where the last entry read is (for pt_replace_view). */
 int pt_walk(const struct pgtable *pt, uint64_t va, struct pt_view *v);
-/* Call fn on every leaf overlapping [start, end), in address order (payload
- * entries are not leaves: they are skipped); stops
- * and returns fn's value when it is not 0.  [start, end) must be page
+/* Call fn on every leaf and every payload entry overlapping [start, end),
+ * in address order (a payload entry: v->payload set, see struct pt_view);
+ * stops and returns fn's value when it is not 0.  [start, end) must be page
  * aligned, non-empty and translatable (-EINVAL), but may lie outside
  * [va_start, va_end).  A leaf only partly inside is reported whole.  fn
  * must not change the tables. */

@@ -17,7 +17,8 @@
  * Code: mm/vma.c (the VMA set, shared anonymous objects, /proc/self/maps),
  * mm/mmap.c (mmap, munmap, mprotect, brk, madvise, mincore), mm/user_fault.c
  * (demand paging, CoW, the zero page, user-memory helpers), mm/mm_fork.c
- * (create, fork, destroy), mm/vma_check.c (the validators).
+ * (create, fork, destroy), mm/vma_check.c (the validators), mm/filemap.c
+ * (page-cache files: include/mm/filemap.h).
  *
  * Context: one CPU, a non-preemptible kernel: the caller serializes the
  * calls on one mm, none of them sleeps.  All functions return 0 or a
@@ -33,6 +34,7 @@
 
 #include <mm/gfp.h>
 #include <mm/pgtable.h>
+#include <mm/filemap.h>
 
 /* ---- Linux's ABI values (x86-64 and i386 share them) ----------------------------- */
 
@@ -62,6 +64,11 @@
 #define MAP_HUGETLB         0x40000u
 #define MAP_SYNC            0x80000u
 #define MAP_FIXED_NOREPLACE 0x100000u
+#endif
+#ifndef MREMAP_MAYMOVE
+#define MREMAP_MAYMOVE   1u
+#define MREMAP_FIXED     2u
+#define MREMAP_DONTUNMAP 4u
 #endif
 #ifndef MADV_DONTNEED
 #define MADV_NORMAL     0
@@ -105,7 +112,10 @@ struct vm_shm {
 };
 
 /* vma->flags */
-#define VMA_SHARED 0x1u      /* MAP_SHARED: frames shared with forks, never copied on write */
+#define VMA_SHARED    0x1u   /* MAP_SHARED: frames shared with forks, never copied on write */
+#define VMA_GROWSDOWN 0x2u   /* a stack: a fault below it extends it (mm/stack.c) */
+#define VMA_MAYWRITE  0x4u   /* a shared file mapping that may be writable: the file was
+                              * opened for writing (Linux's VM_MAYWRITE) */
 
 /*
  * A virtual memory area: [start, end) with one protection and one
@@ -116,7 +126,12 @@ struct vm_shm {
  *  - shared file (file, VMA_SHARED): files are read-only, so it can never
  *    be writable (mmap and mprotect refuse PROT_WRITE: -EACCES); its
  *    pages are copies of the file made on first touch, and fork shares
- *    them, as everyone would share the page cache's.
+ *    them, as everyone would share the page cache's;
+ *  - a page-cache file (mapping, include/mm/filemap.h), shared or private:
+ *    the file's own pages (a private VMA's first write copies them), and
+ *    the VMA is on the file's i_mmap list.  MAP_SHARED anonymous memory
+ *    is such a file too when mm_shmem_new is set (the kernel: an unlinked
+ *    tmpfs file, as Linux's shmem), otherwise a vm_shm (host tests).
  */
 struct vma {
     struct vma *prev, *next; /* the mm's list, sorted by address; NULL at the ends */
@@ -126,6 +141,9 @@ struct vma {
     const struct vm_file *file;
     struct vm_shm *shm;
     uint64_t off;            /* file or shm: byte offset of start in the object (page aligned) */
+    struct vm_mapping *mapping; /* a page-cache file, or NULL */
+    struct mm *mm;           /* the address space holding it (set by vma_link) */
+    struct vma *i_mmap_prev, *i_mmap_next; /* the file's list (mapping->i_mmap) */
 };
 
 /*
@@ -154,12 +172,16 @@ struct mm {
     gfp_t gfp;                  /* data frames and table pages (GFP_DMA32 for i386) */
     uint64_t brk_start, brk;    /* program break: the heap is [brk_start, PAGE_ALIGN(brk));
                                  * brk is kept as the process gave it (unaligned) */
-    uint64_t stack_start, stack_end; /* the stack as mm_setup_stack mapped it ("[stack]") */
-    uint64_t stack_guard;       /* bytes below stack_start that mmap and brk leave free */
+    uint64_t stack_start, stack_end; /* the main stack ("[stack]"): start moves down as it grows */
+    uint64_t stack_guard;       /* Linux's stack_guard_gap: bytes below every VMA_GROWSDOWN VMA
+                                 * that mmap's search and brk leave free, and that a stack
+                                 * keeps from the VMA below it when it grows */
     uint64_t minor_faults;      /* faults resolved without I/O (getrusage ru_minflt) */
     uint64_t rss;               /* present pages mapping a frame other than the zero page */
     uint64_t zero_maps;         /* present pages mapping the zero page */
     uint64_t max_rss;           /* the highest rss seen (getrusage ru_maxrss) */
+    uint64_t start_stack;       /* exec's stack: where argc is, and the argv and envp strings */
+    uint64_t arg_start, arg_end, env_start, env_end;   /* (/proc/<pid>/stat, cmdline, environ) */
     /* When the CPU does not walk pt itself: the hardware side (compat32:
      * pt holds the i386 two-level tables, the authoritative map, and the
      * CPU walks 4-level tables derived from them).  NULL: pt is what the
@@ -264,6 +286,64 @@ int mm_fork(struct mm *child, struct mm *parent, bool eager);
  */
 int mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, unsigned prot, unsigned flags,
             const struct vm_file *file, uint64_t off, uint64_t *out);
+/*
+ * What the mmap system call knows of the file behind its fd: what to
+ * map, an initrd view (vf) or a page-cache file (mapping, include/mm/
+ * filemap.h), both NULL when the file cannot be mapped (a pipe, a
+ * directory, the console), and how it was opened.
+ */
+struct mmap_file {
+    const struct vm_file *vf;
+    bool readable, writable;
+    struct vm_mapping *mapping;
+};
+/*
+ * MAP_SHARED anonymous memory as Linux makes it (shmem_zero_setup): a new
+ * unlinked file of len bytes on a memory file system, its mapping
+ * referenced once for the caller (which drops that with ops->put once a
+ * VMA holds the file).  0 or -ENOMEM.  Set at boot like mm_tlb_flush;
+ * NULL (host tests): a vm_shm instead.
+ */
+extern int (*mm_shmem_new)(uint64_t len, struct vm_mapping **out);
+/*
+ * mmap with Linux's checks in do_mmap's order, for sys_mmap, after the
+ * system call's own (offset alignment: -EINVAL, the fd: -EBADF).  mf is
+ * NULL for MAP_ANONYMOUS.  In order: -EINVAL for MAP_HUGETLB on a file,
+ * a zero len; -ENOMEM for a len that overflows or passes va_end, too many
+ * VMAs, no room, a fixed range past va_end; -EINVAL for an unaligned
+ * fixed address; -EPERM below MM_MIN_ADDR; -EEXIST (MAP_FIXED_NOREPLACE);
+ * -EOVERFLOW for a file offset whose end passes 2^63; then the type:
+ * -EINVAL (none, or MAP_SHARED_VALIDATE without a file), -EOPNOTSUPP
+ * (MAP_SHARED_VALIDATE with a flag Linux does not know), -EACCES (a
+ * shared writable mapping of a file, a file not opened for reading),
+ * -ENODEV (neither a view nor a mapping), -EINVAL (MAP_GROWSDOWN with a file or MAP_SHARED),
+ * -ENOMEM (anonymous MAP_HUGETLB: no huge pages); last, the overcommit
+ * rule and memory (-ENOMEM).  mm_mmap is this with a read-only file.
+ */
+int mm_mmap_file(struct mm *mm, uint64_t addr, uint64_t len, unsigned prot, unsigned flags,
+                 const struct mmap_file *mf, uint64_t off, uint64_t *out);
+/*
+ * mremap (mm/mremap.c), Linux's rules and errors:
+ *  - shrink in place (the tail is unmapped); grow in place when the pages
+ *    after the VMA are free; otherwise, with MREMAP_MAYMOVE, move to a
+ *    free range (MREMAP_FIXED: to new_addr, unmapping what was there).
+ *    A move carries the page-table entries (the frames and their state),
+ *    it copies no page; the old range is unmapped, or with
+ *    MREMAP_DONTUNMAP keeps its VMA and reads as fresh memory;
+ *  - old_len 0 with a shared mapping makes a second mapping of the same
+ *    object (Linux's "duplicate" special case);
+ *  - a move to new_addr without resizing (MREMAP_FIXED or
+ *    MREMAP_DONTUNMAP, old_len == new_len) may span several VMAs and the
+ *    holes between them (Linux 6.17), each piece keeping its offset.
+ * Errors: -EINVAL (unknown flags, FIXED or DONTUNMAP without MAYMOVE,
+ * DONTUNMAP resizing, unaligned addr or new_addr, new_len 0 or beyond
+ * va_end, old and new ranges overlapping, old_len 0 with a private
+ * mapping), -EFAULT (addr not mapped, or a resized range past its VMA),
+ * -ENOMEM (cannot grow in place without MAYMOVE, no room, too many
+ * VMAs, no memory).  *out: the new address.
+ */
+int mm_mremap(struct mm *mm, uint64_t addr, uint64_t old_len, uint64_t new_len, unsigned flags,
+              uint64_t new_addr, uint64_t *out);
 /* Unmap [addr, addr + len) (holes are fine), splitting VMAs: -EINVAL
  * (unaligned addr, len 0, outside user space), -ENOMEM (too many VMAs). */
 int mm_munmap(struct mm *mm, uint64_t addr, uint64_t len);
@@ -291,11 +371,28 @@ int mm_mincore(struct mm *mm, uint64_t addr, uint64_t len, uint8_t *vec);
 
 /* For exec: the heap starts at start (rounded up to a page); empty. */
 int mm_brk_init(struct mm *mm, uint64_t start);
-/* For exec: the stack [top - size, top), read-write, private, demand
- * paged, with guard bytes below it that mmap hints and brk never take
- * (a fault there is reported as the stack guard).  mmap_base moves below
- * the guard.  Errors as mm_mmap with MAP_FIXED_NOREPLACE. */
+/*
+ * For exec (mm/stack.c): the stack [top - size, top), read-write,
+ * private, demand paged, growing down (VMA_GROWSDOWN) up to the stack
+ * limit, with guard bytes kept free below it (mm->stack_guard, Linux's
+ * stack_guard_gap).  mmap_base moves below the room the stack may take
+ * (Linux's: the limit plus the guard, at least 128 MiB, at most 5/6 of
+ * the space).  Errors as mm_mmap with MAP_FIXED_NOREPLACE.
+ */
 int mm_setup_stack(struct mm *mm, uint64_t top, uint64_t size, uint64_t guard);
+/*
+ * The stack limit (RLIMIT_STACK of the faulting task), asked at each
+ * growth; set at boot like mm_tlb_flush.  NULL (host tests): 8 MiB.
+ */
+extern uint64_t (*mm_stack_limit)(void);
+/*
+ * A fault at addr, which no VMA holds: when the VMA above it grows down,
+ * extend it down to addr's page (Linux's expand_stack), as long as the
+ * VMA stays within the stack limit, keeps mm->stack_guard bytes from an
+ * accessible VMA below, stays above MM_MIN_ADDR and the memory could be
+ * backed.  Returns the VMA, now holding addr, or NULL (nothing changed).
+ */
+struct vma *mm_grow_stack(struct mm *mm, uint64_t addr);
 
 /* ---- faults and user memory (mm/user_fault.c) ----------------------------------------------- */
 
@@ -307,9 +404,10 @@ int mm_setup_stack(struct mm *mm, uint64_t top, uint64_t size, uint64_t guard);
 enum mm_fault_why {
     MM_FAULT_DONE = 0,        /* resolved */
     MM_FAULT_NO_MAPPING,      /* no VMA holds the address (or it is not a user address) */
-    MM_FAULT_STACK_GUARD,     /* no mapping, and in the guard gap below the stack */
+    MM_FAULT_STACK_GUARD,     /* no mapping, below a stack that may not grow there */
     MM_FAULT_PROTECTION,      /* a VMA holds it but does not allow the access */
     MM_FAULT_OOM,             /* no memory for a frame or a table */
+    MM_FAULT_SIGBUS,          /* a file page past the end of its file (or no room for it) */
 };
 
 /*
@@ -329,13 +427,16 @@ uint64_t mm_zero_page(void);
  *  - file pages: the first touch copies the file's bytes into a frame
  *    (zero past the end of the file), mapped with the VMA's rights;
  *  - shared anonymous: the object's frame (allocated zeroed if new);
+ *  - page-cache files (mm/filemap.c): the file's page, itself (shared, or
+ *    read-only for a private read) or a copy (a private write);
  *  - copy-on-write: a write to a read-only page of a writable private VMA
  *    makes it writable if the frame is ours alone (refcount 1), or copies
  *    it to a new frame and drops a reference on the old one;
  *  - a page already allowing the access (a stale TLB entry): nothing to do.
  * Each success counts one minor fault; with a hardware side (hw_ops),
  * the access is then filled in (mm_hw_ops.fill).  Returns 0, -EFAULT (no
- * mapping or protection: the caller kills the process), -ENOMEM.
+ * mapping or protection: the caller sends SIGSEGV), -EIO (a file page
+ * past the end of the file: SIGBUS), -ENOMEM.
  * mm_fault_why says which (why may be NULL).
  */
 int mm_fault(struct mm *mm, uint64_t addr, unsigned access);
@@ -350,7 +451,9 @@ int mm_fault(struct mm *mm, uint64_t addr, unsigned access);
 int mm_hw_fault(struct mm *mm, uint64_t addr, unsigned access);
 int mm_fault_why(struct mm *mm, uint64_t addr, unsigned access, enum mm_fault_why *why);
 /* One line about addr for a kill report: "no mapping", "stack guard gap
- * below 7ffffffde000 (no mapping)" or the VMA holding it, as in
+ * below 7ffffffde000 (no mapping)" (the stack may not reach the VMA
+ * below), "stack limit below 7ffffffde000 (no mapping)" (RLIMIT_STACK),
+ * or the VMA holding it, as in
  * /proc/self/maps without device, inode and padding
  * ("00400000-00401000 r-xp 00000000 /bin/init").  Returns the length like
  * snprintf. */
@@ -395,8 +498,10 @@ int mm_maps(struct mm *mm, char *buf, size_t size);
  * Check the invariants written above struct mm: the VMA list, every
  * present pte against its VMA, the counts, each mapped frame referenced
  * at least once per mapping in this mm (+1 for the zero page's pin and a
- * shared object's own reference), no frame other than the zero page
- * mapped twice.  Returns 0, -EUCLEAN with the first problem in why, or -ENOMEM
+ * shared object's own reference, and a page-cache page's cache), no
+ * frame other than the zero page and page-cache pages mapped twice; a
+ * file VMA on its file's i_mmap list, its ptes the file's pages (or, in
+ * a private VMA, copies).  Returns 0, -EUCLEAN with the first problem in why, or -ENOMEM
  * (no memory for the check's scratch array).
  */
 int mm_check_consistency(struct mm *mm, char *why, size_t size);
@@ -406,7 +511,8 @@ int mm_check_consistency(struct mm *mm, char *why, size_t size);
  * when they are ALL the address spaces and nobody else holds frame
  * references, every mapped frame's refcount is exactly its mappings in
  * all of them, +1 if it is the zero page, +1 if it belongs to a shared
- * object.  0, -EUCLEAN with why, -ENOMEM, or -EINVAL (more than 1024 mms).
+ * object or a page cache, and a page-cache page's map count is exactly
+ * its mappings.  0, -EUCLEAN with why, -ENOMEM, or -EINVAL (more than 1024 mms).
  */
 int mm_check_frames(struct mm *const *mms, size_t n, char *why, size_t size);
 
@@ -448,6 +554,9 @@ void vm_shm_put(struct vm_shm *s);
 uint64_t vm_shm_frame(const struct vm_shm *s, uint64_t i);
 /* Store frame pa (the object takes the caller's reference) at i: -ENOMEM. */
 int vm_shm_set(struct vm_shm *s, uint64_t i, uint64_t pa);
+/* Make the object npages long at least (mremap growing a shared
+ * mapping): the new pages read zero.  -ENOMEM (nothing changed). */
+int vm_shm_grow(struct vm_shm *s, uint64_t npages);
 
 /* Unmap the pages of [start, end) and drop their frame references (one
  * flush per batch of pages).  The VMAs stay. */

@@ -29,11 +29,13 @@
 #include <mm/slab.h>
 #include <mm/vmalloc.h>
 #include <mm/vma.h>
+#include <kernel/vfs.h>
 #include <mm/tlb.h>
 #include <kernel/apic.h>
 #include <kernel/exec.h>
 #include <kernel/syscall.h>
 #include <kernel/task.h>
+#include <kernel/time.h>
 #include <compat32/mmu32.h>
 
 __noreturn void idle_loop(void);
@@ -47,6 +49,7 @@ __noreturn void kmain(const struct boot_info *bi);
 
 static __noreturn void halt_forever(void)
 {
+    fbcon_flush();   /* the console may have deferred its last redraw */
     for (;;) {
         cli();
         hlt();
@@ -99,22 +102,20 @@ static void vm_init(const struct boot_info *bi)
     cpu_enable_protections();
     vmalloc_init(debug);
     kmap_init();
-    void *fb = NULL, *shadow = NULL;
+    void *fb = NULL;
     if (fbcon_active()) {
         fb = ioremap_wc(bi->fb.phys, fbcon_mapping_bytes());
         if (!fb)
             panic("cannot map the framebuffer");
-        shadow = vmalloc(fbcon_mapping_bytes()); /* without it, draw in video memory */
     }
     keep_boot_info(bi);
     /* No printk between the switch and the new framebuffer address:
      * the console's old address is gone with the loader's tables. */
     kernel_pt_activate();
     if (fb)
-        fbcon_set_mapping(fb, shadow);
+        fbcon_set_mapping(fb);
     printk("kernel page tables: loaded (CR3 = %#lx), framebuffer remapped write-combining "
-           "at %p, shadow buffer %s\n", kernel_pt.root, fb,
-           shadow ? "in vmalloc memory" : "none");
+           "at %p\n", kernel_pt.root, fb);
     uint64_t t = mem_release_boot(MEM_BOOT_TABLES);
     uint64_t b = mem_release_boot(MEM_BOOT_INFO);
     printk("loader memory released: %lu KiB of page tables, %lu KiB of boot info\n",
@@ -219,10 +220,14 @@ static void proc_init(void)
     task_init();
     syscall_init();
     apic_init();
+    timekeeping_init();     /* the wall clock from the CMOS clock (kernel/proc/timekeeping.c) */
+    console_input_init();   /* COM1 and keyboard interrupts: the console becomes a terminal */
     if (mm_zero_page_init())
         panic("no memory for the zero page");
     mm_tlb_flush = tlb_flush_range;
+    mm_stack_limit = exec_stack_limit;   /* RLIMIT_STACK for stack growth (mm/stack.c) */
     mm_kernel_share = kernel_pt_share;
+    mm_shmem_new = shmem_zero_setup;     /* MAP_SHARED anonymous: tmpfs files (docs/page-cache.md) */
     const char *mirror = option("compat32.mirror");
     mmu32_mirror_user = mirror && strcmp(mirror, "ro") == 0;
     if (mirror && !mmu32_mirror_user)

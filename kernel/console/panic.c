@@ -5,6 +5,7 @@
  * waiting for the timeout.
  */
 #include <kernel/printk.h>
+#include <kernel/console.h>
 #include <kernel/trap.h>
 #include <kernel/ktest.h>
 #include <kernel/x86.h>
@@ -24,6 +25,7 @@ __noreturn void panic(const char *fmt, ...)
     /* Start at our caller: rbp's frame holds its frame pointer and our return address. */
     backtrace_from(((uint64_t *)rbp)[0], ((uint64_t *)rbp)[1]);
     printk("System halted.\n");
+    fbcon_flush();   /* the screen too, even in the middle of a burst */
     if (ktest_running() || option("ktest"))
         qemu_exit(QEMU_EXIT_FAIL);
     for (;;)

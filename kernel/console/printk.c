@@ -21,11 +21,16 @@ static uint64_t log_head;
 
 void console_write(const char *s, size_t n)
 {
+    log_append(s, n);
+    serial_write(s, n);
+    fbcon_write(s, n);
+}
+
+void log_append(const char *s, size_t n)
+{
     for (size_t i = 0; i < n; i++)
         log_buf[(log_head + i) % LOG_SIZE] = s[i];
     log_head += n;
-    serial_write(s, n);
-    fbcon_write(s, n);
 }
 
 void vprintk(const char *fmt, va_list ap)

@@ -1,7 +1,9 @@
 /*
  * The serial ports: COM1 (8250/16550 UART at I/O port 0x3f8), the kernel
- * log, and COM2 (0x2f8), where user processes' output goes
- * (serial2_write); both polled, 115200 8N1.
+ * log and a terminal, and COM2 (0x2f8), where user processes' output goes
+ * (serial2_write); 115200 8N1.  Output is polled on both.  Input is read
+ * on COM1 only, by interrupt (IRQ 4, "received data available"), and
+ * handed to the console's terminal (console_receive; docs/terminal.md).
  *
  * Laptops often have no UART: we probe with the scratch register and
  * the loopback mode before using it, so that a machine without one
@@ -9,6 +11,7 @@
  * "ready" (every message still reaches the framebuffer console).
  */
 #include <kernel/console.h>
+#include <kernel/irq.h>
 #include <kernel/x86.h>
 
 #define COM1 0x3f8
@@ -18,8 +21,12 @@
 #define REG_LCR  3
 #define REG_MCR  4
 #define REG_LSR  5
+#define REG_IIR  2
 #define REG_SCR  7
+#define LSR_DATA_READY 0x01
 #define LSR_THR_EMPTY 0x20
+#define IER_RX_DATA 0x01
+#define COM1_IRQ 4
 
 #define COM2 0x2f8
 
@@ -36,7 +43,7 @@ static bool uart_init(uint16_t port)
     outb(port + REG_DATA, 1);    /* 115200 baud */
     outb(port + REG_IER, 0);
     outb(port + REG_LCR, 0x03);  /* 8 bits, no parity, 1 stop */
-    outb(port + REG_FCR, 0xc7);  /* FIFOs on, cleared */
+    outb(port + REG_FCR, 0x07);  /* FIFOs on, cleared; receive interrupt at every byte */
     outb(port + REG_MCR, 0x1e);  /* loopback, to test the line */
     outb(port + REG_DATA, 0xae);
     if (inb(port + REG_DATA) != 0xae)
@@ -90,4 +97,45 @@ void serial_write(const char *s, size_t n)
             serial_putc('\r');
         serial_putc(s[i]);
     }
+}
+
+/* COM1 without the \n -> \r\n of serial_write: the terminal's own output,
+ * already processed by its line discipline (c_oflag). */
+void serial_write_raw(const char *s, size_t n)
+{
+    if (!present)
+        return;
+    for (size_t i = 0; i < n; i++)
+        serial_putc(s[i]);
+}
+
+/* IRQ 4: every byte the UART holds goes to the terminal.  IRQ_NONE when
+ * the UART had no interrupt pending (IIR bit 0) and no byte. */
+static irqreturn_t com1_irq(int irq)
+{
+    (void)irq;
+    char buf[64];
+    size_t n = 0;
+    bool pending = !(inb(COM1 + REG_IIR) & 1);   /* reading IIR acknowledges it */
+    int i = 0;
+    for (; i < 4096 && (inb(COM1 + REG_LSR) & LSR_DATA_READY); i++) {
+        buf[n++] = (char)inb(COM1 + REG_DATA);
+        if (n == sizeof(buf)) {
+            console_receive(buf, n);
+            n = 0;
+        }
+    }
+    if (n)
+        console_receive(buf, n);
+    return pending || i ? IRQ_HANDLED : IRQ_NONE;
+}
+
+bool serial_input_init(void)
+{
+    if (!present || irq_request(COM1_IRQ, com1_irq) != 0)
+        return false;
+    for (int i = 0; i < 64 && (inb(COM1 + REG_LSR) & LSR_DATA_READY); i++)
+        (void)inb(COM1 + REG_DATA);   /* what the firmware left unread */
+    outb(COM1 + REG_IER, IER_RX_DATA);
+    return true;
 }

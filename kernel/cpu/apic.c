@@ -5,7 +5,8 @@
  * nobody tells us (a fraction of the bus clock), so we measure it: start
  * it at its maximum, let the legacy PIT (whose rate is fixed, 1193182 Hz)
  * time 10 ms on channel 2, and see how far it counted.  The TSC is
- * measured over the same 10 ms (clock_gettime and nanosleep use it).
+ * measured over the same 10 ms: kernel/proc/timekeeping.c makes every
+ * clock of it (docs/time.md).
  * Then the timer runs periodically at HZ on vector VEC_TIMER.
  * The 8259 PICs are masked: the APIC delivers everything we use.
  * Intel SDM vol. 3A, 11.5.4 (APIC timer); the PIT: Intel 8254 datasheet.
@@ -29,6 +30,7 @@
 
 static volatile uint32_t *apic;
 static uint64_t tsc_per_sec;
+static uint32_t tick_count;   /* the timer's reload value: counts per tick */
 
 static uint32_t rd(uint32_t reg)
 {
@@ -49,6 +51,16 @@ void apic_eoi(void)
 uint64_t tsc_hz(void)
 {
     return tsc_per_sec;
+}
+
+uint64_t apic_tick_age_ns(void)
+{
+    if (!apic || !tick_count)
+        return 0;
+    uint32_t left = rd(REG_TIMER_CUR);   /* counts down from tick_count, then reloads */
+    if (left > tick_count)
+        left = tick_count;
+    return (uint64_t)(tick_count - left) * (1000000000ul / HZ) / tick_count;
 }
 
 /* Busy-wait `us` microseconds on PIT channel 2 (gate through port 0x61). */
@@ -88,6 +100,7 @@ void apic_init(void)
     wr(REG_TIMER_INIT, 0);
     wr(REG_LVT_TIMER, LVT_PERIODIC | VEC_TIMER);
     wr(REG_TIMER_INIT, per_tick);
+    tick_count = per_tick;
     printk("apic: local APIC %u at %#lx; timer %u counts per %d ms tick (divide 16); "
            "TSC %lu MHz\n", rd(REG_ID) >> 24, base, per_tick, 1000 / HZ,
            (tsc_per_sec / 1000000));

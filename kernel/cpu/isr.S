@@ -7,6 +7,9 @@
  * general registers into a struct trap_frame (include/kernel/cpu.h) and
  * calls trap_dispatch(frame).  On return the registers are restored from
  * the frame (which the handler may have changed) and iretq resumes.
+ * Above the registers, orig_rax: ~0, or for a system call (`syscall`,
+ * `int 0x80`: isr_common_syscall) RAX at entry, the call's number, which
+ * a restart after a signal needs once RAX holds the result.
  */
     .section .text
 
@@ -22,7 +25,11 @@
     pushq $0
     .endif
     pushq $\v
+    .if \v == 0x80
+    jmp isr_common_syscall         /* int 0x80: an i386 system call */
+    .else
     jmp isr_common
+    .endif
 .endm
 
     .balign 16
@@ -37,6 +44,11 @@ isr_stubs:
 isr_stubs_end:
 
 isr_common:
+    pushq $-1                      /* orig_rax: not a system call */
+    jmp isr_regs
+isr_common_syscall:
+    pushq %rax                     /* orig_rax: the system call's number */
+isr_regs:
     cld
     pushq %rax
     pushq %rbx
@@ -55,13 +67,15 @@ isr_common:
     pushq %r15
     movq %rsp, %rdi
     /* Give the C handler a frame-pointer link to the interrupted code,
-     * so backtraces walk through the trap. */
-    movq 15*8+2*8(%rsp), %rax      /* interrupted rip */
+     * so backtraces walk through the trap.  The frame is 184 bytes: 8
+     * more keep the call 16-byte aligned, as the C ABI wants. */
+    movq 15*8+3*8(%rsp), %rax      /* interrupted rip */
+    subq $8, %rsp
     pushq %rax
     pushq 8*8(%rdi)                /* interrupted rbp */
     movq %rsp, %rbp
     call trap_dispatch
-    addq $16, %rsp
+    addq $24, %rsp
     .global trap_restore
 trap_restore:                      /* a new task's first switch returns here */
     popq %r15
@@ -79,7 +93,7 @@ trap_restore:                      /* a new task's first switch returns here */
     popq %rcx
     popq %rbx
     popq %rax
-    addq $16, %rsp                 /* vector and error code */
+    addq $24, %rsp                 /* orig_rax, vector and error code */
     iretq
 
 
@@ -103,7 +117,7 @@ syscall_entry:
     pushq %rcx                     /* RIP */
     pushq $0                       /* error code */
     pushq $256                     /* VEC_SYSCALL */
-    jmp isr_common
+    jmp isr_common_syscall
 
 /*
  * syscall from compatibility mode (MSR CSTAR).  Intel CPUs raise #UD for

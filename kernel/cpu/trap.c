@@ -26,6 +26,7 @@
 #include <kernel/console.h>
 #include <kernel/cpufeature.h>
 #include <kernel/apic.h>
+#include <kernel/irq.h>
 #include <kernel/syscall.h>
 #include <compat32/compat32.h>
 #include <kernel/task.h>
@@ -199,6 +200,7 @@ void trap_dispatch(struct trap_frame *f)
     bool from_user = (f->cs & 3) == 3;
     if (f->vector == VEC_TIMER) {
         apic_eoi();
+        fbcon_flush();   /* what a burst of output left for later */
         task_tick(from_user);
         if (from_user)
             task_return_to_user();
@@ -216,9 +218,22 @@ void trap_dispatch(struct trap_frame *f)
     }
     if (f->vector == 0xff)
         return;   /* the APIC's spurious vector: no EOI for it */
+    /* Device interrupts (kernel/cpu/ioapic.c): the keyboard, COM1. */
+    if (f->vector >= VEC_IRQ_BASE && f->vector < VEC_IRQ_BASE + NR_LEGACY_IRQS) {
+        irq_dispatch((int)(f->vector - VEC_IRQ_BASE));
+        if (from_user)
+            task_return_to_user();   /* a signal the input raised, a woken reader */
+        return;
+    }
     if (f->vector >= 32) {
-        printk("trap: unexpected interrupt on vector %lu, ignored\n",
-               f->vector);
+        /* Nobody set this vector up (an MSI, a stray int n): acknowledged,
+         * and logged once per vector so that a storm cannot flood the log. */
+        static uint64_t seen[4];
+        if (!(seen[f->vector / 64 % 4] & 1ul << (f->vector % 64))) {
+            seen[f->vector / 64 % 4] |= 1ul << (f->vector % 64);
+            printk("trap: unexpected interrupt on vector %lu, ignored (logged once)\n",
+                   f->vector);
+        }
         apic_eoi();
         return;
     }

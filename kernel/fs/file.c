@@ -1,9 +1,10 @@
 /*
- * Open files, descriptor tables and the path walk.
+ * Open files, descriptor tables, and the task's file-system context.
  *
  * Invariants:
  *  - f->refs counts the descriptor slots naming f, in every task's table;
- *    a file with refs == 0 has been released and freed;
+ *    a file with refs == 0 has been released and freed, and its inode
+ *    reference dropped;
  *  - a table is owned by one task (fork copies it, it is never shared), so
  *    only its task changes it, and the kernel is not preemptible: a slot
  *    cannot change under a system call except through that call itself.
@@ -11,13 +12,18 @@
  *    a reference: a task killed while it sleeps in a pipe exits inside
  *    sleep_on (kernel/proc/task.c), and a reference of its own would never be
  *    dropped, leaking the pipe and hiding EOF/EPIPE from the other end;
- *  - bit i of cloexec is set only while fd[i] is open.
+ *  - bit i of cloexec is set only while fd[i] is open;
+ *  - the table's cwd is NULL (the root) or a directory it holds one
+ *    reference on; exe is NULL or a kmalloc'ed copy owned by the table.
  *
- * Left out on purpose: CLONE_FILES (tables shared by threads), a working
- * directory (relative paths start at "/"), symbolic links, mount points
- * other than /proc.
+ * The file-system context (Linux's fs_struct: working directory and
+ * umask; and the path /proc/self/exe shows, Linux's mm->exe_file) rides
+ * on the descriptor table because both have the same life: fork copies
+ * them, execve keeps them, exit drops them.
+ *
+ * Left out on purpose: CLONE_FILES (tables shared by threads).
  */
-#include <kernel/file.h>
+#include <kernel/vfs.h>
 #include <kernel/errno.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
@@ -25,14 +31,15 @@
 #include <kernel/uaccess.h>
 #include <mm/slab.h>
 
-#ifndef ENXIO
-#define ENXIO 6      /* Linux's value; only lseek's SEEK_DATA/SEEK_HOLE need it */
-#endif
-
 struct files {
     struct file *fd[FD_MAX];
     uint64_t cloexec;            /* bit per descriptor */
+    struct inode *cwd;           /* the working directory (NULL: the root) */
+    unsigned umask;
+    char *exe;                   /* /proc/self/exe's target, or NULL */
 };
+
+#define UMASK_DEFAULT 0022       /* Linux's init_fs */
 _Static_assert(FD_MAX <= 64, "the close-on-exec mask is one 64-bit word");
 
 #define FILE_KEPT_FLAGS (O_ACCMODE | O_APPEND | O_NONBLOCK | O_DSYNC | O_ASYNC | O_DIRECT | \
@@ -65,7 +72,7 @@ void file_put(struct file *f)
         return;
     if (f->ops->release)
         f->ops->release(f);
-    kfree(f->path);
+    inode_put(f->inode);
     kfree(f);
 }
 
@@ -110,7 +117,10 @@ long file_read_fixed(struct file *f, uint64_t ubuf, size_t n, unsigned fio)
 
 static struct files *files_new(void)
 {
-    return kzalloc(sizeof(struct files), GFP_KERNEL);
+    struct files *t = kzalloc(sizeof(struct files), GFP_KERNEL);
+    if (t)
+        t->umask = UMASK_DEFAULT;
+    return t;
 }
 
 void *files_create_std(void)
@@ -134,6 +144,17 @@ void *files_dup_table(void *files)
     struct files *old = files, *t = files_new();
     if (!t || !old)
         return t;
+    if (old->exe) {
+        size_t n = strlen(old->exe) + 1;
+        t->exe = kmalloc(n, GFP_KERNEL);
+        if (!t->exe) {
+            kfree(t);
+            return NULL;
+        }
+        memcpy(t->exe, old->exe, n);
+    }
+    t->cwd = old->cwd ? inode_get(old->cwd) : NULL;
+    t->umask = old->umask;
     for (int fd = 0; fd < FD_MAX; fd++) {
         t->fd[fd] = old->fd[fd];
         if (t->fd[fd])
@@ -172,6 +193,8 @@ void files_close_all(void *files)
         if (f)
             file_put(f);
     }
+    inode_put(t->cwd);
+    kfree(t->exe);
     kfree(t);
 }
 
@@ -193,7 +216,8 @@ int fd_install(struct file *f, int min, bool cloexec)
     struct files *t = cur_files();
     if (!t)
         return -EMFILE;
-    for (int fd = min < 0 ? 0 : min; fd < FD_MAX; fd++) {
+    int end = task_nofile(current, FD_MAX);   /* below the soft RLIMIT_NOFILE */
+    for (int fd = min < 0 ? 0 : min; fd < end; fd++) {
         if (!t->fd[fd]) {
             t->fd[fd] = f;
             if (cloexec)
@@ -223,7 +247,7 @@ int fd_dup2(int oldfd, int newfd, bool cloexec)
     struct files *t = cur_files();
     if (!t || oldfd < 0 || oldfd >= FD_MAX || !t->fd[oldfd])
         return -EBADF;
-    if (newfd < 0 || newfd >= FD_MAX)
+    if (newfd < 0 || newfd >= task_nofile(current, FD_MAX))
         return -EBADF;
     if (oldfd == newfd)
         return newfd;
@@ -268,72 +292,80 @@ int fd_count(void)
     return n;
 }
 
-/* ---- the path walk ------------------------------------------------------ */
+/* ---- the file-system context ----------------------------------------------- */
 
-/*
- * One pass over the components, keeping the resolved prefix in out.
- * Linux checks each directory as it goes down, so "/init/.." (init being
- * a file) is -ENOTDIR and "/nothing/.." is -ENOENT even though the
- * lexical result "/" exists; we do the same by asking kind() about the
- * prefix before every step.
- */
-int path_walk(const char *base, const char *path, char *out, size_t size,
-              enum node_kind (*kind)(const char *abs))
+struct inode *cwd_inode(void)
 {
-    if (size < 2)
-        return -ENAMETOOLONG;
-    if (!path[0])
-        return -ENOENT;
-    size_t len = 0;              /* out[0..len) is the prefix, "" for "/" */
-    if (base && path[0] != '/' && strcmp(base, "/") != 0) {
-        len = strlen(base);
-        if (len + 1 > size)
-            return -ENAMETOOLONG;
-        memcpy(out, base, len);
+    struct files *t = cur_files();
+    return t && t->cwd ? t->cwd : vfs_root();
+}
+
+void cwd_set(struct inode *dir)
+{
+    struct files *t = cur_files();
+    if (!t) {
+        inode_put(dir);
+        return;
     }
-    const char *p = path;
-    for (;;) {
-        while (*p == '/')
-            p++;
-        if (!*p)
-            break;
-        const char *c = p;
-        while (*p && *p != '/')
-            p++;
-        size_t clen = (size_t)(p - c);
-        if (clen > NAME_MAX)
-            return -ENAMETOOLONG;
-        /* We are about to look inside the prefix: it must be a directory. */
-        out[len] = 0;
-        enum node_kind k = len ? kind(out) : NODE_DIR;
-        if (k == NODE_NONE)
-            return -ENOENT;
-        if (k != NODE_DIR)
-            return -ENOTDIR;
-        if (clen == 1 && c[0] == '.')
-            continue;
-        if (clen == 2 && c[0] == '.' && c[1] == '.') {
-            while (len > 0 && out[len - 1] != '/')
-                len--;
-            if (len > 0)
-                len--;           /* the '/' before the last component */
-            continue;
-        }
-        if (len + 1 + clen + 1 > size)
-            return -ENAMETOOLONG;
-        out[len++] = '/';
-        memcpy(out + len, c, clen);
-        len += clen;
+    inode_put(t->cwd);
+    t->cwd = dir;
+}
+
+unsigned umask_get(void)
+{
+    struct files *t = cur_files();
+    return t ? t->umask : UMASK_DEFAULT;
+}
+
+unsigned umask_swap(unsigned mask)
+{
+    struct files *t = cur_files();
+    if (!t)
+        return UMASK_DEFAULT;
+    unsigned old = t->umask;
+    t->umask = mask & 0777;
+    return old;
+}
+
+/* ---- another task's table, for /proc/<pid> (kernel/fs/proc_fd.c) ---------------- */
+
+struct file *files_fd(void *files, int fd)
+{
+    struct files *t = files;
+    return t && fd >= 0 && fd < FD_MAX ? t->fd[fd] : NULL;
+}
+
+struct inode *files_cwd(void *files)
+{
+    struct files *t = files;
+    return t && t->cwd ? t->cwd : vfs_root();
+}
+
+unsigned files_umask(void *files)
+{
+    struct files *t = files;
+    return t ? t->umask : UMASK_DEFAULT;
+}
+
+const char *files_exe(void *files)
+{
+    struct files *t = files;
+    return t && t->exe ? t->exe : "";
+}
+
+const char *exe_path(void)
+{
+    struct files *t = cur_files();
+    return t && t->exe ? t->exe : "";
+}
+
+void exe_install(void *files, char *path)
+{
+    struct files *t = files;
+    if (!t) {
+        kfree(path);
+        return;
     }
-    if (len == 0) {
-        out[0] = '/';
-        out[1] = 0;
-        return NODE_DIR;
-    }
-    out[len] = 0;
-    enum node_kind k = kind(out);
-    /* "name/" insists on a directory ("name/." was checked in the loop). */
-    if (path[strlen(path) - 1] == '/' && k == NODE_FILE)
-        return -ENOTDIR;
-    return k;
+    kfree(t->exe);
+    t->exe = path;
 }

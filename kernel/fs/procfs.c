@@ -1,147 +1,128 @@
 /*
- * /proc: read-only text files made by the memory code, in Linux's formats.
+ * /proc: the file system of procfs, its directories and its open files.
+ *
+ * procfs is mounted on the root's /proc directory (kernel/fs/initrd_fs.c)
+ * and is read-only: every change is -EROFS.  Its inodes are made by each
+ * lookup and die with their last reference (a volatile file system, see
+ * kernel/fs/inode.c); the root lives as long as the mount.  The tree:
+ *
+ *   /proc/meminfo, buddyinfo, zoneinfo, slabinfo, vmallocinfo  the memory
+ *        code's statistics (include/mm/zone.h, slab.h, vmalloc.h)
+ *   /proc/uptime, loadavg, stat, cpuinfo, version, filesystems, cmdline,
+ *        mounts                                  kernel/fs/proc_sys.c
+ *   /proc/self                 a link to the caller's <pid>
+ *   /proc/<pid>/               one directory per task in the task table
+ *        (zombies too, until they are reaped), listed after the files:
+ *        stat, status, statm, cmdline, comm, environ, maps, pagetable32
+ *                              kernel/fs/proc_pid.c
+ *        exe, cwd, fd/<n>      links, kernel/fs/proc_fd.c
  *
  * A file's text is generated once, when it is opened, into a kmalloc'ed
  * buffer that the open file owns (freed by the last close): reads and
  * seeks see one consistent snapshot, and opening again gives fresh
- * numbers.  Each generator fills a buffer like snprintf and returns the
- * length it needed; when that does not fit we retry with a larger buffer.
+ * numbers.  A link's target is made when the link is looked up and is
+ * kept in the inode, which a path walk holds while it follows the link.
  *
- *   /proc/meminfo, buddyinfo, zoneinfo   meminfo_show... (include/mm/zone.h)
- *   /proc/slabinfo                       slabinfo (include/mm/slab.h)
- *   /proc/vmallocinfo                    vmallocinfo (include/mm/vmalloc.h)
- *   /proc/self/maps                      mm_maps of current->mm (include/mm/vma.h)
- *   /proc/self/pagetable32               a 32-bit process's PDEs and PTEs in the
- *                                        documents' terms (mmu32_dump, compat32)
+ * A <pid> directory (or a file in it) outlives its process when it is
+ * held open: from then on every lookup in it, and every open of a file
+ * of it, is -ESRCH, as on Linux (the path /proc/<pid> itself is -ENOENT).  pids are never reused, so an old
+ * inode never shows a new process.  An fd directory holds a reference on
+ * its <pid> directory, its parent ("..").
  *
- * /proc/<pid> is accepted for the caller's own pid (as /proc/self); other
- * processes are not shown.  Like Linux, fstat gives size 0 and mode 0444
- * for these files, and lseek refuses SEEK_END.
+ * Like Linux, fstat gives size 0 for these files, and lseek refuses
+ * SEEK_END.  getdents of /proc gives the files in table order, then the
+ * pids in increasing order; the position of pid p is PID_POS(p), so a
+ * listing taken in several calls goes on correctly when processes come
+ * and go between them.
  */
-#include <compat32/mmu32.h>
-#include <kernel/file.h>
+#include <kernel/vfs.h>
 #include <kernel/errno.h>
+#include <kernel/printk.h>
 #include <kernel/string.h>
 #include <kernel/task.h>
 #include <mm/slab.h>
 #include <mm/vmalloc.h>
-#include <mm/vma.h>
 #include <mm/zone.h>
+#include "proc_impl.h"
 
-#define PROC_DEV LINUX_MKDEV(0, 22)
 #define PROC_MAX_TEXT (4ul << 20)       /* the largest kmalloc block */
+/* Inode numbers: the root 1, its files 2.., a pid's directory and files
+ * PID_INO(pid, 0..63), its fd links PID_INO(pid, 64 + fd). */
+#define PID_INO(pid, k) (0x10000ul + (uint64_t)(pid) * 128 + (k))
+#define FD_INO_BASE 64
+#define PID_POS(pid) (256ul + (uint64_t)(pid))   /* getdents positions of /proc/<pid> */
 
-static int gen_maps(char *buf, size_t size)
-{
-    if (!current || !current->mm) {
-        if (size)
-            buf[0] = 0;
-        return 0;                       /* a kernel task has no user mappings */
-    }
-    return mm_maps(current->mm, buf, size);
-}
+struct vfs_fs procfs_fs = {
+    .name = "proc",
+    .magic = PROC_SUPER_MAGIC,
+    .dev = LINUX_MKDEV(0, 22),
+    .mnt_id = 2,
+    .blksize = 1024,
+    .rdonly = true,
+    .volatile_inodes = true,
+};
 
-/* Empty for a 64-bit process: it has no two-level tables. */
-static int gen_pagetable32(char *buf, size_t size)
-{
-    struct sbuf out = { buf, size, 0 };
-    if (size)
-        buf[0] = 0;
-    if (current && current->mm && mm_is32(current->mm))
-        mmu32_dump(current->mm, 0, 1ul << 32, &out);
-    return (int)out.len;
-}
+enum proc_kind {
+    PK_FILE,      /* a machine-wide text: gen */
+    PK_PIDFILE,   /* a process's text: pgen */
+    PK_SELF,      /* /proc/self */
+    PK_LINK,      /* a process's link: link */
+    PK_FDDIR,     /* /proc/<pid>/fd */
+};
 
 struct proc_node {
-    const char *name;                   /* under /proc, "self" for the caller's */
-    int (*gen)(char *buf, size_t size); /* NULL: a directory */
-    uint64_t ino;
+    const char *name;
+    enum proc_kind kind;
+    uint32_t perm;                     /* permission bits, as Linux shows them */
+    int (*gen)(char *buf, size_t size);
+    proc_pid_gen pgen;
+    proc_link_gen link;
 };
 
-static const struct proc_node proc_nodes[] = {
-    { "",            NULL,        1 },
-    { "self",        NULL,        2 },
-    { "meminfo",     meminfo_show,  3 },
-    { "buddyinfo",   buddyinfo_show, 4 },
-    { "zoneinfo",    zoneinfo_show, 5 },
-    { "slabinfo",    slabinfo,    6 },
-    { "vmallocinfo", vmallocinfo, 7 },
-    { "self/maps",   gen_maps,    8 },
-    { "self/pagetable32", gen_pagetable32, 9 },
+static const struct proc_node root_nodes[] = {
+    { "self",        PK_SELF, 0777, NULL, NULL, NULL },
+    { "meminfo",     PK_FILE, 0444, meminfo_show, NULL, NULL },
+    { "buddyinfo",   PK_FILE, 0444, buddyinfo_show, NULL, NULL },
+    { "zoneinfo",    PK_FILE, 0444, zoneinfo_show, NULL, NULL },
+    { "slabinfo",    PK_FILE, 0444, slabinfo, NULL, NULL },
+    { "vmallocinfo", PK_FILE, 0444, vmallocinfo, NULL, NULL },
+    { "mounts",      PK_FILE, 0444, proc_mounts, NULL, NULL },
+    { "uptime",      PK_FILE, 0444, proc_uptime, NULL, NULL },
+    { "loadavg",     PK_FILE, 0444, proc_loadavg, NULL, NULL },
+    { "stat",        PK_FILE, 0444, proc_stat, NULL, NULL },
+    { "cpuinfo",     PK_FILE, 0444, proc_cpuinfo, NULL, NULL },
+    { "version",     PK_FILE, 0444, proc_version, NULL, NULL },
+    { "filesystems", PK_FILE, 0444, proc_filesystems, NULL, NULL },
+    { "cmdline",     PK_FILE, 0444, proc_cmdline, NULL, NULL },
 };
+/* A process's entries, in the order Linux lists them. */
+static const struct proc_node pid_nodes[] = {
+    { "fd",          PK_FDDIR,   0500, NULL, NULL, NULL },
+    { "environ",     PK_PIDFILE, 0400, NULL, proc_pid_environ, NULL },
+    { "status",      PK_PIDFILE, 0444, NULL, proc_pid_status, NULL },
+    { "comm",        PK_PIDFILE, 0644, NULL, proc_pid_comm, NULL },
+    { "cmdline",     PK_PIDFILE, 0444, NULL, proc_pid_cmdline, NULL },
+    { "stat",        PK_PIDFILE, 0444, NULL, proc_pid_stat, NULL },
+    { "statm",       PK_PIDFILE, 0444, NULL, proc_pid_statm, NULL },
+    { "maps",        PK_PIDFILE, 0444, NULL, proc_pid_maps, NULL },
+    { "cwd",         PK_LINK,    0777, NULL, NULL, proc_link_cwd },
+    { "exe",         PK_LINK,    0777, NULL, NULL, proc_link_exe },
+    { "pagetable32", PK_PIDFILE, 0444, NULL, proc_pid_pagetable32, NULL },
+};
+_Static_assert(ARRAY_SIZE(pid_nodes) < FD_INO_BASE, "a pid's inode numbers");
 
-bool procfs_owns(const char *abs)
+static int own_pid(void)
 {
-    return !strncmp(abs, "/proc", 5) && (abs[5] == 0 || abs[5] == '/');
+    return current ? current->pid : 0;
 }
 
-/* "/proc/<our pid>..." is "/proc/self...": true when the number matched. */
-static bool own_pid_prefix(const char *rel, size_t *skip)
+/* The live task of a procfs inode (a <pid> directory or what is in it). */
+static struct task *proc_task(const struct inode *ino)
 {
-    if (!current || current->pid <= 0 || rel[0] < '1' || rel[0] > '9')
-        return false;
-    long v = 0;
-    size_t i = 0;
-    while (rel[i] >= '0' && rel[i] <= '9' && v <= 1000000000)
-        v = v * 10 + (rel[i++] - '0');
-    if ((rel[i] != 0 && rel[i] != '/') || v != current->pid)
-        return false;
-    *skip = i;
-    return true;
+    return ino->proc.pid > 0 ? task_find(ino->proc.pid) : NULL;
 }
 
-static const struct proc_node *proc_find(const char *abs)
-{
-    if (!procfs_owns(abs))
-        return NULL;
-    const char *rel = abs[5] ? abs + 6 : "";
-    char alias[32];
-    size_t skip;
-    if (own_pid_prefix(rel, &skip)) {
-        if (strlen(rel + skip) + 5 > sizeof(alias))
-            return NULL;
-        memcpy(alias, "self", 4);
-        memcpy(alias + 4, rel + skip, strlen(rel + skip) + 1);
-        rel = alias;
-    }
-    for (size_t i = 0; i < ARRAY_SIZE(proc_nodes); i++)
-        if (!strcmp(proc_nodes[i].name, rel))
-            return &proc_nodes[i];
-    return NULL;
-}
-
-enum node_kind procfs_kind(const char *abs)
-{
-    const struct proc_node *n = proc_find(abs);
-    if (!n)
-        return NODE_NONE;
-    return n->gen ? NODE_FILE : NODE_DIR;
-}
-
-static void proc_fill_stat(const struct proc_node *n, struct linux_stat *st)
-{
-    memset(st, 0, sizeof(*st));
-    st->st_dev = PROC_DEV;
-    st->st_ino = n->ino;
-    st->st_nlink = n->gen ? 1 : 2;
-    st->st_mode = n->gen ? (S_IFREG | 0444) : (S_IFDIR | 0555);
-    st->st_blksize = 1024;
-}
-
-int procfs_stat(const char *abs, struct linux_stat *st)
-{
-    const struct proc_node *n = proc_find(abs);
-    if (!n)
-        return -ENOENT;
-    proc_fill_stat(n, st);
-    return 0;
-}
-
-static long proc_dir_read(struct file *f, uint64_t ubuf, size_t n, unsigned fio)
-{
-    (void)f, (void)ubuf, (void)n, (void)fio;
-    return -EISDIR;
-}
+/* ---- files ---------------------------------------------------------------------- */
 
 /* Linux's seq_lseek: SEEK_SET and SEEK_CUR only. */
 static long proc_lseek(struct file *f, int64_t off, int whence)
@@ -153,7 +134,7 @@ static long proc_lseek(struct file *f, int64_t off, int whence)
 
 static int proc_fstat(struct file *f, struct linux_stat *st)
 {
-    proc_fill_stat(f->priv, st);
+    inode_stat(f->inode, st);
     return 0;
 }
 
@@ -169,52 +150,48 @@ static const struct file_ops proc_file_ops = {
     .release = proc_release,
 };
 
-static const struct file_ops proc_dir_ops = {
-    .read = proc_dir_read,
-    .lseek = proc_lseek,
-    .stat = proc_fstat,
-};
+static int run_gen(const struct proc_node *n, struct task *t, char *buf, size_t size)
+{
+    return n->pgen ? n->pgen(t, buf, size) : n->gen(buf, size);
+}
 
 /* Run a generator into a buffer large enough; *text owns the result. */
-static int proc_generate(int (*gen)(char *, size_t), char **text, size_t *len)
+static int proc_generate(const struct proc_node *n, struct task *t, char **text, size_t *len)
 {
     size_t size = 4096;
     for (;;) {
         char *buf = kmalloc(size, GFP_KERNEL);
         if (!buf)
             return -ENOMEM;
-        int n = gen(buf, size);
-        if (n < 0) {
+        int r = run_gen(n, t, buf, size);
+        if (r < 0) {
             kfree(buf);
-            return n;
+            return r;
         }
-        if ((size_t)n < size) {
+        if ((size_t)r < size) {
             *text = buf;
-            *len = (size_t)n;
+            *len = (size_t)r;
             return 0;
         }
         kfree(buf);
         if (size >= PROC_MAX_TEXT)
             return -ENOMEM;
-        size = MIN(PROC_MAX_TEXT, MAX(size * 2, ALIGN_UP((size_t)n + 1, 4096)));
+        size = MIN(PROC_MAX_TEXT, MAX(size * 2, ALIGN_UP((size_t)r + 1, 4096)));
     }
 }
 
-int procfs_open(const char *abs, unsigned flags, struct file **out)
+static int proc_open_file(struct inode *ino, unsigned flags, struct file **out)
 {
-    const struct proc_node *n = proc_find(abs);
-    if (!n)
-        return -ENOENT;
-    if (!n->gen) {
-        *out = file_alloc(&proc_dir_ops, flags, (void *)n);
-        return *out ? 0 : -ENOMEM;
-    }
+    const struct proc_node *n = ino->proc.node;
+    struct task *t = NULL;
+    if (n->kind == PK_PIDFILE && !(t = proc_task(ino)))
+        return -ESRCH;                  /* the process is gone */
     char *text;
     size_t len;
-    int err = proc_generate(n->gen, &text, &len);
+    int err = proc_generate(n, t, &text, &len);
     if (err < 0)
         return err;
-    struct file *f = file_alloc(&proc_file_ops, flags, (void *)n);
+    struct file *f = file_alloc(&proc_file_ops, flags, NULL);
     if (!f) {
         kfree(text);
         return -ENOMEM;
@@ -222,5 +199,342 @@ int procfs_open(const char *abs, unsigned flags, struct file **out)
     f->data = (const uint8_t *)text;
     f->size = len;
     *out = f;
+    return 0;
+}
+
+/* ---- links ----------------------------------------------------------------------- */
+
+/* /proc/self: "<pid>", written in the inode at lookup. */
+static const char *proc_self_link(struct inode *ino)
+{
+    return ino->proc.text;
+}
+
+/* A process's link: proc.node is the kmalloc'ed target, made at lookup. */
+static const char *proc_dyn_link(struct inode *ino)
+{
+    return ino->proc.node;
+}
+
+static void proc_dyn_evict(struct inode *ino)
+{
+    kfree(ino->proc.node);
+}
+
+/* ---- inodes ------------------------------------------------------------------- */
+
+static int proc_root_lookup(struct inode *dir, const char *name, size_t len, struct inode **out);
+static int proc_pid_lookup(struct inode *dir, const char *name, size_t len, struct inode **out);
+static int proc_fd_lookup(struct inode *dir, const char *name, size_t len, struct inode **out);
+static void proc_root_readdir(struct inode *dir, uint64_t *pos, filldir_fn fill, void *ctx);
+static void proc_pid_readdir(struct inode *dir, uint64_t *pos, filldir_fn fill, void *ctx);
+static void proc_fd_readdir(struct inode *dir, uint64_t *pos, filldir_fn fill, void *ctx);
+
+static const char *proc_pid_dname(struct inode *dir)
+{
+    return dir->proc.text;              /* "<pid>" */
+}
+
+static const char *proc_fd_dname(struct inode *dir)
+{
+    (void)dir;
+    return "fd";
+}
+
+static void proc_fd_evict(struct inode *dir)
+{
+    inode_put(dir->parent);             /* its <pid> directory */
+}
+
+static const struct inode_ops proc_root_iops = {
+    .lookup = proc_root_lookup,
+    .readdir = proc_root_readdir,
+    .open = tmpfs_open_dir,
+};
+static const struct inode_ops proc_pid_iops = {
+    .lookup = proc_pid_lookup,
+    .readdir = proc_pid_readdir,
+    .dname = proc_pid_dname,
+    .open = tmpfs_open_dir,
+};
+static const struct inode_ops proc_fd_iops = {
+    .lookup = proc_fd_lookup,
+    .readdir = proc_fd_readdir,
+    .dname = proc_fd_dname,
+    .open = tmpfs_open_dir,
+    .evict = proc_fd_evict,
+};
+static const struct inode_ops proc_file_iops = { .open = proc_open_file };
+static const struct inode_ops proc_self_iops = { .get_link = proc_self_link };
+static const struct inode_ops proc_dyn_iops = { .get_link = proc_dyn_link,
+                                                .evict = proc_dyn_evict };
+
+/* A new procfs inode owned by t's effective ids (root's for /proc's own). */
+static struct inode *proc_new(uint32_t mode, const struct inode_ops *ops, uint64_t nr,
+                              const struct task *t)
+{
+    struct inode *ino = inode_new(&procfs_fs, mode, ops);
+    if (!ino)
+        return NULL;
+    ino->ino = nr;
+    ino->nlink = S_ISDIR(mode) ? 2 : 1;
+    if (t) {
+        ino->proc.pid = t->pid;
+        ino->uid = t->euid;
+        ino->gid = t->egid;
+    }
+    return ino;
+}
+
+/* A link whose target is computed now (a process's exe, cwd, fd/<n>). */
+static int proc_dyn_inode(long (*target)(struct task *, int, char *, size_t, const void *),
+                          const void *arg, int fd, struct task *t, uint32_t perm, uint64_t nr,
+                          struct inode **out)
+{
+    char *buf = kmalloc(PATH_MAX, GFP_KERNEL);
+    if (!buf)
+        return -ENOMEM;
+    long n = target(t, fd, buf, PATH_MAX, arg);
+    if (n >= PATH_MAX)
+        n = -ENAMETOOLONG;              /* cut: a generator says what it needed */
+    char *text = n >= 0 ? kmalloc((size_t)n + 1, GFP_KERNEL) : NULL;
+    if (n >= 0 && text) {
+        memcpy(text, buf, (size_t)n);
+        text[n] = 0;
+    }
+    kfree(buf);
+    if (n < 0)
+        return (int)n;
+    struct inode *ino = text ? proc_new(S_IFLNK | perm, &proc_dyn_iops, nr, t) : NULL;
+    if (!ino) {
+        kfree(text);
+        return -ENOMEM;
+    }
+    ino->proc.node = text;
+    ino->size = (uint64_t)n;
+    *out = ino;
+    return 0;
+}
+
+static long node_link_target(struct task *t, int fd, char *buf, size_t size, const void *arg)
+{
+    (void)fd;
+    const struct proc_node *n = arg;
+    return n->link(t, buf, size);
+}
+
+static long fd_link_target(struct task *t, int fd, char *buf, size_t size, const void *arg)
+{
+    (void)arg;
+    return proc_link_fd(t, fd, buf, size);
+}
+
+static struct inode *pid_dir_inode(struct task *t)
+{
+    struct inode *ino = proc_new(S_IFDIR | 0555, &proc_pid_iops, PID_INO(t->pid, 0), t);
+    if (!ino)
+        return NULL;
+    snprintf(ino->proc.text, sizeof(ino->proc.text), "%d", t->pid);
+    ino->parent = procfs_fs.root;
+    return ino;
+}
+
+/* The decimal number [name, name + len) as Linux's name_to_int reads it
+ * (no sign, no leading zero), or -1. */
+static long name_to_num(const char *name, size_t len)
+{
+    if (len == 0 || len > 9 || (len > 1 && name[0] == '0'))
+        return -1;
+    long v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (name[i] < '0' || name[i] > '9')
+            return -1;
+        v = v * 10 + (name[i] - '0');
+    }
+    return v;
+}
+
+static bool name_is(const char *a, const char *name, size_t len)
+{
+    return strlen(a) == len && !memcmp(a, name, len);
+}
+
+static int proc_root_lookup(struct inode *dir, const char *name, size_t len, struct inode **out)
+{
+    (void)dir;
+    long pid = name_to_num(name, len);
+    struct task *t = pid > 0 ? task_find((int)pid) : NULL;
+    struct inode *ino = NULL;
+    if (t) {
+        ino = pid_dir_inode(t);
+    } else {
+        size_t i = 0;
+        while (i < ARRAY_SIZE(root_nodes) && !name_is(root_nodes[i].name, name, len))
+            i++;
+        if (i == ARRAY_SIZE(root_nodes))
+            return -ENOENT;
+        const struct proc_node *n = &root_nodes[i];
+        if (n->kind == PK_SELF && own_pid() <= 0)
+            return -ENOENT;             /* no process: no self (Linux: a kernel thread) */
+        ino = proc_new(n->kind == PK_SELF ? S_IFLNK | n->perm : S_IFREG | n->perm,
+                       n->kind == PK_SELF ? &proc_self_iops : &proc_file_iops, 2 + i, NULL);
+        if (ino) {
+            ino->proc.node = n;
+            if (n->kind == PK_SELF) {
+                snprintf(ino->proc.text, sizeof(ino->proc.text), "%d", own_pid());
+                ino->size = strlen(ino->proc.text);
+            }
+        }
+    }
+    if (!ino)
+        return -ENOMEM;
+    *out = ino;
+    return 0;
+}
+
+static int proc_pid_lookup(struct inode *dir, const char *name, size_t len, struct inode **out)
+{
+    struct task *t = proc_task(dir);
+    if (!t)
+        return -ESRCH;                  /* a directory held open past its process */
+    for (size_t i = 0; i < ARRAY_SIZE(pid_nodes); i++) {
+        const struct proc_node *n = &pid_nodes[i];
+        if (!name_is(n->name, name, len))
+            continue;
+        uint64_t nr = PID_INO(t->pid, 1 + i);
+        if (n->kind == PK_LINK)
+            return proc_dyn_inode(node_link_target, n, 0, t, n->perm, nr, out);
+        struct inode *ino;
+        if (n->kind == PK_FDDIR) {
+            ino = proc_new(S_IFDIR | n->perm, &proc_fd_iops, nr, t);
+            if (ino)
+                ino->parent = inode_get(dir);   /* dropped by proc_fd_evict */
+        } else {
+            ino = proc_new(S_IFREG | n->perm, &proc_file_iops, nr, t);
+        }
+        if (!ino)
+            return -ENOMEM;
+        ino->proc.node = n;
+        *out = ino;
+        return 0;
+    }
+    return -ENOENT;
+}
+
+static int proc_fd_lookup(struct inode *dir, const char *name, size_t len, struct inode **out)
+{
+    struct task *t = proc_task(dir);
+    long fd = name_to_num(name, len);
+    if (!t)
+        return -ESRCH;
+    if (fd < 0 || fd >= FD_MAX)
+        return -ENOENT;
+    struct file *f = files_fd(t->files, (int)fd);
+    if (!f)
+        return -ENOENT;
+    /* Linux's modes: r-x for reading, -wx for writing, both for O_RDWR. */
+    unsigned acc = f->flags & O_ACCMODE;
+    uint32_t perm = (acc != O_WRONLY ? 0500 : 0) | (acc != O_RDONLY ? 0300 : 0);
+    return proc_dyn_inode(fd_link_target, NULL, (int)fd, t, perm,
+                          PID_INO(t->pid, FD_INO_BASE + (uint64_t)fd), out);
+}
+
+static unsigned dtype_of(const struct proc_node *n)
+{
+    switch (n->kind) {
+    case PK_FILE:
+    case PK_PIDFILE: return IFTODT(S_IFREG);
+    case PK_FDDIR:   return IFTODT(S_IFDIR);
+    default:         return IFTODT(S_IFLNK);
+    }
+}
+
+/* The smallest pid >= from in the task table, or 0. */
+static int next_pid_from(uint64_t from)
+{
+    int best = 0;
+    for (int i = 0; i < MAX_TASKS; i++) {
+        struct task *t = task_slot(i);
+        if (t && t->pid > 0 && (uint64_t)t->pid >= from && (!best || t->pid < best))
+            best = t->pid;
+    }
+    return best;
+}
+
+static void proc_root_readdir(struct inode *dir, uint64_t *pos, filldir_fn fill, void *ctx)
+{
+    (void)dir;
+    for (; *pos - 2 < ARRAY_SIZE(root_nodes); (*pos)++) {
+        const struct proc_node *n = &root_nodes[*pos - 2];
+        if (n->kind == PK_SELF && own_pid() <= 0)
+            continue;
+        if (!fill(ctx, n->name, strlen(n->name), 2 + (*pos - 2), dtype_of(n), *pos + 1))
+            return;
+    }
+    if (*pos < PID_POS(0))
+        *pos = PID_POS(0);
+    for (int pid; (pid = next_pid_from(*pos - PID_POS(0))) > 0;) {
+        char buf[16];
+        int n = snprintf(buf, sizeof(buf), "%d", pid);
+        if (!fill(ctx, buf, (size_t)n, PID_INO(pid, 0), IFTODT(S_IFDIR), PID_POS(pid) + 1))
+            return;
+        *pos = PID_POS(pid) + 1;
+    }
+}
+
+static void proc_pid_readdir(struct inode *dir, uint64_t *pos, filldir_fn fill, void *ctx)
+{
+    struct task *t = proc_task(dir);
+    if (!t)
+        return;
+    for (; *pos - 2 < ARRAY_SIZE(pid_nodes); (*pos)++) {
+        const struct proc_node *n = &pid_nodes[*pos - 2];
+        if (!fill(ctx, n->name, strlen(n->name), PID_INO(t->pid, 1 + (*pos - 2)), dtype_of(n),
+                  *pos + 1))
+            return;
+    }
+}
+
+static void proc_fd_readdir(struct inode *dir, uint64_t *pos, filldir_fn fill, void *ctx)
+{
+    struct task *t = proc_task(dir);
+    for (; t && *pos - 2 < FD_MAX; (*pos)++) {
+        int fd = (int)(*pos - 2);
+        if (!files_fd(t->files, fd))
+            continue;
+        char buf[8];
+        int n = snprintf(buf, sizeof(buf), "%d", fd);
+        if (!fill(ctx, buf, (size_t)n, PID_INO(t->pid, FD_INO_BASE + (uint64_t)fd),
+                  IFTODT(S_IFLNK), *pos + 1))
+            return;
+    }
+}
+
+/* ---- paths of procfs's own files (for /proc/<pid>/fd/<n>) ---------------------------- */
+
+long proc_inode_path(const struct inode *ino, char *buf, size_t size)
+{
+    const struct proc_node *n = ino->proc.node;
+    int len;
+    if (S_ISDIR(ino->mode) || S_ISLNK(ino->mode))
+        return -ENOENT;                 /* directories have dir_path; links are not opened */
+    if (n >= root_nodes && n < root_nodes + ARRAY_SIZE(root_nodes))
+        len = snprintf(buf, size, "/proc/%s", n->name);
+    else
+        len = snprintf(buf, size, "/proc/%d/%s", ino->proc.pid, n->name);
+    return (size_t)len < size ? len : -ENAMETOOLONG;
+}
+
+int procfs_mount(struct inode *mountpoint)
+{
+    struct inode *root = inode_new(&procfs_fs, S_IFDIR | 0555, &proc_root_iops);
+    if (!root)
+        return -ENOMEM;
+    root->ino = 1;
+    root->nlink = 2;
+    root->parent = root;
+    procfs_fs.root = root;             /* the mount's reference */
+    procfs_fs.mountpoint = inode_get(mountpoint);
+    mountpoint->mounted = root;
     return 0;
 }

@@ -1,7 +1,10 @@
 /*
- * The file system calls, with Linux's x86-64 semantics (read(2), open(2),
- * ... and fs/read_write.c, fs/open.c, fs/namei.c, fs/fcntl.c for the
- * order in which errors are found, which tests compare with the host).
+ * The file system calls on descriptors, with Linux's x86-64 semantics
+ * (read(2), open(2), ... and fs/read_write.c, fs/open.c, fs/namei.c,
+ * fs/fcntl.c for the order in which errors are found, which tests compare
+ * with the host).  The calls on names (mkdir, rename...) are in
+ * kernel/fs/sys_namei.c, on attributes in kernel/fs/sys_attr.c, on
+ * directories in kernel/fs/sys_dir.c.
  *
  * Rules every handler keeps:
  *  - user memory only through uaccess (copy_from_user, copy_to_user,
@@ -12,13 +15,12 @@
  *  - nothing a user passes is asserted: absurd values are refused (or
  *    clamped, as Linux clamps read/write counts to MAX_RW_COUNT).
  *
- * The file systems: /proc (kernel/fs/procfs.c), everything else from the
- * initrd (kernel/fs/initrd_fs.c), both read-only.  There is no working
- * directory: relative paths start at "/" (or at a directory descriptor
- * for the *at calls).
+ * The file systems: the root tmpfs and procfs on /proc
+ * (include/kernel/vfs.h).  A relative path starts at the working
+ * directory, or at a directory descriptor for the *at calls.
  */
 #include <kernel/syscall.h>
-#include <kernel/file.h>
+#include "fs_impl.h"
 #include <kernel/errno.h>
 #include <kernel/string.h>
 #include <kernel/uaccess.h>
@@ -29,45 +31,6 @@
 #define FIOCLEX  0x5451
 #define FIONCLEX 0x5450
 #define FIONBIO  0x5421
-
-#define R_OK 4
-#define W_OK 2
-#define X_OK 1
-
-/* ---- the mounted file systems ------------------------------------------ */
-
-enum node_kind vfs_kind(const char *abs)
-{
-    if (procfs_owns(abs))
-        return procfs_kind(abs);
-    return initrd_kind(abs);
-}
-
-int vfs_stat(const char *abs, struct linux_stat *st)
-{
-    if (procfs_owns(abs))
-        return procfs_stat(abs, st);
-    return initrd_stat(abs, st);
-}
-
-int vfs_open(const char *abs, unsigned flags, struct file **out)
-{
-    flags |= O_LARGEFILE;     /* what Linux's open sets on 64-bit (force_o_largefile) */
-    int err = procfs_owns(abs) ? procfs_open(abs, flags, out) : initrd_open(abs, flags, out);
-    if (err < 0)
-        return err;
-    struct linux_stat st;
-    if ((*out)->ops->stat && (*out)->ops->stat(*out, &st) == 0 && S_ISDIR(st.st_mode)) {
-        size_t n = strlen(abs) + 1;
-        (*out)->path = kmalloc(n, GFP_KERNEL);
-        if (!(*out)->path) {
-            file_put(*out);
-            return -ENOMEM;
-        }
-        memcpy((*out)->path, abs, n);
-    }
-    return 0;
-}
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -105,50 +68,73 @@ static long file_rw(struct file *f, uint64_t buf, size_t count, bool wr)
     return wr ? f->ops->write(f, buf, count, 0) : f->ops->read(f, buf, count, 0);
 }
 
-/*
- * A user path into bufs (PATH_MAX bytes for the copy, then PATH_MAX for
- * the resolved path).  Linux copies the name before anything else, so
- * -EFAULT and -ENAMETOOLONG come first; an empty path is -ENOENT unless
- * empty_ok (then 0 with bufs[0] == 0).  Returns the length.
- */
-static long path_copy(uint64_t upath, char *bufs, bool empty_ok)
+long getname(uint64_t upath, char **name, bool empty_ok)
 {
-    long n = strncpy_from_user(bufs, upath, PATH_MAX);
+    *name = kmalloc(PATH_MAX, GFP_KERNEL);
+    if (!*name)
+        return -ENOMEM;
+    long n = strncpy_from_user(*name, upath, PATH_MAX);
     if (n == 0 && !empty_ok)
-        return -ENOENT;
+        n = -ENOENT;
+    if (n < 0) {
+        kfree(*name);
+        *name = NULL;
+    }
     return n;
 }
 
-/*
- * Resolve the copied path into bufs + PATH_MAX, a relative one from
- * dirfd's directory (AT_FDCWD: "/").  Returns the node kind or -errno.
- */
-static int path_resolve(int dirfd, char *bufs)
+int dirfd_base(int dirfd, const char *path, struct inode **base)
 {
-    const char *base = NULL;
-    if (bufs[0] != '/' && dirfd != AT_FDCWD) {
-        struct file *dir = fd_file(dirfd);
-        if (!dir)
-            return -EBADF;
-        if (!dir->path)
-            return -ENOTDIR;
-        base = dir->path;
-    }
-    return path_walk(base, bufs, bufs + PATH_MAX, PATH_MAX, vfs_kind);
+    *base = NULL;
+    if (path[0] == '/' || dirfd == AT_FDCWD)
+        return 0;
+    struct file *dir = fd_file(dirfd);
+    if (!dir)
+        return -EBADF;
+    if (!dir->inode || !S_ISDIR(dir->inode->mode))
+        return -ENOTDIR;
+    *base = dir->inode;
+    return 0;
 }
 
-/* Both; an empty path (when empty_ok) gives NODE_NONE with bufs[0] == 0. */
-static int user_path(int dirfd, uint64_t upath, char *bufs, bool empty_ok)
+int user_namei(int dirfd, uint64_t upath, unsigned lookup, bool empty_ok, struct inode **out)
 {
-    long n = path_copy(upath, bufs, empty_ok);
-    if (n <= 0)
+    char *name;
+    long n = getname(upath, &name, empty_ok);
+    if (n < 0)
         return (int)n;
-    return path_resolve(dirfd, bufs);
+    int err;
+    if (n == 0) {
+        /* AT_EMPTY_PATH: the descriptor's own file. */
+        if (dirfd == AT_FDCWD) {
+            *out = inode_get(cwd_inode());
+            err = 0;
+        } else {
+            struct file *f = fd_file(dirfd);
+            err = !f ? -EBADF : !f->inode ? -ENOENT : 0;
+            if (!err)
+                *out = inode_get(f->inode);
+        }
+    } else {
+        struct inode *base;
+        err = dirfd_base(dirfd, name, &base);
+        if (!err)
+            err = namei(base, name, lookup, out);
+    }
+    kfree(name);
+    return err;
 }
 
-static char *path_bufs(void)
+int user_namei_parent(int dirfd, uint64_t upath, char **name, struct nameparent *np)
 {
-    return kmalloc(2 * PATH_MAX, GFP_KERNEL);
+    long n = getname(upath, name, false);
+    if (n < 0)
+        return (int)n;
+    struct inode *base;
+    int err = dirfd_base(dirfd, *name, &base);
+    if (!err)
+        err = namei_parent(base, *name, 0, np);
+    return err;
 }
 
 /* ---- read and write --------------------------------------------------------- */
@@ -296,77 +282,76 @@ long sys_pread64(const struct sysargs *a)
     return r;
 }
 
-/* ---- open and close ------------------------------------------------------------ */
-
-/*
- * Linux's checks for an existing name (fs/namei.c do_open, may_open) on a
- * file system mounted read-only: writing a directory is -EISDIR, writing
- * or truncating a file is -EROFS (/proc: -EACCES, the files are 0444).
- */
-static int open_check(const char *abs, int kind, unsigned flags)
+/* pwrite64(fd, buf, count, pos): write at pos without moving the offset
+ * (with O_APPEND Linux writes at the end anyway: so do we). */
+long file_pwrite(int fd, uint64_t ubuf, uint64_t count, int64_t pos)
 {
-    bool proc = procfs_owns(abs);
-    int ro_err = proc ? -EACCES : -EROFS;
-    bool wants_write = (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
-    if ((flags & O_TMPFILE) == O_TMPFILE)
-        return (flags & O_ACCMODE) == O_RDONLY ? -EINVAL : ro_err;
-    if (kind == NODE_NONE)
-        return (flags & O_CREAT) ? ro_err : -ENOENT;
-    if ((flags & O_CREAT) && (flags & O_EXCL))
-        return -EEXIST;
-    if (kind == NODE_DIR) {
-        if ((flags & O_CREAT) || wants_write)
-            return -EISDIR;
-        return 0;
-    }
-    if (flags & O_DIRECTORY)
-        return -ENOTDIR;
-    return wants_write ? ro_err : 0;
+    struct file *f = fd_file(fd);
+    if (!f)
+        return -EBADF;
+    if (!can_write(f))
+        return -EBADF;
+    if (pos < 0)
+        return -EINVAL;
+    if (!f->ops->lseek)
+        return -ESPIPE;
+    /* No write of a seekable file sleeps, so the swap is invisible. */
+    uint64_t saved = f->pos;
+    f->pos = (uint64_t)pos;
+    long r = file_rw(f, ubuf, (size_t)count, true);
+    f->pos = saved;
+    return r;
 }
 
-static long do_open(int dirfd, uint64_t upath, unsigned flags)
+long sys_pwrite64(const struct sysargs *a)
 {
-    char *bufs = path_bufs();
-    if (!bufs)
-        return -ENOMEM;
-    long r = path_copy(upath, bufs, false);
+    return file_pwrite((int)a->arg[0], a->arg[1], a->arg[2], (int64_t)a->arg[3]);
+}
+
+/* ---- open and close ------------------------------------------------------------ */
+
+static long do_open(int dirfd, uint64_t upath, unsigned flags, unsigned mode)
+{
+    char *name;
+    long r = getname(upath, &name, false);
     if (r < 0)
-        goto out;
+        return r;
     /* Linux reserves the descriptor before it walks the path. */
     if (fd_count() >= FD_MAX) {
         r = -EMFILE;
         goto out;
     }
-    int kind = path_resolve(dirfd, bufs);
-    if (kind < 0) {
-        r = kind;
-        goto out;
-    }
-    const char *abs = bufs + PATH_MAX;
-    r = open_check(abs, kind, flags);
+    struct inode *base;
+    r = dirfd_base(dirfd, name, &base);
     if (r < 0)
         goto out;
     struct file *f;
-    r = vfs_open(abs, flags, &f);
+    r = vfs_open_path(base, name, flags, mode, &f);
     if (r < 0)
         goto out;
     r = fd_install(f, 0, flags & O_CLOEXEC);
     if (r < 0)
         file_put(f);
 out:
-    kfree(bufs);
+    kfree(name);
     return r;
 }
 
-/* open(path, flags, mode): mode only matters for O_CREAT, which we refuse. */
+/* open(path, flags, mode) */
 long sys_open(const struct sysargs *a)
 {
-    return do_open(AT_FDCWD, a->arg[0], (unsigned)a->arg[1]);
+    return do_open(AT_FDCWD, a->arg[0], (unsigned)a->arg[1], (unsigned)a->arg[2]);
 }
 
 long sys_openat(const struct sysargs *a)
 {
-    return do_open((int)a->arg[0], a->arg[1], (unsigned)a->arg[2]);
+    return do_open((int)a->arg[0], a->arg[1], (unsigned)a->arg[2], (unsigned)a->arg[3]);
+}
+
+/* creat(path, mode): open with O_CREAT | O_WRONLY | O_TRUNC. */
+long sys_creat(const struct sysargs *a)
+{
+    return do_open(AT_FDCWD, a->arg[0], O_CREAT | O_WRONLY | O_TRUNC, (unsigned)a->arg[1]);
 }
 
 long sys_close(const struct sysargs *a)
@@ -411,26 +396,6 @@ long sys_fstat(const struct sysargs *a)
     return r < 0 ? r : stat_to_user(&st, a->arg[1]);
 }
 
-/* stat of a path (no symbolic links exist, so lstat can be sys_stat). */
-static long path_stat(int dirfd, uint64_t upath, bool empty_ok, struct linux_stat *st)
-{
-    char *bufs = path_bufs();
-    if (!bufs)
-        return -ENOMEM;
-    long r = user_path(dirfd, upath, bufs, empty_ok);
-    if (r == NODE_NONE && empty_ok && bufs[0] == 0) {
-        /* AT_EMPTY_PATH: the descriptor itself (AT_FDCWD: the root). */
-        r = dirfd == AT_FDCWD ? vfs_stat("/", st) : file_fstat(dirfd, st);
-    } else if (r == NODE_NONE) {
-        r = -ENOENT;
-    } else if (r >= 0) {
-        memset(st, 0, sizeof(*st));
-        r = vfs_stat(bufs + PATH_MAX, st);
-    }
-    kfree(bufs);
-    return r < 0 ? r : 0;
-}
-
 long file_fstatat(int dirfd, uint64_t upath, unsigned flags, struct linux_stat *st)
 {
     if (flags & ~(unsigned)(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH))
@@ -438,16 +403,44 @@ long file_fstatat(int dirfd, uint64_t upath, unsigned flags, struct linux_stat *
     bool empty_ok = flags & AT_EMPTY_PATH;
     if (empty_ok && upath == 0) {
         /* Linux 6.11 accepts NULL for "" with AT_EMPTY_PATH. */
-        memset(st, 0, sizeof(*st));
-        return dirfd == AT_FDCWD ? vfs_stat("/", st) : file_fstat(dirfd, st);
+        if (dirfd != AT_FDCWD)
+            return file_fstat(dirfd, st);
+        inode_stat(cwd_inode(), st);
+        return 0;
     }
-    return path_stat(dirfd, upath, empty_ok, st);
+    if (empty_ok && dirfd != AT_FDCWD) {
+        /* "" names the descriptor itself, whatever kind of file it is. */
+        char c;
+        long n = strncpy_from_user(&c, upath, 1);
+        if (n == -ENAMETOOLONG)
+            n = 1;                       /* not empty */
+        if (n < 0)
+            return n;
+        if (n == 0)
+            return file_fstat(dirfd, st);
+    }
+    struct inode *ino;
+    int err = user_namei(dirfd, upath, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW,
+                         empty_ok, &ino);
+    if (err)
+        return err;
+    inode_stat(ino, st);
+    inode_put(ino);
+    return 0;
 }
 
 long sys_stat(const struct sysargs *a)
 {
     struct linux_stat st;
     long r = file_fstatat(AT_FDCWD, a->arg[0], 0, &st);
+    return r < 0 ? r : stat_to_user(&st, a->arg[1]);
+}
+
+/* lstat: the last component's link itself. */
+long sys_lstat(const struct sysargs *a)
+{
+    struct linux_stat st;
+    long r = file_fstatat(AT_FDCWD, a->arg[0], AT_SYMLINK_NOFOLLOW, &st);
     return r < 0 ? r : stat_to_user(&st, a->arg[1]);
 }
 
@@ -459,37 +452,40 @@ long sys_newfstatat(const struct sysargs *a)
     return r < 0 ? r : stat_to_user(&st, a->arg[2]);
 }
 
-/* access(path, mode): the root can read everything and write nothing here. */
-long sys_access(const struct sysargs *a)
+/*
+ * faccessat2(dirfd, path, mode, flags): we are root, so reading and
+ * writing are always allowed (but writing /proc is -EROFS), and
+ * executing needs some x bit on anything but a directory (-EACCES).
+ */
+long file_access(int dirfd, uint64_t upath, unsigned mode, unsigned flags)
 {
-    unsigned mode = (unsigned)a->arg[1];
     if (mode & ~(unsigned)(R_OK | W_OK | X_OK))
         return -EINVAL;
-    char *bufs = path_bufs();
-    if (!bufs)
-        return -ENOMEM;
-    long r = user_path(AT_FDCWD, a->arg[0], bufs, false);
-    const char *abs = bufs + PATH_MAX;
-    if (r == NODE_NONE)
-        r = -ENOENT;
-    if (r >= 0) {
-        struct linux_stat st;
-        r = vfs_stat(abs, &st);
-        if (r == 0 && (mode & W_OK))
-            r = procfs_owns(abs) ? -EACCES : -EROFS;
-        if (r == 0 && (mode & X_OK) && !S_ISDIR(st.st_mode) && !(st.st_mode & 0111))
-            r = -EACCES;
-    }
-    kfree(bufs);
-    return r;
+    if (flags & ~(unsigned)(AT_SYMLINK_NOFOLLOW | AT_EACCESS | AT_EMPTY_PATH))
+        return -EINVAL;
+    struct inode *ino;
+    int err = user_namei(dirfd, upath, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW,
+                         flags & AT_EMPTY_PATH, &ino);
+    if (err)
+        return err;
+    err = inode_permission(ino, (int)mode);
+    inode_put(ino);
+    return err;
 }
 
-/* getcwd: always "/" (there is no chdir); returns the length with the NUL. */
-long sys_getcwd(const struct sysargs *a)
+long sys_access(const struct sysargs *a)
 {
-    if (a->arg[1] < 2)
-        return -ERANGE;
-    return copy_to_user(a->arg[0], "/", 2) < 0 ? -EFAULT : 2;
+    return file_access(AT_FDCWD, a->arg[0], (unsigned)a->arg[1], 0);
+}
+
+long sys_faccessat(const struct sysargs *a)
+{
+    return file_access((int)a->arg[0], a->arg[1], (unsigned)a->arg[2], 0);
+}
+
+long sys_faccessat2(const struct sysargs *a)
+{
+    return file_access((int)a->arg[0], a->arg[1], (unsigned)a->arg[2], (unsigned)a->arg[3]);
 }
 
 /* ---- pipes and descriptors --------------------------------------------------------- */

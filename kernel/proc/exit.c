@@ -1,13 +1,21 @@
 /*
- * exit, wait4 and kill.
+ * exit and wait4.
  *
  * A task that exits gives back everything it holds at once (its address
- * space: every frame reference and table page; its files) and becomes a
- * zombie: only its slot, its kernel stack and its exit status remain,
- * for its parent's wait4, which frees them.  Its children go to init
- * (pid 1).  When init itself exits the system has nothing left to do:
- * the kernel says how it ended and powers off (QEMU's exit device), which
- * is also how `make run-elf` learns the program's exit status.
+ * space: every frame reference and table page; its files; its signal
+ * actions and queue) and becomes a zombie: only its slot, its kernel
+ * stack and its exit status remain, for its parent's wait4, which frees
+ * them.  The parent gets SIGCHLD (kernel/proc/sig_action.c); when it
+ * ignores SIGCHLD (SIG_IGN or SA_NOCLDWAIT) nobody will wait, and the
+ * zombie is "detached": the kernel frees it itself on the next return to
+ * user mode (task_reap_detached).  Its children go to init (pid 1).  When
+ * init itself exits the system has nothing left to do: the kernel says
+ * how it ended and powers off (QEMU's exit device), which is also how
+ * `make run-elf` learns the program's exit status.
+ *
+ * wait4 also reports, with WUNTRACED, a child stopped by a signal and,
+ * with WCONTINUED, one continued by SIGCONT, once each; it sleeps
+ * interruptibly (-ERESTARTSYS: a handler with SA_RESTART restarts it).
  */
 #include <kernel/task.h>
 #include <kernel/syscall.h>
@@ -31,10 +39,10 @@ void mm_release(struct mm *mm)
 
 void task_drop_mm(struct task *t)
 {
-    if (t->mm) {
-        mm_release(t->mm);
-        t->mm = NULL;
-    }
+    struct mm *mm = t->mm;
+    t->mm = NULL;
+    if (mm && !mm_has_users(mm))   /* CLONE_VM: the last task on it frees it */
+        mm_release(mm);
 }
 
 static void report_init_end(int status)
@@ -51,30 +59,53 @@ static void report_init_end(int status)
     }
 }
 
+static int nr_detached;   /* detached zombies not freed yet */
+
 __noreturn void task_exit(int status)
 {
     struct task *t = current;
+    clone_exit(t);   /* CLONE_CHILD_CLEARTID, a vfork parent (kernel/proc/fork.c) */
     if (t->files) {
         files_close_all(t->files);
         t->files = NULL;
     }
     task_drop_mm(t);
+    signal_release(t);
     t->exit_code = status;
     t->state = TASK_ZOMBIE;
     if (t->pid == 1)
         report_init_end(status);
     struct task *init = task_find(1);
+    bool orphan_zombie = false;
     for (int i = 0; i < MAX_TASKS; i++) {
         struct task *c = task_slot(i);
-        if (c && c->parent == t)
+        if (c && c->parent == t) {
             c->parent = init;
+            c->exit_signal = SIGCHLD;   /* as Linux's reparent_leader */
+            orphan_zombie |= c->state == TASK_ZOMBIE;
+        }
     }
-    if (init)
-        wake_up(init);   /* it may now have a zombie to reap */
-    if (t->parent)
-        wake_up(t->parent);
+    if (init && orphan_zombie)
+        wake_up(init);   /* it now has a zombie to reap */
+    signal_notify_parent(t, status);
+    if (t->sig.detached)
+        nr_detached++;
     schedule();
     panic("a zombie ran again (pid %d)", t->pid);
+}
+
+void task_reap_detached(void)
+{
+    if (!nr_detached)
+        return;
+    for (int i = 0; i < MAX_TASKS; i++) {
+        struct task *c = task_slot(i);
+        /* current may be one: it is still on its own kernel stack. */
+        if (c && c != current && c->state == TASK_ZOMBIE && c->sig.detached) {
+            task_reap(c);
+            nr_detached--;
+        }
+    }
 }
 
 long sys_exit(const struct sysargs *a)
@@ -87,32 +118,73 @@ long sys_exit_group(const struct sysargs *a)
     task_exit(W_EXITCODE((int)a->arg[0]));   /* one thread per process */
 }
 
-#define WNOHANG 1
+#define WNOHANG    1
+#define WUNTRACED  2
+#define WCONTINUED 8
+#define __WNOTHREAD 0x20000000
+#define __WALL      0x40000000
+#define __WCLONE    ((int)0x80000000u)
 
 long sys_wait4(const struct sysargs *a)
 {
     return do_wait4((int)a->arg[0], a->arg[1], (int)a->arg[2], a->arg[3], 144);
 }
 
+/* Is c one of the children pid selects (Linux's four cases)? */
+static bool wait_selects(const struct task *c, int pid)
+{
+    if (c->parent != current || c->sig.detached)
+        return false;
+    if (pid > 0)
+        return c->pid == pid;
+    if (pid == 0)
+        return c->pgid == current->pgid;
+    if (pid < -1)
+        return c->pgid == -pid;
+    return true;
+}
+
+/* What wait4 may report of c now: its status (the child reaped if it is
+ * a zombie), or -1. */
+static int wait_take(struct task *c, int options)
+{
+    if (c->state == TASK_ZOMBIE) {
+        int status = c->exit_code;
+        task_reap(c);
+        return status;
+    }
+    if ((options & WUNTRACED) && c->sig.wait_report == WAIT_STOPPED && c->sig.stop_sig) {
+        c->sig.wait_report = 0;
+        return W_STOPCODE(c->sig.stop_sig);
+    }
+    if ((options & WCONTINUED) && c->sig.wait_report == WAIT_CONTINUED) {
+        c->sig.wait_report = 0;
+        return W_CONTINUED;
+    }
+    return -1;
+}
+
 long do_wait4(int pid, uint64_t ustatus, int options, uint64_t urusage, size_t rusage_size)
 {
-    if (options & ~(WNOHANG | 2 /* WUNTRACED */ | 8 /* WCONTINUED */))
+    if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WALL | __WCLONE))
         return -EINVAL;
-    if (ustatus && !user_range_ok(ustatus, sizeof(int)))
-        return -EFAULT;
-    if (urusage && !user_range_ok(urusage, rusage_size))
-        return -EFAULT;
+    if (pid == INT32_MIN)
+        return -ESRCH;   /* Linux: -INT_MIN names no group */
+    /* A bad status or rusage pointer: -EFAULT once the child is reaped (Linux). */
     for (;;) {
         bool any = false;
         for (int i = 0; i < MAX_TASKS; i++) {
             struct task *c = task_slot(i);
-            if (!c || c->parent != current || (pid > 0 && c->pid != pid))
+            if (!c || !wait_selects(c, pid))
+                continue;
+            /* A "clone" child (exit signal not SIGCHLD) only with __WCLONE or __WALL. */
+            if (!(options & __WALL) && ((c->exit_signal != SIGCHLD) != !!(options & __WCLONE)))
                 continue;
             any = true;
-            if (c->state != TASK_ZOMBIE)
+            int cpid = c->pid;
+            int status = wait_take(c, options);   /* reaped even if the status */
+            if (status < 0)                       /* cannot be stored (as Linux) */
                 continue;
-            int status = c->exit_code, cpid = c->pid;
-            task_reap(c);   /* reaped even if the status cannot be stored (as Linux) */
             if (ustatus && copy_to_user(ustatus, &status, sizeof(status)))
                 return -EFAULT;
             if (urusage) {
@@ -126,29 +198,8 @@ long do_wait4(int pid, uint64_t ustatus, int options, uint64_t urusage, size_t r
             return -ECHILD;
         if (options & WNOHANG)
             return 0;
-        sleep_on(current);
+        int err = sleep_on_intr(current);
+        if (err)
+            return err;
     }
-}
-
-long sys_kill(const struct sysargs *a)
-{
-    int pid = (int)a->arg[0], sig = (int)a->arg[1];
-    if (sig < 0 || sig > 64)
-        return -EINVAL;
-    if (pid <= 0)
-        return -EINVAL;   /* process groups: not supported */
-    struct task *t = task_find(pid);
-    if (!t)
-        return -ESRCH;
-    if (sig == 0 || t->state == TASK_ZOMBIE)
-        return 0;
-    /* Ignored by default: SIGCHLD, SIGCONT, SIGURG, SIGWINCH.  And init
-     * ignores every signal sent by another process (it has no handlers). */
-    if (sig == 17 || sig == 18 || sig == 23 || sig == 28 || (t->pid == 1 && t != current))
-        return 0;
-    /* Only SIGKILL and the fatal defaults are delivered: any signal kills. */
-    if (t == current)
-        task_exit(W_SIGNALED(sig));
-    task_kill(t, sig);
-    return 0;
 }

@@ -1,7 +1,9 @@
 /*
- * The small process system calls: identity, time, sleeping, resource
- * usage, randomness, and the few calls musl's start-up makes that we
- * only need to accept (signals, thread pointer, limits).
+ * The small process system calls: pids, resource usage, randomness,
+ * and the thread pointer.  The clocks are in kernel/proc/timekeeping.c
+ * and sys_time.c (docs/time.md).  Signals are in kernel/proc/sig_*.c,
+ * sleeping in kernel/proc/sig_wait.c; user and group ids, limits, prctl
+ * and the rest of "sys"'s calls in kernel/proc/sys_*.c (docs/syscalls.md).
  */
 #include <kernel/syscall.h>
 #include <kernel/apic.h>
@@ -31,12 +33,6 @@ long sys_getppid(const struct sysargs *a)
     return current->parent ? current->parent->pid : 0;
 }
 
-long sys_getuid(const struct sysargs *a)
-{
-    (void)a;
-    return 0;   /* everyone is root: there is no user database */
-}
-
 long sys_sched_yield(const struct sysargs *a)
 {
     (void)a;
@@ -46,58 +42,10 @@ long sys_sched_yield(const struct sysargs *a)
 
 long sys_set_tid_address(const struct sysargs *a)
 {
-    (void)a;   /* no threads: nobody waits on the address */
+    /* 0 is written there at exit when another task shares the mm
+     * (CLONE_VM: kernel/proc/fork.c), as Linux's clear_child_tid. */
+    current->clear_child_tid = a->arg[0];
     return current->pid;
-}
-
-#define SIGSET_SIZE 8   /* Linux's kernel sigset_t: 64 signals */
-#define SIGACTION_SIZE 32
-
-long do_rt_sigaction(int sig, uint64_t act, uint64_t oldact, uint64_t sigsetsize, size_t size)
-{
-    if (sigsetsize != SIGSET_SIZE)
-        return -EINVAL;
-    if (sig < 1 || sig > 64)
-        return -EINVAL;
-    if (act) {
-        uint8_t k[SIGACTION_SIZE];
-        if (copy_from_user(k, act, size))
-            return -EFAULT;
-        if (sig == SIGKILL || sig == 19 /* SIGSTOP */)
-            return -EINVAL;
-    }
-    /* Handlers are accepted but never called: signals are fatal or ignored. */
-    if (oldact) {
-        uint8_t zero[SIGACTION_SIZE] = { 0 };
-        if (copy_to_user(oldact, zero, size))
-            return -EFAULT;
-    }
-    return 0;
-}
-
-long sys_rt_sigaction(const struct sysargs *a)
-{
-    return do_rt_sigaction((int)a->arg[0], a->arg[1], a->arg[2], a->arg[3], SIGACTION_SIZE);
-}
-
-long sys_rt_sigprocmask(const struct sysargs *a)
-{
-    uint64_t set = a->arg[1], oldset = a->arg[2];
-    if (a->arg[3] != SIGSET_SIZE)
-        return -EINVAL;
-    if (set) {
-        uint64_t k;
-        if (copy_from_user(&k, set, sizeof(k)))
-            return -EFAULT;
-        if (a->arg[0] > 2)
-            return -EINVAL;
-    }
-    if (oldset) {
-        uint64_t zero = 0;
-        if (copy_to_user(oldset, &zero, sizeof(zero)))
-            return -EFAULT;
-    }
-    return 0;
 }
 
 #define ARCH_SET_FS 0x1002
@@ -133,54 +81,6 @@ long sys_uname(const struct sysargs *a)
     strlcpy(u.version, KERNEL_TITLE, sizeof(u.version));
     strlcpy(u.machine, "x86_64", sizeof(u.machine));
     return copy_to_user(a->arg[0], &u, sizeof(u));
-}
-
-struct timespec64 {
-    int64_t tv_sec, tv_nsec;
-};
-
-/* Nanoseconds since boot, from the TSC calibrated by kernel/cpu/apic.c. */
-uint64_t now_ns(void)
-{
-    uint64_t hz = tsc_hz();
-    if (!hz)
-        return 0;
-    uint64_t t = rdtsc();
-    return t / hz * 1000000000ul + t % hz * 1000000000ul / hz;
-}
-
-long sys_clock_gettime(const struct sysargs *a)
-{
-    int clock = (int)a->arg[0];
-    if (clock < 0 || clock > 7)
-        return -EINVAL;
-    uint64_t ns = now_ns();
-    struct timespec64 ts = { (int64_t)(ns / 1000000000ul), (int64_t)(ns % 1000000000ul) };
-    return copy_to_user(a->arg[1], &ts, sizeof(ts));
-}
-
-long sys_nanosleep(const struct sysargs *a)
-{
-    struct timespec64 ts;
-    if (copy_from_user(&ts, a->arg[0], sizeof(ts)))
-        return -EFAULT;
-    return nanosleep_for(ts.tv_sec, ts.tv_nsec);
-}
-
-long nanosleep_for(int64_t sec, int64_t nsec)
-{
-    struct timespec64 ts = { sec, nsec };
-    if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
-        return -EINVAL;
-    /* in ticks, rounded up; a duration beyond any uptime sleeps "forever" */
-    uint64_t limit = (UINT64_MAX - ticks_now()) / 2 / HZ;
-    uint64_t t = (uint64_t)ts.tv_sec >= limit ? UINT64_MAX / 2
-               : (uint64_t)ts.tv_sec * HZ + ((uint64_t)ts.tv_nsec * HZ + 999999999) / 1000000000;
-    if (t) {
-        current->wake_tick = ticks_now() + t;
-        sleep_on(&current->wake_tick);
-    }
-    return 0;   /* rem is written only when a signal interrupts: never here */
 }
 
 _Static_assert(sizeof(struct rusage) == 144, "struct rusage: Linux x86-64 layout");
@@ -238,20 +138,4 @@ long sys_getrandom(const struct sysargs *a)
             return done ? (long)done : -EFAULT;   /* the bytes copied, as Linux */
     }
     return (long)len;
-}
-
-long sys_prlimit64(const struct sysargs *a)
-{
-    if (a->arg[0] != 0 && (int)a->arg[0] != current->pid)
-        return -ESRCH;
-    if (a->arg[1] > 15)
-        return -EINVAL;
-    if (a->arg[3]) {
-        uint64_t inf[2] = { ~0ul, ~0ul };   /* RLIM_INFINITY */
-        if (a->arg[1] == 3 /* RLIMIT_STACK */)
-            inf[0] = 8ul << 20;
-        if (copy_to_user(a->arg[3], inf, sizeof(inf)))
-            return -EFAULT;
-    }
-    return 0;
 }

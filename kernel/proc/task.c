@@ -15,7 +15,9 @@
  * so its first switch "returns" straight into user mode.
  */
 #include <kernel/errno.h>
+#include <kernel/kstat.h>
 #include <kernel/task.h>
+#include <kernel/signal.h>
 #include <compat32/compat32.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
@@ -32,6 +34,7 @@ static struct task *runq_head, *runq_tail;
 static struct kmem_cache *task_cache;
 static uint64_t ticks, slice_end;
 static int next_pid = 1;
+static uint64_t nr_forks;
 
 #define SLICE_TICKS 5   /* 50 ms at HZ = 100 */
 
@@ -91,6 +94,16 @@ struct task *task_slot(int i)
     return i >= 0 && i < MAX_TASKS ? tasks[i] : NULL;
 }
 
+int task_last_pid(void)
+{
+    return next_pid - 1;
+}
+
+uint64_t task_forks(void)
+{
+    return nr_forks;
+}
+
 int task_count(void)
 {
     int n = 0;
@@ -120,6 +133,13 @@ struct task *task_alloc(const char *name, int *err)
         kmem_cache_free(task_cache, t);
         return NULL;
     }
+    /* current's signal actions and mask (fork's rule; the first task's
+     * are all SIG_DFL): kernel/proc/sig_action.c. */
+    if (signal_fork(t)) {
+        vfree_stack(t->kstack);
+        kmem_cache_free(task_cache, t);
+        return NULL;
+    }
     *err = 0;
     memset(task_frame(t), 0, sizeof(struct trap_frame));
     task_fpu_reset(t);
@@ -129,6 +149,7 @@ struct task *task_alloc(const char *name, int *err)
         *--sp = 0;
     t->saved_rsp = (uint64_t)sp;
     t->pid = next_pid++;
+    t->start_tick = ticks;
     t->pgid = t->sid = t->pid;   /* fork overwrites with the parent's */
     t->state = TASK_BLOCKED;
     tasks[slot] = t;
@@ -167,6 +188,7 @@ static void make_runnable(struct task *t)
 
 void task_start(struct task *t)
 {
+    nr_forks++;
     make_runnable(t);
 }
 
@@ -217,15 +239,19 @@ void schedule(void)
     switch_to(&prev->saved_rsp, next->saved_rsp);
 }
 
+/* Uninterruptible: only wake_up(chan) (or wake_up_task) ends it.  A
+ * sleep a signal may end is sleep_on_intr (kernel/proc/signal.c). */
 void sleep_on(void *chan)
 {
     current->state = TASK_BLOCKED;
     current->wait_chan = chan;
     schedule();
-    /* kill() wakes a blocked task: it dies here rather than going back
-     * to waiting for something that may never come. */
-    if (current->kill_signal)
-        task_exit(W_SIGNALED(current->kill_signal));
+}
+
+void wake_up_task(struct task *t)
+{
+    if (t->state == TASK_BLOCKED)
+        make_runnable(t);
 }
 
 void wake_up(void *chan)
@@ -240,8 +266,11 @@ void wake_up(void *chan)
 void task_tick(bool from_user)
 {
     ticks++;
+    /* user or system: a tick that waited in the kernel is system time
+     * (kernel/fs/proc_kstat.c); also /proc/stat's and /proc/loadavg's */
+    bool user = kstat_tick(from_user, current == &idle_task);
     if (current != &idle_task) {
-        if (from_user)
+        if (user)
             current->utime_ticks++;
         else
             current->stime_ticks++;
@@ -257,19 +286,17 @@ void task_return_to_user(void)
 {
     if (ticks >= slice_end && runq_head)
         schedule();
-    if (current->kill_signal)
-        task_exit(W_SIGNALED(current->kill_signal));
-}
-
-void task_kill(struct task *t, int sig)
-{
-    t->kill_signal = sig;
-    if (t->state == TASK_BLOCKED)
-        make_runnable(t);
+    task_reap_detached();
+    /* Pending signals: a handler's frame, a default action (which may
+     * end or stop the task), a system call restarted or failed with
+     * EINTR (kernel/proc/sig_deliver.c). */
+    signal_deliver(task_frame(current));
+    kstat_user_return();   /* from here on, a tick is the task's user time */
 }
 
 void task_reap(struct task *t)
 {
+    signal_release(t);   /* a task that never ran still holds its actions */
     for (int i = 0; i < MAX_TASKS; i++)
         if (tasks[i] == t)
             tasks[i] = NULL;

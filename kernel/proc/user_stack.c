@@ -14,13 +14,18 @@
  *
  * Everything is computed first, then checked against the buffer, then
  * written: a call that fails has written nothing.  Sizes are bounded by
- * USER_STACK_ARG_MAX before any address arithmetic, so no sum overflows.
+ * the argument limit (at most 6 MiB) before any address arithmetic, so no
+ * sum overflows.
+ *
+ * The vDSO's entries come first, as Linux's ARCH_DLINFO puts them:
+ * AT_SYSINFO_EHDR for a 64-bit program; AT_SYSINFO (the address of
+ * __kernel_vsyscall, which i386 C libraries call for every system call)
+ * then AT_SYSINFO_EHDR for a 32-bit one (docs/time.md, "The vDSO").
  *
  * Left out from Linux: the random shift of up to 8 KiB below the strings
  * (arch_align_stack; the caller may lower stack_top instead), and the
- * auxv entries AT_SYSINFO/AT_SYSINFO_EHDR (no vDSO), AT_MINSIGSTKSZ (no
- * signal frames yet), AT_RSEQ_* (no rseq) and AT_EXECFD/AT_BASE_PLATFORM
- * (not used on x86).
+ * auxv entries AT_MINSIGSTKSZ, AT_RSEQ_* (no rseq) and
+ * AT_EXECFD/AT_BASE_PLATFORM (not used on x86).
  */
 #include <kernel/user_stack.h>
 #include <kernel/errno.h>
@@ -37,12 +42,27 @@ static void put_word(uint8_t *at, int w, uint64_t v)
     }
 }
 
+uint64_t user_stack_arg_limit(uint64_t rlimit_stack)
+{
+    uint64_t limit = USER_STACK_STK_LIM / 4 * 3;
+    if (rlimit_stack / 4 < limit)
+        limit = rlimit_stack / 4;
+    return limit > USER_STACK_ARG_MAX ? limit : USER_STACK_ARG_MAX;
+}
+
+unsigned user_stack_nauxv(const struct user_stack_info *in)
+{
+    if (!in->vdso)
+        return USER_STACK_NAUXV - 2;
+    return USER_STACK_NAUXV - (in->bits == 32 && in->vsyscall ? 0 : 1);
+}
+
 /* Check that s holds exactly s->count strings, each short enough. */
-static int check_strings(const struct user_strings *s)
+static int check_strings(const struct user_strings *s, uint64_t arg_max)
 {
     size_t off = 0;
 
-    if (s->len > USER_STACK_ARG_MAX)
+    if (s->len > arg_max)
         return -E2BIG;
     if (s->count > s->len || (s->len && !s->buf))
         return -EINVAL;
@@ -87,7 +107,10 @@ int64_t user_stack_build(void *buf, size_t size, uint64_t stack_top,
     if (stack_top % 16 || size > stack_top || !in->execfn || !in->random ||
         (in->bits == 32 && stack_top > (1ul << 32)))
         return -EINVAL;
-    if ((r = check_strings(&in->argv)) < 0 || (r = check_strings(&in->envp)) < 0)
+    uint64_t arg_max = in->arg_max ? in->arg_max : USER_STACK_ARG_MAX;
+    if (arg_max > USER_STACK_STK_LIM / 4 * 3)
+        return -EINVAL;   /* more than user_stack_arg_limit ever gives */
+    if ((r = check_strings(&in->argv, arg_max)) < 0 || (r = check_strings(&in->envp, arg_max)) < 0)
         return r;
     size_t execfn_len = strnlen(in->execfn, USER_STACK_STRLEN_MAX) + 1;
     if (execfn_len > USER_STACK_STRLEN_MAX)
@@ -99,9 +122,12 @@ int64_t user_stack_build(void *buf, size_t size, uint64_t stack_top,
         argv = (struct user_strings){ empty, 1, 1 };
     const struct user_strings *envp = &in->envp;
 
-    /* Each string <= 128 KiB, counts <= their bytes: no overflow here. */
+    /* Linux's bprm_stack_limits and copy_strings: the strings and one
+     * kernel pointer per string (argv counted as at least one) within
+     * the limit.  Each part <= arg_max, counts <= their bytes: no overflow. */
     uint64_t strings = argv.len + envp->len + execfn_len;
-    if (strings + ((uint64_t)argv.count + envp->count) * w > USER_STACK_ARG_MAX)
+    uint64_t ptrs = ((uint64_t)(in->argv.count ? in->argv.count : 1) + envp->count) * 8;
+    if (strings + ptrs > arg_max)
         return -E2BIG;
 
     /* Step 1, the strings, below 8 bytes left free at the very top. */
@@ -116,7 +142,8 @@ int64_t user_stack_build(void *buf, size_t size, uint64_t stack_top,
     const char *plat = in->bits == 64 ? "x86_64" : "i686";
     uint64_t plat_len = strlen(plat) + 1;
     uint64_t p = ALIGN_DOWN(arg_start, 16);
-    uint64_t words = 2 * USER_STACK_NAUXV + (argv.count + 1) + (envp->count + 1) + 1;
+    unsigned nauxv = user_stack_nauxv(in);
+    uint64_t words = 2 * (uint64_t)nauxv + (argv.count + 1) + (envp->count + 1) + 1;
     if (p < base || p - base < plat_len + 16 + words * w)
         return -EFAULT;
     uint64_t platform = p - plat_len;
@@ -149,7 +176,9 @@ int64_t user_stack_build(void *buf, size_t size, uint64_t stack_top,
     }
     PUT(0);
 
-    const uint64_t auxv[USER_STACK_NAUXV][2] = {
+    uint64_t auxv[USER_STACK_NAUXV][2] = {
+        { AT_SYSINFO, in->vsyscall },
+        { AT_SYSINFO_EHDR, in->vdso },
         { AT_HWCAP, in->hwcap },
         { AT_PAGESZ, 4096 },
         { AT_CLKTCK, 100 },
@@ -170,7 +199,8 @@ int64_t user_stack_build(void *buf, size_t size, uint64_t stack_top,
         { AT_PLATFORM, platform },
         { AT_NULL, 0 },
     };
-    for (unsigned i = 0; i < USER_STACK_NAUXV; i++) {
+    /* The vDSO's entries that apply, then the rest. */
+    for (unsigned i = USER_STACK_NAUXV - nauxv; i < USER_STACK_NAUXV; i++) {
         PUT(auxv[i][0]);
         PUT(auxv[i][1]);
     }

@@ -297,5 +297,6 @@ void bench_run(void)
     target("qemu_cow_fault_vs_copy", f.cow64_cp, 400, true);
     target("qemu_compat32_zero_fault_vs_64", f.zero32_64, 120, true);
     target("qemu_compat32_cow_fault_vs_64", f.cow32_64, 120, true);
+    bench_fbcon();
     printk("bench: done\n");
 }

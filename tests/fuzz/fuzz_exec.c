@@ -309,7 +309,7 @@ static void run_stack(const uint8_t *in, size_t n, uint8_t knob)
         struct user_stack_view v;
         int r = user_stack_parse(buf, size, top, (uint64_t)sp, bits, &v);
         if (r != 0 || v.argc != (argc ? argc : 1) || v.envc != envc ||
-            v.nauxv != USER_STACK_NAUXV - 1 || sp % 16)
+            v.nauxv != user_stack_nauxv(&info) - 1 || sp % 16)
             DIE("built stack parses as %d, argc %lu envc %lu", r,
                 v.argc, v.envc);
     } else if (sp != -E2BIG && sp != -EFAULT) {

@@ -400,11 +400,13 @@ static void do_mmap(struct input *in, struct proc *pr)
     bool taken = false;
     for (unsigned i = s; i < s + n; i++)
         taken = taken || pr->pg[i].kind != K_NONE;
+    /* Linux's order (do_mmap): MAP_FIXED_NOREPLACE's overlap before the
+     * file's access mode. */
     long expect = 0;
-    if (kind == K_SFILE && (prot & PROT_WRITE))
-        expect = -EACCES;
-    else if (mode == 0 && taken)
+    if (mode == 0 && taken)
         expect = -EEXIST;
+    else if (kind == K_SFILE && (prot & PROT_WRITE))
+        expect = -EACCES;
     uint64_t got = 0, va = va_of(s);
     int err = mm_mmap(&pr->mm, va, n * FR, prot, flags, kind >= K_FILE ? &file : NULL, fo * FR,
                       &got);

@@ -9,13 +9,19 @@
  * the root outside its range), then runs a program of up to MAX_OPS
  * operations over a window of the range: pt_map, pt_unmap and pt_protect
  * in units of the format's page sizes, mostly aligned, so that every leaf
- * size, split and table free happens; calls with bad arguments; and
- * pt_clone of a range into a second, fresh pgtable.
+ * size, split and table free happens; pt_set_payload on single pages;
+ * calls with bad arguments; and pt_clone of a range into a second, fresh
+ * pgtable.
  *
  * The model is a sorted list of runs [va, end) -> (pa - va, prot), merged
- * when adjacent and equal; the tables are read back from the raw entries
- * (tests/shared/pt_raw.c, with the format's description) into the same
- * form, so comparing costs the number of runs, not pages.  From the model
+ * when adjacent and equal; a payload entry is a run of one page whose
+ * prot is PAYLOAD_PROT and whose offset is payload - va.  The tables are
+ * read back from the raw entries (tests/shared/pt_raw.c, with the
+ * format's description) into the same form, so comparing costs the number
+ * of runs, not pages.  Payload entries go through every operation:
+ * pt_map finds them in the way, pt_unmap clears them (no flush),
+ * pt_protect leaves them, pt_for_each and pt_destroy_each show them,
+ * pt_clone hands them to its function and copies them.  From the model
  * the target knows each call's result: -EEXIST exactly when a mapped page
  * is in the way, -EINVAL for bad arguments or a physical range past the
  * format's limit, -ENOMEM allowed for pt_map, and for pt_unmap/pt_protect
@@ -31,8 +37,9 @@
  * back.
  *
  * The clone copies a range with a `clear` mask, a per-leaf function that
- * moves frames (modulo the format's physical limit) and flips rights and
- * may fail at its k-th call, and the little memory left (-ENOMEM).  The
+ * moves frames (modulo the format's physical limit) and flips rights,
+ * leaves payload entries as they are, and may fail at its k-th call, and
+ * the little memory left (-ENOMEM).  The
  * copies must be a prefix, in address order, of src's leaves in the
  * range, as the function made them; -EINVAL exactly when a large leaf
  * crosses an edge (at once for the start edge); src's copied pages lose
@@ -73,6 +80,10 @@ static void fz_begin(uint8_t how);
 
 /* ---- the model: runs of pages with one offset pa - va and one prot ----------------------- */
 
+/* The prot of a payload entry's run (no PT_* value has it); its offset is
+ * payload - va. */
+#define PAYLOAD_PROT 0x100u
+
 struct run {
     uint64_t va, end, delta;
     unsigned prot;
@@ -95,13 +106,14 @@ NOCOV static void push(struct run *a, size_t *n, struct run r)
 }
 
 /* Rebuild the model with [a, b) removed (prot < 0), re-protected, or (with
- * clear) losing the rights in clear. */
+ * clear) losing the rights in clear.  Payload entries are removed, but
+ * neither re-protected nor cleared. */
 static void model_change(uint64_t a, uint64_t b, int prot, unsigned clear)
 {
     size_t n = 0;
     for (size_t i = 0; i < nmodel; i++) {
         struct run r = model[i];
-        if (r.end <= a || r.va >= b) {
+        if (r.end <= a || r.va >= b || (prot >= 0 && r.prot == PAYLOAD_PROT)) {
             push(tmp, &n, r);
             continue;
         }
@@ -127,15 +139,18 @@ static void model_map(uint64_t a, uint64_t b, uint64_t delta, unsigned prot)
     nmodel = n;
 }
 
-/* The first and last+1 mapped addresses of [a, b) (whose prot differs
- * from differs_from when it is >= 0), or lo > hi when none. */
-static void model_mapped(uint64_t a, uint64_t b, uint64_t *lo, uint64_t *hi, int differs_from)
+/* The first and last+1 addresses of [a, b) used by a leaf or (unless
+ * present_only) a payload entry, and whose prot differs from differs_from
+ * when it is >= 0; lo > hi when none. */
+static void model_mapped(uint64_t a, uint64_t b, uint64_t *lo, uint64_t *hi, int differs_from,
+                         bool present_only)
 {
     *lo = ~0ul;
     *hi = 0;
     for (size_t i = 0; i < nmodel; i++) {
         uint64_t s = model[i].va > a ? model[i].va : a, e = model[i].end < b ? model[i].end : b;
-        if (s >= e || (differs_from >= 0 && model[i].prot == (unsigned)differs_from))
+        if (s >= e || (differs_from >= 0 && model[i].prot == (unsigned)differs_from) ||
+            (present_only && model[i].prot == PAYLOAD_PROT))
             continue;
         if (s < *lo)
             *lo = s;
@@ -200,6 +215,12 @@ NOCOV static void raw_leaf(void *arg, uint64_t va, uint64_t size, uint64_t pa, u
     push(seen, &nseen, (struct run){ va, va + size, pa - va, prot });
 }
 
+NOCOV static void raw_payload(void *arg, uint64_t va, uint64_t payload)
+{
+    (void)arg;
+    push(seen, &nseen, (struct run){ va, va + FR, payload - va, PAYLOAD_PROT });
+}
+
 /* The raw walker over p: its leaves as runs into seen[], its table count
  * checked against nr_tables. */
 NOCOV static void raw_walk(int op, const struct pgtable *p, const char *which)
@@ -210,6 +231,7 @@ NOCOV static void raw_walk(int op, const struct pgtable *p, const char *which)
     w.pt = p;
     w.is_ram = fz_is_ram;
     w.leaf = raw_leaf;
+    w.payload = raw_payload;
     nseen = 0;
     if (pt_raw_walk(&w))
         DIE("op %d: %s: raw walk: %s", op, which, w.why);
@@ -221,7 +243,10 @@ NOCOV static void raw_walk(int op, const struct pgtable *p, const char *which)
 static int leaf(const struct pt_view *v, void *arg)
 {
     (void)arg;
-    push(seen, &nseen, (struct run){ v->va, v->va + v->size, v->pa - v->va, v->prot });
+    if (v->payload)
+        push(seen, &nseen, (struct run){ v->va, v->va + FR, v->payload - v->va, PAYLOAD_PROT });
+    else
+        push(seen, &nseen, (struct run){ v->va, v->va + v->size, v->pa - v->va, v->prot });
     return 0;
 }
 
@@ -359,7 +384,7 @@ static void do_map(struct input *in, int op)
     bool too_high = pa >= d->pa_limit || len > d->pa_limit - pa;
     uint64_t lo, hi, free_before = nr_free_pages(), tables = pt.nr_tables;
     unsigned before = flushes;
-    model_mapped(va, va + len, &lo, &hi, -1);
+    model_mapped(va, va + len, &lo, &hi, -1, false); /* a payload entry is in the way too */
     int rc = pt_map(&pt, va, pa, len, prot, flags);
     if (too_high ? rc != -EINVAL : lo < hi ? rc != -EEXIST : rc != 0 && rc != -ENOMEM)
         DIE("op %d: map %#lx+%#lx to %#lx: %d (mapped in range: %d, too high: %d)", op, va,
@@ -379,7 +404,9 @@ static void do_change(struct input *in, int op, bool unmap)
     uint64_t lo, hi, free_before = nr_free_pages(), tables = pt.nr_tables;
     unsigned before = flushes;
     bool cut = cuts_a_leaf(va, len);
-    model_mapped(va, va + len, &lo, &hi, unmap ? -1 : (int)prot);
+    /* only present pages need a flush (payload entries are cleared
+     * without, and never re-protected) */
+    model_mapped(va, va + len, &lo, &hi, unmap ? -1 : (int)prot, true);
     int rc = unmap ? pt_unmap(&pt, va, len) : pt_protect(&pt, va, len, prot);
     if (rc != 0 && !(rc == -ENOMEM && cut))
         DIE("op %d: %s %#lx+%#lx: %d", op, unmap ? "unmap" : "protect", va, len, rc);
@@ -388,6 +415,56 @@ static void do_change(struct input *in, int op, bool unmap)
     else if (pt.nr_tables != tables || nr_free_pages() != free_before)
         DIE("op %d: failed change altered the tables or leaked frames", op);
     check_flush(op, rc, va, len, lo, hi, before, free_before);
+}
+
+/* pt_set_payload on one page of the window: 0 where a level-0 table
+ * reaches it (a 4 KiB leaf there goes, with one flush of its page),
+ * -ENOENT where none does, -EINVAL inside a large leaf or for a payload
+ * that does not fit; nothing changed on an error, and never a table
+ * allocated or freed. */
+static void do_payload(struct input *in, int op)
+{
+    uint64_t va, len, unit, max = (1ul << DESC->fmt->payload_bits) - 1;
+    pick_range(in, &va, &len, &unit);
+    uint8_t b = u8(in);
+    if ((b & 1) && nmodel) {
+        /* mostly over or next to a 4 KiB page there is: its table exists */
+        uint8_t k = u8(in), off = u8(in) % 4;
+        for (size_t tries = 0; tries < nmodel && tries < 16; tries++) {
+            const struct run *r = &model[(k + tries) % nmodel];
+            struct pt_view rv;
+            uint64_t at = r->va + off * FR < win + SPAN ? r->va + off * FR : r->va;
+            if (pt_walk(&pt, r->va, &rv) == -ENOENT || rv.level == 0) {
+                va = at;
+                break;
+            }
+        }
+    }
+    uint64_t x = b & 0x80 ? max - u8(in) : 1 + ((uint64_t)u16(in) << 8 | u8(in)) % max;
+    if ((b & 0x60) == 0x60)
+        x = b & 0x10 ? 0 : max + 1; /* no payload: -EINVAL */
+    struct pt_view v;
+    int w = pt_walk(&pt, va, &v), want;
+    bool leaf_there = w == 0 && v.level == 0;
+    if (x == 0 || x > max || (w == 0 && v.level > 0))
+        want = -EINVAL;
+    else if (w == -ENOENT && v.level > 0)
+        want = -ENOENT;
+    else
+        want = 0;
+    uint64_t free_before = nr_free_pages(), tables = pt.nr_tables;
+    unsigned before = flushes;
+    int rc = pt_set_payload(&pt, va, x);
+    if (rc != want)
+        DIE("op %d: set_payload %#lx at %#lx: %d, expected %d", op, x, va, rc, want);
+    if (pt.nr_tables != tables || nr_free_pages() != free_before)
+        DIE("op %d: set_payload allocated or freed a table", op);
+    check_flush(op, rc, va, FR, leaf_there && !rc ? va : 0, leaf_there && !rc ? va + FR : 0,
+                before, free_before);
+    if (rc == 0) {
+        model_change(va, va + FR, -1, 0);
+        model_map(va, va + FR, x - va, PAYLOAD_PROT);
+    }
 }
 
 /* Bad arguments: -EINVAL and nothing else. */
@@ -440,10 +517,14 @@ static int clone_leaf(struct pt_view *v, void *arg)
     clone_calls++;
     if (v->prot & clone_clear)
         clone_bad_view = true; /* fn must get src's view without `clear` */
+    if (v->payload && (v->pa || v->prot || v->size != FR))
+        clone_bad_view = true; /* a payload entry maps nothing */
     if (clone_fail_at && clone_calls == clone_fail_at)
         return -E2BIG;
-    v->pa = (v->pa + clone_delta) & (DESC->pa_limit - 1);
-    v->prot ^= clone_xor;
+    if (!v->payload) { /* a payload entry is copied as it is */
+        v->pa = (v->pa + clone_delta) & (DESC->pa_limit - 1);
+        v->prot ^= clone_xor;
+    }
     clone_ok++;
     return 0;
 }
@@ -455,27 +536,30 @@ static int count_leaf(const struct pt_view *v, void *arg)
     return 0;
 }
 
-/* pt_destroy_each's fn: leaves in address order, each inside the
- * expected runs with the expected frame; the bytes add up. */
+/* pt_destroy_each's fn: leaves and payload entries in address order,
+ * each inside the expected runs with the expected frame (or payload) and
+ * rights; the bytes add up. */
 static uint64_t td_next, td_bytes;
 static int td_op;
 
-NOCOV static void teardown_leaf(uint64_t va, uint64_t pa, uint64_t size, void *arg)
+NOCOV static void teardown_leaf(const struct pt_view *v, void *arg)
 {
     (void)arg;
-    if (va < td_next || (va & (size - 1)) || (pa & (size - 1)))
-        DIE("op %d: pt_destroy_each: leaf %#lx size %#lx (pa %#lx) out of order or misaligned",
+    uint64_t va = v->va, size = v->size, pa = v->payload ? v->payload : v->pa;
+    unsigned prot = v->payload ? PAYLOAD_PROT : v->prot;
+    if (va < td_next || (va & (size - 1)) || (!v->payload && (pa & (size - 1))))
+        DIE("op %d: pt_destroy_each: entry %#lx size %#lx (pa %#lx) out of order or misaligned",
             td_op, va, size, pa);
     td_next = va + size;
     td_bytes += size;
     for (size_t i = 0; i < nexpect; i++)
         if (expect[i].va <= va && va + size <= expect[i].end) {
-            if (pa != va + expect[i].delta)
-                DIE("op %d: pt_destroy_each: leaf %#lx has pa %#lx, expected %#lx", td_op, va,
-                    pa, va + expect[i].delta);
+            if (pa != va + expect[i].delta || prot != expect[i].prot)
+                DIE("op %d: pt_destroy_each: entry %#lx has pa/payload %#lx prot %#x, expected "
+                    "%#lx %#x", td_op, va, pa, prot, va + expect[i].delta, expect[i].prot);
             return;
         }
-    DIE("op %d: pt_destroy_each: leaf %#lx size %#lx is not in the copy", td_op, va, size);
+    DIE("op %d: pt_destroy_each: entry %#lx size %#lx is not in the copy", td_op, va, size);
 }
 
 /* Runs of the model in [a, b) as the clone makes them, into expect[]: a
@@ -488,9 +572,13 @@ NOCOV static void expect_copies(uint64_t a, uint64_t b)
         struct run r = model[i];
         r.va = r.va > a ? r.va : a;
         r.end = r.end < b ? r.end : b;
-        r.prot = (r.prot & ~clone_clear) ^ clone_xor;
         if (r.va >= r.end)
             continue;
+        if (r.prot == PAYLOAD_PROT) { /* copied as it is */
+            push(expect, &nexpect, r);
+            continue;
+        }
+        r.prot = (r.prot & ~clone_clear) ^ clone_xor;
         uint64_t pa = (r.va + r.delta + clone_delta) & (limit - 1);
         uint64_t room = limit - pa;
         r.delta = pa - r.va;
@@ -510,6 +598,15 @@ static void do_clone(struct input *in, int op)
     uint64_t va, len, unit;
     pick_range(in, &va, &len, &unit);
     uint8_t b = u8(in), f = u8(in);
+    if ((b & 0x80) && nmodel) { /* start at (or just before) a payload entry, if any */
+        for (size_t k = 0, i = u8(in) % nmodel; k < nmodel; k++, i = (i + 1) % nmodel)
+            if (model[i].prot == PAYLOAD_PROT) {
+                uint64_t back = (uint64_t)(f & 3) * FR;
+                va = model[i].va - back >= win ? model[i].va - back : win;
+                len = len > win + SPAN - va ? win + SPAN - va : len;
+                break;
+            }
+    }
     clone_clear = clears[b & 3];
     clone_xor = xors[(b >> 2) & 3];
     clone_delta = ((b >> 4) & 3) * CLONE_STEP;
@@ -529,7 +626,7 @@ static void do_clone(struct input *in, int op)
         cut_end = v.va;
     unsigned before = flushes;
 
-    int rc = pt_clone(&dst, &pt, va, va + len, clone_clear, clone_leaf, NULL);
+    int rc = pt_clone(&dst, &pt, va, va + len, clone_clear, 0, clone_leaf, NULL);
 
     char why[256];
     if (pt_check(&dst, why, sizeof(why)))
@@ -572,7 +669,7 @@ static void do_clone(struct input *in, int op)
         if (clone_calls != clone_ok)
             DIE("op %d: clone %d after a failing fn", op, rc);
         /* nothing left behind before the edge (or the end) */
-        model_mapped(x, cut_start ? va : cut_end, &lo, &hi, -1);
+        model_mapped(x, cut_start ? va : cut_end, &lo, &hi, -1, false);
         if (lo < hi)
             DIE("op %d: clone %d: [%#lx, %#lx) mapped in src, not copied", op, rc, lo, hi);
         break;
@@ -609,7 +706,7 @@ static void do_clone(struct input *in, int op)
         td_next = 0;
         td_bytes = 0;
         td_op = op;
-        pt_destroy_each(&dst, teardown_leaf, NULL);
+        pt_destroy_each(&dst, 0, teardown_leaf, NULL);
         uint64_t bytes = 0;
         for (size_t i = 0; i < nexpect; i++)
             bytes += expect[i].end - expect[i].va;
@@ -637,7 +734,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     freeze_outside();
     check(-1);
     for (int op = 0; op < MAX_OPS && in.n; op++) {
-        switch (u8(&in) % 9) {
+        switch (u8(&in) % 10) {
         case 0:
         case 1:
         case 2:
@@ -653,6 +750,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         case 7:
             do_bad(&in, op);
+            break;
+        case 8:
+            do_payload(&in, op);
             break;
         default:
             do_clone(&in, op);

@@ -30,6 +30,7 @@ void fh_reset(void)
     fh_uhi = FH_USER_END;
     fh_sleep_hook = NULL;
     fh_sleeps = 0;
+    fh_last_sig = 0;
 }
 
 void *kmalloc(size_t size, gfp_t gfp)
@@ -49,7 +50,42 @@ void kfree(const void *p)
     free((void *)p);
 }
 
-__noreturn void panic(const char *fmt, ...)
+/* Caches are kmalloc of their size here (the page cache's nodes). */
+struct kmem_cache {
+    size_t size;
+};
+
+struct kmem_cache *kmem_cache_create(const char *name, size_t size, size_t align,
+                                     unsigned long flags, void (*ctor)(void *))
+{
+    (void)name, (void)align, (void)flags, (void)ctor;
+    static struct kmem_cache caches[8];
+    static int n;
+    if (n == 8)
+        return NULL;
+    caches[n].size = size;
+    return &caches[n++];
+}
+
+void *kmem_cache_alloc(struct kmem_cache *cache, gfp_t gfp)
+{
+    return kmalloc(cache->size, gfp);
+}
+
+void kmem_cache_free(struct kmem_cache *cache, void *obj)
+{
+    (void)cache;
+    kfree(obj);
+}
+
+uint64_t kmem_cache_shrink(struct kmem_cache *cache)
+{
+    (void)cache;
+    return 0;
+}
+
+/* Weak: the tests that also link mm_host.c (the page allocator) get its panic. */
+__attribute__((weak)) __noreturn void panic(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -113,4 +149,21 @@ void sleep_on(void *chan)
 void wake_up(void *chan)
 {
     (void)chan;
+}
+
+/* No signals here: an interruptible sleep is the same sleep, and a signal
+ * sent is only remembered (fh_last_sig). */
+int sleep_on_intr(void *chan)
+{
+    sleep_on(chan);
+    return 0;
+}
+
+int fh_last_sig;
+
+int send_sig(int sig, struct task *t, int priv)
+{
+    (void)t, (void)priv;
+    fh_last_sig = sig;
+    return 0;
 }

@@ -22,6 +22,7 @@ extern uint64_t fh_ulo, fh_uhi;
 extern void (*fh_sleep_hook)(void);
 extern jmp_buf fh_would_block;
 extern int fh_sleeps;
+extern int fh_last_sig;              /* the last signal send_sig sent (SIGPIPE), or 0 */
 
 /* Reset all of the above; current becomes a fresh task with pid 1 and no files. */
 void fh_reset(void);

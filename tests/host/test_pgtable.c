@@ -92,12 +92,14 @@ static void t_format_bits(void)
     HT_EQ_U(f->make_table(pa, 0x1000), pa | X86_PTE_P | X86_PTE_RW | X86_PTE_US);
     HT_EQ_U(f->make_table(pa, USER_END - 1), pa | X86_PTE_P | X86_PTE_RW | X86_PTE_US);
     HT_EQ_U(f->make_table(pa, HIGH_START), pa | X86_PTE_P | X86_PTE_RW);
-    HT_EQ_U(f->table_pa(f->make_table(0x000ffffffffff000ul, 0)), 0x000ffffffffff000ul);
+    HT_EQ_U(f->make_table(0x000ffffffffff000ul, 0) & f->table_mask, 0x000ffffffffff000ul);
 
-    HT_ASSERT(!f->present(0) && f->present(X86_PTE_P), "present");
-    HT_ASSERT(f->is_leaf(0x1, 0) && f->is_leaf(X86_PTE_P | X86_PTE_PS, 1) &&
-              f->is_leaf(X86_PTE_P | X86_PTE_PS, 2) && !f->is_leaf(X86_PTE_P, 1) &&
-              !f->is_leaf(X86_PTE_P | X86_PTE_PS, 3), "is_leaf");
+    /* The walker's tests are these masks (struct pt_format). */
+    HT_EQ_U(f->present_mask, X86_PTE_P);
+    HT_EQ_U(f->leaf_mask, X86_PTE_PS);
+    HT_EQ_U(f->table_mask, X86_PTE_ADDR);
+    HT_EQ_U(f->accessed_mask, X86_PTE_A);
+    HT_EQ_U(f->dirty_mask, X86_PTE_D);
 
     static const uint64_t ok[] = { 0, 0x7ffffffffffful, HIGH_START, ~0ul };
     static const uint64_t bad[] = { USER_END, 0xffff7ffffffffffful, 1ul << 63, 1ul << 48 };
@@ -343,16 +345,10 @@ static int vl_collect(const struct pt_view *v, void *arg)
     return 0;
 }
 
-/* pt_destroy_each's fn: the leaves it reports, as views with va, pa and
- * size (the rest zero). */
-static void destroy_rec(uint64_t va, uint64_t pa, uint64_t size, void *arg)
+/* pt_destroy_each's fn: the leaves and payload entries it reports. */
+static void destroy_rec(const struct pt_view *v, void *arg)
 {
-    struct pt_view v;
-    memset(&v, 0, sizeof(v));
-    v.va = va;
-    v.pa = pa;
-    v.size = size;
-    vl_push(arg, &v);
+    vl_push(arg, v);
 }
 
 /* Lists the cases use (static: a failing case leaves no leak behind). */
@@ -400,17 +396,16 @@ static void expect_list(const char *what, const struct vlist *got, const struct 
               got->n > n ? vstr(&got->v[n], b1) : n > got->n ? vstr(&want[got->n], b1) : "");
 }
 
-/* pt_destroy_each reported exactly want[0..n), by va, pa and size. */
+/* pt_destroy_each reported exactly want[0..n), as views (va, pa, size,
+ * level, prot, state). */
 static void expect_destroyed(const char *what, const struct vlist *got, const struct pt_view *want,
                              size_t n)
 {
-    char b1[128];
+    char b1[128], b2[128];
     for (size_t i = 0; i < got->n && i < n; i++)
-        HT_ASSERT(got->v[i].va == want[i].va && got->v[i].pa == want[i].pa &&
-                      got->v[i].size == want[i].size,
-                  "%s: leaf %zu is va %#lx pa %#lx size %#lx, expected %s", what, i,
-                  got->v[i].va, got->v[i].pa, got->v[i].size,
-                  vstr(&want[i], b1));
+        HT_ASSERT(same_leaf(&got->v[i], &want[i]) && got->v[i].payload == want[i].payload,
+                  "%s: leaf %zu is %s, expected %s", what, i, vstr(&got->v[i], b1),
+                  vstr(&want[i], b2));
     HT_ASSERT(got->n == n, "%s: %zu leaves reported, expected %zu", what, got->n, n);
 }
 
@@ -526,7 +521,7 @@ static int clone_expect(const struct vlist *S, uint64_t a, uint64_t b, unsigned 
 }
 
 /*
- * Run pt_clone(&dpt, &ph.pt, a, b, clear, clone_fn, &cf) and check everything the contract says against clone_expect:
+ * Run pt_clone(&dpt, &ph.pt, a, b, clear, 0, clone_fn, &cf) and check everything the contract says against clone_expect:
  * the value; fn called once per leaf in address order with src's view
  * without `clear`, and not after an error; dst holds exactly the copies (nothing outside
  * [a, b)); src's copied leaves lost `clear`, all its other leaves are as
@@ -553,7 +548,7 @@ static void clone_and_verify(uint64_t a, uint64_t b, unsigned clear, const struc
     int want = clone_expect(&L_src, a, b, clear, cf.mode, cf.fail_at, keep, &L_exp, &n);
     unsigned calls = ph.fl.calls;
 
-    int rc = pt_clone(&dpt, &ph.pt, a, b, clear, clone_fn, &cf);
+    int rc = pt_clone(&dpt, &ph.pt, a, b, clear, 0, clone_fn, &cf);
 
     if (rcp)
         *rcp = rc;
@@ -687,7 +682,7 @@ static void t_clone_basic(void)
     /* Nothing mapped in the range: nothing happens. */
     uint64_t dsnap = ph_pt_hash(&dpt);
     cf_reset(CF_SAME, 0);
-    HT_EQ_U(pt_clone(&dpt, &ph.pt, 5 * G512, 6 * G512, PT_W, clone_fn, &cf), 0);
+    HT_EQ_U(pt_clone(&dpt, &ph.pt, 5 * G512, 6 * G512, PT_W, 0, clone_fn, &cf), 0);
     HT_EQ_U(cf.calls, 0);
     HT_EQ_U(ph_pt_hash(&dpt), dsnap);
     HT_EQ_U(ph_pt_hash(&ph.pt), snap);
@@ -987,7 +982,7 @@ static void t_clone_einval(void)
     };
     for (size_t i = 0; i < HT_COUNT(bad); i++) {
         cf_reset(CF_SAME, 0);
-        int rc = pt_clone(&dpt, &ph.pt, bad[i].a, bad[i].b, bad[i].clear, clone_fn, &cf);
+        int rc = pt_clone(&dpt, &ph.pt, bad[i].a, bad[i].b, bad[i].clear, 0, clone_fn, &cf);
         HT_ASSERT(rc == -EINVAL, "case %zu [%#lx, %#lx) clear %#x: %d", i, bad[i].a,
                   bad[i].b, bad[i].clear, rc);
         HT_ASSERT(cf.calls == 0 && ph_pt_hash(&ph.pt) == ssnap && ph_pt_hash(&dpt) == dsnap &&
@@ -996,23 +991,23 @@ static void t_clone_einval(void)
     }
     /* src and dst the same tables: the same struct, or two structs with one root */
     cf_reset(CF_SAME, 0);
-    HT_EQ_U(pt_clone(&ph.pt, &ph.pt, 2 * GiB, 2 * GiB + 4 * FR, PT_W, clone_fn, &cf), -EINVAL);
+    HT_EQ_U(pt_clone(&ph.pt, &ph.pt, 2 * GiB, 2 * GiB + 4 * FR, PT_W, 0, clone_fn, &cf), -EINVAL);
     struct pgtable alias = ph.pt;
-    HT_EQ_U(pt_clone(&alias, &ph.pt, 2 * GiB, 2 * GiB + 4 * FR, PT_W, clone_fn, &cf), -EINVAL);
-    HT_EQ_U(pt_clone(&alias, &ph.pt, 2 * GiB + 8 * FR, 2 * GiB + 9 * FR, 0, clone_fn, &cf), -EINVAL);
+    HT_EQ_U(pt_clone(&alias, &ph.pt, 2 * GiB, 2 * GiB + 4 * FR, PT_W, 0, clone_fn, &cf), -EINVAL);
+    HT_EQ_U(pt_clone(&alias, &ph.pt, 2 * GiB + 8 * FR, 2 * GiB + 9 * FR, 0, 0, clone_fn, &cf), -EINVAL);
     /* different formats (one without 1 GiB leaves) */
     struct pt_format other = pt_x86_64;
     other.leaf_levels = 0x3;
     struct pgtable o;
     HT_EQ_U(pt_init(&o, &other, GFP_KERNEL, 0, 3 * GiB), 0);
-    HT_EQ_U(pt_clone(&o, &ph.pt, 2 * GiB, 2 * GiB + 4 * FR, PT_W, clone_fn, &cf), -EINVAL);
-    HT_EQ_U(pt_clone(&dpt, &o, 2 * GiB, 2 * GiB + 4 * FR, PT_W, clone_fn, &cf), -EINVAL);
+    HT_EQ_U(pt_clone(&o, &ph.pt, 2 * GiB, 2 * GiB + 4 * FR, PT_W, 0, clone_fn, &cf), -EINVAL);
+    HT_EQ_U(pt_clone(&dpt, &o, 2 * GiB, 2 * GiB + 4 * FR, PT_W, 0, clone_fn, &cf), -EINVAL);
     HT_EQ_U(o.nr_tables, 1);
     pt_destroy(&o);
     /* even an identical copy of the format is another format */
     other = pt_x86_64;
     HT_EQ_U(pt_init(&o, &other, GFP_KERNEL, 0, 3 * GiB), 0);
-    HT_EQ_U(pt_clone(&o, &ph.pt, 2 * GiB, 2 * GiB + 4 * FR, PT_W, clone_fn, &cf), -EINVAL);
+    HT_EQ_U(pt_clone(&o, &ph.pt, 2 * GiB, 2 * GiB + 4 * FR, PT_W, 0, clone_fn, &cf), -EINVAL);
     pt_destroy(&o);
     HT_ASSERT(cf.calls == 0 && ph_pt_hash(&ph.pt) == ssnap && ph_pt_hash(&dpt) == dsnap && ph.fl.calls == 0,
               "a refused clone changed something");
@@ -1188,7 +1183,7 @@ static void t_clone_random(void)
             uint64_t count = 0;
             uint64_t before = nr_free_pages() + dpt.nr_tables;
             L_tmp.n = 0;
-            pt_destroy_each(&dpt, destroy_rec, &L_tmp);
+            pt_destroy_each(&dpt, 0, destroy_rec, &L_tmp);
             count = L_tmp.n;
             HT_TRY(expect_destroyed("pt_destroy_each(dst)", &L_tmp, L_dst.v, L_dst.n));
             HT_ASSERT(nr_free_pages() == before && dpt.root == 0, "%lu leaves; free %lu vs %lu",
@@ -1251,7 +1246,7 @@ static void t_destroy_each(void)
     HT_EQ_U(L_src.n, 5 + 2 + 2 + 1 + 2 + 1 + 24);
     uint64_t free_before = nr_free_pages(), tables = ph.pt.nr_tables;
     L_destroyed.n = 0;
-    pt_destroy_each(&ph.pt, destroy_rec, &L_destroyed);
+    pt_destroy_each(&ph.pt, 0, destroy_rec, &L_destroyed);
     HT_TRY(expect_destroyed("pt_destroy_each", &L_destroyed, L_src.v, L_src.n));
     HT_EQ_U(ph.pt.root, 0);
     HT_EQ_U(ph.pt.nr_tables, 0);
@@ -1263,7 +1258,7 @@ static void t_destroy_each(void)
     HT_EQ_U(nr_free_pages() + ktables, ph.base_free);
     /* and the kernel half destroyed in turn: the upper half, kept top tables */
     L_destroyed.n = 0;
-    pt_destroy_each(&kpt, destroy_rec, &L_destroyed);
+    pt_destroy_each(&kpt, 0, destroy_rec, &L_destroyed);
     HT_TRY(expect_destroyed("pt_destroy_each(kernel)", &L_destroyed, L_kern.v, L_kern.n));
     HT_EQ_U(kpt.root, 0);
     HT_EQ_U(nr_free_pages(), ph.base_free);
@@ -1280,7 +1275,7 @@ static void t_destroy_each(void)
     HT_TRY(all_leaves(&ph.pt, &L_src));
     HT_EQ_U(L_src.n, 2);
     L_destroyed.n = 0;
-    pt_destroy_each(&ph.pt, destroy_rec, &L_destroyed);
+    pt_destroy_each(&ph.pt, 0, destroy_rec, &L_destroyed);
     HT_TRY(expect_destroyed("pt_destroy_each(kept)", &L_destroyed, L_src.v, L_src.n));
     HT_EQ_U(ph.pt.nr_tables, 0);
     HT_EQ_U(nr_free_pages(), ph.base_free);
@@ -1289,14 +1284,14 @@ static void t_destroy_each(void)
     HT_EQ_U(pt_init(&ph.pt, &pt_x86_64, GFP_KERNEL, 0, USER_END), 0);
     HT_TRY(fill_user());
     HT_ASSERT(ph.pt.nr_tables > 10, "%lu tables", ph.pt.nr_tables);
-    pt_destroy_each(&ph.pt, NULL, NULL);
+    pt_destroy_each(&ph.pt, 0, NULL, NULL);
     HT_EQ_U(ph.pt.root, 0);
     HT_EQ_U(ph.pt.nr_tables, 0);
     HT_EQ_U(nr_free_pages(), ph.base_free);
     /* an empty pgtable */
     HT_EQ_U(pt_init(&ph.pt, &pt_x86_64, GFP_KERNEL, 0, USER_END), 0);
     L_destroyed.n = 0;
-    pt_destroy_each(&ph.pt, destroy_rec, &L_destroyed);
+    pt_destroy_each(&ph.pt, 0, destroy_rec, &L_destroyed);
     HT_EQ_U(L_destroyed.n, 0);
     HT_EQ_U(nr_free_pages(), ph.base_free);
 }
@@ -1328,17 +1323,6 @@ static uint64_t mk_wt40(uint64_t pa, unsigned level, unsigned prot)
     return (prot & PT_CACHE_MASK) == PT_WT ? e | (1ul << 40) : e;
 }
 
-static bool present_any(uint64_t e)
-{
-    return e != 0;
-}
-
-/* present() depending on a frame bit (40: no table page of the arena has it) */
-static bool present_not40(uint64_t e)
-{
-    return (e & X86_PTE_P) && !(e & (1ul << 40));
-}
-
 /* What a format pt_init accepted does to a clone: two pages of one run
  * (same rights, frames 0x7000 and 0x8000 | bit 40), write-through. */
 static void leaf0_demo(const struct pt_format *f, char *buf, size_t size)
@@ -1358,7 +1342,7 @@ static void leaf0_demo(const struct pt_format *f, char *buf, size_t size)
     size_t src_leaves = L_tmp.n;
     uint64_t src_pa = L_tmp.n ? L_tmp.v[0].pa : 0;
     cf_reset(CF_SAME, 0);
-    int rc = pt_clone(&d, &s, 0, USER_END, 0, clone_fn, &cf);
+    int rc = pt_clone(&d, &s, 0, USER_END, 0, 0, clone_fn, &cf);
     L_tmp.n = 0;
     pt_for_each(&d, 0, USER_END, vl_collect, &L_tmp);
     n += snprintf(buf + n, size - (size_t)n,
@@ -1374,8 +1358,10 @@ static void leaf0_demo(const struct pt_format *f, char *buf, size_t size)
 
 /* pt_init refuses a format whose 4 KiB leaves do not hold their frame in
  * place (make_leaf(pa, 0, prot) == pa | make_leaf(0, 0, prot) for every
- * page-aligned pa below 2^pa_bits and every prot), or whose present()
- * looks at the frame bits.  subtle: the formats broken only for some
+ * page-aligned pa below 2^pa_bits and every prot), or whose masks do not
+ * say what its functions make (present_mask with a frame bit, a leaf_mask
+ * that is not PS, a table_mask missing an address bit, state masks
+ * elsewhere than A and D).  subtle: the formats broken only for some
  * rights or some frames. */
 static void leaf0_refused(bool subtle)
 {
@@ -1384,30 +1370,43 @@ static void leaf0_refused(bool subtle)
         const char *what;
         uint64_t pa_bits;
         uint64_t (*make_leaf)(uint64_t, unsigned, unsigned);
-        bool (*present)(uint64_t);
+        uint64_t present_mask, leaf_mask, table_mask, accessed_mask, dirty_mask;
     } bad[] = {
-        { "pa_bits 53 (bit 52 is not a frame bit)", 53, NULL, NULL },
-        { "pa_bits 63 (up to bit 62)", 63, NULL, NULL },
-        { "pa_bits 64 (bit 63)", 64, NULL, NULL },
-        { "make_leaf drops frame bit 12", 0, mk_drop12, NULL },
-        { "make_leaf shifts the frame", 0, mk_shifted, NULL },
-        { "make_leaf keeps frame bit 51 in bit 62", 0, mk_moved51, NULL },
-        { "present() true for frame bits alone", 0, NULL, present_any },
+        { "pa_bits 53 (bit 52 is not a frame bit)", 53, NULL, 0, 0, 0, 0, 0 },
+        { "pa_bits 63 (up to bit 62)", 63, NULL, 0, 0, 0, 0, 0 },
+        { "pa_bits 64 (bit 63)", 64, NULL, 0, 0, 0, 0, 0 },
+        { "make_leaf drops frame bit 12", 0, mk_drop12, 0, 0, 0, 0, 0 },
+        { "make_leaf shifts the frame", 0, mk_shifted, 0, 0, 0, 0, 0 },
+        { "make_leaf keeps frame bit 51 in bit 62", 0, mk_moved51, 0, 0, 0, 0, 0 },
+        { "present_mask has frame bit 40", 0, NULL, X86_PTE_P | (1ul << 40), 0, 0, 0, 0 },
+        { "leaf_mask is G, not PS", 0, NULL, 0, X86_PTE_G, 0, 0, 0 },
+        { "table_mask without bit 51", 0, NULL, 0, 0, X86_PTE_ADDR & ~(1ul << 51), 0, 0 },
+        { "accessed_mask is D", 0, NULL, 0, 0, 0, X86_PTE_D, 0 },
         /* broken only for some rights, or some frames: pt_init must still see it */
-        { "make_leaf sets frame bit 40 for PT_WT", 0, mk_wt40, NULL },
-        { "present() looks at frame bit 40", 0, NULL, present_not40 },
+        { "make_leaf sets frame bit 40 for PT_WT", 0, mk_wt40, 0, 0, 0, 0, 0 },
+        { "table_mask without bit 33", 0, NULL, 0, 0, X86_PTE_ADDR & ~(1ul << 33), 0, 0 },
+        { "dirty_mask has bit 9 too", 0, NULL, 0, 0, 0, 0, X86_PTE_D | (1ul << 9) },
     };
+    const size_t first_subtle = 10;
     char accepted[1024] = "";
     size_t len = 0;
     uint64_t free0 = nr_free_pages();
-    for (size_t i = subtle ? 7 : 0; i < (subtle ? HT_COUNT(bad) : 7); i++) {
+    for (size_t i = subtle ? first_subtle : 0; i < (subtle ? HT_COUNT(bad) : first_subtle); i++) {
         struct pt_format broken = pt_x86_64;
         if (bad[i].pa_bits)
             broken.pa_bits = bad[i].pa_bits;
         if (bad[i].make_leaf)
             broken.make_leaf = bad[i].make_leaf;
-        if (bad[i].present)
-            broken.present = bad[i].present;
+        if (bad[i].present_mask)
+            broken.present_mask = bad[i].present_mask;
+        if (bad[i].leaf_mask)
+            broken.leaf_mask = bad[i].leaf_mask;
+        if (bad[i].table_mask)
+            broken.table_mask = bad[i].table_mask;
+        if (bad[i].accessed_mask)
+            broken.accessed_mask = bad[i].accessed_mask;
+        if (bad[i].dirty_mask)
+            broken.dirty_mask = bad[i].dirty_mask;
         struct pgtable b;
         int rc = pt_init(&b, &broken, GFP_KERNEL, 0, USER_END);
         if (rc == 0) {

@@ -30,8 +30,8 @@ static bool omitted_type(uint64_t t)
     case 28:    /* AT_RSEQ_ALIGN */
     case 29:    /* AT_HWCAP3 */
     case 30:    /* AT_HWCAP4 */
-    case 32:    /* AT_SYSINFO: no vDSO */
-    case 33:    /* AT_SYSINFO_EHDR: no vDSO */
+    case 32:    /* AT_SYSINFO, AT_SYSINFO_EHDR: the builder gets no vDSO */
+    case 33:    /* address here (t_vdso_auxv checks them) */
     case 51:    /* AT_MINSIGSTKSZ: no signal frames yet */
         return true;
     }
@@ -118,7 +118,7 @@ static void check_layout(const struct user_stack_info *in, const char *const *ar
         HT_EQ_STR(user_stack_string(&v, p), envp[i]);
     }
     /* auxv: Linux's order, our values. */
-    HT_EQ_U(v.nauxv, USER_STACK_NAUXV - 1);
+    HT_EQ_U(v.nauxv, user_stack_nauxv(in) - 1);
     for (unsigned i = 0; i < v.nauxv; i++)
         HT_ASSERT(v.auxv[i][0] == our_types[i], "auxv[%u] is type %lu, expected %lu",
                   i, v.auxv[i][0], our_types[i]);
@@ -154,10 +154,10 @@ static void check_layout(const struct user_stack_info *in, const char *const *ar
     HT_EQ_U(auxval(&v, AT_PLATFORM), lay.platform);
     HT_EQ_U(lay.random, lay.platform - 16);
     HT_EQ_U(auxval(&v, AT_RANDOM), lay.random);
-    uint64_t words = 2 * USER_STACK_NAUXV + (want_argc + 1) + (envc + 1) + 1;
+    uint64_t words = 2 * (uint64_t)user_stack_nauxv(in) + (want_argc + 1) + (envc + 1) + 1;
     HT_EQ_U(lay.sp, (lay.random - words * w) & ~15ul);
     /* The tables end where auxv's AT_NULL ends, below the random bytes. */
-    HT_EQ_U(v.auxv_at + 2 * (uint64_t)USER_STACK_NAUXV * w, lay.sp + words * w);
+    HT_EQ_U(v.auxv_at + 2 * (uint64_t)user_stack_nauxv(in) * w, lay.sp + words * w);
     /* Gaps are zero: between the tables and the random bytes ... */
     for (uint64_t a = lay.sp + words * w; a < lay.random; a++)
         HT_ASSERT(*AT(a) == 0, "byte at %#lx in the gap is not zero",
@@ -239,8 +239,10 @@ static void t_limits(void)
     for (int bits = 64; bits >= 32; bits -= 32) {
         int w = bits / 8;
         const char *argv[] = { big };
-        /* execfn "/bin/prog" (10 bytes) + one pointer + the string: exactly the limit. */
-        size_t len = USER_STACK_ARG_MAX - 10 - (size_t)w - 1;
+        /* execfn "/bin/prog" (10 bytes) + one pointer (8 bytes, the kernel's
+         * size, for 32-bit programs too) + the string: exactly the limit. */
+        size_t len = USER_STACK_ARG_MAX - 10 - 8 - 1;
+        (void)w;
         memset(big, 'x', len);
         big[len] = 0;
         struct user_stack_info in = info(bits, argv, 1, NULL, 0);
@@ -270,6 +272,59 @@ static void t_limits(void)
         in = info(bits, NULL, 0, NULL, 0);
         in.execfn = big;
         HT_EQ_U(build(&in, top_for(bits), NULL, NULL), -E2BIG);
+    }
+}
+
+/* Linux's argument limit, and a larger one given to the builder. */
+static void t_arg_limit(void)
+{
+    HT_EQ_U(user_stack_arg_limit(8ul << 20), 2ul << 20);      /* a quarter */
+    HT_EQ_U(user_stack_arg_limit(64 * 1024), 128 * 1024);     /* at least 32 pages */
+    HT_EQ_U(user_stack_arg_limit(1ul << 30), 6ul << 20);      /* at most 3/4 of 8 MiB */
+    HT_EQ_U(user_stack_arg_limit(~0ul), 6ul << 20);           /* RLIM_INFINITY */
+    static char big[3 * 128 * 1024];
+    static uint8_t room[1 << 20];
+    const char *argv[3];
+    for (int i = 0; i < 3; i++) {
+        memset(big + i * 128 * 1024, 'a' + i, 128 * 1024 - 1);
+        big[(i + 1) * 128 * 1024 - 1] = 0;
+        argv[i] = big + i * 128 * 1024;
+    }
+    struct user_stack_info in = info(64, NULL, 0, NULL, 0);
+    struct user_strings strs = { big, sizeof big, 3 };
+    in.argv = strs;
+    HT_EQ_U(user_stack_build(room, sizeof room, top_for(64), &in, NULL), -E2BIG);
+    in.arg_max = user_stack_arg_limit(8ul << 20);
+    int64_t sp = user_stack_build(room, sizeof room, top_for(64), &in, NULL);
+    HT_ASSERT(sp > 0, "384 KiB of arguments under a 2 MiB limit: %ld", sp);
+    in.arg_max = 7ul << 20;   /* above 6 MiB: a bad call */
+    HT_EQ_U(user_stack_build(room, sizeof room, top_for(64), &in, NULL), -EINVAL);
+    (void)argv;
+}
+
+/* The vDSO's entries: AT_SYSINFO_EHDR first (64-bit), AT_SYSINFO then
+ * AT_SYSINFO_EHDR (i386), as Linux's ARCH_DLINFO. */
+static void t_vdso_auxv(void)
+{
+    for (int bits = 64; bits >= 32; bits -= 32) {
+        struct user_stack_info in = info(bits, NULL, 0, NULL, 0);
+        in.vdso = bits == 64 ? 0x7ffff7ffd000ul : 0xf7ffd000ul;
+        in.vsyscall = bits == 64 ? 0 : 0xf7ffd420ul;
+        struct user_stack_view v;
+        int64_t sp = build(&in, top_for(bits), NULL, &v);
+        HT_ASSERT(sp > 0, "%d-bit: %ld", bits, sp);
+        unsigned extra = bits == 64 ? 1 : 2;
+        HT_EQ_U(v.nauxv, USER_STACK_NAUXV - 3 + extra);
+        HT_EQ_U(user_stack_nauxv(&in), USER_STACK_NAUXV - 2 + extra);
+        if (bits == 32) {
+            HT_EQ_U(v.auxv[0][0], AT_SYSINFO);
+            HT_EQ_U(v.auxv[0][1], in.vsyscall);
+        }
+        HT_EQ_U(v.auxv[extra - 1][0], AT_SYSINFO_EHDR);
+        HT_EQ_U(v.auxv[extra - 1][1], in.vdso);
+        for (unsigned i = extra; i < v.nauxv; i++)
+            HT_ASSERT(v.auxv[i][0] == our_types[i - extra], "auxv[%u] is type %lu", i,
+                      v.auxv[i][0]);
     }
 }
 
@@ -640,6 +695,8 @@ static const struct htest cases[] = {
     HT_CASE(compat_top),
     HT_CASE(limits),
     HT_CASE(many_strings),
+    HT_CASE(arg_limit),
+    HT_CASE(vdso_auxv),
     HT_CASE(buffer_sizes),
     HT_CASE(bad_calls),
     HT_CASE(parse_refusals),

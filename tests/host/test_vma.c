@@ -358,22 +358,26 @@ static void t_mmap_placement(void)
     HT_EQ_U(mm->rss, 0);
     HT_TRY(check());
 
-    /* hints: taken when free, rounded up, raised to MM_MIN_ADDR, else ignored */
+    /* hints: taken when free, rounded down (Linux's round_hint_to_min),
+     * raised to MM_MIN_ADDR, else ignored */
     HT_EQ_U(xmmap(mm, 0x200000, FR, RW, PRIV), 0x200000);
     HT_EQ_U(xmmap(mm, 0x200000, FR, RW, PRIV), d - FR);
-    HT_EQ_U(xmmap(mm, 0x300123, FR, RW, PRIV), 0x301000);
+    HT_EQ_U(xmmap(mm, 0x300123, FR, RW, PRIV), 0x300000);
     HT_EQ_U(xmmap(mm, 0x1000, FR, RW, PRIV), MM_MIN_ADDR);
     HT_EQ_U(xmmap(mm, MM_VA_END_64 - FR, 2 * FR, RW, PRIV), d - 3 * FR);
     HT_EQ_U(xmmap(mm, 0xfffffffffffff800ul, FR, RW, PRIV), d - 4 * FR);
     HT_TRY(check());
 
-    /* the stack's guard gap is never chosen, but MAP_FIXED may take it */
+    /* the stack's guard gap is never chosen, but MAP_FIXED may take it;
+     * mmap_base leaves the stack room to grow (Linux's: its limit and the
+     * gap, at least 128 MiB) */
     uint64_t top = 0x7ff000000000ul, size = 16 * FR, guard = 256 * FR;
     HT_EQ_U(mm_setup_stack(mm, top, size, guard), 0);
-    uint64_t glo = top - size - guard;
-    HT_EQ_U(mm->mmap_base, glo);
-    HT_EQ_U(xmmap(mm, glo + FR, FR, PROT_READ, PRIV), glo - FR);
-    HT_EQ_U(xmmap(mm, 0, FR, PROT_EXEC, PRIV), glo - 2 * FR);
+    uint64_t glo = top - size - guard, base = top - 128 * MiB;
+    HT_EQ_U(mm->mmap_base, base);
+    HT_EQ_U(xmmap(mm, glo + FR, FR, PROT_READ, PRIV), base - FR);
+    HT_EQ_U(xmmap(mm, 0, FR, PROT_EXEC, PRIV), base - 2 * FR);
+    HT_EQ_U(xmmap(mm, glo - FR, FR, PROT_READ, PRIV), glo - FR);   /* a hint below the gap */
     HT_EQ_U(xmmap(mm, glo + 8 * FR, FR, PROT_READ, FIXED), glo + 8 * FR);
     HT_TRY(check());
     /* what does not fit below mmap_base goes above it */
@@ -403,7 +407,7 @@ static void t_mmap_errors(void)
         { 0, FR, RW, MAP_ANONYMOUS | 0x4, NULL, 0, -EINVAL },     /* bad type */
         { 0, FR, RW, MAP_PRIVATE, NULL, 0, -EBADF },              /* no file */
         { 0, FR, PROT_READ, MAP_PRIVATE, &f, 100, -EINVAL },      /* unaligned offset */
-        { 0, 2 * FR, PROT_READ, MAP_PRIVATE, &f, ~0ul << 12, -EINVAL }, /* offset overflow */
+        { 0, 2 * FR, PROT_READ, MAP_PRIVATE, &f, ~0ul << 12, -EOVERFLOW }, /* offset past 2^63 */
         { 0, ~0ul, RW, PRIV, NULL, 0, -ENOMEM },                 /* huge */
         { 0, ~0ul - FR - 5, RW, PRIV, NULL, 0, -ENOMEM },
         { 0, MM_VA_END_64 + 1, RW, PRIV, NULL, 0, -ENOMEM },
@@ -412,7 +416,14 @@ static void t_mmap_errors(void)
         { 0x1000, FR, RW, FIXED, NULL, 0, -EPERM },               /* below mmap_min_addr */
         { MM_VA_END_64 - FR, 2 * FR, RW, FIXED, NULL, 0, -ENOMEM }, /* past the end */
         { 0, FR, RW, MAP_SHARED, &f, 0, -EACCES },                /* writable shared file */
-        { 0, FR, PROT_READ, MAP_SHARED_VALIDATE | 0x40000000, &f, 0, -EINVAL },
+        { 0, FR, PROT_READ, MAP_SHARED_VALIDATE | 0x200000, &f, 0, -EOPNOTSUPP },
+        { 0, FR, RW, MAP_SHARED_VALIDATE | MAP_ANONYMOUS, NULL, 0, -EINVAL }, /* files only */
+        { 0, FR, RW, MAP_SHARED | MAP_ANONYMOUS | MAP_GROWSDOWN, NULL, 0, -EINVAL },
+        { 0, FR, PROT_READ, MAP_PRIVATE | MAP_GROWSDOWN, &f, 0, -EINVAL },
+        { 0, FR, PROT_READ, MAP_PRIVATE | MAP_HUGETLB, &f, 0, -EINVAL },
+        { 0, FR, RW, PRIV | MAP_HUGETLB, NULL, 0, -ENOMEM },       /* no huge pages */
+        { 0, 0, RW, MAP_ANONYMOUS, NULL, 0, -EINVAL },             /* the length first */
+        { 0, ~0ul, RW, MAP_ANONYMOUS, NULL, 0, -ENOMEM },          /* then the address */
     };
     for (size_t i = 0; i < HT_COUNT(bad); i++) {
         int err = mm_mmap(mm, bad[i].addr, bad[i].len, bad[i].prot, bad[i].flags, bad[i].file,
@@ -949,6 +960,61 @@ static uint64_t pte_hash(struct mm *mm)
     return h ^ mm->pt.nr_tables;
 }
 
+/*
+ * A payload entry (a swap slot, one day) through fork and exit: the child
+ * gets the same entry, copy-on-write or eager, beside the shared or
+ * copied pages; munmap clears it and mincore calls it not resident; every
+ * validator accepts it inside its VMA; exit drops it with its table.
+ */
+static uint64_t payload_at(struct mm *mm, uint64_t va)
+{
+    struct pt_view v;
+    return pt_walk(&mm->pt, va, &v) == -ENOENT ? v.payload : 0;
+}
+
+static void t_fork_payload(void)
+{
+    HT_TRY(setup());
+    struct mm *p = new_mm(), *c, *e;
+    uint64_t b = 0x400000;
+    HT_EQ_U(xmmap(p, b, 4 * FR, RW, FIXED), b);
+    HT_TRY(fill(p, b, 3, 1));
+    HT_EQ_U(pt_set_payload(&p->pt, b + 3 * FR, 0x5151), 0);
+    HT_TRY(check());
+    uint64_t before = frames_now();
+    /* A touch of it: nothing brings the page back, SIGBUS, nothing changed. */
+    enum mm_fault_why why;
+    HT_EQ_U(mm_fault_why(p, b + 3 * FR + 5, FAULT_USER, &why), -EIO);
+    HT_EQ_U(why, MM_FAULT_SIGBUS);
+    HT_EQ_U(payload_at(p, b + 3 * FR), 0x5151);
+    HT_EQ_U(fork_mm(p, false, &c), 0);
+    HT_EQ_U(payload_at(c, b + 3 * FR), 0x5151);
+    HT_EQ_U(payload_at(p, b + 3 * FR), 0x5151);
+    for (int i = 0; i < 3; i++)
+        HT_EQ_U(refs(pte_pa(c, b + i * FR, NULL)), 2);
+    HT_TRY(expect(c, b, 3, 1));
+    HT_EQ_U(fork_mm(p, true, &e), 0);
+    HT_EQ_U(payload_at(e, b + 3 * FR), 0x5151);
+    HT_TRY(expect(e, b, 3, 1));
+    HT_TRY(check());
+    uint8_t vec[4];
+    HT_EQ_U(mm_mincore(c, b, 4 * FR, vec), 0);
+    HT_ASSERT(vec[0] && vec[1] && vec[2] && !vec[3], "mincore %d %d %d %d", vec[0], vec[1],
+              vec[2], vec[3]);
+    /* munmap of the payload's page in one child, then the child's exit */
+    HT_EQ_U(mm_munmap(c, b + 2 * FR, 2 * FR), 0);
+    HT_EQ_U(payload_at(c, b + 3 * FR), 0);
+    HT_EQ_U(payload_at(p, b + 3 * FR), 0x5151);
+    HT_TRY(check());
+    drop_mm(c);
+    drop_mm(e);
+    HT_EQ_U(frames_now(), before);
+    for (int i = 0; i < 3; i++)
+        HT_EQ_U(refs(pte_pa(p, b + i * FR, NULL)), 1);
+    HT_TRY(check());
+    HT_TRY(teardown());
+}
+
 static void fork_enomem(bool eager)
 {
     static const uint8_t data[3 * 4096] = { 1, 2, 3 };
@@ -1183,9 +1249,19 @@ static void t_protection_faults(void)
     HT_TRY(refused(mm, 0x300000, 0, MM_FAULT_NO_MAPPING));
     HT_TRY(refused(mm, 0, FAULT_WRITE, MM_FAULT_NO_MAPPING));
     HT_TRY(refused(mm, MM_VA_END_64 - 1, 0, MM_FAULT_NO_MAPPING));
-    HT_TRY(refused(mm, ss - 1, FAULT_WRITE, MM_FAULT_STACK_GUARD));
-    HT_TRY(refused(mm, ss - guard, 0, MM_FAULT_STACK_GUARD));
-    HT_TRY(refused(mm, ss - guard - 1, 0, MM_FAULT_NO_MAPPING));
+    /* the stack grows down to a fault below it (mm/stack.c) ... */
+    uw(mm, ss - 1, 7);
+    HT_EQ_U(mm->stack_start, ss - FR);
+    /* ... not past its limit (8 MiB without mm_stack_limit) ... */
+    HT_TRY(refused(mm, top - 8 * MiB - 1, FAULT_WRITE, MM_FAULT_STACK_GUARD));
+    HT_TRY(refused(mm, top - 8 * MiB - guard - FR, 0, MM_FAULT_NO_MAPPING)); /* out of reach */
+    char lim[160];
+    mm_describe(mm, top - 8 * MiB - 1, lim, sizeof(lim));
+    HT_EQ_STR(lim, "stack limit below 7fffefff7000 (no mapping)");
+    /* ... and not within the guard gap of an accessible mapping below */
+    HT_EQ_U(xmmap(mm, ss - 40 * FR, FR, PROT_READ, FIXED), ss - 40 * FR);
+    HT_TRY(refused(mm, ss - 2 * FR, FAULT_WRITE, MM_FAULT_STACK_GUARD));
+    HT_EQ_U(mm->stack_start, ss - FR);
     static const uint64_t kernel[] = { 0x800000000000ul, 0xffff800000000000ul, ~0ul };
     for (size_t i = 0; i < HT_COUNT(kernel); i++) {
         enum mm_fault_why why;
@@ -1196,13 +1272,14 @@ static void t_protection_faults(void)
     enum mm_fault_why why;
     HT_EQ_U(mm_fault_why(mm, t, FAULT_EXEC, &why), -EFAULT);
     HT_EQ_U(why, MM_FAULT_PROTECTION);
-    HT_EQ_U(mm->minor_faults, 1);
+    HT_EQ_U(mm->minor_faults, 2);   /* the text page and the stack's new page */
     /* the kill report */
     char buf[160];
     mm_describe(mm, 0x300000, buf, sizeof(buf));
     HT_EQ_STR(buf, "no mapping");
-    mm_describe(mm, ss - 1, buf, sizeof(buf));
-    HT_EQ_STR(buf, "stack guard gap below 7fffefff8000 (no mapping)");
+    mm_describe(mm, ss - 2 * FR, buf, sizeof(buf));
+    HT_EQ_STR(buf, "stack guard gap below 7fffefff7000 (no mapping)");
+
     mm_describe(mm, t + 5, buf, sizeof(buf));
     HT_EQ_STR(buf, "00400000-00401000 r-xp 00000000 /bin/text");
     mm_describe(mm, n, buf, sizeof(buf));
@@ -1779,6 +1856,202 @@ static void t_validators_catch(void)
     HT_TRY(teardown());
 }
 
+/* ---- mremap (mm/mremap.c) and the stack (mm/stack.c) ----------------------------------------------------- */
+
+static int remap(struct mm *mm, uint64_t a, uint64_t ol, uint64_t nl, unsigned fl, uint64_t na,
+                 uint64_t *out)
+{
+    *out = 0;
+    return mm_mremap(mm, a, ol, nl, fl, na, out);
+}
+
+/* A move carries the entries: same frames, same state, no fault, no copy. */
+static void t_mremap_moves_entries(void)
+{
+    HT_TRY(setup());
+    struct mm *mm = new_mm();
+    uint64_t a = 0x400000, pa[4], n;
+    HT_EQ_U(xmmap(mm, a, 4 * FR, RW, FIXED), a);
+    HT_EQ_U(xmmap(mm, a + 4 * FR, FR, PROT_READ, FIXED), a + 4 * FR);   /* in the way */
+    HT_TRY(fill(mm, a, 3, 1));
+    HT_TRY(ur(mm, a + 3 * FR, 0));   /* page 3: the zero page */
+    for (int i = 0; i < 4; i++)
+        pa[i] = pte_pa(mm, a + i * FR, NULL);
+    HT_EQ_U(pa[3], mm_zero_page());
+    struct pt_view st;   /* the first page's accessed and dirty bits, which must move too */
+    HT_EQ_U(pt_walk(&mm->pt, a, &st), 0);
+    HT_EQ_U(pt_replace(&mm->pt, a, pa[0], PT_U | PT_W | PT_ACCESSED | PT_DIRTY), 0);
+    HT_EQ_U(pt_walk(&mm->pt, a, &st), 0);
+    HT_ASSERT(st.dirty && st.accessed, "pt_replace did not set the state bits");
+    uint64_t rss = mm->rss, zero = mm->zero_maps, faults = mm->minor_faults;
+    HT_EQ_U(remap(mm, a, 4 * FR, 8 * FR, 0, 0, &n), -ENOMEM);   /* blocked, may not move */
+    HT_EQ_U(remap(mm, a, 4 * FR, 8 * FR, MREMAP_MAYMOVE, 0, &n), 0);
+    HT_ASSERT(n != a, "did not move");
+    HT_TRY(check());
+    for (int i = 0; i < 4; i++) {
+        HT_EQ_U(pte_pa(mm, n + i * FR, NULL), pa[i]);
+        HT_EQ_U(pte_pa(mm, a + i * FR, NULL), 0);
+    }
+    struct pt_view v;
+    HT_EQ_U(pt_walk(&mm->pt, n, &v), 0);
+    HT_ASSERT(v.dirty == st.dirty && v.accessed == st.accessed, "the state bits changed");
+    HT_EQ_U(mm->rss, rss);
+    HT_EQ_U(mm->zero_maps, zero);
+    for (int i = 0; i < 3; i++)
+        for (unsigned k = 0; k < 3; k++)
+            HT_TRY(ur(mm, n + i * FR + offs[k], pat(1, a / FR + i, k)));
+    HT_EQ_U(mm->minor_faults, faults);   /* nothing faulted in again */
+    HT_TRY(expect_zero(mm, n + 3 * FR, 5));
+    LAYOUT(mm, n, "0-8:rw-");
+    HT_TRY(refused(mm, a, 0, MM_FAULT_NO_MAPPING));
+    /* shrink: the tail's frames go; then grow in place where it is free */
+    uint64_t g;
+    HT_EQ_U(remap(mm, n, 8 * FR, 2 * FR, 0, 0, &g), 0);
+    HT_EQ_U(g, n);
+    HT_EQ_U(mm->rss, 2);
+    HT_EQ_U(remap(mm, n, 2 * FR, 5 * FR, 0, 0, &g), 0);
+    HT_EQ_U(g, n);
+    LAYOUT(mm, n, "0-5:rw-");
+    HT_TRY(check());
+    HT_TRY(teardown());
+}
+
+static void t_mremap_fork_and_shared(void)
+{
+    HT_TRY(setup());
+    struct mm *p = new_mm(), *c;
+    uint64_t a = 0x400000, n;
+    HT_EQ_U(xmmap(p, a, 3 * FR, RW, FIXED), a);
+    HT_TRY(fill(p, a, 3, 2));
+    HT_EQ_U(fork_mm(p, false, &c), 0);
+    uint64_t pa = pte_pa(p, a, NULL);
+    HT_EQ_U(remap(p, a, 3 * FR, 3 * FR, MREMAP_FIXED | MREMAP_MAYMOVE, 0x900000, &n), 0);
+    HT_EQ_U(n, 0x900000);
+    HT_EQ_U(pte_pa(p, n, NULL), pa);
+    HT_EQ_U(pte_pa(p, a, NULL), 0);
+    HT_EQ_U(refs(pa), 2);        /* still shared with the child: copy-on-write */
+    HT_TRY(check());
+    uw(p, n, 0x5a);              /* the parent's write copies */
+    HT_ASSERT(pte_pa(p, n, NULL) != pa, "no copy");
+    HT_TRY(expect(c, a, 3, 2));  /* the child sees its data where it was */
+    HT_TRY(check());
+    /* a shared object: a "duplicate" (old size 0), then DONTUNMAP */
+    uint64_t s = 0x2000000, d, m;
+    HT_EQ_U(xmmap(p, s, 2 * FR, RW, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED), s);
+    uw(p, s + 5, 0x77);
+    HT_EQ_U(remap(p, s, 0, 2 * FR, MREMAP_MAYMOVE, 0, &d), 0);
+    HT_TRY(ur(p, d + 5, 0x77));
+    uw(p, d + FR, 0x33);
+    HT_TRY(ur(p, s + FR, 0x33));
+    HT_EQ_U(remap(p, s, 0, FR, 0, 0, &m), -ENOMEM);
+    HT_EQ_U(remap(p, a + 16 * FR, 0, FR, MREMAP_MAYMOVE, 0, &m), -EFAULT);
+    HT_EQ_U(remap(p, n, 0, FR, MREMAP_MAYMOVE, 0, &m), -EINVAL);   /* private */
+    HT_EQ_U(remap(p, s, 2 * FR, 2 * FR, MREMAP_DONTUNMAP | MREMAP_MAYMOVE, 0, &m), 0);
+    HT_TRY(ur(p, m + 5, 0x77));
+    HT_TRY(ur(p, s + 5, 0x77));  /* the old range still shows the object */
+    HT_TRY(check());
+    /* growing a shared object's mapping grows the object */
+    HT_EQ_U(remap(p, m, 2 * FR, 4 * FR, MREMAP_MAYMOVE, 0, &m), 0);
+    uw(p, m + 3 * FR, 1);
+    HT_TRY(check());
+    HT_TRY(teardown());
+}
+
+/* Out of table pages in the middle of a move: the old mapping is whole. */
+static void t_mremap_enomem_undo(void)
+{
+    HT_TRY(setup());
+    struct mm *mm = new_mm();
+    uint64_t a = 0x400000, pa[40], n = 0, far = 0x7f0000000000ul;
+    HT_EQ_U(xmmap(mm, a, 40 * FR, RW, FIXED), a);
+    HT_TRY(fill(mm, a, 40, 3));
+    for (int i = 0; i < 40; i++)
+        pa[i] = pte_pa(mm, a + i * FR, NULL);
+    int err = -ENOMEM;
+    for (size_t k = 0; err == -ENOMEM && k < 16; k++) {
+        HT_TRY(exhaust());
+        HT_TRY(give_back(k));
+        err = remap(mm, a, 40 * FR, 40 * FR, MREMAP_FIXED | MREMAP_MAYMOVE, far, &n);
+        HT_TRY(give_back(nhoard));
+        HT_TRY(check());
+        if (err == -ENOMEM) {
+            for (int i = 0; i < 40; i++)
+                HT_EQ_U(pte_pa(mm, a + i * FR, NULL), pa[i]);
+            HT_EQ_U(pte_pa(mm, far, NULL), 0);
+        }
+    }
+    HT_EQ_U(err, 0);
+    for (int i = 0; i < 40; i++)
+        HT_EQ_U(pte_pa(mm, far + i * FR, NULL), pa[i]);
+    HT_TRY(teardown());
+}
+
+static void t_mremap_errors(void)
+{
+    HT_TRY(setup());
+    struct mm *mm = new_mm();
+    uint64_t a = 0x400000, n;
+    HT_EQ_U(xmmap(mm, a, 4 * FR, RW, FIXED), a);
+    static const struct {
+        uint64_t addr, ol, nl;
+        unsigned fl;
+        uint64_t na;
+        int err;
+    } bad[] = {
+        { 0x400000, FR, FR, 8, 0, -EINVAL },
+        { 0x400000, FR, FR, MREMAP_FIXED, 0x900000, -EINVAL },
+        { 0x400000, FR, FR, MREMAP_DONTUNMAP, 0, -EINVAL },
+        { 0x400000, FR, 2 * FR, MREMAP_DONTUNMAP | MREMAP_MAYMOVE, 0, -EINVAL },
+        { 0x400001, FR, FR, 0, 0, -EINVAL },
+        { 0x400000, FR, 0, 0, 0, -EINVAL },
+        { 0x800000, FR, 0, 0, 0, -EINVAL },           /* the size before the mapping */
+        { 0x800000, FR, 2 * FR, MREMAP_MAYMOVE, 0, -EFAULT },
+        { 0x800000, 2 * FR, FR, 0, 0, -EFAULT },
+        { 0x400000, 8 * FR, 9 * FR, MREMAP_MAYMOVE, 0, -EFAULT },
+        { 0x400000, 2 * FR, 2 * FR, MREMAP_FIXED | MREMAP_MAYMOVE, 0x401000, -EINVAL },
+        { 0x800000, FR, FR, MREMAP_FIXED | MREMAP_MAYMOVE, 0x900001, -EINVAL },
+        { 0x400000, FR, FR, MREMAP_FIXED | MREMAP_MAYMOVE, MM_VA_END_64, -EINVAL },
+        { 0x400000, FR, MM_VA_END_64 + FR, MREMAP_MAYMOVE, 0, -EINVAL },
+    };
+    for (size_t i = 0; i < HT_COUNT(bad); i++) {
+        int err = remap(mm, bad[i].addr, bad[i].ol, bad[i].nl, bad[i].fl, bad[i].na, &n);
+        HT_ASSERT(err == bad[i].err, "case %zu: %d, expected %d", i, err, bad[i].err);
+    }
+    /* same size past the mapping: nothing to do, as Linux */
+    HT_EQ_U(remap(mm, a, 8 * FR, 8 * FR, 0, 0, &n), 0);
+    HT_EQ_U(n, a);
+    LAYOUT(mm, a, "0-4:rw-");
+    HT_TRY(check());
+    HT_TRY(teardown());
+}
+
+/* A MAP_GROWSDOWN VMA grows on a fault below it, within the limit and the gap. */
+static void t_growsdown(void)
+{
+    HT_TRY(setup());
+    struct mm *mm = new_mm();
+    uint64_t top = 0x7ff000000000ul, g;
+    HT_EQ_U(xmmap(mm, top - FR, FR, RW, FIXED | MAP_GROWSDOWN), top - FR);
+    mm->stack_guard = 256 * FR;
+    uw(mm, top - 3 * FR - 1, 9);   /* three pages down */
+    LAYOUT(mm, top - 4 * FR, "0-4:rw-");
+    HT_EQ_U(mm->rss, 1);
+    /* placement keeps the gap free below it */
+    g = xmmap(mm, top - 4 * FR - 8 * FR, FR, RW, PRIV);
+    HT_ASSERT(g + FR <= top - 4 * FR - 256 * FR || g >= top, "a hint in the gap was taken: %#lx",
+              g);
+    /* beyond 8 MiB: refused */
+    HT_TRY(refused(mm, top - 8 * MiB - FR, FAULT_WRITE, MM_FAULT_STACK_GUARD));
+    /* growth up to a PROT_NONE VMA, not up to a readable one */
+    HT_EQ_U(xmmap(mm, top - 64 * FR, FR, PROT_NONE, FIXED), top - 64 * FR);
+    uw(mm, top - 63 * FR, 1);
+    HT_EQ_U(mm_mprotect(mm, top - 64 * FR, FR, PROT_READ), 0);
+    HT_EQ_U(mm_munmap(mm, top - 63 * FR, 59 * FR), 0);   /* shrink it back */
+    HT_TRY(refused(mm, top - 5 * FR, FAULT_WRITE, MM_FAULT_STACK_GUARD));
+    HT_TRY(check());
+    HT_TRY(teardown());
+}
+
 static const struct htest cases[] = {
     HT_CASE(init_destroy),
     HT_CASE(mmap_placement),
@@ -1794,6 +2067,7 @@ static const struct htest cases[] = {
     HT_CASE(shared_anon),
     HT_CASE(shared_object_lifetime),
     HT_CASE(eager_fork),
+    HT_CASE(fork_payload),
     HT_CASE(fork_enomem),
     HT_CASE(fork_enomem_eager),
     HT_CASE(madvise),
@@ -1808,6 +2082,11 @@ static const struct htest cases[] = {
     HT_CASE(cow_lonely_page),
     HT_CASE(tlb_flush),
     HT_CASE(va_end_32),
+    HT_CASE(mremap_moves_entries),
+    HT_CASE(mremap_fork_and_shared),
+    HT_CASE(mremap_enomem_undo),
+    HT_CASE(mremap_errors),
+    HT_CASE(growsdown),
     HT_CASE(random),
     HT_CASE(unmap_many),
     HT_CASE(fault_oom_kinds),

@@ -37,6 +37,7 @@
     X(validator_catches)                                                    \
     X(random)                                                               \
     X(replace)                                                              \
+    X(replace_view)                                                         \
     X(payload)                                                              \
     X(payload_validator)                                                    \
     X(clone_share)

@@ -1,18 +1,21 @@
 /*
- * Page-table cases for the two single-entry operations, written once for
+ * Page-table cases for the single-entry operations, written once for
  * every format and both worlds (tests/shared/pt_cases.c says how): the
- * in-place leaf replacement (pt_replace) and payload entries
- * (pt_set_payload, and how every other operation treats them).  What
- * they check, beyond each call's result:
+ * in-place leaf replacement (pt_replace, and pt_replace_view from a
+ * walk's view) and payload entries (pt_set_payload, and how every other
+ * operation treats them).  What they check, beyond each call's result:
  *  - neither operation allocates or frees a table: the table count and
  *    the free frame count do not move (they cannot fail halfway);
  *  - a present entry changed or removed is flushed exactly once, with the
  *    leaf's range; filling an empty entry is not flushed;
+ *  - a view is replaced only while it is still what pt_walk saw of that
+ *    pgtable (the CPU's accessed and dirty bits aside);
  *  - a payload entry is not present, reads back through pt_walk, keeps
- *    its table alive, stops pt_map (-EEXIST), is skipped by pt_protect
- *    and pt_for_each, cleared by pt_unmap, copied by pt_clone (through
- *    fn), and anything else that is not present and not 0 is corruption
- *    for pt_check.
+ *    its table alive, stops pt_map (-EEXIST), is left alone by
+ *    pt_protect, shown by pt_for_each and pt_destroy_each with
+ *    v->payload set, cleared by pt_unmap, copied by pt_clone (through fn,
+ *    with and without PT_SHARE_FRAMES), and anything else that is not
+ *    present and not 0 is corruption for pt_check.
  */
 #include "pt_cases.h"
 #include "pt_harness.h"
@@ -99,6 +102,80 @@ TCASE(replace)
     TTRY(ph_teardown());
 }
 
+/* pt_replace_view: the leaf pt_walk found, rewritten without a second
+ * walk, and refused (-EINVAL, nothing changed) when the view is not, or
+ * no longer, that leaf. */
+TCASE(replace_view)
+{
+    uint64_t va = 0x08048000, pa = 0x12345000, npa = 0x00777000, big = 0x40000000;
+    static struct pt_view v, w;
+    static struct pgtable other;
+    TTRY(ph_setup());
+    TEQ_U(pt_map(PT, va, pa, 3 * FR, PT_U, 0), 0);
+    TEQ_U(pt_map(PT, big, 2 * L1, L1, PT_U, PT_MAP_LARGE), 0);
+    uint64_t before = footprint();
+
+    /* A 4 KiB leaf: one flush of its page, the neighbours untouched. */
+    TEQ_U(pt_walk(PT, va + FR, &v), 0);
+    TEXPECT(v.pt == PT && v.table && v.index == pt_raw_index(D, 0, va + FR),
+            "view: pt %p table %p index %u", (const void *)v.pt, v.table, v.index);
+    ph.fl.calls = 0;
+    TEQ_U(pt_replace_view(PT, &v, npa, PT_W | PT_U | PT_DIRTY), 0);
+    TEXPECT(ph.fl.calls == 1 && ph.fl.va == va + FR && ph.fl.len == FR, "flush %u %#lx + %#lx",
+            ph.fl.calls, ph.fl.va, ph.fl.len);
+    TEQ_U(pt_walk(PT, va + FR, &w), 0);
+    TEXPECT(w.pa == npa && w.prot == (PT_W | PT_U) && w.dirty && !w.accessed,
+            "replaced: pa %#lx prot %#x a %d d %d", w.pa, w.prot, w.accessed, w.dirty);
+    TTRY(ph_expect_leaf(va, pa, FR, PT_U));
+    TTRY(ph_expect_leaf(va + 2 * FR, pa + 2 * FR, FR, PT_U));
+    TTRY(ph_check());
+
+    /* The CPU set A since the walk: still the same leaf, A kept. */
+    TEQ_U(pt_walk(PT, va, &v), 0);
+    TTRY(ph_set_bits(va, 0, D->bit_a));
+    TEQ_U(pt_replace_view(PT, &v, pa, PT_W | PT_U), 0);
+    TEQ_U(pt_walk(PT, va, &w), 0);
+    TEXPECT(w.accessed && w.prot == (PT_W | PT_U), "a %d prot %#x", w.accessed, w.prot);
+
+    /* A large leaf, replaced whole at its own size. */
+    TEQ_U(pt_walk(PT, big + 5 * FR, &v), 0);
+    ph.fl.calls = 0;
+    TEQ_U(pt_replace_view(PT, &v, 4 * L1, PT_W | PT_U), 0);
+    TEXPECT(ph.fl.calls == 1 && ph.fl.va == big && ph.fl.len == L1, "large flush %u %#lx + %#lx",
+            ph.fl.calls, ph.fl.va, ph.fl.len);
+    TTRY(ph_expect_leaf(big + 7 * FR, 4 * L1, L1, PT_W | PT_U));
+    TTRY(ph_check());
+
+    /* Views that are not, or no longer, the leaf: nothing changes. */
+    uint64_t snap = ph_snapshot();
+    TEQ_U(pt_walk(PT, va + FR, &v), 0);
+    w = v;
+    TEQ_U(pt_replace_view(PT, &w, npa + 1, PT_W), -EINVAL);           /* unaligned pa */
+    TEQ_U(pt_replace_view(PT, &w, D->pa_limit, PT_W), -EINVAL);       /* past the format */
+    TEQ_U(pt_replace_view(PT, &w, npa, 0x100), -EINVAL);              /* not a prot */
+    w.table = NULL;
+    TEQ_U(pt_replace_view(PT, &w, npa, PT_W), -EINVAL);               /* not from pt_walk */
+    w = v;
+    w.index ^= 1;
+    TEQ_U(pt_replace_view(PT, &w, npa, PT_W), -EINVAL);               /* another slot */
+    TEQ_U(pt_walk(PT, big, &w), 0);
+    TEQ_U(pt_replace_view(PT, &w, 4 * L1 + FR, PT_W), -EINVAL);       /* pa not aligned to it */
+    TEQ_U(pt_walk(PT, va + 3 * FR, &w), -ENOENT);
+    TEQ_U(pt_replace_view(PT, &w, npa, PT_W), -EINVAL);               /* a hole */
+    TEQ_U(pt_init(&other, D->fmt, D->gfp, D->user.start, D->user.end), 0);
+    TEQ_U(pt_replace_view(&other, &v, npa, PT_W), -EINVAL);           /* another pgtable's */
+    pt_destroy(&other);
+    TEQ_U(ph_snapshot(), snap);
+    /* the leaf changed since the walk (here: by a pt_replace) */
+    TEQ_U(pt_replace(PT, va + FR, pa + FR, PT_U), 0);
+    snap = ph_snapshot();
+    TEQ_U(pt_replace_view(PT, &v, npa, PT_W), -EINVAL);
+    TEQ_U(ph_snapshot(), snap);
+    TEQ_U(footprint(), before);
+    TTRY(ph_check());
+    TTRY(ph_teardown());
+}
+
 /* Collects the payloads fn sees during a clone. */
 static uint64_t cloned_payloads[4];
 static unsigned ncloned;
@@ -111,10 +188,28 @@ static int clone_fn(struct pt_view *v, void *arg)
     return 0;
 }
 
+/* pt_destroy_each's function: the payloads it shows, in order (a leaf
+ * counts as payload 0). */
+static void show_payload(const struct pt_view *v, void *arg)
+{
+    struct { unsigned n; uint64_t payload[4]; } *s = arg;
+    if (s->n < 4)
+        s->payload[s->n] = v->payload;
+    s->n++;
+}
+
+/* pt_for_each's function: counts the leaves and the payload entries
+ * (each with the view a payload entry must have). */
+static unsigned visit_payloads, visit_bad;
+
 static int count_visits(const struct pt_view *v, void *arg)
 {
-    (void)v;
     ++*(unsigned *)arg;
+    if (v->payload) {
+        visit_payloads++;
+        visit_bad += v->pa || v->prot || v->size != FR || v->level || v->accessed || v->dirty ||
+                     (v->va & (FR - 1));
+    }
     return 0;
 }
 
@@ -151,8 +246,7 @@ TCASE(payload)
     TEQ_U(footprint(), before);
     TTRY(ph_check());
 
-    /* Others leave it alone: pt_map refuses it, pt_protect and pt_for_each
-     * skip it. */
+    /* pt_map refuses it, pt_protect leaves it alone, pt_for_each shows it. */
     uint64_t snap = ph_snapshot();
     TEQ_U(pt_map(PT, va, pa, FR, PT_W, 0), -EEXIST);
     TEQ_U(pt_map(PT, va, pa, 4 * FR, PT_W, 0), -EEXIST);
@@ -162,8 +256,11 @@ TCASE(payload)
     TEQ_U(v.payload, max);
     TTRY(ph_expect_leaf(va + FR, pa + FR, FR, PT_U));
     unsigned visits = 0;
+    visit_payloads = visit_bad = 0;
     TEQ_U(pt_for_each(PT, va, va + 3 * FR, count_visits, &visits), 0);
-    TEQ_U(visits, 1);
+    TEQ_U(visits, 3); /* the payload at va, the leaf at va + FR, the payload at va + 2 FR */
+    TEQ_U(visit_payloads, 2);
+    TEQ_U(visit_bad, 0);
     TEQ_U(pt_replace(PT, va, pa, PT_U), -ENOENT);     /* a payload entry is not a leaf */
     TTRY(ph_check());
 
@@ -190,21 +287,26 @@ TCASE(payload)
     TEQ_U(pt_walk(PT, va + 2 * FR, &v), -ENOENT);
     TEQ_U(v.payload, 0x1234);
 
-    /* pt_clone hands payload entries to fn and copies them; without fn it
-     * cannot know what they name. */
+    /* pt_clone hands payload entries to fn and copies them; with
+     * PT_SHARE_FRAMES and no fn it cannot know what they name. */
     static struct pgtable dpt;
     TEQ_U(pt_init(&dpt, f, D->gfp, D->user.start, D->user.end), 0);
     ncloned = 0;
-    TEQ_U(pt_clone(&dpt, PT, va, va + 4 * FR, PT_W, clone_fn, NULL), 0);
+    TEQ_U(pt_clone(&dpt, PT, va, va + 4 * FR, PT_W, 0, clone_fn, NULL), 0);
     TEXPECT(ncloned == 2 && cloned_payloads[0] == max && cloned_payloads[1] == 0x1234,
             "fn saw %u payloads", ncloned);
     TEQ_U(pt_walk(&dpt, va, &v), -ENOENT);
     TEQ_U(v.payload, max);
     static char why[256];
     TEXPECT(pt_check(&dpt, why, sizeof(why)) == 0, "clone: %s", why);
-    pt_destroy(&dpt);
+    /* pt_destroy_each shows them too, in order, as views */
+    static struct { unsigned n; uint64_t payload[4]; } shown;
+    shown.n = 0;
+    pt_destroy_each(&dpt, 0, show_payload, &shown);
+    TEXPECT(shown.n == 2 && shown.payload[0] == max && shown.payload[1] == 0x1234,
+            "destroy showed %u payloads", shown.n);
     TEQ_U(pt_init(&dpt, f, D->gfp, D->user.start, D->user.end), 0);
-    TEQ_U(pt_clone(&dpt, PT, va, va + 4 * FR, PT_W, NULL, NULL), -EINVAL);
+    TEQ_U(pt_clone(&dpt, PT, va, va + 4 * FR, PT_W, PT_SHARE_FRAMES, NULL, NULL), -EINVAL);
     pt_destroy(&dpt);
 
     TEQ_U(pt_unmap(PT, va, 4 * FR), 0);
@@ -245,15 +347,20 @@ TCASE(payload_validator)
     TTRY(ph_teardown());
 }
 
-/* pt_clone without fn: every leaf shared as it is, its frame one more
- * reference, the source's copy losing `clear` (one flush), no call per
- * page: fork's copy-on-write. */
+/*
+ * Fork and exit of an address space.  pt_clone with PT_SHARE_FRAMES:
+ * every leaf shared as it is, its frame one more reference, the source's
+ * copy losing `clear` (one flush), no call per page; payload entries go
+ * to fn and are copied.  pt_destroy_each with PT_PUT_FRAMES: every frame
+ * one reference less, freed with its last; payload entries go to fn.
+ */
 TCASE(clone_share)
 {
     uint64_t va = 0x08048000;
     static struct page *pg[3];
     static struct pgtable dpt;
     static char why[256];
+    static struct { unsigned n; uint64_t payload[4]; } shown;
     struct pt_view v;
     TTRY(ph_setup());
     for (unsigned k = 0; k < 3; k++) {
@@ -262,12 +369,17 @@ TCASE(clone_share)
         ph.held++;
         TEQ_U(pt_map(PT, va + k * FR, page_to_phys(pg[k]), FR, PT_W | PT_U, 0), 0);
     }
+    TEQ_U(pt_set_payload(PT, va + 3 * FR, 0x77), 0);
+    TEQ_U(pt_set_payload(PT, va + 5 * FR, 0x78), 0);
     TTRY(ph_check());
     TEQ_U(pt_init(&dpt, D->fmt, D->gfp, D->user.start, D->user.end), 0);
     ph.fl.calls = 0;
-    TEQ_U(pt_clone(&dpt, PT, va, va + 4 * FR, PT_W, NULL, NULL), 0);
+    ncloned = 0;
+    TEQ_U(pt_clone(&dpt, PT, va, va + 8 * FR, PT_W, PT_SHARE_FRAMES, clone_fn, NULL), 0);
     TEXPECT(ph.fl.calls == 1 && ph.fl.va == va && ph.fl.len == 3 * FR, "flush %u %#lx + %#lx",
             ph.fl.calls, ph.fl.va, ph.fl.len);
+    TEXPECT(ncloned == 2 && cloned_payloads[0] == 0x77 && cloned_payloads[1] == 0x78,
+            "fn saw %u payloads (it must see nothing else)", ncloned);
     for (unsigned k = 0; k < 3; k++) {
         TEQ_U(page_count(pg[k]), 2);
         TTRY(ph_expect_leaf(va + k * FR, page_to_phys(pg[k]), FR, PT_U));
@@ -275,19 +387,40 @@ TCASE(clone_share)
         TEXPECT(v.pa == page_to_phys(pg[k]) && v.prot == PT_U, "copy %u: pa %#lx prot %#x", k,
                 v.pa, v.prot);
     }
+    TEQ_U(pt_walk(&dpt, va + 5 * FR, &v), -ENOENT);
+    TEQ_U(v.payload, 0x78);
     TEXPECT(pt_check(&dpt, why, sizeof(why)) == 0, "clone: %s", why);
-    /* Into a destination that has the leaves already: -EEXIST, no frame
-     * referenced twice. */
-    TEQ_U(pt_clone(&dpt, PT, va, va + FR, 0, NULL, NULL), -EEXIST);
+    /* Into a destination that has the entries already: -EEXIST, no frame
+     * referenced twice, no payload shown twice. */
+    TEQ_U(pt_clone(&dpt, PT, va, va + FR, 0, PT_SHARE_FRAMES, NULL, NULL), -EEXIST);
     TEQ_U(page_count(pg[0]), 2);
-    pt_destroy(&dpt);
-    TTRY(ph_check());
+    ncloned = 0;
+    TEQ_U(pt_clone(&dpt, PT, va + 3 * FR, va + 4 * FR, 0, PT_SHARE_FRAMES, clone_fn, NULL),
+          -EEXIST);
+    TEQ_U(ncloned, 0);
+
+    /* The copy's exit: its references dropped in the walk, the payload
+     * entries shown, every table freed. */
+    shown.n = 0;
+    pt_destroy_each(&dpt, PT_PUT_FRAMES, show_payload, &shown);
+    TEXPECT(shown.n == 2 && shown.payload[0] == 0x77 && shown.payload[1] == 0x78,
+            "exit showed %u entries", shown.n);
     for (unsigned k = 0; k < 3; k++)
-        TEQ_U(put_page(pg[k]), 1); /* the copy's reference */
-    TEQ_U(pt_unmap(PT, va, 3 * FR), 0);
-    for (unsigned k = 0; k < 3; k++) {
-        __free_pages(pg[k], 0);
-        ph.held--;
-    }
+        TEQ_U(page_count(pg[k]), 1);
+    TEQ_U(dpt.root, 0);
+    TTRY(ph_check());
+
+    /* Once more, then the case lets go of its own references: the copy's
+     * exit drops the last one and the frames go back to the allocator. */
+    TEQ_U(pt_init(&dpt, D->fmt, D->gfp, D->user.start, D->user.end), 0);
+    TEQ_U(pt_clone(&dpt, PT, va, va + 8 * FR, 0, PT_SHARE_FRAMES, clone_fn, NULL), 0);
+    for (unsigned k = 0; k < 3; k++)
+        TEQ_U(put_page(pg[k]), 1);
+    uint64_t free_before = nr_free_pages() + dpt.nr_tables;
+    pt_destroy_each(&dpt, PT_PUT_FRAMES, NULL, NULL);
+    TEQ_U(nr_free_pages(), free_before + 3);
+    ph.held -= 3;
+    /* the source still maps them: only its entries go now */
+    TEQ_U(pt_unmap(PT, va, 8 * FR), 0);
     TTRY(ph_teardown());
 }

@@ -46,6 +46,13 @@ PT_RAW_NOCOV static const char *i386_raw_bad(uint64_t e, unsigned level, bool le
     return NULL;
 }
 
+/* Payload entries: the documents' non-present PTE, P clear and the
+ * payload in the 31 bits above it. */
+PT_RAW_NOCOV static uint64_t i386_raw_payload(uint64_t e)
+{
+    return (e >> 32) || (e & I386_PTE_P) ? 0 : e >> 1;
+}
+
 /* The SOS mirror in PDE 1023, user-readable (compat32.mirror=ro). */
 static void i386_decorate(struct pgtable *pt)
 {
@@ -96,6 +103,7 @@ const struct pt_desc pt_desc_i386 = {
     .raw_leaf = i386_raw_leaf,
     .raw_leaf_pa = i386_raw_leaf_pa,
     .raw_bad = i386_raw_bad,
+    .raw_payload = i386_raw_payload,
     .user = { 0, VA_END },
     .keep = { 0, VA_END },
     .walk_outside = 0xfffff000ul,

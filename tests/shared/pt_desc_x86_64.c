@@ -43,6 +43,16 @@ PT_RAW_NOCOV static const char *x86_raw_bad(uint64_t e, unsigned level, bool lea
     return NULL;
 }
 
+/* Payload entries (include/mm/pt_x86_64.h): P clear, bit 1 set, the
+ * payload inverted in bits 12..61, nothing else. */
+PT_RAW_NOCOV static uint64_t x86_raw_payload(uint64_t e)
+{
+    const uint64_t bits = ((1ul << 50) - 1) << 12;
+    if ((e & ~(bits | X86_PTE_RW)) || !(e & X86_PTE_RW))
+        return 0;
+    return ~(e >> 12) & ((1ul << 50) - 1);
+}
+
 static const struct pt_range x86_bad_ranges[] = {
     { 0x1000, 0x1000 },                    /* empty */
     { 0x2000, 0x1000 },                    /* reversed */
@@ -87,6 +97,7 @@ const struct pt_desc pt_desc_x86_64 = {
     .raw_leaf = x86_raw_leaf,
     .raw_leaf_pa = x86_raw_leaf_pa,
     .raw_bad = x86_raw_bad,
+    .raw_payload = x86_raw_payload,
     .user = { 0, USER_END },
     .keep = { HIGH_START, HIGH_END },
     .walk_outside = HIGH_START,

@@ -83,10 +83,21 @@ PT_RAW_NOCOV static int walk_table(struct pt_raw *w, uint64_t pa, unsigned level
         uint64_t e = pt_raw_at(d, t, i), size = pt_raw_size(d, level);
         uint64_t va = entry_va(d, level, base, i);
         bool outside = va + size - 1 < pt->va_start || va >= pt->va_end;
-        if (!(e & d->bit_p))
+        if (!e || (outside && level == top))
+            continue; /* empty, or not the pgtable's: the kernel half, the mirror */
+        if (!(e & d->bit_p)) {
+            uint64_t x = level == 0 ? d->raw_payload(e) : 0;
+            if (!x)
+                BAD("entry %#lx at %#lx (level %u) is neither present, empty nor a payload",
+                    e, va, level);
+            if (outside)
+                BAD("payload entry %#lx at %#lx is outside [%#lx, %#lx)", e, va, pt->va_start,
+                    pt->va_end);
+            w->payloads++;
+            if (w->payload)
+                w->payload(w->arg, va, x);
             continue;
-        if (outside && level == top)
-            continue; /* not the pgtable's: the kernel half, the mirror */
+        }
         if (outside)
             BAD("entry %#lx at %#lx (level %u) is outside [%#lx, %#lx)", e, va, level,
                 pt->va_start, pt->va_end);
@@ -123,6 +134,7 @@ PT_RAW_NOCOV int pt_raw_walk(struct pt_raw *w)
 {
     w->tables = 0;
     w->leaves = 0;
+    w->payloads = 0;
     w->why[0] = 0;
     return walk_table(w, w->pt->root, w->d->levels - 1, 0);
 }

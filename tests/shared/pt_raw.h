@@ -20,9 +20,10 @@
  * entry gets, no table but a kept top-level one may be empty, no entry
  * below the root may lie outside the pgtable's range (root entries
  * outside it are not the pgtable's: the kernel half, the i386 mirror),
- * every leaf must be aligned to its size and free of stray bits.  It
- * counts the table pages and hands every leaf, in address order, to a
- * callback.  It is a different program from the walker (mm/pgtable.c)
+ * every leaf must be aligned to its size and free of stray bits, every
+ * non-present entry empty or a well-formed payload entry at level 0.  It
+ * counts the table pages and hands every leaf and payload entry, in
+ * address order, to callbacks.  It is a different program from the walker (mm/pgtable.c)
  * and its validator (mm/pgtable_check.c), so that one mistake cannot
  * hide in both.
  */
@@ -81,6 +82,10 @@ struct pt_desc {
     /* NULL, or why a present entry covering va is malformed (leaf: a leaf
      * entry; otherwise one pointing to a table). */
     const char *(*raw_bad)(uint64_t e, unsigned level, bool leaf, uint64_t va);
+    /* The payload a non-present, non-zero level-0 entry holds, read from
+     * the bits as the SDM leaves them to the system; 0 when e is no
+     * well-formed payload entry of the format. */
+    uint64_t (*raw_payload)(uint64_t e);
 
     /* ---- addresses the shared cases use ---- */
     struct pt_range user;            /* a process's range */
@@ -124,9 +129,12 @@ struct pt_raw {
     bool (*is_ram)(uint64_t pa);
     /* Every leaf in address order (may be NULL). */
     void (*leaf)(void *arg, uint64_t va, uint64_t size, uint64_t pa, unsigned prot);
+    /* Every payload entry, in the same order (may be NULL). */
+    void (*payload)(void *arg, uint64_t va, uint64_t payload);
     void *arg;
     uint64_t tables;                 /* out: table pages reachable, the root included */
     uint64_t leaves;                 /* out: leaves seen */
+    uint64_t payloads;               /* out: payload entries seen */
     char why[200];                   /* out: the first problem */
 };
 

@@ -1,18 +1,28 @@
 /*
  * init: the first user process of mmk (PID 1, /bin/init in the initrd).
  *
- *     init [-b BINDIR] [-l LIST]             the demo
+ *     init [-b BINDIR] [-l LIST]             a shell on the console
+ *     init [-b BINDIR] [-l LIST] demo        the demo
  *     init [-b BINDIR] [-l LIST] test [NAME...]
+ *
+ * With no command, init prints a short banner of things to try and runs
+ * busybox's shell (/bin/sh) as a login shell in a new session whose
+ * controlling terminal is the console; when the shell exits, init starts
+ * another one, as getty would.
  *
  * The demo runs a few programs from BINDIR (default /bin) one after the
  * other, then prints /proc/meminfo and /proc/buddyinfo, and exits 0.
  *
- * `test` runs the user test programs in turn: the NAMEs given, or every
- * line of LIST (default /etc/user-tests, written by the Makefile: a
- * program name, optionally followed by its arguments).  Around each
- * program's own output it prints two marker lines, which tests/run_all.py
- * uses to cut the output into one piece per program and to check for
- * leaks (docs/user-programs.md):
+ * `test` runs the user test programs in turn: every line of LIST (default
+ * /etc/user-tests, written by the Makefile), or the NAMEs given.  A line
+ * is "[NAME=]PROGRAM [ARG...]": PROGRAM (in BINDIR) runs with the ARGs,
+ * and NAME, which defaults to PROGRAM, names the run, so that one program
+ * may be run by several lines ("busybox_applets=busybox sh applets.sh").
+ * A NAME given on the command line is the line of that name, or else the
+ * program of that name without arguments.  Around each program's own
+ * output init prints two marker lines, which tests/run_all.py uses to cut
+ * the output into one piece per run and to check for leaks
+ * (docs/user-programs.md):
  *
  *     === begin NAME
  *     === end NAME: exit 0, MemFree 123456 kB -> 123456 kB, slab objects 789 -> 789, slab pages 40 -> 41
@@ -26,13 +36,15 @@
  *
  * As PID 1, init also reaps the orphans that programs leave behind.  It
  * needs nothing but execve's arguments, its open fds 1 and 2, BINDIR, LIST
- * and /proc; no /dev, no /tmp, no environment.
+ * and /proc; no /dev, no /tmp, no environment (the busybox scripts that
+ * some lines run use /tmp themselves).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -194,28 +206,102 @@ static int demo(void)
     return 0;
 }
 
-/* Run one test program (argv[0] = its name) between the two markers. */
-static int run_test(char **argv)
+/* Run one test program between the two markers: `name` is what they
+ * call it, argv[0] the program in BINDIR. */
+static int run_test(const char *name, char **argv)
 {
     char st[32];
     reap_orphans(1);
     long free0 = memfree_kb(), obj0, pages0, obj1, pages1;
     slab_counts(&obj0, &pages0);
-    printf("=== begin %s\n", argv[0]);
+    printf("=== begin %s\n", name);
     int status = run(argv);
     reap_orphans(1);
     long free1 = memfree_kb();
     slab_counts(&obj1, &pages1);
     status_str(status, st, sizeof st);
     printf("=== end %s: %s, MemFree %ld kB -> %ld kB, slab objects %ld -> %ld, "
-           "slab pages %ld -> %ld\n", argv[0], st, free0, free1, obj0, obj1, pages0, pages1);
+           "slab pages %ld -> %ld\n", name, st, free0, free1, obj0, obj1, pages0, pages1);
     return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+/* One line of LIST: "[NAME=]PROGRAM [ARG...]".  Without NAME= the
+ * program's name is the line's name. */
+struct test_line {
+    char *name;
+    char *argv[MAX_ARGS + 1];
+};
+
+#define MAX_LINES 256
+
+static struct test_line lines[MAX_LINES];
+
+/* Split LIST (modified in place) into `lines`; returns their number, or -1
+ * with a message for a line init cannot run as written. */
+static int parse_list(char *list)
+{
+    int n = 0;
+    char *save_line;
+    for (char *line = strtok_r(list, "\n", &save_line); line;
+         line = strtok_r(NULL, "\n", &save_line)) {
+        struct test_line *t = &lines[n];
+        int argc = 0;
+        char *save_word, *w = strtok_r(line, " \t", &save_word);
+        if (!w || w[0] == '#')
+            continue;
+        if (n == MAX_LINES) {
+            printf("init: %s: more than %d lines\n", listfile, MAX_LINES);
+            return -1;
+        }
+        for (; w; w = strtok_r(NULL, " \t", &save_word)) {
+            if (argc == MAX_ARGS) {
+                printf("init: %s: more than %d words in the line of %s\n", listfile,
+                       MAX_ARGS, t->argv[0]);
+                return -1;
+            }
+            t->argv[argc++] = w;
+        }
+        t->argv[argc] = NULL;
+        t->name = t->argv[0];
+        char *eq = strchr(t->argv[0], '=');
+        if (eq) {
+            *eq = 0;
+            t->argv[0] = eq + 1;
+            if (!t->name[0] || !t->argv[0][0]) {
+                printf("init: %s: a line needs NAME=PROGRAM, not \"%s=%s\"\n", listfile,
+                       t->name, t->argv[0]);
+                return -1;
+            }
+        }
+        for (int k = 0; k < n; k++)
+            if (!strcmp(lines[k].name, t->name)) {
+                printf("init: %s: two lines named %s (give one NAME=)\n", listfile, t->name);
+                return -1;
+            }
+        n++;
+    }
+    return n;
+}
+
+/* With NAMEs, each one is the line of that name, or else the program of
+ * that name without arguments; without, every line of LIST in turn. */
 static int tests(char **names)
 {
-    static char list[8192];
-    int n = 0, failed = 0;
+    static char list[16384];
+    int n = 0, failed = 0, count = 0;
+    long len = read_small_file(listfile, list, sizeof list);
+    if (len >= (long)sizeof list - 1) {
+        printf("init: %s is too large (%zu bytes or more)\n", listfile, sizeof list - 1);
+        return 1;
+    }
+    if (len >= 0)
+        count = parse_list(list);
+    else if (!names[0]) {
+        printf("init: cannot read %s: %s\n", listfile, strerror(errno));
+        return 1;
+    }
+    if (count < 0)
+        return 1;
     /* A first fork may set up kernel objects that stay (a cache's first
      * slab...): do one before any measurement. */
     fflush(stdout);
@@ -226,31 +312,86 @@ static int tests(char **names)
     if (names[0]) {
         for (; names[n]; n++) {
             char *argv[] = { names[n], NULL };
-            failed += !run_test(argv);
+            int k = 0;
+            while (k < count && strcmp(lines[k].name, names[n]))
+                k++;
+            failed += k < count ? !run_test(lines[k].name, lines[k].argv)
+                                : !run_test(names[n], argv);
         }
     } else {
-        if (read_small_file(listfile, list, sizeof list) < 0) {
-            printf("init: cannot read %s: %s\n", listfile, strerror(errno));
-            return 1;
-        }
-        char *save_line;
-        for (char *line = strtok_r(list, "\n", &save_line); line;
-             line = strtok_r(NULL, "\n", &save_line)) {
-            char *argv[MAX_ARGS + 1], *save_word;
-            int argc = 0;
-            for (char *w = strtok_r(line, " \t", &save_word); w && argc < MAX_ARGS;
-                 w = strtok_r(NULL, " \t", &save_word))
-                argv[argc++] = w;
-            if (!argc || argv[0][0] == '#')
-                continue;
-            argv[argc] = NULL;
-            failed += !run_test(argv);
-            n++;
-        }
+        for (; n < count; n++)
+            failed += !run_test(lines[n].name, lines[n].argv);
     }
     printf("=== done: %d programs, %d failed\n", n, failed);
     fflush(stdout);
     return failed ? 1 : 0;
+}
+
+static const char banner[] =
+    "\n"
+    "Welcome to mmk, a kernel about memory management.  Things to try:\n"
+    "  cat /proc/buddyinfo    free blocks per order, per zone (the buddy allocator)\n"
+    "  cat /proc/meminfo      free and used memory; free gives the short form\n"
+    "  cat /proc/zoneinfo     the zones and their watermarks\n"
+    "  cat /proc/slabinfo     the slab caches behind kmalloc and kmem_cache_alloc\n"
+    "  cat /proc/vmallocinfo  the kernel's vmalloc/ioremap areas\n"
+    "  cat /proc/self/maps    the mappings of the process reading it (cat itself)\n"
+    "  test_cow, test_demand  copy-on-write and demand paging at work (ls /bin/test_*)\n"
+    "  pagetable32            a 32-bit program printing its own PDE/PTE entries\n"
+    "  busybox32 sh           the same shell, as a 32-bit program in compatibility mode\n"
+    "Ctrl-C interrupts a program, Ctrl-D leaves the shell (init starts a new one).\n"
+    "\n";
+
+/* The interactive console: a login shell in its own session, again and again. */
+static int shell(void)
+{
+    char *argv[] = { "-sh", NULL };
+    char *envp[] = { "HOME=/", "TERM=linux", "PATH=/bin:/sbin:/usr/bin:/usr/sbin",
+                     "PS1=mmk:\\w# ", NULL };
+    int quick = 0;
+    for (;;) {
+        fputs(banner, stdout);
+        fflush(stdout);
+        time_t started = time(NULL);
+        pid_t pid = fork();
+        if (pid < 0) {
+            printf("init: fork: %s\n", strerror(errno));
+            return 1;
+        }
+        if (pid == 0) {
+            setsid();
+            ioctl(0, TIOCSCTTY, 1);   /* 1: take it from init's session, which holds it */
+            execve("/bin/sh", argv, envp);
+            printf("init: cannot execute /bin/sh: %s (try: init demo)\n", strerror(errno));
+            fflush(stdout);
+            _exit(127);
+        }
+        for (;;) {
+            int status;
+            pid_t r = wait4(-1, &status, 0, NULL);
+            if (r == pid) {
+                char st[32];
+                status_str(status, st, sizeof st);
+                if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+                    return 1;
+                /* A shell that ends at once, three times running, has no
+                 * input (a console without a keyboard, or stdin at end of
+                 * file): stop rather than print banners for ever. */
+                quick = time(NULL) - started < 2 ? quick + 1 : 0;
+                if (quick == 3) {
+                    printf("init: the shell ended (%s) at once three times: no console input? "
+                           "Stopping.\n", st);
+                    return 0;
+                }
+                printf("init: the shell ended (%s); starting a new one\n", st);
+                break;
+            }
+            if (r < 0 && errno != EINTR) {
+                printf("init: wait4: %s\n", strerror(errno));
+                return 1;
+            }
+        }
+    }
 }
 
 int main(int argc, char **argv)
@@ -268,9 +409,11 @@ int main(int argc, char **argv)
     }
     if (i < argc && !strcmp(argv[i], "test"))
         return tests(argv + i + 1);
+    if (i < argc && !strcmp(argv[i], "demo") && i + 1 == argc)
+        return demo();
     if (i < argc) {
-        printf("usage: init [-b BINDIR] [-l LIST] [test [NAME...]]\n");
+        printf("usage: init [-b BINDIR] [-l LIST] [demo | test [NAME...]]\n");
         return 2;
     }
-    return demo();
+    return shell();
 }

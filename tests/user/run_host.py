@@ -3,10 +3,12 @@
 
     python3 tests/user/run_host.py [--build build] [NAME...]
 
-runs every user test program (the list in build/initrd-root/etc/user-tests,
+runs every user test program (the lines of build/initrd-root/etc/user-tests,
 or the NAMEs) natively on the host, one after the other, and keeps what
-each printed and how it ended.  A name ending in 32 is the i386 build of
-the program (build/user32/BASE, /bin/BASE32 on mmk), run natively too:
+each printed and how it ended.  A line is "[NAME=]PROGRAM [ARG...]" (the
+name defaults to the program's).  A program ending in 32 is the i386 build
+(build/user32/BASE, /bin/BASE32 on mmk), run natively too; busybox and
+busybox32 run from the initrd's copies:
 
     build/user-oracle/NAME.out      stdout and stderr, as one stream
     build/user-oracle/NAME.status   "exit N" or "signal S"
@@ -103,28 +105,43 @@ def is_test(name):
     return name.startswith("test_")
 
 
+def parse_line(words):
+    """One line of /etc/user-tests, split into words: "[NAME=]PROGRAM
+    [ARG...]" (tests/user/init.c).  Returns (name, program, args); the name
+    is the program's when the line gives none."""
+    name, eq, prog = words[0].partition("=")
+    if not eq:
+        prog = name
+    return name, prog, words[1:]
+
+
 def program_lines(build):
-    """The lines of /etc/user-tests as {name: [args]}, in order."""
+    """The lines of /etc/user-tests as {name: (program, [args])}, in order."""
     path = os.path.join(build, "initrd-root", "etc", "user-tests")
     with open(path) as f:
-        words = [ln.split() for ln in f if ln.strip() and not ln.startswith("#")]
-    return {w[0]: w[1:] for w in words}
+        lines = [parse_line(ln.split()) for ln in f if ln.strip() and not ln.startswith("#")]
+    return {name: (prog, args) for name, prog, args in lines}
 
 
 def program_list(build):
     return list(program_lines(build))
 
 
+def line_of(build, name):
+    """(program, args) of the line called `name`, or (name, []) for a
+    program that has no line."""
+    try:
+        return program_lines(build).get(name, (name, []))
+    except OSError:
+        return name, []
+
+
 def host_args(build, name):
     """The arguments the host run gets (see HOST_ARGS and HOST_PATHS)."""
     if base_name(name) in HOST_ARGS:
         return [a.format(build=os.path.abspath(build)) for a in HOST_ARGS[base_name(name)]]
-    try:
-        args = program_lines(build).get(name, [])
-    except OSError:
-        args = []
     out = []
-    for a in args:
+    for a in line_of(build, name)[1]:
         for mmk_path, host_path in HOST_PATHS.items():
             if a.startswith(mmk_path):
                 a = host_path + a[len(mmk_path):]
@@ -133,16 +150,18 @@ def host_args(build, name):
 
 
 def program_path(build, name):
-    """The binary behind a name of /etc/user-tests: build/user/NAME, or for
-    NAME = BASE32 the i386 build of BASE, build/user32/BASE (the initrd's
-    /bin/BASE32); a program that is not built here (busybox, busybox32)
-    is run from the initrd's copy, build/initrd-root/bin/NAME."""
-    if name.endswith("32"):
-        path = os.path.join(build, "user32", name[:-2])
+    """The binary behind a name of /etc/user-tests, found from its line's
+    PROGRAM: build/user/PROGRAM, or for PROGRAM = BASE32 the i386 build of
+    BASE, build/user32/BASE (the initrd's /bin/BASE32); a program that is
+    not built here (busybox, busybox32) is run from the initrd's copy,
+    build/initrd-root/bin/PROGRAM."""
+    prog = line_of(build, name)[0]
+    if prog.endswith("32"):
+        path = os.path.join(build, "user32", prog[:-2])
     else:
-        path = os.path.join(build, "user", name)
+        path = os.path.join(build, "user", prog)
     if not os.path.exists(path):
-        path = os.path.join(build, "initrd-root", "bin", name)
+        path = os.path.join(build, "initrd-root", "bin", prog)
     return path
 
 

@@ -1,0 +1,122 @@
+/*
+ * CPU time and load accounting for /proc (include/kernel/kstat.h).
+ *
+ * Invariants:
+ *  - cpu.user + cpu.system + cpu.idle is the number of timer ticks since
+ *    the timer started: each tick counts once, to the task it
+ *    interrupted (user or kernel mode) or to idle;
+ *  - avenrun[] holds Linux's three averages in fixed point; they change
+ *    only at a sample, every LOAD_FREQ ticks.
+ *
+ * A task's own utime/stime are counted beside this by task_tick
+ * (kernel/proc/task.c), with kstat_tick's verdict; these are the
+ * machine's totals, which outlive the tasks.  Linux counts time at each tick the same way (the tick-based
+ * accounting of kernel/sched/cputime.c), and samples the load as here
+ * (calc_global_load).
+ */
+#include <kernel/apic.h>
+#include <kernel/kstat.h>
+#include <kernel/task.h>
+#include <kernel/time.h>
+
+static struct kstat_cpu cpu_time;
+static unsigned long avenrun[3];
+static uint64_t ticks_seen, next_sample = LOAD_FREQ;
+static uint64_t user_return_ns;   /* now_ns() at the last return to user mode */
+
+unsigned long calc_load(unsigned long load, unsigned long exp, unsigned long active)
+{
+    unsigned long newload = load * exp + active * (FIXED_1 - exp);
+    if (active >= load)
+        newload += FIXED_1 - 1;   /* round up while rising, so a steady 1 reaches 1.00 */
+    return newload / FIXED_1;
+}
+
+static void sample_load(void)
+{
+    unsigned long active = (unsigned long)(kstat_nr_running() + kstat_nr_blocked()) * FIXED_1;
+    avenrun[0] = calc_load(avenrun[0], EXP_1, active);
+    avenrun[1] = calc_load(avenrun[1], EXP_5, active);
+    avenrun[2] = calc_load(avenrun[2], EXP_15, active);
+}
+
+void kstat_user_return(void)
+{
+    user_return_ns = now_ns();
+}
+
+bool kstat_tick(bool from_user, bool idle)
+{
+    /* A tick taken in user mode that expired before we got there fell in
+     * the kernel, and waited (interrupts off) for the return. */
+    bool user = from_user && !idle && apic_tick_age_ns() <= now_ns() - user_return_ns;
+    if (idle)
+        cpu_time.idle++;
+    else if (user)
+        cpu_time.user++;
+    else
+        cpu_time.system++;
+    if (++ticks_seen >= next_sample) {
+        next_sample += LOAD_FREQ;
+        sample_load();
+    }
+    return user;
+}
+
+void kstat_cpu_get(struct kstat_cpu *out)
+{
+    *out = cpu_time;
+}
+
+void loadavg_get(uint64_t loads[3], uint64_t offset, int shift)
+{
+    for (int i = 0; i < 3; i++)
+        loads[i] = (avenrun[i] + offset) << shift;
+}
+
+char task_state_char(const struct task *t)
+{
+    switch (t->state) {
+    case TASK_RUNNABLE:
+        return 'R';
+    case TASK_ZOMBIE:
+        return 'Z';
+    case TASK_BLOCKED:
+        break;
+    }
+    if (t->sig.stop_sig)
+        return 'T';
+    return t->sig.intr_sleep ? 'S' : 'D';
+}
+
+const char *task_state_name(char state)
+{
+    switch (state) {
+    case 'R': return "running";
+    case 'S': return "sleeping";
+    case 'D': return "disk sleep";
+    case 'T': return "stopped";
+    case 'Z': return "zombie";
+    default:  return "unknown";
+    }
+}
+
+static int count_state(char state)
+{
+    int n = 0;
+    for (int i = 0; i < MAX_TASKS; i++) {
+        struct task *t = task_slot(i);
+        n += t && task_state_char(t) == state;
+    }
+    return n;
+}
+
+int kstat_nr_running(void)
+{
+    return count_state('R');
+}
+
+int kstat_nr_blocked(void)
+{
+    return count_state('D');
+}
