@@ -575,7 +575,7 @@ user-oracle: user
 	python3 tests/user/run_host.py --build $(BUILD)
 
 # Benchmarks: host build, -O2, no sanitizers; baselines run in the same process.
-BENCH_MM_SRCS := mm/buddy.c mm/page_alloc.c mm/zone.c mm/contig.c mm/mmstat.c
+BENCH_MM_SRCS := mm/buddy.c mm/page_alloc.c mm/zone.c mm/contig.c mm/mmstat.c mm/vmstat.c
 $(BUILD)/bench/bench_buddy: tests/bench/bench_buddy.c $(BENCH_MM_SRCS) include/mm/*.h \
                            tests/bench/bench.h
 	@mkdir -p $(dir $@)

@@ -172,8 +172,14 @@ static int write_fault(struct mm *mm, const struct vma *v, const struct pt_view 
     /* The copy is being written: accessed and dirty, as the CPU would set. */
     mm_must(pt_replace_view(&mm->pt, pv, pa, prot | PT_ACCESSED | PT_DIRTY),
             "write_fault: replace", pv->va);
-    mm_count_unmap(mm, old);
-    mm_count_map(mm, pa);
+    /* One page for another: the RSS stays; a fresh frame is never a
+     * page-cache page, only the old one may be (a private file page). */
+    if (old == zero_pa) {
+        mm_count_unmap(mm, old);
+        mm_count_map(mm, pa);
+    } else {
+        filemap_page_unmapped(old);
+    }
     /* The old frame was mapped here, so its descriptor is an allocated
      * head: drop this mapping's reference inline when others remain (the
      * common case, the other side of the fork still maps it). */
