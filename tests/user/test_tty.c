@@ -102,7 +102,10 @@ static void part_sessions(const char *self)
     ut_check(sys_getpgid(0) == getpgrp(), "getpgid_0_is_getpgrp", "getpgid(0) %ld",
              sys_getpgid(0));
     ut_check(sys_getpgid(getpid()) == getpgrp(), "getpgid_self", "differs");
-    ut_check(sys_getsid(0) == sys_getsid(getpid()) && sys_getsid(0) > 0, "getsid_self",
+    /* 0 is a true answer on Linux when the session leader lives outside
+     * our PID namespace (a container's CI job); child_setsid checks a
+     * session whose leader we know. */
+    ut_check(sys_getsid(0) == sys_getsid(getpid()) && sys_getsid(0) >= 0, "getsid_self",
              "getsid(0) %ld", sys_getsid(0));
     ut_check_errno("getpgid_nobody_esrch", sys_getpgid(NOBODY), ESRCH);
     ut_check_errno("getsid_nobody_esrch", sys_getsid(NOBODY), ESRCH);
@@ -131,10 +134,19 @@ static void part_sessions(const char *self)
     close(p[0]);
     ut_check(sys_setpgid(c, c) == 0 && sys_getpgid(c) == c, "setpgid_child_own_group",
              "errno %d", errno);
-    ut_check(sys_setpgid(c, getpgrp()) == 0 && sys_getpgid(c) == getpgrp(),
-             "setpgid_child_back_to_ours", "errno %d", errno);
+    /* Under a host PID namespace our group may live outside it: getpgrp()
+     * is then 0, which setpgid reads as "the target's own pid". */
+    if (getpgrp() == 0) {
+        ut_skip("setpgid_child_back_to_ours", "our group is outside this PID namespace");
+    } else {
+        ut_check(sys_setpgid(c, getpgrp()) == 0 && sys_getpgid(c) == getpgrp(),
+                 "setpgid_child_back_to_ours", "errno %d", errno);
+    }
     ut_check_errno("setpgid_missing_group_eperm", sys_setpgid(c, NOBODY), EPERM);
-    ut_check(sys_setpgid(0, getpgrp()) == 0, "setpgid_self_same_group", "errno %d", errno);
+    if (getpgrp() == 0)
+        ut_skip("setpgid_self_same_group", "our group is outside this PID namespace");
+    else
+        ut_check(sys_setpgid(0, getpgrp()) == 0, "setpgid_self_same_group", "errno %d", errno);
     close(p[1]);
     ut_wait(c);
 
