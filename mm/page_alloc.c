@@ -127,6 +127,8 @@ static struct page *prep_block(struct zone *z, uint64_t pfn, unsigned order, gfp
     p->flags = 0;
     p->refcount = 1;
     p->order = (uint8_t)order;
+    if (gfp & __GFP_MOVABLE)
+        p->flags2 = PG2_MOVABLE;
     if (gfp & __GFP_ZERO)
         memset(page_address(p), 0, PAGE_SIZE << order);
     return p;
@@ -262,6 +264,8 @@ static struct page *__attribute__((noinline)) alloc_block(struct zone *z, gfp_t 
     DASSERT(p->flags == 0 && p->order == order && tails_clean(p, order),
             "%s: fresh block %#lx flags %#x order %u", z->name, pfn, p->flags, p->order);
     p->refcount = 1;
+    if (gfp & __GFP_MOVABLE)
+        p->flags2 = PG2_MOVABLE;
     if (gfp & __GFP_ZERO)
         memset(page_address(p), 0, PAGE_SIZE << order);
     return p;
@@ -290,21 +294,23 @@ struct page *alloc_pages(gfp_t gfp, unsigned order)
         return order ? alloc_block(z, gfp, order) : alloc_pages_slow(gfp, 0);
     struct page *p = pcp_pop(z, NODE->mem_map, order);
     p->refcount = 1;
+    if (gfp & __GFP_MOVABLE)
+        p->flags2 = PG2_MOVABLE;
     return p;
 }
 
 /*
  * The frame number of descriptor p when p is one of mem_map's
  * descriptors; otherwise a number at or past any max_pfn.  The byte
- * offset is rotated right by 4 (sizeof(struct page) is 16): a pointer
+ * offset is rotated right by 5 (sizeof(struct page) is 32): a pointer
  * between two descriptors moves its low bits to the top, so one
  * comparison with max_pfn checks both the range and the alignment.
  */
 static inline uint64_t desc_pfn(const struct page *p)
 {
-    _Static_assert(sizeof(struct page) == 16, "desc_pfn rotates by log2(16)");
+    _Static_assert(sizeof(struct page) == 32, "desc_pfn rotates by log2(32)");
     uint64_t off = (uint64_t)((uintptr_t)p - (uintptr_t)NODE->mem_map);
-    return off >> 4 | off << 60;
+    return off >> 5 | off << 59;
 }
 
 /* Give a block whose last reference is gone back to its zone: to the
@@ -316,6 +322,9 @@ static inline void free_block(struct page *p, uint64_t pfn, unsigned order)
     DASSERT(p->refcount == 0 && tails_clean(p, order),
             "%s: freeing block %#lx order %u: refcount %u or marked tails", z->name, pfn, order,
             p->refcount);
+    p->flags2 = 0;  /* the owner's marks and reverse map go with the block */
+    p->mapping = 0;
+    p->index = 0;
     if (order <= PCP_MAX_ORDER) {
         pcp_push(z, p, pfn, order); /* PG_PCP replaces the flags */
         if (z->pcp.count > z->pcp.high)

@@ -167,13 +167,16 @@ static inline uint64_t frame_mask0(const struct pt_format *f)
  * NULL.  A page the format cannot reach is given back. */
 static inline struct page *alloc_table(const struct pt_format *f, gfp_t gfp)
 {
-    struct page *p = alloc_pages(gfp | __GFP_ZERO, 0);
+    /* A table is never movable, whatever the address space's data pages are. */
+    struct page *p = alloc_pages((gfp & ~__GFP_MOVABLE) | __GFP_ZERO, 0);
     if (p && (page_to_phys(p) >> f->pa_bits)) {
         __free_pages(p, 0);
         return NULL;
     }
-    if (p)
+    if (p) {
         p->prev = 0; /* no entry used (see table_used) */
+        p->flags |= PG_PGTABLE;
+    }
     return p;
 }
 

@@ -58,8 +58,8 @@ void node_init(struct mem_node *node, struct page *mem_map, uint64_t max_pfn,
         for (int k = 0; k <= PCP_MAX_ORDER; k++)
             z->pcp.lists[k] = PFN_NIL;
         for (uint64_t pfn = z->start_pfn; pfn < z->end_pfn; pfn++) {
-            mem_map[pfn] = (struct page){ PFN_NIL, PFN_NIL, 0, PG_RESERVED, 0,
-                                          (uint8_t)i, 0 };
+            mem_map[pfn] = (struct page){ .next = PFN_NIL, .prev = PFN_NIL,
+                                          .flags = PG_RESERVED, .zone = (uint8_t)i };
         }
         start = z->end_pfn;
     }

@@ -19,11 +19,29 @@ typedef unsigned int gfp_t;
 #define __GFP_ZERO   0x10u  /* return zeroed memory */
 #define __GFP_NOWARN 0x20u  /* do not log a failure */
 #define __GFP_MEMALLOC 0x40u /* ignore the watermarks (reclaim path, tests) */
+/* The caller can move the page later (its owner reaches it only through
+ * page tables or an object that the reverse map knows: user pages,
+ * vmalloc): marked PG2_MOVABLE.  Migration (mm/migrate.c) moves pages
+ * by what the reverse map finds, not by this mark; the mark says what
+ * the allocation promised (kpageflags, the physical-memory view). */
+#define __GFP_MOVABLE  0x80u
+/* Linux's __GFP_HIGHMEM: the page may live in high memory (above what the
+ * kernel maps permanently).  On x86-64 the direct map covers all RAM and
+ * there is no ZONE_HIGHMEM: the flag is accepted and has no effect. */
+#define __GFP_HIGHMEM  0x100u
 
 #define GFP_KERNEL 0u                           /* normal kernel allocation */
 #define GFP_ATOMIC (__GFP_HIGH | __GFP_ATOMIC)  /* interrupts, spinlocks held */
 #define GFP_DMA    __GFP_DMA
 #define GFP_DMA32  __GFP_DMA32
+/* Linux's names for user pages: GFP_USER (a user page the kernel may
+ * need to reach), GFP_HIGHUSER (may be in highmem: the same here) and
+ * GFP_HIGHUSER_MOVABLE (and the reverse map can move it): what the fault
+ * handler asks for a process's data pages (i386 processes add
+ * __GFP_DMA32: their tables hold 32-bit frame addresses). */
+#define GFP_USER             GFP_KERNEL
+#define GFP_HIGHUSER         (GFP_USER | __GFP_HIGHMEM)
+#define GFP_HIGHUSER_MOVABLE (GFP_HIGHUSER | __GFP_MOVABLE)
 
 /*
  * alloc_pages: 2^order contiguous frames, naturally aligned, from the

@@ -1,11 +1,15 @@
 /*
  * Frame descriptors (struct page) and the node that owns the zones.
  *
- * One 16-byte struct page per 4 KiB physical frame, in one flat array
+ * One 32-byte struct page per 4 KiB physical frame, in one flat array
  * indexed by frame number (pfn = physical address >> 12), allocated from
- * the memory map at boot.  Linux spends 64 bytes per frame; we keep only
- * what the buddy allocator and reference counting need.  Free-list links
- * are frame numbers (32 bits: up to 16 TiB of RAM), not pointers.
+ * the memory map at boot.  Linux spends 64 bytes per frame.  The first 16
+ * bytes are what the buddy allocator and reference counting need; the
+ * other 16 are the reverse map's (Linux's page->mapping and page->index):
+ * which object owns an allocated page and where in it the page lies, so
+ * that every pte mapping the page can be found from the frame alone
+ * (mm/rmap.c; docs/rmap.md weighs the cost: 0.4 % of RAM more).  Free-list
+ * links are frame numbers (32 bits: up to 16 TiB of RAM), not pointers.
  */
 #ifndef MM_PAGE_H
 #define MM_PAGE_H
@@ -23,10 +27,18 @@
 #define PG_RESERVED 0x01  /* not managed: hole, firmware, kernel, mem_map */
 #define PG_BUDDY    0x02  /* head of a free block on free list `order` */
 #define PG_PCP      0x04  /* head of a free block in the per-CPU cache */
-/* 0x08 unused: the frames after a block's head carry no mark (below). */
+#define PG_ANON     0x08  /* an anonymous user page: mapping is its anon_vma (mm/rmap.c) */
 #define PG_CONTIG   0x10  /* allocated by alloc_contig (freed frame by frame) */
 #define PG_SLAB     0x20  /* head of a slab or of a large kmalloc block (mm/slab_impl.h) */
 #define PG_FILE     0x40  /* a page-cache page (include/mm/filemap.h) */
+#define PG_PGTABLE  0x80  /* a page-table page (mm/pgtable.c) */
+
+/*
+ * Second flag byte (page.flags2), also the owner's while the block is
+ * allocated and cleared when it is freed.
+ */
+#define PG2_MOVABLE 0x01  /* allocated with __GFP_MOVABLE */
+#define PG2_VMALLOC 0x02  /* a vmalloc page: mapping is its vm area, index its address */
 
 /*
  * Only the head (first frame) of a block is marked.  Frames 1 .. 2^order-1
@@ -51,9 +63,20 @@ struct page {
     uint8_t flags;         /* PG_* */
     uint8_t order;         /* block order, on a block's head (free, cached, allocated) */
     uint8_t zone;          /* enum zone_type */
-    uint8_t pad;
+    uint8_t flags2;        /* PG2_* */
+    /*
+     * The reverse map (mm/rmap.c), on an allocated page only, 0 otherwise:
+     * the object the page belongs to and its index there.  An anonymous
+     * page (PG_ANON): an anon_vma handle and the page's linear index in
+     * its VMAs (vma->pgoff based); a page-cache page (PG_FILE): its
+     * struct vm_mapping and its index in the file; a vmalloc page
+     * (PG2_VMALLOC): its area and its kernel address.  Freeing a page
+     * clears both.
+     */
+    uint64_t mapping;
+    uint64_t index;
 };
-_Static_assert(sizeof(struct page) == 16, "struct page must stay 16 bytes");
+_Static_assert(sizeof(struct page) == 32, "struct page is 32 bytes (see above)");
 
 enum zone_type { ZONE_DMA = 0, ZONE_DMA32 = 1, ZONE_NORMAL = 2, NR_ZONES = 3 };
 

@@ -173,4 +173,15 @@ int vmallocinfo(char *buf, size_t size);
 uint64_t vmalloc_nr_pages(void);
 uint64_t vmalloc_nr_areas(void);
 
+/*
+ * Migration's vmalloc half (mm/migrate.c calls it for a PG2_VMALLOC
+ * page): new, a copy of old referenced once, takes old's place in its
+ * area: the kernel pte at old->index maps new (pt_replace: rights kept,
+ * one flush), new gets old's marks (PG2_VMALLOC, mapping, index), and
+ * old loses them, its reference still to be dropped by the caller.
+ * Cannot fail for a page vmalloc marked.
+ */
+struct page;
+void vmalloc_move_page(struct page *old, struct page *new);
+
 #endif

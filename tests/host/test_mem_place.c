@@ -176,7 +176,7 @@ static void t_normal(void)
     };
     PLACE(r, held);
     HT_EQ_U(plan.max_pfn, (1 * GiB - 1 * MiB) / PG);
-    HT_EQ_U(plan.map_bytes, 4 * MiB - 4 * KiB); /* 261888 descriptors of 16 bytes */
+    HT_EQ_U(plan.map_bytes, 8 * MiB - 8 * KiB); /* 261888 descriptors of 32 bytes */
     HT_EQ_U(plan.map_pa, 16 * MiB);
     uint64_t me = 16 * MiB + plan.map_bytes;
     EXPECT(FREE(PG, 640 * KiB), FREE(1 * MiB, 8 * MiB), FREE(8 * MiB + 32 * KiB, 12 * MiB),
