@@ -81,6 +81,7 @@ KERNEL_SRCS := kernel/boot/entry.S kernel/boot/main.c kernel/boot/cmdline.c \
                kernel/console/printk.c kernel/console/panic.c kernel/console/ksyms.c \
                kernel/console/psf.c kernel/console/tty.c kernel/console/console_tty.c \
                kernel/console/keyboard.c kernel/console/keymap.c kernel/cpu/ioapic.c \
+               kernel/console/memview.c \
                kernel/proc/session.c \
                kernel/lib/string.c kernel/lib/vsnprintf.c \
                kernel/proc/task.c kernel/proc/exit.c kernel/proc/fork.c kernel/proc/exec.c \
@@ -92,24 +93,28 @@ KERNEL_SRCS := kernel/boot/entry.S kernel/boot/main.c kernel/boot/cmdline.c \
                kernel/fs/file.c kernel/fs/console_file.c kernel/fs/initrd_fs.c kernel/fs/pipe.c \
                kernel/fs/procfs.c kernel/fs/proc_pid.c kernel/fs/proc_fd.c kernel/fs/proc_sys.c \
                kernel/fs/proc_kstat.c kernel/fs/sys_file.c kernel/fs/cpio.c \
+               kernel/fs/proc_rw.c kernel/fs/proc_sysctl.c kernel/fs/proc_vmstat.c \
+               kernel/fs/proc_pagemap.c kernel/fs/proc_kpage.c \
                kernel/fs/inode.c kernel/fs/pagecache.c kernel/fs/dir.c kernel/fs/namei.c \
                kernel/fs/tmpfs.c kernel/fs/tmpfs_file.c kernel/fs/open.c kernel/fs/chrdev.c \
                kernel/fs/sys_namei.c kernel/fs/sys_attr.c kernel/fs/sys_dir.c \
                kernel/fs/tmpfs_check.c kernel/fs/tmpfs_mmap.c kernel/proc/exec_file.c compat32/sys32_fs.c \
                kernel/test/ktest.c kernel/test/bench.c \
                mm/memmap.c mm/buddy.c mm/page_alloc.c mm/zone.c mm/contig.c \
+               mm/isolate.c mm/vm_event.c mm/evacuate.c mm/compaction.c \
                mm/mmstat.c mm/bootmem.c mm/mem_place.c mm/release.c \
                mm/pgtable.c mm/pgtable_clone.c mm/pgtable_walk.c mm/pgtable_check.c mm/pt_x86_64.c mm/tlb.c \
                mm/kernel_pt.c mm/fault_explain.c \
                mm/slab.c mm/slab_debug.c mm/slab_stat.c mm/kmalloc.c \
                mm/vmalloc.c mm/vmalloc_check.c mm/vmalloc_kernel.c mm/kmap.c \
                mm/vma.c mm/vma_check.c mm/mmap.c mm/user_fault.c mm/mm_fork.c \
-               mm/mremap.c mm/stack.c mm/filemap.c mm/vmstat.c \
+               mm/mremap.c mm/stack.c mm/filemap.c mm/vmstat.c mm/rmap.c mm/migrate.c \
                compat32/pt_i386.c compat32/mmu32.c \
                tests/kernel/test_boot.c tests/kernel/test_traps.c \
-               tests/kernel/test_fbcon.c tests/kernel/test_pmm.c \
+               tests/kernel/test_fbcon.c tests/kernel/test_memview.c tests/kernel/test_pmm.c \
                tests/kernel/test_vm.c tests/kernel/test_slab.c tests/kernel/test_compat32.c \
-               tests/kernel/test_pgtable.c tests/shared/pt_harness.c tests/shared/pt_cases.c \
+               tests/kernel/test_pgtable.c tests/kernel/test_migrate.c \
+               tests/shared/pt_harness.c tests/shared/pt_cases.c \
                tests/shared/pt_cases_inplace.c \
                tests/shared/pt_raw.c tests/shared/pt_desc_x86_64.c tests/shared/pt_desc_i386.c
 
@@ -127,6 +132,7 @@ HOST_TESTS += tests/host/test_tty
 HOST_TESTS += tests/host/test_procfs
 HOST_TESTS += tests/host/test_rtc_time
 HOST_TESTS += tests/host/test_filemap
+HOST_TESTS += tests/host/test_rmap
 
 # compat32, the ABI half (docs/compat32-abi.md): int 0x80, the i386 table and
 # its translated structures, set_thread_area, the 32-bit address space.
@@ -235,11 +241,15 @@ USER_TESTS  += test_signal test_sigframe test_sigwait
 USER_TESTS  += test_fs
 USER_TESTS  += test_proc
 USER_TESTS  += test_filemap
+USER_TESTS  += test_pagemap
 USER_TESTS  += test_time test_mremap test_stack
+USER_TESTS  += test_migrate
 # test_time built against glibc (static, Debian's libc6-dev, which clang
 # depends on): glibc's own lookup of the vDSO (docs/time.md)
 USER_TESTS  += test_time_glibc
-USER_BINS   := $(BUILD)/user/init $(USER_TESTS:%=$(BUILD)/user/%)
+# Programs that are not tests: pagemove (make demo; docs/memview.md).
+USER_PROGS  := pagemove
+USER_BINS   := $(BUILD)/user/init $(USER_PROGS:%=$(BUILD)/user/%) $(USER_TESTS:%=$(BUILD)/user/%)
 BADELF      := $(BUILD)/user/badelf/MANIFEST
 
 $(BUILD)/user/test_%: tests/user/test_%.c tests/user/ut.c tests/user/ut.h
@@ -273,7 +283,9 @@ USER32_TESTS += test_signal test_sigframe test_sigwait
 USER32_TESTS += test_fs
 USER32_TESTS += test_proc
 USER32_TESTS += test_filemap
+USER32_TESTS += test_pagemap
 USER32_TESTS += test_time test_mremap test_stack
+USER32_TESTS += test_migrate
 USER32_BINS  := $(USER32_TESTS:%=$(BUILD)/user32/%) $(USER32_PROGS:%=$(BUILD)/user32/%)
 # The scripts of tests/busybox/ (/etc/busybox-tests/ in the initrd) run by
 # busybox's sh and by busybox32's, after the programs: the lines
@@ -348,10 +360,12 @@ FS_HOST_SRCS := kernel/fs/file.c kernel/fs/pipe.c kernel/fs/inode.c kernel/fs/pa
                 kernel/fs/open.c kernel/fs/chrdev.c kernel/fs/initrd_fs.c kernel/fs/procfs.c \
                 kernel/fs/proc_pid.c kernel/fs/proc_fd.c kernel/fs/proc_sys.c \
                 kernel/fs/proc_kstat.c tests/host/proc_host.c \
+                kernel/fs/proc_rw.c kernel/fs/proc_sysctl.c kernel/fs/proc_vmstat.c \
                 kernel/fs/cpio.c kernel/fs/sys_file.c kernel/fs/sys_namei.c kernel/fs/sys_attr.c \
                 kernel/fs/sys_dir.c kernel/fs/tmpfs_check.c tests/host/file_host.c \
                 tests/host/fs_host.c mm/memmap.c mm/buddy.c mm/page_alloc.c mm/zone.c \
-                mm/contig.c mm/release.c mm/mem_place.c mm/vmstat.c tests/host/mm_host.c
+                mm/contig.c mm/release.c mm/mem_place.c mm/vmstat.c tests/host/mm_host.c \
+                mm/isolate.c mm/vm_event.c
 FS_HOST_DEPS := include/kernel/file.h include/kernel/vfs.h tests/host/file_host.h \
                 tests/host/fs_host.h kernel/fs/fs_impl.h
 tests/host/test_file_SRCS := tests/host/test_file.c tests/host/file_abi_host.c $(FS_HOST_SRCS)
@@ -377,6 +391,7 @@ $(BUILD)/host/tests/host/test_tty: include/kernel/tty.h include/kernel/keymap.h
 # mm/bootmem.c is kernel-only glue; its decisions are mm/mem_place.c's.
 # Host builds define DEBUG=1: DASSERTs run under the sanitizers.
 MM_HOST_SRCS := mm/memmap.c mm/buddy.c mm/page_alloc.c mm/zone.c mm/contig.c mm/mmstat.c \
+                mm/isolate.c mm/vm_event.c \
                 mm/release.c mm/mem_place.c mm/vmstat.c tests/host/mm_host.c
 MM_HOST_DEPS := $(wildcard include/mm/*.h) include/boot/boot_info.h tests/host/mm_host.h
 tests/host/test_memmap_SRCS := tests/host/test_memmap.c $(MM_HOST_SRCS)
@@ -412,10 +427,16 @@ tests/host/test_slab_SRCS := tests/host/test_slab.c $(MM_HOST_SRCS) $(SLAB_SRCS)
 $(BUILD)/host/tests/host/test_slab: $(MM_HOST_DEPS) mm/slab_impl.h
 # User address spaces over the page tables and the slab allocator.
 VMA_SRCS := mm/vma.c mm/vma_check.c mm/mmap.c mm/user_fault.c mm/mm_fork.c mm/mremap.c mm/stack.c \
-            mm/filemap.c
+            mm/filemap.c mm/rmap.c mm/migrate.c
 tests/host/test_vma_SRCS := tests/host/test_vma.c $(MM_HOST_SRCS) $(SLAB_SRCS) mm/pgtable.c mm/pgtable_clone.c mm/pgtable_walk.c \
                             mm/pgtable_check.c mm/pt_x86_64.c $(VMA_SRCS)
 $(BUILD)/host/tests/host/test_vma: $(MM_HOST_DEPS) mm/pgtable_impl.h mm/slab_impl.h
+# The reverse map and migration over address spaces of both formats.
+tests/host/test_rmap_SRCS = tests/host/test_rmap.c $(MM_HOST_SRCS) $(SLAB_SRCS) mm/pgtable.c \
+                            mm/pgtable_clone.c mm/pgtable_walk.c mm/pgtable_check.c mm/pt_x86_64.c \
+                            compat32/pt_i386.c compat32/mmu32.c $(VMA_SRCS)
+$(BUILD)/host/tests/host/test_rmap: $(MM_HOST_DEPS) mm/pgtable_impl.h mm/slab_impl.h \
+                                    include/compat32/mmu32.h
 # File pages in address spaces (mm/filemap.c) over a fake file system.
 tests/host/test_filemap_SRCS := tests/host/test_filemap.c $(MM_HOST_SRCS) $(SLAB_SRCS) mm/pgtable.c \
                                 mm/pgtable_clone.c mm/pgtable_walk.c mm/pgtable_check.c \
@@ -538,10 +559,12 @@ fuzz: $(BUILD)/fuzz/run_fuzz
 run: $(BUILD)/esp.img
 	python3 tools/qemu.py run --img $(BUILD)/esp.img --mem $(MEM) --cmdline "$(CMDLINE)" $(if $(filter 1,$(GUI)),--gui)
 
-# The scripted demo of the first versions: a few programs, then /proc files.
+# The scripted demo: a few programs (the last, pagemove, empties the DMA
+# zone under the memory map, on from the start with GUI=1), then /proc files.
 demo: $(BUILD)/esp.img
 	python3 tools/qemu.py run --img $(BUILD)/esp.img --mem $(MEM) \
-	    --cmdline "$(CMDLINE) init=/bin/init -- demo" $(if $(filter 1,$(GUI)),--gui)
+	    --cmdline "$(CMDLINE) $(if $(filter 1,$(GUI)),memview=on )init=/bin/init -- demo" \
+	    $(if $(filter 1,$(GUI)),--gui)
 
 gdb: $(BUILD)/esp.img
 	@echo "QEMU waits for gdb on localhost:1234. In another terminal:"
@@ -575,7 +598,8 @@ user-oracle: user
 	python3 tests/user/run_host.py --build $(BUILD)
 
 # Benchmarks: host build, -O2, no sanitizers; baselines run in the same process.
-BENCH_MM_SRCS := mm/buddy.c mm/page_alloc.c mm/zone.c mm/contig.c mm/mmstat.c mm/vmstat.c
+BENCH_MM_SRCS := mm/buddy.c mm/page_alloc.c mm/zone.c mm/contig.c mm/mmstat.c mm/vmstat.c \
+                 mm/isolate.c mm/vm_event.c
 $(BUILD)/bench/bench_buddy: tests/bench/bench_buddy.c $(BENCH_MM_SRCS) include/mm/*.h \
                            tests/bench/bench.h
 	@mkdir -p $(dir $@)

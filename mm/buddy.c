@@ -28,8 +28,9 @@
  * Locking: none yet (one CPU, no preemption inside mm/); several CPUs
  * would need a spinlock per zone.
  *
- * Left out on purpose: Linux's migrate types and page isolation for
- * compaction.  Reference: Knuth, TAOCP vol. 1, 2.5 (the buddy system);
+ * Left out on purpose: Linux's migrate types (pageblocks grouped by
+ * mobility); taking given free frames off the lists for compaction and
+ * evacuation is mm/isolate.c's.  Reference: Knuth, TAOCP vol. 1, 2.5 (the buddy system);
  * the course slides on Linux's allocators ("allocateur buddy").
  */
 #include <mm/buddy.h>

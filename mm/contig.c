@@ -18,6 +18,11 @@
  * taken off the free lists (buddy_isolate gives back the parts of the
  * covering blocks outside the run).  Worst case O(frames in the window x
  * MAX_ORDER): fine for the rare, boot-time DMA allocations it serves.
+ * When no free run fits, even after draining the per-CPU caches and the
+ * shrinker, a run of free-or-movable frames is evacuated (mm/evacuate.c,
+ * Linux's alloc_contig_range): its pages move elsewhere, and its frames
+ * become the caller's.  Host programs that do not link mm/evacuate.c
+ * (no migration there) skip that step: evacuate_contig is a weak symbol.
  *
  * Errors (kernel/errno.h): a request that cannot be met returns 0 (as
  * NULL); free_contig refuses a range that is not exactly a run of
@@ -29,6 +34,9 @@
 #include <mm/buddy.h>
 #include <kernel/errno.h>
 #include <kernel/string.h>
+
+extern uint64_t evacuate_contig(gfp_t gfp, uint64_t n, uint64_t align_pfn, uint64_t lo,
+                                uint64_t hi) __attribute__((weak));
 
 static bool is_pow2(uint64_t x)
 {
@@ -49,6 +57,18 @@ static uint64_t first_busy(const struct zone *z, uint64_t pfn, uint64_t n)
     return PFN_NONE;
 }
 
+/* Frames [start, start + n), just taken, become alloc_contig's. */
+static void mark_contig(uint64_t start, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        struct page *p = pfn_to_page(start + i);
+        p->flags = PG_CONTIG;
+        p->refcount = 1;
+        p->order = 0;
+        p->mapping = 0;     /* an evacuated run's frames bore the isolation's mark */
+    }
+}
+
 static uint64_t search(gfp_t gfp, uint64_t n, uint64_t align_pfn, uint64_t lo,
                        uint64_t hi)
 {
@@ -66,12 +86,7 @@ static uint64_t search(gfp_t gfp, uint64_t n, uint64_t align_pfn, uint64_t lo,
             uint64_t busy = first_busy(z, start, n);
             if (busy == PFN_NONE) {
                 buddy_isolate(z, start, start + n);
-                for (uint64_t i = 0; i < n; i++) {
-                    struct page *p = &z->node->mem_map[start + i];
-                    p->flags = PG_CONTIG;
-                    p->refcount = 1;
-                    p->order = 0;
-                }
+                mark_contig(start, n);
                 return start;
             }
             start = (busy + align_pfn) & ~(align_pfn - 1);
@@ -107,6 +122,12 @@ uint64_t alloc_contig(uint64_t n, uint64_t align, uint64_t min, uint64_t max,
         if (pfn == PFN_NONE && node0->shrink && node0->shrink()) {
             drain_pcp(); /* memory pressure: empty slabs came back */
             pfn = search(gfp, n, align_pfn, lo, hi);
+        }
+        if (pfn == PFN_NONE && evacuate_contig) {
+            /* Last: move pages out of a run of free-or-movable frames. */
+            pfn = evacuate_contig(gfp, n, align_pfn, lo, hi);
+            if (pfn != PFN_NONE)
+                mark_contig(pfn, n);
         }
     }
     if (pfn == PFN_NONE) {

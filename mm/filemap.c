@@ -113,7 +113,7 @@ static bool reachable(const struct mm *mm, uint64_t pa)
     return bits >= 64 || pa + PAGE_SIZE <= (1ul << bits);
 }
 
-int filemap_fault(struct mm *mm, const struct vma *v, uint64_t va, unsigned access)
+int filemap_fault(struct mm *mm, struct vma *v, uint64_t va, unsigned access)
 {
     struct vm_mapping *m = v->mapping;
     bool shared = v->flags & VMA_SHARED;
@@ -128,7 +128,10 @@ int filemap_fault(struct mm *mm, const struct vma *v, uint64_t va, unsigned acce
     if (!shared && (access & FAULT_WRITE)) {
         /* The first write to a private page: a copy of the file's page,
          * ours alone, so writable when the VMA is (Linux's do_cow_fault). */
-        uint64_t copy = frame_alloc(mm->gfp | __GFP_NOWARN);
+        /* Pinned while allocating (an allocation may migrate pages). */
+        frame_ref(pa);
+        uint64_t copy = mm_new_anon_page(mm, v, va, 0);
+        frame_unref(pa);
         if (!copy)
             return -ENOMEM;
         memcpy(frame_virt(copy), frame_virt(pa), PAGE_SIZE);

@@ -76,6 +76,13 @@ static struct kmem_cache *create_class(int set, unsigned idx)
     return c;
 }
 
+void kmalloc_clear_classes(void)
+{
+    for (int set = 0; set < KM_SETS; set++)
+        for (unsigned i = 0; i < NR_CLASSES; i++)
+            classes[set][i] = NULL;
+}
+
 void kmalloc_init(void)
 {
     unsigned idx = 0;
@@ -84,9 +91,7 @@ void kmalloc_init(void)
             idx++;
         size_index[i] = (uint8_t)idx;
     }
-    for (int set = 0; set < KM_SETS; set++)
-        for (unsigned i = 0; i < NR_CLASSES; i++)
-            classes[set][i] = NULL;
+    kmalloc_clear_classes();
     for (unsigned i = 0; i < NR_CLASSES; i++)
         if (!create_class(KM_NORMAL, i))
             panic("kmalloc_init: cannot create kmalloc-%u", class_size[i]);

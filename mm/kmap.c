@@ -8,19 +8,31 @@
  * kunmap removes the entry and flushes that page from the TLB, so a
  * stale pointer faults instead of reading someone else's frame.
  *
+ * A RAM frame mapped through kmap(page) is referenced by its slot: kmap
+ * takes a reference (get_page) and kunmap drops it, as Linux's kmap
+ * holds the page.  So a kmapped page has one reference more than its
+ * mappings account for, and migration (include/mm/migrate.h) leaves it
+ * where it is, "pinned", while the kernel works on it through the slot:
+ * the slot's pte names the frame and would otherwise keep pointing at
+ * the old one.  kmap_phys (no descriptor: firmware tables, device
+ * memory) takes no reference.
+ *
  * Invariant: bit i of `used` is set exactly when slot i is mapped to a
- * caller's frame; slot 0 is always used (the anchor).
+ * caller's frame; slot 0 is always used (the anchor); held[i] is the
+ * page whose reference slot i holds, or NULL.
  */
 #include <mm/kmap.h>
 #include <mm/kernel_pt.h>
 #include <mm/layout.h>
 #include <mm/bootmem.h>
+#include <mm/gfp.h>
 #include <kernel/printk.h>
 
 _Static_assert(KMAP_SLOTS <= 64, "the slot bitmap is one 64-bit word");
 _Static_assert(KMAP_BASE + KMAP_SLOTS * PAGE_SIZE <= KERNEL_IMAGE_BASE, "slots overlap the image");
 
 static uint64_t used;
+static struct page *held[KMAP_SLOTS];
 static uint8_t zero_page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 
 void kmap_init(void)
@@ -59,7 +71,20 @@ void *kmap_phys(uint64_t pa)
 
 void *kmap(struct page *page)
 {
-    return kmap_phys(page_to_phys(page));
+    /* A frame the allocator hands out (referenced, not reserved) is
+     * held by its slot; a reserved one (the kernel's own) needs no hold. */
+    bool hold = page->refcount && !(page->flags & PG_RESERVED);
+    if (hold && get_page(page) < 0)
+        return NULL;
+    void *va = kmap_phys(page_to_phys(page));
+    if (!va) {
+        if (hold)
+            put_page(page);
+        return NULL;
+    }
+    if (hold)
+        held[((uint64_t)va - KMAP_BASE) / PAGE_SIZE] = page;
+    return va;
 }
 
 void kunmap(const void *addr)
@@ -72,6 +97,11 @@ void kunmap(const void *addr)
     }
     pt_unmap(&kernel_pt, KMAP_BASE + (uint64_t)i * PAGE_SIZE, PAGE_SIZE);
     used &= ~(1ul << i);
+    if (held[i]) {
+        struct page *page = held[i];
+        held[i] = NULL;
+        put_page(page);     /* after the unmap: the frame may be freed now */
+    }
 }
 
 unsigned kmap_slots_used(void)

@@ -40,6 +40,7 @@
  * docs/bibliography.md.
  */
 #include <mm/vma.h>
+#include <mm/rmap.h>
 #include <kernel/errno.h>
 #include <kernel/string.h>
 
@@ -146,9 +147,12 @@ static int fork_copy(struct pt_view *pv, void *arg)
         return fork_payload(pv, arg);
     if (pv->pa == mm_zero_page())
         return fork_share(pv, arg);
-    uint64_t copy = frame_alloc(w->child->gfp | __GFP_NOWARN);
+    /* The child's VMA shares the parent's anon_vma and pgoff: the copy's
+     * marks are the parent VMA's (which has an anon_vma: it has pages). */
+    uint64_t copy = frame_alloc(w->child->gfp | GFP_HIGHUSER_MOVABLE | __GFP_NOWARN);
     if (!copy)
         return -ENOMEM;
+    page_add_anon_rmap(pfn_to_page(copy >> PAGE_SHIFT), w->v, pv->va);
     memcpy(page_address(pfn_to_page(copy >> PAGE_SHIFT)),
            page_address(pfn_to_page(pv->pa >> PAGE_SHIFT)), PAGE_SIZE);
     /* The copy is the child's alone: writable if the VMA is. */
@@ -199,6 +203,7 @@ int mm_fork(struct mm *child, struct mm *parent, bool eager)
         if (cv->shm)
             vm_shm_get(cv->shm);
         cv->mm = child;
+        anon_vma_link(cv);          /* the parent's lineage: CoW pages are found in both */
         if (cv->mapping)
             filemap_vma_link(cv);   /* the child's VMA on the file's list too */
         if (tail)

@@ -369,6 +369,7 @@ int mm_mmap_file(struct mm *mm, uint64_t addr, uint64_t len, unsigned prot, unsi
     v->file = file;
     v->shm = shm;
     v->off = (file || mf) ? off : 0;
+    v->pgoff = (file || mf || shm || mapping ? v->off : addr) >> PAGE_SHIFT; /* Linux's vm_pgoff */
     vma_link(mm, v);
     vma_merge_range(mm, addr, end);
     mmap_spares_put(&s);

@@ -37,6 +37,7 @@
  * vm_shm (the host tests' shared anonymous memory) grows instead.
  */
 #include <mm/vma.h>
+#include <mm/rmap.h>
 #include <kernel/errno.h>
 #include <kernel/types.h>
 
@@ -154,6 +155,12 @@ static int move_range(struct mm *mm, struct vma *v, uint64_t from, uint64_t len,
     n->file = v->file;
     n->shm = v->shm;
     n->off = off_at(v, from);
+    /* The pages keep their indexes (Linux's copy_vma); an anonymous VMA
+     * that never had a page starts afresh at its new address. */
+    n->pgoff = v->anon_vma || v->file || v->shm || v->mapping ? vma_linear_index(v, from)
+                                                               : to >> PAGE_SHIFT;
+    n->anon_vma = v->anon_vma;
+    anon_vma_link(n);
     if (n->shm)
         vm_shm_get(n->shm);
     n->mapping = v->mapping;

@@ -66,6 +66,7 @@
  */
 #include <mm/gfp.h>
 #include <mm/buddy.h>
+#include <mm/vm_event.h>
 #include <kernel/assert.h>
 #include <kernel/errno.h>
 #include <kernel/printk.h>
@@ -213,9 +214,18 @@ static uint64_t zone_alloc(struct zone *z, unsigned order, gfp_t gfp)
     return buddy_alloc(z, order);
 }
 
+/* Direct compaction (mm/compaction.c).  Weak: host programs that do not
+ * link it (no migration there) skip that step. */
+extern bool compact_zone_order(struct zone *z, unsigned order) __attribute__((weak));
+extern bool mm_compacting __attribute__((weak));
+
 /* Everything but a hit in the per-CPU cache or on the preferred zone's
  * buddy lists: __GFP_ZERO of a cached block, an empty cache, a zone near
- * its watermark, fallback to lower zones, memory pressure. */
+ * its watermark, fallback to lower zones, memory pressure, and last
+ * direct compaction: a request of order > 0 or for the DMA zone that
+ * still fails has the pages of a zone it may use moved to make room
+ * (Linux's __alloc_pages_direct_compact), unless it cannot wait
+ * (__GFP_ATOMIC) or a compaction is what asks (its targets). */
 static struct page *__attribute__((noinline)) alloc_pages_slow(gfp_t gfp, unsigned order)
 {
     if (order > MAX_ORDER) {
@@ -240,6 +250,26 @@ static struct page *__attribute__((noinline)) alloc_pages_slow(gfp_t gfp, unsign
             break;
         /* Blocks parked in the per-CPU caches may complete a larger one. */
         drain_pcp();
+    }
+    /* (compact_zone_order and mm_compacting are defined together, by
+     * mm/compaction.c and the mm/evacuate.c it needs.) */
+    if (compact_zone_order && !mm_compacting && (order || (gfp & __GFP_DMA)) &&
+        !(gfp & __GFP_ATOMIC)) {
+        /* compact_zone_order counts compact_stall and compact_fail for
+         * the zones it compacts (not those it defers); a request that
+         * gets its block after one did is a compact_success. */
+        uint64_t stalls = vm_events[COMPACT_STALL];
+        for (int zi = top; zi >= 0; zi--) {
+            struct zone *z = &NODE->zones[zi];
+            if (!z->managed || !compact_zone_order(z, order))
+                continue;
+            uint64_t pfn = zone_alloc(z, order, gfp);
+            if (pfn != PFN_NONE) {
+                if (vm_events[COMPACT_STALL] != stalls)
+                    count_vm_event(COMPACT_SUCCESS);
+                return prep_block(z, pfn, order, gfp);
+            }
+        }
     }
     for (int zi = (int)top_zone(gfp); zi >= 0; zi--)
         NODE->zones[zi].alloc_fail++;
@@ -343,7 +373,7 @@ static inline void free_block(struct page *p, uint64_t pfn, unsigned order)
  * order reaches pfn.  Blocks do not overlap, so at most one does.  Error
  * reports only: O(MAX_ORDER).
  */
-static bool tail_of(uint64_t pfn, uint64_t *head)
+bool frame_tail_of(uint64_t pfn, uint64_t *head)
 {
     for (unsigned k = 1; k <= MAX_ORDER; k++) {
         uint64_t h = pfn & ~((1ul << k) - 1);
@@ -371,7 +401,7 @@ static bool valid_head(const char *fn, const struct page *p)
     } else if (p->flags & PG_RESERVED) {
         node_report("%s: frame %#lx is reserved, not allocated", fn,
                page_to_phys(p));
-    } else if (p->refcount == 0 && tail_of(page_to_pfn(p), &head)) {
+    } else if (p->refcount == 0 && frame_tail_of(page_to_pfn(p), &head)) {
         node_report("%s: frame %#lx is inside a larger block (head %#lx), not its head", fn,
                page_to_phys(p), head << PAGE_SHIFT);
     } else if (p->refcount == 0) {

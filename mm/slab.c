@@ -675,6 +675,7 @@ void kmem_cache_init(void)
     shrinking = false;
     slab_reset_reports();
     link_init(&slab_caches);
+    kmalloc_clear_classes();
     /* The cache of caches is the one cache not allocated from itself. */
     if (!cache_setup(&slab_cache_cache, "kmem_cache", sizeof(struct kmem_cache), 0,
                      SLAB_HWCACHE_ALIGN | SLAB_PERMANENT, NULL))

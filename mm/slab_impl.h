@@ -230,6 +230,10 @@ void slab_debug_check_slab(struct kmem_cache *c, struct slab *s);
 /* kmalloc.c: create the kmalloc classes; the existing normal-zone class
  * for `size` bytes, or NULL (for off-slab descriptors). */
 void kmalloc_init(void);
+/* Forget the kmalloc classes (kmem_cache_init, before the first cache is
+ * laid out: a second init, in host tests, must not see the caches of a
+ * previous arena when it looks for an off-slab descriptor class). */
+void kmalloc_clear_classes(void);
 struct kmem_cache *kmalloc_slab(size_t size);
 /* slab.c: create a cache with internal flags too. */
 struct kmem_cache *slab_create(const char *name, size_t size, size_t align,

@@ -88,6 +88,7 @@ struct vma *mm_grow_stack(struct mm *mm, uint64_t addr)
     if (!mmap_enough_memory(v->start - start))
         return NULL;
     bool main_stack = v->start < mm->stack_end && v->end >= mm->stack_end;
+    v->pgoff -= (v->start - start) >> PAGE_SHIFT;   /* the pages keep their indexes */
     v->start = start;   /* over a hole: the set stays sorted and disjoint */
     if (main_stack)
         mm->stack_start = start;

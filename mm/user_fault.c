@@ -35,6 +35,8 @@
  * page-cache file gives SIGBUS there, as Linux (mm/filemap.c).
  */
 #include <mm/vma.h>
+#include <mm/rmap.h>
+#include <mm/compaction.h>
 #include <kernel/errno.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
@@ -83,11 +85,28 @@ static uint8_t *frame_virt(uint64_t pa)
     return page_address(pfn_to_page(pa >> PAGE_SHIFT));
 }
 
-/* A new frame for this mm's data; 0 if memory is short (the caller
- * reports, the allocator does not). */
+gfp_t mm_user_zone;
+
+/* A new frame for this mm's data: movable (the reverse map finds its
+ * ptes), from the process's zones or the zone the user_zone switch names
+ * (include/mm/compaction.h); 0 if memory is short (the caller reports,
+ * the allocator does not). */
 static uint64_t new_frame(struct mm *mm, gfp_t extra)
 {
-    return frame_alloc(mm->gfp | __GFP_NOWARN | extra);
+    gfp_t gfp = mm->gfp | GFP_HIGHUSER_MOVABLE | __GFP_NOWARN | extra;
+    if (mm_user_zone)
+        gfp = (gfp & ~(gfp_t)(__GFP_DMA | __GFP_DMA32)) | mm_user_zone;
+    return frame_alloc(gfp);
+}
+
+uint64_t mm_new_anon_page(struct mm *mm, struct vma *v, uint64_t va, gfp_t extra)
+{
+    if (anon_vma_prepare(v))
+        return 0;
+    uint64_t pa = new_frame(mm, extra);
+    if (pa)
+        page_add_anon_rmap(pfn_to_page(pa >> PAGE_SHIFT), v, va);
+    return pa;
 }
 
 /* Does the VMA allow the access?  A present page is always readable on
@@ -114,7 +133,7 @@ static void fill_from_file(const struct vma *v, uint64_t va, uint64_t pa)
 }
 
 /* The page at va is not present: map what it should hold. */
-static int fault_in(struct mm *mm, const struct vma *v, uint64_t va, unsigned access)
+static int fault_in(struct mm *mm, struct vma *v, uint64_t va, unsigned access)
 {
     unsigned prot = vma_pt_prot(v);
     uint64_t pa;
@@ -133,14 +152,14 @@ static int fault_in(struct mm *mm, const struct vma *v, uint64_t va, unsigned ac
         }
         frame_ref(pa); /* the pte's reference; the object keeps its own */
     } else if (v->file) {
-        if (!(pa = new_frame(mm, 0)))
+        if (!(pa = mm_new_anon_page(mm, v, va, 0)))
             return -ENOMEM;
         fill_from_file(v, va, pa);
     } else if (!(access & FAULT_WRITE)) {
         pa = zero_pa;
         frame_ref(pa);
         prot &= ~PT_W;
-    } else if (!(pa = new_frame(mm, __GFP_ZERO))) {
+    } else if (!(pa = mm_new_anon_page(mm, v, va, __GFP_ZERO))) {
         return -ENOMEM;
     }
     int err = pt_map(&mm->pt, va, pa, PAGE_SIZE, prot, 0);
@@ -154,7 +173,7 @@ static int fault_in(struct mm *mm, const struct vma *v, uint64_t va, unsigned ac
 }
 
 /* A write to a present read-only page of a writable VMA. */
-static int write_fault(struct mm *mm, const struct vma *v, const struct pt_view *pv)
+static int write_fault(struct mm *mm, struct vma *v, const struct pt_view *pv)
 {
     uint64_t old = pv->pa;
     unsigned prot = vma_pt_prot(v);
@@ -164,7 +183,14 @@ static int write_fault(struct mm *mm, const struct vma *v, const struct pt_view 
         mm_must(pt_replace_view(&mm->pt, pv, old, prot), "write_fault: replace", pv->va);
         return 0;
     }
-    uint64_t pa = new_frame(mm, old == zero_pa ? __GFP_ZERO : 0);
+    /* Held while allocating: an allocation may compact (migrate pages),
+     * and a held page is pinned, so old and the leaf in pv stay. */
+    struct page *held = old != zero_pa ? pfn_to_page(old >> PAGE_SHIFT) : NULL;
+    if (held)
+        held->refcount++;
+    uint64_t pa = mm_new_anon_page(mm, v, pv->va, old == zero_pa ? __GFP_ZERO : 0);
+    if (held)
+        held->refcount--;
     if (!pa)
         return -ENOMEM;
     if (old != zero_pa)

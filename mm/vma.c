@@ -27,6 +27,7 @@
  * allocates everything first (mm/mmap.c): nothing here can fail halfway.
  */
 #include <mm/vma.h>
+#include <mm/rmap.h>
 #include <mm/slab.h>
 #include <kernel/errno.h>
 #include <kernel/printk.h>
@@ -80,7 +81,10 @@ bool vma_compatible(const struct vma *a, const struct vma *b)
     if (a->end != b->start || a->prot != b->prot || a->flags != b->flags ||
         a->file != b->file || a->shm != b->shm || a->mapping != b->mapping)
         return false;
-    /* A backing object must continue where a ends. */
+    /* A backing object must continue where a ends, and the anonymous
+     * pages' indexes too (include/mm/rmap.h). */
+    if (!anon_vma_mergeable(a, b))
+        return false;
     return (!a->file && !a->shm && !a->mapping) || a->off + (a->end - a->start) == b->off;
 }
 
@@ -91,6 +95,7 @@ struct vma *vma_alloc(void)
 
 void vma_free(struct vma *v)
 {
+    anon_vma_unlink(v);          /* the lineage may go with its last VMA */
     if (v->shm)
         vm_shm_put(v->shm);
     if (v->mapping)
@@ -143,6 +148,8 @@ void vma_split(struct mm *mm, struct vma *v, uint64_t addr, struct vma *spare)
     spare->start = addr;
     if (v->file || v->shm || v->mapping)
         spare->off = v->off + (addr - v->start);
+    spare->pgoff = vma_linear_index(v, addr);
+    anon_vma_link(spare);        /* both halves may map the lineage's pages */
     if (spare->shm)
         vm_shm_get(spare->shm);
     if (spare->mapping)
@@ -168,6 +175,7 @@ unsigned vma_merge_range(struct mm *mm, uint64_t start, uint64_t end)
     while (v->next && v->next->start <= end) {
         struct vma *n = v->next;
         if (vma_compatible(v, n)) {
+            anon_vma_merge(v, n);
             v->end = n->end;
             vma_unlink(mm, n);
             vma_free(n);

@@ -24,6 +24,7 @@
  */
 #include <mm/check.h>
 #include <mm/vma.h>
+#include <mm/rmap.h>
 #include <mm/slab.h>
 #include <kernel/errno.h>
 #include <kernel/printk.h>
@@ -349,9 +350,9 @@ int mm_check_consistency(struct mm *mm, char *why, size_t size)
 {
     struct check c = { .mm = mm, .why = why, .size = size };
     int err = check_vmas(&c);
-    if (err)
-        return err;
-    return check_refs(&mm, 1, false, why, size);
+    if (!err)
+        err = check_refs(&mm, 1, false, why, size);
+    return err ? err : rmap_check_mm(mm, why, size);   /* every pte findable from its frame */
 }
 
 int mm_check_frames(struct mm *const *mms, size_t n, char *why, size_t size)
@@ -362,5 +363,8 @@ int mm_check_frames(struct mm *const *mms, size_t n, char *why, size_t size)
         if (err)
             return err;
     }
-    return check_refs(mms, n, true, why, size);
+    int err = check_refs(mms, n, true, why, size);
+    for (size_t k = 0; k < n && !err; k++)
+        err = rmap_check_mm(mms[k], why, size);
+    return err;
 }

@@ -34,7 +34,12 @@
  * exactly the [addr, addr + size) part of an area is mapped, with 4 KiB
  * leaves of the area's protections, and nothing else in the range is;
  * nr_frames counts the frames owned by VM_ALLOC and VM_STACK areas (their
- * nr_pages).  Between two calls no area is half built: a failure unwinds
+ * nr_pages).  Each frame of a VM_ALLOC area is movable: marked
+ * PG2_VMALLOC, with mapping = its area and index = the address it is
+ * mapped at, so that migration (mm/migrate.c) can find its one pte and
+ * vmalloc_move_page rewrite it; the marks go when the frame is freed.
+ * Stack frames are not marked: the CPU may be running on them, and a
+ * copy would miss the writes made while it is taken.  Between two calls no area is half built: a failure unwinds
  * before returning.  The caller serializes calls on one space.
  */
 #include <mm/vmalloc.h>
@@ -118,6 +123,7 @@ static struct vm_area *area_reserve(struct vmap_space *s, uint64_t size, uint64_
     a->guard_below = below;
     a->kind = kind;
     a->caller = caller;
+    a->space = s;
     a->next = *link;
     *link = a;
     s->nr_areas++;
@@ -207,8 +213,13 @@ static void area_free_frames(struct vmap_space *s, struct vm_area *a)
             continue;
         /* Only 4 KiB leaves live here: nothing to split, it cannot fail. */
         pt_unmap(s->pt, a->addr + off, len);
-        for (uint64_t i = 0; i < n; i++)
-            __free_pages(pfn_to_page(pa[i] >> PAGE_SHIFT), 0);
+        for (uint64_t i = 0; i < n; i++) {
+            struct page *p = pfn_to_page(pa[i] >> PAGE_SHIFT);
+            p->flags2 &= (uint8_t)~PG2_VMALLOC;
+            p->mapping = 0;
+            p->index = 0;
+            __free_pages(p, 0);
+        }
         s->nr_frames -= n;
         a->nr_pages -= n;
     }
@@ -226,6 +237,11 @@ static int area_populate(struct vmap_space *s, struct vm_area *a, gfp_t gfp)
         if (err) {
             __free_pages(p, 0);
             return err;
+        }
+        if (a->kind == VM_ALLOC) {
+            p->flags2 |= PG2_VMALLOC | PG2_MOVABLE;
+            p->mapping = (uint64_t)(uintptr_t)a;
+            p->index = a->addr + off;
         }
         a->nr_pages++;
         s->nr_frames++;
@@ -379,6 +395,29 @@ void vmap_space_iounmap(struct vmap_space *s, const volatile void *addr)
         pt_unmap(s->pt, a->addr, a->size);
         area_release(s, a);
     }
+}
+
+/* ---- migration -------------------------------------------------------------------- */
+
+void vmalloc_move_page(struct page *old, struct page *new)
+{
+    struct vm_area *a = (struct vm_area *)(uintptr_t)old->mapping;
+    uint64_t va = old->index;
+    struct pt_view v;
+    if (!(old->flags2 & PG2_VMALLOC) || !a || va < a->addr || va >= a->addr + a->size ||
+        pt_walk(a->space->pt, va, &v) || v.pa != page_to_phys(old) || v.size != PAGE_SIZE)
+        panic("vmalloc_move_page: frame %#lx is not the vmalloc page it claims (area %p, "
+              "address %#lx)", page_to_phys(old), (void *)a, va);
+    /* Same rights, one flush; the area's reference is new's from now on. */
+    int err = pt_replace_view(a->space->pt, &v, page_to_phys(new), v.prot);
+    if (err)
+        panic("vmalloc_move_page: pt_replace at %#lx failed (%d)", va, err);
+    new->flags2 |= PG2_VMALLOC | PG2_MOVABLE;
+    new->mapping = old->mapping;
+    new->index = va;
+    old->flags2 &= (uint8_t)~(PG2_VMALLOC | PG2_MOVABLE);
+    old->mapping = 0;
+    old->index = 0;
 }
 
 /* ---- guard pages ------------------------------------------------------------------- */

@@ -14,7 +14,8 @@
  * span but outside [addr, addr + size) is a mapped guard page; a leaf of
  * the wrong size or protections, or an owned frame that the page
  * allocator does not consider allocated (free, reserved, a tail), or an
- * ioremap page away from its device address, is reported too.  When the
+ * ioremap page away from its device address, or a vmalloc frame whose
+ * marks (PG2_VMALLOC, its area, its address) are wrong, is reported too.  When the
  * cursor leaves an area, the leaves counted in it must be exactly its
  * pages: no hole.
  *
@@ -155,6 +156,16 @@ static int check_leaf(const struct pt_view *v, void *arg)
               "area %#lx: page %#lx maps frame %#lx, which is not an allocated single "
               "frame (refcount %u, flags %#x, order %u)", a->addr, v->va, v->pa,
               p->refcount, p->flags, p->order);
+        /* A vmalloc frame says where it is mapped (migration reads it);
+         * a stack frame does not (it must not move). */
+        if (a->kind == VM_ALLOC)
+            CHECK((p->flags2 & PG2_VMALLOC) && p->mapping == (uint64_t)(uintptr_t)a &&
+                      p->index == v->va,
+                  "area %#lx: frame %#lx of page %#lx is marked flags2 %#x mapping %#lx "
+                  "index %#lx", a->addr, v->pa, v->va, p->flags2, p->mapping, p->index);
+        else
+            CHECK(!(p->flags2 & PG2_VMALLOC), "stack area %#lx: frame %#lx marked movable",
+                  a->addr, v->pa);
         c->owned++;
     }
     if (a->kind == VM_IOREMAP)

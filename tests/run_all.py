@@ -143,9 +143,10 @@ def boots(bad):
              must_show=["cmdline: unknown option 'unknown.option' ignored"]),
         Boot("6G", mem="6G", cmdline="ktest=all"),
         Boot("usb-stick", mem="1G", cmdline="ktest=all", usb=True),
+        # With the memory map on beside the text: screencheck checks both.
         Boot("screen", mem="1G",
-             cmdline="ktest=bootinfo_header,fbcon_title_pixels ktest.end=halt",
-             expect="text", wait_for=summary_seen,
+             cmdline="ktest=bootinfo_header,fbcon_title_pixels ktest.end=halt memview=on",
+             expect="text", wait_for=summary_seen, must_show=["memview: on, text in columns"],
              screen=["ok - bootinfo_header", "ok - fbcon_title_pixels",
                      "2 passed, 0 failed", "ktest: halted (ktest.end=halt)"]),
         # The empty command line: init prints its banner and starts the

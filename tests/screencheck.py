@@ -5,6 +5,11 @@ font.  Pixels are compared exactly: a cell matches when every pixel of the
 glyph box has the foreground colour where the font's bitmap has a 1 and the
 background colour where it has a 0.
 
+When the kernel log says the memory map was on (memview=on on the command
+line: "memview: on, ..." and one "memview: ZONE ..." line per zone), the
+map is checked too: its title in the map's first text row, and each zone's
+free tint somewhere in the map's pixels (kernel/console/memview.c).
+
 Used by tests/run_all.py; also usable by hand:
   screencheck.py screen.ppm build/font.psf serial.log "text expected on screen"
 """
@@ -94,6 +99,8 @@ def rgb(v):
 
 
 def cell_matches(img, font, ch, col, row, fg, bg):
+    if (col + 1) * font.w > img[0] or (row + 1) * font.h > img[1]:
+        return False
     w, _, px = img
     for y in range(font.h):
         for x in range(font.w):
@@ -105,9 +112,44 @@ def cell_matches(img, font, ch, col, row, fg, bg):
     return True
 
 
-def text_at(img, font, text, row, fg, bg):
-    return all(cell_matches(img, font, ch, col, row, fg, bg)
+def text_at(img, font, text, row, fg, bg, col0=0):
+    return all(cell_matches(img, font, ch, col0 + col, row, fg, bg)
                for col, ch in enumerate(text))
+
+
+MEMVIEW_TITLE = "Physical memory, frame by frame"
+
+
+def colour_in(img, rgb_bytes, x0, y0, w, h):
+    """Does a pixel of colour rgb_bytes lie in the rectangle?"""
+    width, height, px = img
+    for y in range(y0, min(y0 + h, height)):
+        row = px[(y * width + x0) * 3:(y * width + min(x0 + w, width)) * 3]
+        at = row.find(rgb_bytes)
+        while at >= 0:
+            if at % 3 == 0:
+                return True
+            at = row.find(rgb_bytes, at + 1)
+    return False
+
+
+def memview_problems(img, font, log, geo):
+    """The memory map, when the log says it was on: [] or the problems."""
+    m = re.search(r"memview: on, text in columns 0-(\d+), map at (\d+),(\d+) \((\d+)x(\d+) px\)",
+                  log)
+    if not m:
+        return []
+    keep, x, y, w, h = (int(v) for v in m.groups())
+    problems = []
+    col = x // font.w
+    if not text_at(img, font, MEMVIEW_TITLE, y // font.h - 1, geo["fg"], geo["bg"], col):
+        problems.append("the memory map's title is not in its first row")
+    for zone, tint in re.findall(r"memview: (\S+) frames \S+, cell .*, tint ([0-9a-f]{6})", log):
+        if not colour_in(img, rgb(int(tint, 16)), x, y, w, h):
+            problems.append("no free frame of zone %s (colour %s) in the map" % (zone, tint))
+    if colour_in(img, rgb(0xfe01fe), x, y, w, h):
+        problems.append("the colour matcher found a colour that was never drawn")
+    return problems
 
 
 def kernel_title(root="."):
@@ -146,6 +188,7 @@ def check(ppm, font_path, log, title, lines):
         if not any(text_at(img, font, line, r, geo["fg"], geo["bg"])
                    for r in range(1, geo["rows"])):
             problems.append("no text row shows %r" % line)
+    problems += memview_problems(img, font, log, geo)
     # A check that cannot fail is no check: text that is not on screen
     # must not be found.
     if any(text_at(img, font, "#NOT-ON-SCREEN#", r, geo["fg"], geo["bg"])

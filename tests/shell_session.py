@@ -23,6 +23,9 @@ the terminal shows before the next prompt:
   background_jobs   `sleep 1 & wait`, `jobs`, kill %1
   ctrl_z_fg         ^Z stops `sleep 100`, `jobs` lists it, fg and ^C end it
   buddyinfo, free   /proc/buddyinfo and free have their shape
+  sysctl            /proc/sys/vm written by the shell's redirections:
+                    user_zone set and read back, compact_memory takes 1
+                    and refuses 2; /proc/vmstat's migration lines
   test_program      /bin/test_cow passes
   program_32bit     pagetable32 prints its page directory and tables
   busybox32         busybox32 sh -c 'echo from 32', on i386 page tables
@@ -332,6 +335,18 @@ def session(build, work, c, run_no):
                     and used + free_kb + cache == total and avail <= total):
                 return "Mem: %r" % got[1]
         step(c, "free", free)
+
+        def sysctl():
+            vm = "/proc/sys/vm/"
+            got = sh.run("cat %suser_zone" % vm)
+            got += sh.run("echo DMA32 > %suser_zone" % vm)
+            got += sh.run("cat %suser_zone" % vm)
+            got += sh.run("echo Normal > %suser_zone; echo $?" % vm)
+            got += sh.run("echo 1 > %scompact_memory; echo $?" % vm)
+            got += sh.run("echo 2 2>&- > %scompact_memory; echo $?" % vm)
+            got += sh.run("grep -c ^pgmigrate_ /proc/vmstat")
+            return expect_lines(got, ["Normal", "DMA32", "0", "0", "1", "2"])
+        step(c, "sysctl", sysctl)
 
         def test_program():
             got = sh.run("test_cow > /tmp/cow.out; echo status $?; tail -n 1 /tmp/cow.out",

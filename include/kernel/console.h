@@ -59,6 +59,18 @@ struct fbcon_info {
     uint64_t scrolls, flushes, cells_drawn;
 };
 void fbcon_get_info(struct fbcon_info *out);
+/*
+ * Sharing the screen with the memory map (kernel/console/memview.c):
+ * the text grid keeps every column, but only columns 0..n-1 are drawn
+ * (n = FBCON_ALL_COLS or the grid's width: all of them); giving columns
+ * back redraws them from the grid.  The title row is never given away.
+ * fill_rect and draw_text paint pixels directly (colours 0xRRGGBB,
+ * clipped to the screen): the map's cells and labels.
+ */
+#define FBCON_ALL_COLS 0xffffffffu
+void fbcon_set_text_cols(uint32_t n);
+void fbcon_fill_rect(uint32_t x, uint32_t y, uint32_t w, uint32_t h, uint32_t rgb);
+void fbcon_draw_text(uint32_t x, uint32_t y, const char *s, uint32_t fg, uint32_t bg);
 /* Stop drawing (a fault inside the console itself: serial only from now). */
 void fbcon_disable(void);
 /*

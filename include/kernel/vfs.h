@@ -121,7 +121,10 @@ typedef bool (*filldir_fn)(void *ctx, const char *name, size_t len, uint64_t ino
  *  - get_link: a symbolic link's target, valid while the inode is
  *    referenced (procfs keeps a made-up one in the inode);
  *  - open: a new file on the inode (file->inode set by the caller);
- *  - evict: the last reference and link are gone, free the kind's state.
+ *  - evict: the last reference and link are gone, free the kind's state;
+ *  - permission: the kind's own access rule (inode_permission's mask),
+ *    replacing the file system's: /proc/sys's files, writable on the
+ *    read-only /proc, with the rights of their mode even for root.
  */
 struct inode_ops {
     int (*lookup)(struct inode *dir, const char *name, size_t len, struct inode **out);
@@ -130,6 +133,7 @@ struct inode_ops {
     const char *(*get_link)(struct inode *ino);
     int (*open)(struct inode *ino, unsigned flags, struct file **out);
     void (*evict)(struct inode *ino);
+    int (*permission)(const struct inode *ino, int mask);
 };
 
 struct inode {
@@ -202,6 +206,7 @@ void inode_ctime(struct inode *ino);
  * Root reads and writes anything (the read-only file system aside:
  * -EROFS for writing a file, directory or link there); it may execute a
  * file only when some x bit is set (-EACCES), as Linux's CAP_DAC_OVERRIDE.
+ * A kind with its own rule (ops->permission) answers instead.
  */
 int inode_permission(const struct inode *ino, int mask);
 /* Inodes alive, for leak checks. */
@@ -224,6 +229,10 @@ int pagecache_get(struct inode *ino, uint64_t index, struct page **out);
  * for the caller to move its ptes, then filemap_page_removed and put_page.
  */
 struct page *pagecache_replace(struct inode *ino, uint64_t index, struct page *pg);
+/* Migration's hooks for page-cache pages (include/mm/rmap.h's
+ * filemap_owner, set at boot): pages record their inode and index. */
+struct filemap_owner_ops;
+extern const struct filemap_owner_ops pagecache_owner;
 /* Cut the file to size bytes: pages beyond go back to the allocator, the
  * tail of the last one is zeroed, the initrd bytes beyond are forgotten. */
 void pagecache_truncate(struct inode *ino, uint64_t size);

@@ -21,6 +21,15 @@ static inline void outl(uint16_t port, uint32_t v)
 {
     __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
 }
+static inline uint32_t inl(uint16_t port)
+{
+    uint32_t v;
+    __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+/* A compiler barrier: memory accesses are not moved across it (x86 keeps
+ * stores in order for the devices that read our DMA rings). */
+static inline void barrier(void) { __asm__ volatile("" ::: "memory"); }
 static inline uint64_t read_cr0(void)
 {
     uint64_t v;

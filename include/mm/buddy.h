@@ -31,6 +31,35 @@ bool buddy_find_free(const struct zone *z, uint64_t pfn, uint64_t *head,
 void buddy_isolate(struct zone *z, uint64_t start, uint64_t end);
 
 /*
+ * Isolation (mm/isolate.c): free frames taken so that no allocation can
+ * return them while a range is cleared (mm/evacuate.c, compaction).  An
+ * isolated frame is an allocated order-0 block (head unflagged, refcount
+ * 1: __free_pages gives it back) whose mapping field holds
+ * ISOLATED_MAPPING (not a canonical address) as the taker's mark.
+ *
+ * isolate_free_frame: frame pfn of z, free on a buddy list or in the
+ * per-CPU cache, is cut out of its block (the rest stays free) and
+ * isolated.  0, -EBUSY when it is not free, -EINVAL outside the zone.
+ * isolate_free_range: every free frame of [start, end) (clipped to the
+ * zone) isolated; returns how many.
+ * release_isolated: give one isolated frame back (__free_pages);
+ * release_isolated_range: every isolated frame of [start, end) straight
+ * to the buddy lists (they merge again); returns how many.
+ * frame_is_free: is pfn in a free block (buddy lists or per-CPU cache)?
+ */
+#define ISOLATED_MAPPING 0x1501a7ed00000000ul
+int isolate_free_frame(struct zone *z, uint64_t pfn);
+uint64_t isolate_free_range(struct zone *z, uint64_t start, uint64_t end);
+bool frame_isolated(const struct page *p);
+void release_isolated(struct page *p);
+uint64_t release_isolated_range(struct zone *z, uint64_t start, uint64_t end);
+bool frame_is_free(const struct zone *z, uint64_t pfn);
+/* buddy_check plus, for every frame of [start, end) bearing the mark: an
+ * order-0 head with refcount 1, no flag, in the zone, on no free list.
+ * 0 or -EUCLEAN with the first problem in why. */
+int isolate_check(const struct zone *z, uint64_t start, uint64_t end, char *why, size_t size);
+
+/*
  * Walk the whole zone and recount it: every free block is on its list,
  * aligned to its order, inside the zone, not overlapping another one, and
  * never next to a free buddy of the same order (merging is complete); the

@@ -105,7 +105,7 @@ void filemap_vma_unlink(struct vma *v);
  * (writable, its own) for a write.  0, -EIO (past the end of the file, or
  * no room in the file system: the caller sends SIGBUS), -ENOMEM.
  */
-int filemap_fault(struct mm *mm, const struct vma *v, uint64_t va, unsigned access);
+int filemap_fault(struct mm *mm, struct vma *v, uint64_t va, unsigned access);
 
 /*
  * Truncation (Linux's unmap_mapping_pages with even_cows): unmap, in

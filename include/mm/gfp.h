@@ -108,6 +108,11 @@ int free_contig(uint64_t pa, uint64_t n);
  */
 bool zone_watermark_ok(const struct zone *z, uint64_t want, gfp_t gfp);
 
+/* Is frame pfn inside an allocated block, not as its head?  true and the
+ * head's pfn when it is (O(MAX_ORDER): error reports and migration's
+ * checks only).  Used by mm/ only. */
+bool frame_tail_of(uint64_t pfn, uint64_t *head);
+
 /* Free frames in all zones (buddy lists plus per-CPU caches). */
 uint64_t nr_free_pages(void);
 /* Give the per-CPU caches (blocks of orders 0..PCP_MAX_ORDER) back to the

@@ -16,9 +16,14 @@
  * read+write, not executable; write-back for RAM, uncached otherwise.
  * Returns NULL when all slots are taken or pa is bad (reported). */
 void *kmap_phys(uint64_t pa);
-/* The same for a frame with a descriptor. */
+/* The same for a frame with a descriptor.  An allocated frame (not
+ * reserved) gets one more reference (get_page) for as long as the slot
+ * maps it: the page cannot be freed under the slot, and it is pinned for
+ * migration (include/mm/migrate.h: more references than mappings), which
+ * leaves it where it is until kunmap. */
 void *kmap(struct page *page);
-/* Release the slot holding addr (any address inside the page). */
+/* Release the slot holding addr (any address inside the page), dropping
+ * the reference kmap took (put_page: the last one frees the frame). */
 void kunmap(const void *addr);
 
 void kmap_init(void);

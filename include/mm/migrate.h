@@ -21,6 +21,8 @@
 #include <stdint.h>
 #include <mm/gfp.h>
 
+struct mm;
+
 /* Why a page did not move (migrate_page's *why); MIGRATE_OK when it did. */
 enum migrate_result {
     MIGRATE_OK = 0,

@@ -50,7 +50,7 @@ struct anon_vma {
     struct vma *vmas;        /* linked through vma->anon_next / anon_prev */
     uint64_t nr_vmas;
     uint32_t slot;           /* its handle's slot (mm/rmap.c) */
-    uint32_t gen;            /* its handle's generation */
+    uint32_t gen;            /* its handle's generation (mm/rmap.c) */
 };
 
 /* Give v an anon_vma before its first anonymous page (Linux's

@@ -144,6 +144,17 @@ struct vma {
     struct vm_mapping *mapping; /* a page-cache file, or NULL */
     struct mm *mm;           /* the address space holding it (set by vma_link) */
     struct vma *i_mmap_prev, *i_mmap_next; /* the file's list (mapping->i_mmap) */
+    /*
+     * The reverse map (include/mm/rmap.h): pgoff is the linear page index
+     * of start (a file VMA: off / 4096; an anonymous one: start / 4096
+     * when made, then kept through splits, moves and forks as Linux's
+     * vm_pgoff is), and anon_vma the lineage whose anonymous pages this
+     * VMA may map (NULL until its first one), linked through anon_prev /
+     * anon_next.
+     */
+    uint64_t pgoff;
+    struct anon_vma *anon_vma;
+    struct vma *anon_prev, *anon_next;
 };
 
 /*
@@ -419,6 +430,15 @@ enum mm_fault_why {
 int mm_zero_page_init(void);
 /* Its physical address (0 before mm_zero_page_init). */
 uint64_t mm_zero_page(void);
+/*
+ * A new anonymous page for va of v (the fault handler's, a private file
+ * page's first write, a copy-on-write break): a frame of the process's
+ * zones (GFP_HIGHUSER_MOVABLE, or the zone of the user_zone switch,
+ * include/mm/compaction.h), with extra flags (__GFP_ZERO), marked for the
+ * reverse map with v's anon_vma (made if v has none) and its index.  Its
+ * physical address, or 0 when memory is short.
+ */
+uint64_t mm_new_anon_page(struct mm *mm, struct vma *v, uint64_t va, gfp_t extra);
 
 /*
  * A page fault at addr (any address) with FAULT_* access bits:

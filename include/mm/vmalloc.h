@@ -39,6 +39,7 @@ struct vm_area {
     enum vm_kind kind;
     unsigned prot;           /* PT_* of the mapping */
     struct vm_area *next;    /* sorted by address */
+    struct vmap_space *space; /* the space it belongs to (vmalloc_move_page) */
 };
 
 struct vmap_space {

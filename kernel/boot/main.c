@@ -21,6 +21,7 @@
 #include <kernel/x86.h>
 #include <kernel/cpufeature.h>
 #include <kernel/bench.h>
+#include <kernel/memview.h>
 #include <mm/bootmem.h>
 #include <mm/gfp.h>
 #include <mm/layout.h>
@@ -29,6 +30,7 @@
 #include <mm/slab.h>
 #include <mm/vmalloc.h>
 #include <mm/vma.h>
+#include <mm/rmap.h>
 #include <kernel/vfs.h>
 #include <mm/tlb.h>
 #include <kernel/apic.h>
@@ -228,6 +230,7 @@ static void proc_init(void)
     mm_stack_limit = exec_stack_limit;   /* RLIMIT_STACK for stack growth (mm/stack.c) */
     mm_kernel_share = kernel_pt_share;
     mm_shmem_new = shmem_zero_setup;     /* MAP_SHARED anonymous: tmpfs files (docs/page-cache.md) */
+    filemap_owner = &pagecache_owner;    /* page-cache pages can migrate (include/mm/rmap.h) */
     const char *mirror = option("compat32.mirror");
     mmu32_mirror_user = mirror && strcmp(mirror, "ro") == 0;
     if (mirror && !mmu32_mirror_user)
@@ -239,6 +242,17 @@ static __noreturn void kmain_late(void)
 {
     print_vm_stats();
     proc_init();
+
+    /* memview=on: the memory map from the start (docs/memview.md). */
+    const char *mv = option("memview");
+    if (mv && strcmp(mv, "on") == 0) {
+        int r = memview_set(true);
+        if (r)
+            printk("memview=on: no map (error %d)\n", r);
+        memview_report();
+    } else if (mv) {
+        printk("memview=%s: unknown value (on is the one), the map stays off\n", mv);
+    }
 
     const char *crash = option("ktest.crash");
     if (crash && strcmp(crash, "oops") == 0) {

@@ -18,9 +18,12 @@ static const struct {
     { "slab_debug", "slab debugging: red zones, poisoning, double/invalid-free checks" },
     { "nosmep", "leave SMEP off even when the CPU has it" },
     { "nosmap", "leave SMAP off even when the CPU has it" },
-    { "bench", "run the in-QEMU benchmarks (make bench) instead of stopping" },
+    { "bench", "run the in-QEMU benchmarks (make bench) instead of stopping; bench=migrate: "
+               "only page migration's" },
     { "init", "the first program, from the initrd (default /bin/init)" },
     { "fork", "fork=copy: copy every page at fork instead of copy-on-write" },
+    { "memview", "memview=on: the live map of physical memory on the framebuffer from boot "
+                 "(F12 switches it; docs/memview.md)" },
     { "compat32.mirror", "compat32.mirror=ro: 32-bit processes may read their own page "
                          "tables at 0xffc00000 (supervisor-only by default)" },
 };

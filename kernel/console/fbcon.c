@@ -28,7 +28,10 @@
  *    (top + s) % nrows; every cell of the ring holds a byte and colours;
  *  - shown[s][c] is what the pixels of screen cell (s, c) show (the cursor
  *    bit included), unless bit s of `dirty` is set, in which case they may
- *    be anything the text grid said since the last flush of row s.
+ *    be anything the text grid said since the last flush of row s, or
+ *    c >= text_cols: the memory map (kernel/console/memview.c) owns those
+ *    columns' pixels, and fbcon_set_text_cols makes shown disagree with
+ *    the grid there when it gives them back.
  *
  * Escape sequences: a small part of ECMA-48 / the VT100, enough for a
  * shell's line editor: cursor moves (CUU CUD CUF CUB CNL CPL CHA VPA CUP),
@@ -74,6 +77,7 @@ static struct {
     struct psf_font font;
     uint32_t packed[16];           /* the palette in the framebuffer's pixel format */
     uint32_t cols, rows;           /* text cells on the screen, title row included */
+    uint32_t text_cols;            /* columns drawn: cols, fewer while memview owns the rest */
     uint32_t nrows;                /* scrolling rows: the ring's size */
     uint32_t top;                  /* ring index of screen row 0 */
     uint32_t cx, cy;               /* cursor: column (cols = past the end), screen row */
@@ -448,7 +452,7 @@ void fbcon_flush(void)
                 continue;
             const cell_t *want = ring_row(s);
             cell_t *have = &shown[(size_t)s * fc.cols];
-            for (uint32_t c = 0; c < fc.cols; c++) {
+            for (uint32_t c = 0; c < fc.text_cols; c++) {
                 cell_t v = want[c];
                 if (fc.cursor_on && s == cur_s && c == cur_c)
                     v |= CELL_CURSOR;
@@ -514,6 +518,7 @@ bool fbcon_init(const struct boot_framebuffer *fb, const char *title)
     if (fc.cols < 20 || fc.rows < 3)
         return false;
     fc.nrows = fc.rows - 1;
+    fc.text_cols = fc.cols;
     fc.fg = palette_rgb[ATTR_DEFAULT & 0x0f];
     fc.bg = palette_rgb[0];
     fc.title_fg = 0x101828;
@@ -586,6 +591,55 @@ void fbcon_set_mapping(void *base)
 {
     if (fc.active && base)
         fc.base = base;              /* the same pixels, through another mapping */
+}
+
+/* ---- sharing the screen with the memory map (kernel/console/memview.c) ------------- */
+
+void fbcon_set_text_cols(uint32_t n)
+{
+    if (!fc.active)
+        return;
+    n = MIN(n, fc.cols);
+    uint32_t old = fc.text_cols;
+    fc.text_cols = n;
+    if (n <= old)
+        return;                      /* the columns given up keep their pixels until drawn over */
+    /* Columns old..n-1 show something else: make `shown` disagree with
+     * the text there (the byte flipped), so that the flush redraws them. */
+    for (uint32_t s = 0; s < fc.nrows; s++) {
+        const cell_t *want = ring_row(s);
+        cell_t *have = &shown[(size_t)s * fc.cols];
+        for (uint32_t c = old; c < n; c++)
+            have[c] = (cell_t)(want[c] ^ 0xff);
+    }
+    mark_all();
+    fc.pending = true;
+    fbcon_flush();
+}
+
+void fbcon_fill_rect(uint32_t x, uint32_t y, uint32_t w, uint32_t h, uint32_t rgb)
+{
+    if (!fc.active || x >= fc.width || y >= fc.height)
+        return;
+    fill_rect(x, y, MIN(w, fc.width - x), MIN(h, fc.height - y), rgb);
+}
+
+void fbcon_draw_text(uint32_t x, uint32_t y, const char *s, uint32_t fg, uint32_t bg)
+{
+    if (!fc.active)
+        return;
+    uint32_t pf = pack(fg), pb = pack(bg), gw = fc.font.width, gh = fc.font.height;
+    if (y + gh > fc.height)
+        return;
+    for (; *s && x + gw <= fc.width; s++, x += gw) {
+        const uint8_t *g = psf_glyph(&fc.font, (unsigned char)*s);
+        for (uint32_t j = 0; j < gh; j++) {
+            uint32_t *dst = pixel_at(x, y + j);
+            const uint8_t *bits = g + j * fc.font.row_bytes;
+            for (uint32_t i = 0; i < gw; i++)
+                dst[i] = (bits[i / 8] & (0x80 >> (i % 8))) ? pf : pb;
+        }
+    }
 }
 
 void fbcon_disable(void)

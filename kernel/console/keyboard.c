@@ -17,6 +17,7 @@
 #include <kernel/console.h>
 #include <kernel/irq.h>
 #include <kernel/keymap.h>
+#include <kernel/memview.h>
 #include <kernel/printk.h>
 #include <kernel/x86.h>
 
@@ -36,6 +37,7 @@
 #define CFG_KBD_CLOCK_OFF 0x10
 #define CFG_TRANSLATE 0x40
 #define KBD_IRQ 1
+#define SC_F12_MAKE 0x58       /* scan code set 1 (kernel/console/keymap.c) */
 
 static struct kbd_state kbd;
 
@@ -80,6 +82,10 @@ static irqreturn_t kbd_irq(int irq)
         uint8_t st = inb(KBD_STATUS);
         uint8_t code = inb(KBD_DATA);
         if (st & ST_AUX)
+            continue;
+        /* F12 pressed (not behind 0xe0 or inside Pause): the memory map's
+         * key, not the terminal's, when there is a map to show. */
+        if (code == SC_F12_MAKE && !kbd.e0 && !kbd.skip && memview_key())
             continue;
         n += kbd_scancode(&kbd, code, out + n);
     }

@@ -15,6 +15,7 @@ __noreturn void panic(const char *fmt, ...)
 {
     va_list ap;
     cli();
+    fbcon_set_text_cols(FBCON_ALL_COLS);   /* the whole screen back from the memory map */
     printk("\nKERNEL PANIC: ");
     va_start(ap, fmt);
     vprintk(fmt, ap);

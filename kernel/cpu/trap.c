@@ -24,6 +24,7 @@
 #include <kernel/x86.h>
 #include <kernel/string.h>
 #include <kernel/console.h>
+#include <kernel/memview.h>
 #include <kernel/cpufeature.h>
 #include <kernel/apic.h>
 #include <kernel/irq.h>
@@ -201,6 +202,8 @@ void trap_dispatch(struct trap_frame *f)
     if (f->vector == VEC_TIMER) {
         apic_eoi();
         fbcon_flush();   /* what a burst of output left for later */
+        if (from_user)
+            memview_poll();   /* the memory map: no kernel structure is half updated here */
         task_tick(from_user);
         if (from_user)
             task_return_to_user();

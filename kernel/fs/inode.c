@@ -120,6 +120,8 @@ void inode_stat(const struct inode *ino, struct linux_stat *st)
 
 int inode_permission(const struct inode *ino, int mask)
 {
+    if (ino->ops->permission)
+        return ino->ops->permission(ino, mask);
     if ((mask & 2) && ino->fs->rdonly)
         return -EROFS;
     if ((mask & 1) && !S_ISDIR(ino->mode) && !(ino->mode & 0111))

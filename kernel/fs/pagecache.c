@@ -144,7 +144,7 @@ int pagecache_get(struct inode *ino, uint64_t index, struct page **out)
     void **slot = tree_slot(&ino->reg.pages, index);
     if (!slot)
         return -ENOMEM;
-    pg = alloc_page(GFP_KERNEL | __GFP_NOWARN);
+    pg = alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN);   /* migration can move it */
     if (!pg)
         return -ENOMEM;
     uint8_t *p = page_address(pg);
@@ -160,6 +160,8 @@ int pagecache_get(struct inode *ino, uint64_t index, struct page **out)
     fs->nr_pages++;
     cache_pages++;
     filemap_page_added(pg, true);  /* PG_FILE, map count, Cached and Shmem (tmpfs) */
+    pg->mapping = (uint64_t)(uintptr_t)ino;  /* the reverse map's record (include/mm/rmap.h) */
+    pg->index = index;
     *out = pg;
     return 0;
 }
@@ -172,6 +174,8 @@ struct page *pagecache_replace(struct inode *ino, uint64_t index, struct page *p
     void **slot = tree_slot(&ino->reg.pages, index);  /* the path exists: no allocation */
     *slot = pg;
     filemap_page_added(pg, true);
+    pg->mapping = (uint64_t)(uintptr_t)ino;
+    pg->index = index;
     return old;
 }
 
@@ -316,8 +320,16 @@ long pagecache_read_user(struct inode *ino, uint64_t pos, uint64_t ubuf, size_t 
         size_t k = (size_t)MIN((uint64_t)(n - done), PAGE_SIZE - in);
         const uint8_t *src = read_source(ino, pos / PAGE_SIZE, &avail);
         size_t from = in < avail ? (size_t)MIN((uint64_t)k, avail - in) : 0;
-        if ((from && copy_to_user(ubuf + done, src + in, from) < 0) ||
-            zero_to_user(ubuf + done + from, k - from) < 0)
+        /* A fault on the user's buffer may allocate, and an allocation
+         * may migrate pages: the reference pins the page we copy from. */
+        struct page *pin = pagecache_find(ino, pos / PAGE_SIZE);
+        if (pin)
+            get_page(pin);
+        int bad = (from && copy_to_user(ubuf + done, src + in, from) < 0) ||
+                  zero_to_user(ubuf + done + from, k - from) < 0;
+        if (pin)
+            put_page(pin);
+        if (bad)
             return done ? (long)done : -EFAULT;
         done += k;
         pos += k;
@@ -336,7 +348,10 @@ long pagecache_write_user(struct inode *ino, uint64_t pos, uint64_t ubuf, size_t
         err = pagecache_get(ino, pos / PAGE_SIZE, &pg);
         if (err)
             break;
-        if (copy_from_user((uint8_t *)page_address(pg) + in, ubuf + done, k) < 0) {
+        get_page(pg);   /* pinned while the user's buffer may fault (above) */
+        int bad = copy_from_user((uint8_t *)page_address(pg) + in, ubuf + done, k) < 0;
+        put_page(pg);
+        if (bad) {
             err = -EFAULT;
             break;
         }

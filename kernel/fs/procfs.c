@@ -2,7 +2,8 @@
  * /proc: the file system of procfs, its directories and its open files.
  *
  * procfs is mounted on the root's /proc directory (kernel/fs/initrd_fs.c)
- * and is read-only: every change is -EROFS.  Its inodes are made by each
+ * and is read-only: every change is -EROFS, but for writing the files of
+ * /proc/sys that allow it (their mode says so).  Its inodes are made by each
  * lookup and die with their last reference (a volatile file system, see
  * kernel/fs/inode.c); the root lives as long as the mount.  The tree:
  *
@@ -10,11 +11,15 @@
  *        code's statistics (include/mm/zone.h, slab.h, vmalloc.h)
  *   /proc/uptime, loadavg, stat, cpuinfo, version, filesystems, cmdline,
  *        mounts                                  kernel/fs/proc_sys.c
+ *   /proc/vmstat               kernel/fs/proc_vmstat.c
+ *   /proc/kpagecount, kpageflags  binary, per frame: kernel/fs/proc_kpage.c
+ *   /proc/sys/vm/<name>        sysctl files, some writable: kernel/fs/proc_sysctl.c
  *   /proc/self                 a link to the caller's <pid>
  *   /proc/<pid>/               one directory per task in the task table
  *        (zombies too, until they are reaped), listed after the files:
  *        stat, status, statm, cmdline, comm, environ, maps, pagetable32
  *                              kernel/fs/proc_pid.c
+ *        pagemap               binary, per virtual page: kernel/fs/proc_pagemap.c
  *        exe, cwd, fd/<n>      links, kernel/fs/proc_fd.c
  *
  * A file's text is generated once, when it is opened, into a kmalloc'ed
@@ -22,6 +27,10 @@
  * seeks see one consistent snapshot, and opening again gives fresh
  * numbers.  A link's target is made when the link is looked up and is
  * kept in the inode, which a path walk holds while it follows the link.
+ * Three kinds of file are not a snapshot (kernel/fs/proc_rw.c): the binary
+ * record files (pagemap, kpagecount, kpageflags), made at each read from
+ * the offset read, and the sysctl files, whose text is made at each read
+ * and whose writes act at once.
  *
  * A <pid> directory (or a file in it) outlives its process when it is
  * held open: from then on every lookup in it, and every open of a file
@@ -46,8 +55,10 @@
 #include "proc_impl.h"
 
 #define PROC_MAX_TEXT (4ul << 20)       /* the largest kmalloc block */
-/* Inode numbers: the root 1, its files 2.., a pid's directory and files
+/* Inode numbers: the root 1, its files 2.., /proc/sys/<dir d> SYS_INO(d, 0)
+ * and its files SYS_INO(d, 1..), a pid's directory and files
  * PID_INO(pid, 0..63), its fd links PID_INO(pid, 64 + fd). */
+#define SYS_INO(d, k) (0x1000ul + (uint64_t)(d) * 0x100 + (k))
 #define PID_INO(pid, k) (0x10000ul + (uint64_t)(pid) * 128 + (k))
 #define FD_INO_BASE 64
 #define PID_POS(pid) (256ul + (uint64_t)(pid))   /* getdents positions of /proc/<pid> */
@@ -68,6 +79,9 @@ enum proc_kind {
     PK_SELF,      /* /proc/self */
     PK_LINK,      /* a process's link: link */
     PK_FDDIR,     /* /proc/<pid>/fd */
+    PK_SYSDIR,    /* /proc/sys */
+    PK_RECORDS,   /* a machine-wide binary file: rec */
+    PK_PIDRECORDS, /* a process's binary file: rec */
 };
 
 struct proc_node {
@@ -77,37 +91,43 @@ struct proc_node {
     int (*gen)(char *buf, size_t size);
     proc_pid_gen pgen;
     proc_link_gen link;
+    const struct proc_records *rec;
 };
 
 static const struct proc_node root_nodes[] = {
-    { "self",        PK_SELF, 0777, NULL, NULL, NULL },
-    { "meminfo",     PK_FILE, 0444, meminfo_show, NULL, NULL },
-    { "buddyinfo",   PK_FILE, 0444, buddyinfo_show, NULL, NULL },
-    { "zoneinfo",    PK_FILE, 0444, zoneinfo_show, NULL, NULL },
-    { "slabinfo",    PK_FILE, 0444, slabinfo, NULL, NULL },
-    { "vmallocinfo", PK_FILE, 0444, vmallocinfo, NULL, NULL },
-    { "mounts",      PK_FILE, 0444, proc_mounts, NULL, NULL },
-    { "uptime",      PK_FILE, 0444, proc_uptime, NULL, NULL },
-    { "loadavg",     PK_FILE, 0444, proc_loadavg, NULL, NULL },
-    { "stat",        PK_FILE, 0444, proc_stat, NULL, NULL },
-    { "cpuinfo",     PK_FILE, 0444, proc_cpuinfo, NULL, NULL },
-    { "version",     PK_FILE, 0444, proc_version, NULL, NULL },
-    { "filesystems", PK_FILE, 0444, proc_filesystems, NULL, NULL },
-    { "cmdline",     PK_FILE, 0444, proc_cmdline, NULL, NULL },
+    { "self",        PK_SELF, 0777, NULL, NULL, NULL, NULL },
+    { "meminfo",     PK_FILE, 0444, meminfo_show, NULL, NULL, NULL },
+    { "buddyinfo",   PK_FILE, 0444, buddyinfo_show, NULL, NULL, NULL },
+    { "zoneinfo",    PK_FILE, 0444, zoneinfo_show, NULL, NULL, NULL },
+    { "slabinfo",    PK_FILE, 0444, slabinfo, NULL, NULL, NULL },
+    { "vmallocinfo", PK_FILE, 0444, vmallocinfo, NULL, NULL, NULL },
+    { "mounts",      PK_FILE, 0444, proc_mounts, NULL, NULL, NULL },
+    { "uptime",      PK_FILE, 0444, proc_uptime, NULL, NULL, NULL },
+    { "loadavg",     PK_FILE, 0444, proc_loadavg, NULL, NULL, NULL },
+    { "stat",        PK_FILE, 0444, proc_stat, NULL, NULL, NULL },
+    { "cpuinfo",     PK_FILE, 0444, proc_cpuinfo, NULL, NULL, NULL },
+    { "version",     PK_FILE, 0444, proc_version, NULL, NULL, NULL },
+    { "filesystems", PK_FILE, 0444, proc_filesystems, NULL, NULL, NULL },
+    { "cmdline",     PK_FILE, 0444, proc_cmdline, NULL, NULL, NULL },
+    { "vmstat",      PK_FILE, 0444, proc_vmstat, NULL, NULL, NULL },
+    { "sys",         PK_SYSDIR, 0555, NULL, NULL, NULL, NULL },
+    { "kpagecount",  PK_RECORDS, 0400, NULL, NULL, NULL, &proc_kpagecount },
+    { "kpageflags",  PK_RECORDS, 0400, NULL, NULL, NULL, &proc_kpageflags },
 };
 /* A process's entries, in the order Linux lists them. */
 static const struct proc_node pid_nodes[] = {
-    { "fd",          PK_FDDIR,   0500, NULL, NULL, NULL },
-    { "environ",     PK_PIDFILE, 0400, NULL, proc_pid_environ, NULL },
-    { "status",      PK_PIDFILE, 0444, NULL, proc_pid_status, NULL },
-    { "comm",        PK_PIDFILE, 0644, NULL, proc_pid_comm, NULL },
-    { "cmdline",     PK_PIDFILE, 0444, NULL, proc_pid_cmdline, NULL },
-    { "stat",        PK_PIDFILE, 0444, NULL, proc_pid_stat, NULL },
-    { "statm",       PK_PIDFILE, 0444, NULL, proc_pid_statm, NULL },
-    { "maps",        PK_PIDFILE, 0444, NULL, proc_pid_maps, NULL },
-    { "cwd",         PK_LINK,    0777, NULL, NULL, proc_link_cwd },
-    { "exe",         PK_LINK,    0777, NULL, NULL, proc_link_exe },
-    { "pagetable32", PK_PIDFILE, 0444, NULL, proc_pid_pagetable32, NULL },
+    { "fd",          PK_FDDIR,   0500, NULL, NULL, NULL, NULL },
+    { "environ",     PK_PIDFILE, 0400, NULL, proc_pid_environ, NULL, NULL },
+    { "status",      PK_PIDFILE, 0444, NULL, proc_pid_status, NULL, NULL },
+    { "comm",        PK_PIDFILE, 0644, NULL, proc_pid_comm, NULL, NULL },
+    { "cmdline",     PK_PIDFILE, 0444, NULL, proc_pid_cmdline, NULL, NULL },
+    { "stat",        PK_PIDFILE, 0444, NULL, proc_pid_stat, NULL, NULL },
+    { "statm",       PK_PIDFILE, 0444, NULL, proc_pid_statm, NULL, NULL },
+    { "maps",        PK_PIDFILE, 0444, NULL, proc_pid_maps, NULL, NULL },
+    { "cwd",         PK_LINK,    0777, NULL, NULL, proc_link_cwd, NULL },
+    { "exe",         PK_LINK,    0777, NULL, NULL, proc_link_exe, NULL },
+    { "pagemap",     PK_PIDRECORDS, 0400, NULL, NULL, NULL, &proc_pagemap },
+    { "pagetable32", PK_PIDFILE, 0444, NULL, proc_pid_pagetable32, NULL, NULL },
 };
 _Static_assert(ARRAY_SIZE(pid_nodes) < FD_INO_BASE, "a pid's inode numbers");
 
@@ -184,8 +204,10 @@ static int proc_open_file(struct inode *ino, unsigned flags, struct file **out)
 {
     const struct proc_node *n = ino->proc.node;
     struct task *t = NULL;
-    if (n->kind == PK_PIDFILE && !(t = proc_task(ino)))
+    if ((n->kind == PK_PIDFILE || n->kind == PK_PIDRECORDS) && !(t = proc_task(ino)))
         return -ESRCH;                  /* the process is gone */
+    if (n->rec)
+        return proc_records_open(n->rec, flags, out);
     char *text;
     size_t len;
     int err = proc_generate(n, t, &text, &len);
@@ -229,6 +251,11 @@ static int proc_fd_lookup(struct inode *dir, const char *name, size_t len, struc
 static void proc_root_readdir(struct inode *dir, uint64_t *pos, filldir_fn fill, void *ctx);
 static void proc_pid_readdir(struct inode *dir, uint64_t *pos, filldir_fn fill, void *ctx);
 static void proc_fd_readdir(struct inode *dir, uint64_t *pos, filldir_fn fill, void *ctx);
+static int proc_sys_lookup(struct inode *dir, const char *name, size_t len, struct inode **out);
+static int proc_sysdir_lookup(struct inode *dir, const char *name, size_t len,
+                              struct inode **out);
+static void proc_sys_readdir(struct inode *dir, uint64_t *pos, filldir_fn fill, void *ctx);
+static void proc_sysdir_readdir(struct inode *dir, uint64_t *pos, filldir_fn fill, void *ctx);
 
 static const char *proc_pid_dname(struct inode *dir)
 {
@@ -243,7 +270,19 @@ static const char *proc_fd_dname(struct inode *dir)
 
 static void proc_fd_evict(struct inode *dir)
 {
-    inode_put(dir->parent);             /* its <pid> directory */
+    inode_put(dir->parent);             /* its <pid> directory (/proc/sys for a sysctl one) */
+}
+
+static const char *proc_sys_dname(struct inode *dir)
+{
+    (void)dir;
+    return "sys";
+}
+
+static const char *proc_sysdir_dname(struct inode *dir)
+{
+    const struct proc_sysctl_dir *d = dir->proc.node;
+    return d->name;
 }
 
 static const struct inode_ops proc_root_iops = {
@@ -264,6 +303,21 @@ static const struct inode_ops proc_fd_iops = {
     .open = tmpfs_open_dir,
     .evict = proc_fd_evict,
 };
+static const struct inode_ops proc_sys_iops = {
+    .lookup = proc_sys_lookup,
+    .readdir = proc_sys_readdir,
+    .dname = proc_sys_dname,
+    .open = tmpfs_open_dir,
+};
+static const struct inode_ops proc_sysdir_iops = {
+    .lookup = proc_sysdir_lookup,
+    .readdir = proc_sysdir_readdir,
+    .dname = proc_sysdir_dname,
+    .open = tmpfs_open_dir,
+    .evict = proc_fd_evict,
+};
+static const struct inode_ops proc_sysctl_iops = { .open = proc_sysctl_open,
+                                                   .permission = proc_sysctl_permission };
 static const struct inode_ops proc_file_iops = { .open = proc_open_file };
 static const struct inode_ops proc_self_iops = { .get_link = proc_self_link };
 static const struct inode_ops proc_dyn_iops = { .get_link = proc_dyn_link,
@@ -376,8 +430,14 @@ static int proc_root_lookup(struct inode *dir, const char *name, size_t len, str
         const struct proc_node *n = &root_nodes[i];
         if (n->kind == PK_SELF && own_pid() <= 0)
             return -ENOENT;             /* no process: no self (Linux: a kernel thread) */
-        ino = proc_new(n->kind == PK_SELF ? S_IFLNK | n->perm : S_IFREG | n->perm,
-                       n->kind == PK_SELF ? &proc_self_iops : &proc_file_iops, 2 + i, NULL);
+        if (n->kind == PK_SELF)
+            ino = proc_new(S_IFLNK | n->perm, &proc_self_iops, 2 + i, NULL);
+        else if (n->kind == PK_SYSDIR)
+            ino = proc_new(S_IFDIR | n->perm, &proc_sys_iops, 2 + i, NULL);
+        else
+            ino = proc_new(S_IFREG | n->perm, &proc_file_iops, 2 + i, NULL);
+        if (ino && n->kind == PK_SYSDIR)
+            ino->parent = procfs_fs.root;
         if (ino) {
             ino->proc.node = n;
             if (n->kind == PK_SELF) {
@@ -443,9 +503,12 @@ static unsigned dtype_of(const struct proc_node *n)
 {
     switch (n->kind) {
     case PK_FILE:
-    case PK_PIDFILE: return IFTODT(S_IFREG);
-    case PK_FDDIR:   return IFTODT(S_IFDIR);
-    default:         return IFTODT(S_IFLNK);
+    case PK_PIDFILE:
+    case PK_RECORDS:
+    case PK_PIDRECORDS: return IFTODT(S_IFREG);
+    case PK_FDDIR:
+    case PK_SYSDIR:     return IFTODT(S_IFDIR);
+    default:            return IFTODT(S_IFLNK);
     }
 }
 
@@ -510,6 +573,65 @@ static void proc_fd_readdir(struct inode *dir, uint64_t *pos, filldir_fn fill, v
     }
 }
 
+/* ---- /proc/sys: a directory per proc_sysctl_dirs entry, its files ----------------------- */
+
+static int proc_sys_lookup(struct inode *dir, const char *name, size_t len, struct inode **out)
+{
+    for (size_t d = 0; d < proc_sysctl_ndirs; d++) {
+        if (!name_is(proc_sysctl_dirs[d].name, name, len))
+            continue;
+        struct inode *ino = proc_new(S_IFDIR | 0555, &proc_sysdir_iops, SYS_INO(d, 0), NULL);
+        if (!ino)
+            return -ENOMEM;
+        ino->proc.node = &proc_sysctl_dirs[d];
+        ino->parent = inode_get(dir);   /* dropped by proc_fd_evict */
+        *out = ino;
+        return 0;
+    }
+    return -ENOENT;
+}
+
+static int proc_sysdir_lookup(struct inode *dir, const char *name, size_t len,
+                              struct inode **out)
+{
+    const struct proc_sysctl_dir *d = dir->proc.node;
+    for (size_t i = 0; i < d->count; i++) {
+        const struct proc_sysctl *c = &d->files[i];
+        if (!name_is(c->name, name, len))
+            continue;
+        struct inode *ino = proc_new(S_IFREG | c->mode, &proc_sysctl_iops,
+                                     SYS_INO(d - proc_sysctl_dirs, 1 + i), NULL);
+        if (!ino)
+            return -ENOMEM;
+        ino->proc.node = c;
+        snprintf(ino->proc.text, sizeof(ino->proc.text), "%s", d->name);
+        *out = ino;
+        return 0;
+    }
+    return -ENOENT;
+}
+
+static void proc_sys_readdir(struct inode *dir, uint64_t *pos, filldir_fn fill, void *ctx)
+{
+    (void)dir;
+    for (; *pos - 2 < proc_sysctl_ndirs; (*pos)++) {
+        const char *name = proc_sysctl_dirs[*pos - 2].name;
+        if (!fill(ctx, name, strlen(name), SYS_INO(*pos - 2, 0), IFTODT(S_IFDIR), *pos + 1))
+            return;
+    }
+}
+
+static void proc_sysdir_readdir(struct inode *dir, uint64_t *pos, filldir_fn fill, void *ctx)
+{
+    const struct proc_sysctl_dir *d = dir->proc.node;
+    for (; *pos - 2 < d->count; (*pos)++) {
+        const char *name = d->files[*pos - 2].name;
+        if (!fill(ctx, name, strlen(name), SYS_INO(d - proc_sysctl_dirs, *pos - 1),
+                  IFTODT(S_IFREG), *pos + 1))
+            return;
+    }
+}
+
 /* ---- paths of procfs's own files (for /proc/<pid>/fd/<n>) ---------------------------- */
 
 long proc_inode_path(const struct inode *ino, char *buf, size_t size)
@@ -518,7 +640,10 @@ long proc_inode_path(const struct inode *ino, char *buf, size_t size)
     int len;
     if (S_ISDIR(ino->mode) || S_ISLNK(ino->mode))
         return -ENOENT;                 /* directories have dir_path; links are not opened */
-    if (n >= root_nodes && n < root_nodes + ARRAY_SIZE(root_nodes))
+    if (ino->ops == &proc_sysctl_iops)
+        len = snprintf(buf, size, "/proc/sys/%s/%s", ino->proc.text,
+                       ((const struct proc_sysctl *)ino->proc.node)->name);
+    else if (n >= root_nodes && n < root_nodes + ARRAY_SIZE(root_nodes))
         len = snprintf(buf, size, "/proc/%s", n->name);
     else
         len = snprintf(buf, size, "/proc/%d/%s", ino->proc.pid, n->name);

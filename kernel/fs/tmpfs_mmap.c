@@ -30,6 +30,7 @@
 #include <kernel/string.h>
 #include <mm/slab.h>
 #include <mm/vma.h>
+#include <mm/rmap.h>
 
 struct tmpfs_mapping {
     struct vm_mapping m;           /* first: the container is found from it */
@@ -102,20 +103,43 @@ static const char *tm_name(struct vm_mapping *m, bool *deleted)
     return tm->path;
 }
 
+/* ---- migration's file half (include/mm/rmap.h) ------------------------------------------ */
+
+static struct vm_mapping *pc_mapping_of(const struct page *pg)
+{
+    struct inode *ino = (struct inode *)(uintptr_t)pg->mapping;
+    return ino ? ino->reg.mapping : NULL;
+}
+
+/* new, a copy of old, takes its slot, its ptes, and the cache's place. */
+static void pc_replace(struct page *old, struct page *new)
+{
+    struct inode *ino = (struct inode *)(uintptr_t)old->mapping;
+    uint64_t index = old->index;
+    pagecache_replace(ino, index, new);
+    if (ino->reg.mapping)
+        filemap_move_ptes(ino->reg.mapping, index, page_to_phys(old), page_to_phys(new));
+    filemap_page_removed(old, true);   /* no pte maps it any more */
+    old->mapping = 0;
+    old->index = 0;
+    put_page(old);                     /* the cache's reference: freed */
+}
+
+const struct filemap_owner_ops pagecache_owner = {
+    .mapping_of = pc_mapping_of,
+    .replace = pc_replace,
+};
+
 /* A page above 4 GiB faulted by an i386 process: a copy from gfp takes
  * its place in the cache and in every pte (mm/filemap.c). */
 static int tm_migrate(struct vm_mapping *m, uint64_t index, gfp_t gfp, uint64_t *pa)
 {
-    struct inode *ino = tm_of(m)->ino;
-    struct page *pg = alloc_page(gfp | __GFP_NOWARN);
+    struct page *pg = alloc_page(gfp | __GFP_MOVABLE | __GFP_NOWARN);
     if (!pg)
         return -ENOMEM;
-    struct page *old = pagecache_find(ino, index);
+    struct page *old = pagecache_find(tm_of(m)->ino, index);
     memcpy(page_address(pg), page_address(old), PAGE_SIZE);
-    pagecache_replace(ino, index, pg);
-    filemap_move_ptes(m, index, page_to_phys(old), page_to_phys(pg));
-    filemap_page_removed(old, true);   /* no pte maps it any more */
-    put_page(old);                     /* the cache's reference: freed */
+    pc_replace(old, pg);
     *pa = page_to_phys(pg);
     return 0;
 }

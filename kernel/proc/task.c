@@ -16,6 +16,7 @@
  */
 #include <kernel/errno.h>
 #include <kernel/kstat.h>
+#include <kernel/memview.h>
 #include <kernel/task.h>
 #include <kernel/signal.h>
 #include <compat32/compat32.h>
@@ -313,6 +314,7 @@ __noreturn void idle_loop(void)
             sti();
             hlt();
             cli();
+            memview_poll();   /* F12, and the memory map's redraws (docs/memview.md) */
         }
     }
 }

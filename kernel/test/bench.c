@@ -13,12 +13,16 @@
  *
  * The last lines are the targets, in the format every benchmark of
  * `make bench` shares: "target NAME: measured X, goal Y: met" (or NOT MET).
+ * `bench=migrate` runs only the migration figures (bench_migrate).
  */
 #include <kernel/bench.h>
+#include <kernel/cmdline.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
 #include <kernel/x86.h>
+#include <mm/compaction.h>
 #include <mm/gfp.h>
+#include <mm/migrate.h>
 #include <mm/slab.h>
 #include <mm/vmalloc.h>
 #include <mm/vma.h>
@@ -261,10 +265,147 @@ static void bench_faults(struct fault_figures *f)
     };
 }
 
+/* ---- migration ------------------------------------------------------------------ */
+
+#define MIGRATE_PAGES 256
+
+/*
+ * Ticks per page to move each of the n pages mapped from base in mm once
+ * (migrate_page with the usual target allocator).  The pages are found
+ * first, untimed: the figure is migrate_page alone, what a compaction
+ * scanner that has the frame in hand pays.
+ */
+static uint64_t migrate_each(struct mm *mm, uint64_t base, int n)
+{
+    static struct page *pages[MIGRATE_PAGES];
+    for (int i = 0; i < n; i++) {
+        struct pt_view v;
+        if (pt_walk(&mm->pt, base + (uint64_t)i * 4096, &v))
+            panic("bench: page %d not mapped", i);
+        pages[i] = pfn_to_page(v.pa >> PAGE_SHIFT);
+    }
+    uint64_t t0 = rdtsc();
+    for (int i = 0; i < n; i++) {
+        enum migrate_result why;
+        if (migrate_page(pages[i], migrate_alloc_any, NULL, NULL, &why))
+            panic("bench: migrate_page: %s", migrate_result_str(why));
+    }
+    return (rdtsc() - t0) / (uint64_t)n;
+}
+
+/* Fill the DMA zone with user pages: a new address space whose data
+ * pages come from ZONE_DMA (mm_user_zone), touched until the zone is
+ * down to its reserve (below it, a DMA allocation would start evacuating
+ * the zone itself).  Returns the mm; *pages the pages touched. */
+static struct mm *fill_dma(uint64_t *pages)
+{
+    struct zone *z = &node0->zones[ZONE_DMA];
+    uint64_t base;
+    struct mm *mm = new_mm(false);
+    if (mm_mmap(mm, 0, ZONE_DMA_END, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, NULL,
+                0, &base))
+        panic("bench: no room for 16 MiB");
+    drain_pcp();
+    uint64_t want = z->free > z->wmark_high + 16 ? z->free - z->wmark_high - 16 : 0;
+    mm_user_zone = __GFP_DMA;
+    uint64_t i = 0;
+    for (; i < want; i++)
+        if (mm_fault(mm, base + i * 4096, FAULT_WRITE | FAULT_USER))
+            break;
+    mm_user_zone = 0;
+    *pages = i;
+    return mm;
+}
+
+struct migrate_figures {
+    uint64_t one, shared, one32, cp, ratio, shared_ratio, one32_ratio;   /* per page */
+    uint64_t evac, evac_cp, evac_ratio, moved, frames, obtained;         /* per page moved */
+};
+
+/*
+ * Each round: the 4 KiB copy, then one move of each of 256 pages of a
+ * 64-bit process, of a 64-bit process whose pages a forked child shares
+ * (two ptes per page), and of a 32-bit process (in rotating order); then,
+ * with the copy again, the DMA zone filled with user pages and evacuated
+ * (evacuate_zone: the pages move out, the free zone is allocated whole
+ * and given back), timed per page moved.
+ */
+static void bench_migrate_rounds(struct migrate_figures *f)
+{
+    uint64_t b64, bsh, b32, one[ROUNDS], sh[ROUNDS], o32[ROUNDS], cp[ROUNDS];
+    uint64_t q[ROUNDS], qs[ROUNDS], q32[ROUNDS], ev[ROUNDS], ecp[ROUNDS], qe[ROUNDS];
+    struct mm *m64 = touched_mm(1, false, &b64), *msh = touched_mm(1, false, &bsh);
+    struct mm *m32 = touched_mm(1, true, &b32);
+    struct mm *child = kzalloc(sizeof(*child), GFP_KERNEL);
+    if (!child || mm_fork(child, msh, false))
+        panic("bench: fork failed");
+    migrate_each(m64, b64, MIGRATE_PAGES);   /* warm up */
+    migrate_each(msh, bsh, MIGRATE_PAGES);
+    migrate_each(m32, b32, MIGRATE_PAGES);
+    struct evacuate_result r = { 0 };
+    for (int i = 0; i < ROUNDS; i++) {
+        cp[i] = bench_copy(200);
+        for (int k = 0; k < 3; k++) {
+            switch ((i + k) % 3) {
+            case 0: one[i] = migrate_each(m64, b64, MIGRATE_PAGES); break;
+            case 1: sh[i] = migrate_each(msh, bsh, MIGRATE_PAGES); break;
+            default: o32[i] = migrate_each(m32, b32, MIGRATE_PAGES); break;
+            }
+        }
+        q[i] = pct(one[i], cp[i]);
+        qs[i] = pct(sh[i], cp[i]);
+        q32[i] = pct(o32[i], cp[i]);
+        uint64_t filled;
+        struct mm *dma = fill_dma(&filled);
+        ecp[i] = bench_copy(200);
+        uint64_t t0 = rdtsc();
+        if (evacuate_zone(ZONE_DMA, &r))
+            panic("bench: evacuate_zone failed");
+        uint64_t t = rdtsc() - t0;
+        if (r.moved < filled)
+            panic("bench: %lu pages filled the DMA zone, %lu moved", filled, r.moved);
+        ev[i] = t / (r.moved ? r.moved : 1);
+        qe[i] = pct(ev[i], ecp[i]);
+        drop_mm(dma);
+    }
+    drop_mm(child);
+    drop_mm(msh);
+    drop_mm(m64);
+    drop_mm(m32);
+    *f = (struct migrate_figures){
+        median(one, ROUNDS), median(sh, ROUNDS), median(o32, ROUNDS), median(cp, ROUNDS),
+        median(q, ROUNDS), median(qs, ROUNDS), median(q32, ROUNDS),
+        median(ev, ROUNDS), median(ecp, ROUNDS), median(qe, ROUNDS), r.moved, r.frames,
+        r.obtained,
+    };
+}
+
+static void bench_migrate(void)
+{
+    char a[24], b[24], c[24];
+    struct migrate_figures f;
+    bench_migrate_rounds(&f);
+    printk("bench: migrate_page, one page of a user address space: %lu ticks = %s x copy 4 KiB "
+           "(%lu ticks)\n", f.one, hx(a, sizeof(a), f.ratio), f.cp);
+    printk("bench: migrate_page, a page shared with a forked child (2 ptes): %lu ticks = %s x "
+           "copy; of a 32-bit process: %lu ticks = %s x copy\n", f.shared,
+           hx(b, sizeof(b), f.shared_ratio), f.one32, hx(c, sizeof(c), f.one32_ratio));
+    printk("bench: evacuate_zone DMA, full of user pages: %lu ticks per page moved = %s x copy "
+           "4 KiB (%lu ticks); last round: %lu frames, %lu moved, %lu obtained\n", f.evac,
+           hx(a, sizeof(a), f.evac_ratio), f.evac_cp, f.frames, f.moved, f.obtained);
+    target("qemu_migrate_page_vs_copy", f.ratio, 200, true);
+}
+
 void bench_run(void)
 {
     char a[24], b[24];
     printk("bench: %d rounds; every ratio is the median of the per-round ratios\n", ROUNDS);
+    const char *which = option("bench");
+    if (which && strcmp(which, "migrate") == 0) {
+        bench_migrate();
+        printk("bench: done\n");
+        return;
+    }
     struct figure km = paired(bench_kmalloc, 20000, bench_memset, 2000);
     printk("bench: kmalloc(64)+kfree: %lu ticks = %s x memset 4 KiB (%lu ticks)\n", km.ticks,
            hx(a, sizeof(a), km.ratio), km.ref);
@@ -297,6 +438,7 @@ void bench_run(void)
     target("qemu_cow_fault_vs_copy", f.cow64_cp, 400, true);
     target("qemu_compat32_zero_fault_vs_64", f.zero32_64, 120, true);
     target("qemu_compat32_cow_fault_vs_64", f.cow32_64, 120, true);
+    bench_migrate();
     bench_fbcon();
     printk("bench: done\n");
 }

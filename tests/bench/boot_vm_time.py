@@ -3,8 +3,12 @@
 command line and print what kernel/test/bench.c measured (TSC ticks under
 TCG): kmalloc and vmalloc, fork+exit with copy-on-write against an eager
 copy, demand-zero and copy-on-write faults, 64-bit and 32-bit, each as the
-median of per-round ratios to a reference measured in the same round; then
-its target lines."""
+median of per-round ratios to a reference measured in the same round, page
+migration and the evacuation of the DMA zone; then its target lines.
+
+    python3 tests/bench/boot_vm_time.py BUILD [migrate]
+
+With `migrate`, the boot runs only the migration figures (`bench=migrate`)."""
 import os
 import re
 import sys
@@ -12,10 +16,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
 import qemu  # noqa: E402
 
 build = sys.argv[1] if len(sys.argv) > 1 else "build"
-work = os.path.join(build, "bench", "boot-vm")
+only = sys.argv[2] if len(sys.argv) > 2 else ""
+if only not in ("", "migrate"):
+    sys.exit("usage: boot_vm_time.py BUILD [migrate]")
+work = os.path.join(build, "bench", "boot-vm" + ("-" + only if only else ""))
 os.makedirs(work, exist_ok=True)
 img = qemu.image_with_cmdline(os.path.join(build, "esp.img"), os.path.join(work, "esp.img"),
-                              "bench")
+                              "bench=" + only if only else "bench")
 r = qemu.boot(img, mem="1G", timeout=300, wait_for=["bench: done"], workdir=work)
 lines = [ln for ln in r.log.splitlines() if ln.startswith("bench: ") and "done" not in ln]
 print("\nIn QEMU (TCG): the virtual layer, TSC ticks")

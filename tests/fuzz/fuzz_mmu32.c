@@ -13,8 +13,12 @@
  * munmap, mprotect, madvise, brk, user reads, writes and executions
  * through a simulated CPU (walk hw; if the leaf refuses, mm_hw_fault and
  * one retry), kernel copies (mm_write, mm_read), fork (CoW or eager),
- * exit, and reads/writes of the page-table mirror at 0xffc00000; before
- * any of them, optionally, memory pressure (every frame taken but a few).
+ * exit, reads/writes of the page-table mirror at 0xffc00000, and
+ * migration of a mapped page (migrate_page: the page moves to a frame
+ * below 4 GiB, every i386 entry that mapped it maps the new frame with
+ * its A and D bits kept, the derived entry is gone or follows; the zero
+ * page and shared objects' frames are refused); before any of them,
+ * optionally, memory pressure (every frame taken but a few).
  *
  * The model, per process and page of an 80-page window (64 pages across
  * a PDE boundary for mmap, 16 of heap in another PDE): kind, protection,
@@ -28,9 +32,11 @@
  * operation touched are re-read (a fill may record an access whose hw
  * entry it then could not make).  After every operation: the model,
  * mmu32_check, an independent check of every hw leaf against the raw
- * i386 entries, pt_check of both tables, mm_check_frames, and (every
- * fourth operation and at the end) mm_check_consistency, node_check and
- * slab_check.  At the end every process exits and every frame and slab
+ * i386 entries, pt_check of both tables, mm_check_frames, rmap_check_mm
+ * and the reverse map against the tables (rmap_count of each frame of
+ * private anonymous pages is the number of i386 entries mapping it, 0 for
+ * the zero page and shared objects), and (every fourth operation and at
+ * the end) mm_check_consistency, node_check and slab_check.  At the end every process exits and every frame and slab
  * object must be back.
  */
 #include <stdio.h>
@@ -41,7 +47,9 @@
 #include <compat32/mmu32.h>
 #include <kernel/errno.h>
 #include <mm/gfp.h>
+#include <mm/migrate.h>
 #include <mm/pgtable.h>
+#include <mm/rmap.h>
 #include <compat32/pt_i386.h>
 #include <mm/slab.h>
 #include <mm/vma.h>
@@ -277,6 +285,48 @@ static NOCOV void model_check(void)
     }
 }
 
+/* The reverse map against the i386 entries of every process: a frame
+ * mapped only by private anonymous pages is found exactly as many times
+ * as entries map it; the zero page and shared objects' frames never. */
+static NOCOV void rmap_oracle(void)
+{
+    static uint32_t pas[NPROC * NP];
+    static uint8_t kinds[NPROC * NP];
+    size_t n = 0;
+    for (int i = 0; i < NPROC; i++) {
+        if (!procs[i].live)
+            continue;
+        for (unsigned p = 0; p < NP; p++) {
+            uint32_t e = pte_of(&procs[i].mm, va_of(p));
+            if (e & P_) {
+                pas[n] = pte_addr(e);
+                kinds[n++] = procs[i].pg[p].kind;
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t count = 0;
+        bool anon = true, seen = false;
+        for (size_t j = 0; j < n; j++) {
+            if (pas[j] != pas[i])
+                continue;
+            seen = seen || j < i;
+            count++;
+            anon = anon && kinds[j] == K_ANON;
+        }
+        if (seen)
+            continue;
+        uint64_t got = rmap_count(pfn_to_page(pas[i] / FR));
+        if (pas[i] == mm_zero_page() || kinds[i] == K_SHM) {
+            if (got)
+                DIE("frame %#x (zero page or shared object) has %lu reverse-map hits", pas[i],
+                    got);
+        } else if (anon && got != count) {
+            DIE("frame %#x: %lu i386 entries map it, rmap_count says %lu", pas[i], count, got);
+        }
+    }
+}
+
 static NOCOV void check_all(bool deep)
 {
     char why[256];
@@ -299,10 +349,13 @@ static NOCOV void check_all(bool deep)
         pt_for_each(mmu32_hw(&pr->mm), 0, TOP, raw_hw_leaf, NULL);
         if (deep && mm_check_consistency(&pr->mm, why, sizeof(why)))
             DIE("proc %d: %s", i, why);
+        if (rmap_check_mm(&pr->mm, why, sizeof(why)))
+            DIE("proc %d: rmap_check_mm: %s", i, why);
         live[n++] = &pr->mm;
     }
     if (mm_check_frames(live, n, why, sizeof(why)))
         DIE("mm_check_frames: %s", why);
+    rmap_oracle();
     if (deep && node_check(why, sizeof(why)))
         DIE("node_check: %s", why);
     if (deep && slab_check(why, sizeof(why)))
@@ -574,6 +627,64 @@ static void do_fork(struct proc *pr)
     }
 }
 
+/*
+ * Move the frame an i386 entry of pr maps: a private anonymous or file
+ * copy page moves below 4 GiB (under pressure it may find no target:
+ * -ENOMEM, nothing changed); the zero page and a shared object's frame are
+ * refused.  Every entry that mapped it then maps the new frame, A and D
+ * as they were (the model's ad.pa follows, so a changed bit shows as a
+ * mismatch), and the derived entry is gone or maps the new frame
+ * (mmu32_check and the raw hw check of check_all).
+ */
+static void do_migrate(struct proc *pr)
+{
+    /* One of the present pages (any page would mostly be absent). */
+    unsigned mapped[NP], n = 0;
+    for (unsigned p = 0; p < NP; p++)
+        if (pte_of(&pr->mm, va_of(p)) & P_)
+            mapped[n++] = p;
+    if (!n)
+        return;
+    unsigned page = mapped[rnd(n)];
+    uint32_t e = pte_of(&pr->mm, va_of(page));
+    uint32_t pa = pte_addr(e);
+    struct page *pg = pfn_to_page(pa / FR);
+    uint8_t kind = pr->pg[page].kind;
+    uint32_t refs = page_count(pg);
+    struct page *np = NULL;
+    enum migrate_result why = NR_MIGRATE_RESULTS;
+    int err = migrate_page(pg, migrate_alloc_any, NULL, &np, &why);
+    bool unmovable = pa == mm_zero_page() || kind == K_SHM;
+    if (unmovable && (err != -EINVAL || why != MIGRATE_UNMOVABLE))
+        DIE("migrate_page of %s frame: %d (%s)", kind == K_SHM ? "a shared object's" :
+            "the zero page", err, migrate_result_str(why));
+    if (!unmovable && !(err == 0 || (pressure && err == -ENOMEM)))
+        DIE("migrate_page of a private page (kind %u): %d (%s)", kind, err,
+            migrate_result_str(why));
+    if (err)
+        return;
+    uint64_t now = page_to_phys(np);
+    if (np == pg || page_count(pg) || page_count(np) != refs || now + FR > TOP)
+        DIE("migrate_page: new %#lx (%u references, %u before), old %#x (%u)", now,
+            page_count(np), refs, pa, page_count(pg));
+    for (int i = 0; i < NPROC; i++) {
+        if (!procs[i].live)
+            continue;
+        for (unsigned p = 0; p < NP; p++) {
+            struct mpage *m = &procs[i].pg[p];
+            uint32_t f = pte_of(&procs[i].mm, va_of(p));
+            if ((f & P_) && pte_addr(f) == pa)
+                DIE("proc %d page %u still maps the old frame %#x", i, p, pa);
+            if (m->ad.pa == pa) {
+                if (!(f & P_) || pte_addr(f) != now)
+                    DIE("proc %d page %u: %08x after the move, not the new frame %#lx", i, p, f,
+                        now);
+                m->ad.pa = (uint32_t)now;   /* the same PTE: A and D must be kept */
+            }
+        }
+    }
+}
+
 static void do_exit(struct proc *pr)
 {
     int live = 0;
@@ -701,6 +812,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         case 13:
             do_exit(pr);
+            break;
+        case 14:
+            do_migrate(pr);
             break;
         default:
             do_mirror(pr);

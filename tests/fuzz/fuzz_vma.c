@@ -10,7 +10,10 @@
  * protection), munmap, mprotect, brk, madvise, user reads, writes and
  * executions (through the tables, faulting as the CPU would), kernel
  * writes (mm_write: prepare_write then copy), mincore, fork (CoW or
- * eager), exit; and, before any of them, memory pressure: every frame
+ * eager), exit, migration of a mapped page (migrate_page: private
+ * anonymous pages move, the zero page and shared objects' frames are
+ * refused; every pte that mapped the page maps the new frame, the old
+ * one is free); and, before any of them, memory pressure: every frame
  * and free slab slot taken but a few, so that the operation may fail.
  *
  * The model: per process, per page of a 72-page window (48 pages for
@@ -22,7 +25,9 @@
  * have changed.  After every operation (check_all says how deep):
  * mm_check_frames (exact refcounts over all processes), pt_check,
  * node_check, mm_check_consistency, slab_check, the zero page still zero,
- * mincore against the tables, and
+ * mincore against the tables, rmap_check_mm of every process and the
+ * reverse map against the tables (each frame's rmap_count is the number
+ * of ptes mapping it, 0 for the zero page and shared objects), and
  * every page of every process against the model without faulting
  * (present: the frame's bytes; absent: what a fault would produce).  At
  * the end every process exits and every frame and slab object must be
@@ -35,7 +40,9 @@
 #include "mm_host.h"
 #include <kernel/errno.h>
 #include <mm/gfp.h>
+#include <mm/migrate.h>
 #include <mm/pgtable.h>
+#include <mm/rmap.h>
 #include <mm/slab.h>
 #include <mm/vma.h>
 #include <mm/zone.h>
@@ -274,6 +281,40 @@ static NOCOV void check_page(struct proc *pr, unsigned page, struct vma *vma)
     }
 }
 
+/* Every present frame of the window in every process, for the reverse
+ * map's oracle: frame, process, page. */
+static uint64_t all_pa[NPROC * NP];
+static uint8_t all_kind[NPROC * NP];
+static size_t nall;
+
+/* Frames mapped only by private anonymous pages: rmap_count is exactly
+ * the number of ptes mapping them; shared objects' frames and the zero
+ * page have no reverse map. */
+static NOCOV void rmap_oracle(void)
+{
+    for (size_t i = 0; i < nall; i++) {
+        uint64_t pa = all_pa[i], n = 0;
+        bool anon = true, seen = false;
+        for (size_t j = 0; j < nall; j++) {
+            if (all_pa[j] != pa)
+                continue;
+            seen = seen || j < i;
+            n++;
+            anon = anon && all_kind[j] == K_ANON;
+        }
+        if (seen)
+            continue;   /* counted at its first pte */
+        struct page *pg = pfn_to_page(pa / FR);
+        uint64_t got = rmap_count(pg);
+        if (pa == mm_zero_page() || all_kind[i] == K_SHM) {
+            if (got)
+                DIE("frame %#lx (zero page or shared object) has %lu reverse-map hits", pa, got);
+        } else if (anon && got != n) {
+            DIE("frame %#lx: %lu ptes map it, rmap_count says %lu", pa, n, got);
+        }
+    }
+}
+
 /*
  * After every operation, at three depths (running everything after every
  * operation made `make test`'s bounded run ~5x slower):
@@ -307,13 +348,22 @@ static NOCOV void check_all(struct proc *focus, enum depth depth)
         DIE("slab_check: %s", why);
     struct mm *live[NPROC];
     size_t n = 0;
+    nall = 0;
     for (int i = 0; i < NPROC; i++) {
         struct proc *pr = &procs[i];
         if (!pr->live)
             continue;
+        if (rmap_check_mm(&pr->mm, why, sizeof(why)))
+            DIE("proc %d: rmap_check_mm: %s", i, why);
         memset(present, 0, sizeof(present));
         if (pt_for_each(&pr->mm.pt, WIN, va_of(NP), note_present, NULL))
             DIE("pt_for_each over the window");
+        for (unsigned p = 0; p < NP; p++) {
+            if (!present[p])
+                continue;
+            all_pa[nall] = present[p];
+            all_kind[nall++] = pr->pg[p].kind;
+        }
         struct vma *cur = vma_find(&pr->mm, WIN);
         for (unsigned p = 0; p < NP; p++)
             check_page(pr, p, cursor(&cur, va_of(p)));
@@ -344,6 +394,7 @@ static NOCOV void check_all(struct proc *focus, enum depth depth)
      * process, and compares refcounts exactly over all of them. */
     if (mm_check_frames(live, n, why, sizeof(why)))
         DIE("mm_check_frames: %s", why);
+    rmap_oracle();
     if (node_check(why, sizeof(why)))
         DIE("node_check: %s", why);
     const uint8_t *z = mm_host_arena() + mm_zero_page();
@@ -582,6 +633,65 @@ static void do_fork(struct input *in, struct proc *pr)
     child = c;
 }
 
+/*
+ * Move the frame mapped at a page of pr: a private anonymous page moves
+ * (or, under pressure, may find no target: -ENOMEM, nothing changed);
+ * the zero page and a shared object's frame are refused (-EINVAL,
+ * unmovable).  File pages (copies of the file) are anonymous copies:
+ * either they move or they are refused, and then nothing changed.  The
+ * model's bytes must read back (check_all) from wherever the page is.
+ */
+static void do_migrate(struct input *in, struct proc *pr)
+{
+    /* One of the present pages (any page would mostly be absent). */
+    unsigned mapped[NP], nmapped = 0;
+    struct pt_view v;
+    for (unsigned p = 0; p < NP; p++)
+        if (!pt_walk(&pr->mm.pt, va_of(p), &v))
+            mapped[nmapped++] = p;
+    if (!nmapped)
+        return;
+    unsigned page = mapped[u8(in) % nmapped];
+    if (pt_walk(&pr->mm.pt, va_of(page), &v))
+        DIE("page %u is no longer mapped", page);
+    struct page *pg = pfn_to_page(v.pa / FR);
+    uint8_t kind = pr->pg[page].kind;
+    /* Every pte of every process mapping the frame (all in the window). */
+    struct { struct proc *pr; unsigned page; } was[NPROC * NP];
+    unsigned nwas = 0;
+    for (int i = 0; i < NPROC; i++) {
+        if (!procs[i].live)
+            continue;
+        for (unsigned p = 0; p < NP; p++) {
+            struct pt_view w;
+            if (!pt_walk(&procs[i].mm.pt, va_of(p), &w) && w.pa == v.pa)
+                was[nwas].pr = &procs[i], was[nwas++].page = p;
+        }
+    }
+    uint32_t refs = page_count(pg);
+    struct page *np = NULL;
+    enum migrate_result why = NR_MIGRATE_RESULTS;
+    int err = migrate_page(pg, migrate_alloc_any, NULL, &np, &why);
+    bool unmovable = v.pa == mm_zero_page() || kind == K_SHM;
+    if (unmovable && (err != -EINVAL || why != MIGRATE_UNMOVABLE))
+        DIE("migrate_page of %s frame: %d (%s)", kind == K_SHM ? "a shared object's" :
+            "the zero page", err, migrate_result_str(why));
+    if (!unmovable && kind == K_ANON && !(err == 0 || (pressure && err == -ENOMEM)))
+        DIE("migrate_page of an anonymous page: %d (%s)", err, migrate_result_str(why));
+    if (err != 0 && err != -EINVAL && err != -ENOMEM)
+        DIE("migrate_page: %d (%s)", err, migrate_result_str(why));
+    uint64_t now = err ? v.pa : page_to_phys(np);
+    if (!err && (np == pg || page_count(pg) || page_count(np) != refs))
+        DIE("migrate_page: new %#lx (%u references, %u before), old %#lx (%u)", now,
+            page_count(np), refs, v.pa, page_count(pg));
+    for (unsigned i = 0; i < nwas; i++) {
+        struct pt_view w;
+        if (pt_walk(&was[i].pr->mm.pt, va_of(was[i].page), &w) || w.pa != now)
+            DIE("after migrate_page (%d), page %u of proc %ld does not map %#lx", err,
+                was[i].page, (long)(was[i].pr - procs), now);
+    }
+}
+
 static void do_exit(struct proc *pr)
 {
     int live = 0;
@@ -640,7 +750,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (b >= 0xf0)
             squeeze(b & 0x0f); /* 0..15 frames for the next operation */
         struct proc *pr = pick(&in);
-        switch (b % 13) {
+        switch (b % 14) {
         case 0:
         case 1:
             do_mmap(&in, pr);
@@ -678,6 +788,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 do_exit(pr);
             else
                 do_fork(&in, pr);
+            break;
+        case 13:
+            do_migrate(&in, pr);
             break;
         }
         release();

@@ -25,6 +25,11 @@
 #define FS_MEMINFO_TEXT "MemTotal:        1024 kB\nMemFree:          512 kB\n"
 #define FS_MAPS_TEXT "00400000-00401000 r-xp 00000000 00:01 5 /bin/init\n"
 #define FS_BIG_LINES 800         /* slabinfo: 800 lines of 24 bytes, beyond 4 KiB */
+/* The record files' stand-ins (tests/host/proc_host.c): pagemap's length
+ * in records, and record i of file k (0 pagemap, 1 kpagecount, 2 kpageflags). */
+#define PROC_HOST_PAGES 1000ul
+#define PROC_HOST_RECORD(k, i) (((uint64_t)(k) << 60) | ((uint64_t)(i) * 3 + 1))
+extern int proc_host_compactions;    /* compact_memory's stand-in's calls */
 
 extern int fs_host_maps_calls;
 extern char fs_host_con[4096];

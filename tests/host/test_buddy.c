@@ -1908,6 +1908,146 @@ static void t_stats(void)
     }
 }
 
+/* ---- isolation (mm/isolate.c) --------------------------------------------------- */
+
+/* Isolated frames are held like order-0 blocks; the validator knows them. */
+static void iso_check(void)
+{
+    char why[256];
+    for (unsigned zi = 0; zi < NR_ZONES; zi++)
+        HT_ASSERT(isolate_check(Z(zi), zone_lo(zi), zone_hi(zi), why, sizeof(why)) == 0,
+                  "isolate_check: %s", why);
+    HT_TRY(check());
+}
+
+static void t_isolate_frame(void)
+{
+    setup(&SMALL);
+    struct zone *z = Z(ZONE_DMA32);
+    /* In the middle of a large free block: the block is split around it. */
+    uint64_t pfn = PFN(40 * MiB) + 5;
+    HT_ASSERT(frame_is_free(z, pfn), "frame %#lx should be free", pfn);
+    uint64_t free_before = z->free;
+    HT_EQ_U(isolate_free_frame(z, pfn), 0);
+    HT_TRY(hold(pfn, 1, 0, false));
+    struct page *p = pfn_to_page(pfn);
+    HT_ASSERT(frame_isolated(p) && p->refcount == 1 && p->order == 0 && p->flags == 0,
+              "isolated frame flags %#x ref %u order %u", p->flags, p->refcount, p->order);
+    HT_EQ_U(z->free, free_before - 1);
+    HT_ASSERT(frame_is_free(z, pfn - 1) && frame_is_free(z, pfn + 1), "neighbours stay free");
+    HT_TRY(iso_check());
+    /* Not free any more: refused, nothing changed. */
+    HT_EQ_U(isolate_free_frame(z, pfn), (uint64_t)-EBUSY);
+    HT_EQ_U(isolate_free_frame(z, z->end_pfn), (uint64_t)-EINVAL);
+    HT_EQ_U(isolate_free_frame(z, z->start_pfn - 1), (uint64_t)-EINVAL);
+    /* An allocated block's frames are refused too. */
+    struct page *b;
+    HT_TRY(take(GFP_DMA32, 2, &b));
+    HT_EQ_U(isolate_free_frame(&node0->zones[b->zone], page_to_pfn(b) + 1), (uint64_t)-EBUSY);
+    HT_TRY(iso_check());
+    /* __free_pages gives an isolated frame back; the block merges again. */
+    release(pfn, 1);
+    unhold_at(find_held(pfn));
+    __free_pages(p, 0);
+    drain_pcp();
+    HT_TRY(check());
+    HT_TRY(give_all());
+    drain_pcp();
+    HT_EQ_U(z->free, free_before);
+}
+
+static void t_isolate_cached(void)
+{
+    setup(&SMALL);
+    /* Frames parked in the per-CPU cache (order 0 and order 2) are found there. */
+    struct page *a, *b;
+    HT_TRY(take(GFP_DMA32, 0, &a));
+    HT_TRY(take(GFP_DMA32, 2, &b));
+    uint64_t pa = page_to_pfn(a), pb = page_to_pfn(b);
+    HT_TRY(give(find_held(pa), 0));
+    HT_TRY(give(find_held(pb), 0));
+    struct zone *z = Z(ZONE_DMA32);
+    HT_ASSERT(a->flags == PG_PCP && b->flags == PG_PCP, "blocks not cached: %#x %#x",
+              a->flags, b->flags);
+    uint32_t cached = z->pcp.count;
+    HT_EQ_U(isolate_free_frame(z, pb + 3), 0);
+    HT_TRY(hold(pb + 3, 1, 0, false));
+    HT_EQ_U(z->pcp.count, cached - 4);
+    HT_EQ_U(isolate_free_frame(z, pa), 0);
+    HT_TRY(hold(pa, 1, 0, false));
+    HT_TRY(iso_check());
+    HT_ASSERT(frame_is_free(z, pb) && frame_is_free(z, pb + 2), "rest of the cached block free");
+    /* release_isolated: back through __free_pages. */
+    release(pa, 1);
+    unhold_at(find_held(pa));
+    release_isolated(pfn_to_page(pa));
+    HT_TRY(iso_check());
+    HT_TRY(give_all());
+}
+
+static void t_isolate_range(void)
+{
+    setup(&SMALL);
+    struct zone *z = Z(ZONE_DMA32);
+    drain_pcp();
+    /* A window with some allocated frames in it. */
+    uint64_t lo = PFN(33 * MiB), hi = lo + 300;
+    uint64_t busy[3];
+    for (int i = 0; i < 3; i++) {
+        busy[i] = PFN(alloc_contig(1, FR, (lo + 7 + 90 * (uint64_t)i) << PAGE_SHIFT,
+                                   (lo + 8 + 90 * (uint64_t)i) << PAGE_SHIFT, GFP_KERNEL));
+        HT_EQ_U(busy[i], lo + 7 + 90 * (uint64_t)i);
+        HT_TRY(hold(busy[i], 1, 0, true));
+    }
+    /* Some frames of the window cached. */
+    struct page *c;
+    HT_TRY(take(GFP_DMA32, 0, &c));
+    uint64_t free_before = nr_free_pages();
+    uint64_t n = isolate_free_range(z, lo, hi);
+    HT_EQ_U(n, 300 - 3 - (page_to_pfn(c) >= lo && page_to_pfn(c) < hi));
+    HT_EQ_U(nr_free_pages(), free_before - n);
+    for (uint64_t pfn = lo; pfn < hi; pfn++)
+        HT_ASSERT(!frame_is_free(z, pfn), "frame %#lx still free", pfn);
+    held_frames += n;
+    HT_TRY(iso_check());
+    /* Twice: nothing more to take. */
+    HT_EQ_U(isolate_free_range(z, lo, hi), 0);
+    HT_EQ_U(release_isolated_range(z, lo, hi), n);
+    held_frames -= n;
+    HT_TRY(iso_check());
+    HT_EQ_U(nr_free_pages(), free_before);
+    /* Clipped to the zone. */
+    HT_EQ_U(isolate_free_range(Z(ZONE_DMA), PFN(15 * MiB), PFN(17 * MiB)),
+            PFN(16 * MiB) - PFN(15 * MiB));
+    HT_EQ_U(release_isolated_range(Z(ZONE_DMA), PFN(15 * MiB), PFN(17 * MiB)),
+            PFN(16 * MiB) - PFN(15 * MiB));
+    HT_TRY(check());
+    HT_TRY(give_all());
+}
+
+static void t_isolate_check_finds(void)
+{
+    setup(&SMALL);
+    struct zone *z = Z(ZONE_DMA32);
+    uint64_t pfn = PFN(36 * MiB);
+    HT_EQ_U(isolate_free_frame(z, pfn), 0);
+    HT_TRY(hold(pfn, 1, 0, false));
+    char why[256];
+    struct page *p = pfn_to_page(pfn);
+    p->refcount = 2; /* somebody took a reference behind the isolation's back */
+    HT_EQ_U(isolate_check(z, z->start_pfn, z->end_pfn, why, sizeof(why)), (uint64_t)-EUCLEAN);
+    HT_ASSERT(strstr(why, "isolated frame"), "why: %s", why);
+    p->refcount = 1;
+    p->order = 1; /* a corrupt order */
+    HT_EQ_U(isolate_check(z, z->start_pfn, z->end_pfn, why, sizeof(why)), (uint64_t)-EUCLEAN);
+    p->order = 0;
+    HT_TRY(iso_check());
+    release(pfn, 1);
+    unhold_at(find_held(pfn));
+    release_isolated(p);
+    HT_TRY(give_all());
+}
+
 static const struct htest cases[] = {
     HT_CASE(init_small),
     HT_CASE(init_big),
@@ -1944,6 +2084,10 @@ static const struct htest cases[] = {
     HT_CASE(contig_watermark),
     HT_CASE(contig_never_frame0),
     HT_CASE(stats),
+    HT_CASE(isolate_frame),
+    HT_CASE(isolate_cached),
+    HT_CASE(isolate_range),
+    HT_CASE(isolate_check_finds),
 };
 
 int main(int argc, char **argv)

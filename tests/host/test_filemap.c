@@ -75,6 +75,8 @@ static int ff_fault(struct vm_mapping *m, uint64_t index, uint64_t *pa)
         if (!p)
             return -ENOMEM;
         filemap_page_added(p, true);
+        p->mapping = (uint64_t)(uintptr_t)f;  /* the reverse map's record (rmap.h) */
+        p->index = index;
         f->pg[index] = p;
     }
     *pa = page_to_phys(f->pg[index]);
@@ -141,6 +143,8 @@ static int ff_migrate(struct vm_mapping *m, uint64_t index, gfp_t gfp, uint64_t 
         return -ENOMEM;
     memcpy(page_address(pg), page_address(old), FR);
     filemap_page_added(pg, true);
+    pg->mapping = (uint64_t)(uintptr_t)f;
+    pg->index = index;
     f->pg[index] = pg;
     filemap_move_ptes(m, index, page_to_phys(old), page_to_phys(pg));
     filemap_page_removed(old, true);

@@ -188,12 +188,12 @@ static void t_normal(void)
 /* No usable range has room for mem_map: -ENOMEM, and the plan says why. */
 static void t_map_too_big(void)
 {
-    /* 64 GiB of address space for 3 MiB of RAM: 256 MiB of descriptors. */
+    /* 64 GiB of address space for 3 MiB of RAM: 512 MiB of descriptors. */
     const struct mem_range r[] = { R(0, PG, X), R(PG, 640 * KiB, U), R(1 * MiB, 2 * MiB, U),
                                    R(64 * GiB - 1 * MiB, 64 * GiB, U) };
     HT_EQ_U(place(r, HT_COUNT(r), NULL, 0), -ENOMEM);
     HT_EQ_U(plan.max_pfn, 64 * GiB / PG);
-    HT_EQ_U(plan.map_bytes, 256 * MiB);
+    HT_EQ_U(plan.map_bytes, 512 * MiB);
     HT_EQ_U(plan.npieces, 0);
     /* A map with RAM but nothing usable, or nothing but reservations. */
     const struct mem_range held_only[] = { R(0, PG, X), R(1 * MiB, 2 * MiB, MEM_BOOT_KERNEL) };
@@ -205,7 +205,7 @@ static void t_map_too_big(void)
     const struct mem_range over[] = { R(1 * MiB + 4 * KiB, 1 * MiB + 8 * KiB, MEM_BOOT_INFO),
                                       R(1 * MiB + 520 * KiB, 1 * MiB + 524 * KiB,
                                         MEM_BOOT_TABLES) };
-    /* 512 descriptors fill 2 pages: they fit between the two held pages... */
+    /* 512 descriptors fill 4 pages: they fit between the two held pages... */
     HT_EQ_U(place(one, HT_COUNT(one), over, HT_COUNT(over)), 0);
     /* ...but with held pages every 4 KiB nothing is left. */
     struct mem_range dense[256];
@@ -220,24 +220,24 @@ static void t_map_too_big(void)
 static void t_kernel_in_only_big_range(void)
 {
     const struct mem_range r[] = { R(0, PG, X), R(1 * MiB, 40 * MiB, U) };
-    /* Room above the kernel (160 KiB of descriptors, 1 MiB free above it). */
+    /* Room above the kernel (320 KiB of descriptors, 1 MiB free above it). */
     const struct mem_range k1[] = { R(16 * MiB, 39 * MiB, MEM_BOOT_KERNEL) };
     PLACE(r, k1);
-    HT_EQ_U(plan.map_bytes, 160 * KiB);
+    HT_EQ_U(plan.map_bytes, 320 * KiB);
     HT_EQ_U(plan.map_pa, 39 * MiB);
-    EXPECT(FREE(1 * MiB, 16 * MiB), KEEP(16 * MiB, 39 * MiB + 160 * KiB),
-           FREE(39 * MiB + 160 * KiB, 40 * MiB));
+    EXPECT(FREE(1 * MiB, 16 * MiB), KEEP(16 * MiB, 39 * MiB + 320 * KiB),
+           FREE(39 * MiB + 320 * KiB, 40 * MiB));
     /* No room above 16 MiB beside the kernel: below it, at the range's start. */
     const struct mem_range k2[] = { R(16 * MiB, 40 * MiB - 64 * KiB, MEM_BOOT_KERNEL) };
     PLACE(r, k2);
     HT_EQ_U(plan.map_pa, 1 * MiB);
-    EXPECT(KEEP(1 * MiB, 1 * MiB + 160 * KiB), FREE(1 * MiB + 160 * KiB, 16 * MiB),
+    EXPECT(KEEP(1 * MiB, 1 * MiB + 320 * KiB), FREE(1 * MiB + 320 * KiB, 16 * MiB),
            KEEP(16 * MiB, 40 * MiB - 64 * KiB), FREE(40 * MiB - 64 * KiB, 40 * MiB));
     /* The kernel at the range's start: mem_map right after it. */
     const struct mem_range k3[] = { R(1 * MiB, 20 * MiB + 1, MEM_BOOT_KERNEL) };
     PLACE(r, k3);
     HT_EQ_U(plan.map_pa, 20 * MiB + PG);
-    EXPECT(KEEP(1 * MiB, 20 * MiB + PG + 160 * KiB), FREE(20 * MiB + PG + 160 * KiB, 40 * MiB));
+    EXPECT(KEEP(1 * MiB, 20 * MiB + PG + 320 * KiB), FREE(20 * MiB + PG + 320 * KiB, 40 * MiB));
     /* A small usable range before the big one takes mem_map first when
      * nothing fits above 16 MiB: the map's order decides, as at boot. */
     const struct mem_range r2[] = { R(0, PG, X), R(PG, 640 * KiB, U), R(1 * MiB, 40 * MiB, U) };
@@ -260,7 +260,7 @@ static void t_overlapping_held(void)
     };
     PLACE(r, held);
     uint64_t mb = plan.map_bytes;
-    HT_EQ_U(mb, 264 * KiB); /* 66 MiB: 16896 descriptors */
+    HT_EQ_U(mb, 528 * KiB); /* 66 MiB: 16896 descriptors */
     HT_EQ_U(plan.map_pa, 25 * MiB);
     EXPECT(FREE(1 * MiB, 16 * MiB), KEEP(16 * MiB, 25 * MiB + mb), FREE(25 * MiB + mb, 64 * MiB),
            FREE(65 * MiB, 66 * MiB));
@@ -274,7 +274,7 @@ static void t_above_4g_only(void)
     const struct mem_range held[] = { R(4 * GiB, 4 * GiB + 8 * MiB, MEM_BOOT_KERNEL) };
     PLACE(r, held);
     HT_EQ_U(plan.max_pfn, (6 * GiB + 1 * MiB) / PG);
-    HT_EQ_U(plan.map_bytes, 24 * MiB + 4 * KiB);
+    HT_EQ_U(plan.map_bytes, 48 * MiB + 8 * KiB);
     HT_EQ_U(plan.map_pa, 4 * GiB + 8 * MiB);
     HT_EQ_U(plan.usable, 2 * GiB / PG);
     uint64_t me = 4 * GiB + 8 * MiB + plan.map_bytes;

@@ -7,8 +7,12 @@
  * mmk).  What is tested: the tree and its listings, the links and the
  * names of open files, a directory held open past its process, the
  * formats of the machine's files, the load average's arithmetic, the
- * random devices, and running out of memory anywhere.  Each case ends
- * with fs_host_teardown's leak check.
+ * random devices, /proc/vmstat, the sysctl files of /proc/sys/vm (read,
+ * written, refused) over stand-ins of the memory calls, the record files'
+ * offsets, counts and end (pagemap, kpagecount, kpageflags, over made-up
+ * records: their contents are tested on mmk by test_pagemap), and running
+ * out of memory anywhere.  Each case ends with fs_host_teardown's leak
+ * check.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +26,11 @@
 #include <kernel/syscall.h>
 #include <kernel/task.h>
 #include <kernel/vfs.h>
+#include <mm/compaction.h>
+#include <mm/gfp.h>
+#include <mm/page.h>
+#include <mm/vm_event.h>
+#include "../../kernel/fs/proc_impl.h"
 
 static void setup(void)
 {
@@ -91,12 +100,14 @@ static void t_tree(void)
     setup();
     static const char *const top[] = { "self", "meminfo", "uptime", "loadavg", "stat",
                                        "cpuinfo", "version", "filesystems", "cmdline",
-                                       "mounts", "1" };
+                                       "mounts", "vmstat", "sys", "kpagecount", "kpageflags",
+                                       "1" };
     for (size_t i = 0; i < HT_COUNT(top); i++)
         HT_ASSERT(lists("/proc", top[i]), "/proc lists %s", top[i]);
     HT_ASSERT(!lists("/proc", "2"), "/proc lists pid 2");
     static const char *const mine[] = { "fd", "environ", "status", "comm", "cmdline", "stat",
-                                        "statm", "maps", "cwd", "exe", "pagetable32" };
+                                        "statm", "maps", "cwd", "exe", "pagemap",
+                                        "pagetable32" };
     for (size_t i = 0; i < HT_COUNT(mine); i++)
         HT_ASSERT(lists("/proc/1", mine[i]), "/proc/1 lists %s", mine[i]);
     HT_EQ_U(open_path("/proc/2", O_RDONLY), -ENOENT);
@@ -332,6 +343,234 @@ static void t_random_devices(void)
     teardown();
 }
 
+/* ---- /proc/vmstat, /proc/sys/vm, the record files ---------------------------------------- */
+
+static void t_vmstat(void)
+{
+    setup();
+    static char buf[4096];
+    HT_ASSERT(slurp("/proc/vmstat", buf, sizeof(buf)) > 0, "vmstat");
+    char want[64];
+    snprintf(want, sizeof(want), "nr_free_pages %lu\nnr_mapped 0\n",
+             (unsigned long)fs_host_free_pages());
+    HT_ASSERT(!strncmp(buf, want, strlen(want)), "vmstat: %s", buf);
+    HT_ASSERT(strstr(buf, "\nnr_mapped 0\nnr_file_pages 0\nnr_shmem 0\n"), "vmstat: %s", buf);
+    HT_ASSERT(!strstr(buf, "nr_anon_pages"), "vmstat counts no anonymous pages: %s", buf);
+    /* The events follow, each once, in the header's order. */
+    const char *at = buf;
+    for (int i = 0; i < NR_VM_EVENT_ITEMS; i++) {
+        snprintf(want, sizeof(want), "\n%s %lu\n", vm_event_names[i], (unsigned long)vm_events[i]);
+        const char *found = strstr(at, want);
+        HT_ASSERT(found, "vmstat lacks %s after the previous event: %s", want + 1, buf);
+        at = found + 1;
+    }
+    teardown();
+}
+
+/* Write text to an open file: the write's result. */
+static long put(long fd, const char *text)
+{
+    return SYS(sys_write, fd, U(text), strlen(text));
+}
+
+static long reread(long fd, char *buf, size_t size)
+{
+    SYS(sys_lseek, fd, 0, SEEK_SET);
+    long n = SYS(sys_read, fd, U(buf), size - 1);
+    buf[n > 0 ? n : 0] = 0;
+    return n;
+}
+
+static void t_sysctl_tree(void)
+{
+    setup();
+    HT_ASSERT(lists("/proc/sys", "vm"), "/proc/sys lists vm");
+    static const char *const vm[] = { "compact_memory", "evacuate_zone", "max_map_count",
+                                      "memview", "mmap_min_addr", "overcommit_memory",
+                                      "user_zone" };
+    for (size_t i = 0; i < HT_COUNT(vm); i++)
+        HT_ASSERT(lists("/proc/sys/vm", vm[i]), "/proc/sys/vm lists %s", vm[i]);
+    HT_EQ_U(open_path("/proc/sys/vm/nothing", O_RDONLY), -ENOENT);
+    HT_EQ_U(open_path("/proc/sys/kernel", O_RDONLY), -ENOENT);
+    struct linux_stat st;
+    HT_EQ_U(SYS(sys_lstat, U("/proc/sys/vm"), U(&st)), 0);
+    HT_EQ_U(st.st_mode, S_IFDIR | 0555);
+    HT_EQ_U(SYS(sys_lstat, U("/proc/sys/vm/compact_memory"), U(&st)), 0);
+    HT_EQ_U(st.st_mode, S_IFREG | 0200);
+    HT_EQ_U(SYS(sys_lstat, U("/proc/sys/vm/user_zone"), U(&st)), 0);
+    HT_EQ_U(st.st_mode, S_IFREG | 0644);
+    HT_EQ_U(SYS(sys_lstat, U("/proc/sys/vm/max_map_count"), U(&st)), 0);
+    HT_EQ_U(st.st_mode, S_IFREG | 0444);
+    /* The rights of the mode, for root too; the rest of /proc stays read-only. */
+    HT_EQ_U(open_path("/proc/sys/vm/compact_memory", O_RDONLY), -EACCES);
+    HT_EQ_U(open_path("/proc/sys/vm/compact_memory", O_RDWR), -EACCES);
+    HT_EQ_U(open_path("/proc/sys/vm/max_map_count", O_WRONLY), -EACCES);
+    HT_EQ_U(SYS(sys_access, U("/proc/sys/vm/max_map_count"), 2), -EACCES);
+    HT_EQ_U(SYS(sys_access, U("/proc/sys/vm/user_zone"), 6), 0);
+    HT_EQ_U(SYS(sys_access, U("/proc/sys/vm/user_zone"), 1), -EACCES);
+    HT_EQ_U(open_path("/proc/meminfo", O_WRONLY), -EROFS);
+    HT_EQ_U(SYS(sys_open, U("/proc/sys/vm/new"), O_RDWR | O_CREAT, 0644), -EROFS);
+    HT_EQ_U(SYS(sys_mkdir, U("/proc/sys/vm/d"), 0755), -EROFS);
+    /* Names: a descriptor's link, the working directory, "..". */
+    char buf[256], path[64];
+    long fd = open_path("/proc/sys/vm/user_zone", O_RDONLY);
+    snprintf(path, sizeof(path), "/proc/1/fd/%ld", fd);
+    link_of(path, buf, sizeof(buf));
+    HT_EQ_STR(buf, "/proc/sys/vm/user_zone");
+    HT_EQ_U(SYS(sys_chdir, U("/proc/sys/vm")), 0);
+    link_of("/proc/1/cwd", buf, sizeof(buf));
+    HT_EQ_STR(buf, "/proc/sys/vm");
+    HT_EQ_U(SYS(sys_chdir, U("../..")), 0);
+    link_of("/proc/1/cwd", buf, sizeof(buf));
+    HT_EQ_STR(buf, "/proc");
+    HT_EQ_U(SYS(sys_chdir, U("/")), 0);
+    teardown();
+}
+
+static void t_sysctl_values(void)
+{
+    setup();
+    char buf[256];
+    slurp("/proc/sys/vm/max_map_count", buf, sizeof(buf));
+    HT_EQ_STR(buf, "65530\n");
+    slurp("/proc/sys/vm/mmap_min_addr", buf, sizeof(buf));
+    HT_EQ_STR(buf, "65536\n");
+    slurp("/proc/sys/vm/overcommit_memory", buf, sizeof(buf));
+    HT_EQ_STR(buf, "0\n");
+
+    /* compact_memory: "1", with or without white space, and nothing else. */
+    long fd = open_path("/proc/sys/vm/compact_memory", O_WRONLY | O_TRUNC);
+    HT_ASSERT(fd >= 0, "open compact_memory: %ld", fd);
+    int calls = proc_host_compactions;
+    HT_EQ_U(put(fd, "1"), 1);
+    HT_EQ_U(put(fd, "1\n"), 2);
+    HT_EQ_U(put(fd, " 1 \n"), 4);
+    HT_EQ_U(proc_host_compactions, calls + 3);
+    HT_EQ_U(put(fd, "2"), -EINVAL);
+    HT_EQ_U(put(fd, "11"), -EINVAL);
+    HT_EQ_U(put(fd, "1x"), -EINVAL);
+    HT_EQ_U(put(fd, "\n"), -EINVAL);
+    HT_EQ_U(put(fd, ""), 0);
+    char big[PROC_SYSCTL_MAX + 1];        /* longer than any value */
+    memset(big, ' ', sizeof(big));
+    big[0] = '1';
+    HT_EQ_U(SYS(sys_write, fd, U(big), sizeof(big)), -EINVAL);
+    HT_EQ_U(proc_host_compactions, calls + 3);
+    HT_EQ_U(SYS(sys_read, fd, U(buf), 8), -EBADF);
+    fh_uhi = fh_ulo;                       /* no user memory at all */
+    HT_EQ_U(put(fd, "1"), -EFAULT);
+    fh_uhi = FH_USER_END;
+
+    /* user_zone: a read after a write sees the new value. */
+    fd = open_path("/proc/sys/vm/user_zone", O_RDWR);
+    HT_EQ_U(reread(fd, buf, sizeof(buf)), 7);
+    HT_EQ_STR(buf, "Normal\n");
+    HT_EQ_U(put(fd, "DMA\n"), 4);
+    HT_EQ_U(mm_user_zone, __GFP_DMA);
+    reread(fd, buf, sizeof(buf));
+    HT_EQ_STR(buf, "DMA\n");
+    HT_EQ_U(put(fd, "DMA32"), 5);
+    HT_EQ_U(mm_user_zone, __GFP_DMA32);
+    HT_EQ_U(put(fd, "HighMem"), -EINVAL);
+    HT_EQ_U(put(fd, "dma"), -EINVAL);
+    HT_EQ_U(mm_user_zone, __GFP_DMA32);
+    HT_EQ_U(put(fd, "Normal"), 6);
+    HT_EQ_U(mm_user_zone, 0);
+    /* Reading in pieces, and past the end. */
+    SYS(sys_lseek, fd, 0, SEEK_SET);
+    HT_EQ_U(SYS(sys_read, fd, U(buf), 3), 3);
+    HT_EQ_U(SYS(sys_read, fd, U(buf + 3), 100), 4);
+    HT_EQ_U(SYS(sys_read, fd, U(buf), 100), 0);
+    HT_EQ_U(SYS(sys_lseek, fd, 0, SEEK_END), -EINVAL);
+
+    /* evacuate_zone: the last result, -ENOMEM when the zone was not obtained. */
+    fd = open_path("/proc/sys/vm/evacuate_zone", O_RDWR);
+    reread(fd, buf, sizeof(buf));
+    HT_EQ_STR(buf, "none\n");
+    HT_EQ_U(put(fd, "DMA32\n"), 6);
+    reread(fd, buf, sizeof(buf));
+    HT_EQ_STR(buf, "zone DMA32 frames 100 moved 3 pinned 0 unmovable 5 failed 0 obtained 95\n");
+    HT_EQ_U(put(fd, "DMA"), -ENOMEM);
+    reread(fd, buf, sizeof(buf));
+    HT_EQ_STR(buf, "zone DMA frames 100 moved 10 pinned 1 unmovable 5 failed 0 obtained 94\n");
+    HT_EQ_U(put(fd, "Normal"), -EINVAL);   /* evacuate_zone's own error */
+    HT_EQ_U(put(fd, "Norm"), -EINVAL);
+
+    /* memview: -ENODEV passes through. */
+    fd = open_path("/proc/sys/vm/memview", O_RDWR);
+    reread(fd, buf, sizeof(buf));
+    HT_EQ_STR(buf, "0\n");
+    HT_EQ_U(put(fd, "1"), -ENODEV);
+    HT_EQ_U(put(fd, "on"), -EINVAL);
+    teardown();
+}
+
+/* Read n bytes of records at off from an open record file. */
+static long records_at(long fd, uint64_t *out, size_t n, uint64_t off)
+{
+    return SYS(sys_pread64, fd, U(out), n, off);
+}
+
+static void t_records(void)
+{
+    setup();
+    static uint64_t rec[PROC_HOST_PAGES + 8];
+    struct linux_stat st;
+    HT_EQ_U(SYS(sys_lstat, U("/proc/self/pagemap"), U(&st)), 0);
+    HT_EQ_U(st.st_mode, S_IFREG | 0400);
+    HT_EQ_U(SYS(sys_lstat, U("/proc/kpagecount"), U(&st)), 0);
+    HT_EQ_U(st.st_mode, S_IFREG | 0400);
+    long fd = open_path("/proc/self/pagemap", O_RDONLY);
+    HT_ASSERT(fd >= 0, "open pagemap: %ld", fd);
+    /* Every record, in one read crossing the chunks of 512, and at offsets. */
+    HT_EQ_U(records_at(fd, rec, sizeof(rec), 0), PROC_HOST_PAGES * 8);
+    for (uint64_t i = 0; i < PROC_HOST_PAGES; i++)
+        HT_ASSERT(rec[i] == PROC_HOST_RECORD(0, i), "record %lu: %lx", (unsigned long)i,
+                  (unsigned long)rec[i]);
+    HT_EQ_U(records_at(fd, rec, 16, 511 * 8), 16);
+    HT_ASSERT(rec[0] == PROC_HOST_RECORD(0, 511) && rec[1] == PROC_HOST_RECORD(0, 512),
+              "records 511, 512");
+    HT_EQ_U(records_at(fd, rec, 24, (PROC_HOST_PAGES - 1) * 8), 8);   /* cut at the end */
+    HT_EQ_U(records_at(fd, rec, 8, PROC_HOST_PAGES * 8), 0);
+    HT_EQ_U(records_at(fd, rec, 8, 1ul << 62), 0);
+    HT_EQ_U(records_at(fd, rec, 8, 4), -EINVAL);
+    HT_EQ_U(records_at(fd, rec, 12, 0), -EINVAL);
+    HT_EQ_U(records_at(fd, rec, 0, 0), 0);
+    HT_EQ_U(records_at(fd, rec, 12, 1ul << 62), -EINVAL);   /* the offset test comes first */
+    /* read moves the offset; lseek as Linux's mem_lseek (no SEEK_END). */
+    HT_EQ_U(SYS(sys_lseek, fd, 16, SEEK_SET), 16);
+    HT_EQ_U(SYS(sys_read, fd, U(rec), 8), 8);
+    HT_ASSERT(rec[0] == PROC_HOST_RECORD(0, 2), "record 2");
+    HT_EQ_U(SYS(sys_lseek, fd, 0, SEEK_CUR), 24);
+    HT_EQ_U(SYS(sys_lseek, fd, 0, SEEK_END), -EINVAL);
+    HT_EQ_U(SYS(sys_lseek, fd, 3, SEEK_SET), 3);
+    HT_EQ_U(SYS(sys_read, fd, U(rec), 8), -EINVAL);
+    HT_EQ_U(SYS(sys_write, fd, U(rec), 8), -EBADF);
+    fh_uhi = U(rec) + 8;                   /* the second record would fall outside */
+    HT_EQ_U(records_at(fd, rec, 16, 0), -EFAULT);
+    fh_uhi = FH_USER_END;
+    fh_kmalloc_fail_in = 0;
+    HT_EQ_U(records_at(fd, rec, 8, 0), -ENOMEM);
+    fh_kmalloc_fail_in = -1;
+    /* No address space: an empty file, whatever the offset. */
+    current->mm = NULL;
+    HT_EQ_U(records_at(fd, rec, 8, 0), 0);
+    HT_EQ_U(records_at(fd, rec, 3, 5), 0);
+    HT_EQ_U(open_path("/proc/1/pagemap", O_WRONLY), -EROFS);
+
+    /* The frame files: one record per frame, up to max_pfn. */
+    uint64_t frames = node0->max_pfn;
+    fd = open_path("/proc/kpageflags", O_RDONLY);
+    HT_EQ_U(records_at(fd, rec, 16, (frames - 1) * 8), 8);
+    HT_EQ_U(rec[0], PROC_HOST_RECORD(2, frames - 1));
+    HT_EQ_U(records_at(fd, rec, 8, frames * 8), 0);
+    fd = open_path("/proc/kpagecount", O_RDONLY);
+    HT_EQ_U(records_at(fd, rec, 8, 8), 8);
+    HT_EQ_U(rec[0], PROC_HOST_RECORD(1, 1));
+    HT_EQ_U(records_at(fd, rec, 8, 7), -EINVAL);
+    teardown();
+}
+
 /* Out of memory at every allocation of an open or a link: an error, no leak. */
 static void t_out_of_memory(void)
 {
@@ -351,13 +590,27 @@ static void t_out_of_memory(void)
                 SYS(sys_close, r);
         }
     }
+    static const char *const more[] = { "/proc/sys/vm/user_zone", "/proc/self/pagemap",
+                                        "/proc/kpageflags", "/proc/vmstat" };
+    for (size_t i = 0; i < HT_COUNT(more); i++) {
+        for (int k = 0; k < 8; k++) {
+            fh_kmalloc_fail_in = k;
+            long r = open_path(more[i], O_RDONLY);
+            fh_kmalloc_fail_in = -1;
+            HT_ASSERT(r == -ENOMEM || r >= 0, "%s, failure after %d allocations: %ld", more[i],
+                      k, r);
+            if (r >= 0)
+                SYS(sys_close, r);
+        }
+    }
     teardown();
 }
 
 static const struct htest cases[] = {
     HT_CASE(tree),          HT_CASE(fd_links),        HT_CASE(dead_process),
     HT_CASE(task_files),    HT_CASE(system_files),    HT_CASE(loadavg),
-    HT_CASE(random_devices), HT_CASE(out_of_memory),
+    HT_CASE(random_devices), HT_CASE(vmstat),         HT_CASE(sysctl_tree),
+    HT_CASE(sysctl_values), HT_CASE(records),         HT_CASE(out_of_memory),
 };
 
 int main(int argc, char **argv)

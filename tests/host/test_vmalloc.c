@@ -996,6 +996,58 @@ static void t_random(void)
     HT_TRY(teardown());
 }
 
+/* ---- migration's vmalloc half ---------------------------------------------------------------- */
+
+/* Every frame of a vmalloc area is marked with its area and address, and
+ * vmalloc_move_page puts a copy in its place (what migrate_page does with
+ * it); the validator catches a wrong mark; stacks are not marked. */
+static void t_move_page(void)
+{
+    HT_TRY(setup());
+    uint8_t *a = vmap_space_alloc(&vs, 3 * FR, GFP_KERNEL, NULL);
+    uint8_t *st = vmap_space_alloc_stack(&vs, 2 * FR, "s", NULL);
+    HT_ASSERT(a && st, "allocations failed");
+    HT_TRY(fill((uint64_t)a, 3 * FR, 5));
+    const struct vm_area *A = area_of(a);
+    for (unsigned i = 0; i < 3; i++) {
+        uint64_t va = (uint64_t)a + i * FR;
+        struct pt_view v;
+        HT_EQ_U(pt_walk(&pt, va, &v), 0);
+        struct page *old = pfn_to_page(v.pa >> PAGE_SHIFT);
+        HT_ASSERT((old->flags2 & PG2_VMALLOC) && old->mapping == (uint64_t)(uintptr_t)A &&
+                      old->index == va, "page %u: flags2 %#x mapping %#lx index %#lx", i,
+                  old->flags2, old->mapping, old->index);
+        struct page *new = alloc_page(GFP_KERNEL);
+        HT_ASSERT(new, "no frame");
+        memcpy(page_address(new), page_address(old), FR);
+        vmalloc_move_page(old, new);
+        HT_ASSERT(!(old->flags2 & PG2_VMALLOC) && !old->mapping && !old->index,
+                  "the old frame kept its marks");
+        HT_EQ_U(put_page(old), 0);      /* the caller drops the old frame */
+        HT_EQ_U(pt_walk(&pt, va, &v), 0);
+        HT_EQ_U(v.pa, page_to_phys(new));
+        HT_TRY(check());
+    }
+    HT_TRY(expect((uint64_t)a, 3 * FR, 5));
+    /* A wrong mark is caught. */
+    struct pt_view v;
+    HT_EQ_U(pt_walk(&pt, (uint64_t)a + FR, &v), 0);
+    struct page *p = pfn_to_page(v.pa >> PAGE_SHIFT);
+    p->index += FR;
+    HT_TRY(expect_caught("a vmalloc frame with the wrong address", "is marked"));
+    p->index -= FR;
+    HT_EQ_U(pt_walk(&pt, (uint64_t)st, &v), 0);
+    p = pfn_to_page(v.pa >> PAGE_SHIFT);
+    HT_ASSERT(!(p->flags2 & PG2_VMALLOC), "a stack frame is marked movable");
+    p->flags2 |= PG2_VMALLOC;
+    HT_TRY(expect_caught("a marked stack frame", "marked movable"));
+    p->flags2 &= (uint8_t)~PG2_VMALLOC;
+    HT_TRY(check());
+    vmap_space_free(&vs, a);
+    vmap_space_free_stack(&vs, st);
+    HT_TRY(teardown());
+}
+
 static const struct htest cases[] = {
     HT_CASE(alloc_sizes),
     HT_CASE(bad_sizes),
@@ -1017,6 +1069,7 @@ static const struct htest cases[] = {
     HT_CASE(global_before_init),
     HT_CASE(check_catches),
     HT_CASE(random),
+    HT_CASE(move_page),
 };
 
 int main(int argc, char **argv)

@@ -57,7 +57,7 @@ static const char *bindir = "/bin";
 static const char *listfile = "/etc/user-tests";
 
 static const char *const demo_programs[] = { "ordinary", "ordinary32", "pagetable32", "test_cow",
-                                              "test_demand" };
+                                              "test_demand", "pagemove" };
 
 static void sleep_ms(long ms)
 {
@@ -339,6 +339,8 @@ static const char banner[] =
     "  test_cow, test_demand  copy-on-write and demand paging at work (ls /bin/test_*)\n"
     "  pagetable32            a 32-bit program printing its own PDE/PTE entries\n"
     "  busybox32 sh           the same shell, as a 32-bit program in compatibility mode\n"
+    "  pagemove               pages moved out of the DMA zone while in use; F12 first\n"
+    "                         shows the memory map (docs/memview.md)\n"
     "Ctrl-C interrupts a program, Ctrl-D leaves the shell (init starts a new one).\n"
     "\n";
 

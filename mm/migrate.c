@@ -1,0 +1,221 @@
+/*
+ * Page migration (include/mm/migrate.h; docs/rmap.md): move an in-use
+ * page to another frame and every pte that mapped it with it.
+ *
+ * The steps, for one page (Linux's migrate_folio_unmap and
+ * migrate_folio_move, without the waits a one-CPU kernel that is not
+ * preemptible does not need):
+ *  1. check: the head of an allocated order-0 block with an owner the
+ *     reverse map knows (anonymous, page cache, vmalloc), and no
+ *     reference beyond its mappings (and the cache's or the area's own);
+ *  2. target: one frame from the caller's allocator, below 4 GiB when an
+ *     i386 address space maps the page (its entries hold 32 bits);
+ *  3. copy the 4 KiB;
+ *  4. switch: each pte is rewritten in place (pt_replace_view: rights,
+ *     accessed and dirty state kept, one TLB flush each; for an i386
+ *     process the authoritative i386 entry, whose derived 4-level entry
+ *     goes with its flush), and its reference moves to the new frame;
+ *     the owner's marks move too (anon_vma handle and index, the page
+ *     cache's slot, the vmalloc area's);
+ *  5. the old frame's last reference goes: it is free.
+ * Steps 1-3 change nothing visible and 4-5 cannot fail, so a migration
+ * happens entirely or not at all.
+ *
+ * Invariant: between two calls, every pte that mapped the old frame maps
+ * the new one with the same rights and state, the new frame has as many
+ * references as the old had, and the old frame is free.
+ */
+#include <mm/migrate.h>
+#include <mm/rmap.h>
+#include <mm/vma.h>
+#include <mm/filemap.h>
+#include <mm/vmalloc.h>
+#include <mm/vm_event.h>
+#include <kernel/errno.h>
+#include <kernel/printk.h>
+#include <kernel/string.h>
+
+/* vmalloc's half (mm/vmalloc.c).  Weak: host programs that link
+ * migration without vmalloc have no vmalloc page to move. */
+extern void vmalloc_move_page(struct page *old, struct page *new) __attribute__((weak));
+
+static const char *const result_words[NR_MIGRATE_RESULTS] = {
+    [MIGRATE_OK] = "moved",
+    [MIGRATE_NOT_RAM] = "not RAM",
+    [MIGRATE_FREE] = "free",
+    [MIGRATE_RESERVED] = "reserved",
+    [MIGRATE_TAIL] = "tail of a block",
+    [MIGRATE_COMPOUND] = "block of order > 0",
+    [MIGRATE_UNMOVABLE] = "unmovable",
+    [MIGRATE_PINNED] = "pinned",
+    [MIGRATE_NOMEM] = "no target frame",
+};
+
+const char *migrate_result_str(enum migrate_result r)
+{
+    return (unsigned)r < NR_MIGRATE_RESULTS ? result_words[r] : "?";
+}
+
+/* What the mappings of pg ask of a new frame: the zone flags of the
+ * most constrained address space mapping it. */
+struct constraint {
+    gfp_t zone;
+    uint64_t maps;
+};
+
+static int constrain(const struct rmap_hit *h, void *arg)
+{
+    struct constraint *c = arg;
+    c->zone |= h->mm->gfp & (__GFP_DMA | __GFP_DMA32);
+    c->maps++;
+    return 0;
+}
+
+/* References the owner holds besides the ptes: the page cache's one, the
+ * vmalloc area's one, none for an anonymous page. */
+static uint32_t owner_refs(const struct page *pg)
+{
+    return (pg->flags & PG_FILE) || (pg->flags2 & PG2_VMALLOC) ? 1 : 0;
+}
+
+static enum migrate_result check(struct page *pg, struct constraint *c)
+{
+    uint64_t pfn = (uint64_t)(pg - node0->mem_map);
+    if (pg < node0->mem_map || pfn >= node0->max_pfn || &node0->mem_map[pfn] != pg)
+        return MIGRATE_NOT_RAM;
+    if (pg->flags & PG_RESERVED)
+        return MIGRATE_RESERVED;
+    if (pg->refcount == 0) {
+        uint64_t head;
+        return frame_tail_of(pfn, &head) ? MIGRATE_TAIL : MIGRATE_FREE;
+    }
+    if (pg->order)
+        return MIGRATE_COMPOUND;
+    if (page_to_phys(pg) == mm_zero_page())
+        return MIGRATE_UNMOVABLE;
+    if (!(pg->flags & (PG_ANON | PG_FILE)) && !(pg->flags2 & PG2_VMALLOC))
+        return MIGRATE_UNMOVABLE;
+    if (pg->flags & (PG_SLAB | PG_PGTABLE | PG_CONTIG))
+        return MIGRATE_UNMOVABLE;
+    if ((pg->flags2 & PG2_VMALLOC) && !vmalloc_move_page)
+        return MIGRATE_UNMOVABLE;
+    if ((pg->flags & PG_FILE) && !filemap_owner)
+        return MIGRATE_UNMOVABLE;   /* no file system to move it in its cache */
+    *c = (struct constraint){ 0, 0 };
+    if (!(pg->flags2 & PG2_VMALLOC))
+        rmap_walk(pg, constrain, c);
+    if (pg->refcount != c->maps + owner_refs(pg))
+        return MIGRATE_PINNED;
+    return MIGRATE_OK;
+}
+
+enum migrate_result migrate_check(struct page *pg)
+{
+    struct constraint c;
+    return check(pg, &c);
+}
+
+struct page *migrate_alloc_any(gfp_t gfp, void *arg)
+{
+    (void)arg;
+    return alloc_pages(gfp | GFP_HIGHUSER_MOVABLE | __GFP_NOWARN, 0);
+}
+
+/* Does the frame lie where the constraint's zones end? */
+static bool fits(const struct page *pg, gfp_t zone)
+{
+    uint64_t end = page_to_phys(pg) + PAGE_SIZE;
+    if (zone & __GFP_DMA)
+        return end <= ZONE_DMA_END;
+    if (zone & __GFP_DMA32)
+        return end <= ZONE_DMA32_END;
+    return true;
+}
+
+struct switch_walk {
+    uint64_t new_pa;
+    uint64_t moved;
+};
+
+/* Step 4 for one pte of an anonymous page. */
+static int switch_pte(const struct rmap_hit *h, void *arg)
+{
+    struct switch_walk *w = arg;
+    mm_must(pt_replace_view(&h->mm->pt, &h->pv, w->new_pa, h->pv.prot), "migrate: replace",
+            h->pv.va);
+    w->moved++;
+    return 0;
+}
+
+static void move_anon(struct page *pg, struct page *new)
+{
+    new->flags |= PG_ANON;
+    new->mapping = pg->mapping;
+    new->index = pg->index;
+    struct switch_walk w = { page_to_phys(new), 0 };
+    uint32_t refs = pg->refcount;
+    rmap_walk(pg, switch_pte, &w);
+    if (w.moved != refs)
+        panic("migrate: page %#lx had %u references, %lu ptes moved", page_to_phys(pg), refs,
+              w.moved);
+    new->refcount = refs;       /* one per pte, as the old frame had */
+    pg->refcount = 1;           /* ours, dropped below */
+    pg->flags &= (uint8_t)~PG_ANON;
+    pg->mapping = 0;
+    pg->index = 0;
+}
+
+int migrate_page(struct page *pg, migrate_alloc_t alloc, void *arg, struct page **newp,
+                 enum migrate_result *why)
+{
+    struct constraint c;
+    enum migrate_result r = check(pg, &c);
+    struct page *new = NULL;
+    if (r == MIGRATE_OK) {
+        new = alloc(c.zone, arg);
+        if (new && (new->order || !fits(new, c.zone))) {
+            __free_pages(new, new->order);
+            new = NULL;
+        }
+        if (!new)
+            r = MIGRATE_NOMEM;
+    }
+    if (why)
+        *why = r;
+    if (r != MIGRATE_OK) {
+        count_vm_event(PGMIGRATE_FAIL);
+        return r == MIGRATE_PINNED ? -EBUSY : r == MIGRATE_NOMEM ? -ENOMEM : -EINVAL;
+    }
+    memcpy(page_address(new), page_address(pg), PAGE_SIZE);
+    if (pg->flags2 & PG2_VMALLOC)
+        vmalloc_move_page(pg, new);         /* new keeps the area's reference */
+    else if (pg->flags & PG_FILE)
+        filemap_owner->replace(pg, new);    /* drops the cache's reference on pg */
+    else
+        move_anon(pg, new);
+    if (pg->flags & PG_FILE)
+        panic("migrate: page-cache page %#lx still in the cache", page_to_phys(pg));
+    if (!(pg->flags & PG_FILE) && pg->refcount)
+        put_page(pg);                       /* the last reference: freed */
+    count_vm_event(PGMIGRATE_SUCCESS);
+    if (newp)
+        *newp = new;
+    return 0;
+}
+
+int pin_user_page(struct mm *mm, uint64_t va, struct page **out)
+{
+    struct pt_view pv;
+    if (pt_walk(&mm->pt, va & ~(PAGE_SIZE - 1), &pv) || pv.size != PAGE_SIZE)
+        return -EFAULT;
+    struct page *pg = pfn_to_page(pv.pa >> PAGE_SHIFT);
+    if (get_page(pg) < 0)
+        return -EFAULT;
+    *out = pg;
+    return 0;
+}
+
+void unpin_user_page(struct page *pg)
+{
+    put_page(pg);
+}

@@ -1,0 +1,25 @@
+/*
+ * The event counters of /proc/vmstat (include/mm/vm_event.h): how many
+ * times something happened since boot, under Linux's names.
+ *
+ * Invariant: vm_events[i] only grows (count_vm_event adds, nothing
+ * subtracts or resets), and vm_event_names[i] is the name Linux's
+ * /proc/vmstat prints for the same event (mm/vmstat.c's vmstat_text),
+ * so a script written for Linux reads these lines unchanged.
+ * One CPU and a kernel that is not preemptible: plain additions, no
+ * per-CPU arrays to sum as Linux has.
+ */
+#include <mm/vm_event.h>
+
+uint64_t vm_events[NR_VM_EVENT_ITEMS];
+
+const char *const vm_event_names[NR_VM_EVENT_ITEMS] = {
+    [PGMIGRATE_SUCCESS] = "pgmigrate_success",
+    [PGMIGRATE_FAIL] = "pgmigrate_fail",
+    [COMPACT_MIGRATE_SCANNED] = "compact_migrate_scanned",
+    [COMPACT_FREE_SCANNED] = "compact_free_scanned",
+    [COMPACT_ISOLATED] = "compact_isolated",
+    [COMPACT_STALL] = "compact_stall",
+    [COMPACT_FAIL] = "compact_fail",
+    [COMPACT_SUCCESS] = "compact_success",
+};
