@@ -11,6 +11,7 @@
 #   make clean
 #
 # Knobs: DEBUG=1 (no optimisation; `make clean` first), CMDLINE="...", MEM=1G, GUI=1.
+#        run and run-elf: SWAP=512M (a fresh swap disk, vda), DISKS="virtio:PATH nvme:PATH".
 
 BUILD   := build
 # Build with one job per CPU unless the caller chose (make -jN).
@@ -109,6 +110,7 @@ KERNEL_SRCS := kernel/boot/entry.S kernel/boot/main.c kernel/boot/cmdline.c \
                mm/vmalloc.c mm/vmalloc_check.c mm/vmalloc_kernel.c mm/kmap.c \
                mm/vma.c mm/vma_check.c mm/mmap.c mm/user_fault.c mm/mm_fork.c \
                mm/mremap.c mm/stack.c mm/filemap.c mm/vmstat.c mm/rmap.c mm/migrate.c \
+               mm/swap_state.c mm/swap_fault.c mm/vmscan.c mm/oom_kill.c \
                compat32/pt_i386.c compat32/mmu32.c \
                tests/kernel/test_boot.c tests/kernel/test_traps.c \
                tests/kernel/test_fbcon.c tests/kernel/test_memview.c tests/kernel/test_pmm.c \
@@ -133,6 +135,8 @@ HOST_TESTS += tests/host/test_procfs
 HOST_TESTS += tests/host/test_rtc_time
 HOST_TESTS += tests/host/test_filemap
 HOST_TESTS += tests/host/test_rmap
+HOST_TESTS += tests/host/test_swap
+HOST_TESTS += tests/host/test_gpt
 
 # compat32, the ABI half (docs/compat32-abi.md): int 0x80, the i386 table and
 # its translated structures, set_thread_area, the 32-bit address space.
@@ -147,6 +151,14 @@ KERNEL_SRCS += kernel/proc/syscall_names.c kernel/proc/sys_ids.c kernel/proc/sys
                compat32/syscall32_names.c compat32/sys32_sys.c tests/kernel/test_syscall_table.c
 KERNEL_SRCS += tests/kernel/test_time.c
 KERNEL_SRCS += kernel/test/bench_fbcon.c tests/kernel/test_irq.c
+# Block devices (docs/block.md): the PCI bus, the block layer and GPT, the
+# virtio-blk and NVMe drivers.
+KERNEL_SRCS += kernel/drivers/pci.c kernel/drivers/virtio_blk.c kernel/drivers/nvme.c \
+               kernel/block/blkdev.c kernel/block/gpt.c kernel/lib/crc32.c \
+               tests/kernel/test_block.c
+# Swap areas and their slots (docs/swap.md).
+SWAP_SRCS := mm/swap_header.c mm/swapfile.c mm/swapon.c mm/swap_slots.c mm/swap_check.c
+KERNEL_SRCS += $(SWAP_SRCS) kernel/fs/sys_swap.c kernel/fs/blkdev_node.c tests/kernel/test_swap.c
 
 EFI_OBJS    := $(patsubst efi/%.c,$(BUILD)/efi/%.obj,$(patsubst kernel/%.c,$(BUILD)/efi/kernel/%.obj,$(EFI_SRCS)))
 KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(basename $(KERNEL_SRCS)))
@@ -244,11 +256,14 @@ USER_TESTS  += test_filemap
 USER_TESTS  += test_pagemap
 USER_TESTS  += test_time test_mremap test_stack
 USER_TESTS  += test_migrate
+USER_TESTS  += test_swapon
 # test_time built against glibc (static, Debian's libc6-dev, which clang
 # depends on): glibc's own lookup of the vDSO (docs/time.md)
 USER_TESTS  += test_time_glibc
 # Programs that are not tests: pagemove (make demo; docs/memview.md).
 USER_PROGS  := pagemove
+# test_swapout: run by the swap-pressure and oom boots only (tests/run_all.py).
+USER_PROGS  += test_swapout
 USER_BINS   := $(BUILD)/user/init $(USER_PROGS:%=$(BUILD)/user/%) $(USER_TESTS:%=$(BUILD)/user/%)
 BADELF      := $(BUILD)/user/badelf/MANIFEST
 
@@ -276,7 +291,7 @@ USER32_TESTS := ordinary test_exec test_cow test_demand test_brk test_mmap test_
                 test_efault test_badelf test_leak test_cowcap test_forkfail test_fpu test_tls \
                 test_pte
 # 32-bit only, not tests: pagetable (the demo init shows its page tables).
-USER32_PROGS := pagetable
+USER32_PROGS := pagetable test_swapout
 USER32_TESTS += test_tty
 USER32_TESTS += test_clone test_poll test_syscalls
 USER32_TESTS += test_signal test_sigframe test_sigwait
@@ -284,6 +299,7 @@ USER32_TESTS += test_fs
 USER32_TESTS += test_proc
 USER32_TESTS += test_filemap
 USER32_TESTS += test_pagemap
+USER32_TESTS += test_swapon
 USER32_TESTS += test_time test_mremap test_stack
 USER32_TESTS += test_migrate
 USER32_BINS  := $(USER32_TESTS:%=$(BUILD)/user32/%) $(USER32_PROGS:%=$(BUILD)/user32/%)
@@ -385,6 +401,10 @@ $(BUILD)/host/tests/host/test_printf: kernel/lib/vsnprintf.c
 # map fed scan codes (docs/terminal.md).
 tests/host/test_tty_SRCS := tests/host/test_tty.c kernel/console/tty.c kernel/console/keymap.c
 $(BUILD)/host/tests/host/test_tty: include/kernel/tty.h include/kernel/keymap.h
+# The GPT parser fed good and hostile tables (docs/block.md).
+tests/host/test_gpt_SRCS := tests/host/test_gpt.c kernel/block/gpt.c kernel/lib/crc32.c
+$(BUILD)/host/tests/host/test_gpt: include/kernel/gpt.h include/kernel/crc32.h \
+                                   tests/shared/gpt_image.h
 
 # mm/ on the host: libc provides snprintf/vsnprintf/memset..., and
 # tests/host/mm_host.c panic, printk and the private "physical memory" arena.
@@ -437,6 +457,9 @@ tests/host/test_rmap_SRCS = tests/host/test_rmap.c $(MM_HOST_SRCS) $(SLAB_SRCS) 
                             compat32/pt_i386.c compat32/mmu32.c $(VMA_SRCS)
 $(BUILD)/host/tests/host/test_rmap: $(MM_HOST_DEPS) mm/pgtable_impl.h mm/slab_impl.h \
                                     include/compat32/mmu32.h
+# Swap areas, headers and slots over a fake block device (tests/host/test_swap.c).
+tests/host/test_swap_SRCS = tests/host/test_swap.c $(MM_HOST_SRCS) $(SWAP_SRCS)
+$(BUILD)/host/tests/host/test_swap: $(MM_HOST_DEPS) include/kernel/blkdev.h
 # File pages in address spaces (mm/filemap.c) over a fake file system.
 tests/host/test_filemap_SRCS := tests/host/test_filemap.c $(MM_HOST_SRCS) $(SLAB_SRCS) mm/pgtable.c \
                                 mm/pgtable_clone.c mm/pgtable_walk.c mm/pgtable_check.c \
@@ -516,6 +539,8 @@ FUZZ_TARGETS += fuzz_pt_i386
 FUZZ_TARGETS += fuzz_mmu32
 FUZZ_TARGETS += fuzz_vmalloc
 FUZZ_TARGETS += fuzz_tmpfs
+FUZZ_TARGETS += fuzz_swaphdr
+FUZZ_TARGETS += fuzz_gpt
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
 # Sources a target needs beyond $(MM_HOST_SRCS): fuzz_<name>_EXTRA.
 fuzz_pgtable_EXTRA := mm/pgtable.c mm/pgtable_clone.c mm/pgtable_walk.c mm/pgtable_check.c mm/pt_x86_64.c \
@@ -530,6 +555,9 @@ $(BUILD)/fuzz/fuzz_mmu32 $(BUILD)/host/tests/host/test_mmu32: tests/shared/mmu32
 fuzz_mmu32_EXTRA = $(VMA_SRCS) $(SLAB_SRCS) mm/pgtable.c mm/pgtable_clone.c mm/pgtable_walk.c mm/pgtable_check.c \
                    mm/pt_x86_64.c compat32/pt_i386.c compat32/mmu32.c
 fuzz_slab_EXTRA := $(SLAB_SRCS)
+fuzz_swaphdr_EXTRA := mm/swap_header.c
+fuzz_gpt_EXTRA := kernel/block/gpt.c kernel/lib/crc32.c
+$(BUILD)/fuzz/fuzz_gpt: include/kernel/gpt.h tests/shared/gpt_image.h
 fuzz_exec_EXTRA := kernel/fs/cpio.c kernel/proc/elf_user.c kernel/proc/user_stack.c
 # The file system over the host page allocator (tests/host/fs_host.c, file_host.c).
 fuzz_tmpfs_EXTRA = $(filter kernel/fs/% tests/host/file_host.c tests/host/fs_host.c \
@@ -556,8 +584,24 @@ fuzz: $(BUILD)/fuzz/run_fuzz
 
 # ---- user-facing targets -------------------------------------------------------------------
 
+# Extra disks for run and run-elf (docs/block.md): SWAP=SIZE makes a fresh
+# raw image $(BUILD)/swap.img of that size, formats it with util-linux's
+# mkswap and attaches it as the first virtio disk (vda) with swap=vda on
+# the command line; DISKS="virtio:PATH nvme:PATH ..." attaches images as
+# they are, after it.
+SWAP    ?=
+DISKS   ?=
+SWAP_IMG := $(BUILD)/swap.img
+MKSWAP  := $(or $(shell command -v mkswap),/sbin/mkswap)
+swap_disk = $(if $(SWAP),rm -f $(SWAP_IMG) && truncate -s $(SWAP) $(SWAP_IMG) && \
+                $(MKSWAP) $(SWAP_IMG) >&2,true)
+disk_opts = $(if $(SWAP),--disk virtio:$(SWAP_IMG)) $(foreach d,$(DISKS),--disk $(d))
+swap_cmdline = $(if $(SWAP), swap=vda)
+
 run: $(BUILD)/esp.img
-	python3 tools/qemu.py run --img $(BUILD)/esp.img --mem $(MEM) --cmdline "$(CMDLINE)" $(if $(filter 1,$(GUI)),--gui)
+	$(swap_disk)
+	python3 tools/qemu.py run --img $(BUILD)/esp.img --mem $(MEM) --cmdline "$(CMDLINE)$(swap_cmdline)" \
+	    $(if $(filter 1,$(GUI)),--gui) $(disk_opts)
 
 # The scripted demo: a few programs (the last, pagemove, empties the DMA
 # zone under the memory map, on from the start with GUI=1), then /proc files.
@@ -587,10 +631,11 @@ TIMEOUT ?= 300
 run-elf:
 	@test -n "$(ELF)" || { echo 'usage: make run-elf ELF=path [ARGS="..."] [MEM=1G] [VERBOSE=1]' >&2; exit 2; }
 	@$(MAKE) --no-print-directory $(BUILD)/esp.img >&2
+	@$(swap_disk)
 	@python3 tools/qemu.py run-elf --img $(BUILD)/esp.img --initrd $(BUILD)/initrd.cpio \
-	    --elf "$(ELF)" --args "$(ARGS)" --mem $(MEM) --cmdline "$(CMDLINE)" --timeout $(TIMEOUT) \
-	    --log $(BUILD)/run-elf.log $(if $(filter 1,$(VERBOSE)),--verbose) \
-	    $(if $(INPUT),--input "$(INPUT)")
+	    --elf "$(ELF)" --args "$(ARGS)" --mem $(MEM) --cmdline "$(CMDLINE)$(swap_cmdline)" \
+	    --timeout $(TIMEOUT) --log $(BUILD)/run-elf.log $(if $(filter 1,$(VERBOSE)),--verbose) \
+	    $(if $(INPUT),--input "$(INPUT)") $(disk_opts)
 
 user: $(USER_BINS) $(USER32_BINS) $(BADELF)
 

@@ -247,7 +247,7 @@ static const struct mm_hw_ops mmu32_ops = {
 
 int mm_init_user32(struct mm *mm)
 {
-    int err = mm_init_user_fmt(mm, &pt_i386, MM_VA_END_32, GFP_DMA32);
+    int err = mm_init_user_fmt(mm, &pt_i386, MM_VA_END_32, GFP_KERNEL | __GFP_DMA32);
     if (err)
         return err;
     mm->hw_ops = &mmu32_ops;

@@ -31,6 +31,7 @@
 #include <kernel/task.h>
 #include <compat32/signal32.h>
 #include <kernel/session.h>
+#include <mm/swap.h>
 
 /* compat32/sys32.c */
 long sys32_execve(const struct sysargs *a);
@@ -273,6 +274,8 @@ static const struct {
     [10] = { "unlink", sys_unlink },
     [12] = { "chdir", sys_chdir },
     [14] = { "mknod", sys_mknod },
+    [87] = { "swapon", sys_swapon },
+    [115] = { "swapoff", sys_swapoff },
     [15] = { "chmod", sys_chmod },
     [16] = { "lchown", sys32_lchown16 },
     [30] = { "utime", sys32_utime },

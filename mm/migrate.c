@@ -38,6 +38,8 @@
 /* vmalloc's half (mm/vmalloc.c).  Weak: host programs that link
  * migration without vmalloc have no vmalloc page to move. */
 extern void vmalloc_move_page(struct page *old, struct page *new) __attribute__((weak));
+/* The swap cache's (mm/swap_state.c), weak for the same reason. */
+extern void swap_cache_replace(struct page *old, struct page *new) __attribute__((weak));
 
 static const char *const result_words[NR_MIGRATE_RESULTS] = {
     [MIGRATE_OK] = "moved",
@@ -56,17 +58,23 @@ const char *migrate_result_str(enum migrate_result r)
     return (unsigned)r < NR_MIGRATE_RESULTS ? result_words[r] : "?";
 }
 
-/* What the mappings of pg ask of a new frame: the zone flags of the
- * most constrained address space mapping it. */
+/* What the mappings of pg ask of a new frame (the zone flags of the most
+ * constrained address space mapping it), and the first HITS of them, kept
+ * so that step 4 rewrites them without walking the reverse map again
+ * (nothing changes in between: one CPU, no sleep). */
+#define HITS 4
 struct constraint {
     gfp_t zone;
     uint64_t maps;
+    struct rmap_hit hit[HITS];
 };
 
 static int constrain(const struct rmap_hit *h, void *arg)
 {
     struct constraint *c = arg;
     c->zone |= h->mm->gfp & (__GFP_DMA | __GFP_DMA32);
+    if (c->maps < HITS)
+        c->hit[c->maps] = *h;
     c->maps++;
     return 0;
 }
@@ -75,7 +83,8 @@ static int constrain(const struct rmap_hit *h, void *arg)
  * vmalloc area's one, none for an anonymous page. */
 static uint32_t owner_refs(const struct page *pg)
 {
-    return (pg->flags & PG_FILE) || (pg->flags2 & PG2_VMALLOC) ? 1 : 0;
+    return ((pg->flags & PG_FILE) || (pg->flags2 & PG2_VMALLOC) ? 1 : 0) +
+           (pg->flags2 & PG2_SWAPCACHE ? 1 : 0);
 }
 
 static enum migrate_result check(struct page *pg, struct constraint *c)
@@ -101,7 +110,8 @@ static enum migrate_result check(struct page *pg, struct constraint *c)
         return MIGRATE_UNMOVABLE;
     if ((pg->flags & PG_FILE) && !filemap_owner)
         return MIGRATE_UNMOVABLE;   /* no file system to move it in its cache */
-    *c = (struct constraint){ 0, 0 };
+    c->zone = 0;
+    c->maps = 0;
     if (!(pg->flags2 & PG2_VMALLOC))
         rmap_walk(pg, constrain, c);
     if (pg->refcount != c->maps + owner_refs(pg))
@@ -147,18 +157,25 @@ static int switch_pte(const struct rmap_hit *h, void *arg)
     return 0;
 }
 
-static void move_anon(struct page *pg, struct page *new)
+static void move_anon(struct page *pg, struct page *new, const struct constraint *c)
 {
     new->flags |= PG_ANON;
     new->mapping = pg->mapping;
     new->index = pg->index;
     struct switch_walk w = { page_to_phys(new), 0 };
-    uint32_t refs = pg->refcount;
-    rmap_walk(pg, switch_pte, &w);
-    if (w.moved != refs)
+    uint32_t refs = pg->refcount, cached = pg->flags2 & PG2_SWAPCACHE ? 1 : 0;
+    if (c->maps <= HITS) {
+        for (uint64_t i = 0; i < c->maps; i++)
+            switch_pte(&c->hit[i], &w);
+    } else {
+        rmap_walk(pg, switch_pte, &w);
+    }
+    if (w.moved + cached != refs)
         panic("migrate: page %#lx had %u references, %lu ptes moved", page_to_phys(pg), refs,
               w.moved);
-    new->refcount = refs;       /* one per pte, as the old frame had */
+    if (cached)
+        swap_cache_replace(pg, new);   /* the same entry, the cache's reference with it */
+    new->refcount = refs;       /* one per pte (and the swap cache's), as the old frame had */
     pg->refcount = 1;           /* ours, dropped below */
     pg->flags &= (uint8_t)~PG_ANON;
     pg->mapping = 0;
@@ -192,7 +209,7 @@ int migrate_page(struct page *pg, migrate_alloc_t alloc, void *arg, struct page 
     else if (pg->flags & PG_FILE)
         filemap_owner->replace(pg, new);    /* drops the cache's reference on pg */
     else
-        move_anon(pg, new);
+        move_anon(pg, new, &c);
     if (pg->flags & PG_FILE)
         panic("migrate: page-cache page %#lx still in the cache", page_to_phys(pg));
     if (!(pg->flags & PG_FILE) && pg->refcount)

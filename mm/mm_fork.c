@@ -45,12 +45,20 @@
 #include <kernel/string.h>
 
 void (*mm_tlb_flush)(uint64_t va, uint64_t len);
+void (*mm_payload_put)(uint64_t payload);
+int (*mm_payload_dup)(uint64_t payload);
+int (*mm_payload_fault)(struct mm *mm, struct vma *v, uint64_t va, uint64_t payload,
+                        unsigned access);
 int (*mm_kernel_share)(struct pgtable *pt);
 
+uint64_t (*mm_loaded_root)(void);
+
+/* One CPU and no PCID: the TLB holds user translations of the tables in
+ * CR3 only, so tables that are not loaded need no flush (a migration or a
+ * page-out in another process's memory costs no invlpg). */
 static void user_flush(struct pgtable *pt, uint64_t va, uint64_t len)
 {
-    (void)pt;
-    if (mm_tlb_flush)
+    if (mm_tlb_flush && (!mm_loaded_root || mm_loaded_root() == pt->root))
         mm_tlb_flush(va, len);
 }
 
@@ -85,13 +93,16 @@ int mm_init_user(struct mm *mm, uint64_t va_end, gfp_t gfp)
  * shared by the page-table layer itself, a table at a time).  What a
  * payload names (a swap slot, a page being migrated) belongs to its
  * owner, which lets go of it at exit and takes one more reference for a
- * fork's child, whose copy of the entry names it too.  No subsystem parks
- * payload entries in user address spaces yet, so there is nothing to
- * release or take: the entry goes with its table, or is copied as it is.
+ * fork's child, whose copy of the entry names it too: swap's slot
+ * references, through mm_payload_put and mm_payload_dup (mm/swap_fault.c;
+ * NULL in host tests without swap).
  */
 static void exit_payload(const struct pt_view *pv, void *arg)
 {
-    (void)pv, (void)arg;
+    struct mm *mm = arg;
+    mm->swap_ents--;
+    if (mm_payload_put)
+        mm_payload_put(pv->payload);
 }
 
 void mm_destroy(struct mm *mm)
@@ -105,7 +116,7 @@ void mm_destroy(struct mm *mm)
         mm->hw_ops->detach(mm);
     /* Every frame one reference less, a level-0 table at a time, and each
      * table freed as soon as the walk leaves it. */
-    pt_destroy_each(&mm->pt, PT_PUT_FRAMES, exit_payload, NULL);
+    pt_destroy_each(&mm->pt, PT_PUT_FRAMES, exit_payload, mm);
     while (mm->vmas) {
         struct vma *v = mm->vmas;
         vma_unlink(mm, v);
@@ -125,8 +136,11 @@ struct fork_walk {
  * it is. */
 static int fork_payload(struct pt_view *pv, void *arg)
 {
-    (void)pv, (void)arg;
-    return 0;
+    struct fork_walk *w = arg;
+    int err = mm_payload_dup ? mm_payload_dup(pv->payload) : 0;
+    if (!err)
+        w->child->swap_ents++;
+    return err;
 }
 
 /* fork=copy's shared pages (the zero page): one more reference on the

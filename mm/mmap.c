@@ -30,6 +30,7 @@
  * vm.nr_hugepages is 0), MAP_32BIT (ignored), memory policies.
  */
 #include <mm/vma.h>
+#include <mm/swap.h>
 #include <kernel/errno.h>
 #include <kernel/string.h>
 #include <kernel/types.h>
@@ -54,9 +55,10 @@
 #define UNMAP_BATCH 32
 
 struct unmap_batch {
-    unsigned n;
+    unsigned n, np;
     uint64_t last;                 /* va of the last page or payload entry seen, 0: none */
     uint64_t pa[UNMAP_BATCH];
+    uint64_t payload[UNMAP_BATCH]; /* payload entries: what they name goes back to its owner */
 };
 
 static int collect(const struct pt_view *v, void *arg)
@@ -64,16 +66,17 @@ static int collect(const struct pt_view *v, void *arg)
     struct unmap_batch *b = arg;
     b->last = v->va;
     if (v->payload)
-        return 0; /* cleared by pt_unmap; what it names is its owner's (none yet) */
-    b->pa[b->n++] = v->pa;
-    return b->n == UNMAP_BATCH;
+        b->payload[b->np++] = v->payload;
+    else
+        b->pa[b->n++] = v->pa;
+    return b->n == UNMAP_BATCH || b->np == UNMAP_BATCH;
 }
 
 void mm_unmap_pages(struct mm *mm, uint64_t start, uint64_t end)
 {
     while (start < end) {
         struct unmap_batch b;
-        b.n = 0;
+        b.n = b.np = 0;
         b.last = 0; /* user addresses start at MM_MIN_ADDR: 0 is none */
         int more = pt_for_each(&mm->pt, start, end, collect, &b);
         mm_must(more < 0 ? more : 0, "mm_unmap_pages: pt_for_each", start);
@@ -85,6 +88,11 @@ void mm_unmap_pages(struct mm *mm, uint64_t start, uint64_t end)
         for (unsigned i = 0; i < b.n; i++) {
             mm_count_unmap(mm, b.pa[i]);
             frame_unref(b.pa[i]);
+        }
+        for (unsigned i = 0; i < b.np; i++) {
+            mm->swap_ents--;
+            if (mm_payload_put)
+                mm_payload_put(b.payload[i]);
         }
         if (!more)
             return;
@@ -214,15 +222,17 @@ bool mmap_too_many(struct mm *mm, unsigned grow)
  * Linux's heuristic overcommit (vm.overcommit_memory = 0), reduced to its
  * core: one request for more memory than the machine has can never be
  * backed, so it is refused at once; anything smaller is allowed and paid
- * for at the touch.  What counts is what Linux accounts (VM_ACCOUNT):
- * private writable mappings, shared anonymous ones, and heap growth.
+ * for at the touch.  The machine is its RAM and its swap areas
+ * (totalram_pages + total_swap_pages, as Linux counts).  What counts is
+ * what Linux accounts (VM_ACCOUNT): private writable mappings, shared
+ * anonymous ones, and heap growth.
  */
 bool mmap_enough_memory(uint64_t len)
 {
-    uint64_t ram = 0;
+    uint64_t pages = total_swap_pages;
     for (int i = 0; i < NR_ZONES; i++)
-        ram += node0->zones[i].managed;
-    return len / PAGE_SIZE <= ram;
+        pages += node0->zones[i].managed;
+    return len / PAGE_SIZE <= pages;
 }
 
 bool mmap_accounted(const struct vma *v)

@@ -4,7 +4,9 @@
  *   buddyinfo: free blocks per order per zone (proc(5): /proc/buddyinfo);
  *   zoneinfo:  per zone, free pages, watermarks, spanned/present/managed;
  *   meminfo:   MemTotal, MemFree, MemAvailable, then the page cache's
- *              Buffers, Cached, Mapped, Shmem (include/mm/vmstat.h), in kB.
+ *              Buffers, Cached, then SwapTotal and SwapFree (the swap
+ *              areas' pages, include/mm/swap.h), Mapped, Shmem
+ *              (include/mm/vmstat.h), in kB.
  * Each function writes into buf like snprintf (returns the full length).
  * Invariant: these only read the node; they change nothing, take no lock
  * and allocate nothing, so they can be called from anywhere, even when
@@ -13,6 +15,8 @@
 #include <mm/zone.h>
 #include <mm/gfp.h>
 #include <mm/vmstat.h>
+#include <mm/swap.h>
+#include <mm/vmscan.h>
 #include <kernel/printk.h>
 #include <kernel/sbuf.h>
 
@@ -55,6 +59,11 @@ int zoneinfo_show(char *buf, size_t size)
     return (int)s.len;
 }
 
+/* Kept by mm/swapfile.c and mm/swap_slots.c; defined here so that every
+ * build showing meminfo has them, swap or not. */
+uint64_t total_swap_pages, nr_swap_pages;
+uint64_t swap_cache_pages;   /* pages in the swap cache (mm/swap_state.c) */
+
 int meminfo_show(char *buf, size_t size)
 {
     struct sbuf s = { buf, size, 0 };
@@ -77,6 +86,9 @@ int meminfo_show(char *buf, size_t size)
      * no buffers; every cached page is tmpfs's, so Cached == Shmem). */
     sbuf_put(&s, "Buffers:        %8lu kB\n", 0ul);
     sbuf_put(&s, "Cached:         %8lu kB\n", global_node_page_state(NR_FILE_PAGES) * 4);
+    sbuf_put(&s, "SwapCached:     %8lu kB\n", swap_cache_pages * 4);
+    sbuf_put(&s, "SwapTotal:      %8lu kB\n", total_swap_pages * 4);
+    sbuf_put(&s, "SwapFree:       %8lu kB\n", nr_swap_pages * 4);
     sbuf_put(&s, "Mapped:         %8lu kB\n", global_node_page_state(NR_FILE_MAPPED) * 4);
     sbuf_put(&s, "Shmem:          %8lu kB\n", global_node_page_state(NR_SHMEM) * 4);
     sbuf_put(&s, "DMA32Free:      %8lu kB\n", (dma32_free * 4));

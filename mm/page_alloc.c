@@ -226,6 +226,10 @@ extern bool mm_compacting __attribute__((weak));
  * still fails has the pages of a zone it may use moved to make room
  * (Linux's __alloc_pages_direct_compact), unless it cannot wait
  * (__GFP_ATOMIC) or a compaction is what asks (its targets). */
+/* Reclaim's (mm/vmscan.c).  Weak: host programs without reclaim. */
+extern uint64_t shrink_memory(uint64_t want, gfp_t gfp, bool kswapd) __attribute__((weak));
+static bool in_reclaim;
+
 static struct page *__attribute__((noinline)) alloc_pages_slow(gfp_t gfp, unsigned order)
 {
     if (order > MAX_ORDER) {
@@ -269,6 +273,22 @@ static struct page *__attribute__((noinline)) alloc_pages_slow(gfp_t gfp, unsign
                     count_vm_event(COMPACT_SUCCESS);
                 return prep_block(z, pfn, order, gfp);
             }
+        }
+    }
+    /* Direct reclaim (mm/vmscan.c): page out what nobody used lately and
+     * try again, for a caller that can wait for it, unless reclaim itself
+     * is what allocates (a bounce buffer for the swap disk). */
+    if (shrink_memory && (gfp & __GFP_WAIT) && !in_reclaim) {
+        in_reclaim = true;
+        uint64_t got = shrink_memory(32ul << order, gfp, false);
+        in_reclaim = false;
+        if (got)
+            drain_pcp();
+        for (int zi = top; got && zi >= 0; zi--) {
+            struct zone *z = &NODE->zones[zi];
+            uint64_t pfn = z->managed ? zone_alloc(z, order, gfp) : PFN_NONE;
+            if (pfn != PFN_NONE)
+                return prep_block(z, pfn, order, gfp);
         }
     }
     for (int zi = (int)top_zone(gfp); zi >= 0; zi--)

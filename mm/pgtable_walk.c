@@ -279,3 +279,36 @@ int pt_set_payload(struct pgtable *pt, uint64_t va, uint64_t payload)
         pt->flush(pt, va, PAGE_SIZE);
     return 0;
 }
+
+int pt_fill_payload(struct pgtable *pt, uint64_t va, uint64_t pa, unsigned prot)
+{
+    const struct pt_format *f = pt->fmt;
+    uint64_t last;
+    if (!pt_in_range(pt, va, PAGE_SIZE, &last) || !replace_args_ok(pt, PAGE_SIZE, pa, prot))
+        return -EINVAL;
+    void *table;
+    unsigned i, level;
+    uint64_t e = pt_descend(pt, va, 0, &table, &i, &level);
+    if (level > 0 || !is_payload(f, e))
+        return -ENOENT;
+    /* Not present before: no translation to flush. */
+    entry_set(f, table, i, f->make_leaf(pa, 0, prot));
+    return 0;
+}
+
+int pt_test_clear_young(struct pgtable *pt, const struct pt_view *v)
+{
+    const struct pt_format *f = pt->fmt;
+    if (v->pt != pt || !v->table || v->payload || v->nraw == 0 ||
+        !entry_present(f, v->raw[v->nraw - 1]) || v->index != pt_index(f, v->level, v->va))
+        return -EINVAL;
+    uint64_t e = entry_read(f, v->table, v->index);
+    if (!entry_present(f, e) || !(e & f->accessed_mask))
+        return 0;
+    entry_write(f, v->table, v->index, e & ~f->accessed_mask);
+    /* The next access sets it again: the CPU's walk (after this flush),
+     * or a derived side's fill (compat32: its entry goes with the flush). */
+    if (pt->flush)
+        pt->flush(pt, v->va, v->size);
+    return 1;
+}

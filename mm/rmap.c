@@ -78,8 +78,15 @@ int anon_vma_prepare(struct vma *v)
     if (free_slot == SLOT_NIL && !grow_slots())
         return -ENOMEM;
     struct anon_vma *av = kzalloc(sizeof(*av), GFP_KERNEL | __GFP_NOWARN);
-    if (!av)
+    if (!av) {
+        if (used_slots == 0) {      /* the table was grown for it: nothing left to hold */
+            kfree(slots);
+            slots = NULL;
+            nr_slots = 0;
+            free_slot = SLOT_NIL;
+        }
         return -ENOMEM;
+    }
     uint32_t s = free_slot;
     free_slot = slots[s].next_free;
     slots[s].av = av;

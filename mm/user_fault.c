@@ -37,6 +37,7 @@
 #include <mm/vma.h>
 #include <mm/rmap.h>
 #include <mm/compaction.h>
+#include <mm/vmscan.h>
 #include <kernel/errno.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
@@ -86,6 +87,10 @@ static uint8_t *frame_virt(uint64_t pa)
 }
 
 gfp_t mm_user_zone;
+
+/* The swap cache's (mm/swap_state.c).  Weak: host programs that link the
+ * fault path without swap have no page in the swap cache. */
+extern bool try_to_free_swap(struct page *pg) __attribute__((weak));
 
 /* A new frame for this mm's data: movable (the reverse map finds its
  * ptes), from the process's zones or the zone the user_zone switch names
@@ -177,6 +182,11 @@ static int write_fault(struct mm *mm, struct vma *v, const struct pt_view *pv)
 {
     uint64_t old = pv->pa;
     unsigned prot = vma_pt_prot(v);
+    /* A page read back from swap is mapped read-only while it is in the
+     * swap cache; when no other PTE names its slot it leaves the cache,
+     * and is then ours alone. */
+    if (old != zero_pa && page_in_swap_cache(pfn_to_page(old >> PAGE_SHIFT)) && try_to_free_swap)
+        try_to_free_swap(pfn_to_page(old >> PAGE_SHIFT));
     if ((v->flags & VMA_SHARED) ||
         (old != zero_pa && page_count(pfn_to_page(old >> PAGE_SHIFT)) == 1)) {
         /* Ours alone (or shared on purpose): just allow the write. */
@@ -250,8 +260,17 @@ static int handle(struct mm *mm, uint64_t addr, unsigned access, enum mm_fault_w
     uint64_t va = addr & ~(PAGE_SIZE - 1);
     struct pt_view pv;
     int err = pt_walk(&mm->pt, va, &pv);
-    if (err == -ENOENT && pv.payload)
-        err = -EIO; /* the page is elsewhere, and nothing here brings it back: SIGBUS */
+    if (err == -ENOENT && pv.payload) { /* the page is elsewhere: its owner brings it back */
+        err = mm_payload_fault ? mm_payload_fault(mm, v, va, pv.payload, access) : -EIO;
+        /* Back read-only (others still name its slot): a write copies it
+         * now, as the CPU's retry would make it (a derived side asks for
+         * the whole access at once). */
+        if (!err && (access & FAULT_WRITE)) {
+            mm_must(pt_walk(&mm->pt, va, &pv), "mm_fault: pt_walk after page-in", va);
+            if (!(pv.prot & PT_W))
+                err = write_fault(mm, v, &pv);
+        }
+    }
     else if (err == -ENOENT)
         err = fault_in(mm, v, va, access);
     else if (err)
@@ -276,12 +295,13 @@ static int hw_fill(struct mm *mm, uint64_t addr, unsigned access)
 int mm_fault_why(struct mm *mm, uint64_t addr, unsigned access, enum mm_fault_why *why)
 {
     enum mm_fault_why w = MM_FAULT_DONE;
+    uint64_t major = mm->major_faults;   /* a page-in counts as major instead */
     int err = handle(mm, addr, access, &w);
     if (!err) {
         err = hw_fill(mm, addr, access);
         if (err)
             w = err == -ENOMEM ? MM_FAULT_OOM : MM_FAULT_PROTECTION;
-        else
+        else if (mm->major_faults == major)
             mm->minor_faults++;
     }
     if (why)

@@ -14,6 +14,14 @@
 uint64_t vm_events[NR_VM_EVENT_ITEMS];
 
 const char *const vm_event_names[NR_VM_EVENT_ITEMS] = {
+    [PSWPIN] = "pswpin",
+    [PSWPOUT] = "pswpout",
+    [PGMAJFAULT] = "pgmajfault",
+    [PGSTEAL_KSWAPD] = "pgsteal_kswapd",
+    [PGSTEAL_DIRECT] = "pgsteal_direct",
+    [PGSCAN_KSWAPD] = "pgscan_kswapd",
+    [PGSCAN_DIRECT] = "pgscan_direct",
+    [OOM_KILL] = "oom_kill",
     [PGMIGRATE_SUCCESS] = "pgmigrate_success",
     [PGMIGRATE_FAIL] = "pgmigrate_fail",
     [COMPACT_MIGRATE_SCANNED] = "compact_migrate_scanned",

@@ -103,7 +103,7 @@ class Boot:
 
     def __init__(self, name, mem="1G", cmdline=None, expect="pass", usb=False,
                  wait_for=None, must_show=(), must_not_show=(), replace=None,
-                 delete=(), screen=None, timeout=120):
+                 delete=(), screen=None, timeout=120, disks=None):
         self.__dict__.update(locals())
         del self.__dict__["self"]
 
@@ -133,6 +133,68 @@ def make_bad_files(work, build):
     with open(files["garbage_initrd"], "wb") as f:
         f.write(bytes((i * 37 + 11) & 255 for i in range(4096)))
     return files
+
+
+# The block boot's disks (tests/kernel/test_block.c has the same values).
+BLOCK_TEST_MAGIC = b"MMK-BLOCK-TEST-DISK"
+BLOCK_PART1_UUID = "6d6d6b01-0000-4000-8000-000000000001"
+BLOCK_PART2_UUID = "6d6d6b02-0000-4000-8000-000000000002"
+
+
+def make_block_disks(work):
+    """Fresh disk images for the block boot, in `work`: a virtio disk
+    marked as the test disk in sector 0, an NVMe disk with a GPT of two
+    partitions (sgdisk, fixed PARTUUIDs), a second virtio disk whose GPT
+    has a broken header CRC in both copies (to be refused), and two empty
+    disks (to be given up)."""
+    vda = os.path.join(work, "virtio-test.img")
+    with open(vda, "wb") as f:
+        f.write(BLOCK_TEST_MAGIC + bytes(512 - len(BLOCK_TEST_MAGIC)))
+        f.truncate(4 << 20)
+    nvme = os.path.join(work, "nvme-gpt.img")
+    bad = os.path.join(work, "virtio-badgpt.img")
+    for path in (nvme, bad):
+        with open(path, "wb") as f:
+            f.truncate(8 << 20)
+        subprocess.run(["sgdisk", "-o",
+                        "-n", "1:2048:4095", "-t", "1:8200", "-u", "1:" + BLOCK_PART1_UUID,
+                        "-n", "2:4096:12287", "-t", "2:8300", "-u", "2:" + BLOCK_PART2_UUID,
+                        path], check=True, capture_output=True)
+    with open(bad, "r+b") as f:
+        for lba in (1, (8 << 20) // 512 - 1):
+            f.seek(lba * 512 + 60)      # a byte of the disk GUID: the CRC no longer fits
+            b = f.read(1)
+            f.seek(lba * 512 + 60)
+            f.write(bytes([b[0] ^ 0xff]))
+    # Two empty disks: an NVMe namespace and a virtio disk of size 0,
+    # which the drivers must give up with a line each.
+    empty = []
+    for name in ("nvme-empty.img", "virtio-empty.img"):
+        empty.append(os.path.join(work, name))
+        open(empty[-1], "wb").close()
+    return [("virtio", vda), ("nvme", nvme), ("virtio", bad), ("nvme", empty[0]),
+            ("virtio", empty[1])]
+
+
+def make_swap_disks(work, formatted=True):
+    """A fresh 64 MiB virtio disk for the swap boots, in `work`: formatted
+    by util-linux's mkswap (label mmkswap), or left all zeros (to be
+    refused by swap=vda, and never written)."""
+    path = os.path.join(work, "swap.img")
+    with open(path, "wb") as f:
+        f.truncate(64 << 20)
+    if formatted:
+        subprocess.run(["mkswap", "-L", "mmkswap", path], check=True, capture_output=True)
+    return [("virtio", path)]
+
+
+def make_big_swap_disk(work):
+    """A fresh 512 MiB swap disk (mkswap) for the swap-pressure boot."""
+    path = os.path.join(work, "swap.img")
+    with open(path, "wb") as f:
+        f.truncate(512 << 20)
+    subprocess.run(["mkswap", path], check=True, capture_output=True)
+    return [("virtio", path)]
 
 
 def boots(bad):
@@ -197,6 +259,41 @@ def boots(bad):
         Boot("bad-kfree-panics", cmdline="ktest=all ktest.crash=kfree", expect="fail",
              must_show=["KERNEL PANIC: slab error: double free (the object is not "
                         "allocated): cache kmalloc-64, object 0x", "<kmain_late+"]),
+        # Disks on the PCI bus (docs/block.md): virtio-blk and NVMe, a GPT
+        # read, a hostile one refused; the block tests write and read them.
+        Boot("block", mem="512M", cmdline="ktest=block_*,pci_*", disks=make_block_disks,
+             must_show=["pci: 00:00.0 8086:29c0", "virtio-blk: ", "nvme: ",
+                        "blk: nvme0n1p2: sectors 4096..12287 of nvme0n1 (4 MiB), PARTUUID="
+                        + BLOCK_PART2_UUID,
+                        "blk: vdb: warning: GPT ignored: header CRC32",
+                        "blk: vda: no GPT",
+                        "namespace 1 has a size of 0 blocks", "capacity of 0 sectors",
+                        "is an I/O port range, not memory; refused"],
+             must_not_show=["skipped: no"]),
+        # Swap (docs/swap.md): the area named by swap= is switched on at boot
+        # and the swap tests use it; a disk without mkswap's signature is
+        # refused with a line saying why.
+        Boot("swap", mem="512M", cmdline="ktest=swap_* swap=vda", disks=make_swap_disks,
+             must_show=["Adding 65532k swap on /dev/vda.  Priority:-1 extents:1 "
+                        "across:65532k label:mmkswap", "swap=vda: swapping on /dev/vda",
+                        "swap_boot_area: vda, 16383 pages, priority -1"],
+             must_not_show=["skipped"]),
+        # Reclaim (docs/reclaim.md): three times the RAM through a 512 MiB
+        # swap disk, 64- and 32-bit; then, without swap, the OOM killer.
+        Boot("swap-pressure", mem="128M", cmdline="swap=vda init=/bin/init -- test "
+             "test_swapout test_swapout32", disks=make_big_swap_disk, expect="text",
+             wait_for=["init: exited"], timeout=600,
+             must_show=["=== end test_swapout: exit 0", "=== end test_swapout32: exit 0"],
+             must_not_show=["not ok", "KERNEL PANIC", "KERNEL OOPS"]),
+        Boot("oom", mem="128M", cmdline="init=/bin/test_swapout -- oom",
+             expect="text", wait_for=["init: exited"], timeout=300,
+             must_show=["Out of memory: Killed process", "ok - oom_killer_kills_the_big_one",
+                        "init: exited with status 0"],
+             must_not_show=["not ok", "KERNEL PANIC", "KERNEL OOPS"]),
+        Boot("swap-refused", mem="512M", cmdline="ktest=swap_ramdisk swap=vda",
+             disks=lambda work: make_swap_disks(work, formatted=False),
+             must_show=["swap=vda: /dev/vda refused (error -22): no swap signature"],
+             must_not_show=["Adding 65532k swap"]),
         Boot("bad-vfree-panics", cmdline="ktest=all ktest.crash=vfree", expect="fail",
              must_show=["was not allocated (no area there: already freed?)",
                         "KERNEL PANIC: vfree(0x", "): bad pointer", "<kmain_late+"]),
@@ -212,8 +309,11 @@ def run_boot(b, build, logs):
         img = qemu.image_with_cmdline(img, os.path.join(work, "esp.img"), b.cmdline,
                                       replace=b.replace, delete=b.delete)
     shot = os.path.join(work, "screen.ppm") if b.screen else None
+    disks = b.disks(work) if b.disks else ()
     r = qemu.boot(img, mem=b.mem, timeout=b.timeout, usb=b.usb,
-                  wait_for=b.wait_for, screendump=shot, workdir=work)
+                  wait_for=b.wait_for, screendump=shot, workdir=work, disks=disks)
+    for _, path in disks:
+        os.remove(path)
     with open(os.path.join(logs, b.name + ".log"), "w") as f:
         f.write(r.log)
     if img != os.path.join(build, "esp.img"):

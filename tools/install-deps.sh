@@ -20,7 +20,7 @@ fi
 PKGS="
   make clang lld llvm libclang-rt-14-dev
   gnu-efi ovmf qemu-system-x86 qemu-utils
-  mtools gdisk cpio
+  mtools gdisk cpio util-linux
   musl-tools musl-dev musl-dev:i386 lib32gcc-s1 libgcc-12-dev:i386
   kbd busybox-static
   python3

@@ -93,7 +93,33 @@ def image_with_cmdline(base, out, cmdline=None, replace=None, delete=()):
     return out
 
 
-def qemu_args(img, mem, vars_path, usb=False, gui=False):
+def parse_disk(spec):
+    """--disk KIND:PATH (KIND virtio or nvme) as a (kind, path) pair;
+    ValueError with a message when it is not one (docs/block.md)."""
+    kind, sep, path = spec.partition(":")
+    if not sep or kind not in ("virtio", "nvme") or not path:
+        raise ValueError("--disk %r: expected virtio:PATH or nvme:PATH" % spec)
+    if not os.path.isfile(path):
+        raise ValueError("--disk %r: no such file %s" % (spec, path))
+    return kind, path
+
+
+def disk_args(disks):
+    """QEMU's options for extra disks [(kind, path)...], raw images written
+    in place: virtio-blk-pci (vda, vdb... in order) and NVMe controllers
+    (nvme0n1, nvme1n1...), each with its own drive."""
+    args = []
+    for i, (kind, path) in enumerate(disks or ()):
+        drive = "disk%d" % i
+        args += ["-drive", f"if=none,id={drive},format=raw,file={path}"]
+        if kind == "virtio":
+            args += ["-device", f"virtio-blk-pci,drive={drive}"]
+        else:
+            args += ["-device", f"nvme,drive={drive},serial=mmk{i}"]
+    return args
+
+
+def qemu_args(img, mem, vars_path, usb=False, gui=False, disks=()):
     # Guest RAM comes from a backend with reserve=off (MAP_NORESERVE): the
     # host gives a page only when the guest first writes it, and nothing
     # is reserved up front, so a 64 GiB guest boots on a host with less
@@ -118,7 +144,7 @@ def qemu_args(img, mem, vars_path, usb=False, gui=False):
         args += ["-drive", f"format=raw,snapshot=on,file={img}"]
     if not gui:
         args += ["-display", "none"]
-    return args
+    return args + disk_args(disks)
 
 
 class Result:
@@ -294,7 +320,8 @@ class Interactive:
 
 
 def boot(img, mem="1G", timeout=90, usb=False, wait_for=None, screendump=None,
-         workdir=None, serial2=False, stop_on=None, on_poll=None, com1_input=None):
+         workdir=None, serial2=False, stop_on=None, on_poll=None, com1_input=None,
+         disks=()):
     """Boot `img` headless; return a Result.
 
     wait_for: a list of strings; once all have appeared in the serial log
@@ -311,6 +338,7 @@ def boot(img, mem="1G", timeout=90, usb=False, wait_for=None, screendump=None,
     0.2 s) and once more at the end, to follow the output as it comes.
     com1_input: bytes typed on COM1 once the kernel says init started
     (COM1 is then a socket, copied to the same log file).
+    disks: extra disks, [(kind, path)...] as parse_disk gives them.
     """
     work = workdir or tempfile.mkdtemp(prefix="mmk-qemu-")
     os.makedirs(work, exist_ok=True)
@@ -323,7 +351,7 @@ def boot(img, mem="1G", timeout=90, usb=False, wait_for=None, screendump=None,
     for stale in (log_path, screendump, out_path):
         if stale and os.path.exists(stale):
             os.remove(stale)
-    args = qemu_args(img, mem, vars_path, usb=usb)
+    args = qemu_args(img, mem, vars_path, usb=usb, disks=disks)
     com1_sock = os.path.join(work, "com1.sock") if com1_input is not None else None
     if com1_sock:
         args += ["-chardev", f"socket,id=com1,path={com1_sock},server=on,wait=on",
@@ -548,7 +576,8 @@ def run_elf(a):
             except OSError as e:
                 return fail(2, "cannot read %s: %s" % (a.input, e.strerror))
         r = boot(img, mem=a.mem, timeout=a.timeout, workdir=work, serial2=True,
-                 stop_on=["Halted.", "System halted."], on_poll=follow, com1_input=typed)
+                 stop_on=["Halted.", "System halted."], on_poll=follow, com1_input=typed,
+                 disks=a.disks)
         follow(None, os.path.join(work, "serial2.log"), final=True)
         if a.log:
             os.makedirs(os.path.dirname(os.path.abspath(a.log)), exist_ok=True)
@@ -596,7 +625,14 @@ def main():
     ap.add_argument("--timeout", type=int, default=300, help="run-elf: seconds before giving up")
     ap.add_argument("--input", help="run-elf: a file whose bytes are typed on COM1, the console "
                     "terminal, once the program has started")
+    ap.add_argument("--disk", action="append", default=[], metavar="KIND:PATH",
+                    help="attach a raw disk image: virtio:PATH (virtio-blk) or nvme:PATH "
+                    "(NVMe); repeat for more (docs/block.md)")
     a = ap.parse_args()
+    try:
+        a.disks = [parse_disk(d) for d in a.disk]
+    except ValueError as e:
+        ap.error(str(e))
 
     if a.mode == "run-elf":
         if not a.elf:
@@ -612,7 +648,7 @@ def main():
         img = image_with_cmdline(a.img, os.path.join(work, "esp.img"), a.cmdline)
     vars_path = os.path.join(work, "OVMF_VARS.fd")
     shutil.copyfile(OVMF_VARS, vars_path)
-    args = qemu_args(img, a.mem, vars_path, usb=a.usb, gui=a.gui)
+    args = qemu_args(img, a.mem, vars_path, usb=a.usb, gui=a.gui, disks=a.disks)
     args += ["-serial", "mon:stdio"]
     if a.gdb:
         args += ["-s", "-S"]

@@ -102,6 +102,7 @@
 #define ELOOP   40
 #define EOVERFLOW 75
 #define EOPNOTSUPP 95
+#define ETIMEDOUT 110
 #define EUCLEAN 117 /* structure needs cleaning: a validator found corruption */
 
 /*

@@ -68,6 +68,7 @@ enum {
     NR_faccessat = 269, NR_utimensat = 280, NR_syncfs = 306, NR_renameat2 = 316,
     NR_statx = 332, NR_faccessat2 = 439,
     /* kernel/proc/sys_time.c, kernel/proc/sys_mm.c ("time+mm"): */
+    NR_swapon = 167, NR_swapoff = 168,
     NR_settimeofday = 164, NR_clock_settime = 227, NR_clock_getres = 229, NR_getcpu = 309,
     /* 0..334 and 424..469: the names of kernel/proc/syscall_names.c */
     NR_SYSCALLS = 470

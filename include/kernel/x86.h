@@ -30,6 +30,8 @@ static inline uint32_t inl(uint16_t port)
 /* A compiler barrier: memory accesses are not moved across it (x86 keeps
  * stores in order for the devices that read our DMA rings). */
 static inline void barrier(void) { __asm__ volatile("" ::: "memory"); }
+/* In a polling loop: tell the CPU we spin (pause). */
+static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
 static inline uint64_t read_cr0(void)
 {
     uint64_t v;

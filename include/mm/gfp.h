@@ -30,8 +30,32 @@ typedef unsigned int gfp_t;
  * there is no ZONE_HIGHMEM: the flag is accepted and has no effect. */
 #define __GFP_HIGHMEM  0x100u
 
-#define GFP_KERNEL 0u                           /* normal kernel allocation */
-#define GFP_ATOMIC (__GFP_HIGH | __GFP_ATOMIC)  /* interrupts, spinlocks held */
+/*
+ * What the allocator may do to find memory, with the names of the course
+ * slides (Linux 2.4's; today's kernels call __GFP_WAIT
+ * __GFP_DIRECT_RECLAIM):
+ *  - __GFP_WAIT: the caller can wait while the allocator reclaims (pages
+ *    out, mm/vmscan.c) before failing: direct reclaim;
+ *  - __GFP_IO: reclaim may start I/O: write pages to swap;
+ *  - __GFP_FS: reclaim may call into file systems (none here needs to
+ *    write anything back: tmpfs is memory; kept for the names);
+ *  - __GFP_HIGHIO: I/O to high-memory pages may be started (2.4's
+ *    bounce-buffer distinction; no highmem on x86-64: no effect).
+ * Reclaim never calls back into itself: an allocation made while
+ * reclaiming (a bounce buffer for the disk) does not reclaim.
+ */
+#define __GFP_WAIT   0x200u
+#define __GFP_IO     0x400u
+#define __GFP_FS     0x800u
+#define __GFP_HIGHIO 0x1000u
+
+#define GFP_KERNEL   (__GFP_WAIT | __GFP_IO | __GFP_FS)  /* normal kernel allocation */
+#define GFP_ATOMIC   (__GFP_HIGH | __GFP_ATOMIC)  /* interrupts, spinlocks held: never waits */
+#define GFP_NOIO     __GFP_WAIT                   /* may reclaim, but start no I/O (a disk driver) */
+#define GFP_NOHIGHIO (__GFP_WAIT | __GFP_IO)      /* I/O, but none to high memory */
+#define GFP_NOFS     (__GFP_WAIT | __GFP_IO | __GFP_HIGHIO)  /* no file-system call (a file system) */
+#define GFP_NFS      GFP_KERNEL
+#define GFP_KSWAPD   (__GFP_WAIT | __GFP_IO | __GFP_FS | __GFP_HIGHIO)  /* kswapd's own */
 #define GFP_DMA    __GFP_DMA
 #define GFP_DMA32  __GFP_DMA32
 /* Linux's names for user pages: GFP_USER (a user page the kernel may

@@ -39,6 +39,8 @@
  */
 #define PG2_MOVABLE 0x01  /* allocated with __GFP_MOVABLE */
 #define PG2_VMALLOC 0x02  /* a vmalloc page: mapping is its vm area, index its address */
+#define PG2_SWAPCACHE 0x04 /* an anonymous page in the swap cache: next holds its swap
+                            * entry, prev links its hash chain (mm/swap_state.c) */
 
 /*
  * Only the head (first frame) of a block is marked.  Frames 1 .. 2^order-1

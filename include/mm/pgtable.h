@@ -319,6 +319,23 @@ int pt_replace_view(struct pgtable *pt, const struct pt_view *v, uint64_t pa, un
  */
 int pt_set_payload(struct pgtable *pt, uint64_t va, uint64_t payload);
 
+/*
+ * The payload entry for va becomes a 4 KiB leaf mapping pa with prot
+ * (PT_* rights plus PT_ACCESSED / PT_DIRTY), in place: one entry write,
+ * no memory, no flush (nothing was present).  How a page comes back from
+ * swap where its swap entry was.  -EINVAL (bad arguments), -ENOENT (the
+ * entry is not a payload entry, or no table reaches it).
+ */
+int pt_fill_payload(struct pgtable *pt, uint64_t va, uint64_t pa, unsigned prot);
+
+/*
+ * Reclaim's aging: clear the accessed bit of the leaf pt_walk just found
+ * (v as for pt_replace_view) and flush its translation, so the next
+ * access sets the bit again.  1 if it was set, 0 if not, -EINVAL for a
+ * view that is not such a leaf.  (Linux's ptep_clear_flush_young.)
+ */
+int pt_test_clear_young(struct pgtable *pt, const struct pt_view *v);
+
 /* Remove every mapping in [va, va + len) (holes are fine).  A large leaf
  * partly inside the range is split first (which may fail with -ENOMEM,
  * leaving everything as it was).  Payload entries in the range are

@@ -11,6 +11,14 @@
 #include <stdint.h>
 
 enum vm_event_item {
+    PSWPIN,                 /* pages read from swap */
+    PSWPOUT,                /* pages written to swap */
+    PGMAJFAULT,             /* faults that read from swap */
+    PGSTEAL_KSWAPD,         /* pages reclaimed by kswapd */
+    PGSTEAL_DIRECT,         /* ... by an allocation itself (direct reclaim) */
+    PGSCAN_KSWAPD,          /* pages kswapd's clock looked at */
+    PGSCAN_DIRECT,          /* ... direct reclaim's */
+    OOM_KILL,               /* processes the OOM killer killed */
     PGMIGRATE_SUCCESS,      /* pages moved by migrate_page */
     PGMIGRATE_FAIL,         /* migrate_page refused or failed */
     COMPACT_MIGRATE_SCANNED, /* frames the compaction's migration scanner looked at */

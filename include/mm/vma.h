@@ -188,6 +188,8 @@ struct mm {
                                  * that mmap's search and brk leave free, and that a stack
                                  * keeps from the VMA below it when it grows */
     uint64_t minor_faults;      /* faults resolved without I/O (getrusage ru_minflt) */
+    uint64_t major_faults;      /* faults that read a page from swap (ru_majflt) */
+    uint64_t swap_ents;         /* PTEs holding a swap entry (Linux's MM_SWAPENTS) */
     uint64_t rss;               /* present pages mapping a frame other than the zero page */
     uint64_t zero_maps;         /* present pages mapping the zero page */
     uint64_t max_rss;           /* the highest rss seen (getrusage ru_maxrss) */
@@ -243,6 +245,10 @@ static inline uint64_t mm_cr3(const struct mm *mm)
  * fork has just made read-only (CoW would leak writes into the child).
  */
 extern void (*mm_tlb_flush)(uint64_t va, uint64_t len);
+/* The root of the user tables the CPU walks now (CR3), set at boot like
+ * mm_tlb_flush: a flush of tables not loaded is skipped.  NULL: always
+ * flush. */
+extern uint64_t (*mm_loaded_root)(void);
 /* Share the kernel half into a new set of user tables (kernel_pt_share);
  * set at boot like mm_tlb_flush, NULL in host tests.  mm_init_user and
  * mm_fork give it to the tables the CPU walks: the mm's own, or those of
@@ -430,6 +436,19 @@ enum mm_fault_why {
 int mm_zero_page_init(void);
 /* Its physical address (0 before mm_zero_page_init). */
 uint64_t mm_zero_page(void);
+/*
+ * The owner of payload entries (include/mm/pgtable.h) in user address
+ * spaces: swap (mm/swap_fault.c) sets these at boot; NULL (host tests
+ * without swap): payload entries are copied and dropped as they are.
+ *  - put: a PTE holding payload is gone (exit, munmap, MADV_DONTNEED);
+ *  - dup: fork copies a PTE holding payload (0, or -ENOMEM: fork fails);
+ *  - fault: an access to va of v, whose PTE holds payload (0 when the
+ *    page is back, -EIO: SIGBUS, -ENOMEM).
+ */
+extern void (*mm_payload_put)(uint64_t payload);
+extern int (*mm_payload_dup)(uint64_t payload);
+extern int (*mm_payload_fault)(struct mm *mm, struct vma *v, uint64_t va, uint64_t payload,
+                               unsigned access);
 /*
  * A new anonymous page for va of v (the fault handler's, a private file
  * page's first write, a copy-on-write break): a frame of the process's

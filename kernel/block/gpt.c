@@ -98,7 +98,8 @@ static int check_header(const uint8_t *hdr, uint64_t lba, uint64_t nr, char *why
     if (alt >= nr || alt == lba || alt == 0)
         BAD("alternate header LBA %lu (disk of %lu sectors)", alt, nr);
     uint64_t first = le64(hdr + H_FIRST_USABLE), last = le64(hdr + H_LAST_USABLE);
-    if (first > last || last >= nr)
+    /* LBA 0 (protective MBR), 1 and the last (the two headers) are never usable. */
+    if (first > last || first < 2 || last >= nr - 1)
         BAD("usable LBAs %lu..%lu (disk of %lu sectors)", first, last, nr);
     if (lba >= first && lba <= last)
         BAD("header LBA %lu inside the usable LBAs %lu..%lu", lba, first, last);
@@ -128,8 +129,10 @@ static int parse_at(uint64_t lba, uint64_t nr, gpt_read_t read, void *ctx,
 {
     uint8_t hdr[GPT_SECTOR], sec[GPT_SECTOR];
     int r = read(ctx, lba, hdr);
-    if (r)
-        BAD("cannot read LBA %lu (error %d)", lba, r), (void)0;
+    if (r) {
+        snprintf(why, why_size, "cannot read LBA %lu (error %d)", lba, r);
+        return r;
+    }
     if (memcmp(hdr + H_SIGNATURE, "EFI PART", 8) != 0) {
         snprintf(why, why_size, "no \"EFI PART\" signature at LBA %lu", lba);
         return -ENOENT;
@@ -146,8 +149,10 @@ static int parse_at(uint64_t lba, uint64_t nr, gpt_read_t read, void *ctx,
     uint32_t crc = 0;
     for (uint64_t s = 0; s < sectors; s++) {
         r = read(ctx, at + s, sec);
-        if (r)
-            BAD("cannot read entry array LBA %lu (error %d)", at + s, r);
+        if (r) {
+            snprintf(why, why_size, "cannot read entry array LBA %lu (error %d)", at + s, r);
+            return r;
+        }
         uint64_t left = bytes - s * GPT_SECTOR;
         crc = crc32(crc, sec, left < GPT_SECTOR ? (size_t)left : GPT_SECTOR);
     }
@@ -163,8 +168,10 @@ static int parse_at(uint64_t lba, uint64_t nr, gpt_read_t read, void *ctx,
     unsigned per = GPT_SECTOR / esize;
     for (uint64_t s = 0; s < sectors; s++) {
         r = read(ctx, at + s, sec);
-        if (r)
-            BAD("cannot read entry array LBA %lu (error %d)", at + s, r);
+        if (r) {
+            snprintf(why, why_size, "cannot read entry array LBA %lu (error %d)", at + s, r);
+            return r;
+        }
         for (unsigned k = 0; k < per; k++) {
             uint64_t idx = s * per + k;
             if (idx >= n)
@@ -227,7 +234,7 @@ int gpt_parse(uint64_t nr_sectors, gpt_read_t read, void *ctx, struct gpt_table 
     if (r == -ENOENT && r2 == -ENOENT)
         return -ENOENT;
     if (r == -ENOENT)                   /* only the backup has a signature */
-        strlcpy(why, why2, why_size);
+        snprintf(why, why_size, "%s", why2);
     return r2 == -EINVAL || r2 == -ENOENT ? -EINVAL : r2;
 }
 

@@ -22,6 +22,8 @@
 #include <kernel/cpufeature.h>
 #include <kernel/bench.h>
 #include <kernel/memview.h>
+#include <kernel/blkdev.h>
+#include <mm/swap.h>
 #include <mm/bootmem.h>
 #include <mm/gfp.h>
 #include <mm/layout.h>
@@ -31,6 +33,7 @@
 #include <mm/vmalloc.h>
 #include <mm/vma.h>
 #include <mm/rmap.h>
+#include <mm/vmscan.h>
 #include <kernel/vfs.h>
 #include <mm/tlb.h>
 #include <kernel/apic.h>
@@ -217,6 +220,12 @@ __noreturn void kmain(const struct boot_info *bi)
 }
 
 /* Processes: the scheduler, the syscall entry, the timer, the zero page. */
+/* The tables in CR3 (mm_loaded_root): their physical address. */
+static uint64_t loaded_root(void)
+{
+    return read_cr3() & ~0xfffull;
+}
+
 static void proc_init(void)
 {
     task_init();
@@ -227,10 +236,14 @@ static void proc_init(void)
     if (mm_zero_page_init())
         panic("no memory for the zero page");
     mm_tlb_flush = tlb_flush_range;
+    mm_loaded_root = loaded_root;
     mm_stack_limit = exec_stack_limit;   /* RLIMIT_STACK for stack growth (mm/stack.c) */
     mm_kernel_share = kernel_pt_share;
     mm_shmem_new = shmem_zero_setup;     /* MAP_SHARED anonymous: tmpfs files (docs/page-cache.md) */
     filemap_owner = &pagecache_owner;    /* page-cache pages can migrate (include/mm/rmap.h) */
+    mm_payload_put = swap_payload_put;   /* swap entries in PTEs (mm/swap_fault.c) */
+    mm_payload_dup = swap_payload_dup;
+    mm_payload_fault = do_swap_page;
     const char *mirror = option("compat32.mirror");
     mmu32_mirror_user = mirror && strcmp(mirror, "ro") == 0;
     if (mirror && !mmu32_mirror_user)
@@ -242,6 +255,8 @@ static __noreturn void kmain_late(void)
 {
     print_vm_stats();
     proc_init();
+    blk_init();     /* the PCI bus and its disks (docs/block.md) */
+    swap_boot();    /* /dev/vda..., then swap=<device> (docs/swap.md) */
 
     /* memview=on: the memory map from the start (docs/memview.md). */
     const char *mv = option("memview");

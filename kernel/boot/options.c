@@ -24,6 +24,8 @@ static const struct {
     { "fork", "fork=copy: copy every page at fork instead of copy-on-write" },
     { "memview", "memview=on: the live map of physical memory on the framebuffer from boot "
                  "(F12 switches it; docs/memview.md)" },
+    { "swap", "swap=vda2, swap=/dev/vda2 or swap=PARTUUID=<guid>: swapon that device at "
+              "boot (it must carry mkswap's header; docs/swap.md)" },
     { "compat32.mirror", "compat32.mirror=ro: 32-bit processes may read their own page "
                          "tables at 0xffc00000 (supervisor-only by default)" },
 };

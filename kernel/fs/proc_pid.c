@@ -165,9 +165,10 @@ int proc_pid_stat(struct task *t, char *buf, size_t size)
     uint64_t rsslim = (t->rlim_set >> RLIMIT_RSS) & 1 ? t->rlim[RLIMIT_RSS].cur : RLIM_INFINITY;
     /* pid (comm) state ppid pgrp session tty_nr tpgid flags
      * minflt cminflt majflt cmajflt utime stime cutime cstime priority nice */
-    sbuf_put(&out, "%d (%s) %c %d %d %d %u %d %u %lu 0 0 0 %lu %lu 0 0 20 0 ", t->pid, comm,
+    sbuf_put(&out, "%d (%s) %c %d %d %d %u %d %u %lu 0 %lu 0 %lu %lu 0 0 20 0 ", t->pid, comm,
              state, ppid_of(t), t->pgid, t->sid, tty_nr, tpgid, flags,
-             mm ? mm_minor_faults(mm) : 0ul, t->utime_ticks, t->stime_ticks);
+             mm ? mm_minor_faults(mm) : 0ul, mm ? mm->major_faults : 0ul, t->utime_ticks,
+             t->stime_ticks);
     /* num_threads itrealvalue starttime vsize rss rsslim
      * startcode endcode startstack kstkesp kstkeip */
     sbuf_put(&out, "1 0 %lu %lu %lu %lu %lu %lu %lu 0 0 ", t->start_tick * USER_HZ / HZ,
@@ -220,7 +221,7 @@ static void status_memory(struct sbuf *out, struct mm *mm)
     put_kb(out, "VmExe", text);
     put_kb(out, "VmLib", m.exec > text ? m.exec - text : 0);
     put_kb(out, "VmPTE", mm->pt.nr_tables);
-    put_kb(out, "VmSwap", 0);
+    put_kb(out, "VmSwap", mm->swap_ents);   /* PTEs holding a swap entry */
     sbuf_put(out, "HugetlbPages:\t%8u kB\n", 0u);
     sbuf_put(out, "CoreDumping:\t0\nTHP_enabled:\t0\n");
 }

@@ -12,6 +12,7 @@
  *   /proc/uptime, loadavg, stat, cpuinfo, version, filesystems, cmdline,
  *        mounts                                  kernel/fs/proc_sys.c
  *   /proc/vmstat               kernel/fs/proc_vmstat.c
+ *   /proc/swaps                the swap areas (mm/swapfile.c)
  *   /proc/kpagecount, kpageflags  binary, per frame: kernel/fs/proc_kpage.c
  *   /proc/sys/vm/<name>        sysctl files, some writable: kernel/fs/proc_sysctl.c
  *   /proc/self                 a link to the caller's <pid>
@@ -52,6 +53,7 @@
 #include <mm/slab.h>
 #include <mm/vmalloc.h>
 #include <mm/zone.h>
+#include <mm/swap.h>
 #include "proc_impl.h"
 
 #define PROC_MAX_TEXT (4ul << 20)       /* the largest kmalloc block */
@@ -110,6 +112,7 @@ static const struct proc_node root_nodes[] = {
     { "filesystems", PK_FILE, 0444, proc_filesystems, NULL, NULL, NULL },
     { "cmdline",     PK_FILE, 0444, proc_cmdline, NULL, NULL, NULL },
     { "vmstat",      PK_FILE, 0444, proc_vmstat, NULL, NULL, NULL },
+    { "swaps",       PK_FILE, 0444, swaps_show, NULL, NULL, NULL },
     { "sys",         PK_SYSDIR, 0555, NULL, NULL, NULL, NULL },
     { "kpagecount",  PK_RECORDS, 0400, NULL, NULL, NULL, &proc_kpagecount },
     { "kpageflags",  PK_RECORDS, 0400, NULL, NULL, NULL, &proc_kpageflags },

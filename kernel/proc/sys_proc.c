@@ -105,6 +105,7 @@ int rusage_fill(int who, struct rusage *r0)
         r.ru_stime.tv_usec = (int64_t)(current->stime_ticks % HZ * (1000000 / HZ));
         if (current->mm) {
             r.ru_minflt = (int64_t)mm_minor_faults(current->mm);
+            r.ru_majflt = (int64_t)current->mm->major_faults;   /* pages read from swap */
             r.ru_maxrss = (int64_t)(mm_max_rss_pages(current->mm) * 4);
         }
     }

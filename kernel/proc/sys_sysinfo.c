@@ -7,8 +7,8 @@
  * with the per-CPU caches (MemFree), procs the tasks in the table
  * (zombies too, as Linux's nr_threads counts them until they are
  * reaped), uptime the seconds since boot rounded up, as Linux does.
- * There is no swap, no high memory and no shared memory count: those are
- * 0.  loads are /proc/loadavg's averages (kernel/fs/proc_kstat.c), 1.0
+ * totalswap and freeswap are SwapTotal and SwapFree (include/mm/swap.h).
+ * There is no high memory and no shared memory count: those are 0.  loads are /proc/loadavg's averages (kernel/fs/proc_kstat.c), 1.0
  * being 1 << SI_LOAD_SHIFT (16).  As on Linux, the byte counts are given with
  * mem_unit 1 when the total fits an unsigned long in bytes (always on
  * x86-64); the i386 form (compat32) scales them back when they do not
@@ -22,6 +22,7 @@
 #include <kernel/uaccess.h>
 #include <mm/gfp.h>
 #include <mm/page.h>
+#include <mm/swap.h>
 
 void sysinfo_fill(struct sysinfo64 *s)
 {
@@ -34,6 +35,8 @@ void sysinfo_fill(struct sysinfo64 *s)
     uint64_t free = nr_free_pages();
     s->totalram = total * PAGE_SIZE;
     s->freeram = free * PAGE_SIZE;
+    s->totalswap = total_swap_pages * PAGE_SIZE;
+    s->freeswap = nr_swap_pages * PAGE_SIZE;
     s->procs = (uint16_t)task_count();
     s->mem_unit = 1;
     loadavg_get(s->loads, 0, 16 - FSHIFT);

@@ -14,6 +14,7 @@
 #include <kernel/task.h>
 #include <kernel/x86.h>
 #include <kernel/session.h>
+#include <mm/swap.h>
 
 
 static const struct {
@@ -103,6 +104,8 @@ static const struct {
     [NR_gettimeofday] = { "gettimeofday", sys_gettimeofday },
     [NR_getrlimit] = { "getrlimit", sys_getrlimit },
     [NR_sysinfo] = { "sysinfo", sys_sysinfo },
+    [NR_swapon] = { "swapon", sys_swapon },
+    [NR_swapoff] = { "swapoff", sys_swapoff },
     [NR_setuid] = { "setuid", sys_setuid },
     [NR_setgid] = { "setgid", sys_setgid },
     [NR_setreuid] = { "setreuid", sys_setreuid },

@@ -17,6 +17,7 @@
 #include <kernel/errno.h>
 #include <kernel/kstat.h>
 #include <kernel/memview.h>
+#include <mm/vmscan.h>
 #include <kernel/task.h>
 #include <kernel/signal.h>
 #include <compat32/compat32.h>
@@ -315,6 +316,7 @@ __noreturn void idle_loop(void)
             hlt();
             cli();
             memview_poll();   /* F12, and the memory map's redraws (docs/memview.md) */
+            kswapd_poll();    /* reclaim below the low watermark (mm/vmscan.c) */
         }
     }
 }

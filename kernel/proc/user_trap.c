@@ -29,6 +29,7 @@
 #include <kernel/task.h>
 #include <kernel/printk.h>
 #include <kernel/trap.h>
+#include <mm/vmscan.h>
 #include <mm/vma.h>
 
 #define PF_WRITE 2
@@ -111,8 +112,11 @@ void user_exception(struct trap_frame *f, uint64_t cr2)
         if (err == 0)
             return;
         if (err == -ENOMEM) {
-            /* No frame for an access the mapping allows: Linux's OOM
-             * killer would end some process with SIGKILL; we end this one. */
+            /* No frame for an access the mapping allows, even after
+             * reclaim: the OOM killer ends the largest process (maybe
+             * this one) and the access is tried again (mm/oom_kill.c). */
+            if (out_of_memory())
+                return;
             printk("pid %d (%s): killed by SIGKILL: out of memory at %#lx (rip %#lx)\n", t->pid,
                    t->name, cr2, f->rip);
             force_sig(SIGKILL);

@@ -92,6 +92,11 @@ __attribute__((weak)) int meminfo_show(char *buf, size_t size)
     return snprintf(buf, size, "%s", FS_MEMINFO_TEXT);
 }
 
+__attribute__((weak)) int swaps_show(char *buf, size_t size)
+{
+    return snprintf(buf, size, "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
+}
+
 __attribute__((weak)) int buddyinfo_show(char *buf, size_t size)
 {
     return snprintf(buf, size, "Node 0, zone   Normal 1 2 3\n");

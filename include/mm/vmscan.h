@@ -1,0 +1,98 @@
+/*
+ * Reclaim: taking frames back from processes when memory runs short, by
+ * writing their anonymous pages to a swap area and reading them back on
+ * the next access (docs/reclaim.md).  The kernel memory-management post
+ * calls it "using the disk as an extension of RAM"; the i386 paging post
+ * shows where the page goes: a non-present PTE whose other 31 bits say
+ * where on disk it is.
+ *
+ *   mm/swap_state.c  the swap cache: a page that is both in memory and
+ *                    in a slot (read in while other PTEs still name the
+ *                    slot, or written out and not yet freed)
+ *   mm/vmscan.c      the clock that ages pages by their accessed bits,
+ *                    page-out through the reverse map, kswapd's work and
+ *                    direct reclaim
+ *   mm/swap_fault.c  a fault on a swap entry: the page-in, and what
+ *                    fork, exit and munmap owe the slots their PTEs name
+ *   mm/oom_kill.c    the OOM killer, when nothing can be freed
+ *
+ * Context: one CPU, a kernel that is not preemptible; swap I/O polls the
+ * device, so reclaim never sleeps in the middle of a caller's work.
+ */
+#ifndef MM_VMSCAN_H
+#define MM_VMSCAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <mm/gfp.h>
+#include <mm/swap.h>
+
+struct mm;
+struct vma;
+
+/* ---- the swap cache (mm/swap_state.c) ----------------------------------------- */
+
+/* Pages in the swap cache (meminfo's SwapCached). */
+extern uint64_t swap_cache_pages;
+/* The cached page of entry e, or NULL. */
+struct page *lookup_swap_cache(swp_entry_t e);
+/* pg (an anonymous page) joins the cache as e's page: the cache takes a
+ * reference on the page and one on the slot (swap_duplicate). */
+int add_to_swap_cache(struct page *pg, swp_entry_t e);
+/* pg leaves the cache: the cache's references on the slot and on the page
+ * go (the page may be freed with the latter). */
+void delete_from_swap_cache(struct page *pg);
+/* The entry of a cached page. */
+static inline swp_entry_t page_swap_entry(const struct page *pg)
+{
+    return (swp_entry_t){ pg->next };
+}
+static inline bool page_in_swap_cache(const struct page *pg)
+{
+    return pg->flags2 & PG2_SWAPCACHE;
+}
+/* Migration: new takes old's place in the cache (same entry). */
+void swap_cache_replace(struct page *old, struct page *new);
+/* A cached page nobody maps any more and whose slot has no other user:
+ * let both go.  true if it did. */
+bool try_to_free_swap(struct page *pg);
+
+/* ---- reclaim (mm/vmscan.c) ---------------------------------------------------- */
+
+/*
+ * Free up to `want` frames: age and page out anonymous pages (when gfp
+ * allows I/O: __GFP_IO) and shrink the slab caches.  The frames freed.
+ * kswapd: counted as kswapd's scan (pgscan_kswapd) rather than a direct
+ * one (pgscan_direct).
+ */
+uint64_t shrink_memory(uint64_t want, gfp_t gfp, bool kswapd);
+/* Page out one anonymous page now: 0, -EBUSY (pinned, or not an
+ * anonymous page), -ENOSPC (no free slot), -EIO (the write failed: the
+ * slot is retired, the page stays). */
+int pageout_page(struct page *pg);
+/* kswapd's step, from the idle loop: reclaim until every zone is above
+ * its high watermark once a zone fell below its low one. */
+void kswapd_poll(void);
+
+/* ---- pages and slots of address spaces (mm/swap_fault.c) ----------------------- */
+
+/* A fault at va of v whose PTE holds swap entry `payload`: bring the page
+ * in (0), or -EIO (the read failed, or the entry is bad: SIGBUS),
+ * -ENOMEM. */
+int do_swap_page(struct mm *mm, struct vma *v, uint64_t va, uint64_t payload, unsigned access);
+/* Set at boot (mm_payload_put/dup of include/mm/vma.h): exit and munmap
+ * give a slot reference back, fork takes one more. */
+void swap_payload_put(uint64_t payload);
+int swap_payload_dup(uint64_t payload);
+
+/* ---- the OOM killer (mm/oom_kill.c) -------------------------------------------- */
+
+/* Nothing could be freed for a process's fault: kill the largest process
+ * (resident plus swapped pages; init and a process already dying are
+ * spared), with one log line as Linux prints it.  true if a process was
+ * killed or is already dying (the caller retries), false if there is
+ * none to kill. */
+bool out_of_memory(void);
+
+#endif

@@ -1,0 +1,252 @@
+/*
+ * test_swapout: memory larger than the machine, through swap
+ * (docs/reclaim.md).  Run by the swap-pressure and oom boots of
+ * tests/run_all.py, never by the host oracle (it would use three times
+ * the host's RAM):
+ *
+ *     test_swapout          with a swap area: three times MemTotal of
+ *                           patterned data (1.5 times for the 32-bit
+ *                           build) written and read back exactly by a
+ *                           child; a forked child shares then changes
+ *                           half of a swapped region (1.1 times MemTotal)
+ *                           while the parent's stays; every used slot has
+ *                           an owner afterwards (/proc/swaps against every
+ *                           VmSwap and SwapCached); pages did go out and
+ *                           come back (/proc/vmstat)
+ *     test_swapout oom      without swap: a child touching twice MemTotal
+ *                           is killed by the OOM killer (SIGKILL), and we,
+ *                           much smaller, go on
+ */
+#include "ut.h"
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <dirent.h>
+#include <time.h>
+
+
+
+/* A field of /proc/meminfo or /proc/vmstat ("Name:" or "name "), or -1. */
+static long proc_field(const char *file, const char *name)
+{
+    FILE *f = fopen(file, "r");
+    if (!f)
+        return -1;
+    char line[256];
+    long v = -1;
+    size_t n = strlen(name);
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, name, n) && (line[n] == ':' || line[n] == ' ')) {
+            v = atol(line + n + 1);
+            break;
+        }
+    fclose(f);
+    return v;
+}
+
+/* Used kB of the first area in /proc/swaps, or -1. */
+static long swap_used(void)
+{
+    FILE *f = fopen("/proc/swaps", "r");
+    if (!f)
+        return -1;
+    char line[256];
+    long size, used = -1;
+    if (fgets(line, sizeof line, f) && fgets(line, sizeof line, f))
+        if (sscanf(line, "%*s %*s %ld %ld", &size, &used) != 2)
+            used = -1;
+    fclose(f);
+    return used;
+}
+
+/* kB of swap no process accounts for: used slots (/proc/swaps) minus
+ * every process's VmSwap and the swap cache's pages (SwapCached).  0 when
+ * every slot has an owner: nothing leaked. */
+static long unowned_swap(void)
+{
+    long owned = proc_field("/proc/meminfo", "SwapCached");
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '1' || e->d_name[0] > '9')
+            continue;
+        char path[300];
+        snprintf(path, sizeof path, "/proc/%s/status", e->d_name);
+        long kb = proc_field(path, "VmSwap");
+        if (kb > 0)
+            owned += kb;
+    }
+    if (d)
+        closedir(d);
+    return swap_used() - owned;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static uint64_t pattern(uint64_t i, uint64_t seed)
+{
+    return (i * 0x9e3779b97f4a7c15ull) ^ seed;
+}
+
+/* Pages first .. first + pages - 1 of the region at p: a word per cache
+ * line, its value from the word's index in the region and the seed. */
+static void fill_range(uint64_t *p, size_t first, size_t pages, uint64_t seed)
+{
+    for (size_t i = first; i < first + pages; i++)
+        for (size_t k = 0; k < PAGE / 8; k += 64)
+            p[i * (PAGE / 8) + k] = pattern(i * 512 + k, seed);
+}
+
+/* Pages of that range whose words differ from the pattern. */
+static size_t bad_range(const uint64_t *p, size_t first, size_t pages, uint64_t seed)
+{
+    size_t bad = 0;
+    for (size_t i = first; i < first + pages; i++)
+        for (size_t k = 0; k < PAGE / 8; k += 64)
+            if (p[i * (PAGE / 8) + k] != pattern(i * 512 + k, seed)) {
+                bad++;
+                break;
+            }
+    return bad;
+}
+
+static void fill(uint64_t *p, size_t pages, uint64_t seed)
+{
+    fill_range(p, 0, pages, seed);
+}
+
+static size_t bad_pages(const uint64_t *p, size_t pages, uint64_t seed)
+{
+    return bad_range(p, 0, pages, seed);
+}
+
+static void *anon(size_t bytes)
+{
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+/* In a child: more than the RAM written and read back; its exit must
+ * free every slot it used. */
+/* How many times the RAM the big region is, in quarters: 3x for 64-bit
+ * programs (384 MiB through a 128 MiB machine), 1.5x for 32-bit ones, so
+ * that the boot running both stays short (each page goes out and comes
+ * back through an emulated disk). */
+#define TIMES_RAM_X4 (sizeof(void *) == 8 ? 12 : 6)
+
+static void more_than_ram(long mem_kb)
+{
+    size_t bytes = (size_t)mem_kb * 1024 / 4 * TIMES_RAM_X4, pages = bytes / PAGE;
+    long out0 = proc_field("/proc/vmstat", "pswpout"), in0 = proc_field("/proc/vmstat", "pswpin");
+    double t0 = now();
+    pid_t c = fork();
+    if (c == 0) {
+        uint64_t *p = anon(bytes);
+        if (!p)
+            _exit(1);
+        fill(p, pages, 1);
+        _exit(bad_pages(p, pages, 1) ? 2 : 0);
+    }
+    int st = 0;
+    waitpid(c, &st, 0);
+    ut_check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "more_than_ram_reads_back",
+             "child status %#x (1: mmap of %zu MiB failed, 2: wrong data)", st, bytes >> 20);
+    long out = proc_field("/proc/vmstat", "pswpout") - out0;
+    long in = proc_field("/proc/vmstat", "pswpin") - in0;
+    ut_check(out > (long)(pages / 2) && in > (long)(pages / 4), "pages_went_out_and_came_back",
+             "pswpout +%ld, pswpin +%ld for %zu pages", out, in, pages);
+    long lost = unowned_swap();
+    ut_check(lost == 0, "exit_frees_every_slot", "%ld kB of swap used by nobody", lost);
+    ut_note("%zu MiB through swap in %.1f s: %ld pages out, %ld in", bytes >> 20, now() - t0,
+            out, in);
+}
+
+static void fork_shares_swapped(long mem_kb)
+{
+    size_t bytes = (size_t)mem_kb * 1024 / 10 * 11, pages = bytes / PAGE;   /* 1.1x RAM */
+    double t0 = now();
+    uint64_t *p = anon(bytes);
+    if (!p) {
+        ut_check(0, "fork_region", "mmap failed");
+        return;
+    }
+    fill(p, pages, 7);                 /* most of it is on disk now */
+    pid_t c = fork();
+    if (c == 0) {
+        int bad = bad_pages(p, pages, 7) != 0;
+        fill(p, pages / 2, 8);         /* the child's own copy of the first half */
+        bad |= (bad_pages(p, pages / 2, 8) != 0) << 1;
+        bad |= (bad_range(p, pages / 2, pages - pages / 2, 7) != 0) << 2;
+        _exit(bad);
+    }
+    int st = 0;
+    waitpid(c, &st, 0);
+    ut_check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child_sees_then_changes_its_copy",
+             "status %#x", st);
+    size_t bad = bad_pages(p, pages, 7);
+    ut_check(bad == 0, "parent_keeps_its_data", "%zu pages wrong", bad);
+    munmap(p, bytes);
+    long lost = unowned_swap();
+    ut_check(lost == 0, "exit_and_munmap_free_every_slot", "%ld kB of swap used by nobody",
+             lost);
+    ut_note("fork over %zu MiB swapped: %.1f s", bytes >> 20, now() - t0);
+}
+
+static void oom(long mem_kb)
+{
+    pid_t c = fork();
+    if (c == 0) {
+        /* In pieces: one mapping larger than RAM and swap would be
+         * refused at mmap (the overcommit heuristic), not faulted. */
+        size_t piece = (size_t)mem_kb * 1024 / 4;
+        for (int i = 0; i < 8; i++) {
+            uint64_t *p = anon(piece);
+            if (p)
+                fill(p, piece / PAGE, 3);
+        }
+        _exit(0);                      /* not reached: killed first */
+    }
+    int st = 0;
+    waitpid(c, &st, 0);
+    ut_check(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "oom_killer_kills_the_big_one",
+             "status %#x", st);
+    long kills = proc_field("/proc/vmstat", "oom_kill");
+    ut_check(kills >= 1, "oom_kill_counted", "oom_kill %ld", kills);
+    /* And we go on: a little more memory works. */
+    uint64_t *q = anon(64 * PAGE);
+    ut_check(q != NULL, "survivor_goes_on", "no memory left");
+    if (q) {
+        fill(q, 64, 5);
+        ut_check(bad_pages(q, 64, 5) == 0, "survivor_memory_ok", "wrong data");
+    }
+}
+
+int main(int argc, char **argv)
+{
+    ut_init();
+    long mem_kb = proc_field("/proc/meminfo", "MemTotal");
+    long swap_kb = proc_field("/proc/meminfo", "SwapTotal");
+    if (argc > 1 && !strcmp(argv[1], "oom")) {
+        ut_check(swap_kb == 0, "no_swap", "SwapTotal %ld kB", swap_kb);
+        oom(mem_kb);
+        return ut_done();
+    }
+    ut_check(swap_kb > mem_kb * 3, "swap_area_on", "SwapTotal %ld kB for MemTotal %ld kB",
+             swap_kb, mem_kb);
+    if (swap_kb <= mem_kb * 3)
+        return ut_done();
+    more_than_ram(mem_kb);
+    fork_shares_swapped(mem_kb);
+    return ut_done();
+}
