@@ -1,8 +1,9 @@
 /*
  * Swap entries in address spaces (include/mm/vmscan.h; docs/reclaim.md):
- * the fault that brings a page back (Linux's do_swap_page), and the slot
+ * the fault that brings a page back (Linux's do_swap_page), the slot
  * references that exit, munmap and fork owe for the PTEs that hold an
- * entry.
+ * entry, and swapoff's walk that brings every page of an area back
+ * (Linux's try_to_unuse).
  *
  * Invariant: a slot's count (swap_map) is the number of PTEs, in every
  * address space, whose payload is its entry, plus one while the swap
@@ -15,6 +16,7 @@
 #include <mm/vm_event.h>
 #include <kernel/errno.h>
 #include <kernel/printk.h>
+#include <kernel/task.h>
 
 void swap_payload_put(uint64_t payload)
 {
@@ -74,5 +76,57 @@ int do_swap_page(struct mm *mm, struct vma *v, uint64_t va, uint64_t payload, un
     mm_must(pt_fill_payload(&mm->pt, va, page_to_phys(pg), prot | state), "do_swap_page", va);
     mm->swap_ents--;
     mm_count_map(mm, page_to_phys(pg));
+    return 0;
+}
+
+/* ---- swapoff: every page of an area back in memory ----------------------------------- */
+
+#define UNUSE_BATCH 64
+
+struct unuse_batch {
+    unsigned type, n;
+    uint64_t va[UNUSE_BATCH], payload[UNUSE_BATCH];
+};
+
+static int collect_area(const struct pt_view *v, void *arg)
+{
+    struct unuse_batch *b = arg;
+    if (!v->payload || swp_type((swp_entry_t){ v->payload }) != b->type)
+        return 0;
+    b->va[b->n] = v->va;
+    b->payload[b->n++] = v->payload;
+    return b->n == UNUSE_BATCH;
+}
+
+/* The PTEs of v holding an entry of area type get their pages back. */
+static int unuse_vma(struct mm *mm, struct vma *v, unsigned type)
+{
+    uint64_t at = v->start;
+    for (;;) {
+        struct unuse_batch b = { .type = type };
+        int more = pt_for_each(&mm->pt, at, v->end, collect_area, &b);
+        for (unsigned i = 0; i < b.n; i++) {
+            int err = do_swap_page(mm, v, b.va[i], b.payload[i], 0);
+            if (err)
+                return err;
+        }
+        if (more <= 0 || b.n == 0)
+            return more < 0 ? more : 0;
+        at = b.va[b.n - 1] + PAGE_SIZE;
+    }
+}
+
+int swap_unuse(unsigned type)
+{
+    for (int i = 0; i < MAX_TASKS; i++) {
+        struct task *t = task_slot(i);
+        if (!t || !t->mm || t->state == TASK_ZOMBIE)
+            continue;
+        for (struct vma *v = t->mm->vmas; v; v = v->next) {
+            int err = unuse_vma(t->mm, v, type);
+            if (err)
+                return err;
+        }
+    }
     return 0;
 }

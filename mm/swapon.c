@@ -19,8 +19,8 @@
  * Compared with Linux: no discard, no swap files (a regular file is
  * refused with -EINVAL by the system call), areas cut to SWP_OFFSET_MAX
  * pages (256 GiB) so that an entry fits the i386 PTE, and swapoff of an
- * area with used slots is -EBUSY unless the page-in path set
- * swapoff_hook (Linux always brings the pages back, try_to_unuse).
+ * area with used slots is -EBUSY unless swapoff_hook brought them back
+ * (the page-in path sets it: swap_unuse, Linux's try_to_unuse).
  */
 #include <mm/swap.h>
 #include <mm/gfp.h>

@@ -85,6 +85,12 @@ int do_swap_page(struct mm *mm, struct vma *v, uint64_t va, uint64_t payload, un
  * give a slot reference back, fork takes one more. */
 void swap_payload_put(uint64_t payload);
 int swap_payload_dup(uint64_t payload);
+/* swapoff_hook (include/mm/swap.h): every PTE of every process holding an
+ * entry of area type gets its page back, as if it faulted; once no PTE
+ * names a slot, the swap cache lets the slots go.  0, or the first
+ * page-in's error (-ENOMEM when memory cannot hold them: swapoff then
+ * fails and the area goes back to work, -EIO). */
+int swap_unuse(unsigned type);
 
 /* ---- the OOM killer (mm/oom_kill.c) -------------------------------------------- */
 

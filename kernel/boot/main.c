@@ -244,6 +244,7 @@ static void proc_init(void)
     mm_payload_put = swap_payload_put;   /* swap entries in PTEs (mm/swap_fault.c) */
     mm_payload_dup = swap_payload_dup;
     mm_payload_fault = do_swap_page;
+    swapoff_hook = swap_unuse;           /* swapoff brings the pages back */
     const char *mirror = option("compat32.mirror");
     mmu32_mirror_user = mirror && strcmp(mirror, "ro") == 0;
     if (mirror && !mmu32_mirror_user)

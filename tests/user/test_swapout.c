@@ -12,7 +12,8 @@
  *                           while the parent's stays; every used slot has
  *                           an owner afterwards (/proc/swaps against every
  *                           VmSwap and SwapCached); pages did go out and
- *                           come back (/proc/vmstat)
+ *                           come back (/proc/vmstat); swapoff with pages
+ *                           out brings them back, right, and swapon again
  *     test_swapout oom      without swap: a child touching twice MemTotal
  *                           is killed by the OOM killer (SIGKILL), and we,
  *                           much smaller, go on
@@ -28,6 +29,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <dirent.h>
+#include <errno.h>
+#include <sys/swap.h>
 #include <time.h>
 
 
@@ -232,6 +235,60 @@ static void oom(long mem_kb)
     }
 }
 
+/* The path of the first swap area (/proc/swaps), or "" when none. */
+static void first_area(char *path, size_t size)
+{
+    path[0] = 0;
+    FILE *f = fopen("/proc/swaps", "r");
+    char line[256];
+    if (f && fgets(line, sizeof line, f) && fgets(line, sizeof line, f))
+        sscanf(line, "%255s", path);
+    if (f)
+        fclose(f);
+    (void)size;
+}
+
+/* swapoff with pages out: they come back (Linux's try_to_unuse), the
+ * owner reads them right, and swapon gives the area back. */
+static void swapoff_brings_back(long mem_kb)
+{
+    char dev[256];
+    first_area(dev, sizeof dev);
+    size_t bytes = (size_t)mem_kb * 1024 / 10 * 11, pages = bytes / PAGE, half = pages / 2;
+    int go[2], ready[2];
+    if (pipe(go) || pipe(ready)) {
+        ut_check(0, "swapoff_pipes", "pipe failed");
+        return;
+    }
+    pid_t c = fork();
+    if (c == 0) {
+        uint64_t *p = anon(bytes);
+        if (!p)
+            _exit(1);
+        fill(p, pages, 11);
+        /* The first half goes (most of it is on disk); the second half
+         * is partly on disk, and there is room in RAM to bring it back. */
+        munmap(p, half * PAGE);
+        char x = 1;
+        write(ready[1], &x, 1);
+        read(go[0], &x, 1);
+        _exit(bad_range(p, half, pages - half, 11) ? 2 : 0);
+    }
+    char x;
+    read(ready[0], &x, 1);
+    long swapped = swap_used();
+    int r = swapoff(dev);
+    ut_check(r == 0 && swap_used() == -1, "swapoff_with_pages_out",
+             "swapoff(%s) = %d (errno %d), %ld kB were out", dev, r, errno, swapped);
+    write(go[1], &x, 1);
+    int st = 0;
+    waitpid(c, &st, 0);
+    ut_check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "pages_back_from_swapoff_are_right",
+             "child status %#x", st);
+    ut_check(swapon(dev, 0) == 0, "swapon_again", "swapon(%s): errno %d", dev, errno);
+    ut_note("swapoff brought back up to %ld kB", swapped);
+}
+
 int main(int argc, char **argv)
 {
     ut_init();
@@ -248,5 +305,6 @@ int main(int argc, char **argv)
         return ut_done();
     more_than_ram(mem_kb);
     fork_shares_swapped(mem_kb);
+    swapoff_brings_back(mem_kb);
     return ut_done();
 }
