@@ -136,6 +136,7 @@ HOST_TESTS += tests/host/test_rtc_time
 HOST_TESTS += tests/host/test_filemap
 HOST_TESTS += tests/host/test_rmap
 HOST_TESTS += tests/host/test_swap
+HOST_TESTS += tests/host/test_reclaim
 HOST_TESTS += tests/host/test_gpt
 
 # compat32, the ABI half (docs/compat32-abi.md): int 0x80, the i386 table and
@@ -459,6 +460,11 @@ $(BUILD)/host/tests/host/test_rmap: $(MM_HOST_DEPS) mm/pgtable_impl.h mm/slab_im
                                     include/compat32/mmu32.h
 # Swap areas, headers and slots over a fake block device (tests/host/test_swap.c).
 tests/host/test_swap_SRCS = tests/host/test_swap.c $(MM_HOST_SRCS) $(SWAP_SRCS)
+# Reclaim over host address spaces and a fake swap disk (tests/host/test_reclaim.c).
+tests/host/test_reclaim_SRCS = tests/host/test_reclaim.c $(MM_HOST_SRCS) $(SLAB_SRCS) mm/pgtable.c \
+                               mm/pgtable_clone.c mm/pgtable_walk.c mm/pgtable_check.c mm/pt_x86_64.c \
+                               $(VMA_SRCS) $(SWAP_SRCS) mm/swap_state.c mm/swap_fault.c mm/vmscan.c
+$(BUILD)/host/tests/host/test_reclaim: $(MM_HOST_DEPS) mm/pgtable_impl.h mm/slab_impl.h
 $(BUILD)/host/tests/host/test_swap: $(MM_HOST_DEPS) include/kernel/blkdev.h
 # File pages in address spaces (mm/filemap.c) over a fake file system.
 tests/host/test_filemap_SRCS := tests/host/test_filemap.c $(MM_HOST_SRCS) $(SLAB_SRCS) mm/pgtable.c \

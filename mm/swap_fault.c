@@ -68,8 +68,11 @@ int do_swap_page(struct mm *mm, struct vma *v, uint64_t va, uint64_t payload, un
     unsigned prot = vma_pt_prot(v);
     if (swap_count(e) == 1 && !(v->flags & VMA_SHARED))
         delete_from_swap_cache(pg);   /* nobody else names the slot: it is free */
-    else
-        prot &= ~PT_W;                /* shared through the slot: a write copies */
+    /* Writable only when ours alone: not still named through the slot,
+     * and no other PTE mapping it (a process that read it in before us,
+     * after a fork): otherwise a write copies, as copy-on-write does. */
+    if (page_in_swap_cache(pg) || pg->refcount > 1)
+        prot &= ~PT_W;
     unsigned state = PT_ACCESSED;
     if ((access & FAULT_WRITE) && (prot & PT_W))
         state |= PT_DIRTY;
