@@ -128,7 +128,10 @@ enum migrate_result migrate_check(struct page *pg)
 struct page *migrate_alloc_any(gfp_t gfp, void *arg)
 {
     (void)arg;
-    return alloc_pages(gfp | GFP_HIGHUSER_MOVABLE | __GFP_NOWARN, 0);
+    /* No reclaim for a target: a migration is itself what frees memory
+     * (compaction, evacuation), and reclaim must not page out pages an
+     * evacuation is clearing. */
+    return alloc_pages((gfp | GFP_HIGHUSER_MOVABLE | __GFP_NOWARN) & ~__GFP_WAIT, 0);
 }
 
 /* Does the frame lie where the constraint's zones end? */
@@ -189,7 +192,11 @@ int migrate_page(struct page *pg, migrate_alloc_t alloc, void *arg, struct page 
     enum migrate_result r = check(pg, &c);
     struct page *new = NULL;
     if (r == MIGRATE_OK) {
+        /* Held while the target is allocated: whatever the allocator does
+         * (reclaim through another caller's allocator), pg stays. */
+        pg->refcount++;
         new = alloc(c.zone, arg);
+        pg->refcount--;
         if (new && (new->order || !fits(new, c.zone))) {
             __free_pages(new, new->order);
             new = NULL;

@@ -46,7 +46,8 @@ const char *migrate_result_str(enum migrate_result r);
  * Returns a fresh order-0 page referenced once, or NULL.
  */
 typedef struct page *(*migrate_alloc_t)(gfp_t gfp, void *arg);
-/* The usual source: alloc_pages(gfp | GFP_HIGHUSER_MOVABLE | __GFP_NOWARN, 0). */
+/* The usual source: alloc_pages(gfp | GFP_HIGHUSER_MOVABLE | __GFP_NOWARN, 0),
+ * without __GFP_WAIT (a migration target never starts reclaim). */
 struct page *migrate_alloc_any(gfp_t gfp, void *arg);
 
 /*
