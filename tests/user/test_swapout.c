@@ -236,7 +236,7 @@ static void oom(long mem_kb)
 }
 
 /* The path of the first swap area (/proc/swaps), or "" when none. */
-static void first_area(char *path, size_t size)
+static void first_area(char path[256])
 {
     path[0] = 0;
     FILE *f = fopen("/proc/swaps", "r");
@@ -245,7 +245,6 @@ static void first_area(char *path, size_t size)
         sscanf(line, "%255s", path);
     if (f)
         fclose(f);
-    (void)size;
 }
 
 /* swapoff with pages out: they come back (Linux's try_to_unuse), the
@@ -253,7 +252,7 @@ static void first_area(char *path, size_t size)
 static void swapoff_brings_back(long mem_kb)
 {
     char dev[256];
-    first_area(dev, sizeof dev);
+    first_area(dev);
     size_t bytes = (size_t)mem_kb * 1024 / 10 * 11, pages = bytes / PAGE, half = pages / 2;
     int go[2], ready[2];
     if (pipe(go) || pipe(ready)) {
