@@ -69,13 +69,17 @@ struct constraint {
     struct rmap_hit hit[HITS];
 };
 
+/* The cursors of the reverse-map walks, shared by every migration: the
+ * compaction and evacuation scanners, which move page after page of the
+ * same processes, walk their tables from the root once per table.  A
+ * cursor is right whatever happened since its last use (struct
+ * pt_cursor), so one shared by all callers is safe. */
+static struct rmap_cursor cursor;
+
 static int constrain(const struct rmap_hit *h, void *arg)
 {
     struct constraint *c = arg;
     c->zone |= h->mm->gfp & (__GFP_DMA | __GFP_DMA32);
-    if (c->maps < HITS)
-        c->hit[c->maps] = *h;
-    c->maps++;
     return 0;
 }
 
@@ -87,7 +91,7 @@ static uint32_t owner_refs(const struct page *pg)
            (pg->flags2 & PG2_SWAPCACHE ? 1 : 0);
 }
 
-static enum migrate_result check(struct page *pg, struct constraint *c)
+static enum migrate_result check(struct page *pg, struct constraint *c, struct rmap_cursor *cur)
 {
     uint64_t pfn = (uint64_t)(pg - node0->mem_map);
     if (pg < node0->mem_map || pfn >= node0->max_pfn || &node0->mem_map[pfn] != pg)
@@ -100,11 +104,11 @@ static enum migrate_result check(struct page *pg, struct constraint *c)
     }
     if (pg->order)
         return MIGRATE_COMPOUND;
-    if (page_to_phys(pg) == mm_zero_page())
-        return MIGRATE_UNMOVABLE;
     if (!(pg->flags & (PG_ANON | PG_FILE)) && !(pg->flags2 & PG2_VMALLOC))
         return MIGRATE_UNMOVABLE;
     if (pg->flags & (PG_SLAB | PG_PGTABLE | PG_CONTIG))
+        return MIGRATE_UNMOVABLE;
+    if (page_to_phys(pg) == mm_zero_page())
         return MIGRATE_UNMOVABLE;
     if ((pg->flags2 & PG2_VMALLOC) && !vmalloc_move_page)
         return MIGRATE_UNMOVABLE;
@@ -112,8 +116,14 @@ static enum migrate_result check(struct page *pg, struct constraint *c)
         return MIGRATE_UNMOVABLE;   /* no file system to move it in its cache */
     c->zone = 0;
     c->maps = 0;
-    if (!(pg->flags2 & PG2_VMALLOC))
-        rmap_walk(pg, constrain, c);
+    if (!(pg->flags2 & PG2_VMALLOC)) {
+        c->maps = rmap_collect(pg, c->hit, HITS, cur);
+        if (c->maps > HITS)
+            rmap_walk_cursor(pg, constrain, c, cur);
+        else
+            for (uint64_t i = 0; i < c->maps; i++)
+                c->zone |= c->hit[i].mm->gfp & (__GFP_DMA | __GFP_DMA32);
+    }
     if (pg->refcount != c->maps + owner_refs(pg))
         return MIGRATE_PINNED;
     return MIGRATE_OK;
@@ -122,7 +132,7 @@ static enum migrate_result check(struct page *pg, struct constraint *c)
 enum migrate_result migrate_check(struct page *pg)
 {
     struct constraint c;
-    return check(pg, &c);
+    return check(pg, &c, &cursor);
 }
 
 struct page *migrate_alloc_any(gfp_t gfp, void *arg)
@@ -160,7 +170,8 @@ static int switch_pte(const struct rmap_hit *h, void *arg)
     return 0;
 }
 
-static void move_anon(struct page *pg, struct page *new, const struct constraint *c)
+static void move_anon(struct page *pg, struct page *new, const struct constraint *c,
+                      struct rmap_cursor *cur)
 {
     new->flags |= PG_ANON;
     new->mapping = pg->mapping;
@@ -171,7 +182,7 @@ static void move_anon(struct page *pg, struct page *new, const struct constraint
         for (uint64_t i = 0; i < c->maps; i++)
             switch_pte(&c->hit[i], &w);
     } else {
-        rmap_walk(pg, switch_pte, &w);
+        rmap_walk_cursor(pg, switch_pte, &w, cur);
     }
     if (w.moved + cached != refs)
         panic("migrate: page %#lx had %u references, %lu ptes moved", page_to_phys(pg), refs,
@@ -185,11 +196,12 @@ static void move_anon(struct page *pg, struct page *new, const struct constraint
     pg->index = 0;
 }
 
-int migrate_page(struct page *pg, migrate_alloc_t alloc, void *arg, struct page **newp,
-                 enum migrate_result *why)
+/* migrate_page, its walks through the cursor cur. */
+static int move_one(struct page *pg, migrate_alloc_t alloc, void *arg, struct page **newp,
+                    enum migrate_result *why, struct rmap_cursor *cur)
 {
     struct constraint c;
-    enum migrate_result r = check(pg, &c);
+    enum migrate_result r = check(pg, &c, cur);
     struct page *new = NULL;
     if (r == MIGRATE_OK) {
         /* Held while the target is allocated: whatever the allocator does
@@ -203,6 +215,12 @@ int migrate_page(struct page *pg, migrate_alloc_t alloc, void *arg, struct page 
         }
         if (!new)
             r = MIGRATE_NOMEM;
+        else if (pg->refcount != c.maps + owner_refs(pg))
+            r = MIGRATE_PINNED;   /* the allocator's work took or dropped a reference */
+        if (r != MIGRATE_OK && new) {
+            __free_pages(new, 0);
+            new = NULL;
+        }
     }
     if (why)
         *why = r;
@@ -216,7 +234,7 @@ int migrate_page(struct page *pg, migrate_alloc_t alloc, void *arg, struct page 
     else if (pg->flags & PG_FILE)
         filemap_owner->replace(pg, new);    /* drops the cache's reference on pg */
     else
-        move_anon(pg, new, &c);
+        move_anon(pg, new, &c, cur);
     if (pg->flags & PG_FILE)
         panic("migrate: page-cache page %#lx still in the cache", page_to_phys(pg));
     if (!(pg->flags & PG_FILE) && pg->refcount)
@@ -225,6 +243,25 @@ int migrate_page(struct page *pg, migrate_alloc_t alloc, void *arg, struct page 
     if (newp)
         *newp = new;
     return 0;
+}
+
+int migrate_page(struct page *pg, migrate_alloc_t alloc, void *arg, struct page **newp,
+                 enum migrate_result *why)
+{
+    return move_one(pg, alloc, arg, newp, why, &cursor);
+}
+
+unsigned migrate_pages(struct page **pages, unsigned n, migrate_alloc_t alloc, void *arg,
+                       struct page **newp, enum migrate_result *why)
+{
+    unsigned moved = 0;
+    for (unsigned i = 0; i < n; i++)
+        if (move_one(pages[i], alloc, arg, newp ? &newp[i] : NULL, why ? &why[i] : NULL,
+                     &cursor) == 0)
+            moved++;
+        else if (newp)
+            newp[i] = NULL;
+    return moved;
 }
 
 int pin_user_page(struct mm *mm, uint64_t va, struct page **out)

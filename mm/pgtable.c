@@ -88,7 +88,7 @@ static uint64_t list_pop(uint64_t *list)
 static void list_free(uint64_t *list)
 {
     while (*list)
-        __free_pages(pfn_to_page(list_pop(list) >> PAGE_SHIFT), 0);
+        free_table_page(pfn_to_page(list_pop(list) >> PAGE_SHIFT));
 }
 
 /* Allocate n zeroed pages onto *spare; all or none. */

@@ -352,7 +352,7 @@ static void clone_leave(struct pt_range_walk *w, unsigned level, uint64_t last)
         return;
     entry_set(f, c->dt[level + 1], pt_index(f, level + 1, last), 0);
     c->dst->nr_tables--;
-    __free_pages(virt_to_page(dt), 0);
+    free_table_page(virt_to_page(dt));
 }
 
 static const struct pt_range_ops clone_ops = { clone_upper, clone_ptes_run, clone_leave, true };
@@ -477,7 +477,7 @@ static void free_table(struct teardown *d, void *parent, unsigned pi, void *t)
 {
     entry_write(d->w.f, parent, pi, 0);
     d->pt->nr_tables--;
-    __free_pages(virt_to_page(t), 0);
+    free_table_page(virt_to_page(t));
 }
 
 static void *teardown_upper(struct pt_range_walk *w, unsigned level, uint64_t va, unsigned i,
@@ -522,7 +522,7 @@ void pt_destroy_each(struct pgtable *pt, unsigned flags,
                                  .last = pt->va_end - 1 },
                           .pt = pt, .flags = flags, .fn = fn, .arg = arg, .attrs = ~0ul };
     pt_walk_range(&d.w, table_virt(pt->root));
-    __free_pages(pfn_to_page(pt->root >> PAGE_SHIFT), 0);
+    free_table_page(pfn_to_page(pt->root >> PAGE_SHIFT));
     if (--pt->nr_tables != 0)
         panic("pt_destroy: %lu table pages counted but not found", pt->nr_tables);
     pt->root = 0;

@@ -162,6 +162,14 @@ static inline uint64_t frame_mask0(const struct pt_format *f)
     return ((1ul << f->pa_bits) - 1) & ~(uint64_t)(PAGE_SIZE - 1);
 }
 
+/* Give back a table page (or a page reserved for one): the count that
+ * tells walk cursors their table may be gone (include/mm/pgtable.h). */
+static inline void free_table_page(struct page *p)
+{
+    pt_table_frees++;
+    __free_pages(p, 0);
+}
+
 /* A zeroed table page the format's entries can point to (below
  * 2^pa_bits: an i386 table above 4 GiB would be cut to 32 bits), or
  * NULL.  A page the format cannot reach is given back. */

@@ -189,6 +189,47 @@ int pt_walk(const struct pgtable *pt, uint64_t va, struct pt_view *v)
     return -ENOENT;
 }
 
+uint64_t pt_table_frees;
+
+int pt_walk_cursor(const struct pgtable *pt, uint64_t va, struct pt_view *v, struct pt_cursor *c)
+{
+    const struct pt_format *f = pt->fmt;
+    const unsigned shift = PAGE_SHIFT + f->index_bits;
+    if (c->pt == pt && c->frees == pt_table_frees && (va >> shift) == c->base &&
+        va >= pt->va_start && va < pt->va_end) {
+        /* The table is still there and still the one for va: the walk
+         * would read the same entries above it, then this one. */
+        unsigned i = pt_index(f, 0, va), n = c->nraw;
+        uint64_t e = entry_read(f, c->table, i);
+        if (entry_present(f, e)) {
+            for (unsigned l = 0; l < n; l++)
+                v->raw[l] = c->raw[l];
+            for (unsigned l = n + 1; l < PT_MAX_LEVELS; l++)
+                v->raw[l] = 0;
+            v->raw[n] = e;
+            v->nraw = n + 1;
+            v->payload = 0;
+            v->pt = pt;
+            v->table = (void *)c->table;
+            v->index = i;
+            leaf_view(f, e, 0, va, v);
+            return 0;
+        }
+        /* not present (a hole, a payload entry): the walk says what */
+    }
+    int err = pt_walk(pt, va, v);
+    if (err == 0 && v->level == 0 && v->nraw >= 1) {
+        c->pt = pt;
+        c->table = v->table;
+        c->base = va >> shift;
+        c->frees = pt_table_frees;
+        c->nraw = v->nraw - 1;
+        for (unsigned l = 0; l + 1 < v->nraw; l++)
+            c->raw[l] = v->raw[l];
+    }
+    return err;
+}
+
 /*
  * The common part of pt_replace and pt_replace_view: the leaf that the
  * walk behind v read, now e, gets pa and prot (checked, and just found

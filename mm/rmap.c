@@ -186,46 +186,88 @@ struct anon_vma *page_anon_vma(const struct page *pg)
 
 /* ---- the walk ------------------------------------------------------------------------ */
 
-/* The pte of v at index, if v covers it and that pte maps frame pa. */
-static bool hit_in(const struct vma *v, uint64_t index, uint64_t pa, struct rmap_hit *h)
+/* The pte of v at index, if v covers it and that pte maps frame pa (the
+ * walk through one of the cursors when there are some: the one that last
+ * served v's tables, else the next in turn). */
+static bool hit_in(const struct vma *v, uint64_t index, uint64_t pa, struct rmap_hit *h,
+                   struct rmap_cursor *cur)
 {
     uint64_t rel = index - v->pgoff;   /* modulo 2^64: below pgoff wraps out of range */
     if (rel >= (v->end - v->start) >> PAGE_SHIFT)
         return false;
     h->mm = v->mm;
     h->vma = v;
-    return pt_walk(&v->mm->pt, v->start + (rel << PAGE_SHIFT), &h->pv) == 0 &&
-           h->pv.pa == pa && h->pv.size == PAGE_SIZE;
+    const struct pgtable *pt = &v->mm->pt;
+    uint64_t va = v->start + (rel << PAGE_SHIFT);
+    int err;
+    if (cur) {
+        unsigned k = 0;
+        while (k < RMAP_CURSORS && cur->pc[k].pt != pt)
+            k++;
+        if (k == RMAP_CURSORS)
+            k = cur->next++ % RMAP_CURSORS;
+        err = pt_walk_cursor(pt, va, &h->pv, &cur->pc[k]);
+    } else {
+        err = pt_walk(pt, va, &h->pv);
+    }
+    return err == 0 && h->pv.pa == pa && h->pv.size == PAGE_SIZE;
+}
+
+/* The first VMA that may map pg, and whether the list goes through
+ * anon_next (an anonymous page) or i_mmap_next (a page-cache page). */
+static struct vma *first_vma(struct page *pg, bool *anon)
+{
+    *anon = pg->flags & PG_ANON;
+    if (pg->refcount == 0)
+        return NULL;
+    if (*anon) {
+        struct anon_vma *av = page_anon_vma(pg);
+        return av ? av->vmas : NULL;
+    }
+    if ((pg->flags & PG_FILE) && filemap_owner) {
+        struct vm_mapping *m = filemap_owner->mapping_of(pg);
+        return m ? m->i_mmap : NULL;
+    }
+    return NULL;
+}
+
+static inline struct vma *next_vma(const struct vma *v, bool anon)
+{
+    return anon ? v->anon_next : v->i_mmap_next;
+}
+
+int rmap_walk_cursor(struct page *pg, int (*fn)(const struct rmap_hit *h, void *arg), void *arg,
+                     struct rmap_cursor *cur)
+{
+    uint64_t pa = page_to_phys(pg);
+    struct rmap_hit h;
+    bool anon;
+    for (struct vma *v = first_vma(pg, &anon), *next; v; v = next) {
+        next = next_vma(v, anon);   /* fn may not free v, but read it first all the same */
+        if (hit_in(v, pg->index, pa, &h, cur)) {
+            int r = fn(&h, arg);
+            if (r)
+                return r;
+        }
+    }
+    return 0;
 }
 
 int rmap_walk(struct page *pg, int (*fn)(const struct rmap_hit *h, void *arg), void *arg)
 {
-    uint64_t pa = page_to_phys(pg);
-    struct rmap_hit h;
-    if (pg->refcount == 0)
-        return 0;
-    if (pg->flags & PG_ANON) {
-        struct anon_vma *av = page_anon_vma(pg);
-        for (struct vma *v = av ? av->vmas : NULL, *next; v; v = next) {
-            next = v->anon_next;
-            if (hit_in(v, pg->index, pa, &h)) {
-                int r = fn(&h, arg);
-                if (r)
-                    return r;
-            }
-        }
-    } else if ((pg->flags & PG_FILE) && filemap_owner) {
-        struct vm_mapping *m = filemap_owner->mapping_of(pg);
-        for (struct vma *v = m ? m->i_mmap : NULL, *next; v; v = next) {
-            next = v->i_mmap_next;
-            if (hit_in(v, pg->index, pa, &h)) {
-                int r = fn(&h, arg);
-                if (r)
-                    return r;
-            }
-        }
-    }
-    return 0;
+    return rmap_walk_cursor(pg, fn, arg, NULL);
+}
+
+uint64_t rmap_collect(struct page *pg, struct rmap_hit *hits, unsigned max,
+                      struct rmap_cursor *cur)
+{
+    uint64_t pa = page_to_phys(pg), n = 0;
+    struct rmap_hit spare;
+    bool anon;
+    for (struct vma *v = first_vma(pg, &anon); v; v = next_vma(v, anon))
+        if (hit_in(v, pg->index, pa, n < max ? &hits[n] : &spare, cur))
+            n++;
+    return n;
 }
 
 static int count_one(const struct rmap_hit *h, void *arg)

@@ -66,6 +66,18 @@ int migrate_page(struct page *pg, migrate_alloc_t alloc, void *arg, struct page 
                  enum migrate_result *why);
 
 /*
+ * A batch (Linux's migrate_pages on a list): each of pages[0..n) moved as
+ * migrate_page moves it, in order, each all or nothing; newp[i] and why[i]
+ * (either array may be NULL) say what became of each (newp[i] NULL when
+ * it did not move).  The reverse-map walks of the batch share cursors
+ * (include/mm/rmap.h): pages that lie in one page table, as a VMA's pages
+ * usually do, cost one entry read each instead of a walk from the root.
+ * Returns how many moved.
+ */
+unsigned migrate_pages(struct page **pages, unsigned n, migrate_alloc_t alloc, void *arg,
+                       struct page **newp, enum migrate_result *why);
+
+/*
  * Can pg move at all (the checks of migrate_page that need no target)?
  * MIGRATE_OK or the reason it cannot.  The compaction and evacuation
  * scanners ask before isolating anything.

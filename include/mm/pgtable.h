@@ -355,6 +355,29 @@ int pt_protect(struct pgtable *pt, uint64_t va, uint64_t len, unsigned prot);
  * when that entry is a payload entry (0 otherwise).  v->pt, v->table and
  * v->index say where the last entry read is (for pt_replace_view). */
 int pt_walk(const struct pgtable *pt, uint64_t va, struct pt_view *v);
+
+/*
+ * A cursor for many walks of nearby addresses (the reverse map's during a
+ * batch of migrations, include/mm/migrate.h): the last level-0 table a
+ * walk through it reached.  pt_walk_cursor(pt, va, v, c) gives what
+ * pt_walk(pt, va, v) gives; when va lies in the table the cursor holds,
+ * it reads that one entry instead of walking down from the root (x86-64:
+ * one read for four).  A cursor stays right across any change of the
+ * tables, because every table freed bumps pt_table_frees, which the
+ * cursor compares with the count it saw (a table is never moved; a new
+ * one can only fill an empty entry, which the cursor never holds).  Zero
+ * it before its first use.
+ */
+struct pt_cursor {
+    const struct pgtable *pt;   /* NULL: empty */
+    const void *table;          /* the level-0 table, direct-map address */
+    uint64_t base;              /* va >> (PAGE_SHIFT + index_bits) of the addresses it holds */
+    uint64_t frees;             /* pt_table_frees when it was filled */
+    unsigned nraw;              /* the entries above the leaf, as pt_walk read them */
+    uint64_t raw[PT_MAX_LEVELS];
+};
+extern uint64_t pt_table_frees;
+int pt_walk_cursor(const struct pgtable *pt, uint64_t va, struct pt_view *v, struct pt_cursor *c);
 /* Call fn on every leaf and every payload entry overlapping [start, end),
  * in address order (a payload entry: v->payload set, see struct pt_view);
  * stops and returns fn's value when it is not 0.  [start, end) must be page

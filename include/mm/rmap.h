@@ -117,6 +117,27 @@ int rmap_walk(struct page *pg, int (*fn)(const struct rmap_hit *h, void *arg), v
 uint64_t rmap_count(struct page *pg);
 
 /*
+ * The same walks for a batch of pages that lie near each other in a few
+ * address spaces (a migration batch: include/mm/migrate.h): each walk of
+ * a page table goes through one of the cursors (pt_walk_cursor), so the
+ * pages of one table cost one read each instead of a walk from the root.
+ * Zero the cursor before its first use; it may be kept across any
+ * change (see struct pt_cursor).
+ */
+#define RMAP_CURSORS 4
+struct rmap_cursor {
+    struct pt_cursor pc[RMAP_CURSORS];
+    unsigned next;              /* the one a new page table takes */
+};
+int rmap_walk_cursor(struct page *pg, int (*fn)(const struct rmap_hit *h, void *arg), void *arg,
+                     struct rmap_cursor *cur);
+/* The ptes mapping pg, without a function to call: the first max of them
+ * written to hits[], in rmap_walk's order; returns how many there are
+ * (more than max when hits[] was too short).  cur may be NULL. */
+uint64_t rmap_collect(struct page *pg, struct rmap_hit *hits, unsigned max,
+                      struct rmap_cursor *cur);
+
+/*
  * The validator, for mm_check_consistency: every VMA on its anon_vma's
  * list and each list's count right; every present leaf mapping a frame
  * other than the zero page is, in a VMA with a page-cache file, that

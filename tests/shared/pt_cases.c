@@ -524,6 +524,40 @@ static void expect_piece(uint64_t va, uint64_t size, unsigned prot)
     TTRY(ph_expect_leaf(va, pa0_ + (va & ~(size - 1)) - a0_, size, prot));
 }
 
+/*
+ * pt_walk_cursor: the entry read through the cursor's table, and a table
+ * freed under the cursor.  Page 0's table is freed and a table for the
+ * same index one level-1 size further is made (the allocator gives the
+ * freed page back first): a cursor that trusted its table would read
+ * that other table's entry for page 0.
+ */
+TCASE(walk_cursor)
+{
+    struct pt_cursor c = { 0 };
+    struct pt_view v;
+    TTRY(ph_setup());
+    TEQ_U(pt_map(PT, 0, 7 * FR, FR, PT_W, 0), 0);
+    TEQ_U(pt_map(PT, FR, 9 * FR, FR, 0, 0), 0);
+    TEQ_U(pt_walk_cursor(PT, 0, &v, &c), 0);      /* a walk from the root fills it */
+    TEQ_U(v.pa, 7 * FR);
+    TEXPECT(c.pt == PT && c.table == v.table, "cursor %p table %p, view's %p", (void *)c.pt,
+            c.table, v.table);
+    TEQ_U(pt_walk_cursor(PT, FR, &v, &c), 0);     /* through the cursor */
+    TEQ_U(v.pa, 9 * FR);
+    TEQ_U(v.prot, 0);
+    TEQ_U(v.index, 1);
+    TEQ_U(v.nraw, D->levels);
+    int rc = pt_walk_cursor(PT, 2 * FR, &v, &c);  /* a hole of the same table */
+    TEXPECT(rc == -ENOENT, "a hole: %d", rc);
+    TEQ_U(pt_unmap(PT, 0, 2 * FR), 0);            /* the table goes */
+    TEQ_U(pt_map(PT, L1, 11 * FR, FR, PT_W, 0), 0);
+    rc = pt_walk_cursor(PT, 0, &v, &c);
+    TEXPECT(rc == -ENOENT, "page 0 after its table went: %d, pa %#lx", rc, v.pa);
+    TEQ_U(pt_walk_cursor(PT, L1, &v, &c), 0);
+    TEQ_U(v.pa, 11 * FR);
+    TTRY(ph_teardown());
+}
+
 TCASE(split_unmap)
 {
     const unsigned prot = PT_W | PT_U | PT_G;

@@ -28,6 +28,7 @@
     X(enomem_map)                                                           \
     X(enomem_split)                                                         \
     X(unmap_frees_tables)                                                   \
+    X(walk_cursor)                                                          \
     X(split_unmap)                                                          \
     X(split_protect)                                                        \
     X(flush_before_free)                                                    \

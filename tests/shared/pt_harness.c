@@ -531,13 +531,34 @@ void ph_random_op(uint64_t s, uint64_t n, uint64_t unit)
     TEXPECT(ph.fl.calls <= calls + 1, "%u flushes for one operation", ph.fl.calls - calls);
 }
 
+/* pt_walk_cursor must give what pt_walk gives, field by field. */
+static void same_view(uint64_t va, int rc, const struct pt_view *v, int rcc,
+                      const struct pt_view *c)
+{
+    bool same = rc == rcc && v->va == c->va && v->pa == c->pa && v->payload == c->payload &&
+                v->size == c->size && v->prot == c->prot && v->accessed == c->accessed &&
+                v->dirty == c->dirty && v->level == c->level && v->nraw == c->nraw &&
+                v->pt == c->pt && v->table == c->table && v->index == c->index;
+    for (unsigned l = 0; same && l < PT_MAX_LEVELS; l++)
+        same = v->raw[l] == c->raw[l];
+    TEXPECT(same, "page %#lx: pt_walk_cursor gave %d pa %#lx table %p index %u nraw %u, "
+            "pt_walk %d pa %#lx table %p index %u nraw %u", va, rcc, c->pa, c->table, c->index,
+            c->nraw, rc, v->pa, v->table, v->index, v->nraw);
+}
+
+/* One cursor for every walk of every case: kept across operations that
+ * free tables and across whole page tables torn down and built again at
+ * the same address, which is what it must survive. */
+static struct pt_cursor walk_cursor;
+
 void ph_model_compare_walk(uint64_t s, uint64_t e)
 {
     struct ph_model *m = &ph_model;
     for (uint64_t i = s; i < e && i < m->npages; i++) {
-        struct pt_view v;
+        struct pt_view v, vc;
         uint64_t va = ph_page_va(i);
         int rc = pt_walk(&ph.pt, va, &v);
+        same_view(va, rc, &v, pt_walk_cursor(&ph.pt, va, &vc, &walk_cursor), &vc);
         if (!m->page[i].mapped) {
             TEXPECT(rc == -ENOENT, "page %#lx: walk %d, the model says unmapped", va, rc);
             continue;
