@@ -12,6 +12,7 @@
 #
 # Knobs: DEBUG=1 (no optimisation; `make clean` first), CMDLINE="...", MEM=1G, GUI=1.
 #        run and run-elf: SWAP=512M (a fresh swap disk, vda), DISKS="virtio:PATH nvme:PATH".
+#        run and run-elf: NUMA=2G,4G:dist=0-1=21 (NUMA nodes; tools/qemu.py --numa).
 
 BUILD   := build
 # Build with one job per CPU unless the caller chose (make -jN).
@@ -83,9 +84,11 @@ KERNEL_SRCS := kernel/boot/entry.S kernel/boot/main.c kernel/boot/cmdline.c \
                kernel/console/psf.c kernel/console/tty.c kernel/console/console_tty.c \
                kernel/console/keyboard.c kernel/console/keymap.c kernel/cpu/ioapic.c \
                kernel/console/memview.c \
+               kernel/acpi/tables.c kernel/acpi/srat.c kernel/acpi/acpi_boot.c mm/numa_order.c \
                kernel/proc/session.c \
                kernel/lib/string.c kernel/lib/vsnprintf.c \
-               kernel/proc/task.c kernel/proc/exit.c kernel/proc/fork.c kernel/proc/exec.c \
+               kernel/proc/task.c kernel/proc/kthread.c kernel/proc/exit.c kernel/proc/fork.c \
+               kernel/proc/exec.c \
                kernel/proc/elf_user.c kernel/proc/user_stack.c kernel/proc/syscall.c \
                kernel/proc/sys_proc.c kernel/proc/sys_mm.c kernel/proc/user_trap.c \
                kernel/proc/uaccess.c kernel/proc/signal.c \
@@ -99,8 +102,8 @@ KERNEL_SRCS := kernel/boot/entry.S kernel/boot/main.c kernel/boot/cmdline.c \
                kernel/fs/inode.c kernel/fs/pagecache.c kernel/fs/dir.c kernel/fs/namei.c \
                kernel/fs/tmpfs.c kernel/fs/tmpfs_file.c kernel/fs/open.c kernel/fs/chrdev.c \
                kernel/fs/sys_namei.c kernel/fs/sys_attr.c kernel/fs/sys_dir.c \
-               kernel/fs/tmpfs_check.c kernel/fs/tmpfs_mmap.c kernel/proc/exec_file.c compat32/sys32_fs.c \
-               kernel/test/ktest.c kernel/test/bench.c \
+               kernel/fs/tmpfs_check.c kernel/fs/tmpfs_mmap.c kernel/fs/tmpfs_swap.c kernel/proc/exec_file.c compat32/sys32_fs.c \
+               kernel/test/ktest.c kernel/test/bench.c kernel/test/bench_swap.c \
                mm/memmap.c mm/buddy.c mm/page_alloc.c mm/zone.c mm/contig.c \
                mm/isolate.c mm/vm_event.c mm/evacuate.c mm/compaction.c \
                mm/mmstat.c mm/bootmem.c mm/mem_place.c mm/release.c \
@@ -110,12 +113,13 @@ KERNEL_SRCS := kernel/boot/entry.S kernel/boot/main.c kernel/boot/cmdline.c \
                mm/vmalloc.c mm/vmalloc_check.c mm/vmalloc_kernel.c mm/kmap.c \
                mm/vma.c mm/vma_check.c mm/mmap.c mm/user_fault.c mm/mm_fork.c \
                mm/mremap.c mm/stack.c mm/filemap.c mm/vmstat.c mm/rmap.c mm/migrate.c \
-               mm/swap_state.c mm/swap_fault.c mm/vmscan.c mm/oom_kill.c \
+               mm/swap_state.c mm/swap_fault.c mm/vmscan.c mm/kswapd.c mm/oom_kill.c mm/madvise_pageout.c \
+               mm/swap_io.c mm/swap_cluster.c mm/swap_readahead.c \
                compat32/pt_i386.c compat32/mmu32.c \
                tests/kernel/test_boot.c tests/kernel/test_traps.c \
                tests/kernel/test_fbcon.c tests/kernel/test_memview.c tests/kernel/test_pmm.c \
                tests/kernel/test_vm.c tests/kernel/test_slab.c tests/kernel/test_compat32.c \
-               tests/kernel/test_pgtable.c tests/kernel/test_migrate.c \
+               tests/kernel/test_pgtable.c tests/kernel/test_migrate.c tests/kernel/test_kmap.c \
                tests/shared/pt_harness.c tests/shared/pt_cases.c \
                tests/shared/pt_cases_inplace.c \
                tests/shared/pt_raw.c tests/shared/pt_desc_x86_64.c tests/shared/pt_desc_i386.c
@@ -138,6 +142,7 @@ HOST_TESTS += tests/host/test_rmap
 HOST_TESTS += tests/host/test_swap
 HOST_TESTS += tests/host/test_reclaim
 HOST_TESTS += tests/host/test_gpt
+HOST_TESTS += tests/host/test_acpi
 
 # compat32, the ABI half (docs/compat32-abi.md): int 0x80, the i386 table and
 # its translated structures, set_thread_area, the 32-bit address space.
@@ -159,7 +164,8 @@ KERNEL_SRCS += kernel/drivers/pci.c kernel/drivers/virtio_blk.c kernel/drivers/n
                tests/kernel/test_block.c
 # Swap areas and their slots (docs/swap.md).
 SWAP_SRCS := mm/swap_header.c mm/swapfile.c mm/swapon.c mm/swap_slots.c mm/swap_check.c
-KERNEL_SRCS += $(SWAP_SRCS) kernel/fs/sys_swap.c kernel/fs/blkdev_node.c tests/kernel/test_swap.c
+KERNEL_SRCS += $(SWAP_SRCS) kernel/fs/sys_swap.c kernel/fs/blkdev_node.c tests/kernel/test_swap.c \
+               tests/kernel/test_reclaim_gfp.c tests/kernel/test_shmem_swap.c
 
 EFI_OBJS    := $(patsubst efi/%.c,$(BUILD)/efi/%.obj,$(patsubst kernel/%.c,$(BUILD)/efi/kernel/%.obj,$(EFI_SRCS)))
 KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(basename $(KERNEL_SRCS)))
@@ -257,7 +263,7 @@ USER_TESTS  += test_filemap
 USER_TESTS  += test_pagemap
 USER_TESTS  += test_time test_mremap test_stack
 USER_TESTS  += test_migrate
-USER_TESTS  += test_swapon
+USER_TESTS  += test_swapon test_swaperr test_kswapd
 # test_time built against glibc (static, Debian's libc6-dev, which clang
 # depends on): glibc's own lookup of the vDSO (docs/time.md)
 USER_TESTS  += test_time_glibc
@@ -300,7 +306,7 @@ USER32_TESTS += test_fs
 USER32_TESTS += test_proc
 USER32_TESTS += test_filemap
 USER32_TESTS += test_pagemap
-USER32_TESTS += test_swapon
+USER32_TESTS += test_swapon test_swaperr
 USER32_TESTS += test_time test_mremap test_stack
 USER32_TESTS += test_migrate
 USER32_BINS  := $(USER32_TESTS:%=$(BUILD)/user32/%) $(USER32_PROGS:%=$(BUILD)/user32/%)
@@ -395,7 +401,7 @@ tests/host/test_procfs_SRCS := tests/host/test_procfs.c $(FS_HOST_SRCS)
 $(BUILD)/host/tests/host/test_procfs: $(FS_HOST_DEPS) kernel/fs/proc_impl.h include/kernel/kstat.h
 # tmpfs, the page cache, names, links, the working directory (docs/tmpfs.md).
 tests/host/test_tmpfs_SRCS := tests/host/test_tmpfs.c tests/host/test_tmpfs_names.c \
-                              $(FS_HOST_SRCS)
+                              tests/host/test_tmpfs_swap.c $(FS_HOST_SRCS)
 $(BUILD)/host/tests/host/test_tmpfs: $(FS_HOST_DEPS) tests/host/test_tmpfs.h
 $(BUILD)/host/tests/host/test_printf: kernel/lib/vsnprintf.c
 # The tty line discipline alone, fed bytes as a device would, and the keyboard
@@ -406,6 +412,11 @@ $(BUILD)/host/tests/host/test_tty: include/kernel/tty.h include/kernel/keymap.h
 tests/host/test_gpt_SRCS := tests/host/test_gpt.c kernel/block/gpt.c kernel/lib/crc32.c
 $(BUILD)/host/tests/host/test_gpt: include/kernel/gpt.h include/kernel/crc32.h \
                                    tests/shared/gpt_image.h
+# The ACPI reader, the SRAT/SLIT parsers and the node fallback order, fed
+# tables built in memory (docs/numa.md).
+ACPI_SRCS := kernel/acpi/tables.c kernel/acpi/srat.c mm/numa_order.c
+tests/host/test_acpi_SRCS := tests/host/test_acpi.c $(ACPI_SRCS)
+$(BUILD)/host/tests/host/test_acpi: include/kernel/acpi.h include/mm/numa.h tests/shared/acpi_image.h
 
 # mm/ on the host: libc provides snprintf/vsnprintf/memset..., and
 # tests/host/mm_host.c panic, printk and the private "physical memory" arena.
@@ -463,7 +474,9 @@ tests/host/test_swap_SRCS = tests/host/test_swap.c $(MM_HOST_SRCS) $(SWAP_SRCS)
 # Reclaim over host address spaces and a fake swap disk (tests/host/test_reclaim.c).
 tests/host/test_reclaim_SRCS = tests/host/test_reclaim.c $(MM_HOST_SRCS) $(SLAB_SRCS) mm/pgtable.c \
                                mm/pgtable_clone.c mm/pgtable_walk.c mm/pgtable_check.c mm/pt_x86_64.c \
-                               $(VMA_SRCS) $(SWAP_SRCS) mm/swap_state.c mm/swap_fault.c mm/vmscan.c
+                               $(VMA_SRCS) $(SWAP_SRCS) mm/swap_state.c mm/swap_fault.c mm/vmscan.c \
+                               mm/madvise_pageout.c \
+                               mm/swap_io.c mm/swap_cluster.c mm/swap_readahead.c
 $(BUILD)/host/tests/host/test_reclaim: $(MM_HOST_DEPS) mm/pgtable_impl.h mm/slab_impl.h
 $(BUILD)/host/tests/host/test_swap: $(MM_HOST_DEPS) include/kernel/blkdev.h
 # File pages in address spaces (mm/filemap.c) over a fake file system.
@@ -547,6 +560,7 @@ FUZZ_TARGETS += fuzz_vmalloc
 FUZZ_TARGETS += fuzz_tmpfs
 FUZZ_TARGETS += fuzz_swaphdr
 FUZZ_TARGETS += fuzz_gpt
+FUZZ_TARGETS += fuzz_acpi
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
 # Sources a target needs beyond $(MM_HOST_SRCS): fuzz_<name>_EXTRA.
 fuzz_pgtable_EXTRA := mm/pgtable.c mm/pgtable_clone.c mm/pgtable_walk.c mm/pgtable_check.c mm/pt_x86_64.c \
@@ -564,6 +578,8 @@ fuzz_slab_EXTRA := $(SLAB_SRCS)
 fuzz_swaphdr_EXTRA := mm/swap_header.c
 fuzz_gpt_EXTRA := kernel/block/gpt.c kernel/lib/crc32.c
 $(BUILD)/fuzz/fuzz_gpt: include/kernel/gpt.h tests/shared/gpt_image.h
+fuzz_acpi_EXTRA = $(ACPI_SRCS)
+$(BUILD)/fuzz/fuzz_acpi: include/kernel/acpi.h include/mm/numa.h tests/shared/acpi_image.h
 fuzz_exec_EXTRA := kernel/fs/cpio.c kernel/proc/elf_user.c kernel/proc/user_stack.c
 # The file system over the host page allocator (tests/host/fs_host.c, file_host.c).
 fuzz_tmpfs_EXTRA = $(filter kernel/fs/% tests/host/file_host.c tests/host/fs_host.c \
@@ -603,11 +619,15 @@ swap_disk = $(if $(SWAP),rm -f $(SWAP_IMG) && truncate -s $(SWAP) $(SWAP_IMG) &&
                 $(MKSWAP) $(SWAP_IMG) >&2,true)
 disk_opts = $(if $(SWAP),--disk virtio:$(SWAP_IMG)) $(foreach d,$(DISKS),--disk $(d))
 swap_cmdline = $(if $(SWAP), swap=vda)
+# NUMA=SPEC: NUMA nodes (tools/qemu.py --numa; docs/numa.md), e.g.
+# `make run MEM=6G NUMA=2G,4G:dist=0-1=21`.
+NUMA    ?=
+numa_opts = $(if $(NUMA),--numa "$(NUMA)")
 
 run: $(BUILD)/esp.img
 	$(swap_disk)
 	python3 tools/qemu.py run --img $(BUILD)/esp.img --mem $(MEM) --cmdline "$(CMDLINE)$(swap_cmdline)" \
-	    $(if $(filter 1,$(GUI)),--gui) $(disk_opts)
+	    $(if $(filter 1,$(GUI)),--gui) $(disk_opts) $(numa_opts)
 
 # The scripted demo: a few programs (the last, pagemove, empties the DMA
 # zone under the memory map, on from the start with GUI=1), then /proc files.
@@ -641,7 +661,7 @@ run-elf:
 	@python3 tools/qemu.py run-elf --img $(BUILD)/esp.img --initrd $(BUILD)/initrd.cpio \
 	    --elf "$(ELF)" --args "$(ARGS)" --mem $(MEM) --cmdline "$(CMDLINE)$(swap_cmdline)" \
 	    --timeout $(TIMEOUT) --log $(BUILD)/run-elf.log $(if $(filter 1,$(VERBOSE)),--verbose) \
-	    $(if $(INPUT),--input "$(INPUT)") $(disk_opts)
+	    $(if $(INPUT),--input "$(INPUT)") $(disk_opts) $(numa_opts)
 
 user: $(USER_BINS) $(USER32_BINS) $(BADELF)
 

@@ -193,9 +193,15 @@ void filemap_move_ptes(struct vm_mapping *m, uint64_t index, uint64_t old, uint6
  * more map. */
 static int fork_file_page(struct pt_view *pv, void *arg)
 {
-    (void)arg;
-    if (pv->payload)
-        return 0; /* nothing parks payloads in file VMAs: copied as it is */
+    if (pv->payload) {
+        /* A private copy paged out (mm/vmscan.c): the child's entry
+         * names the slot too, as fork_payload in mm/mm_fork.c. */
+        struct mm *child = arg;
+        int err = mm_payload_dup ? mm_payload_dup(pv->payload) : 0;
+        if (!err)
+            child->swap_ents++;
+        return err;
+    }
     pfn_to_page(pv->pa >> PAGE_SHIFT)->refcount++;
     filemap_page_mapped(pv->pa);
     return 0;
@@ -205,7 +211,7 @@ int filemap_fork_vma(struct mm *child, struct mm *parent, const struct vma *v)
 {
     bool private = !(v->flags & VMA_SHARED);
     return pt_clone(&child->pt, &parent->pt, v->start, v->end, private ? PT_W : 0, 0,
-                    fork_file_page, NULL);
+                    fork_file_page, child);
 }
 
 void filemap_exit_mm(struct mm *mm)

@@ -499,13 +499,15 @@ uint64_t mm_brk(struct mm *mm, uint64_t brk)
 
 /* ---- madvise and mincore ---------------------------------------------------------------------- */
 
+int (*mm_madvise_reclaim)(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, int advice);
+
 int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
 {
     if (addr & PAGE_MASK_LOW)
         return -EINVAL;
     switch (advice) {
     case MADV_NORMAL: case MADV_RANDOM: case MADV_SEQUENTIAL: case MADV_WILLNEED:
-    case MADV_DONTNEED: case MADV_FREE:
+    case MADV_DONTNEED: case MADV_FREE: case MADV_COLD: case MADV_PAGEOUT:
         break;
     default:
         return -EINVAL;
@@ -529,6 +531,8 @@ int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
             return -EINVAL; /* Linux: only private anonymous memory */
         if (advice == MADV_DONTNEED || advice == MADV_FREE)
             mm_unmap_pages(mm, s, e);
+        if ((advice == MADV_PAGEOUT || advice == MADV_COLD) && mm_madvise_reclaim)
+            mm_madvise_reclaim(mm, v, s, e, advice);  /* a hint: never fails */
     }
     return at < end ? -ENOMEM : err;
 }

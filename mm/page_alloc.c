@@ -239,6 +239,14 @@ static struct page *__attribute__((noinline)) alloc_pages_slow(gfp_t gfp, unsign
     }
     /* Zones above the preferred one have no frames. */
     int top = (int)(NODE->preferred[top_zone(gfp)] - NODE->zones);
+    /* The fast path found the cache empty or the zone near its minimum:
+     * the moment to see whether the background reclaimer has work
+     * (Linux's slow path wakes kswapd first thing too). */
+    if (NODE->wake_kswapd) {
+        const struct zone *z = &NODE->zones[top];
+        if (z->free + z->pcp.count < z->wmark_low + (1ul << order))
+            NODE->wake_kswapd((unsigned)top);
+    }
     for (int pass = 0; pass < 3; pass++) {
         for (int zi = top; zi >= 0; zi--) {
             struct zone *z = &NODE->zones[zi];

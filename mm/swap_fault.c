@@ -14,6 +14,7 @@
 #include <mm/vma.h>
 #include <mm/rmap.h>
 #include <mm/vm_event.h>
+#include <kernel/blkdev.h>
 #include <kernel/errno.h>
 #include <kernel/printk.h>
 #include <kernel/task.h>
@@ -44,7 +45,11 @@ int do_swap_page(struct mm *mm, struct vma *v, uint64_t va, uint64_t payload, un
     }
     struct page *pg = lookup_swap_cache(e);
     if (pg) {
-        get_page(pg);                 /* the PTE's reference */
+        get_page(pg);                 /* the PTE's reference (before anything allocates) */
+        if (swapin_cached(pg, v, va)) {   /* a page read ahead: its anon_vma */
+            put_page(pg);
+            return -ENOMEM;
+        }
     } else {
         /* A major fault: read the page in, into the cache (another PTE
          * naming the slot will find it there). */
@@ -52,9 +57,13 @@ int do_swap_page(struct mm *mm, struct vma *v, uint64_t va, uint64_t payload, un
         if (!pa)
             return -ENOMEM;
         pg = pfn_to_page(pa >> PAGE_SHIFT);
-        if (swap_readpage(e, pa)) {
+        if (swap_readahead(e, pa, mm->gfp)) {     /* and its neighbours, into the cache */
+            /* SIGBUS, as Linux's do_swap_page for a read error; the PTE
+             * keeps the entry, so the next access tries the disk again. */
             put_page(pg);
-            return -EIO;              /* SIGBUS, as Linux for a read error */
+            printk("Read-error on swap-device (%s:%lu)\n", swap_info[swp_type(e)].bdev->name,
+                   swp_offset(e) * (PAGE_SIZE / SECTOR_SIZE));
+            return -EIO;
         }
         if (add_to_swap_cache(pg, e)) {
             put_page(pg);

@@ -19,7 +19,9 @@
  * looks for a cluster with nothing in it and moves there, and when there
  * is none it goes on with the next free slot after the last one.  Areas
  * are tried by priority, the highest first; areas of one priority take
- * turns, one slot each.
+ * turns, one slot (or one run of get_swap_pages) each.  get_swap_pages
+ * hands out a run of consecutive slots, so that reclaim writes a batch of
+ * pages in one request (mm/swap_cluster.c).
  *
  * Left out: Linux's swap cache bit (SWAP_HAS_CACHE) and count
  * continuation pages (its swap_map is 8 bits wide; this one's 16 bits
@@ -102,11 +104,18 @@ static uint64_t scan_swap_map(struct swap_info_struct *si)
 
 swp_entry_t get_swap_page(void)
 {
+    unsigned got;
+    return get_swap_pages(1, &got);
+}
+
+swp_entry_t get_swap_pages(unsigned n, unsigned *got)
+{
+    *got = 0;
     int best = -1;
     for (unsigned t = 0; t < MAX_SWAPFILES; t++)
         if (can_allocate(&swap_info[t]) && (best < 0 || swap_info[t].prio > swap_info[best].prio))
             best = (int)t;
-    if (best < 0)
+    if (best < 0 || n == 0)
         return (swp_entry_t){ 0 };
     /* Among the areas of that priority, the next one after the last used. */
     for (unsigned i = 1; i <= MAX_SWAPFILES; i++) {
@@ -114,7 +123,18 @@ swp_entry_t get_swap_page(void)
         struct swap_info_struct *si = &swap_info[t];
         if (can_allocate(si) && si->prio == swap_info[best].prio) {
             last_type = t;
-            return swp_entry(t, scan_swap_map(si));
+            uint64_t off = scan_swap_map(si);
+            /* The run goes on while the next slot is free and the
+             * cluster has slots left to hand out. */
+            unsigned k = 1;
+            while (k < n && si->cluster_nr > 0 && off + k <= si->highest_bit &&
+                   si->swap_map[off + k] == 0) {
+                si->cluster_nr--;
+                take_slot(si, off + k);
+                k++;
+            }
+            *got = k;
+            return swp_entry(t, off);
         }
     }
     return (swp_entry_t){ 0 };

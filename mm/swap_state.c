@@ -6,10 +6,12 @@
  * its PTEs hold the entry and it is written), or when a fault reads it
  * back while other PTEs still name the slot: those find it here rather
  * than read it again (a page shared by fork is written once and read
- * once).  A cached page that is mapped is mapped read-only: a write
- * copies it, or takes it out of the cache when nobody else names the
- * slot, so the copy on disk is always the page's contents (a cached page
- * is clean: reclaim drops it without writing).
+ * once), or when a major fault reads it ahead with its own page
+ * (mm/swap_readahead.c: then nothing maps it until a fault asks for it,
+ * and reclaim drops it if none does).  A cached page that is mapped is
+ * mapped read-only: a write copies it, or takes it out of the cache when
+ * nobody else names the slot, so the copy on disk is always the page's
+ * contents (a cached page is clean: reclaim drops it without writing).
  *
  * Invariants:
  *  - a page is cached exactly when PG2_SWAPCACHE is set; then page.next

@@ -30,4 +30,6 @@ const char *const vm_event_names[NR_VM_EVENT_ITEMS] = {
     [COMPACT_STALL] = "compact_stall",
     [COMPACT_FAIL] = "compact_fail",
     [COMPACT_SUCCESS] = "compact_success",
+    [SWAP_RA] = "swap_ra",
+    [SWAP_RA_HIT] = "swap_ra_hit",
 };

@@ -19,8 +19,20 @@
  *     non-present entry holding the slot's number (pt_set_payload: one
  *     flush each), the slot gaining a reference per PTE;
  *  4. the page leaves the cache and is freed.
- * A page with more references than PTEs (pinned), in a VMA with a file
- * (its copies go back with the file), or whose slot cannot be had, stays.
+ * A page with more references than PTEs (pinned), in a MAP_SHARED VMA, or
+ * whose slot cannot be had, stays.  A private copy in a file VMA (a page
+ * of a MAP_PRIVATE file mapping once written: PG_ANON) goes out as any
+ * anonymous page, as in Linux; the fault finds the swap entry in its PTE
+ * before it looks at the file (mm/user_fault.c).  A page-cache page
+ * (tmpfs, shared anonymous memory) is the file system's to page out:
+ * the clock hands it to shmem_reclaim_hook (kernel/fs/tmpfs_swap.c),
+ * only when gfp allows __GFP_FS too, as Linux's may_enter_fs.
+ *
+ * The clock gathers up to PAGEOUT_CLUSTER pages before it writes: they
+ * get consecutive slots and go to the disk in one request
+ * (pageout_cluster, mm/swap_cluster.c, with the steps pageout_write and
+ * pageout_unmap below); a page that only the swap cache holds (read
+ * ahead and never used) is clean and simply dropped.
  *
  * Invariant: after pageout_page returns 0 no PTE maps the old frame, each
  * PTE that did holds the entry, and the slot's count is their number.
@@ -29,24 +41,28 @@
 #include <mm/vma.h>
 #include <mm/rmap.h>
 #include <mm/vm_event.h>
+#include <kernel/blkdev.h>
 #include <kernel/errno.h>
 #include <kernel/printk.h>
 
 static uint64_t clock_hand;
+int (*shmem_reclaim_hook)(struct page *pg);
 
 /* ---- page-out --------------------------------------------------------------------- */
 
 struct survey {
     uint64_t maps;
-    bool young, file_vma;
+    bool young, shared_vma;
 };
 
 static int survey_one(const struct rmap_hit *h, void *arg)
 {
     struct survey *s = arg;
     s->maps++;
-    if (h->vma->mapping || (h->vma->flags & VMA_SHARED))
-        s->file_vma = true;
+    /* A private copy in a file VMA (MAP_PRIVATE, written: PG_ANON) goes
+     * out as any anonymous page; a MAP_SHARED mapping's pages do not. */
+    if (h->vma->flags & VMA_SHARED)
+        s->shared_vma = true;
     if (pt_test_clear_young(&h->mm->pt, &h->pv) > 0)
         s->young = true;
     return 0;
@@ -75,51 +91,83 @@ static int eligible(struct page *pg, bool *young)
     rmap_walk(pg, survey_one, &s);
     if (young)
         *young = s.young;
-    if (s.file_vma || s.maps == 0 ||
+    if (s.shared_vma || s.maps == 0 ||
         pg->refcount != s.maps + (page_in_swap_cache(pg) ? 1 : 0))
-        return -EBUSY;                /* pinned, or shared through a file */
+        return -EBUSY;                /* pinned, or in a MAP_SHARED mapping */
     return (int)s.maps;
 }
 
-int pageout_page(struct page *pg)
+/* Step 2 for a page in the cache under e: 0, or -EIO (the slot retired). */
+int pageout_write(struct page *pg, swp_entry_t e)
 {
-    if (eligible(pg, NULL) < 0)
-        return -EBUSY;
-    swp_entry_t e;
-    if (page_in_swap_cache(pg)) {
-        e = page_swap_entry(pg);      /* clean: its copy on disk is current */
-    } else {
-        e = get_swap_page();
-        if (!e.val)
-            return -ENOSPC;
-        int err = add_to_swap_cache(pg, e);
-        swap_free(e);                 /* the cache holds the slot now */
-        if (err)
-            return err;
-        if (swap_writepage(e, page_to_phys(pg))) {
-            /* The slot is retired: the cache's reference on it stays
-             * forever; the page leaves the cache and stays mapped. */
-            swap_duplicate(e);
-            delete_from_swap_cache(pg);
-            printk("swap: write error at entry %#lx: slot retired\n", e.val);
-            return -EIO;
-        }
-        count_vm_event(PSWPOUT);
+    if (swap_writepage(e, page_to_phys(pg))) {
+        /* The slot is retired: the cache's reference on it stays
+         * forever (never handed out again, shown as used in /proc/swaps);
+         * the page leaves the cache and stays mapped, its data intact.
+         * Linux's line, then ours (docs/swap.md, "I/O errors"). */
+        swap_duplicate(e);
+        delete_from_swap_cache(pg);
+        printk("Write-error on swap-device (%s:%lu)\n", swap_info[swp_type(e)].bdev->name,
+               swp_offset(e) * (PAGE_SIZE / SECTOR_SIZE));
+        printk("swap: write error at entry %#lx: slot %lu retired, the page stays in memory\n",
+               e.val, swp_offset(e));
+        return -EIO;
     }
+    count_vm_event(PSWPOUT);
+    return 0;
+}
+
+/* Steps 3 and 4 for a page in the cache whose slot holds its contents. */
+void pageout_unmap(struct page *pg)
+{
+    swp_entry_t e = page_swap_entry(pg);
     get_page(pg);                     /* ours, while the PTEs let go */
     int err = rmap_walk(pg, unmap_one, &e);
     if (err)
         panic("pageout: slot %#lx full of references (%d)", e.val, err);
     delete_from_swap_cache(pg);
     put_page(pg);                     /* the last reference: freed */
+}
+
+int pageout_eligible(struct page *pg, bool *young)
+{
+    return eligible(pg, young);
+}
+
+int pageout_page(struct page *pg)
+{
+    if (eligible(pg, NULL) < 0)
+        return -EBUSY;
+    if (!page_in_swap_cache(pg)) {   /* else clean: its copy on disk is current */
+        swp_entry_t e = get_swap_page();
+        if (!e.val)
+            return -ENOSPC;
+        int err = add_to_swap_cache(pg, e);
+        swap_free(e);                 /* the cache holds the slot now */
+        if (err)
+            return err;
+        err = pageout_write(pg, e);
+        if (err)
+            return err;
+    }
+    pageout_unmap(pg);
     return 0;
 }
 
 /* ---- the clock ------------------------------------------------------------------- */
 
+static uint64_t pageout_batch(struct page **pages, unsigned n, bool kswapd)
+{
+    uint64_t freed = n ? pageout_cluster(pages, n) : 0;
+    count_vm_events(kswapd ? PGSTEAL_KSWAPD : PGSTEAL_DIRECT, freed);
+    return freed;
+}
+
 uint64_t shrink_memory(uint64_t want, gfp_t gfp, bool kswapd)
 {
     uint64_t freed = 0, scanned = 0, max = node0->max_pfn;
+    struct page *batch[PAGEOUT_CLUSTER];
+    unsigned nb = 0;
     if (node0->shrink && want)
         freed += node0->shrink();     /* the slab caches' empty slabs */
     if (!(gfp & __GFP_IO) || !nr_swap_pages || max == 0)
@@ -130,50 +178,38 @@ uint64_t shrink_memory(uint64_t want, gfp_t gfp, bool kswapd)
         if (clock_hand >= max)
             clock_hand = 0;
         struct page *pg = pfn_to_page(pfn);
+        if (pg->refcount == 1 && (pg->flags & PG_ANON) && page_in_swap_cache(pg)) {
+            /* Only the swap cache holds it (read ahead and never used,
+             * or its last PTE went): clean, dropped without I/O. */
+            delete_from_swap_cache(pg);
+            freed++;
+            count_vm_event(kswapd ? PGSTEAL_KSWAPD : PGSTEAL_DIRECT);
+            continue;
+        }
+        if ((pg->flags & PG_FILE) && pg->refcount && shmem_reclaim_hook && (gfp & __GFP_FS)) {
+            scanned++;                /* a tmpfs page: kernel/fs/tmpfs_swap.c */
+            if (shmem_reclaim_hook(pg) == 0) {
+                freed++;
+                count_vm_event(kswapd ? PGSTEAL_KSWAPD : PGSTEAL_DIRECT);
+            }
+            continue;
+        }
         if (!(pg->flags & PG_ANON) || pg->refcount == 0)
             continue;
         scanned++;
         bool young;
         if (eligible(pg, &young) < 0 || young)
             continue;                 /* pinned, or used since the last turn: a second chance */
-        if (pageout_page(pg) == 0) {
-            freed++;
-            count_vm_event(kswapd ? PGSTEAL_KSWAPD : PGSTEAL_DIRECT);
-        } else if (!nr_swap_pages) {
-            break;
+        /* Gathered, then written together in consecutive slots. */
+        batch[nb++] = pg;
+        if (nb == PAGEOUT_CLUSTER || freed + nb >= want || clock_hand == 0) {
+            freed += pageout_batch(batch, nb, kswapd);
+            nb = 0;
+            if (!nr_swap_pages)
+                break;
         }
     }
+    freed += pageout_batch(batch, nb, kswapd);
     count_vm_events(kswapd ? PGSCAN_KSWAPD : PGSCAN_DIRECT, scanned);
     return freed;
-}
-
-/* ---- kswapd ----------------------------------------------------------------------- */
-
-static bool kswapd_active;
-
-/* Free frames of the zones user pages come from, against a watermark. */
-static bool below(bool high)
-{
-    for (int i = 0; i < NR_ZONES; i++) {
-        const struct zone *z = &node0->zones[i];
-        if (!z->managed)
-            continue;
-        uint64_t mark = high ? z->wmark_high : z->wmark_low;
-        if (z->free + z->pcp.count < mark)
-            return true;
-    }
-    return false;
-}
-
-void kswapd_poll(void)
-{
-    if (!node0 || !nr_swap_pages)
-        return;
-    /* Woken at the low watermark, at work until the high one (a batch
-     * per idle round: the idle loop is kswapd's thread here). */
-    if (!kswapd_active && !below(false))
-        return;
-    kswapd_active = true;
-    if (!below(true) || shrink_memory(32, GFP_KSWAPD, true) == 0)
-        kswapd_active = false;
 }

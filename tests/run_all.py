@@ -103,7 +103,7 @@ class Boot:
 
     def __init__(self, name, mem="1G", cmdline=None, expect="pass", usb=False,
                  wait_for=None, must_show=(), must_not_show=(), replace=None,
-                 delete=(), screen=None, timeout=120, disks=None):
+                 delete=(), screen=None, timeout=120, disks=None, numa=None):
         self.__dict__.update(locals())
         del self.__dict__["self"]
 
@@ -197,13 +197,61 @@ def make_big_swap_disk(work):
     return [("virtio", path)]
 
 
+# The swap-errors boot's disk: the slots (4 KiB pages of the area) whose
+# reads or writes fail.  A fresh area hands out slots from 256 (the first
+# cluster holds the header); esp/initrd/etc/swaperr-tests gives the same
+# numbers to test_swaperr (64-bit: 256, 257) and test_swaperr32 (320, 321).
+SWAPERR_READ_SLOTS = (256, 320)
+SWAPERR_WRITE_SLOTS = (257, 321)
+
+
+def make_swaperr_disk(work):
+    """A fresh 16 MiB swap disk (mkswap) whose reads of the read slots and
+    writes of the write slots fail with EIO (QEMU's blkdebug, tools/qemu.py)."""
+    path = os.path.join(work, "swap.img")
+    with open(path, "wb") as f:
+        f.truncate(16 << 20)
+    subprocess.run(["mkswap", path], check=True, capture_output=True)
+    return [("virtio", path, {"read": [s * 8 for s in SWAPERR_READ_SLOTS],
+                              "write": [s * 8 for s in SWAPERR_WRITE_SLOTS]})]
+
+
 def boots(bad):
     summary_seen = ["passed,", "ktest: halted"]
     return [
         Boot("128M", mem="128M", cmdline="ktest=all"),
         Boot("1G", mem="1G", cmdline="ktest=all unknown.option=1",
-             must_show=["cmdline: unknown option 'unknown.option' ignored"]),
-        Boot("6G", mem="6G", cmdline="ktest=all"),
+             must_show=["cmdline: unknown option 'unknown.option' ignored",
+                        "NUMA: no SRAT: one node"]),
+        # Two NUMA nodes (docs/numa.md): 2 GiB below the PCI hole, 4 GiB
+        # above 4 GiB and no CPU (a second CPU would spin in the firmware:
+        # TCG time); the kernel prints the layout and still allocates from
+        # one node.
+        Boot("6G", mem="6G", cmdline="ktest=all", numa="2G,4G/0:dist=0-1=21",
+             must_show=["ACPI: SRAT: Node 0 PXM 0 [mem 0x00100000-0x7fffffff]",
+                        "ACPI: SRAT: Node 1 PXM 1 [mem 0x100000000-0x1ffffffff]",
+                        "ACPI: SRAT: PXM 0 -> APIC 0x00 -> Node 0",
+                        "NUMA: Node 1: 4 GiB in 1 range, 0 CPUs",
+                        "NUMA: 2 nodes from the ACPI SRAT, distances from the SLIT",
+                        "node distances:", "node   0   1", "  0:  10  21", "  1:  21  10",
+                        "Fallback order for Node 0: 0 1", "Fallback order for Node 1: 1 0",
+                        "ioapic: from the ACPI MADT: I/O APIC at 0xfec00000"]),
+        # Four domains, uneven distances, PXM 2 with a CPU and no memory,
+        # PXM 1 and 3 with memory and no CPU: the boot lines only.  Domains
+        # with CPUs are numbered first (Linux's pxm_to_node): PXM 2 is
+        # node 1, PXM 1 node 2.
+        Boot("numa-4", mem="2G", cmdline="ktest=bootinfo_header",
+             numa="512M,512M/0,0,1G/0:0-1=15,0-2=20,0-3=30,1-2=30,1-3=20,2-3=15",
+             must_show=["ACPI: SRAT: PXM 2 -> APIC 0x01 -> Node 1",
+                        "ACPI: SRAT: Node 2 PXM 1 [mem 0x20000000-0x3fffffff]",
+                        "ACPI: SRAT: Node 3 PXM 3 [mem 0x40000000-0x7fffffff]",
+                        "NUMA: Node 1: memory-less, 1 CPU only",
+                        "node   0   1   2   3", "  0:  10  20  15  30", "  1:  20  10  30  15",
+                        "  2:  15  30  10  20", "  3:  30  15  20  10",
+                        "Fallback order for Node 0: 0 2 3",
+                        "Fallback order for Node 1: 3 0 2",
+                        "Fallback order for Node 3: 3 2 0"],
+             must_not_show=["ACPI: SLIT:", "ACPI: SRAT: entry", "SRAT refused"]),
         Boot("usb-stick", mem="1G", cmdline="ktest=all", usb=True),
         # With the memory map on beside the text: screencheck checks both.
         Boot("screen", mem="1G",
@@ -281,13 +329,28 @@ def boots(bad):
         # Reclaim (docs/reclaim.md): three times the RAM through a 512 MiB
         # swap disk, 64- and 32-bit; then, without swap, the OOM killer.
         Boot("swap-pressure", mem="128M", cmdline="swap=vda init=/bin/init -- test "
-             "test_swapout test_swapout32", disks=make_big_swap_disk, expect="text",
-             wait_for=["init: exited"], timeout=600,
-             must_show=["=== end test_swapout: exit 0", "=== end test_swapout32: exit 0"],
+             "test_kswapd test_swapout test_swapout32", disks=make_big_swap_disk,
+             expect="text", wait_for=["init: exited"], timeout=600,
+             must_show=["=== end test_kswapd: exit 0", "=== end test_swapout: exit 0",
+                        "=== end test_swapout32: exit 0"],
+             must_not_show=["not ok", "KERNEL PANIC", "KERNEL OOPS"]),
+        # Swap I/O errors (docs/swap.md): MADV_PAGEOUT puts pages in slots
+        # whose read or write fails; SIGBUS, a retired slot, and on.
+        Boot("swap-errors", mem="256M", cmdline="swap=vda init=/bin/init -- "
+             "-l /etc/swaperr-tests test", disks=make_swaperr_disk, expect="text",
+             wait_for=["init: exited"], timeout=120,
+             must_show=["=== end test_swaperr: exit 0", "=== end test_swaperr32: exit 0",
+                        "Write-error on swap-device (vda:2056)",
+                        "swap: write error at entry 0x2020: slot 257 retired",
+                        "Read-error on swap-device (vda:2048)",
+                        "Read-error on swap-device (vda:2560)",
+                        "(test_swaperr): killed by SIGBUS (swap read error): read at 0x",
+                        "(test_swaperr32): killed by SIGBUS (swap read error): read at 0x"],
              must_not_show=["not ok", "KERNEL PANIC", "KERNEL OOPS"]),
         Boot("oom", mem="128M", cmdline="init=/bin/test_swapout -- oom",
              expect="text", wait_for=["init: exited"], timeout=300,
              must_show=["Out of memory: Killed process", "ok - oom_killer_kills_the_big_one",
+                        "ok - oom_small_one_survives",
                         "init: exited with status 0"],
              must_not_show=["not ok", "KERNEL PANIC", "KERNEL OOPS"]),
         Boot("swap-refused", mem="512M", cmdline="ktest=swap_ramdisk swap=vda",
@@ -310,10 +373,12 @@ def run_boot(b, build, logs):
                                       replace=b.replace, delete=b.delete)
     shot = os.path.join(work, "screen.ppm") if b.screen else None
     disks = b.disks(work) if b.disks else ()
+    numa = qemu.parse_numa(b.numa, b.mem) if b.numa else None
     r = qemu.boot(img, mem=b.mem, timeout=b.timeout, usb=b.usb,
-                  wait_for=b.wait_for, screendump=shot, workdir=work, disks=disks)
-    for _, path in disks:
-        os.remove(path)
+                  wait_for=b.wait_for, screendump=shot, workdir=work, disks=disks,
+                  numa=numa)
+    for disk in disks:
+        os.remove(disk[1])
     with open(os.path.join(logs, b.name + ".log"), "w") as f:
         f.write(r.log)
     if img != os.path.join(build, "esp.img"):

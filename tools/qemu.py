@@ -104,30 +104,149 @@ def parse_disk(spec):
     return kind, path
 
 
-def disk_args(disks):
-    """QEMU's options for extra disks [(kind, path)...], raw images written
-    in place: virtio-blk-pci (vda, vdb... in order) and NVMe controllers
-    (nvme0n1, nvme1n1...), each with its own drive."""
+def parse_disk_errors(spec):
+    """--disk-errors KIND:PATH:RULES, RULES being read=SECTOR and
+    write=SECTOR separated by commas (each may repeat), as a disk
+    (kind, path, {"read": [sectors], "write": [sectors]}); ValueError with
+    a message when it is not one (docs/swap.md, "I/O errors")."""
+    head, sep, rules = spec.rpartition(":")
+    if not sep or not rules:
+        raise ValueError("--disk-errors %r: expected KIND:PATH:read=SECTOR,write=SECTOR" % spec)
+    kind, path = parse_disk(head)
+    errors = {"read": [], "write": []}
+    for rule in rules.split(","):
+        what, eq, sector = rule.partition("=")
+        if what not in errors or not eq or not sector.isdigit():
+            raise ValueError("--disk-errors %r: %r is not read=SECTOR or write=SECTOR"
+                             % (spec, rule))
+        errors[what].append(int(sector))
+    return kind, path, errors
+
+
+def blkdebug_config(errors):
+    """The text of a blkdebug configuration that fails every request
+    touching one of the sectors with EIO (errno 5): one inject-error rule
+    per sector, active from the start (event "none"), for reads or writes
+    only (iotype).  QEMU's docs/devel/blkdebug.rst describes the rules."""
+    text = "# written by tools/qemu.py: read and write errors at chosen sectors\n"
+    for iotype in ("read", "write"):
+        for sector in errors.get(iotype, ()):
+            text += ('\n[inject-error]\nevent = "none"\niotype = "%s"\nerrno = "5"\n'
+                     'sector = "%d"\n' % (iotype, sector))
+    return text
+
+
+def disk_args(disks, workdir=None):
+    """QEMU's options for extra disks [(kind, path) or (kind, path, errors)...],
+    raw images written in place: virtio-blk-pci (vda, vdb... in order) and
+    NVMe controllers (nvme0n1, nvme1n1...), each with its own drive.  A disk
+    with errors (parse_disk_errors) goes through QEMU's blkdebug driver,
+    whose configuration file is written in workdir; its device reports the
+    errors to the guest (rerror/werror=report) instead of stopping the VM."""
     args = []
-    for i, (kind, path) in enumerate(disks or ()):
+    for i, disk in enumerate(disks or ()):
+        kind, path = disk[0], disk[1]
+        errors = disk[2] if len(disk) > 2 else None
         drive = "disk%d" % i
-        args += ["-drive", f"if=none,id={drive},format=raw,file={path}"]
+        report = ""
+        if errors:
+            cfg = os.path.join(workdir or tempfile.gettempdir(), "%s.blkdebug" % drive)
+            with open(cfg, "w") as f:
+                f.write(blkdebug_config(errors))
+            args += ["-blockdev", f"driver=raw,node-name={drive},file.driver=blkdebug,"
+                     f"file.config={cfg},file.image.driver=file,file.image.filename={path}"]
+            report = ",rerror=report,werror=report" if kind == "virtio" else ""
+        else:
+            args += ["-drive", f"if=none,id={drive},format=raw,file={path}"]
         if kind == "virtio":
-            args += ["-device", f"virtio-blk-pci,drive={drive}"]
+            args += ["-device", f"virtio-blk-pci,drive={drive}{report}"]
         else:
             args += ["-device", f"nvme,drive={drive},serial=mmk{i}"]
     return args
 
 
-def qemu_args(img, mem, vars_path, usb=False, gui=False, disks=()):
+def _mib(size):
+    """"512M", "2G", "0" in MiB; ValueError when it is not a size."""
+    m = re.fullmatch(r"(\d+)([MG]?)", size)
+    if not m:
+        raise ValueError("%r is not a size like 512M or 2G" % size)
+    return int(m.group(1)) * (1024 if m.group(2) == "G" else 1)
+
+
+def parse_numa(spec, mem):
+    """--numa NODES[:dist=A-B=D,...] as ([(MiB, cpus)...], [(a, b, d)...])
+    (docs/numa.md).  NODES is a count of equal nodes sharing `mem` ("2")
+    or one SIZE[/CPUS] per node ("2G,4G/0"), the sizes adding up to
+    `mem`; a size of 0 is a memory-less node; CPUS (default 1) is how many
+    CPUs the node has.  Under TCG every CPU but the first spins in the
+    firmware's idle loop (the kernel never starts them), so tests give
+    CPUs only where they matter.  dist= sets the SLIT distance between two
+    nodes, both ways (QEMU mirrors a distance given one way); without it
+    QEMU builds no SLIT.  ValueError with a message when the spec is not
+    one."""
+    nodes_text, _, opts = spec.partition(":")
+    total = _mib(mem)
+    if nodes_text.isdigit():
+        n = int(nodes_text)
+        if not 1 <= n <= 8 or total % n:
+            raise ValueError("--numa %r: 1 to 8 nodes sharing %s evenly" % (spec, mem))
+        nodes = [(total // n, 1)] * n
+    else:
+        nodes = []
+        for item in nodes_text.split(","):
+            size, slash, cpus = item.partition("/")
+            if slash and not cpus.isdigit():
+                raise ValueError("--numa %r: %r is not SIZE/CPUS" % (spec, item))
+            nodes.append((_mib(size), int(cpus) if slash else 1))
+        if not 1 <= len(nodes) <= 8 or sum(m for m, _ in nodes) != total:
+            raise ValueError("--numa %r: 1 to 8 sizes adding up to --mem %s" % (spec, mem))
+    if any(m == 0 and c == 0 for m, c in nodes) or not sum(c for _, c in nodes):
+        raise ValueError("--numa %r: a node needs memory or CPUs, and some node a CPU"
+                         % spec)
+    dists = []
+    for opt in filter(None, opts.split(",")):
+        m = re.fullmatch(r"(?:dist=)?(\d+)-(\d+)=(\d+)", opt)
+        if not m:
+            raise ValueError("--numa %r: %r is not dist=A-B=DISTANCE" % (spec, opt))
+        a, b, d = (int(x) for x in m.groups())
+        if a >= len(nodes) or b >= len(nodes) or a == b or not 10 < d < 256:
+            raise ValueError("--numa %r: %r names no pair of nodes or a distance "
+                             "outside 11..255" % (spec, opt))
+        dists.append((a, b, d))
+    return nodes, dists
+
+
+def numa_args(numa):
+    """QEMU's options for the nodes of parse_numa: a RAM backend per node
+    with memory (reserve=off, as below), its CPUs, the distances."""
+    nodes, dists = numa
+    args = ["-smp", str(sum(c for _, c in nodes))]
+    first = 0
+    for i, (size, cpus) in enumerate(nodes):
+        opts = f"node,nodeid={i}"
+        if cpus:
+            opts += f",cpus={first}" + (f"-{first + cpus - 1}" if cpus > 1 else "")
+            first += cpus
+        if size:
+            args += ["-object", f"memory-backend-ram,id=m{i},size={size}M,reserve=off"]
+            opts += f",memdev=m{i}"
+        args += ["-numa", opts]
+    for a, b, d in dists:
+        args += ["-numa", f"dist,src={a},dst={b},val={d}"]
+    return args
+
+
+def qemu_args(img, mem, vars_path, usb=False, gui=False, disks=(), numa=None):
     # Guest RAM comes from a backend with reserve=off (MAP_NORESERVE): the
     # host gives a page only when the guest first writes it, and nothing
     # is reserved up front, so a 64 GiB guest boots on a host with less
     # free memory, as long as the guest does not write all of it.
-    args = [
-        "qemu-system-x86_64",
-        "-machine", "q35,memory-backend=ram0",
-        "-object", f"memory-backend-ram,id=ram0,size={mem},reserve=off",
+    if numa:    # NUMA nodes (--numa): a backend per node (numa_args)
+        ram = ["-machine", "q35"] + numa_args(numa)
+    else:
+        ram = ["-machine", "q35,memory-backend=ram0",
+               "-object", f"memory-backend-ram,id=ram0,size={mem},reserve=off"]
+    args = ["qemu-system-x86_64"] + ram + [
         "-cpu", "max",
         "-m", mem,
         "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
@@ -144,7 +263,7 @@ def qemu_args(img, mem, vars_path, usb=False, gui=False, disks=()):
         args += ["-drive", f"format=raw,snapshot=on,file={img}"]
     if not gui:
         args += ["-display", "none"]
-    return args + disk_args(disks)
+    return args + disk_args(disks, os.path.dirname(vars_path))
 
 
 class Result:
@@ -321,7 +440,7 @@ class Interactive:
 
 def boot(img, mem="1G", timeout=90, usb=False, wait_for=None, screendump=None,
          workdir=None, serial2=False, stop_on=None, on_poll=None, com1_input=None,
-         disks=()):
+         disks=(), numa=None):
     """Boot `img` headless; return a Result.
 
     wait_for: a list of strings; once all have appeared in the serial log
@@ -338,7 +457,9 @@ def boot(img, mem="1G", timeout=90, usb=False, wait_for=None, screendump=None,
     0.2 s) and once more at the end, to follow the output as it comes.
     com1_input: bytes typed on COM1 once the kernel says init started
     (COM1 is then a socket, copied to the same log file).
-    disks: extra disks, [(kind, path)...] as parse_disk gives them.
+    disks: extra disks, [(kind, path)...] as parse_disk gives them, or
+    (kind, path, errors) as parse_disk_errors does.
+    numa: NUMA nodes as parse_numa gives them (None: one node).
     """
     work = workdir or tempfile.mkdtemp(prefix="mmk-qemu-")
     os.makedirs(work, exist_ok=True)
@@ -351,7 +472,7 @@ def boot(img, mem="1G", timeout=90, usb=False, wait_for=None, screendump=None,
     for stale in (log_path, screendump, out_path):
         if stale and os.path.exists(stale):
             os.remove(stale)
-    args = qemu_args(img, mem, vars_path, usb=usb, disks=disks)
+    args = qemu_args(img, mem, vars_path, usb=usb, disks=disks, numa=numa)
     com1_sock = os.path.join(work, "com1.sock") if com1_input is not None else None
     if com1_sock:
         args += ["-chardev", f"socket,id=com1,path={com1_sock},server=on,wait=on",
@@ -577,7 +698,7 @@ def run_elf(a):
                 return fail(2, "cannot read %s: %s" % (a.input, e.strerror))
         r = boot(img, mem=a.mem, timeout=a.timeout, workdir=work, serial2=True,
                  stop_on=["Halted.", "System halted."], on_poll=follow, com1_input=typed,
-                 disks=a.disks)
+                 disks=a.disks, numa=a.numa_nodes)
         follow(None, os.path.join(work, "serial2.log"), final=True)
         if a.log:
             os.makedirs(os.path.dirname(os.path.abspath(a.log)), exist_ok=True)
@@ -628,9 +749,21 @@ def main():
     ap.add_argument("--disk", action="append", default=[], metavar="KIND:PATH",
                     help="attach a raw disk image: virtio:PATH (virtio-blk) or nvme:PATH "
                     "(NVMe); repeat for more (docs/block.md)")
+    ap.add_argument("--disk-errors", action="append", default=[],
+                    metavar="KIND:PATH:read=SECTOR,write=SECTOR",
+                    help="attach a raw disk image whose reads or writes touching the "
+                    "sectors fail with EIO (QEMU's blkdebug); attached after the --disk "
+                    "ones (docs/swap.md)")
+    ap.add_argument("--numa", metavar="NODES[:dist=A-B=D,...]",
+                    help="NUMA nodes: a count sharing --mem evenly (2) or SIZE[/CPUS] per "
+                    "node adding up to --mem (2G,4G/0: CPUS defaults to 1; a size of 0 is a "
+                    "memory-less node), with SLIT distances (:dist=0-1=21,...; none: no "
+                    "SLIT) (docs/numa.md)")
     a = ap.parse_args()
     try:
         a.disks = [parse_disk(d) for d in a.disk]
+        a.disks += [parse_disk_errors(d) for d in a.disk_errors]
+        a.numa_nodes = parse_numa(a.numa, a.mem) if a.numa else None
     except ValueError as e:
         ap.error(str(e))
 
@@ -648,7 +781,8 @@ def main():
         img = image_with_cmdline(a.img, os.path.join(work, "esp.img"), a.cmdline)
     vars_path = os.path.join(work, "OVMF_VARS.fd")
     shutil.copyfile(OVMF_VARS, vars_path)
-    args = qemu_args(img, a.mem, vars_path, usb=a.usb, gui=a.gui, disks=a.disks)
+    args = qemu_args(img, a.mem, vars_path, usb=a.usb, gui=a.gui, disks=a.disks,
+                     numa=a.numa_nodes)
     args += ["-serial", "mon:stdio"]
     if a.gdb:
         args += ["-s", "-S"]

@@ -5,5 +5,7 @@
 void bench_run(void);
 /* The framebuffer console's figure and target (kernel/test/bench_fbcon.c). */
 void bench_fbcon(void);
+/* Swap I/O against the raw disk (kernel/test/bench_swap.c), with swap=vda. */
+void bench_swap(void);
 
 #endif

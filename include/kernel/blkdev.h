@@ -22,10 +22,19 @@ struct block_device;
 
 /* What a driver provides.  rw: transfer count sectors from/to the
  * physical memory at pa (contiguous, sector aligned, within the device's
- * DMA reach: the block layer bounces otherwise); 0 or -EIO. */
+ * DMA reach: the block layer bounces otherwise); 0 or -EIO.
+ * rw_pages (optional): n whole pages, pa[0..n-1] (page aligned, within
+ * reach, not contiguous), to or from the n * 8 consecutive sectors at
+ * sector, in one device request; n is 1..bd->max_pages; 0 or -EIO.
+ * Without it the layer sends each page through rw. */
 struct block_ops {
     int (*rw)(struct block_device *bd, uint64_t sector, uint64_t pa, uint32_t count, bool write);
+    int (*rw_pages)(struct block_device *bd, uint64_t sector, const uint64_t *pa, unsigned n,
+                    bool write);
 };
+
+/* The most pages blk_rw_pages takes in one call (256 KiB). */
+#define BLK_MAX_PAGES 64u
 
 struct block_device {
     char name[16];              /* "vda", "nvme0n1", a partition: "vda2", "nvme0n1p1" */
@@ -42,6 +51,8 @@ struct block_device {
     uint64_t reads, writes;     /* sectors transferred (statistics) */
     uint64_t errors;            /* requests that failed */
     uint64_t bounced;           /* chunks copied through a bounce page */
+    uint64_t requests;          /* requests sent to the driver */
+    unsigned max_pages;         /* rw_pages' limit per request (the driver's; 0: 1) */
     struct block_device *next;  /* the list of all devices */
 };
 
@@ -66,6 +77,19 @@ int blk_write(struct block_device *bd, uint64_t sector, const void *buf, uint32_
 /* One page (8 sectors) to or from the frame at pa, as swap does.  The
  * same errors. */
 int blk_rw_page(struct block_device *bd, uint64_t sector, uint64_t pa, bool write);
+/*
+ * n pages, the frames at pa[0..n-1] (page aligned, anywhere in RAM, in
+ * any order), to or from the n * 8 consecutive sectors starting at
+ * sector, as one device request (Linux's bio of n segments): the
+ * virtio-blk driver chains one descriptor per page, NVMe lists them in
+ * a PRP list.  A frame the device cannot reach goes through a bounce
+ * page of its own.  A driver that takes fewer pages per request
+ * (bd->max_pages) gets several requests, in order.  0, -EINVAL (n 0 or
+ * above BLK_MAX_PAGES, past the end, a frame not page aligned or not RAM:
+ * nothing is sent), -ENOMEM (no bounce page), -EIO.
+ */
+int blk_rw_pages(struct block_device *bd, uint64_t sector, const uint64_t *pa, unsigned n,
+                 bool write);
 
 /* Probe the PCI bus and start every driver that finds its device (at
  * boot, after the allocators and vmalloc/ioremap are up). */

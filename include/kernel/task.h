@@ -77,6 +77,8 @@ struct task {
 /* t->flags: forked and has not called execve since (Linux's PF_FORKNOEXEC:
  * setpgid may move such a child, not one that has exec'd). */
 #define TASK_FORKNOEXEC 0x2u
+/* t->flags: a kernel thread (include/kernel/kthread.h; Linux's PF_KTHREAD). */
+#define TASK_KTHREAD 0x4u
 
 /* Linux wait-status encoding (what wait4 stores). */
 #define W_EXITCODE(code) (((code) & 0xff) << 8)

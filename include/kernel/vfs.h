@@ -98,11 +98,14 @@ struct dentry {
 };
 
 /* A file's page cache: page index -> frame, a radix tree of 64 slots per
- * node (height 0: root is the page of index 0 itself, or NULL). */
+ * node (height 0: root is the page of index 0 itself, or NULL).  A slot
+ * holds a page or, for a page on swap, its swap entry (kernel/fs/tmpfs_swap.c):
+ * nr_pages counts both, nr_swapped the entries. */
 struct page_tree {
     void *root;
     unsigned height;              /* indexes below 64^height are reachable */
     uint64_t nr_pages;
+    uint64_t nr_swapped;          /* slots holding a swap entry (Linux's info->swapped) */
 };
 
 /* The callbacks of getdents: one entry; false when the buffer is full. */
@@ -165,6 +168,8 @@ struct inode {
             const char *iname;    /* the initrd entry's name (lives as long as the kernel) */
             struct vm_mapping *mapping; /* while mapped: the VMAs' i_mmap list
                                          * (kernel/fs/tmpfs_mmap.c) */
+            struct inode *swap_prev, *swap_next; /* while pages.nr_swapped > 0: the
+                                         * list swapoff walks (kernel/fs/pagecache.c) */
         } reg;
         char *link;               /* symbolic links: the target, kmalloc'ed */
         struct {                  /* procfs */
@@ -214,8 +219,17 @@ uint64_t inode_count(void);
 
 /* ---- the page cache (kernel/fs/pagecache.c) ----------------------------------- */
 
-/* The page of file index index if it is cached, else NULL (no reference taken). */
+/* The page of file index index if it is cached in memory, else NULL (a
+ * hole, or a page on swap; no reference taken, nothing read). */
 struct page *pagecache_find(struct inode *ino, uint64_t index);
+/* Does the file hold page index, in memory or on swap? */
+bool pagecache_has(struct inode *ino, uint64_t index);
+/*
+ * The page of index in memory, read back from swap if it was there
+ * (*out NULL for a hole; nothing else is created).  0, -ENOMEM, -EIO
+ * (the swap read failed: the entry stays).  Marks the page referenced.
+ */
+int pagecache_lookup(struct inode *ino, uint64_t index, struct page **out);
 /*
  * The page of index index, created if absent: filled from the initrd
  * bytes it covers, zero elsewhere.  The cache holds one reference on it.
@@ -237,8 +251,9 @@ extern const struct filemap_owner_ops pagecache_owner;
  * tail of the last one is zeroed, the initrd bytes beyond are forgotten. */
 void pagecache_truncate(struct inode *ino, uint64_t size);
 /* Copy [pos, pos + n) of the file out (holes and the part past the
- * cached and initrd bytes read as zeros); nothing is allocated. */
-void pagecache_read(struct inode *ino, uint64_t pos, void *dst, size_t n);
+ * cached and initrd bytes read as zeros); only pages on swap are read
+ * back.  0, -ENOMEM, -EIO. */
+int pagecache_read(struct inode *ino, uint64_t pos, void *dst, size_t n);
 /* read/write between the file at pos and a user buffer: the bytes moved
  * (a write extends size), or -EFAULT / -ENOSPC / -ENOMEM when none. */
 long pagecache_read_user(struct inode *ino, uint64_t pos, uint64_t ubuf, size_t n);
@@ -247,6 +262,45 @@ long pagecache_write_user(struct inode *ino, uint64_t pos, uint64_t ubuf, size_t
 uint64_t pagecache_blocks(const struct inode *ino);
 /* Page-cache pages held by every file (/proc/meminfo's Cached/Shmem). */
 unsigned long pagecache_pages(void);
+
+/* ---- tmpfs pages on swap (kernel/fs/tmpfs_swap.c; docs/reclaim.md) ------------------ */
+
+/*
+ * What the page cache does with a slot holding a swap entry, set at boot
+ * by tmpfs_swap_init (NULL: nothing ever goes to swap, as in the host
+ * tests): swapin reads entry into a new page (one reference, the
+ * cache's) and frees the slot: 0, -ENOMEM, -EIO (the entry stays);
+ * free lets the slot go (truncation, eviction); count is the slot's
+ * references other than the swap cache's (the file's: 1), for the
+ * validator.
+ */
+struct pagecache_swap_ops {
+    int (*swapin)(uint64_t entry, struct page **out);
+    void (*free)(uint64_t entry);
+    int (*count)(uint64_t entry);
+};
+extern const struct pagecache_swap_ops *pagecache_swap;
+/* Page-out's tree half: the page pg (of inode pg->mapping, index
+ * pg->index, unmapped everywhere) leaves the cache and entry takes its
+ * slot; the caller frees the page (the cache's reference is handed over). */
+void pagecache_swapped_out(struct page *pg, uint64_t entry);
+/* swapoff's tmpfs half (Linux's shmem_unuse): every slot holding an
+ * entry of area type, in every file, gets its page back.  0, -ENOMEM,
+ * -EIO. */
+int pagecache_unuse(unsigned type);
+/* Pages on swap of every file (for the validators and tests). */
+uint64_t pagecache_swapped_pages(void);
+/* Recount the files on swap: each one's entries (nr_swapped), each slot
+ * owned by its file alone, the global count.  0 or -EUCLEAN. */
+int pagecache_swap_check(char *why, size_t size);
+/* Page out one tmpfs page now (the clock calls it for pages not used
+ * lately): its ptes cleared, its bytes in a new slot, the slot in the
+ * file's page cache, the page freed.  0, -EBUSY (pinned, or not a tmpfs
+ * page), -ENOSPC (no free slot), -EIO (the write failed: the slot is
+ * retired, the page stays). */
+int shmem_writeout(struct page *pg);
+/* Set the hooks: the page cache's, the reclaim clock's, swapoff's. */
+void tmpfs_swap_init(void);
 
 /* ---- mapping files (kernel/fs/tmpfs_mmap.c; docs/page-cache.md) -------------------- */
 

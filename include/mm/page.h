@@ -41,6 +41,10 @@
 #define PG2_VMALLOC 0x02  /* a vmalloc page: mapping is its vm area, index its address */
 #define PG2_SWAPCACHE 0x04 /* an anonymous page in the swap cache: next holds its swap
                             * entry, prev links its hash chain (mm/swap_state.c) */
+#define PG2_REFERENCED 0x08 /* a page-cache page read or written since reclaim's clock
+                             * last passed (Linux's PG_referenced; kernel/fs/tmpfs_swap.c) */
+#define PG2_READAHEAD 0x10 /* in the swap cache, read ahead and not used yet
+                            * (mm/swap_readahead.c; Linux's PG_readahead) */
 
 /*
  * Only the head (first frame) of a block is marked.  Frames 1 .. 2^order-1
@@ -146,6 +150,10 @@ struct mem_node {
     /* Memory pressure: called once by a request about to fail, before the
      * retry; returns the frames it freed (the slab shrinker), or NULL. */
     uint64_t (*shrink)(void);
+    /* Zone `zone`, the highest an allocation may use, fell below its low
+     * watermark: wake the thread that reclaims in the background
+     * (kswapd, mm/kswapd.c), or NULL. */
+    void (*wake_kswapd)(unsigned zone);
     uint64_t errors;                  /* callers' errors reported (kernel/errno.h) */
 };
 

@@ -211,6 +211,11 @@ int swaps_show(char *buf, size_t size);
  * The entry, or {0} when every area is full (or there is none).
  */
 swp_entry_t get_swap_page(void);
+/* Up to n free slots in a row (consecutive offsets of one area, from its
+ * current cluster), each with its count set to 1: the first entry, and
+ * how many in *got (1..n); {0} and *got 0 when every area is full.
+ * Reclaim writes such a run in one request (Linux's get_swap_pages). */
+swp_entry_t get_swap_pages(unsigned n, unsigned *got);
 /* One more reference (fork copying a swap PTE).  0, -EINVAL (no such
  * area or offset), -ENOENT (the slot is free or bad), -ENOMEM (count at
  * SWAP_MAP_MAX). */
@@ -226,6 +231,12 @@ int swap_count(swp_entry_t e);
  * being allocated on an area in use.  0, -EINVAL, -EIO (blk_rw_page). */
 int swap_writepage(swp_entry_t e, uint64_t pa);
 int swap_readpage(swp_entry_t e, uint64_t pa);
+/* n pages to / from the n consecutive slots first, first + 1... of one
+ * area (each allocated), in one block request (mm/swap_io.c,
+ * blk_rw_pages).  0, -EINVAL (a slot not allocated, past the area, n 0
+ * or above BLK_MAX_PAGES: nothing sent), -ENOMEM, -EIO. */
+int swap_writepages(swp_entry_t first, const uint64_t *pa, unsigned n);
+int swap_readpages(swp_entry_t first, const uint64_t *pa, unsigned n);
 
 /* ---- the validator (mm/swap_check.c) -------------------------------------- */
 

@@ -27,6 +27,8 @@ enum vm_event_item {
     COMPACT_STALL,          /* an allocation ran compaction itself (direct compaction) */
     COMPACT_FAIL,           /* ... and still failed */
     COMPACT_SUCCESS,        /* ... and then succeeded */
+    SWAP_RA,                /* pages read ahead from swap into the swap cache */
+    SWAP_RA_HIT,            /* faults that found a page read ahead */
     NR_VM_EVENT_ITEMS
 };
 

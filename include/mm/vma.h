@@ -77,6 +77,8 @@
 #define MADV_WILLNEED   3
 #define MADV_DONTNEED   4
 #define MADV_FREE       8
+#define MADV_COLD       20
+#define MADV_PAGEOUT    21
 #endif
 
 /* ---- the structures ------------------------------------------------------------------ */
@@ -376,10 +378,17 @@ int mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, unsigned prot);
 uint64_t mm_brk(struct mm *mm, uint64_t brk);
 /* MADV_DONTNEED (and MADV_FREE, done the same way on private anonymous
  * memory): drop the pages; private ones read back zero (or the file's
- * bytes), shared ones keep their data.  NORMAL/RANDOM/SEQUENTIAL/WILLNEED
- * do nothing.  -EINVAL (unaligned, unknown advice), -ENOMEM (a hole in
- * the range: the advice is still applied to the mapped parts). */
+ * bytes), shared ones keep their data.  MADV_PAGEOUT and MADV_COLD go to
+ * mm_madvise_reclaim (nothing happens while it is NULL).
+ * NORMAL/RANDOM/SEQUENTIAL/WILLNEED do nothing.  -EINVAL (unaligned,
+ * unknown advice), -ENOMEM (a hole in the range: the advice is still
+ * applied to the mapped parts). */
 int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice);
+/* MADV_PAGEOUT / MADV_COLD on [start, end) inside v: mm/madvise_pageout.c's
+ * madvise_reclaim, set at boot (include/mm/vmscan.h); NULL in host tests
+ * without reclaim. */
+extern int (*mm_madvise_reclaim)(struct mm *mm, struct vma *v, uint64_t start, uint64_t end,
+                                 int advice);
 /* mincore: vec[i] = 1 if page i of [addr, addr + len) is resident (a
  * present pte, or a frame of the shared object), else 0.  vec holds
  * PAGE_ALIGN(len) / 4096 bytes.  -EINVAL (unaligned), -ENOMEM (not all

@@ -71,9 +71,44 @@ uint64_t shrink_memory(uint64_t want, gfp_t gfp, bool kswapd);
  * anonymous page), -ENOSPC (no free slot), -EIO (the write failed: the
  * slot is retired, the page stays). */
 int pageout_page(struct page *pg);
-/* kswapd's step, from the idle loop: reclaim until every zone is above
- * its high watermark once a zone fell below its low one. */
-void kswapd_poll(void);
+/*
+ * Clustered page-out (mm/swap_cluster.c; Linux writes reclaimed pages in
+ * batches that the block layer merges): the pages of `pages` that can
+ * go out get consecutive slots (get_swap_pages) and are written in one
+ * request per run of slots (swap_writepages), then unmapped as
+ * pageout_page does.  A run whose write fails is written again page by
+ * page, so that only a slot that fails alone is retired.  The number of
+ * pages freed.  The clock gathers PAGEOUT_CLUSTER pages at most (Linux's
+ * SWAP_CLUSTER_MAX).
+ */
+#define PAGEOUT_CLUSTER 32u
+uint64_t pageout_cluster(struct page **pages, unsigned n);
+/* pageout_page's steps, for pageout_cluster: can pg go out (its PTE
+ * count, or -EBUSY; *young: one of its PTEs was used since the last
+ * look, the bits are cleared); write a page in the cache to its slot
+ * (0, or -EIO: the slot is retired and the page left the cache); unmap
+ * a page whose slot holds its contents and free it. */
+int pageout_eligible(struct page *pg, bool *young);
+int pageout_write(struct page *pg, swp_entry_t e);
+void pageout_unmap(struct page *pg);
+/* Start kswapd (mm/kswapd.c), the kernel thread that reclaims in the
+ * background: woken when the zone an allocation wants falls below its
+ * low watermark, at work until that zone is above its high one. */
+void kswapd_run(void);
+/* The clock's step at a page-cache page of a swap-backed file system
+ * (tmpfs: kernel/fs/tmpfs_swap.c sets it at boot; NULL on the host): 0
+ * when it went to swap and was freed, -EAGAIN (used lately: a second
+ * chance), -EBUSY (pinned), -ENOSPC, -EIO.  Called only when gfp allows
+ * __GFP_FS as well as __GFP_IO, as Linux's may_enter_fs. */
+extern int (*shmem_reclaim_hook)(struct page *pg);
+/*
+ * MADV_PAGEOUT / MADV_COLD (mm/madvise_pageout.c; mm_madvise_reclaim of
+ * include/mm/vma.h) on [start, end), inside v: each anonymous page that
+ * only this PTE maps is paged out now (pageout_page) or loses its
+ * accessed bit; the others stay.  0 (also with no swap, or when a page
+ * cannot go), -EINVAL for a range outside v or another advice.
+ */
+int madvise_reclaim(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, int advice);
 
 /* ---- pages and slots of address spaces (mm/swap_fault.c) ----------------------- */
 
@@ -92,11 +127,36 @@ int swap_payload_dup(uint64_t payload);
  * fails and the area goes back to work, -EIO). */
 int swap_unuse(unsigned type);
 
+/* ---- swap-in read-ahead (mm/swap_readahead.c) ---------------------------------- */
+
+/* The window a major fault reads: 2^page_cluster slots, aligned (Linux's
+ * vm.page-cluster, /proc/sys/vm/page-cluster: 3 by default, 0 turns
+ * read-ahead off); at most SWAP_RA_MAX pages here. */
+#define SWAP_RA_MAX 32u
+#define PAGE_CLUSTER_MAX 5u
+extern unsigned page_cluster;
+#define SWAP_RA_PAGES (1u << page_cluster)
+/*
+ * Read entry e's page into the frame at pa, and in the same request the
+ * slots around it in its aligned window of SWAP_RA_PAGES that are in use
+ * and not cached (the run of them that contains e), into new pages left
+ * in the swap cache, mapped nowhere (PG2_READAHEAD; counted in swap_ra
+ * and pswpin).  Frames for those come from gfp's zones without reclaim.
+ * 0, or swap_readpage's error for e alone (a failed run is read again
+ * as e's page only).
+ */
+int swap_readahead(swp_entry_t e, uint64_t pa, gfp_t gfp);
+/* A fault at va of v is about to map pg, found in the swap cache: give
+ * a page read ahead its anon_vma and count the hit (swap_ra_hit).  0 or
+ * -ENOMEM. */
+int swapin_cached(struct page *pg, struct vma *v, uint64_t va);
+
 /* ---- the OOM killer (mm/oom_kill.c) -------------------------------------------- */
 
 /* Nothing could be freed for a process's fault: kill the largest process
- * (resident plus swapped pages; init and a process already dying are
- * spared), with one log line as Linux prints it.  true if a process was
+ * (resident plus swapped plus page-table pages, Linux's oom_badness; init,
+ * a process already dying and a vfork child on its parent's address
+ * space are spared), with one log line as Linux prints it.  true if a process was
  * killed or is already dying (the caller retries), false if there is
  * none to kill. */
 bool out_of_memory(void);

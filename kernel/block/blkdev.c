@@ -11,6 +11,10 @@
  *    below its dma_limit, at most one page per call and never crossing a
  *    page: the buffer's own frames when they qualify, else a bounce page
  *    from ZONE_DMA32 that the data is copied through;
+ *  - a multi-page request (blk_rw_pages) reaches rw_pages with 1 ..
+ *    max_pages whole frames below dma_limit (bounce pages standing in for
+ *    the others) and consecutive sectors inside the device; a request
+ *    refused with -EINVAL sent nothing;
  *  - one request at a time (one CPU, no preemption): no locks.
  */
 #include <kernel/blkdev.h>
@@ -65,6 +69,7 @@ static int disk_rw(struct block_device *disk, uint64_t sector, uint64_t pa, uint
                    bool write)
 {
     int r = disk->ops->rw(disk, sector, pa, n, write);
+    disk->requests++;
     return r ? -EIO : 0;
 }
 
@@ -115,6 +120,8 @@ static int transfer(struct block_device *bd, uint64_t sector, uint8_t *buf, uint
             if (bd != disk)
                 disk->bounced++;
         }
+        if (bd != disk)
+            bd->requests++;
         if (r)
             break;
         done += n;
@@ -152,9 +159,98 @@ int blk_write(struct block_device *bd, uint64_t sector, const void *buf, uint32_
 
 int blk_rw_page(struct block_device *bd, uint64_t sector, uint64_t pa, bool write)
 {
-    if (pa & (PAGE_SIZE - 1) || (pa >> PAGE_SHIFT) >= node0->max_pfn)
+    return blk_rw_pages(bd, sector, &pa, 1, write);
+}
+
+/* ---- multi-page requests ------------------------------------------------------ */
+
+#define SPP (PAGE_SIZE / SECTOR_SIZE)
+
+static void count_request(struct block_device *bd, struct block_device *disk, int r,
+                          uint64_t sectors, bool write)
+{
+    for (struct block_device *d = bd;; d = disk) {
+        d->requests++;
+        if (r)
+            d->errors++;
+        else if (write)
+            d->writes += sectors;
+        else
+            d->reads += sectors;
+        if (d == disk)
+            break;
+    }
+}
+
+/* One request of n <= the driver's limit pages, all within reach. */
+static int send_pages(struct block_device *disk, uint64_t lba, const uint64_t *pa, unsigned n,
+                      bool write)
+{
+    if (disk->ops->rw_pages)
+        return disk->ops->rw_pages(disk, lba, pa, n, write) ? -EIO : 0;
+    for (unsigned i = 0; i < n; i++)
+        if (disk->ops->rw(disk, lba + (uint64_t)i * SPP, pa[i], SPP, write))
+            return -EIO;
+    return 0;
+}
+
+int blk_rw_pages(struct block_device *bd, uint64_t sector, const uint64_t *pa, unsigned n,
+                 bool write)
+{
+    if (!bd || !pa || n == 0 || n > BLK_MAX_PAGES || sector >= bd->nr_sectors ||
+        (uint64_t)n * SPP > bd->nr_sectors - sector)
         return -EINVAL;
-    return transfer(bd, sector, phys_to_virt(pa), PAGE_SIZE / SECTOR_SIZE, write);
+    for (unsigned i = 0; i < n; i++)
+        if ((pa[i] & (PAGE_SIZE - 1)) || (pa[i] >> PAGE_SHIFT) >= node0->max_pfn)
+            return -EINVAL;
+    struct block_device *disk = bd->whole ? bd->whole : bd;
+    /* The frames the driver gets: the callers', or bounce pages for those
+     * out of the device's reach. */
+    uint64_t use[BLK_MAX_PAGES];
+    struct page *bounce[BLK_MAX_PAGES];
+    unsigned nb = 0;
+    int r = 0;
+    for (unsigned i = 0; i < n; i++)
+        bounce[i] = NULL;
+    for (unsigned i = 0; i < n; i++) {
+        use[i] = pa[i];
+        if (pa[i] + PAGE_SIZE <= disk->dma_limit)
+            continue;
+        bounce[i] = alloc_page(disk->dma_limit >= 1ul << 32 ? GFP_DMA32 : GFP_DMA);
+        if (!bounce[i]) {
+            r = -ENOMEM;
+            break;
+        }
+        nb++;
+        use[i] = page_to_phys(bounce[i]);
+        if (use[i] + PAGE_SIZE > disk->dma_limit) {
+            r = -EIO;                   /* the device reaches too little */
+            break;
+        }
+        if (write)
+            memcpy(page_address(bounce[i]), phys_to_virt(pa[i]), PAGE_SIZE);
+    }
+    unsigned max = disk->max_pages && disk->ops->rw_pages ? disk->max_pages : 1;
+    uint64_t lba = bd->start + sector;
+    for (unsigned done = 0; !r && done < n;) {
+        unsigned k = n - done < max ? n - done : max;
+        r = send_pages(disk, lba + (uint64_t)done * SPP, use + done, k, write);
+        count_request(bd, disk, r, (uint64_t)k * SPP, write);
+        done += k;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        if (!bounce[i])
+            continue;
+        if (!r && !write)
+            memcpy(phys_to_virt(pa[i]), page_address(bounce[i]), PAGE_SIZE);
+        __free_pages(bounce[i], 0);
+    }
+    if (nb) {
+        bd->bounced += nb;
+        if (bd != disk)
+            disk->bounced += nb;
+    }
+    return r;
 }
 
 /* ---- registration -------------------------------------------------------- */
@@ -198,6 +294,7 @@ static void add_partitions(struct block_device *disk)
                      ends_in_digit(disk->name) ? "p" : "", p->index);
             pd->nr_sectors = p->last - p->first + 1;
             pd->dma_limit = disk->dma_limit;
+            pd->max_pages = disk->max_pages;
             pd->ops = disk->ops;
             pd->priv = disk->priv;
             pd->whole = disk;

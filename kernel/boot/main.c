@@ -37,6 +37,7 @@
 #include <kernel/vfs.h>
 #include <mm/tlb.h>
 #include <kernel/apic.h>
+#include <kernel/acpi.h>
 #include <kernel/exec.h>
 #include <kernel/syscall.h>
 #include <kernel/task.h>
@@ -211,6 +212,7 @@ __noreturn void kmain(const struct boot_info *bi)
     bootmap_print(bi);
     mem_init(bi);
     vm_init(bi);
+    acpi_numa_report();   /* the nodes the ACPI SRAT/SLIT describe (docs/numa.md) */
 
     /* Leave the boot stack in .bss for a vmalloc'ed one with guard pages. */
     void *stack = vmalloc_stack(KERNEL_STACK_SIZE, "kmain");
@@ -244,7 +246,9 @@ static void proc_init(void)
     mm_payload_put = swap_payload_put;   /* swap entries in PTEs (mm/swap_fault.c) */
     mm_payload_dup = swap_payload_dup;
     mm_payload_fault = do_swap_page;
+    mm_madvise_reclaim = madvise_reclaim; /* MADV_PAGEOUT, MADV_COLD (mm/madvise_pageout.c) */
     swapoff_hook = swap_unuse;           /* swapoff brings the pages back */
+    tmpfs_swap_init();                   /* tmpfs pages are swap-backed (docs/reclaim.md) */
     const char *mirror = option("compat32.mirror");
     mmu32_mirror_user = mirror && strcmp(mirror, "ro") == 0;
     if (mirror && !mmu32_mirror_user)
@@ -305,6 +309,8 @@ static __noreturn void kmain_late(void)
     }
 
     start_init();
+    if (task_count() > 0)
+        kswapd_run();   /* the background reclaimer, a kernel thread (mm/kswapd.c) */
     if (task_count() == 0) {
         printk("Nothing to run. Halted.\n");
         halt_forever();

@@ -17,9 +17,10 @@
  * GSI base 0, and ISA IRQ n on GSI n, active high, edge triggered.  The
  * log says which was used.
  *
- * The ACPI tables are firmware data: each is read through kmap (page by
- * page, into small buffers on the stack: nothing is allocated), its
- * length bounded and its checksum checked before use.
+ * The ACPI tables are firmware data: the reader (kernel/acpi/tables.c)
+ * bounds each one's length and checks its checksum before we see it; the
+ * MADT's entries are then read in small pieces, each bounded by the
+ * table's length: nothing is allocated.
  *
  * Interrupts nobody serves: a device can raise an interrupt the kernel
  * has no use for (an input routed by mistake, a level-triggered line
@@ -36,13 +37,13 @@
  * and is not disabled; every entry of every other input stays masked.
  */
 #include <kernel/irq.h>
+#include <kernel/acpi.h>
 #include <kernel/apic.h>
 #include <kernel/errno.h>
 #include <kernel/kernel.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
 #include <kernel/x86.h>
-#include <mm/kmap.h>
 #include <mm/vmalloc.h>
 
 #define IOAPIC_DEFAULT_BASE 0xfec00000ul
@@ -53,8 +54,6 @@
 #define RTE_MASKED     (1u << 16)
 #define RTE_LEVEL      (1u << 15)
 #define RTE_ACTIVE_LOW (1u << 13)
-
-#define ACPI_TABLE_MAX (1u << 20)   /* a bound on what we read of a table */
 
 struct isa_route {
     uint32_t gsi;
@@ -83,92 +82,15 @@ static void io_write(uint32_t reg, uint32_t v)
     ioapic[IOWIN / 4] = v;
 }
 
-/* ---- reading ACPI tables ---------------------------------------------------- */
-
-/* Copy n bytes of physical memory at pa, a page at a time through kmap. */
-static bool phys_read(uint64_t pa, void *dst, size_t n)
-{
-    uint8_t *d = dst;
-    while (n) {
-        uint64_t page = pa & ~0xffful, off = pa & 0xfff;
-        size_t k = MIN(n, (size_t)(4096 - off));
-        const uint8_t *p = kmap_phys(page);
-        if (!p)
-            return false;
-        memcpy(d, p + off, k);
-        kunmap(p);
-        d += k, pa += k, n -= k;
-    }
-    return true;
-}
-
-static bool checksum_ok(const uint8_t *p, size_t n)
-{
-    uint8_t sum = 0;
-    for (size_t i = 0; i < n; i++)
-        sum = (uint8_t)(sum + p[i]);
-    return sum == 0;
-}
-
-/* Is there an ACPI table with signature sig at pa, of a sane length, whose
- * bytes sum to 0?  Its length goes to *len.  Read in pieces: no memory is
- * allocated for firmware tables. */
-static bool table_ok(uint64_t pa, const char *sig, uint32_t *len)
-{
-    uint8_t buf[256];
-    if (!phys_read(pa, buf, 36) || memcmp(buf, sig, 4) != 0)
-        return false;
-    uint32_t n;
-    memcpy(&n, buf + 4, 4);
-    if (n < 36 || n > ACPI_TABLE_MAX)
-        return false;
-    uint8_t sum = 0;
-    for (uint32_t off = 0; off < n;) {
-        uint32_t k = MIN(n - off, (uint32_t)sizeof(buf));
-        if (!phys_read(pa + off, buf, k))
-            return false;
-        for (uint32_t i = 0; i < k; i++)
-            sum = (uint8_t)(sum + buf[i]);
-        off += k;
-    }
-    *len = n;
-    return sum == 0;
-}
-
-/* The MADT, found through the RSDP's XSDT (ACPI 2.0+) or RSDT; 0 if none. */
-static uint64_t madt_find(uint32_t *len)
-{
-    const struct boot_info *bi = boot_info;
-    uint8_t rsdp[36];
-    if (!bi || !bi->acpi_rsdp || !phys_read(bi->acpi_rsdp, rsdp, sizeof(rsdp)) ||
-        memcmp(rsdp, "RSD PTR ", 8) != 0 || !checksum_ok(rsdp, 20))
-        return 0;
-    bool x = rsdp[15] >= 2 && checksum_ok(rsdp, 36);
-    uint64_t root = 0;
-    if (x)
-        memcpy(&root, rsdp + 24, 8);
-    else
-        memcpy(&root, rsdp + 16, 4);
-    uint32_t rlen;
-    if (!table_ok(root, x ? "XSDT" : "RSDT", &rlen))
-        return 0;
-    size_t esz = x ? 8 : 4;
-    for (size_t off = 36; off + esz <= rlen; off += esz) {
-        uint64_t pa = 0;
-        if (phys_read(root + off, &pa, esz) && table_ok(pa, "APIC", len))
-            return pa;
-    }
-    return 0;
-}
-
 /* Fill route[] and find the I/O APIC that serves the ISA interrupts. */
 static uint64_t madt_parse(void)
 {
     for (int i = 0; i < NR_LEGACY_IRQS; i++)
         route[i] = (struct isa_route){ (uint32_t)i, false, false };
+    const struct acpi_tables *t = acpi_kernel();
     uint32_t len;
-    uint64_t madt = madt_find(&len);
-    if (!madt) {
+    uint64_t madt;
+    if (acpi_find_table(t, "APIC", &madt, &len)) {
         printk("ioapic: no ACPI MADT: assuming one I/O APIC at %#lx, ISA IRQ n on GSI n\n",
                IOAPIC_DEFAULT_BASE);
         return IOAPIC_DEFAULT_BASE;
@@ -179,8 +101,8 @@ static uint64_t madt_parse(void)
     /* The entries follow the header and two 32-bit fields (local APIC
      * address, flags); each starts with its type and its length. */
     for (uint32_t off = 44; off + 2 <= len;) {
-        if (!phys_read(madt + off, e, 2) || e[1] < 2 || off + e[1] > len ||
-            !phys_read(madt + off, e, e[1]))
+        if (acpi_table_read(t, madt, len, off, e, 2) || e[1] < 2 ||
+            acpi_table_read(t, madt, len, off, e, e[1]))
             break;
         uint8_t type = e[0], elen = e[1];
         if (type == 1 && elen >= 12) {           /* I/O APIC */

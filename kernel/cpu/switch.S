@@ -26,3 +26,16 @@ switch_to:
     popq %rbx
     popq %rbp
     ret
+
+/*
+ * kthread_trampoline: where a new kernel thread's first switch_to
+ * returns (kernel/proc/kthread.c put it there, with the function in r15
+ * and its argument in r14): call fn(arg) on an aligned stack.  fn never
+ * returns; ud2 if it does.
+ */
+    .global kthread_trampoline
+kthread_trampoline:
+    movq %r14, %rdi
+    andq $-16, %rsp
+    callq *%r15
+    ud2

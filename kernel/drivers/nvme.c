@@ -12,7 +12,9 @@
  * Here: the admin queue, Identify of the controller and of namespace 1,
  * one I/O queue pair, and Read/Write of namespace 1 with the data
  * described by PRP1 (the first page) and PRP2 (the second page, when the
- * transfer crosses one).  Completions are polled (no interrupt).
+ * transfer crosses one, or the address of a PRP list naming every page
+ * after the first, for a request of more than two pages: nvme_rw_pages).
+ * Completions are polled (no interrupt).
  *
  * Invariant: at most one command in flight; each queue's head/tail and
  * phase match the controller's between commands.  A controller that
@@ -92,6 +94,7 @@ struct nvme {
     unsigned timeout_ms;        /* CAP.TO: how long enabling may take */
     struct nvme_queue admin, io;
     struct page *buf;           /* identify data */
+    struct page *prp_list;      /* the one PRP list (one command at a time) */
     uint16_t cid;
     bool dead;
 };
@@ -205,7 +208,43 @@ static int nvme_rw(struct block_device *bd, uint64_t sector, uint64_t pa, uint32
     return 0;
 }
 
-static const struct block_ops nvme_ops = { .rw = nvme_rw };
+/* n whole pages: PRP1 the first, PRP2 the second or the PRP list. */
+static int nvme_rw_pages(struct block_device *bd, uint64_t sector, const uint64_t *pa,
+                         unsigned n, bool write)
+{
+    struct nvme *ctl = bd->priv;
+    if (n == 0 || n > bd->max_pages)
+        return -EIO;
+    uint64_t prp2 = 0;
+    if (n == 2) {
+        prp2 = pa[1];
+    } else if (n > 2) {
+        uint64_t *list = page_address(ctl->prp_list);
+        for (unsigned i = 1; i < n; i++)
+            list[i - 1] = pa[i];
+        prp2 = page_to_phys(ctl->prp_list);
+    }
+    uint32_t count = n * (uint32_t)(PAGE_SIZE / SECTOR_SIZE);
+    struct nvme_cmd c = {
+        .cdw0 = write ? IO_WRITE : IO_READ,
+        .nsid = 1,
+        .prp1 = pa[0],
+        .prp2 = prp2,
+        .cdw10 = (uint32_t)sector,
+        .cdw11 = (uint32_t)(sector >> 32),
+        .cdw12 = count - 1,
+    };
+    int r = submit(ctl, &ctl->io, &c, IO_TIMEOUT_MS);
+    if (r) {
+        if (r > 0)
+            printk("nvme: %s: %s of %u pages at %lu failed (status %#x)\n", bd->name,
+                   write ? "write" : "read", n, sector, r);
+        return -EIO;
+    }
+    return 0;
+}
+
+static const struct block_ops nvme_ops = { .rw = nvme_rw, .rw_pages = nvme_rw_pages };
 
 static int wait_ready(struct nvme *n, bool ready)
 {
@@ -256,6 +295,8 @@ static int give_up(struct nvme *n, const char *why, int err)
     queue_free(&n->io);
     if (n->buf)
         __free_pages(n->buf, 0);
+    if (n->prp_list)
+        __free_pages(n->prp_list, 0);
     kfree(n);
     return err;
 }
@@ -323,7 +364,8 @@ int nvme_probe(struct pci_dev *pd)
     wr32(n, NVME_CC, 0);
     if (wait_ready(n, false))
         return give_up(n, "the controller does not stop (CSTS.RDY stays set)", -ETIMEDOUT);
-    if (queue_alloc(&n->admin, 0) || !(n->buf = alloc_page(GFP_DMA32)))
+    if (queue_alloc(&n->admin, 0) || !(n->buf = alloc_page(GFP_DMA32)) ||
+        !(n->prp_list = alloc_page(GFP_DMA32)))
         return give_up(n, "no memory for the admin queue", -ENOMEM);
     wr32(n, NVME_AQA, (uint32_t)(QUEUE_DEPTH - 1) << 16 | (QUEUE_DEPTH - 1));
     wr64(n, NVME_ASQ, page_to_phys(n->admin.sq_page));
@@ -343,6 +385,10 @@ int nvme_probe(struct pci_dev *pd)
     id_string(model, id + 24, 40);
     uint32_t nn = (uint32_t)id[516] | (uint32_t)id[517] << 8 | (uint32_t)id[518] << 16 |
                   (uint32_t)id[519] << 24;
+    /* MDTS: the largest transfer, 2^mdts minimum pages (4 KiB); 0: no limit */
+    unsigned mdts = id[77];
+    n->bd.max_pages = mdts && mdts < 7 && (1u << mdts) < BLK_MAX_PAGES ? 1u << mdts
+                                                                       : BLK_MAX_PAGES;
     uint32_t vs = rd32(n, NVME_VS);
     printk("nvme: %s: \"%s\" serial \"%s\", NVMe %u.%u, %u namespaces, doorbell stride %u\n",
            n->pci, model, serial, vs >> 16, (vs >> 8) & 0xff, nn, n->stride);

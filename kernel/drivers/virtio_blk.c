@@ -11,9 +11,10 @@
  *
  * One split virtqueue: a descriptor table, the available ring (driver to
  * device) and the used ring (device to driver), all in one zeroed
- * ZONE_DMA32 page.  A request is a chain of three descriptors: the
- * 16-byte header (type, sector), the data, the one-byte status the
- * device writes.  Interrupts are suppressed (VIRTQ_AVAIL_F_NO_INTERRUPT,
+ * ZONE_DMA32 page.  A request is a chain of descriptors: the 16-byte
+ * header (type, sector), the data (one descriptor for a contiguous
+ * buffer, one per page for a list of pages: vblk_rw_pages), the one-byte
+ * status the device writes.  Interrupts are suppressed (VIRTQ_AVAIL_F_NO_INTERRUPT,
  * no MSI-X vector): the driver polls the used ring.
  *
  * Invariant: at most one request in flight; avail_idx and last_used are
@@ -72,7 +73,7 @@
 #define VIRTIO_BLK_T_OUT 1
 #define VIRTIO_BLK_S_OK  0
 
-#define QUEUE_MAX 64            /* entries we use, at most */
+#define QUEUE_MAX 128           /* entries we use, at most */
 #define TIMEOUT_MS 5000
 
 struct virtq_desc {
@@ -89,11 +90,14 @@ struct virtio_blk_req {
 };
 
 /* Where each part lives inside the one DMA page. */
-#define OFF_DESC   0                        /* 16 * QUEUE_MAX = 1024 */
-#define OFF_AVAIL  1024                     /* 6 + 2 * QUEUE_MAX */
-#define OFF_USED   2048                     /* 6 + 8 * QUEUE_MAX, 4-aligned */
-#define OFF_HDR    3072
-#define OFF_STATUS 3088
+#define OFF_DESC   0                        /* 16 * QUEUE_MAX = 2048 */
+#define OFF_AVAIL  2048                     /* 6 + 2 * QUEUE_MAX = 262 */
+#define OFF_USED   2312                     /* 6 + 8 * QUEUE_MAX = 1030, 4-aligned */
+#define OFF_HDR    3344
+#define OFF_STATUS 3360
+_Static_assert(OFF_AVAIL >= 16 * QUEUE_MAX && OFF_USED >= OFF_AVAIL + 6 + 2 * QUEUE_MAX &&
+               OFF_HDR >= OFF_USED + 6 + 8 * QUEUE_MAX && OFF_STATUS < 4096,
+               "the queue's parts fit the page without overlapping");
 
 struct vblk {
     struct block_device bd;
@@ -133,12 +137,12 @@ static inline void wr64(volatile uint8_t *b, unsigned off, uint64_t v)
     wr32(b, off + 4, (uint32_t)(v >> 32));
 }
 
-static int vblk_rw(struct block_device *bd, uint64_t sector, uint64_t pa, uint32_t count,
-                   bool write)
+/* Send the chain whose header is desc[0] and status desc[n + 1] (the
+ * data in desc[1..n]) and wait for the device's answer: 0 or -EIO. */
+static int vblk_submit(struct block_device *bd, uint64_t sector, unsigned n, uint32_t count,
+                       bool write)
 {
     struct vblk *v = bd->priv;
-    if (v->dead || count == 0 || count > (1u << 22) / SECTOR_SIZE)
-        return -EIO;
     struct virtq_desc *desc = (struct virtq_desc *)(v->mem + OFF_DESC);
     volatile uint16_t *avail = (volatile uint16_t *)(v->mem + OFF_AVAIL);
     volatile uint16_t *used = (volatile uint16_t *)(v->mem + OFF_USED);
@@ -150,10 +154,7 @@ static int vblk_rw(struct block_device *bd, uint64_t sector, uint64_t pa, uint32
     hdr->sector = sector;
     *status = 0xff;
     desc[0] = (struct virtq_desc){ v->mem_pa + OFF_HDR, sizeof(*hdr), VIRTQ_DESC_F_NEXT, 1 };
-    desc[1] = (struct virtq_desc){ pa, count * SECTOR_SIZE,
-                                   (uint16_t)(VIRTQ_DESC_F_NEXT | (write ? 0 : VIRTQ_DESC_F_WRITE)),
-                                   2 };
-    desc[2] = (struct virtq_desc){ v->mem_pa + OFF_STATUS, 1, VIRTQ_DESC_F_WRITE, 0 };
+    desc[n + 1] = (struct virtq_desc){ v->mem_pa + OFF_STATUS, 1, VIRTQ_DESC_F_WRITE, 0 };
     /* The ring entry, then (ordered after it) the index the device reads. */
     avail[2 + v->avail_idx % v->qsize] = 0;
     barrier();
@@ -182,7 +183,34 @@ static int vblk_rw(struct block_device *bd, uint64_t sector, uint64_t pa, uint32
     return 0;
 }
 
-static const struct block_ops vblk_ops = { .rw = vblk_rw };
+static int vblk_rw(struct block_device *bd, uint64_t sector, uint64_t pa, uint32_t count,
+                   bool write)
+{
+    struct vblk *v = bd->priv;
+    if (v->dead || count == 0 || count > (1u << 22) / SECTOR_SIZE)
+        return -EIO;
+    struct virtq_desc *desc = (struct virtq_desc *)(v->mem + OFF_DESC);
+    desc[1] = (struct virtq_desc){ pa, count * SECTOR_SIZE,
+                                   (uint16_t)(VIRTQ_DESC_F_NEXT | (write ? 0 : VIRTQ_DESC_F_WRITE)),
+                                   2 };
+    return vblk_submit(bd, sector, 1, count, write);
+}
+
+/* n pages in one request: header, one descriptor per page, status. */
+static int vblk_rw_pages(struct block_device *bd, uint64_t sector, const uint64_t *pa,
+                         unsigned n, bool write)
+{
+    struct vblk *v = bd->priv;
+    if (v->dead || n == 0 || n + 2 > v->qsize)
+        return -EIO;
+    struct virtq_desc *desc = (struct virtq_desc *)(v->mem + OFF_DESC);
+    uint16_t flags = (uint16_t)(VIRTQ_DESC_F_NEXT | (write ? 0 : VIRTQ_DESC_F_WRITE));
+    for (unsigned i = 0; i < n; i++)
+        desc[i + 1] = (struct virtq_desc){ pa[i], PAGE_SIZE, flags, (uint16_t)(i + 2) };
+    return vblk_submit(bd, sector, n, n * (uint32_t)(PAGE_SIZE / SECTOR_SIZE), write);
+}
+
+static const struct block_ops vblk_ops = { .rw = vblk_rw, .rw_pages = vblk_rw_pages };
 
 /* The structure of capability type `type`, mapped: its address, or NULL. */
 static volatile uint8_t *find_cfg(struct pci_dev *pd, uint8_t type, uint32_t min_len,
@@ -311,6 +339,7 @@ int virtio_blk_probe(struct pci_dev *pd)
     v->bd.dma_limit = ~0ul;             /* 64-bit descriptors */
     v->bd.ops = &vblk_ops;
     v->bd.priv = v;
+    v->bd.max_pages = v->qsize - 2u < BLK_MAX_PAGES ? v->qsize - 2u : BLK_MAX_PAGES;
     printk("virtio-blk: %s: %s, queue of %u (device max %u), %lu sectors\n", name,
            v->bd.name, v->qsize, qmax, capacity);
     int r = blk_register(&v->bd);

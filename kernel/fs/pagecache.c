@@ -39,7 +39,22 @@
  *    there, which Linux's tmpfs allows too: docs/page-cache.md);
  *  - a file seeded from the initrd reads [0, isize) from the archive
  *    wherever no page is cached; ipages counts the pages of that range
- *    with no cached page.  isize only shrinks (truncation).
+ *    with no cached page.  isize only shrinks (truncation);
+ *  - a slot holds a page or, once reclaim has put the page on swap
+ *    (kernel/fs/tmpfs_swap.c), its swap entry, stored as (entry << 1) | 1
+ *    (a page pointer has bit 0 clear: Linux's xarray keeps "value
+ *    entries" the same way).  The entry's swap slot has one reference
+ *    that is the file's (the swap cache may hold another, for a copy an
+ *    anonymous fault's read-ahead brought in).  tree->nr_pages and fs->nr_pages count both kinds (so
+ *    st_blocks and tmpfs's limit count pages on swap, as Linux's shmem);
+ *    tree->nr_swapped counts the entries, cache_pages only pages in
+ *    memory.  A file is on the swapped list exactly while nr_swapped > 0;
+ *    swapped_pages is the sum over the list.
+ *  - reclaim may run inside any allocation here (a node, a page) and put
+ *    other pages of the same file on swap: it only rewrites leaf slots
+ *    holding a page nobody pins, never a node, so a slot pointer held
+ *    across an allocation stays valid, and a page we are using is pinned
+ *    (get_page) before anything may allocate.
  */
 #include <kernel/vfs.h>
 #include <kernel/errno.h>
@@ -49,6 +64,7 @@
 #include <mm/gfp.h>
 #include <mm/filemap.h>
 #include <mm/slab.h>
+#include <mm/swap.h>
 
 #define PC_SHIFT 6
 #define PC_SLOTS (1u << PC_SHIFT)
@@ -63,6 +79,58 @@ _Static_assert(sizeof(struct pc_node) == 512, "a node is 512 bytes");
 
 static unsigned long cache_pages;
 static struct kmem_cache *node_cache;
+
+/* ---- slots: a page or a swap entry --------------------------------------------------------- */
+
+const struct pagecache_swap_ops *pagecache_swap;
+static struct inode *swapped_files;   /* files with nr_swapped > 0 */
+static uint64_t swapped_pages;
+
+static bool is_swap(const void *slot)
+{
+    return (uintptr_t)slot & 1;
+}
+
+static uint64_t entry_of(const void *slot)
+{
+    return (uintptr_t)slot >> 1;
+}
+
+static void *swap_value(uint64_t entry)
+{
+    return (void *)(uintptr_t)(entry << 1 | 1);
+}
+
+static void swapped_add(struct inode *ino)
+{
+    swapped_pages++;
+    if (ino->reg.pages.nr_swapped++)
+        return;
+    ino->reg.swap_prev = NULL;
+    ino->reg.swap_next = swapped_files;
+    if (swapped_files)
+        swapped_files->reg.swap_prev = ino;
+    swapped_files = ino;
+}
+
+static void swapped_sub(struct inode *ino)
+{
+    swapped_pages--;
+    if (--ino->reg.pages.nr_swapped)
+        return;
+    if (ino->reg.swap_prev)
+        ino->reg.swap_prev->reg.swap_next = ino->reg.swap_next;
+    else
+        swapped_files = ino->reg.swap_next;
+    if (ino->reg.swap_next)
+        ino->reg.swap_next->reg.swap_prev = ino->reg.swap_prev;
+    ino->reg.swap_prev = ino->reg.swap_next = NULL;
+}
+
+uint64_t pagecache_swapped_pages(void)
+{
+    return swapped_pages;
+}
 
 static struct pc_node *node_alloc(void)
 {
@@ -90,15 +158,76 @@ static unsigned slot_of(uint64_t index, unsigned level)
     return (unsigned)(index >> (PC_SHIFT * (level - 1))) & (PC_SLOTS - 1);
 }
 
-struct page *pagecache_find(struct inode *ino, uint64_t index)
+/* The slot of index when the path to it exists (nothing is made), else NULL. */
+static void **find_slot(struct page_tree *t, uint64_t index)
 {
-    struct page_tree *t = &ino->reg.pages;
     if (index > max_index(t->height))
         return NULL;
-    void *p = t->root;
-    for (unsigned l = t->height; l > 0 && p; l--)
-        p = ((struct pc_node *)p)->slot[slot_of(index, l)];
-    return p;
+    void **slot = &t->root;
+    for (unsigned l = t->height; l > 0 && *slot; l--)
+        slot = &((struct pc_node *)*slot)->slot[slot_of(index, l)];
+    return *slot ? slot : NULL;
+}
+
+struct page *pagecache_find(struct inode *ino, uint64_t index)
+{
+    void **slot = find_slot(&ino->reg.pages, index);
+    return slot && !is_swap(*slot) ? *slot : NULL;
+}
+
+bool pagecache_has(struct inode *ino, uint64_t index)
+{
+    return find_slot(&ino->reg.pages, index) != NULL;
+}
+
+/* pg, fresh with its one reference, becomes the cache's page at *slot. */
+static void page_install(struct inode *ino, void **slot, uint64_t index, struct page *pg)
+{
+    *slot = pg;
+    cache_pages++;
+    filemap_page_added(pg, true);  /* PG_FILE, map count, Cached and Shmem (tmpfs) */
+    pg->mapping = (uint64_t)(uintptr_t)ino;  /* the reverse map's record (include/mm/rmap.h) */
+    pg->index = index;
+    pg->flags2 |= PG2_REFERENCED;  /* just used: reclaim's clock gives it a turn */
+}
+
+int pagecache_lookup(struct inode *ino, uint64_t index, struct page **out)
+{
+    void **slot = find_slot(&ino->reg.pages, index);
+    *out = NULL;
+    if (!slot)
+        return 0;
+    if (is_swap(*slot)) {
+        /* Swap-in: the read may allocate and reclaim, which rewrites only
+         * slots holding pages: *slot keeps its entry meanwhile. */
+        struct page *pg;
+        if (!pagecache_swap)
+            panic("pagecache: inode %lu holds swap entry %#lx with no swap code", ino->ino,
+                  entry_of(*slot));
+        int err = pagecache_swap->swapin(entry_of(*slot), &pg);
+        if (err)
+            return err;
+        swapped_sub(ino);
+        page_install(ino, slot, index, pg);
+    }
+    *out = *slot;
+    (*out)->flags2 |= PG2_REFERENCED;  /* Linux's mark_page_accessed */
+    return 0;
+}
+
+void pagecache_swapped_out(struct page *pg, uint64_t entry)
+{
+    struct inode *ino = (struct inode *)(uintptr_t)pg->mapping;
+    void **slot = ino ? find_slot(&ino->reg.pages, pg->index) : NULL;
+    if (!slot || *slot != pg || !entry)
+        panic("pagecache_swapped_out: page %#lx is not its file's page %lu", page_to_phys(pg),
+              pg->index);
+    filemap_page_removed(pg, true);    /* unmapped from every process first */
+    *slot = swap_value(entry);
+    cache_pages--;
+    swapped_add(ino);
+    pg->mapping = 0;
+    pg->index = 0;
 }
 
 /* The slot where the page of index lives, nodes made on the way; NULL: no memory. */
@@ -133,10 +262,11 @@ static uint64_t pages_of(uint64_t bytes)
 
 int pagecache_get(struct inode *ino, uint64_t index, struct page **out)
 {
-    struct page *pg = pagecache_find(ino, index);
-    if (pg) {
+    struct page *pg;
+    int err = pagecache_lookup(ino, index, &pg);
+    if (err || pg) {
         *out = pg;
-        return 0;
+        return err;
     }
     struct vfs_fs *fs = ino->fs;
     if (fs->max_pages && fs->nr_pages >= fs->max_pages)
@@ -155,13 +285,9 @@ int pagecache_get(struct inode *ino, uint64_t index, struct page **out)
         ino->reg.ipages--;
     }
     memset(p + n, 0, PAGE_SIZE - n);
-    *slot = pg;
+    page_install(ino, slot, index, pg);
     ino->reg.pages.nr_pages++;
     fs->nr_pages++;
-    cache_pages++;
-    filemap_page_added(pg, true);  /* PG_FILE, map count, Cached and Shmem (tmpfs) */
-    pg->mapping = (uint64_t)(uintptr_t)ino;  /* the reverse map's record (include/mm/rmap.h) */
-    pg->index = index;
     *out = pg;
     return 0;
 }
@@ -200,7 +326,13 @@ static void trunc_slot(struct inode *ino, void **slot, unsigned level, uint64_t 
     if (!*slot)
         return;
     if (level == 0) {
-        if (base >= start) {
+        if (base >= start && is_swap(*slot)) {
+            pagecache_swap->free(entry_of(*slot));  /* the file's reference on the slot */
+            swapped_sub(ino);
+            ino->reg.pages.nr_pages--;
+            ino->fs->nr_pages--;
+            *slot = NULL;
+        } else if (base >= start) {
             page_drop(ino, *slot);
             *slot = NULL;
         }
@@ -245,7 +377,13 @@ void pagecache_truncate(struct inode *ino, uint64_t size)
     if (freed >= SHRINK_AFTER)
         kmem_cache_shrink(node_cache);
     if (size % PAGE_SIZE) {
-        struct page *pg = pagecache_find(ino, size / PAGE_SIZE);
+        /* The last page's tail is zeroed, on swap too (Linux's
+         * shmem_undo_range reads a partial page back for it). */
+        struct page *pg;
+        int err = pagecache_lookup(ino, size / PAGE_SIZE, &pg);
+        if (err)
+            printk("pagecache: inode %lu: page %lu not read back from swap (error %d): "
+                   "its tail past the end is not zeroed\n", ino->ino, size / PAGE_SIZE, err);
         if (pg)
             memset((uint8_t *)page_address(pg) + size % PAGE_SIZE, 0,
                    PAGE_SIZE - size % PAGE_SIZE);
@@ -254,7 +392,7 @@ void pagecache_truncate(struct inode *ino, uint64_t size)
         ino->reg.isize = size;
         ino->reg.ipages = 0;
         for (uint64_t i = 0; i < pages_of(size); i++)
-            ino->reg.ipages += !pagecache_find(ino, i);
+            ino->reg.ipages += !pagecache_has(ino, i);
     }
 }
 
@@ -263,32 +401,41 @@ uint64_t pagecache_blocks(const struct inode *ino)
     return (ino->reg.pages.nr_pages + ino->reg.ipages) * (PAGE_SIZE / 512);
 }
 
-/* Where the bytes of page index are to be read: a page, the initrd or zeros
- * (NULL); *avail is how many of the page's bytes that source holds. */
-static const uint8_t *read_source(struct inode *ino, uint64_t index, uint64_t *avail)
+/* Where the bytes of page index are to be read: a page (read back from
+ * swap if it is there), the initrd or zeros (NULL); *avail is how many of
+ * the page's bytes that source holds.  0, or the swap-in's error. */
+static int read_source(struct inode *ino, uint64_t index, const uint8_t **src, uint64_t *avail)
 {
-    struct page *pg = pagecache_find(ino, index);
+    struct page *pg;
+    int err = pagecache_lookup(ino, index, &pg);
     uint64_t off = index * PAGE_SIZE;
     *avail = PAGE_SIZE;
-    if (pg)
-        return page_address(pg);
-    if (off < ino->reg.isize) {
+    *src = NULL;
+    if (err)
+        return err;
+    if (pg) {
+        *src = page_address(pg);
+    } else if (off < ino->reg.isize) {
         *avail = MIN(PAGE_SIZE, ino->reg.isize - off);
-        return ino->reg.idata + off;
+        *src = ino->reg.idata + off;
+    } else {
+        *avail = 0;
     }
-    *avail = 0;
-    return NULL;
+    return 0;
 }
 
 static const uint8_t zeros[256];
 
-void pagecache_read(struct inode *ino, uint64_t pos, void *dst, size_t n)
+int pagecache_read(struct inode *ino, uint64_t pos, void *dst, size_t n)
 {
     uint8_t *d = dst;
     while (n) {
         uint64_t in = pos % PAGE_SIZE, avail;
         size_t k = (size_t)MIN((uint64_t)n, PAGE_SIZE - in);
-        const uint8_t *src = read_source(ino, pos / PAGE_SIZE, &avail);
+        const uint8_t *src;
+        int err = read_source(ino, pos / PAGE_SIZE, &src, &avail);
+        if (err)
+            return err;
         size_t from = in < avail ? (size_t)MIN((uint64_t)k, avail - in) : 0;
         if (from)
             memcpy(d, src + in, from);
@@ -297,6 +444,7 @@ void pagecache_read(struct inode *ino, uint64_t pos, void *dst, size_t n)
         pos += k;
         n -= k;
     }
+    return 0;
 }
 
 /* copy_to_user of k zero bytes. */
@@ -318,7 +466,10 @@ long pagecache_read_user(struct inode *ino, uint64_t pos, uint64_t ubuf, size_t 
     while (done < n) {
         uint64_t in = pos % PAGE_SIZE, avail;
         size_t k = (size_t)MIN((uint64_t)(n - done), PAGE_SIZE - in);
-        const uint8_t *src = read_source(ino, pos / PAGE_SIZE, &avail);
+        const uint8_t *src;
+        int err = read_source(ino, pos / PAGE_SIZE, &src, &avail);
+        if (err)
+            return done ? (long)done : err;
         size_t from = in < avail ? (size_t)MIN((uint64_t)k, avail - in) : 0;
         /* A fault on the user's buffer may allocate, and an allocation
          * may migrate pages: the reference pins the page we copy from. */
@@ -368,4 +519,79 @@ long pagecache_write_user(struct inode *ino, uint64_t pos, uint64_t ubuf, size_t
     if (done)
         inode_touch(ino);
     return done ? (long)done : err;
+}
+
+/* ---- swapoff: every page of an area back (Linux's shmem_unuse) ------------------------------ */
+
+/* Read back the entries of area type below *slot (level 0: *slot is a leaf). */
+static int unuse_slot(struct inode *ino, void **slot, unsigned level, uint64_t base,
+                      unsigned type)
+{
+    if (!*slot)
+        return 0;
+    if (level == 0) {
+        struct page *pg;
+        if (!is_swap(*slot) || swp_type((swp_entry_t){ entry_of(*slot) }) != type)
+            return 0;
+        return pagecache_lookup(ino, base, &pg);
+    }
+    uint64_t span = 1ul << (PC_SHIFT * (level - 1));
+    for (unsigned i = 0; i < PC_SLOTS; i++) {
+        int err = unuse_slot(ino, &((struct pc_node *)*slot)->slot[i], level - 1,
+                             base + i * span, type);
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+int pagecache_unuse(unsigned type)
+{
+    /* A file leaves the list when its last entry is read back: take the
+     * next one first.  Reclaim during a read may add files at the head,
+     * with entries of other areas only (this one hands out no slot). */
+    for (struct inode *ino = swapped_files, *next; ino; ino = next) {
+        next = ino->reg.swap_next;
+        int err = unuse_slot(ino, &ino->reg.pages.root, ino->reg.pages.height, 0, type);
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+/* ---- the validator's part (kernel/fs/tmpfs_check.c) ----------------------------------------- */
+
+static uint64_t count_swapped(void *slot, unsigned level, uint64_t *bad)
+{
+    if (!slot)
+        return 0;
+    if (level == 0) {
+        if (is_swap(slot) && (!pagecache_swap || pagecache_swap->count(entry_of(slot)) != 1))
+            (*bad)++;
+        return is_swap(slot);
+    }
+    uint64_t n = 0;
+    for (unsigned i = 0; i < PC_SLOTS; i++)
+        n += count_swapped(((struct pc_node *)slot)->slot[i], level - 1, bad);
+    return n;
+}
+
+int pagecache_swap_check(char *why, size_t size)
+{
+    uint64_t total = 0, files = 0;
+    for (struct inode *ino = swapped_files; ino; ino = ino->reg.swap_next) {
+        uint64_t bad = 0, n = count_swapped(ino->reg.pages.root, ino->reg.pages.height, &bad);
+        if (++files > inode_count() || n == 0 || n != ino->reg.pages.nr_swapped || bad ||
+            (ino->reg.swap_next && ino->reg.swap_next->reg.swap_prev != ino)) {
+            snprintf(why, size, "swapped file %lu: %lu entries, counted %lu, %lu not owned once",
+                     ino->ino, n, ino->reg.pages.nr_swapped, bad);
+            return -EUCLEAN;
+        }
+        total += n;
+    }
+    if (total != swapped_pages) {
+        snprintf(why, size, "%lu tmpfs pages on swap, the files hold %lu", swapped_pages, total);
+        return -EUCLEAN;
+    }
+    return 0;
 }

@@ -5,7 +5,9 @@
  * Documentation/admin-guide/mm/pagemap.rst:
  *
  *   bits 0-54  the frame number (PFN) when present; for a swapped page
- *              (a payload entry: none is made yet) the payload
+ *              (a payload entry) the swap entry as Linux shows it: the
+ *              area's type in bits 0-4, the slot's offset in bits 5-54
+ *              (swp_entry's own layout, include/mm/swap.h)
  *   bit  55    soft-dirty (mmk does not track it: always 0)
  *   bit  56    the frame is mapped exactly once (by this pte alone)
  *   bit  61    a page-cache page or shared anonymous memory, not a

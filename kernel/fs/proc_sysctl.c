@@ -19,6 +19,9 @@
  *   mmap_min_addr      0444  the lowest address mmap gives (Linux's 65536)
  *   overcommit_memory  0444  0: Linux's heuristic, which mmk's mmap applies
  *                            (mm/mmap.c: one request larger than RAM fails)
+ *   page-cluster       0644  swap read-ahead: a major fault reads 2^n slots
+ *                            (mm/swap_readahead.c); 0..5 here (-EINVAL beyond),
+ *                            3 by default as Linux
  *   user_zone          0644  mmk's teaching switch: the zone new user pages
  *                            come from ("Normal": the usual zones; "DMA32", "DMA")
  *
@@ -32,6 +35,7 @@
 #include <mm/compaction.h>
 #include <mm/page.h>
 #include <mm/vma.h>
+#include <mm/vmscan.h>
 #include "proc_impl.h"
 
 static bool is_space(char c)
@@ -90,6 +94,29 @@ static int mmap_min_addr_show(char *buf, size_t size)
 static int overcommit_show(char *buf, size_t size)
 {
     return snprintf(buf, size, "0\n");
+}
+
+static int page_cluster_show(char *buf, size_t size)
+{
+    return snprintf(buf, size, "%u\n", page_cluster);
+}
+
+/* A decimal 0..PAGE_CLUSTER_MAX (Linux takes up to 31). */
+static int page_cluster_store(const char *text, size_t len)
+{
+    const char *v = value_of(text, &len);
+    unsigned n = 0;
+    if (len == 0 || len > 2)
+        return -EINVAL;
+    for (size_t i = 0; i < len; i++) {
+        if (v[i] < '0' || v[i] > '9')
+            return -EINVAL;
+        n = n * 10 + (unsigned)(v[i] - '0');
+    }
+    if (n > PAGE_CLUSTER_MAX)
+        return -EINVAL;
+    page_cluster = n;
+    return 0;
 }
 
 /* ---- mmk's teaching knobs ------------------------------------------------------------------ */
@@ -159,6 +186,7 @@ static const struct proc_sysctl vm_files[] = {
     { "memview",           0644, memview_show, memview_store },
     { "mmap_min_addr",     0444, mmap_min_addr_show, NULL },
     { "overcommit_memory", 0444, overcommit_show, NULL },
+    { "page-cluster",      0644, page_cluster_show, page_cluster_store },
     { "user_zone",         0644, user_zone_show, user_zone_store },
 };
 

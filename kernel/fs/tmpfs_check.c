@@ -10,8 +10,11 @@
  *    twice, its nlink (2 + subdirectories), each subdirectory's parent;
  *  - every inode reached: its nlink equals the entries naming it (plus
  *    "." and ".." for directories); a directory is named once;
- *  - every regular file: its radix tree's pages (nr_pages), none at or
- *    past the page holding its last byte, isize <= size, ipages recounted.
+ *  - every regular file: its radix tree's pages (nr_pages, pages on swap
+ *    included), none at or past the page holding its last byte, isize <=
+ *    size, ipages recounted;
+ *  - every file with pages on swap, named or not (pagecache_swap_check):
+ *    its entries, each slot owned by the file alone, the global count.
  * Open files that were unlinked are not reachable and not checked.
  * Returns 0, -EUCLEAN with the first problem in why, or -ENOMEM.
  */
@@ -94,7 +97,7 @@ static void check_file(struct walk_state *w, struct inode *ino)
         bad(w, "initrd bytes %lu beyond the size %lu", ino->reg.isize, ino->size);
     uint64_t ipages = 0, iend = ino->reg.isize / 4096 + (ino->reg.isize % 4096 != 0);
     for (uint64_t i = 0; i < iend; i++)
-        ipages += !pagecache_find(ino, i);
+        ipages += !pagecache_has(ino, i);
     if (ipages != ino->reg.ipages)
         bad(w, "%lu initrd pages not copied, the count says %lu", ipages, ino->reg.ipages);
 }
@@ -156,6 +159,8 @@ int tmpfs_check(char *why, size_t size)
     if (tmpfs_root_fs.nr_pages > tmpfs_root_fs.max_pages)
         bad(&w, "%lu pages beyond the limit of %lu", tmpfs_root_fs.nr_pages,
             tmpfs_root_fs.max_pages);
+    if (!w.err)
+        w.err = pagecache_swap_check(why, size);
     kfree(w.v);
     return w.err;
 }

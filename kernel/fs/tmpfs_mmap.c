@@ -122,7 +122,7 @@ static void pc_replace(struct page *old, struct page *new)
     filemap_page_removed(old, true);   /* no pte maps it any more */
     old->mapping = 0;
     old->index = 0;
-    put_page(old);                     /* the cache's reference: freed */
+    put_page(old);                     /* the cache's reference (freed, or by the caller's) */
 }
 
 const struct filemap_owner_ops pagecache_owner = {
@@ -134,12 +134,20 @@ const struct filemap_owner_ops pagecache_owner = {
  * its place in the cache and in every pte (mm/filemap.c). */
 static int tm_migrate(struct vm_mapping *m, uint64_t index, gfp_t gfp, uint64_t *pa)
 {
-    struct page *pg = alloc_page(gfp | __GFP_MOVABLE | __GFP_NOWARN);
-    if (!pg)
-        return -ENOMEM;
+    /* Pinned while the copy is allocated: reclaim may run inside the
+     * allocation and would otherwise put the page on swap. */
     struct page *old = pagecache_find(tm_of(m)->ino, index);
+    if (!old)
+        return -EIO;
+    get_page(old);
+    struct page *pg = alloc_page(gfp | __GFP_MOVABLE | __GFP_NOWARN);
+    if (!pg) {
+        put_page(old);
+        return -ENOMEM;
+    }
     memcpy(page_address(pg), page_address(old), PAGE_SIZE);
     pc_replace(old, pg);
+    put_page(old);                     /* ours, the last: freed */
     *pa = page_to_phys(pg);
     return 0;
 }

@@ -73,9 +73,11 @@ int exec_file_open(const char *path, struct exec_file *xf)
             err = -ENOMEM;
             goto out;
         }
-        pagecache_read(ino, 0, copy, ino->size);
         xf->data = copy;
         xf->copied = true;
+        err = pagecache_read(ino, 0, copy, ino->size);  /* pages on swap come back */
+        if (err)
+            goto out;
     }
     xf->ino = inode_get(ino);
 out:

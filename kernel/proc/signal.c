@@ -173,8 +173,8 @@ static int queue_signal(struct task *t, const struct kernel_siginfo *info, bool 
     int sig = info->signo;
     if (!sig_valid(sig))
         return -EINVAL;
-    if (t->state == TASK_ZOMBIE || !t->sig.hand)
-        return 0;   /* a zombie takes no signal; killing it succeeds */
+    if (t->state == TASK_ZOMBIE || !t->sig.hand || (t->flags & TASK_KTHREAD))
+        return 0;   /* a zombie or a kernel thread takes no signal; killing it succeeds */
     /* init has no default actions for the signals others send it (Linux's
      * SIGNAL_UNKILLABLE): only faults, and what it sends itself, reach it. */
     if (t->pid == 1 && !force && sig_action(t, sig)->handler == SIG_DFL &&

@@ -316,7 +316,6 @@ __noreturn void idle_loop(void)
             hlt();
             cli();
             memview_poll();   /* F12, and the memory map's redraws (docs/memview.md) */
-            kswapd_poll();    /* reclaim below the low watermark (mm/vmscan.c) */
         }
     }
 }

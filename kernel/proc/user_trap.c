@@ -10,7 +10,9 @@
  *   #PF  SIGSEGV  SEGV_MAPERR (no mapping there) or SEGV_ACCERR (the
  *                 mapping forbids it); si_addr the address (CR2)
  *        SIGBUS   BUS_ADRERR: a mapped file's page past its end
- *                 (mm/filemap.c); si_addr the address
+ *                 (mm/filemap.c), or a page whose read from swap failed
+ *                 (mm/swap_fault.c, Linux's VM_FAULT_SIGBUS); si_addr
+ *                 the address
  *   #DE  SIGFPE   FPE_INTDIV, si_addr the instruction
  *   #MF, #XM  SIGFPE  the x87 or SSE exception's FPE_* code
  *   #UD  SIGILL   ILL_ILLOPN, si_addr the instruction
@@ -123,14 +125,19 @@ void user_exception(struct trap_frame *f, uint64_t cr2)
             return;
         }
         bool mapped = cr2 < t->mm->va_end && vma_lookup(t->mm, cr2);
-        /* -EIO: a mapped file's page past its end (mm/filemap.c): SIGBUS. */
+        /* -EIO: a mapped file's page past its end (mm/filemap.c), or a
+         * swap read error (the PTE still holds the swap entry): SIGBUS. */
+        struct pt_view pv;
+        bool swapped = err == -EIO &&
+                       pt_walk(&t->mm->pt, cr2 & ~(PAGE_SIZE - 1), &pv) == -ENOENT && pv.payload;
         int sig = err == -EIO ? SIGBUS : SIGSEGV;
         int code = err == -EIO ? BUS_ADRERR : mapped ? SEGV_ACCERR : SEGV_MAPERR;
         if (force_sig_fault(sig, code, cr2)) {
             char where[160];
             mm_describe(t->mm, cr2, where, sizeof(where));
             printk("pid %d (%s): killed by %s: %s at %#lx (rip %#lx): %s\n", t->pid,
-                   t->name, sig == SIGBUS ? "SIGBUS (past the end of the file)" : "SIGSEGV",
+                   t->name, sig == SIGSEGV ? "SIGSEGV" : swapped ? "SIGBUS (swap read error)"
+                                                                  : "SIGBUS (past the end of the file)",
                    (access & FAULT_EXEC) ? "execute" : (access & FAULT_WRITE) ? "write" : "read",
                    cr2, f->rip, where);
         }

@@ -269,28 +269,65 @@ static void bench_faults(struct fault_figures *f)
 
 #define MIGRATE_PAGES 256
 
-/*
- * Ticks per page to move each of the n pages mapped from base in mm once
- * (migrate_page with the usual target allocator).  The pages are found
- * first, untimed: the figure is migrate_page alone, what a compaction
- * scanner that has the frame in hand pays.
- */
-static uint64_t migrate_each(struct mm *mm, uint64_t base, int n)
+/* The frames of the n pages mapped from base in mm, into pages[]. */
+static void frames_of(struct mm *mm, uint64_t base, int n, struct page **pages)
 {
-    static struct page *pages[MIGRATE_PAGES];
     for (int i = 0; i < n; i++) {
         struct pt_view v;
         if (pt_walk(&mm->pt, base + (uint64_t)i * 4096, &v))
             panic("bench: page %d not mapped", i);
         pages[i] = pfn_to_page(v.pa >> PAGE_SHIFT);
     }
+}
+
+/*
+ * Ticks per page to move each of the n pages mapped from base in mm once:
+ * one batch (migrate_pages), or each page on its own (migrate_page), with
+ * the usual target allocator.  The pages are found first, untimed: the
+ * figure is the migration alone, what a compaction scanner that has the
+ * frames in hand pays.
+ */
+static uint64_t migrate_each(struct mm *mm, uint64_t base, int n, bool batch)
+{
+    static struct page *pages[MIGRATE_PAGES];
+    frames_of(mm, base, n, pages);
     uint64_t t0 = rdtsc();
-    for (int i = 0; i < n; i++) {
-        enum migrate_result why;
-        if (migrate_page(pages[i], migrate_alloc_any, NULL, NULL, &why))
-            panic("bench: migrate_page: %s", migrate_result_str(why));
+    if (batch) {
+        if (migrate_pages(pages, (unsigned)n, migrate_alloc_any, NULL, NULL, NULL) != (unsigned)n)
+            panic("bench: migrate_pages moved fewer than %d pages", n);
+    } else {
+        for (int i = 0; i < n; i++) {
+            enum migrate_result why;
+            if (migrate_page(pages[i], migrate_alloc_any, NULL, NULL, &why))
+                panic("bench: migrate_page: %s", migrate_result_str(why));
+        }
     }
     return (rdtsc() - t0) / (uint64_t)n;
+}
+
+/*
+ * The copy a migration makes, alone: ticks per page to copy each of the
+ * same n pages into a fresh frame (the frames taken before and given back
+ * after, untimed).  Unlike bench_copy's two pages copied again and again,
+ * the source and the target are pages the copy has not just touched, as
+ * in a migration.
+ */
+static uint64_t copy_each(struct mm *mm, uint64_t base, int n)
+{
+    static struct page *pages[MIGRATE_PAGES], *to[MIGRATE_PAGES];
+    frames_of(mm, base, n, pages);
+    for (int i = 0; i < n; i++)
+        if (!(to[i] = migrate_alloc_any(0, NULL)))
+            panic("bench: no frame to copy to");
+    uint64_t t0 = rdtsc();
+    for (int i = 0; i < n; i++) {
+        memcpy(page_address(to[i]), page_address(pages[i]), PAGE_SIZE);
+        __asm__ volatile("" : : "r"(to[i]) : "memory");
+    }
+    uint64_t t = rdtsc() - t0;
+    for (int i = 0; i < n; i++)
+        __free_pages(to[i], 0);
+    return t / (uint64_t)n;
 }
 
 /* Fill the DMA zone with user pages: a new address space whose data
@@ -318,43 +355,55 @@ static struct mm *fill_dma(uint64_t *pages)
 }
 
 struct migrate_figures {
-    uint64_t one, shared, one32, cp, ratio, shared_ratio, one32_ratio;   /* per page */
+    /* per page: a batch of a 64-bit process's pages, the same pages one
+     * by one, a batch shared with a child, a batch of a 32-bit process;
+     * the copies; the ratios to the copy of the same pages */
+    uint64_t one, single, shared, one32, cold, cp;
+    uint64_t ratio, hot_ratio, single_ratio, shared_ratio, one32_ratio;
     uint64_t evac, evac_cp, evac_ratio, moved, frames, obtained;         /* per page moved */
 };
 
 /*
- * Each round: the 4 KiB copy, then one move of each of 256 pages of a
- * 64-bit process, of a 64-bit process whose pages a forked child shares
- * (two ptes per page), and of a 32-bit process (in rotating order); then,
- * with the copy again, the DMA zone filled with user pages and evacuated
- * (evacuate_zone: the pages move out, the free zone is allocated whole
- * and given back), timed per page moved.
+ * Each round: the 4 KiB copy of bench_copy, the copy of each of 256 pages
+ * of a 64-bit process into a fresh frame, then one batch moving each of
+ * them (migrate_pages), of a 64-bit process whose pages a forked child
+ * shares (two ptes per page), and of a 32-bit process, in rotating
+ * order, and the 64-bit process's pages moved again one by one
+ * (migrate_page); then, with the copy again, the DMA zone filled with
+ * user pages and evacuated (evacuate_zone: the pages move out, the free
+ * zone is allocated whole and given back), timed per page moved.
  */
 static void bench_migrate_rounds(struct migrate_figures *f)
 {
-    uint64_t b64, bsh, b32, one[ROUNDS], sh[ROUNDS], o32[ROUNDS], cp[ROUNDS];
-    uint64_t q[ROUNDS], qs[ROUNDS], q32[ROUNDS], ev[ROUNDS], ecp[ROUNDS], qe[ROUNDS];
+    uint64_t b64, bsh, b32, one[ROUNDS], single[ROUNDS], sh[ROUNDS], o32[ROUNDS];
+    uint64_t cold[ROUNDS], cp[ROUNDS], q[ROUNDS], qh[ROUNDS], q1[ROUNDS], qs[ROUNDS];
+    uint64_t q32[ROUNDS], ev[ROUNDS], ecp[ROUNDS], qe[ROUNDS];
     struct mm *m64 = touched_mm(1, false, &b64), *msh = touched_mm(1, false, &bsh);
     struct mm *m32 = touched_mm(1, true, &b32);
     struct mm *child = kzalloc(sizeof(*child), GFP_KERNEL);
     if (!child || mm_fork(child, msh, false))
         panic("bench: fork failed");
-    migrate_each(m64, b64, MIGRATE_PAGES);   /* warm up */
-    migrate_each(msh, bsh, MIGRATE_PAGES);
-    migrate_each(m32, b32, MIGRATE_PAGES);
+    migrate_each(m64, b64, MIGRATE_PAGES, true);   /* warm up */
+    migrate_each(msh, bsh, MIGRATE_PAGES, true);
+    migrate_each(m32, b32, MIGRATE_PAGES, true);
+    copy_each(m64, b64, MIGRATE_PAGES);
     struct evacuate_result r = { 0 };
     for (int i = 0; i < ROUNDS; i++) {
         cp[i] = bench_copy(200);
+        cold[i] = copy_each(m64, b64, MIGRATE_PAGES);
         for (int k = 0; k < 3; k++) {
             switch ((i + k) % 3) {
-            case 0: one[i] = migrate_each(m64, b64, MIGRATE_PAGES); break;
-            case 1: sh[i] = migrate_each(msh, bsh, MIGRATE_PAGES); break;
-            default: o32[i] = migrate_each(m32, b32, MIGRATE_PAGES); break;
+            case 0: one[i] = migrate_each(m64, b64, MIGRATE_PAGES, true); break;
+            case 1: sh[i] = migrate_each(msh, bsh, MIGRATE_PAGES, true); break;
+            default: o32[i] = migrate_each(m32, b32, MIGRATE_PAGES, true); break;
             }
         }
-        q[i] = pct(one[i], cp[i]);
-        qs[i] = pct(sh[i], cp[i]);
-        q32[i] = pct(o32[i], cp[i]);
+        single[i] = migrate_each(m64, b64, MIGRATE_PAGES, false);
+        q[i] = pct(one[i], cold[i]);
+        qh[i] = pct(one[i], cp[i]);
+        q1[i] = pct(single[i], cold[i]);
+        qs[i] = pct(sh[i], cold[i]);
+        q32[i] = pct(o32[i], cold[i]);
         uint64_t filled;
         struct mm *dma = fill_dma(&filled);
         ecp[i] = bench_copy(200);
@@ -373,8 +422,10 @@ static void bench_migrate_rounds(struct migrate_figures *f)
     drop_mm(m64);
     drop_mm(m32);
     *f = (struct migrate_figures){
-        median(one, ROUNDS), median(sh, ROUNDS), median(o32, ROUNDS), median(cp, ROUNDS),
-        median(q, ROUNDS), median(qs, ROUNDS), median(q32, ROUNDS),
+        median(one, ROUNDS), median(single, ROUNDS), median(sh, ROUNDS), median(o32, ROUNDS),
+        median(cold, ROUNDS), median(cp, ROUNDS),
+        median(q, ROUNDS), median(qh, ROUNDS), median(q1, ROUNDS), median(qs, ROUNDS),
+        median(q32, ROUNDS),
         median(ev, ROUNDS), median(ecp, ROUNDS), median(qe, ROUNDS), r.moved, r.frames,
         r.obtained,
     };
@@ -385,10 +436,15 @@ static void bench_migrate(void)
     char a[24], b[24], c[24];
     struct migrate_figures f;
     bench_migrate_rounds(&f);
-    printk("bench: migrate_page, one page of a user address space: %lu ticks = %s x copy 4 KiB "
-           "(%lu ticks)\n", f.one, hx(a, sizeof(a), f.ratio), f.cp);
-    printk("bench: migrate_page, a page shared with a forked child (2 ptes): %lu ticks = %s x "
-           "copy; of a 32-bit process: %lu ticks = %s x copy\n", f.shared,
+    printk("bench: copy of a process's page into a fresh frame (a migration's copy): %lu ticks; "
+           "copy 4 KiB between two hot pages: %lu ticks\n", f.cold, f.cp);
+    printk("bench: migrate_pages, a batch of a user address space's pages: %lu ticks per page = "
+           "%s x that copy (%s x the hot copy)\n", f.one, hx(a, sizeof(a), f.ratio),
+           hx(b, sizeof(b), f.hot_ratio));
+    printk("bench: migrate_page, the same pages one by one: %lu ticks = %s x the copy\n",
+           f.single, hx(a, sizeof(a), f.single_ratio));
+    printk("bench: migrate_pages, pages shared with a forked child (2 ptes): %lu ticks = %s x "
+           "the copy; of a 32-bit process: %lu ticks = %s x the copy\n", f.shared,
            hx(b, sizeof(b), f.shared_ratio), f.one32, hx(c, sizeof(c), f.one32_ratio));
     printk("bench: evacuate_zone DMA, full of user pages: %lu ticks per page moved = %s x copy "
            "4 KiB (%lu ticks); last round: %lu frames, %lu moved, %lu obtained\n", f.evac,
@@ -440,5 +496,6 @@ void bench_run(void)
     target("qemu_compat32_cow_fault_vs_64", f.cow32_64, 120, true);
     bench_migrate();
     bench_fbcon();
+    bench_swap();
     printk("bench: done\n");
 }

@@ -4,13 +4,16 @@ command line and print what kernel/test/bench.c measured (TSC ticks under
 TCG): kmalloc and vmalloc, fork+exit with copy-on-write against an eager
 copy, demand-zero and copy-on-write faults, 64-bit and 32-bit, each as the
 median of per-round ratios to a reference measured in the same round, page
-migration and the evacuation of the DMA zone; then its target lines.
+migration and the evacuation of the DMA zone, swap I/O against the raw disk
+(a fresh swap disk as vda, swap=vda); then its target lines.
 
     python3 tests/bench/boot_vm_time.py BUILD [migrate]
 
 With `migrate`, the boot runs only the migration figures (`bench=migrate`)."""
 import os
 import re
+import shutil
+import subprocess
 import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
 import qemu  # noqa: E402
@@ -21,9 +24,18 @@ if only not in ("", "migrate"):
     sys.exit("usage: boot_vm_time.py BUILD [migrate]")
 work = os.path.join(build, "bench", "boot-vm" + ("-" + only if only else ""))
 os.makedirs(work, exist_ok=True)
+# A fresh 64 MiB swap disk for the swap I/O figures (kernel/test/bench_swap.c).
+swap = os.path.join(work, "swap.img")
+with open(swap, "wb") as f:
+    f.write(bytes(64 << 20))        # written, not sparse: no block allocation in the timings
+    f.flush()
+    os.fsync(f.fileno())            # and on the disk: no host writeback during them
+subprocess.run([shutil.which("mkswap") or "/sbin/mkswap", swap], check=True,
+               capture_output=True)
 img = qemu.image_with_cmdline(os.path.join(build, "esp.img"), os.path.join(work, "esp.img"),
-                              "bench=" + only if only else "bench")
-r = qemu.boot(img, mem="1G", timeout=300, wait_for=["bench: done"], workdir=work)
+                              ("bench=" + only if only else "bench") + " swap=vda")
+r = qemu.boot(img, mem="1G", timeout=300, wait_for=["bench: done"], workdir=work,
+              disks=[("virtio", swap)])
 lines = [ln for ln in r.log.splitlines() if ln.startswith("bench: ") and "done" not in ln]
 print("\nIn QEMU (TCG): the virtual layer, TSC ticks")
 if not lines:

@@ -112,7 +112,8 @@ uint64_t apic_tick_age_ns(void)
 /* ---- the memory calls of /proc/sys/vm and the record files -------------------------------- */
 
 /* Weak: the real ones win in a build that links mm/compaction.c,
- * mm/evacuate.c, mm/user_fault.c or kernel/console/memview.c. */
+ * mm/evacuate.c, mm/user_fault.c, mm/swap_readahead.c or
+ * kernel/console/memview.c. */
 int proc_host_compactions;
 
 __attribute__((weak)) int compact_memory(void)
@@ -138,6 +139,7 @@ __attribute__((weak)) int evacuate_zone(enum zone_type t, struct evacuate_result
 }
 
 __attribute__((weak)) gfp_t mm_user_zone;
+__attribute__((weak)) unsigned page_cluster = 3;       /* mm/swap_readahead.c */
 
 __attribute__((weak)) int memview_set(bool on)
 {

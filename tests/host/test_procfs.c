@@ -30,6 +30,7 @@
 #include <mm/gfp.h>
 #include <mm/page.h>
 #include <mm/vm_event.h>
+#include <mm/vmscan.h>
 #include "../../kernel/fs/proc_impl.h"
 
 static void setup(void)
@@ -387,7 +388,7 @@ static void t_sysctl_tree(void)
     HT_ASSERT(lists("/proc/sys", "vm"), "/proc/sys lists vm");
     static const char *const vm[] = { "compact_memory", "evacuate_zone", "max_map_count",
                                       "memview", "mmap_min_addr", "overcommit_memory",
-                                      "user_zone" };
+                                      "page-cluster", "user_zone" };
     for (size_t i = 0; i < HT_COUNT(vm); i++)
         HT_ASSERT(lists("/proc/sys/vm", vm[i]), "/proc/sys/vm lists %s", vm[i]);
     HT_EQ_U(open_path("/proc/sys/vm/nothing", O_RDONLY), -ENOENT);
@@ -482,6 +483,21 @@ static void t_sysctl_values(void)
     HT_EQ_U(SYS(sys_read, fd, U(buf + 3), 100), 4);
     HT_EQ_U(SYS(sys_read, fd, U(buf), 100), 0);
     HT_EQ_U(SYS(sys_lseek, fd, 0, SEEK_END), -EINVAL);
+
+    /* page-cluster: 0..5, Linux's 3 at first. */
+    fd = open_path("/proc/sys/vm/page-cluster", O_RDWR);
+    reread(fd, buf, sizeof(buf));
+    HT_EQ_STR(buf, "3\n");
+    HT_EQ_U(put(fd, "5\n"), 2);
+    HT_EQ_U(page_cluster, 5);
+    HT_EQ_U(put(fd, "0"), 1);
+    HT_EQ_U(page_cluster, 0);
+    HT_EQ_U(put(fd, "6"), -EINVAL);
+    HT_EQ_U(put(fd, "-1"), -EINVAL);
+    HT_EQ_U(put(fd, "3x"), -EINVAL);
+    HT_EQ_U(put(fd, " 3 "), 3);
+    reread(fd, buf, sizeof(buf));
+    HT_EQ_STR(buf, "3\n");
 
     /* evacuate_zone: the last result, -ENOMEM when the zone was not obtained. */
     fd = open_path("/proc/sys/vm/evacuate_zone", O_RDWR);

@@ -553,6 +553,56 @@ static void t_clusters(void)
     disk_free(d);
 }
 
+/* Runs of slots (get_swap_pages): consecutive, each with a count of 1,
+ * cut short by a used slot and by the end of the current cluster; no
+ * slot when n is 0 or every slot is used. */
+static void t_runs(void)
+{
+    HT_TRY(setup());
+    int t;
+    struct fake_disk *d = area_new("vda", 4 * SWAPFILE_CLUSTER, 0, NULL, 0, &t);
+    HT_ASSERT(t == 0, "%s", why);
+    unsigned got = 99;
+    swp_entry_t e = get_swap_pages(0, &got);
+    HT_ASSERT(e.val == 0 && got == 0, "n 0: entry %#lx, %u slots", e.val, got);
+    e = get_swap_pages(32, &got);
+    HT_EQ_U(got, 32);
+    uint64_t off = swp_offset(e);
+    for (unsigned i = 0; i < 32; i++)
+        HT_EQ_U(swap_count(swp_entry(0, off + i)), 1);
+    HT_TRY(check());
+    /* A used slot ahead cuts the next run short. */
+    swp_entry_t lone = swp_entry(0, off + 40);
+    swp_entry_t f = get_swap_pages(8, &got);       /* off + 32 .. off + 39 */
+    HT_EQ_U(swp_offset(f), off + 32);
+    HT_EQ_U(got, 8);
+    swp_entry_t g = get_swap_page();               /* off + 40 */
+    HT_EQ_U(g.val, lone.val);
+    HT_EQ_U(swap_free(swp_entry(0, off + 38)), 0);  /* a hole behind the hand */
+    swp_entry_t h = get_swap_pages(64, &got);      /* forward: off + 41 ... */
+    HT_EQ_U(swp_offset(h), off + 41);
+    /* Never past the current cluster's end. */
+    HT_ASSERT(swp_offset(h) + got <= SWAPFILE_CLUSTER * (swp_offset(h) / SWAPFILE_CLUSTER + 1),
+              "run %lu + %u crosses its cluster", swp_offset(h), got);
+    HT_TRY(check());
+    /* Every slot out: the last runs, then none. */
+    uint64_t total = 32 + 8 + 1 + got - 1;         /* slot off + 38 was given back */
+    while (nr_swap_pages) {
+        swp_entry_t r = get_swap_pages(64, &got);
+        HT_ASSERT(got >= 1 && r.val, "a free slot but no run");
+        total += got;
+    }
+    HT_EQ_U(total, total_swap_pages);
+    e = get_swap_pages(4, &got);
+    HT_ASSERT(e.val == 0 && got == 0, "full: entry %#lx, %u slots", e.val, got);
+    HT_TRY(check());
+    for (uint64_t o = 1; o < swap_info[0].max; o++)
+        if (swap_count(swp_entry(0, o)) == 1)
+            HT_EQ_U(swap_free(swp_entry(0, o)), 0);
+    HT_TRY(teardown());
+    disk_free(d);
+}
+
 /* Reference counts: fork's duplicate, the frees, and the misuse. */
 static void t_refcounts(void)
 {
@@ -886,7 +936,7 @@ static const struct htest cases[] = {
     HT_CASE(alloc_all),    HT_CASE(clusters),      HT_CASE(refcounts),
     HT_CASE(random),       HT_CASE(priorities),    HT_CASE(swapoff_busy),
     HT_CASE(table_full),   HT_CASE(truncate),      HT_CASE(entries),
-    HT_CASE(swaps_format),
+    HT_CASE(swaps_format), HT_CASE(runs),
 };
 
 int main(int argc, char **argv)

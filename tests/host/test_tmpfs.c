@@ -572,12 +572,15 @@ static const struct htest cases[] = {
 
 int main(int argc, char **argv)
 {
-    /* One table: this file's cases, then test_tmpfs_names.c's. */
+    /* One table: this file's cases, then test_tmpfs_names.c's and
+     * test_tmpfs_swap.c's. */
     static struct htest all[64];
     size_t n = 0;
     for (size_t i = 0; i < HT_COUNT(cases); i++)
         all[n++] = cases[i];
     for (size_t i = 0; i < tt_name_count && n < HT_COUNT(all); i++)
         all[n++] = tt_name_cases[i];
+    for (size_t i = 0; i < tt_swap_count && n < HT_COUNT(all); i++)
+        all[n++] = tt_swap_cases[i];
     return htest_main(all, n, argc - 1, argv + 1);
 }

@@ -6,6 +6,7 @@
  *                                  initrd, sizes, ENOSPC, leaks, attributes
  *   tests/host/test_tmpfs_names.c  path resolution, names, links, rename,
  *                                  getdents, the working directory, /proc
+ *   tests/host/test_tmpfs_swap.c   the page cache's pages on swap
  */
 #ifndef TEST_TMPFS_H
 #define TEST_TMPFS_H
@@ -43,5 +44,8 @@ long tt_put(const char *path, const char *text);
 /* The cases of test_tmpfs_names.c. */
 extern const struct htest tt_name_cases[];
 extern const size_t tt_name_count;
+/* The cases of test_tmpfs_swap.c (pages on swap, through a fake store). */
+extern const struct htest tt_swap_cases[];
+extern const size_t tt_swap_count;
 
 #endif

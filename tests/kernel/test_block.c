@@ -241,3 +241,143 @@ KTEST(pci_enumeration)
     KT_ASSERT(n > 0, "no PCI function found");
     KT_ASSERT(io_refused > 0, "no I/O BAR to refuse on this machine");
 }
+
+/* ---- multi-page requests (blk_rw_pages) ----------------------------------------------- */
+
+#define PAGES_N 40                      /* more than a cluster, under BLK_MAX_PAGES */
+#define SPP (PAGE_SIZE / SECTOR_SIZE)
+
+/* n frames, scattered: every other one of 2n allocated, in reverse
+ * order; the others go back.  false when memory is short. */
+static bool scattered(struct page **pg, unsigned n)
+{
+    struct page *all[2 * PAGES_N];
+    for (unsigned i = 0; i < 2 * n; i++) {
+        all[i] = alloc_page(GFP_KERNEL);
+        if (!all[i]) {
+            while (i--)
+                __free_pages(all[i], 0);
+            return false;
+        }
+    }
+    for (unsigned i = 0; i < n; i++) {
+        pg[n - 1 - i] = all[2 * i];
+        __free_pages(all[2 * i + 1], 0);
+    }
+    return true;
+}
+
+static void free_list(struct page **pg, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        __free_pages(pg[i], 0);
+}
+
+/* The pages of `rd` hold what `wr` held, page for page: NULL or why. */
+static const char *same(struct page **wr, struct page **rd, unsigned n)
+{
+    static char why[96];
+    for (unsigned i = 0; i < n; i++)
+        if (memcmp(page_address(wr[i]), page_address(rd[i]), PAGE_SIZE)) {
+            snprintf(why, sizeof(why), "page %u of %u read back differs", i, n);
+            return why;
+        }
+    return NULL;
+}
+
+static void pages_exercise(struct block_device *bd, uint64_t base)
+{
+    struct block_device *disk = bd->whole ? bd->whole : bd;
+    struct page *wr[PAGES_N], *rd[PAGES_N];
+    uint64_t wpa[PAGES_N], rpa[PAGES_N];
+    KT_ASSERT(scattered(wr, PAGES_N), "no memory");
+    if (!scattered(rd, PAGES_N)) {
+        free_list(wr, PAGES_N);
+        KT_ASSERT(false, "no memory");
+    }
+    for (unsigned i = 0; i < PAGES_N; i++) {
+        fill(page_address(wr[i]), PAGE_SIZE, 100 + i);
+        memset(page_address(rd[i]), 0, PAGE_SIZE);
+        wpa[i] = page_to_phys(wr[i]);
+        rpa[i] = page_to_phys(rd[i]);
+    }
+    /* One request each way (the driver takes PAGES_N at once). */
+    uint64_t req = disk->requests, writes = bd->writes, reads = bd->reads;
+    int w = blk_rw_pages(bd, base, wpa, PAGES_N, true);
+    int r = blk_rw_pages(bd, base, rpa, PAGES_N, false);
+    uint64_t one_each = disk->requests - req;
+    const char *why = w || r ? "transfer failed" : same(wr, rd, PAGES_N);
+    /* Page i is at sector base + 8i: read the 7th alone. */
+    memset(page_address(rd[0]), 0, PAGE_SIZE);
+    int single = blk_rw_page(bd, base + 7 * SPP, rpa[0], false);
+    bool placed = memcmp(page_address(rd[0]), page_address(wr[7]), PAGE_SIZE) == 0;
+    /* A driver that takes 3 pages per request: 14 requests, in order. */
+    unsigned max = disk->max_pages;
+    disk->max_pages = 3;
+    for (unsigned i = 0; i < PAGES_N; i++)
+        memset(page_address(rd[i]), 0, PAGE_SIZE);
+    req = disk->requests;
+    int split = blk_rw_pages(bd, base, rpa, PAGES_N, false);
+    uint64_t split_reqs = disk->requests - req;
+    disk->max_pages = max;
+    if (!why && !split)
+        why = same(wr, rd, PAGES_N);
+    /* A device that reaches only 16 MiB: each frame above bounces. */
+    uint64_t limit = disk->dma_limit, bounced = bd->bounced, above = 0;
+    for (unsigned i = 0; i < PAGES_N; i++) {
+        memset(page_address(rd[i]), 0, PAGE_SIZE);
+        above += rpa[i] + PAGE_SIZE > (16ul << 20);
+    }
+    disk->dma_limit = 16ul << 20;
+    int low = blk_rw_pages(bd, base, rpa, PAGES_N, false);
+    disk->dma_limit = limit;
+    if (!why && !low)
+        why = same(wr, rd, PAGES_N);
+    uint64_t nbounced = bd->bounced - bounced;
+    /* Bad input: refused, nothing sent. */
+    req = disk->requests;
+    uint64_t w0 = bd->writes;
+    uint64_t odd[2] = { wpa[0] + 512, wpa[1] }, beyond[1] = { node0->max_pfn << PAGE_SHIFT };
+    int zero = blk_rw_pages(bd, base, wpa, 0, true);
+    int many = blk_rw_pages(bd, base, wpa, BLK_MAX_PAGES + 1, true);
+    int past = blk_rw_pages(bd, bd->nr_sectors - 2 * SPP + 1, wpa, 2, true);
+    int unaligned = blk_rw_pages(bd, base, odd, 2, true);
+    int not_ram = blk_rw_pages(bd, base, beyond, 1, true);
+    int null_dev = blk_rw_pages(NULL, 0, wpa, 1, false);
+    uint64_t sent = disk->requests - req + bd->writes - w0;
+    /* The last two pages of the device: fine. */
+    int at_end = blk_rw_pages(bd, bd->nr_sectors - 2 * SPP, wpa, 2, true);
+    free_list(wr, PAGES_N);
+    free_list(rd, PAGES_N);
+    KT_ASSERT(!w && !r && !split && !low, "write %d read %d split %d low %d", w, r, split, low);
+    KT_ASSERT(!why, "%s", why);
+    KT_ASSERT(one_each == 2, "%lu requests for one write and one read of %u pages", one_each,
+              PAGES_N);
+    KT_ASSERT(bd->writes - writes >= PAGES_N * SPP && bd->reads - reads >= PAGES_N * SPP,
+              "sectors counted: %lu written, %lu read", bd->writes - writes, bd->reads - reads);
+    KT_ASSERT(single == 0 && placed, "page 7 is not at sector base + 56 (%d)", single);
+    KT_ASSERT(split_reqs == (PAGES_N + 2) / 3, "%lu requests of at most 3 pages", split_reqs);
+    KT_ASSERT(nbounced == above, "%lu pages bounced, %lu lie above 16 MiB", nbounced, above);
+    KT_ASSERT(zero == -EINVAL && many == -EINVAL && past == -EINVAL && unaligned == -EINVAL &&
+              not_ram == -EINVAL && null_dev == -EINVAL,
+              "bad input: %d %d %d %d %d %d, expected -EINVAL", zero, many, past, unaligned,
+              not_ram, null_dev);
+    KT_ASSERT(sent == 0, "a refused request sent something");
+    KT_ASSERT(at_end == 0, "the last two pages: %d", at_end);
+    printk("%s: %s: %u scattered pages in 1 request each way, %lu of 3 pages, %lu bounced\n",
+           __func__, bd->name, PAGES_N, split_reqs, nbounced);
+}
+
+KTEST(block_virtio_pages)
+{
+    struct block_device *bd = test_vda("block_virtio_pages");
+    if (bd)
+        pages_exercise(bd, 1024);
+}
+
+KTEST(block_nvme_pages)
+{
+    if (!test_nvme("block_nvme_pages"))
+        return;
+    pages_exercise(blk_find("PARTUUID=" PART2_UUID), 1024);
+}

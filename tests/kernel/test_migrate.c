@@ -121,7 +121,7 @@ KTEST(migrate_evacuate_dma)
     struct evacuate_result r;
     int err = evacuate_zone(ZONE_DMA, &r);
     bool k_same = *(uint64_t *)k == (a + 9 * PAGE_SIZE) * 0x9e3779b97f4a7c15ul;
-    kunmap(k);
+    kunmap(pfn_to_page(before[9]));
     unpin_user_page(pinned);
     KT_ASSERT(err == 0, "evacuate_zone: %d", err);
     KT_ASSERT(k_same, "the kmapped page changed under its slot");
@@ -426,8 +426,8 @@ KTEST(migrate_vmalloc)
             /* kmapped: pinned, stays. */
             void *k = kmap(old);
             int err = migrate_page(old, migrate_alloc_any, NULL, &new, &r);
-            kunmap(k);
-            if (err != -EBUSY || r != MIGRATE_PINNED)
+            kunmap(old);
+            if (!k || err != -EBUSY || r != MIGRATE_PINNED)
                 why = "a kmapped vmalloc page was not refused as pinned";
             continue;
         }

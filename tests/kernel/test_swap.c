@@ -40,7 +40,7 @@ static int ram_rw(struct block_device *bd, uint64_t sector, uint64_t pa, uint32_
     return 0;
 }
 
-static const struct block_ops ram_ops = { ram_rw };
+static const struct block_ops ram_ops = { .rw = ram_rw };
 
 static void put32(uint8_t *p, size_t off, uint32_t v)
 {

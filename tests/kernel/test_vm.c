@@ -514,7 +514,7 @@ KTEST(vm_kmap)
     bool same = k[7] == 0xfeedface;
     k[8] = 0xdecade;
     bool back = direct[8] == 0xdecade;
-    kunmap(k);
+    kunmap(virt_to_page(direct));
     int stale = catch_faults(read_byte, k, &fi);
     free_page(direct);
     KT_ASSERT(same && back, "kmap and the direct map disagree");
@@ -533,18 +533,19 @@ KTEST(vm_kmap)
         KT_ASSERT(m, "kmap of reserved frame %#lx failed", pa);
         bool uc = walk((uint64_t)m, &v) == 0 && (v.prot & PT_CACHE_MASK) == PT_UC;
         int rd = catch_faults(read_byte, m, &fi);
-        kunmap(m);
+        kunmap_phys(m);
         KT_ASSERT(rd == 0, "reading through kmap faulted");
         KT_ASSERT(uc, "a frame outside RAM was not mapped uncached (prot %#x)", v.prot);
     }
-    /* Exhaustion: all slots, then one more. */
+    /* Exhaustion: all slots, then one more (kmap_phys takes a slot per
+     * call; kmap(page) exhaustion is in test_kmap.c). */
     void *slots[KMAP_SLOTS];
     unsigned got = 0;
     uint64_t *frame = get_zeroed_page(GFP_KERNEL);
-    while (got < KMAP_SLOTS && (slots[got] = kmap(virt_to_page(frame))))
+    while (got < KMAP_SLOTS && (slots[got] = kmap_phys(page_to_phys(virt_to_page(frame)))))
         got++;
     for (unsigned i = 0; i < got; i++)
-        kunmap(slots[i]);
+        kunmap_phys(slots[i]);
     free_page(frame);
     KT_ASSERT(got == KMAP_SLOTS - 1, "%u slots, expected %u", got, KMAP_SLOTS - 1);
     KT_BASELINE(&b);

@@ -12,11 +12,17 @@
  *                           while the parent's stays; every used slot has
  *                           an owner afterwards (/proc/swaps against every
  *                           VmSwap and SwapCached); pages did go out and
- *                           come back (/proc/vmstat); swapoff with pages
+ *                           come back (/proc/vmstat); tmpfs pages go to
+ *                           swap too: MAP_SHARED anonymous memory shared
+ *                           by a child and a /tmp file pushed out by
+ *                           fresh anonymous memory come back right, and
+ *                           their slots go with them; swapoff with pages
  *                           out brings them back, right, and swapon again
- *     test_swapout oom      without swap: a child touching twice MemTotal
- *                           is killed by the OOM killer (SIGKILL), and we,
- *                           much smaller, go on
+ *     test_swapout oom      without swap: of two children, a small one
+ *                           waiting and a big one touching twice MemTotal,
+ *                           the OOM killer kills the big one (SIGKILL: the
+ *                           largest, Linux's oom_badness), and the small
+ *                           one and we (init, never chosen) go on
  */
 #include "ut.h"
 
@@ -32,6 +38,7 @@
 #include <errno.h>
 #include <sys/swap.h>
 #include <time.h>
+#include <fcntl.h>
 
 
 
@@ -70,7 +77,9 @@ static long swap_used(void)
 
 /* kB of swap no process accounts for: used slots (/proc/swaps) minus
  * every process's VmSwap and the swap cache's pages (SwapCached).  0 when
- * every slot has an owner: nothing leaked. */
+ * every slot has an owner: nothing leaked.  A page read ahead sits in the
+ * swap cache while a PTE still names its slot: counted twice, so the
+ * difference may go below 0, which is no leak either. */
 static long unowned_swap(void)
 {
     long owned = proc_field("/proc/meminfo", "SwapCached");
@@ -87,7 +96,8 @@ static long unowned_swap(void)
     }
     if (d)
         closedir(d);
-    return swap_used() - owned;
+    long lost = swap_used() - owned;
+    return lost > 0 ? lost : 0;
 }
 
 static double now(void)
@@ -206,8 +216,108 @@ static void fork_shares_swapped(long mem_kb)
     ut_note("fork over %zu MiB swapped: %.1f s", bytes >> 20, now() - t0);
 }
 
+/* tmpfs is swap-backed (kernel/fs/tmpfs_swap.c): a MAP_SHARED anonymous
+ * region of a quarter of the RAM shared with a child, and a /tmp file of
+ * a fifth of it, go to swap when fresh anonymous memory of 7/8 of the RAM
+ * is written after them (they are then the pages nobody used lately), and
+ * come back right.  Slots of tmpfs pages belong to no process (VmSwap
+ * leaves shmem out, as on Linux), so while they are out some swap is
+ * owned by nobody, and none once the file and the region are gone. */
+static void shmem_through_swap(long mem_kb)
+{
+    size_t push = (size_t)mem_kb * 1024 / 8 * 7, pp = push / PAGE;
+    size_t shared = (size_t)mem_kb * 1024 / 4, sp = shared / PAGE;
+    size_t file = (size_t)mem_kb * 1024 / 5, fp = file / PAGE;
+    double t0 = now();
+    uint64_t *p = mmap(NULL, shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    uint64_t *q = anon(push);
+    if (p == MAP_FAILED || !q) {
+        ut_check(0, "shmem_regions", "mmap failed");
+        return;
+    }
+    fill(p, sp, 22);
+    fill(q, pp, 21);                   /* the shared pages, colder, go out */
+    long shared_kb = proc_field("/proc/meminfo", "Shmem");
+    ut_check(shared_kb < (long)(shared / 1024), "shared_anon_went_to_swap",
+             "Shmem %ld kB for a %zu kB region", shared_kb, shared / 1024);
+    munmap(q, push);
+    pid_t c = fork();
+    if (c == 0) {
+        int bad = bad_pages(p, sp, 22) != 0;
+        fill(p, sp / 2, 23);           /* the parent must see these */
+        _exit(bad);
+    }
+    int st = 0;
+    waitpid(c, &st, 0);
+    ut_check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "shared_anon_child_reads_back",
+             "child status %#x", st);
+    size_t bad = bad_pages(p, sp / 2, 23) + bad_range(p, sp / 2, sp - sp / 2, 22);
+    ut_check(bad == 0, "shared_anon_parent_sees_child_writes", "%zu pages wrong", bad);
+    munmap(p, shared);
+
+    /* A file in /tmp, written with write() and read back with read(). */
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/swapout.%d", (int)getpid());
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    uint64_t *page = anon(PAGE);
+    size_t wrong = 0, io = 0;
+    for (size_t i = 0; fd >= 0 && page && i < fp; i++) {
+        for (size_t k = 0; k < PAGE / 8; k += 64)
+            page[k] = pattern(i * 512 + k, 24);
+        io += write(fd, page, PAGE) != (ssize_t)PAGE;
+    }
+    q = anon(push);
+    if (q)
+        fill(q, pp, 25);               /* the file's pages, colder, go out */
+    long shmem_kb = proc_field("/proc/meminfo", "Shmem");
+    long nobody = unowned_swap();
+    if (q)
+        munmap(q, push);
+    for (size_t i = 0; fd >= 0 && page && i < fp; i++) {
+        io += pread(fd, page, PAGE, (off_t)(i * PAGE)) != (ssize_t)PAGE;
+        for (size_t k = 0; k < PAGE / 8; k += 64)
+            if (page[k] != pattern(i * 512 + k, 24)) {
+                wrong++;
+                break;
+            }
+    }
+    ut_check(fd >= 0 && page && io == 0 && wrong == 0, "tmpfs_file_reads_back_from_swap",
+             "fd %d, %zu short reads or writes, %zu pages wrong", fd, io, wrong);
+    ut_check(q && shmem_kb < (long)(file / 1024) && nobody > 0, "tmpfs_pages_went_to_swap",
+             "Shmem %ld kB for a %zu kB file, %ld kB of swap held by files", shmem_kb,
+             file / 1024, nobody);
+    if (fd >= 0)
+        close(fd);
+    unlink(path);
+    if (page)
+        munmap(page, PAGE);
+    long lost = unowned_swap();
+    ut_check(lost == 0, "unlink_and_munmap_free_tmpfs_slots", "%ld kB of swap used by nobody",
+             lost);
+    ut_note("tmpfs through swap (%zu MiB shared, %zu MiB file): %.1f s", shared >> 20,
+            file >> 20, now() - t0);
+}
+
 static void oom(long mem_kb)
 {
+    /* The small one: 64 pages of its own, kept until we say. */
+    int ready[2], go[2];
+    char x = 1;
+    if (pipe(ready) || pipe(go)) {
+        ut_check(0, "oom_pipes", "pipe failed");
+        return;
+    }
+    pid_t small = fork();
+    if (small == 0) {
+        uint64_t *p = anon(64 * PAGE);
+        if (!p)
+            _exit(1);
+        fill(p, 64, 9);
+        write(ready[1], &x, 1);
+        read(go[0], &x, 1);
+        _exit(bad_pages(p, 64, 9) ? 2 : 0);
+    }
+    read(ready[0], &x, 1);
     pid_t c = fork();
     if (c == 0) {
         /* In pieces: one mapping larger than RAM and swap would be
@@ -224,6 +334,13 @@ static void oom(long mem_kb)
     waitpid(c, &st, 0);
     ut_check(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "oom_killer_kills_the_big_one",
              "status %#x", st);
+    /* The small one was never chosen: still there, its memory intact. */
+    pid_t w = waitpid(small, &st, WNOHANG);
+    write(go[1], &x, 1);
+    if (w == 0)
+        waitpid(small, &st, 0);
+    ut_check(w == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "oom_small_one_survives",
+             "waitpid(WNOHANG) = %d, status %#x", (int)w, st);
     long kills = proc_field("/proc/vmstat", "oom_kill");
     ut_check(kills >= 1, "oom_kill_counted", "oom_kill %ld", kills);
     /* And we go on: a little more memory works. */
@@ -304,6 +421,7 @@ int main(int argc, char **argv)
         return ut_done();
     more_than_ram(mem_kb);
     fork_shares_swapped(mem_kb);
+    shmem_through_swap(mem_kb);
     swapoff_brings_back(mem_kb);
     return ut_done();
 }

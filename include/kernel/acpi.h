@@ -1,0 +1,104 @@
+/*
+ * ACPI tables: the reader (kernel/acpi/tables.c), the SRAT and SLIT
+ * parsers (kernel/acpi/srat.c) and the kernel's instance
+ * (kernel/acpi/acpi_boot.c).  docs/numa.md.
+ *
+ * The firmware leaves its tables in memory: the RSDP (found by the
+ * loader, boot_info.acpi_rsdp) points to a root table, the XSDT (64-bit
+ * pointers, ACPI 2.0+) or the RSDT (32-bit, ACPI 1.0), which lists the
+ * others, each a 36-byte header (signature "APIC", "SRAT", "SLIT"...,
+ * length, checksum) followed by its body.  All of it is firmware data
+ * and is trusted for nothing: the reader and the parsers are pure code
+ * over a "read physical memory" function, so host tests and a fuzz
+ * target feed them tables built in memory.
+ */
+#ifndef KERNEL_ACPI_H
+#define KERNEL_ACPI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <mm/numa.h>
+#include <mm/memmap.h>
+
+#define ACPI_HEADER_LEN 36
+#define ACPI_TABLE_MAX  (1u << 20)   /* a longer table is refused */
+#define ACPI_MAX_TABLES 64           /* root entries looked at */
+#define ACPI_PHYS_LIMIT (1ul << 52)  /* x86-64's widest physical address */
+
+/* Copy n bytes of physical memory at pa to dst: false when it cannot
+ * (not mapped, past what the caller has). */
+typedef bool (*acpi_read_t)(void *ctx, uint64_t pa, void *dst, size_t n);
+/* One line of warning or note, without its newline. */
+typedef void (*acpi_report_t)(const char *line);
+
+struct acpi_table_ref {
+    char sig[4];
+    uint64_t pa;
+    uint32_t len;
+    bool ok;                 /* length sane, checksum 0: usable */
+};
+
+struct acpi_tables {
+    acpi_read_t read;
+    void *ctx;
+    acpi_report_t report;
+    int status;              /* acpi_tables_init's result */
+    bool xsdt;               /* the root table is the XSDT */
+    uint64_t root;           /* its address, 0 if none */
+    unsigned nr;             /* tables listed (at most ACPI_MAX_TABLES) */
+    struct acpi_table_ref table[ACPI_MAX_TABLES];
+};
+
+/*
+ * Read the RSDP at rsdp_pa and the root table it names (the XSDT when
+ * the RSDP's revision is 2 or more and its extended checksum holds, the
+ * RSDT otherwise), and check every table listed: a length from 36 bytes
+ * to ACPI_TABLE_MAX, readable, bytes summing to 0.  Each refusal is one
+ * line through report.  Returns 0, -ENOENT (no RSDP: rsdp_pa is 0) or
+ * -EINVAL (RSDP or root table unusable; no table is then found).  Read,
+ * ctx and report must be set in t; the rest is filled.
+ */
+int acpi_tables_init(struct acpi_tables *t, uint64_t rsdp_pa);
+
+/*
+ * The first usable table with signature sig ("APIC", "SRAT"...): 0 with
+ * its address and length, -ENOENT when none is listed, -EINVAL when only
+ * unusable ones are (init said why).
+ */
+int acpi_find_table(const struct acpi_tables *t, const char *sig, uint64_t *pa,
+                    uint32_t *len);
+
+/* Read n bytes at offset off of a table found above, bounded by its
+ * length: 0, -EINVAL past its end, -EIO when the memory cannot be read. */
+int acpi_table_read(const struct acpi_tables *t, uint64_t pa, uint32_t len, uint32_t off,
+                    void *dst, size_t n);
+
+/* The bytes of a found table, whole, into buf: its length, -ENOSPC when
+ * it is longer than cap, or acpi_find_table's / acpi_table_read's error. */
+long acpi_copy_table(const struct acpi_tables *t, const char *sig, void *buf, size_t cap);
+
+/*
+ * The NUMA layout from an SRAT and a SLIT (either may be NULL: absent),
+ * whole tables with their headers, already checksummed by the reader.
+ * ram[0..nram) is the cleaned firmware map (include/mm/memmap.h): an SRAT
+ * memory range must touch RAM in it, and usable RAM must lie in the nodes.
+ * On success returns 0 with l->from_srat set; with no SRAT, -ENOENT; with
+ * an SRAT refused (malformed, overlapping ranges, more domains than
+ * MAX_NUMNODES, usable RAM outside every node...), -EINVAL after one line
+ * through report: l is then the single node of numa_layout_single.  A
+ * SLIT refused (wrong size, not 10 on the diagonal, not symmetric, a
+ * remote distance <= 10) gets one line and the default distances.
+ */
+int acpi_numa_parse(struct numa_layout *l, const void *srat, size_t srat_len,
+                    const void *slit, size_t slit_len, const struct mem_range *ram,
+                    size_t nram, acpi_report_t report);
+
+/* The kernel's instance over boot_info's RSDP (kernel/acpi/acpi_boot.c):
+ * read once on first use, through kmap (vm_init must have run). */
+const struct acpi_tables *acpi_kernel(void);
+
+/* Print the NUMA layout the firmware describes, Linux's way (boot). */
+void acpi_numa_report(void);
+
+#endif
