@@ -27,23 +27,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* A field of /proc/vmstat or /proc/meminfo ("name " or "Name:"), or -1. */
-static long proc_field(const char *path, const char *name)
-{
-    FILE *f = fopen(path, "r");
-    char line[256];
-    long v = -1;
-    size_t n = strlen(name);
-    while (f && fgets(line, sizeof(line), f))
-        if (strncmp(line, name, n) == 0 && (line[n] == ' ' || line[n] == ':')) {
-            v = strtol(line + n + 1, NULL, 10);
-            break;
-        }
-    if (f)
-        fclose(f);
-    return v;
-}
-
 /* The pid of the task whose comm is name, or 0. */
 static int find_comm(const char *name)
 {
@@ -170,14 +153,14 @@ static void reclaim_checks(void)
     const char *zone = "Normal";
     if (zone_marks(zone, &free, &low, &high) || high == 0)
         zone = "DMA32";
-    if (!ut_on_mmk() || proc_field("/proc/meminfo", "SwapTotal") <= 0 ||
+    if (!ut_on_mmk() || ut_proc_field("/proc/meminfo", "SwapTotal") <= 0 ||
         zone_marks(zone, &free, &low, &high)) {
         for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
             ut_skip(names[i], "%s", ut_on_mmk() ? "no swap (the swap-pressure boot has it)"
                                                 : "the host's memory is left alone");
         return;
     }
-    long total_kb = proc_field("/proc/meminfo", "MemTotal");
+    long total_kb = ut_proc_field("/proc/meminfo", "MemTotal");
     size_t len = (size_t)total_kb * 1024 * 2, n = 0;
     unsigned char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
                             -1, 0);
@@ -195,8 +178,8 @@ static void reclaim_checks(void)
     ut_note("%s: %ld free, low %ld, high %ld after %zu pages", zone, free, low, high, n);
     ut_check(below, names[0], "%zu pages touched, %s still has %ld free (low %ld)", n, zone,
              free, low);
-    long k0 = proc_field("/proc/vmstat", "pgsteal_kswapd");
-    long d0 = proc_field("/proc/vmstat", "pgsteal_direct");
+    long k0 = ut_proc_field("/proc/vmstat", "pgsteal_kswapd");
+    long d0 = ut_proc_field("/proc/vmstat", "pgsteal_direct");
     /* Asleep: kswapd has the CPU; up to 5 s for it to reach high. */
     for (int i = 0; i < 50 && below; i++) {
         struct timespec ts = { 0, 100 * 1000 * 1000 };
@@ -204,8 +187,8 @@ static void reclaim_checks(void)
         if (zone_marks(zone, &free, &low, &high) == 0 && free >= high)
             break;
     }
-    long k1 = proc_field("/proc/vmstat", "pgsteal_kswapd");
-    long d1 = proc_field("/proc/vmstat", "pgsteal_direct");
+    long k1 = ut_proc_field("/proc/vmstat", "pgsteal_kswapd");
+    long d1 = ut_proc_field("/proc/vmstat", "pgsteal_direct");
     ut_note("pgsteal_kswapd +%ld, pgsteal_direct +%ld while asleep", k1 - k0, d1 - d0);
     ut_check(below && free >= high, names[1], "%s has %ld free, high %ld", zone, free, high);
     ut_check(below && k1 > k0 && d1 == d0, names[2],

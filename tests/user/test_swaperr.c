@@ -117,59 +117,6 @@ static uint64_t slot_of(const void *addr)
     return swapped(addr) ? (e & ((1ull << 55) - 1)) >> 5 : 0;
 }
 
-/* A field of a "Name: value" or "name value" file, or -1. */
-static long field(const char *file, const char *name)
-{
-    FILE *f = fopen(file, "r");
-    if (!f)
-        return -1;
-    char line[256];
-    long v = -1;
-    size_t n = strlen(name);
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, name, n) && (line[n] == ':' || line[n] == ' ')) {
-            v = atol(line + n + 1);
-            break;
-        }
-    fclose(f);
-    return v;
-}
-
-/* Used kB of the first area in /proc/swaps, or -1. */
-static long swap_used(void)
-{
-    FILE *f = fopen("/proc/swaps", "r");
-    if (!f)
-        return -1;
-    char line[256];
-    long size, used = -1;
-    if (fgets(line, sizeof line, f) && fgets(line, sizeof line, f))
-        if (sscanf(line, "%*s %*s %ld %ld", &size, &used) != 2)
-            used = -1;
-    fclose(f);
-    return used;
-}
-
-/* kB of used swap that no process and not the swap cache accounts for. */
-static long unowned_swap(void)
-{
-    long owned = field("/proc/meminfo", "SwapCached");
-    DIR *d = opendir("/proc");
-    struct dirent *e;
-    while (d && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] < '1' || e->d_name[0] > '9')
-            continue;
-        char path[300];
-        snprintf(path, sizeof path, "/proc/%s/status", e->d_name);
-        long kb = field(path, "VmSwap");
-        if (kb > 0)
-            owned += kb;
-    }
-    if (d)
-        closedir(d);
-    return swap_used() - owned;
-}
-
 static long majflt(void)
 {
     struct rusage ru;
@@ -251,7 +198,7 @@ static void swapoff_refused(void)
     }
     long r = syscall(SYS_swapoff, path);
     int e = errno;
-    ut_check(r == -1 && e == EBUSY && swap_used() >= 4, "swaperr_swapoff_busy",
+    ut_check(r == -1 && e == EBUSY && ut_swap_used() >= 4, "swaperr_swapoff_busy",
              "swapoff %s: %ld (%s)", path, r, ut_errno_name(e));
 }
 
@@ -262,7 +209,7 @@ static void errors(uint64_t rslot, uint64_t wslot)
             ut_skip(error_checks[i], "no disk with injected errors here");
         return;
     }
-    long used0 = swap_used(), unowned0 = unowned_swap();
+    long used0 = ut_swap_used(), unowned0 = ut_swap_unowned();
     unsigned char *p = map(3);
     unsigned char *a = p, *b = p + PAGE, *c = p + 2 * PAGE;
     /* Page a out and back until it gets slot rslot. */
@@ -311,7 +258,7 @@ static void errors(uint64_t rslot, uint64_t wslot)
              "slot %lu", (unsigned long)slot_of(b));
     /* Everything back or gone: only the retired slot stays used. */
     munmap(p, 3 * PAGE);
-    long used = swap_used(), unowned = unowned_swap();
+    long used = ut_swap_used(), unowned = ut_swap_unowned();
     ut_check(used == used0 + 4, "swaperr_retired_slot_used", "Used %ld kB, was %ld kB", used,
              used0);
     ut_check(unowned == unowned0 + 4, "swaperr_retired_slot_no_owner",
@@ -392,8 +339,9 @@ static void at_work(void)
     unsigned char *p = map(N);
     for (unsigned i = 0; i < N; i++)
         fill(p + i * PAGE, i, 5);
-    long swap0 = field("/proc/self/status", "VmSwap"), rss0 = field("/proc/self/status", "VmRSS");
-    long out0 = field("/proc/vmstat", "pswpout");
+    long swap0 = ut_proc_field("/proc/self/status", "VmSwap");
+    long rss0 = ut_proc_field("/proc/self/status", "VmRSS");
+    long out0 = ut_proc_field("/proc/vmstat", "pswpout");
     long r = madv(p, N * PAGE, MADV_PAGEOUT);
     int all = r == 0, entries = 1;
     for (unsigned i = 0; i < N; i++) {
@@ -403,8 +351,9 @@ static void at_work(void)
         for (unsigned k = 0; k < i; k++)
             entries &= slot_of(p + i * PAGE) != slot_of(p + k * PAGE);
     }
-    long swap1 = field("/proc/self/status", "VmSwap"), rss1 = field("/proc/self/status", "VmRSS");
-    long out1 = field("/proc/vmstat", "pswpout");
+    long swap1 = ut_proc_field("/proc/self/status", "VmSwap");
+    long rss1 = ut_proc_field("/proc/self/status", "VmRSS");
+    long out1 = ut_proc_field("/proc/vmstat", "pswpout");
     ut_check(all, "pageout_pages_swapped", "madvise %ld, page 0: %#llx", r,
              (unsigned long long)pagemap(p));
     ut_check(entries, "pageout_entries_in_pagemap", "a slot 0 or used twice");
@@ -425,8 +374,8 @@ static void at_work(void)
                  "%ld major faults", maj1 - maj0);
     else
         ut_skip("pageout_major_faults", "Linux may find the pages still in the swap cache");
-    ut_check(field("/proc/self/status", "VmSwap") == swap0, "pageout_vmswap_back",
-             "VmSwap %ld kB", field("/proc/self/status", "VmSwap"));
+    ut_check(ut_proc_field("/proc/self/status", "VmSwap") == swap0, "pageout_vmswap_back",
+             "VmSwap %ld kB", ut_proc_field("/proc/self/status", "VmSwap"));
     madv(p, PAGE, MADV_PAGEOUT);
     p[0] = 0x77;
     ut_check(p[0] == 0x77 && p[1] == (unsigned char)(7 + 5) && present(p), "pageout_write_after",
@@ -492,7 +441,7 @@ int main(int argc, char **argv)
 {
     ut_init();
     on_mmk = ut_on_mmk();
-    have_swap = field("/proc/meminfo", "SwapTotal") > 0;
+    have_swap = ut_proc_field("/proc/meminfo", "SwapTotal") > 0;
     if (argc > 1 && !strcmp(argv[1], "errors")) {
         uint64_t r = argc > 2 ? strtoull(argv[2], NULL, 0) : 256;
         uint64_t w = argc > 3 ? strtoull(argv[3], NULL, 0) : r + 1;

@@ -42,61 +42,11 @@
 
 
 
-/* A field of /proc/meminfo or /proc/vmstat ("Name:" or "name "), or -1. */
-static long proc_field(const char *file, const char *name)
-{
-    FILE *f = fopen(file, "r");
-    if (!f)
-        return -1;
-    char line[256];
-    long v = -1;
-    size_t n = strlen(name);
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, name, n) && (line[n] == ':' || line[n] == ' ')) {
-            v = atol(line + n + 1);
-            break;
-        }
-    fclose(f);
-    return v;
-}
-
-/* Used kB of the first area in /proc/swaps, or -1. */
-static long swap_used(void)
-{
-    FILE *f = fopen("/proc/swaps", "r");
-    if (!f)
-        return -1;
-    char line[256];
-    long size, used = -1;
-    if (fgets(line, sizeof line, f) && fgets(line, sizeof line, f))
-        if (sscanf(line, "%*s %*s %ld %ld", &size, &used) != 2)
-            used = -1;
-    fclose(f);
-    return used;
-}
-
-/* kB of swap no process accounts for: used slots (/proc/swaps) minus
- * every process's VmSwap and the swap cache's pages (SwapCached).  0 when
- * every slot has an owner: nothing leaked.  A page read ahead sits in the
- * swap cache while a PTE still names its slot: counted twice, so the
- * difference may go below 0, which is no leak either. */
+/* Used swap nobody owns, in kB (ut_swap_unowned): below 0 only for pages
+ * read ahead, counted twice, which is no leak either. */
 static long unowned_swap(void)
 {
-    long owned = proc_field("/proc/meminfo", "SwapCached");
-    DIR *d = opendir("/proc");
-    struct dirent *e;
-    while (d && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] < '1' || e->d_name[0] > '9')
-            continue;
-        char path[300];
-        snprintf(path, sizeof path, "/proc/%s/status", e->d_name);
-        long kb = proc_field(path, "VmSwap");
-        if (kb > 0)
-            owned += kb;
-    }
-    if (d)
-        closedir(d);
-    long lost = swap_used() - owned;
+    long lost = ut_swap_unowned();
     return lost > 0 ? lost : 0;
 }
 
@@ -161,7 +111,7 @@ static void *anon(size_t bytes)
 static void more_than_ram(long mem_kb)
 {
     size_t bytes = (size_t)mem_kb * 1024 / 4 * TIMES_RAM_X4, pages = bytes / PAGE;
-    long out0 = proc_field("/proc/vmstat", "pswpout"), in0 = proc_field("/proc/vmstat", "pswpin");
+    long out0 = ut_proc_field("/proc/vmstat", "pswpout"), in0 = ut_proc_field("/proc/vmstat", "pswpin");
     double t0 = now();
     pid_t c = fork();
     if (c == 0) {
@@ -175,8 +125,8 @@ static void more_than_ram(long mem_kb)
     waitpid(c, &st, 0);
     ut_check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "more_than_ram_reads_back",
              "child status %#x (1: mmap of %zu MiB failed, 2: wrong data)", st, bytes >> 20);
-    long out = proc_field("/proc/vmstat", "pswpout") - out0;
-    long in = proc_field("/proc/vmstat", "pswpin") - in0;
+    long out = ut_proc_field("/proc/vmstat", "pswpout") - out0;
+    long in = ut_proc_field("/proc/vmstat", "pswpin") - in0;
     ut_check(out > (long)(pages / 2) && in > (long)(pages / 4), "pages_went_out_and_came_back",
              "pswpout +%ld, pswpin +%ld for %zu pages", out, in, pages);
     long lost = unowned_swap();
@@ -237,7 +187,7 @@ static void shmem_through_swap(long mem_kb)
     }
     fill(p, sp, 22);
     fill(q, pp, 21);                   /* the shared pages, colder, go out */
-    long shared_kb = proc_field("/proc/meminfo", "Shmem");
+    long shared_kb = ut_proc_field("/proc/meminfo", "Shmem");
     ut_check(shared_kb < (long)(shared / 1024), "shared_anon_went_to_swap",
              "Shmem %ld kB for a %zu kB region", shared_kb, shared / 1024);
     munmap(q, push);
@@ -269,7 +219,7 @@ static void shmem_through_swap(long mem_kb)
     q = anon(push);
     if (q)
         fill(q, pp, 25);               /* the file's pages, colder, go out */
-    long shmem_kb = proc_field("/proc/meminfo", "Shmem");
+    long shmem_kb = ut_proc_field("/proc/meminfo", "Shmem");
     long nobody = unowned_swap();
     if (q)
         munmap(q, push);
@@ -341,7 +291,7 @@ static void oom(long mem_kb)
         waitpid(small, &st, 0);
     ut_check(w == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "oom_small_one_survives",
              "waitpid(WNOHANG) = %d, status %#x", (int)w, st);
-    long kills = proc_field("/proc/vmstat", "oom_kill");
+    long kills = ut_proc_field("/proc/vmstat", "oom_kill");
     ut_check(kills >= 1, "oom_kill_counted", "oom_kill %ld", kills);
     /* And we go on: a little more memory works. */
     uint64_t *q = anon(64 * PAGE);
@@ -392,9 +342,9 @@ static void swapoff_brings_back(long mem_kb)
     }
     char x;
     read(ready[0], &x, 1);
-    long swapped = swap_used();
+    long swapped = ut_swap_used();
     int r = swapoff(dev);
-    ut_check(r == 0 && swap_used() == -1, "swapoff_with_pages_out",
+    ut_check(r == 0 && ut_swap_used() == -1, "swapoff_with_pages_out",
              "swapoff(%s) = %d (errno %d), %ld kB were out", dev, r, errno, swapped);
     write(go[1], &x, 1);
     int st = 0;
@@ -408,8 +358,8 @@ static void swapoff_brings_back(long mem_kb)
 int main(int argc, char **argv)
 {
     ut_init();
-    long mem_kb = proc_field("/proc/meminfo", "MemTotal");
-    long swap_kb = proc_field("/proc/meminfo", "SwapTotal");
+    long mem_kb = ut_proc_field("/proc/meminfo", "MemTotal");
+    long swap_kb = ut_proc_field("/proc/meminfo", "SwapTotal");
     if (argc > 1 && !strcmp(argv[1], "oom")) {
         ut_check(swap_kb == 0, "no_swap", "SwapTotal %ld kB", swap_kb);
         oom(mem_kb);

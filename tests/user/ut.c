@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
@@ -127,6 +128,56 @@ long ut_meminfo(const char *field)
         if (strncmp(line, field, flen) == 0 && line[flen] == ':')
             return strtol(line + flen + 1, NULL, 10);
     return -1;
+}
+
+long ut_proc_field(const char *path, const char *name)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[256];
+    long v = -1;
+    size_t n = strlen(name);
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, name, n) && (line[n] == ':' || line[n] == ' ')) {
+            v = atol(line + n + 1);
+            break;
+        }
+    fclose(f);
+    return v;
+}
+
+long ut_swap_used(void)
+{
+    FILE *f = fopen("/proc/swaps", "r");
+    if (!f)
+        return -1;
+    char line[256];
+    long size, used = -1;
+    if (fgets(line, sizeof line, f) && fgets(line, sizeof line, f))
+        if (sscanf(line, "%*s %*s %ld %ld", &size, &used) != 2)
+            used = -1;
+    fclose(f);
+    return used;
+}
+
+long ut_swap_unowned(void)
+{
+    long owned = ut_proc_field("/proc/meminfo", "SwapCached");
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '1' || e->d_name[0] > '9')
+            continue;
+        char path[300];
+        snprintf(path, sizeof path, "/proc/%s/status", e->d_name);
+        long kb = ut_proc_field(path, "VmSwap");
+        if (kb > 0)
+            owned += kb;
+    }
+    if (d)
+        closedir(d);
+    return ut_swap_used() - owned;
 }
 
 long ut_slab_objects(void)

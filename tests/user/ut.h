@@ -57,6 +57,17 @@ int ut_on_mmk(void);
 
 /* A field of /proc/meminfo in kB ("MemFree"...), or -1 when unreadable. */
 long ut_meminfo(const char *field);
+/* A field of a /proc file with "Name:" or "name " lines (/proc/vmstat,
+ * /proc/PID/status...), or -1. */
+long ut_proc_field(const char *path, const char *name);
+/* Used kB of the first swap area in /proc/swaps, or -1 when there is none. */
+long ut_swap_used(void);
+/* kB of swap nobody accounts for: used slots (/proc/swaps) minus every
+ * process's VmSwap and the swap cache (SwapCached).  0 when every slot
+ * has an owner; more is a leak or a retired slot; less happens when a
+ * page read ahead sits in the swap cache while a PTE still names its slot
+ * (counted twice). */
+long ut_swap_unowned(void);
 /* Sum of the active objects of every cache in /proc/slabinfo, or -1. */
 long ut_slab_objects(void);
 /* Pages held by the slab caches (num_slabs x pagesperslab summed over
