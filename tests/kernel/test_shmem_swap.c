@@ -43,6 +43,7 @@
 #include <mm/vmalloc.h>
 #include <mm/vmscan.h>
 #include <mm/vmstat.h>
+#include "ramdisk.h"
 
 #define AREA_PAGES 256
 #define NPAGES 64
@@ -50,18 +51,6 @@
 
 /* ---- an area of vmalloc memory ---------------------------------------------------------- */
 
-static int ram_rw(struct block_device *bd, uint64_t sector, uint64_t pa, uint32_t count,
-                  bool write)
-{
-    uint8_t *img = (uint8_t *)bd->priv + sector * SECTOR_SIZE, *mem = phys_to_virt(pa);
-    if (write)
-        memcpy(img, mem, (size_t)count * SECTOR_SIZE);
-    else
-        memcpy(mem, img, (size_t)count * SECTOR_SIZE);
-    return 0;
-}
-
-static const struct block_ops ram_ops = { .rw = ram_rw };
 
 struct area {
     struct block_device bd;

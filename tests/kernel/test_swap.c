@@ -25,22 +25,11 @@
 #include <mm/swap.h>
 #include <mm/vmalloc.h>
 #include <mm/zone.h>
+#include "ramdisk.h"
 
 #define RAM_PAGES 64
 #define SPP (PAGE_SIZE / SECTOR_SIZE)
 
-static int ram_rw(struct block_device *bd, uint64_t sector, uint64_t pa, uint32_t count,
-                  bool write)
-{
-    uint8_t *img = (uint8_t *)bd->priv + sector * SECTOR_SIZE, *mem = phys_to_virt(pa);
-    if (write)
-        memcpy(img, mem, (size_t)count * SECTOR_SIZE);
-    else
-        memcpy(mem, img, (size_t)count * SECTOR_SIZE);
-    return 0;
-}
-
-static const struct block_ops ram_ops = { .rw = ram_rw };
 
 static void put32(uint8_t *p, size_t off, uint32_t v)
 {
