@@ -12,7 +12,8 @@
 #
 # Knobs: DEBUG=1 (no optimisation; `make clean` first), CMDLINE="...", MEM=1G, GUI=1.
 #        run and run-elf: SWAP=512M (a fresh swap disk, vda), DISKS="virtio:PATH nvme:PATH".
-#        run and run-elf: NUMA=2G,4G:dist=0-1=21 (NUMA nodes; tools/qemu.py --numa).
+#        run and run-elf: NUMA=2G,4G:dist=0-1=21 (NUMA nodes; tools/qemu.py --numa);
+#        test: NUMA=N (N equal nodes in every boot without a layout of its own).
 
 BUILD   := build
 # Build with one job per CPU unless the caller chose (make -jN).
@@ -646,7 +647,7 @@ gdb: $(BUILD)/esp.img
 test-build: $(BUILD)/esp.img $(HOST_BINS) $(BUILD)/user/test_tty_echo
 
 test: test-build
-	python3 tests/run_all.py --build $(BUILD) $(HOST_BINS)
+	python3 tests/run_all.py --build $(BUILD) $(if $(NUMA),--numa $(NUMA)) $(HOST_BINS)
 
 # run-elf: stdout is the program's alone, so the build's own messages go to
 # stderr.  GNU make ends with status 2 whenever a recipe fails, so `make

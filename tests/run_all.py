@@ -523,6 +523,9 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--only", help="run only the boots whose name contains this")
     ap.add_argument("--no-host", action="store_true")
+    ap.add_argument("--numa", type=int, metavar="N",
+                    help="boot with N equal NUMA nodes (CPUs on node 0 only) every boot "
+                         "that has no layout of its own (make test NUMA=N)")
     ap.add_argument("host", nargs="*", help="host test binaries")
     a = ap.parse_args()
 
@@ -546,6 +549,12 @@ def main():
     os.makedirs(logs, exist_ok=True)
     bad = make_bad_files(logs, a.build)
     todo = [b for b in boots(bad) if not a.only or a.only in b.name]
+    if a.numa:
+        for b in todo:
+            if b.numa is None and qemu._mib(b.mem) % a.numa == 0:
+                size = qemu._mib(b.mem) // a.numa
+                b.numa = ",".join(["%dM/1" % size] + ["%dM/0" % size] * (a.numa - 1))
+                b.must_show = [m for m in b.must_show if "no SRAT" not in m]
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         futs = [pool.submit(run_boot, b, a.build, logs) for b in todo]
         for fut in futs:
