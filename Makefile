@@ -477,7 +477,8 @@ tests/host/test_reclaim_SRCS = tests/host/test_reclaim.c $(MM_HOST_SRCS) $(SLAB_
                                mm/pgtable_clone.c mm/pgtable_walk.c mm/pgtable_check.c mm/pt_x86_64.c \
                                $(VMA_SRCS) $(SWAP_SRCS) mm/swap_state.c mm/swap_fault.c mm/vmscan.c \
                                mm/madvise_pageout.c \
-                               mm/swap_io.c mm/swap_cluster.c mm/swap_readahead.c
+                               mm/swap_io.c mm/swap_cluster.c mm/swap_readahead.c \
+                               compat32/pt_i386.c compat32/mmu32.c
 $(BUILD)/host/tests/host/test_reclaim: $(MM_HOST_DEPS) mm/pgtable_impl.h mm/slab_impl.h
 $(BUILD)/host/tests/host/test_swap: $(MM_HOST_DEPS) include/kernel/blkdev.h
 # File pages in address spaces (mm/filemap.c) over a fake file system.

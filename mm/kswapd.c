@@ -53,6 +53,13 @@ static bool balanced(void)
     return !z->managed || z->free + z->pcp.count >= z->wmark_high;
 }
 
+/* The zone flag of classzone: reclaim frees only frames that can refill
+ * it (shrink_memory skips the zones above). */
+static gfp_t zone_gfp(void)
+{
+    return classzone == ZONE_DMA ? __GFP_DMA : classzone == ZONE_DMA32 ? __GFP_DMA32 : 0;
+}
+
 static void wake_kswapd(unsigned zone)
 {
     if (!kswapd_task || kswapd_task->wait_chan != &kswapd_wait)
@@ -69,7 +76,8 @@ static void kswapd(void *arg)
     for (;;) {
         sleep_on_intr(&kswapd_wait);   /* 'S' in ps, as Linux's; no signal reaches it */
         uint64_t got = 1;
-        while (!balanced() && (got = shrink_memory(KSWAPD_BATCH, GFP_KSWAPD, true)) > 0)
+        while (!balanced() &&
+               (got = shrink_memory(KSWAPD_BATCH, GFP_KSWAPD | zone_gfp(), true)) > 0)
             kthread_yield();          /* the others run between two batches */
         if (!got)
             deaf_until = ticks_now() + KSWAPD_BACKOFF;

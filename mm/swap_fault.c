@@ -17,6 +17,7 @@
 #include <kernel/blkdev.h>
 #include <kernel/errno.h>
 #include <kernel/printk.h>
+#include <kernel/string.h>
 #include <kernel/task.h>
 
 void swap_payload_put(uint64_t payload)
@@ -35,6 +36,51 @@ int swap_payload_dup(uint64_t payload)
     return err == -ENOMEM ? -ENOMEM : err ? -EINVAL : 0;
 }
 
+/* Can mm's entries name the frame at pa (an i386 address space's hold 32
+ * bits)? */
+static bool reachable(const struct mm *mm, uint64_t pa)
+{
+    uint64_t bits = mm->pt.fmt->pa_bits;
+    return bits >= 64 || pa + PAGE_SIZE <= (1ul << bits);
+}
+
+/*
+ * A page in the swap cache that mm's entries cannot name: above 4 GiB for
+ * an i386 address space, because another process's fault read it ahead
+ * into one of its own frames, or compaction moved it while nothing mapped
+ * it.  Only address spaces of one format share a slot (fork keeps the
+ * format), so no PTE maps it: the cache takes a copy in a frame mm can
+ * name, and the old frame goes.  The new page, or NULL (no frame).
+ */
+static struct page *cache_page_within(struct mm *mm, struct page *old)
+{
+    get_page(old);                    /* held while the allocation may reclaim */
+    struct page *new = alloc_pages(GFP_HIGHUSER_MOVABLE | (mm->gfp & (__GFP_DMA | __GFP_DMA32)),
+                                   0);
+    if (new && (!reachable(mm, page_to_phys(new)) || old->refcount != 2 ||
+                !page_in_swap_cache(old))) {
+        __free_pages(new, 0);         /* mapped or dropped meanwhile: let the fault retry */
+        new = NULL;
+    }
+    if (!new) {
+        put_page(old);
+        return NULL;
+    }
+    memcpy(page_address(new), page_address(old), PAGE_SIZE);
+    new->flags |= PG_ANON;
+    new->flags2 |= old->flags2 & PG2_READAHEAD;
+    new->mapping = old->mapping;
+    new->index = old->index;
+    swap_cache_replace(old, new);     /* new's one reference is the cache's now */
+    old->flags &= (uint8_t)~PG_ANON;
+    old->flags2 &= (uint8_t)~PG2_READAHEAD;
+    old->mapping = 0;
+    old->index = 0;
+    put_page(old);                    /* ours */
+    put_page(old);                    /* the cache's: freed */
+    return new;
+}
+
 int do_swap_page(struct mm *mm, struct vma *v, uint64_t va, uint64_t payload, unsigned access)
 {
     swp_entry_t e = { payload };
@@ -44,6 +90,8 @@ int do_swap_page(struct mm *mm, struct vma *v, uint64_t va, uint64_t payload, un
         return -EIO;
     }
     struct page *pg = lookup_swap_cache(e);
+    if (pg && !reachable(mm, page_to_phys(pg)) && !(pg = cache_page_within(mm, pg)))
+        return -ENOMEM;
     if (pg) {
         get_page(pg);                 /* the PTE's reference (before anything allocates) */
         if (swapin_cached(pg, v, va)) {   /* a page read ahead: its anon_vma */
@@ -139,6 +187,16 @@ int swap_unuse(unsigned type)
             if (err)
                 return err;
         }
+    }
+    /* What only the swap cache still names: pages read ahead that nobody
+     * took, and pages that processes map after reading them back while
+     * the slot outlived its last PTE (Linux's try_to_unuse walks the swap
+     * cache too).  The mappings keep the page; the slot goes. */
+    for (uint64_t pfn = 0; pfn < node0->max_pfn && swap_cache_pages; pfn++) {
+        struct page *pg = pfn_to_page(pfn);
+        if (pg->refcount && page_in_swap_cache(pg) &&
+            swp_type(page_swap_entry(pg)) == type && swap_count(page_swap_entry(pg)) == 1)
+            delete_from_swap_cache(pg);
     }
     return 0;
 }

@@ -46,6 +46,8 @@
 #include <kernel/printk.h>
 
 static uint64_t clock_hand;
+
+#define KSWAPD_SCAN 4096u   /* frames kswapd's clock looks at per call */
 int (*shmem_reclaim_hook)(struct page *pg);
 
 /* ---- page-out --------------------------------------------------------------------- */
@@ -170,13 +172,30 @@ uint64_t shrink_memory(uint64_t want, gfp_t gfp, bool kswapd)
     unsigned nb = 0;
     if (node0->shrink && want)
         freed += node0->shrink();     /* the slab caches' empty slabs */
-    if (!(gfp & __GFP_IO) || !nr_swap_pages || max == 0)
-        return freed;                 /* no I/O allowed, or nowhere to write */
-    /* Two turns at most: one to clear the accessed bits, one to reclaim. */
-    for (uint64_t step = 0; step < 2 * max && freed < want; step++) {
+    /* Writing needs __GFP_IO and a free slot; dropping a clean page that
+     * only the swap cache holds needs neither (the one thing a caller
+     * without I/O, or a full swap area, can still have). */
+    bool io = (gfp & __GFP_IO) && nr_swap_pages;
+    if (max == 0 || (!io && !swap_cache_pages))
+        return freed;
+    /* Only frames the caller's zones hold can help it (Linux's
+     * reclaim_idx): a DMA32 request gains nothing from a page freed
+     * above 4 GiB. */
+    uint64_t limit = (gfp & __GFP_DMA) ? ZONE_DMA_END >> PAGE_SHIFT
+                   : (gfp & __GFP_DMA32) ? ZONE_DMA32_END >> PAGE_SHIFT : max;
+    /* Two turns at most: one to clear the accessed bits, one to reclaim
+     * (one when there is only dropping to do); kswapd looks at no more
+     * than KSWAPD_SCAN pages a call, since it runs with interrupts off
+     * and the others wait (it yields between calls). */
+    uint64_t steps = io ? 2 * max : max;
+    if (kswapd && steps > KSWAPD_SCAN)
+        steps = KSWAPD_SCAN;
+    for (uint64_t step = 0; step < steps && freed < want; step++) {
         uint64_t pfn = clock_hand++;
         if (clock_hand >= max)
             clock_hand = 0;
+        if (pfn >= limit)
+            continue;
         struct page *pg = pfn_to_page(pfn);
         if (pg->refcount == 1 && (pg->flags & PG_ANON) && page_in_swap_cache(pg)) {
             /* Only the swap cache holds it (read ahead and never used,
@@ -186,6 +205,8 @@ uint64_t shrink_memory(uint64_t want, gfp_t gfp, bool kswapd)
             count_vm_event(kswapd ? PGSTEAL_KSWAPD : PGSTEAL_DIRECT);
             continue;
         }
+        if (!io)
+            continue;
         if ((pg->flags & PG_FILE) && pg->refcount && shmem_reclaim_hook && (gfp & __GFP_FS)) {
             scanned++;                /* a tmpfs page: kernel/fs/tmpfs_swap.c */
             if (shmem_reclaim_hook(pg) == 0) {

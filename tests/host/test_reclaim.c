@@ -19,6 +19,7 @@
 #include <kernel/errno.h>
 #include <kernel/string.h>
 #include <kernel/task.h>
+#include <compat32/mmu32.h>
 #include <mm/filemap.h>
 #include <mm/gfp.h>
 #include <mm/pgtable.h>
@@ -150,12 +151,19 @@ static void put_le32(uint8_t *p, uint32_t v)
     p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16), p[3] = (uint8_t)(v >> 24);
 }
 
+/* RAM on both sides of 4 GiB, for an i386 address space beside a 64-bit one. */
+#define GiB (1ul << 30)
+static const struct host_ram ram_high[] = { { 1 * MiB, 24 * MiB }, { 4 * GiB, 4 * GiB + 24 * MiB } };
+static const struct host_ram *setup_ram = ram;
+static size_t setup_nram = HT_COUNT(ram);
+static uint64_t setup_end = 32 * MiB;
+
 static void setup(void)
 {
     for (unsigned t = 0; t < MAX_SWAPFILES; t++)   /* a failed case's area */
         if (swap_info[t].flags & SWP_USED)
             swap_deactivate(t);
-    mm_host_init(32 * MiB / FR, ram, HT_COUNT(ram));
+    mm_host_init(setup_end / FR, setup_ram, setup_nram);
     for (int z = 0; z < NR_ZONES; z++)
         mm_host_node.zones[z].wmark_min = mm_host_node.zones[z].wmark_low =
             mm_host_node.zones[z].wmark_high = 0;
@@ -779,6 +787,119 @@ static void t_io_errors(void)
     HT_TRY(teardown());
 }
 
+/* A page read ahead into the swap cache that nobody maps is clean: it is
+ * dropped without I/O, so a caller that may not write (GFP_NOIO) or a
+ * full swap area still gets it back. */
+static void t_readahead_dropped_without_io(void)
+{
+    HT_TRY(setup());
+    struct mm *mm = new_mm();
+    if (ht_failed)
+        return;
+    uint64_t at = anon(mm, 32);
+    HT_TRY(fill(mm, at, 32, 3));
+    HT_TRY(page_out(mm, at, 32));
+    HT_EQ_U(wrong_from(mm, at, 20, 1, 3), 0);    /* one major fault reads its window */
+    uint64_t cached = swap_cache_pages, out = vm_events[PSWPOUT];
+    HT_ASSERT(cached >= 4, "%lu pages read ahead", cached);
+    uint64_t (*slab_shrink)(void) = node0->shrink;
+    node0->shrink = NULL;
+    uint64_t freed = shrink_memory(2, GFP_NOIO, false);
+    node0->shrink = slab_shrink;
+    HT_EQ_U(freed, 2);
+    HT_EQ_U(swap_cache_pages, cached - 2);
+    HT_EQ_U(vm_events[PSWPOUT], out);            /* nothing written */
+    HT_TRY(check());
+    /* Swap full: every free slot taken by the rest of a bigger region. */
+    uint64_t more = nr_swap_pages, at2 = anon(mm, more);
+    HT_TRY(fill(mm, at2, more, 4));
+    HT_TRY(page_out(mm, at2, more));
+    HT_EQ_U(nr_swap_pages, 0);
+    node0->shrink = NULL;
+    freed = shrink_memory(64, GFP_KERNEL, false);
+    node0->shrink = slab_shrink;
+    HT_EQ_U(freed, cached - 2);
+    HT_EQ_U(swap_cache_pages, 0);
+    HT_TRY(check());
+    HT_EQ_U(wrong(mm, at, 32, 3), 0);
+    HT_EQ_U(wrong(mm, at2, more, 4), 0);
+    HT_TRY(teardown());
+}
+
+/* A 64-bit process's major fault reads ahead an i386 process's slot into
+ * a frame above 4 GiB, which no i386 entry can name: the i386 fault that
+ * finds it there gets a copy below 4 GiB (it used to panic). */
+static void t_readahead_above_4g_for_i386(void)
+{
+    setup_ram = ram_high;
+    setup_nram = HT_COUNT(ram_high);
+    setup_end = 4 * GiB + 24 * MiB;
+    setup();
+    setup_ram = ram;
+    setup_nram = HT_COUNT(ram);
+    setup_end = 32 * MiB;
+    if (ht_failed)
+        return;
+    struct mm *a = &mms[0], *b = &mms[1];
+    HT_ASSERT(mm_init_user32(a) == 0, "mm_init_user32");
+    used[0] = true;
+    HT_ASSERT(mm_init_user(b, MM_VA_END_64, GFP_KERNEL) == 0, "mm_init_user");
+    used[1] = true;
+    /* The 64-bit process's pages above 4 GiB, so its read-ahead frames are too. */
+    for (int z = 0; z < NR_ZONES; z++)
+        if (z != ZONE_NORMAL)
+            mm_host_node.zones[z].wmark_min = mm_host_node.zones[z].free;
+    uint64_t at_a = anon(a, 4), at_b = anon(b, 4);
+    HT_TRY(fill(a, at_a, 4, 1));
+    HT_TRY(fill(b, at_b, 4, 2));
+    HT_TRY(page_out(a, at_a, 4));                /* slots 1.. (a cluster's first run) */
+    HT_TRY(page_out(b, at_b, 4));                /* the next ones, in the same window */
+    HT_EQ_U(wrong_from(b, at_b, 0, 1, 2), 0);    /* reads the i386 process's slots ahead */
+    struct page *ra = lookup_swap_cache((swp_entry_t){ entry_at(a, at_a) });
+    HT_ASSERT(ra && page_to_phys(ra) >= 4 * GiB, "the i386 slot was not read ahead above 4 GiB "
+              "(%#lx): the case tests nothing", ra ? page_to_phys(ra) : 0);
+    for (int z = 0; z < NR_ZONES; z++)
+        mm_host_node.zones[z].wmark_min = 0;
+    HT_EQ_U(wrong(a, at_a, 4, 1), 0);            /* each fault maps a frame below 4 GiB */
+    for (uint64_t i = 0; i < 4; i++) {
+        struct pt_view v;
+        HT_ASSERT(pt_walk(&a->pt, at_a + i * FR, &v) == 0 && v.pa < 4 * GiB, "page %lu at %#lx",
+                  i, v.pa);
+    }
+    HT_EQ_U(wrong(b, at_b, 4, 2), 0);
+    HT_TRY(check());
+    HT_TRY(teardown());
+}
+
+/* swapoff after the last PTE naming a slot went while another process
+ * maps the page it read back: only the swap cache names the slot, and
+ * swapoff must let it go too (it used to fail with EBUSY). */
+static void t_swapoff_cache_only_slot(void)
+{
+    HT_TRY(setup());
+    struct mm *p = new_mm();
+    if (ht_failed)
+        return;
+    uint64_t at = anon(p, 1);
+    HT_TRY(fill(p, at, 1, 5));
+    struct mm *c = fork_mm(p);
+    HT_TRY(page_out(p, at, 1));
+    swp_entry_t e = { entry_at(c, at) };
+    HT_EQ_U(swap_count(e), 2);
+    HT_EQ_U(wrong(c, at, 1, 5), 0);              /* the child reads it back: cached, mapped */
+    mm_destroy(p);                               /* the parent's PTE was the slot's last */
+    used[0] = false;
+    HT_EQ_U(swap_count(e), 1);                   /* the cache alone */
+    HT_EQ_U(c->swap_ents, 0);
+    HT_EQ_U(swap_deactivate(0), 0);
+    HT_EQ_U(swap_cache_pages, 0);
+    HT_EQ_U(wrong(c, at, 1, 5), 0);
+    char why[128];
+    HT_ASSERT(swap_activate(&disk, "/dev/vda", 0, why, sizeof(why)) == 0, "swapon: %s", why);
+    HT_TRY(check());
+    HT_TRY(teardown());
+}
+
 int main(int argc, char **argv)
 {
     static const struct htest cases[] = {
@@ -792,6 +913,9 @@ int main(int argc, char **argv)
         HT_CASE(clustered_readahead),
         HT_CASE(madvise_pageout),
         HT_CASE(io_errors),
+        HT_CASE(readahead_dropped_without_io),
+        HT_CASE(readahead_above_4g_for_i386),
+        HT_CASE(swapoff_cache_only_slot),
     };
     return htest_main(cases, HT_COUNT(cases), argc - 1, argv + 1);
 }
