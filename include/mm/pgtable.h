@@ -360,13 +360,18 @@ int pt_walk(const struct pgtable *pt, uint64_t va, struct pt_view *v);
  * A cursor for many walks of nearby addresses (the reverse map's during a
  * batch of migrations, include/mm/migrate.h): the last level-0 table a
  * walk through it reached.  pt_walk_cursor(pt, va, v, c) gives what
- * pt_walk(pt, va, v) gives; when va lies in the table the cursor holds,
- * it reads that one entry instead of walking down from the root (x86-64:
+ * pt_walk(pt, va, v) gives, but for the entries above the leaf
+ * (raw[0 .. nraw - 2], which only oops reports read): those are the ones
+ * the cursor saw when it was filled, and the CPU may have set their
+ * accessed bits since.  When va lies in the table the cursor holds, it
+ * reads that one entry instead of walking down from the root (x86-64:
  * one read for four).  A cursor stays right across any change of the
  * tables, because every table freed bumps pt_table_frees, which the
- * cursor compares with the count it saw (a table is never moved; a new
- * one can only fill an empty entry, which the cursor never holds).  Zero
- * it before its first use.
+ * cursor compares with the count it saw: a table is never moved, and the
+ * only entries that come to point to a new table are empty ones and
+ * large leaves (a split), neither of which a level-0 cursor can hold
+ * without the table it held having been freed first.  Zero it before its
+ * first use.
  */
 struct pt_cursor {
     const struct pgtable *pt;   /* NULL: empty */
