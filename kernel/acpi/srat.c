@@ -137,6 +137,15 @@ static int entry(const struct parse *p, const uint8_t *e, unsigned off,
             "ignored, one node", pxm, base, size);
         return -EINVAL;
     }
+    /* A range with no RAM makes no node (a domain of hot-pluggable memory
+     * not present, a bogus range): it would count against MAX_NUMNODES
+     * and the SLIT's size for nothing. */
+    if (type == SRAT_MEMORY && !touches_ram(ram, nram, base, base + size)) {
+        say(p, "ACPI: SRAT: PXM %u [mem 0x%08lx-0x%08lx]%s is not RAM in the "
+            "firmware map: range not used", pxm, base, base + size - 1,
+            flags & AFF_HOTPLUG ? " (hot-pluggable)" : "");
+        return 0;
+    }
     int node = pxm_to_node(l, pxm);
     if (node < 0) {
         say(p, "ACPI: SRAT: more than %u proximity domains (PXM %u): ignored, one node",
@@ -148,12 +157,6 @@ static int entry(const struct parse *p, const uint8_t *e, unsigned off,
         if (n->nr_cpus < NUMA_MAX_CPUS)
             n->cpu[n->nr_cpus] = apic;
         n->nr_cpus++;
-        return 0;
-    }
-    if (!touches_ram(ram, nram, base, base + size)) {
-        say(p, "ACPI: SRAT: Node %d PXM %u [mem 0x%08lx-0x%08lx]%s is not RAM in the "
-            "firmware map: range not used", node, pxm, base, base + size - 1,
-            flags & AFF_HOTPLUG ? " (hot-pluggable)" : "");
         return 0;
     }
     if (n->nr_ranges == NUMA_MAX_RANGES) {

@@ -375,13 +375,17 @@ static void t_srat_memory_outside_ram(void)
     qemu_srat();
     ai_srat_mem(&srat, 1, 16 * G, G, 1);          /* no RAM there */
     ai_srat_mem(&srat, 1, 32 * G, G, 3);          /* hot-pluggable, not present */
+    ai_srat_mem(&srat, 7, 48 * G, G, 3);          /* a domain with nothing present */
     ai_finish(&srat);
     HT_EQ_U(parse(&srat, NULL), 0);
-    HT_EQ_U(nlines, 2);
-    HT_EQ_STR(lines[0], "ACPI: SRAT: Node 1 PXM 1 [mem 0x400000000-0x43fffffff] is not RAM "
+    HT_EQ_U(nlines, 3);
+    HT_EQ_STR(lines[0], "ACPI: SRAT: PXM 1 [mem 0x400000000-0x43fffffff] is not RAM "
               "in the firmware map: range not used");
-    HT_EQ_STR(lines[1], "ACPI: SRAT: Node 1 PXM 1 [mem 0x800000000-0x83fffffff] "
+    HT_EQ_STR(lines[1], "ACPI: SRAT: PXM 1 [mem 0x800000000-0x83fffffff] "
               "(hot-pluggable) is not RAM in the firmware map: range not used");
+    HT_EQ_STR(lines[2], "ACPI: SRAT: PXM 7 [mem 0xc00000000-0xc3fffffff] "
+              "(hot-pluggable) is not RAM in the firmware map: range not used");
+    HT_EQ_U(lay.nr_nodes, 2);                     /* PXM 7 made no node */
     HT_EQ_U(lay.node[1].nr_ranges, 1);
     HT_EQ_U(lay.node[1].mem_bytes, 4 * G);
 }
