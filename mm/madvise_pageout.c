@@ -11,15 +11,16 @@
  * Invariant: only a page that this PTE alone maps goes out (rmap_count 1,
  * Linux's "not mapped shared" rule: a page a forked child still shares
  * stays, so one process cannot push out another's working set), and it
- * goes out through pageout_page, the clock's own path, so everything that
- * path refuses stays too: a pinned page, a page of a file or MAP_SHARED
+ * goes out through pageout_cluster, the clock's own path (up to 32 pages
+ * written in one request to consecutive slots), so everything that path
+ * refuses stays too: a pinned page, a page of a file or MAP_SHARED
  * VMA, the zero page, a page when no slot is free.  The call itself never
  * fails for these: the advice is a hint, as Linux has it (0 with no swap
  * at all).  Nothing is written when the page-out path refuses; a write
- * error retires its slot and leaves the page mapped (pageout_page).
+ * error retires its slot and leaves the page mapped (pageout_write).
  *
  * Counters as Linux's reclaim_pages: pswpout for each page written (in
- * pageout_page), nothing in pgsteal_* or pgscan_* (those are the clock's
+ * the page-out path), nothing in pgsteal_* or pgscan_* (those are the clock's
  * and kswapd's).
  *
  * MADV_COLD clears the accessed bit of each page mapped once, so that the
@@ -66,18 +67,35 @@ static struct page *private_page(struct mm *mm, uint64_t va, struct pt_view *pv)
     return pg;
 }
 
-/* One page of the range: false when no page can go out any more (no slot). */
-static bool advise_one(struct mm *mm, uint64_t va, int advice)
+/* MADV_COLD for one page of the range. */
+static void advise_one(struct mm *mm, uint64_t va, int advice)
 {
     struct pt_view pv;
     struct page *pg = private_page(mm, va, &pv);
-    if (!pg)
-        return true;
-    if (advice == MADV_COLD) {
+    if (pg && advice == MADV_COLD)
         pt_test_clear_young(&mm->pt, &pv);
-        return true;
+}
+
+/* MADV_PAGEOUT for the picked pages: those this PTE alone maps go out in
+ * batches, each written in one request to consecutive slots, as the
+ * clock's (pageout_cluster).  False when no slot is left. */
+static bool pageout_picked(struct mm *mm, const struct pick *p)
+{
+    struct page *batch[PAGEOUT_CLUSTER];
+    unsigned nb = 0;
+    for (unsigned i = 0; i < p->n; i++) {
+        struct pt_view pv;
+        struct page *pg = private_page(mm, p->va[i], &pv);
+        if (pg)
+            batch[nb++] = pg;
+        if (nb == PAGEOUT_CLUSTER || (nb && i + 1 == p->n)) {
+            pageout_cluster(batch, nb);
+            nb = 0;
+            if (!nr_swap_pages)
+                return false;
+        }
     }
-    return pageout_page(pg) != -ENOSPC;
+    return true;
 }
 
 int madvise_reclaim(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, int advice)
@@ -94,9 +112,12 @@ int madvise_reclaim(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, 
         int more = pt_for_each(&mm->pt, at, end, pick_leaf, &p);
         if (more < 0)
             return more;
-        for (unsigned i = 0; i < p.n; i++)
-            if (!advise_one(mm, p.va[i], advice))
-                return 0;             /* no free slot left: the rest stays */
+        if (advice == MADV_COLD) {
+            for (unsigned i = 0; i < p.n; i++)
+                advise_one(mm, p.va[i], advice);
+        } else if (!pageout_picked(mm, &p)) {
+            return 0;                 /* no free slot left: the rest stays */
+        }
         if (more == 0 || p.n == 0)
             return 0;
         at = p.va[p.n - 1] + PAGE_SIZE;
