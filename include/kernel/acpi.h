@@ -31,6 +31,8 @@
 typedef bool (*acpi_read_t)(void *ctx, uint64_t pa, void *dst, size_t n);
 /* One line of warning or note, without its newline. */
 typedef void (*acpi_report_t)(const char *line);
+/* Format one line and hand it to report (nothing when report is NULL). */
+void acpi_report(acpi_report_t report, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 struct acpi_table_ref {
     char sig[4];

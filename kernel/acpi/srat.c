@@ -55,18 +55,8 @@ struct parse {
     acpi_report_t report;
 };
 
-static void say(const struct parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void say(const struct parse *p, const char *fmt, ...)
-{
-    char line[200];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    if (p->report)
-        p->report(line);
-}
+/* One line through the caller's report function (acpi_report). */
+#define say(p, ...) acpi_report((p)->report, __VA_ARGS__)
 
 static uint32_t le32(const uint8_t *b)
 {

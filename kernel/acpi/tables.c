@@ -28,19 +28,19 @@
 #define RSDP_V1_LEN 20
 #define RSDP_V2_LEN 36
 
-static void warn(const struct acpi_tables *t, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void warn(const struct acpi_tables *t, const char *fmt, ...)
+void acpi_report(acpi_report_t report, const char *fmt, ...)
 {
-    char line[160];
+    char line[200];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
-    if (t->report)
-        t->report(line);
+    if (report)
+        report(line);
 }
+
+/* One line through the caller's report function (acpi_report). */
+#define warn(t, ...) acpi_report((t)->report, __VA_ARGS__)
 
 static bool in_limit(uint64_t pa, uint64_t n)
 {

@@ -114,6 +114,14 @@ void mm_host_fini(void)
     node0 = NULL;
 }
 
+void mm_host_init_no_watermarks(uint64_t max_pfn, const struct host_ram *ram, size_t nram)
+{
+    mm_host_init(max_pfn, ram, nram);
+    for (int z = 0; z < NR_ZONES; z++)
+        mm_host_node.zones[z].wmark_min = mm_host_node.zones[z].wmark_low =
+            mm_host_node.zones[z].wmark_high = 0;
+}
+
 void mm_host_reset(void)
 {
     node_init(&mm_host_node, map, map_pfns, host_phys_to_virt, host_report);

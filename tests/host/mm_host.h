@@ -39,6 +39,9 @@ struct host_ram {
  * node0.  A previous arena is released first.  Aborts on host errors.
  */
 void mm_host_init(uint64_t max_pfn, const struct host_ram *ram, size_t nram);
+/* mm_host_init, then every zone's watermarks at 0: the tests of address
+ * spaces count frames exactly and want every free one usable. */
+void mm_host_init_no_watermarks(uint64_t max_pfn, const struct host_ram *ram, size_t nram);
 /*
  * Start the same node again from scratch (node_init, add_free,
  * finish) without remapping: for fuzz targets, one fresh node per input.

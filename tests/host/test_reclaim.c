@@ -163,10 +163,7 @@ static void setup(void)
     for (unsigned t = 0; t < MAX_SWAPFILES; t++)   /* a failed case's area */
         if (swap_info[t].flags & SWP_USED)
             swap_deactivate(t);
-    mm_host_init(setup_end / FR, setup_ram, setup_nram);
-    for (int z = 0; z < NR_ZONES; z++)
-        mm_host_node.zones[z].wmark_min = mm_host_node.zones[z].wmark_low =
-            mm_host_node.zones[z].wmark_high = 0;
+    mm_host_init_no_watermarks(setup_end / FR, setup_ram, setup_nram);
     kmem_cache_init();
     memset(used, 0, sizeof(used));
     mm_tlb_flush = NULL;

@@ -54,10 +54,7 @@ static uint64_t frames_now(void)
 
 static void setup(void)
 {
-    mm_host_init(32 * MiB / FR, ram, HT_COUNT(ram));
-    for (int z = 0; z < NR_ZONES; z++)
-        mm_host_node.zones[z].wmark_min = mm_host_node.zones[z].wmark_low =
-            mm_host_node.zones[z].wmark_high = 0;
+    mm_host_init_no_watermarks(32 * MiB / FR, ram, HT_COUNT(ram));
     kmem_cache_init();
     memset(used, 0, sizeof(used));
     mm_tlb_flush = NULL;

@@ -104,10 +104,7 @@ static void check(void)
  * vmalloc range, so strays beyond the space would show in pt_check only). */
 static void setup_space(uint64_t range, bool debug)
 {
-    mm_host_init(32 * MiB / FR, ram, HT_COUNT(ram));
-    for (int z = 0; z < NR_ZONES; z++)
-        mm_host_node.zones[z].wmark_min = mm_host_node.zones[z].wmark_low =
-            mm_host_node.zones[z].wmark_high = 0;
+    mm_host_init_no_watermarks(32 * MiB / FR, ram, HT_COUNT(ram));
     slab_set_debug(false);
     kmem_cache_init();
     HT_EQ_U(pt_init(&pt, &pt_x86_64, GFP_KERNEL, VMALLOC_START, VMALLOC_END), 0);
