@@ -85,7 +85,7 @@ KERNEL_SRCS := kernel/boot/entry.S kernel/boot/main.c kernel/boot/cmdline.c \
                kernel/console/psf.c kernel/console/tty.c kernel/console/console_tty.c \
                kernel/console/keyboard.c kernel/console/keymap.c kernel/cpu/ioapic.c \
                kernel/console/memview.c \
-               kernel/acpi/tables.c kernel/acpi/srat.c kernel/acpi/acpi_boot.c mm/numa_order.c \
+               kernel/acpi/tables.c kernel/acpi/srat.c kernel/acpi/acpi_boot.c mm/numa_order.c mm/numa.c \
                kernel/proc/session.c \
                kernel/lib/string.c kernel/lib/vsnprintf.c \
                kernel/proc/task.c kernel/proc/kthread.c kernel/proc/exit.c kernel/proc/fork.c \
@@ -97,6 +97,7 @@ KERNEL_SRCS := kernel/boot/entry.S kernel/boot/main.c kernel/boot/cmdline.c \
                kernel/proc/sig_sys.c kernel/proc/sig_wait.c \
                kernel/fs/file.c kernel/fs/console_file.c kernel/fs/initrd_fs.c kernel/fs/pipe.c \
                kernel/fs/procfs.c kernel/fs/proc_pid.c kernel/fs/proc_fd.c kernel/fs/proc_sys.c \
+               kernel/fs/sysfs.c \
                kernel/fs/proc_kstat.c kernel/fs/sys_file.c kernel/fs/cpio.c \
                kernel/fs/proc_rw.c kernel/fs/proc_sysctl.c kernel/fs/proc_vmstat.c \
                kernel/fs/proc_pagemap.c kernel/fs/proc_kpage.c \
@@ -114,6 +115,7 @@ KERNEL_SRCS := kernel/boot/entry.S kernel/boot/main.c kernel/boot/cmdline.c \
                mm/vmalloc.c mm/vmalloc_check.c mm/vmalloc_kernel.c mm/kmap.c \
                mm/vma.c mm/vma_check.c mm/mmap.c mm/user_fault.c mm/mm_fork.c \
                mm/mremap.c mm/stack.c mm/filemap.c mm/vmstat.c mm/rmap.c mm/migrate.c \
+               mm/mempolicy.c mm/mempolicy_sys.c mm/mempolicy_move.c kernel/fs/proc_numa_maps.c \
                mm/swap_state.c mm/swap_fault.c mm/vmscan.c mm/kswapd.c mm/oom_kill.c mm/madvise_pageout.c \
                mm/swap_io.c mm/swap_cluster.c mm/swap_readahead.c \
                compat32/pt_i386.c compat32/mmu32.c \
@@ -121,6 +123,7 @@ KERNEL_SRCS := kernel/boot/entry.S kernel/boot/main.c kernel/boot/cmdline.c \
                tests/kernel/test_fbcon.c tests/kernel/test_memview.c tests/kernel/test_pmm.c \
                tests/kernel/test_vm.c tests/kernel/test_slab.c tests/kernel/test_compat32.c \
                tests/kernel/test_pgtable.c tests/kernel/test_migrate.c tests/kernel/test_kmap.c \
+               tests/kernel/test_numa.c \
                tests/shared/pt_harness.c tests/shared/pt_cases.c \
                tests/shared/pt_cases_inplace.c \
                tests/shared/pt_raw.c tests/shared/pt_desc_x86_64.c tests/shared/pt_desc_i386.c
@@ -137,13 +140,16 @@ HOST_TESTS += tests/host/test_mem_place
 HOST_TESTS += tests/host/test_vmalloc
 HOST_TESTS += tests/host/test_tty
 HOST_TESTS += tests/host/test_procfs
+HOST_TESTS += tests/host/test_sysfs
 HOST_TESTS += tests/host/test_rtc_time
 HOST_TESTS += tests/host/test_filemap
 HOST_TESTS += tests/host/test_rmap
+HOST_TESTS += tests/host/test_mempolicy
 HOST_TESTS += tests/host/test_swap
 HOST_TESTS += tests/host/test_reclaim
 HOST_TESTS += tests/host/test_gpt
 HOST_TESTS += tests/host/test_acpi
+HOST_TESTS += tests/host/test_numa
 
 # compat32, the ABI half (docs/compat32-abi.md): int 0x80, the i386 table and
 # its translated structures, set_thread_area, the 32-bit address space.
@@ -264,6 +270,8 @@ USER_TESTS  += test_filemap
 USER_TESTS  += test_pagemap
 USER_TESTS  += test_time test_mremap test_stack
 USER_TESTS  += test_migrate
+USER_TESTS  += test_mempolicy test_numa_fallback
+USER_TESTS  += test_sysfs_node
 USER_TESTS  += test_swapon test_swaperr test_kswapd
 # test_time built against glibc (static, Debian's libc6-dev, which clang
 # depends on): glibc's own lookup of the vDSO (docs/time.md)
@@ -310,6 +318,8 @@ USER32_TESTS += test_pagemap
 USER32_TESTS += test_swapon test_swaperr
 USER32_TESTS += test_time test_mremap test_stack
 USER32_TESTS += test_migrate
+USER32_TESTS += test_mempolicy test_numa_fallback
+USER32_TESTS += test_sysfs_node
 USER32_BINS  := $(USER32_TESTS:%=$(BUILD)/user32/%) $(USER32_PROGS:%=$(BUILD)/user32/%)
 # The scripts of tests/busybox/ (/etc/busybox-tests/ in the initrd) run by
 # busybox's sh and by busybox32's, after the programs: the lines
@@ -382,12 +392,13 @@ tests/host/test_rtc_time_SRCS := tests/host/test_rtc_time.c kernel/lib/rtc_time.
 FS_HOST_SRCS := kernel/fs/file.c kernel/fs/pipe.c kernel/fs/inode.c kernel/fs/pagecache.c \
                 kernel/fs/dir.c kernel/fs/namei.c kernel/fs/tmpfs.c kernel/fs/tmpfs_file.c \
                 kernel/fs/open.c kernel/fs/chrdev.c kernel/fs/initrd_fs.c kernel/fs/procfs.c \
+                kernel/fs/sysfs.c \
                 kernel/fs/proc_pid.c kernel/fs/proc_fd.c kernel/fs/proc_sys.c \
                 kernel/fs/proc_kstat.c tests/host/proc_host.c \
                 kernel/fs/proc_rw.c kernel/fs/proc_sysctl.c kernel/fs/proc_vmstat.c \
                 kernel/fs/cpio.c kernel/fs/sys_file.c kernel/fs/sys_namei.c kernel/fs/sys_attr.c \
                 kernel/fs/sys_dir.c kernel/fs/tmpfs_check.c tests/host/file_host.c \
-                tests/host/fs_host.c mm/memmap.c mm/buddy.c mm/page_alloc.c mm/zone.c \
+                tests/host/fs_host.c mm/memmap.c mm/buddy.c mm/page_alloc.c mm/zone.c mm/numa.c mm/numa_order.c \
                 mm/contig.c mm/release.c mm/mem_place.c mm/vmstat.c tests/host/mm_host.c \
                 mm/isolate.c mm/vm_event.c
 FS_HOST_DEPS := include/kernel/file.h include/kernel/vfs.h tests/host/file_host.h \
@@ -400,6 +411,9 @@ $(BUILD)/host/tests/host/test_sys_file: $(FS_HOST_DEPS)
 # /proc's own files: the tree, the links, the texts, the load average (docs/proc.md).
 tests/host/test_procfs_SRCS := tests/host/test_procfs.c $(FS_HOST_SRCS)
 $(BUILD)/host/tests/host/test_procfs: $(FS_HOST_DEPS) kernel/fs/proc_impl.h include/kernel/kstat.h
+# /sys: the tree, the node texts (mm/mmstat.c's real ones), read-only (docs/numa.md).
+tests/host/test_sysfs_SRCS := tests/host/test_sysfs.c $(FS_HOST_SRCS) mm/mmstat.c
+$(BUILD)/host/tests/host/test_sysfs: $(FS_HOST_DEPS)
 # tmpfs, the page cache, names, links, the working directory (docs/tmpfs.md).
 tests/host/test_tmpfs_SRCS := tests/host/test_tmpfs.c tests/host/test_tmpfs_names.c \
                               tests/host/test_tmpfs_swap.c $(FS_HOST_SRCS)
@@ -423,12 +437,13 @@ $(BUILD)/host/tests/host/test_acpi: include/kernel/acpi.h include/mm/numa.h test
 # tests/host/mm_host.c panic, printk and the private "physical memory" arena.
 # mm/bootmem.c is kernel-only glue; its decisions are mm/mem_place.c's.
 # Host builds define DEBUG=1: DASSERTs run under the sanitizers.
-MM_HOST_SRCS := mm/memmap.c mm/buddy.c mm/page_alloc.c mm/zone.c mm/contig.c mm/mmstat.c \
+MM_HOST_SRCS := mm/memmap.c mm/buddy.c mm/page_alloc.c mm/zone.c mm/numa.c mm/numa_order.c mm/contig.c mm/mmstat.c \
                 mm/isolate.c mm/vm_event.c \
                 mm/release.c mm/mem_place.c mm/vmstat.c tests/host/mm_host.c
 MM_HOST_DEPS := $(wildcard include/mm/*.h) include/boot/boot_info.h tests/host/mm_host.h
 tests/host/test_memmap_SRCS := tests/host/test_memmap.c $(MM_HOST_SRCS)
 tests/host/test_buddy_SRCS  := tests/host/test_buddy.c $(MM_HOST_SRCS)
+tests/host/test_numa_SRCS  := tests/host/test_numa.c $(MM_HOST_SRCS)
 tests/host/test_mem_place_SRCS := tests/host/test_mem_place.c $(MM_HOST_SRCS)
 $(BUILD)/host/tests/host/test_mem_place: $(MM_HOST_DEPS)
 # The page-table cases and harness shared by both formats, the host and the
@@ -460,10 +475,15 @@ tests/host/test_slab_SRCS := tests/host/test_slab.c $(MM_HOST_SRCS) $(SLAB_SRCS)
 $(BUILD)/host/tests/host/test_slab: $(MM_HOST_DEPS) mm/slab_impl.h
 # User address spaces over the page tables and the slab allocator.
 VMA_SRCS := mm/vma.c mm/vma_check.c mm/mmap.c mm/user_fault.c mm/mm_fork.c mm/mremap.c mm/stack.c \
-            mm/filemap.c mm/rmap.c mm/migrate.c
+            mm/filemap.c mm/rmap.c mm/migrate.c mm/mempolicy.c
 tests/host/test_vma_SRCS := tests/host/test_vma.c $(MM_HOST_SRCS) $(SLAB_SRCS) mm/pgtable.c mm/pgtable_clone.c mm/pgtable_walk.c \
                             mm/pgtable_check.c mm/pt_x86_64.c $(VMA_SRCS)
 $(BUILD)/host/tests/host/test_vma: $(MM_HOST_DEPS) mm/pgtable_impl.h mm/slab_impl.h
+# NUMA memory policies: the objects and a range's policy (docs/mempolicy.md).
+tests/host/test_mempolicy_SRCS := tests/host/test_mempolicy.c $(MM_HOST_SRCS) $(SLAB_SRCS) \
+                                  mm/pgtable.c mm/pgtable_clone.c mm/pgtable_walk.c \
+                                  mm/pgtable_check.c mm/pt_x86_64.c $(VMA_SRCS)
+$(BUILD)/host/tests/host/test_mempolicy: $(MM_HOST_DEPS) mm/pgtable_impl.h mm/slab_impl.h
 # The reverse map and migration over address spaces of both formats.
 tests/host/test_rmap_SRCS = tests/host/test_rmap.c $(MM_HOST_SRCS) $(SLAB_SRCS) mm/pgtable.c \
                             mm/pgtable_clone.c mm/pgtable_walk.c mm/pgtable_check.c mm/pt_x86_64.c \
@@ -580,7 +600,7 @@ fuzz_slab_EXTRA := $(SLAB_SRCS)
 fuzz_swaphdr_EXTRA := mm/swap_header.c
 fuzz_gpt_EXTRA := kernel/block/gpt.c kernel/lib/crc32.c
 $(BUILD)/fuzz/fuzz_gpt: include/kernel/gpt.h tests/shared/gpt_image.h
-fuzz_acpi_EXTRA = $(ACPI_SRCS)
+fuzz_acpi_EXTRA = kernel/acpi/tables.c kernel/acpi/srat.c
 $(BUILD)/fuzz/fuzz_acpi: include/kernel/acpi.h include/mm/numa.h tests/shared/acpi_image.h
 fuzz_exec_EXTRA := kernel/fs/cpio.c kernel/proc/elf_user.c kernel/proc/user_stack.c
 # The file system over the host page allocator (tests/host/fs_host.c, file_host.c).
@@ -671,7 +691,7 @@ user-oracle: user
 	python3 tests/user/run_host.py --build $(BUILD)
 
 # Benchmarks: host build, -O2, no sanitizers; baselines run in the same process.
-BENCH_MM_SRCS := mm/buddy.c mm/page_alloc.c mm/zone.c mm/contig.c mm/mmstat.c mm/vmstat.c \
+BENCH_MM_SRCS := mm/buddy.c mm/page_alloc.c mm/zone.c mm/numa.c mm/numa_order.c mm/contig.c mm/mmstat.c mm/vmstat.c \
                  mm/isolate.c mm/vm_event.c
 $(BUILD)/bench/bench_buddy: tests/bench/bench_buddy.c $(BENCH_MM_SRCS) include/mm/*.h \
                            tests/bench/bench.h

@@ -202,6 +202,12 @@ static const struct {
     [202] = { "getegid32", sys_getegid },
     [218] = { "mincore", sys_mincore },
     [219] = { "madvise", sys_madvise },
+    /* NUMA policies: the handlers read an i386 caller's 4-byte longs */
+    [274] = { "mbind", sys_mbind },
+    [275] = { "get_mempolicy", sys_get_mempolicy },
+    [276] = { "set_mempolicy", sys_set_mempolicy },
+    [294] = { "migrate_pages", sys_migrate_pages },
+    [317] = { "move_pages", sys_move_pages },
     [221] = { "fcntl64", sys32_fcntl64 },
     [224] = { "gettid", sys_gettid },
     [238] = { "tkill", sys_tkill },

@@ -34,7 +34,9 @@
 #include <mm/bootmem.h>
 #include <mm/mem_place.h>
 #include <mm/zone.h>
+#include <mm/numa.h>
 #include <mm/gfp.h>
+#include <kernel/acpi.h>
 #include <kernel/assert.h>
 #include <kernel/errno.h>
 #include <kernel/kernel.h>
@@ -53,6 +55,8 @@ static union {
     struct mem_piece pieces[MEM_PLACE_PIECES(MAX_RANGES, NHELD)];
 } scratch __attribute__((aligned(16)));
 static struct mem_node node;
+/* Nodes 1 .. MAX_NUMNODES - 1 when the ACPI SRAT describes several. */
+static struct mem_node more_nodes[MAX_NUMNODES - 1];
 
 /* TSC readings of the set-up's phases. */
 struct mem_times {
@@ -187,16 +191,23 @@ void mem_init(const struct boot_info *bi)
 
     t.start = rdtsc();
     node_init(&node, phys_to_virt(plan.map_pa), plan.max_pfn, direct_map, mem_log);
+    /* NUMA: the nodes of the ACPI SRAT, each taking the frames of its
+     * span (docs/numa.md); without one, node0 has them all. */
+    const struct numa_layout *layout = acpi_numa_init(ranges, nranges);
+    if (layout && numa_nodes_init(layout, more_nodes, boot_cpu_apic_id()))
+        printk("NUMA: the nodes cannot be used as laid out: one node\n");
     t.descriptors = rdtsc();
     for (size_t i = 0; i < plan.npieces; i++) {
         const struct mem_piece *p = &plan.pieces[i];
-        if (p->free)
-            node_add_free(&node, p->start_pfn, p->end_pfn);
-        else
-            node_add_present(&node, p->start_pfn, p->end_pfn);
+        for (unsigned nid = 0; nid < nr_node_ids; nid++) {
+            if (p->free)
+                node_add_free(node_data[nid], p->start_pfn, p->end_pfn);
+            else
+                node_add_present(node_data[nid], p->start_pfn, p->end_pfn);
+        }
     }
     t.free_lists = rdtsc();
-    node_finish(&node);
+    numa_finish();
     t.finish = rdtsc();
 
     mem_report(&st, &plan, &t);
@@ -219,8 +230,12 @@ uint64_t mem_release_boot(uint32_t kind)
     for (size_t i = 0; i < nranges; i++) {
         if (ranges[i].kind != kind)
             continue;
-        long n = node_release(&node, ranges[i].start >> PAGE_SHIFT,
-                              ranges[i].end >> PAGE_SHIFT);
+        long n = 0;
+        for (unsigned nid = 0; n >= 0 && nid < nr_node_ids; nid++) {
+            long k = node_release(node_data[nid], ranges[i].start >> PAGE_SHIFT,
+                                  ranges[i].end >> PAGE_SHIFT);
+            n = k < 0 ? k : n + k;
+        }
         if (n < 0)
             continue; /* refused: reported and counted, the range stays held */
         if ((uint64_t)n == (ranges[i].end - ranges[i].start) >> PAGE_SHIFT)

@@ -15,8 +15,11 @@
  * Allocation takes the first block of the smallest order >= the request
  * and splits it, putting the upper halves back on the lower lists.  Both
  * operations are O(MAX_ORDER) list operations.  Zone boundaries (16 MiB,
- * 4 GiB) are multiples of the largest block, so a block's buddy lies in
- * its zone unless it lies past the zone's end.
+ * 4 GiB) are multiples of the largest block, but a node's span (its
+ * zones', include/mm/numa.h) starts and ends where the firmware says: a
+ * buddy is merged only when its descriptor names the same zone
+ * (page.zone), as Linux's page_is_buddy checks, so no block ever spans
+ * two nodes.
  *
  * Frame descriptors are reached through the zone's node (z->node), never
  * through a global, so a zone is a self-contained instance.  Errors: the
@@ -122,7 +125,7 @@ void buddy_free(struct zone *z, uint64_t pfn, unsigned order)
         if (buddy >= end)
             break;
         const struct page *b = &map[buddy];
-        if (!(b->flags & PG_BUDDY) || b->order != order)
+        if (!(b->flags & PG_BUDDY) || b->order != order || b->zone != z->id)
             break;
         list_del(z, map, order, buddy);
         pfn &= ~(1ul << order); /* the merged block starts at the lower one */
@@ -232,6 +235,8 @@ int buddy_check(const struct zone *z, char *why, size_t size)
     /* The map: every frame is exactly one thing. */
     for (uint64_t pfn = z->start_pfn; pfn < z->end_pfn;) {
         const struct page *p = &NODE_MAP[pfn];
+        CHECK(p->zone == z->id, "%s: frame %#lx of the span names zone id %u, not %u", z->name,
+              pfn, p->zone, z->id);
         if (p->flags & PG_BUDDY) {
             CHECK(p->flags == PG_BUDDY && p->refcount == 0 && p->order <= MAX_ORDER,
                   "%s: free block %#lx is flags %#x refcount %u order %u", z->name, pfn,
@@ -241,7 +246,8 @@ int buddy_check(const struct zone *z, char *why, size_t size)
             CHECK(pfn + n <= z->end_pfn, "%s: free block %#lx runs past the zone", z->name,
                   pfn);
             if (p->order < MAX_ORDER && buddy >= z->start_pfn && buddy + n <= z->end_pfn)
-                CHECK(!((NODE_MAP[buddy].flags & PG_BUDDY) && NODE_MAP[buddy].order == p->order),
+                CHECK(!((NODE_MAP[buddy].flags & PG_BUDDY) && NODE_MAP[buddy].order == p->order &&
+                        NODE_MAP[buddy].zone == z->id),
                       "%s: free buddies %#lx and %#lx of order %u not merged", z->name,
                       pfn, buddy, p->order);
             for (uint64_t i = 1; i < n; i++)

@@ -224,10 +224,10 @@ int compact_memory(void)
     if (mm_compacting)
         return 0;
     mm_compacting = true;
-    for (int zi = 0; zi < NR_ZONES; zi++)
-        if (node0->zones[zi].managed) {
-            compact_zone(&node0->zones[zi], -1);
-            compaction_defer_reset(&node0->zones[zi]);  /* a fresh start */
+    for_each_zone(z)
+        if (z->managed) {
+            compact_zone(z, -1);
+            compaction_defer_reset(z);  /* a fresh start */
         }
     mm_compacting = false;
     return 0;

@@ -72,8 +72,7 @@ static void mark_contig(uint64_t start, uint64_t n)
 static uint64_t search(gfp_t gfp, uint64_t n, uint64_t align_pfn, uint64_t lo,
                        uint64_t hi)
 {
-    for (int zi = 0; zi < NR_ZONES; zi++) {
-        struct zone *z = &node0->zones[zi];
+    for_each_zone(z) {
         uint64_t s = lo > z->start_pfn ? lo : z->start_pfn;
         uint64_t e = hi < z->end_pfn ? hi : z->end_pfn;
         if (!z->managed || s >= e || e - s < n)
@@ -167,7 +166,7 @@ int free_contig(uint64_t pa, uint64_t n)
         struct page *p = pfn_to_page(pfn + i);
         p->flags = 0;
         p->refcount = 0;
-        buddy_free(&node0->zones[p->zone], pfn + i, 0);
+        buddy_free(page_zone(p), pfn + i, 0);
     }
     return 0;
 }

@@ -138,8 +138,7 @@ uint64_t evacuate_contig(gfp_t gfp, uint64_t n, uint64_t align_pfn, uint64_t lo,
 {
     if (mm_compacting)
         return PFN_NONE;
-    for (int zi = 0; zi < NR_ZONES; zi++) {
-        struct zone *z = &node0->zones[zi];
+    for_each_zone(z) {
         uint64_t s = lo > z->start_pfn ? lo : z->start_pfn;
         uint64_t e = hi < z->end_pfn ? hi : z->end_pfn;
         if (!z->managed || s >= e || e - s < n)
@@ -177,9 +176,9 @@ int evacuate_zone(enum zone_type t, struct evacuate_result *r)
     if (!r)
         r = &local;
     memset(r, 0, sizeof(*r));
-    if ((unsigned)t >= NR_ZONES || !node0->zones[t].managed)
+    if ((unsigned)t >= NR_ZONES || !zone_of_type(t)->managed)
         return -EINVAL;
-    struct zone *z = &node0->zones[t];
+    struct zone *z = zone_of_type(t);
     bool was = mm_compacting;
     mm_compacting = true;
     drain_pcp();

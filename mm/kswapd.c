@@ -45,22 +45,23 @@ static uint64_t deaf_until;     /* a tick: wake-ups before it are ignored */
  * balanced, and insisting on every zone would page out half the machine
  * to refill a DMA zone that user pages keep taking.
  */
-static unsigned classzone;      /* the zone the waking allocation asked for */
+static const struct zone *classzone;   /* the zone the waking allocation asked for */
 
 static bool balanced(void)
 {
-    const struct zone *z = &node0->zones[classzone < NR_ZONES ? classzone : NR_ZONES - 1];
-    return !z->managed || z->free + z->pcp.count >= z->wmark_high;
+    const struct zone *z = classzone;
+    return !z || !z->managed || z->free + z->pcp.count >= z->wmark_high;
 }
 
 /* The zone flag of classzone: reclaim frees only frames that can refill
  * it (shrink_memory skips the zones above). */
 static gfp_t zone_gfp(void)
 {
-    return classzone == ZONE_DMA ? __GFP_DMA : classzone == ZONE_DMA32 ? __GFP_DMA32 : 0;
+    unsigned t = classzone ? zone_idx(classzone) : ZONE_NORMAL;
+    return t == ZONE_DMA ? __GFP_DMA : t == ZONE_DMA32 ? __GFP_DMA32 : 0;
 }
 
-static void wake_kswapd(unsigned zone)
+static void wake_kswapd(struct zone *zone)
 {
     if (!kswapd_task || kswapd_task->wait_chan != &kswapd_wait)
         return;                       /* at work already (or not started) */
@@ -77,7 +78,8 @@ static void kswapd(void *arg)
         sleep_on_intr(&kswapd_wait);   /* 'S' in ps, as Linux's; no signal reaches it */
         uint64_t got = 1;
         while (!balanced() &&
-               (got = shrink_memory(KSWAPD_BATCH, GFP_KSWAPD | zone_gfp(), true)) > 0)
+               (got = shrink_node_memory(classzone ? zone_to_nid(classzone) : -1, KSWAPD_BATCH,
+                                           GFP_KSWAPD | zone_gfp(), true)) > 0)
             kthread_yield();          /* the others run between two batches */
         if (!got)
             deaf_until = ticks_now() + KSWAPD_BACKOFF;

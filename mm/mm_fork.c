@@ -41,6 +41,7 @@
  */
 #include <mm/vma.h>
 #include <mm/rmap.h>
+#include <mm/mempolicy.h>
 #include <kernel/errno.h>
 #include <kernel/string.h>
 
@@ -163,9 +164,12 @@ static int fork_copy(struct pt_view *pv, void *arg)
         return fork_share(pv, arg);
     /* The child's VMA shares the parent's anon_vma and pgoff: the copy's
      * marks are the parent VMA's (which has an anon_vma: it has pages). */
-    uint64_t copy = frame_alloc(w->child->gfp | GFP_HIGHUSER_MOVABLE | __GFP_NOWARN);
-    if (!copy)
+    /* From the node the VMA's (or the task's) policy names. */
+    struct page *cp = alloc_pages_vma(w->child->gfp | GFP_HIGHUSER_MOVABLE | __GFP_NOWARN, 0,
+                                      w->v, pv->va);
+    if (!cp)
         return -ENOMEM;
+    uint64_t copy = page_to_phys(cp);
     page_add_anon_rmap(pfn_to_page(copy >> PAGE_SHIFT), w->v, pv->va);
     memcpy(page_address(pfn_to_page(copy >> PAGE_SHIFT)),
            page_address(pfn_to_page(pv->pa >> PAGE_SHIFT)), PAGE_SIZE);
@@ -216,6 +220,7 @@ int mm_fork(struct mm *child, struct mm *parent, bool eager)
         cv->next = NULL;
         if (cv->shm)
             vm_shm_get(cv->shm);
+        mpol_get(cv->policy);       /* the range's NUMA policy: shared, immutable */
         cv->mm = child;
         anon_vma_link(cv);          /* the parent's lineage: CoW pages are found in both */
         if (cv->mapping)

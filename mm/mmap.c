@@ -230,8 +230,7 @@ bool mmap_too_many(struct mm *mm, unsigned grow)
 bool mmap_enough_memory(uint64_t len)
 {
     uint64_t pages = total_swap_pages;
-    for (int i = 0; i < NR_ZONES; i++)
-        pages += node0->zones[i].managed;
+    pages += totalram_pages();
     return len / PAGE_SIZE <= pages;
 }
 

@@ -38,6 +38,7 @@
  */
 #include <mm/vma.h>
 #include <mm/rmap.h>
+#include <mm/mempolicy.h>
 #include <kernel/errno.h>
 #include <kernel/types.h>
 
@@ -161,6 +162,7 @@ static int move_range(struct mm *mm, struct vma *v, uint64_t from, uint64_t len,
                                                                : to >> PAGE_SHIFT;
     n->anon_vma = v->anon_vma;
     anon_vma_link(n);
+    n->policy = mpol_get(v->policy);   /* the NUMA policy moves with it (Linux's copy_vma) */
     if (n->shm)
         vm_shm_get(n->shm);
     n->mapping = v->mapping;

@@ -35,8 +35,8 @@
  * comparison and no zone walk: a small order pops its cache list, a
  * larger one (or a small one the cache lacks) takes a block from the
  * buddy lists (alloc_block); the rest (an empty order-0 list to refill,
- * a zone near wmark_min, __GFP_ZERO of a cached block, fallback to lower
- * zones) is alloc_pages_slow, the zone loop.  __free_pages takes the last
+ * a zone below wmark_low (which wakes kswapd), __GFP_ZERO of a cached
+ * block, fallback along the zonelist) is alloc_pages_slow.  __free_pages takes the last
  * reference of a well-formed block with a handful of O(1) tests (below)
  * and hands it to the cache or to buddy_free.  Only the head is written
  * either way.  With orders mixed at random, a branch on the order itself
@@ -66,6 +66,7 @@
  */
 #include <mm/gfp.h>
 #include <mm/buddy.h>
+#include <mm/numa.h>
 #include <mm/vm_event.h>
 #include <kernel/assert.h>
 #include <kernel/errno.h>
@@ -183,8 +184,33 @@ static void __attribute__((noinline)) pcp_drain(struct zone *z, uint32_t keep)
 
 void drain_pcp(void)
 {
-    for (int i = 0; i < NR_ZONES; i++)
-        pcp_drain(&NODE->zones[i], 0);
+    for (unsigned nid = 0; nid < nr_node_ids; nid++)
+        for (int i = 0; i < NR_ZONES; i++)
+            pcp_drain(&node_data[nid]->zones[i], 0);
+}
+
+/*
+ * NUMA statistics of an allocation that got a frame of zone z when the
+ * first zone it could use was `want` (Linux's zone_statistics): numa_hit
+ * when they are on the same node, else numa_miss on z and numa_foreign
+ * on want; local_node or other_node by the CPU's node.
+ */
+static inline void numa_account(struct zone *z, const struct zone *want)
+{
+    int nid = zone_to_nid(z);
+    if (nid == zone_to_nid(want)) {
+        z->numa_stat[NUMA_HIT]++;
+    } else {
+        z->numa_stat[NUMA_MISS]++;
+        node_data[zone_to_nid(want)]->zones[zone_idx(want)].numa_stat[NUMA_FOREIGN]++;
+    }
+    z->numa_stat[nid == numa_cpu_node ? NUMA_LOCAL : NUMA_OTHER]++;
+}
+
+/* May the request use zone z: its node in the mask (none: any)? */
+static inline bool zone_allowed(const struct zone *z, const nodemask_t *mask)
+{
+    return !mask || node_isset(zone_to_nid(z), mask);
 }
 
 static uint64_t zone_alloc(struct zone *z, unsigned order, gfp_t gfp)
@@ -230,31 +256,53 @@ extern bool mm_compacting __attribute__((weak));
 extern uint64_t shrink_memory(uint64_t want, gfp_t gfp, bool kswapd) __attribute__((weak));
 static bool in_reclaim;
 
-static struct page *__attribute__((noinline)) alloc_pages_slow(gfp_t gfp, unsigned order)
+/* Walk zonelist zl, skipping zones of nodes outside the mask. */
+#define for_each_allowed(z, zl, mask)                                                      \
+    for (struct zone *const *zp_ = (zl), *z; (z = *zp_) != NULL; zp_++)                   \
+        if (zone_allowed(z, mask))
+
+/* Take a block from zone z of zonelist order (the slow path's tries). */
+static struct page *take(struct zone *z, const struct zone *want, unsigned order, gfp_t gfp)
+{
+    uint64_t pfn = zone_alloc(z, order, gfp);
+    if (pfn == PFN_NONE)
+        return NULL;
+    numa_account(z, want);
+    return prep_block(z, pfn, order, gfp);
+}
+
+static struct page *__attribute__((noinline)) alloc_pages_slow(gfp_t gfp, unsigned order,
+                                                               int nid, const nodemask_t *mask)
 {
     if (order > MAX_ORDER) {
         if (!(gfp & __GFP_NOWARN))
             node_report("alloc_pages: order %u is above MAX_ORDER %u", order, MAX_ORDER);
         return NULL;
     }
-    /* Zones above the preferred one have no frames. */
-    int top = (int)(NODE->preferred[top_zone(gfp)] - NODE->zones);
+    /* The zones to try, nearest first: the node's zonelist for the
+     * highest zone the flags allow (Linux's), those of the mask's nodes. */
+    struct zone *const *zl = node_data[nid]->zonelist[top_zone(gfp)];
+    struct zone *want = NULL;
+    for_each_allowed(z, zl, mask) {
+        want = z;
+        break;
+    }
+    if (!want) {
+        if (!(gfp & __GFP_NOWARN))
+            node_report("alloc_pages: no node of mask %#lx has memory for gfp %#x",
+                        mask ? mask->bits : 0ul, gfp);
+        return NULL;
+    }
     /* The fast path found the cache empty or the zone near its minimum:
      * the moment to see whether the background reclaimer has work
      * (Linux's slow path wakes kswapd first thing too). */
-    if (NODE->wake_kswapd) {
-        const struct zone *z = &NODE->zones[top];
-        if (z->free + z->pcp.count < z->wmark_low + (1ul << order))
-            NODE->wake_kswapd((unsigned)top);
-    }
+    if (NODE->wake_kswapd && want->free + want->pcp.count < want->wmark_low + (1ul << order))
+        NODE->wake_kswapd(want);
     for (int pass = 0; pass < 3; pass++) {
-        for (int zi = top; zi >= 0; zi--) {
-            struct zone *z = &NODE->zones[zi];
-            if (!z->managed)
-                continue;
-            uint64_t pfn = zone_alloc(z, order, gfp);
-            if (pfn != PFN_NONE)
-                return prep_block(z, pfn, order, gfp);
+        for_each_allowed(z, zl, mask) {
+            struct page *p = take(z, want, order, gfp);
+            if (p)
+                return p;
         }
         /* Second failure: memory pressure; the shrinker (the slab
          * allocator's empty slabs) may give frames back, once. */
@@ -271,15 +319,14 @@ static struct page *__attribute__((noinline)) alloc_pages_slow(gfp_t gfp, unsign
          * the zones it compacts (not those it defers); a request that
          * gets its block after one did is a compact_success. */
         uint64_t stalls = vm_events[COMPACT_STALL];
-        for (int zi = top; zi >= 0; zi--) {
-            struct zone *z = &NODE->zones[zi];
-            if (!z->managed || !compact_zone_order(z, order))
+        for_each_allowed(z, zl, mask) {
+            if (!compact_zone_order(z, order))
                 continue;
-            uint64_t pfn = zone_alloc(z, order, gfp);
-            if (pfn != PFN_NONE) {
+            struct page *p = take(z, want, order, gfp);
+            if (p) {
                 if (vm_events[COMPACT_STALL] != stalls)
                     count_vm_event(COMPACT_SUCCESS);
-                return prep_block(z, pfn, order, gfp);
+                return p;
             }
         }
     }
@@ -290,20 +337,21 @@ static struct page *__attribute__((noinline)) alloc_pages_slow(gfp_t gfp, unsign
         in_reclaim = true;
         uint64_t got = shrink_memory(32ul << order, gfp, false);
         in_reclaim = false;
-        if (got)
+        if (got) {
             drain_pcp();
-        for (int zi = top; got && zi >= 0; zi--) {
-            struct zone *z = &NODE->zones[zi];
-            uint64_t pfn = z->managed ? zone_alloc(z, order, gfp) : PFN_NONE;
-            if (pfn != PFN_NONE)
-                return prep_block(z, pfn, order, gfp);
+            for_each_allowed(z, zl, mask) {
+                struct page *p = take(z, want, order, gfp);
+                if (p)
+                    return p;
+            }
         }
     }
-    for (int zi = (int)top_zone(gfp); zi >= 0; zi--)
-        NODE->zones[zi].alloc_fail++;
+    for_each_allowed(z, zl, mask)
+        z->alloc_fail++;
     if (!(gfp & __GFP_NOWARN))
-        node_report("alloc_pages: out of memory: order %u, gfp %#x (%s and below)", order, gfp,
-               NODE->zones[top_zone(gfp)].name);
+        node_report("alloc_pages: out of memory: order %u, gfp %#x (%s and below, node %d%s)",
+                    order, gfp, NODE->zones[top_zone(gfp)].name, nid,
+                    nr_node_ids > 1 ? " and fallbacks" : "");
     return NULL;
 }
 
@@ -311,13 +359,15 @@ static struct page *__attribute__((noinline)) alloc_pages_slow(gfp_t gfp, unsign
  * that the cache lacks, from the preferred zone's buddy lists (the slow
  * path when they cannot give it). */
 static struct page *__attribute__((noinline)) alloc_block(struct zone *z, gfp_t gfp,
-                                                          unsigned order)
+                                                          unsigned order, int nid,
+                                                          const nodemask_t *mask)
 {
-    if (order > MAX_ORDER || z->free + z->pcp.count < z->wmark_min + (1ul << order))
-        return alloc_pages_slow(gfp, order);
+    if (order > MAX_ORDER || z->free + z->pcp.count < z->wmark_low + (1ul << order))
+        return alloc_pages_slow(gfp, order, nid, mask);
     uint64_t pfn = buddy_alloc(z, order);
     if (pfn == PFN_NONE)
-        return alloc_pages_slow(gfp, order);
+        return alloc_pages_slow(gfp, order, nid, mask);
+    numa_account(z, z);
     struct page *p = &z->node->mem_map[pfn];
     DASSERT(p->flags == 0 && p->order == order && tails_clean(p, order),
             "%s: fresh block %#lx flags %#x order %u", z->name, pfn, p->flags, p->order);
@@ -329,32 +379,63 @@ static struct page *__attribute__((noinline)) alloc_block(struct zone *z, gfp_t 
     return p;
 }
 
-struct page *alloc_pages(gfp_t gfp, unsigned order)
+/* alloc_pages on node nid, the mask's nodes only (NULL: any node). */
+static inline struct page *alloc_fast(gfp_t gfp, unsigned order, int nid,
+                                      const nodemask_t *mask)
 {
     /*
      * The fast paths work on the preferred zone alone, with no zone walk.
-     * The zone must stay above wmark_min after the request: the floor of
-     * an ordinary request and the highest of all, so one comparison does
-     * for every gfp (__GFP_HIGH and __GFP_MEMALLOC requests below it go
-     * the slow way and may still succeed there).
+     * The zone must stay above wmark_low after the request, as Linux's
+     * first attempt asks (ALLOC_WMARK_LOW): a request that would take it
+     * lower goes the slow way, which wakes kswapd and may still take the
+     * zone down to wmark_min (lower for __GFP_HIGH and __GFP_MEMALLOC).
+     * So every crossing of the low watermark wakes kswapd, not only those
+     * that happen to find the per-CPU cache empty.
      *  - orders 0..PCP_MAX_ORDER: the top block of the cache's list for
      *    the order; an empty list sends order 0 to the slow path (which
      *    refills a batch) and a larger order to the buddy lists;
      *  - larger orders: a block from the buddy lists (alloc_block).
      * Either way only the head is written: a block's tails carry no mark.
      */
-    struct zone *z = NODE->preferred[top_zone(gfp)];
+    struct zone *z = node_data[nid]->preferred[top_zone(gfp)];
+    if (mask && !node_isset(nid, mask))
+        return alloc_pages_slow(gfp, order, nid, mask);
     if (order > PCP_MAX_ORDER)
-        return alloc_block(z, gfp, order);
-    if (z->free + z->pcp.count < z->wmark_min + (1u << order) || (gfp & __GFP_ZERO))
-        return alloc_pages_slow(gfp, order);
+        return alloc_block(z, gfp, order, nid, mask);
+    if (z->free + z->pcp.count < z->wmark_low + (1u << order) || (gfp & __GFP_ZERO))
+        return alloc_pages_slow(gfp, order, nid, mask);
     if (z->pcp.lists[order] == PFN_NIL)
-        return order ? alloc_block(z, gfp, order) : alloc_pages_slow(gfp, 0);
+        return order ? alloc_block(z, gfp, order, nid, mask)
+                     : alloc_pages_slow(gfp, 0, nid, mask);
     struct page *p = pcp_pop(z, NODE->mem_map, order);
+    numa_account(z, z);
     p->refcount = 1;
     if (gfp & __GFP_MOVABLE)
         p->flags2 = PG2_MOVABLE;
     return p;
+}
+
+struct page *alloc_pages(gfp_t gfp, unsigned order)
+{
+    return alloc_fast(gfp, order, numa_cpu_node, NULL);
+}
+
+struct page *__alloc_pages(gfp_t gfp, unsigned order, int nid, const nodemask_t *mask)
+{
+    if (nid < 0)
+        nid = numa_cpu_node;    /* NUMA_NO_NODE: the local node */
+    if ((unsigned)nid >= nr_node_ids) {
+        node_report("alloc_pages: node %d does not exist (%u node%s)", nid, nr_node_ids,
+                    nr_node_ids == 1 ? "" : "s");
+        NODE->errors++;
+        return NULL;
+    }
+    return alloc_fast(gfp, order, nid, mask);
+}
+
+struct page *alloc_pages_node(int nid, gfp_t gfp, unsigned order)
+{
+    return __alloc_pages(gfp, order, nid, NULL);
 }
 
 /*
@@ -376,7 +457,7 @@ static inline uint64_t desc_pfn(const struct page *p)
  * went over high), to the buddy lists for the others. */
 static inline void free_block(struct page *p, uint64_t pfn, unsigned order)
 {
-    struct zone *z = &NODE->zones[p->zone];
+    struct zone *z = page_zone(p);
     DASSERT(p->refcount == 0 && tails_clean(p, order),
             "%s: freeing block %#lx order %u: refcount %u or marked tails", z->name, pfn, order,
             p->refcount);
@@ -558,7 +639,8 @@ uint64_t frame_alloc(gfp_t gfp)
 uint64_t nr_free_pages(void)
 {
     uint64_t n = 0;
-    for (int i = 0; i < NR_ZONES; i++)
-        n += NODE->zones[i].free + NODE->zones[i].pcp.count;
+    for (unsigned nid = 0; nid < nr_node_ids; nid++)
+        for (int i = 0; i < NR_ZONES; i++)
+            n += node_data[nid]->zones[i].free + node_data[nid]->zones[i].pcp.count;
     return n;
 }

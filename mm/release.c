@@ -20,8 +20,11 @@
 long node_release(struct mem_node *node, uint64_t start, uint64_t end)
 {
     long released = 0;
-    if (end > node->max_pfn)
-        end = node->max_pfn;
+    /* Only the node's own frames (each node takes its part of a range). */
+    if (end > node->end_pfn)
+        end = node->end_pfn;
+    if (start < node->start_pfn)
+        start = node->start_pfn;
     for (uint64_t pfn = start; pfn < end; pfn++) {
         const struct page *p = &node->mem_map[pfn];
         if (!(p->flags & PG_RESERVED) || p->refcount) {

@@ -38,6 +38,7 @@
 #include <mm/rmap.h>
 #include <mm/compaction.h>
 #include <mm/vmscan.h>
+#include <mm/mempolicy.h>
 #include <kernel/errno.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
@@ -92,23 +93,25 @@ gfp_t mm_user_zone;
  * fault path without swap have no page in the swap cache. */
 extern bool try_to_free_swap(struct page *pg) __attribute__((weak));
 
-/* A new frame for this mm's data: movable (the reverse map finds its
- * ptes), from the process's zones or the zone the user_zone switch names
- * (include/mm/compaction.h); 0 if memory is short (the caller reports,
- * the allocator does not). */
-static uint64_t new_frame(struct mm *mm, gfp_t extra)
+/* A new frame for this mm's data at va of v: movable (the reverse map
+ * finds its ptes), from the process's zones or the zone the user_zone
+ * switch names (include/mm/compaction.h), on the node the NUMA policy
+ * names (include/mm/mempolicy.h: v's, else the task's); 0 if memory is
+ * short (the caller reports, the allocator does not). */
+static uint64_t new_frame(struct mm *mm, const struct vma *v, uint64_t va, gfp_t extra)
 {
     gfp_t gfp = mm->gfp | GFP_HIGHUSER_MOVABLE | __GFP_NOWARN | extra;
     if (mm_user_zone)
         gfp = (gfp & ~(gfp_t)(__GFP_DMA | __GFP_DMA32)) | mm_user_zone;
-    return frame_alloc(gfp);
+    struct page *p = alloc_pages_vma(gfp, 0, v, va);
+    return p ? page_to_phys(p) : 0;
 }
 
 uint64_t mm_new_anon_page(struct mm *mm, struct vma *v, uint64_t va, gfp_t extra)
 {
     if (anon_vma_prepare(v))
         return 0;
-    uint64_t pa = new_frame(mm, extra);
+    uint64_t pa = new_frame(mm, v, va, extra);
     if (pa)
         page_add_anon_rmap(pfn_to_page(pa >> PAGE_SHIFT), v, va);
     return pa;
@@ -148,7 +151,7 @@ static int fault_in(struct mm *mm, struct vma *v, uint64_t va, unsigned access)
         uint64_t i = (v->off + (va - v->start)) >> PAGE_SHIFT;
         pa = vm_shm_frame(v->shm, i);
         if (!pa) {
-            if (!(pa = new_frame(mm, __GFP_ZERO)))
+            if (!(pa = new_frame(mm, v, va, __GFP_ZERO)))
                 return -ENOMEM;
             if (vm_shm_set(v->shm, i, pa)) {
                 frame_unref(pa);

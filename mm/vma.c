@@ -29,6 +29,7 @@
 #include <mm/vma.h>
 #include <mm/rmap.h>
 #include <mm/slab.h>
+#include <mm/mempolicy.h>
 #include <kernel/errno.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
@@ -79,7 +80,8 @@ unsigned vma_pt_prot(const struct vma *v)
 bool vma_compatible(const struct vma *a, const struct vma *b)
 {
     if (a->end != b->start || a->prot != b->prot || a->flags != b->flags ||
-        a->file != b->file || a->shm != b->shm || a->mapping != b->mapping)
+        a->file != b->file || a->shm != b->shm || a->mapping != b->mapping ||
+        !mpol_equal(a->policy, b->policy))
         return false;
     /* A backing object must continue where a ends, and the anonymous
      * pages' indexes too (include/mm/rmap.h). */
@@ -100,6 +102,7 @@ void vma_free(struct vma *v)
         vm_shm_put(v->shm);
     if (v->mapping)
         filemap_vma_unlink(v);   /* off the file's list; its reference goes */
+    mpol_put(v->policy);
     kfree(v);
 }
 
@@ -154,6 +157,7 @@ void vma_split(struct mm *mm, struct vma *v, uint64_t addr, struct vma *spare)
         vm_shm_get(spare->shm);
     if (spare->mapping)
         filemap_vma_link(spare);
+    mpol_get(spare->policy);     /* both halves keep the policy */
     v->end = addr;
     spare->prev = v;
     spare->next = v->next;
@@ -284,7 +288,7 @@ int vm_shm_grow(struct vm_shm *s, uint64_t npages)
 /* Linux's rules (fs/proc/task_mmu.c): a file's name first; then the VMA
  * overlapping [start_brk, brk] is the heap, the one holding the top of
  * the stack is the stack. */
-static const char *vma_name(const struct mm *mm, const struct vma *v, bool *deleted)
+const char *vma_name(const struct mm *mm, const struct vma *v, bool *deleted)
 {
     *deleted = false;
     if (v->mapping)

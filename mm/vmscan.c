@@ -167,6 +167,11 @@ static uint64_t pageout_batch(struct page **pages, unsigned n, bool kswapd)
 
 uint64_t shrink_memory(uint64_t want, gfp_t gfp, bool kswapd)
 {
+    return shrink_node_memory(-1, want, gfp, kswapd);
+}
+
+uint64_t shrink_node_memory(int nid, uint64_t want, gfp_t gfp, bool kswapd)
+{
     uint64_t freed = 0, scanned = 0, max = node0->max_pfn;
     struct page *batch[PAGEOUT_CLUSTER];
     unsigned nb = 0;
@@ -183,6 +188,14 @@ uint64_t shrink_memory(uint64_t want, gfp_t gfp, bool kswapd)
      * above 4 GiB. */
     uint64_t limit = (gfp & __GFP_DMA) ? ZONE_DMA_END >> PAGE_SHIFT
                    : (gfp & __GFP_DMA32) ? ZONE_DMA32_END >> PAGE_SHIFT : max;
+    /* And only that node's frames when a node is named (kswapd
+     * refilling the zone of one node). */
+    uint64_t first = 0;
+    if (nid >= 0 && (unsigned)nid < nr_node_ids) {
+        first = node_data[nid]->start_pfn;
+        if (limit > node_data[nid]->end_pfn)
+            limit = node_data[nid]->end_pfn;
+    }
     /* Two turns at most: one to clear the accessed bits, one to reclaim
      * (one when there is only dropping to do); kswapd looks at no more
      * than KSWAPD_SCAN pages a call, since it runs with interrupts off
@@ -194,7 +207,7 @@ uint64_t shrink_memory(uint64_t want, gfp_t gfp, bool kswapd)
         uint64_t pfn = clock_hand++;
         if (clock_hand >= max)
             clock_hand = 0;
-        if (pfn >= limit)
+        if (pfn >= limit || pfn < first)
             continue;
         struct page *pg = pfn_to_page(pfn);
         if (pg->refcount == 1 && (pg->flags & PG_ANON) && page_in_swap_cache(pg)) {

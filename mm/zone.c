@@ -28,6 +28,7 @@
  */
 #include <mm/zone.h>
 #include <mm/buddy.h>
+#include <mm/numa.h>
 #include <kernel/assert.h>
 #include <kernel/string.h>
 
@@ -35,6 +36,23 @@ static const char *const zone_names[NR_ZONES] = { "DMA", "DMA32", "Normal" };
 static const uint64_t zone_end[NR_ZONES] = {
     ZONE_DMA_END >> PAGE_SHIFT, ZONE_DMA32_END >> PAGE_SHIFT, ~0ul,
 };
+
+static void set_spans(struct mem_node *node, uint64_t start, uint64_t end);
+
+/* Zones of `node` empty, their ids and names set (spans by node_set_span). */
+static void zones_init(struct mem_node *node, int nid)
+{
+    for (int i = 0; i < NR_ZONES; i++) {
+        struct zone *z = &node->zones[i];
+        z->name = zone_names[i];
+        z->node = node;
+        z->id = (uint8_t)(nid * NR_ZONES + i);
+        for (int k = 0; k <= MAX_ORDER; k++)
+            z->area[k].head = PFN_NIL;
+        for (int k = 0; k <= PCP_MAX_ORDER; k++)
+            z->pcp.lists[k] = PFN_NIL;
+    }
+}
 
 void node_init(struct mem_node *node, struct page *mem_map, uint64_t max_pfn,
                   void *(*phys_to_virt)(uint64_t), void (*report)(const char *))
@@ -45,26 +63,61 @@ void node_init(struct mem_node *node, struct page *mem_map, uint64_t max_pfn,
     node->phys_to_virt = phys_to_virt;
     node->direct_map = phys_to_virt(0);
     node->report = report;
-    uint64_t start = 0;
+    zones_init(node, 0);
+    node0 = node;
+    numa_reset();
+    set_spans(node, 0, max_pfn);
     for (int i = 0; i < NR_ZONES; i++) {
-        struct zone *z = &node->zones[i];
-        uint64_t end = zone_end[i] < max_pfn ? zone_end[i] : max_pfn;
-        z->name = zone_names[i];
-        z->node = node;
-        z->start_pfn = start < end ? start : end;
-        z->end_pfn = end > start ? end : start;
-        for (int k = 0; k <= MAX_ORDER; k++)
-            z->area[k].head = PFN_NIL;
-        for (int k = 0; k <= PCP_MAX_ORDER; k++)
-            z->pcp.lists[k] = PFN_NIL;
-        for (uint64_t pfn = z->start_pfn; pfn < z->end_pfn; pfn++) {
+        const struct zone *z = &node->zones[i];
+        for (uint64_t pfn = z->start_pfn; pfn < z->end_pfn; pfn++)
             mem_map[pfn] = (struct page){ .next = PFN_NIL, .prev = PFN_NIL,
-                                          .flags = PG_RESERVED, .zone = (uint8_t)i };
-        }
-        start = z->end_pfn;
+                                          .flags = PG_RESERVED, .zone = z->id };
     }
     node_build_zonelist(node);
-    node0 = node;
+}
+
+void node_init_empty(struct mem_node *node, int nid)
+{
+    memset(node, 0, sizeof(*node));
+    node->mem_map = node0->mem_map;
+    node->max_pfn = node0->max_pfn;
+    node->phys_to_virt = node0->phys_to_virt;
+    node->direct_map = node0->direct_map;
+    node->report = node0->report;
+    node->nid = nid;
+    zones_init(node, nid);
+    node_data[nid] = node;
+    node_build_zonelist(node);
+}
+
+/* Node and zone spans: the node's [start, end) cut at the zone limits. */
+static void set_spans(struct mem_node *node, uint64_t start, uint64_t end)
+{
+    if (end > node->max_pfn)
+        end = node->max_pfn;
+    if (start > end)
+        start = end;
+    node->start_pfn = start;
+    node->end_pfn = end;
+    uint64_t lo = 0;
+    for (int i = 0; i < NR_ZONES; i++) {
+        struct zone *z = &node->zones[i];
+        uint64_t s = lo > start ? lo : start, e = zone_end[i] < end ? zone_end[i] : end;
+        z->start_pfn = s < e ? s : e;   /* an empty zone: [e, e) */
+        z->end_pfn = e;
+        lo = zone_end[i];
+    }
+}
+
+void node_set_span(struct mem_node *node, uint64_t start, uint64_t end)
+{
+    set_spans(node, start, end);
+    for (int i = 0; i < NR_ZONES; i++) {
+        const struct zone *z = &node->zones[i];
+        for (uint64_t pfn = z->start_pfn; pfn < z->end_pfn; pfn++)
+            node->mem_map[pfn].zone = z->id;
+    }
+    node_build_zonelist(node);
 }
 
 /* Call fn(zone, s, e) for each piece of [start, end) inside a zone. */
@@ -114,11 +167,23 @@ void node_add_free(struct mem_node *node, uint64_t start, uint64_t end)
 
 void node_build_zonelist(struct mem_node *node)
 {
+    uint8_t order[MAX_NUMNODES];
+    unsigned n = node_fallback(node->nid, order);
     for (int t = 0; t < NR_ZONES; t++) {
         int zi = t;
         while (zi > 0 && !node->zones[zi].managed)
             zi--;
         node->preferred[t] = &node->zones[node->zones[zi].managed ? zi : t];
+        /* The zonelist: node by node in fallback order, each node's
+         * zones from t down, only those with frames. */
+        unsigned k = 0;
+        for (unsigned j = 0; j < n; j++) {
+            struct mem_node *other = node_data[order[j]];
+            for (int i = t; other && i >= 0; i--)
+                if (other->zones[i].managed)
+                    node->zonelist[t][k++] = &other->zones[i];
+        }
+        node->zonelist[t][k] = NULL;
     }
 }
 
@@ -150,10 +215,12 @@ void node_finish(struct mem_node *node)
 
 int node_check(char *why, size_t size)
 {
-    for (int i = 0; i < NR_ZONES; i++) {
-        int err = buddy_check(&node0->zones[i], why, size);
-        if (err)
-            return err;
+    for (unsigned nid = 0; nid < nr_node_ids; nid++) {
+        for (int i = 0; i < NR_ZONES; i++) {
+            int err = buddy_check(&node_data[nid]->zones[i], why, size);
+            if (err)
+                return err;
+        }
     }
     return 0;
 }

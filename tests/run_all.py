@@ -227,7 +227,15 @@ def boots(bad):
         # above 4 GiB and no CPU (a second CPU would spin in the firmware:
         # TCG time); the kernel prints the layout and still allocates from
         # one node.
-        Boot("6G", mem="6G", cmdline="ktest=all", numa="2G,4G/0:dist=0-1=21",
+        # Then (ktest.end=init) the NUMA policies' user test, 64- and
+        # 32-bit (docs/mempolicy.md): the 32-bit one cannot use node 1,
+        # all above 4 GiB, and skips its two-node checks.  test_sysfs_node
+        # reads the nodes' files in /sys (docs/numa.md), here and in numa-4.
+        Boot("6G", mem="6G", numa="2G,4G/0:dist=0-1=21",
+             cmdline="ktest=all ktest.end=init init=/bin/init -- test test_mempolicy "
+                     "test_mempolicy32 test_sysfs_node test_sysfs_node32",
+             expect="text", wait_for=["init: exited"], timeout=300,
+             must_not_show=["not ok", "KERNEL PANIC", "KERNEL OOPS"],
              must_show=["ACPI: SRAT: Node 0 PXM 0 [mem 0x00100000-0x7fffffff]",
                         "ACPI: SRAT: Node 1 PXM 1 [mem 0x100000000-0x1ffffffff]",
                         "ACPI: SRAT: PXM 0 -> APIC 0x00 -> Node 0",
@@ -235,12 +243,25 @@ def boots(bad):
                         "NUMA: 2 nodes from the ACPI SRAT, distances from the SLIT",
                         "node distances:", "node   0   1", "  0:  10  21", "  1:  21  10",
                         "Fallback order for Node 0: 0 1", "Fallback order for Node 1: 1 0",
-                        "ioapic: from the ACPI MADT: I/O APIC at 0xfec00000"]),
+                        "Zonelist of Node 0, Normal: 0:DMA32 0:DMA 1:Normal",
+                        "Zonelist of Node 1, Normal: 1:Normal 0:DMA32 0:DMA",
+                        "ioapic: from the ACPI MADT: I/O APIC at 0xfec00000",
+                        "ktest: starting init (ktest.end=init)",
+                        "=== end test_mempolicy: exit 0", "=== end test_mempolicy32: exit 0",
+                        "=== end test_sysfs_node: exit 0", "=== end test_sysfs_node32: exit 0",
+                        "init: exited with status 0"]),
         # Four domains, uneven distances, PXM 2 with a CPU and no memory,
         # PXM 1 and 3 with memory and no CPU: the boot lines only.  Domains
         # with CPUs are numbered first (Linux's pxm_to_node): PXM 2 is
         # node 1, PXM 1 node 2.
-        Boot("numa-4", mem="2G", cmdline="ktest=bootinfo_header",
+        # The NUMA policies' user test runs there too (docs/mempolicy.md).
+        Boot("numa-4", mem="2G",
+             cmdline="ktest=bootinfo_header,numa_nodes_consistent,numa_alloc_on_node,"
+                     "numa_mask_and_bad_node,numa_fallback_nearest ktest.end=init "
+                     "init=/bin/init -- test test_mempolicy test_mempolicy32 "
+                     "test_sysfs_node test_sysfs_node32 test_numa_fallback "
+                     "test_numa_fallback32",
+             expect="text", wait_for=["init: exited"],
              numa="512M,512M/0,0,1G/0:0-1=15,0-2=20,0-3=30,1-2=30,1-3=20,2-3=15",
              must_show=["ACPI: SRAT: PXM 2 -> APIC 0x01 -> Node 1",
                         "ACPI: SRAT: Node 2 PXM 1 [mem 0x20000000-0x3fffffff]",
@@ -250,8 +271,17 @@ def boots(bad):
                         "  2:  15  30  10  20", "  3:  30  15  20  10",
                         "Fallback order for Node 0: 0 2 3",
                         "Fallback order for Node 1: 3 0 2",
-                        "Fallback order for Node 3: 3 2 0"],
-             must_not_show=["ACPI: SLIT:", "ACPI: SRAT: entry", "SRAT refused"]),
+                        "Fallback order for Node 3: 3 2 0",
+                        "Zonelist of Node 0, Normal: 0:DMA32 0:DMA 2:DMA32 3:DMA32",
+                        "Zonelist of Node 1, Normal: 3:DMA32 0:DMA32 0:DMA 2:DMA32",
+                        "Zonelist of Node 3, Normal: 3:DMA32 2:DMA32 0:DMA32 0:DMA",
+                        "5 passed, 0 failed",
+                        "=== end test_mempolicy: exit 0", "=== end test_mempolicy32: exit 0",
+                        "=== end test_sysfs_node: exit 0", "=== end test_sysfs_node32: exit 0",
+                        "=== end test_numa_fallback: exit 0",
+                        "=== end test_numa_fallback32: exit 0",
+                        "init: exited with status 0"],
+             must_not_show=["ACPI: SLIT:", "ACPI: SRAT: entry", "SRAT refused", "not ok"]),
         Boot("usb-stick", mem="1G", cmdline="ktest=all", usb=True),
         # With the memory map on beside the text: screencheck checks both.
         Boot("screen", mem="1G",
@@ -328,8 +358,9 @@ def boots(bad):
              must_not_show=["skipped"]),
         # Reclaim (docs/reclaim.md): three times the RAM through a 512 MiB
         # swap disk, 64- and 32-bit; then, without swap, the OOM killer.
+        # Two equal nodes of 64 MiB: reclaim and kswapd work node by node.
         Boot("swap-pressure", mem="128M", cmdline="swap=vda init=/bin/init -- test "
-             "test_kswapd test_swapout test_swapout32", disks=make_big_swap_disk,
+             "test_kswapd test_swapout test_swapout32", disks=make_big_swap_disk, numa="2",
              expect="text", wait_for=["init: exited"], timeout=600,
              must_show=["=== end test_kswapd: exit 0", "=== end test_swapout: exit 0",
                         "=== end test_swapout32: exit 0"],

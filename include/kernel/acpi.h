@@ -102,5 +102,17 @@ const struct acpi_tables *acpi_kernel(void);
 
 /* Print the NUMA layout the firmware describes, Linux's way (boot). */
 void acpi_numa_report(void);
+/*
+ * Early in mem_init, before the kernel's page tables (the loader's direct
+ * map reaches every address of the firmware map): parse the SRAT and the
+ * SLIT against the cleaned map ram[0..nram).  The layout when there are
+ * several nodes, NULL for one (no SRAT, one domain, or refused: the
+ * reason printed).  acpi_numa_report prints it later.
+ */
+const struct numa_layout *acpi_numa_init(const struct mem_range *ram, size_t nram);
+/* The kernel's page tables are loaded: read tables through kmap_phys. */
+void acpi_kernel_vm_ready(void);
+/* The boot CPU's APIC id (CPUID leaf 1), as the SRAT names CPUs. */
+uint32_t boot_cpu_apic_id(void);
 
 #endif

@@ -69,6 +69,9 @@ enum {
     NR_statx = 332, NR_faccessat2 = 439,
     /* kernel/proc/sys_time.c, kernel/proc/sys_mm.c ("time+mm"): */
     NR_swapon = 167, NR_swapoff = 168,
+    /* mm/mempolicy_sys.c, mm/mempolicy_move.c (docs/mempolicy.md): */
+    NR_mbind = 237, NR_set_mempolicy = 238, NR_get_mempolicy = 239, NR_migrate_pages = 256,
+    NR_move_pages = 279,
     NR_settimeofday = 164, NR_clock_settime = 227, NR_clock_getres = 229, NR_getcpu = 309,
     /* 0..334 and 424..469: the names of kernel/proc/syscall_names.c */
     NR_SYSCALLS = 470
@@ -210,6 +213,13 @@ long sys_madvise(const struct sysargs *a);
 long sys_mincore(const struct sysargs *a);
 long sys_mremap(const struct sysargs *a);
 long sys_msync(const struct sysargs *a);
+/* mm/mempolicy_sys.c, mm/mempolicy_move.c: NUMA policies (docs/mempolicy.md);
+ * both ABIs (an i386 caller's longs and pointers are 4 bytes) */
+long sys_set_mempolicy(const struct sysargs *a);
+long sys_get_mempolicy(const struct sysargs *a);
+long sys_mbind(const struct sysargs *a);
+long sys_move_pages(const struct sysargs *a);
+long sys_migrate_pages(const struct sysargs *a);
 /* kernel/proc/sys_time.c (docs/time.md) */
 long sys_clock_getres(const struct sysargs *a);
 long sys_clock_settime(const struct sysargs *a);

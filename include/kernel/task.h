@@ -70,6 +70,9 @@ struct task {
     struct { uint64_t cur, max; } rlim[TASK_NRLIMITS];
     const void *kwin;              /* sendfile: a kernel buffer uaccess takes as user memory */
     size_t kwin_len;
+    /* set_mempolicy's NUMA policy (include/mm/mempolicy.h), the task's
+     * own copy (fork copies it, exit frees it); NULL: local allocation. */
+    struct mempolicy *mempolicy;
 };
 
 /* t->flags: a 32-bit (i386) program runs in compatibility mode. */

@@ -1,8 +1,8 @@
 /*
  * The virtual file system: inodes, the page cache of regular files,
- * directories, path resolution, and the two file systems behind them:
- * tmpfs, the writable root seeded from the initrd, and procfs, mounted on
- * /proc (docs/tmpfs.md, docs/files.md).
+ * directories, path resolution, and the file systems behind them:
+ * tmpfs, the writable root seeded from the initrd, procfs, mounted on
+ * /proc, and sysfs, on /sys (docs/tmpfs.md, docs/files.md).
  *
  * An inode is a file, directory, symbolic link or device node.  It lives
  * while it has a link (nlink: the directory entries naming it, plus a
@@ -61,6 +61,7 @@ struct vfs_fs;
 /* Magic numbers of statfs (include/uapi/linux/magic.h). */
 #define TMPFS_MAGIC      0x01021994
 #define PROC_SUPER_MAGIC 0x9fa0
+#define SYSFS_MAGIC      0x62656572
 
 #define MAXSYMLINKS 40             /* links followed in one walk: ELOOP beyond */
 
@@ -172,7 +173,7 @@ struct inode {
                                          * list swapoff walks (kernel/fs/pagecache.c) */
         } reg;
         char *link;               /* symbolic links: the target, kmalloc'ed */
-        struct {                  /* procfs */
+        struct {                  /* procfs and sysfs */
             const void *node;
             int pid;
             char text[16];        /* a made-up link target or name (a pid) */
@@ -443,6 +444,17 @@ void rootfs_teardown(void);
 extern struct vfs_fs procfs_fs;
 /* Make procfs's root and mount it on mountpoint: 0 or -ENOMEM. */
 int procfs_mount(struct inode *mountpoint);
+
+/* ---- sysfs (kernel/fs/sysfs.c) ------------------------------------------------------ */
+
+extern struct vfs_fs sysfs_fs;
+/* Make sysfs's root and mount it on mountpoint (/sys): 0 or -ENOMEM. */
+int sysfs_mount(struct inode *mountpoint);
+/* Undo sysfs_mount (rootfs_teardown); nothing when it is not mounted. */
+void sysfs_unmount(void);
+/* The path of a sysfs file ("/sys/devices/system/node/node0/meminfo"),
+ * for /proc/<pid>/fd/<n>: its length, -ENOENT (a directory), -ENAMETOOLONG. */
+long sysfs_inode_path(const struct inode *ino, char *buf, size_t size);
 
 /* ---- open files on inodes (kernel/fs/tmpfs_file.c, kernel/fs/open.c) -------------- */
 

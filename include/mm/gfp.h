@@ -9,6 +9,7 @@
 #define MM_GFP_H
 
 #include <mm/page.h>
+#include <mm/numa.h>
 
 typedef unsigned int gfp_t;
 
@@ -77,6 +78,16 @@ typedef unsigned int gfp_t;
  * Returns NULL when nothing fits (one log line unless __GFP_NOWARN).
  */
 struct page *alloc_pages(gfp_t gfp, unsigned order);
+/*
+ * NUMA (include/mm/numa.h): alloc_pages takes memory from the current
+ * CPU's node first.  __alloc_pages prefers node nid (-1: the current
+ * CPU's) and falls back along its zonelist, nearest node first, using
+ * only nodes of nodemask (NULL: all), as Linux's; a nid that is no node
+ * is a caller's error (reported, NULL).  alloc_pages_node(nid, ...) is
+ * __alloc_pages with no mask.
+ */
+struct page *__alloc_pages(gfp_t gfp, unsigned order, int nid, const nodemask_t *nodemask);
+struct page *alloc_pages_node(int nid, gfp_t gfp, unsigned order);
 #define alloc_page(gfp) alloc_pages(gfp, 0)
 /* Drop the caller's reference on a block from alloc_pages (its head). */
 void __free_pages(struct page *page, unsigned order);

@@ -9,19 +9,21 @@
  * out, falls back to the others nearest first (its zonelists).
  *
  * This header holds the plain description the ACPI parser fills
- * (kernel/acpi/srat.c) and the pure fallback order computed from it
- * (mm/numa_order.c).  Allocation does not use them yet: the kernel still
- * has one node, node0 (include/mm/page.h).
+ * (kernel/acpi/srat.c), the pure fallback order computed from it
+ * (mm/numa_order.c), and the nodes the allocator runs on, made from it
+ * (mm/numa.c): node_data[0 .. nr_node_ids), each with its zones
+ * (include/mm/page.h).
  */
 #ifndef MM_NUMA_H
 #define MM_NUMA_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <mm/page.h>
 
-/* Nodes we describe: more proximity domains than this and the SRAT is
- * refused (one node, as without it).  Linux's x86 default is 64. */
-#define MAX_NUMNODES 8
+/* MAX_NUMNODES (include/mm/page.h, 8): more proximity domains than this
+ * and the SRAT is refused (one node, as without it).  Linux's x86
+ * default is 64. */
 /* Memory ranges kept per node (QEMU gives node 0 two or three: below
  * 640 KiB, the rest below the PCI hole, above 4 GiB). */
 #define NUMA_MAX_RANGES 8
@@ -71,5 +73,53 @@ void numa_default_distances(struct numa_layout *l);
  */
 int numa_fallback_order(const struct numa_layout *l, unsigned node,
                         uint8_t order[MAX_NUMNODES]);
+
+/* A set of nodes: bit n for node n (Linux's nodemask_t). */
+typedef struct {
+    uint64_t bits;
+} nodemask_t;
+_Static_assert(MAX_NUMNODES <= 64, "nodemask_t is one word");
+
+static inline bool node_isset(int nid, const nodemask_t *m)
+{
+    return nid >= 0 && nid < MAX_NUMNODES && (m->bits >> nid & 1);
+}
+
+/*
+ * The allocator's nodes from a layout (mm/numa.c), after node_init has
+ * made node0 over the whole mem_map: node i gets the frames of the
+ * layout's node i's ranges (its span: from its lowest range to its
+ * highest), node 0 shrinks to its own; extra[] is storage for nodes
+ * 1 .. nr_nodes - 1.  Nodes whose spans would overlap (ranges of two
+ * nodes interleaved) are not supported: -EINVAL, one node as before.
+ * The CPU the kernel runs on (APIC id cpu_apic) gives numa_node_id().
+ * Then node_add_free / node_add_present on every node (each takes what
+ * lies in its span) and numa_finish.
+ */
+int numa_nodes_init(const struct numa_layout *l, struct mem_node *extra, uint32_t cpu_apic);
+/* node_finish on every node, then every node's zonelists. */
+void numa_finish(void);
+/* Back to one node, node0 (node_init calls it). */
+void numa_reset(void);
+/* Node nid's fallback order (nodes with memory, nearest first) into
+ * order[]; returns the count (node_build_zonelist's input). */
+unsigned node_fallback(int nid, uint8_t order[MAX_NUMNODES]);
+
+/* The node the current CPU belongs to (0 without NUMA). */
+extern int numa_cpu_node;
+static inline int numa_node_id(void)
+{
+    return numa_cpu_node;
+}
+/* Does node nid exist and have frames the allocator manages? */
+bool node_has_memory(int nid);
+/* The distance from a to b (10 for a == b), 0 when either is no node. */
+int node_distance(int a, int b);
+/* Frames the allocator manages, all nodes (Linux's totalram_pages). */
+uint64_t totalram_pages(void);
+/* Sum of a numa_stat_item over node nid's zones. */
+uint64_t node_numa_stat(int nid, enum numa_stat_item item);
+/* Node of frame pfn by the spans (node 0 for a frame of no node). */
+int pfn_to_nid(uint64_t pfn);
 
 #endif

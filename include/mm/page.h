@@ -68,7 +68,7 @@ struct page {
     uint32_t refcount;     /* 0 when free; > 0 on the head of an allocated block */
     uint8_t flags;         /* PG_* */
     uint8_t order;         /* block order, on a block's head (free, cached, allocated) */
-    uint8_t zone;          /* enum zone_type */
+    uint8_t zone;          /* zone id: node * NR_ZONES + enum zone_type (page_zone) */
     uint8_t flags2;        /* PG2_* */
     /*
      * The reverse map (mm/rmap.c), on an allocated page only, 0 otherwise:
@@ -109,6 +109,22 @@ struct per_cpu_pages {
 struct mem_node;
 
 /*
+ * NUMA statistics, per zone, as Linux keeps them (mm/page_alloc.c counts
+ * them; the node's are the sums of its zones').  For an allocation that
+ * asked for node P and got a frame of node N while running on node L:
+ * P == N counts numa_hit on N's zone, otherwise numa_miss there and
+ * numa_foreign on P's; local_node (N == L) or other_node on N's zone;
+ * interleave_hit when an interleave policy got the node it chose.
+ */
+enum numa_stat_item {
+    NUMA_HIT, NUMA_MISS, NUMA_FOREIGN, NUMA_INTERLEAVE_HIT, NUMA_LOCAL, NUMA_OTHER,
+    NR_NUMA_STAT
+};
+
+/* Nodes we can describe (include/mm/numa.h has the firmware's side). */
+#define MAX_NUMNODES 8
+
+/*
  * A zone: one buddy allocator over [start_pfn, end_pfn).  `node` is the
  * node it belongs to: code that has a zone reaches the frame descriptors
  * (node->mem_map), the hooks and the errors counter through it.
@@ -124,12 +140,20 @@ struct zone {
     struct free_area area[MAX_ORDER + 1];
     struct per_cpu_pages pcp;
     uint64_t alloc_fail;              /* requests refused (statistics) */
+    uint8_t id;                       /* node * NR_ZONES + type: page.zone of its frames */
+    /* Linux's NUMA counters (/proc/zoneinfo, /proc/vmstat), per zone:
+     * see enum numa_stat_item. */
+    uint64_t numa_stat[NR_NUMA_STAT];
 };
 
 /*
- * A memory node: the mem_map and the zones (one node: no NUMA, see the SOS
- * article on Linux's physical memory for what several would be).
- * Hooks let host tests run the allocator over a private arena.
+ * A memory node (Linux's pg_data_t): its zones, their per-CPU caches and
+ * watermarks, and its place among the other nodes (the SOS article on
+ * Linux's physical memory).  One mem_map covers the whole machine: every
+ * node points to it, with the same max_pfn, direct map and hooks (node0's
+ * are the ones used); a frame's node and zone are in its descriptor
+ * (page.zone, page_zone()).  Hooks let host tests run the allocator over
+ * a private arena.
  */
 struct mem_node {
     struct page *mem_map;             /* indexed by pfn, max_pfn entries */
@@ -141,6 +165,13 @@ struct mem_node {
      * per-CPU cache, with no walk over empty zones.  Kept by
      * node_build_zonelist (mm/zone.c). */
     struct zone *preferred[NR_ZONES];
+    /* zonelist[t]: every zone a request naming zone t may use, in the
+     * order they are tried, NULL-terminated: this node's zones from t
+     * down, then the next nearest node's, and so on (Linux's
+     * build_zonelists, node order).  Kept by node_build_zonelist. */
+    struct zone *zonelist[NR_ZONES][MAX_NUMNODES * NR_ZONES + 1];
+    int nid;                          /* node number: node_data[nid] == this */
+    uint64_t start_pfn, end_pfn;      /* span of the node's zones */
     void *(*phys_to_virt)(uint64_t pa);
     /* phys_to_virt(0), set by node_init: the map must be linear
      * (phys_to_virt(pa) == direct_map + pa), so page_address and
@@ -150,10 +181,10 @@ struct mem_node {
     /* Memory pressure: called once by a request about to fail, before the
      * retry; returns the frames it freed (the slab shrinker), or NULL. */
     uint64_t (*shrink)(void);
-    /* Zone `zone`, the highest an allocation may use, fell below its low
+    /* Zone `zone`, the first an allocation may use, fell below its low
      * watermark: wake the thread that reclaims in the background
-     * (kswapd, mm/kswapd.c), or NULL. */
-    void (*wake_kswapd)(unsigned zone);
+     * (kswapd, mm/kswapd.c), or NULL.  node0's is the one called. */
+    void (*wake_kswapd)(struct zone *zone);
     uint64_t errors;                  /* callers' errors reported (kernel/errno.h) */
 };
 
@@ -161,8 +192,50 @@ struct mem_node {
  * error is reported once and counted in node->errors. */
 void node_report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* The node the API below works on (set by mem_init / host tests). */
+/* Node 0: the mem_map, max_pfn and hooks the API below works with (set
+ * by mem_init / host tests). */
 extern struct mem_node *node0;
+/* The nodes, node_data[0] == node0: nr_node_ids of them, 1 without NUMA
+ * (include/mm/numa.h). */
+extern struct mem_node *node_data[MAX_NUMNODES];
+extern unsigned nr_node_ids;
+
+/* The zone and node of a frame, from its descriptor (Linux keeps them in
+ * page->flags). */
+static inline struct zone *page_zone(const struct page *p)
+{
+    return &node_data[p->zone / NR_ZONES]->zones[p->zone % NR_ZONES];
+}
+static inline int page_to_nid(const struct page *p)
+{
+    return p->zone / NR_ZONES;
+}
+/* A zone's type (ZONE_DMA...) and node. */
+static inline unsigned zone_idx(const struct zone *z)
+{
+    return z->id % NR_ZONES;
+}
+static inline int zone_to_nid(const struct zone *z)
+{
+    return z->id / NR_ZONES;
+}
+/* The zone after z, node by node then by type; NULL after the last. */
+static inline struct zone *next_zone(const struct zone *z)
+{
+    unsigned id = z->id + 1u;
+    return id < nr_node_ids * NR_ZONES ? &node_data[id / NR_ZONES]->zones[id % NR_ZONES] : NULL;
+}
+/* Every zone of every node (empty ones too). */
+#define for_each_zone(z) for (struct zone *z = node_data[0]->zones; z; z = next_zone(z))
+/* The zone of type t holding frames, of the first node that has one
+ * (DMA and DMA32 are in one node), or node 0's (empty) one. */
+static inline struct zone *zone_of_type(unsigned t)
+{
+    for (unsigned nid = 0; nid < nr_node_ids; nid++)
+        if (node_data[nid]->zones[t].managed)
+            return &node_data[nid]->zones[t];
+    return &node_data[0]->zones[t];
+}
 
 static inline struct page *pfn_to_page(uint64_t pfn)
 {

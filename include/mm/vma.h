@@ -157,6 +157,10 @@ struct vma {
     uint64_t pgoff;
     struct anon_vma *anon_vma;
     struct vma *anon_prev, *anon_next;
+    /* The NUMA policy of this range (include/mm/mempolicy.h; NULL: none,
+     * the task's applies): one reference, kept through splits and forks,
+     * dropped by vma_free; neighbours merge only with equal policies. */
+    struct mempolicy *policy;
 };
 
 /*
@@ -590,6 +594,9 @@ void vma_split(struct mm *mm, struct vma *v, uint64_t addr, struct vma *spare);
  * [start, end] (boundaries included); returns the number merged away. */
 unsigned vma_merge_range(struct mm *mm, uint64_t start, uint64_t end);
 
+/* The name /proc/self/maps shows for v: a file's, "[heap]", "[stack]",
+ * "/dev/zero (deleted)", or NULL; *deleted for an unlinked file. */
+const char *vma_name(const struct mm *mm, const struct vma *v, bool *deleted);
 /* The VMA in short, as mm_describe prints it; length like snprintf. */
 int vma_describe(const struct mm *mm, const struct vma *v, char *buf, size_t size);
 

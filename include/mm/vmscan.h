@@ -67,6 +67,8 @@ bool try_to_free_swap(struct page *pg);
  * one (pgscan_direct).
  */
 uint64_t shrink_memory(uint64_t want, gfp_t gfp, bool kswapd);
+/* The same, freeing only frames of node nid (-1: any node). */
+uint64_t shrink_node_memory(int nid, uint64_t want, gfp_t gfp, bool kswapd);
 /* Page out one anonymous page now: 0, -EBUSY (pinned, or not an
  * anonymous page), -ENOSPC (no free slot), -EIO (the write failed: the
  * slot is retired, the page stays). */

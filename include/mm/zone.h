@@ -15,7 +15,18 @@
  */
 void node_init(struct mem_node *node, struct page *mem_map, uint64_t max_pfn,
                   void *(*phys_to_virt)(uint64_t), void (*report)(const char *));
-/* Hand frames [start_pfn, end_pfn) to the allocator (split across zones).
+/*
+ * Node nid (1 .. MAX_NUMNODES - 1) made empty, sharing node0's mem_map,
+ * direct map and report hook, and registered as node_data[nid]; its
+ * frames come with node_set_span.
+ */
+void node_init_empty(struct mem_node *node, int nid);
+/* The node's span becomes [start, end) (its zones: that span cut at 16 MiB
+ * and 4 GiB, empty when outside), and the frames of the span are marked
+ * as its zones' (page.zone).  Before any frame is added. */
+void node_set_span(struct mem_node *node, uint64_t start, uint64_t end);
+/* Hand frames [start_pfn, end_pfn) to the allocator (split across zones;
+ * frames outside the node's span are left to the other nodes).
  * Each frame must still be reserved: adding one twice is a bug of the
  * caller's (asserted in debug builds). */
 void node_add_free(struct mem_node *node, uint64_t start_pfn, uint64_t end_pfn);
@@ -37,7 +48,7 @@ void node_build_zonelist(struct mem_node *node);
  * node->errors.
  */
 long node_release(struct mem_node *node, uint64_t start, uint64_t end);
-/* buddy_check() on every zone of node0: 0, or -EUCLEAN with the first
+/* buddy_check() on every zone of every node: 0, or -EUCLEAN with the first
  * problem in why. */
 int node_check(char *why, size_t size);
 
@@ -45,5 +56,13 @@ int node_check(char *why, size_t size);
 int buddyinfo_show(char *buf, size_t size);
 int zoneinfo_show(char *buf, size_t size);
 int meminfo_show(char *buf, size_t size);
+/* One node's, as Linux's /sys/devices/system/node/nodeN/{meminfo,numastat,
+ * distance}; 0 (empty) for a nid that is no node. */
+int node_meminfo_show(int nid, char *buf, size_t size);
+/* "Zonelist of Node 0, Normal: 0:DMA32 0:DMA 1:Normal ..." (no newline):
+ * the zones a request for zone t on node nid tries, in order. */
+int zonelist_show(int nid, unsigned t, char *buf, size_t size);
+int node_numastat_show(int nid, char *buf, size_t size);
+int node_distance_show(int nid, char *buf, size_t size);
 
 #endif

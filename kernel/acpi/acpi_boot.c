@@ -2,17 +2,20 @@
  * The kernel's ACPI tables and the NUMA layout at boot (docs/numa.md).
  *
  * acpi_kernel reads the directory of tables once, from the RSDP the
- * loader found (boot_info.acpi_rsdp), through kmap_phys a page at a time:
- * firmware tables lie outside what the allocator owns, so they are never
- * reached through struct page.  Users: the I/O APIC (the MADT,
- * kernel/cpu/ioapic.c) and acpi_numa_report below.
+ * loader found (boot_info.acpi_rsdp): first, in mem_init, through the
+ * loader's direct map (it covers every address up to the end of the
+ * firmware map, 4 GiB at least), then, once the kernel's own page tables
+ * keep only RAM there (acpi_kernel_vm_ready), through kmap_phys a page at
+ * a time: firmware tables lie outside what the allocator owns, so they
+ * are never reached through struct page.  Users: the NUMA set-up below
+ * and the I/O APIC (the MADT, kernel/cpu/ioapic.c).
  *
- * acpi_numa_report, called by kmain once the memory map is known and
- * kmap works, parses the SRAT and the SLIT (kernel/acpi/srat.c) and
- * prints the layout as Linux does: one "ACPI: SRAT: Node N PXM P [mem
+ * acpi_numa_init, called by mem_init before the allocator has a frame,
+ * parses the SRAT and the SLIT (kernel/acpi/srat.c): the layout it
+ * returns becomes the allocator's nodes (mm/numa.c).  acpi_numa_report,
+ * later, prints it as Linux does: one "ACPI: SRAT: Node N PXM P [mem
  * ...]" line per range, one per CPU, the distance table in numactl
  * --hardware's form and each node's "Fallback order" (mm/numa_order.c).
- * Nothing else uses the layout yet: allocation stays on node0.
  *
  * Invariant: the directory is read at most once; the tables are copied
  * into static buffers, never into allocated memory.
@@ -25,6 +28,7 @@
 #include <kernel/x86.h>
 #include <mm/bootmem.h>
 #include <mm/kmap.h>
+#include <mm/zone.h>
 
 #define SRAT_BUF (64u << 10)
 #define SLIT_BUF (8u << 10)
@@ -46,8 +50,17 @@ static uint64_t phys_limit(void)
     return bits >= 52 ? ACPI_PHYS_LIMIT : 1ul << bits;
 }
 
-/* Copy n bytes of physical memory at pa, a page at a time through kmap;
- * false for addresses the CPU cannot reach (hostile pointers). */
+static bool use_kmap;           /* the kernel's page tables are loaded */
+static uint64_t early_limit;    /* the loader's direct map ends there or later */
+
+void acpi_kernel_vm_ready(void)
+{
+    use_kmap = true;
+}
+
+/* Copy n bytes of physical memory at pa: through the loader's direct map
+ * at first, then a page at a time through kmap; false for addresses the
+ * CPU (or the early map) cannot reach (hostile pointers). */
 static bool phys_read(void *ctx, uint64_t pa, void *dst, size_t n)
 {
     (void)ctx;
@@ -56,6 +69,12 @@ static bool phys_read(void *ctx, uint64_t pa, void *dst, size_t n)
         limit = phys_limit();
     if (pa >= limit || n > limit - pa)
         return false;
+    if (!use_kmap) {
+        if (pa >= early_limit || n > early_limit - pa)
+            return false;
+        memcpy(dst, phys_to_virt(pa), n);
+        return true;
+    }
     uint8_t *d = dst;
     while (n) {
         uint64_t page = pa & ~0xffful, off = pa & 0xfff;
@@ -100,9 +119,10 @@ static void print_layout(const struct numa_layout *l)
             printk("ACPI: SRAT: Node %u: %u more CPUs not listed\n", i,
                    n->nr_cpus - NUMA_MAX_CPUS);
     }
-    printk("NUMA: %u nodes from the ACPI SRAT, distances from %s; allocation still "
-           "uses one node (node0)\n", l->nr_nodes,
-           l->from_slit ? "the SLIT" : "no SLIT (10 local, 20 remote)");
+    printk("NUMA: %u node%s from the ACPI SRAT, distances from %s; the allocator has %u "
+           "node%s\n", l->nr_nodes, l->nr_nodes == 1 ? "" : "s",
+           l->from_slit ? "the SLIT" : "no SLIT (10 local, 20 remote)", nr_node_ids,
+           nr_node_ids == 1 ? "" : "s");
     for (unsigned i = 0; i < l->nr_nodes; i++) {
         char sz[24];
         format_size(sz, sizeof(sz), l->node[i].mem_bytes);
@@ -134,31 +154,58 @@ static void print_layout(const struct numa_layout *l)
             k += snprintf(line + k, sizeof(line) - (size_t)k, " %u", order[j]);
         printk("Fallback order for Node %u:%s\n", i, line);
     }
+    /* What the allocator made of it (mm/zone.c): each node's zonelist for
+     * a GFP_KERNEL request (Normal and below). */
+    for (unsigned i = 0; i < nr_node_ids && l->nr_nodes > 1; i++) {
+        char zl[40 + MAX_NUMNODES * NR_ZONES * 10];
+        zonelist_show((int)i, ZONE_NORMAL, zl, sizeof(zl));
+        printk("%s\n", zl);
+    }
 }
 
-void acpi_numa_report(void)
+uint32_t boot_cpu_apic_id(void)
+{
+    uint32_t a, b, c, d;
+    cpuid(1, 0, &a, &b, &c, &d);
+    return b >> 24;
+}
+
+static struct numa_layout layout;
+static const char *layout_why;  /* why there is one node, or NULL */
+
+const struct numa_layout *acpi_numa_init(const struct mem_range *ram, size_t nram)
 {
     static uint8_t srat[SRAT_BUF], slit[SLIT_BUF];
-    static struct numa_layout layout;
+    early_limit = 4ul << 30;
+    for (size_t i = 0; i < nram; i++)
+        if (ram[i].end > early_limit)
+            early_limit = ram[i].end;
     const struct acpi_tables *t = acpi_kernel();
     long sn = acpi_copy_table(t, "SRAT", srat, sizeof(srat));
     if (sn == -ENOENT) {
-        printk("NUMA: no SRAT: one node (No NUMA configuration found)\n");
-        return;
+        layout_why = "NUMA: no SRAT: one node (No NUMA configuration found)";
+        return NULL;
     }
     if (sn < 0) {
         printk("NUMA: the SRAT cannot be used (error %ld): one node\n", sn);
-        return;
+        layout_why = "NUMA: SRAT unusable: one node";
+        return NULL;
     }
     long ln = acpi_copy_table(t, "SLIT", slit, sizeof(slit));
     if (ln < 0 && ln != -ENOENT)
         printk("NUMA: the SLIT cannot be used (error %ld): default distances\n", ln);
-    size_t nram;
-    const struct mem_range *ram = mem_ranges(&nram);
     if (acpi_numa_parse(&layout, srat, (size_t)sn, ln > 0 ? slit : NULL,
                         ln > 0 ? (size_t)ln : 0, ram, nram, report_line)) {
-        printk("NUMA: SRAT refused: one node\n");
-        return;
+        layout_why = "NUMA: SRAT refused: one node";
+        return NULL;
     }
-    print_layout(&layout);
+    return layout.nr_nodes > 1 ? &layout : NULL;
+}
+
+void acpi_numa_report(void)
+{
+    if (layout_why)
+        printk("%s\n", layout_why);
+    else
+        print_layout(&layout);
 }

@@ -12,14 +12,15 @@ static const struct {
     const char *help;
 } known[] = {
     { "ktest", "run in-kernel tests: ktest=all or ktest=name1,name2" },
-    { "ktest.end", "after the tests: exit (QEMU isa-debug-exit, default) or halt" },
+    { "ktest.end", "after the tests: exit (QEMU isa-debug-exit, default), halt, or init "
+                   "(start init as without ktest: a boot that runs both)" },
     { "ktest.crash", "test of the harness, outside any test: oops (a fault), kfree (a double "
                      "kfree), vfree (vfree of a non-vmalloc address); each must panic" },
     { "slab_debug", "slab debugging: red zones, poisoning, double/invalid-free checks" },
     { "nosmep", "leave SMEP off even when the CPU has it" },
     { "nosmap", "leave SMAP off even when the CPU has it" },
     { "bench", "run the in-QEMU benchmarks (make bench) instead of stopping; bench=migrate: "
-               "only page migration's" },
+               "only page migration's; bench=swap: only swap I/O's" },
     { "init", "the first program, from the initrd (default /bin/init)" },
     { "fork", "fork=copy: copy every page at fork instead of copy-on-write" },
     { "memview", "memview=on: the live map of physical memory on the framebuffer from boot "

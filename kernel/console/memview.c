@@ -152,7 +152,7 @@ static enum mv_state owner_state(struct page *p)
 
 static uint32_t state_rgb(const struct band *b, enum mv_state s)
 {
-    return s == ST_FREE ? zone_tint[b->z - node0->zones] : states[s].rgb;
+    return s == ST_FREE ? zone_tint[zone_idx(b->z)] : states[s].rgb;
 }
 
 static void cell_xy(const struct band *b, uint64_t c, uint32_t *x, uint32_t *y)
@@ -260,7 +260,7 @@ static void draw_label(const struct band *b)
     else
         snprintf(s, sizeof(s), "%-6s %lu MiB: %lu free, %lu user; cell %ux%u px = 1 frame",
                  b->z->name, mib(n), free, user, b->px, b->px);
-    swatch(mv.x, b->label_y, zone_tint[b->z - node0->zones]);
+    swatch(mv.x, b->label_y, zone_tint[zone_idx(b->z)]);
     text_row(mv.x + mv.gw, b->label_y, mv.cols - 1, s, mv.fg);
 }
 

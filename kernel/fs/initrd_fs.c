@@ -8,6 +8,7 @@
  * last entry wins; device nodes, FIFOs and sockets of the archive are
  * left out (a line in the log says so), as are names with a ".."
  * component.  Then /proc is made (if missing) and procfs mounted on it,
+ * /sys likewise with sysfs (kernel/fs/sysfs.c),
  * /tmp is made with mode 01777 (sticky: Linux's /tmp), and /dev gets the
  * nodes of kernel/fs/chrdev.c that it lacks (null, zero, full, tty,
  * console, random, urandom) and the links stdin, stdout, stderr and fd
@@ -47,10 +48,7 @@ static bool initrd_bytes(const void **buf, size_t *len)
 /* Half of the RAM the allocator manages, in pages: tmpfs's default size. */
 static uint64_t half_of_ram(void)
 {
-    uint64_t total = 0;
-    for (int i = 0; i < NR_ZONES; i++)
-        total += node0->zones[i].managed;
-    return total / 2;
+    return totalram_pages() / 2;
 }
 
 static void set_attrs(struct inode *ino, const struct cpio_entry *e)
@@ -233,6 +231,9 @@ int rootfs_init(void)
     struct inode *proc = ensure_dir(root, "proc", 0555);
     if (!proc || procfs_mount(proc) < 0)
         printk("rootfs: /proc could not be mounted\n");
+    struct inode *sys = ensure_dir(root, "sys", 0555);
+    if (!sys || sysfs_mount(sys) < 0)
+        printk("rootfs: /sys could not be mounted\n");
     ensure_dir(root, "tmp", 01777);
     make_dev_nodes(root);
     uint64_t kb1 = nr_free_pages() * 4;
@@ -265,6 +266,7 @@ void rootfs_teardown(void)
         inode_put(procfs_fs.root);
         procfs_fs.root = NULL;
     }
+    sysfs_unmount();
     empty_dir(root);
     tmpfs_root_fs.root = NULL;
     root->nlink = 0;

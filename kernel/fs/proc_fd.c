@@ -126,6 +126,8 @@ long proc_link_fd(struct task *t, int fd, char *buf, size_t size)
     long n;
     if (ino->fs == &procfs_fs && !S_ISDIR(ino->mode))
         n = proc_inode_path(ino, buf, size);
+    else if (ino->fs == &sysfs_fs && !S_ISDIR(ino->mode))
+        n = sysfs_inode_path(ino, buf, size);
     else if (S_ISDIR(ino->mode))
         n = dir_path(ino, buf, size);
     else

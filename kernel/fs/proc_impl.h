@@ -34,6 +34,8 @@ int proc_pid_comm(struct task *t, char *buf, size_t size);
 /* The maps generator: the one function that makes /proc/<pid>/maps. */
 int proc_pid_maps(struct task *t, char *buf, size_t size);
 int proc_pid_pagetable32(struct task *t, char *buf, size_t size);
+/* /proc/<pid>/numa_maps (kernel/fs/proc_numa_maps.c). */
+int proc_pid_numa_maps(struct task *t, char *buf, size_t size);
 
 /* ---- links (kernel/fs/proc_fd.c) ---------------------------------------------------- */
 

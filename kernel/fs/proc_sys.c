@@ -197,7 +197,7 @@ int proc_version(char *buf, size_t size)
 
 int proc_filesystems(char *buf, size_t size)
 {
-    return snprintf(buf, size, "nodev\ttmpfs\nnodev\tproc\n");
+    return snprintf(buf, size, "nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\n");
 }
 
 int proc_cmdline(char *buf, size_t size)
@@ -211,6 +211,8 @@ int proc_mounts(char *buf, size_t size)
 {
     return snprintf(buf, size,
                     "tmpfs / tmpfs rw,size=%luk 0 0\n"
-                    "proc /proc proc ro,nosuid,nodev,noexec 0 0\n",
-                    (unsigned long)(tmpfs_root_fs.max_pages * 4));
+                    "proc /proc proc ro,nosuid,nodev,noexec 0 0\n"
+                    "%s",
+                    (unsigned long)(tmpfs_root_fs.max_pages * 4),
+                    sysfs_fs.root ? "sysfs /sys sysfs ro,nosuid,nodev,noexec 0 0\n" : "");
 }

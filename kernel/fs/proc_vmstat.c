@@ -9,6 +9,8 @@
  *   nr_mapped         page-cache pages mapped by some pte (meminfo's Mapped)
  *   nr_file_pages     page-cache pages (Cached)
  *   nr_shmem          of those, tmpfs and shared anonymous pages (Shmem)
+ *   numa_hit ... numa_other   the NUMA counters of every zone, summed
+ *                     (include/mm/page.h, enum numa_stat_item)
  *   pgmigrate_success, pgmigrate_fail, compact_*   the events
  *
  * Linux's nr_zone_* lines count its LRU lists, which mmk does not have:
@@ -31,6 +33,15 @@ int proc_vmstat(char *buf, size_t size)
     sbuf_put(&out, "nr_mapped %lu\n", global_node_page_state(NR_FILE_MAPPED));
     sbuf_put(&out, "nr_file_pages %lu\n", global_node_page_state(NR_FILE_PAGES));
     sbuf_put(&out, "nr_shmem %lu\n", global_node_page_state(NR_SHMEM));
+    static const char *const numa[NR_NUMA_STAT] = {
+        "numa_hit", "numa_miss", "numa_foreign", "numa_interleave", "numa_local", "numa_other",
+    };
+    for (int k = 0; k < NR_NUMA_STAT; k++) {
+        uint64_t n = 0;
+        for (unsigned nid = 0; nid < nr_node_ids; nid++)
+            n += node_numa_stat((int)nid, (enum numa_stat_item)k);
+        sbuf_put(&out, "%s %lu\n", numa[k], n);
+    }
     for (int i = 0; i < NR_VM_EVENT_ITEMS; i++)
         sbuf_put(&out, "%s %lu\n", vm_event_names[i], vm_events[i]);
     return (int)out.len;

@@ -127,6 +127,7 @@ static const struct proc_node pid_nodes[] = {
     { "stat",        PK_PIDFILE, 0444, NULL, proc_pid_stat, NULL, NULL },
     { "statm",       PK_PIDFILE, 0444, NULL, proc_pid_statm, NULL, NULL },
     { "maps",        PK_PIDFILE, 0444, NULL, proc_pid_maps, NULL, NULL },
+    { "numa_maps",   PK_PIDFILE, 0444, NULL, proc_pid_numa_maps, NULL, NULL },
     { "cwd",         PK_LINK,    0777, NULL, NULL, proc_link_cwd, NULL },
     { "exe",         PK_LINK,    0777, NULL, NULL, proc_link_exe, NULL },
     { "pagemap",     PK_PIDRECORDS, 0400, NULL, NULL, NULL, &proc_pagemap },

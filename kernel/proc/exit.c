@@ -28,6 +28,7 @@
 #include <mm/kernel_pt.h>
 #include <mm/slab.h>
 #include <mm/vma.h>
+#include <mm/mempolicy.h>
 
 void mm_release(struct mm *mm)
 {
@@ -71,6 +72,7 @@ __noreturn void task_exit(int status)
     }
     task_drop_mm(t);
     signal_release(t);
+    mpol_exit(t);   /* the NUMA policy (include/mm/mempolicy.h) */
     t->exit_code = status;
     t->state = TASK_ZOMBIE;
     if (t->pid == 1)

@@ -51,6 +51,7 @@
 #include <kernel/uaccess.h>
 #include <mm/slab.h>
 #include <mm/vma.h>
+#include <mm/mempolicy.h>
 
 #define CSIGNAL              0x000000ffu
 #define CLONE_VM             0x00000100u
@@ -202,6 +203,10 @@ long do_clone(uint64_t flags64, uint64_t newsp, uint64_t ptid, uint64_t ctid, ui
         }
     }
     copy_identity(child, flags);
+    if (mpol_fork(child, current)) {   /* the NUMA policy: a copy of its own */
+        clone_undo(child);
+        return -ENOMEM;
+    }
     if (flags & CLONE_SIGHAND)
         signal_share_actions(child);   /* task_alloc gave it a copy: share instead */
     child->clear_child_tid = (flags & CLONE_CHILD_CLEARTID) ? ctid : 0;

@@ -29,9 +29,7 @@ void sysinfo_fill(struct sysinfo64 *s)
     memset(s, 0, sizeof(*s));
     uint64_t ns = now_ns();
     s->uptime = (int64_t)(ns / 1000000000ul + (ns % 1000000000ul ? 1 : 0));
-    uint64_t total = 0;
-    for (int i = 0; i < NR_ZONES; i++)
-        total += node0->zones[i].managed;
+    uint64_t total = totalram_pages();
     uint64_t free = nr_free_pages();
     s->totalram = total * PAGE_SIZE;
     s->freeram = free * PAGE_SIZE;

@@ -10,6 +10,7 @@
 #include <kernel/errno.h>
 #include <kernel/time.h>
 #include <kernel/uaccess.h>
+#include <mm/numa.h>
 
 long sys_clock_gettime(const struct sysargs *a)
 {
@@ -95,14 +96,15 @@ long sys_time(const struct sysargs *a)
     return ts.tv_sec;
 }
 
-/* getcpu(cpu, node, cache): one CPU, one node; the cache argument has
- * been ignored by Linux since 2.6.24. */
+/* getcpu(cpu, node, cache): CPU 0, the one the kernel runs on, and its
+ * node (numa_node_id); the cache argument has been ignored by Linux since
+ * 2.6.24. */
 long sys_getcpu(const struct sysargs *a)
 {
-    uint32_t zero = 0;
+    uint32_t zero = 0, node = (uint32_t)numa_node_id();
     if (a->arg[0] && copy_to_user(a->arg[0], &zero, sizeof(zero)))
         return -EFAULT;
-    if (a->arg[1] && copy_to_user(a->arg[1], &zero, sizeof(zero)))
+    if (a->arg[1] && copy_to_user(a->arg[1], &node, sizeof(node)))
         return -EFAULT;
     return 0;
 }

@@ -28,6 +28,7 @@
 #include <mm/slab.h>
 #include <mm/vma.h>
 #include <mm/vmalloc.h>
+#include <mm/mempolicy.h>
 
 struct task *current;
 static struct task idle_task;
@@ -299,6 +300,7 @@ void task_return_to_user(void)
 void task_reap(struct task *t)
 {
     signal_release(t);   /* a task that never ran still holds its actions */
+    mpol_exit(t);        /* and its NUMA policy */
     for (int i = 0; i < MAX_TASKS; i++)
         if (tasks[i] == t)
             tasks[i] = NULL;

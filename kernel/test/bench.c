@@ -336,7 +336,7 @@ static uint64_t copy_each(struct mm *mm, uint64_t base, int n)
  * the zone itself).  Returns the mm; *pages the pages touched. */
 static struct mm *fill_dma(uint64_t *pages)
 {
-    struct zone *z = &node0->zones[ZONE_DMA];
+    struct zone *z = zone_of_type(ZONE_DMA);
     uint64_t base;
     struct mm *mm = new_mm(false);
     if (mm_mmap(mm, 0, ZONE_DMA_END, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, NULL,

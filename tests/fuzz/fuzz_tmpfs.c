@@ -35,6 +35,7 @@ static const char *const paths[] = {
     "/", ".", "..", "a", "a/", "b", "a/b", "a/b/c", "/tmp/x", "/tmp/x/", "/tmp/y",
     "l1", "l2", "/bin/init", "/bin/sh", "/lib/deep", "/lib/deep/file", "/proc",
     "/proc/self", "/proc/meminfo", "/proc/self/exe", "a/../b", "/tmp/./x/..", "",
+    "/sys/devices/system/node/node0", "/sys/devices/system/node/node0/meminfo",
     "/nothing/x", NULL /* the 256-byte name */, NULL /* a bad pointer */,
 };
 #define NPATHS (sizeof(paths) / sizeof(paths[0]))

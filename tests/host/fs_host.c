@@ -107,6 +107,33 @@ __attribute__((weak)) int zoneinfo_show(char *buf, size_t size)
     return snprintf(buf, size, "Node 0, zone   Normal\n");
 }
 
+/* /sys's node files (kernel/fs/sysfs.c): one line each. */
+__attribute__((weak)) int node_meminfo_show(int nid, char *buf, size_t size)
+{
+    return snprintf(buf, size, "Node %d MemTotal:        1024 kB\n", nid);
+}
+
+__attribute__((weak)) int node_numastat_show(int nid, char *buf, size_t size)
+{
+    return snprintf(buf, size, "numa_hit %d\n", nid);
+}
+
+__attribute__((weak)) int node_distance_show(int nid, char *buf, size_t size)
+{
+    (void)nid;
+    return snprintf(buf, size, "10\n");
+}
+
+/* /proc/<pid>/numa_maps (kernel/fs/proc_numa_maps.c needs the memory
+ * policies, which these tests do not link): an empty file. */
+__attribute__((weak)) int proc_pid_numa_maps(struct task *t, char *buf, size_t size)
+{
+    (void)t;
+    if (size)
+        buf[0] = 0;
+    return 0;
+}
+
 int vmallocinfo(char *buf, size_t size)
 {
     return snprintf(buf, size, "%s", "");

@@ -15,6 +15,7 @@
 #include <kernel/printk.h>
 #include <mm/check.h>
 #include <mm/zone.h>
+#include <mm/numa.h>
 
 struct mem_node mm_host_node;
 
@@ -122,12 +123,32 @@ void mm_host_init_no_watermarks(uint64_t max_pfn, const struct host_ram *ram, si
             mm_host_node.zones[z].wmark_high = 0;
 }
 
-void mm_host_reset(void)
+/* The other nodes of mm_host_init_numa. */
+static struct mem_node more_nodes[MAX_NUMNODES - 1];
+
+/* node_init, the layout's nodes (none: one), the RAM to every node (each
+ * takes its part), node_finish on each: mem_init's order. */
+static int reset(const struct numa_layout *l, uint32_t cpu_apic)
 {
     node_init(&mm_host_node, map, map_pfns, host_phys_to_virt, host_report);
+    int err = l ? numa_nodes_init(l, more_nodes, cpu_apic) : 0;
     for (size_t i = 0; i < nram; i++)
-        node_add_free(&mm_host_node, ram[i].start >> PAGE_SHIFT, ram[i].end >> PAGE_SHIFT);
-    node_finish(&mm_host_node);
+        for (unsigned nid = 0; nid < nr_node_ids; nid++)
+            node_add_free(node_data[nid], ram[i].start >> PAGE_SHIFT, ram[i].end >> PAGE_SHIFT);
+    numa_finish();
+    return err;
+}
+
+void mm_host_reset(void)
+{
+    reset(NULL, 0);
+}
+
+int mm_host_init_numa(uint64_t max_pfn, const struct host_ram *r, size_t n,
+                      const struct numa_layout *l, uint32_t cpu_apic)
+{
+    mm_host_init(max_pfn, r, n);
+    return reset(l, cpu_apic);
 }
 
 void mm_host_init(uint64_t max_pfn, const struct host_ram *r, size_t n)

@@ -49,6 +49,15 @@ void mm_host_init_no_watermarks(uint64_t max_pfn, const struct host_ram *ram, si
 void mm_host_reset(void);
 /* Release the arena and mem_map. */
 void mm_host_fini(void);
+/*
+ * mm_host_init, but the node is split into the layout's nodes
+ * (numa_nodes_init with CPU APIC id cpu_apic) before the RAM is handed
+ * out, as mem_init does: returns numa_nodes_init's result (-EINVAL: one
+ * node, as the kernel then has).
+ */
+struct numa_layout;
+int mm_host_init_numa(uint64_t max_pfn, const struct host_ram *ram, size_t nram,
+                      const struct numa_layout *l, uint32_t cpu_apic);
 
 extern struct mem_node mm_host_node;
 /* Base of the arena: physical address 0. */

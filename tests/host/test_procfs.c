@@ -273,12 +273,13 @@ static void t_system_files(void)
     HT_ASSERT(slurp("/proc/version", buf, sizeof(buf)) > 0, "version");
     HT_ASSERT(!strncmp(buf, "Linux version 6.1.0-mmk ", 24), "version: %s", buf);
     slurp("/proc/filesystems", buf, sizeof(buf));
-    HT_EQ_STR(buf, "nodev\ttmpfs\nnodev\tproc\n");
+    HT_EQ_STR(buf, "nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\n");
     slurp("/proc/cmdline", buf, sizeof(buf));
     HT_EQ_STR(buf, "\n");                    /* the tests' boot_info has no command line */
     slurp("/proc/mounts", buf, sizeof(buf));
     HT_ASSERT(!strncmp(buf, "tmpfs / tmpfs rw,size=", 22) &&
-                  strstr(buf, "\nproc /proc proc ro,nosuid,nodev,noexec 0 0\n"),
+                  strstr(buf, "\nproc /proc proc ro,nosuid,nodev,noexec 0 0\n") &&
+                  strstr(buf, "\nsysfs /sys sysfs ro,nosuid,nodev,noexec 0 0\n"),
               "mounts: %s", buf);
     teardown();
 }
