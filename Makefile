@@ -78,6 +78,7 @@ KERNEL_SRCS := kernel/boot/entry.S kernel/boot/main.c kernel/boot/cmdline.c \
                kernel/boot/options.c kernel/boot/bootmap.c \
                kernel/cpu/gdt.c kernel/cpu/idt.c kernel/cpu/isr.S kernel/cpu/trap.c \
                kernel/cpu/catch.S kernel/cpu/cpufeature.c kernel/cpu/apic.c kernel/cpu/switch.S \
+               kernel/cpu/smpboot.c kernel/cpu/trampoline.S kernel/acpi/madt.c \
                kernel/cpu/rtc.c kernel/lib/rtc_time.c kernel/proc/timekeeping.c \
                kernel/vdso/vdso.c kernel/vdso/vdso_image.S \
                kernel/console/serial.c kernel/console/fbcon.c kernel/console/font.S \
@@ -87,7 +88,7 @@ KERNEL_SRCS := kernel/boot/entry.S kernel/boot/main.c kernel/boot/cmdline.c \
                kernel/console/memview.c \
                kernel/acpi/tables.c kernel/acpi/srat.c kernel/acpi/acpi_boot.c mm/numa_order.c mm/numa.c \
                kernel/proc/session.c \
-               kernel/lib/string.c kernel/lib/vsnprintf.c \
+               kernel/lib/string.c kernel/lib/vsnprintf.c kernel/lib/spinlock.c \
                kernel/proc/task.c kernel/proc/kthread.c kernel/proc/exit.c kernel/proc/fork.c \
                kernel/proc/exec.c \
                kernel/proc/elf_user.c kernel/proc/user_stack.c kernel/proc/syscall.c \
@@ -123,7 +124,7 @@ KERNEL_SRCS := kernel/boot/entry.S kernel/boot/main.c kernel/boot/cmdline.c \
                tests/kernel/test_fbcon.c tests/kernel/test_memview.c tests/kernel/test_pmm.c \
                tests/kernel/test_vm.c tests/kernel/test_slab.c tests/kernel/test_compat32.c \
                tests/kernel/test_pgtable.c tests/kernel/test_migrate.c tests/kernel/test_kmap.c \
-               tests/kernel/test_numa.c \
+               tests/kernel/test_numa.c tests/kernel/test_smp.c \
                tests/shared/pt_harness.c tests/shared/pt_cases.c \
                tests/shared/pt_cases_inplace.c \
                tests/shared/pt_raw.c tests/shared/pt_desc_x86_64.c tests/shared/pt_desc_i386.c
@@ -149,6 +150,7 @@ HOST_TESTS += tests/host/test_swap
 HOST_TESTS += tests/host/test_reclaim
 HOST_TESTS += tests/host/test_gpt
 HOST_TESTS += tests/host/test_acpi
+HOST_TESTS += tests/host/test_madt
 HOST_TESTS += tests/host/test_numa
 
 # compat32, the ABI half (docs/compat32-abi.md): int 0x80, the i386 table and
@@ -431,6 +433,8 @@ $(BUILD)/host/tests/host/test_gpt: include/kernel/gpt.h include/kernel/crc32.h \
 # tables built in memory (docs/numa.md).
 ACPI_SRCS := kernel/acpi/tables.c kernel/acpi/srat.c mm/numa_order.c
 tests/host/test_acpi_SRCS := tests/host/test_acpi.c $(ACPI_SRCS)
+tests/host/test_madt_SRCS := tests/host/test_madt.c kernel/acpi/madt.c kernel/acpi/tables.c
+$(BUILD)/host/tests/host/test_madt: include/kernel/acpi.h
 $(BUILD)/host/tests/host/test_acpi: include/kernel/acpi.h include/mm/numa.h tests/shared/acpi_image.h
 
 # mm/ on the host: libc provides snprintf/vsnprintf/memset..., and
@@ -600,7 +604,7 @@ fuzz_slab_EXTRA := $(SLAB_SRCS)
 fuzz_swaphdr_EXTRA := mm/swap_header.c
 fuzz_gpt_EXTRA := kernel/block/gpt.c kernel/lib/crc32.c
 $(BUILD)/fuzz/fuzz_gpt: include/kernel/gpt.h tests/shared/gpt_image.h
-fuzz_acpi_EXTRA = kernel/acpi/tables.c kernel/acpi/srat.c
+fuzz_acpi_EXTRA = kernel/acpi/tables.c kernel/acpi/srat.c kernel/acpi/madt.c
 $(BUILD)/fuzz/fuzz_acpi: include/kernel/acpi.h include/mm/numa.h tests/shared/acpi_image.h
 fuzz_exec_EXTRA := kernel/fs/cpio.c kernel/proc/elf_user.c kernel/proc/user_stack.c
 # The file system over the host page allocator (tests/host/fs_host.c, file_host.c).
@@ -645,6 +649,9 @@ swap_cmdline = $(if $(SWAP), swap=vda)
 # `make run MEM=6G NUMA=2G,4G:dist=0-1=21`.
 NUMA    ?=
 numa_opts = $(if $(NUMA),--numa "$(NUMA)")
+# SMP=N: CPUs (tools/qemu.py --smp; docs/smp.md); with NUMA= the nodes give them.
+SMP     ?= 1
+numa_opts += $(if $(filter-out 1,$(SMP)),--smp $(SMP))
 
 run: $(BUILD)/esp.img
 	$(swap_disk)

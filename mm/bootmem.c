@@ -37,6 +37,7 @@
 #include <mm/numa.h>
 #include <mm/gfp.h>
 #include <kernel/acpi.h>
+#include <kernel/smp.h>
 #include <kernel/assert.h>
 #include <kernel/errno.h>
 #include <kernel/kernel.h>
@@ -214,6 +215,7 @@ void mem_init(const struct boot_info *bi)
     char why[200];
     err = node_check(why, sizeof(why));
     ASSERT(err == 0, "allocator inconsistent after boot (error %d): %s", err, why);
+    smp_reserve_trampoline();   /* a page below 1 MiB, before anyone takes them */
 }
 
 bool mem_is_ram(uint64_t pa, uint64_t len)

@@ -236,7 +236,7 @@ def numa_args(numa):
     return args
 
 
-def qemu_args(img, mem, vars_path, usb=False, gui=False, disks=(), numa=None):
+def qemu_args(img, mem, vars_path, usb=False, gui=False, disks=(), numa=None, smp=1):
     # Guest RAM comes from a backend with reserve=off (MAP_NORESERVE): the
     # host gives a page only when the guest first writes it, and nothing
     # is reserved up front, so a 64 GiB guest boots on a host with less
@@ -246,6 +246,8 @@ def qemu_args(img, mem, vars_path, usb=False, gui=False, disks=(), numa=None):
     else:
         ram = ["-machine", "q35,memory-backend=ram0",
                "-object", f"memory-backend-ram,id=ram0,size={mem},reserve=off"]
+        if smp > 1:     # CPUs (--smp; with --numa they come from the nodes)
+            ram += ["-smp", str(smp)]
     args = ["qemu-system-x86_64"] + ram + [
         "-cpu", "max",
         "-m", mem,
@@ -440,7 +442,7 @@ class Interactive:
 
 def boot(img, mem="1G", timeout=90, usb=False, wait_for=None, screendump=None,
          workdir=None, serial2=False, stop_on=None, on_poll=None, com1_input=None,
-         disks=(), numa=None):
+         disks=(), numa=None, smp=1):
     """Boot `img` headless; return a Result.
 
     wait_for: a list of strings; once all have appeared in the serial log
@@ -460,6 +462,7 @@ def boot(img, mem="1G", timeout=90, usb=False, wait_for=None, screendump=None,
     disks: extra disks, [(kind, path)...] as parse_disk gives them, or
     (kind, path, errors) as parse_disk_errors does.
     numa: NUMA nodes as parse_numa gives them (None: one node).
+    smp: CPUs, when numa does not give them.
     """
     work = workdir or tempfile.mkdtemp(prefix="mmk-qemu-")
     os.makedirs(work, exist_ok=True)
@@ -472,7 +475,7 @@ def boot(img, mem="1G", timeout=90, usb=False, wait_for=None, screendump=None,
     for stale in (log_path, screendump, out_path):
         if stale and os.path.exists(stale):
             os.remove(stale)
-    args = qemu_args(img, mem, vars_path, usb=usb, disks=disks, numa=numa)
+    args = qemu_args(img, mem, vars_path, usb=usb, disks=disks, numa=numa, smp=smp)
     com1_sock = os.path.join(work, "com1.sock") if com1_input is not None else None
     if com1_sock:
         args += ["-chardev", f"socket,id=com1,path={com1_sock},server=on,wait=on",
@@ -698,7 +701,7 @@ def run_elf(a):
                 return fail(2, "cannot read %s: %s" % (a.input, e.strerror))
         r = boot(img, mem=a.mem, timeout=a.timeout, workdir=work, serial2=True,
                  stop_on=["Halted.", "System halted."], on_poll=follow, com1_input=typed,
-                 disks=a.disks, numa=a.numa_nodes)
+                 disks=a.disks, numa=a.numa_nodes, smp=a.smp)
         follow(None, os.path.join(work, "serial2.log"), final=True)
         if a.log:
             os.makedirs(os.path.dirname(os.path.abspath(a.log)), exist_ok=True)
@@ -754,6 +757,8 @@ def main():
                     help="attach a raw disk image whose reads or writes touching the "
                     "sectors fail with EIO (QEMU's blkdebug); attached after the --disk "
                     "ones (docs/swap.md)")
+    ap.add_argument("--smp", type=int, default=1, metavar="N",
+                    help="CPUs (QEMU's -smp; with --numa the nodes say; docs/smp.md)")
     ap.add_argument("--numa", metavar="NODES[:dist=A-B=D,...]",
                     help="NUMA nodes: a count sharing --mem evenly (2) or SIZE[/CPUS] per "
                     "node adding up to --mem (2G,4G/0: CPUS defaults to 1; a size of 0 is a "
@@ -782,7 +787,7 @@ def main():
     vars_path = os.path.join(work, "OVMF_VARS.fd")
     shutil.copyfile(OVMF_VARS, vars_path)
     args = qemu_args(img, a.mem, vars_path, usb=a.usb, gui=a.gui, disks=a.disks,
-                     numa=a.numa_nodes)
+                     numa=a.numa_nodes, smp=a.smp)
     args += ["-serial", "mon:stdio"]
     if a.gdb:
         args += ["-s", "-S"]

@@ -96,6 +96,36 @@ int acpi_numa_parse(struct numa_layout *l, const void *srat, size_t srat_len,
                     const void *slit, size_t slit_len, const struct mem_range *ram,
                     size_t nram, acpi_report_t report);
 
+/*
+ * The CPUs of a MADT (kernel/acpi/madt.c; docs/smp.md).  CPU 0 is the
+ * boot CPU (APIC id boot_apic), the others in table order: enabled local
+ * APIC (type 0) and local x2APIC (type 9) entries, each APIC id once.
+ */
+#define ACPI_MAX_CPUS 64             /* Linux's x86 default NR_CPUS is 64 too */
+struct acpi_cpu {
+    uint32_t apic_id;
+    uint32_t uid;            /* the ACPI processor id / UID */
+    bool x2apic;             /* from a type 9 entry */
+};
+struct acpi_cpus {
+    unsigned nr;             /* 1 .. ACPI_MAX_CPUS */
+    struct acpi_cpu cpu[ACPI_MAX_CPUS];
+    uint64_t lapic_base;     /* the local APICs' MMIO base (type 5 overrides) */
+    unsigned disabled;       /* entries not enabled (hot-pluggable or absent) */
+    unsigned duplicates;     /* entries naming an APIC id seen before */
+    unsigned dropped;        /* enabled CPUs past ACPI_MAX_CPUS */
+};
+/*
+ * Parse a whole MADT (header included, checksummed by the reader).  An
+ * entry running past the table or shorter than its type ends the walk
+ * (what came before stays); a boot CPU the table does not list is added
+ * (with a line).  Each oddity is one line through report.  Returns 0, or
+ * -EINVAL when madt is not a MADT at all (too short, wrong signature):
+ * then out holds the boot CPU alone.
+ */
+int acpi_madt_cpus(const void *madt, size_t len, uint32_t boot_apic, struct acpi_cpus *out,
+                   acpi_report_t report);
+
 /* The kernel's instance over boot_info's RSDP (kernel/acpi/acpi_boot.c):
  * read once on first use, through kmap (vm_init must have run). */
 const struct acpi_tables *acpi_kernel(void);

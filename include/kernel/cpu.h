@@ -43,11 +43,17 @@ struct trap_frame {
 };
 
 void gdt_init(void);
+/* An application processor's GDT, TSS and IST stacks, made by the boot
+ * CPU (NULL: no memory), then loaded by the AP itself (kernel/cpu/smpboot.c). */
+void *gdt_alloc_ap(void);
+void gdt_load_ap(void *tables);
 /* Put a task's TLS descriptors in the GDT slots GDT_TLS0... (compat32). */
 void gdt_set_tls(const uint64_t tls[GDT_TLS_ENTRIES]);
 /* The stack the CPU switches to on an interrupt from user mode. */
 void tss_set_rsp0(uint64_t top);
 void idt_init(void);
+/* Load the IDT idt_init built (an application processor). */
+void idt_load(void);
 
 /* The bounds of an IST stack, to tell which stack a handler ran on. */
 void ist_bounds(int ist, uint64_t *lo, uint64_t *hi);

@@ -38,6 +38,8 @@
 #include <mm/tlb.h>
 #include <kernel/apic.h>
 #include <kernel/acpi.h>
+#include <kernel/smp.h>
+#include <kernel/spinlock.h>
 #include <kernel/exec.h>
 #include <kernel/syscall.h>
 #include <kernel/task.h>
@@ -208,6 +210,8 @@ __noreturn void kmain(const struct boot_info *bi)
     line[len] = 0;
     printk("command line: \"%s\"\n", line);
     options_init(line);
+    if (option("lockdep"))
+        lockdep_enable(true);   /* the lock-order checker (docs/smp.md) */
 
     bootmap_print(bi);
     mem_init(bi);
@@ -234,6 +238,7 @@ static void proc_init(void)
     task_init();
     syscall_init();
     apic_init();
+    smp_boot();             /* the other CPUs of the MADT, started and waiting (docs/smp.md) */
     timekeeping_init();     /* the wall clock from the CMOS clock (kernel/proc/timekeeping.c) */
     console_input_init();   /* COM1 and keyboard interrupts: the console becomes a terminal */
     if (mm_zero_page_init())

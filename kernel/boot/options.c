@@ -18,6 +18,11 @@ static const struct {
                      "kfree), vfree (vfree of a non-vmalloc address); each must panic" },
     { "slab_debug", "slab debugging: red zones, poisoning, double/invalid-free checks" },
     { "nosmep", "leave SMEP off even when the CPU has it" },
+    { "smp", "smp=off (or smp=1): leave the other CPUs parked in the firmware (docs/smp.md)" },
+    { "lockdep", "check the order in which spinlocks are taken, and sleeps with one held "
+                 "(on in DEBUG builds; docs/smp.md)" },
+    { "smp.ghost", "smp.ghost=N: also start APIC id N, which no CPU has: the test of the "
+                   "start's timeout (docs/smp.md)" },
     { "nosmap", "leave SMAP off even when the CPU has it" },
     { "bench", "run the in-QEMU benchmarks (make bench) instead of stopping; bench=migrate: "
                "only page migration's; bench=swap: only swap I/O's" },

@@ -8,9 +8,16 @@
  * the stack used on entry from ring 3 (RSP0) and the IST stacks used for
  * exceptions that must not trust the current stack (double fault, NMI,
  * machine check).  Intel SDM vol. 3A, 3.4.5 and 7.7.
+ *
+ * Each CPU has its own GDT and TSS (a TSS descriptor is marked busy by
+ * ltr, so two CPUs cannot load the same one, and each needs its own
+ * stacks): the boot CPU's are static, an application processor's are
+ * allocated by the boot CPU before it starts it (gdt_alloc_ap) and loaded
+ * by the AP itself (gdt_load_ap; kernel/cpu/smpboot.c).
  */
 #include <kernel/cpu.h>
 #include <kernel/string.h>
+#include <mm/slab.h>
 
 struct tss {
     uint32_t reserved0;
@@ -34,8 +41,12 @@ _Static_assert(sizeof(struct tss) == 104, "TSS layout (SDM 7.7)");
 #define SEG_G      (1ul << 55)   /* 4 KiB granularity */
 #define SEG_LIMIT_4G (0xfffful | (0xful << 48))
 
-static uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(16)));
-static struct tss tss __attribute__((aligned(16)));
+struct cpu_tables {
+    uint64_t gdt[GDT_ENTRIES];
+    struct tss tss;
+} __attribute__((aligned(16)));
+
+static struct cpu_tables boot_tables;
 static uint8_t ist_stacks[3][IST_STACK_SIZE] __attribute__((aligned(16)));
 
 void ist_bounds(int ist, uint64_t *lo, uint64_t *hi)
@@ -44,31 +55,37 @@ void ist_bounds(int ist, uint64_t *lo, uint64_t *hi)
     *hi = *lo + IST_STACK_SIZE;
 }
 
-void gdt_init(void)
+/* A CPU's descriptors, its TSS pointing to the three IST stacks at ist[]. */
+static void fill(struct cpu_tables *t, uint8_t *const ist[3])
 {
-    gdt[0] = 0;
-    gdt[GDT_KCODE / 8] = SEG_P | SEG_S | SEG_CODE | SEG_RW | SEG_L;
-    gdt[GDT_KDATA / 8] = SEG_P | SEG_S | SEG_RW;
-    gdt[GDT_UCODE32 / 8] = SEG_P | SEG_DPL3 | SEG_S | SEG_CODE | SEG_RW |
-                           SEG_D | SEG_G | SEG_LIMIT_4G;
-    gdt[GDT_UDATA / 8] = SEG_P | SEG_DPL3 | SEG_S | SEG_RW | SEG_D | SEG_G |
-                         SEG_LIMIT_4G;
-    gdt[GDT_UCODE64 / 8] = SEG_P | SEG_DPL3 | SEG_S | SEG_CODE | SEG_RW | SEG_L;
+    uint64_t *g = t->gdt;
+    g[0] = 0;
+    g[GDT_KCODE / 8] = SEG_P | SEG_S | SEG_CODE | SEG_RW | SEG_L;
+    g[GDT_KDATA / 8] = SEG_P | SEG_S | SEG_RW;
+    g[GDT_UCODE32 / 8] = SEG_P | SEG_DPL3 | SEG_S | SEG_CODE | SEG_RW |
+                         SEG_D | SEG_G | SEG_LIMIT_4G;
+    g[GDT_UDATA / 8] = SEG_P | SEG_DPL3 | SEG_S | SEG_RW | SEG_D | SEG_G |
+                       SEG_LIMIT_4G;
+    g[GDT_UCODE64 / 8] = SEG_P | SEG_DPL3 | SEG_S | SEG_CODE | SEG_RW | SEG_L;
 
     for (int i = 0; i < 3; i++)
-        tss.ist[i] = (uint64_t)ist_stacks[i] + IST_STACK_SIZE;
-    tss.iomap_base = sizeof(tss); /* no I/O permission bitmap */
-    uint64_t base = (uint64_t)&tss, limit = sizeof(tss) - 1;
+        t->tss.ist[i] = (uint64_t)ist[i] + IST_STACK_SIZE;
+    t->tss.iomap_base = sizeof(t->tss); /* no I/O permission bitmap */
+    uint64_t base = (uint64_t)&t->tss, limit = sizeof(t->tss) - 1;
     /* 64-bit TSS descriptor: type 9 (available TSS), two GDT slots */
-    gdt[GDT_TSS / 8] = (limit & 0xffff) | (base & 0xffffff) << 16 |
-                       9ul << 40 | SEG_P | ((limit >> 16) & 0xf) << 48 |
-                       ((base >> 24) & 0xff) << 56;
-    gdt[GDT_TSS / 8 + 1] = base >> 32;
+    g[GDT_TSS / 8] = (limit & 0xffff) | (base & 0xffffff) << 16 |
+                     9ul << 40 | SEG_P | ((limit >> 16) & 0xf) << 48 |
+                     ((base >> 24) & 0xff) << 56;
+    g[GDT_TSS / 8 + 1] = base >> 32;
+}
 
+/* lgdt, the data segments, CS through a far return, ltr. */
+static void load(const struct cpu_tables *t)
+{
     struct {
         uint16_t limit;
         uint64_t base;
-    } __attribute__((packed)) gdtr = { sizeof(gdt) - 1, (uint64_t)gdt };
+    } __attribute__((packed)) gdtr = { sizeof(t->gdt) - 1, (uint64_t)t->gdt };
 
     __asm__ volatile(
         "lgdt %0\n\t"
@@ -90,6 +107,34 @@ void gdt_init(void)
         : "rax", "memory");
 }
 
+void gdt_init(void)
+{
+    uint8_t *const ist[3] = { ist_stacks[0], ist_stacks[1], ist_stacks[2] };
+    fill(&boot_tables, ist);
+    load(&boot_tables);
+}
+
+void *gdt_alloc_ap(void)
+{
+    struct cpu_tables *t = kzalloc(sizeof(*t), GFP_KERNEL | __GFP_NOWARN);
+    uint8_t *ist[3] = { NULL, NULL, NULL };
+    for (int i = 0; t && i < 3; i++)
+        ist[i] = kmalloc(IST_STACK_SIZE, GFP_KERNEL | __GFP_NOWARN);
+    if (!t || !ist[0] || !ist[1] || !ist[2]) {
+        for (int i = 0; i < 3; i++)
+            kfree(ist[i]);
+        kfree(t);
+        return NULL;
+    }
+    fill(t, ist);
+    return t;
+}
+
+void gdt_load_ap(void *tables)
+{
+    load(tables);
+}
+
 /*
  * The three i386 TLS slots (GDT indexes 8-10) hold the running task's
  * set_thread_area descriptors: the scheduler rewrites them at every
@@ -101,10 +146,10 @@ void gdt_init(void)
 void gdt_set_tls(const uint64_t tls[GDT_TLS_ENTRIES])
 {
     for (int i = 0; i < GDT_TLS_ENTRIES; i++)
-        gdt[GDT_TLS_FIRST + i] = tls[i];
+        boot_tables.gdt[GDT_TLS_FIRST + i] = tls[i];
 }
 
 void tss_set_rsp0(uint64_t top)
 {
-    tss.rsp[0] = top;
+    boot_tables.tss.rsp[0] = top;
 }

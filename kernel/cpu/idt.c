@@ -49,7 +49,11 @@ void idt_init(void)
     set_gate(VEC_INT80, (uint64_t)(isr_stubs + 16 * VEC_INT80), 0, GATE_INTERRUPT | 0x60);
     set_gate(VEC_NMI, (uint64_t)(isr_stubs + 16 * VEC_NMI), IST_NMI, GATE_INTERRUPT);
     set_gate(VEC_MC, (uint64_t)(isr_stubs + 16 * VEC_MC), IST_MACHINE_CHECK, GATE_INTERRUPT);
+    idt_load();
+}
 
+void idt_load(void)
+{
     struct {
         uint16_t limit;
         uint64_t base;

@@ -14,6 +14,7 @@
  * switch_to pops: six zero registers and the address of trap_restore,
  * so its first switch "returns" straight into user mode.
  */
+#include <kernel/spinlock.h>
 #include <kernel/errno.h>
 #include <kernel/kstat.h>
 #include <kernel/memview.h>
@@ -221,6 +222,7 @@ static void switch_mm_and_stack(struct task *next)
 
 void schedule(void)
 {
+    lockdep_might_sleep("schedule");   /* no spinlock may be held here */
     struct task *prev = current;
     if (prev != &idle_task && prev->state == TASK_RUNNABLE)
         enqueue(prev);

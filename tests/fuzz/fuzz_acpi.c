@@ -226,5 +226,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     r = acpi_numa_parse(&lay, data, size, data, size, ram, NRAM, quiet);
     check_layout(r);
     check_orders();
+    /* The MADT's CPUs (kernel/acpi/madt.c), with the input posing as one. */
+    static struct acpi_cpus cpus;
+    uint32_t boot = size ? data[0] : 0;
+    r = acpi_madt_cpus(data, size, boot, &cpus, quiet);
+    if (r != 0 && r != -EINVAL)
+        DIE("madt returned %d", r);
+    if (cpus.nr < 1 || cpus.nr > ACPI_MAX_CPUS || cpus.cpu[0].apic_id != boot)
+        DIE("madt: %u CPUs, CPU 0 APIC %#x (boot %#x)", cpus.nr, cpus.cpu[0].apic_id, boot);
+    for (unsigned i = 0; i < cpus.nr; i++)
+        for (unsigned j = 0; j < i; j++)
+            if (cpus.cpu[i].apic_id == cpus.cpu[j].apic_id)
+                DIE("madt: APIC id %#x twice", cpus.cpu[i].apic_id);
     return 0;
 }

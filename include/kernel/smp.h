@@ -1,0 +1,59 @@
+/*
+ * Several CPUs: the ones the ACPI MADT lists, started by the boot CPU
+ * (kernel/cpu/smpboot.c; docs/smp.md).
+ *
+ * Today the application processors (APs) are started, run the kernel's
+ * 64-bit code on their own stack, GDT, TSS and the kernel's page tables,
+ * say they are alive, and wait with interrupts off (hlt): nothing is
+ * scheduled on them yet.
+ */
+#ifndef KERNEL_SMP_H
+#define KERNEL_SMP_H
+
+/* The trampoline page's data (kernel/cpu/trampoline.S), offsets from its
+ * start: the code lies below TR_DATA. */
+#define TR_DATA   0xf00
+#define TR_GDT    0xf00   /* 4 descriptors: null, code32, data32, code64 */
+#define TR_GDTR   0xf20   /* limit (16 bits), base (32) */
+#define TR_FAR32  0xf28   /* offset (32), selector (16): the jump to 32-bit code */
+#define TR_FAR64  0xf30   /* the same for the 64-bit code */
+#define TR_CR4    0xf38
+#define TR_CR3    0xf3c   /* the bring-up root, below 4 GiB */
+#define TR_EFER   0xf40   /* bits to set in EFER */
+#define TR_STACK  0xf48
+#define TR_ENTRY  0xf50
+#define TR_ARG    0xf58
+
+#ifndef __ASSEMBLER__
+#include <stdbool.h>
+#include <stdint.h>
+
+#define NR_CPUS 64
+
+/* What the kernel knows of a CPU. */
+struct cpu_info {
+    unsigned cpu;            /* index: 0 is the boot CPU */
+    uint32_t apic_id;
+    bool online;             /* it reached the kernel and answers */
+    uint64_t stack_top;      /* its kernel stack */
+    uint64_t started_tsc;    /* TSC when it said it was alive */
+};
+
+extern struct cpu_info cpu_info[NR_CPUS];
+extern unsigned nr_cpus_possible;    /* CPUs the MADT lists (enabled), at most NR_CPUS */
+extern unsigned nr_cpus_online;
+
+/*
+ * Start every CPU the MADT lists besides this one: INIT, then up to two
+ * startup IPIs, each AP given up to 1 s to say it is alive; one that
+ * does not is left out with a line.  Call once, after apic_init (it
+ * needs the local APIC and the TSC rate).  smp=off on the command line
+ * (or smp=1) leaves them parked in the firmware.
+ */
+void smp_boot(void);
+/* Take the page below 1 MiB the startup IPI will point to, early, before
+ * the allocator hands low frames to anyone else (mem_init calls it). */
+void smp_reserve_trampoline(void);
+#endif
+
+#endif
