@@ -133,6 +133,14 @@ static inline uint64_t swp_offset(swp_entry_t e)
 #define SWP_USED    0x1u   /* the table entry holds an area */
 #define SWP_WRITEOK 0x2u   /* slots may be allocated (cleared during swapoff) */
 
+/* The swap-in read-ahead's memory of an area (mm/swap_readahead.c; all
+ * zeros at swapon: no history). */
+struct swap_ra_info {
+    uint64_t start, end;       /* the last window's run: slots [start, end) */
+    unsigned win;              /* that window's size, slots (0: no window yet) */
+    unsigned hits;             /* faults on pages read ahead here since then */
+};
+
 struct swap_info_struct {
     unsigned flags;            /* SWP_* */
     int prio;                  /* higher is used first */
@@ -150,6 +158,7 @@ struct swap_info_struct {
     uint8_t uuid[16];
     char label[17];
     uint64_t errors;           /* misuse reported (freeing a free slot...) */
+    struct swap_ra_info ra;    /* read-ahead (mm/swap_readahead.c) */
 };
 
 extern struct swap_info_struct swap_info[MAX_SWAPFILES];

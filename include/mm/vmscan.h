@@ -131,21 +131,29 @@ int swap_unuse(unsigned type);
 
 /* ---- swap-in read-ahead (mm/swap_readahead.c) ---------------------------------- */
 
-/* The window a major fault reads: 2^page_cluster slots, aligned (Linux's
- * vm.page-cluster, /proc/sys/vm/page-cluster: 3 by default, 0 turns
- * read-ahead off); at most SWAP_RA_MAX pages here. */
-#define SWAP_RA_MAX 32u
+/* The window a major fault reads (Linux's vm.page-cluster,
+ * /proc/sys/vm/page-cluster: 3 by default, 0 turns read-ahead off):
+ * SWAP_RA_PAGES = 2^page_cluster slots, aligned, for a fault with no
+ * history; then the area's window adapts (mm/swap_readahead.c): it
+ * doubles while faults use the pages read ahead, up to SWAP_RA_MAX (one
+ * block request, BLK_MAX_PAGES), and halves when they do not, down to the
+ * faulting page alone. */
+#define SWAP_RA_MAX 64u
 #define PAGE_CLUSTER_MAX 5u
 extern unsigned page_cluster;
 #define SWAP_RA_PAGES (1u << page_cluster)
+/* The window for a major fault at slot off of an area whose history is ra:
+ * its size in slots (1: the faulting page alone) and, in *lo, its first
+ * slot (the area's bounds are the caller's).  Pure. */
+unsigned swap_ra_window(const struct swap_ra_info *ra, uint64_t off, uint64_t *lo);
 /*
  * Read entry e's page into the frame at pa, and in the same request the
- * slots around it in its aligned window of SWAP_RA_PAGES that are in use
- * and not cached (the run of them that contains e), into new pages left
- * in the swap cache, mapped nowhere (PG2_READAHEAD; counted in swap_ra
- * and pswpin).  Frames for those come from gfp's zones without reclaim.
- * 0, or swap_readpage's error for e alone (a failed run is read again
- * as e's page only).
+ * slots of its read-ahead window that are in use and not cached (the run
+ * of them that contains e), into new pages left in the swap cache, mapped
+ * nowhere (PG2_READAHEAD; counted in swap_ra and pswpin).  Frames for
+ * those come from gfp's zones without reclaim.  The window's size and
+ * place come from the area's history (si->ra).  0, or swap_readpage's
+ * error for e alone (a failed run is read again as e's page only).
  */
 int swap_readahead(swp_entry_t e, uint64_t pa, gfp_t gfp);
 /* A fault at va of v is about to map pg, found in the swap cache: give

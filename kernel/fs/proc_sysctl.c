@@ -19,7 +19,8 @@
  *   mmap_min_addr      0444  the lowest address mmap gives (Linux's 65536)
  *   overcommit_memory  0444  0: Linux's heuristic, which mmk's mmap applies
  *                            (mm/mmap.c: one request larger than RAM fails)
- *   page-cluster       0644  swap read-ahead: a major fault reads 2^n slots
+ *   page-cluster       0644  swap read-ahead: 2^n slots, the window of a major
+ *                            fault with no history, then it adapts
  *                            (mm/swap_readahead.c); 0..5 here (-EINVAL beyond),
  *                            3 by default as Linux
  *   user_zone          0644  mmk's teaching switch: the zone new user pages

@@ -13,7 +13,8 @@
  *
  * The last lines are the targets, in the format every benchmark of
  * `make bench` shares: "target NAME: measured X, goal Y: met" (or NOT MET).
- * `bench=migrate` runs only the migration figures (bench_migrate).
+ * `bench=migrate` runs only the migration figures (bench_migrate),
+ * `bench=swap` only the swap I/O figures (bench_swap).
  */
 #include <kernel/bench.h>
 #include <kernel/cmdline.h>
@@ -459,6 +460,11 @@ void bench_run(void)
     const char *which = option("bench");
     if (which && strcmp(which, "migrate") == 0) {
         bench_migrate();
+        printk("bench: done\n");
+        return;
+    }
+    if (which && strcmp(which, "swap") == 0) {
+        bench_swap();
         printk("bench: done\n");
         return;
     }

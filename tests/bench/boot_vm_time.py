@@ -7,9 +7,10 @@ median of per-round ratios to a reference measured in the same round, page
 migration and the evacuation of the DMA zone, swap I/O against the raw disk
 (a fresh swap disk as vda, swap=vda); then its target lines.
 
-    python3 tests/bench/boot_vm_time.py BUILD [migrate]
+    python3 tests/bench/boot_vm_time.py BUILD [migrate|swap]
 
-With `migrate`, the boot runs only the migration figures (`bench=migrate`)."""
+With `migrate`, the boot runs only the migration figures (`bench=migrate`);
+with `swap`, only the swap I/O figures (`bench=swap`)."""
 import os
 import re
 import shutil
@@ -20,8 +21,8 @@ import qemu  # noqa: E402
 
 build = sys.argv[1] if len(sys.argv) > 1 else "build"
 only = sys.argv[2] if len(sys.argv) > 2 else ""
-if only not in ("", "migrate"):
-    sys.exit("usage: boot_vm_time.py BUILD [migrate]")
+if only not in ("", "migrate", "swap"):
+    sys.exit("usage: boot_vm_time.py BUILD [migrate|swap]")
 work = os.path.join(build, "bench", "boot-vm" + ("-" + only if only else ""))
 os.makedirs(work, exist_ok=True)
 # A fresh 64 MiB swap disk for the swap I/O figures (kernel/test/bench_swap.c).

@@ -4,8 +4,10 @@
  * pages, the clock's second chance, the allocation flags that forbid I/O,
  * swapoff bringing pages back, and the private copies of a file mapping
  * going out and back while the file stays as it was, MADV_PAGEOUT and
- * MADV_COLD, disk write and read errors, over host address
- * spaces and a swap area on a fake disk in host memory.  After every step: the address
+ * MADV_COLD, disk write and read errors, the read-ahead window (its
+ * rule, growth along a stream, the fall to one page under random faults,
+ * page-cluster 0, no read crossing a free, bad or cached slot), over host
+ * address spaces and a swap area on a fake disk in host memory.  After every step: the address
  * space validators (mm_check_consistency: every PTE and frame counted,
  * the reverse map right) and the swap validator (swap_check: the slot
  * counts).  At the end of each case every frame, slot and slab object
@@ -84,8 +86,12 @@ int blk_rw_page(struct block_device *bd, uint64_t sector, uint64_t pa, bool writ
 }
 
 /* A run of pages (clustered page-out, read-ahead): each page as above,
- * one request counted. */
+ * one request counted; the last RUN_LOG reads' first slot and length
+ * are kept, in order (read_log[read_logged % RUN_LOG]). */
 static uint64_t disk_runs;
+#define RUN_LOG 64
+static struct { uint64_t slot; unsigned n; } read_log[RUN_LOG];
+static unsigned read_logged;
 
 int blk_rw_pages(struct block_device *bd, uint64_t sector, const uint64_t *pa, unsigned n,
                  bool write)
@@ -93,6 +99,11 @@ int blk_rw_pages(struct block_device *bd, uint64_t sector, const uint64_t *pa, u
     if (n == 0 || n > BLK_MAX_PAGES)
         return -EINVAL;
     disk_runs++;
+    if (!write) {
+        read_log[read_logged % RUN_LOG].slot = sector / SPP;
+        read_log[read_logged % RUN_LOG].n = n;
+        read_logged++;
+    }
     for (unsigned i = 0; i < n; i++) {
         int r = blk_rw_page(bd, sector + (uint64_t)i * SPP, pa[i], write);
         if (r)
@@ -313,15 +324,16 @@ static void t_out_and_back(void)
     for (uint64_t i = 0; i < NPAGES; i++) {
         uint64_t e = entry_at(mm, at + i * FR);
         HT_ASSERT(e && swap_count((swp_entry_t){ e }) == 1, "page %lu: entry %#lx", i, e);
+        HT_EQ_U(swp_offset((swp_entry_t){ e }), i + 1);
     }
     HT_EQ_U(wrong(mm, at, NPAGES, 1), 0);           /* faults them back */
     HT_TRY(check());
     HT_EQ_U(vm_events[PSWPIN] - in0, NPAGES);
-    /* Consecutive slots: a major fault per read-ahead window, the other
-     * pages of the window found in the swap cache (swap_readahead.c). */
-    HT_ASSERT(mm->major_faults >= NPAGES / SWAP_RA_PAGES &&
-              mm->major_faults <= NPAGES / SWAP_RA_PAGES + 1, "%lu major faults",
-              mm->major_faults);
+    /* Consecutive slots 1..48: a major fault per read-ahead window, the
+     * other pages of the window found in the swap cache, and the window
+     * growing along the stream (swap_readahead.c): 8 slots aligned (7
+     * pages: slot 0 is the header), then 8, 16 and 32 (the last 17). */
+    HT_EQ_U(mm->major_faults, 4);
     HT_EQ_U(vm_events[SWAP_RA_HIT] - hit0, NPAGES - mm->major_faults);
     HT_EQ_U(mm->swap_ents, 0);
     HT_EQ_U(nr_swap_pages, total_swap_pages);        /* the slots went with the faults */
@@ -664,11 +676,15 @@ static void t_clustered_readahead(void)
     HT_EQ_U(vm_events[SWAP_RA_HIT] - hit0, w1 - w0 - 1);
     HT_EQ_U(swap_cache_pages, 0);
     HT_TRY(check());
-    /* Another window read ahead, then dropped by the clock unused. */
+    /* Another window read ahead, then dropped by the clock unused.  The
+     * first one's pages were all used: this one is twice as large, aligned
+     * (the fault is more than a window past the last one's end). */
     int far = (int)(w1 - off0) + 9;
     HT_EQ_U(wrong_from(mm, at, (uint64_t)far, 1, 7), 0);
-    uint64_t cached = swap_cache_pages;
-    HT_ASSERT(cached == SWAP_RA_PAGES - 1, "%lu pages read ahead", cached);
+    uint64_t cached = swap_cache_pages, w2 = 2 * SWAP_RA_PAGES;
+    uint64_t v0 = (off0 + (uint64_t)far) & ~(w2 - 1), v1 = v0 + w2;
+    v1 = v1 > off0 + N ? off0 + N : v1;
+    HT_ASSERT(cached == v1 - v0 - 1, "%lu pages read ahead, not %lu", cached, v1 - v0 - 1);
     uint64_t writes0 = disk_writes, (*slab_shrink)(void) = node0->shrink;
     node0->shrink = NULL;                            /* count the clock's frames only */
     uint64_t freed = shrink_memory(cached, GFP_KERNEL, false);
@@ -897,6 +913,226 @@ static void t_swapoff_cache_only_slot(void)
     HT_TRY(teardown());
 }
 
+/* ---- read-ahead windows (mm/swap_readahead.c) ------------------------------------------ */
+
+/* The rule alone (swap_ra_window): 2^page_cluster aligned without history,
+ * the page alone with page-cluster 0, doubling along a stream of hits (up
+ * to SWAP_RA_MAX), placed after (before) the last window for a forward
+ * (backward) stream, halving without hits down to the page alone, 2 next
+ * to the last window. */
+static void t_readahead_window_rule(void)
+{
+    unsigned pc = page_cluster;
+    struct swap_ra_info none = { 0 };
+    uint64_t lo;
+    page_cluster = 3;
+    HT_EQ_U(swap_ra_window(&none, 21, &lo), 8);
+    HT_EQ_U(lo, 16);
+    page_cluster = 5;
+    HT_EQ_U(swap_ra_window(&none, 21, &lo), 32);
+    HT_EQ_U(lo, 0);
+    page_cluster = 0;
+    HT_EQ_U(swap_ra_window(&none, 21, &lo), 1);
+    HT_EQ_U(lo, 21);
+    struct swap_ra_info used = { .start = 16, .end = 24, .win = 8, .hits = 7 };
+    HT_EQ_U(swap_ra_window(&used, 24, &lo), 1);       /* off, whatever the history */
+    page_cluster = 3;
+    /* Every page used, the fault right after: twice as many, from the fault. */
+    HT_EQ_U(swap_ra_window(&used, 24, &lo), 16);
+    HT_EQ_U(lo, 24);
+    HT_EQ_U(swap_ra_window(&used, 27, &lo), 16);      /* a slot or three skipped */
+    HT_EQ_U(lo, 27);
+    /* The same, backwards: the window ends at the fault. */
+    HT_EQ_U(swap_ra_window(&used, 15, &lo), 16);
+    HT_EQ_U(lo, 0);
+    /* Elsewhere: aligned. */
+    HT_EQ_U(swap_ra_window(&used, 100, &lo), 16);
+    HT_EQ_U(lo, 96);
+    /* Never above SWAP_RA_MAX. */
+    struct swap_ra_info big = { .start = 100, .end = 164, .win = SWAP_RA_MAX, .hits = 500 };
+    HT_EQ_U(swap_ra_window(&big, 164, &lo), SWAP_RA_MAX);
+    HT_EQ_U(lo, 164);
+    /* No hit: half the last window each time, down to the page alone. */
+    struct swap_ra_info miss = { .start = 0, .end = 64, .win = 64, .hits = 0 };
+    unsigned want[] = { 32, 16, 8, 4, 2, 1, 1 };
+    for (unsigned i = 0; i < HT_COUNT(want); i++) {
+        unsigned w = swap_ra_window(&miss, 1000, &lo);
+        HT_EQ_U(w, want[i]);
+        HT_EQ_U(lo, 1000 & ~(uint64_t)(w - 1));
+        miss = (struct swap_ra_info){ .start = lo, .end = lo + w, .win = w };
+    }
+    /* No hit, but the fault is next to the last window: 2, a stream may start. */
+    struct swap_ra_info one = { .start = 500, .end = 501, .win = 1 };
+    HT_EQ_U(swap_ra_window(&one, 501, &lo), 2);
+    HT_EQ_U(lo, 501);
+    HT_EQ_U(swap_ra_window(&one, 499, &lo), 2);
+    HT_EQ_U(lo, 498);
+    /* A few hits: room for them and two more (at least 4), not below half. */
+    struct swap_ra_info some = { .start = 0, .end = 4, .win = 4, .hits = 1 };
+    HT_EQ_U(swap_ra_window(&some, 900, &lo), 4);
+    some = (struct swap_ra_info){ .start = 0, .end = 32, .win = 32, .hits = 9 };
+    HT_EQ_U(swap_ra_window(&some, 900, &lo), 16);
+    page_cluster = pc;
+}
+
+/* The slot of each page of the region, before its fault. */
+static void slots_of(struct mm *mm, uint64_t at, uint64_t pages, uint64_t *slot)
+{
+    for (uint64_t i = 0; i < pages; i++)
+        slot[i] = swp_offset((swp_entry_t){ entry_at(mm, at + i * FR) });
+}
+
+/* A stream of faults in address order over 200 pages on consecutive
+ * slots: windows of 8 (7 pages: slot 0 is the header), 8, 16, 32, 64, 64
+ * and the last 9 pages, one request each; every page read once and
+ * used.  With page-cluster 0: 200 faults of one page, nothing ahead. */
+static void t_readahead_grows_along_stream(void)
+{
+    HT_TRY(setup());
+    struct mm *mm = new_mm();
+    if (ht_failed)
+        return;
+    enum { N = 200 };
+    uint64_t at = anon(mm, N), slot[N];
+    HT_TRY(fill(mm, at, N, 21));
+    HT_TRY(page_out(mm, at, N));
+    slots_of(mm, at, N, slot);
+    for (uint64_t i = 0; i < N; i++)
+        HT_EQ_U(slot[i], i + 1);
+    uint64_t in0 = vm_events[PSWPIN], hit0 = vm_events[SWAP_RA_HIT];
+    unsigned logged0 = read_logged;
+    HT_EQ_U(wrong(mm, at, N, 21), 0);
+    unsigned want[] = { 7, 8, 16, 32, 64, 64, 9 };
+    HT_EQ_U(mm->major_faults, HT_COUNT(want));
+    HT_EQ_U(read_logged - logged0, HT_COUNT(want));
+    uint64_t next = 1;
+    for (unsigned i = 0; i < HT_COUNT(want) && i < read_logged - logged0; i++) {
+        HT_EQ_U(read_log[(logged0 + i) % RUN_LOG].slot, next);
+        HT_EQ_U(read_log[(logged0 + i) % RUN_LOG].n, want[i]);
+        next += want[i];
+    }
+    HT_EQ_U(vm_events[PSWPIN] - in0, N);             /* nothing read twice or for nothing */
+    HT_EQ_U(vm_events[SWAP_RA_HIT] - hit0, N - HT_COUNT(want));
+    HT_EQ_U(swap_info[0].ra.win, SWAP_RA_MAX);
+    HT_TRY(check());
+    /* Page-cluster 0: read-ahead off, one page per fault, whatever the history. */
+    HT_TRY(page_out(mm, at, N));
+    unsigned pc = page_cluster;
+    page_cluster = 0;
+    uint64_t maj0 = mm->major_faults, ra0 = vm_events[SWAP_RA], runs0 = disk_runs;
+    in0 = vm_events[PSWPIN];
+    HT_EQ_U(wrong(mm, at, N, 21), 0);
+    page_cluster = pc;
+    HT_EQ_U(mm->major_faults - maj0, N);
+    HT_EQ_U(vm_events[PSWPIN] - in0, N);
+    HT_EQ_U(vm_events[SWAP_RA], ra0);
+    HT_EQ_U(disk_runs, runs0);                       /* no multi-page request */
+    HT_EQ_U(swap_cache_pages, 0);
+    HT_TRY(check());
+    HT_TRY(teardown());
+}
+
+/* Faults at random pages of a swapped-out region: the window shrinks to
+ * the faulting page, so what is read stays close to what is used (a fixed
+ * window of 8 would read up to 8 pages per fault). */
+static void t_readahead_random_shrinks(void)
+{
+    HT_TRY(setup());
+    struct mm *mm = new_mm();
+    if (ht_failed)
+        return;
+    enum { N = 200, USED = 40 };
+    uint64_t at = anon(mm, N);
+    HT_TRY(fill(mm, at, N, 22));
+    HT_TRY(page_out(mm, at, N));
+    uint64_t in0 = vm_events[PSWPIN], x = 12345, faulted = 0;
+    bool done[N] = { false };
+    while (faulted < USED) {
+        x = x * 6364136223846793005ul + 1442695040888963407ul;
+        uint64_t i = (x >> 33) % N;
+        if (done[i])
+            continue;
+        done[i] = true;
+        faulted++;
+        HT_EQ_U(wrong_from(mm, at, i, 1, 22), 0);
+    }
+    uint64_t read = vm_events[PSWPIN] - in0;
+    printf("# random faults: %lu pages read for %d used, %lu major faults, window %u\n", read,
+           USED, mm->major_faults, swap_info[0].ra.win);
+    /* At most half again what is used, plus the first window (59 here). */
+    HT_ASSERT(read <= USED * 3 / 2 + SWAP_RA_PAGES, "%lu pages read for %d used", read, USED);
+    HT_ASSERT(swap_info[0].ra.win <= 4, "the window stayed at %u", swap_info[0].ra.win);
+    HT_TRY(check());
+    HT_TRY(teardown());
+}
+
+/* A window never takes in a slot that is free (its page came back), bad
+ * (the header says so) or already cached (read ahead before): the run
+ * stops there, on both sides.  And a run whose read fails falls back to
+ * the faulting page alone. */
+static void t_readahead_stops_at_unwanted_slots(void)
+{
+    HT_TRY(setup());
+    if (ht_failed)
+        return;
+    /* Slot 40 bad: swapon again with it in the header's list. */
+    HT_EQ_U(swap_deactivate(0), 0);
+    put_le32(img + SWAP_HDR_NR_BAD_OFF, 1);
+    put_le32(img + SWAP_HDR_BADPAGES_OFF, 40);
+    char why[128];
+    HT_ASSERT(swap_activate(&disk, "/dev/vda", 0, why, sizeof(why)) == 0, "swapon: %s", why);
+    base_frames = frames_now();
+    struct mm *mm = new_mm();
+    if (ht_failed)
+        return;
+    enum { N = 64 };
+    uint64_t at = anon(mm, N), slot[N];
+    HT_TRY(fill(mm, at, N, 23));
+    HT_TRY(page_out(mm, at, N));
+    slots_of(mm, at, N, slot);
+    HT_EQ_U(slot[38], 39);
+    HT_EQ_U(slot[39], 41);                           /* 40 skipped */
+    /* Page 10 back alone (page-cluster 0): its slot, 11, is free. */
+    unsigned pc = page_cluster;
+    page_cluster = 0;
+    HT_EQ_U(wrong_from(mm, at, 10, 1, 23), 0);
+    HT_EQ_U(swap_count(swp_entry(0, slot[10])), 0);
+    /* Page 22 (slot 23) back with windows of 2 (slots 22 and 23): page
+     * 21's slot, 22, read ahead and left in the cache. */
+    page_cluster = 1;
+    swap_info[0].ra = (struct swap_ra_info){ 0 };
+    HT_EQ_U(wrong_from(mm, at, 22, 1, 23), 0);
+    HT_ASSERT(lookup_swap_cache(swp_entry(0, slot[21])), "slot %lu not read ahead", slot[21]);
+    HT_EQ_U(swap_cache_pages, 1);
+    /* A fault whose window's read fails: the page alone, nothing cached. */
+    page_cluster = 3;
+    swap_info[0].ra = (struct swap_ra_info){ 0 };
+    fail_read_at = slot[3] * SPP;
+    uint64_t ra0 = vm_events[SWAP_RA];
+    HT_EQ_U(wrong_from(mm, at, 2, 1, 23), 0);
+    fail_read_at = ~0ul;
+    HT_EQ_U(vm_events[SWAP_RA], ra0);
+    HT_EQ_U(swap_cache_pages, 1);
+    HT_TRY(check());
+    /* Now every page in order, from a fresh history: no read crosses
+     * slot 11 (free), 22 (cached) or 40 (bad). */
+    swap_info[0].ra = (struct swap_ra_info){ 0 };
+    unsigned logged0 = read_logged;
+    HT_EQ_U(wrong(mm, at, N, 23), 0);
+    page_cluster = pc;
+    HT_ASSERT(read_logged - logged0 <= RUN_LOG, "%u reads", read_logged - logged0);
+    for (unsigned i = logged0; i < read_logged; i++) {
+        uint64_t a = read_log[i % RUN_LOG].slot, b = a + read_log[i % RUN_LOG].n;
+        HT_ASSERT(!(a <= 11 && 11 < b) && !(a <= 22 && 22 < b) && !(a <= 40 && 40 < b),
+                  "read of slots %lu..%lu", a, b - 1);
+    }
+    HT_ASSERT(read_logged - logged0 >= 4, "%u reads: the case tests nothing",
+              read_logged - logged0);
+    HT_EQ_U(swap_cache_pages, 0);
+    HT_TRY(check());
+    HT_TRY(teardown());
+}
+
 int main(int argc, char **argv)
 {
     static const struct htest cases[] = {
@@ -913,6 +1149,10 @@ int main(int argc, char **argv)
         HT_CASE(readahead_dropped_without_io),
         HT_CASE(readahead_above_4g_for_i386),
         HT_CASE(swapoff_cache_only_slot),
+        HT_CASE(readahead_window_rule),
+        HT_CASE(readahead_grows_along_stream),
+        HT_CASE(readahead_random_shrinks),
+        HT_CASE(readahead_stops_at_unwanted_slots),
     };
     return htest_main(cases, HT_COUNT(cases), argc - 1, argv + 1);
 }
