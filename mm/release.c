@@ -50,6 +50,9 @@ long node_release(struct mem_node *node, uint64_t start, uint64_t end)
         buddy_free_range(z, s, e);
         released += (long)(e - s);
     }
-    node_build_zonelist(node); /* a zone may have had no frames before */
+    /* A zone may have had no frames before: every node's zonelists may
+     * now name it. */
+    for (unsigned nid = 0; nid < nr_node_ids; nid++)
+        node_build_zonelist(node_data[nid]);
     return released;
 }

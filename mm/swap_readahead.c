@@ -94,13 +94,17 @@ static bool wanted(const struct swap_info_struct *si, uint64_t off)
     return c != 0 && c != SWAP_MAP_BAD && !lookup_swap_cache(swp_entry(si->type, off));
 }
 
-/* A frame for a page read ahead, or NULL: no reclaim, no warning. */
-static struct page *ra_page(gfp_t gfp)
+/* A frame for a page read ahead, or NULL: no reclaim, no warning, and
+ * on the node of the faulting page's frame, which its process's memory
+ * policy chose (none there: no read-ahead for it rather than a page
+ * somewhere the policy may forbid). */
+static struct page *ra_page(gfp_t gfp, int nid)
 {
     gfp = (gfp | GFP_HIGHUSER_MOVABLE | __GFP_NOWARN) & ~__GFP_WAIT;
     if (mm_user_zone)
         gfp = (gfp & ~(gfp_t)(__GFP_DMA | __GFP_DMA32)) | mm_user_zone;
-    return alloc_pages(gfp, 0);
+    nodemask_t only = { 1ul << nid };
+    return __alloc_pages(gfp, 0, nid, &only);
 }
 
 int swap_readahead(swp_entry_t e, uint64_t pa, gfp_t gfp)
@@ -119,15 +123,16 @@ int swap_readahead(swp_entry_t e, uint64_t pa, gfp_t gfp)
     uint64_t pas[SWAP_RA_MAX];
     uint64_t first = off, end = off + 1;
     pas[off - lo] = pa;
+    int nid = page_to_nid(pfn_to_page(pa >> PAGE_SHIFT));
     while (first > lo && first - 1 > 0 && wanted(si, first - 1)) {
-        struct page *p = ra_page(gfp);
+        struct page *p = ra_page(gfp, nid);
         if (!p)
             break;
         first--;
         pas[first - lo] = page_to_phys(p);
     }
     while (end < hi && wanted(si, end)) {
-        struct page *p = ra_page(gfp);
+        struct page *p = ra_page(gfp, nid);
         if (!p)
             break;
         pas[end - lo] = page_to_phys(p);

@@ -203,10 +203,15 @@ uint64_t shrink_node_memory(int nid, uint64_t want, gfp_t gfp, bool kswapd)
     uint64_t steps = io ? 2 * max : max;
     if (kswapd && steps > KSWAPD_SCAN)
         steps = KSWAPD_SCAN;
+    /* A node's reclaim turns the clock over that node's frames only, so
+     * its budget is not spent skipping the others'. */
+    uint64_t wrap = nid >= 0 ? limit : max;
+    if (nid >= 0 && (clock_hand < first || clock_hand >= limit))
+        clock_hand = first;
     for (uint64_t step = 0; step < steps && freed < want; step++) {
         uint64_t pfn = clock_hand++;
-        if (clock_hand >= max)
-            clock_hand = 0;
+        if (clock_hand >= wrap)
+            clock_hand = first;
         if (pfn >= limit || pfn < first)
             continue;
         struct page *pg = pfn_to_page(pfn);

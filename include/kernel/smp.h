@@ -23,10 +23,12 @@
 #define TR_STACK  0xf48
 #define TR_ENTRY  0xf50
 #define TR_ARG    0xf58
+#define TR_FLAGS  0xf60   /* bit 0: an Intel CPU (clear IA32_MISC_ENABLE.XD_DISABLE) */
 
 #ifndef __ASSEMBLER__
 #include <stdbool.h>
 #include <stdint.h>
+#include <stddef.h>
 
 #define NR_CPUS 64
 
@@ -54,6 +56,27 @@ void smp_boot(void);
 /* Take the page below 1 MiB the startup IPI will point to, early, before
  * the allocator hands low frames to anyone else (mem_init calls it). */
 void smp_reserve_trampoline(void);
+
+/* An IPI through the local APIC's ICR (low word lo: vector and mode) to
+ * APIC id dest: false when the APIC never took it. */
+bool smp_send_ipi(uint32_t dest, uint32_t lo);
+/* This CPU's index (from its APIC id), and end-of-interrupt on its APIC. */
+unsigned smp_this_cpu(void);
+void smp_eoi(void);
+
+/* ---- TLB shootdown (kernel/cpu/tlb_shootdown.c) ---- */
+#define VEC_TLB_SHOOTDOWN 0xf1
+/* Start sending kernel-half flushes to the other CPUs (tlb_remote_flush). */
+void tlb_shootdown_init(void);
+/* The IPI's handler, on the CPU that received it (trap_dispatch). */
+void tlb_shootdown_interrupt(void);
+/* Have CPU cpu read the 8 bytes at kernel address va (loading its TLB):
+ * 0 and the value, or -ENODEV (not online), -ETIMEDOUT.  For tests. */
+int smp_read_on(unsigned cpu, uint64_t va, uint64_t *value);
+/* Flush the kernel range [va, va + len) (len 0: everything) on every
+ * other online CPU and wait for them: 0, or -ETIMEDOUT (a CPU did not
+ * answer within a second; said once). */
+int smp_tlb_flush_others(uint64_t va, uint64_t len);
 #endif
 
 #endif

@@ -18,11 +18,20 @@
 void tlb_flush_page(uint64_t va);
 void tlb_flush_range(uint64_t va, uint64_t len);
 void tlb_flush_all(void);       /* global entries included */
+/*
+ * The other CPUs' part (kernel/cpu/tlb_shootdown.c), NULL while they run
+ * nothing: a flush of [va, va + len) in the kernel half (len 0: all)
+ * sent to every other online CPU, returning once each has done it.  The
+ * kernel half is the only one another CPU may hold today: the
+ * application processors never load a process's tables.
+ */
+extern void (*tlb_remote_flush)(uint64_t va, uint64_t len);
 
 /* What was done so far, for tests and /proc-style statistics. */
 struct tlb_stats {
     uint64_t pages;     /* invlpg instructions issued */
     uint64_t full;      /* full flushes */
+    uint64_t remote;    /* flushes sent to the other CPUs (shootdowns) */
 };
 extern struct tlb_stats tlb_stats;
 

@@ -165,9 +165,15 @@ static void print_layout(const struct numa_layout *l)
 
 uint32_t boot_cpu_apic_id(void)
 {
-    uint32_t a, b, c, d;
+    uint32_t a, b, c, d, max;
+    cpuid(0, 0, &max, &b, &c, &d);
+    if (max >= 0xb) {
+        cpuid(0xb, 0, &a, &b, &c, &d);
+        if (b)                  /* leaf 0xB present: EDX is the full (x2APIC) id */
+            return d;
+    }
     cpuid(1, 0, &a, &b, &c, &d);
-    return b >> 24;
+    return b >> 24;             /* the 8-bit initial APIC id */
 }
 
 static struct numa_layout layout;

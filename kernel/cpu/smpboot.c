@@ -15,15 +15,19 @@
  * half with the kernel's tables.  The AP climbs from real mode to long
  * mode there, jumps to ap_start on its stack, loads its GDT, TSS and the
  * IDT, moves to the kernel's own page tables, programs its PAT like the
- * BSP's, enables its local APIC and says it is alive; then it waits with
- * interrupts off (cli; hlt).  Nothing is scheduled on it yet: the
- * scheduler, the allocators and the TLB flushes are those of one CPU.
+ * BSP's, enables its local APIC and says it is alive; then it waits for
+ * interrupts (sti; hlt): the TLB shootdown's IPIs, which flush its TLB
+ * for the kernel half (kernel/cpu/tlb_shootdown.c).  Nothing is
+ * scheduled on it yet: the scheduler and the allocators are those of one
+ * CPU.
  *
  * Invariants: the BSP sends the IPIs to one AP at a time and touches
  * nothing the AP reads until that AP is alive or given up; an AP writes
  * nothing shared but its own cpu_info entry (online, last, with a release
- * store); an AP that does not answer within the timeout is left out and
- * its bring-up memory is never freed (it might still wake up and use it).
+ * store); an AP that does not answer within the timeout is left out, its
+ * bring-up memory is never freed and no later AP is started (it might
+ * still wake up and use the trampoline, whose stack and argument would
+ * by then be the next AP's).
  */
 #include <kernel/smp.h>
 #include <kernel/acpi.h>
@@ -37,6 +41,7 @@
 #include <mm/kernel_pt.h>
 #include <mm/slab.h>
 #include <mm/vmalloc.h>
+#include <mm/tlb.h>
 
 #define AP_STACK_SIZE (16 * 1024)
 #define MSR_APIC_BASE 0x1b
@@ -49,6 +54,7 @@
 #define ICR_STARTUP   0x00004600u     /* startup, level assert: | vector */
 #define ICR_PENDING   (1u << 12)
 #define CR4_PCIDE     (1ul << 17)
+#define CR4_PAE       (1ul << 5)
 #define EFER_SCE      (1ul << 0)
 #define EFER_LME      (1ul << 8)
 
@@ -61,7 +67,7 @@ unsigned nr_cpus_possible = 1, nr_cpus_online = 1;
 static uint64_t tramp_pa;            /* the page below 1 MiB, 0 if none */
 static volatile uint32_t *lapic;     /* xAPIC registers (MMIO), NULL in x2APIC mode */
 static bool x2apic;
-static uint64_t bsp_pat;
+static uint64_t bsp_pat, bsp_cr4;
 static void *ap_tables[NR_CPUS];     /* each AP's GDT and TSS (gdt_alloc_ap) */
 
 void smp_reserve_trampoline(void)
@@ -93,8 +99,7 @@ static void delay_us(uint64_t us)
         cpu_relax();
 }
 
-/* Send an IPI to APIC id dest: false when the APIC never took it. */
-static bool send_ipi(uint32_t dest, uint32_t lo)
+bool smp_send_ipi(uint32_t dest, uint32_t lo)
 {
     if (x2apic) {
         wrmsr(0x830, (uint64_t)dest << 32 | lo);   /* one 64-bit ICR, no busy bit */
@@ -117,12 +122,30 @@ static void __attribute__((noreturn)) ap_start(struct cpu_info *ci)
     gdt_load_ap(ap_tables[ci->cpu]);
     idt_load();
     write_cr3(kernel_pt.root);        /* off the bring-up root */
+    write_cr4(bsp_cr4);               /* SMEP, SMAP, PGE... as the boot CPU has them */
     wrmsr(MSR_PAT, bsp_pat);
     lapic_write(REG_SVR, lapic_read(REG_SVR) | 0x100 | 0xff);   /* enabled, spurious 0xff */
     ci->started_tsc = rdtsc();
     __atomic_store_n(&ci->online, true, __ATOMIC_RELEASE);
+    /* Wait for interrupts: the only ones sent here are the TLB
+     * shootdown's (kernel/cpu/tlb_shootdown.c); sti takes effect after
+     * hlt, so none slips in between. */
     for (;;)
-        __asm__ volatile("cli; hlt");
+        __asm__ volatile("sti; hlt; cli" ::: "memory");
+}
+
+unsigned smp_this_cpu(void)
+{
+    uint32_t id = x2apic ? (uint32_t)rdmsr(0x802) : lapic_read(0x020) >> 24;
+    for (unsigned i = 0; i < nr_cpus_possible; i++)
+        if (cpu_info[i].apic_id == id)
+            return i;
+    return 0;
+}
+
+void smp_eoi(void)
+{
+    lapic_write(0x0b0, 0);
 }
 
 /* ---- the BSP's side ---------------------------------------------------------------- */
@@ -179,13 +202,18 @@ static void fill_trampoline(uint64_t root)
     memcpy(t + TR_FAR32 + 4, &cs32, 2);
     memcpy(t + TR_FAR64, &off64, 4);
     memcpy(t + TR_FAR64 + 4, &cs64, 2);
-    uint32_t cr4 = (uint32_t)(read_cr4() & ~CR4_PCIDE), cr3 = (uint32_t)root;
+    uint32_t cr4 = (uint32_t)(read_cr4() & CR4_PAE), cr3 = (uint32_t)root;
     uint32_t efer = (uint32_t)((rdmsr(MSR_EFER) & (EFER_NXE | EFER_SCE)) | EFER_LME);
     memcpy(t + TR_CR4, &cr4, 4);
     memcpy(t + TR_CR3, &cr3, 4);
     memcpy(t + TR_EFER, &efer, 4);
     uint64_t entry = (uint64_t)ap_start;
     memcpy(t + TR_ENTRY, &entry, 8);
+    uint32_t a, b, c, d, flags = 0;
+    cpuid(0, 0, &a, &b, &c, &d);
+    if (b == 0x756e6547 && d == 0x49656e69 && c == 0x6c65746e)   /* "GenuineIntel" */
+        flags |= 1;
+    memcpy(t + TR_FLAGS, &flags, 4);
 }
 
 /* Start AP cpu_info[i]: true when it said it was alive in time. */
@@ -206,11 +234,11 @@ static bool start_ap(unsigned i)
     memcpy(t + TR_ARG, &arg, 8);
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     uint32_t vector = (uint32_t)(tramp_pa >> PAGE_SHIFT);
-    if (!send_ipi(ci->apic_id, ICR_INIT))
+    if (!smp_send_ipi(ci->apic_id, ICR_INIT))
         return false;
     delay_us(10000);                   /* the SDM's 10 ms after INIT */
     for (int sipi = 0; sipi < 2; sipi++) {
-        if (!send_ipi(ci->apic_id, ICR_STARTUP | vector))
+        if (!smp_send_ipi(ci->apic_id, ICR_STARTUP | vector))
             return false;
         /* 200 us between the two SIPIs; after the second, up to a second
          * (an emulator on a busy host may take a tenth of it; Linux waits
@@ -273,19 +301,32 @@ void smp_boot(void)
         return;
     }
     bsp_pat = rdmsr(MSR_PAT);
+    bsp_cr4 = read_cr4() & ~CR4_PCIDE;
     fill_trampoline(root);
     bool all = true;
-    for (unsigned i = 1; i < cpus.nr; i++) {
+    for (unsigned i = 1; i < cpus.nr; i++)
         cpu_info[i] = (struct cpu_info){ .cpu = i, .apic_id = cpus.cpu[i].apic_id };
+    for (unsigned i = 1; i < cpus.nr; i++) {
+        /* The xAPIC's destination field is 8 bits: a larger id (an x2APIC
+         * entry) cannot be reached, and truncated it would name another
+         * CPU, the boot CPU perhaps (Linux skips them too). */
+        if (!x2apic && cpus.cpu[i].apic_id > 0xfe) {
+            printk("smp: CPU %u (APIC id %#x) is beyond the xAPIC's reach: left out\n", i,
+                   cpus.cpu[i].apic_id);
+            continue;
+        }
         uint64_t t0 = rdtsc();
         if (start_ap(i)) {
             nr_cpus_online++;
-            printk("smp: CPU %u (APIC id %#x) is up in %lu us, waiting with interrupts off\n",
-                   i, cpus.cpu[i].apic_id, (cpu_info[i].started_tsc - t0) * 1000000 / tsc_hz());
+            printk("smp: CPU %u (APIC id %#x) is up in %lu us, waiting for interrupts\n",
+                   i, cpus.cpu[i].apic_id, (rdtsc() - t0) * 1000000 / tsc_hz());
         } else {
+            /* The trampoline's stack and argument are the next CPU's once
+             * rewritten: a late riser would take them.  Start no more. */
             all = false;
-            printk("smp: CPU %u (APIC id %#x) did not answer: left out\n", i,
-                   cpus.cpu[i].apic_id);
+            printk("smp: CPU %u (APIC id %#x) did not answer: left out, and the CPUs after "
+                   "it are not started\n", i, cpus.cpu[i].apic_id);
+            break;
         }
     }
     if (all) {
@@ -302,4 +343,6 @@ void smp_boot(void)
         free_pages(r, 0);
     }
     printk("smp: %u of %u CPUs online\n", nr_cpus_online, nr_cpus_possible);
+    if (nr_cpus_online > 1)
+        tlb_shootdown_init();   /* kernel-half flushes reach them from now on */
 }

@@ -28,6 +28,7 @@
 #include <kernel/cpufeature.h>
 #include <kernel/apic.h>
 #include <kernel/irq.h>
+#include <kernel/smp.h>
 #include <kernel/syscall.h>
 #include <compat32/compat32.h>
 #include <kernel/task.h>
@@ -199,6 +200,10 @@ void trap_dispatch(struct trap_frame *f)
     if (cpu.smap)
         clac();
     bool from_user = (f->cs & 3) == 3;
+    if (f->vector == VEC_TLB_SHOOTDOWN) {
+        tlb_shootdown_interrupt();   /* another CPU changed a kernel mapping */
+        return;
+    }
     if (f->vector == VEC_TIMER) {
         apic_eoi();
         fbcon_flush();   /* what a burst of output left for later */

@@ -35,6 +35,7 @@ static uint64_t after[LOCKDEP_CLASSES];
 static uint64_t reported[LOCKDEP_CLASSES];    /* pairs (i, j) already reported */
 static const spinlock_t *held[LOCKDEP_DEPTH];
 static unsigned depth;
+static unsigned untracked;     /* locks taken past LOCKDEP_DEPTH, not in held[] */
 static uint64_t reports;
 static char last[200];
 
@@ -62,7 +63,7 @@ void lockdep_reset(void)
 {
     for (unsigned i = 0; i < LOCKDEP_CLASSES; i++)
         after[i] = reported[i] = 0;
-    depth = 0;
+    depth = untracked = 0;
 }
 
 static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -136,9 +137,10 @@ static void check_acquire(spinlock_t *l)
         }
         after[h] |= 1ul << c;
     }
-    if (depth == LOCKDEP_DEPTH)
-        report("more than %u locks held at once: %s not tracked", LOCKDEP_DEPTH, l->name);
-    else
+    if (depth == LOCKDEP_DEPTH) {
+        if (!untracked++)
+            report("more than %u locks held at once: %s not tracked", LOCKDEP_DEPTH, l->name);
+    } else
         held[depth++] = l;
 }
 
@@ -150,6 +152,10 @@ static void check_release(const spinlock_t *l)
         for (unsigned j = i; j + 1 < depth; j++)
             held[j] = held[j + 1];
         depth--;
+        return;
+    }
+    if (untracked) {       /* one of those taken past the depth: not an error */
+        untracked--;
         return;
     }
     report("%s released but not held", l->name);

@@ -1,0 +1,132 @@
+/*
+ * TLB shootdown (include/kernel/smp.h, include/mm/tlb.h; docs/smp.md).
+ *
+ * Each CPU caches translations in its own TLB, and invlpg only empties
+ * the TLB of the CPU that runs it.  When the kernel changes a mapping that
+ * another CPU may have cached, it must make that CPU flush too, and only
+ * an interrupt can make it: an inter-processor interrupt (IPI) on vector
+ * VEC_TLB_SHOOTDOWN.  The sender writes the request (a range, or a read
+ * for the tests), sends the IPI to each CPU concerned, and waits until
+ * each has acknowledged (pending back at 0): only then may the old page
+ * be reused.  A range of more than TLB_FLUSH_CEILING pages (33, Linux's
+ * tlb_single_page_flush_ceiling) is a full flush, global entries included.
+ *
+ * Who is concerned: the application processors only ever load the
+ * kernel's page tables (they run no process yet), so a process's range
+ * concerns the boot CPU alone and the kernel half concerns every online
+ * CPU (mm/tlb.c sends only those).  Once processes run on several CPUs,
+ * an address space will carry the set of CPUs that may hold it (Linux's
+ * mm_cpumask), and its flushes will go there.
+ *
+ * Invariants: one request at a time (the sender keeps interrupts off
+ * while it has one out, and only the boot CPU sends); pending counts the
+ * CPUs that have not acknowledged; a CPU acknowledges after its flush or
+ * read is done.  A CPU that does not acknowledge within a second is said
+ * once and the sender goes on: better a stale entry than a hang.
+ */
+#include <kernel/smp.h>
+#include <kernel/apic.h>
+#include <kernel/errno.h>
+#include <kernel/printk.h>
+#include <kernel/x86.h>
+#include <mm/page.h>
+#include <mm/tlb.h>
+
+enum { REQ_FLUSH, REQ_READ };
+
+static struct {
+    int op;
+    uint64_t va, len;
+    volatile uint64_t value;         /* REQ_READ's result */
+    volatile uint32_t pending;       /* CPUs that have not acknowledged */
+} req;
+
+static void local_flush(uint64_t va, uint64_t len)
+{
+    uint64_t start = va & ~(PAGE_SIZE - 1), end = va + len;
+    if (len == 0 || end < va || (end - start) / PAGE_SIZE > TLB_FLUSH_CEILING) {
+        uint64_t cr4 = read_cr4();
+        if (cr4 & CR4_PGE) {
+            write_cr4(cr4 & ~CR4_PGE);   /* global entries too */
+            write_cr4(cr4);
+        } else {
+            write_cr3(read_cr3());
+        }
+        return;
+    }
+    for (uint64_t a = start; a < end; a += PAGE_SIZE)
+        invlpg(a);
+}
+
+void tlb_shootdown_interrupt(void)
+{
+    if (req.op == REQ_READ)
+        req.value = *(volatile const uint64_t *)req.va;
+    else
+        local_flush(req.va, req.len);
+    __atomic_fetch_sub(&req.pending, 1, __ATOMIC_RELEASE);
+    smp_eoi();
+}
+
+/* Send the request to the CPUs of mask (bit i: cpu_info[i]) and wait. */
+static int send(uint64_t mask)
+{
+    static bool said;
+    uint64_t flags = read_rflags();
+    cli();
+    unsigned n = 0;
+    for (unsigned i = 1; i < nr_cpus_possible && i < 64; i++)
+        n += (mask >> i & 1) && cpu_info[i].online;
+    __atomic_store_n(&req.pending, n, __ATOMIC_RELEASE);
+    for (unsigned i = 1; i < nr_cpus_possible && i < 64; i++)
+        if ((mask >> i & 1) && cpu_info[i].online &&
+            !smp_send_ipi(cpu_info[i].apic_id, 0x4000u | VEC_TLB_SHOOTDOWN))
+            __atomic_fetch_sub(&req.pending, 1, __ATOMIC_RELEASE);
+    uint64_t end = rdtsc() + tsc_hz();
+    int err = 0;
+    while (__atomic_load_n(&req.pending, __ATOMIC_ACQUIRE)) {
+        if (rdtsc() > end) {
+            if (!said) {
+                said = true;
+                printk("smp: %u CPU(s) did not acknowledge a TLB shootdown within 1 s\n",
+                       req.pending);
+            }
+            err = -ETIMEDOUT;
+            break;
+        }
+        cpu_relax();
+    }
+    if (flags & (1ul << 9))
+        sti();
+    return err;
+}
+
+int smp_tlb_flush_others(uint64_t va, uint64_t len)
+{
+    req.op = REQ_FLUSH;
+    req.va = va;
+    req.len = len;
+    return send(~1ul);
+}
+
+int smp_read_on(unsigned cpu, uint64_t va, uint64_t *value)
+{
+    if (cpu == 0 || cpu >= nr_cpus_possible || cpu >= 64 || !cpu_info[cpu].online)
+        return -ENODEV;
+    req.op = REQ_READ;
+    req.va = va;
+    req.value = 0;
+    int err = send(1ul << cpu);
+    *value = req.value;
+    return err;
+}
+
+static void remote_flush(uint64_t va, uint64_t len)
+{
+    smp_tlb_flush_others(va, len);
+}
+
+void tlb_shootdown_init(void)
+{
+    tlb_remote_flush = remote_flush;
+}
