@@ -71,7 +71,7 @@ HOST_CFLAGS := -std=gnu11 -g -O1 -fsanitize=address,undefined \
 
 # ---- sources (explicit lists) ---------------------------------------------------
 
-EFI_SRCS := efi/main.c efi/kelf.c kernel/lib/string.c
+EFI_SRCS := efi/main.c efi/kelf.c efi/la57.c kernel/lib/string.c
 
 # The kernel, room by room (the README's layout table says what each holds).
 KERNEL_SRCS := kernel/boot/entry.S kernel/boot/main.c kernel/boot/cmdline.c \
@@ -153,6 +153,7 @@ HOST_TESTS += tests/host/test_gpt
 HOST_TESTS += tests/host/test_acpi
 HOST_TESTS += tests/host/test_madt
 HOST_TESTS += tests/host/test_numa
+HOST_TESTS += tests/host/test_realpc
 
 # compat32, the ABI half (docs/compat32-abi.md): int 0x80, the i386 table and
 # its translated structures, set_thread_area, the 32-bit address space.
@@ -163,9 +164,15 @@ KERNEL_SRCS += compat32/sys32_time.c
 # clone/vfork and the calls beside it (docs/syscalls.md).
 KERNEL_SRCS += kernel/proc/syscall_names.c kernel/proc/sys_ids.c kernel/proc/sys_rlimit.c \
                kernel/proc/sys_sysinfo.c kernel/proc/sys_time.c kernel/proc/sys_prctl.c \
-               kernel/proc/sys_futex.c kernel/fs/poll.c kernel/fs/sendfile.c kernel/fs/fcntl.c \
+               kernel/proc/sys_futex.c kernel/proc/thread_group.c kernel/fs/poll.c \
+               kernel/fs/sendfile.c kernel/fs/fcntl.c \
                compat32/syscall32_names.c compat32/sys32_sys.c tests/kernel/test_syscall_table.c
 KERNEL_SRCS += tests/kernel/test_time.c
+# What real PCs need at boot (docs/boot.md, "What the kernel checks on a real PC").
+REALPC_ACPI_SRCS := kernel/acpi/fadt.c kernel/acpi/s5.c kernel/acpi/hpet_table.c kernel/acpi/spcr.c
+KERNEL_SRCS += kernel/cpu/calibrate.c kernel/cpu/calibrate_math.c kernel/cpu/hpet.c \
+               kernel/cpu/acpi_pm.c kernel/acpi/power.c $(REALPC_ACPI_SRCS) tests/kernel/test_realpc.c \
+               kernel/proc/sys_reboot.c
 KERNEL_SRCS += kernel/test/bench_fbcon.c tests/kernel/test_irq.c
 # Block devices (docs/block.md): the PCI bus, the block layer and GPT, the
 # virtio-blk and NVMe drivers.
@@ -185,7 +192,7 @@ all: $(BUILD)/esp.img
 
 # ---- the loader ---------------------------------------------------------------------
 
-$(BUILD)/efi/%.obj: efi/%.c include/boot/boot_info.h include/elf.h efi/kelf.h
+$(BUILD)/efi/%.obj: efi/%.c include/boot/boot_info.h include/elf.h efi/kelf.h efi/la57.h
 	@mkdir -p $(dir $@)
 	clang $(EFI_CFLAGS) -c $< -o $@
 
@@ -275,6 +282,10 @@ USER_TESTS  += test_time test_mremap test_stack
 USER_TESTS  += test_migrate
 USER_TESTS  += test_mempolicy test_numa_fallback
 USER_TESTS  += test_sysfs_node
+USER_TESTS  += test_threads
+# test_threads built against glibc too: glibc's pthreads (docs/threads.md)
+USER_TESTS  += test_threads_glibc
+USER_TESTS  += test_avx test_reboot
 USER_TESTS  += test_swapon test_swaperr test_kswapd
 # test_time built against glibc (static, Debian's libc6-dev, which clang
 # depends on): glibc's own lookup of the vDSO (docs/time.md)
@@ -293,6 +304,10 @@ $(BUILD)/user/test_%: tests/user/test_%.c tests/user/ut.c tests/user/ut.h
 $(BUILD)/user/test_time_glibc: tests/user/test_time.c tests/user/ut.c tests/user/ut.h
 	@mkdir -p $(dir $@)
 	clang -static -O2 -std=gnu11 $(WARN) -o $@ tests/user/test_time.c tests/user/ut.c
+
+$(BUILD)/user/test_threads_glibc: tests/user/test_threads.c tests/user/ut.c tests/user/ut.h
+	@mkdir -p $(dir $@)
+	clang -static -O2 -std=gnu11 $(WARN) -pthread -o $@ tests/user/test_threads.c tests/user/ut.c
 
 $(BUILD)/user/%: tests/user/%.c
 	@mkdir -p $(dir $@)
@@ -323,6 +338,7 @@ USER32_TESTS += test_time test_mremap test_stack
 USER32_TESTS += test_migrate
 USER32_TESTS += test_mempolicy test_numa_fallback
 USER32_TESTS += test_sysfs_node
+USER32_TESTS += test_threads
 USER32_BINS  := $(USER32_TESTS:%=$(BUILD)/user32/%) $(USER32_PROGS:%=$(BUILD)/user32/%)
 # The scripts of tests/busybox/ (/etc/busybox-tests/ in the initrd) run by
 # busybox's sh and by busybox32's, after the programs: the lines
@@ -437,6 +453,11 @@ tests/host/test_acpi_SRCS := tests/host/test_acpi.c $(ACPI_SRCS)
 tests/host/test_madt_SRCS := tests/host/test_madt.c kernel/acpi/madt.c kernel/acpi/tables.c
 $(BUILD)/host/tests/host/test_madt: include/kernel/acpi.h
 $(BUILD)/host/tests/host/test_acpi: include/kernel/acpi.h include/mm/numa.h tests/shared/acpi_image.h
+# The FADT, \_S5, HPET and SPCR parsers and the calibration arithmetic (docs/boot.md).
+tests/host/test_realpc_SRCS := tests/host/test_realpc.c kernel/acpi/tables.c $(REALPC_ACPI_SRCS) \
+                               kernel/cpu/calibrate_math.c efi/la57.c
+$(BUILD)/host/tests/host/test_realpc: include/kernel/acpi_hw.h include/kernel/calibrate.h \
+                                      tests/shared/acpi_image.h efi/la57.h
 
 # mm/ on the host: libc provides snprintf/vsnprintf/memset..., and
 # tests/host/mm_host.c panic, printk and the private "physical memory" arena.
@@ -588,6 +609,7 @@ FUZZ_TARGETS += fuzz_tmpfs
 FUZZ_TARGETS += fuzz_swaphdr
 FUZZ_TARGETS += fuzz_gpt
 FUZZ_TARGETS += fuzz_acpi
+FUZZ_TARGETS += fuzz_fadt
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
 # Sources a target needs beyond $(MM_HOST_SRCS): fuzz_<name>_EXTRA.
 fuzz_pgtable_EXTRA := mm/pgtable.c mm/pgtable_clone.c mm/pgtable_walk.c mm/pgtable_check.c mm/pt_x86_64.c \
@@ -606,6 +628,8 @@ fuzz_swaphdr_EXTRA := mm/swap_header.c
 fuzz_gpt_EXTRA := kernel/block/gpt.c kernel/lib/crc32.c
 $(BUILD)/fuzz/fuzz_gpt: include/kernel/gpt.h tests/shared/gpt_image.h
 fuzz_acpi_EXTRA = kernel/acpi/tables.c kernel/acpi/srat.c kernel/acpi/madt.c
+fuzz_fadt_EXTRA = kernel/acpi/tables.c $(REALPC_ACPI_SRCS)
+$(BUILD)/fuzz/fuzz_fadt: include/kernel/acpi_hw.h tests/shared/acpi_image.h
 $(BUILD)/fuzz/fuzz_acpi: include/kernel/acpi.h include/mm/numa.h tests/shared/acpi_image.h
 fuzz_exec_EXTRA := kernel/fs/cpio.c kernel/proc/elf_user.c kernel/proc/user_stack.c
 # The file system over the host page allocator (tests/host/fs_host.c, file_host.c).

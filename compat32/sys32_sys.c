@@ -378,7 +378,8 @@ long sys32_futex(const struct sysargs *a)
             return -EFAULT;
         ts[0] = t32[0], ts[1] = t32[1];
     }
-    return do_futex(a->arg[0], op, (uint32_t)a->arg[2], timed ? ts : NULL, (uint32_t)a->arg[5]);
+    return do_futex(a->arg[0], op, (uint32_t)a->arg[2], timed ? ts : NULL, (uint32_t)a->arg[3],
+                    a->arg[4], (uint32_t)a->arg[5]);
 }
 
 /* ---- robust lists: 12-byte heads, 4-byte pointers ------------------------------------------ */

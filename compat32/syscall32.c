@@ -238,6 +238,7 @@ static const struct {
     [71] = { "setregid", sys32_setregid16 },
     [80] = { "getgroups", sys32_getgroups16 },
     [81] = { "setgroups", sys32_setgroups16 },
+    [88] = { "reboot", sys_reboot },
     [116] = { "sysinfo", sys32_sysinfo },
     [138] = { "setfsuid", sys32_setfsuid16 },
     [139] = { "setfsgid", sys32_setfsgid16 },

@@ -24,6 +24,7 @@
 #include "boot/boot_info.h"
 #include "elf.h"
 #include "kelf.h"
+#include "la57.h"
 #include <kernel/string.h> /* memset/memcpy: kernel/lib/string.c, linked in too */
 #include <mm/x86_pte.h>     /* the entry bits, shared with the kernel */
 
@@ -593,6 +594,12 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         top = phys_top((const UINT8 *)tmp, msz, desc_size);
         BS->FreePages(tmp, (map_cap + 4095) / 4096);
     }
+    /* 4-level tables only: refuse a CPU the firmware left in 5-level
+     * paging, rather than fault on the CR3 switch (efi/la57.c). */
+    UINT64 cr4;
+    __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+    if (la57_refusal(cr4))
+        return fail(la57_refusal(cr4), EFI_UNSUPPORTED);
     UINT64 ngb = top / PAGE_1G;
     pt_pool_pages = 1 + (ngb + 511) / 512 + (use_1g ? 0 : ngb) +
                     3 + (kplan.vend - kplan.vbase) / MIB2 + 2;

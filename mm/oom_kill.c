@@ -49,8 +49,8 @@ static uint64_t badness(const struct task *t)
 /* May t be chosen at all? */
 static bool killable(const struct task *t)
 {
-    if (!t || !t->mm || t->state == TASK_ZOMBIE || t->pid == 1)
-        return false;
+    if (!t || !t->mm || t->state == TASK_ZOMBIE || t->tgid == 1)
+        return false;   /* init, and its threads */
     /* A vfork child on its parent's address space (Linux's in_vfork). */
     return !(t->vfork_parent && t->vfork_parent->mm == t->mm);
 }
@@ -93,7 +93,8 @@ bool out_of_memory(void)
 {
     if (victim_pid) {
         struct task *v = task_find(victim_pid);
-        if (v && v->state != TASK_ZOMBIE && v->mm) {
+        /* The victim's process: a thread of it may still hold the memory. */
+        if (v && ((v->state != TASK_ZOMBIE && v->mm) || thread_group_others(v))) {
             schedule();               /* let it die first */
             return true;
         }
@@ -118,11 +119,11 @@ bool out_of_memory(void)
     const uint64_t kb = PAGE_SIZE / 1024;
     printk("Out of memory: Killed process %d (%s) total-vm:%lukB, anon-rss:%lukB, "
            "file-rss:0kB, shmem-rss:%lukB, UID:%u pgtables:%lukB oom_score_adj:0\n",
-           best->pid, best->name, total_vm_kb(mm), r.anon * kb, r.shmem * kb, best->uid,
+           best->tgid, best->name, total_vm_kb(mm), r.anon * kb, r.shmem * kb, best->uid,
            pgtables(mm) * kb);
-    send_signal(best, SIGKILL);
+    send_signal(best, SIGKILL);   /* its default action ends every thread (do_group_exit) */
     count_vm_event(OOM_KILL);
-    victim_pid = best->pid;
+    victim_pid = best->tgid;
     if (best != current)
         schedule();
     return true;

@@ -97,6 +97,7 @@ class Boot:
     """One QEMU boot and what it must show.
 
     expect: "pass" (isa-debug-exit with the pass code and a clean summary),
+            "poweroff" (a clean summary, then QEMU off through ACPI S5),
             "fail" (the harness must see a failure, e.g. an oops),
             "text" (stopped once `wait_for` has appeared in the log).
     """
@@ -219,7 +220,10 @@ def make_swaperr_disk(work):
 def boots(bad):
     summary_seen = ["passed,", "ktest: halted"]
     return [
-        Boot("128M", mem="128M", cmdline="ktest=all"),
+        # calibrate=: the timers measured against the PM timer, not the
+        # first reference that works (docs/time.md).
+        Boot("128M", mem="128M", cmdline="ktest=all calibrate=pmtimer",
+             must_show=["calibration: pmtimer (calibrate=pmtimer)"]),
         # Four CPUs (docs/smp.md): the three others started, plus a ghost
         # APIC id that nobody answers for (the start's timeout).
         Boot("1G", mem="1G", cmdline="ktest=all unknown.option=1 smp.ghost=9", smp=4,
@@ -323,9 +327,11 @@ def boots(bad):
              wait_for=["Halted."],
              must_show=["more than the limit of 1023; ignoring it",
                         "not a cpio (newc) archive", 'command line: ""']),
-        Boot("missing-initrd", cmdline="ktest=bootinfo_header,trap_symbols",
-             delete=["::/boot/initrd.cpio"],
-             must_show=["initrd.cpio is missing", "initrd: none"]),
+        # Ends through ACPI S5 (ktest.end=poweroff, docs/boot.md): QEMU
+        # exits 0 after the kernel's power-off line.
+        Boot("missing-initrd", cmdline="ktest=bootinfo_header,trap_symbols ktest.end=poweroff",
+             delete=["::/boot/initrd.cpio"], expect="poweroff",
+             must_show=["initrd.cpio is missing", "initrd: none", "ACPI: powering off"]),
         Boot("oops-outside-tests", cmdline="ktest=all ktest.crash=oops",
              expect="fail",
              must_show=["KERNEL OOPS", "not-present page, write, kernel mode",
@@ -431,8 +437,8 @@ def judge(rep, b, r, shot, build):
     results = [m for m in results if m]
     summary = SUMMARY_RE.findall("\n".join(lines))
 
-    if b.expect == "pass":
-        if r.status != "pass":
+    if b.expect in ("pass", "poweroff"):
+        if r.status != b.expect:
             problems.append({"fail": "the kernel reported failures",
                              "hang": "no exit within %d s (hang)" % b.timeout,
                              "reset": "the machine reset (triple fault or reboot)",
@@ -532,6 +538,13 @@ def run_user_programs(rep, build, logs):
     problems = []
     if not (how.startswith("exited") and code == "0" and r.status == "pass"):
         problems.append("init: %s %s" % (how, code))
+    # The kernel log goes to every serial port, COM2 too until programs
+    # write there (docs/consoles.md).
+    with open(os.path.join(work, "serial2.log"), "rb") as f:
+        com2 = f.read()
+    marker = com2.find(qemu.COM2_MARKER)
+    if marker < 0 or b"consoles: serial COM1, COM2" not in com2[:marker]:
+        problems.append("COM2 lacks the kernel log before the process-output marker")
     if "=== done:" not in r.out:
         problems.append("no '=== done' line on COM2: init did not run in test mode (are the "
                         "words after -- passed to init?)")
@@ -592,7 +605,8 @@ def main():
         for b in todo:
             if b.numa is None and qemu._mib(b.mem) % a.numa == 0:
                 size = qemu._mib(b.mem) // a.numa
-                b.numa = ",".join(["%dM/1" % size] + ["%dM/0" % size] * (a.numa - 1))
+                # The boot's CPUs all on node 0 (a boot with smp=4 keeps four).
+                b.numa = ",".join(["%dM/%d" % (size, b.smp)] + ["%dM/0" % size] * (a.numa - 1))
                 b.must_show = [m for m in b.must_show if "no SRAT" not in m]
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         futs = [pool.submit(run_boot, b, a.build, logs) for b in todo]

@@ -30,6 +30,7 @@ the terminal shows before the next prompt:
   program_32bit     pagetable32 prints its page directory and tables
   busybox32         busybox32 sh -c 'echo from 32', on i386 page tables
   exit, ctrl_d      the shell leaves; init starts a new one, which answers
+  poweroff          `poweroff -f` powers the machine off through ACPI: QEMU exits 0
 
 A line the kernel logs on COM1 in the middle of a command's output (a
 child killed by a fault, a system call it does not have) is left out of
@@ -50,6 +51,7 @@ import argparse
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -388,6 +390,18 @@ def session(build, work, c, run_no):
             sh.prompt()
             return expect_lines(sh.run("echo third"), ["third"])
         step(c, "ctrl_d", ctrl_d)
+
+        # Last: busybox's poweroff -f calls reboot(2), which powers off
+        # through ACPI S5 (docs/boot.md): QEMU exits by itself, with 0.
+        def poweroff():
+            s.send(b"poweroff -f\r")
+            s.expect(b"ACPI: powering off", timeout=30)
+            try:
+                code = s.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                return "QEMU still runs 30 s after the power-off line"
+            return None if code == 0 else "QEMU exited with %s" % code
+        step(c, "poweroff", poweroff)
     finally:
         s.close()
         with open(os.path.join(work, "com1.log"), "wb") as f:

@@ -41,29 +41,32 @@ ESP_OFFSET = 2048 * 512  # the ESP starts at sector 2048 (tools/mkimage.sh)
 # isa-debug-exit: QEMU exits with (value << 1) | 1 (include/kernel/ktest.h)
 EXIT_PASS = 33
 EXIT_FAIL = 35
+# QEMU also exits with 0 when the guest powers off through ACPI; the
+# kernel's line before it tells that apart from a reset.
+POWEROFF_LINE = "ACPI: powering off"
 
-# OVMF and the loader write their console to every serial port, COM2 too.
-# What processes wrote starts after the kernel's marker line on COM2 or,
-# failing that, after the loader's last line before ExitBootServices
-# (docs/user-programs.md).
+# OVMF and the loader write their console to every serial port, COM2 too,
+# and so does the kernel's log until a process first writes there
+# (docs/consoles.md).  What processes wrote starts after the kernel's
+# marker line on COM2 or, once the boot is over without one, after the
+# loader's last line before ExitBootServices (docs/user-programs.md).
 COM2_MARKER = b"mmk: process output follows\n"
 LOADER_LAST = b"; exiting boot services"
 
 
 def user_output(raw, final=False):
     """The part of COM2's bytes `raw` that processes wrote, or None while
-    neither the kernel's marker nor the loader's last line has arrived.
-    final: the boot is over, decide with what there is (all of `raw` if
-    neither line is there)."""
+    the kernel's marker has not arrived.
+    final: the boot is over, decide with what there is (after the loader's
+    last line, or all of `raw` if neither line is there)."""
     at = raw.find(COM2_MARKER)
     if at >= 0:
         return raw[at + len(COM2_MARKER):]
+    if not final:
+        return None                 # the kernel's log, then its marker, come first
     at = raw.find(LOADER_LAST)
     if at >= 0:
         nl = raw.find(b"\n", at)
-        if not final and (nl < 0 or (len(raw) - nl - 1 < len(COM2_MARKER) and
-                                      COM2_MARKER.startswith(raw[nl + 1:]))):
-            return None             # the kernel's marker may be on its way
         return raw[nl + 1:] if nl >= 0 else b""
     return raw if final else None
 
@@ -272,7 +275,7 @@ class Result:
     """Outcome of one headless boot."""
 
     def __init__(self, status, exit_code, log, elapsed, out=""):
-        self.status = status        # "pass", "fail", "hang", "reset", "qemu-error", "killed"
+        self.status = status        # "pass", "fail", "hang", "reset", "poweroff", "qemu-error", "killed"
         self.exit_code = exit_code
         self.log = log              # COM1: the kernel log
         self.elapsed = elapsed
@@ -549,6 +552,8 @@ def boot(img, mem="1G", timeout=90, usb=False, wait_for=None, screendump=None,
             status = "pass"
         elif code == EXIT_FAIL:
             status = "fail"
+        elif code == 0 and POWEROFF_LINE in log:
+            status = "poweroff"    # ACPI S5 (kernel/acpi/power.c)
         elif code == 0:
             # With -no-reboot a guest reset (a triple fault, a reboot
             # request) makes QEMU exit with 0: the kernel did not finish.

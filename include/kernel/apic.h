@@ -7,7 +7,7 @@
 #define HZ 100   /* timer interrupts per second */
 
 /* Map the local APIC, mask the legacy PICs, calibrate the timer against
- * the PIT and start it in periodic mode on VEC_TIMER. */
+ * a reference clock (kernel/cpu/calibrate.c) and start it in periodic mode on VEC_TIMER. */
 void apic_init(void);
 void apic_eoi(void);
 /* TSC ticks per second, measured during calibration (0 before). */
@@ -17,5 +17,10 @@ uint64_t tsc_hz(void);
  * off in the kernel, so a tick that falls there waits for the return to
  * user mode): kernel/fs/proc_kstat.c. */
 uint64_t apic_tick_age_ns(void);
+struct calib_result;
+/* Calibrate again against one source (enum calib_source,
+ * include/kernel/calibrate.h), the timer masked meanwhile: 0 or
+ * calib_measure's error. */
+int apic_calibrate_source(int src, struct calib_result *r);
 
 #endif

@@ -12,12 +12,21 @@
 #include <kernel/types.h>
 #include <boot/boot_info.h>
 
-/* Probe COM1; returns true when a UART answered (QEMU, most desktops). */
+/* Probe COM1-COM4; true when COM1 answered (QEMU, most desktops).  The
+ * kernel log goes to every port that answered. */
 bool serial_init(void);
+/* The log's ports as text, "COM1, COM3" ("absent" when none). */
+const char *serial_ports(void);
+/* One more port for the log (the ACPI SPCR's): 1 added, 0 already
+ * there, -ENODEV no UART answered, -ENOSPC the list is full. */
+int serial_add_port(uint16_t port);
+/* The port the ACPI SPCR table names, added to the log (kernel/acpi/spcr.c). */
+void serial_add_spcr(void);
 bool serial_present(void);
 /* The second port (COM2, 0x2f8): user processes' console output only. */
 void serial2_write(const char *s, size_t n);
-/* COM1, with \n sent as \r\n (the kernel log). */
+/* Every log port (COM2 until programs write there), with \n sent as
+ * \r\n (the kernel log). */
 void serial_write(const char *s, size_t n);
 /* COM1, byte for byte (the terminal's output, processed by its c_oflag). */
 void serial_write_raw(const char *s, size_t n);

@@ -20,8 +20,14 @@ struct cpu_features {
 
 extern struct cpu_features cpu;
 
-/* Fill `cpu` and print one line with what was found. */
+/* Fill `cpu` and print one line with what was found; NX hidden by the
+ * firmware is brought back (cpu_nx_unhide, Intel only), XSAVE left on is
+ * turned off (cpu_xsave_off); each prints a line when it acted. */
 void cpu_detect(void);
+/* Clear IA32_MISC_ENABLE.XD_DISABLE: true when it was set. */
+bool cpu_nx_unhide(void);
+/* Turn CR4.OSXSAVE off: the XCR0 it had, 0 when it was already off. */
+uint64_t cpu_xsave_off(void);
 /*
  * Switch on what the kernel's own page tables rely on: PAT programmed
  * with Linux's layout (so WC and UC can be named in page entries),

@@ -258,18 +258,33 @@ void *files_create_std(void);
 void *files_dup_table(void *files);
 /* execve: close the descriptors marked close-on-exec. */
 void files_close_on_exec(void *files);
-/* exit: close every descriptor and free the table.  NULL is ignored. */
+/* exit: drop the task's use of the table; the last user closes every
+ * descriptor and frees it.  NULL is ignored. */
 void files_close_all(void *files);
+/* clone: the table itself (CLONE_FILES: one more user), or a copy whose
+ * working directory and umask are shared (CLONE_FS) or copied.  NULL
+ * when out of memory. */
+void *files_clone(void *files, bool share_table, bool share_fs);
+/* execve: a table shared with another process becomes a copy of our
+ * own (Linux's unshare_files): 0 or -ENOMEM (*files unchanged). */
+int files_unshare(void **files);
+/* Is the table used by more than one task? */
+bool files_shared(const void *files);
+/* Drop the references fd_file took for t's system call from a shared
+ * table (on every return to user mode, and at exit). */
+struct task;
+void files_unborrow(struct task *t);
 
 /*
  * The current task's descriptors (kernel/fs/file.c; used by the system calls
  * in kernel/fs/sys_file.c).  fd_file returns the file a descriptor names, or
- * NULL for a bad one, WITHOUT taking a reference: the pointer stays valid
- * until the task changes its own table (close, dup2...) or exits.  Only
- * the task changes its table and the kernel is not preemptible, so a
- * system call may use it, even across sleep_on; a reference held across
- * sleep_on would leak when a kill makes the task exit inside it (see
- * kernel/proc/task.c).  file_get it to keep it longer.  fd_install puts
+ * NULL for a bad one, without a reference of the caller's: the pointer
+ * stays valid until the system call returns to user mode, even across
+ * sleep_on.  A table of one task changes only through the task's own
+ * calls and the kernel is not preemptible; a table threads share holds
+ * the file for the caller in task->borrowed until it returns to user mode
+ * (another thread may close the descriptor meanwhile).  file_get it to
+ * keep it longer.  fd_install puts
  * f (whose reference passes to the table) in the lowest free slot >= min
  * and returns it, or -EMFILE (the caller still owns f).  fd_close drops a
  * descriptor: 0 or -EBADF.

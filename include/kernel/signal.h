@@ -204,6 +204,13 @@ void signal_share_actions(struct task *child);
  * alternate stack.  A shared table is replaced by a copy (no memory:
  * the task gets SIGKILL). */
 void signal_exec(struct task *t);
+/* Threads (docs/threads.md): a signal sent to the process waits on one
+ * thread when every thread blocks it.  signal_claim_shared moves such
+ * signals of t's process that t accepts (accept: the signals t no longer
+ * blocks, or waits for) from the threads that block them to t;
+ * signal_hand_over gives an exiting thread's to a live thread. */
+void signal_claim_shared(struct task *t, ksigset_t accept);
+void signal_hand_over(struct task *t);
 /* exit: drop the queue and the table (idempotent: task_reap calls it too). */
 void signal_release(struct task *t);
 /* t has exited (status is its wait status): tell its parent (SIGCHLD

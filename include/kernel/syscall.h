@@ -44,7 +44,7 @@ enum {
     NR_openat = 257, NR_newfstatat = 262, NR_dup3 = 292, NR_pipe2 = 293, NR_prlimit64 = 302,
     NR_getrandom = 318,
     /* kernel/proc/fork.c, kernel/fs/poll.c, kernel/proc/sys_*.c ("sys"): */
-    NR_sendfile = 40, NR_gettimeofday = 96, NR_getrlimit = 97, NR_sysinfo = 99,
+    NR_sendfile = 40, NR_gettimeofday = 96, NR_getrlimit = 97, NR_sysinfo = 99, NR_reboot = 169,
     NR_setuid = 105, NR_setgid = 106, NR_setreuid = 113, NR_setregid = 114,
     NR_getgroups = 115, NR_setgroups = 116, NR_setresuid = 117, NR_getresuid = 118,
     NR_setresgid = 119, NR_getresgid = 120, NR_setfsuid = 122, NR_setfsgid = 123,
@@ -268,9 +268,11 @@ long groups_set(int size, const uint32_t *in);   /* -EPERM, -EINVAL, -ENOMEM */
 void ids_exec(struct task *t);
 long robust_set(uint64_t head, uint64_t len, uint64_t want);
 long robust_get(int pid, uint64_t uhead, uint64_t ulen, uint64_t len, unsigned ptr_size);
-/* futex: ts is {sec, nsec} (read only when futex_has_timeout(op)), or NULL. */
+/* futex: ts is {sec, nsec} (read only when futex_has_timeout(op)), or NULL;
+ * val2 the count of the requeues and FUTEX_WAKE_OP (the timeout argument). */
 bool futex_has_timeout(int op);
-long do_futex(uint64_t uaddr, int op, uint32_t val, const int64_t *ts, uint32_t val3);
+long do_futex(uint64_t uaddr, int op, uint32_t val, const int64_t *ts, uint32_t val2,
+              uint64_t uaddr2, uint32_t val3);
 /* A timeout of sec s + nsec ns from now: POLL_NOWAIT for zero, -EINVAL. */
 long poll_deadline(int64_t sec, int64_t nsec, uint64_t *deadline);
 void poll_time_left(uint64_t deadline, int64_t *sec, int64_t *nsec);
@@ -305,6 +307,8 @@ long sys_setgroups(const struct sysargs *a);
 long sys_getrlimit(const struct sysargs *a);
 long sys_setrlimit(const struct sysargs *a);
 long sys_sysinfo(const struct sysargs *a);
+/* kernel/proc/sys_reboot.c: power off, halt, restart */
+long sys_reboot(const struct sysargs *a);
 long sys_sched_getaffinity(const struct sysargs *a);
 long sys_gettimeofday(const struct sysargs *a);
 long sys_time(const struct sysargs *a);

@@ -1,9 +1,9 @@
 /*
  * Tasks (processes) and the scheduler (kernel/proc/task.c, kernel/cpu/switch.S).
  *
- * A task is an address space (struct mm, include/mm/vma.h), a kernel
- * stack (from vmalloc, with a guard page) and the saved state of its
- * user registers: the trap frame at the top of that kernel stack, built
+ * A task is an address space (struct mm, include/mm/vma.h: shared by
+ * the threads of a process), a kernel stack (from vmalloc, with a guard
+ * page) and the saved state of its user registers: the trap frame at the top of that kernel stack, built
  * by every entry from user mode (interrupt, exception, syscall).  The
  * kernel itself is not preemptible: it runs with interrupts off and
  * switches tasks only in schedule(), called when a task waits or exits,
@@ -16,6 +16,7 @@
 #include <kernel/signal.h>
 
 struct mm;
+struct file;
 
 enum task_state { TASK_RUNNABLE, TASK_BLOCKED, TASK_ZOMBIE };
 
@@ -25,6 +26,7 @@ enum task_state { TASK_RUNNABLE, TASK_BLOCKED, TASK_ZOMBIE };
 #define TASK_NGROUPS 32     /* supplementary groups kept (musl's NGROUPS_MAX) */
 #define TASK_NRLIMITS 16    /* Linux's RLIM_NLIMITS */
 #define RLIMIT_NOFILE 7     /* the one limit enforced (fd_install) */
+#define TASK_BORROW_MAX 16  /* files one system call may borrow from a shared table */
 
 struct task {
     int pid;
@@ -73,6 +75,20 @@ struct task {
     /* set_mempolicy's NUMA policy (include/mm/mempolicy.h), the task's
      * own copy (fork copies it, exit frees it); NULL: local allocation. */
     struct mempolicy *mempolicy;
+    /* Threads (kernel/proc/thread_group.c, docs/threads.md).  A thread
+     * group is the tasks of one tgid: getpid is the tgid, gettid the pid.
+     * The leader (pid == tgid) outlives the other threads: exit makes it
+     * a zombie that wait4 cannot reap while another thread lives, and
+     * its group_exit fields are the group's (Linux's signal_struct). */
+    int tgid;
+    struct task *group_leader;     /* the leader; a zombie thread's is itself */
+    bool group_exit;               /* leader: exit_group, a fatal signal or exec ends the others */
+    int group_exit_code;           /* leader: the wait status they all leave with */
+    /* Files a system call uses from a shared descriptor table, each with
+     * a reference held until the return to user mode (Linux's fdget):
+     * another thread may close the descriptor meanwhile (kernel/fs/file.c). */
+    struct file *borrowed[TASK_BORROW_MAX];
+    int nborrowed;
 };
 
 /* t->flags: a 32-bit (i386) program runs in compatibility mode. */
@@ -159,6 +175,36 @@ void clone_exec(struct task *t);
 /* Wake at most n futex waiters on (mm, uaddr) whose bitset meets bits;
  * returns how many (kernel/proc/sys_futex.c). */
 int futex_wake_key(const struct mm *mm, uint64_t uaddr, int n, uint32_t bits);
+/* A thread leaves (exit, exec): the locks of its robust list (set_robust_list)
+ * that it still holds are marked FUTEX_OWNER_DIED and a waiter is woken,
+ * as Linux's exit_robust_list.  t must be current. */
+void futex_exit_robust(struct task *t);
+
+/*
+ * Thread groups (kernel/proc/thread_group.c, docs/threads.md).
+ *  - thread_group_others: does a thread of t's group other than t still
+ *    run (not a zombie)?
+ *  - thread_group_live: one such thread (the first found), or NULL;
+ *  - thread_group_count: the group's threads as /proc shows them (the
+ *    live ones and a zombie leader);
+ *  - do_group_exit: exit_group and fatal signals: every thread of the
+ *    group leaves with one status (the first one asked);
+ *  - de_thread: execve from a thread: the others are killed and waited
+ *    for, and the caller becomes the leader, with its pid (0 or -EAGAIN
+ *    when the group is already dying);
+ *  - signal_target: the thread a signal for t's process goes to: one
+ *    that does not block it, t first.
+ */
+bool thread_group_others(const struct task *t);
+struct task *thread_group_live(const struct task *t);
+int thread_group_count(const struct task *t);
+__noreturn void do_group_exit(int wait_status);
+int de_thread(struct task *t);
+struct task *signal_target(struct task *t, int sig);
+static inline bool thread_is_leader(const struct task *t)
+{
+    return t->pid == t->tgid;
+}
 
 /* The soft RLIMIT_NOFILE of t, at most max: descriptors are allocated
  * below it (kernel/fs/file.c); a limit never set is max itself. */

@@ -38,6 +38,7 @@
 #include <mm/tlb.h>
 #include <kernel/apic.h>
 #include <kernel/acpi.h>
+#include <kernel/acpi_hw.h>
 #include <kernel/smp.h>
 #include <kernel/spinlock.h>
 #include <kernel/exec.h>
@@ -146,7 +147,7 @@ static void print_vm_stats(void)
 
 __noreturn void kmain(const struct boot_info *bi)
 {
-    bool serial = serial_init();
+    serial_init();
     gdt_init();
     idt_init();
 
@@ -164,8 +165,7 @@ __noreturn void kmain(const struct boot_info *bi)
 
     bool fb = fbcon_init(&bi->fb, KERNEL_TITLE);
     printk("%s\n", KERNEL_TITLE);
-    printk("consoles: serial %s, framebuffer %s",
-           serial ? "COM1" : "absent", fb ? "on" : "off");
+    printk("consoles: serial %s, framebuffer %s", serial_ports(), fb ? "on" : "off");
     if (fb)
         printk(" (%ux%u, %s)", bi->fb.width, bi->fb.height,
                bi->fb.format == BOOT_FB_BGRX ? "BGRX" :
@@ -217,6 +217,7 @@ __noreturn void kmain(const struct boot_info *bi)
     mem_init(bi);
     vm_init(bi);
     acpi_kernel_vm_ready(); /* ACPI tables through kmap from now on */
+    serial_add_spcr();      /* the firmware's console port, if another (docs/consoles.md) */
     acpi_numa_report();   /* the nodes the ACPI SRAT/SLIT describe (docs/numa.md) */
 
     /* Leave the boot stack in .bss for a vmalloc'ed one with guard pages. */
@@ -311,8 +312,12 @@ static __noreturn void kmain_late(void)
             printk("ktest: halted (ktest.end=halt)\n");
             halt_forever();
         }
+        if (end && strcmp(end, "poweroff") == 0) {
+            printk("ktest: powering off through ACPI (ktest.end=poweroff)\n");
+            acpi_power_off();
+        }
         if (!end || strcmp(end, "init") != 0)
-            qemu_exit(failures ? QEMU_EXIT_FAIL : QEMU_EXIT_PASS);
+            machine_power_off(failures ? QEMU_EXIT_FAIL : QEMU_EXIT_PASS);
         printk("ktest: starting init (ktest.end=init)\n");
     }
 

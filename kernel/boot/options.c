@@ -12,8 +12,11 @@ static const struct {
     const char *help;
 } known[] = {
     { "ktest", "run in-kernel tests: ktest=all or ktest=name1,name2" },
-    { "ktest.end", "after the tests: exit (QEMU isa-debug-exit, default), halt, or init "
-                   "(start init as without ktest: a boot that runs both)" },
+    { "ktest.end", "after the tests: exit (QEMU isa-debug-exit, default), halt, init "
+                   "(start init as without ktest: a boot that runs both), or poweroff "
+                   "(ACPI S5, no exit code)" },
+    { "calibrate", "calibrate=cpuid|hpet|pmtimer|pit: the reference clock that measures the "
+                   "TSC and the APIC timer at boot (default: the first that works)" },
     { "ktest.crash", "test of the harness, outside any test: oops (a fault), kfree (a double "
                      "kfree), vfree (vfree of a non-vmalloc address); each must panic" },
     { "slab_debug", "slab debugging: red zones, poisoning, double/invalid-free checks" },

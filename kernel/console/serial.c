@@ -9,8 +9,19 @@
  * the loopback mode before using it, so that a machine without one
  * spends no time spinning on a line-status register that never says
  * "ready" (every message still reaches the framebuffer console).
+ *
+ * The kernel log goes to every port found: COM1-COM4 at their usual
+ * addresses (0x3f8, 0x2f8, 0x3e8, 0x2e8), probed at boot, and the port
+ * the firmware's ACPI SPCR table names (a server's console may be
+ * anywhere; serial_add_spcr, once ACPI can be read).  COM2 leaves the
+ * log the moment a user process first writes there (serial2_write), so
+ * what programs print stays apart (docs/consoles.md).
  */
+#include <kernel/acpi_hw.h>
 #include <kernel/console.h>
+#include <kernel/errno.h>
+#include <kernel/printk.h>
+#include <kernel/string.h>
 #include <kernel/irq.h>
 #include <kernel/x86.h>
 
@@ -29,8 +40,12 @@
 #define COM1_IRQ 4
 
 #define COM2 0x2f8
+#define MAX_PORTS 5
 
-static bool present, com2_present;
+static bool present, com2_present, com2_user;
+static uint16_t log_port[MAX_PORTS];   /* the kernel log's ports, COM1 first */
+static unsigned nr_log;
+static char ports_text[48];
 
 /* Probe and set up the UART at `port`; true when one answered. */
 static bool uart_init(uint16_t port)
@@ -52,16 +67,74 @@ static bool uart_init(uint16_t port)
     return true;
 }
 
+static void name_ports(void)
+{
+    static const uint16_t std[] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
+    size_t k = 0;
+    for (unsigned i = 0; i < nr_log && k + 12 < sizeof(ports_text); i++) {
+        unsigned c = 0;
+        for (unsigned j = 0; j < 4; j++)
+            if (std[j] == log_port[i])
+                c = j + 1;
+        k += (size_t)snprintf(ports_text + k, sizeof(ports_text) - k, c ? "%sCOM%u" : "%s%#x",
+                              i ? ", " : "", c ? c : log_port[i]);
+    }
+    if (!nr_log)
+        strlcpy(ports_text, "absent", sizeof(ports_text));
+}
+
 bool serial_init(void)
 {
-    present = uart_init(COM1);
-    com2_present = uart_init(COM2);
+    static const uint16_t probe[] = { COM1, COM2, 0x3e8, 0x2e8 };
+    for (unsigned i = 0; i < 4; i++)
+        if (uart_init(probe[i]))
+            log_port[nr_log++] = probe[i];
+    present = nr_log && log_port[0] == COM1;
+    com2_present = (nr_log > 0 && log_port[0] == COM2) || (nr_log > 1 && log_port[1] == COM2);
+    name_ports();
     return present;
+}
+
+const char *serial_ports(void)
+{
+    return ports_text;
+}
+
+int serial_add_port(uint16_t port)
+{
+    for (unsigned i = 0; i < nr_log; i++)
+        if (log_port[i] == port)
+            return 0;
+    if (nr_log == MAX_PORTS)
+        return -ENOSPC;
+    if (!uart_init(port))
+        return -ENODEV;
+    log_port[nr_log++] = port;
+    name_ports();
+    return 1;
 }
 
 bool serial_present(void)
 {
     return present;
+}
+
+static void spcr_report(const char *line)
+{
+    printk("%s\n", line);
+}
+
+void serial_add_spcr(void)
+{
+    static uint8_t tbl[512];
+    uint16_t port;
+    long n = acpi_copy_table(acpi_kernel(), "SPCR", tbl, sizeof(tbl));
+    if (n <= 0 || acpi_spcr_parse(tbl, (size_t)n, &port, spcr_report) != 0)
+        return;
+    int r = serial_add_port(port);
+    printk("serial: the ACPI SPCR names the UART at %#x: %s\n", port,
+           r == 1 ? "added to the log" : r == 0 ? "already in the log" :
+           r == -ENODEV ? "no UART answers there" : "too many ports");
 }
 
 static void uart_putc(uint16_t port, char c)
@@ -84,18 +157,21 @@ void serial2_write(const char *s, size_t n)
 {
     if (!com2_present)
         return;
+    com2_user = true;   /* from now on COM2 is the programs' alone */
     for (size_t i = 0; i < n; i++)
         uart_putc(COM2, s[i]);
 }
 
 void serial_write(const char *s, size_t n)
 {
-    if (!present)
-        return;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '\n')
-            serial_putc('\r');
-        serial_putc(s[i]);
+    for (unsigned p = 0; p < nr_log; p++) {
+        if (log_port[p] == COM2 && com2_user)
+            continue;
+        for (size_t i = 0; i < n; i++) {
+            if (s[i] == '\n')
+                uart_putc(log_port[p], '\r');
+            uart_putc(log_port[p], s[i]);
+        }
     }
 }
 

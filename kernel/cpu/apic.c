@@ -3,17 +3,20 @@
  *
  * Each CPU has a local APIC with a timer that counts down at a rate
  * nobody tells us (a fraction of the bus clock), so we measure it: start
- * it at its maximum, let the legacy PIT (whose rate is fixed, 1193182 Hz)
- * time 10 ms on channel 2, and see how far it counted (five times,
- * keeping the shortest window, which nothing delayed).  The TSC is
- * measured over the same 10 ms: kernel/proc/timekeeping.c makes every
- * clock of it (docs/time.md).
+ * it at its maximum, let a reference clock time 10 ms, and see how far it
+ * counted (kernel/cpu/calibrate.c: CPUID's stated TSC rate, the HPET,
+ * the ACPI PM timer or the PIT, whichever works first; five windows,
+ * keeping the shortest, which nothing delayed).  The TSC is measured over
+ * the same windows: kernel/proc/timekeeping.c makes every clock of it
+ * (docs/time.md).
  * Then the timer runs periodically at HZ on vector VEC_TIMER.
  * The 8259 PICs are masked: the APIC delivers everything we use.
- * Intel SDM vol. 3A, 11.5.4 (APIC timer); the PIT: Intel 8254 datasheet.
+ * Intel SDM vol. 3A, 11.5.4 (APIC timer).
  */
 #include <kernel/apic.h>
+#include <kernel/calibrate.h>
 #include <kernel/cpu.h>
+#include <kernel/errno.h>
 #include <kernel/printk.h>
 #include <kernel/x86.h>
 #include <mm/vmalloc.h>
@@ -64,18 +67,14 @@ uint64_t apic_tick_age_ns(void)
     return (uint64_t)(tick_count - left) * (1000000000ul / HZ) / tick_count;
 }
 
-/* Busy-wait `us` microseconds on PIT channel 2 (gate through port 0x61). */
-static void pit_wait_us(uint32_t us)
+/* calib_apic_fn (include/kernel/calibrate.h): counts since the start. */
+static uint32_t apic_counted(bool start)
 {
-    uint32_t count = (uint32_t)(1193182ul * us / 1000000);
-    outb(0x61, (uint8_t)((inb(0x61) & ~0x02) | 0x01)); /* gate on, speaker off */
-    outb(0x43, 0xb0);                                   /* ch 2, lo/hi, mode 0 */
-    outb(0x42, (uint8_t)count);
-    outb(0x42, (uint8_t)(count >> 8));
-    outb(0x61, (uint8_t)(inb(0x61) & ~0x01));           /* restart the count */
-    outb(0x61, (uint8_t)(inb(0x61) | 0x01));
-    while (!(inb(0x61) & 0x20))                         /* OUT2 goes high at 0 */
-        ;
+    if (start) {
+        wr(REG_TIMER_INIT, 0xffffffff);
+        return 0;
+    }
+    return 0xffffffff - rd(REG_TIMER_CUR);
 }
 
 void apic_init(void)
@@ -89,26 +88,11 @@ void apic_init(void)
     wr(REG_SVR, 0x1ff);                   /* enabled, spurious vector 0xff */
     wr(REG_TIMER_DIV, 0x3);               /* divide by 16 */
     wr(REG_LVT_TIMER, LVT_MASKED | VEC_TIMER);
-    /* Time 10 ms of the PIT with the TSC and the APIC timer, five times,
-     * and keep the shortest: anything that delays us inside a window (under
-     * QEMU, the host descheduling the virtual CPU between rdtsc and the
-     * PIT's start) can only make it look longer, and one long window would
-     * make every clock of the kernel run slow by that much. */
-    uint64_t best = ~0ul;
-    uint32_t counted = 0;
-    for (int round = 0; round < 5; round++) {
-        wr(REG_TIMER_INIT, 0xffffffff);
-        uint64_t t0 = rdtsc();
-        pit_wait_us(10000);
-        uint64_t t1 = rdtsc();
-        uint32_t c = 0xffffffff - rd(REG_TIMER_CUR);
-        if (t1 - t0 < best) {
-            best = t1 - t0;
-            counted = c;
-        }
-    }
-    tsc_per_sec = best * 100;
-    uint32_t per_tick = (uint32_t)((uint64_t)counted * 100 / HZ);
+    /* The TSC's and the timer's rates against a reference clock
+     * (kernel/cpu/calibrate.c: CPUID, HPET, PM timer or PIT, all bounded). */
+    struct calib_result cal = calibrate(apic_counted);
+    tsc_per_sec = cal.tsc_hz;
+    uint32_t per_tick = (uint32_t)(cal.apic_hz / HZ);
     if (per_tick == 0)
         per_tick = 100000;
     wr(REG_TIMER_INIT, 0);
@@ -118,4 +102,22 @@ void apic_init(void)
     printk("apic: local APIC %u at %#lx; timer %u counts per %d ms tick (divide 16); "
            "TSC %lu MHz\n", rd(REG_ID) >> 24, base, per_tick, 1000 / HZ,
            (tsc_per_sec / 1000000));
+}
+
+/* Measure again with one source (tests/kernel/test_realpc.c): the timer
+ * is masked during the windows and restarted at its rate after. */
+int apic_calibrate_source(int src, struct calib_result *r)
+{
+    if (!apic)
+        return -ENODEV;
+    uint64_t flags = read_rflags();
+    cli();
+    wr(REG_LVT_TIMER, LVT_MASKED | VEC_TIMER);
+    int e = calib_measure((enum calib_source)src, apic_counted, r);
+    wr(REG_TIMER_INIT, 0);
+    wr(REG_LVT_TIMER, LVT_PERIODIC | VEC_TIMER);
+    wr(REG_TIMER_INIT, tick_count);
+    if (flags & 0x200)
+        sti();
+    return e;
 }

@@ -4,6 +4,17 @@
  * CPUID leaf 1 EDX: PGE (bit 13), PAT (bit 16); leaf 7 EBX: SMEP (bit 7),
  * SMAP (bit 20), INVPCID (bit 10); leaf 0x80000001 EDX: NX (bit 20),
  * 1 GiB pages (bit 26).  Intel SDM vol. 2A, CPUID.
+ *
+ * What firmware may leave behind on a real PC (docs/boot.md, "What the
+ * kernel checks on a real PC"):
+ *  - NX hidden: an Intel CPU whose IA32_MISC_ENABLE (MSR 0x1a0) has
+ *    XD_DISABLE (bit 34) set reports no NX in CPUID and refuses EFER.NXE
+ *    (SDM vol. 4, table 2-2).  The bit is cleared and CPUID asked again.
+ *  - XSAVE on: CR4.OSXSAVE (bit 18) lets programs use AVX and the other
+ *    states of XCR0 beyond x87/SSE, which the kernel's task switch
+ *    (fxsave) does not keep.  The kernel turns CR4.OSXSAVE off, so that
+ *    CPUID.1:ECX.OSXSAVE reads 0 (libc then never picks AVX code) and
+ *    an AVX instruction is #UD, SIGILL, every time (SDM vol. 1, 13.1).
  */
 #include <kernel/cpufeature.h>
 #include <kernel/cmdline.h>
@@ -13,6 +24,40 @@
 #include <mm/pt_x86_64.h>
 
 struct cpu_features cpu;
+
+#define MSR_MISC_ENABLE  0x1a0
+#define MISC_XD_DISABLE  (1ul << 34)
+#define CR4_OSXSAVE      (1ul << 18)
+
+bool cpu_nx_unhide(void)
+{
+    uint64_t misc = rdmsr(MSR_MISC_ENABLE);
+    if (!(misc & MISC_XD_DISABLE))
+        return false;
+    wrmsr(MSR_MISC_ENABLE, misc & ~MISC_XD_DISABLE);
+    return true;
+}
+
+static bool cpuid_nx(void)
+{
+    uint32_t a, b, c, d, max;
+    cpuid(0x80000000, 0, &max, &b, &c, &d);
+    if (max < 0x80000001)
+        return false;
+    cpuid(0x80000001, 0, &a, &b, &c, &d);
+    return d & (1u << 20);
+}
+
+uint64_t cpu_xsave_off(void)
+{
+    uint64_t cr4 = read_cr4();
+    if (!(cr4 & CR4_OSXSAVE))
+        return 0;
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    write_cr4(cr4 & ~CR4_OSXSAVE);
+    return (uint64_t)hi << 32 | lo;
+}
 
 void cpu_detect(void)
 {
@@ -37,6 +82,16 @@ void cpu_detect(void)
         cpu.nx = d & (1u << 20);
         cpu.gbpages = d & (1u << 26);
     }
+    /* Only Intel has XD_DISABLE; elsewhere the MSR may not exist (#GP). */
+    if (!cpu.nx && strcmp(cpu.vendor, "GenuineIntel") == 0 && cpu_nx_unhide()) {
+        cpu.nx = cpuid_nx();
+        printk("CPU: the firmware had disabled NX (IA32_MISC_ENABLE.XD_DISABLE): cleared; "
+               "NX now %s\n", cpu.nx ? "reported" : "still missing");
+    }
+    uint64_t xcr0 = cpu_xsave_off();
+    if (xcr0)
+        printk("CPU: the firmware left XSAVE on (XCR0 %#lx): turned off (CR4.OSXSAVE), the "
+               "kernel keeps x87/SSE state only; AVX is SIGILL\n", xcr0);
     printk("CPU: %s; NX %s, 1 GiB pages %s, PGE %s, PAT %s, SMEP %s, SMAP %s\n",
            cpu.vendor, cpu.nx ? "yes" : "no", cpu.gbpages ? "yes" : "no",
            cpu.pge ? "yes" : "no", cpu.pat ? "yes" : "no", cpu.smep ? "yes" : "no",

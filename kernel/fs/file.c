@@ -5,23 +5,27 @@
  *  - f->refs counts the descriptor slots naming f, in every task's table;
  *    a file with refs == 0 has been released and freed, and its inode
  *    reference dropped;
- *  - a table is owned by one task (fork copies it, it is never shared), so
- *    only its task changes it, and the kernel is not preemptible: a slot
- *    cannot change under a system call except through that call itself.
- *    This is why system calls borrow the file (fd_file) rather than take
- *    a reference: a task killed while it sleeps in a pipe exits inside
- *    sleep_on (kernel/proc/task.c), and a reference of its own would never be
- *    dropped, leaking the pipe and hiding EOF/EPIPE from the other end;
+ *  - a table has `users` tasks (clone's CLONE_FILES shares it: threads),
+ *    and is freed, closing every file, when the last one drops it;
+ *  - a table of one user is changed only by its task, and the kernel is
+ *    not preemptible: a slot cannot change under a system call except
+ *    through that call itself, so fd_file lends the file without a
+ *    reference.  A shared table may change while a call sleeps (another
+ *    thread closes the descriptor): fd_file then takes a reference that
+ *    the task holds in t->borrowed until it returns to user mode
+ *    (files_unborrow, kernel/proc/task.c), as Linux's fdget/fdput;
  *  - bit i of cloexec is set only while fd[i] is open;
- *  - the table's cwd is NULL (the root) or a directory it holds one
- *    reference on; exe is NULL or a kmalloc'ed copy owned by the table.
+ *  - the table's exe is NULL or a kmalloc'ed copy owned by the table;
+ *  - the file-system context (struct fs_ctx, Linux's fs_struct: working
+ *    directory and umask) has `users` tables pointing to it (CLONE_FS
+ *    shares it); its cwd is NULL (the root) or a directory it holds one
+ *    reference on.
  *
- * The file-system context (Linux's fs_struct: working directory and
- * umask; and the path /proc/self/exe shows, Linux's mm->exe_file) rides
- * on the descriptor table because both have the same life: fork copies
- * them, execve keeps them, exit drops them.
- *
- * Left out on purpose: CLONE_FILES (tables shared by threads).
+ * The file-system context, and the path /proc/self/exe shows (Linux's
+ * mm->exe_file), ride on the descriptor table because they have the same
+ * life: fork copies them, execve keeps them, exit drops them.  Left out:
+ * clone(CLONE_FILES) without CLONE_FS shares the working directory too
+ * (pthread_create passes both).
  */
 #include <kernel/vfs.h>
 #include <kernel/errno.h>
@@ -31,11 +35,17 @@
 #include <kernel/uaccess.h>
 #include <mm/slab.h>
 
-struct files {
-    struct file *fd[FD_MAX];
-    uint64_t cloexec;            /* bit per descriptor */
+struct fs_ctx {
+    int users;                   /* tables pointing here */
     struct inode *cwd;           /* the working directory (NULL: the root) */
     unsigned umask;
+};
+
+struct files {
+    int users;                   /* tasks using this table */
+    struct file *fd[FD_MAX];
+    uint64_t cloexec;            /* bit per descriptor */
+    struct fs_ctx *fs;           /* never NULL */
     char *exe;                   /* /proc/self/exe's target, or NULL */
 };
 
@@ -115,22 +125,54 @@ long file_read_fixed(struct file *f, uint64_t ubuf, size_t n, unsigned fio)
 
 /* ---- descriptor tables ------------------------------------------------- */
 
-static struct files *files_new(void)
+static struct fs_ctx *fs_new(const struct fs_ctx *old)
+{
+    struct fs_ctx *fs = kzalloc(sizeof(*fs), GFP_KERNEL);
+    if (!fs)
+        return NULL;
+    fs->users = 1;
+    fs->umask = old ? old->umask : UMASK_DEFAULT;
+    fs->cwd = old && old->cwd ? inode_get(old->cwd) : NULL;
+    return fs;
+}
+
+static void fs_put(struct fs_ctx *fs)
+{
+    if (fs && --fs->users == 0) {
+        inode_put(fs->cwd);
+        kfree(fs);
+    }
+}
+
+/* An empty table with the file-system context fs (shared: a reference
+ * is taken), or a copy of fs's (a new one when fs is NULL). */
+static struct files *files_new(struct fs_ctx *fs, bool share_fs)
 {
     struct files *t = kzalloc(sizeof(struct files), GFP_KERNEL);
-    if (t)
-        t->umask = UMASK_DEFAULT;
+    if (!t)
+        return NULL;
+    t->users = 1;
+    if (share_fs && fs) {
+        fs->users++;
+        t->fs = fs;
+    } else {
+        t->fs = fs_new(fs);
+    }
+    if (!t->fs) {
+        kfree(t);
+        return NULL;
+    }
     return t;
 }
 
 void *files_create_std(void)
 {
-    struct files *t = files_new();
+    struct files *t = files_new(NULL, false);
     if (!t)
         return NULL;
     struct file *con = console_open(O_RDWR | O_LARGEFILE);
     if (!con) {
-        kfree(t);
+        files_close_all(t);
         return NULL;
     }
     for (int fd = 0; fd < 3; fd++)
@@ -139,22 +181,20 @@ void *files_create_std(void)
     return t;
 }
 
-void *files_dup_table(void *files)
+static void *dup_table(struct files *old, bool share_fs)
 {
-    struct files *old = files, *t = files_new();
+    struct files *t = files_new(old ? old->fs : NULL, share_fs);
     if (!t || !old)
         return t;
     if (old->exe) {
         size_t n = strlen(old->exe) + 1;
         t->exe = kmalloc(n, GFP_KERNEL);
         if (!t->exe) {
-            kfree(t);
+            files_close_all(t);
             return NULL;
         }
         memcpy(t->exe, old->exe, n);
     }
-    t->cwd = old->cwd ? inode_get(old->cwd) : NULL;
-    t->umask = old->umask;
     for (int fd = 0; fd < FD_MAX; fd++) {
         t->fd[fd] = old->fd[fd];
         if (t->fd[fd])
@@ -162,6 +202,40 @@ void *files_dup_table(void *files)
     }
     t->cloexec = old->cloexec;
     return t;
+}
+
+void *files_dup_table(void *files)
+{
+    return dup_table(files, false);
+}
+
+void *files_clone(void *files, bool share_table, bool share_fs)
+{
+    struct files *old = files;
+    if (old && share_table) {
+        old->users++;
+        return old;
+    }
+    return dup_table(old, share_fs);
+}
+
+int files_unshare(void **files)
+{
+    struct files *old = *files;
+    if (!old || old->users == 1)
+        return 0;
+    struct files *t = dup_table(old, true);
+    if (!t)
+        return -ENOMEM;
+    files_close_all(old);   /* our reference on the shared one */
+    *files = t;
+    return 0;
+}
+
+bool files_shared(const void *files)
+{
+    const struct files *t = files;
+    return t && t->users > 1;
 }
 
 void files_close_on_exec(void *files)
@@ -183,7 +257,7 @@ void files_close_on_exec(void *files)
 void files_close_all(void *files)
 {
     struct files *t = files;
-    if (!t)
+    if (!t || --t->users > 0)
         return;
     /* Empty each slot before the put: a release that sleeps (none does
      * today) must not find a stale pointer. */
@@ -193,7 +267,7 @@ void files_close_all(void *files)
         if (f)
             file_put(f);
     }
-    inode_put(t->cwd);
+    fs_put(t->fs);
     kfree(t->exe);
     kfree(t);
 }
@@ -203,12 +277,40 @@ static struct files *cur_files(void)
     return current ? current->files : NULL;
 }
 
+/* Keep f until current returns to user mode (a shared table). */
+static void borrow(struct file *f)
+{
+    struct task *t = current;
+    for (int i = 0; i < t->nborrowed; i++)
+        if (t->borrowed[i] == f)
+            return;
+    /* Only poll and select use more files than this in one call, and
+     * they look every descriptor up again after each sleep: past the
+     * last slot, the table's own reference is enough. */
+    if (t->nborrowed == TASK_BORROW_MAX)
+        return;
+    file_get(f);
+    t->borrowed[t->nborrowed++] = f;
+}
+
+void files_unborrow(struct task *t)
+{
+    while (t->nborrowed > 0) {
+        struct file *f = t->borrowed[--t->nborrowed];
+        t->borrowed[t->nborrowed] = NULL;
+        file_put(f);
+    }
+}
+
 struct file *fd_file(int fd)
 {
     struct files *t = cur_files();
     if (!t || fd < 0 || fd >= FD_MAX)
         return NULL;
-    return t->fd[fd];
+    struct file *f = t->fd[fd];
+    if (f && t->users > 1)
+        borrow(f);
+    return f;
 }
 
 int fd_install(struct file *f, int min, bool cloexec)
@@ -297,7 +399,7 @@ int fd_count(void)
 struct inode *cwd_inode(void)
 {
     struct files *t = cur_files();
-    return t && t->cwd ? t->cwd : vfs_root();
+    return t && t->fs->cwd ? t->fs->cwd : vfs_root();
 }
 
 void cwd_set(struct inode *dir)
@@ -307,14 +409,14 @@ void cwd_set(struct inode *dir)
         inode_put(dir);
         return;
     }
-    inode_put(t->cwd);
-    t->cwd = dir;
+    inode_put(t->fs->cwd);
+    t->fs->cwd = dir;
 }
 
 unsigned umask_get(void)
 {
     struct files *t = cur_files();
-    return t ? t->umask : UMASK_DEFAULT;
+    return t ? t->fs->umask : UMASK_DEFAULT;
 }
 
 unsigned umask_swap(unsigned mask)
@@ -322,8 +424,8 @@ unsigned umask_swap(unsigned mask)
     struct files *t = cur_files();
     if (!t)
         return UMASK_DEFAULT;
-    unsigned old = t->umask;
-    t->umask = mask & 0777;
+    unsigned old = t->fs->umask;
+    t->fs->umask = mask & 0777;
     return old;
 }
 
@@ -338,13 +440,13 @@ struct file *files_fd(void *files, int fd)
 struct inode *files_cwd(void *files)
 {
     struct files *t = files;
-    return t && t->cwd ? t->cwd : vfs_root();
+    return t && t->fs->cwd ? t->fs->cwd : vfs_root();
 }
 
 unsigned files_umask(void *files)
 {
     struct files *t = files;
-    return t ? t->umask : UMASK_DEFAULT;
+    return t ? t->fs->umask : UMASK_DEFAULT;
 }
 
 const char *files_exe(void *files)

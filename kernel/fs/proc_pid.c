@@ -103,7 +103,7 @@ static void comm_of(const struct task *t, char comm[TASK_COMM_LEN])
 
 static int ppid_of(const struct task *t)
 {
-    return t->parent ? t->parent->pid : 0;
+    return t->parent ? t->parent->tgid : 0;   /* the parent process */
 }
 
 /* The controlling terminal: the console's number when t's session owns it. */
@@ -171,7 +171,8 @@ int proc_pid_stat(struct task *t, char *buf, size_t size)
              t->stime_ticks);
     /* num_threads itrealvalue starttime vsize rss rsslim
      * startcode endcode startstack kstkesp kstkeip */
-    sbuf_put(&out, "1 0 %lu %lu %lu %lu %lu %lu %lu 0 0 ", t->start_tick * USER_HZ / HZ,
+    sbuf_put(&out, "%d 0 %lu %lu %lu %lu %lu %lu %lu 0 0 ", thread_group_count(t),
+             t->start_tick * USER_HZ / HZ,
              m.total * PAGE_SIZE, mm ? mm_rss_pages(mm) : 0ul, rsslim, m.start_code, m.end_code,
              mm ? mm->start_stack : 0ul);
     /* signal blocked sigignore sigcatch (the old 31-bit fields) wchan nswap cnswap
@@ -235,19 +236,20 @@ int proc_pid_status(struct task *t, char *buf, size_t size)
     if (t->files)
         sbuf_put(&out, "Umask:\t%04o\n", files_umask(t->files));
     sbuf_put(&out, "State:\t%c (%s)\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n",
-             state, task_state_name(state), t->pid, t->pid, ppid_of(t));
+             state, task_state_name(state), t->tgid, t->pid, ppid_of(t));
     put_ids(&out, "Uid", t->uid, t->euid, t->suid, t->fsuid);
     put_ids(&out, "Gid", t->gid, t->egid, t->sgid, t->fsgid);
     sbuf_put(&out, "FDSize:\t%d\nGroups:\t", t->files ? FD_MAX : 0);
     for (uint32_t i = 0; i < t->ngroups && i < TASK_NGROUPS; i++)
         sbuf_put(&out, i ? " %u" : "%u", t->groups[i]);
-    sbuf_put(&out, " \nNStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", t->pid, t->pid,
+    sbuf_put(&out, " \nNStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", t->tgid, t->pid,
              t->pgid, t->sid);
     if (t->mm)
         status_memory(&out, t->mm);
     struct sig_sets s;
     sig_sets(t, &s);
-    sbuf_put(&out, "Threads:\t1\nSigQ:\t%d/%d\n", t->sig.nqueued, SIGQUEUE_LIMIT);
+    sbuf_put(&out, "Threads:\t%d\nSigQ:\t%d/%d\n", thread_group_count(t), t->sig.nqueued,
+             SIGQUEUE_LIMIT);
     sbuf_put(&out, "SigPnd:\t%016lx\nShdPnd:\t%016lx\nSigBlk:\t%016lx\nSigIgn:\t%016lx\n"
                    "SigCgt:\t%016lx\n", s.thread, s.shared, s.blocked, s.ignored, s.caught);
     /* Every capability to root (CAP_LAST_CAP 40), none to anyone else. */

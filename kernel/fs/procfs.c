@@ -22,6 +22,9 @@
  *                              kernel/fs/proc_pid.c
  *        pagemap               binary, per virtual page: kernel/fs/proc_pagemap.c
  *        exe, cwd, fd/<n>      links, kernel/fs/proc_fd.c
+ *        task/<tid>/           one directory per thread of the process, with
+ *                              the same files (docs/threads.md); /proc/<tid>
+ *                              of a thread answers too, but is not listed
  *
  * A file's text is generated once, when it is opened, into a kmalloc'ed
  * buffer that the open file owns (freed by the last close): reads and
@@ -84,6 +87,7 @@ enum proc_kind {
     PK_SYSDIR,    /* /proc/sys */
     PK_RECORDS,   /* a machine-wide binary file: rec */
     PK_PIDRECORDS, /* a process's binary file: rec */
+    PK_TASKDIR,   /* /proc/<pid>/task */
 };
 
 struct proc_node {
@@ -119,6 +123,7 @@ static const struct proc_node root_nodes[] = {
 };
 /* A process's entries, in the order Linux lists them. */
 static const struct proc_node pid_nodes[] = {
+    { "task",        PK_TASKDIR, 0555, NULL, NULL, NULL, NULL },
     { "fd",          PK_FDDIR,   0500, NULL, NULL, NULL, NULL },
     { "environ",     PK_PIDFILE, 0400, NULL, proc_pid_environ, NULL, NULL },
     { "status",      PK_PIDFILE, 0444, NULL, proc_pid_status, NULL, NULL },
@@ -137,7 +142,7 @@ _Static_assert(ARRAY_SIZE(pid_nodes) < FD_INO_BASE, "a pid's inode numbers");
 
 static int own_pid(void)
 {
-    return current ? current->pid : 0;
+    return current ? current->tgid : 0;   /* /proc/self: the process */
 }
 
 /* The live task of a procfs inode (a <pid> directory or what is in it). */
@@ -252,6 +257,8 @@ static void proc_dyn_evict(struct inode *ino)
 static int proc_root_lookup(struct inode *dir, const char *name, size_t len, struct inode **out);
 static int proc_pid_lookup(struct inode *dir, const char *name, size_t len, struct inode **out);
 static int proc_fd_lookup(struct inode *dir, const char *name, size_t len, struct inode **out);
+static int proc_task_lookup(struct inode *dir, const char *name, size_t len, struct inode **out);
+static void proc_task_readdir(struct inode *dir, uint64_t *pos, filldir_fn fill, void *ctx);
 static void proc_root_readdir(struct inode *dir, uint64_t *pos, filldir_fn fill, void *ctx);
 static void proc_pid_readdir(struct inode *dir, uint64_t *pos, filldir_fn fill, void *ctx);
 static void proc_fd_readdir(struct inode *dir, uint64_t *pos, filldir_fn fill, void *ctx);
@@ -270,6 +277,12 @@ static const char *proc_fd_dname(struct inode *dir)
 {
     (void)dir;
     return "fd";
+}
+
+static const char *proc_task_dname(struct inode *dir)
+{
+    (void)dir;
+    return "task";
 }
 
 static void proc_fd_evict(struct inode *dir)
@@ -299,6 +312,22 @@ static const struct inode_ops proc_pid_iops = {
     .readdir = proc_pid_readdir,
     .dname = proc_pid_dname,
     .open = tmpfs_open_dir,
+};
+/* /proc/<pid>/task/<tid>: a thread's directory, under its task directory. */
+static void proc_fd_evict(struct inode *dir);
+static const struct inode_ops proc_tid_iops = {
+    .lookup = proc_pid_lookup,
+    .readdir = proc_pid_readdir,
+    .dname = proc_pid_dname,
+    .open = tmpfs_open_dir,
+    .evict = proc_fd_evict,
+};
+static const struct inode_ops proc_task_iops = {
+    .lookup = proc_task_lookup,
+    .readdir = proc_task_readdir,
+    .dname = proc_task_dname,
+    .open = tmpfs_open_dir,
+    .evict = proc_fd_evict,
 };
 static const struct inode_ops proc_fd_iops = {
     .lookup = proc_fd_lookup,
@@ -469,8 +498,11 @@ static int proc_pid_lookup(struct inode *dir, const char *name, size_t len, stru
         if (n->kind == PK_LINK)
             return proc_dyn_inode(node_link_target, n, 0, t, n->perm, nr, out);
         struct inode *ino;
-        if (n->kind == PK_FDDIR) {
-            ino = proc_new(S_IFDIR | n->perm, &proc_fd_iops, nr, t);
+        if (n->kind == PK_TASKDIR && dir->ops == &proc_tid_iops)
+            return -ENOENT;             /* a thread's directory has no task/ (Linux) */
+        if (n->kind == PK_FDDIR || n->kind == PK_TASKDIR) {
+            ino = proc_new(S_IFDIR | n->perm,
+                           n->kind == PK_FDDIR ? &proc_fd_iops : &proc_task_iops, nr, t);
             if (ino)
                 ino->parent = inode_get(dir);   /* dropped by proc_fd_evict */
         } else {
@@ -511,6 +543,7 @@ static unsigned dtype_of(const struct proc_node *n)
     case PK_RECORDS:
     case PK_PIDRECORDS: return IFTODT(S_IFREG);
     case PK_FDDIR:
+    case PK_TASKDIR:
     case PK_SYSDIR:     return IFTODT(S_IFDIR);
     default:            return IFTODT(S_IFLNK);
     }
@@ -522,8 +555,9 @@ static int next_pid_from(uint64_t from)
     int best = 0;
     for (int i = 0; i < MAX_TASKS; i++) {
         struct task *t = task_slot(i);
-        if (t && t->pid > 0 && (uint64_t)t->pid >= from && (!best || t->pid < best))
-            best = t->pid;
+        if (t && t->pid > 0 && thread_is_leader(t) && (uint64_t)t->pid >= from &&
+            (!best || t->pid < best))
+            best = t->pid;   /* processes only: threads are under task/ */
     }
     return best;
 }
@@ -556,9 +590,60 @@ static void proc_pid_readdir(struct inode *dir, uint64_t *pos, filldir_fn fill, 
         return;
     for (; *pos - 2 < ARRAY_SIZE(pid_nodes); (*pos)++) {
         const struct proc_node *n = &pid_nodes[*pos - 2];
+        if (n->kind == PK_TASKDIR && dir->ops == &proc_tid_iops)
+            continue;
         if (!fill(ctx, n->name, strlen(n->name), PID_INO(t->pid, 1 + (*pos - 2)), dtype_of(n),
                   *pos + 1))
             return;
+    }
+}
+
+/* A live thread of t's process by its id: not a thread gone (a zombie
+ * that is not the leader, which Linux has already released). */
+static struct task *thread_of(const struct task *t, long tid)
+{
+    struct task *o = tid > 0 ? task_find((int)tid) : NULL;
+    if (!o || o->tgid != t->tgid || (o->state == TASK_ZOMBIE && !thread_is_leader(o)))
+        return NULL;
+    return o;
+}
+
+static int proc_task_lookup(struct inode *dir, const char *name, size_t len, struct inode **out)
+{
+    struct task *t = proc_task(dir);
+    if (!t)
+        return -ESRCH;
+    struct task *o = thread_of(t, name_to_num(name, len));
+    if (!o)
+        return -ENOENT;
+    struct inode *ino = proc_new(S_IFDIR | 0555, &proc_tid_iops, PID_INO(o->pid, 0), o);
+    if (!ino)
+        return -ENOMEM;
+    snprintf(ino->proc.text, sizeof(ino->proc.text), "%d", o->pid);
+    ino->parent = inode_get(dir);       /* dropped by proc_fd_evict */
+    *out = ino;
+    return 0;
+}
+
+/* The threads in increasing tid order, at positions 2 + tid. */
+static void proc_task_readdir(struct inode *dir, uint64_t *pos, filldir_fn fill, void *ctx)
+{
+    struct task *t = proc_task(dir);
+    while (t) {
+        int best = 0;
+        for (int i = 0; i < MAX_TASKS; i++) {
+            struct task *o = task_slot(i);
+            if (o && thread_of(t, o->pid) && (uint64_t)o->pid + 2 >= *pos &&
+                (!best || o->pid < best))
+                best = o->pid;
+        }
+        if (!best)
+            return;
+        char buf[16];
+        int n = snprintf(buf, sizeof(buf), "%d", best);
+        if (!fill(ctx, buf, (size_t)n, PID_INO(best, 0), IFTODT(S_IFDIR), (uint64_t)best + 3))
+            return;
+        *pos = (uint64_t)best + 3;
     }
 }
 

@@ -313,6 +313,16 @@ static int exec_load(struct task *t, const char *path, struct exec_file *xf,
         return (int)sp;
     }
 
+    /* From a thread: the other threads die first and t becomes the
+     * leader (kernel/proc/thread_group.c); a table shared with another
+     * process becomes t's own. */
+    err = t == current ? de_thread(t) : 0;
+    if (!err)
+        err = files_unshare(&t->files);
+    if (err) {
+        mm_release(mm);
+        return err;
+    }
     /* The point of no return: the old image goes (kept while a vfork
      * parent still runs on it: CLONE_VM, kernel/proc/fork.c). */
     clone_exec(t);

@@ -8,7 +8,16 @@
  * them.  The parent gets SIGCHLD (kernel/proc/sig_action.c); when it
  * ignores SIGCHLD (SIG_IGN or SA_NOCLDWAIT) nobody will wait, and the
  * zombie is "detached": the kernel frees it itself on the next return to
- * user mode (task_reap_detached).  Its children go to init (pid 1).  When
+ * user mode (task_reap_detached).  Its children go to another thread of
+ * its process, else to init (pid 1).
+ *
+ * Threads (docs/threads.md): exit ends the calling thread, exit_group
+ * and the fatal signals the process (do_group_exit, in
+ * kernel/proc/thread_group.c).  A thread that is not its group's leader
+ * is freed by the kernel as soon as it is a zombie (detached) and tells
+ * nobody; the leader's parent hears of the process once, when its last
+ * thread is out (process_over), with the group's status.  A leader that
+ * exits first waits as a zombie that wait4 does not take.  When
  * init itself exits the system has nothing left to do: the kernel says
  * how it ended and powers off (QEMU's exit device), which is also how
  * `make run-elf` learns the program's exit status.
@@ -18,6 +27,7 @@
  * interruptibly (-ERESTARTSYS: a handler with SA_RESTART restarts it).
  */
 #include <kernel/task.h>
+#include <kernel/acpi_hw.h>
 #include <kernel/syscall.h>
 #include <kernel/errno.h>
 #include <kernel/file.h>
@@ -53,7 +63,8 @@ static void report_init_end(int status)
     else
         printk("init: killed by signal %d\n", status & 0x7f);
     /* The same exit code scheme as the tests: pass for status 0. */
-    qemu_exit(status == 0 ? QEMU_EXIT_PASS : QEMU_EXIT_FAIL);
+    /* Then ACPI S5 where there is no isa-debug-exit (kernel/acpi/power.c). */
+    machine_power_off(status == 0 ? QEMU_EXIT_PASS : QEMU_EXIT_FAIL);
     for (;;) {
         cli();
         hlt();
@@ -62,36 +73,75 @@ static void report_init_end(int status)
 
 static int nr_detached;   /* detached zombies not freed yet */
 
+/* Where t's children go: a live thread of its group, else init (Linux's
+ * find_new_reaper, without subreapers). */
+static void reparent_children(struct task *t)
+{
+    struct task *init = task_find(1);
+    struct task *heir = thread_group_live(t);
+    bool orphan_zombie = false;
+    for (int i = 0; i < MAX_TASKS; i++) {
+        struct task *c = task_slot(i);
+        if (!c || c->parent != t)
+            continue;
+        if (heir) {
+            c->parent = heir;   /* a threaded reparent: nobody is told */
+            continue;
+        }
+        c->parent = init;
+        c->exit_signal = SIGCHLD;   /* as Linux's reparent_leader */
+        orphan_zombie |= c->state == TASK_ZOMBIE;
+    }
+    if (init && orphan_zombie)
+        wake_up(init);   /* it now has a zombie to reap */
+}
+
+/* The process whose leader is `leader` is over (its last thread has
+ * exited): its parent hears of it, with the group's status. */
+static void process_over(struct task *leader)
+{
+    if (leader->group_exit)
+        leader->exit_code = leader->group_exit_code;
+    if (leader->pid == 1)
+        report_init_end(leader->exit_code);
+    signal_notify_parent(leader, leader->exit_code);
+    if (leader->sig.detached)
+        nr_detached++;
+}
+
 __noreturn void task_exit(int status)
 {
     struct task *t = current;
     clone_exit(t);   /* CLONE_CHILD_CLEARTID, a vfork parent (kernel/proc/fork.c) */
+    files_unborrow(t);
     if (t->files) {
         files_close_all(t->files);
         t->files = NULL;
     }
+    /* Threads: the mm goes with its last user (task_drop_mm), so a
+     * thread that exits leaves the others their memory. */
     task_drop_mm(t);
+    signal_hand_over(t);   /* the process's signals parked on us go on waiting */
     signal_release(t);
     mpol_exit(t);   /* the NUMA policy (include/mm/mempolicy.h) */
     t->exit_code = status;
     t->state = TASK_ZOMBIE;
-    if (t->pid == 1)
-        report_init_end(status);
-    struct task *init = task_find(1);
-    bool orphan_zombie = false;
-    for (int i = 0; i < MAX_TASKS; i++) {
-        struct task *c = task_slot(i);
-        if (c && c->parent == t) {
-            c->parent = init;
-            c->exit_signal = SIGCHLD;   /* as Linux's reparent_leader */
-            orphan_zombie |= c->state == TASK_ZOMBIE;
-        }
-    }
-    if (init && orphan_zombie)
-        wake_up(init);   /* it now has a zombie to reap */
-    signal_notify_parent(t, status);
-    if (t->sig.detached)
+    reparent_children(t);
+    struct task *leader = t->group_leader;
+    if (leader->group_exit)
+        wake_up(&leader->group_exit);   /* a de_thread waiting for us */
+    if (leader != t) {
+        /* A thread that is not the leader never signals the parent: the
+         * kernel frees it (Linux's release_task of a thread), and the
+         * last one out ends the process of a zombie leader. */
+        t->group_leader = t;
+        t->sig.detached = true;
         nr_detached++;
+        if (leader->state == TASK_ZOMBIE && !thread_group_others(leader))
+            process_over(leader);
+    } else if (!thread_group_others(t)) {
+        process_over(t);
+    }
     schedule();
     panic("a zombie ran again (pid %d)", t->pid);
 }
@@ -117,7 +167,7 @@ long sys_exit(const struct sysargs *a)
 
 long sys_exit_group(const struct sysargs *a)
 {
-    task_exit(W_EXITCODE((int)a->arg[0]));   /* one thread per process */
+    do_group_exit(W_EXITCODE((int)a->arg[0]));   /* every thread (kernel/proc/thread_group.c) */
 }
 
 #define WNOHANG    1
@@ -133,9 +183,14 @@ long sys_wait4(const struct sysargs *a)
 }
 
 /* Is c one of the children pid selects (Linux's four cases)? */
-static bool wait_selects(const struct task *c, int pid)
+static bool wait_selects(const struct task *c, int pid, int options)
 {
-    if (c->parent != current || c->sig.detached)
+    /* The processes (group leaders) whose parent is a thread of ours;
+     * with __WNOTHREAD, of this thread only. */
+    if (!thread_is_leader(c) || c->sig.detached)
+        return false;
+    if (c->parent != current && ((options & __WNOTHREAD) || !c->parent ||
+                                 c->parent->tgid != current->tgid))
         return false;
     if (pid > 0)
         return c->pid == pid;
@@ -150,6 +205,8 @@ static bool wait_selects(const struct task *c, int pid)
  * a zombie), or -1. */
 static int wait_take(struct task *c, int options)
 {
+    if (c->state == TASK_ZOMBIE && thread_group_others(c))
+        return -1;   /* a leader whose threads still run: not yet (Linux's delay_group_leader) */
     if (c->state == TASK_ZOMBIE) {
         int status = c->exit_code;
         task_reap(c);
@@ -177,7 +234,7 @@ long do_wait4(int pid, uint64_t ustatus, int options, uint64_t urusage, size_t r
         bool any = false;
         for (int i = 0; i < MAX_TASKS; i++) {
             struct task *c = task_slot(i);
-            if (!c || !wait_selects(c, pid))
+            if (!c || !wait_selects(c, pid, options))
                 continue;
             /* A "clone" child (exit signal not SIGCHLD) only with __WCLONE or __WALL. */
             if (!(options & __WALL) && ((c->exit_signal != SIGCHLD) != !!(options & __WCLONE)))

@@ -1,6 +1,6 @@
 /*
- * clone, fork and vfork: Linux's kernel_clone for processes of one
- * thread each (docs/syscalls.md).
+ * clone, fork and vfork: Linux's kernel_clone, for processes and for
+ * threads (docs/syscalls.md, docs/threads.md).
  *
  * The child gets:
  *  - an address space: a copy of the parent's (mm_fork: private pages
@@ -21,15 +21,17 @@
  *  - CLONE_VM, CLONE_VFORK, CLONE_SIGHAND (one table of signal actions:
  *    kernel/proc/sig_action.c), CLONE_SETTLS, CLONE_PARENT,
  *    CLONE_PARENT_SETTID, CLONE_CHILD_SETTID, CLONE_CHILD_CLEARTID do what
- *    they do on Linux;
+ *    they do on Linux, and so do CLONE_THREAD (a task of the caller's
+ *    thread group: kernel/proc/thread_group.c), CLONE_FILES (one
+ *    descriptor table, counted) and CLONE_FS (one working directory and
+ *    umask: kernel/fs/file.c);
  *    CLONE_SYSVSEM, CLONE_IO, CLONE_PTRACE, CLONE_UNTRACED and
  *    CLONE_DETACHED are accepted and change nothing here (no System V
  *    semaphores, I/O contexts or tracers);
  *  - the combinations Linux refuses are -EINVAL, with Linux's checks in
  *    Linux's order, and so are the namespaces (CLONE_NEW*), as on a Linux
  *    built without them;
- *  - what Linux allows and mmk cannot do (threads: CLONE_THREAD;
- *    CLONE_FILES, CLONE_FS, CLONE_PIDFD) is -ENOSYS.
+ *  - what Linux allows and mmk cannot do (CLONE_PIDFD) is -ENOSYS.
  *
  * vfork (CLONE_VFORK): the parent sleeps until the child has exec'd or
  * exited (vfork_release); with CLONE_VM the child runs on the parent's
@@ -37,11 +39,14 @@
  * parent's sleep is uninterruptible: a signal for it waits until the
  * child lets it go (Linux lets a fatal one end it at once).
  *
- * At exit and at exec (clone_mm_release), as Linux's mm_release: if the
- * mm is still used by another task, 0 is written at clear_child_tid and
- * one futex waiter there is woken; then a vfork parent is let go.
+ * At exit and at exec (clone_mm_release), as Linux's mm_release: the
+ * robust list's locks still held are marked owner-died (sys_futex.c);
+ * if the mm is still used by another task, 0 is written at
+ * clear_child_tid and one futex waiter there is woken; then a vfork
+ * parent is let go.
  */
 #include <kernel/syscall.h>
+#include <kernel/sigdeliver.h>
 #include <kernel/cmdline.h>
 #include <compat32/compat32.h>
 #include <kernel/errno.h>
@@ -81,7 +86,7 @@
 
 #define CLONE_NEW_ANY (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | \
                        CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET)
-#define CLONE_NOT_HERE (CLONE_THREAD | CLONE_FILES | CLONE_FS | CLONE_PIDFD)
+#define CLONE_NOT_HERE CLONE_PIDFD
 
 static bool eager_fork(void)
 {
@@ -149,8 +154,18 @@ static long clone_settls(struct task *child, uint64_t tls, bool tls_desc)
 
 static void copy_identity(struct task *child, uint32_t flags)
 {
-    child->parent = (flags & CLONE_PARENT) ? current->parent : current;
-    child->exit_signal = (flags & CLONE_PARENT) ? current->exit_signal : (int)(flags & CSIGNAL);
+    if (flags & CLONE_THREAD) {
+        /* One more thread of current's process: its parent is the
+         * process's, and its exit tells nobody (Linux's exit_signal -1). */
+        child->tgid = current->tgid;
+        child->group_leader = current->group_leader;
+        child->parent = current->parent;
+        child->exit_signal = 0;
+    } else {
+        child->parent = (flags & CLONE_PARENT) ? current->parent : current;
+        child->exit_signal = (flags & CLONE_PARENT) ? current->exit_signal
+                                                    : (int)(flags & CSIGNAL);
+    }
     child->pgid = current->pgid;     /* same process group and session */
     child->sid = current->sid;
     child->uid = current->uid, child->euid = current->euid;
@@ -171,6 +186,10 @@ long do_clone(uint64_t flags64, uint64_t newsp, uint64_t ptid, uint64_t ctid, ui
     long err = clone_check(flags, ptid, ptid);
     if (err)
         return err;
+    /* A group being killed makes no thread (Linux: a fatal signal is
+     * pending, and the call is restarted after it, that is never). */
+    if ((flags & CLONE_THREAD) && current->group_leader->group_exit)
+        return -ERESTARTNOINTR;
     int aerr;
     struct task *child = task_alloc(current->name, &aerr);
     if (!child)
@@ -186,7 +205,8 @@ long do_clone(uint64_t flags64, uint64_t newsp, uint64_t ptid, uint64_t ctid, ui
         }
         child->mm = mm;   /* with the kernel half: mm_fork shares it */
     }
-    child->files = current->files ? files_dup_table(current->files) : NULL;
+    child->files = current->files ? files_clone(current->files, flags & CLONE_FILES,
+                                                flags & CLONE_FS) : NULL;
     if (current->files && !child->files) {
         clone_undo(child);
         return -ENOMEM;
@@ -209,6 +229,12 @@ long do_clone(uint64_t flags64, uint64_t newsp, uint64_t ptid, uint64_t ctid, ui
     }
     if (flags & CLONE_SIGHAND)
         signal_share_actions(child);   /* task_alloc gave it a copy: share instead */
+    if ((flags & (CLONE_VM | CLONE_VFORK)) == CLONE_VM) {
+        /* A thread does not run on its creator's alternate signal stack
+         * (Linux's sas_ss_reset). */
+        child->sig.ss_sp = child->sig.ss_size = 0;
+        child->sig.ss_flags = SS_DISABLE;
+    }
     child->clear_child_tid = (flags & CLONE_CHILD_CLEARTID) ? ctid : 0;
     struct trap_frame *f = task_frame(child);
     *f = *task_frame(current);
@@ -268,6 +294,7 @@ static void vfork_release(struct task *t)
 
 void clone_mm_release(struct task *t)
 {
+    futex_exit_robust(t);   /* first, as Linux: robust locks it still holds, owner died */
     if (t->clear_child_tid && t == current && t->mm) {
         struct mm *mm = t->mm;
         t->mm = NULL;                 /* is anybody else on it? */

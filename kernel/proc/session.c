@@ -57,13 +57,25 @@ bool session_leader_alive(int sid)
     return alive(t) && t->sid == sid;
 }
 
+/* The group and session of every thread of t's process (they are the
+ * process's: docs/threads.md). */
+static void set_process_ids(const struct task *t, int pgid, int sid)
+{
+    for (int i = 0; i < MAX_TASKS; i++) {
+        struct task *o = task_slot(i);
+        if (o && o->tgid == t->tgid) {
+            o->pgid = pgid;
+            o->sid = sid;
+        }
+    }
+}
+
 long sys_setsid(const struct sysargs *a)
 {
     (void)a;
-    if (pgrp_session(current->pid) != -ESRCH)
+    if (pgrp_session(current->tgid) != -ESRCH)
         return -EPERM;               /* a group with our pid as its id exists */
-    current->sid = current->pid;
-    current->pgid = current->pid;
+    set_process_ids(current, current->tgid, current->tgid);
     return current->sid;
 }
 
@@ -71,7 +83,7 @@ long sys_setpgid(const struct sysargs *a)
 {
     int pid = (int)a->arg[0], pgid = (int)a->arg[1];
     if (pid == 0)
-        pid = current->pid;
+        pid = current->tgid;
     if (pgid == 0)
         pgid = pid;
     if (pgid < 0)
@@ -79,19 +91,20 @@ long sys_setpgid(const struct sysargs *a)
     struct task *p = pid > 0 ? task_find(pid) : NULL;
     if (!p)
         return -ESRCH;
-    if (p->parent == current) {
+    p = p->group_leader;             /* a thread's id names its process */
+    if (p->parent && p->parent->tgid == current->tgid && p->tgid != current->tgid) {
         if (p->sid != current->sid)
             return -EPERM;
         if (!(p->flags & TASK_FORKNOEXEC))
             return -EACCES;          /* it has called execve since fork */
-    } else if (p != current) {
+    } else if (p->tgid != current->tgid) {
         return -ESRCH;
     }
-    if (p->sid == p->pid)
+    if (p->sid == p->tgid)
         return -EPERM;               /* a session leader stays in its group */
-    if (pgid != pid && pgrp_session(pgid) != current->sid)
+    if (pgid != p->tgid && pgrp_session(pgid) != current->sid)
         return -EPERM;               /* no such group in our session */
-    p->pgid = pgid;
+    set_process_ids(p, pgid, p->sid);
     return 0;
 }
 

@@ -59,6 +59,9 @@ int do_sigaction(int sig, const struct k_sigaction *act, struct k_sigaction *oac
 void set_current_blocked(ksigset_t set)
 {
     current->sig.blocked = set & ~SIG_KERNEL_ONLY;
+    /* A signal of the process that another thread holds blocked is ours
+     * now if we take it (kernel/proc/signal.c). */
+    signal_claim_shared(current, ~current->sig.blocked);
 }
 
 int do_sigprocmask(int how, ksigset_t set, ksigset_t *old)
@@ -236,6 +239,11 @@ void signal_notify_parent(struct task *t, int status)
             sig = 0;
     }
     if (sig_valid(sig))
-        send_sig_info(p, &info);
-    wake_up(p);   /* its wait4 */
+        send_sig_info(signal_target(p, sig), &info);   /* to the parent's process */
+    /* Its wait4: any thread of the parent's process may be waiting. */
+    for (int i = 0; i < MAX_TASKS; i++) {
+        struct task *o = task_slot(i);
+        if (o && o->tgid == p->tgid)
+            wake_up(o);
+    }
 }

@@ -106,10 +106,18 @@ static bool pgrp_orphaned(int pgid)
     return true;
 }
 
-/* Stop until SIGCONT (or SIGKILL) comes. */
+/* Stop until SIGCONT (or SIGKILL) comes.  A stop is the process's: the
+ * other threads get the same signal and stop too (Linux's group stop,
+ * without its count of threads still to stop). */
 static void do_stop(int sig)
 {
     struct task *t = current;
+    for (int i = 0; i < MAX_TASKS; i++) {
+        struct task *o = task_slot(i);
+        if (o && o != t && o->tgid == t->tgid && o->state != TASK_ZOMBIE && !o->sig.stop_sig &&
+            !(o->sig.pending & sigmask(sig)))
+            send_signal(o, sig);
+    }
     signal_stopped(t, sig);
     while (t->sig.stop_sig && !(t->sig.pending & sigmask(SIGKILL)))
         sleep_on(&t->sig.stop_sig);
@@ -145,10 +153,10 @@ static int get_signal(struct kernel_siginfo *info, struct k_sigaction *ka_out)
             if (sig == SIGSTOP || !pgrp_orphaned(t->pgid))
                 do_stop(sig);
             continue;
-        case SIGDFL_CORE:
-            task_exit(W_SIGNALED(sig) | (would_dump_core(t) ? W_COREDUMP : 0));
+        case SIGDFL_CORE:   /* the whole process goes, every thread */
+            do_group_exit(W_SIGNALED(sig) | (would_dump_core(t) ? W_COREDUMP : 0));
         case SIGDFL_TERM:
-            task_exit(W_SIGNALED(sig));
+            do_group_exit(W_SIGNALED(sig));
         }
     }
 }

@@ -204,6 +204,7 @@ long do_sigtimedwait(ksigset_t set, struct kernel_siginfo *info, const int64_t *
     set &= ~SIG_KERNEL_ONLY;
     if (timeout && !timespec_ok(timeout[0], timeout[1]))
         return -EINVAL;
+    signal_claim_shared(t, set);   /* the process's, parked on another thread */
     int sig = dequeue_signal(t, set, info);
     if (sig)
         return sig;

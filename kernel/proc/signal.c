@@ -17,6 +17,12 @@
  *    it does not block; a stopped task (t->sig.stop_sig) sleeps on
  *    &t->sig.stop_sig until SIGCONT or SIGKILL.
  *
+ *  - threads (docs/threads.md): a signal for a process (kill, a process
+ *    group, the kernel's SIGCHLD) is queued on one of its threads, one
+ *    that does not block it if any (signal_target); one parked on a
+ *    thread that blocks it moves to the thread that takes it
+ *    (signal_claim_shared).  tkill, tgkill and faults are the thread's.
+ *
  * Nothing here sleeps or fails for lack of memory: an interrupt handler
  * (the terminal's SIGINT) may send.  One CPU, interrupts off in the
  * kernel: no locks.
@@ -132,7 +138,7 @@ static void notify_parent_cldstop(struct task *t, int why, int status)
     struct k_sigaction *ka = sig_action(p, SIGCHLD);
     if (ka->handler != SIG_IGN && !(ka->flags & SA_NOCLDSTOP)) {
         struct kernel_siginfo info = {
-            .signo = SIGCHLD, .code = why, .pid = t->pid, .status = status,
+            .signo = SIGCHLD, .code = why, .pid = t->tgid, .status = status,
             .utime = t->utime_ticks, .stime = t->stime_ticks,
         };
         send_sig_info(p, &info);
@@ -144,7 +150,12 @@ void signal_stopped(struct task *t, int sig)
 {
     t->sig.stop_sig = sig;
     t->sig.wait_report = WAIT_STOPPED;
-    notify_parent_cldstop(t, CLD_STOPPED, sig);
+    /* The parent hears of the process once: from its leader, which stops
+     * too (kernel/proc/sig_deliver.c), and which wait4 looks at. */
+    struct task *leader = t->group_leader;
+    if (leader != t && leader->state != TASK_ZOMBIE)
+        return;
+    notify_parent_cldstop(leader, CLD_STOPPED, sig);
 }
 
 /* The effects that happen when a signal is generated, whatever its
@@ -155,12 +166,24 @@ static bool prepare_signal(struct task *t, int sig)
     if (SIG_STOPS & sigmask(sig)) {
         flush_signals(t, sigmask(SIGCONT));
     } else if (sig == SIGCONT) {
-        flush_signals(t, SIG_STOPS);
-        if (t->sig.stop_sig) {
-            t->sig.stop_sig = 0;
-            t->sig.wait_report = WAIT_CONTINUED;
-            wake_up(&t->sig.stop_sig);
-            notify_parent_cldstop(t, CLD_CONTINUED, SIGCONT);
+        /* SIGCONT continues the whole process: every thread of it. */
+        bool continued = false;
+        for (int i = 0; i < MAX_TASKS; i++) {
+            struct task *o = task_slot(i);
+            if (!o || o->tgid != t->tgid || o->state == TASK_ZOMBIE)
+                continue;
+            flush_signals(o, SIG_STOPS);
+            if (o->sig.stop_sig) {
+                o->sig.stop_sig = 0;
+                o->sig.wait_report = WAIT_CONTINUED;
+                wake_up(&o->sig.stop_sig);
+                continued = true;
+            }
+        }
+        if (continued) {
+            struct task *leader = t->group_leader;
+            leader->sig.wait_report = WAIT_CONTINUED;   /* what wait4 looks at */
+            notify_parent_cldstop(leader, CLD_CONTINUED, SIGCONT);
         }
     }
     return !sig_ignored(t, sig);
@@ -177,7 +200,7 @@ static int queue_signal(struct task *t, const struct kernel_siginfo *info, bool 
         return 0;   /* a zombie or a kernel thread takes no signal; killing it succeeds */
     /* init has no default actions for the signals others send it (Linux's
      * SIGNAL_UNKILLABLE): only faults, and what it sends itself, reach it. */
-    if (t->pid == 1 && !force && sig_action(t, sig)->handler == SIG_DFL &&
+    if (t->tgid == 1 && !force && sig_action(t, sig)->handler == SIG_DFL &&
         !(info->code <= 0 && info->pid == 1))
         return 0;
     if (!prepare_signal(t, sig))
@@ -222,7 +245,7 @@ int send_signal(struct task *t, int sig)
 int send_sig(int sig, struct task *t, int priv)
 {
     struct kernel_siginfo info = { .signo = sig, .code = priv ? SI_KERNEL : SI_USER,
-                                   .pid = priv ? 0 : current->pid };
+                                   .pid = priv ? 0 : current->tgid };
     return queue_signal(t, &info, false);
 }
 
@@ -263,6 +286,23 @@ static int send_or_check(struct task *t, const struct kernel_siginfo *info)
     return info->signo ? send_sig_info(t, info) : 0;
 }
 
+/* The same for t's whole process: one thread that does not block it
+ * takes it (kernel/proc/thread_group.c). */
+static int send_to_process(struct task *t, const struct kernel_siginfo *info)
+{
+    if (info->signo > 0 && info->signo <= NSIG)
+        t = signal_target(t->group_leader, info->signo);
+    return send_or_check(t, info);
+}
+
+/* A thread that has exited is gone for kill and tkill (Linux releases
+ * it at once); a process's zombie leader is still there. */
+static struct task *find_task_by_id(int pid)
+{
+    struct task *t = task_find(pid);
+    return t && (t->state != TASK_ZOMBIE || thread_is_leader(t)) ? t : NULL;
+}
+
 /* Every process of group pgid gets info: 0 if one did, else the error. */
 static int group_send(int pgid, const struct kernel_siginfo *info)
 {
@@ -271,9 +311,9 @@ static int group_send(int pgid, const struct kernel_siginfo *info)
     int found = 0, ret = -ESRCH;
     for (int i = 0; i < MAX_TASKS; i++) {
         struct task *t = task_slot(i);
-        if (!t || t->pgid != pgid)
-            continue;
-        int err = send_or_check(t, info);
+        if (!t || t->pgid != pgid || !thread_is_leader(t))
+            continue;   /* each process once: through its leader */
+        int err = send_to_process(t, info);
         found |= !err;
         ret = err;
     }
@@ -290,10 +330,11 @@ int kill_pgrp(int pgid, int sig)
  * number checked (-EINVAL). */
 int kill_something(int pid, int sig)
 {
-    struct kernel_siginfo info = { .signo = sig, .code = SI_USER, .pid = current->pid };
+    struct kernel_siginfo info = { .signo = sig, .code = SI_USER, .pid = current->tgid };
     if (pid > 0) {
-        struct task *t = task_find(pid);
-        return t ? send_or_check(t, &info) : -ESRCH;
+        /* A thread's id names its process too, as on Linux. */
+        struct task *t = find_task_by_id(pid);
+        return t ? send_to_process(t, &info) : -ESRCH;
     }
     if (pid == 0)
         return group_send(current->pgid, &info);
@@ -303,10 +344,10 @@ int kill_something(int pid, int sig)
     int count = 0, ret = 0;
     for (int i = 0; i < MAX_TASKS; i++) {
         struct task *t = task_slot(i);
-        if (!t || t->pid <= 1 || t == current)
+        if (!t || t->tgid <= 1 || t->tgid == current->tgid || !thread_is_leader(t))
             continue;
         count++;
-        int err = send_or_check(t, &info);
+        int err = send_to_process(t, &info);
         if (err != -EPERM)
             ret = err;
     }
@@ -317,12 +358,75 @@ int kill_task(int tgid, int pid, int sig, int code)
 {
     if (pid <= 0 || tgid < 0)
         return -EINVAL;
-    struct task *t = task_find(pid);
-    /* One thread per process: the thread group id is the pid. */
-    if (!t || (tgid && tgid != pid))
+    struct task *t = find_task_by_id(pid);
+    /* tgkill: the thread must be of that process. */
+    if (!t || (tgid && tgid != t->tgid))
         return -ESRCH;
-    struct kernel_siginfo info = { .signo = sig, .code = code, .pid = current->pid };
+    struct kernel_siginfo info = { .signo = sig, .code = code, .pid = current->tgid };
     return send_or_check(t, &info);   /* a zombie takes it and nothing happens */
+}
+
+/* ---- signals of the process, parked on one thread -------------------------------- */
+
+/* Was this instance sent to the process (kill, sigqueue, the kernel's
+ * SIGCHLD or terminal signals), not to the thread (tkill, a fault)? */
+static bool process_directed(const struct kernel_siginfo *info)
+{
+    if (info->code == SI_TKILL)
+        return false;
+    return !((sigmask(info->signo) & SIG_SYNCHRONOUS) && info->code > 0);
+}
+
+/* Move the process-directed instances of the signals in mask from one
+ * thread's queue to another's (a standard signal already pending there
+ * merges). */
+static void move_process_signals(struct task *from, struct task *to, ksigset_t mask)
+{
+    struct sigqueue **pp = &from->sig.queue;
+    while (*pp) {
+        struct sigqueue *q = *pp;
+        int sig = q->info.signo;
+        if (!(mask & sigmask(sig)) || !process_directed(&q->info)) {
+            pp = &q->next;
+            continue;
+        }
+        *pp = q->next;
+        from->sig.nqueued--;
+        bool more = false;
+        for (struct sigqueue *r = from->sig.queue; r && !more; r = r->next)
+            more = r->info.signo == sig;
+        if (!more)
+            from->sig.pending &= ~sigmask(sig);
+        if (sig < SIGRTMIN && (to->sig.pending & sigmask(sig))) {
+            kfree(q);   /* merged with the one already there */
+            continue;
+        }
+        q->next = NULL;
+        struct sigqueue **tp = &to->sig.queue;
+        while (*tp)
+            tp = &(*tp)->next;
+        *tp = q;
+        to->sig.nqueued++;
+        to->sig.pending |= sigmask(sig);
+    }
+}
+
+void signal_claim_shared(struct task *t, ksigset_t accept)
+{
+    accept &= ~SIG_KERNEL_ONLY;
+    for (int i = 0; i < MAX_TASKS; i++) {
+        struct task *o = task_slot(i);
+        if (!o || o == t || o->tgid != t->tgid || !(o->sig.pending & o->sig.blocked & accept))
+            continue;
+        move_process_signals(o, t, o->sig.pending & o->sig.blocked & accept);
+    }
+}
+
+void signal_hand_over(struct task *t)
+{
+    struct task *heir = thread_group_live(t);
+    if (heir && t->sig.pending)
+        move_process_signals(t, heir, ~0ul);
 }
 
 /* ---- sleeping ----------------------------------------------------------------- */

@@ -1,18 +1,28 @@
 /*
- * futex: FUTEX_WAIT and FUTEX_WAKE and their _BITSET forms, enough for
- * what a C library asks with one thread per process: the wake of
- * CLONE_CHILD_CLEARTID at exit, and a word in memory shared by CLONE_VM.
- * Every other operation is -ENOSYS, as Linux answers an unknown one.
+ * futex: what musl's and glibc's threads ask (docs/threads.md):
+ * FUTEX_WAIT and FUTEX_WAKE and their _BITSET forms (with timeouts),
+ * FUTEX_REQUEUE and FUTEX_CMP_REQUEUE (musl's condition variables move
+ * their waiters to the mutex), FUTEX_WAKE_OP (glibc's).  The PI
+ * operations and the rest are -ENOSYS, as Linux answers an unknown one.
  *
  * A futex is named by its address space and user address, even without
- * FUTEX_PRIVATE_FLAG: processes that share a MAP_SHARED page do not meet
- * on a futex in it (Linux keys those by the shared page).
+ * FUTEX_PRIVATE_FLAG: the threads of a process meet on it, and so do a
+ * vfork child and its parent; processes that share a MAP_SHARED page do
+ * not (Linux keys those by the shared page).  Without the private flag
+ * the word must be mapped even to wake (-EFAULT), as Linux's
+ * get_futex_key, which looks the page up; with it, only its alignment
+ * (-EINVAL) and its range are checked.
  *
  * Invariant: t->futex_obj is non-NULL only while t waits in futex_wait
  * (or has just been woken and not yet run); a waiter sleeps on its own
  * &t->futex_obj, so a wake picks exactly the tasks it wakes, and
  * futex_wake_key clears futex_obj before waking, which is how the
- * waiter tells a wake from a timeout or a signal.
+ * waiter tells a wake from a timeout or a signal.  A requeue changes
+ * only the waiter's futex_off: it goes on sleeping, on the other word.
+ *
+ * One CPU and a kernel that is never preempted: reading the word and
+ * going to sleep happen with nothing in between, so a wake cannot be
+ * lost between them (Linux needs the hash bucket's lock for that).
  */
 #include <kernel/syscall.h>
 #include <kernel/apic.h>
@@ -27,6 +37,9 @@
 
 #define FUTEX_WAIT           0
 #define FUTEX_WAKE           1
+#define FUTEX_REQUEUE        3
+#define FUTEX_CMP_REQUEUE    4
+#define FUTEX_WAKE_OP        5
 #define FUTEX_WAIT_BITSET    9
 #define FUTEX_WAKE_BITSET    10
 #define FUTEX_PRIVATE_FLAG   128
@@ -58,6 +71,17 @@ static long futex_addr_ok(uint64_t uaddr)
     if (uaddr & 3)
         return -EINVAL;
     return user_range_ok(uaddr, 4) ? 0 : -EFAULT;
+}
+
+/* The key checks, and for a shared futex the page looked up as Linux
+ * does (a read of the word: -EFAULT when nothing is mapped). */
+static long futex_key_ok(uint64_t uaddr, bool priv)
+{
+    long r = futex_addr_ok(uaddr);
+    uint32_t v;
+    if (!r && !priv && copy_from_user(&v, uaddr, sizeof(v)))
+        r = -EFAULT;
+    return r;
 }
 
 static uint64_t ns_to_ticks(uint64_t ns)
@@ -107,12 +131,163 @@ static long futex_wait(uint64_t uaddr, uint32_t val, uint64_t deadline, uint32_t
     return r;
 }
 
-static long futex_wake(uint64_t uaddr, int n, uint32_t bits)
+static long futex_wake(uint64_t uaddr, int n, uint32_t bits, bool priv)
 {
     if (!bits)
         return -EINVAL;
-    long r = futex_addr_ok(uaddr);
+    long r = futex_key_ok(uaddr, priv);
     return r ? r : futex_wake_key(current->mm, uaddr, n, bits);
+}
+
+/* FUTEX_REQUEUE, FUTEX_CMP_REQUEUE (cmp: compare *uaddr with val3 first):
+ * wake nr_wake waiters of uaddr, move up to nr_requeue others to uaddr2;
+ * the number woken and moved. */
+static long futex_requeue(uint64_t uaddr, uint64_t uaddr2, int nr_wake, int nr_requeue,
+                          bool cmp, uint32_t val3, bool priv)
+{
+    if (nr_wake < 0 || nr_requeue < 0)
+        return -EINVAL;
+    long r = futex_key_ok(uaddr, priv);
+    if (!r)
+        r = futex_key_ok(uaddr2, priv);
+    if (r)
+        return r;
+    if (cmp) {
+        uint32_t cur;
+        if (copy_from_user(&cur, uaddr, sizeof(cur)))
+            return -EFAULT;
+        if (cur != val3)
+            return -EAGAIN;
+    }
+    const struct mm *mm = current->mm;
+    long done = nr_wake ? futex_wake_key(mm, uaddr, nr_wake, FUTEX_BITSET_ANY) : 0;
+    for (int i = 0; i < MAX_TASKS && nr_requeue > 0 && uaddr2 != uaddr; i++) {
+        struct task *t = task_slot(i);
+        if (!t || t->state != TASK_BLOCKED || t->futex_obj != mm || t->futex_off != uaddr)
+            continue;
+        t->futex_off = uaddr2;
+        nr_requeue--;
+        done++;
+    }
+    return done;
+}
+
+/* FUTEX_WAKE_OP's operation on the word at uaddr2: the old value, or an
+ * error (-ENOSYS for an unknown operation or comparison, -EFAULT). */
+static long wake_op_apply(uint64_t uaddr2, uint32_t encoded, bool *cond)
+{
+    unsigned op = (encoded >> 28) & 7, cmp = (encoded >> 24) & 15;
+    int32_t oparg = (int32_t)(encoded << 8) >> 20;    /* bits 12..23, signed */
+    int32_t cmparg = (int32_t)(encoded << 20) >> 20;  /* bits 0..11, signed */
+    if (encoded & (8u << 28))                         /* FUTEX_OP_OPARG_SHIFT */
+        oparg = (int32_t)(1u << (oparg & 31));
+    if (op > 4)
+        return -ENOSYS;   /* an unknown comparison is found after the write, as Linux */
+    uint32_t old, v;
+    if (copy_from_user(&old, uaddr2, sizeof(old)))
+        return -EFAULT;
+    switch (op) {
+    case 0: v = (uint32_t)oparg; break;          /* SET */
+    case 1: v = old + (uint32_t)oparg; break;    /* ADD */
+    case 2: v = old | (uint32_t)oparg; break;    /* OR */
+    case 3: v = old & ~(uint32_t)oparg; break;   /* ANDN */
+    default: v = old ^ (uint32_t)oparg; break;   /* XOR */
+    }
+    if (copy_to_user(uaddr2, &v, sizeof(v)))
+        return -EFAULT;
+    int32_t o = (int32_t)old;
+    switch (cmp) {
+    case 0: *cond = o == cmparg; break;
+    case 1: *cond = o != cmparg; break;
+    case 2: *cond = o < cmparg; break;
+    case 3: *cond = o <= cmparg; break;
+    case 4: *cond = o > cmparg; break;
+    case 5: *cond = o >= cmparg; break;
+    default: return -ENOSYS;
+    }
+    return 0;
+}
+
+static long futex_wake_op(uint64_t uaddr, uint64_t uaddr2, int nr_wake, int nr_wake2,
+                          uint32_t encoded, bool priv)
+{
+    long r = futex_key_ok(uaddr, priv);
+    if (!r)
+        r = futex_key_ok(uaddr2, priv);
+    bool cond = false;
+    if (!r)
+        r = wake_op_apply(uaddr2, encoded, &cond);
+    if (r)
+        return r;
+    long woken = futex_wake_key(current->mm, uaddr, nr_wake, FUTEX_BITSET_ANY);
+    if (cond)
+        woken += futex_wake_key(current->mm, uaddr2, nr_wake2, FUTEX_BITSET_ANY);
+    return woken;
+}
+
+/* ---- the robust list of a thread that dies -------------------------------------------- */
+
+#define FUTEX_WAITERS        0x80000000u
+#define FUTEX_OWNER_DIED     0x40000000u
+#define FUTEX_TID_MASK       0x3fffffffu
+#define ROBUST_LIST_LIMIT    2048   /* entries walked at most (Linux's) */
+
+/* A user pointer of the task's ABI (4 bytes for an i386 program). */
+static int get_uptr(uint64_t addr, bool is32, uint64_t *out)
+{
+    if (is32) {
+        uint32_t v;
+        if (copy_from_user(&v, addr, sizeof(v)))
+            return -EFAULT;
+        *out = v;
+        return 0;
+    }
+    return copy_from_user(out, addr, sizeof(*out)) ? -EFAULT : 0;
+}
+
+/* The lock word at uaddr was held by tid, which is dying: mark it
+ * FUTEX_OWNER_DIED (keeping FUTEX_WAITERS) and wake one waiter (Linux's
+ * handle_futex_death; PI locks are not kept here). */
+static void futex_owner_died(uint64_t uaddr, uint32_t tid, bool pending)
+{
+    uint32_t v;
+    if ((uaddr & 3) || copy_from_user(&v, uaddr, sizeof(v)))
+        return;
+    if (pending && v == 0) {
+        futex_wake_key(current->mm, uaddr, 1, FUTEX_BITSET_ANY);   /* woken before it took it */
+        return;
+    }
+    if ((v & FUTEX_TID_MASK) != tid)
+        return;
+    uint32_t nv = (v & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
+    if (copy_to_user(uaddr, &nv, sizeof(nv)) == 0 && (v & FUTEX_WAITERS))
+        futex_wake_key(current->mm, uaddr, 1, FUTEX_BITSET_ANY);
+}
+
+void futex_exit_robust(struct task *t)
+{
+    uint64_t head = t->robust_list;
+    if (!head || t != current || !t->mm)
+        return;
+    bool is32 = t->flags & TASK_COMPAT32;
+    uint64_t w = is32 ? 4 : 8, entry, pending, off;
+    /* struct robust_list_head: next, futex_offset, list_op_pending */
+    if (get_uptr(head, is32, &entry) || get_uptr(head + w, is32, &off) ||
+        get_uptr(head + 2 * w, is32, &pending))
+        return;
+    int64_t offset = is32 ? (int64_t)(int32_t)off : (int64_t)off;
+    pending &= ~1ul;   /* bit 0: a PI lock */
+    entry &= ~1ul;
+    for (int n = 0; entry != head && n < ROBUST_LIST_LIMIT; n++) {
+        uint64_t next;
+        if (get_uptr(entry, is32, &next))
+            return;
+        if (entry != pending)
+            futex_owner_died(entry + (uint64_t)offset, (uint32_t)t->pid, false);
+        entry = next & ~1ul;
+    }
+    if (pending)
+        futex_owner_died(pending + (uint64_t)offset, (uint32_t)t->pid, true);
 }
 
 bool futex_has_timeout(int op)
@@ -121,9 +296,11 @@ bool futex_has_timeout(int op)
     return cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET;
 }
 
-long do_futex(uint64_t uaddr, int op, uint32_t val, const int64_t *ts, uint32_t val3)
+long do_futex(uint64_t uaddr, int op, uint32_t val, const int64_t *ts, uint32_t val2,
+               uint64_t uaddr2, uint32_t val3)
 {
     int cmd = op & FUTEX_CMD_MASK;
+    bool priv = op & FUTEX_PRIVATE_FLAG;
     if ((op & FUTEX_CLOCK_REALTIME) && cmd != FUTEX_WAIT_BITSET)
         return -ENOSYS;
     uint64_t deadline = 0;
@@ -147,9 +324,15 @@ long do_futex(uint64_t uaddr, int op, uint32_t val, const int64_t *ts, uint32_t 
     case FUTEX_WAIT_BITSET:
         return futex_wait(uaddr, val, deadline, val3);
     case FUTEX_WAKE:
-        return futex_wake(uaddr, (int)val, FUTEX_BITSET_ANY);
+        return futex_wake(uaddr, (int)val, FUTEX_BITSET_ANY, priv);
     case FUTEX_WAKE_BITSET:
-        return futex_wake(uaddr, (int)val, val3);
+        return futex_wake(uaddr, (int)val, val3, priv);
+    case FUTEX_REQUEUE:
+    case FUTEX_CMP_REQUEUE:
+        return futex_requeue(uaddr, uaddr2, (int)val, (int)val2, cmd == FUTEX_CMP_REQUEUE, val3,
+                             priv);
+    case FUTEX_WAKE_OP:
+        return futex_wake_op(uaddr, uaddr2, (int)val, (int)val2, val3, priv);
     default:
         return -ENOSYS;   /* requeue, PI and the rest */
     }
@@ -163,5 +346,7 @@ long sys_futex(const struct sysargs *a)
     bool timed = a->arg[3] && futex_has_timeout(op);
     if (timed && copy_from_user(ts, a->arg[3], sizeof(ts)))
         return -EFAULT;
-    return do_futex(a->arg[0], op, (uint32_t)a->arg[2], timed ? ts : NULL, (uint32_t)a->arg[5]);
+    /* The fourth argument is val2 (a count) for the requeues and WAKE_OP. */
+    return do_futex(a->arg[0], op, (uint32_t)a->arg[2], timed ? ts : NULL, (uint32_t)a->arg[3],
+                    a->arg[4], (uint32_t)a->arg[5]);
 }

@@ -18,19 +18,19 @@
 long sys_getpid(const struct sysargs *a)
 {
     (void)a;
-    return current->pid;
+    return current->tgid;   /* the process: its thread group (docs/threads.md) */
 }
 
 long sys_gettid(const struct sysargs *a)
 {
     (void)a;
-    return current->pid;   /* one thread per process */
+    return current->pid;    /* the thread */
 }
 
 long sys_getppid(const struct sysargs *a)
 {
     (void)a;
-    return current->parent ? current->parent->pid : 0;
+    return current->parent ? current->parent->tgid : 0;
 }
 
 long sys_sched_yield(const struct sysargs *a)
@@ -43,7 +43,8 @@ long sys_sched_yield(const struct sysargs *a)
 long sys_set_tid_address(const struct sysargs *a)
 {
     /* 0 is written there at exit when another task shares the mm
-     * (CLONE_VM: kernel/proc/fork.c), as Linux's clear_child_tid. */
+     * (CLONE_VM: kernel/proc/fork.c), as Linux's clear_child_tid, and a
+     * futex waiter woken (pthread_join).  The thread's id comes back. */
     current->clear_child_tid = a->arg[0];
     return current->pid;
 }
@@ -92,17 +93,30 @@ long sys_getrusage(const struct sysargs *a)
     return err ? err : copy_to_user(a->arg[1], &r, sizeof(r));
 }
 
+#define RUSAGE_THREAD 1   /* the calling thread only (Linux's, since 2.6.26) */
+
 int rusage_fill(int who, struct rusage *r0)
 {
-    if (who != 0 /* RUSAGE_SELF */ && who != -1 /* RUSAGE_CHILDREN */)
+    if (who != 0 /* RUSAGE_SELF */ && who != -1 /* RUSAGE_CHILDREN */ && who != RUSAGE_THREAD)
         return -EINVAL;
     struct rusage r;
     memset(&r, 0, sizeof(r));
-    if (who == 0) {
-        r.ru_utime.tv_sec = (int64_t)(current->utime_ticks / HZ);
-        r.ru_utime.tv_usec = (int64_t)(current->utime_ticks % HZ * (1000000 / HZ));
-        r.ru_stime.tv_sec = (int64_t)(current->stime_ticks / HZ);
-        r.ru_stime.tv_usec = (int64_t)(current->stime_ticks % HZ * (1000000 / HZ));
+    if (who >= 0) {
+        /* RUSAGE_SELF: every live thread of the process (the times of
+         * threads gone are not kept); RUSAGE_THREAD: the caller's own. */
+        uint64_t ut = 0, st = 0;
+        for (int i = 0; i < MAX_TASKS; i++) {
+            struct task *o = task_slot(i);
+            if (o && (o == current || (who == 0 && o->tgid == current->tgid &&
+                                       o->state != TASK_ZOMBIE))) {
+                ut += o->utime_ticks;
+                st += o->stime_ticks;
+            }
+        }
+        r.ru_utime.tv_sec = (int64_t)(ut / HZ);
+        r.ru_utime.tv_usec = (int64_t)(ut % HZ * (1000000 / HZ));
+        r.ru_stime.tv_sec = (int64_t)(st / HZ);
+        r.ru_stime.tv_usec = (int64_t)(st % HZ * (1000000 / HZ));
         if (current->mm) {
             r.ru_minflt = (int64_t)mm_minor_faults(current->mm);
             r.ru_majflt = (int64_t)current->mm->major_faults;   /* pages read from swap */

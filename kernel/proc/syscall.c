@@ -109,6 +109,7 @@ static const struct {
     [NR_gettimeofday] = { "gettimeofday", sys_gettimeofday },
     [NR_getrlimit] = { "getrlimit", sys_getrlimit },
     [NR_sysinfo] = { "sysinfo", sys_sysinfo },
+    [NR_reboot] = { "reboot", sys_reboot },
     [NR_swapon] = { "swapon", sys_swapon },
     [NR_swapoff] = { "swapoff", sys_swapoff },
     [NR_setuid] = { "setuid", sys_setuid },

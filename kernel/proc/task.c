@@ -10,12 +10,17 @@
  *  - the kernel runs with interrupts off; they are on only in user mode
  *    and in the idle loop's hlt, so nothing here needs a lock (one CPU).
  *
+ * Threads are tasks too: each has its own slot, pid, kernel stack and
+ * place on the run queue, and takes its turn like any task; those of one
+ * process share its mm (kernel/proc/thread_group.c).
+ *
  * A task that has never run has, just below its trap frame, the frame
  * switch_to pops: six zero registers and the address of trap_restore,
  * so its first switch "returns" straight into user mode.
  */
 #include <kernel/spinlock.h>
 #include <kernel/errno.h>
+#include <kernel/file.h>
 #include <kernel/kstat.h>
 #include <kernel/memview.h>
 #include <mm/vmscan.h>
@@ -153,6 +158,8 @@ struct task *task_alloc(const char *name, int *err)
         *--sp = 0;
     t->saved_rsp = (uint64_t)sp;
     t->pid = next_pid++;
+    t->tgid = t->pid;            /* a process of its own; clone's CLONE_THREAD joins a group */
+    t->group_leader = t;
     t->start_tick = ticks;
     t->pgid = t->sid = t->pid;   /* fork overwrites with the parent's */
     t->state = TASK_BLOCKED;
@@ -289,6 +296,7 @@ void task_tick(bool from_user)
 
 void task_return_to_user(void)
 {
+    files_unborrow(current);   /* what the system call used from a shared table */
     if (ticks >= slice_end && runq_head)
         schedule();
     task_reap_detached();

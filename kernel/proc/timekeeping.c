@@ -104,18 +104,29 @@ static struct task *cpu_clock_task(int clock)
     if (CPUCLOCK_WHICH(clock) >= CPUCLOCK_MAX)
         return NULL;
     int pid = CPUCLOCK_PID(clock);
-    if (pid == 0 || pid == current->pid)
+    if (pid == 0)
         return current;
-    /* One thread per process: another pid's thread clock is not ours. */
-    if (CPUCLOCK_PERTHREAD(clock))
-        return NULL;
     struct task *t = task_find(pid);
-    return t && t->state != TASK_ZOMBIE ? t : NULL;
+    if (!t || t->state == TASK_ZOMBIE)
+        return NULL;
+    /* As Linux: a thread clock names a thread of the caller's process, a
+     * process clock a process (its leader's id, docs/threads.md). */
+    if (CPUCLOCK_PERTHREAD(clock))
+        return t->tgid == current->tgid ? t : NULL;
+    return thread_is_leader(t) ? t : NULL;
 }
 
-static int64_t cpu_ns(const struct task *t, int which)
+/* A thread's CPU time, or (process clock) its process's: the live
+ * threads' times added. */
+static int64_t cpu_ns(const struct task *t, int which, bool thread)
 {
-    uint64_t ticks = t->utime_ticks + (which == CPUCLOCK_VIRT ? 0 : t->stime_ticks);
+    uint64_t ticks = 0;
+    for (int i = 0; i < MAX_TASKS; i++) {
+        const struct task *o = task_slot(i);
+        if (!o || (o != t && (thread || o->tgid != t->tgid || o->state == TASK_ZOMBIE)))
+            continue;
+        ticks += o->utime_ticks + (which == CPUCLOCK_VIRT ? 0 : o->stime_ticks);
+    }
     return (int64_t)(ticks * TICK_NS);
 }
 
@@ -160,7 +171,7 @@ int clock_read(int clock, struct kernel_timespec *ts)
         struct task *t = cpu_clock_task(id);
         if (!t)
             return -EINVAL;
-        ns = cpu_ns(t, CPUCLOCK_WHICH(id));
+        ns = cpu_ns(t, CPUCLOCK_WHICH(id), CPUCLOCK_PERTHREAD(id));
         break;
     }
     }

@@ -23,7 +23,8 @@ int fh_sleeps;
 void fh_reset(void)
 {
     memset(&fh_task, 0, sizeof(fh_task));
-    fh_task.pid = 1;
+    fh_task.pid = fh_task.tgid = 1;   /* a process of one thread */
+    fh_task.group_leader = &fh_task;
     current = &fh_task;
     fh_kmalloc_fail_in = -1;
     fh_ulo = 4096;

@@ -215,7 +215,7 @@ static void t_dead_process(void)
     long dfd = open_path("/proc/1", O_RDONLY | O_DIRECTORY);
     long sfd = SYS(sys_openat, dfd, U("fd"), O_RDONLY | O_DIRECTORY, 0);
     HT_ASSERT(dfd >= 0 && sfd >= 0, "open: %ld %ld", dfd, sfd);
-    current->pid = 7;                     /* pid 1 is gone; the caller is pid 7 */
+    current->pid = current->tgid = 7;     /* pid 1 is gone; the caller is pid 7 */
     HT_EQ_U(SYS(sys_openat, dfd, U("stat"), O_RDONLY, 0), -ESRCH);
     HT_EQ_U(SYS(sys_openat, dfd, U("nothing"), O_RDONLY, 0), -ESRCH);
     HT_EQ_U(SYS(sys_openat, sfd, U("0"), O_RDONLY, 0), -ESRCH);
@@ -224,7 +224,7 @@ static void t_dead_process(void)
     HT_EQ_U(link_of("/proc/self", buf, sizeof(buf)), 1);
     HT_EQ_STR(buf, "7");
     HT_ASSERT(lists("/proc", "7") && !lists("/proc", "1"), "listing after the change");
-    current->pid = 1;
+    current->pid = current->tgid = 1;
     teardown();
 }
 
