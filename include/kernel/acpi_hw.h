@@ -58,8 +58,9 @@ int acpi_s5_scan(const uint8_t *aml, size_t n, uint8_t *a, uint8_t *b);
 /*
  * The same over a DSDT in physical memory, read in windows through t's
  * read function: the header must say "DSDT" with a length from 36 bytes
- * to ACPI_TABLE_MAX, and the bytes must sum to 0.  0, -ENOENT (no _S5_),
- * -EINVAL (bad header or checksum) or -EIO (unreadable).
+ * to ACPI_TABLE_MAX; a wrong checksum is reported through t->report and
+ * the values used anyway, as Linux does.  0, -ENOENT (no _S5_), -EINVAL
+ * (bad header) or -EIO (unreadable).
  */
 int acpi_dsdt_s5(const struct acpi_tables *t, uint64_t dsdt_pa, uint8_t *a, uint8_t *b);
 

@@ -114,6 +114,7 @@ struct kernel_siginfo {
     uint64_t utime, stime;   /* SIGCHLD: the child's times, in clock ticks */
     uint64_t addr;           /* faults: the address */
     uint64_t value;          /* sigqueue: the sigval */
+    bool thread;             /* sent to this thread, not to its process (send_sig) */
 };
 
 /*
@@ -167,6 +168,8 @@ struct task_signals {
  * t ignores it), -EINVAL for a bad number, -EAGAIN when a real-time
  * signal finds the queue full.  Never sleeps. */
 int send_signal(struct task *t, int sig);
+/* The same to that thread alone, even init's (a thread group ending). */
+int send_signal_force(struct task *t, int sig);
 /* Linux's send_sig: priv 0 says "from current" (SI_USER with current's
  * pid, as the SIGPIPE of a write), 1 "from the kernel" (SI_KERNEL). */
 int send_sig(int sig, struct task *t, int priv);

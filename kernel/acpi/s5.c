@@ -142,5 +142,10 @@ int acpi_dsdt_s5(const struct acpi_tables *t, uint64_t dsdt_pa, uint8_t *a, uint
         kept = total < OVERLAP ? total : OVERLAP;
         memmove(buf, buf + total - kept, kept);
     }
-    return sum ? -EINVAL : found;
+    /* A wrong checksum is common on shipping firmware: Linux (ACPICA)
+     * warns and uses the table; so do we, for the \_S5 values only. */
+    if (sum)
+        acpi_report(t->report, "ACPI: DSDT checksum is wrong (sum %#x): \\_S5 %s anyway",
+                    sum, found == 0 ? "used" : "looked for");
+    return found;
 }

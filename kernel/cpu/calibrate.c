@@ -102,7 +102,9 @@ int calib_measure(enum calib_source src, calib_apic_fn apic, struct calib_result
     switch (src) {
     case CALIB_CPUID:
         stated = r.hz = cpuid_tsc_hz();
-        if (!r.hz)
+        /* A garbage leaf 0x15 would overflow the window's size below: a
+         * rate no TSC has is no reference at all. */
+        if (!r.hz || !calib_tsc_sane(r.hz))
             return -ENODEV;
         break;
     case CALIB_HPET:

@@ -242,10 +242,18 @@ int send_signal(struct task *t, int sig)
     return queue_signal(t, &info, false);
 }
 
+int send_signal_force(struct task *t, int sig)
+{
+    struct kernel_siginfo info = { .signo = sig, .code = SI_KERNEL, .thread = true };
+    return queue_signal(t, &info, true);
+}
+
 int send_sig(int sig, struct task *t, int priv)
 {
+    /* To this task (Linux's send_sig: PIDTYPE_PID), e.g. a pipe's SIGPIPE
+     * to the writer: another thread must not take it. */
     struct kernel_siginfo info = { .signo = sig, .code = priv ? SI_KERNEL : SI_USER,
-                                   .pid = priv ? 0 : current->tgid };
+                                   .pid = priv ? 0 : current->tgid, .thread = true };
     return queue_signal(t, &info, false);
 }
 
@@ -372,7 +380,7 @@ int kill_task(int tgid, int pid, int sig, int code)
  * SIGCHLD or terminal signals), not to the thread (tkill, a fault)? */
 static bool process_directed(const struct kernel_siginfo *info)
 {
-    if (info->code == SI_TKILL)
+    if (info->code == SI_TKILL || info->thread)
         return false;
     return !((sigmask(info->signo) & SIG_SYNCHRONOUS) && info->code > 0);
 }

@@ -67,13 +67,14 @@ int thread_group_count(const struct task *t)
     return n;
 }
 
-/* SIGKILL to every other live thread of current's group. */
+/* SIGKILL to every other live thread of current's group, past init's
+ * protection (the group itself is ending: init's threads too). */
 static void zap_other_threads(void)
 {
     for (int i = 0; i < MAX_TASKS; i++) {
         struct task *o = task_slot(i);
         if (o && o != current && same_group(o, current) && o->state != TASK_ZOMBIE)
-            send_signal(o, SIGKILL);
+            send_signal_force(o, SIGKILL);
     }
 }
 

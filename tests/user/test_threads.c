@@ -733,6 +733,41 @@ static int exec_check(const char *want)
     return 0;
 }
 
+/* A thread that blocks SIGPIPE writes to a pipe nobody reads: EPIPE, and
+ * the SIGPIPE stays pending on that thread (the kernel sent it to the
+ * writer, not to the process).  Main, which does not block it, changing
+ * its mask or joining the (exited) thread must not receive it.  On Linux
+ * the process exits 0. */
+static int sigpipe_ret;
+static void *sigpipe_writer(void *arg)
+{
+    (void)arg;
+    sigset_t m;
+    sigemptyset(&m);
+    sigaddset(&m, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &m, NULL);
+    int p[2];
+    if (pipe(p))
+        return NULL;
+    close(p[0]);
+    sigpipe_ret = (int)write(p[1], "x", 1) < 0 && errno == EPIPE ? 0 : 1;
+    close(p[1]);
+    return NULL;
+}
+
+static int child_thread_sigpipe(void *arg)
+{
+    (void)arg;
+    pthread_t t;
+    if (pthread_create(&t, NULL, sigpipe_writer, NULL))
+        return 2;
+    pthread_join(t, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_BLOCK, &none, NULL);   /* mmk once moved the SIGPIPE here */
+    return sigpipe_ret;
+}
+
 static void life(void)
 {
     char buf[64];
@@ -780,6 +815,9 @@ static void life(void)
              ut_status_str(status, buf, sizeof(buf)));
     status = ut_run_child(child_fork_from_thread, NULL);
     ut_check(ut_exited_with(status, 0), "fork_from_thread_one_thread", "%s",
+             ut_status_str(status, buf, sizeof(buf)));
+    status = ut_run_child(child_thread_sigpipe, NULL);
+    ut_check(ut_exited_with(status, 0), "sigpipe_stays_with_its_thread", "%s",
              ut_status_str(status, buf, sizeof(buf)));
     c = ut_fork();
     if (c == 0)
