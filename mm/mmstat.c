@@ -59,7 +59,8 @@ int zoneinfo_show(char *buf, size_t size)
         sbuf_put(&s, "        managed  %lu\n", z->managed);
         sbuf_put(&s, "      nr_free_pages %lu\n", z->free + z->pcp.count);
         for (int k = 0; k < NR_NUMA_STAT; k++)
-            sbuf_put(&s, "      %-12s %lu\n", numa_names[k], z->numa_stat[k]);
+            sbuf_put(&s, "      %-12s %lu\n", numa_names[k],
+                     zone_numa_stat(z, (enum numa_stat_item)k));
         sbuf_put(&s, "  pagesets\n    cpu: 0\n              count: %u\n              high:  %u\n"
                 "              batch: %u\n", z->pcp.count, z->pcp.high, z->pcp.batch);
         sbuf_put(&s, "  start_pfn:           %lu\n", z->start_pfn);

@@ -25,12 +25,14 @@
 #include <kernel/string.h>
 
 struct mem_node *node_data[MAX_NUMNODES];
+struct zone *zone_table[MAX_NUMNODES * NR_ZONES];
 unsigned nr_node_ids = 1;
 
 static uint8_t fallback[MAX_NUMNODES][MAX_NUMNODES];
 static uint8_t fallback_len[MAX_NUMNODES];
 static uint8_t distance[MAX_NUMNODES][MAX_NUMNODES];
 int numa_cpu_node;
+struct mem_node *numa_local;
 
 void numa_reset(void)
 {
@@ -42,6 +44,7 @@ void numa_reset(void)
     fallback_len[0] = 1;
     distance[0][0] = LOCAL_DISTANCE;
     numa_cpu_node = 0;
+    numa_local = node0;
 }
 
 unsigned node_fallback(int nid, uint8_t order[MAX_NUMNODES])
@@ -103,6 +106,7 @@ int numa_nodes_init(const struct numa_layout *l, struct mem_node *extra, uint32_
             if (l->node[i].cpu[c] == cpu_apic)
                 numa_cpu_node = (int)i;
     }
+    numa_local = node_data[numa_cpu_node];
     for (unsigned i = 0; i < l->nr_nodes; i++)
         node_build_zonelist(node_data[i]);
     return 0;
@@ -137,7 +141,7 @@ uint64_t node_numa_stat(int nid, enum numa_stat_item item)
 {
     uint64_t n = 0;
     for (int i = 0; nid >= 0 && (unsigned)nid < nr_node_ids && i < NR_ZONES; i++)
-        n += node_data[nid]->zones[i].numa_stat[item];
+        n += zone_numa_stat(&node_data[nid]->zones[i], item);
     return n;
 }
 

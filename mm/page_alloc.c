@@ -195,16 +195,21 @@ void drain_pcp(void)
  * when they are on the same node, else numa_miss on z and numa_foreign
  * on want; local_node or other_node by the CPU's node.
  */
-static inline void numa_account(struct zone *z, const struct zone *want)
+static inline void numa_account(struct zone *z, struct zone *want)
 {
     int nid = zone_to_nid(z);
+    bool local = nid == numa_cpu_node;
+    if (nid == zone_to_nid(want) && local) {
+        z->pcp.local_hits++;              /* numa_hit and numa_local in one */
+        return;
+    }
     if (nid == zone_to_nid(want)) {
         z->numa_stat[NUMA_HIT]++;
     } else {
         z->numa_stat[NUMA_MISS]++;
-        node_data[zone_to_nid(want)]->zones[zone_idx(want)].numa_stat[NUMA_FOREIGN]++;
+        want->numa_stat[NUMA_FOREIGN]++;
     }
-    z->numa_stat[nid == numa_cpu_node ? NUMA_LOCAL : NUMA_OTHER]++;
+    z->numa_stat[local ? NUMA_LOCAL : NUMA_OTHER]++;
 }
 
 /* May the request use zone z: its node in the mask (none: any)? */
@@ -262,7 +267,7 @@ static bool in_reclaim;
         if (zone_allowed(z, mask))
 
 /* Take a block from zone z of zonelist order (the slow path's tries). */
-static struct page *take(struct zone *z, const struct zone *want, unsigned order, gfp_t gfp)
+static struct page *take(struct zone *z, struct zone *want, unsigned order, gfp_t gfp)
 {
     uint64_t pfn = zone_alloc(z, order, gfp);
     if (pfn == PFN_NONE)
@@ -379,9 +384,10 @@ static struct page *__attribute__((noinline)) alloc_block(struct zone *z, gfp_t 
     return p;
 }
 
-/* alloc_pages on node nid, the mask's nodes only (NULL: any node). */
-static inline struct page *alloc_fast(gfp_t gfp, unsigned order, int nid,
-                                      const nodemask_t *mask)
+/* alloc_pages on node n (number nid), the mask's nodes only (NULL: any
+ * node); local: nid is the CPU's node. */
+static inline struct page *alloc_fast(gfp_t gfp, unsigned order, struct mem_node *n, int nid,
+                                      const nodemask_t *mask, bool local)
 {
     /*
      * The fast paths work on the preferred zone alone, with no zone walk.
@@ -397,7 +403,7 @@ static inline struct page *alloc_fast(gfp_t gfp, unsigned order, int nid,
      *  - larger orders: a block from the buddy lists (alloc_block).
      * Either way only the head is written: a block's tails carry no mark.
      */
-    struct zone *z = node_data[nid]->preferred[top_zone(gfp)];
+    struct zone *z = n->preferred[top_zone(gfp)];
     if (mask && !node_isset(nid, mask))
         return alloc_pages_slow(gfp, order, nid, mask);
     if (order > PCP_MAX_ORDER)
@@ -408,7 +414,10 @@ static inline struct page *alloc_fast(gfp_t gfp, unsigned order, int nid,
         return order ? alloc_block(z, gfp, order, nid, mask)
                      : alloc_pages_slow(gfp, 0, nid, mask);
     struct page *p = pcp_pop(z, NODE->mem_map, order);
-    numa_account(z, z);
+    if (local)
+        z->pcp.local_hits++;              /* a hit on the CPU's node: numa_account's first case */
+    else
+        numa_account(z, z);
     p->refcount = 1;
     if (gfp & __GFP_MOVABLE)
         p->flags2 = PG2_MOVABLE;
@@ -417,7 +426,7 @@ static inline struct page *alloc_fast(gfp_t gfp, unsigned order, int nid,
 
 struct page *alloc_pages(gfp_t gfp, unsigned order)
 {
-    return alloc_fast(gfp, order, numa_cpu_node, NULL);
+    return alloc_fast(gfp, order, numa_local, numa_cpu_node, NULL, true);
 }
 
 struct page *__alloc_pages(gfp_t gfp, unsigned order, int nid, const nodemask_t *mask)
@@ -430,7 +439,7 @@ struct page *__alloc_pages(gfp_t gfp, unsigned order, int nid, const nodemask_t 
         NODE->errors++;
         return NULL;
     }
-    return alloc_fast(gfp, order, nid, mask);
+    return alloc_fast(gfp, order, node_data[nid], nid, mask, nid == numa_cpu_node);
 }
 
 struct page *alloc_pages_node(int nid, gfp_t gfp, unsigned order)

@@ -47,6 +47,7 @@ static void zones_init(struct mem_node *node, int nid)
         z->name = zone_names[i];
         z->node = node;
         z->id = (uint8_t)(nid * NR_ZONES + i);
+        zone_table[z->id] = z;
         for (int k = 0; k <= MAX_ORDER; k++)
             z->area[k].head = PFN_NIL;
         for (int k = 0; k <= PCP_MAX_ORDER; k++)

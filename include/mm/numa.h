@@ -107,6 +107,7 @@ unsigned node_fallback(int nid, uint8_t order[MAX_NUMNODES]);
 
 /* The node the current CPU belongs to (0 without NUMA). */
 extern int numa_cpu_node;
+extern struct mem_node *numa_local;   /* node_data[numa_cpu_node] */
 static inline int numa_node_id(void)
 {
     return numa_cpu_node;
