@@ -26,6 +26,23 @@
 #define ACPI_MAX_TABLES 64           /* root entries looked at */
 #define ACPI_PHYS_LIMIT (1ul << 52)  /* x86-64's widest physical address */
 
+/* Little-endian fields of a table (ACPI is little-endian; the bytes may
+ * be unaligned). */
+static inline uint32_t acpi_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline uint64_t acpi_le64(const uint8_t *p)
+{
+    return acpi_le32(p) | (uint64_t)acpi_le32(p + 4) << 32;
+}
+/* The address of a Generic Address Structure (12 bytes: space id, bit
+ * width, bit offset, access size, 64-bit address); its space is g[0]. */
+static inline uint64_t acpi_gas_address(const uint8_t *g)
+{
+    return acpi_le64(g + 4);
+}
+
 /* Copy n bytes of physical memory at pa to dst: false when it cannot
  * (not mapped, past what the caller has). */
 typedef bool (*acpi_read_t)(void *ctx, uint64_t pa, void *dst, size_t n);

@@ -33,29 +33,19 @@
 #define GAS_LEN         12
 #define GAS_IO          1
 
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-    return le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
 /* An I/O port block of `width` bytes: the X_ field (a GAS at xoff) when
  * the table holds it and it is set, else the 32-bit field at off. */
 static uint16_t io_block(const uint8_t *t, size_t len, size_t off, size_t xoff,
                          unsigned width, const char *name, acpi_report_t report)
 {
-    uint64_t port = le32(t + off);
-    if (xoff + GAS_LEN <= len && le64(t + xoff + 4)) {
+    uint64_t port = acpi_le32(t + off);
+    if (xoff + GAS_LEN <= len && acpi_le64(t + xoff + 4)) {
         const uint8_t *g = t + xoff;
         if (g[0] != GAS_IO) {
             acpi_report(report, "ACPI: FADT: %s is in address space %u, not I/O: %s", name,
                         g[0], port ? "using the 32-bit field" : "ignored");
         } else {
-            port = le64(g + 4);
+            port = acpi_le64(g + 4);
         }
     }
     if (port && (port > 0xffff || port + width > 0x10000)) {
@@ -76,15 +66,15 @@ int acpi_fadt_parse(const void *fadt, size_t len, struct acpi_fadt_info *f,
                     (unsigned long)len, FADT_V1_LEN);
         return -EINVAL;
     }
-    uint32_t flags = le32(t + OFF_FLAGS);
+    uint32_t flags = acpi_le32(t + OFF_FLAGS);
     f->hw_reduced = flags & FADT_HW_REDUCED;
     f->pm_tmr_32 = flags & FADT_TMR_VAL_EXT;
-    f->dsdt = le32(t + OFF_DSDT);
-    if (OFF_X_DSDT + 8 <= len && le64(t + OFF_X_DSDT))
-        f->dsdt = le64(t + OFF_X_DSDT);
+    f->dsdt = acpi_le32(t + OFF_DSDT);
+    if (OFF_X_DSDT + 8 <= len && acpi_le64(t + OFF_X_DSDT))
+        f->dsdt = acpi_le64(t + OFF_X_DSDT);
     if (f->dsdt >= ACPI_PHYS_LIMIT)
         f->dsdt = 0;
-    uint32_t smi = le32(t + OFF_SMI_CMD);
+    uint32_t smi = acpi_le32(t + OFF_SMI_CMD);
     if (smi && smi <= 0xffff && t[OFF_ACPI_ENABLE]) {
         f->smi_cmd = (uint16_t)smi;
         f->acpi_enable = t[OFF_ACPI_ENABLE];
@@ -98,13 +88,13 @@ int acpi_fadt_parse(const void *fadt, size_t len, struct acpi_fadt_info *f,
     f->pm1b_cnt = io_block(t, len, OFF_PM1B_CNT, OFF_X_PM1B_CNT, 2, "PM1b_CNT", report);
     f->pm_tmr = io_block(t, len, OFF_PM_TMR, OFF_X_PM_TMR, 4, "PM_TMR", report);
     if (f->pm1a_cnt && !cnt_len_ok && !(OFF_X_PM1A_CNT + GAS_LEN <= len &&
-                                        le64(t + OFF_X_PM1A_CNT + 4))) {
+                                        acpi_le64(t + OFF_X_PM1A_CNT + 4))) {
         acpi_report(report, "ACPI: FADT: PM1_CNT_LEN %u is under 2: no PM1 control",
                     t[OFF_PM1_CNT_LEN]);
         f->pm1a_cnt = f->pm1b_cnt = 0;
     }
     if (f->pm_tmr && !tmr_len_ok && !(OFF_X_PM_TMR + GAS_LEN <= len &&
-                                      le64(t + OFF_X_PM_TMR + 4))) {
+                                      acpi_le64(t + OFF_X_PM_TMR + 4))) {
         acpi_report(report, "ACPI: FADT: PM_TMR_LEN %u is not 4: no PM timer",
                     t[OFF_PM_TMR_LEN]);
         f->pm_tmr = 0;

@@ -23,9 +23,7 @@ int acpi_hpet_parse(const void *tbl, size_t len, uint64_t *base, acpi_report_t r
         return -EINVAL;
     }
     const uint8_t *g = t + OFF_BASE_GAS;
-    uint64_t pa = 0;
-    for (int i = 7; i >= 0; i--)
-        pa = pa << 8 | g[4 + i];
+    uint64_t pa = acpi_gas_address(g);
     if (g[0] != 0 || !pa || (pa & 0x3ff) || pa >= ACPI_PHYS_LIMIT - 1024) {
         acpi_report(report, "ACPI: HPET: base %#lx in address space %u is not usable: ignored",
                     (unsigned long)pa, g[0]);

@@ -20,11 +20,6 @@
 
 #define MADT_HEAD 44
 
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* Add APIC id to out unless seen; false when it was a duplicate. */
 static void add(struct acpi_cpus *out, uint32_t apic, uint32_t uid, bool x2, uint32_t boot,
                 acpi_report_t report)
@@ -59,13 +54,13 @@ int acpi_madt_cpus(const void *madt, size_t len, uint32_t boot_apic, struct acpi
     out->nr = 1;
     out->cpu[0] = (struct acpi_cpu){ boot_apic, UINT32_MAX, false };   /* uid: not seen yet */
     out->lapic_base = 0xfee00000u;
-    if (!madt || len < MADT_HEAD || memcmp(t, "APIC", 4) != 0 || le32(t + 4) < MADT_HEAD) {
+    if (!madt || len < MADT_HEAD || memcmp(t, "APIC", 4) != 0 || acpi_le32(t + 4) < MADT_HEAD) {
         acpi_report(report, "ACPI: MADT: not a MADT (%zu bytes): the boot CPU alone", len);
         return -EINVAL;
     }
-    if (le32(t + 4) < len)
-        len = le32(t + 4);          /* the table's own length bounds the walk */
-    out->lapic_base = le32(t + 36);
+    if (acpi_le32(t + 4) < len)
+        len = acpi_le32(t + 4);          /* the table's own length bounds the walk */
+    out->lapic_base = acpi_le32(t + 36);
     for (size_t off = MADT_HEAD; off < len;) {
         if (len - off < 2 || t[off + 1] < 2 || t[off + 1] > len - off) {
             acpi_report(report, "ACPI: MADT: entry at offset %zu runs past the table: "
@@ -81,14 +76,14 @@ int acpi_madt_cpus(const void *madt, size_t len, uint32_t boot_apic, struct acpi
             break;
         }
         if (type == 5) {
-            out->lapic_base = (uint64_t)le32(e + 4) | (uint64_t)le32(e + 8) << 32;
+            out->lapic_base = (uint64_t)acpi_le32(e + 4) | (uint64_t)acpi_le32(e + 8) << 32;
             continue;
         }
         if (type != 0 && type != 9)
             continue;
-        uint32_t apic = type == 0 ? e[3] : le32(e + 4);
-        uint32_t flags = type == 0 ? le32(e + 4) : le32(e + 8);
-        uint32_t uid = type == 0 ? e[2] : le32(e + 12);
+        uint32_t apic = type == 0 ? e[3] : acpi_le32(e + 4);
+        uint32_t flags = type == 0 ? acpi_le32(e + 4) : acpi_le32(e + 8);
+        uint32_t uid = type == 0 ? e[2] : acpi_le32(e + 12);
         if (!(flags & 1)) {
             out->disabled++;
             continue;

@@ -27,9 +27,7 @@ int acpi_spcr_parse(const void *tbl, size_t len, uint16_t *port, acpi_report_t r
     }
     uint8_t type = t[OFF_TYPE];
     const uint8_t *g = t + OFF_BASE;
-    uint64_t a = 0;
-    for (int i = 7; i >= 0; i--)
-        a = a << 8 | g[4 + i];
+    uint64_t a = acpi_gas_address(g);
     if (type != 0 && type != 1 && type != 0x12) {
         acpi_report(report, "ACPI: SPCR: interface type %#x is not a 16550: ignored", type);
         return -EINVAL;

@@ -58,16 +58,6 @@ struct parse {
 /* One line through the caller's report function (acpi_report). */
 #define say(p, ...) acpi_report((p)->report, __VA_ARGS__)
 
-static uint32_t le32(const uint8_t *b)
-{
-    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *b)
-{
-    return le32(b) | (uint64_t)le32(b + 4) << 32;
-}
-
 /* The node of domain pxm, made on its first appearance; -1 when full. */
 static int pxm_to_node(struct numa_layout *l, uint32_t pxm)
 {
@@ -107,18 +97,18 @@ static int entry(const struct parse *p, const uint8_t *e, unsigned off,
         return -EINVAL;
     }
     if (type == SRAT_CPU) {
-        flags = le32(e + 4);
+        flags = acpi_le32(e + 4);
         pxm = e[2] | (uint32_t)e[9] << 8 | (uint32_t)e[10] << 16 | (uint32_t)e[11] << 24;
         apic = e[3];
     } else if (type == SRAT_X2APIC) {
-        flags = le32(e + 12);
-        pxm = le32(e + 4);
-        apic = le32(e + 8);
+        flags = acpi_le32(e + 12);
+        pxm = acpi_le32(e + 4);
+        apic = acpi_le32(e + 8);
     } else {
-        flags = le32(e + 28);
-        pxm = le32(e + 2);
-        base = le64(e + 8);
-        size = le64(e + 16);
+        flags = acpi_le32(e + 28);
+        pxm = acpi_le32(e + 2);
+        base = acpi_le64(e + 8);
+        size = acpi_le64(e + 16);
     }
     if (!(flags & AFF_ENABLED) || (type == SRAT_MEMORY && size == 0))
         return 0;
@@ -211,7 +201,7 @@ static int check_ranges(const struct parse *p, const struct mem_range *ram, size
 static int parse_srat(const struct parse *p, const uint8_t *t, size_t n,
                       const struct mem_range *ram, size_t nram)
 {
-    uint32_t len = n >= ACPI_HEADER_LEN ? le32(t + 4) : 0;
+    uint32_t len = n >= ACPI_HEADER_LEN ? acpi_le32(t + 4) : 0;
     if (n < SRAT_ENTRIES || memcmp(t, "SRAT", 4) != 0 || len < SRAT_ENTRIES || len > n) {
         say(p, "ACPI: SRAT: header malformed or truncated (%zu bytes, length %u): "
             "ignored, one node", n, len);
@@ -240,7 +230,7 @@ static int parse_srat(const struct parse *p, const uint8_t *t, size_t n,
 static int parse_slit(const struct parse *p, const uint8_t *t, size_t n)
 {
     struct numa_layout *l = p->l;
-    uint32_t len = n >= ACPI_HEADER_LEN ? le32(t + 4) : 0;
+    uint32_t len = n >= ACPI_HEADER_LEN ? acpi_le32(t + 4) : 0;
     if (n < SLIT_MATRIX || memcmp(t, "SLIT", 4) != 0 || len < SLIT_MATRIX || len > n) {
         say(p, "ACPI: SLIT: header malformed or truncated (%zu bytes, length %u): "
             "ignored, default distances", n, len);
@@ -249,7 +239,7 @@ static int parse_slit(const struct parse *p, const uint8_t *t, size_t n)
     uint32_t top = 0;
     for (unsigned i = 0; i < l->nr_nodes; i++)
         top = l->node[i].pxm > top ? l->node[i].pxm : top;
-    uint64_t loc = le64(t + 36);
+    uint64_t loc = acpi_le64(t + 36);
     if (loc != (uint64_t)top + 1 || loc > 256 || loc * loc > len - SLIT_MATRIX) {
         say(p, "ACPI: SLIT: %lu localities in %u bytes for %u nodes (PXM up to %u): "
             "ignored, default distances", loc, len, l->nr_nodes, top);

@@ -52,16 +52,6 @@ static bool rd(const struct acpi_tables *t, uint64_t pa, void *dst, size_t n)
     return in_limit(pa, n) && t->read(t->ctx, pa, dst, n);
 }
 
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-    return le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
 static uint8_t sum_bytes(const uint8_t *p, size_t n)
 {
     uint8_t s = 0;
@@ -94,7 +84,7 @@ static int check_table(const struct acpi_tables *t, uint64_t pa, const char *wha
     memcpy(sig, buf, 4);
     char name[5];
     sig_text(sig, name);
-    uint32_t n = le32(buf + 4);
+    uint32_t n = acpi_le32(buf + 4);
     if (n < ACPI_HEADER_LEN || n > ACPI_TABLE_MAX || !in_limit(pa, n)) {
         warn(t, "ACPI: %s %s at %#lx: length %u out of bounds: ignored", what, name, pa, n);
         return -EINVAL;
@@ -130,11 +120,11 @@ static int read_rsdp(struct acpi_tables *t, uint64_t rsdp_pa)
         warn(t, "ACPI: RSDP at %#lx: bad checksum: no tables", rsdp_pa);
         return -EINVAL;
     }
-    uint64_t rsdt = le32(r + 16);
+    uint64_t rsdt = acpi_le32(r + 16);
     if (r[15] >= 2 && rd(t, rsdp_pa, r, RSDP_V2_LEN) && sum_bytes(r, RSDP_V2_LEN) == 0 &&
-        le64(r + 24)) {
+        acpi_le64(r + 24)) {
         t->xsdt = true;
-        t->root = le64(r + 24);
+        t->root = acpi_le64(r + 24);
     } else {
         if (r[15] >= 2)
             warn(t, "ACPI: RSDP revision %u without a usable XSDT: using the RSDT", r[15]);
@@ -178,7 +168,7 @@ int acpi_tables_init(struct acpi_tables *t, uint64_t rsdp_pa)
         snprintf(what, sizeof(what), "%s entry %u", rname, i);
         if (!rd(t, t->root + ACPI_HEADER_LEN + (uint64_t)i * esz, e, esz))
             continue;                 /* inside a table just read whole: cannot happen */
-        ref->pa = esz == 8 ? le64(e) : le32(e);
+        ref->pa = esz == 8 ? acpi_le64(e) : acpi_le32(e);
         ref->len = 0;
         memset(sig, 0, 4);            /* stays 0 when not even the header is readable */
         ref->ok = check_table(t, ref->pa, what, sig, &ref->len) == 0;
