@@ -54,6 +54,25 @@ bool calib_apic_sane(uint64_t hz);
 /* calibrate=NAME: the source, or -1 for an unknown name. */
 int calib_source_parse(const char *name);
 
+/* One window of a calibration: `tsc` cycles between its ends, which were
+ * `ticks` of the reference apart; the APIC timer counted `apic` over the
+ * `apic_tsc` cycles it ran (a little longer than the window). */
+struct calib_window {
+    uint64_t tsc, ticks, apic_tsc;
+    uint32_t apic;
+};
+#define CALIB_MAX_WINDOWS 16
+/*
+ * The median of the windows' TSC rates (tsc * ref_hz / ticks), then the
+ * median of their APIC timer rates (apic * that TSC rate / apic_tsc),
+ * into r->tsc_hz and r->apic_hz.  A window with a zero count gives rate
+ * 0; n outside 1..CALIB_MAX_WINDOWS gives both rates 0.  A median, so
+ * that one window the host delayed, in whichever direction, moves
+ * nothing.
+ */
+void calib_median_rates(const struct calib_window *w, int n, uint64_t ref_hz,
+                        struct calib_result *r);
+
 /* ---- the kernel's side (kernel/cpu/calibrate.c) ---- */
 
 /* The APIC timer's counts since it was last started (start = true

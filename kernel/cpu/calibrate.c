@@ -1,19 +1,28 @@
 /*
  * Timer calibration at boot (include/kernel/calibrate.h, docs/time.md).
  *
- * A reference is a counter of known rate that can be read at any time
- * (the TSC once CPUID stated its rate, the HPET, the ACPI PM timer) or,
- * for the PIT, a one-shot countdown whose end shows on port 0x61.  Over a
- * 10 ms window of the reference the TSC and the APIC timer are counted,
- * five times, keeping the shortest window by the TSC: anything that
- * delays us inside a window (under QEMU, the host descheduling the
- * virtual CPU) can only make it look longer.
+ * A reference is a counter of known rate that can be read at any time:
+ * the TSC once CPUID stated its rate, the HPET, the ACPI PM timer, and
+ * the PIT's channel 2 made a free-running 16-bit counter.  Over a 10 ms
+ * window of the reference the TSC and the APIC timer are counted, five
+ * times, and the median window is kept.
+ *
+ * A window is only as exact as the TSC times of its two ends.  Each read
+ * of the reference is bracketed by two TSC reads; a read whose bracket is
+ * wider than BRACKET_TSC cycles (the host descheduled the virtual CPU, an
+ * SMI on a real PC) does not end a window: the next one does.  A delay
+ * anywhere else inside a window is harmless, as both counters run on.
+ * The median, not the shortest or the longest window, because an error
+ * that is left can go either way: CI once booted with a "991 MHz" TSC on
+ * a 2.44 GHz host when the shortest window was kept.  (One such error:
+ * the PIT's counter wraps every 55 ms, so a window the host stopped for
+ * longer than that loses a wrap and reads short.)
  *
  * Every wait is bounded twice: a counter that shows the same value for
  * STUCK_READS reads in a row is dead, and a window that lasts more than
  * GIVE_UP_TSC cycles (at least half a second at any plausible TSC rate)
- * is abandoned.  The PIT, gated off on some PCs, then loses its place,
- * and the next reference is tried.
+ * is abandoned, and the next reference is tried: the PIT, gated off on
+ * some PCs, is found dead in a few milliseconds.
  *
  * Invariant: calibrate() returns; every loop here ends.
  */
@@ -25,8 +34,13 @@
 
 #define WINDOW_US   10000
 #define ROUNDS      5
-#define STUCK_READS 1000000ul
+/* The slowest reference, the PIT, ticks every 0.84 us; no read of any
+ * takes under 0.1 us: ten thousand equal reads mean a dead counter. */
+#define STUCK_READS 10000ul
 #define GIVE_UP_TSC 10000000000ul
+/* 40 us at 2.5 GHz: an HPET or PM-timer read costs about 1 us under TCG,
+ * a descheduled virtual CPU or an SMI tens of microseconds at least. */
+#define BRACKET_TSC 100000ul
 #define PIT_HZ      1193182ul
 
 struct ref {
@@ -40,48 +54,65 @@ static uint64_t tsc_read(void)
     return rdtsc();
 }
 
-/* One window of `ticks` of the reference: the TSC cycles and APIC counts
- * in it, and the reference ticks it really lasted. */
-static int window(const struct ref *r, uint64_t ticks, calib_apic_fn apic, uint64_t *tsc,
-                  uint32_t *counted, uint64_t *lasted)
+/* One read of the reference and the TSC time it was taken at (the middle
+ * of its bracket); false when the bracket is too wide to trust. */
+static bool read_at(const struct ref *r, uint64_t *c, uint64_t *tsc)
 {
+    uint64_t a = rdtsc();
+    *c = r->read();
+    uint64_t b = rdtsc();
+    *tsc = a + (b - a) / 2;
+    return b - a <= BRACKET_TSC;
+}
+
+/* One window of at least `ticks` of the reference: the TSC cycles and
+ * reference ticks between its ends, and the APIC timer's counts over the
+ * TSC cycles it ran. */
+static int window(const struct ref *r, uint64_t ticks, calib_apic_fn apic,
+                  struct calib_window *w)
+{
+    uint64_t c0, t0, c, t, d, last, same = 0, begun = rdtsc();
+    while (!read_at(r, &c0, &t0))
+        if (rdtsc() - begun > GIVE_UP_TSC)
+            return -ETIMEDOUT;
+    uint64_t a0 = rdtsc();
     apic(true);
-    uint64_t c0 = r->read(), t0 = rdtsc(), last = c0, same = 0, d;
+    last = c0;
     for (;;) {
-        uint64_t c = r->read();
+        bool tight = read_at(r, &c, &t);
         d = calib_delta(c0, c, r->bits);
-        if (d >= ticks)
+        if (d >= ticks && tight)
             break;
         same = c == last ? same + 1 : 0;
         last = c;
         if (same > STUCK_READS || rdtsc() - t0 > GIVE_UP_TSC)
             return -ETIMEDOUT;
     }
-    *tsc = rdtsc() - t0;
-    *counted = apic(false);
-    *lasted = d;
+    w->apic = apic(false);
+    w->apic_tsc = rdtsc() - a0;
+    w->tsc = t - t0;
+    w->ticks = d;
     return 0;
 }
 
-/* The PIT's channel 2 counting down `us` (mode 0, gate through port
- * 0x61; OUT2, bit 5 of 0x61, goes high at 0).  Intel 8254 datasheet. */
-static int pit_window(uint32_t us, calib_apic_fn apic, uint64_t *tsc, uint32_t *counted)
+/* The PIT's channel 2 as a free-running 16-bit counter: mode 2 with a
+ * reload of 65536, gate on and speaker off through port 0x61; a read
+ * latches the count (it counts down, so 65536 minus it counts up).  A PC
+ * that gates the PIT off shows a counter that never moves.  Intel 8254
+ * datasheet: the counter-latch command and mode 2. */
+static void pit_counter_start(void)
 {
-    uint32_t count = (uint32_t)(PIT_HZ * us / 1000000);
-    outb(0x61, (uint8_t)((inb(0x61) & ~0x02) | 0x01)); /* gate on, speaker off */
-    outb(0x43, 0xb0);                                   /* ch 2, lo/hi, mode 0 */
-    outb(0x42, (uint8_t)count);
-    outb(0x42, (uint8_t)(count >> 8));
-    outb(0x61, (uint8_t)(inb(0x61) & ~0x01));           /* restart the count */
-    outb(0x61, (uint8_t)(inb(0x61) | 0x01));
-    apic(true);
-    uint64_t t0 = rdtsc();
-    for (uint64_t i = 0; !(inb(0x61) & 0x20); i++)
-        if (i > 20 * STUCK_READS || rdtsc() - t0 > GIVE_UP_TSC)
-            return -ETIMEDOUT;
-    *tsc = rdtsc() - t0;
-    *counted = apic(false);
-    return 0;
+    outb(0x61, (uint8_t)((inb(0x61) & ~0x02) | 0x01));
+    outb(0x43, 0xb4);       /* channel 2, lo/hi byte, mode 2, binary */
+    outb(0x42, 0);
+    outb(0x42, 0);
+}
+
+static uint64_t pit_counter_read(void)
+{
+    outb(0x43, 0x80);       /* latch channel 2 */
+    uint32_t lo = inb(0x42), hi = inb(0x42);
+    return (0x10000u - (hi << 8 | lo)) & 0xffffu;
 }
 
 static uint64_t cpuid_tsc_hz(void)
@@ -118,35 +149,22 @@ int calib_measure(enum calib_source src, calib_apic_fn apic, struct calib_result
         r.read = acpi_pm_timer_read;
         break;
     case CALIB_PIT:
-        r.hz = PIT_HZ;
+        pit_counter_start();
+        r = (struct ref){ PIT_HZ, 16, pit_counter_read };
         break;
     default:
         return -EINVAL;
     }
-    uint64_t best_tsc = ~0ul, best_ticks = 1;
-    uint32_t best_apic = 0;
-    for (int round = 0; round < ROUNDS; round++) {
-        uint64_t tsc, ticks;
-        uint32_t counted;
-        int e;
-        if (src == CALIB_PIT) {
-            e = pit_window(WINDOW_US, apic, &tsc, &counted);
-            ticks = PIT_HZ * WINDOW_US / 1000000;
-        } else {
-            e = window(&r, r.hz * WINDOW_US / 1000000, apic, &tsc, &counted, &ticks);
-        }
+    struct calib_window w[ROUNDS];
+    for (int n = 0; n < ROUNDS; n++) {
+        int e = window(&r, r.hz * WINDOW_US / 1000000, apic, &w[n]);
         if (e)
             return e;
-        /* shortest window, per reference tick */
-        if ((unsigned __int128)tsc * best_ticks < (unsigned __int128)best_tsc * ticks) {
-            best_tsc = tsc;
-            best_ticks = ticks;
-            best_apic = counted;
-        }
     }
+    calib_median_rates(w, ROUNDS, r.hz, res);
     res->src = src;
-    res->tsc_hz = stated ? stated : calib_scale(best_tsc, r.hz, best_ticks);
-    res->apic_hz = calib_scale(best_apic, r.hz, best_ticks);
+    if (stated)
+        res->tsc_hz = stated;
     if (!calib_tsc_sane(res->tsc_hz) || !calib_apic_sane(res->apic_hz))
         return -ERANGE;
     return 0;

@@ -65,6 +65,34 @@ bool calib_apic_sane(uint64_t hz)
     return hz >= 10000ul && hz <= 5000000000ul;
 }
 
+/* The median of v[0..n) (the lower one of the middle two for even n);
+ * v is sorted in place, by insertion: n is at most a handful. */
+static uint64_t median(uint64_t *v, int n)
+{
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            uint64_t t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    return v[(n - 1) / 2];
+}
+
+void calib_median_rates(const struct calib_window *w, int n, uint64_t ref_hz,
+                        struct calib_result *r)
+{
+    uint64_t v[CALIB_MAX_WINDOWS];
+    r->tsc_hz = r->apic_hz = 0;
+    if (n < 1 || n > CALIB_MAX_WINDOWS)
+        return;
+    for (int i = 0; i < n; i++)
+        v[i] = calib_scale(w[i].tsc, ref_hz, w[i].ticks);
+    r->tsc_hz = median(v, n);
+    for (int i = 0; i < n; i++)
+        v[i] = calib_scale(w[i].apic, r->tsc_hz, w[i].apic_tsc);
+    r->apic_hz = median(v, n);
+}
+
 int calib_source_parse(const char *name)
 {
     for (int i = 0; name && i < CALIB_NR; i++)

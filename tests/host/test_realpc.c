@@ -323,6 +323,41 @@ static void t_calib_arith(void)
     HT_EQ_U(calib_source_parse(NULL), (uint64_t)-1);
 }
 
+static void t_calib_median(void)
+{
+    /* HPET at 100 MHz, a 2.4 GHz TSC: 10 ms windows of 1 M ticks, 24 M
+     * cycles; the APIC timer at 62.5 MHz ran 10.1 ms (24.24 M cycles). */
+    struct calib_window w[5];
+    for (int i = 0; i < 5; i++)
+        w[i] = (struct calib_window){ 24000000, 1000000, 24240000, 631250 };
+    /* the two errors CI and a busy host saw: a window whose start the
+     * host delayed (the TSC counted 40 % of it) and one it lengthened */
+    w[1].tsc = 9600000;
+    w[3].tsc = 77000000;
+    w[4].apic = 2000000;    /* and the APIC timer ran 3x too long in one */
+    struct calib_result r = { CALIB_HPET, 0, 0 };
+    calib_median_rates(w, 5, 100000000ul, &r);
+    HT_EQ_U(r.tsc_hz, 2400000000ul);
+    HT_EQ_U(r.apic_hz, 62500000ul);
+    /* even counts take the lower middle; one window is its own median */
+    calib_median_rates(w, 2, 100000000ul, &r);
+    HT_EQ_U(r.tsc_hz, 960000000ul);
+    calib_median_rates(w, 1, 100000000ul, &r);
+    HT_EQ_U(r.tsc_hz, 2400000000ul);
+    /* zero ticks or zero APIC cycles: rate 0 (implausible, refused by the
+     * caller), never a division by zero */
+    struct calib_window z = { 24000000, 0, 0, 5 };
+    calib_median_rates(&z, 1, 100000000ul, &r);
+    HT_EQ_U(r.tsc_hz, 0);
+    HT_EQ_U(r.apic_hz, 0);
+    /* no windows, or more than the array holds */
+    r.tsc_hz = r.apic_hz = 7;
+    calib_median_rates(w, 0, 100000000ul, &r);
+    HT_ASSERT(r.tsc_hz == 0 && r.apic_hz == 0, "n = 0 gave a rate");
+    calib_median_rates(w, CALIB_MAX_WINDOWS + 1, 100000000ul, &r);
+    HT_ASSERT(r.tsc_hz == 0 && r.apic_hz == 0, "n too large gave a rate");
+}
+
 static void t_la57(void)
 {
     HT_ASSERT(la57_refusal(0x3606e0 & ~CR4_LA57_BIT) == NULL, "4-level refused");
@@ -333,7 +368,8 @@ static void t_la57(void)
 static const struct htest cases[] = {
     HT_CASE(fadt_q35), HT_CASE(fadt_v1_and_short), HT_CASE(fadt_hostile_blocks),
     HT_CASE(s5_forms), HT_CASE(s5_hostile), HT_CASE(dsdt_windows),
-    HT_CASE(hpet_and_spcr), HT_CASE(calib_cpuid), HT_CASE(calib_arith), HT_CASE(la57),
+    HT_CASE(hpet_and_spcr), HT_CASE(calib_cpuid), HT_CASE(calib_arith), HT_CASE(calib_median),
+    HT_CASE(la57),
 };
 
 int main(int argc, char **argv)

@@ -19,11 +19,13 @@
 #include <kernel/string.h>
 #include <kernel/x86.h>
 
-/* |a - b| <= b / 5 */
+/* |a - b| <= b / 50: the median of five windows agrees to a few per
+ * mille between references even on a host busy enough to deschedule the
+ * virtual CPU inside every window. */
 static bool near(uint64_t a, uint64_t b)
 {
     uint64_t d = a > b ? a - b : b - a;
-    return d <= b / 5;
+    return d <= b / 50;
 }
 
 KTEST(realpc_calibration_sources)
