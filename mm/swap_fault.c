@@ -178,6 +178,7 @@ static int unuse_vma(struct mm *mm, struct vma *v, unsigned type)
 
 int swap_unuse(unsigned type)
 {
+    swap_ra_wait();     /* no read ahead still in flight from the area */
     for (int i = 0; i < MAX_TASKS; i++) {
         struct task *t = task_slot(i);
         if (!t || !t->mm || t->state == TASK_ZOMBIE)

@@ -17,21 +17,39 @@
 #include <kernel/blkdev.h>
 #include <kernel/errno.h>
 
-static int swap_rw_run(swp_entry_t first, const uint64_t *pa, unsigned n, bool write)
+/* The run's area, after its checks (NULL: -EINVAL). */
+static struct swap_info_struct *run_area(swp_entry_t first, const uint64_t *pa, unsigned n)
 {
     unsigned t = swp_type(first);
     uint64_t off = swp_offset(first);
     if (n == 0 || n > BLK_MAX_PAGES || t >= MAX_SWAPFILES || !(swap_info[t].flags & SWP_USED))
-        return -EINVAL;
+        return NULL;
     struct swap_info_struct *si = &swap_info[t];
     if (off == 0 || off >= si->max || n > si->max - off)
-        return -EINVAL;
+        return NULL;
     for (unsigned i = 0; i < n; i++) {
         uint16_t c = si->swap_map[off + i];
         if (c == 0 || c == SWAP_MAP_BAD || (pa[i] & 4095))
-            return -EINVAL;
+            return NULL;
     }
-    return blk_rw_pages(si->bdev, off * (4096 / SECTOR_SIZE), pa, n, write);
+    return si;
+}
+
+static int swap_rw_run(swp_entry_t first, const uint64_t *pa, unsigned n, bool write)
+{
+    struct swap_info_struct *si = run_area(first, pa, n);
+    if (!si)
+        return -EINVAL;
+    return blk_rw_pages(si->bdev, swp_offset(first) * (4096 / SECTOR_SIZE), pa, n, write);
+}
+
+int swap_readpages_async(swp_entry_t first, const uint64_t *pa, unsigned n,
+                         struct blk_request *rq)
+{
+    struct swap_info_struct *si = run_area(first, pa, n);
+    if (!si)
+        return -EINVAL;
+    return blk_read_pages_async(si->bdev, swp_offset(first) * (4096 / SECTOR_SIZE), pa, n, rq);
 }
 
 int swap_writepages(swp_entry_t first, const uint64_t *pa, unsigned n)

@@ -35,11 +35,24 @@
  * page is read alone, so that its own error (or success) is what the
  * fault sees.
  *
+ * A forward stream is read ahead without waiting as well, as Linux's
+ * file read-ahead does: the major fault that continues one (it lies at
+ * the previous run's end and reads its whole window) sends the next
+ * window of the same size with blk_read_pages_async and returns; that
+ * window's first page is marked (PG2_RA_MARK), and the fault that uses
+ * it sends the next window, twice as large, up to SWAP_RA_MAX.  One such
+ * window is in flight at a time (`ahead`).  Its pages are in the swap
+ * cache from the start, locked (PG2_LOCKED) until the read is over:
+ * lookup_swap_cache waits for them, and on a read error they leave the
+ * cache, so that each fault reads its own page and sees its own error.
+ *
  * Invariants: a page read ahead is in the swap cache (the cache's
  * reference on it and on its slot, swap_state.c) and only there: its
- * refcount is 1, PG_ANON with no anon_vma yet (mapping 0) and
- * PG2_READAHEAD until a fault maps it; its contents are its slot's.  An
- * area's ra.win is 0 (no history) or a power of two <= SWAP_RA_MAX.
+ * refcount is 1 (2 while its read is in flight: the read's reference,
+ * PG2_LOCKED, listed in `ahead`), PG_ANON with no anon_vma yet (mapping
+ * 0) and PG2_READAHEAD until a fault maps it; its contents are its
+ * slot's once it is not locked.  An area's ra.win is 0 (no history) or a
+ * power of two <= SWAP_RA_MAX.
  */
 #include <mm/vmscan.h>
 #include <mm/compaction.h>
@@ -91,7 +104,7 @@ unsigned swap_ra_window(const struct swap_ra_info *ra, uint64_t off, uint64_t *l
 static bool wanted(const struct swap_info_struct *si, uint64_t off)
 {
     uint16_t c = si->swap_map[off];
-    return c != 0 && c != SWAP_MAP_BAD && !lookup_swap_cache(swp_entry(si->type, off));
+    return c != 0 && c != SWAP_MAP_BAD && !swap_cache_find(swp_entry(si->type, off));
 }
 
 /* A frame for a page read ahead, or NULL: no reclaim, no warning, and
@@ -105,6 +118,81 @@ static struct page *ra_page(gfp_t gfp, int nid)
         gfp = (gfp & ~(gfp_t)(__GFP_DMA | __GFP_DMA32)) | mm_user_zone;
     nodemask_t only = { 1ul << nid };
     return __alloc_pages(gfp, 0, nid, &only);
+}
+
+/* ---- the window read without waiting --------------------------------------------- */
+
+/* One window at a time is read ahead of a stream without waiting for the
+ * disk: its pages, each in the swap cache and PG2_LOCKED, with the
+ * allocation's reference kept for the read (so that neither reclaim nor
+ * migration takes a page whose contents are not there yet). */
+static struct {
+    struct blk_request rq;
+    struct page *pg[SWAP_RA_MAX];
+    unsigned n;
+} ahead;
+
+/* The read is over: the pages are usable, or (an error) out of the
+ * cache, so that a fault on one reads it itself and sees its own error. */
+static void ahead_end(struct blk_request *rq)
+{
+    for (unsigned i = 0; i < ahead.n; i++) {
+        struct page *p = ahead.pg[i];
+        p->flags2 &= (uint8_t)~PG2_LOCKED;
+        if (!rq->status) {
+            count_vm_event(SWAP_RA);
+            count_vm_event(PSWPIN);
+        } else if (page_in_swap_cache(p)) {
+            p->flags2 &= (uint8_t)~(PG2_READAHEAD | PG2_RA_MARK);
+            delete_from_swap_cache(p);
+        }
+        put_page(p);                    /* the read's reference */
+    }
+    ahead.n = 0;
+}
+
+void swap_ra_wait(void)
+{
+    blk_wait(&ahead.rq);
+}
+
+/*
+ * Read ahead, without waiting, the run of wanted slots of si from `from`
+ * on, at most w of them: their pages join the swap cache locked, the
+ * first one marked (PG2_RA_MARK), and the area's history takes them in
+ * (ra.end, ra.ahead).  Nothing when a window is still in flight.
+ */
+static void send_ahead(struct swap_info_struct *si, uint64_t from, unsigned w, gfp_t gfp,
+                       int nid)
+{
+    if (ahead.rq.busy || ahead.n || w == 0 || page_cluster == 0)
+        return;
+    uint64_t pas[SWAP_RA_MAX];
+    unsigned n = 0;
+    for (uint64_t o = from; n < w && o < si->max && wanted(si, o); o++) {
+        struct page *p = ra_page(gfp, nid);
+        if (!p)
+            break;
+        p->flags |= PG_ANON;
+        if (add_to_swap_cache(p, swp_entry(si->type, o))) {
+            put_page(p);
+            break;
+        }
+        p->flags2 |= PG2_READAHEAD | PG2_LOCKED;
+        ahead.pg[n] = p;
+        pas[n++] = page_to_phys(p);
+    }
+    if (n == 0)
+        return;
+    ahead.pg[0]->flags2 |= PG2_RA_MARK;
+    ahead.n = n;
+    si->ra.end = from + n;
+    si->ra.ahead = n;
+    ahead.rq.end = ahead_end;
+    if (swap_readpages_async(swp_entry(si->type, from), pas, n, &ahead.rq)) {
+        ahead.rq.status = -EIO;         /* cannot happen: the slots were checked */
+        ahead_end(&ahead.rq);
+    }
 }
 
 int swap_readahead(swp_entry_t e, uint64_t pa, gfp_t gfp)
@@ -138,11 +226,17 @@ int swap_readahead(swp_entry_t e, uint64_t pa, gfp_t gfp)
         pas[end - lo] = page_to_phys(p);
         end++;
     }
+    bool stream = si->ra.win && lo == off && off == si->ra.end;
     si->ra = (struct swap_ra_info){ .start = first, .end = end, .win = w };
     unsigned n = (unsigned)(end - first);
+    int err = n == 1 ? swap_readpage(e, pa)
+                     : swap_readpages(swp_entry(t, first), pas + (first - lo), n);
+    /* A forward stream: the next window is read while the faults use
+     * this one (its first page, when used, sends the one after). */
+    if (!err && stream && end == lo + w)
+        send_ahead(si, end, w, gfp, nid);
     if (n == 1)
-        return swap_readpage(e, pa);
-    int err = swap_readpages(swp_entry(t, first), pas + (first - lo), n);
+        return err;
     for (uint64_t o = first; o < end; o++) {
         if (o == off)
             continue;
@@ -162,6 +256,21 @@ int swap_readahead(swp_entry_t e, uint64_t pa, gfp_t gfp)
 
 int swapin_cached(struct page *pg, struct vma *v, uint64_t va)
 {
+    if (pg->flags2 & PG2_RA_MARK) {
+        /* The first page of a window read without waiting is used: the
+         * stream goes on, so the next window, twice as large, is sent
+         * now, while the faults use this one. */
+        pg->flags2 &= (uint8_t)~PG2_RA_MARK;
+        swp_entry_t e = page_swap_entry(pg);
+        unsigned t = swp_type(e);
+        if (t < MAX_SWAPFILES && (swap_info[t].flags & SWP_USED)) {
+            struct swap_info_struct *si = &swap_info[t];
+            unsigned w = si->ra.ahead ? 2 * si->ra.ahead : SWAP_RA_PAGES;
+            if (swp_offset(e) < si->ra.end)
+                send_ahead(si, si->ra.end, w > SWAP_RA_MAX ? SWAP_RA_MAX : w,
+                           v->mm ? v->mm->gfp : 0, page_to_nid(pg));
+        }
+    }
     if (!page_anon_vma(pg)) {
         /* Read ahead: not in any anon_vma until now. */
         if (anon_vma_prepare(v))

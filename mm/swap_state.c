@@ -20,7 +20,10 @@
  *    an anonymous page has no other use for them;
  *  - the cache holds one reference on each cached page and one on its
  *    slot (swap_map); no two cached pages have the same entry;
- *  - swap_cache_pages counts the cached pages.
+ *  - swap_cache_pages counts the cached pages;
+ *  - a cached page may be PG2_LOCKED, its read still in flight
+ *    (mm/swap_readahead.c): lookup_swap_cache waits for it,
+ *    swap_cache_find does not.
  * The hash table is a fixed array of chain heads: no allocation, so the
  * cache can never fail for want of memory in the middle of reclaim.
  */
@@ -45,7 +48,7 @@ static uint32_t *chain_of(swp_entry_t e)
     return &chains[h >> (64 - HASH_BITS)];
 }
 
-struct page *lookup_swap_cache(swp_entry_t e)
+struct page *swap_cache_find(swp_entry_t e)
 {
     for (uint32_t pfn = *chain_of(e); pfn != PFN_NIL;) {
         struct page *pg = pfn_to_page(pfn);
@@ -56,9 +59,19 @@ struct page *lookup_swap_cache(swp_entry_t e)
     return NULL;
 }
 
+struct page *lookup_swap_cache(swp_entry_t e)
+{
+    struct page *pg = swap_cache_find(e);
+    if (pg && (pg->flags2 & PG2_LOCKED)) {
+        swap_ra_wait();
+        pg = swap_cache_find(e);        /* gone if its read failed */
+    }
+    return pg;
+}
+
 int add_to_swap_cache(struct page *pg, swp_entry_t e)
 {
-    if (page_in_swap_cache(pg) || lookup_swap_cache(e))
+    if (page_in_swap_cache(pg) || swap_cache_find(e))
         panic("add_to_swap_cache: page %#lx or entry %#lx cached already", page_to_phys(pg),
               e.val);
     int err = swap_duplicate(e);

@@ -2,12 +2,14 @@
  * Block devices (kernel/block/; docs/block.md): disks the kernel reads
  * and writes in 512-byte sectors, found on the PCI bus (virtio-blk,
  * NVMe), and their GPT partitions.  What swap needs (include/mm/swap.h),
- * small enough to read: one request at a time, synchronous.
+ * small enough to read: one request in flight per disk.
  *
  * Context: one CPU, a kernel that is not preemptible.  A request may
  * sleep until its completion interrupt, or poll the device when
  * interrupts are off or before the scheduler runs; either way it returns
- * when the data is in memory (read) or on the device (write).
+ * when the data is in memory (read) or on the device (write).  The one
+ * exception, blk_read_pages_async, returns once the device has the
+ * request, and whoever needs the disk (or the data) next collects it.
  */
 #ifndef KERNEL_BLKDEV_H
 #define KERNEL_BLKDEV_H
@@ -26,11 +28,37 @@ struct block_device;
  * rw_pages (optional): n whole pages, pa[0..n-1] (page aligned, within
  * reach, not contiguous), to or from the n * 8 consecutive sectors at
  * sector, in one device request; n is 1..bd->max_pages; 0 or -EIO.
- * Without it the layer sends each page through rw. */
+ * Without it the layer sends each page through rw.
+ * send_pages and collect (optional, both or neither): rw_pages in two
+ * halves, the request handed to the device (0 or -EIO, nothing sent),
+ * then its end waited for (0 or -EIO); the layer calls nothing else of
+ * the driver in between.  Without them an asynchronous read is done
+ * synchronously. */
 struct block_ops {
     int (*rw)(struct block_device *bd, uint64_t sector, uint64_t pa, uint32_t count, bool write);
     int (*rw_pages)(struct block_device *bd, uint64_t sector, const uint64_t *pa, unsigned n,
                     bool write);
+    int (*send_pages)(struct block_device *bd, uint64_t sector, const uint64_t *pa, unsigned n,
+                      bool write);
+    int (*collect)(struct block_device *bd);
+};
+
+/*
+ * A read sent without waiting for it (Linux's submit_bio and bi_end_io).
+ * The caller owns the structure and sets `end`; the layer fills the rest.
+ * Once the request is over, end(rq) runs exactly once with rq->status 0
+ * or -EIO: inside blk_read_pages_async itself when the read had to be
+ * done synchronously, else in whichever later call collects it
+ * (blk_wait, or any request to the same disk).  end runs in process
+ * context and must not send block requests.
+ */
+struct blk_request {
+    void (*end)(struct blk_request *rq);
+    int status;
+    bool busy;                  /* in the device's hands: not collected yet */
+    struct block_device *bd;    /* as given, and its whole disk */
+    struct block_device *disk;
+    uint64_t sectors;
 };
 
 /* The most pages blk_rw_pages takes in one call (256 KiB). */
@@ -53,6 +81,7 @@ struct block_device {
     uint64_t bounced;           /* chunks copied through a bounce page */
     uint64_t requests;          /* requests sent to the driver */
     unsigned max_pages;         /* rw_pages' limit per request (the driver's; 0: 1) */
+    struct blk_request *inflight; /* a whole disk's asynchronous read not collected yet */
     struct block_device *next;  /* the list of all devices */
 };
 
@@ -90,6 +119,17 @@ int blk_rw_page(struct block_device *bd, uint64_t sector, uint64_t pa, bool writ
  */
 int blk_rw_pages(struct block_device *bd, uint64_t sector, const uint64_t *pa, unsigned n,
                  bool write);
+
+/*
+ * Read n pages, as blk_rw_pages, without waiting for the device: rq->end
+ * runs when the read is over (see struct blk_request).  The frames must
+ * not be touched until then.  0: sent, or done already (end has run);
+ * blk_rw_pages' -EINVAL: nothing sent and end not called.
+ */
+int blk_read_pages_async(struct block_device *bd, uint64_t sector, const uint64_t *pa,
+                         unsigned n, struct blk_request *rq);
+/* Wait for rq if it is still in flight: on return its end has run. */
+void blk_wait(struct blk_request *rq);
 
 /* Probe the PCI bus and start every driver that finds its device (at
  * boot, after the allocators and vmalloc/ioremap are up). */

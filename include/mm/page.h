@@ -44,7 +44,11 @@
 #define PG2_REFERENCED 0x08 /* a page-cache page read or written since reclaim's clock
                              * last passed (Linux's PG_referenced; kernel/fs/tmpfs_swap.c) */
 #define PG2_READAHEAD 0x10 /* in the swap cache, read ahead and not used yet
-                            * (mm/swap_readahead.c; Linux's PG_readahead) */
+                            * (mm/swap_readahead.c) */
+#define PG2_LOCKED 0x20    /* in the swap cache, its read still in flight: the contents
+                            * are not there yet (mm/swap_readahead.c; Linux's PG_locked) */
+#define PG2_RA_MARK 0x40   /* the first page of a window read ahead without waiting: the
+                            * fault that uses it sends the next (Linux's PG_readahead) */
 
 /*
  * Only the head (first frame) of a block is marked.  Frames 1 .. 2^order-1

@@ -139,6 +139,7 @@ struct swap_ra_info {
     uint64_t start, end;       /* the last window's run: slots [start, end) */
     unsigned win;              /* that window's size, slots (0: no window yet) */
     unsigned hits;             /* faults on pages read ahead here since then */
+    unsigned ahead;            /* the last window read without waiting: its size (0: none) */
 };
 
 struct swap_info_struct {
@@ -246,6 +247,12 @@ int swap_readpage(swp_entry_t e, uint64_t pa);
  * or above BLK_MAX_PAGES: nothing sent), -ENOMEM, -EIO. */
 int swap_writepages(swp_entry_t first, const uint64_t *pa, unsigned n);
 int swap_readpages(swp_entry_t first, const uint64_t *pa, unsigned n);
+/* swap_readpages without waiting for the disk (blk_read_pages_async):
+ * rq->end runs when the read is over.  0, or -EINVAL as swap_readpages
+ * (nothing sent, end not called). */
+struct blk_request;
+int swap_readpages_async(swp_entry_t first, const uint64_t *pa, unsigned n,
+                         struct blk_request *rq);
 
 /* ---- the validator (mm/swap_check.c) -------------------------------------- */
 

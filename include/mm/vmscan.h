@@ -35,8 +35,12 @@ struct vma;
 
 /* Pages in the swap cache (meminfo's SwapCached). */
 extern uint64_t swap_cache_pages;
-/* The cached page of entry e, or NULL. */
+/* The cached page of entry e, or NULL.  A page whose read is still in
+ * flight (PG2_LOCKED) is waited for first: the page returned holds its
+ * slot's contents (NULL if the read failed: the page left the cache). */
 struct page *lookup_swap_cache(swp_entry_t e);
+/* The same without waiting: a page under read is returned as it is. */
+struct page *swap_cache_find(swp_entry_t e);
 /* pg (an anonymous page) joins the cache as e's page: the cache takes a
  * reference on the page and one on the slot (swap_duplicate). */
 int add_to_swap_cache(struct page *pg, swp_entry_t e);
@@ -152,14 +156,20 @@ unsigned swap_ra_window(const struct swap_ra_info *ra, uint64_t off, uint64_t *l
  * of them that contains e), into new pages left in the swap cache, mapped
  * nowhere (PG2_READAHEAD; counted in swap_ra and pswpin).  Frames for
  * those come from gfp's zones without reclaim.  The window's size and
- * place come from the area's history (si->ra).  0, or swap_readpage's
+ * place come from the area's history (si->ra).  A fault that continues a
+ * forward stream also sends the next window without waiting (its pages
+ * cached and PG2_LOCKED until the read is over).  0, or swap_readpage's
  * error for e alone (a failed run is read again as e's page only).
  */
 int swap_readahead(swp_entry_t e, uint64_t pa, gfp_t gfp);
 /* A fault at va of v is about to map pg, found in the swap cache: give
- * a page read ahead its anon_vma and count the hit (swap_ra_hit).  0 or
- * -ENOMEM. */
+ * a page read ahead its anon_vma and count the hit (swap_ra_hit); the
+ * marked first page of a window read without waiting sends the next
+ * one.  0 or -ENOMEM. */
 int swapin_cached(struct page *pg, struct vma *v, uint64_t va);
+/* Wait for the read of pg (PG2_LOCKED), and any read sent ahead: on
+ * return no read-ahead is in flight (swapoff, lookup_swap_cache). */
+void swap_ra_wait(void);
 
 /* ---- the OOM killer (mm/oom_kill.c) -------------------------------------------- */
 

@@ -15,7 +15,10 @@
  *    max_pages whole frames below dma_limit (bounce pages standing in for
  *    the others) and consecutive sectors inside the device; a request
  *    refused with -EINVAL sent nothing;
- *  - one request at a time (one CPU, no preemption): no locks.
+ *  - one request in flight per disk (one CPU, no preemption: no locks):
+ *    an asynchronous read (blk_read_pages_async) stays in flight until
+ *    blk_wait or the disk's next request collects it, which the driver
+ *    sees as collect() before anything else.
  */
 #include <kernel/blkdev.h>
 #include <kernel/errno.h>
@@ -73,12 +76,30 @@ static int disk_rw(struct block_device *disk, uint64_t sector, uint64_t pa, uint
     return r ? -EIO : 0;
 }
 
+static void count_request(struct block_device *bd, struct block_device *disk, int r,
+                          uint64_t sectors, bool write);
+
+/* The disk's asynchronous read, if one is in flight: waited for, counted,
+ * and its end called. */
+static void collect(struct block_device *disk)
+{
+    struct blk_request *rq = disk->inflight;
+    if (!rq)
+        return;
+    disk->inflight = NULL;
+    rq->status = disk->ops->collect(disk) ? -EIO : 0;
+    rq->busy = false;
+    count_request(rq->bd, disk, rq->status, rq->sectors, false);
+    rq->end(rq);
+}
+
 static int transfer(struct block_device *bd, uint64_t sector, uint8_t *buf, uint32_t count,
                     bool write)
 {
     if (!bd || count == 0 || sector >= bd->nr_sectors || count > bd->nr_sectors - sector)
         return -EINVAL;
     struct block_device *disk = bd->whole ? bd->whole : bd;
+    collect(disk);
     uint64_t lba = bd->start + sector;
     struct page *bounce = NULL;
     int r = 0;
@@ -194,8 +215,8 @@ static int send_pages(struct block_device *disk, uint64_t lba, const uint64_t *p
     return 0;
 }
 
-int blk_rw_pages(struct block_device *bd, uint64_t sector, const uint64_t *pa, unsigned n,
-                 bool write)
+/* blk_rw_pages' arguments: 0 or -EINVAL. */
+static int check_pages(struct block_device *bd, uint64_t sector, const uint64_t *pa, unsigned n)
 {
     if (!bd || !pa || n == 0 || n > BLK_MAX_PAGES || sector >= bd->nr_sectors ||
         (uint64_t)n * SPP > bd->nr_sectors - sector)
@@ -203,7 +224,16 @@ int blk_rw_pages(struct block_device *bd, uint64_t sector, const uint64_t *pa, u
     for (unsigned i = 0; i < n; i++)
         if ((pa[i] & (PAGE_SIZE - 1)) || (pa[i] >> PAGE_SHIFT) >= node0->max_pfn)
             return -EINVAL;
+    return 0;
+}
+
+int blk_rw_pages(struct block_device *bd, uint64_t sector, const uint64_t *pa, unsigned n,
+                 bool write)
+{
+    if (check_pages(bd, sector, pa, n))
+        return -EINVAL;
     struct block_device *disk = bd->whole ? bd->whole : bd;
+    collect(disk);
     /* The frames the driver gets: the callers', or bounce pages for those
      * out of the device's reach. */
     uint64_t use[BLK_MAX_PAGES];
@@ -251,6 +281,37 @@ int blk_rw_pages(struct block_device *bd, uint64_t sector, const uint64_t *pa, u
             disk->bounced += nb;
     }
     return r;
+}
+
+int blk_read_pages_async(struct block_device *bd, uint64_t sector, const uint64_t *pa,
+                         unsigned n, struct blk_request *rq)
+{
+    if (check_pages(bd, sector, pa, n) || !rq || !rq->end || rq->busy)
+        return -EINVAL;
+    struct block_device *disk = bd->whole ? bd->whole : bd;
+    collect(disk);
+    *rq = (struct blk_request){ .end = rq->end, .bd = bd, .disk = disk,
+                                .sectors = (uint64_t)n * SPP };
+    bool reach = n <= disk->max_pages;
+    for (unsigned i = 0; i < n; i++)
+        reach = reach && pa[i] + PAGE_SIZE <= disk->dma_limit;
+    if (!disk->ops->send_pages || !reach || disk->ops->send_pages(disk, bd->start + sector, pa, n,
+                                                                  false)) {
+        /* No way to send it and come back, or the device refused it:
+         * the read done here, whole (bounced, split, retried). */
+        rq->status = blk_rw_pages(bd, sector, pa, n, false);
+        rq->end(rq);
+        return 0;
+    }
+    rq->busy = true;
+    disk->inflight = rq;
+    return 0;
+}
+
+void blk_wait(struct blk_request *rq)
+{
+    if (rq && rq->busy)
+        collect(rq->disk);
 }
 
 /* ---- registration -------------------------------------------------------- */

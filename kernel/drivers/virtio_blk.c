@@ -17,8 +17,9 @@
  * status the device writes.  Interrupts are suppressed (VIRTQ_AVAIL_F_NO_INTERRUPT,
  * no MSI-X vector): the driver polls the used ring.
  *
- * Invariant: at most one request in flight; avail_idx and last_used are
- * equal between requests.  A device that does not answer within the
+ * Invariant: at most one request in flight (the block layer collects an
+ * asynchronous read, vblk_wait, before it sends anything else);
+ * avail_idx and last_used are equal between requests.  A device that does not answer within the
  * timeout is marked dead and every later request fails with -EIO.
  */
 #include <kernel/blkdev.h>
@@ -109,6 +110,9 @@ struct vblk {
     uint8_t *mem;
     uint64_t mem_pa;
     bool dead;
+    uint64_t sector;            /* the request in flight, for the messages */
+    uint32_t count;
+    bool write;
 };
 
 static unsigned vblk_count;
@@ -138,14 +142,13 @@ static inline void wr64(volatile uint8_t *b, unsigned off, uint64_t v)
 }
 
 /* Send the chain whose header is desc[0] and status desc[n + 1] (the
- * data in desc[1..n]) and wait for the device's answer: 0 or -EIO. */
-static int vblk_submit(struct block_device *bd, uint64_t sector, unsigned n, uint32_t count,
-                       bool write)
+ * data in desc[1..n]); vblk_wait collects the device's answer. */
+static void vblk_send(struct block_device *bd, uint64_t sector, unsigned n, uint32_t count,
+                      bool write)
 {
     struct vblk *v = bd->priv;
     struct virtq_desc *desc = (struct virtq_desc *)(v->mem + OFF_DESC);
     volatile uint16_t *avail = (volatile uint16_t *)(v->mem + OFF_AVAIL);
-    volatile uint16_t *used = (volatile uint16_t *)(v->mem + OFF_USED);
     struct virtio_blk_req *hdr = (struct virtio_blk_req *)(v->mem + OFF_HDR);
     volatile uint8_t *status = v->mem + OFF_STATUS;
 
@@ -162,7 +165,18 @@ static int vblk_submit(struct block_device *bd, uint64_t sector, unsigned n, uin
     avail[1] = v->avail_idx;
     barrier();
     wr16(v->notify, 0, 0);              /* the doorbell: queue 0 has news */
+    v->sector = sector;
+    v->count = count;
+    v->write = write;
+}
 
+/* The answer to the request in flight: 0 or -EIO. */
+static int vblk_wait(struct block_device *bd)
+{
+    struct vblk *v = bd->priv;
+    volatile uint16_t *used = (volatile uint16_t *)(v->mem + OFF_USED);
+    volatile uint8_t *status = v->mem + OFF_STATUS;
+    uint64_t sector = v->sector;
     struct pci_timeout t;
     pci_timeout_start(&t, TIMEOUT_MS);
     while (used[1] == v->last_used) {
@@ -177,7 +191,7 @@ static int vblk_submit(struct block_device *bd, uint64_t sector, unsigned n, uin
     v->last_used++;
     if (*status != VIRTIO_BLK_S_OK) {
         printk("virtio-blk: %s: %s of %u sectors at %lu failed (status %u)\n", bd->name,
-               write ? "write" : "read", count, sector, *status);
+               v->write ? "write" : "read", v->count, sector, *status);
         return -EIO;
     }
     return 0;
@@ -193,12 +207,14 @@ static int vblk_rw(struct block_device *bd, uint64_t sector, uint64_t pa, uint32
     desc[1] = (struct virtq_desc){ pa, count * SECTOR_SIZE,
                                    (uint16_t)(VIRTQ_DESC_F_NEXT | (write ? 0 : VIRTQ_DESC_F_WRITE)),
                                    2 };
-    return vblk_submit(bd, sector, 1, count, write);
+    vblk_send(bd, sector, 1, count, write);
+    return vblk_wait(bd);
 }
 
-/* n pages in one request: header, one descriptor per page, status. */
-static int vblk_rw_pages(struct block_device *bd, uint64_t sector, const uint64_t *pa,
-                         unsigned n, bool write)
+/* n pages in one request (header, one descriptor per page, status),
+ * handed to the device: the block layer's send_pages. */
+static int vblk_send_pages(struct block_device *bd, uint64_t sector, const uint64_t *pa,
+                           unsigned n, bool write)
 {
     struct vblk *v = bd->priv;
     if (v->dead || n == 0 || n + 2 > v->qsize)
@@ -207,10 +223,19 @@ static int vblk_rw_pages(struct block_device *bd, uint64_t sector, const uint64_
     uint16_t flags = (uint16_t)(VIRTQ_DESC_F_NEXT | (write ? 0 : VIRTQ_DESC_F_WRITE));
     for (unsigned i = 0; i < n; i++)
         desc[i + 1] = (struct virtq_desc){ pa[i], PAGE_SIZE, flags, (uint16_t)(i + 2) };
-    return vblk_submit(bd, sector, n, n * (uint32_t)(PAGE_SIZE / SECTOR_SIZE), write);
+    vblk_send(bd, sector, n, n * (uint32_t)(PAGE_SIZE / SECTOR_SIZE), write);
+    return 0;
 }
 
-static const struct block_ops vblk_ops = { .rw = vblk_rw, .rw_pages = vblk_rw_pages };
+static int vblk_rw_pages(struct block_device *bd, uint64_t sector, const uint64_t *pa,
+                         unsigned n, bool write)
+{
+    int r = vblk_send_pages(bd, sector, pa, n, write);
+    return r ? r : vblk_wait(bd);
+}
+
+static const struct block_ops vblk_ops = { .rw = vblk_rw, .rw_pages = vblk_rw_pages,
+                                           .send_pages = vblk_send_pages, .collect = vblk_wait };
 
 /* The structure of capability type `type`, mapped: its address, or NULL. */
 static volatile uint8_t *find_cfg(struct pci_dev *pd, uint8_t type, uint32_t min_len,

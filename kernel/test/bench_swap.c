@@ -421,16 +421,16 @@ void bench_swap(void)
     printk("bench: swap-out, one page per request (pageout_page): %lu MiB/s (%s x slower "
            "than clustered)\n", mibs(1, O1), hx(a, sizeof(a), O ? O1 * 100 / O : 0));
     printk("bench: swap-in, faults in address order (page-cluster %u: windows from %u up to "
-           "%u pages): %lu MiB/s = %lu%% of raw read; %lu major faults for %d pages (runs "
-           "read: %s)\n", page_cluster, SWAP_RA_PAGES, SWAP_RA_MAX, mibs(1, I),
-           median(qi, ROUNDS), median(majors, ROUNDS), NPAGES, wins);
+           "%u pages, the next one read without waiting): %lu MiB/s = %lu%% of raw read; %lu "
+           "major faults for %d pages (the area's history after each: %s slots)\n",
+           page_cluster, SWAP_RA_PAGES, SWAP_RA_MAX, mibs(1, I), median(qi, ROUNDS),
+           median(majors, ROUNDS), NPAGES, wins);
     printk("bench: swap-in with page-cluster 5 (windows from 32 up to %u pages): %lu MiB/s = "
            "%lu%% of raw read\n", SWAP_RA_MAX, mibs(1, median(in5, ROUNDS)), median(qi5, ROUNDS));
-    printk("bench: major fault %lu us (reads a window of up to %u pages, %lu on average) beside "
-           "a 4 KiB device read %lu us and a %u KiB one %lu us; a fault on a page read ahead "
-           "%lu us\n", usec(MAJ), SWAP_RA_MAX, (NPAGES + median(majors, ROUNDS) / 2) /
-           (median(majors, ROUNDS) ? median(majors, ROUNDS) : 1), usec(R4), SWAP_RA_MAX * 4,
-           usec(RMAX * SWAP_RA_MAX), usec(MIN));
+    printk("bench: major fault %lu us (waits for a window of up to %u pages) beside a 4 KiB "
+           "device read %lu us and a %u KiB one %lu us; a fault on a page read ahead %lu us "
+           "(waiting for its read if it is still in flight)\n", usec(MAJ), SWAP_RA_MAX, usec(R4),
+           SWAP_RA_MAX * 4, usec(RMAX * SWAP_RA_MAX), usec(MIN));
     printk("bench: swap-in of %d of the %d pages in random order: %lu pages read (%lu major "
            "faults); major fault %lu us beside a 4 KiB device read %lu us\n", RANDOM_PAGES,
            NPAGES, median(rread, ROUNDS), median(rmajors, ROUNDS), usec(median(rmaj, ROUNDS)),
