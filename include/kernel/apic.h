@@ -10,6 +10,14 @@
  * a reference clock (kernel/cpu/calibrate.c) and start it in periodic mode on VEC_TIMER. */
 void apic_init(void);
 void apic_eoi(void);
+/* The local APIC's register at byte offset reg of the xAPIC page, in
+ * whichever mode the firmware left it (xAPIC: memory-mapped; x2APIC:
+ * MSR 0x800 + reg / 16); valid from apic_init on. */
+uint32_t lapic_read(uint32_t reg);
+void lapic_write(uint32_t reg, uint32_t v);
+bool lapic_x2apic(void);
+/* This CPU's APIC id (8 bits in xAPIC mode, 32 in x2APIC mode). */
+uint32_t lapic_id(void);
 /* TSC ticks per second, measured during calibration (0 before). */
 uint64_t tsc_hz(void);
 /* Nanoseconds since the timer last expired (0 before apic_init): in the

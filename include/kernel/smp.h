@@ -60,9 +60,8 @@ void smp_reserve_trampoline(void);
 /* An IPI through the local APIC's ICR (low word lo: vector and mode) to
  * APIC id dest: false when the APIC never took it. */
 bool smp_send_ipi(uint32_t dest, uint32_t lo);
-/* This CPU's index (from its APIC id), and end-of-interrupt on its APIC. */
+/* This CPU's index (from its APIC id; end-of-interrupt is apic_eoi). */
 unsigned smp_this_cpu(void);
-void smp_eoi(void);
 
 /* ---- TLB shootdown (kernel/cpu/tlb_shootdown.c) ---- */
 #define VEC_TLB_SHOOTDOWN 0xf1

@@ -44,8 +44,6 @@
 #include <mm/tlb.h>
 
 #define AP_STACK_SIZE (16 * 1024)
-#define MSR_APIC_BASE 0x1b
-#define APIC_BASE_X2  (1ul << 10)     /* x2APIC mode: registers are MSRs */
 #define MSR_PAT       0x277
 #define REG_SVR       0x0f0
 #define REG_ICR_LO    0x300
@@ -65,8 +63,6 @@ struct cpu_info cpu_info[NR_CPUS];
 unsigned nr_cpus_possible = 1, nr_cpus_online = 1;
 
 static uint64_t tramp_pa;            /* the page below 1 MiB, 0 if none */
-static volatile uint32_t *lapic;     /* xAPIC registers (MMIO), NULL in x2APIC mode */
-static bool x2apic;
 static uint64_t bsp_pat, bsp_cr4;
 static void *ap_tables[NR_CPUS];     /* each AP's GDT and TSS (gdt_alloc_ap) */
 
@@ -79,19 +75,6 @@ void smp_reserve_trampoline(void)
 
 /* ---- the local APIC's interrupt command register ---------------------------------- */
 
-static uint32_t lapic_read(uint32_t reg)
-{
-    return x2apic ? (uint32_t)rdmsr(0x800 + reg / 16) : lapic[reg / 4];
-}
-
-static void lapic_write(uint32_t reg, uint32_t v)
-{
-    if (x2apic)
-        wrmsr(0x800 + reg / 16, v);
-    else
-        lapic[reg / 4] = v;
-}
-
 static void delay_us(uint64_t us)
 {
     uint64_t end = rdtsc() + tsc_hz() / 1000000 * us;
@@ -101,7 +84,7 @@ static void delay_us(uint64_t us)
 
 bool smp_send_ipi(uint32_t dest, uint32_t lo)
 {
-    if (x2apic) {
+    if (lapic_x2apic()) {
         wrmsr(0x830, (uint64_t)dest << 32 | lo);   /* one 64-bit ICR, no busy bit */
         return true;
     }
@@ -136,16 +119,11 @@ static void __attribute__((noreturn)) ap_start(struct cpu_info *ci)
 
 unsigned smp_this_cpu(void)
 {
-    uint32_t id = x2apic ? (uint32_t)rdmsr(0x802) : lapic_read(0x020) >> 24;
+    uint32_t id = lapic_id();
     for (unsigned i = 0; i < nr_cpus_possible; i++)
         if (cpu_info[i].apic_id == id)
             return i;
     return 0;
-}
-
-void smp_eoi(void)
-{
-    lapic_write(0x0b0, 0);
 }
 
 /* ---- the BSP's side ---------------------------------------------------------------- */
@@ -292,10 +270,7 @@ void smp_boot(void)
             printk("smp: smp=%s: the other CPUs stay parked in the firmware\n", opt);
         return;
     }
-    x2apic = rdmsr(MSR_APIC_BASE) & APIC_BASE_X2;
-    if (!x2apic)
-        lapic = ioremap(rdmsr(MSR_APIC_BASE) & ~0xffful, PAGE_SIZE);
-    uint64_t root = tramp_pa && (x2apic || lapic) ? bringup_root() : 0;
+    uint64_t root = tramp_pa ? bringup_root() : 0;
     if (!root) {
         printk("smp: cannot prepare the startup (trampoline %#lx): one CPU only\n", tramp_pa);
         return;
@@ -310,7 +285,7 @@ void smp_boot(void)
         /* The xAPIC's destination field is 8 bits: a larger id (an x2APIC
          * entry) cannot be reached, and truncated it would name another
          * CPU, the boot CPU perhaps (Linux skips them too). */
-        if (!x2apic && cpus.cpu[i].apic_id > 0xfe) {
+        if (!lapic_x2apic() && cpus.cpu[i].apic_id > 0xfe) {
             printk("smp: CPU %u (APIC id %#x) is beyond the xAPIC's reach: left out\n", i,
                    cpus.cpu[i].apic_id);
             continue;

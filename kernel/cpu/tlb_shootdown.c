@@ -65,7 +65,7 @@ void tlb_shootdown_interrupt(void)
     else
         local_flush(req.va, req.len);
     __atomic_fetch_sub(&req.pending, 1, __ATOMIC_RELEASE);
-    smp_eoi();
+    apic_eoi();
 }
 
 /* Send the request to the CPUs of mask (bit i: cpu_info[i]) and wait. */
