@@ -76,6 +76,10 @@ int smp_read_on(unsigned cpu, uint64_t va, uint64_t *value);
  * other online CPU and wait for them: 0, or -ETIMEDOUT (a CPU did not
  * answer within a second; said once). */
 int smp_tlb_flush_others(uint64_t va, uint64_t len);
+/* The same on the online CPUs of mask only (bit i: cpu_info[i]; the boot
+ * CPU's bit is ignored): what a flush of an address space will send to
+ * the CPUs that may hold it. */
+int smp_tlb_flush_mask(uint64_t mask, uint64_t va, uint64_t len);
 #endif
 
 #endif

@@ -101,12 +101,17 @@ static int send(uint64_t mask)
     return err;
 }
 
-int smp_tlb_flush_others(uint64_t va, uint64_t len)
+int smp_tlb_flush_mask(uint64_t mask, uint64_t va, uint64_t len)
 {
     req.op = REQ_FLUSH;
     req.va = va;
     req.len = len;
-    return send(~1ul);
+    return send(mask & ~1ul);
+}
+
+int smp_tlb_flush_others(uint64_t va, uint64_t len)
+{
+    return smp_tlb_flush_mask(~1ul, va, len);
 }
 
 int smp_read_on(unsigned cpu, uint64_t va, uint64_t *value)

@@ -31,9 +31,11 @@
 
 #define ROUNDS 7
 
-static uint64_t median(uint64_t *v, int n)
+uint64_t bench_median(const uint64_t *v, int n)
 {
-    uint64_t w[ROUNDS * 2];
+    uint64_t w[32];
+    if (n > 32)
+        n = 32;
     for (int i = 0; i < n; i++) {
         int j = i;
         for (; j > 0 && w[j - 1] > v[i]; j--)
@@ -41,6 +43,11 @@ static uint64_t median(uint64_t *v, int n)
         w[j] = v[i];
     }
     return w[n / 2];
+}
+
+static uint64_t median(const uint64_t *v, int n)
+{
+    return bench_median(v, n);
 }
 
 /* a / b in hundredths (b > 0). */
@@ -465,6 +472,11 @@ void bench_run(void)
     }
     if (which && strcmp(which, "swap") == 0) {
         bench_swap();
+        printk("bench: done\n");
+        return;
+    }
+    if (which && strcmp(which, "tlb") == 0) {
+        bench_tlb();
         printk("bench: done\n");
         return;
     }

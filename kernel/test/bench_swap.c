@@ -52,16 +52,9 @@
 #define SINGLE_PAGES 64             /* the one-page-per-request figures: 256 KiB */
 #define RANDOM_PAGES (NPAGES / 4)   /* faulted back in random order */
 
-static uint64_t median(uint64_t *v, int n)
+static uint64_t median(const uint64_t *v, int n)
 {
-    uint64_t w[ROUNDS];
-    for (int i = 0; i < n; i++) {
-        int j = i;
-        for (; j > 0 && w[j - 1] > v[i]; j--)
-            w[j] = w[j - 1];
-        w[j] = v[i];
-    }
-    return w[n / 2];
+    return bench_median(v, n);
 }
 
 /* MiB/s of `pages` pages moved in `ticks` TSC ticks. */

@@ -5,12 +5,15 @@ TCG): kmalloc and vmalloc, fork+exit with copy-on-write against an eager
 copy, demand-zero and copy-on-write faults, 64-bit and 32-bit, each as the
 median of per-round ratios to a reference measured in the same round, page
 migration and the evacuation of the DMA zone, swap I/O against the raw disk
-(a fresh swap disk as vda, swap=vda); then its target lines.
+(a fresh swap disk as vda, swap=vda); then its target lines.  A second
+boot, with four CPUs, measures a TLB shootdown (`bench=tlb`,
+kernel/test/bench_tlb.c): the other figures stay those of one CPU.
 
-    python3 tests/bench/boot_vm_time.py BUILD [migrate|swap]
+    python3 tests/bench/boot_vm_time.py BUILD [migrate|swap|tlb]
 
 With `migrate`, the boot runs only the migration figures (`bench=migrate`);
-with `swap`, only the swap I/O figures (`bench=swap`)."""
+with `swap`, only the swap I/O figures (`bench=swap`); with `tlb`, only the
+four-CPU boot."""
 import os
 import re
 import shutil
@@ -21,8 +24,8 @@ import qemu  # noqa: E402
 
 build = sys.argv[1] if len(sys.argv) > 1 else "build"
 only = sys.argv[2] if len(sys.argv) > 2 else ""
-if only not in ("", "migrate", "swap"):
-    sys.exit("usage: boot_vm_time.py BUILD [migrate|swap]")
+if only not in ("", "migrate", "swap", "tlb"):
+    sys.exit("usage: boot_vm_time.py BUILD [migrate|swap|tlb]")
 work = os.path.join(build, "bench", "boot-vm" + ("-" + only if only else ""))
 os.makedirs(work, exist_ok=True)
 # A fresh 64 MiB swap disk for the swap I/O figures (kernel/test/bench_swap.c).
@@ -33,15 +36,27 @@ with open(swap, "wb") as f:
     os.fsync(f.fileno())            # and on the disk: no host writeback during them
 subprocess.run([shutil.which("mkswap") or "/sbin/mkswap", swap], check=True,
                capture_output=True)
-img = qemu.image_with_cmdline(os.path.join(build, "esp.img"), os.path.join(work, "esp.img"),
-                              ("bench=" + only if only else "bench") + " swap=vda")
-r = qemu.boot(img, mem="1G", timeout=300, wait_for=["bench: done"], workdir=work,
-              disks=[("virtio", swap)])
-lines = [ln for ln in r.log.splitlines() if ln.startswith("bench: ") and "done" not in ln]
+
+
+def bench_boot(cmdline, name, **kw):
+    """One boot with `cmdline`: its bench lines (exits when there are none)."""
+    img = qemu.image_with_cmdline(os.path.join(build, "esp.img"),
+                                  os.path.join(work, name + ".img"), cmdline)
+    r = qemu.boot(img, mem="1G", timeout=300, wait_for=["bench: done"], workdir=work, **kw)
+    lines = [ln for ln in r.log.splitlines() if ln.startswith("bench: ") and "done" not in ln]
+    if not lines:
+        print("no bench lines in the log of %s (%s); tail:\n%s" % (name, r.status, r.tail(20)))
+        sys.exit(1)
+    return lines
+
+
+lines = []
+if only != "tlb":
+    lines += bench_boot(("bench=" + only if only else "bench") + " swap=vda", "esp",
+                        disks=[("virtio", swap)])
+if only in ("", "tlb"):
+    lines += bench_boot("bench=tlb", "esp-smp4", smp=4)
 print("\nIn QEMU (TCG): the virtual layer, TSC ticks")
-if not lines:
-    print("no bench lines in the log (%s); tail:\n%s" % (r.status, r.tail(20)))
-    sys.exit(1)
 figures = [ln[len("bench: "):] for ln in lines]
 for ln in figures:
     if not ln.startswith("target "):
