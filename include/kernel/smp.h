@@ -60,8 +60,7 @@ void smp_reserve_trampoline(void);
 /* An IPI through the local APIC's ICR (low word lo: vector and mode) to
  * APIC id dest: false when the APIC never took it. */
 bool smp_send_ipi(uint32_t dest, uint32_t lo);
-/* This CPU's index (from its APIC id; end-of-interrupt is apic_eoi). */
-unsigned smp_this_cpu(void);
+/* This CPU's index: smp_processor_id() (include/kernel/percpu.h). */
 
 /* ---- TLB shootdown (kernel/cpu/tlb_shootdown.c) ---- */
 #define VEC_TLB_SHOOTDOWN 0xf1
@@ -72,6 +71,11 @@ void tlb_shootdown_interrupt(void);
 /* Have CPU cpu read the 8 bytes at kernel address va (loading its TLB):
  * 0 and the value, or -ENODEV (not online), -ETIMEDOUT.  For tests. */
 int smp_read_on(unsigned cpu, uint64_t va, uint64_t *value);
+/* Run fn(arg) on CPU cpu, in its interrupt handler (interrupts off, on
+ * its own stack), and wait for it to return: 0, -ENODEV (not online, the
+ * boot CPU, or no fn), -ETIMEDOUT.  fn must be short and must not sleep
+ * or send IPIs. */
+int smp_call_on(unsigned cpu, void (*fn)(void *), void *arg);
 /* Flush the kernel range [va, va + len) (len 0: everything) on every
  * other online CPU and wait for them: 0, or -ETIMEDOUT (a CPU did not
  * answer within a second; said once). */

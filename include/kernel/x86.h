@@ -116,15 +116,22 @@ static inline uint16_t read_seg(int which)
     }
     return v;
 }
-/* Load one; in 64-bit mode this also sets the FS/GS base from the
- * descriptor (write MSR_FS_BASE afterwards for a 64-bit thread pointer). */
+/* Load one of a user's segment registers; in 64-bit mode this also sets
+ * the FS/GS base from the descriptor (write MSR_FS_BASE afterwards for a
+ * 64-bit thread pointer).  GS is the user's only between swapgs pairs
+ * (include/kernel/percpu.h): its load happens between two, interrupts
+ * off, so that the base lands in MSR_KERNEL_GS_BASE, where the user's GS
+ * base waits while the kernel runs (Linux's load_gs_index). */
 static inline void load_seg(int which, uint16_t sel)
 {
     switch (which) {
     case 0: __asm__ volatile("mov %0, %%ds" : : "r"(sel) : "memory"); break;
     case 1: __asm__ volatile("mov %0, %%es" : : "r"(sel) : "memory"); break;
     case 2: __asm__ volatile("mov %0, %%fs" : : "r"(sel) : "memory"); break;
-    case 3: __asm__ volatile("mov %0, %%gs" : : "r"(sel) : "memory"); break;
+    case 3:
+        __asm__ volatile("pushfq; cli; swapgs; mov %0, %%gs; swapgs; popfq"
+                         : : "r"(sel) : "memory", "cc");
+        break;
     }
 }
 
@@ -134,6 +141,7 @@ static inline void clac(void) { __asm__ volatile("clac" ::: "memory"); }
 #define MSR_EFER 0xc0000080
 #define MSR_FS_BASE 0xc0000100
 #define MSR_GS_BASE 0xc0000101u
+#define MSR_KERNEL_GS_BASE 0xc0000102u
 #define EFER_NXE (1ul << 11)
 #define MSR_PAT 0x277
 #define CR0_WP (1ul << 16)

@@ -14,6 +14,7 @@
 #include <kernel/kernel.h>
 #include <kernel/console.h>
 #include <kernel/cpu.h>
+#include <kernel/percpu.h>
 #include <kernel/printk.h>
 #include <kernel/cmdline.h>
 #include <kernel/ktest.h>
@@ -149,6 +150,7 @@ __noreturn void kmain(const struct boot_info *bi)
 {
     serial_init();
     gdt_init();
+    percpu_init(0);         /* %gs: the boot CPU's struct percpu (docs/smp.md) */
     idt_init();
 
     if (bi->magic != BOOT_INFO_MAGIC || bi->version != BOOT_INFO_VERSION ||

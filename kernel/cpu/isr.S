@@ -10,7 +10,18 @@
  * Above the registers, orig_rax: ~0, or for a system call (`syscall`,
  * `int 0x80`: isr_common_syscall) RAX at entry, the call's number, which
  * a restart after a signal needs once RAX holds the result.
+ *
+ * GS: coming from user mode (the saved CS has RPL 3), the first thing
+ * is swapgs, so that %gs reaches this CPU's struct percpu; going back to
+ * user mode, the last thing before iretq is swapgs again
+ * (include/kernel/percpu.h).  The syscall entries swap first of all.
+ * Limit: an NMI or machine check that hits between a user entry and its
+ * swapgs (or between the last swapgs and iretq) runs with the user's GS;
+ * nothing those paths run reads %gs (Linux's paranoid entry reads the
+ * GS base MSR instead).
  */
+#include <kernel/percpu.h>
+
     .section .text
 
 /*
@@ -49,6 +60,13 @@ isr_common:
 isr_common_syscall:
     pushq %rax                     /* orig_rax: the system call's number */
 isr_regs:
+    /* orig_rax, vector, error code, then the CPU's RIP, CS: from user
+     * mode, this CPU's GS (syscall_entry swapped it already and comes
+     * to isr_after_swapgs). */
+    testb $3, 4*8(%rsp)
+    jz isr_after_swapgs
+    swapgs
+isr_after_swapgs:
     cld
     pushq %rax
     pushq %rbx
@@ -94,30 +112,36 @@ trap_restore:                      /* a new task's first switch returns here */
     popq %rbx
     popq %rax
     addq $24, %rsp                 /* orig_rax, vector and error code */
-    iretq
+    testb $3, 8(%rsp)              /* back to user mode: the user's GS */
+    jz 1f
+    swapgs
+1:  iretq
 
 
 /*
  * syscall entry (64-bit processes).  The CPU saved the user RIP in RCX
  * and RFLAGS in R11, loaded the kernel CS/SS from STAR and cleared the
  * flags in SFMASK (interrupts are off), but left RSP alone: we are still
- * on the user stack.  Switch to the task's kernel stack (one CPU: a
- * variable, set with TSS.RSP0 at every task switch) and build the same
- * trap frame an interrupt from user mode builds, with vector
- * VEC_SYSCALL, so that one path (trap_dispatch, then iretq) serves both.
+ * on the user stack.  swapgs, then switch to the task's kernel stack
+ * (this CPU's percpu.kernel_rsp, set with TSS.RSP0 at every task switch)
+ * and build the same trap frame an interrupt from user mode builds, with
+ * vector VEC_SYSCALL, so that one path (trap_dispatch, then iretq)
+ * serves both.
  */
     .global syscall_entry
 syscall_entry:
-    movq %rsp, syscall_user_rsp(%rip)
-    movq syscall_kernel_rsp(%rip), %rsp
+    swapgs
+    movq %rsp, %gs:PERCPU_USER_RSP
+    movq %gs:PERCPU_KERNEL_RSP, %rsp
     pushq $0x23                    /* SS: user data | RPL 3 */
-    pushq syscall_user_rsp(%rip)   /* RSP */
+    pushq %gs:PERCPU_USER_RSP      /* RSP */
     pushq %r11                     /* RFLAGS */
     pushq $0x2b                    /* CS: user code 64 | RPL 3 */
     pushq %rcx                     /* RIP */
     pushq $0                       /* error code */
     pushq $256                     /* VEC_SYSCALL */
-    jmp isr_common_syscall
+    pushq %rax                     /* orig_rax: the system call's number */
+    jmp isr_after_swapgs
 
 /*
  * syscall from compatibility mode (MSR CSTAR).  Intel CPUs raise #UD for
@@ -131,20 +155,17 @@ syscall_entry:
  */
     .global syscall32_entry
 syscall32_entry:
-    movq %rsp, syscall_user_rsp(%rip)
-    movq syscall_kernel_rsp(%rip), %rsp
+    swapgs
+    movq %rsp, %gs:PERCPU_USER_RSP
+    movq %gs:PERCPU_KERNEL_RSP, %rsp
     pushq $0x23                    /* SS: user data | RPL 3 */
-    pushq syscall_user_rsp(%rip)   /* RSP */
+    pushq %gs:PERCPU_USER_RSP      /* RSP */
     pushq %r11                     /* RFLAGS */
     pushq $0x1b                    /* CS: user code 32 | RPL 3 */
     subq $2, %rcx
     pushq %rcx                     /* RIP: the syscall instruction */
     pushq $0                       /* error code */
     pushq $6                       /* VEC_UD */
-    jmp isr_common
+    pushq $-1                      /* orig_rax: not a system call */
+    jmp isr_after_swapgs
 
-    .section .bss
-    .balign 8
-    .global syscall_kernel_rsp, syscall_user_rsp
-syscall_kernel_rsp: .quad 0
-syscall_user_rsp:   .quad 0

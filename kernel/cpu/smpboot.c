@@ -34,6 +34,7 @@
 #include <kernel/apic.h>
 #include <kernel/cmdline.h>
 #include <kernel/cpu.h>
+#include <kernel/percpu.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
 #include <kernel/x86.h>
@@ -103,6 +104,7 @@ bool smp_send_ipi(uint32_t dest, uint32_t lo)
 static void __attribute__((noreturn)) ap_start(struct cpu_info *ci)
 {
     gdt_load_ap(ap_tables[ci->cpu]);
+    percpu_init(ci->cpu);
     idt_load();
     write_cr3(kernel_pt.root);        /* off the bring-up root */
     write_cr4(bsp_cr4);               /* SMEP, SMAP, PGE... as the boot CPU has them */
@@ -117,14 +119,6 @@ static void __attribute__((noreturn)) ap_start(struct cpu_info *ci)
         __asm__ volatile("sti; hlt; cli" ::: "memory");
 }
 
-unsigned smp_this_cpu(void)
-{
-    uint32_t id = lapic_id();
-    for (unsigned i = 0; i < nr_cpus_possible; i++)
-        if (cpu_info[i].apic_id == id)
-            return i;
-    return 0;
-}
 
 /* ---- the BSP's side ---------------------------------------------------------------- */
 

@@ -32,11 +32,13 @@
 #include <mm/page.h>
 #include <mm/tlb.h>
 
-enum { REQ_FLUSH, REQ_READ };
+enum { REQ_FLUSH, REQ_READ, REQ_CALL };
 
 static struct {
     int op;
     uint64_t va, len;
+    void (*fn)(void *);              /* REQ_CALL's function and argument */
+    void *arg;
     volatile uint64_t value;         /* REQ_READ's result */
     volatile uint32_t pending;       /* CPUs that have not acknowledged */
 } req;
@@ -62,6 +64,8 @@ void tlb_shootdown_interrupt(void)
 {
     if (req.op == REQ_READ)
         req.value = *(volatile const uint64_t *)req.va;
+    else if (req.op == REQ_CALL)
+        req.fn(req.arg);
     else
         local_flush(req.va, req.len);
     __atomic_fetch_sub(&req.pending, 1, __ATOMIC_RELEASE);
@@ -124,6 +128,16 @@ int smp_read_on(unsigned cpu, uint64_t va, uint64_t *value)
     int err = send(1ul << cpu);
     *value = req.value;
     return err;
+}
+
+int smp_call_on(unsigned cpu, void (*fn)(void *), void *arg)
+{
+    if (cpu == 0 || cpu >= nr_cpus_possible || cpu >= 64 || !cpu_info[cpu].online || !fn)
+        return -ENODEV;
+    req.op = REQ_CALL;
+    req.fn = fn;
+    req.arg = arg;
+    return send(1ul << cpu);
 }
 
 static void remote_flush(uint64_t va, uint64_t len)

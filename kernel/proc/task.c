@@ -3,7 +3,7 @@
  *
  * Invariants:
  *  - `current` is the task whose kernel stack the CPU is on; TSS.RSP0 and
- *    syscall_kernel_rsp point to the top of that stack, and CR3 holds
+ *    this CPU's percpu.kernel_rsp point to the top of that stack, and CR3 holds
  *    current->mm's tables (the kernel's own for the idle task);
  *  - a RUNNABLE task other than `current` is on the run queue exactly
  *    once; BLOCKED and ZOMBIE tasks are not on it;
@@ -24,6 +24,7 @@
 #include <kernel/kstat.h>
 #include <kernel/memview.h>
 #include <mm/vmscan.h>
+#include <kernel/percpu.h>
 #include <kernel/task.h>
 #include <kernel/signal.h>
 #include <compat32/compat32.h>
@@ -47,7 +48,6 @@ static uint64_t nr_forks;
 
 #define SLICE_TICKS 5   /* 50 ms at HZ = 100 */
 
-extern uint64_t syscall_kernel_rsp;
 extern const char trap_restore[];
 void switch_to(uint64_t *save_rsp, uint64_t new_rsp);
 
@@ -208,7 +208,7 @@ static void switch_mm_and_stack(struct task *next)
     uint64_t top = next->kstack ? (uint64_t)next->kstack + KSTACK_SIZE : 0;
     if (top) {
         tss_set_rsp0(top);
-        syscall_kernel_rsp = top;
+        this_cpu()->kernel_rsp = top;
     }
     uint64_t root = next->mm ? mm_cr3(next->mm) : kernel_pt.root;
     if (read_cr3() != root)
@@ -222,9 +222,11 @@ static void switch_mm_and_stack(struct task *next)
         wrmsr(MSR_FS_BASE, next->fs_base);
     /* A null GS selector leaves the old hidden base on AMD CPUs (Linux's
      * X86_BUG_NULL_SEG): clear it, or the previous task's thread pointer
-     * would show through %gs (nobody sets a GS base otherwise). */
+     * would show through %gs (nobody sets a GS base otherwise).  The
+     * user's GS base waits in MSR_KERNEL_GS_BASE while the kernel runs
+     * (include/kernel/percpu.h). */
     if ((read_seg(3) & ~3) == 0)
-        wrmsr(MSR_GS_BASE, 0);
+        wrmsr(MSR_KERNEL_GS_BASE, 0);
 }
 
 void schedule(void)

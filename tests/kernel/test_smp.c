@@ -2,11 +2,13 @@
  * In-kernel tests of the CPUs' start (kernel/cpu/smpboot.c; docs/smp.md):
  * every CPU the MADT lists answered (or, for the ghost that smp.ghost=ID
  * adds on purpose, was given up), each with its own APIC id and stack;
- * and of the lock-order checker (kernel/lib/spinlock.c).
+ * each with its own per-CPU data through GS; and of the lock-order
+ * checker (kernel/lib/spinlock.c).
  */
 #include <kernel/apic.h>
 #include <kernel/errno.h>
 #include <kernel/ktest.h>
+#include <kernel/percpu.h>
 #include <kernel/printk.h>
 #include <kernel/smp.h>
 #include <kernel/spinlock.h>
@@ -101,6 +103,54 @@ KTEST(lockdep_finds_inversion)
  * asserted (a CPU may also have dropped the entry on its own).  Then the
  * cost: one-page shootdowns to every other CPU against local invlpgs.
  */
+/* What a CPU sees of itself, filled in on that CPU (smp_call_on). */
+struct whoami {
+    unsigned cpu;
+    struct percpu *self;
+    uint64_t gs_base, kernel_gs_base;
+    uint32_t apic_id;
+};
+
+static void whoami(void *arg)
+{
+    struct whoami *w = arg;
+    w->cpu = smp_processor_id();
+    w->self = this_cpu();
+    w->gs_base = rdmsr(MSR_GS_BASE);
+    w->kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
+    w->apic_id = lapic_id();
+}
+
+KTEST(smp_percpu_gs)
+{
+    /* The boot CPU, in a ktest (kernel mode, entered from no user). */
+    struct whoami w = { 0 };
+    whoami(&w);
+    KT_ASSERT(w.cpu == 0 && w.self == &percpu[0] && w.gs_base == (uint64_t)&percpu[0],
+              "CPU 0: cpu %u, self %p, GS base %#lx", w.cpu, w.self, w.gs_base);
+    KT_ASSERT(w.apic_id == cpu_info[0].apic_id, "CPU 0's APIC id %#x", w.apic_id);
+    unsigned reached = 0;
+    for (unsigned i = 1; i < nr_cpus_possible; i++) {
+        if (!cpu_info[i].online)
+            continue;
+        w = (struct whoami){ ~0u, NULL, 0, 0, 0 };
+        KT_ASSERT(smp_call_on(i, whoami, &w) == 0, "CPU %u did not run the call", i);
+        KT_ASSERT(w.cpu == i && w.self == &percpu[i] && w.gs_base == (uint64_t)&percpu[i],
+                  "CPU %u: cpu %u, self %p, GS base %#lx", i, w.cpu, w.self, w.gs_base);
+        KT_ASSERT(w.apic_id == cpu_info[i].apic_id, "CPU %u: APIC id %#x, the MADT says %#x",
+                  i, w.apic_id, cpu_info[i].apic_id);
+        KT_ASSERT(w.kernel_gs_base == 0, "CPU %u: a user GS base %#lx", i, w.kernel_gs_base);
+        reached++;
+    }
+    KT_ASSERT(reached + 1 == nr_cpus_online, "%u CPUs answered, %u online", reached + 1,
+              nr_cpus_online);
+    /* Bad input: the boot CPU, a CPU that is not there, no function. */
+    KT_ASSERT(smp_call_on(0, whoami, &w) == -ENODEV, "a call to CPU 0 via IPI");
+    KT_ASSERT(smp_call_on(NR_CPUS, whoami, &w) == -ENODEV, "a call to CPU %u", NR_CPUS);
+    if (nr_cpus_online > 1)
+        KT_ASSERT(smp_call_on(1, NULL, NULL) == -ENODEV, "a call of NULL");
+}
+
 KTEST(smp_tlb_shootdown)
 {
     if (nr_cpus_online < 2) {

@@ -1,0 +1,60 @@
+/*
+ * Per-CPU data through GS (kernel/cpu/percpu.c; docs/smp.md, "Per-CPU
+ * data").
+ *
+ * Each CPU has a struct percpu, and while it runs the kernel its GS base
+ * (MSR_GS_BASE) points to it, so `%gs:offset` reaches this CPU's copy in
+ * one instruction, with no need to know which CPU this is.  User mode
+ * has a GS of its own (a 32-bit program's TLS), so every entry from user
+ * mode (interrupt, exception, int 0x80, syscall) starts with `swapgs`,
+ * which exchanges MSR_GS_BASE with MSR_KERNEL_GS_BASE, and every return
+ * to user mode ends with one (kernel/cpu/isr.S): while the kernel runs,
+ * the user's GS base waits in MSR_KERNEL_GS_BASE.  This is what Linux
+ * does on x86-64.
+ *
+ * Invariants: in kernel mode, MSR_GS_BASE is &percpu[this CPU] and
+ * percpu[i].self == &percpu[i]; the kernel never loads GS for itself, and
+ * loading a user's GS selector (load_seg(3, ...)) goes through a swapgs
+ * pair, so that the selector's base lands in MSR_KERNEL_GS_BASE.
+ */
+#ifndef KERNEL_PERCPU_H
+#define KERNEL_PERCPU_H
+
+/* The fields isr.S reaches (checked in kernel/cpu/percpu.c). */
+#define PERCPU_USER_RSP   8
+#define PERCPU_KERNEL_RSP 16
+#define PERCPU_CPU        24
+
+#ifndef __ASSEMBLER__
+#include <kernel/types.h>
+
+struct percpu {
+    struct percpu *self;    /* %gs:0: the structure's own address */
+    uint64_t user_rsp;      /* %gs:8: the syscall entry's scratch */
+    uint64_t kernel_rsp;    /* %gs:16: the running task's kernel stack top */
+    unsigned cpu;           /* %gs:24: the index in cpu_info */
+};
+
+extern struct percpu percpu[];
+
+static inline struct percpu *this_cpu(void)
+{
+    struct percpu *p;
+    __asm__("movq %%gs:0, %0" : "=r"(p));
+    return p;
+}
+
+/* This CPU's index (0: the boot CPU), in one instruction. */
+static inline unsigned smp_processor_id(void)
+{
+    unsigned c;
+    __asm__ volatile("movl %%gs:%c1, %0" : "=r"(c) : "i"(PERCPU_CPU));
+    return c;
+}
+
+/* Point this CPU's GS base at percpu[cpu] (and the user's at 0): the
+ * boot CPU in kmain before anything can use it, each AP in ap_start. */
+void percpu_init(unsigned cpu);
+
+#endif /* __ASSEMBLER__ */
+#endif
