@@ -174,7 +174,8 @@ static void move_anon(struct page *pg, struct page *new, const struct constraint
                       struct rmap_cursor *cur)
 {
     new->flags |= PG_ANON;
-    new->flags2 |= pg->flags2 & PG2_READAHEAD;   /* read ahead, not used yet (swap_ra_hit) */
+    /* read ahead, not used yet (swap_ra_hit), and the mark that sends the next window */
+    new->flags2 |= pg->flags2 & (PG2_READAHEAD | PG2_RA_MARK);
     new->mapping = pg->mapping;
     new->index = pg->index;
     struct switch_walk w = { page_to_phys(new), 0 };

@@ -68,12 +68,12 @@ static struct page *cache_page_within(struct mm *mm, struct page *old)
     }
     memcpy(page_address(new), page_address(old), PAGE_SIZE);
     new->flags |= PG_ANON;
-    new->flags2 |= old->flags2 & PG2_READAHEAD;
+    new->flags2 |= old->flags2 & (PG2_READAHEAD | PG2_RA_MARK);
     new->mapping = old->mapping;
     new->index = old->index;
     swap_cache_replace(old, new);     /* new's one reference is the cache's now */
     old->flags &= (uint8_t)~PG_ANON;
-    old->flags2 &= (uint8_t)~PG2_READAHEAD;
+    old->flags2 &= (uint8_t)~(PG2_READAHEAD | PG2_RA_MARK);
     old->mapping = 0;
     old->index = 0;
     put_page(old);                    /* ours */

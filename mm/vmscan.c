@@ -177,6 +177,10 @@ uint64_t shrink_node_memory(int nid, uint64_t want, gfp_t gfp, bool kswapd)
     unsigned nb = 0;
     if (node0->shrink && want)
         freed += node0->shrink();     /* the slab caches' empty slabs */
+    /* A read-ahead window still in flight pins its pages (the read's
+     * reference): collect it, so that the clock may drop the ones nobody
+     * uses (mm/swap_readahead.c). */
+    swap_ra_wait();
     /* Writing needs __GFP_IO and a free slot; dropping a clean page that
      * only the swap cache holds needs neither (the one thing a caller
      * without I/O, or a full swap area, can still have). */

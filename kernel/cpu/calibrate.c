@@ -10,7 +10,10 @@
  * A window is only as exact as the TSC times of its two ends.  Each read
  * of the reference is bracketed by two TSC reads; a read whose bracket is
  * wider than BRACKET_TSC cycles (the host descheduled the virtual CPU, an
- * SMI on a real PC) does not end a window: the next one does.  A delay
+ * SMI on a real PC) does not end a window: the next one does.  (On a
+ * machine whose every read is slower, such as nested virtualisation,
+ * the limit becomes twice the narrowest bracket seen, after 64 wide
+ * reads in a row.)  A delay
  * anywhere else inside a window is harmless, as both counters run on.
  * The median, not the shortest or the longest window, because an error
  * that is left can go either way: CI once booted with a "991 MHz" TSC on
@@ -54,15 +57,33 @@ static uint64_t tsc_read(void)
     return rdtsc();
 }
 
+/* How wide a bracket may be to end a window: BRACKET_TSC, unless the
+ * machine never reads the reference that fast (nested virtualisation,
+ * every read an exit to a device model): after LOOSE_READS wider ones in
+ * a row, twice the narrowest bracket seen so far. */
+#define LOOSE_READS 64
+struct bracket {
+    uint64_t limit, narrowest;
+    unsigned loose;
+};
+
 /* One read of the reference and the TSC time it was taken at (the middle
  * of its bracket); false when the bracket is too wide to trust. */
-static bool read_at(const struct ref *r, uint64_t *c, uint64_t *tsc)
+static bool read_at(const struct ref *r, struct bracket *k, uint64_t *c, uint64_t *tsc)
 {
     uint64_t a = rdtsc();
     *c = r->read();
-    uint64_t b = rdtsc();
-    *tsc = a + (b - a) / 2;
-    return b - a <= BRACKET_TSC;
+    uint64_t b = rdtsc(), w = b - a;
+    *tsc = a + w / 2;
+    if (w < k->narrowest)
+        k->narrowest = w;
+    if (w <= k->limit) {
+        k->loose = 0;
+        return true;
+    }
+    if (++k->loose >= LOOSE_READS && k->limit < 2 * k->narrowest)
+        k->limit = 2 * k->narrowest;
+    return false;
 }
 
 /* One window of at least `ticks` of the reference: the TSC cycles and
@@ -72,14 +93,15 @@ static int window(const struct ref *r, uint64_t ticks, calib_apic_fn apic,
                   struct calib_window *w)
 {
     uint64_t c0, t0, c, t, d, last, same = 0, begun = rdtsc();
-    while (!read_at(r, &c0, &t0))
+    struct bracket k = { BRACKET_TSC, ~0ul, 0 };
+    while (!read_at(r, &k, &c0, &t0))
         if (rdtsc() - begun > GIVE_UP_TSC)
             return -ETIMEDOUT;
     uint64_t a0 = rdtsc();
     apic(true);
     last = c0;
     for (;;) {
-        bool tight = read_at(r, &c, &t);
+        bool tight = read_at(r, &k, &c, &t);
         d = calib_delta(c0, c, r->bits);
         if (d >= ticks && tight)
             break;
