@@ -53,14 +53,21 @@ int (*mm_payload_fault)(struct mm *mm, struct vma *v, uint64_t va, uint64_t payl
 int (*mm_kernel_share)(struct pgtable *pt);
 
 uint64_t (*mm_loaded_root)(void);
+void (*mm_tlb_flush_cpus)(uint64_t mask, uint64_t va, uint64_t len);
+void (*mm_leave_cpus)(struct mm *mm);
 
-/* One CPU and no PCID: the TLB holds user translations of the tables in
- * CR3 only, so tables that are not loaded need no flush (a migration or a
- * page-out in another process's memory costs no invlpg). */
+/* No PCID: a TLB holds user translations of the tables in its CPU's CR3
+ * only, so this CPU flushes only when the tables are loaded here (a
+ * migration or a page-out in another process's memory costs no invlpg),
+ * and the other CPUs that have them loaded (mm->cpu_mask) get the flush
+ * by IPI. */
 static void user_flush(struct pgtable *pt, uint64_t va, uint64_t len)
 {
     if (mm_tlb_flush && (!mm_loaded_root || mm_loaded_root() == pt->root))
         mm_tlb_flush(va, len);
+    struct mm *mm = (struct mm *)((char *)pt - __builtin_offsetof(struct mm, pt));
+    if (mm_tlb_flush_cpus && mm->cpu_mask)
+        mm_tlb_flush_cpus(mm->cpu_mask, va, len);
 }
 
 int mm_init_user_fmt(struct mm *mm, const struct pt_format *fmt, uint64_t va_end, gfp_t gfp)
@@ -110,6 +117,10 @@ void mm_destroy(struct mm *mm)
 {
     if (!mm->pt.fmt)
         return; /* never initialized, or destroyed already */
+    /* No CPU may keep these tables in CR3 while they are freed: a lazy
+     * one would still walk them (speculatively, too). */
+    if (mm->cpu_mask && mm_leave_cpus)
+        mm_leave_cpus(mm);
     /* File pages first, page by page: their map counts go down
      * (mm/filemap.c), which the walk below would not do. */
     filemap_exit_mm(mm);

@@ -84,6 +84,14 @@ int smp_tlb_flush_others(uint64_t va, uint64_t len);
  * CPU's bit is ignored): what a flush of an address space will send to
  * the CPUs that may hold it. */
 int smp_tlb_flush_mask(uint64_t mask, uint64_t va, uint64_t len);
+struct mm;
+/* Have CPU cpu load mm's tables and stay on them (lazy TLB), its bit set
+ * in mm->cpu_mask: 0, or smp_call_on's error.  Until processes run on
+ * the other CPUs, only tests use it. */
+int smp_enter_mm(unsigned cpu, struct mm *mm);
+/* Every CPU of mm->cpu_mask back on the kernel's tables, the mask
+ * cleared (mm_leave_cpus, before mm_destroy frees a table). */
+void smp_leave_mm_all(struct mm *mm);
 #endif
 
 #endif

@@ -207,6 +207,15 @@ struct mm {
      * CPU walks (64-bit processes). */
     const struct mm_hw_ops *hw_ops;
     void *hw;                   /* the hardware side's own state */
+    /* The other CPUs whose CR3 may hold these tables (bit i: cpu_info[i];
+     * Linux's mm_cpumask): set by the CPU that loads them, cleared when it
+     * leaves them; a CPU that has nothing else to run keeps the last
+     * tables it had (lazy TLB), so its bit stays.  Every flush of the
+     * user range is sent to them as well (mm_tlb_flush_cpus), and
+     * mm_destroy makes them leave first.  Bit 0, the boot CPU, is not
+     * used: its own TLB is flushed locally when the tables are loaded
+     * there (mm_loaded_root). */
+    uint64_t cpu_mask;
 };
 
 /*
@@ -260,6 +269,14 @@ extern uint64_t (*mm_loaded_root)(void);
  * mm_fork give it to the tables the CPU walks: the mm's own, or those of
  * its hardware side (compat32's attach). */
 extern int (*mm_kernel_share)(struct pgtable *pt);
+/* The remote half of a user-range flush: flush [va, va + len) on the
+ * CPUs of mask (an mm's cpu_mask) and wait for them
+ * (smp_tlb_flush_mask).  NULL (host tests, one CPU): nothing to send. */
+extern void (*mm_tlb_flush_cpus)(uint64_t mask, uint64_t va, uint64_t len);
+/* Make every CPU of mm->cpu_mask leave mm's tables (load the kernel's)
+ * and clear its bit: mm_destroy calls it before it frees a table.  NULL:
+ * nothing to do. */
+extern void (*mm_leave_cpus)(struct mm *mm);
 
 /*
  * An empty address space over [0, va_end) with the x86-64 format, frames

@@ -11,12 +11,13 @@
  * be reused.  A range of more than TLB_FLUSH_CEILING pages (33, Linux's
  * tlb_single_page_flush_ceiling) is a full flush, global entries included.
  *
- * Who is concerned: the application processors only ever load the
- * kernel's page tables (they run no process yet), so a process's range
- * concerns the boot CPU alone and the kernel half concerns every online
- * CPU (mm/tlb.c sends only those).  Once processes run on several CPUs,
- * an address space will carry the set of CPUs that may hold it (Linux's
- * mm_cpumask), and its flushes will go there.
+ * Who is concerned: the kernel half concerns every online CPU (mm/tlb.c
+ * sends those); a process's range, the CPUs whose CR3 holds its tables:
+ * the boot CPU, flushed locally, and the others listed in the address
+ * space's cpu_mask (Linux's mm_cpumask).  A CPU enters an address space
+ * with smp_enter_mm and stays in it when it has nothing else to do (lazy
+ * TLB: no switch back to the kernel's tables); mm_destroy has every CPU
+ * of the mask leave it first (smp_leave_mm_all).
  *
  * Invariants: one request at a time (the sender keeps interrupts off
  * while it has one out, and only the boot CPU sends); pending counts the
@@ -29,8 +30,11 @@
 #include <kernel/errno.h>
 #include <kernel/printk.h>
 #include <kernel/x86.h>
+#include <kernel/percpu.h>
+#include <mm/kernel_pt.h>
 #include <mm/page.h>
 #include <mm/tlb.h>
+#include <mm/vma.h>
 
 enum { REQ_FLUSH, REQ_READ, REQ_CALL };
 
@@ -140,6 +144,43 @@ int smp_call_on(unsigned cpu, void (*fn)(void *), void *arg)
     return send(1ul << cpu);
 }
 
+/* ---- address spaces on other CPUs (lazy TLB) ---- */
+
+/* On the CPU itself: load mm's tables and say so in mm->cpu_mask. */
+static void enter_mm(void *arg)
+{
+    struct mm *mm = arg;
+    write_cr3(mm_cr3(mm));
+    __atomic_fetch_or(&mm->cpu_mask, 1ul << smp_processor_id(), __ATOMIC_SEQ_CST);
+}
+
+/* On the CPU itself: back on the kernel's tables if it is on mm's. */
+static void leave_mm(void *arg)
+{
+    struct mm *mm = arg;
+    if (read_cr3() == mm_cr3(mm))
+        write_cr3(kernel_pt.root);
+    __atomic_fetch_and(&mm->cpu_mask, ~(1ul << smp_processor_id()), __ATOMIC_SEQ_CST);
+}
+
+int smp_enter_mm(unsigned cpu, struct mm *mm)
+{
+    return mm ? smp_call_on(cpu, enter_mm, mm) : -ENODEV;
+}
+
+void smp_leave_mm_all(struct mm *mm)
+{
+    for (unsigned i = 1; i < nr_cpus_possible && i < 64; i++)
+        if (mm->cpu_mask >> i & 1)
+            smp_call_on(i, leave_mm, mm);
+    mm->cpu_mask = 0;   /* a CPU that did not answer is given up (said once) */
+}
+
+static void mm_remote_flush(uint64_t mask, uint64_t va, uint64_t len)
+{
+    smp_tlb_flush_mask(mask, va, len);
+}
+
 static void remote_flush(uint64_t va, uint64_t len)
 {
     smp_tlb_flush_others(va, len);
@@ -148,4 +189,6 @@ static void remote_flush(uint64_t va, uint64_t len)
 void tlb_shootdown_init(void)
 {
     tlb_remote_flush = remote_flush;
+    mm_tlb_flush_cpus = mm_remote_flush;
+    mm_leave_cpus = smp_leave_mm_all;
 }

@@ -18,6 +18,8 @@
 #include <mm/kernel_pt.h>
 #include <mm/pgtable.h>
 #include <mm/tlb.h>
+#include <mm/slab.h>
+#include <mm/vma.h>
 #include <mm/vmalloc.h>
 
 KTEST(smp_cpus_started)
@@ -149,6 +151,99 @@ KTEST(smp_percpu_gs)
     KT_ASSERT(smp_call_on(NR_CPUS, whoami, &w) == -ENODEV, "a call to CPU %u", NR_CPUS);
     if (nr_cpus_online > 1)
         KT_ASSERT(smp_call_on(1, NULL, NULL) == -ENODEV, "a call of NULL");
+}
+
+/* On an AP, in an address space it entered: read a user address (SMAP
+ * lets the kernel through between stac and clac), or report its CR3. */
+struct user_read {
+    uint64_t va, value, cr3;
+};
+
+static void read_user(void *arg)
+{
+    struct user_read *r = arg;
+    stac();
+    r->value = *(volatile const uint64_t *)r->va;
+    clac();
+    r->cr3 = read_cr3();
+}
+
+static void report_cr3(void *arg)
+{
+    ((struct user_read *)arg)->cr3 = read_cr3();
+}
+
+/*
+ * A process's range on another CPU (lazy TLB): CPU 1 enters a user
+ * address space and reads a page of it; the page is then remapped on the
+ * boot CPU, which does not have those tables loaded.  Without the
+ * address space's cpu_mask, nothing would reach CPU 1, which keeps the
+ * old translation; with it, the flush goes there.  Destroying the
+ * address space makes CPU 1 leave it first.
+ */
+KTEST(smp_mm_cpumask_shootdown)
+{
+    if (nr_cpus_online < 2) {
+        printk("smp_mm_cpumask_shootdown: skipped (one CPU online)\n");
+        return;
+    }
+    unsigned cpu = 1;
+    while (!cpu_info[cpu].online)
+        cpu++;
+    struct mm *mm = kzalloc(sizeof(*mm), GFP_KERNEL);
+    KT_ASSERT(mm && mm_init_user(mm, MM_VA_END_64, GFP_KERNEL) == 0, "no address space");
+    uint64_t va;
+    KT_ASSERT(mm_mmap(mm, 0, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                      NULL, 0, &va) == 0 && mm_prepare_write(mm, va, PAGE_SIZE) == 0, "mmap");
+    struct pt_view v;
+    KT_ASSERT(pt_walk(&mm->pt, va, &v) == 0, "no page at %#lx", va);
+    uint64_t pa = v.pa;
+    unsigned prot = v.prot;
+    *(uint64_t *)page_address(pfn_to_page(pa >> PAGE_SHIFT)) = 0x1111;
+    struct page *b = alloc_page(GFP_KERNEL), *c = alloc_page(GFP_KERNEL);
+    KT_ASSERT(b && c, "no frames");
+    *(uint64_t *)page_address(b) = 0x2222;
+    *(uint64_t *)page_address(c) = 0x3333;
+    struct user_read r = { va, 0, 0 };
+    int e0 = smp_enter_mm(cpu, mm);
+    bool in_mask = mm->cpu_mask == 1ul << cpu;
+    int e1 = smp_call_on(cpu, read_user, &r);
+    uint64_t first = r.value, cr3 = r.cr3;
+    /* Without the cpu_mask's flush: CPU 1 keeps its translation. */
+    void (*saved)(uint64_t, uint64_t, uint64_t) = mm_tlb_flush_cpus;
+    mm_tlb_flush_cpus = NULL;
+    int r1 = pt_replace(&mm->pt, va, page_to_phys(b), prot);
+    mm_tlb_flush_cpus = saved;
+    int e2 = smp_call_on(cpu, read_user, &r);
+    uint64_t stale = r.value;
+    /* With it. */
+    int r2 = pt_replace(&mm->pt, va, page_to_phys(c), prot);
+    int e3 = smp_call_on(cpu, read_user, &r);
+    uint64_t fresh = r.value;
+    int r3 = pt_replace(&mm->pt, va, pa, prot);     /* its own frame back */
+    int e4 = smp_call_on(cpu, read_user, &r);
+    uint64_t back = r.value;
+    printk("smp_mm_cpumask_shootdown: CPU %u read %#lx, then without the mask's flush %#lx "
+           "(%s), with it %#lx, and %#lx\n", cpu, first, stale,
+           stale == 0x1111 ? "its stale TLB entry" : "fresh", fresh, back);
+    /* Destroying the address space: CPU 1 leaves it first. */
+    mm_destroy(mm);
+    struct user_read after = { 0, 0, 0 };
+    int e5 = smp_call_on(cpu, report_cr3, &after);
+    kfree(mm);
+    __free_pages(b, 0);
+    __free_pages(c, 0);
+    KT_ASSERT(!e0 && !e1 && !e2 && !e3 && !e4 && !e5, "calls %d %d %d %d %d %d", e0, e1, e2,
+              e3, e4, e5);
+    KT_ASSERT(!r1 && !r2 && !r3, "pt_replace %d %d %d", r1, r2, r3);
+    KT_ASSERT(in_mask, "CPU %u entered but the mask is not just its bit", cpu);
+    KT_ASSERT(first == 0x1111 && cr3 != kernel_pt.root, "CPU %u read %#lx (CR3 %#lx)", cpu,
+              first, cr3);
+    KT_ASSERT(fresh == 0x3333, "after the mask's flush CPU %u read %#lx", cpu, fresh);
+    KT_ASSERT(back == 0x1111, "after the frame came back CPU %u read %#lx", cpu, back);
+    KT_ASSERT(after.cr3 == kernel_pt.root, "CPU %u is still on the destroyed tables (%#lx)",
+              cpu, after.cr3);
+    KT_ASSERT(smp_enter_mm(cpu, NULL) == -ENODEV, "entered no address space");
 }
 
 KTEST(smp_tlb_shootdown)
