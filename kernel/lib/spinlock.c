@@ -9,16 +9,20 @@
  * them in this order is the reverse of an order seen before: reported,
  * once per pair.  Then after[hi] gains c.
  *
- * Invariants: held[0..depth) are the locks this CPU holds, in the order
- * taken; a class id is assigned once per name and never changes; the
- * checker only reads and writes its own tables, with interrupts off (a
- * lock taken by an interrupt handler is checked like any other).  The
- * held stack is the boot CPU's: the application processors run no kernel
- * code that takes locks yet (docs/smp.md); they will need one each.
+ * Invariants: cpus[c].held[0..depth) are the locks CPU c holds, in the
+ * order taken (each CPU has its own stack, found through
+ * smp_processor_id); a class id is assigned once per name and never
+ * changes; the checker only reads and writes its tables with interrupts
+ * off (a lock taken by an interrupt handler is checked like any other)
+ * and, for the tables every CPU shares (the classes, after[], the
+ * reports), while holding `graph`, a bare lock the checker does not
+ * check itself.
  */
 #include <stdarg.h>
 #include <kernel/spinlock.h>
+#include <kernel/percpu.h>
 #include <kernel/printk.h>
+#include <kernel/smp.h>
 #include <kernel/x86.h>
 
 #define IF_FLAG (1ul << 9)
@@ -33,9 +37,12 @@ static const char *class_name[LOCKDEP_CLASSES];
 static unsigned nr_classes;
 static uint64_t after[LOCKDEP_CLASSES];
 static uint64_t reported[LOCKDEP_CLASSES];    /* pairs (i, j) already reported */
-static const spinlock_t *held[LOCKDEP_DEPTH];
-static unsigned depth;
-static unsigned untracked;     /* locks taken past LOCKDEP_DEPTH, not in held[] */
+static struct {
+    const spinlock_t *held[LOCKDEP_DEPTH];
+    unsigned depth;
+    unsigned untracked;         /* locks taken past LOCKDEP_DEPTH, not in held[] */
+} cpus[NR_CPUS];
+static volatile uint32_t graph; /* the shared tables' lock (not itself checked) */
 static uint64_t reports;
 static char last[200];
 
@@ -63,7 +70,8 @@ void lockdep_reset(void)
 {
     for (unsigned i = 0; i < LOCKDEP_CLASSES; i++)
         after[i] = reported[i] = 0;
-    depth = untracked = 0;
+    for (unsigned c = 0; c < NR_CPUS; c++)
+        cpus[c].depth = cpus[c].untracked = 0;
 }
 
 static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -120,8 +128,10 @@ static bool reaches(unsigned from, unsigned to)
 
 static void check_acquire(spinlock_t *l)
 {
+    const spinlock_t **held = cpus[smp_processor_id()].held;
+    unsigned *depth = &cpus[smp_processor_id()].depth;
     int c = class_of(l);
-    for (unsigned i = 0; i < depth; i++) {
+    for (unsigned i = 0; i < *depth; i++) {
         if (held[i] == l) {
             report("%s taken again while held: it would spin forever", l->name);
             return;
@@ -137,25 +147,27 @@ static void check_acquire(spinlock_t *l)
         }
         after[h] |= 1ul << c;
     }
-    if (depth == LOCKDEP_DEPTH) {
-        if (!untracked++)
+    if (*depth == LOCKDEP_DEPTH) {
+        if (!cpus[smp_processor_id()].untracked++)
             report("more than %u locks held at once: %s not tracked", LOCKDEP_DEPTH, l->name);
     } else
-        held[depth++] = l;
+        held[(*depth)++] = l;
 }
 
 static void check_release(const spinlock_t *l)
 {
-    for (unsigned i = depth; i-- > 0;) {
+    const spinlock_t **held = cpus[smp_processor_id()].held;
+    unsigned *depth = &cpus[smp_processor_id()].depth;
+    for (unsigned i = *depth; i-- > 0;) {
         if (held[i] != l)
             continue;
-        for (unsigned j = i; j + 1 < depth; j++)
+        for (unsigned j = i; j + 1 < *depth; j++)
             held[j] = held[j + 1];
-        depth--;
+        (*depth)--;
         return;
     }
-    if (untracked) {       /* one of those taken past the depth: not an error */
-        untracked--;
+    if (cpus[smp_processor_id()].untracked) {  /* taken past the depth: not an error */
+        cpus[smp_processor_id()].untracked--;
         return;
     }
     report("%s released but not held", l->name);
@@ -163,17 +175,23 @@ static void check_release(const spinlock_t *l)
 
 void lockdep_might_sleep(const char *where)
 {
-    if (enabled && depth)
+    unsigned d = cpus[smp_processor_id()].depth;
+    if (enabled && d)
         report("%s with %s held (a spinlock must not be held across a sleep)", where,
-               held[depth - 1]->name);
+               cpus[smp_processor_id()].held[d - 1]->name);
 }
 
-/* The checker's tables are changed with interrupts off. */
+/* The checker's tables are changed with interrupts off, the shared ones
+ * under `graph`. */
 static void checked(void (*fn)(spinlock_t *), spinlock_t *l)
 {
     uint64_t f = read_rflags();
     cli();
+    while (__atomic_exchange_n(&graph, 1, __ATOMIC_ACQUIRE))
+        while (graph)
+            cpu_relax();
     fn(l);
+    __atomic_store_n(&graph, 0, __ATOMIC_RELEASE);
     if (f & IF_FLAG)
         sti();
 }

@@ -105,6 +105,58 @@ KTEST(lockdep_finds_inversion)
  * asserted (a CPU may also have dropped the entry on its own).  Then the
  * cost: one-page shootdowns to every other CPU against local invlpgs.
  */
+static DEFINE_SPINLOCK(test_lock_x);
+static DEFINE_SPINLOCK(test_lock_y);
+
+static void take_x(void *arg)
+{
+    (void)arg;
+    spin_lock(&test_lock_x);
+    spin_unlock(&test_lock_x);
+}
+
+/*
+ * Each CPU has its own stack of held locks: a lock another CPU takes
+ * while this one holds y is no "x taken while holding y", so this CPU
+ * taking y inside x afterwards is no inversion.  (With one stack for
+ * all CPUs it would be reported.)
+ */
+KTEST(lockdep_per_cpu)
+{
+    if (nr_cpus_online < 2) {
+        printk("lockdep_per_cpu: skipped (one CPU online)\n");
+        return;
+    }
+    unsigned cpu = 1;
+    while (!cpu_info[cpu].online)
+        cpu++;
+    bool was = lockdep_enabled();
+    lockdep_enable(true);
+    lockdep_reset();
+    uint64_t r0 = lockdep_reports();
+    spin_lock(&test_lock_y);
+    int e = smp_call_on(cpu, take_x, NULL);         /* x on CPU 1 while this one holds y */
+    spin_unlock(&test_lock_y);
+    spin_lock(&test_lock_x);
+    spin_lock(&test_lock_y);                        /* y inside x, here */
+    spin_unlock(&test_lock_y);
+    spin_unlock(&test_lock_x);
+    uint64_t r1 = lockdep_reports();
+    char msg[200];
+    snprintf(msg, sizeof(msg), "%s", r1 != r0 ? lockdep_last_report() : "");
+    /* The same pair on one CPU is an inversion. */
+    spin_lock(&test_lock_y);
+    spin_lock(&test_lock_x);
+    spin_unlock(&test_lock_x);
+    spin_unlock(&test_lock_y);
+    uint64_t r2 = lockdep_reports();
+    lockdep_reset();
+    lockdep_enable(was);
+    KT_ASSERT(e == 0, "CPU %u did not run the call: %d", cpu, e);
+    KT_ASSERT(r1 == r0, "another CPU's lock counted as held here: \"%s\"", msg);
+    KT_ASSERT(r2 == r1 + 1, "the inversion on one CPU: %lu reports", r2 - r1);
+}
+
 /* What a CPU sees of itself, filled in on that CPU (smp_call_on). */
 struct whoami {
     unsigned cpu;
