@@ -107,7 +107,7 @@ KERNEL_SRCS := kernel/boot/entry.S kernel/boot/main.c kernel/boot/cmdline.c \
                kernel/fs/tmpfs.c kernel/fs/tmpfs_file.c kernel/fs/open.c kernel/fs/chrdev.c \
                kernel/fs/sys_namei.c kernel/fs/sys_attr.c kernel/fs/sys_dir.c \
                kernel/fs/tmpfs_check.c kernel/fs/tmpfs_mmap.c kernel/fs/tmpfs_swap.c kernel/proc/exec_file.c compat32/sys32_fs.c \
-               kernel/test/ktest.c kernel/test/bench.c kernel/test/bench_swap.c kernel/test/bench_tlb.c \
+               kernel/test/ktest.c kernel/test/bench.c kernel/test/bench_swap.c kernel/test/bench_smp.c \
                mm/memmap.c mm/buddy.c mm/page_alloc.c mm/zone.c mm/contig.c \
                mm/isolate.c mm/vm_event.c mm/evacuate.c mm/compaction.c \
                mm/mmstat.c mm/bootmem.c mm/mem_place.c mm/release.c \

@@ -188,7 +188,7 @@ void buddy_isolate(struct zone *z, uint64_t start, uint64_t end)
 int buddy_check(const struct zone *z, char *why, size_t size)
 {
     const struct page *map = NODE_MAP;
-    uint64_t listed = 0, walked_free = 0, pcp = 0, cached = 0;
+    uint64_t listed = 0, walked_free = 0, pcp = 0;
 
     /* The lists: every entry a marked, aligned head inside the zone. */
     for (unsigned k = 0; k <= MAX_ORDER; k++) {
@@ -216,21 +216,26 @@ int buddy_check(const struct zone *z, char *why, size_t size)
     CHECK(listed == z->free, "%s: %lu frames on the lists, counter says %lu", z->name,
           listed, z->free);
 
-    /* The per-CPU cache's lists: marked heads of their order, in the zone. */
-    for (unsigned k = 0; k <= PCP_MAX_ORDER; k++) {
-        uint64_t n = 0;
-        for (uint64_t pfn = z->pcp.lists[k]; pfn != PFN_NIL; pfn = map[pfn].next) {
-            CHECK(n++ <= z->end_pfn - z->start_pfn, "%s: cache list %u loops", z->name, k);
-            CHECK(pfn >= z->start_pfn && pfn + (1ul << k) <= z->end_pfn,
-                  "%s: block %#lx on cache list %u outside the zone", z->name, pfn, k);
-            CHECK(map[pfn].flags == PG_PCP && map[pfn].order == k,
-                  "%s: block %#lx on cache list %u but marked flags %#x order %u", z->name,
-                  pfn, k, map[pfn].flags, map[pfn].order);
-            cached += 1ul << k;
+    /* Each CPU's cache's lists: marked heads of their order, in the zone. */
+    for (unsigned c = 0; c < PCP_CPUS; c++) {
+        uint64_t on_lists = 0;
+        for (unsigned k = 0; k <= PCP_MAX_ORDER; k++) {
+            uint64_t n = 0;
+            for (uint64_t pfn = z->pcp[c].lists[k]; pfn != PFN_NIL; pfn = map[pfn].next) {
+                CHECK(n++ <= z->end_pfn - z->start_pfn, "%s: CPU %u's cache list %u loops",
+                      z->name, c, k);
+                CHECK(pfn >= z->start_pfn && pfn + (1ul << k) <= z->end_pfn,
+                      "%s: block %#lx on CPU %u's cache list %u outside the zone", z->name, pfn,
+                      c, k);
+                CHECK(map[pfn].flags == PG_PCP && map[pfn].order == k,
+                      "%s: block %#lx on CPU %u's cache list %u but marked flags %#x order %u",
+                      z->name, pfn, c, k, map[pfn].flags, map[pfn].order);
+                on_lists += 1ul << k;
+            }
         }
+        CHECK(on_lists == z->pcp[c].count, "%s: %lu frames on CPU %u's cache lists, its count "
+              "%u", z->name, on_lists, c, z->pcp[c].count);
     }
-    CHECK(cached == z->pcp.count, "%s: %lu frames on the cache lists, pcp count %u", z->name,
-          cached, z->pcp.count);
 
     /* The map: every frame is exactly one thing. */
     for (uint64_t pfn = z->start_pfn; pfn < z->end_pfn;) {
@@ -293,7 +298,7 @@ int buddy_check(const struct zone *z, char *why, size_t size)
     }
     CHECK(walked_free == z->free, "%s: %lu free frames in the map, %lu on the lists",
           z->name, walked_free, z->free);
-    CHECK(pcp == z->pcp.count, "%s: %lu cached frames in the map, pcp count %u", z->name,
-          pcp, z->pcp.count);
+    CHECK(pcp == zone_cached(z), "%s: %lu cached frames in the map, %lu in the caches' counts",
+          z->name, pcp, zone_cached(z));
     return 0;
 }

@@ -202,7 +202,7 @@ bool compact_zone_order(struct zone *z, unsigned order)
     /* Gathering helps blocks of order > 0, and only when the zone has
      * free frames to gather (Linux's compaction_suitable: above the low
      * watermark by twice the block). */
-    if (order && z->free + z->pcp.count >= z->wmark_low + (2ul << order))
+    if (order && zone_free_frames(z) >= z->wmark_low + (2ul << order))
         compact_zone(z, (int)order);
     /* Too few free frames (or the watermark not met): move pages out of
      * the zone, a run at a time, 32 frames or the order's block,

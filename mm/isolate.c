@@ -45,16 +45,24 @@ static bool pcp_find(const struct zone *z, uint64_t pfn, uint64_t *head, unsigne
     return false;
 }
 
-/* Move the cached block at head (order k) from its stack to the buddy lists. */
+/* Move the cached block at head (order k) from its stack, whichever CPU's
+ * cache holds it, to the buddy lists.  (Isolation runs on the boot CPU
+ * while the others allocate nothing: docs/smp.md.) */
 static void pcp_unlink(struct zone *z, uint64_t head, unsigned k)
 {
     struct page *map = z->node->mem_map;
-    uint32_t *link = &z->pcp.lists[k];
-    while (*link != PFN_NIL && *link != head)
-        link = &map[*link].next;
-    ASSERT(*link == head, "%s: cached block %#lx is not on cache list %u", z->name, head, k);
+    uint32_t *link = NULL;
+    unsigned c;
+    for (c = 0; c < PCP_CPUS; c++) {
+        link = &z->pcp[c].lists[k];
+        while (*link != PFN_NIL && *link != head)
+            link = &map[*link].next;
+        if (*link == head)
+            break;
+    }
+    ASSERT(c < PCP_CPUS, "%s: cached block %#lx is on no cache list %u", z->name, head, k);
     *link = map[head].next;
-    z->pcp.count -= 1u << k;
+    z->pcp[c].count -= 1u << k;
     map[head].flags = 0;
     map[head].next = PFN_NIL;
     buddy_free(z, head, k);

@@ -50,7 +50,7 @@ static const struct zone *classzone;   /* the zone the waking allocation asked f
 static bool balanced(void)
 {
     const struct zone *z = classzone;
-    return !z || !z->managed || z->free + z->pcp.count >= z->wmark_high;
+    return !z || !z->managed || zone_free_frames(z) >= z->wmark_high;
 }
 
 /* The zone flag of classzone: reclaim frees only frames that can refill

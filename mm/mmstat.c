@@ -50,19 +50,22 @@ int zoneinfo_show(char *buf, size_t size)
     };
     for_each_zone(z) {
         sbuf_put(&s, "Node %d, zone %8s\n", zone_to_nid(z), z->name);
-        sbuf_put(&s, "  pages free     %lu\n", (z->free + z->pcp.count));
+        sbuf_put(&s, "  pages free     %lu\n", zone_free_frames(z));
         sbuf_put(&s, "        min      %lu\n", z->wmark_min);
         sbuf_put(&s, "        low      %lu\n", z->wmark_low);
         sbuf_put(&s, "        high     %lu\n", z->wmark_high);
         sbuf_put(&s, "        spanned  %lu\n", (z->end_pfn - z->start_pfn));
         sbuf_put(&s, "        present  %lu\n", z->present);
         sbuf_put(&s, "        managed  %lu\n", z->managed);
-        sbuf_put(&s, "      nr_free_pages %lu\n", z->free + z->pcp.count);
+        sbuf_put(&s, "      nr_free_pages %lu\n", zone_free_frames(z));
         for (int k = 0; k < NR_NUMA_STAT; k++)
             sbuf_put(&s, "      %-12s %lu\n", numa_names[k],
                      zone_numa_stat(z, (enum numa_stat_item)k));
-        sbuf_put(&s, "  pagesets\n    cpu: 0\n              count: %u\n              high:  %u\n"
-                "              batch: %u\n", z->pcp.count, z->pcp.high, z->pcp.batch);
+        sbuf_put(&s, "  pagesets\n");
+        for (unsigned c = 0; c < pcp_nr_cpus && c < PCP_CPUS; c++)
+            sbuf_put(&s, "    cpu: %u\n              count: %u\n              high:  %u\n"
+                     "              batch: %u\n", c, z->pcp[c].count, z->pcp[c].high,
+                     z->pcp[c].batch);
         sbuf_put(&s, "  start_pfn:           %lu\n", z->start_pfn);
     }
     return (int)s.len;
@@ -81,10 +84,10 @@ int meminfo_show(char *buf, size_t size)
         buf[0] = 0;
     for_each_zone(z) {
         total += z->managed;
-        free += z->free + z->pcp.count;
+        free += zone_free_frames(z);
         reserve += z->wmark_high;
         if (zone_idx(z) <= ZONE_DMA32)
-            dma32_free += z->free + z->pcp.count;
+            dma32_free += zone_free_frames(z);
     }
     uint64_t avail = free > reserve ? free - reserve : 0;
     sbuf_put(&s, "MemTotal:       %8lu kB\n", (total * 4));
@@ -129,7 +132,7 @@ int node_meminfo_show(int nid, char *buf, size_t size)
     for (int i = 0; i < NR_ZONES; i++) {
         const struct zone *z = &node_data[nid]->zones[i];
         total += z->managed;
-        free += z->free + z->pcp.count;
+        free += zone_free_frames(z);
     }
     /* Linux's first three lines, in its layout ("Node N Name: value kB"). */
     sbuf_put(&s, "Node %d MemTotal:       %8lu kB\n", nid, total * 4);

@@ -102,7 +102,7 @@ static unsigned top_zone(gfp_t gfp)
 bool zone_watermark_ok(const struct zone *z, uint64_t want, gfp_t gfp)
 {
     uint64_t floor = z->wmark_min;
-    uint64_t free = z->free + z->pcp.count;
+    uint64_t free = zone_free_frames(z);
     if (gfp & __GFP_MEMALLOC)
         floor = 0;
     else if (gfp & __GFP_HIGH)
@@ -140,53 +140,97 @@ static struct page *prep_block(struct zone *z, uint64_t pfn, unsigned order, gfp
  * The per-CPU cache: a stack per order 0..PCP_MAX_ORDER, linked through
  * page.next; each cached block's head is marked PG_PCP with refcount 0
  * and its order, its tails unmarked like any block's.  The callers pass
- * the node's mem_map (z->node->mem_map) they already hold.  pcp_pop needs
- * a list that is not empty.
+ * this CPU's cache of the zone (this_pcp) and the node's mem_map
+ * (z->node->mem_map) they already hold.  pcp_pop needs a list that is
+ * not empty.  Only the CPU that owns a cache touches it, with interrupts
+ * off: no lock (the zone's lock is for the buddy lists).
  */
-static inline struct page *pcp_pop(struct zone *z, struct page *map, unsigned order)
+static inline struct per_cpu_pages *this_pcp(struct zone *z)
 {
-    uint32_t pfn = z->pcp.lists[order];
-    DASSERT(pfn != PFN_NIL && z->pcp.count >= (1u << order), "%s: pcp list %u empty, count %u",
-            z->name, order, z->pcp.count);
+    unsigned c = mm_cpu();
+    return c < PCP_CPUS ? &z->pcp[c] : NULL;   /* NULL: the buddy lists directly */
+}
+
+/* The buddy lists under the zone's lock. */
+static uint64_t locked_buddy_alloc(struct zone *z, unsigned order)
+{
+    spin_lock(&z->lock);
+    uint64_t pfn = buddy_alloc(z, order);
+    spin_unlock(&z->lock);
+    return pfn;
+}
+
+static void locked_buddy_free(struct zone *z, uint64_t pfn, unsigned order)
+{
+    spin_lock(&z->lock);
+    buddy_free(z, pfn, order);
+    spin_unlock(&z->lock);
+}
+
+static inline struct page *pcp_pop(struct zone *z, struct per_cpu_pages *pcp, struct page *map,
+                                   unsigned order)
+{
+    uint32_t pfn = pcp->lists[order];
+    DASSERT(pfn != PFN_NIL && pcp->count >= (1u << order), "%s: pcp list %u empty, count %u",
+            z->name, order, pcp->count);
     struct page *p = &map[pfn];
     DASSERT(p->flags == PG_PCP && p->refcount == 0 && p->order == order,
             "%s: cached block %#x flags %#x ref %u order %u on list %u", z->name, pfn,
             p->flags, p->refcount, p->order, order);
-    z->pcp.lists[order] = p->next;
-    z->pcp.count -= 1u << order;
+    pcp->lists[order] = p->next;
+    pcp->count -= 1u << order;
     p->flags = 0;
     return p;
 }
 
-static inline void pcp_push(struct zone *z, struct page *p, uint64_t pfn, unsigned order)
+static inline void pcp_push(struct zone *z, struct per_cpu_pages *pcp, struct page *p,
+                            uint64_t pfn, unsigned order)
 {
     DASSERT(p->refcount == 0 && p->order == order && order <= PCP_MAX_ORDER,
             "%s: caching block %#lx ref %u order %u as order %u", z->name, pfn, p->refcount,
             p->order, order);
-    p->next = z->pcp.lists[order];
+    p->next = pcp->lists[order];
     p->flags = PG_PCP;
-    z->pcp.lists[order] = (uint32_t)pfn;
-    z->pcp.count += 1u << order;
+    pcp->lists[order] = (uint32_t)pfn;
+    pcp->count += 1u << order;
 }
 
 /* Give cached blocks back to the buddy lists, the largest first, until at
- * most `keep` frames are left in the cache. */
-static void __attribute__((noinline)) pcp_drain(struct zone *z, uint32_t keep)
+ * most `keep` frames are left in the cache, under the zone's lock. */
+static void __attribute__((noinline)) pcp_drain(struct zone *z, struct per_cpu_pages *pcp,
+                                                uint32_t keep)
 {
     struct page *map = z->node->mem_map;
-    for (int k = PCP_MAX_ORDER; k >= 0 && z->pcp.count > keep; k--) {
-        while (z->pcp.lists[k] != PFN_NIL && z->pcp.count > keep) {
-            struct page *p = pcp_pop(z, map, (unsigned)k);
+    spin_lock(&z->lock);
+    for (int k = PCP_MAX_ORDER; k >= 0 && pcp->count > keep; k--) {
+        while (pcp->lists[k] != PFN_NIL && pcp->count > keep) {
+            struct page *p = pcp_pop(z, pcp, map, (unsigned)k);
             buddy_free(z, (uint64_t)(p - map), (unsigned)k);
         }
     }
+    spin_unlock(&z->lock);
+}
+
+void (*drain_pcp_others)(void);
+unsigned pcp_nr_cpus = 1;
+
+void drain_pcp_local(void)
+{
+    for (unsigned nid = 0; nid < nr_node_ids; nid++)
+        for (int i = 0; i < NR_ZONES; i++) {
+            struct zone *z = &node_data[nid]->zones[i];
+            struct per_cpu_pages *pcp = this_pcp(z);
+            if (pcp && pcp->count)
+                pcp_drain(z, pcp, 0);
+        }
 }
 
 void drain_pcp(void)
 {
-    for (unsigned nid = 0; nid < nr_node_ids; nid++)
-        for (int i = 0; i < NR_ZONES; i++)
-            pcp_drain(&node_data[nid]->zones[i], 0);
+    drain_pcp_local();
+    /* The other CPUs' caches, by asking them (only the boot CPU asks). */
+    if (drain_pcp_others && mm_cpu() == 0)
+        drain_pcp_others();
 }
 
 /*
@@ -199,17 +243,19 @@ static inline void numa_account(struct zone *z, struct zone *want)
 {
     int nid = zone_to_nid(z);
     bool local = nid == numa_cpu_node;
-    if (nid == zone_to_nid(want) && local) {
-        z->pcp.local_hits++;              /* numa_hit and numa_local in one */
+    struct per_cpu_pages *pcp = this_pcp(z);
+    if (nid == zone_to_nid(want) && local && pcp) {
+        pcp->local_hits++;                /* numa_hit and numa_local in one */
         return;
     }
+    /* Shared counters: several CPUs may count at once. */
     if (nid == zone_to_nid(want)) {
-        z->numa_stat[NUMA_HIT]++;
+        __atomic_fetch_add(&z->numa_stat[NUMA_HIT], 1, __ATOMIC_RELAXED);
     } else {
-        z->numa_stat[NUMA_MISS]++;
-        want->numa_stat[NUMA_FOREIGN]++;
+        __atomic_fetch_add(&z->numa_stat[NUMA_MISS], 1, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&want->numa_stat[NUMA_FOREIGN], 1, __ATOMIC_RELAXED);
     }
-    z->numa_stat[local ? NUMA_LOCAL : NUMA_OTHER]++;
+    __atomic_fetch_add(&z->numa_stat[local ? NUMA_LOCAL : NUMA_OTHER], 1, __ATOMIC_RELAXED);
 }
 
 /* May the request use zone z: its node in the mask (none: any)? */
@@ -223,26 +269,29 @@ static uint64_t zone_alloc(struct zone *z, unsigned order, gfp_t gfp)
     /* Checked before the cache too: a cached block is free memory. */
     if (!zone_watermark_ok(z, 1ul << order, gfp))
         return PFN_NONE;
-    if (order > PCP_MAX_ORDER)
-        return buddy_alloc(z, order);
+    struct per_cpu_pages *pcp = this_pcp(z);
+    if (order > PCP_MAX_ORDER || !pcp)
+        return locked_buddy_alloc(z, order);
     struct page *map = z->node->mem_map;
-    if (order == 0 && z->pcp.lists[0] == PFN_NIL) {
+    if (order == 0 && pcp->lists[0] == PFN_NIL) {
         /* Refill a batch of single frames, as far as `high` allows
-         * (moving frames into the cache leaves the free count as it is).
-         * Larger orders are cached only when freed: a batch of them
-         * could strand a zone's last frames in the cache, out of reach of
-         * smaller requests. */
-        uint32_t room = z->pcp.high > z->pcp.count ? z->pcp.high - z->pcp.count : 0;
-        for (uint32_t i = 0; i < z->pcp.batch && i < room; i++) {
+         * (moving frames into the cache leaves the free count as it is),
+         * under one taking of the zone's lock.  Larger orders are cached
+         * only when freed: a batch of them could strand a zone's last
+         * frames in the cache, out of reach of smaller requests. */
+        uint32_t room = pcp->high > pcp->count ? pcp->high - pcp->count : 0;
+        spin_lock(&z->lock);
+        for (uint32_t i = 0; i < pcp->batch && i < room; i++) {
             uint64_t pfn = buddy_alloc(z, 0);
             if (pfn == PFN_NONE)
                 break;
-            pcp_push(z, &map[pfn], pfn, 0);
+            pcp_push(z, pcp, &map[pfn], pfn, 0);
         }
+        spin_unlock(&z->lock);
     }
-    if (z->pcp.lists[order] != PFN_NIL)
-        return (uint64_t)(pcp_pop(z, map, order) - map);
-    return buddy_alloc(z, order);
+    if (pcp->lists[order] != PFN_NIL)
+        return (uint64_t)(pcp_pop(z, pcp, map, order) - map);
+    return locked_buddy_alloc(z, order);
 }
 
 /* Direct compaction (mm/compaction.c).  Weak: host programs that do not
@@ -300,8 +349,23 @@ static struct page *__attribute__((noinline)) alloc_pages_slow(gfp_t gfp, unsign
     }
     /* The fast path found the cache empty or the zone near its minimum:
      * the moment to see whether the background reclaimer has work
-     * (Linux's slow path wakes kswapd first thing too). */
-    if (NODE->wake_kswapd && want->free + want->pcp.count < want->wmark_low + (1ul << order))
+     * (Linux's slow path wakes kswapd first thing too).  Only the boot
+     * CPU wakes, shrinks, compacts and reclaims (the scheduler and the
+     * slab allocator run there alone): another CPU takes what the zones
+     * have, drains its own cache, and fails otherwise. */
+    bool boot_cpu = mm_cpu() == 0;
+    if (!boot_cpu) {
+        for (int pass = 0; pass < 2; pass++) {
+            for_each_allowed(z, zl, mask) {
+                struct page *p = take(z, want, order, gfp);
+                if (p)
+                    return p;
+            }
+            drain_pcp_local();
+        }
+        return NULL;
+    }
+    if (NODE->wake_kswapd && zone_free_frames(want) < want->wmark_low + (1ul << order))
         NODE->wake_kswapd(want);
     for (int pass = 0; pass < 3; pass++) {
         for_each_allowed(z, zl, mask) {
@@ -352,7 +416,7 @@ static struct page *__attribute__((noinline)) alloc_pages_slow(gfp_t gfp, unsign
         }
     }
     for_each_allowed(z, zl, mask)
-        z->alloc_fail++;
+        __atomic_fetch_add(&z->alloc_fail, 1, __ATOMIC_RELAXED);
     if (!(gfp & __GFP_NOWARN))
         node_report("alloc_pages: out of memory: order %u, gfp %#x (%s and below, node %d%s)",
                     order, gfp, NODE->zones[top_zone(gfp)].name, nid,
@@ -367,9 +431,9 @@ static struct page *__attribute__((noinline)) alloc_block(struct zone *z, gfp_t 
                                                           unsigned order, int nid,
                                                           const nodemask_t *mask)
 {
-    if (order > MAX_ORDER || z->free + z->pcp.count < z->wmark_low + (1ul << order))
+    if (order > MAX_ORDER || zone_free_frames(z) < z->wmark_low + (1ul << order))
         return alloc_pages_slow(gfp, order, nid, mask);
-    uint64_t pfn = buddy_alloc(z, order);
+    uint64_t pfn = locked_buddy_alloc(z, order);
     if (pfn == PFN_NONE)
         return alloc_pages_slow(gfp, order, nid, mask);
     numa_account(z, z);
@@ -406,16 +470,19 @@ static inline struct page *alloc_fast(gfp_t gfp, unsigned order, struct mem_node
     struct zone *z = n->preferred[top_zone(gfp)];
     if (mask && !node_isset(nid, mask))
         return alloc_pages_slow(gfp, order, nid, mask);
-    if (order > PCP_MAX_ORDER)
+    struct per_cpu_pages *pcp = this_pcp(z);
+    if (order > PCP_MAX_ORDER || !pcp)
         return alloc_block(z, gfp, order, nid, mask);
-    if (z->free + z->pcp.count < z->wmark_low + (1u << order) || (gfp & __GFP_ZERO))
+    /* This CPU's cache only: the others' frames are free too, which the
+     * slow path counts (zone_free_frames) before it decides anything. */
+    if (z->free + pcp->count < z->wmark_low + (1u << order) || (gfp & __GFP_ZERO))
         return alloc_pages_slow(gfp, order, nid, mask);
-    if (z->pcp.lists[order] == PFN_NIL)
+    if (pcp->lists[order] == PFN_NIL)
         return order ? alloc_block(z, gfp, order, nid, mask)
                      : alloc_pages_slow(gfp, 0, nid, mask);
-    struct page *p = pcp_pop(z, NODE->mem_map, order);
+    struct page *p = pcp_pop(z, pcp, NODE->mem_map, order);
     if (local)
-        z->pcp.local_hits++;              /* a hit on the CPU's node: numa_account's first case */
+        pcp->local_hits++;                /* a hit on the CPU's node: numa_account's first case */
     else
         numa_account(z, z);
     p->refcount = 1;
@@ -473,13 +540,14 @@ static inline void free_block(struct page *p, uint64_t pfn, unsigned order)
     p->flags2 = 0;  /* the owner's marks and reverse map go with the block */
     p->mapping = 0;
     p->index = 0;
-    if (order <= PCP_MAX_ORDER) {
-        pcp_push(z, p, pfn, order); /* PG_PCP replaces the flags */
-        if (z->pcp.count > z->pcp.high)
-            pcp_drain(z, z->pcp.high >= z->pcp.batch ? z->pcp.high + 1 - z->pcp.batch : 0);
+    struct per_cpu_pages *pcp = this_pcp(z);
+    if (order <= PCP_MAX_ORDER && pcp) {
+        pcp_push(z, pcp, p, pfn, order); /* PG_PCP replaces the flags */
+        if (pcp->count > pcp->high)
+            pcp_drain(z, pcp, pcp->high >= pcp->batch ? pcp->high + 1 - pcp->batch : 0);
     } else {
         p->flags = 0; /* an owner's marks (PG_SLAB) go */
-        buddy_free(z, pfn, order);
+        locked_buddy_free(z, pfn, order);
     }
 }
 
@@ -650,6 +718,6 @@ uint64_t nr_free_pages(void)
     uint64_t n = 0;
     for (unsigned nid = 0; nid < nr_node_ids; nid++)
         for (int i = 0; i < NR_ZONES; i++)
-            n += node_data[nid]->zones[i].free + node_data[nid]->zones[i].pcp.count;
+            n += zone_free_frames(&node_data[nid]->zones[i]);
     return n;
 }

@@ -50,8 +50,10 @@ static void zones_init(struct mem_node *node, int nid)
         zone_table[z->id] = z;
         for (int k = 0; k <= MAX_ORDER; k++)
             z->area[k].head = PFN_NIL;
-        for (int k = 0; k <= PCP_MAX_ORDER; k++)
-            z->pcp.lists[k] = PFN_NIL;
+        z->lock = (spinlock_t)SPINLOCK_INIT("zone->lock");
+        for (unsigned c = 0; c < PCP_CPUS; c++)
+            for (int k = 0; k <= PCP_MAX_ORDER; k++)
+                z->pcp[c].lists[k] = PFN_NIL;
     }
 }
 
@@ -208,8 +210,10 @@ void node_finish(struct mem_node *node)
         uint32_t batch = 4;
         while (batch < 64 && (uint64_t)batch * 2 * 4096 <= z->managed)
             batch *= 2;
-        z->pcp.batch = batch;
-        z->pcp.high = batch * 6;
+        for (unsigned c = 0; c < PCP_CPUS; c++) {
+            z->pcp[c].batch = batch;
+            z->pcp[c].high = batch * 6;
+        }
     }
     node_build_zonelist(node);
 }

@@ -10,8 +10,8 @@ void bench_fbcon(void);
 /* Swap I/O against the raw disk (kernel/test/bench_swap.c), with swap=vda. */
 void bench_swap(void);
 /* What a TLB shootdown costs per CPU reached, beside a local invlpg
- * (kernel/test/bench_tlb.c), with bench=tlb on several CPUs. */
-void bench_tlb(void);
+ * (kernel/test/bench_smp.c), with bench=smp on several CPUs. */
+void bench_smp(void);
 /* The median of v[0..n), n at most 32 (kernel/test/bench.c). */
 uint64_t bench_median(const uint64_t *v, int n);
 

@@ -76,6 +76,13 @@ int smp_read_on(unsigned cpu, uint64_t va, uint64_t *value);
  * boot CPU, or no fn), -ETIMEDOUT.  fn must be short and must not sleep
  * or send IPIs. */
 int smp_call_on(unsigned cpu, void (*fn)(void *), void *arg);
+/* Start fn(arg) on CPU cpu and return once it has begun, not finished:
+ * the caller learns of its end through arg.  fn runs with interrupts off
+ * on that CPU, so until it returns that CPU answers no IPI: no TLB
+ * shootdown or call may be sent to it meanwhile (they would wait a
+ * second and be given up).  For the SMP tests and benchmarks: 0,
+ * -ENODEV, -ETIMEDOUT. */
+int smp_call_start(unsigned cpu, void (*fn)(void *), void *arg);
 /* Flush the kernel range [va, va + len) (len 0: everything) on every
  * other online CPU and wait for them: 0, or -ETIMEDOUT (a CPU did not
  * answer within a second; said once). */

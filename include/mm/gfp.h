@@ -151,7 +151,11 @@ bool frame_tail_of(uint64_t pfn, uint64_t *head);
 /* Free frames in all zones (buddy lists plus per-CPU caches). */
 uint64_t nr_free_pages(void);
 /* Give the per-CPU caches (blocks of orders 0..PCP_MAX_ORDER) back to the
- * buddy lists. */
+ * buddy lists: this CPU's (drain_pcp_local) and, on the boot CPU, the
+ * other CPUs' too, each asked to drain its own (drain_pcp_others, set
+ * when they start: kernel/cpu/smpboot.c). */
 void drain_pcp(void);
+void drain_pcp_local(void);
+extern void (*drain_pcp_others)(void);
 
 #endif

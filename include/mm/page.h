@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <stdbool.h>
+#include <kernel/spinlock.h>
 
 #define PAGE_SHIFT 12
 #define PAGE_SIZE (1ul << PAGE_SHIFT)
@@ -102,9 +103,29 @@ struct free_area {
  * The per-CPU cache in front of a zone: free blocks of the small orders
  * 0..PCP_MAX_ORDER kept off the buddy lists, a stack per order (Linux has
  * kept orders up to PAGE_ALLOC_COSTLY_ORDER, 3, on its per-CPU lists since
- * 5.14).  count and high are in frames.
+ * 5.14).  count and high are in frames.  Each of the first PCP_CPUS CPUs
+ * has its own, which only that CPU touches, with interrupts off (the
+ * kernel runs with them off), so the cache needs no lock: that is what
+ * makes the order-0 pair fast on every CPU at once.  CPUs past PCP_CPUS
+ * go to the buddy lists under the zone's lock.
  */
 #define PCP_MAX_ORDER 3
+#define PCP_CPUS 8
+
+/* The CPU the memory code runs on: smp_processor_id (%gs, per-CPU data:
+ * include/kernel/percpu.h); 0 in the host tests and benchmarks. */
+#ifdef HOST_TEST
+static inline unsigned mm_cpu(void)
+{
+    return 0;
+}
+#else
+#include <kernel/percpu.h>
+static inline unsigned mm_cpu(void)
+{
+    return smp_processor_id();
+}
+#endif
 struct per_cpu_pages {
     uint32_t lists[PCP_MAX_ORDER + 1]; /* heads, linked through page.next */
     uint32_t count, high, batch;
@@ -146,12 +167,17 @@ struct zone {
     uint64_t free;                    /* frames on the free lists (pcp excluded) */
     uint64_t wmark_min, wmark_low, wmark_high;
     struct free_area area[MAX_ORDER + 1];
-    struct per_cpu_pages pcp;
+    /* The buddy lists' and `free`'s lock (mm/page_alloc.c): the per-CPU
+     * caches' refills and drains, and blocks too large for them, take it.
+     * Innermost of all (docs/smp.md): nothing allocates while holding it. */
+    spinlock_t lock;
+    struct per_cpu_pages pcp[PCP_CPUS];   /* pcp[i]: CPU i's cache */
     uint64_t alloc_fail;              /* requests refused (statistics) */
     uint8_t id;                       /* node * NR_ZONES + type: page.zone of its frames */
     /* Linux's NUMA counters (/proc/zoneinfo, /proc/vmstat), per zone:
      * see enum numa_stat_item; read them with zone_numa_stat.  The fast
-     * path of a local allocation counts one number, pcp.local_hits,
+     * path of a local allocation counts one number, its CPU's
+     * pcp[cpu].local_hits,
      * which is both a numa_hit and a numa_local (one increment, not two,
      * and on the per-CPU cache's line: the order-0 pair is a handful of
      * nanoseconds). */
@@ -227,7 +253,26 @@ static inline int page_to_nid(const struct page *p)
 /* A NUMA counter of zone z (enum numa_stat_item). */
 static inline uint64_t zone_numa_stat(const struct zone *z, enum numa_stat_item k)
 {
-    return z->numa_stat[k] + (k == NUMA_HIT || k == NUMA_LOCAL ? z->pcp.local_hits : 0);
+    uint64_t n = __atomic_load_n(&z->numa_stat[k], __ATOMIC_RELAXED);
+    for (unsigned c = 0; c < PCP_CPUS && (k == NUMA_HIT || k == NUMA_LOCAL); c++)
+        n += z->pcp[c].local_hits;
+    return n;
+}
+/* CPUs whose caches /proc/zoneinfo lists (1 until the others start:
+ * kernel/cpu/smpboot.c sets it; mm/page_alloc.c). */
+extern unsigned pcp_nr_cpus;
+/* Frames in the zone's per-CPU caches, every CPU's. */
+static inline uint64_t zone_cached(const struct zone *z)
+{
+    uint64_t n = 0;
+    for (unsigned c = 0; c < PCP_CPUS; c++)
+        n += z->pcp[c].count;
+    return n;
+}
+/* Free frames of the zone: on its buddy lists and in the caches. */
+static inline uint64_t zone_free_frames(const struct zone *z)
+{
+    return z->free + zone_cached(z);
 }
 /* A zone's type (ZONE_DMA...) and node. */
 static inline unsigned zone_idx(const struct zone *z)

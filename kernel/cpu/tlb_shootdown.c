@@ -31,12 +31,13 @@
 #include <kernel/printk.h>
 #include <kernel/x86.h>
 #include <kernel/percpu.h>
+#include <mm/gfp.h>
 #include <mm/kernel_pt.h>
 #include <mm/page.h>
 #include <mm/tlb.h>
 #include <mm/vma.h>
 
-enum { REQ_FLUSH, REQ_READ, REQ_CALL };
+enum { REQ_FLUSH, REQ_READ, REQ_CALL, REQ_START };
 
 static struct {
     int op;
@@ -66,6 +67,15 @@ static void local_flush(uint64_t va, uint64_t len)
 
 void tlb_shootdown_interrupt(void)
 {
+    if (req.op == REQ_START) {
+        /* Acknowledge at once, then run: the sender goes on meanwhile. */
+        void (*fn)(void *) = req.fn;
+        void *arg = req.arg;
+        __atomic_fetch_sub(&req.pending, 1, __ATOMIC_RELEASE);
+        apic_eoi();
+        fn(arg);
+        return;
+    }
     if (req.op == REQ_READ)
         req.value = *(volatile const uint64_t *)req.va;
     else if (req.op == REQ_CALL)
@@ -181,9 +191,35 @@ static void mm_remote_flush(uint64_t mask, uint64_t va, uint64_t len)
     smp_tlb_flush_mask(mask, va, len);
 }
 
+int smp_call_start(unsigned cpu, void (*fn)(void *), void *arg)
+{
+    if (cpu == 0 || cpu >= nr_cpus_possible || cpu >= 64 || !cpu_info[cpu].online || !fn)
+        return -ENODEV;
+    req.op = REQ_START;
+    req.fn = fn;
+    req.arg = arg;
+    return send(1ul << cpu);
+}
+
 static void remote_flush(uint64_t va, uint64_t len)
 {
     smp_tlb_flush_others(va, len);
+}
+
+/* ---- the page allocator's per-CPU caches ---- */
+
+static void drain_here(void *arg)
+{
+    (void)arg;
+    drain_pcp_local();
+}
+
+/* drain_pcp on the boot CPU: each other CPU drains its own caches. */
+static void drain_others(void)
+{
+    for (unsigned i = 1; i < nr_cpus_possible && i < PCP_CPUS; i++)
+        if (cpu_info[i].online)
+            smp_call_on(i, drain_here, NULL);
 }
 
 void tlb_shootdown_init(void)
@@ -191,4 +227,8 @@ void tlb_shootdown_init(void)
     tlb_remote_flush = remote_flush;
     mm_tlb_flush_cpus = mm_remote_flush;
     mm_leave_cpus = smp_leave_mm_all;
+    drain_pcp_others = drain_others;
+    for (unsigned i = 0; i < nr_cpus_possible && i < PCP_CPUS; i++)
+        if (cpu_info[i].online)
+            pcp_nr_cpus = i + 1;        /* /proc/zoneinfo's pagesets */
 }

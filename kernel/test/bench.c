@@ -475,8 +475,8 @@ void bench_run(void)
         printk("bench: done\n");
         return;
     }
-    if (which && strcmp(which, "tlb") == 0) {
-        bench_tlb();
+    if (which && strcmp(which, "smp") == 0) {
+        bench_smp();
         printk("bench: done\n");
         return;
     }

@@ -6,13 +6,14 @@ copy, demand-zero and copy-on-write faults, 64-bit and 32-bit, each as the
 median of per-round ratios to a reference measured in the same round, page
 migration and the evacuation of the DMA zone, swap I/O against the raw disk
 (a fresh swap disk as vda, swap=vda); then its target lines.  A second
-boot, with four CPUs, measures a TLB shootdown (`bench=tlb`,
-kernel/test/bench_tlb.c): the other figures stay those of one CPU.
+boot, with four CPUs, measures a TLB shootdown and the page allocator on
+several CPUs at once (`bench=smp`, kernel/test/bench_smp.c): the other
+figures stay those of one CPU.
 
-    python3 tests/bench/boot_vm_time.py BUILD [migrate|swap|tlb]
+    python3 tests/bench/boot_vm_time.py BUILD [migrate|swap|smp]
 
 With `migrate`, the boot runs only the migration figures (`bench=migrate`);
-with `swap`, only the swap I/O figures (`bench=swap`); with `tlb`, only the
+with `swap`, only the swap I/O figures (`bench=swap`); with `smp`, only the
 four-CPU boot."""
 import os
 import re
@@ -24,8 +25,8 @@ import qemu  # noqa: E402
 
 build = sys.argv[1] if len(sys.argv) > 1 else "build"
 only = sys.argv[2] if len(sys.argv) > 2 else ""
-if only not in ("", "migrate", "swap", "tlb"):
-    sys.exit("usage: boot_vm_time.py BUILD [migrate|swap|tlb]")
+if only not in ("", "migrate", "swap", "smp"):
+    sys.exit("usage: boot_vm_time.py BUILD [migrate|swap|smp]")
 work = os.path.join(build, "bench", "boot-vm" + ("-" + only if only else ""))
 os.makedirs(work, exist_ok=True)
 # A fresh 64 MiB swap disk for the swap I/O figures (kernel/test/bench_swap.c).
@@ -51,11 +52,11 @@ def bench_boot(cmdline, name, **kw):
 
 
 lines = []
-if only != "tlb":
+if only != "smp":
     lines += bench_boot(("bench=" + only if only else "bench") + " swap=vda", "esp",
                         disks=[("virtio", swap)])
-if only in ("", "tlb"):
-    lines += bench_boot("bench=tlb", "esp-smp4", smp=4)
+if only in ("", "smp"):
+    lines += bench_boot("bench=smp", "esp-smp4", smp=4)
 print("\nIn QEMU (TCG): the virtual layer, TSC ticks")
 figures = [ln[len("bench: "):] for ln in lines]
 for ln in figures:

@@ -154,9 +154,9 @@ static void watermark_kept(gfp_t g, unsigned zi)
     const struct zone *z = &node0->zones[zi];
     uint64_t floor = (g & __GFP_MEMALLOC) ? 0 : (g & __GFP_HIGH) ? z->wmark_min / 2
                                                                   : z->wmark_min;
-    if (z->free + z->pcp.count < floor)
+    if (z->free + z->pcp[0].count < floor)
         DIE("gfp %#x left zone %u with %lu free, below %lu", g, zi,
-            (z->free + z->pcp.count), floor);
+            (z->free + z->pcp[0].count), floor);
 }
 
 static bool zeroed(uint64_t pa, uint64_t len)
@@ -180,7 +180,7 @@ static void check(int op)
         DIE("op %d: %lu free + %lu held != %lu", op, nr_free_pages(),
             held, base_free);
     for (unsigned zi = 0; zi < NR_ZONES; zi++)
-        if (node0->zones[zi].pcp.count > node0->zones[zi].pcp.high)
+        if (node0->zones[zi].pcp[0].count > node0->zones[zi].pcp[0].high)
             DIE("op %d: pcp above high", op);
 }
 

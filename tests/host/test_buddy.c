@@ -179,8 +179,8 @@ static void check(void)
     char why[256];
     HT_ASSERT(node_check(why, sizeof(why)) == 0, "node_check: %s", why);
     for (unsigned zi = 0; zi < NR_ZONES; zi++)
-        HT_ASSERT(Z(zi)->pcp.count <= Z(zi)->pcp.high, "%s: pcp count %u above high %u",
-                  Z(zi)->name, Z(zi)->pcp.count, Z(zi)->pcp.high);
+        HT_ASSERT(Z(zi)->pcp[0].count <= Z(zi)->pcp[0].high, "%s: pcp count %u above high %u",
+                  Z(zi)->name, Z(zi)->pcp[0].count, Z(zi)->pcp[0].high);
     HT_ASSERT(nr_free_pages() + held_frames == base_free,
               "%lu free + %lu held, expected %lu", nr_free_pages(),
               held_frames, base_free);
@@ -282,7 +282,7 @@ static void snap(struct snap *s)
         for (unsigned k = 0; k <= MAX_ORDER; k++)
             s->nr_free[zi][k] = Z(zi)->area[k].nr_free;
         s->free[zi] = Z(zi)->free;
-        s->pcp[zi] = Z(zi)->pcp.count;
+        s->pcp[zi] = Z(zi)->pcp[0].count;
     }
     s->total = nr_free_pages();
     buddyinfo_show(s->buddyinfo, sizeof(s->buddyinfo));
@@ -392,7 +392,7 @@ static void init_checks(const struct layout *l)
         HT_EQ_U(z->end_pfn, zone_hi(zi));
         HT_EQ_U(z->managed, managed[zi]);
         HT_EQ_U(z->free, managed[zi]);
-        HT_EQ_U(z->pcp.count, 0);
+        HT_EQ_U(z->pcp[0].count, 0);
         for (unsigned k = 0; k <= MAX_ORDER; k++)
             HT_ASSERT(z->area[k].nr_free == want[zi][k], "%s order %u: %lu blocks, expected %lu",
                       z->name, k, z->area[k].nr_free,
@@ -405,8 +405,8 @@ static void init_checks(const struct layout *l)
         HT_EQ_U(z->wmark_min, min);
         HT_EQ_U(z->wmark_low, min * 5 / 4);
         HT_EQ_U(z->wmark_high, min * 3 / 2);
-        HT_ASSERT(z->pcp.batch >= 1 && z->pcp.high >= z->pcp.batch, "%s: batch %u high %u",
-                  z->name, z->pcp.batch, z->pcp.high);
+        HT_ASSERT(z->pcp[0].batch >= 1 && z->pcp[0].high >= z->pcp[0].batch, "%s: batch %u high %u",
+                  z->name, z->pcp[0].batch, z->pcp[0].high);
         total += managed[zi];
     }
     HT_ASSERT(Z(ZONE_DMA)->managed && Z(ZONE_DMA32)->managed, "layout lacks a zone");
@@ -577,7 +577,7 @@ static void t_zone_fallback(void)
 
     /* Normal down to its watermark: GFP_KERNEL falls back to DMA32. */
     HT_TRY(drain_zone(GFP_KERNEL, ZONE_NORMAL));
-    HT_EQ_U(Z(ZONE_NORMAL)->free + Z(ZONE_NORMAL)->pcp.count, Z(ZONE_NORMAL)->wmark_min);
+    HT_EQ_U(Z(ZONE_NORMAL)->free + Z(ZONE_NORMAL)->pcp[0].count, Z(ZONE_NORMAL)->wmark_min);
     HT_EQ_U(zone_of_new(GFP_KERNEL), ZONE_DMA32);
     HT_EQ_U(zone_of_new(GFP_ATOMIC), ZONE_NORMAL); /* the reserve is for atomics */
     HT_EQ_U(zone_of_new(GFP_DMA32), ZONE_DMA32);
@@ -585,9 +585,9 @@ static void t_zone_fallback(void)
 
     /* DMA32 down to its watermark: GFP_KERNEL and GFP_DMA32 get DMA. */
     HT_TRY(drain_zone(GFP_DMA32, ZONE_DMA32));
-    HT_EQ_U(Z(ZONE_DMA32)->free + Z(ZONE_DMA32)->pcp.count, Z(ZONE_DMA32)->wmark_min);
+    HT_EQ_U(Z(ZONE_DMA32)->free + Z(ZONE_DMA32)->pcp[0].count, Z(ZONE_DMA32)->wmark_min);
     /* The frames GFP_ATOMIC cached from Normal's reserve stay reserved. */
-    HT_ASSERT(Z(ZONE_NORMAL)->pcp.count > 0, "no cached frames in Normal");
+    HT_ASSERT(Z(ZONE_NORMAL)->pcp[0].count > 0, "no cached frames in Normal");
     HT_EQ_U(zone_of_new(GFP_KERNEL), ZONE_DMA);
     HT_EQ_U(zone_of_new(GFP_DMA32), ZONE_DMA);
     HT_EQ_U(zone_of_new(GFP_DMA), ZONE_DMA);
@@ -596,7 +596,7 @@ static void t_zone_fallback(void)
     /* DMA down to its watermark: nothing left for ordinary requests. */
     uint64_t got, fails = Z(ZONE_NORMAL)->alloc_fail, reports = mm_host_reports();
     HT_TRY(exhaust(GFP_DMA, MAX_ORDER, &got, NULL));
-    HT_EQ_U(Z(ZONE_DMA)->free + Z(ZONE_DMA)->pcp.count, Z(ZONE_DMA)->wmark_min);
+    HT_EQ_U(Z(ZONE_DMA)->free + Z(ZONE_DMA)->pcp[0].count, Z(ZONE_DMA)->wmark_min);
     HT_ASSERT(alloc_pages(GFP_KERNEL, 0) == NULL, "GFP_KERNEL got memory below every watermark");
     HT_ASSERT(mm_host_reported_since(reports, "out of memory"), "failure not reported");
     HT_ASSERT(Z(ZONE_NORMAL)->alloc_fail > fails, "alloc_fail not counted");
@@ -647,7 +647,7 @@ static void t_watermarks(void)
         HT_TRY(take(GFP_DMA, 0, &three[i]));
     HT_TRY(exhaust(GFP_DMA, MAX_ORDER, &got, NULL));
     HT_EQ_U(dma->free, min);
-    HT_EQ_U(dma->pcp.count, 0);
+    HT_EQ_U(dma->pcp[0].count, 0);
     HT_EQ_U(got + 3, dma->managed - min);
     HT_EQ_U(dma32->free, dma32->managed);
 
@@ -665,7 +665,7 @@ static void t_watermarks(void)
     HT_ASSERT(p, "order 1 refused above the watermark");
     HT_TRY(take(GFP_DMA, 0, &p));
     HT_ASSERT(p, "order 0 refused above the watermark");
-    HT_EQ_U(dma->free + dma->pcp.count, min); /* the refill cached a batch */
+    HT_EQ_U(dma->free + dma->pcp[0].count, min); /* the refill cached a batch */
     uint64_t fails = dma->alloc_fail, reports = mm_host_reports();
     HT_TRY(take(GFP_DMA, 0, &p));
     HT_ASSERT(!p, "order 0 taken below the watermark");
@@ -675,7 +675,7 @@ static void t_watermarks(void)
     /* A GFP_ATOMIC request refills the cache from the reserve: the frames
      * it cached are still the reserve, GFP_KERNEL gets none of them. */
     HT_TRY(take(GFP_DMA | GFP_ATOMIC, 0, &p));
-    HT_ASSERT(p && dma->pcp.count > 0, "GFP_ATOMIC refused, or nothing cached");
+    HT_ASSERT(p && dma->pcp[0].count > 0, "GFP_ATOMIC refused, or nothing cached");
     HT_TRY(take(GFP_DMA | __GFP_NOWARN, 0, &p));
     HT_ASSERT(!p, "GFP_KERNEL took a frame GFP_ATOMIC cached below the watermark");
 
@@ -698,9 +698,9 @@ static void t_watermarks(void)
     drain_pcp();
     HT_TRY(exhaust(GFP_KERNEL, MAX_ORDER, &got, NULL));
     for (unsigned zi = 0; zi < 2; zi++)
-        HT_ASSERT(Z(zi)->free == Z(zi)->wmark_min && Z(zi)->pcp.count == 0,
+        HT_ASSERT(Z(zi)->free == Z(zi)->wmark_min && Z(zi)->pcp[0].count == 0,
                   "%s: free %lu pcp %u, min %lu", Z(zi)->name,
-                  Z(zi)->free, Z(zi)->pcp.count,
+                  Z(zi)->free, Z(zi)->pcp[0].count,
                   Z(zi)->wmark_min);
     HT_TRY(exhaust(GFP_ATOMIC, MAX_ORDER, &got, NULL));
     for (unsigned zi = 0; zi < 2; zi++)
@@ -721,14 +721,14 @@ static void t_pcp(void)
 
     HT_TRY(take(GFP_KERNEL, 0, &a));
     HT_ASSERT(a && zone_of(page_to_pfn(a)) == ZONE_DMA32, "first frame not from DMA32");
-    HT_EQ_U(z->pcp.count, z->pcp.batch - 1); /* refilled a batch, handed out one */
-    HT_EQ_U(z->free, z->managed - z->pcp.batch);
+    HT_EQ_U(z->pcp[0].count, z->pcp[0].batch - 1); /* refilled a batch, handed out one */
+    HT_EQ_U(z->free, z->managed - z->pcp[0].batch);
 
     /* Freed order-0 frames go to the cache, not the buddy lists, and come
      * back last in, first out. */
     uint64_t zfree = z->free;
     HT_TRY(give(find_held(page_to_pfn(a)), 0));
-    HT_EQ_U(z->pcp.count, z->pcp.batch);
+    HT_EQ_U(z->pcp[0].count, z->pcp[0].batch);
     HT_EQ_U(z->free, zfree);
     HT_TRY(take(GFP_KERNEL, 0, &p));
     HT_ASSERT(p == a, "freed frame %#lx, got %#lx back", page_to_pfn(a),
@@ -748,21 +748,21 @@ static void t_pcp(void)
 
     /* The cache never holds more than `high`: once over it, a batch goes
      * back to the buddy lists. */
-    uint64_t n = 4 * z->pcp.high;
+    uint64_t n = 4 * z->pcp[0].high;
     for (uint64_t i = 0; i < n; i++)
         HT_TRY(take(GFP_KERNEL, 0, &p));
     uint32_t peak = 0, drains = 0;
     while (nheld) {
-        uint32_t before = z->pcp.count;
+        uint32_t before = z->pcp[0].count;
         HT_TRY(give(nheld - 1, 0));
-        if (z->pcp.count < before)
+        if (z->pcp[0].count < before)
             drains++;
-        peak = z->pcp.count > peak ? z->pcp.count : peak;
+        peak = z->pcp[0].count > peak ? z->pcp[0].count : peak;
     }
-    HT_EQ_U(peak, z->pcp.high);
+    HT_EQ_U(peak, z->pcp[0].high);
     HT_ASSERT(drains > 0, "the cache was never drained");
     drain_pcp();
-    HT_EQ_U(z->pcp.count, 0);
+    HT_EQ_U(z->pcp[0].count, 0);
     HT_EQ_U(z->free, z->managed);
     HT_TRY(check());
 }
@@ -1123,26 +1123,26 @@ static void t_pcp_orders(void)
     struct zone *z = Z(ZONE_DMA32); /* GFP_KERNEL's zone here (no Normal) */
     struct page *a, *b, *p;
     HT_TRY(take(GFP_KERNEL, 2, &a));
-    HT_EQ_U(z->pcp.count, 0); /* no batch refill above order 0 */
+    HT_EQ_U(z->pcp[0].count, 0); /* no batch refill above order 0 */
     HT_TRY(take(GFP_KERNEL, 2, &b));
     uint64_t zfree = z->free;
     HT_TRY(give(find_held(page_to_pfn(a)), 0));
-    HT_EQ_U(z->pcp.count, 4);
+    HT_EQ_U(z->pcp[0].count, 4);
     HT_EQ_U(z->free, zfree);
-    HT_ASSERT(a->flags == PG_PCP && a->order == 2 && z->pcp.lists[2] == page_to_pfn(a),
+    HT_ASSERT(a->flags == PG_PCP && a->order == 2 && z->pcp[0].lists[2] == page_to_pfn(a),
               "freed order-2 block not cached");
     HT_TRY(give(find_held(page_to_pfn(b)), 1));
-    HT_EQ_U(z->pcp.count, 8);
+    HT_EQ_U(z->pcp[0].count, 8);
     /* Other orders leave the cached blocks alone. */
     HT_TRY(take(GFP_KERNEL, 1, &p));
     HT_TRY(take(GFP_KERNEL, 3, &p));
-    HT_EQ_U(z->pcp.lists[2], page_to_pfn(b));
-    HT_EQ_U(z->pcp.count, 8);
+    HT_EQ_U(z->pcp[0].lists[2], page_to_pfn(b));
+    HT_EQ_U(z->pcp[0].count, 8);
     HT_TRY(take(GFP_KERNEL, 2, &p));
     HT_ASSERT(p == b, "LIFO: expected b");
     HT_TRY(take(GFP_KERNEL, 2, &p));
     HT_ASSERT(p == a, "LIFO: expected a");
-    HT_EQ_U(z->pcp.count, 0);
+    HT_EQ_U(z->pcp[0].count, 0);
     HT_EQ_U(z->free, zfree - 2 - 8); /* the order-1 and order-3 blocks */
     HT_TRY(give_all());
 
@@ -1151,24 +1151,24 @@ static void t_pcp_orders(void)
     HT_TRY(take(GFP_KERNEL, PCP_MAX_ORDER + 1, &p));
     zfree = z->free;
     HT_TRY(give(find_held(page_to_pfn(p)), 2));
-    HT_EQ_U(z->pcp.count, 0);
+    HT_EQ_U(z->pcp[0].count, 0);
     HT_EQ_U(z->free, zfree + (2ul << PCP_MAX_ORDER));
 
     /* Never above high: order-3 blocks pushed one after the other. */
-    uint64_t n = 2 * z->pcp.high / 8 + 2;
+    uint64_t n = 2 * z->pcp[0].high / 8 + 2;
     for (uint64_t i = 0; i < n; i++)
         HT_TRY(take(GFP_KERNEL, 3, &p));
     uint32_t peak = 0, drains = 0;
     while (nheld) {
-        uint32_t before = z->pcp.count;
+        uint32_t before = z->pcp[0].count;
         HT_TRY(give(nheld - 1, (unsigned)nheld)); /* check(): count <= high */
-        drains += z->pcp.count < before;
-        peak = z->pcp.count > peak ? z->pcp.count : peak;
+        drains += z->pcp[0].count < before;
+        peak = z->pcp[0].count > peak ? z->pcp[0].count : peak;
     }
-    HT_ASSERT(drains > 0 && peak > z->pcp.high - 8, "peak %u, %u drains, high %u", peak,
-              drains, z->pcp.high);
+    HT_ASSERT(drains > 0 && peak > z->pcp[0].high - 8, "peak %u, %u drains, high %u", peak,
+              drains, z->pcp[0].high);
     drain_pcp();
-    HT_EQ_U(z->pcp.count, 0);
+    HT_EQ_U(z->pcp[0].count, 0);
     HT_EQ_U(z->free, z->managed);
 
     /* __GFP_ZERO on a cached block. */
@@ -1256,10 +1256,11 @@ static void t_check_finds_marked_tails(void)
     r = node_check(why, sizeof(why));
     c->order = 2;
     HT_ASSERT(r == -EUCLEAN && strstr(why, "cache list 2"), "node_check: %d \"%s\"", r, why);
-    Z(ZONE_DMA32)->pcp.count++;
+    Z(ZONE_DMA32)->pcp[0].count++;
     r = node_check(why, sizeof(why));
-    Z(ZONE_DMA32)->pcp.count--;
-    HT_ASSERT(r == -EUCLEAN && strstr(why, "pcp count"), "node_check: %d \"%s\"", r, why);
+    Z(ZONE_DMA32)->pcp[0].count--;
+    HT_ASSERT(r == -EUCLEAN && strstr(why, "CPU 0's cache lists, its count"), "node_check: %d \"%s\"",
+              r, why);
     HT_TRY(check());
     HT_TRY(give_all());
 }
@@ -1376,7 +1377,7 @@ static void scan_free(void)
             for (uint64_t pfn = z->area[k].head; pfn != PFN_NIL; pfn = pfn_to_page(pfn)->next)
                 memset(fstate + pfn, ST_BUDDY, 1ul << k);
         for (unsigned k = 0; k <= PCP_MAX_ORDER; k++)
-            for (uint64_t pfn = z->pcp.lists[k]; pfn != PFN_NIL; pfn = pfn_to_page(pfn)->next)
+            for (uint64_t pfn = z->pcp[0].lists[k]; pfn != PFN_NIL; pfn = pfn_to_page(pfn)->next)
                 memset(fstate + pfn, ST_PCP, 1ul << k);
     }
 }
@@ -1414,7 +1415,7 @@ static uint64_t model_contig(uint64_t n, uint64_t align, uint64_t min, uint64_t 
         const struct zone *z = Z(zi);
         uint64_t s = lo > zone_lo(zi) ? lo : zone_lo(zi);
         uint64_t e = hi < zone_hi(zi) ? hi : zone_hi(zi);
-        uint64_t zfree = z->free + z->pcp.count; /* the cache counts as free */
+        uint64_t zfree = z->free + z->pcp[0].count; /* the cache counts as free */
         uint64_t floor = (gfp & __GFP_MEMALLOC) ? 0 : (gfp & __GFP_HIGH) ? z->wmark_min / 2
                                                                           : z->wmark_min;
         if (s >= e || zfree < n || zfree - n < floor)
@@ -1495,7 +1496,7 @@ static void contig_vs_model(uint64_t n, uint64_t align, uint64_t min, uint64_t m
     }
     if (drained)
         for (unsigned zi = 0; zi < NR_ZONES; zi++)
-            HT_ASSERT(Z(zi)->pcp.count == 0, "failed first search did not drain the caches");
+            HT_ASSERT(Z(zi)->pcp[0].count == 0, "failed first search did not drain the caches");
     HT_TRY(check());
 }
 
@@ -1649,11 +1650,11 @@ static void t_contig_drains_pcp(void)
     HT_TRY(split_contig_at(find_held(PFN(run)), 8));
     for (uint64_t k = 8; k < 16; k++)
         HT_TRY(give(find_held(PFN(run) + k), 1));
-    HT_EQ_U(Z(ZONE_DMA32)->pcp.count, 8);
+    HT_EQ_U(Z(ZONE_DMA32)->pcp[0].count, 8);
     HT_EQ_U(Z(ZONE_DMA32)->free, 0);
     uint64_t pa = alloc_contig(8, FR, 0, ~0ul, __GFP_MEMALLOC);
     HT_EQ_U(pa, run + 8 * FR);
-    HT_EQ_U(Z(ZONE_DMA32)->pcp.count, 0);
+    HT_EQ_U(Z(ZONE_DMA32)->pcp[0].count, 0);
     HT_TRY(hold(PFN(pa), 8, 0, true));
     HT_TRY(check());
     HT_TRY(give_all());
@@ -1760,7 +1761,7 @@ static void t_contig_watermark(void)
     struct page *p;
     HT_TRY(take(GFP_DMA | __GFP_MEMALLOC, 0, &p));
     HT_TRY(give(find_held(PFN(run)), 0)); /* free_contig: 8 free in a row */
-    HT_EQ_U(dma->free + dma->pcp.count, dma->wmark_min + 7);
+    HT_EQ_U(dma->free + dma->pcp[0].count, dma->wmark_min + 7);
     HT_EQ_U(alloc_contig(8, FR, 0, ZONE_DMA_END, GFP_KERNEL | __GFP_NOWARN), 0);
     HT_TRY(check());
     HT_EQ_U(alloc_contig(7, FR, 0, ZONE_DMA_END, GFP_KERNEL), run);
@@ -1839,11 +1840,11 @@ static void stats_match(void)
         for (uint64_t pfn = z->start_pfn; pfn < z->end_pfn; pfn++)
             present += is_ram(pfn);
         struct { const char *key; uint64_t want; } kv[] = {
-            { "pages free", z->free + z->pcp.count }, { "min", z->wmark_min },
+            { "pages free", z->free + z->pcp[0].count }, { "min", z->wmark_min },
             { "low", z->wmark_low }, { "high", z->wmark_high },
             { "spanned", z->end_pfn - z->start_pfn }, { "present", present },
-            { "managed", z->managed }, { "count:", z->pcp.count },
-            { "batch:", z->pcp.batch }, { "start_pfn:", z->start_pfn },
+            { "managed", z->managed }, { "count:", z->pcp[0].count },
+            { "batch:", z->pcp[0].batch }, { "start_pfn:", z->start_pfn },
         };
         for (size_t i = 0; i < HT_COUNT(kv); i++) {
             HT_ASSERT(field(sec, kv[i].key, &v), "zoneinfo %s: no \"%s\"", z->name, kv[i].key);
@@ -1859,7 +1860,7 @@ static void stats_match(void)
         total += Z(zi)->managed;
         reserve += Z(zi)->wmark_high;
         if (zi <= ZONE_DMA32)
-            dma32 += Z(zi)->free + Z(zi)->pcp.count;
+            dma32 += Z(zi)->free + Z(zi)->pcp[0].count;
     }
     uint64_t fr = nr_free_pages();
     struct { const char *key; uint64_t want; } mi[] = {
@@ -1969,10 +1970,10 @@ static void t_isolate_cached(void)
     struct zone *z = Z(ZONE_DMA32);
     HT_ASSERT(a->flags == PG_PCP && b->flags == PG_PCP, "blocks not cached: %#x %#x",
               a->flags, b->flags);
-    uint32_t cached = z->pcp.count;
+    uint32_t cached = z->pcp[0].count;
     HT_EQ_U(isolate_free_frame(z, pb + 3), 0);
     HT_TRY(hold(pb + 3, 1, 0, false));
-    HT_EQ_U(z->pcp.count, cached - 4);
+    HT_EQ_U(z->pcp[0].count, cached - 4);
     HT_EQ_U(isolate_free_frame(z, pa), 0);
     HT_TRY(hold(pa, 1, 0, false));
     HT_TRY(iso_check());

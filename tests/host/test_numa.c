@@ -194,7 +194,7 @@ static void t_fallback_nearest(void)
     HT_EQ_U(node_numa_stat(1, NUMA_HIT), n);
     /* Node 1 stopped at its reserve (wmark_min), not at zero. */
     const struct zone *z = &node_data[1]->zones[ZONE_DMA32];
-    HT_ASSERT(z->free + z->pcp.count >= z->wmark_min, "node 1 below its minimum");
+    HT_ASSERT(zone_free_frames(z) >= z->wmark_min, "node 1 below its minimum");
     __free_pages(p, 0);
     /* A one-node mask of the full node: no fallback, NULL. */
     nodemask_t m1 = { 1ul << 1 };

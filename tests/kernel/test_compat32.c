@@ -102,7 +102,7 @@ KTEST(compat32_dma32_exhaustion)
         if (err)
             break;
     }
-    uint64_t normal_free = normal->free + normal->pcp.count;
+    uint64_t normal_free = zone_free_frames(normal);
     KT_ASSERT(err == -ENOMEM, "touching %lu MiB of a 32-bit space gave %d, not -ENOMEM",
               (touched >> 20), err);
     KT_ASSERT(normal_free > 16384, "Normal memory ran out too (%lu pages free)",

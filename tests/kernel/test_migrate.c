@@ -283,7 +283,7 @@ static int fragment_dma(struct mm *mm, uint64_t *a, uint64_t *n)
 {
     struct zone *z = &node0->zones[ZONE_DMA];
     drain_pcp();
-    uint64_t avail = z->free + z->pcp.count;
+    uint64_t avail = zone_free_frames(z);
     if (avail < z->wmark_high + 2048)
         return -ENOSPC;
     *n = avail - z->wmark_high - 64;

@@ -33,7 +33,7 @@ KTEST(numa_nodes_consistent)
         KT_ASSERT(n && n->nid == (int)nid, "node_data[%u]", nid);
         for (int t = 0; t < NR_ZONES; t++) {
             const struct zone *z = &n->zones[t];
-            free += z->free + z->pcp.count;
+            free += zone_free_frames(z);
             managed += z->managed;
             KT_ASSERT(zone_to_nid(z) == (int)nid && zone_idx(z) == (unsigned)t,
                       "zone %s of node %u has id %u", z->name, nid, z->id);

@@ -108,7 +108,7 @@ static void reserve_state(bool *dipped, bool *broken)
     *dipped = *broken = false;
     for (int i = 0; i < NR_ZONES; i++) {
         const struct zone *z = &node0->zones[i];
-        uint64_t free = z->free + z->pcp.count;
+        uint64_t free = zone_free_frames(z);
         if (!z->managed)
             continue;
         *dipped |= free < z->wmark_min;
