@@ -214,11 +214,23 @@ static void drain_here(void *arg)
     drain_pcp_local();
 }
 
-/* drain_pcp on the boot CPU: each other CPU drains its own caches. */
+/* Does CPU cpu cache any frame?  (Read from another CPU: a glance, which
+ * is enough for a CPU that allocates nothing meanwhile.) */
+static bool caches_something(unsigned cpu)
+{
+    for (unsigned nid = 0; nid < nr_node_ids; nid++)
+        for (int i = 0; i < NR_ZONES; i++)
+            if (__atomic_load_n(&node_data[nid]->zones[i].pcp[cpu].count, __ATOMIC_RELAXED))
+                return true;
+    return false;
+}
+
+/* drain_pcp on the boot CPU: each other CPU that caches something drains
+ * its own caches. */
 static void drain_others(void)
 {
     for (unsigned i = 1; i < nr_cpus_possible && i < PCP_CPUS; i++)
-        if (cpu_info[i].online)
+        if (cpu_info[i].online && caches_something(i))
             smp_call_on(i, drain_here, NULL);
 }
 
