@@ -59,6 +59,7 @@ bool mmu32_mirror_user;
 struct mmu32 {
     struct pgtable hw; /* x86-64 format, [0, 4 GiB), kernel half shared */
     bool mirror_user;  /* the mirror is user-readable (kept for fork's children) */
+    struct mm *mm;     /* the address space it serves (its cpu_mask) */
 };
 
 static struct mmu32 *hw_of(const struct mm *mm)
@@ -189,11 +190,13 @@ static void mmu32_flush(struct pgtable *pt, uint64_t va, uint64_t len)
             "mmu32_flush: mirror", va);
 }
 
+/* The tables the CPU walks changed: this CPU's TLB, and those of the
+ * other CPUs that have them loaded (the address space's cpu_mask). */
 static void hw_flush(struct pgtable *pt, uint64_t va, uint64_t len)
 {
-    (void)pt;
     if (mm_tlb_flush)
         mm_tlb_flush(va, len);
+    mm_flush_cpus(((struct mmu32 *)((char *)pt - offsetof(struct mmu32, hw)))->mm, va, len);
 }
 
 static int mmu32_attach(struct mm *mm, const struct mm *parent)
@@ -207,6 +210,7 @@ static int mmu32_attach(struct mm *mm, const struct mm *parent)
         return err;
     }
     m->hw.flush = hw_flush;
+    m->mm = mm;
     if (mm_kernel_share && (err = mm_kernel_share(&m->hw)) != 0) {
         pt_destroy(&m->hw);
         kfree(m);

@@ -65,8 +65,12 @@ static void user_flush(struct pgtable *pt, uint64_t va, uint64_t len)
 {
     if (mm_tlb_flush && (!mm_loaded_root || mm_loaded_root() == pt->root))
         mm_tlb_flush(va, len);
-    struct mm *mm = (struct mm *)((char *)pt - __builtin_offsetof(struct mm, pt));
-    if (mm_tlb_flush_cpus && mm->cpu_mask)
+    mm_flush_cpus((struct mm *)((char *)pt - __builtin_offsetof(struct mm, pt)), va, len);
+}
+
+void mm_flush_cpus(struct mm *mm, uint64_t va, uint64_t len)
+{
+    if (mm && mm_tlb_flush_cpus && mm->cpu_mask)
         mm_tlb_flush_cpus(mm->cpu_mask, va, len);
 }
 

@@ -33,6 +33,8 @@ struct percpu {
     uint64_t user_rsp;      /* %gs:8: the syscall entry's scratch */
     uint64_t kernel_rsp;    /* %gs:16: the running task's kernel stack top */
     unsigned cpu;           /* %gs:24: the index in cpu_info */
+    struct mm *loaded_mm;   /* the address space entered by smp_enter_mm, NULL: the kernel's
+                             * tables (kernel/cpu/tlb_shootdown.c) */
 };
 
 extern struct percpu percpu[];

@@ -37,9 +37,20 @@ typedef struct spinlock {
 
 #ifdef HOST_TEST
 /* The host tests and benchmarks run the memory code on one thread:
- * nothing to wait for, nothing to check. */
-static inline void spin_lock(spinlock_t *l) { l->locked = 1; }
-static inline void spin_unlock(spinlock_t *l) { l->locked = 0; }
+ * nothing to wait for; a lock taken twice (a deadlock in the kernel) or
+ * released unheld stops the test at once. */
+static inline void spin_lock(spinlock_t *l)
+{
+    if (l->locked)
+        __builtin_trap();
+    l->locked = 1;
+}
+static inline void spin_unlock(spinlock_t *l)
+{
+    if (!l->locked)
+        __builtin_trap();
+    l->locked = 0;
+}
 static inline bool spin_is_locked(const spinlock_t *l) { return l->locked; }
 #else
 void spin_lock(spinlock_t *l);

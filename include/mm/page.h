@@ -133,7 +133,7 @@ struct per_cpu_pages {
      * a numa_local of the zone (zone_numa_stat adds it); kept here, on
      * the cache line the fast path writes anyway. */
     uint64_t local_hits;
-};
+} __attribute__((aligned(64)));   /* a cache line each: no line bounces between CPUs */
 
 struct mem_node;
 

@@ -273,6 +273,10 @@ extern int (*mm_kernel_share)(struct pgtable *pt);
  * CPUs of mask (an mm's cpu_mask) and wait for them
  * (smp_tlb_flush_mask).  NULL (host tests, one CPU): nothing to send. */
 extern void (*mm_tlb_flush_cpus)(uint64_t mask, uint64_t va, uint64_t len);
+/* Send a flush of mm's range [va, va + len) to the other CPUs of its
+ * cpu_mask (the pt.flush of the tables the CPU walks calls it: mm's own,
+ * or compat32's derived ones). */
+void mm_flush_cpus(struct mm *mm, uint64_t va, uint64_t len);
 /* Make every CPU of mm->cpu_mask leave mm's tables (load the kernel's)
  * and clear its bit: mm_destroy calls it before it frees a table.  NULL:
  * nothing to do. */

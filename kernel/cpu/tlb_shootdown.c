@@ -7,7 +7,7 @@
  * an interrupt can make it: an inter-processor interrupt (IPI) on vector
  * VEC_TLB_SHOOTDOWN.  The sender writes the request (a range, or a read
  * for the tests), sends the IPI to each CPU concerned, and waits until
- * each has acknowledged (pending back at 0): only then may the old page
+ * each has acknowledged (its bit of `targets` cleared): only then may the old page
  * be reused.  A range of more than TLB_FLUSH_CEILING pages (33, Linux's
  * tlb_single_page_flush_ceiling) is a full flush, global entries included.
  *
@@ -20,10 +20,21 @@
  * of the mask leave it first (smp_leave_mm_all).
  *
  * Invariants: one request at a time (the sender keeps interrupts off
- * while it has one out, and only the boot CPU sends); pending counts the
- * CPUs that have not acknowledged; a CPU acknowledges after its flush or
- * read is done.  A CPU that does not acknowledge within a second is said
- * once and the sender goes on: better a stale entry than a hang.
+ * while it has one out, and only the boot CPU sends); `targets` holds a
+ * bit for each CPU that has not acknowledged, stored after the request's
+ * fields; a CPU acknowledges by clearing its bit, after its flush, read
+ * or call is done (a started call: before it runs).  A CPU that does not
+ * acknowledge within a second is said once, its bit cleared, and the
+ * sender goes on: better a stale entry than a hang.  Its IPI may still
+ * arrive later: a CPU whose bit is clear when the IPI comes does nothing,
+ * so a late IPI never runs a request that was not meant for its CPU, nor
+ * acknowledges one in another's place.  (What remains: a CPU that stalls
+ * for a second inside its handler may read a request that replaced its
+ * own.)
+ *
+ * Also here, on the same vector: calls on another CPU (smp_call_on,
+ * smp_call_start), address spaces entered and left on other CPUs, and
+ * the page allocator's request that they drain their per-CPU caches.
  */
 #include <kernel/smp.h>
 #include <kernel/apic.h>
@@ -45,7 +56,7 @@ static struct {
     void (*fn)(void *);              /* REQ_CALL's function and argument */
     void *arg;
     volatile uint64_t value;         /* REQ_READ's result */
-    volatile uint32_t pending;       /* CPUs that have not acknowledged */
+    uint64_t targets;                /* CPUs that have not acknowledged (bit i: CPU i) */
 } req;
 
 static void local_flush(uint64_t va, uint64_t len)
@@ -67,11 +78,16 @@ static void local_flush(uint64_t va, uint64_t len)
 
 void tlb_shootdown_interrupt(void)
 {
+    uint64_t me = 1ul << smp_processor_id();
+    if (!(__atomic_load_n(&req.targets, __ATOMIC_ACQUIRE) & me)) {
+        apic_eoi();         /* not meant for us (any more): a late IPI */
+        return;
+    }
     if (req.op == REQ_START) {
         /* Acknowledge at once, then run: the sender goes on meanwhile. */
         void (*fn)(void *) = req.fn;
         void *arg = req.arg;
-        __atomic_fetch_sub(&req.pending, 1, __ATOMIC_RELEASE);
+        __atomic_fetch_and(&req.targets, ~me, __ATOMIC_RELEASE);
         apic_eoi();
         fn(arg);
         return;
@@ -82,7 +98,7 @@ void tlb_shootdown_interrupt(void)
         req.fn(req.arg);
     else
         local_flush(req.va, req.len);
-    __atomic_fetch_sub(&req.pending, 1, __ATOMIC_RELEASE);
+    __atomic_fetch_and(&req.targets, ~me, __ATOMIC_RELEASE);
     apic_eoi();
 }
 
@@ -92,22 +108,27 @@ static int send(uint64_t mask)
     static bool said;
     uint64_t flags = read_rflags();
     cli();
-    unsigned n = 0;
+    uint64_t want = 0;
     for (unsigned i = 1; i < nr_cpus_possible && i < 64; i++)
-        n += (mask >> i & 1) && cpu_info[i].online;
-    __atomic_store_n(&req.pending, n, __ATOMIC_RELEASE);
+        if ((mask >> i & 1) && cpu_info[i].online)
+            want |= 1ul << i;
+    /* After the request's fields (the callers wrote them): a CPU that sees
+     * its bit sees them too. */
+    __atomic_store_n(&req.targets, want, __ATOMIC_RELEASE);
     for (unsigned i = 1; i < nr_cpus_possible && i < 64; i++)
-        if ((mask >> i & 1) && cpu_info[i].online &&
-            !smp_send_ipi(cpu_info[i].apic_id, 0x4000u | VEC_TLB_SHOOTDOWN))
-            __atomic_fetch_sub(&req.pending, 1, __ATOMIC_RELEASE);
+        if ((want >> i & 1) && !smp_send_ipi(cpu_info[i].apic_id, 0x4000u | VEC_TLB_SHOOTDOWN))
+            __atomic_fetch_and(&req.targets, ~(1ul << i), __ATOMIC_RELEASE);
     uint64_t end = rdtsc() + tsc_hz();
     int err = 0;
-    while (__atomic_load_n(&req.pending, __ATOMIC_ACQUIRE)) {
+    uint64_t left;
+    while ((left = __atomic_load_n(&req.targets, __ATOMIC_ACQUIRE)) != 0) {
         if (rdtsc() > end) {
+            /* Given up: their IPIs, if they come, will find nothing. */
+            __atomic_store_n(&req.targets, 0, __ATOMIC_RELEASE);
             if (!said) {
                 said = true;
-                printk("smp: %u CPU(s) did not acknowledge a TLB shootdown within 1 s\n",
-                       req.pending);
+                printk("smp: %u CPU(s) did not acknowledge an IPI request within 1 s "
+                       "(mask %#lx)\n", (unsigned)__builtin_popcountl(left), left);
             }
             err = -ETIMEDOUT;
             break;
@@ -156,20 +177,29 @@ int smp_call_on(unsigned cpu, void (*fn)(void *), void *arg)
 
 /* ---- address spaces on other CPUs (lazy TLB) ---- */
 
-/* On the CPU itself: load mm's tables and say so in mm->cpu_mask. */
+/* On the CPU itself: load mm's tables, its bit in mm->cpu_mask first
+ * (a flush sent from then on reaches this CPU before it can cache
+ * anything of mm), and out of the mask of the address space it leaves
+ * (its TLB forgets that one with the CR3 load: no PCID). */
 static void enter_mm(void *arg)
 {
-    struct mm *mm = arg;
+    struct mm *mm = arg, *old = this_cpu()->loaded_mm;
+    uint64_t me = 1ul << smp_processor_id();
+    __atomic_fetch_or(&mm->cpu_mask, me, __ATOMIC_SEQ_CST);
     write_cr3(mm_cr3(mm));
-    __atomic_fetch_or(&mm->cpu_mask, 1ul << smp_processor_id(), __ATOMIC_SEQ_CST);
+    if (old && old != mm)
+        __atomic_fetch_and(&old->cpu_mask, ~me, __ATOMIC_SEQ_CST);
+    this_cpu()->loaded_mm = mm;
 }
 
 /* On the CPU itself: back on the kernel's tables if it is on mm's. */
 static void leave_mm(void *arg)
 {
     struct mm *mm = arg;
-    if (read_cr3() == mm_cr3(mm))
+    if (this_cpu()->loaded_mm == mm) {
         write_cr3(kernel_pt.root);
+        this_cpu()->loaded_mm = NULL;
+    }
     __atomic_fetch_and(&mm->cpu_mask, ~(1ul << smp_processor_id()), __ATOMIC_SEQ_CST);
 }
 
@@ -183,7 +213,10 @@ void smp_leave_mm_all(struct mm *mm)
     for (unsigned i = 1; i < nr_cpus_possible && i < 64; i++)
         if (mm->cpu_mask >> i & 1)
             smp_call_on(i, leave_mm, mm);
-    mm->cpu_mask = 0;   /* a CPU that did not answer is given up (said once) */
+    /* A CPU that did not answer within a second is given up (said once):
+     * it may still have the tables in CR3, but a CPU that stalls that long
+     * with interrupts off is lost anyway. */
+    mm->cpu_mask = 0;
 }
 
 static void mm_remote_flush(uint64_t mask, uint64_t va, uint64_t len)
