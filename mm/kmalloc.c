@@ -121,7 +121,7 @@ static void *kmalloc_large(size_t size, gfp_t gfp)
     if (!pg)
         return NULL;
     slab_mark_pages(pg, order, NULL);
-    slab_large_pages += 1ul << order;
+    __atomic_fetch_add(&slab_large_pages, 1ul << order, __ATOMIC_RELAXED);
     return page_address(pg);
 }
 
@@ -164,7 +164,7 @@ void kfree(const void *p)
     }
     unsigned order = pg->order;
     slab_unmark_pages(pg, order);
-    slab_large_pages -= 1ul << order;
+    __atomic_fetch_sub(&slab_large_pages, 1ul << order, __ATOMIC_RELAXED);
     __free_pages(pg, order);
 }
 

@@ -213,6 +213,9 @@ static void __attribute__((noinline)) pcp_drain(struct zone *z, struct per_cpu_p
 
 void (*drain_pcp_others)(void);
 unsigned pcp_nr_cpus = 1;
+#ifdef HOST_TEST
+unsigned mm_host_cpu;
+#endif
 
 void drain_pcp_local(void)
 {

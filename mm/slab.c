@@ -263,6 +263,7 @@ static bool cache_setup(struct kmem_cache *c, const char *name, size_t size, siz
     link_init(&c->full);
     link_init(&c->partial);
     link_init(&c->empty);
+    c->lock = (spinlock_t)SPINLOCK_INIT("kmem_cache->lock");
     for (int i = 0; i < SLAB_NR_CPUS; i++) {
         c->cpu[i].limit = array_limit(c);
         c->cpu[i].batch = c->cpu[i].limit / 2;
@@ -273,6 +274,9 @@ static bool cache_setup(struct kmem_cache *c, const char *name, size_t size, siz
 
 /* ---- growing and shrinking ----------------------------------------------------------------- */
 
+/* A new slab, linked on `empty`.  Called without the cache's lock: the
+ * page allocator may call the shrinker, which takes cache locks; the
+ * lock is taken for the colour and for the linking only. */
 static struct slab *grow(struct kmem_cache *c, gfp_t gfp)
 {
     gfp_t pgfp = (gfp & ~(__GFP_ZERO | __GFP_DMA | __GFP_DMA32)) | c->gfp_zone;
@@ -292,10 +296,12 @@ static struct slab *grow(struct kmem_cache *c, gfp_t gfp)
         s = (struct slab *)(base + bytes - c->desc_size);
     }
     s->cache = c;
+    spin_lock(&c->lock);
     s->colour = c->colour_next * (uint32_t)c->colour_off;
-    s->s_mem = base + s->colour;
     if (++c->colour_next == c->colour_count)
         c->colour_next = 0;
+    spin_unlock(&c->lock);
+    s->s_mem = base + s->colour;
     s->nfree = c->num;
     for (uint32_t w = 0; w < c->map_words; w++) {
         uint32_t left = c->num - w * 64;
@@ -307,14 +313,16 @@ static struct slab *grow(struct kmem_cache *c, gfp_t gfp)
     if (c->ctor)
         for (uint32_t i = 0; i < c->num; i++)
             c->ctor(slab_object(c, s, i));
+    spin_lock(&c->lock);
     link_add(&c->empty, &s->link);
     c->nr_slabs++;
     c->free_objs += c->num;
-    slab_pages += 1ul << c->order;
+    spin_unlock(&c->lock);
+    __atomic_fetch_add(&slab_pages, 1ul << c->order, __ATOMIC_RELAXED);
     return s;
 }
 
-/* Give an empty slab back to the page allocator. */
+/* Give an empty slab back to the page allocator (the cache's lock held). */
 static void slab_destroy(struct kmem_cache *c, struct slab *s)
 {
     char *base = slab_base(s);
@@ -328,7 +336,7 @@ static void slab_destroy(struct kmem_cache *c, struct slab *s)
     __free_pages(pg, c->order);
     c->nr_slabs--;
     c->free_objs -= c->num;
-    slab_pages -= 1ul << c->order;
+    __atomic_fetch_sub(&slab_pages, 1ul << c->order, __ATOMIC_RELAXED);
 }
 
 /* Set the free bit of slot i of slab s, and move the slab to its new list. */
@@ -373,15 +381,20 @@ static void flush(struct kmem_cache *c, struct array_cache *ac, uint32_t n)
     ac->avail -= n;
 }
 
-/* A slab with a free object: partial first, then empty, then a new one
- * (only when may_grow).  NULL when there is none. */
+/* With the cache's lock held: a slab with a free object, partial first,
+ * then empty, then a new one (only when may_grow: the lock is let go
+ * while it grows, so another CPU may have taken its objects since; the
+ * callers look at nfree).  NULL when there is none. */
 static struct slab *slab_with_free(struct kmem_cache *c, gfp_t gfp, bool may_grow)
 {
     struct slab *s = first_slab(&c->partial);
     if (!s)
         s = first_slab(&c->empty);
-    if (!s && may_grow)
+    if (!s && may_grow) {
+        spin_unlock(&c->lock);
         s = grow(c, gfp);
+        spin_lock(&c->lock);
+    }
     return s;
 }
 
@@ -409,22 +422,44 @@ static void *slot_take(struct kmem_cache *c, struct slab *s)
  * shrinker alloc_pages may call then finds nothing of ours half-moved. */
 static bool refill(struct kmem_cache *c, struct array_cache *ac, gfp_t gfp)
 {
+    spin_lock(&c->lock);
     while (ac->avail < ac->batch) {
         struct slab *s = slab_with_free(c, gfp, ac->avail == 0);
         if (!s)
-            return ac->avail > 0;
+            break;
         while (s->nfree && ac->avail < ac->batch) {
             void *obj = slot_take(c, s);
             ac->entry[++ac->avail] = (struct ac_entry){ obj, s };
         }
     }
-    return true;
+    spin_unlock(&c->lock);
+    return ac->avail > 0;
 }
 
-/* Empty the array and free the empty slabs; the frames freed. */
+/* One object straight from the slabs (a debug cache, or a CPU without an
+ * array), or NULL. */
+static void *take_one(struct kmem_cache *c, gfp_t gfp)
+{
+    void *obj = NULL;
+    spin_lock(&c->lock);
+    for (int tries = 0; tries < 2 && !obj; tries++) {
+        struct slab *s = slab_with_free(c, gfp, true);
+        if (!s)
+            break;
+        if (s->nfree)
+            obj = slot_take(c, s);
+    }
+    spin_unlock(&c->lock);
+    return obj;
+}
+
+/* Empty the arrays and free the empty slabs; the frames freed.  Every
+ * CPU's array: the boot CPU shrinks (mm/page_alloc.c), while the others
+ * allocate nothing (docs/smp.md). */
 static uint64_t cache_shrink(struct kmem_cache *c)
 {
     uint64_t freed = 0;
+    spin_lock(&c->lock);
     for (int i = 0; i < SLAB_NR_CPUS; i++)
         flush(c, &c->cpu[i], c->cpu[i].avail);
     struct slab *s;
@@ -432,6 +467,7 @@ static uint64_t cache_shrink(struct kmem_cache *c)
         slab_destroy(c, s);
         freed += 1ul << c->order;
     }
+    spin_unlock(&c->lock);
     return freed;
 }
 
@@ -471,20 +507,20 @@ uint64_t slab_shrink_all(void)
 
 static __attribute__((noinline)) void *alloc_slow(struct kmem_cache *c, gfp_t gfp)
 {
-    struct array_cache *ac = &c->cpu[slab_cpu()];
+    unsigned cpu = slab_cpu();
     void *obj;
     if (gfp & c->gfp_refuse) {
         slab_report("kmem_cache_alloc: cache %s cannot give %s memory", c->name,
                     (gfp & __GFP_DMA) ? "DMA" : "DMA32");
         return NULL;
     }
-    if (c->debug) {
-        struct slab *s = slab_with_free(c, gfp, true);
-        if (!s)
+    if (c->debug || cpu >= SLAB_NR_CPUS) {
+        if (!(obj = take_one(c, gfp)))
             return NULL;
-        obj = slot_take(c, s);
-        slab_debug_on_alloc(c, obj);
+        if (c->debug)
+            slab_debug_on_alloc(c, obj);
     } else {
+        struct array_cache *ac = &c->cpu[cpu];
         if (!ac->avail && !refill(c, ac, gfp))
             return NULL;
         obj = ac->entry[ac->avail--].obj;
@@ -496,7 +532,10 @@ static __attribute__((noinline)) void *alloc_slow(struct kmem_cache *c, gfp_t gf
 
 void *kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp)
 {
-    struct array_cache *ac = &c->cpu[slab_cpu()];
+    unsigned cpu = slab_cpu();
+    if (unlikely(cpu >= SLAB_NR_CPUS))
+        return alloc_slow(c, gfp);
+    struct array_cache *ac = &c->cpu[cpu];
     uint32_t n = ac->avail;
     if (unlikely(!n || (gfp & c->gfp_slow)))
         return alloc_slow(c, gfp);
@@ -520,36 +559,49 @@ static void bad_offset(struct kmem_cache *c, struct slab *s, void *obj)
 
 static __attribute__((noinline)) void free_slow(struct kmem_cache *c, struct slab *s, void *obj)
 {
-    struct array_cache *ac = &c->cpu[slab_cpu()];
+    unsigned cpu = slab_cpu();
     uint64_t off = (uint64_t)((char *)obj - c->obj_offset - s->s_mem);
     if (off >= c->span || !slab_is_slot_start(c, off)) {
         bad_offset(c, s, obj);
         return;
     }
     uint32_t i = slab_index(c, off);
-    if (c->debug) {
+    if (c->debug || cpu >= SLAB_NR_CPUS) {
         /* No array: the object is allocated exactly when its bit is clear. */
-        if (slab_is_free(s, i)) {
-            slab_error(c, obj, 0, "double free (the object is not allocated)");
-            return;
+        spin_lock(&c->lock);
+        bool twice = slab_is_free(s, i);
+        if (!twice) {
+            if (c->debug)
+                slab_debug_on_free(c, obj);
+            slot_free(c, s, i);
         }
-        slab_debug_on_free(c, obj);
-        slot_free(c, s, i);
+        spin_unlock(&c->lock);
+        if (twice)
+            slab_error(c, obj, 0, "double free (the object is not allocated)");
         return;
     }
+    struct array_cache *ac = &c->cpu[cpu];
     if (ac->entry[ac->avail].obj == obj) {
         slab_error(c, obj, 0, "double free (the object is not allocated)");
         return;
     }
-    if (ac->avail == ac->limit)
+    if (ac->avail == ac->limit) {
+        spin_lock(&c->lock);
         flush(c, ac, ac->batch);
+        spin_unlock(&c->lock);
+    }
     ac->entry[++ac->avail] = (struct ac_entry){ obj, s };
 }
 
 /* obj lies in slab s of cache c (the caller looked it up). */
 static inline void free_object(struct kmem_cache *c, struct slab *s, void *obj)
 {
-    struct array_cache *ac = &c->cpu[slab_cpu()];
+    unsigned cpu = slab_cpu();
+    if (unlikely(cpu >= SLAB_NR_CPUS)) {
+        free_slow(c, s, obj);
+        return;
+    }
+    struct array_cache *ac = &c->cpu[cpu];
     /* Without obj_offset: it is 0 but in debug caches, which go to
      * free_slow anyway (limit 0), where it is taken into account. */
     uint64_t off = (uint64_t)((char *)obj - s->s_mem);

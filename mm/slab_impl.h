@@ -25,12 +25,15 @@
 #define MM_SLAB_IMPL_H
 
 #include <mm/slab.h>
+#include <mm/page.h>
+#include <kernel/spinlock.h>
 
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
 #define SLAB_MAX_ORDER 5          /* slabs of 1 to 32 frames (64 for debug caches) */
 #define SLAB_GOOD_ORDER 4         /* larger only for objects above 64 KiB */
-#define SLAB_NR_CPUS 1            /* one per-CPU array per cache per CPU */
+#define SLAB_NR_CPUS PCP_CPUS     /* CPUs with a per-CPU array in each cache; the others
+                                   * take objects from the slabs under the cache's lock */
 #define AC_MAX 64                 /* room in a per-CPU array */
 
 /* Internal flags, above the ones kmem_cache_create accepts. */
@@ -97,6 +100,9 @@ struct kmem_cache {
     size_t desc_size;             /* bytes of a struct slab with its free map */
     size_t colour_off;            /* colour step */
     uint32_t colour_count, colour_next;
+    /* The slab lists, nr_slabs, free_objs and colour_next: under `lock`
+     * (the per-CPU arrays are their CPUs' alone). */
+    spinlock_t lock;
     struct slab_link full, partial, empty;
     uint64_t nr_slabs;
     uint64_t free_objs;           /* the slabs' nfree, summed */
@@ -133,9 +139,10 @@ static inline uint64_t slab_cache_live(const struct kmem_cache *c)
     return c->nr_slabs * c->num - c->free_objs - cached;
 }
 
+/* This CPU: its array is cpu[slab_cpu()] when below SLAB_NR_CPUS. */
 static inline unsigned slab_cpu(void)
 {
-    return 0; /* one CPU for now */
+    return mm_cpu();
 }
 
 /*

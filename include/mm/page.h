@@ -113,11 +113,13 @@ struct free_area {
 #define PCP_CPUS 8
 
 /* The CPU the memory code runs on: smp_processor_id (%gs, per-CPU data:
- * include/kernel/percpu.h); 0 in the host tests and benchmarks. */
+ * include/kernel/percpu.h); in the host tests and benchmarks, whichever
+ * CPU a test pretends to be (mm_host_cpu, 0 unless a test sets it). */
 #ifdef HOST_TEST
+extern unsigned mm_host_cpu;
 static inline unsigned mm_cpu(void)
 {
-    return 0;
+    return mm_host_cpu;
 }
 #else
 #include <kernel/percpu.h>

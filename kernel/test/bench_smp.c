@@ -15,11 +15,11 @@
  * CPU.  The figures are medians over ROUNDS rounds, in TSC ticks per
  * operation; the cost per CPU reached is the slope from one CPU to all.
  *
- * The allocator: PAIRS alloc_page + __free_pages pairs, timed on the boot
- * CPU alone, on CPU 1 alone, then on every other CPU at once (started by
- * smp_call_start, each timing its own run); each CPU's pairs go through
- * its own per-CPU cache, and the refills and drains through the zone's
- * lock.  Ticks per pair, medians over ROUNDS rounds; the throughput of
+ * The allocators: PAIRS alloc_page + __free_pages pairs, then kmalloc(64)
+ * + kfree pairs, timed on the boot CPU alone, on CPU 1 alone, then on
+ * every other CPU at once (started by smp_call_start, each timing its own
+ * run); each CPU's pairs go through its own per-CPU cache (array), the
+ * refills and drains through the zone's (cache's) lock.  Ticks per pair, medians over ROUNDS rounds; the throughput of
  * the CPUs together against CPU 1 alone.
  */
 #include <kernel/apic.h>
@@ -29,6 +29,7 @@
 #include <kernel/x86.h>
 #include <mm/gfp.h>
 #include <mm/page.h>
+#include <mm/slab.h>
 #include <mm/tlb.h>
 #include <mm/vmalloc.h>
 
@@ -59,6 +60,7 @@ static uint64_t time_flushes(uint64_t mask, uint64_t va, uint64_t len)
 #define PAIRS 20000
 
 struct pairs {
+    bool slab;          /* kmalloc(64) + kfree, else alloc_page + __free_pages */
     uint64_t ticks;
     volatile bool done;
 };
@@ -68,6 +70,10 @@ static void run_pairs(void *arg)
     struct pairs *r = arg;
     uint64_t t0 = rdtsc();
     for (int i = 0; i < PAIRS; i++) {
+        if (r->slab) {
+            kfree(kmalloc(64, GFP_KERNEL | __GFP_NOWARN));
+            continue;
+        }
         struct page *p = alloc_pages(GFP_KERNEL | __GFP_NOWARN, 0);
         if (p)
             __free_pages(p, 0);
@@ -78,11 +84,11 @@ static void run_pairs(void *arg)
 
 /* Start run_pairs on the CPUs of mask, wait for all: false when one did
  * not start or end within ten seconds. */
-static bool pairs_on(uint64_t mask, struct pairs *r)
+static bool pairs_on(uint64_t mask, struct pairs *r, bool slab)
 {
     for (unsigned i = 1; i < nr_cpus_possible && i < 64; i++)
         if (mask >> i & 1) {
-            r[i] = (struct pairs){ 0, false };
+            r[i] = (struct pairs){ slab, 0, false };
             if (smp_call_start(i, run_pairs, &r[i]))
                 return false;
         }
@@ -96,19 +102,20 @@ static bool pairs_on(uint64_t mask, struct pairs *r)
     return true;
 }
 
-/* The order-0 pair on one CPU and on all the others at once. */
-static void bench_alloc_scaling(unsigned others)
+/* The order-0 pair (or the kmalloc(64) pair) on one CPU and on all the
+ * others at once. */
+static void bench_alloc_scaling(unsigned others, bool slab)
 {
     static struct pairs r[MAX_REACH + 1];
     static uint64_t boot[ROUNDS], one[ROUNDS], each[ROUNDS], worst[ROUNDS];
     uint64_t all = first_others(others);
     for (int k = 0; k < ROUNDS; k++) {
-        struct pairs b = { 0, false };
+        struct pairs b = { slab, 0, false };
         run_pairs(&b);
         boot[k] = b.ticks;
-        bool ok = pairs_on(first_others(1), r);
+        bool ok = pairs_on(first_others(1), r, slab);
         one[k] = r[1].ticks;                /* the first other CPU, alone */
-        if (!ok || !pairs_on(all, r)) {     /* then every other CPU at once */
+        if (!ok || !pairs_on(all, r, slab)) {   /* then every other CPU at once */
             printk("bench: order-0 pairs: a CPU did not answer\n");
             return;
         }
@@ -121,16 +128,17 @@ static void bench_alloc_scaling(unsigned others)
             }
         each[k] = bench_median(t, (int)n);
         worst[k] = hi;
+        slab_shrink_all();
         drain_pcp();
     }
+    const char *what = slab ? "kmalloc(64)+kfree" : "order-0 alloc_page+__free_pages";
     uint64_t B = bench_median(boot, ROUNDS), O = bench_median(one, ROUNDS);
     uint64_t E = bench_median(each, ROUNDS), W = bench_median(worst, ROUNDS);
-    printk("bench: order-0 alloc_page+__free_pages pair: boot CPU alone %lu ticks, CPU 1 alone "
-           "%lu ticks; %u CPUs at once: %lu ticks each (median CPU), %lu (slowest)\n", B, O,
-           others, E, W);
-    printk("bench: a pair on each of %u CPUs at once costs %lu.%02lu x a pair alone (1.00 would "
-           "be no contention at all); their throughput together: %lu.%02lu x one CPU's (%u "
-           "would be perfect, if the host gives every virtual CPU a core)\n", others,
+    printk("bench: %s pair: boot CPU alone %lu ticks, CPU 1 alone %lu ticks; %u CPUs at once: "
+           "%lu ticks each (median CPU), %lu (slowest)\n", what, B, O, others, E, W);
+    printk("bench: %s, each of %u CPUs at once: %lu.%02lu x a pair alone (1.00 would be no "
+           "contention at all); their throughput together: %lu.%02lu x one CPU's (%u would be "
+           "perfect, if the host gives every virtual CPU a core)\n", what, others,
            O ? E / O : 0, O ? E * 100 / O % 100 : 0, W ? others * O / W : 0,
            W ? others * O * 100 / W % 100 : 0, others);
 }
@@ -181,5 +189,6 @@ void bench_smp(void)
            "(a full flush each, above the ceiling of %d): %lu ticks\n", others,
            others == 1 ? "" : "s", bench_median(r32, ROUNDS), TLB_FLUSH_CEILING,
            bench_median(r34, ROUNDS));
-    bench_alloc_scaling(others);
+    bench_alloc_scaling(others, false);
+    bench_alloc_scaling(others, true);
 }

@@ -616,6 +616,71 @@ static void t_kzalloc(void)
     }
 }
 
+/*
+ * Several CPUs, one after the other (mm_host_cpu says which the code runs
+ * on): each of the first SLAB_NR_CPUS has an array of its own in every
+ * cache, and the page allocator a cache of its own in every zone; a CPU
+ * past them takes objects from the slabs and frames from the buddy lists
+ * under the locks.  An object freed on another CPU than the one that took
+ * it goes to the freeing CPU's array.  Everything is counted and
+ * validated, and shrinking gives every frame back.
+ */
+static void t_several_cpus(void)
+{
+    setup(&SMALL, false);
+    struct kmem_cache *c = kmem_cache_create("cpus", 200, 0, 0, NULL);
+    HT_ASSERT(c, "create");
+    enum { N = 300 };
+    static void *obj[N];
+    static const unsigned cpus[] = { 0, 1, SLAB_NR_CPUS - 1, SLAB_NR_CPUS, 63 };
+    for (unsigned k = 0; k < HT_COUNT(cpus); k++) {
+        mm_host_cpu = cpus[k];
+        for (int i = 0; i < N; i++) {
+            obj[i] = i % 2 ? kmem_cache_alloc(c, GFP_KERNEL) : kmalloc(100 + i, GFP_KERNEL);
+            HT_ASSERT(obj[i], "CPU %u: allocation %d failed", cpus[k], i);
+            memset(obj[i], (int)k, 100);
+        }
+        if (cpus[k] < SLAB_NR_CPUS)
+            HT_ASSERT(c->cpu[cpus[k]].avail < c->cpu[cpus[k]].limit + 1,
+                      "CPU %u: array past its limit", cpus[k]);
+        /* freed on the next CPU of the list (the first: on the last) */
+        mm_host_cpu = cpus[(k + 1) % HT_COUNT(cpus)];
+        for (int i = 0; i < N; i++) {
+            HT_ASSERT(((uint8_t *)obj[i])[99] == k, "CPU %u: object %d overwritten", cpus[k], i);
+            if (i % 2)
+                kmem_cache_free(c, obj[i]);
+            else
+                kfree(obj[i]);
+        }
+        HT_TRY(check());
+    }
+    /* A CPU past SLAB_NR_CPUS has no array: its free goes straight to
+     * the slab. */
+    mm_host_cpu = 63;
+    void *p = kmem_cache_alloc(c, GFP_KERNEL);
+    uint64_t free_objs = c->free_objs;
+    kmem_cache_free(c, p);
+    HT_EQ_U(c->free_objs, free_objs + 1);
+    /* Frames too: CPU 63 has no per-CPU cache, CPU 3 has one. */
+    struct page *pg = alloc_pages(GFP_KERNEL, 0);
+    HT_ASSERT(pg, "alloc on CPU 63");
+    uint64_t cached = zone_cached(page_zone(pg));
+    __free_pages(pg, 0);
+    HT_EQ_U(zone_cached(page_zone(pg)), cached);        /* straight to the buddy lists */
+    mm_host_cpu = 3;
+    pg = alloc_pages(GFP_KERNEL, 0);
+    HT_ASSERT(pg && page_zone(pg)->pcp[3].count > 0, "CPU 3's cache was not refilled");
+    __free_pages(pg, 0);
+    HT_TRY(check());
+    mm_host_cpu = 0;
+    kmem_cache_destroy(c);
+    drain_pcp_local();
+    mm_host_cpu = 3;
+    drain_pcp_local();
+    mm_host_cpu = 0;
+    HT_TRY(check_clean());
+}
+
 /* GFP_DMA, GFP_DMA32 and SLAB_CACHE_DMA give memory in the right zones. */
 static void t_zones(void)
 {
@@ -1240,6 +1305,7 @@ static const struct htest cases[] = {
     HT_CASE(kmalloc_classes),
     HT_CASE(kmalloc_large),
     HT_CASE(kzalloc),
+    HT_CASE(several_cpus),
     HT_CASE(zones),
     HT_CASE(panics),
     HT_CASE(double_free_normal),

@@ -176,69 +176,111 @@ static uint64_t tag(unsigned cpu, unsigned slot, uint64_t gen)
 }
 
 struct held {
-    struct page *p;
+    uint64_t *w;        /* the block or object; NULL: the slot is empty */
+    struct page *p;     /* a block of frames, or NULL for a kmalloc object */
     unsigned order;
+    size_t bytes;
     uint64_t gen;
 };
 
-/* Check a held block's tags and free it. */
+/* Check a held block's or object's tags and free it. */
 static void give_back(struct storm *s, struct held *h, unsigned slot)
 {
-    uint64_t *w = page_address(h->p), t = tag(s->cpu, slot, h->gen);
-    s->bad += w[0] != t || w[(PAGE_SIZE << h->order) / 8 - 1] != t;
-    __free_pages(h->p, h->order);
-    h->p = NULL;
+    uint64_t t = tag(s->cpu, slot, h->gen);
+    s->bad += h->w[0] != t || h->w[h->bytes / 8 - 1] != t;
+    if (h->p)
+        __free_pages(h->p, h->order);
+    else
+        kfree(h->w);
+    h->w = NULL;
 }
 
 /* On a CPU of its own (smp_call_start), interrupts off: STORM_HELD slots
- * that hold a block of order 0 (mostly) to 3, or nothing; each step frees
- * a held block after checking the tags in its first and last words, or
- * takes a new one and tags it.  No printk, no sleep: only the allocator. */
+ * that hold a block of order 0 (mostly) to 3, a kmalloc object of 16 to
+ * 2048 bytes, or nothing; each step frees a held one after checking the
+ * tags in its first and last words, or takes a new one and tags it.  No
+ * printk, no sleep: only the allocators. */
 static void storm(void *arg)
 {
     struct storm *s = arg;
-    struct held h[STORM_HELD] = { 0 };
+    static struct held slots[NR_CPUS][STORM_HELD];  /* too large for an AP's stack */
+    struct held *h = slots[s->cpu];
+    memset(h, 0, sizeof(slots[0]));
     uint64_t x = s->seed;
     for (uint64_t i = 0; i < s->iters; i++) {
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
         unsigned k = (unsigned)(x % STORM_HELD);
-        if (h[k].p) {
+        if (h[k].w) {
             give_back(s, &h[k], k);
             continue;
         }
-        unsigned o = (x >> 20) % 8 == 0 ? (unsigned)(x >> 24) % 4 : 0;
-        struct page *p = alloc_pages(GFP_KERNEL | __GFP_NOWARN, o);
-        if (!p) {
-            s->refused++;
-            continue;
+        if ((x >> 30) % 2) {
+            size_t bytes = 16 + 8 * ((x >> 32) % 255);
+            uint64_t *w = kmalloc(bytes, GFP_KERNEL | __GFP_NOWARN);
+            if (!w) {
+                s->refused++;
+                continue;
+            }
+            h[k] = (struct held){ w, NULL, 0, bytes, i };
+        } else {
+            unsigned o = (x >> 20) % 8 == 0 ? (unsigned)(x >> 24) % 4 : 0;
+            struct page *p = alloc_pages(GFP_KERNEL | __GFP_NOWARN, o);
+            if (!p) {
+                s->refused++;
+                continue;
+            }
+            h[k] = (struct held){ page_address(p), p, o, PAGE_SIZE << o, i };
         }
         s->allocs++;
-        h[k] = (struct held){ p, o, i };
-        uint64_t *w = page_address(p);
-        w[0] = w[(PAGE_SIZE << o) / 8 - 1] = tag(s->cpu, k, i);
+        h[k].w[0] = h[k].w[h[k].bytes / 8 - 1] = tag(s->cpu, k, i);
     }
     for (unsigned k = 0; k < STORM_HELD; k++)
-        if (h[k].p)
+        if (h[k].w)
             give_back(s, &h[k], k);
+    /* Then bursts on one cache: every CPU takes 256 objects of kmalloc-64
+     * and gives them back, so that its array is refilled and flushed
+     * every few dozen calls, all CPUs on the same slabs at once. */
+    static uint64_t *burst[NR_CPUS][256];
+    uint64_t **b = burst[s->cpu];
+    for (unsigned r = 0; r < s->iters / 256; r++) {
+        for (unsigned j = 0; j < 256; j++) {
+            b[j] = kmalloc(64, GFP_KERNEL | __GFP_NOWARN);
+            if (!b[j]) {
+                s->refused++;
+                continue;
+            }
+            s->allocs++;
+            b[j][0] = b[j][7] = tag(s->cpu, j, r);
+        }
+        for (unsigned j = 0; j < 256; j++) {
+            if (!b[j])
+                continue;
+            s->bad += b[j][0] != tag(s->cpu, j, r) || b[j][7] != tag(s->cpu, j, r);
+            kfree(b[j]);
+        }
+    }
     __atomic_store_n(&s->done, true, __ATOMIC_RELEASE);
 }
 
 /*
- * Every other CPU allocates and frees at once, orders 0 to 3, through its
- * own per-CPU cache and the shared buddy lists under the zone's lock;
- * each checks that no block it held was written by another.  After: the
- * caches drained (each CPU drains its own), the free count is back to
- * what it was, and the validator finds every frame in exactly one place.
+ * Every other CPU allocates and frees at once, blocks of orders 0 to 3
+ * through its own per-CPU cache and the shared buddy lists under the
+ * zone's lock, and kmalloc objects through its own per-CPU arrays and the
+ * slabs under each cache's lock; each checks that nothing it held was
+ * written by another.  After: the caches drained and the slabs shrunk,
+ * the free count is back to what it was, and both validators find every
+ * frame and every object in exactly one place.
  */
-KTEST(smp_page_alloc_storm)
+KTEST(smp_alloc_storm)
 {
     if (nr_cpus_online < 2) {
-        printk("smp_page_alloc_storm: skipped (one CPU online)\n");
+        printk("smp_alloc_storm: skipped (one CPU online)\n");
         return;
     }
     static struct storm s[NR_CPUS];
+    slab_shrink_all();
     drain_pcp();
-    uint64_t before = nr_free_pages(), t0 = rdtsc();
+    uint64_t before = nr_free_pages(), live = slab_live_objects(), t0 = rdtsc();
     unsigned started = 0;
     for (unsigned i = 1; i < nr_cpus_possible; i++) {
         if (!cpu_info[i].online)
@@ -264,18 +306,22 @@ KTEST(smp_page_alloc_storm)
         refused += s[i].refused;
         bad += s[i].bad;
     }
+    uint64_t live_after = slab_live_objects();
+    slab_shrink_all();
     drain_pcp();
     uint64_t after = nr_free_pages();
-    char why[160];
-    int check = node_check(why, sizeof(why));
-    printk("smp_page_alloc_storm: %u CPUs, %lu blocks taken and given back in %lu ms; %lu "
+    char why[160], swhy[160];
+    int check = node_check(why, sizeof(why)), scheck = slab_check(swhy, sizeof(swhy));
+    printk("smp_alloc_storm: %u CPUs, %lu blocks and objects taken and given back in %lu ms; %lu "
            "refused, %lu overwritten; free frames %lu before, %lu after\n", started, allocs,
            ms, refused, bad, before, after);
     KT_ASSERT(bad == 0, "%lu blocks were written by another CPU", bad);
     KT_ASSERT(refused == 0, "%lu allocations refused", refused);
     KT_ASSERT(allocs > started * 1000, "only %lu allocations", allocs);
     KT_ASSERT(after == before, "free frames: %lu before, %lu after", before, after);
-    KT_ASSERT(check == 0, "the validator: %s", why);
+    KT_ASSERT(live_after == live, "slab objects: %lu live before, %lu after", live, live_after);
+    KT_ASSERT(check == 0, "the page allocator's validator: %s", why);
+    KT_ASSERT(scheck == 0, "the slab's validator: %s", swhy);
 }
 
 /* What a CPU sees of itself, filled in on that CPU (smp_call_on). */
