@@ -165,14 +165,21 @@ int smp_read_on(unsigned cpu, uint64_t va, uint64_t *value)
     return err;
 }
 
-int smp_call_on(unsigned cpu, void (*fn)(void *), void *arg)
+/* fn(arg) on CPU cpu: REQ_CALL (wait for its end) or REQ_START (for its
+ * start). */
+static int call(int op, unsigned cpu, void (*fn)(void *), void *arg)
 {
     if (cpu == 0 || cpu >= nr_cpus_possible || cpu >= 64 || !cpu_info[cpu].online || !fn)
         return -ENODEV;
-    req.op = REQ_CALL;
+    req.op = op;
     req.fn = fn;
     req.arg = arg;
     return send(1ul << cpu);
+}
+
+int smp_call_on(unsigned cpu, void (*fn)(void *), void *arg)
+{
+    return call(REQ_CALL, cpu, fn, arg);
 }
 
 /* ---- address spaces on other CPUs (lazy TLB) ---- */
@@ -226,12 +233,7 @@ static void mm_remote_flush(uint64_t mask, uint64_t va, uint64_t len)
 
 int smp_call_start(unsigned cpu, void (*fn)(void *), void *arg)
 {
-    if (cpu == 0 || cpu >= nr_cpus_possible || cpu >= 64 || !cpu_info[cpu].online || !fn)
-        return -ENODEV;
-    req.op = REQ_START;
-    req.fn = fn;
-    req.arg = arg;
-    return send(1ul << cpu);
+    return call(REQ_START, cpu, fn, arg);
 }
 
 static void remote_flush(uint64_t va, uint64_t len)

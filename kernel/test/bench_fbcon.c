@@ -54,17 +54,6 @@ static uint64_t timed_lines(uint32_t n, uint32_t first, uint32_t interval_ms)
     return t;
 }
 
-static uint64_t median(uint64_t *v, int n)
-{
-    for (int i = 1; i < n; i++)
-        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
-            uint64_t t = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = t;
-        }
-    return v[n / 2];
-}
-
 /* ticks as hundredths of a millisecond */
 static uint64_t ms100(uint64_t ticks, uint64_t hz)
 {
@@ -103,8 +92,8 @@ void bench_fbcon(void)
         eager[i] = timed_lines(EAGER_LINES, 1, 0) * (LINES / EAGER_LINES);
         ratio[i] = fast[i] ? eager[i] * 100 / fast[i] : 0;
     }
-    uint64_t f = ms100(median(fast, ROUNDS), hz), e = ms100(median(eager, ROUNDS), hz);
-    uint64_t r = median(ratio, ROUNDS);
+    uint64_t f = ms100(bench_median(fast, ROUNDS), hz), e = ms100(bench_median(eager, ROUNDS), hz);
+    uint64_t r = bench_median(ratio, ROUNDS);
     printk("bench: fbcon: %d lines in %lu.%02lu ms (flush interval %u ms; per round %lu "
            "redraws, %lu cells drawn); a redraw after every line: %lu ms for %d "
            "(timed on %d), %lu.%02lu times as long\n", LINES, f / 100, f % 100, ref,

@@ -23,6 +23,17 @@
 #include <mm/vma.h>
 #include <mm/vmalloc.h>
 
+/* The first CPU other than the boot CPU that is online; 0 (and a line
+ * saying the test `name` is skipped) when there is none. */
+static unsigned first_ap(const char *name)
+{
+    for (unsigned i = 1; i < nr_cpus_possible; i++)
+        if (cpu_info[i].online)
+            return i;
+    printk("%s: skipped (one CPU online)\n", name);
+    return 0;
+}
+
 KTEST(smp_cpus_started)
 {
     unsigned online = 0;
@@ -124,13 +135,9 @@ static void take_x(void *arg)
  */
 KTEST(lockdep_per_cpu)
 {
-    if (nr_cpus_online < 2) {
-        printk("lockdep_per_cpu: skipped (one CPU online)\n");
+    unsigned cpu = first_ap("lockdep_per_cpu");
+    if (!cpu)
         return;
-    }
-    unsigned cpu = 1;
-    while (!cpu_info[cpu].online)
-        cpu++;
     bool was = lockdep_enabled();
     lockdep_enable(true);
     lockdep_reset();
@@ -402,13 +409,9 @@ static void report_cr3(void *arg)
  */
 KTEST(smp_mm_cpumask_shootdown)
 {
-    if (nr_cpus_online < 2) {
-        printk("smp_mm_cpumask_shootdown: skipped (one CPU online)\n");
+    unsigned cpu = first_ap("smp_mm_cpumask_shootdown");
+    if (!cpu)
         return;
-    }
-    unsigned cpu = 1;
-    while (!cpu_info[cpu].online)
-        cpu++;
     struct mm *mm = kzalloc(sizeof(*mm), GFP_KERNEL);
     KT_ASSERT(mm && mm_init_user(mm, MM_VA_END_64, GFP_KERNEL) == 0, "no address space");
     uint64_t va;
@@ -467,13 +470,9 @@ KTEST(smp_mm_cpumask_shootdown)
 
 KTEST(smp_tlb_shootdown)
 {
-    if (nr_cpus_online < 2) {
-        printk("smp_tlb_shootdown: skipped (one CPU online)\n");
+    unsigned cpu = first_ap("smp_tlb_shootdown");
+    if (!cpu)
         return;
-    }
-    unsigned cpu = 1;
-    while (!cpu_info[cpu].online)
-        cpu++;
     struct page *a = alloc_page(GFP_KERNEL), *b = alloc_page(GFP_KERNEL),
                 *c = alloc_page(GFP_KERNEL);
     KT_ASSERT(a && b && c, "no frames");
