@@ -274,9 +274,9 @@ static bool cache_setup(struct kmem_cache *c, const char *name, size_t size, siz
 
 /* ---- growing and shrinking ----------------------------------------------------------------- */
 
-/* A new slab, linked on `empty`.  Called without the cache's lock: the
- * page allocator may call the shrinker, which takes cache locks; the
- * lock is taken for the colour and for the linking only. */
+/* A new slab, not linked yet (link_new links it, under the cache's lock).
+ * Called without the cache's lock: the page allocator may call the
+ * shrinker, which takes cache locks; the lock is taken for the colour. */
 static struct slab *grow(struct kmem_cache *c, gfp_t gfp)
 {
     gfp_t pgfp = (gfp & ~(__GFP_ZERO | __GFP_DMA | __GFP_DMA32)) | c->gfp_zone;
@@ -313,13 +313,16 @@ static struct slab *grow(struct kmem_cache *c, gfp_t gfp)
     if (c->ctor)
         for (uint32_t i = 0; i < c->num; i++)
             c->ctor(slab_object(c, s, i));
-    spin_lock(&c->lock);
+    __atomic_fetch_add(&slab_pages, 1ul << c->order, __ATOMIC_RELAXED);
+    return s;
+}
+
+/* A slab from grow onto `empty` (the cache's lock held). */
+static void link_new(struct kmem_cache *c, struct slab *s)
+{
     link_add(&c->empty, &s->link);
     c->nr_slabs++;
     c->free_objs += c->num;
-    spin_unlock(&c->lock);
-    __atomic_fetch_add(&slab_pages, 1ul << c->order, __ATOMIC_RELAXED);
-    return s;
 }
 
 /* Give an empty slab back to the page allocator (the cache's lock held). */
@@ -383,8 +386,9 @@ static void flush(struct kmem_cache *c, struct array_cache *ac, uint32_t n)
 
 /* With the cache's lock held: a slab with a free object, partial first,
  * then empty, then a new one (only when may_grow: the lock is let go
- * while it grows, so another CPU may have taken its objects since; the
- * callers look at nfree).  NULL when there is none. */
+ * while it grows and taken again to link it, so the new slab is the
+ * caller's to take from before anyone else sees it).  NULL when there is
+ * none. */
 static struct slab *slab_with_free(struct kmem_cache *c, gfp_t gfp, bool may_grow)
 {
     struct slab *s = first_slab(&c->partial);
@@ -394,6 +398,8 @@ static struct slab *slab_with_free(struct kmem_cache *c, gfp_t gfp, bool may_gro
         spin_unlock(&c->lock);
         s = grow(c, gfp);
         spin_lock(&c->lock);
+        if (s)
+            link_new(c, s);
     }
     return s;
 }
@@ -442,26 +448,23 @@ static void *take_one(struct kmem_cache *c, gfp_t gfp)
 {
     void *obj = NULL;
     spin_lock(&c->lock);
-    for (int tries = 0; tries < 2 && !obj; tries++) {
-        struct slab *s = slab_with_free(c, gfp, true);
-        if (!s)
-            break;
-        if (s->nfree)
-            obj = slot_take(c, s);
-    }
+    struct slab *s = slab_with_free(c, gfp, true);   /* with a free object, or NULL */
+    if (s)
+        obj = slot_take(c, s);
     spin_unlock(&c->lock);
     return obj;
 }
 
-/* Empty the arrays and free the empty slabs; the frames freed.  Every
- * CPU's array: the boot CPU shrinks (mm/page_alloc.c), while the others
- * allocate nothing (docs/smp.md). */
+/* Empty this CPU's array and free the empty slabs; the frames freed.
+ * The other CPUs' arrays are theirs: slab_drain_local, which each runs
+ * for itself when the boot CPU drains the per-CPU caches (drain_pcp). */
 static uint64_t cache_shrink(struct kmem_cache *c)
 {
     uint64_t freed = 0;
+    unsigned cpu = slab_cpu();
     spin_lock(&c->lock);
-    for (int i = 0; i < SLAB_NR_CPUS; i++)
-        flush(c, &c->cpu[i], c->cpu[i].avail);
+    if (cpu < SLAB_NR_CPUS)
+        flush(c, &c->cpu[cpu], c->cpu[cpu].avail);
     struct slab *s;
     while ((s = first_slab(&c->empty))) {
         slab_destroy(c, s);
@@ -474,6 +477,19 @@ static uint64_t cache_shrink(struct kmem_cache *c)
 uint64_t kmem_cache_shrink(struct kmem_cache *c)
 {
     return c ? cache_shrink(c) : 0;
+}
+
+void slab_drain_local(void)
+{
+    unsigned cpu = slab_cpu();
+    if (!slab_ready || cpu >= SLAB_NR_CPUS)
+        return;
+    for (struct slab_link *l = slab_caches.next; l != &slab_caches; l = l->next) {
+        struct kmem_cache *c = slab_chain_cache(l);
+        spin_lock(&c->lock);
+        flush(c, &c->cpu[cpu], c->cpu[cpu].avail);
+        spin_unlock(&c->lock);
+    }
 }
 
 uint64_t slab_shrink_all(void)
@@ -664,6 +680,12 @@ struct kmem_cache *slab_create(const char *name, size_t size, size_t align,
 struct kmem_cache *kmem_cache_create(const char *name, size_t size, size_t align,
                                      unsigned long flags, void (*ctor)(void *))
 {
+    if (slab_cpu() != 0) {
+        /* The list of caches has no lock: the boot CPU alone changes it. */
+        slab_report("kmem_cache_create: %s: only the boot CPU creates caches",
+                    name ? name : "(null)");
+        return NULL;
+    }
     if (flags & ~SLAB_USER_FLAGS) {
         printk("kmem_cache_create: %s: unknown flags %#lx refused\n", name ? name : "(null)",
                flags & ~SLAB_USER_FLAGS);
@@ -682,6 +704,10 @@ int kmem_cache_destroy(struct kmem_cache *c)
         return -1;
     if (c->flags & SLAB_PERMANENT) {
         slab_report("kmem_cache_destroy: cache %s belongs to the allocator", c->name);
+        return -1;
+    }
+    if (slab_cpu() != 0) {
+        slab_report("kmem_cache_destroy: %s: only the boot CPU destroys caches", c->name);
         return -1;
     }
     cache_shrink(c);

@@ -37,12 +37,16 @@ int slabinfo(char *buf, size_t size)
             " : tunables <limit> <batchcount> <sharedfactor>"
             " : slabdata <active_slabs> <num_slabs> <sharedavail>\n");
     for (struct slab_link *l = slab_caches.next; l != &slab_caches; l = l->next) {
-        const struct kmem_cache *c = slab_chain_cache(l);
-        uint64_t empty = count_slabs(&c->empty);
+        struct kmem_cache *c = slab_chain_cache(l);
+        /* Under the cache's lock: another CPU may be moving its slabs. */
+        spin_lock(&c->lock);
+        uint64_t empty = count_slabs(&c->empty), live = slab_cache_live(c);
+        uint64_t slabs = c->nr_slabs;
+        spin_unlock(&c->lock);
         sbuf_put(&s, "%-17s %6lu %6lu %6zu %4u %4u : tunables %4u %4u %4u : slabdata %6lu %6lu %6u\n",
-            c->name, slab_cache_live(c), (c->nr_slabs * c->num),
+            c->name, live, (slabs * c->num),
             c->size, c->num, 1u << c->order, c->cpu[0].limit, c->cpu[0].batch, 0u,
-            (c->nr_slabs - empty), c->nr_slabs, 0u);
+            (slabs - empty), slabs, 0u);
     }
     return (int)s.len;
 }

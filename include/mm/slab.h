@@ -114,6 +114,11 @@ size_t ksize(const void *p);
  * The page allocator calls it once before it fails a request.
  */
 uint64_t slab_shrink_all(void);
+/* Give this CPU's per-CPU arrays back to their slabs (each CPU empties
+ * its own: the boot CPU asks the others when it drains the per-CPU
+ * caches, kernel/cpu/tlb_shootdown.c).  slab_shrink_all empties only the
+ * calling CPU's arrays. */
+void slab_drain_local(void);
 
 /*
  * Debug mode (the slab_debug command-line option): red zones around

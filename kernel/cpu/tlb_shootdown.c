@@ -20,16 +20,19 @@
  * of the mask leave it first (smp_leave_mm_all).
  *
  * Invariants: one request at a time (the sender keeps interrupts off
- * while it has one out, and only the boot CPU sends); `targets` holds a
- * bit for each CPU that has not acknowledged, stored after the request's
- * fields; a CPU acknowledges by clearing its bit, after its flush, read
- * or call is done (a started call: before it runs).  A CPU that does not
- * acknowledge within a second is said once, its bit cleared, and the
- * sender goes on: better a stale entry than a hang.  Its IPI may still
- * arrive later: a CPU whose bit is clear when the IPI comes does nothing,
- * so a late IPI never runs a request that was not meant for its CPU, nor
- * acknowledges one in another's place.  (What remains: a CPU that stalls
- * for a second inside its handler may read a request that replaced its
+ * while it has one out, and only the boot CPU sends); each request has a
+ * number, `gen`, stored after its fields and its `targets` (a bit per CPU
+ * it is for); a CPU acknowledges by writing that number into its
+ * `acked` slot, after its flush, read or call is done (a started call:
+ * before it runs), and the sender waits until every target's slot holds
+ * it.  A CPU that does not acknowledge within a second is said once,
+ * `targets` cleared, and the sender goes on: better a stale entry than a
+ * hang.  Its IPI may still arrive later: a CPU that is not in the
+ * current request's targets, or has acknowledged that request already,
+ * does nothing; and an acknowledgement of an older request (a CPU that
+ * stalled inside its handler) carries the older number, so it never
+ * counts for a newer one.  (What remains: a CPU that stalls for a second
+ * inside its handler may read fields of a request that replaced its
  * own.)
  *
  * Also here, on the same vector: calls on another CPU (smp_call_on,
@@ -45,6 +48,7 @@
 #include <mm/gfp.h>
 #include <mm/kernel_pt.h>
 #include <mm/page.h>
+#include <mm/slab.h>
 #include <mm/tlb.h>
 #include <mm/vma.h>
 
@@ -56,8 +60,10 @@ static struct {
     void (*fn)(void *);              /* REQ_CALL's function and argument */
     void *arg;
     volatile uint64_t value;         /* REQ_READ's result */
-    uint64_t targets;                /* CPUs that have not acknowledged (bit i: CPU i) */
+    uint64_t targets;                /* CPUs the request is for (bit i: CPU i) */
+    uint32_t gen;                    /* the request's number */
 } req;
+static uint32_t acked[NR_CPUS];      /* the number of the last request each CPU did */
 
 static void local_flush(uint64_t va, uint64_t len)
 {
@@ -78,16 +84,18 @@ static void local_flush(uint64_t va, uint64_t len)
 
 void tlb_shootdown_interrupt(void)
 {
-    uint64_t me = 1ul << smp_processor_id();
-    if (!(__atomic_load_n(&req.targets, __ATOMIC_ACQUIRE) & me)) {
-        apic_eoi();         /* not meant for us (any more): a late IPI */
+    unsigned cpu = smp_processor_id();
+    uint32_t gen = __atomic_load_n(&req.gen, __ATOMIC_ACQUIRE);
+    if (!(__atomic_load_n(&req.targets, __ATOMIC_RELAXED) >> cpu & 1) ||
+        __atomic_load_n(&acked[cpu], __ATOMIC_RELAXED) == gen) {
+        apic_eoi();         /* not for us, or done already: a late IPI */
         return;
     }
     if (req.op == REQ_START) {
         /* Acknowledge at once, then run: the sender goes on meanwhile. */
         void (*fn)(void *) = req.fn;
         void *arg = req.arg;
-        __atomic_fetch_and(&req.targets, ~me, __ATOMIC_RELEASE);
+        __atomic_store_n(&acked[cpu], gen, __ATOMIC_RELEASE);
         apic_eoi();
         fn(arg);
         return;
@@ -98,7 +106,7 @@ void tlb_shootdown_interrupt(void)
         req.fn(req.arg);
     else
         local_flush(req.va, req.len);
-    __atomic_fetch_and(&req.targets, ~me, __ATOMIC_RELEASE);
+    __atomic_store_n(&acked[cpu], gen, __ATOMIC_RELEASE);
     apic_eoi();
 }
 
@@ -112,16 +120,25 @@ static int send(uint64_t mask)
     for (unsigned i = 1; i < nr_cpus_possible && i < 64; i++)
         if ((mask >> i & 1) && cpu_info[i].online)
             want |= 1ul << i;
-    /* After the request's fields (the callers wrote them): a CPU that sees
-     * its bit sees them too. */
-    __atomic_store_n(&req.targets, want, __ATOMIC_RELEASE);
+    /* The number last, after the request's fields (the callers wrote
+     * them) and its targets: a CPU that sees the number sees them too. */
+    __atomic_store_n(&req.targets, want, __ATOMIC_RELAXED);
+    uint32_t gen = req.gen + 1;
+    __atomic_store_n(&req.gen, gen, __ATOMIC_RELEASE);
+    uint64_t sent = want;
     for (unsigned i = 1; i < nr_cpus_possible && i < 64; i++)
         if ((want >> i & 1) && !smp_send_ipi(cpu_info[i].apic_id, 0x4000u | VEC_TLB_SHOOTDOWN))
-            __atomic_fetch_and(&req.targets, ~(1ul << i), __ATOMIC_RELEASE);
+            sent &= ~(1ul << i);
     uint64_t end = rdtsc() + tsc_hz();
     int err = 0;
     uint64_t left;
-    while ((left = __atomic_load_n(&req.targets, __ATOMIC_ACQUIRE)) != 0) {
+    for (;;) {
+        left = 0;
+        for (unsigned i = 1; i < nr_cpus_possible && i < 64; i++)
+            if ((sent >> i & 1) && __atomic_load_n(&acked[i], __ATOMIC_ACQUIRE) != gen)
+                left |= 1ul << i;
+        if (!left)
+            break;
         if (rdtsc() > end) {
             /* Given up: their IPIs, if they come, will find nothing. */
             __atomic_store_n(&req.targets, 0, __ATOMIC_RELEASE);
@@ -246,26 +263,16 @@ static void remote_flush(uint64_t va, uint64_t len)
 static void drain_here(void *arg)
 {
     (void)arg;
+    slab_drain_local();     /* objects back to their slabs, then the frames */
     drain_pcp_local();
 }
 
-/* Does CPU cpu cache any frame?  (Read from another CPU: a glance, which
- * is enough for a CPU that allocates nothing meanwhile.) */
-static bool caches_something(unsigned cpu)
-{
-    for (unsigned nid = 0; nid < nr_node_ids; nid++)
-        for (int i = 0; i < NR_ZONES; i++)
-            if (__atomic_load_n(&node_data[nid]->zones[i].pcp[cpu].count, __ATOMIC_RELAXED))
-                return true;
-    return false;
-}
-
-/* drain_pcp on the boot CPU: each other CPU that caches something drains
- * its own caches. */
+/* drain_pcp on the boot CPU: each other CPU empties its own slab arrays
+ * and frame caches. */
 static void drain_others(void)
 {
     for (unsigned i = 1; i < nr_cpus_possible && i < PCP_CPUS; i++)
-        if (cpu_info[i].online && caches_something(i))
+        if (cpu_info[i].online)
             smp_call_on(i, drain_here, NULL);
 }
 

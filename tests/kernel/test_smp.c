@@ -285,6 +285,7 @@ KTEST(smp_alloc_storm)
         return;
     }
     static struct storm s[NR_CPUS];
+    drain_pcp();
     slab_shrink_all();
     drain_pcp();
     uint64_t before = nr_free_pages(), live = slab_live_objects(), t0 = rdtsc();
@@ -314,6 +315,7 @@ KTEST(smp_alloc_storm)
         bad += s[i].bad;
     }
     uint64_t live_after = slab_live_objects();
+    drain_pcp();            /* each CPU empties its slab arrays and frame caches */
     slab_shrink_all();
     drain_pcp();
     uint64_t after = nr_free_pages();
