@@ -289,27 +289,6 @@ static int check_cache(struct kmem_cache *c, uint64_t *pages, char *why, size_t 
         }
         cached += ac->avail;
     }
-    /* Across the CPUs' arrays: an object in two of them (a double free on
-     * two CPUs, which neither free could see).  Each array object's free
-     * bit is clear (checked above): set it on the first meeting, so a
-     * second meeting finds it set; then clear them all again. */
-    const void *twice = NULL;
-    for (int cpu = 0; cpu < SLAB_NR_CPUS && !twice; cpu++)
-        for (uint32_t k = 1; k <= c->cpu[cpu].avail && !twice; k++) {
-            struct ac_entry *e = &c->cpu[cpu].entry[k];
-            uint32_t i = slab_index(c, (uint64_t)((char *)e->obj - c->obj_offset - e->slab->s_mem));
-            if (slab_is_free(e->slab, i))
-                twice = e->obj;
-            else
-                e->slab->map[i / 64] |= 1ul << (i % 64);
-        }
-    for (int cpu = 0; cpu < SLAB_NR_CPUS; cpu++)
-        for (uint32_t k = 1; k <= c->cpu[cpu].avail; k++) {
-            struct ac_entry *e = &c->cpu[cpu].entry[k];
-            uint32_t i = slab_index(c, (uint64_t)((char *)e->obj - c->obj_offset - e->slab->s_mem));
-            e->slab->map[i / 64] &= ~(1ul << (i % 64));
-        }
-    CHECK(!twice, "%s: object %p in two CPUs' per-CPU arrays", n, twice);
     CHECK(free + cached <= slabs * c->num, "%s: %lu free + %lu cached > %lu slots", n, free,
           cached, slabs * c->num);
     *pages += slabs << c->order;
