@@ -24,17 +24,6 @@
 #define SLP_EN        (1u << 13)
 #define SPIN          3000000ul    /* port reads: a few seconds at most */
 
-static inline uint16_t inw(uint16_t port)
-{
-    uint16_t v;
-    __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
-    return v;
-}
-
-static inline void outw(uint16_t port, uint16_t v)
-{
-    __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
-}
 
 static void report(const char *line)
 {
