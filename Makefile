@@ -90,7 +90,7 @@ KERNEL_SRCS := kernel/boot/entry.S kernel/boot/main.c kernel/boot/cmdline.c \
                kernel/acpi/tables.c kernel/acpi/srat.c kernel/acpi/acpi_boot.c mm/numa_order.c mm/numa.c \
                kernel/proc/session.c \
                kernel/lib/string.c kernel/lib/vsnprintf.c kernel/lib/spinlock.c \
-               kernel/proc/task.c kernel/proc/kthread.c kernel/proc/exit.c kernel/proc/fork.c \
+               kernel/proc/task.c kernel/proc/kernel_lock.c kernel/proc/kthread.c kernel/proc/exit.c kernel/proc/fork.c \
                kernel/proc/exec.c \
                kernel/proc/elf_user.c kernel/proc/user_stack.c kernel/proc/syscall.c \
                kernel/proc/sys_proc.c kernel/proc/sys_mm.c kernel/proc/user_trap.c \

@@ -132,9 +132,10 @@ void *kmalloc(size_t size, gfp_t gfp)
     int set = (gfp & __GFP_DMA) ? KM_DMA : (gfp & __GFP_DMA32) ? KM_DMA32 : KM_NORMAL;
     unsigned idx = size_index[(size - 1) / 8];
     struct kmem_cache *c = classes[set][idx];
-    /* A DMA class is made at its first use, by the boot CPU only (the
-     * list of caches has no lock): another CPU gets NULL until then. */
-    if (unlikely(!c) && (slab_cpu() != 0 || !(c = create_class(set, idx))))
+    /* A DMA class is made at its first use, by the kernel lock's holder
+     * only (the list of caches has no lock of its own): another CPU gets
+     * NULL until then. */
+    if (unlikely(!c) && (!mm_reclaim_cpu() || !(c = create_class(set, idx))))
         return NULL;
     return kmem_cache_alloc(c, gfp & ~(__GFP_DMA | __GFP_DMA32));
 }

@@ -231,8 +231,9 @@ void drain_pcp_local(void)
 void drain_pcp(void)
 {
     drain_pcp_local();
-    /* The other CPUs' caches, by asking them (only the boot CPU asks). */
-    if (drain_pcp_others && mm_cpu() == 0)
+    /* The other CPUs' caches, by asking them (only the CPU that runs
+     * the kernel asks: the kernel lock's holder). */
+    if (drain_pcp_others && mm_reclaim_cpu())
         drain_pcp_others();
 }
 
@@ -352,12 +353,12 @@ static struct page *__attribute__((noinline)) alloc_pages_slow(gfp_t gfp, unsign
     }
     /* The fast path found the cache empty or the zone near its minimum:
      * the moment to see whether the background reclaimer has work
-     * (Linux's slow path wakes kswapd first thing too).  Only the boot
-     * CPU wakes, shrinks, compacts and reclaims (the scheduler and the
-     * slab allocator run there alone): another CPU takes what the zones
-     * have, drains its own cache, and fails otherwise. */
-    bool boot_cpu = mm_cpu() == 0;
-    if (!boot_cpu) {
+     * (Linux's slow path wakes kswapd first thing too).  Only the CPU
+     * that holds the kernel lock wakes, shrinks, compacts and reclaims
+     * (those run under it alone): another CPU (an IPI's function, a
+     * test's) takes what the zones have, drains its own cache, and
+     * fails otherwise. */
+    if (!mm_reclaim_cpu()) {
         for (int pass = 0; pass < 2; pass++) {
             for_each_allowed(z, zl, mask) {
                 struct page *p = take(z, want, order, gfp);

@@ -680,9 +680,10 @@ struct kmem_cache *slab_create(const char *name, size_t size, size_t align,
 struct kmem_cache *kmem_cache_create(const char *name, size_t size, size_t align,
                                      unsigned long flags, void (*ctor)(void *))
 {
-    if (slab_cpu() != 0) {
-        /* The list of caches has no lock: the boot CPU alone changes it. */
-        slab_report("kmem_cache_create: %s: only the boot CPU creates caches",
+    if (!mm_reclaim_cpu()) {
+        /* The list of caches has no lock of its own: the CPU that holds
+         * the kernel lock alone changes it. */
+        slab_report("kmem_cache_create: %s: only the kernel lock's holder creates caches",
                     name ? name : "(null)");
         return NULL;
     }
@@ -706,8 +707,9 @@ int kmem_cache_destroy(struct kmem_cache *c)
         slab_report("kmem_cache_destroy: cache %s belongs to the allocator", c->name);
         return -1;
     }
-    if (slab_cpu() != 0) {
-        slab_report("kmem_cache_destroy: %s: only the boot CPU destroys caches", c->name);
+    if (!mm_reclaim_cpu()) {
+        slab_report("kmem_cache_destroy: %s: only the kernel lock's holder destroys caches",
+                    c->name);
         return -1;
     }
     cache_shrink(c);

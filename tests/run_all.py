@@ -512,11 +512,11 @@ def run_user_programs(rep, build, logs):
     os.makedirs(work)
     img = qemu.image_with_cmdline(os.path.join(build, "esp.img"), os.path.join(work, "esp.img"),
                                   # the mirror readable: test_pte32 reads its PTEs
-                                  "compat32.mirror=ro init=/bin/init -- test")
+                                  os.environ.get("USER_EXTRA", "") + "compat32.mirror=ro init=/bin/init -- test")
     # Four CPUs (docs/smp.md): the programs run on the boot CPU, the others
     # answer the kernel's TLB shootdowns meanwhile.
     r = qemu.boot(img, mem=USER_MEM, timeout=USER_TIMEOUT, workdir=work, serial2=True,
-                  stop_on=["Halted.", "System halted."], smp=4)
+                  stop_on=["Halted.", "System halted."], smp=int(os.environ.get("USER_SMP", "4")))
     os.remove(img)
     with open(os.path.join(logs, "user-programs.log"), "w") as f:
         f.write(r.log)

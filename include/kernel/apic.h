@@ -9,6 +9,9 @@
 /* Map the local APIC, mask the legacy PICs, calibrate the timer against
  * a reference clock (kernel/cpu/calibrate.c) and start it in periodic mode on VEC_TIMER. */
 void apic_init(void);
+/* This CPU's local APIC timer, periodic at HZ at the rate the boot CPU
+ * measured (an AP joining the scheduler: kernel/proc/task.c). */
+void apic_timer_start(void);
 void apic_eoi(void);
 /* The local APIC's register at byte offset reg of the xAPIC page, in
  * whichever mode the firmware left it (xAPIC: memory-mapped; x2APIC:

@@ -52,7 +52,8 @@ bool kstat_tick(bool from_user, bool idle);
 /* The task is about to go back to user mode (task_return_to_user). */
 void kstat_user_return(void);
 /* The CPU time counted so far. */
-void kstat_cpu_get(struct kstat_cpu *out);
+void kstat_cpu_get(struct kstat_cpu *out);     /* the sums over the CPUs */
+void kstat_cpu_get_one(unsigned cpu, struct kstat_cpu *out);
 /* One step of the average (Linux's calc_load): load decays by exp and
  * moves towards active (both in fixed point).  Pure, for tests. */
 unsigned long calc_load(unsigned long load, unsigned long exp, unsigned long active);

@@ -24,6 +24,7 @@
 #define PERCPU_USER_RSP   8
 #define PERCPU_KERNEL_RSP 16
 #define PERCPU_CPU        24
+#define PERCPU_TASK       32
 
 #ifndef __ASSEMBLER__
 #include <kernel/types.h>
@@ -33,6 +34,12 @@ struct percpu {
     uint64_t user_rsp;      /* %gs:8: the syscall entry's scratch */
     uint64_t kernel_rsp;    /* %gs:16: the running task's kernel stack top */
     unsigned cpu;           /* %gs:24: the index in cpu_info */
+    struct task *task;      /* %gs:32: the task this CPU runs (`current`) */
+    struct task *idle;      /* this CPU's idle task (kernel/proc/task.c) */
+    uint64_t slice_end;     /* the tick at which current's time slice ends */
+    uint64_t user_return_ns; /* the last return to user mode (kernel/fs/proc_kstat.c) */
+    volatile bool halted;   /* in the idle loop's hlt: a wake-up IPI is wanted */
+    void *tables;           /* this CPU's GDT and TSS (kernel/cpu/gdt.c) */
     struct mm *loaded_mm;   /* the address space entered by smp_enter_mm, NULL: the kernel's
                              * tables (kernel/cpu/tlb_shootdown.c) */
 };
@@ -42,7 +49,7 @@ extern struct percpu percpu[];
 static inline struct percpu *this_cpu(void)
 {
     struct percpu *p;
-    __asm__("movq %%gs:0, %0" : "=r"(p));
+    __asm__ volatile("movq %%gs:0, %0" : "=r"(p));
     return p;
 }
 
@@ -52,6 +59,17 @@ static inline unsigned smp_processor_id(void)
     unsigned c;
     __asm__ volatile("movl %%gs:%c1, %0" : "=r"(c) : "i"(PERCPU_CPU));
     return c;
+}
+
+/* The task this CPU runs, in one instruction.  Not volatile: a task that
+ * reads it twice gets itself both times, even when it moved to another
+ * CPU in between. */
+struct task;
+static inline struct task *get_current(void)
+{
+    struct task *t;
+    __asm__("movq %%gs:%c1, %0" : "=r"(t) : "i"(PERCPU_TASK));
+    return t;
 }
 
 /* Point this CPU's GS base at percpu[cpu] (and the user's at 0): the

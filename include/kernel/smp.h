@@ -64,16 +64,23 @@ bool smp_send_ipi(uint32_t dest, uint32_t lo);
 
 /* ---- TLB shootdown (kernel/cpu/tlb_shootdown.c) ---- */
 #define VEC_TLB_SHOOTDOWN 0xf1
+/* A wake-up for a CPU halted in its idle loop (kernel/proc/task.c): the
+ * handler only acknowledges it; the idle loop then finds the task. */
+#define VEC_RESCHEDULE 0xf2
 /* Start sending kernel-half flushes to the other CPUs (tlb_remote_flush). */
 void tlb_shootdown_init(void);
 /* The IPI's handler, on the CPU that received it (trap_dispatch). */
 void tlb_shootdown_interrupt(void);
+/* This CPU's part of the request in flight, if any and not done yet:
+ * what the handler does, polled by a CPU that waits for the kernel lock
+ * (include/kernel/kernel_lock.h) with its interrupts off. */
+void smp_ipi_poll(void);
 /* Have CPU cpu read the 8 bytes at kernel address va (loading its TLB):
  * 0 and the value, or -ENODEV (not online), -ETIMEDOUT.  For tests. */
 int smp_read_on(unsigned cpu, uint64_t va, uint64_t *value);
 /* Run fn(arg) on CPU cpu, in its interrupt handler (interrupts off, on
  * its own stack), and wait for it to return: 0, -ENODEV (not online, the
- * boot CPU, or no fn), -ETIMEDOUT.  fn must be short and must not sleep
+ * calling CPU, or no fn), -ETIMEDOUT.  fn must be short and must not sleep
  * or send IPIs. */
 int smp_call_on(unsigned cpu, void (*fn)(void *), void *arg);
 /* Start fn(arg) on CPU cpu and return once it has begun, not finished:
@@ -87,17 +94,21 @@ int smp_call_start(unsigned cpu, void (*fn)(void *), void *arg);
  * other online CPU and wait for them: 0, or -ETIMEDOUT (a CPU did not
  * answer within a second; said once). */
 int smp_tlb_flush_others(uint64_t va, uint64_t len);
-/* The same on the online CPUs of mask only (bit i: cpu_info[i]; the boot
- * CPU's bit is ignored): what a flush of an address space will send to
+/* The same on the online CPUs of mask only (bit i: cpu_info[i]; the
+ * calling CPU's bit is ignored): what a flush of an address space will send to
  * the CPUs that may hold it. */
 int smp_tlb_flush_mask(uint64_t mask, uint64_t va, uint64_t len);
 struct mm;
 /* Have CPU cpu load mm's tables and stay on them (lazy TLB), its bit set
- * in mm->cpu_mask: 0, or smp_call_on's error.  Until processes run on
- * the other CPUs, only tests use it. */
+ * in mm->cpu_mask: 0, or smp_call_on's error (the calling CPU: at once). */
 int smp_enter_mm(unsigned cpu, struct mm *mm);
-/* Every CPU of mm->cpu_mask back on the kernel's tables, the mask
- * cleared (mm_leave_cpus, before mm_destroy frees a table). */
+/* This CPU onto mm's tables (the scheduler, exec), its bit in
+ * mm->cpu_mask and out of the previous one's; NULL: back on the kernel's
+ * tables, out of the mask of the one it leaves. */
+void cpu_switch_mm(struct mm *mm);
+/* Every CPU of mm->cpu_mask, this one included, back on the kernel's
+ * tables, the mask cleared (mm_leave_cpus, before mm_destroy frees a
+ * table). */
 void smp_leave_mm_all(struct mm *mm);
 #endif
 

@@ -103,8 +103,14 @@ struct task {
 #define W_EXITCODE(code) (((code) & 0xff) << 8)
 #define W_SIGNALED(sig)  ((sig) & 0x7f)
 
-/* The task whose kernel stack we are on. */
+/* The task whose kernel stack we are on: this CPU's (per-CPU data,
+ * include/kernel/percpu.h); the host tests have a variable. */
+#ifdef HOST_TEST
 extern struct task *current;
+#else
+#include <kernel/percpu.h>
+#define current get_current()
+#endif
 
 /* The trap frame of a task: at the top of its kernel stack. */
 static inline struct trap_frame *task_frame(const struct task *t)
@@ -113,6 +119,16 @@ static inline struct trap_frame *task_frame(const struct task *t)
 }
 
 void task_init(void);
+/* CPU cpu's idle task becomes this CPU's current (task_init: the boot
+ * CPU; task_ap_idle: each other one). */
+void task_idle_init(unsigned cpu);
+bool task_is_idle(const struct task *t);
+/* The other CPUs start taking tasks from the run queue (kmain, before
+ * init starts); task_ap_idle is where each of them goes then, and
+ * task_aps_may_schedule what it waits for (kernel/cpu/smpboot.c). */
+void task_start_aps(void);
+bool task_aps_may_schedule(void);
+__attribute__((noreturn)) void task_ap_idle(void);
 /* The FPU/SSE state a new program starts with (what fninit and a
  * default MXCSR give): for exec. */
 void task_fpu_reset(struct task *t);

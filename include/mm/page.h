@@ -121,11 +121,24 @@ static inline unsigned mm_cpu(void)
 {
     return mm_host_cpu;
 }
+/* The CPU that may reclaim, compact and drain the others: CPU 0 in the
+ * host tests. */
+static inline bool mm_reclaim_cpu(void)
+{
+    return mm_host_cpu == 0;
+}
 #else
 #include <kernel/percpu.h>
 static inline unsigned mm_cpu(void)
 {
     return smp_processor_id();
+}
+/* The CPU that may reclaim, compact and drain the others: the one that
+ * holds the kernel lock (include/kernel/kernel_lock.h). */
+bool kernel_locked(void);
+static inline bool mm_reclaim_cpu(void)
+{
+    return kernel_locked();
 }
 #endif
 struct per_cpu_pages {

@@ -18,6 +18,7 @@
 #include <kernel/printk.h>
 #include <kernel/cmdline.h>
 #include <kernel/ktest.h>
+#include <kernel/kernel_lock.h>
 #include <kernel/string.h>
 #include <kernel/x86.h>
 #include <kernel/cpufeature.h>
@@ -151,6 +152,7 @@ __noreturn void kmain(const struct boot_info *bi)
     serial_init();
     gdt_init();
     percpu_init(0);         /* %gs: the boot CPU's struct percpu (docs/smp.md) */
+    lock_kernel();          /* the boot CPU runs the kernel (include/kernel/kernel_lock.h) */
     idt_init();
 
     if (bi->magic != BOOT_INFO_MAGIC || bi->version != BOOT_INFO_VERSION ||
@@ -238,8 +240,7 @@ static uint64_t loaded_root(void)
 
 static void proc_init(void)
 {
-    task_init();
-    syscall_init();
+    task_init();            /* and the boot CPU's system-call MSRs */
     apic_init();
     smp_boot();             /* the other CPUs of the MADT, started and waiting (docs/smp.md) */
     timekeeping_init();     /* the wall clock from the CMOS clock (kernel/proc/timekeeping.c) */
@@ -323,6 +324,7 @@ static __noreturn void kmain_late(void)
         printk("ktest: starting init (ktest.end=init)\n");
     }
 
+    task_start_aps();   /* the other CPUs take tasks from the run queue too (docs/smp.md) */
     start_init();
     if (task_count() > 0)
         kswapd_run();   /* the background reclaimer, a kernel thread (mm/kswapd.c) */

@@ -141,6 +141,14 @@ void apic_init(void)
            "TSC %lu MHz\n", lapic_id(), where, per_tick, 1000 / HZ, (tsc_per_sec / 1000000));
 }
 
+void apic_timer_start(void)
+{
+    wr(REG_TIMER_DIV, 0x3);
+    wr(REG_TIMER_INIT, 0);
+    wr(REG_LVT_TIMER, LVT_PERIODIC | VEC_TIMER);
+    wr(REG_TIMER_INIT, tick_count);
+}
+
 /* Measure again with one source (tests/kernel/test_realpc.c): the timer
  * is masked during the windows and restarted at its rate after. */
 int apic_calibrate_source(int src, struct calib_result *r)

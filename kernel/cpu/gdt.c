@@ -16,6 +16,7 @@
  * by the AP itself (gdt_load_ap; kernel/cpu/smpboot.c).
  */
 #include <kernel/cpu.h>
+#include <kernel/percpu.h>
 #include <kernel/string.h>
 #include <mm/slab.h>
 
@@ -143,13 +144,22 @@ void gdt_load_ap(void *tables)
  * SYSRET-ordered user segments).  The caller reloads the segment
  * registers afterwards: a selector caches its descriptor when loaded.
  */
+/* This CPU's GDT and TSS: an AP's are in percpu.tables (set by
+ * ap_start), the boot CPU's are boot_tables. */
+static struct cpu_tables *mine(void)
+{
+    struct cpu_tables *t = this_cpu()->tables;
+    return t ? t : &boot_tables;
+}
+
 void gdt_set_tls(const uint64_t tls[GDT_TLS_ENTRIES])
 {
+    struct cpu_tables *t = mine();
     for (int i = 0; i < GDT_TLS_ENTRIES; i++)
-        boot_tables.gdt[GDT_TLS_FIRST + i] = tls[i];
+        t->gdt[GDT_TLS_FIRST + i] = tls[i];
 }
 
 void tss_set_rsp0(uint64_t top)
 {
-    boot_tables.tss.rsp[0] = top;
+    mine()->tss.rsp[0] = top;
 }

@@ -95,7 +95,7 @@ isr_after_swapgs:
     call trap_dispatch
     addq $24, %rsp
     .global trap_restore
-trap_restore:                      /* a new task's first switch returns here */
+trap_restore:
     popq %r15
     popq %r14
     popq %r13
@@ -117,6 +117,19 @@ trap_restore:                      /* a new task's first switch returns here */
     swapgs
 1:  iretq
 
+
+/*
+ * A new task's first switch_to returns here, with its trap frame at
+ * %rsp: the CPU lets the kernel lock go (include/kernel/kernel_lock.h),
+ * which the task that ran before it took, and the task enters user mode.
+ * The frame is 184 bytes below a 16-byte boundary: 8 more align the call.
+ */
+    .global ret_from_fork
+ret_from_fork:
+    subq $8, %rsp
+    call unlock_kernel
+    addq $8, %rsp
+    jmp trap_restore
 
 /*
  * syscall entry (64-bit processes).  The CPU saved the user RIP in RCX

@@ -10,7 +10,8 @@
 
 _Static_assert(__builtin_offsetof(struct percpu, user_rsp) == PERCPU_USER_RSP &&
                    __builtin_offsetof(struct percpu, kernel_rsp) == PERCPU_KERNEL_RSP &&
-                   __builtin_offsetof(struct percpu, cpu) == PERCPU_CPU,
+                   __builtin_offsetof(struct percpu, cpu) == PERCPU_CPU &&
+                   __builtin_offsetof(struct percpu, task) == PERCPU_TASK,
                "isr.S reaches these fields by their offsets");
 
 struct percpu percpu[NR_CPUS];

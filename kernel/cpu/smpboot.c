@@ -37,6 +37,7 @@
 #include <kernel/percpu.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
+#include <kernel/task.h>
 #include <kernel/x86.h>
 #include <mm/gfp.h>
 #include <mm/kernel_pt.h>
@@ -105,6 +106,7 @@ static void __attribute__((noreturn)) ap_start(struct cpu_info *ci)
 {
     gdt_load_ap(ap_tables[ci->cpu]);
     percpu_init(ci->cpu);
+    this_cpu()->tables = ap_tables[ci->cpu];   /* its TSS.RSP0 and TLS slots (gdt.c) */
     idt_load();
     write_cr3(kernel_pt.root);        /* off the bring-up root */
     write_cr4(bsp_cr4);               /* SMEP, SMAP, PGE... as the boot CPU has them */
@@ -112,11 +114,15 @@ static void __attribute__((noreturn)) ap_start(struct cpu_info *ci)
     lapic_write(REG_SVR, lapic_read(REG_SVR) | 0x100 | 0xff);   /* enabled, spurious 0xff */
     ci->started_tsc = rdtsc();
     __atomic_store_n(&ci->online, true, __ATOMIC_RELEASE);
-    /* Wait for interrupts: the only ones sent here are the TLB
-     * shootdown's (kernel/cpu/tlb_shootdown.c); sti takes effect after
-     * hlt, so none slips in between. */
-    for (;;)
+    /* Wait for interrupts: until the scheduler runs here, the only ones
+     * sent are the IPI requests (kernel/cpu/tlb_shootdown.c); sti takes
+     * effect after hlt, so none slips in between.  Then the idle loop
+     * (kernel/proc/task.c), once kmain lets the other CPUs take tasks. */
+    for (;;) {
+        if (task_aps_may_schedule())
+            task_ap_idle();
         __asm__ volatile("sti; hlt; cli" ::: "memory");
+    }
 }
 
 

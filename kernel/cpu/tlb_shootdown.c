@@ -82,21 +82,21 @@ static void local_flush(uint64_t va, uint64_t len)
         invlpg(a);
 }
 
-void tlb_shootdown_interrupt(void)
+/* Do this CPU's part of the current request, if it has one not done yet:
+ * from the IPI's handler, or polled by a CPU that waits for the kernel
+ * lock with its interrupts off (kernel/proc/kernel_lock.c). */
+void smp_ipi_poll(void)
 {
     unsigned cpu = smp_processor_id();
     uint32_t gen = __atomic_load_n(&req.gen, __ATOMIC_ACQUIRE);
     if (!(__atomic_load_n(&req.targets, __ATOMIC_RELAXED) >> cpu & 1) ||
-        __atomic_load_n(&acked[cpu], __ATOMIC_RELAXED) == gen) {
-        apic_eoi();         /* not for us, or done already: a late IPI */
-        return;
-    }
+        __atomic_load_n(&acked[cpu], __ATOMIC_RELAXED) == gen)
+        return;             /* not for us, or done already: a late IPI */
     if (req.op == REQ_START) {
         /* Acknowledge at once, then run: the sender goes on meanwhile. */
         void (*fn)(void *) = req.fn;
         void *arg = req.arg;
         __atomic_store_n(&acked[cpu], gen, __ATOMIC_RELEASE);
-        apic_eoi();
         fn(arg);
         return;
     }
@@ -107,7 +107,12 @@ void tlb_shootdown_interrupt(void)
     else
         local_flush(req.va, req.len);
     __atomic_store_n(&acked[cpu], gen, __ATOMIC_RELEASE);
-    apic_eoi();
+}
+
+void tlb_shootdown_interrupt(void)
+{
+    apic_eoi();     /* first: a REQ_START's function may run for long */
+    smp_ipi_poll();
 }
 
 /* Send the request to the CPUs of mask (bit i: cpu_info[i]) and wait. */
@@ -117,8 +122,9 @@ static int send(uint64_t mask)
     uint64_t flags = read_rflags();
     cli();
     uint64_t want = 0;
-    for (unsigned i = 1; i < nr_cpus_possible && i < 64; i++)
-        if ((mask >> i & 1) && cpu_info[i].online)
+    unsigned me = smp_processor_id();
+    for (unsigned i = 0; i < nr_cpus_possible && i < 64; i++)
+        if ((mask >> i & 1) && cpu_info[i].online && i != me)
             want |= 1ul << i;
     /* The number last, after the request's fields (the callers wrote
      * them) and its targets: a CPU that sees the number sees them too. */
@@ -126,7 +132,7 @@ static int send(uint64_t mask)
     uint32_t gen = req.gen + 1;
     __atomic_store_n(&req.gen, gen, __ATOMIC_RELEASE);
     uint64_t sent = want;
-    for (unsigned i = 1; i < nr_cpus_possible && i < 64; i++)
+    for (unsigned i = 0; i < nr_cpus_possible && i < 64; i++)
         if ((want >> i & 1) && !smp_send_ipi(cpu_info[i].apic_id, 0x4000u | VEC_TLB_SHOOTDOWN))
             sent &= ~(1ul << i);
     uint64_t end = rdtsc() + tsc_hz();
@@ -134,7 +140,7 @@ static int send(uint64_t mask)
     uint64_t left;
     for (;;) {
         left = 0;
-        for (unsigned i = 1; i < nr_cpus_possible && i < 64; i++)
+        for (unsigned i = 0; i < nr_cpus_possible && i < 64; i++)
             if ((sent >> i & 1) && __atomic_load_n(&acked[i], __ATOMIC_ACQUIRE) != gen)
                 left |= 1ul << i;
         if (!left)
@@ -162,17 +168,18 @@ int smp_tlb_flush_mask(uint64_t mask, uint64_t va, uint64_t len)
     req.op = REQ_FLUSH;
     req.va = va;
     req.len = len;
-    return send(mask & ~1ul);
+    return send(mask);
 }
 
 int smp_tlb_flush_others(uint64_t va, uint64_t len)
 {
-    return smp_tlb_flush_mask(~1ul, va, len);
+    return smp_tlb_flush_mask(~0ul, va, len);
 }
 
 int smp_read_on(unsigned cpu, uint64_t va, uint64_t *value)
 {
-    if (cpu == 0 || cpu >= nr_cpus_possible || cpu >= 64 || !cpu_info[cpu].online)
+    if (cpu == smp_processor_id() || cpu >= nr_cpus_possible || cpu >= 64 ||
+        !cpu_info[cpu].online)
         return -ENODEV;
     req.op = REQ_READ;
     req.va = va;
@@ -186,7 +193,8 @@ int smp_read_on(unsigned cpu, uint64_t va, uint64_t *value)
  * start). */
 static int call(int op, unsigned cpu, void (*fn)(void *), void *arg)
 {
-    if (cpu == 0 || cpu >= nr_cpus_possible || cpu >= 64 || !cpu_info[cpu].online || !fn)
+    if (cpu == smp_processor_id() || cpu >= nr_cpus_possible || cpu >= 64 ||
+        !cpu_info[cpu].online || !fn)
         return -ENODEV;
     req.op = op;
     req.fn = fn;
@@ -210,7 +218,8 @@ static void enter_mm(void *arg)
     struct mm *mm = arg, *old = this_cpu()->loaded_mm;
     uint64_t me = 1ul << smp_processor_id();
     __atomic_fetch_or(&mm->cpu_mask, me, __ATOMIC_SEQ_CST);
-    write_cr3(mm_cr3(mm));
+    if (read_cr3() != mm_cr3(mm))
+        write_cr3(mm_cr3(mm));
     if (old && old != mm)
         __atomic_fetch_and(&old->cpu_mask, ~me, __ATOMIC_SEQ_CST);
     this_cpu()->loaded_mm = mm;
@@ -220,22 +229,39 @@ static void enter_mm(void *arg)
 static void leave_mm(void *arg)
 {
     struct mm *mm = arg;
-    if (this_cpu()->loaded_mm == mm) {
+    if (this_cpu()->loaded_mm == mm || read_cr3() == mm_cr3(mm)) {
         write_cr3(kernel_pt.root);
         this_cpu()->loaded_mm = NULL;
     }
     __atomic_fetch_and(&mm->cpu_mask, ~(1ul << smp_processor_id()), __ATOMIC_SEQ_CST);
 }
 
+void cpu_switch_mm(struct mm *mm)
+{
+    if (mm)
+        enter_mm(mm);
+    else if (this_cpu()->loaded_mm)
+        leave_mm(this_cpu()->loaded_mm);
+}
+
 int smp_enter_mm(unsigned cpu, struct mm *mm)
 {
-    return mm ? smp_call_on(cpu, enter_mm, mm) : -ENODEV;
+    if (!mm)
+        return -ENODEV;
+    if (cpu == smp_processor_id()) {
+        enter_mm(mm);
+        return 0;
+    }
+    return smp_call_on(cpu, enter_mm, mm);
 }
 
 void smp_leave_mm_all(struct mm *mm)
 {
-    for (unsigned i = 1; i < nr_cpus_possible && i < 64; i++)
-        if (mm->cpu_mask >> i & 1)
+    unsigned me = smp_processor_id();
+    if (this_cpu()->loaded_mm == mm || read_cr3() == mm_cr3(mm))
+        leave_mm(mm);
+    for (unsigned i = 0; i < nr_cpus_possible && i < 64; i++)
+        if (i != me && (mm->cpu_mask >> i & 1))
             smp_call_on(i, leave_mm, mm);
     /* A CPU that did not answer within a second is given up (said once):
      * it may still have the tables in CR3, but a CPU that stalls that long
@@ -267,12 +293,12 @@ static void drain_here(void *arg)
     drain_pcp_local();
 }
 
-/* drain_pcp on the boot CPU: each other CPU empties its own slab arrays
- * and frame caches. */
+/* drain_pcp on the kernel lock's holder: each other CPU empties its own
+ * slab arrays and frame caches. */
 static void drain_others(void)
 {
-    for (unsigned i = 1; i < nr_cpus_possible && i < PCP_CPUS; i++)
-        if (cpu_info[i].online)
+    for (unsigned i = 0; i < nr_cpus_possible && i < PCP_CPUS; i++)
+        if (cpu_info[i].online && i != smp_processor_id())
             smp_call_on(i, drain_here, NULL);
 }
 

@@ -29,6 +29,7 @@
 #include <kernel/apic.h>
 #include <kernel/irq.h>
 #include <kernel/smp.h>
+#include <kernel/kernel_lock.h>
 #include <kernel/syscall.h>
 #include <compat32/compat32.h>
 #include <kernel/task.h>
@@ -164,8 +165,10 @@ void oops_print(const struct trap_frame *f, uint64_t cr2, const char *headline)
 {
     char err[160];
     decode_error(f->vector, f->error, err, sizeof(err));
-    printk("\n*** %s: %s (vector %lu) ***\n", headline, vector_name(f->vector),
-           f->vector);
+    struct task *t = this_cpu()->task;
+    printk("\n*** %s: %s (vector %lu) on CPU %u, task %d (%s) ***\n", headline,
+           vector_name(f->vector), f->vector, smp_processor_id(), t ? t->pid : -1,
+           t ? t->name : "none");
     printk("error code 0x%lx: %s\n", f->error, err);
     if (f->vector == VEC_PF)
         printk("CR2 (faulting address) = %016lx\n", cr2);
@@ -189,8 +192,16 @@ void oops_print(const struct trap_frame *f, uint64_t cr2, const char *headline)
     backtrace_from(f->rbp, f->rip);
 }
 
+static void trap_handle(struct trap_frame *f, uint64_t cr2, bool from_user);
 void trap_dispatch(struct trap_frame *f);
 
+/*
+ * The kernel lock (include/kernel/kernel_lock.h): taken here by a CPU
+ * coming from user mode or from its idle loop's hlt, let go on the way
+ * back.  `took` lives on the task's stack: a task that sleeps in between
+ * may come back on another CPU, which holds the lock then (schedule runs
+ * under it), and lets it go here.  The IPIs run without it.
+ */
 void trap_dispatch(struct trap_frame *f)
 {
     uint64_t cr2 = read_cr2();
@@ -201,14 +212,32 @@ void trap_dispatch(struct trap_frame *f)
         clac();
     bool from_user = (f->cs & 3) == 3;
     if (f->vector == VEC_TLB_SHOOTDOWN) {
-        tlb_shootdown_interrupt();   /* another CPU changed a kernel mapping */
+        tlb_shootdown_interrupt();   /* another CPU asks: a flush, a call */
         return;
     }
+    if (f->vector == VEC_RESCHEDULE) {
+        apic_eoi();   /* out of the idle loop's hlt: it looks at the run queue */
+        return;
+    }
+    if (f->vector == 0xff)
+        return;   /* the APIC's spurious vector: no EOI for it */
+    bool took = !kernel_locked();
+    if (took)
+        lock_kernel();
+    trap_handle(f, cr2, from_user);
+    if (took)
+        unlock_kernel();
+}
+
+static void trap_handle(struct trap_frame *f, uint64_t cr2, bool from_user)
+{
     if (f->vector == VEC_TIMER) {
         apic_eoi();
-        fbcon_flush();   /* what a burst of output left for later */
-        if (from_user)
-            memview_poll();   /* the memory map: no kernel structure is half updated here */
+        if (smp_processor_id() == 0) {
+            fbcon_flush();   /* what a burst of output left for later */
+            if (from_user)
+                memview_poll();   /* the memory map: no kernel structure is half updated here */
+        }
         task_tick(from_user);
         if (from_user)
             task_return_to_user();
@@ -224,8 +253,6 @@ void trap_dispatch(struct trap_frame *f)
         task_return_to_user();
         return;
     }
-    if (f->vector == 0xff)
-        return;   /* the APIC's spurious vector: no EOI for it */
     /* Device interrupts (kernel/cpu/ioapic.c): the keyboard, COM1. */
     if (f->vector >= VEC_IRQ_BASE && f->vector < VEC_IRQ_BASE + NR_LEGACY_IRQS) {
         irq_dispatch((int)(f->vector - VEC_IRQ_BASE));

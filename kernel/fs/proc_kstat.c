@@ -2,9 +2,10 @@
  * CPU time and load accounting for /proc (include/kernel/kstat.h).
  *
  * Invariants:
- *  - cpu.user + cpu.system + cpu.idle is the number of timer ticks since
- *    the timer started: each tick counts once, to the task it
- *    interrupted (user or kernel mode) or to idle;
+ *  - for each CPU, user + system + idle is the number of its timer's
+ *    ticks since that timer started: each tick counts once, to the task
+ *    it interrupted (user or kernel mode) or to idle; the machine's
+ *    figures are the sums over the CPUs (as Linux's "cpu" line);
  *  - avenrun[] holds Linux's three averages in fixed point; they change
  *    only at a sample, every LOAD_FREQ ticks.
  *
@@ -16,13 +17,14 @@
  */
 #include <kernel/apic.h>
 #include <kernel/kstat.h>
+#include <kernel/percpu.h>
+#include <kernel/smp.h>
 #include <kernel/task.h>
 #include <kernel/time.h>
 
-static struct kstat_cpu cpu_time;
+static struct kstat_cpu cpu_time[NR_CPUS];   /* each CPU's ticks */
 static unsigned long avenrun[3];
 static uint64_t ticks_seen, next_sample = LOAD_FREQ;
-static uint64_t user_return_ns;   /* now_ns() at the last return to user mode */
 
 unsigned long calc_load(unsigned long load, unsigned long exp, unsigned long active)
 {
@@ -42,21 +44,23 @@ static void sample_load(void)
 
 void kstat_user_return(void)
 {
-    user_return_ns = now_ns();
+    this_cpu()->user_return_ns = now_ns();   /* this CPU's last return to user mode */
 }
 
 bool kstat_tick(bool from_user, bool idle)
 {
     /* A tick taken in user mode that expired before we got there fell in
      * the kernel, and waited (interrupts off) for the return. */
-    bool user = from_user && !idle && apic_tick_age_ns() <= now_ns() - user_return_ns;
+    bool user = from_user && !idle &&
+                apic_tick_age_ns() <= now_ns() - this_cpu()->user_return_ns;
     if (idle)
-        cpu_time.idle++;
+        cpu_time[smp_processor_id()].idle++;
     else if (user)
-        cpu_time.user++;
+        cpu_time[smp_processor_id()].user++;
     else
-        cpu_time.system++;
-    if (++ticks_seen >= next_sample) {
+        cpu_time[smp_processor_id()].system++;
+    /* The load is sampled on the boot CPU's ticks (every CPU ticks). */
+    if (smp_processor_id() == 0 && ++ticks_seen >= next_sample) {
         next_sample += LOAD_FREQ;
         sample_load();
     }
@@ -65,7 +69,17 @@ bool kstat_tick(bool from_user, bool idle)
 
 void kstat_cpu_get(struct kstat_cpu *out)
 {
-    *out = cpu_time;
+    *out = (struct kstat_cpu){ 0 };
+    for (unsigned i = 0; i < NR_CPUS; i++) {
+        out->user += cpu_time[i].user;
+        out->system += cpu_time[i].system;
+        out->idle += cpu_time[i].idle;
+    }
+}
+
+void kstat_cpu_get_one(unsigned cpu, struct kstat_cpu *out)
+{
+    *out = cpu < NR_CPUS ? cpu_time[cpu] : (struct kstat_cpu){ 0 };
 }
 
 void loadavg_get(uint64_t loads[3], uint64_t offset, int shift)

@@ -26,6 +26,7 @@
 #include <kernel/kstat.h>
 #include <kernel/printk.h>
 #include <kernel/sbuf.h>
+#include <kernel/smp.h>
 #include <kernel/string.h>
 #include <kernel/task.h>
 #include <kernel/time.h>
@@ -68,7 +69,13 @@ int proc_stat(char *buf, size_t size)
     uint64_t user = c.user * USER_HZ / HZ, sys = c.system * USER_HZ / HZ;
     uint64_t idle = c.idle * USER_HZ / HZ;
     sbuf_put(&out, "cpu  %lu 0 %lu %lu 0 0 0 0 0 0\n", user, sys, idle);
-    sbuf_put(&out, "cpu0 %lu 0 %lu %lu 0 0 0 0 0 0\n", user, sys, idle);
+    for (unsigned i = 0; i < nr_cpus_possible; i++) {
+        if (!cpu_info[i].online)
+            continue;
+        kstat_cpu_get_one(i, &c);
+        sbuf_put(&out, "cpu%u %lu 0 %lu %lu 0 0 0 0 0 0\n", i, c.user * USER_HZ / HZ,
+                 c.system * USER_HZ / HZ, c.idle * USER_HZ / HZ);
+    }
     int64_t boot = realtime_offset_ns();
     sbuf_put(&out, "btime %ld\nprocesses %lu\nprocs_running %d\nprocs_blocked %d\n",
              boot > 0 ? boot / NSEC_PER_SEC : 0l, task_forks(), kstat_nr_running(),

@@ -8,6 +8,14 @@
  *
  *   compact_memory     0200  "1" compacts every zone (compact_memory());
  *                            anything else is -EINVAL, as Linux since 5.x
+ *   drop_caches        0200  as Linux: "2" or "3" gives back the slab
+ *                            allocator's caches: every CPU's per-CPU arrays
+ *                            and frame caches drained (drain_pcp), then the
+ *                            empty slabs of every cache freed
+ *                            (slab_shrink_all) and drained again; "1" (the page cache's clean
+ *                            pages) has nothing to drop: tmpfs and initrd
+ *                            pages are the only copies of their files; "4"
+ *                            is accepted (Linux's "be quiet"); else -EINVAL
  *   evacuate_zone      0644  mmk's: a zone's name ("DMA", "DMA32",
  *                            "Normal") evacuates it (evacuate_zone()): -ENOMEM
  *                            when it could not obtain the zone's frames (some
@@ -35,6 +43,7 @@
 #include <kernel/string.h>
 #include <mm/compaction.h>
 #include <mm/page.h>
+#include <mm/slab.h>
 #include <mm/vma.h>
 #include <mm/vmscan.h>
 #include "proc_impl.h"
@@ -180,8 +189,22 @@ static int memview_store(const char *text, size_t len)
     return -EINVAL;
 }
 
+static int drop_caches_store(const char *text, size_t len)
+{
+    const char *v = value_of(text, &len);
+    if (len != 1 || v[0] < '1' || v[0] > '4')
+        return -EINVAL;
+    if ((v[0] - '0') & 2) {
+        drain_pcp();          /* every CPU's arrays back to their slabs */
+        slab_shrink_all();    /* the empty slabs' frames to this CPU's frame cache */
+        drain_pcp();          /* and from there to the buddy lists */
+    }
+    return 0;
+}
+
 static const struct proc_sysctl vm_files[] = {
     { "compact_memory",    0200, NULL, compact_store },
+    { "drop_caches",       0200, NULL, drop_caches_store },
     { "evacuate_zone",     0644, evacuate_show, evacuate_store },
     { "max_map_count",     0444, max_map_count_show, NULL },
     { "memview",           0644, memview_show, memview_store },

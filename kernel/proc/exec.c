@@ -31,6 +31,7 @@
 #include <compat32/mmu32.h>
 #include <kernel/console.h>
 #include <kernel/errno.h>
+#include <kernel/smp.h>
 #include <kernel/file.h>
 #include <kernel/kernel.h>
 #include <kernel/printk.h>
@@ -329,7 +330,7 @@ static int exec_load(struct task *t, const char *path, struct exec_file *xf,
     struct mm *old = t->mm;
     t->mm = mm;
     if (t == current)
-        write_cr3(mm_cr3(mm));
+        cpu_switch_mm(mm);   /* this CPU's bit moves to the new image's cpu_mask */
     if (old && !mm_has_users(old))
         mm_release(old);
     const char *base = strrchr(path, '/');

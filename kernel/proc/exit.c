@@ -30,6 +30,7 @@
 #include <kernel/acpi_hw.h>
 #include <kernel/syscall.h>
 #include <kernel/errno.h>
+#include <kernel/smp.h>
 #include <kernel/file.h>
 #include <kernel/ktest.h>
 #include <kernel/printk.h>
@@ -42,8 +43,9 @@
 
 void mm_release(struct mm *mm)
 {
+
     if (read_cr3() == mm_cr3(mm))
-        write_cr3(kernel_pt.root);   /* never free the tables the CPU is on */
+        cpu_switch_mm(NULL);   /* never free the tables the CPU is on */
     mm_destroy(mm);
     kfree(mm);
 }

@@ -1,24 +1,39 @@
 /*
- * Tasks and the round-robin scheduler.
+ * Tasks and the round-robin scheduler, on every CPU.
+ *
+ * One run queue for all CPUs, under the big kernel lock
+ * (include/kernel/kernel_lock.h): whichever CPU schedules takes the task
+ * at its head, so a runnable task waits for the first CPU that gets free
+ * and the load spreads by itself (Linux 2.4's single run queue did the
+ * same).  Each CPU has its own idle task, which runs when the queue is
+ * empty and halts the CPU with the kernel lock let go.
  *
  * Invariants:
- *  - `current` is the task whose kernel stack the CPU is on; TSS.RSP0 and
- *    this CPU's percpu.kernel_rsp point to the top of that stack, and CR3 holds
- *    current->mm's tables (the kernel's own for the idle task);
- *  - a RUNNABLE task other than `current` is on the run queue exactly
- *    once; BLOCKED and ZOMBIE tasks are not on it;
- *  - the kernel runs with interrupts off; they are on only in user mode
- *    and in the idle loop's hlt, so nothing here needs a lock (one CPU).
+ *  - `current` is the task whose kernel stack this CPU is on (per-CPU
+ *    data); TSS.RSP0 and this CPU's percpu.kernel_rsp point to the top
+ *    of that stack, and CR3 holds current->mm's tables (for an idle task
+ *    or a kernel thread: whatever was loaded, lazy TLB);
+ *  - a task is `current` on at most one CPU; a RUNNABLE task that is no
+ *    CPU's current is on the run queue exactly once; BLOCKED and ZOMBIE
+ *    tasks are not on it;
+ *  - the kernel runs with interrupts off and the kernel lock held; they
+ *    are on only in user mode and in the idle loop's hlt, where the lock
+ *    is not held; everything here is under the kernel lock.
  *
  * Threads are tasks too: each has its own slot, pid, kernel stack and
  * place on the run queue, and takes its turn like any task; those of one
  * process share its mm (kernel/proc/thread_group.c).
  *
  * A task that has never run has, just below its trap frame, the frame
- * switch_to pops: six zero registers and the address of trap_restore,
- * so its first switch "returns" straight into user mode.
+ * switch_to pops: six zero registers and the address of ret_from_fork
+ * (kernel/cpu/isr.S), so its first switch "returns" straight into user
+ * mode, letting the kernel lock go on the way.
  */
 #include <kernel/spinlock.h>
+#include <kernel/apic.h>
+#include <kernel/syscall.h>
+#include <kernel/kernel_lock.h>
+#include <kernel/smp.h>
 #include <kernel/errno.h>
 #include <kernel/file.h>
 #include <kernel/kstat.h>
@@ -37,18 +52,17 @@
 #include <mm/vmalloc.h>
 #include <mm/mempolicy.h>
 
-struct task *current;
-static struct task idle_task;
+static struct task idle_tasks[NR_CPUS];
 static struct task *tasks[MAX_TASKS];
 static struct task *runq_head, *runq_tail;
 static struct kmem_cache *task_cache;
-static uint64_t ticks, slice_end;
+static uint64_t ticks;
 static int next_pid = 1;
 static uint64_t nr_forks;
 
 #define SLICE_TICKS 5   /* 50 ms at HZ = 100 */
 
-extern const char trap_restore[];
+extern const char ret_from_fork[];
 void switch_to(uint64_t *save_rsp, uint64_t new_rsp);
 
 void task_fpu_reset(struct task *t)
@@ -70,19 +84,38 @@ static void fpu_restore(const struct task *t)
     __asm__ volatile("fxrstor64 %0" : : "m"(*(const uint8_t(*)[512])t->fpu));
 }
 
-void task_init(void)
+/* What each CPU needs before it runs a user task: SSE for the programs
+ * (OSFXSR and OSXMMEXCPT on, no emulation), and the system-call MSRs. */
+static void task_cpu_setup(void)
 {
-    /* User programs use SSE: OSFXSR and OSXMMEXCPT on, no emulation. */
     write_cr4(read_cr4() | (1ul << 9) | (1ul << 10));
     write_cr0((read_cr0() & ~(1ul << 2)) | (1ul << 1));
+    syscall_init();
+}
+
+void task_init(void)
+{
+    task_cpu_setup();
     /* 64-byte aligned: fxsave needs the fpu area 16-byte aligned, slab_debug too */
     task_cache = kmem_cache_create("task_struct", sizeof(struct task), 64, SLAB_HWCACHE_ALIGN,
                                    NULL);
     if (!task_cache)
         panic("task_init: no cache for tasks");
-    strlcpy(idle_task.name, "idle", sizeof(idle_task.name));
-    idle_task.state = TASK_RUNNABLE;
-    current = &idle_task;
+    task_idle_init(0);   /* the boot CPU took the kernel lock in kmain */
+}
+
+void task_idle_init(unsigned cpu)
+{
+    struct task *idle = &idle_tasks[cpu];
+    snprintf(idle->name, sizeof(idle->name), "idle/%u", cpu);
+    idle->state = TASK_RUNNABLE;
+    this_cpu()->idle = idle;
+    this_cpu()->task = idle;
+}
+
+bool task_is_idle(const struct task *t)
+{
+    return t >= idle_tasks && t < idle_tasks + NR_CPUS;
 }
 
 uint64_t ticks_now(void)
@@ -153,7 +186,7 @@ struct task *task_alloc(const char *name, int *err)
     memset(task_frame(t), 0, sizeof(struct trap_frame));
     task_fpu_reset(t);
     uint64_t *sp = (uint64_t *)task_frame(t);
-    *--sp = (uint64_t)trap_restore;
+    *--sp = (uint64_t)ret_from_fork;
     for (int i = 0; i < 6; i++)
         *--sp = 0;
     t->saved_rsp = (uint64_t)sp;
@@ -165,6 +198,19 @@ struct task *task_alloc(const char *name, int *err)
     t->state = TASK_BLOCKED;
     tasks[slot] = t;
     return t;
+}
+
+/* A CPU halted in its idle loop is sent a wake-up (VEC_RESCHEDULE):
+ * the task just queued need not wait for that CPU's next tick. */
+static void kick_idle_cpu(void)
+{
+    unsigned me = smp_processor_id();
+    for (unsigned i = 0; i < nr_cpus_possible; i++)
+        if (i != me && cpu_info[i].online && percpu[i].halted) {
+            percpu[i].halted = false;
+            smp_send_ipi(cpu_info[i].apic_id, 0x4000u | VEC_RESCHEDULE);
+            return;
+        }
 }
 
 static void enqueue(struct task *t)
@@ -201,6 +247,7 @@ void task_start(struct task *t)
 {
     nr_forks++;
     make_runnable(t);
+    kick_idle_cpu();
 }
 
 static void switch_mm_and_stack(struct task *next)
@@ -210,9 +257,11 @@ static void switch_mm_and_stack(struct task *next)
         tss_set_rsp0(top);
         this_cpu()->kernel_rsp = top;
     }
-    uint64_t root = next->mm ? mm_cr3(next->mm) : kernel_pt.root;
-    if (read_cr3() != root)
-        write_cr3(root);
+    /* A task with an address space: its tables, this CPU's bit in its
+     * cpu_mask.  An idle task or kernel thread stays on what is loaded
+     * (lazy TLB: the CPU is still in that mask, so its flushes reach it). */
+    if (next->mm)
+        cpu_switch_mm(next->mm);
     /* The segment registers (a 32-bit program's TLS in GS), then the
      * thread pointer of arch_prctl: loading FS has just set the FS base,
      * from the descriptor when FS holds a selector (the base that stays),
@@ -232,23 +281,24 @@ static void switch_mm_and_stack(struct task *next)
 void schedule(void)
 {
     lockdep_might_sleep("schedule");   /* no spinlock may be held here */
-    struct task *prev = current;
-    if (prev != &idle_task && prev->state == TASK_RUNNABLE)
+    struct percpu *pc = this_cpu();
+    struct task *prev = pc->task, *idle = pc->idle;
+    if (prev != idle && prev->state == TASK_RUNNABLE)
         enqueue(prev);
     struct task *next = dequeue();
     if (!next)
-        next = &idle_task;
-    slice_end = ticks + SLICE_TICKS;
+        next = idle;
+    pc->slice_end = ticks + SLICE_TICKS;
     if (next == prev)
         return;
     /* Each task's SSE/x87 registers are its own: save the outgoing
      * task's, load the incoming one's (the kernel never uses them). */
-    if (prev != &idle_task && prev->state != TASK_ZOMBIE)
+    if (prev != idle && prev->state != TASK_ZOMBIE)
         task_fpu_save(prev);
     tls_switch_out(prev);   /* its DS, ES, FS, GS selectors */
-    if (next != &idle_task)
+    if (next != idle)
         fpu_restore(next);
-    current = next;
+    pc->task = next;
     switch_mm_and_stack(next);
     switch_to(&prev->saved_rsp, next->saved_rsp);
 }
@@ -264,42 +314,61 @@ void sleep_on(void *chan)
 
 void wake_up_task(struct task *t)
 {
-    if (t->state == TASK_BLOCKED)
+    if (t->state == TASK_BLOCKED) {
         make_runnable(t);
+        kick_idle_cpu();
+    }
 }
 
 void wake_up(void *chan)
 {
+    bool woke = false;
     for (int i = 0; i < MAX_TASKS; i++) {
         struct task *t = tasks[i];
-        if (t && t->state == TASK_BLOCKED && t->wait_chan == chan)
+        if (t && t->state == TASK_BLOCKED && t->wait_chan == chan) {
             make_runnable(t);
+            woke = true;
+        }
     }
+    if (woke)
+        kick_idle_cpu();
 }
 
+/* Every CPU's timer; the boot CPU's alone counts the time (ticks) and
+ * wakes the sleepers whose time has come. */
 void task_tick(bool from_user)
 {
-    ticks++;
+    struct task *cur = current;
+    bool idle = cur == this_cpu()->idle, boot = smp_processor_id() == 0;
+    if (boot)
+        ticks++;
     /* user or system: a tick that waited in the kernel is system time
      * (kernel/fs/proc_kstat.c); also /proc/stat's and /proc/loadavg's */
-    bool user = kstat_tick(from_user, current == &idle_task);
-    if (current != &idle_task) {
+    bool user = kstat_tick(from_user, idle);
+    if (!idle) {
         if (user)
-            current->utime_ticks++;
+            cur->utime_ticks++;
         else
-            current->stime_ticks++;
+            cur->stime_ticks++;
     }
+    if (!boot)
+        return;
+    bool woke = false;
     for (int i = 0; i < MAX_TASKS; i++) {
         struct task *t = tasks[i];
-        if (t && t->state == TASK_BLOCKED && t->wake_tick && ticks >= t->wake_tick)
+        if (t && t->state == TASK_BLOCKED && t->wake_tick && ticks >= t->wake_tick) {
             make_runnable(t);
+            woke = true;
+        }
     }
+    if (woke)
+        kick_idle_cpu();
 }
 
 void task_return_to_user(void)
 {
     files_unborrow(current);   /* what the system call used from a shared table */
-    if (ticks >= slice_end && runq_head)
+    if (ticks >= this_cpu()->slice_end && runq_head)
         schedule();
     task_reap_detached();
     /* Pending signals: a handler's frame, a default action (which may
@@ -320,16 +389,56 @@ void task_reap(struct task *t)
     kmem_cache_free(task_cache, t);
 }
 
-/* The idle task: run whatever is runnable; otherwise wait for an interrupt. */
+/* The idle task, entered with the kernel lock held: run whatever is
+ * runnable; otherwise let the lock go and wait for an interrupt (whose
+ * handler takes the lock for itself, kernel/cpu/trap.c). */
 __noreturn void idle_loop(void)
 {
     for (;;) {
         schedule();
         if (!runq_head) {
+            this_cpu()->halted = true;
+            unlock_kernel();
             sti();
             hlt();
             cli();
-            memview_poll();   /* F12, and the memory map's redraws (docs/memview.md) */
+            this_cpu()->halted = false;
+            lock_kernel();
+            if (smp_processor_id() == 0)
+                memview_poll();   /* F12, and the memory map's redraws (docs/memview.md) */
         }
     }
+}
+
+/* ---- the other CPUs join (kernel/cpu/smpboot.c) ---- */
+
+static volatile bool aps_schedule;
+
+static void nothing(void *arg)
+{
+    (void)arg;
+}
+
+void task_start_aps(void)
+{
+    aps_schedule = true;
+    for (unsigned i = 1; i < nr_cpus_possible; i++)
+        if (cpu_info[i].online)
+            smp_call_on(i, nothing, NULL);   /* out of its hlt, to see the flag */
+}
+
+bool task_aps_may_schedule(void)
+{
+    return aps_schedule;
+}
+
+/* An AP, on its own stack, once task_start_aps said so: its idle task,
+ * its timer, the kernel lock, and the idle loop. */
+__noreturn void task_ap_idle(void)
+{
+    task_cpu_setup();
+    task_idle_init(smp_processor_id());
+    apic_timer_start();
+    lock_kernel();
+    idle_loop();
 }

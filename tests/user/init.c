@@ -88,9 +88,32 @@ static long memfree_kb(void)
     return p ? strtol(p + 8, NULL, 10) : -1;
 }
 
-/* From /proc/slabinfo: the active objects and the pages of all caches. */
-static void slab_counts(long *objects, long *pages)
+/* Every CPU's per-CPU arrays drained and the empty slabs freed (Linux's
+ * drop_caches) before MemFree and the slab counts are read: objects
+ * cached on other CPUs, and the slabs they keep, are no leak. */
+static void drop_slab_caches(void)
 {
+    int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+    if (fd >= 0) {
+        if (write(fd, "2", 1) != 1)
+            printf("init: drop_caches: %s\n", strerror(errno));
+        close(fd);
+    }
+}
+
+/* One cache's active objects, to name the caches whose count moved. */
+#define MAX_CACHES 128
+struct cache_count {
+    char name[64];
+    long active;
+};
+
+/* From /proc/slabinfo: the active objects and the pages of all caches,
+ * and each cache's count in tab[] (MAX_CACHES entries, "" ends it). */
+static void slab_counts(long *objects, long *pages, struct cache_count *tab)
+{
+    int ncaches = 0;
+    tab[0].name[0] = 0;
     static char buf[65536];
     *objects = *pages = -1;
     if (read_small_file("/proc/slabinfo", buf, sizeof buf) <= 0)
@@ -104,7 +127,26 @@ static void slab_counts(long *objects, long *pages)
                    name, &active, &perslab, &slabs) == 4) {
             *objects += active;
             *pages += perslab * slabs;
+            if (ncaches < MAX_CACHES - 1) {
+                snprintf(tab[ncaches].name, sizeof tab[ncaches].name, "%s", name);
+                tab[ncaches++].active = active;
+                tab[ncaches].name[0] = 0;
+            }
         }
+    }
+}
+
+/* The caches whose active objects differ between two slab_counts. */
+static void print_slab_moves(const struct cache_count *a, const struct cache_count *b)
+{
+    for (int i = 0; b[i].name[0]; i++) {
+        long before = 0;
+        for (int j = 0; a[j].name[0]; j++)
+            if (!strcmp(a[j].name, b[i].name))
+                before = a[j].active;
+        if (before != b[i].active)
+            printf("init: slab %s: %ld -> %ld active objects\n", b[i].name, before,
+                   b[i].active);
     }
 }
 
@@ -212,16 +254,21 @@ static int run_test(const char *name, char **argv)
 {
     char st[32];
     reap_orphans(1);
+    drop_slab_caches();
+    static struct cache_count caches0[MAX_CACHES], caches1[MAX_CACHES];
     long free0 = memfree_kb(), obj0, pages0, obj1, pages1;
-    slab_counts(&obj0, &pages0);
+    slab_counts(&obj0, &pages0, caches0);
     printf("=== begin %s\n", name);
     int status = run(argv);
     reap_orphans(1);
+    drop_slab_caches();
     long free1 = memfree_kb();
-    slab_counts(&obj1, &pages1);
+    slab_counts(&obj1, &pages1, caches1);
     status_str(status, st, sizeof st);
     printf("=== end %s: %s, MemFree %ld kB -> %ld kB, slab objects %ld -> %ld, "
            "slab pages %ld -> %ld\n", name, st, free0, free1, obj0, obj1, pages0, pages1);
+    if (obj1 != obj0)
+        print_slab_moves(caches0, caches1);   /* after the end line: not the program's output */
     return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
