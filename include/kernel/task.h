@@ -44,6 +44,7 @@ struct task {
     uint64_t utime_ticks, stime_ticks;
     uint64_t start_tick;           /* ticks_now() when it was made: /proc/<pid>/stat */
     struct task *run_next;         /* run queue link */
+    int last_cpu;                  /* the CPU it ran on last (-1: none yet) */
     /* The task's x87/SSE registers (fxsave format) while it is switched
      * out: the kernel itself never touches them (-mno-sse). */
     uint8_t fpu[512] __attribute__((aligned(16)));
@@ -149,6 +150,9 @@ void wake_up(void *chan);
 /* Timer tick (kernel/cpu/apic.c): account and ask for a switch at the next
  * return to user mode. */
 void task_tick(bool from_user);
+/* An idle AP's tick, counted without the kernel lock: false when the
+ * tick needs the lock and task_tick (kernel/cpu/trap.c). */
+bool task_tick_idle(void);
 /* On the way back to user mode: switch if the slice is over. */
 void task_return_to_user(void);
 /* Exit the current task with a Linux wait status; never returns. */

@@ -221,6 +221,10 @@ void trap_dispatch(struct trap_frame *f)
     }
     if (f->vector == 0xff)
         return;   /* the APIC's spurious vector: no EOI for it */
+    if (f->vector == VEC_TIMER && !from_user && task_tick_idle()) {
+        apic_eoi();   /* an idle AP's tick: its own counters, no lock */
+        return;
+    }
     bool took = !kernel_locked();
     if (took)
         lock_kernel();

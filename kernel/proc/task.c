@@ -196,19 +196,31 @@ struct task *task_alloc(const char *name, int *err)
     t->start_tick = ticks;
     t->pgid = t->sid = t->pid;   /* fork overwrites with the parent's */
     t->state = TASK_BLOCKED;
+    t->last_cpu = -1;
     tasks[slot] = t;
     return t;
 }
 
-/* A CPU halted in its idle loop is sent a wake-up (VEC_RESCHEDULE):
- * the task just queued need not wait for that CPU's next tick. */
-static void kick_idle_cpu(void)
+static void kick(unsigned cpu)
+{
+    percpu[cpu].halted = false;
+    smp_send_ipi(cpu_info[cpu].apic_id, 0x4000u | VEC_RESCHEDULE);
+}
+
+/* A CPU halted in its idle loop is sent a wake-up (VEC_RESCHEDULE), so
+ * that t need not wait for that CPU's next tick: the CPU t ran on last
+ * if it is halted (its caches, and QEMU's software TLB, may still hold
+ * t's memory), else any halted one. */
+static void kick_idle_cpu(const struct task *t)
 {
     unsigned me = smp_processor_id();
+    if (t && t->last_cpu >= 0 && (unsigned)t->last_cpu != me && percpu[t->last_cpu].halted) {
+        kick((unsigned)t->last_cpu);
+        return;
+    }
     for (unsigned i = 0; i < nr_cpus_possible; i++)
         if (i != me && cpu_info[i].online && percpu[i].halted) {
-            percpu[i].halted = false;
-            smp_send_ipi(cpu_info[i].apic_id, 0x4000u | VEC_RESCHEDULE);
+            kick(i);
             return;
         }
 }
@@ -223,14 +235,33 @@ static void enqueue(struct task *t)
     runq_tail = t;
 }
 
-static struct task *dequeue(void)
+/* The task CPU cpu should run next: the first one queued that last ran
+ * on cpu, else the first one whose own CPU is not halted (a halted one
+ * has been kicked and takes its task itself), else the first one. */
+static struct task *dequeue(unsigned cpu)
 {
-    struct task *t = runq_head;
-    if (t) {
-        runq_head = t->run_next;
-        if (!runq_head)
-            runq_tail = NULL;
+    struct task **pp, **pick = NULL;
+    for (pp = &runq_head; *pp; pp = &(*pp)->run_next) {
+        struct task *t = *pp;
+        if (t->last_cpu == (int)cpu) {
+            pick = pp;
+            break;
+        }
+        if (!pick && (t->last_cpu < 0 || !percpu[t->last_cpu].halted))
+            pick = pp;
     }
+    if (!pick)
+        pick = runq_head ? &runq_head : NULL;
+    if (!pick)
+        return NULL;
+    struct task *t = *pick;
+    *pick = t->run_next;
+    if (runq_tail == t) {
+        runq_tail = NULL;
+        for (struct task *o = runq_head; o; o = o->run_next)
+            runq_tail = o;
+    }
+    t->run_next = NULL;
     return t;
 }
 
@@ -247,7 +278,7 @@ void task_start(struct task *t)
 {
     nr_forks++;
     make_runnable(t);
-    kick_idle_cpu();
+    kick_idle_cpu(t);
 }
 
 static void switch_mm_and_stack(struct task *next)
@@ -260,8 +291,7 @@ static void switch_mm_and_stack(struct task *next)
     /* A task with an address space: its tables, this CPU's bit in its
      * cpu_mask.  An idle task or kernel thread stays on what is loaded
      * (lazy TLB: the CPU is still in that mask, so its flushes reach it). */
-    if (next->mm)
-        cpu_switch_mm(next->mm);
+    cpu_switch_mm(next->mm);
     /* The segment registers (a 32-bit program's TLS in GS), then the
      * thread pointer of arch_prctl: loading FS has just set the FS base,
      * from the descriptor when FS holds a selector (the base that stays),
@@ -285,9 +315,10 @@ void schedule(void)
     struct task *prev = pc->task, *idle = pc->idle;
     if (prev != idle && prev->state == TASK_RUNNABLE)
         enqueue(prev);
-    struct task *next = dequeue();
+    struct task *next = dequeue(smp_processor_id());
     if (!next)
         next = idle;
+    next->last_cpu = (int)smp_processor_id();
     pc->slice_end = ticks + SLICE_TICKS;
     if (next == prev)
         return;
@@ -316,22 +347,32 @@ void wake_up_task(struct task *t)
 {
     if (t->state == TASK_BLOCKED) {
         make_runnable(t);
-        kick_idle_cpu();
+        kick_idle_cpu(t);
     }
 }
 
 void wake_up(void *chan)
 {
-    bool woke = false;
     for (int i = 0; i < MAX_TASKS; i++) {
         struct task *t = tasks[i];
         if (t && t->state == TASK_BLOCKED && t->wait_chan == chan) {
             make_runnable(t);
-            woke = true;
+            kick_idle_cpu(t);
         }
     }
-    if (woke)
-        kick_idle_cpu();
+}
+
+/* The tick of an AP halted in its idle loop, without the kernel lock:
+ * only this CPU's idle time to count.  False when the tick needs the
+ * lock (the boot CPU, which counts time and wakes sleepers; a CPU that
+ * runs a task). */
+bool task_tick_idle(void)
+{
+    struct percpu *pc = this_cpu();
+    if (pc->cpu == 0 || !pc->halted || pc->task != pc->idle)
+        return false;
+    kstat_tick(false, true);
+    return true;
 }
 
 /* Every CPU's timer; the boot CPU's alone counts the time (ticks) and
@@ -353,16 +394,13 @@ void task_tick(bool from_user)
     }
     if (!boot)
         return;
-    bool woke = false;
     for (int i = 0; i < MAX_TASKS; i++) {
         struct task *t = tasks[i];
         if (t && t->state == TASK_BLOCKED && t->wake_tick && ticks >= t->wake_tick) {
             make_runnable(t);
-            woke = true;
+            kick_idle_cpu(t);
         }
     }
-    if (woke)
-        kick_idle_cpu();
 }
 
 void task_return_to_user(void)
