@@ -9,6 +9,7 @@
  * (kernel/cpu/tlb_shootdown.c); a process's range is flushed here only.
  */
 #include <mm/tlb.h>
+#include <mm/vm_event.h>
 #include <mm/page.h>
 #include <mm/layout.h>
 #include <kernel/x86.h>
@@ -29,6 +30,7 @@ void tlb_flush_page(uint64_t va)
 {
     invlpg(va);
     tlb_stats.pages++;
+    count_vm_event(NR_TLB_LOCAL_FLUSH_ONE);
 }
 
 /* This CPU's whole TLB, global entries included. */
@@ -43,6 +45,7 @@ static void local_flush_all(void)
         write_cr3(read_cr3());
     }
     tlb_stats.full++;
+    count_vm_event(NR_TLB_LOCAL_FLUSH_ALL);
 }
 
 void tlb_flush_all(void)

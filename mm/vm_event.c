@@ -6,8 +6,9 @@
  * subtracts or resets), and vm_event_names[i] is the name Linux's
  * /proc/vmstat prints for the same event (mm/vmstat.c's vmstat_text),
  * so a script written for Linux reads these lines unchanged.
- * One CPU and a kernel that is not preemptible: plain additions, no
- * per-CPU arrays to sum as Linux has.
+ * Plain additions, no per-CPU arrays to sum as Linux has: the kernel
+ * lock's holder counts, but for nr_tlb_remote_flush_received, which the
+ * CPUs that answer an IPI add to atomically.
  */
 #include <mm/vm_event.h>
 
@@ -32,4 +33,8 @@ const char *const vm_event_names[NR_VM_EVENT_ITEMS] = {
     [COMPACT_SUCCESS] = "compact_success",
     [SWAP_RA] = "swap_ra",
     [SWAP_RA_HIT] = "swap_ra_hit",
+    [NR_TLB_REMOTE_FLUSH] = "nr_tlb_remote_flush",
+    [NR_TLB_REMOTE_FLUSH_RECEIVED] = "nr_tlb_remote_flush_received",
+    [NR_TLB_LOCAL_FLUSH_ALL] = "nr_tlb_local_flush_all",
+    [NR_TLB_LOCAL_FLUSH_ONE] = "nr_tlb_local_flush_one",
 };

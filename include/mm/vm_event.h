@@ -29,6 +29,10 @@ enum vm_event_item {
     COMPACT_SUCCESS,        /* ... and then succeeded */
     SWAP_RA,                /* pages read ahead from swap into the swap cache */
     SWAP_RA_HIT,            /* faults that found a page read ahead */
+    NR_TLB_REMOTE_FLUSH,    /* TLB flushes sent to other CPUs (one per request) */
+    NR_TLB_REMOTE_FLUSH_RECEIVED, /* ... done by a CPU that another asked */
+    NR_TLB_LOCAL_FLUSH_ALL, /* full flushes of this CPU's TLB */
+    NR_TLB_LOCAL_FLUSH_ONE, /* invlpg of one page */
     NR_VM_EVENT_ITEMS
 };
 

@@ -51,6 +51,7 @@
 #include <mm/slab.h>
 #include <mm/tlb.h>
 #include <mm/vma.h>
+#include <mm/vm_event.h>
 
 enum { REQ_FLUSH, REQ_READ, REQ_CALL, REQ_START };
 
@@ -104,8 +105,10 @@ void smp_ipi_poll(void)
         req.value = *(volatile const uint64_t *)req.va;
     else if (req.op == REQ_CALL)
         req.fn(req.arg);
-    else
+    else {
         local_flush(req.va, req.len);
+        __atomic_fetch_add(&vm_events[NR_TLB_REMOTE_FLUSH_RECEIVED], 1, __ATOMIC_RELAXED);
+    }
     __atomic_store_n(&acked[cpu], gen, __ATOMIC_RELEASE);
 }
 
@@ -165,6 +168,9 @@ static int send(uint64_t mask)
 
 int smp_tlb_flush_mask(uint64_t mask, uint64_t va, uint64_t len)
 {
+    if (!(mask & ~(1ul << smp_processor_id())))
+        return 0;   /* nobody else */
+    count_vm_event(NR_TLB_REMOTE_FLUSH);
     req.op = REQ_FLUSH;
     req.va = va;
     req.len = len;
