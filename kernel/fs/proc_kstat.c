@@ -17,8 +17,39 @@
  */
 #include <kernel/apic.h>
 #include <kernel/kstat.h>
-#include <kernel/percpu.h>
 #include <kernel/smp.h>
+
+/* This CPU, its last return to user mode, and which CPUs are online:
+ * per-CPU data in the kernel; CPU 0 alone in the host tests. */
+#ifdef HOST_TEST
+static unsigned this_cpu_index(void)
+{
+    return 0;
+}
+static uint64_t *user_return_ns(void)
+{
+    static uint64_t ns;
+    return &ns;
+}
+bool kstat_cpu_online(unsigned cpu)
+{
+    return cpu == 0;
+}
+#else
+#include <kernel/percpu.h>
+static unsigned this_cpu_index(void)
+{
+    return smp_processor_id();
+}
+static uint64_t *user_return_ns(void)
+{
+    return &this_cpu()->user_return_ns;
+}
+bool kstat_cpu_online(unsigned cpu)
+{
+    return cpu < nr_cpus_possible && cpu_info[cpu].online;
+}
+#endif
 #include <kernel/task.h>
 #include <kernel/time.h>
 
@@ -44,7 +75,7 @@ static void sample_load(void)
 
 void kstat_user_return(void)
 {
-    this_cpu()->user_return_ns = now_ns();   /* this CPU's last return to user mode */
+    *user_return_ns() = now_ns();   /* this CPU's last return to user mode */
 }
 
 bool kstat_tick(bool from_user, bool idle)
@@ -52,15 +83,15 @@ bool kstat_tick(bool from_user, bool idle)
     /* A tick taken in user mode that expired before we got there fell in
      * the kernel, and waited (interrupts off) for the return. */
     bool user = from_user && !idle &&
-                apic_tick_age_ns() <= now_ns() - this_cpu()->user_return_ns;
+                apic_tick_age_ns() <= now_ns() - *user_return_ns();
     if (idle)
-        cpu_time[smp_processor_id()].idle++;
+        cpu_time[this_cpu_index()].idle++;
     else if (user)
-        cpu_time[smp_processor_id()].user++;
+        cpu_time[this_cpu_index()].user++;
     else
-        cpu_time[smp_processor_id()].system++;
+        cpu_time[this_cpu_index()].system++;
     /* The load is sampled on the boot CPU's ticks (every CPU ticks). */
-    if (smp_processor_id() == 0 && ++ticks_seen >= next_sample) {
+    if (this_cpu_index() == 0 && ++ticks_seen >= next_sample) {
         next_sample += LOAD_FREQ;
         sample_load();
     }

@@ -69,8 +69,8 @@ int proc_stat(char *buf, size_t size)
     uint64_t user = c.user * USER_HZ / HZ, sys = c.system * USER_HZ / HZ;
     uint64_t idle = c.idle * USER_HZ / HZ;
     sbuf_put(&out, "cpu  %lu 0 %lu %lu 0 0 0 0 0 0\n", user, sys, idle);
-    for (unsigned i = 0; i < nr_cpus_possible; i++) {
-        if (!cpu_info[i].online)
+    for (unsigned i = 0; i < NR_CPUS; i++) {
+        if (!kstat_cpu_online(i))
             continue;
         kstat_cpu_get_one(i, &c);
         sbuf_put(&out, "cpu%u %lu 0 %lu %lu 0 0 0 0 0 0\n", i, c.user * USER_HZ / HZ,

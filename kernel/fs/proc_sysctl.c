@@ -43,7 +43,6 @@
 #include <kernel/string.h>
 #include <mm/compaction.h>
 #include <mm/page.h>
-#include <mm/slab.h>
 #include <mm/vma.h>
 #include <mm/vmscan.h>
 #include "proc_impl.h"
@@ -196,7 +195,8 @@ static int drop_caches_store(const char *text, size_t len)
         return -EINVAL;
     if ((v[0] - '0') & 2) {
         drain_pcp();          /* every CPU's arrays back to their slabs */
-        slab_shrink_all();    /* the empty slabs' frames to this CPU's frame cache */
+        if (node0->shrink)
+            node0->shrink();  /* slab_shrink_all: the empty slabs' frames to this CPU's cache */
         drain_pcp();          /* and from there to the buddy lists */
     }
     return 0;
