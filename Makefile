@@ -287,6 +287,8 @@ USER_TESTS  += test_threads
 USER_TESTS  += test_threads_glibc
 USER_TESTS  += test_avx test_reboot
 USER_TESTS  += test_swapon test_swaperr test_kswapd
+# several CPUs at once on one address space, and on many (docs/smp.md)
+USER_TESTS  += test_smp
 # test_time built against glibc (static, Debian's libc6-dev, which clang
 # depends on): glibc's own lookup of the vDSO (docs/time.md)
 USER_TESTS  += test_time_glibc
@@ -338,7 +340,7 @@ USER32_TESTS += test_time test_mremap test_stack
 USER32_TESTS += test_migrate
 USER32_TESTS += test_mempolicy test_numa_fallback
 USER32_TESTS += test_sysfs_node
-USER32_TESTS += test_threads
+USER32_TESTS += test_threads test_smp
 USER32_BINS  := $(USER32_TESTS:%=$(BUILD)/user32/%) $(USER32_PROGS:%=$(BUILD)/user32/%)
 # The scripts of tests/busybox/ (/etc/busybox-tests/ in the initrd) run by
 # busybox's sh and by busybox32's, after the programs: the lines

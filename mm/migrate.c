@@ -10,7 +10,10 @@
  *     reference beyond its mappings (and the cache's or the area's own);
  *  2. target: one frame from the caller's allocator, below 4 GiB when an
  *     i386 address space maps the page (its entries hold 32 bits);
- *  3. copy the 4 KiB;
+ *  3. copy the 4 KiB, every writable pte made read-only first (with
+ *     several CPUs a thread may be writing to the page elsewhere: its
+ *     write must fault and wait rather than land in the old frame after
+ *     the copy; stop_writers);
  *  4. switch: each pte is rewritten in place (pt_replace_view: rights,
  *     accessed and dirty state kept, one TLB flush each; for an i386
  *     process the authoritative i386 entry, whose derived 4-level entry
@@ -198,6 +201,47 @@ static void move_anon(struct page *pg, struct page *new, const struct constraint
     pg->index = 0;
 }
 
+/* A pte of the page read-only (a flush to every CPU that may hold it). */
+static int wrprotect_pte(const struct rmap_hit *h, void *arg)
+{
+    (void)arg;
+    if (h->pv.prot & PT_W)
+        mm_must(pt_replace_view(&h->mm->pt, &h->pv, h->pv.pa, h->pv.prot & ~PT_W),
+                "migrate: write-protect", h->pv.va);
+    return 0;
+}
+
+/*
+ * Before the copy, no CPU may write to the page: a thread of a process
+ * that maps it may run on another CPU and write through its TLB while
+ * the copy is made, and its write would stay behind in the old frame.
+ * Every writable pte goes read-only, with its shootdown; such a thread's
+ * write faults and waits for the kernel lock, which this migration holds
+ * until the ptes name the new frame.  The hits collected by check() are
+ * read again, their rights kept, so that step 4 restores them; a page
+ * mapped more often than they hold, or a page-cache page (its owner
+ * moves its ptes), is mapped read-only by the new frame, and its next
+ * write fault gives the right back (mm/user_fault.c's write_fault).
+ */
+static void stop_writers(struct page *pg, struct constraint *c)
+{
+    if (pg->flags2 & PG2_VMALLOC)
+        return;   /* the kernel's: only the kernel lock's holder writes it */
+    if ((pg->flags & PG_FILE) || c->maps > HITS) {
+        rmap_walk(pg, wrprotect_pte, NULL);
+        return;
+    }
+    for (uint64_t i = 0; i < c->maps; i++) {
+        struct rmap_hit *h = &c->hit[i];
+        unsigned prot = h->pv.prot;
+        if (!(prot & PT_W))
+            continue;
+        wrprotect_pte(h, NULL);
+        mm_must(pt_walk(&h->mm->pt, h->pv.va, &h->pv), "migrate: walk", h->pv.va);
+        h->pv.prot = prot;   /* what step 4 writes back */
+    }
+}
+
 /* migrate_page, its walks through the cursor cur. */
 static int move_one(struct page *pg, migrate_alloc_t alloc, void *arg, struct page **newp,
                     enum migrate_result *why, struct rmap_cursor *cur)
@@ -230,6 +274,7 @@ static int move_one(struct page *pg, migrate_alloc_t alloc, void *arg, struct pa
         count_vm_event(PGMIGRATE_FAIL);
         return r == MIGRATE_PINNED ? -EBUSY : r == MIGRATE_NOMEM ? -ENOMEM : -EINVAL;
     }
+    stop_writers(pg, &c);
     memcpy(page_address(new), page_address(pg), PAGE_SIZE);
     if (pg->flags2 & PG2_VMALLOC)
         vmalloc_move_page(pg, new);         /* new keeps the area's reference */

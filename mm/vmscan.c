@@ -13,7 +13,11 @@
  * entry so that the next access is seen.
  *
  * Page-out of an anonymous page (pageout_page):
- *  1. a slot (get_swap_page), the page into the swap cache;
+ *  1. a slot (get_swap_page), the page into the swap cache, and every
+ *     PTE of it read-only (pageout_wrprotect, a shootdown each): with
+ *     several CPUs, a thread of the process may be writing to the page
+ *     right now; from here on its write faults and waits, and the copy
+ *     on disk cannot miss it (Linux unmaps first, for the same reason);
  *  2. the page written to the slot (swap_writepage, polling the device);
  *  3. every PTE mapping it, found through the reverse map, becomes a
  *     non-present entry holding the slot's number (pt_set_payload: one
@@ -99,6 +103,22 @@ static int eligible(struct page *pg, bool *young)
     return (int)s.maps;
 }
 
+/* A PTE of the page read-only: a write faults from now on. */
+static int wrprotect_one(const struct rmap_hit *h, void *arg)
+{
+    (void)arg;
+    if (!(h->pv.prot & PT_W))
+        return 0;
+    mm_must(pt_replace_view(&h->mm->pt, &h->pv, h->pv.pa, h->pv.prot & ~PT_W),
+            "pageout: write-protect", h->pv.va);
+    return 0;
+}
+
+void pageout_wrprotect(struct page *pg)
+{
+    rmap_walk(pg, wrprotect_one, NULL);
+}
+
 /* Step 2 for a page in the cache under e: 0, or -EIO (the slot retired). */
 int pageout_write(struct page *pg, swp_entry_t e)
 {
@@ -148,6 +168,7 @@ int pageout_page(struct page *pg)
         swap_free(e);                 /* the cache holds the slot now */
         if (err)
             return err;
+        pageout_wrprotect(pg);        /* no write may land after the copy to disk */
         err = pageout_write(pg, e);
         if (err)
             return err;

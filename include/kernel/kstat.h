@@ -54,7 +54,8 @@ void kstat_user_return(void);
 /* The CPU time counted so far. */
 void kstat_cpu_get(struct kstat_cpu *out);     /* the sums over the CPUs */
 void kstat_cpu_get_one(unsigned cpu, struct kstat_cpu *out);
-bool kstat_cpu_online(unsigned cpu);   /* the CPUs /proc/stat lists */
+bool kstat_cpu_online(unsigned cpu);   /* the CPUs /proc/stat and /proc/cpuinfo list */
+uint32_t kstat_cpu_apic_id(unsigned cpu);
 /* One step of the average (Linux's calc_load): load decays by exp and
  * moves towards active (both in fixed point).  Pure, for tests. */
 unsigned long calc_load(unsigned long load, unsigned long exp, unsigned long active);

@@ -96,6 +96,11 @@ uint64_t pageout_cluster(struct page **pages, unsigned n);
  * a page whose slot holds its contents and free it. */
 int pageout_eligible(struct page *pg, bool *young);
 int pageout_write(struct page *pg, swp_entry_t e);
+/* Every PTE of pg read-only, each CPU that may hold one flushed (the
+ * swap cache's rule: a cached page is mapped read-only), before its copy
+ * goes to disk: a thread writing on another CPU faults and waits instead
+ * of writing into a frame whose copy is already taken. */
+void pageout_wrprotect(struct page *pg);
 void pageout_unmap(struct page *pg);
 /* Start kswapd (mm/kswapd.c), the kernel thread that reclaims in the
  * background: woken when the zone an allocation wants falls below its

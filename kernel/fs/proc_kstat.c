@@ -35,6 +35,10 @@ bool kstat_cpu_online(unsigned cpu)
 {
     return cpu == 0;
 }
+uint32_t kstat_cpu_apic_id(unsigned cpu)
+{
+    return cpu;
+}
 #else
 #include <kernel/percpu.h>
 static unsigned this_cpu_index(void)
@@ -48,6 +52,10 @@ static uint64_t *user_return_ns(void)
 bool kstat_cpu_online(unsigned cpu)
 {
     return cpu < nr_cpus_possible && cpu_info[cpu].online;
+}
+uint32_t kstat_cpu_apic_id(unsigned cpu)
+{
+    return cpu < nr_cpus_possible ? cpu_info[cpu].apic_id : 0;
 }
 #endif
 #include <kernel/task.h>

@@ -162,33 +162,46 @@ int proc_cpuinfo(char *buf, size_t size)
     while (*name == ' ')
         name++;
     uint64_t khz = tsc_hz() / 1000;
-    sbuf_put(&out, "processor\t: 0\nvendor_id\t: %s\ncpu family\t: %u\nmodel\t\t: %u\n"
-                   "model name\t: %s\nstepping\t: %u\ncpu MHz\t\t: %lu.%03lu\n",
-             ci.vendor, family, model, *name ? name : "unknown", ci.sig & 0xf,
-             (unsigned long)(khz / 1000), (unsigned long)(khz % 1000));
-    uint32_t a, b, c, d;
-    if (ci.xmax >= 0x80000006) {
-        cpuid(0x80000006, 0, &a, &b, &c, &d);
-        sbuf_put(&out, "cache size\t: %u KB\n", c >> 16);
-    }
-    sbuf_put(&out, "physical id\t: 0\nsiblings\t: 1\ncore id\t\t: 0\ncpu cores\t: 1\n"
-                   "apicid\t\t: %u\ninitial apicid\t: %u\nfpu\t\t: %s\nfpu_exception\t: %s\n"
-                   "cpuid level\t: %u\nwp\t\t: yes\nflags\t\t:",
-             ci.misc >> 24, ci.misc >> 24, ci.words[W_1EDX] & 1 ? "yes" : "no",
-             ci.words[W_1EDX] & 1 ? "yes" : "no", ci.max);
-    for (int w = 0; w < NWORDS; w++)
-        for (int bit = 0; bit < 32; bit++)
-            if ((ci.words[w] >> bit) & 1 && flag_names[w][bit])
-                sbuf_put(&out, " %s", flag_names[w][bit]);
-    unsigned clflush = ((ci.misc >> 8) & 0xff) * 8;
-    sbuf_put(&out, "\nbugs\t\t:\nbogomips\t: %lu.%02lu\nclflush size\t: %u\n"
-                   "cache_alignment\t: %u\n",
-             (unsigned long)(khz * 2 / 1000), (unsigned long)(khz * 2 % 1000 / 10), clflush,
-             clflush);
-    if (ci.xmax >= 0x80000008) {
-        cpuid(0x80000008, 0, &a, &b, &c, &d);
-        sbuf_put(&out, "address sizes\t: %u bits physical, %u bits virtual\n", a & 0xff,
-                 (a >> 8) & 0xff);
+    unsigned ncpus = 0;
+    for (unsigned i = 0; i < NR_CPUS; i++)
+        ncpus += kstat_cpu_online(i);
+    /* One block per online CPU, as Linux: the CPUID facts are the boot
+     * CPU's (the CPUs of a PC are alike), the numbers each CPU's own. */
+    for (unsigned cpu = 0, first = 1; cpu < NR_CPUS; cpu++) {
+        if (!kstat_cpu_online(cpu))
+            continue;
+        if (!first)
+            sbuf_put(&out, "power management:\n\n");
+        first = 0;
+        sbuf_put(&out, "processor\t: %u\nvendor_id\t: %s\ncpu family\t: %u\nmodel\t\t: %u\n"
+                       "model name\t: %s\nstepping\t: %u\ncpu MHz\t\t: %lu.%03lu\n",
+                 cpu, ci.vendor, family, model, *name ? name : "unknown", ci.sig & 0xf,
+                 (unsigned long)(khz / 1000), (unsigned long)(khz % 1000));
+        uint32_t a, b, c, d;
+        if (ci.xmax >= 0x80000006) {
+            cpuid(0x80000006, 0, &a, &b, &c, &d);
+            sbuf_put(&out, "cache size\t: %u KB\n", c >> 16);
+        }
+        uint32_t apic = kstat_cpu_apic_id(cpu);
+        sbuf_put(&out, "physical id\t: 0\nsiblings\t: %u\ncore id\t\t: %u\ncpu cores\t: %u\n"
+                       "apicid\t\t: %u\ninitial apicid\t: %u\nfpu\t\t: %s\nfpu_exception\t: %s\n"
+                       "cpuid level\t: %u\nwp\t\t: yes\nflags\t\t:",
+                 ncpus, cpu, ncpus, apic, apic, ci.words[W_1EDX] & 1 ? "yes" : "no",
+                 ci.words[W_1EDX] & 1 ? "yes" : "no", ci.max);
+        for (int w = 0; w < NWORDS; w++)
+            for (int bit = 0; bit < 32; bit++)
+                if ((ci.words[w] >> bit) & 1 && flag_names[w][bit])
+                    sbuf_put(&out, " %s", flag_names[w][bit]);
+        unsigned clflush = ((ci.misc >> 8) & 0xff) * 8;
+        sbuf_put(&out, "\nbugs\t\t:\nbogomips\t: %lu.%02lu\nclflush size\t: %u\n"
+                       "cache_alignment\t: %u\n",
+                 (unsigned long)(khz * 2 / 1000), (unsigned long)(khz * 2 % 1000 / 10), clflush,
+                 clflush);
+        if (ci.xmax >= 0x80000008) {
+            cpuid(0x80000008, 0, &a, &b, &c, &d);
+            sbuf_put(&out, "address sizes\t: %u bits physical, %u bits virtual\n", a & 0xff,
+                     (a >> 8) & 0xff);
+        }
     }
     sbuf_put(&out, "power management:\n\n");
     return (int)out.len;

@@ -27,6 +27,8 @@
  * as Linux's check_for_memory counts on a 64-bit machine (no HIGHMEM);
  * has_cpu (N_CPU) the node of the one CPU the kernel runs on.
  */
+#include <kernel/kstat.h>
+#include <kernel/smp.h>
 #include <kernel/vfs.h>
 #include <kernel/errno.h>
 #include <kernel/printk.h>
@@ -94,11 +96,30 @@ static int node_state_show(int s, char *buf, size_t size)
     return (int)out.len;
 }
 
-/* nodeN/cpulist: CPU 0, the one the kernel runs on, is on numa_node_id();
- * the other nodes list none (an empty line, as Linux for a CPU-less node). */
+/* nodeN/cpulist: every online CPU is on numa_node_id() (allocations
+ * follow one node, whichever CPU asks), listed in Linux's format
+ * ("0-3", "0,2"); the other nodes list none (an empty line, as Linux for
+ * a CPU-less node). */
 static int node_cpulist_show(int nid, char *buf, size_t size)
 {
-    return snprintf(buf, size, nid == numa_node_id() ? "0\n" : "\n");
+    size_t len = 0;
+    if (nid == numa_node_id()) {
+        for (unsigned c = 0; c < NR_CPUS; c++) {
+            if (!kstat_cpu_online(c))
+                continue;
+            unsigned last = c;
+            while (last + 1 < NR_CPUS && kstat_cpu_online(last + 1))
+                last++;
+            int n = last == c ? snprintf(buf + len, len < size ? size - len : 0, "%s%u",
+                                         len ? "," : "", c)
+                              : snprintf(buf + len, len < size ? size - len : 0, "%s%u-%u",
+                                         len ? "," : "", c, last);
+            len += (size_t)n;
+            c = last;
+        }
+    }
+    int n = snprintf(buf + len, len < size ? size - len : 0, "\n");
+    return (int)(len + (size_t)n);
 }
 
 /*

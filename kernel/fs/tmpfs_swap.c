@@ -7,11 +7,12 @@
  *
  * Page-out of one page (shmem_writeout, Linux's shmem_writeout):
  *  1. a slot (get_swap_page: its one reference will be the file's);
- *  2. the page is written to it (swap_writepage);
- *  3. every pte mapping the page, found through the file's i_mmap (the
+ *  2. every pte mapping the page, found through the file's i_mmap (the
  *     reverse map's walk for PG_FILE pages), is simply cleared: a later
  *     fault finds the page again through the file, so no swap entry goes
- *     in a pte (Linux's try_to_unmap of a file page);
+ *     in a pte (Linux's try_to_unmap of a file page); first, so that no
+ *     thread running on another CPU writes to it after step 3's copy;
+ *  3. the page is written to the slot (swap_writepage);
  *  4. the file's slot takes the swap entry in place of the page
  *     (pagecache_swapped_out) and the page is freed.
  * The page's other users keep it: a page pinned (refcount above the
@@ -103,14 +104,18 @@ int shmem_writeout(struct page *pg)
     swp_entry_t e = get_swap_page();
     if (!e.val)
         return -ENOSPC;
+    /* Unmapped before the copy: a thread of a mapping process that runs
+     * on another CPU faults from now on instead of writing into a frame
+     * whose copy is already taken (Linux's try_to_unmap comes first too). */
+    rmap_walk(pg, unmap_one, NULL);
     if (swap_writepage(e, page_to_phys(pg))) {
         /* The slot keeps its reference for ever (retired, as for an
-         * anonymous page) and the page stays where it is. */
+         * anonymous page) and the page stays in the file, unmapped: the
+         * next fault maps it again. */
         printk("swap: write error at entry %#lx (tmpfs page): slot retired\n", e.val);
         return -EIO;
     }
     count_vm_event(PSWPOUT);
-    rmap_walk(pg, unmap_one, NULL);
     if (pg->refcount != 1 || page_mapcount(pg))
         panic("shmem_writeout: page %#lx still has %u references, %u ptes", page_to_phys(pg),
               pg->refcount, page_mapcount(pg));

@@ -14,6 +14,7 @@
  * x86-64); the i386 form (compat32) scales them back when they do not
  * fit 32 bits.
  */
+#include <kernel/kstat.h>
 #include <kernel/syscall.h>
 #include <kernel/errno.h>
 #include <kernel/kstat.h>
@@ -47,9 +48,10 @@ long sys_sysinfo(const struct sysargs *a)
     return copy_to_user(a->arg[0], &s, sizeof(s)) ? -EFAULT : 0;
 }
 
-/* sched_getaffinity(pid, len, mask): len must hold the CPUs (8 bits a
- * byte, one CPU) and be a multiple of a long (word bytes); Linux writes
- * min(len, the size of its cpumask: one long) and returns that. */
+/* sched_getaffinity(pid, len, mask): every online CPU (a task may run
+ * on any: no sched_setaffinity); len must hold the CPUs (8 bits a byte)
+ * and be a multiple of a long (word bytes); Linux writes min(len, the
+ * size of its cpumask: one long) and returns that. */
 long affinity_get(int pid, unsigned len, uint64_t umask, unsigned word)
 {
     if (len * 8 < 1 || (len & (word - 1)))
@@ -57,7 +59,10 @@ long affinity_get(int pid, unsigned len, uint64_t umask, unsigned word)
     struct task *t = pid ? task_find(pid) : current;
     if (!t)
         return -ESRCH;
-    uint64_t mask = 1;   /* CPU 0 */
+    uint64_t mask = 0;
+    for (unsigned c = 0; c < 64; c++)
+        if (kstat_cpu_online(c))
+            mask |= 1ul << c;
     unsigned n = len < sizeof(mask) ? len : (unsigned)sizeof(mask);
     return copy_to_user(umask, &mask, n) ? -EFAULT : (long)n;
 }

@@ -6,6 +6,7 @@
  * errors: the clock id first (-EINVAL), then the pointer (-EFAULT).  The
  * i386 forms, with their 32-bit time_t, are in compat32/sys32_time.c.
  */
+#include <kernel/percpu.h>
 #include <kernel/syscall.h>
 #include <kernel/errno.h>
 #include <kernel/time.h>
@@ -96,13 +97,14 @@ long sys_time(const struct sysargs *a)
     return ts.tv_sec;
 }
 
-/* getcpu(cpu, node, cache): CPU 0, the one the kernel runs on, and its
- * node (numa_node_id); the cache argument has been ignored by Linux since
- * 2.6.24. */
+/* getcpu(cpu, node, cache): the CPU the caller runs on (it may be on
+ * another by the time it looks: Linux says the same), and the node of
+ * the memory allocations (numa_node_id: one for every CPU here); the
+ * cache argument has been ignored by Linux since 2.6.24. */
 long sys_getcpu(const struct sysargs *a)
 {
-    uint32_t zero = 0, node = (uint32_t)numa_node_id();
-    if (a->arg[0] && copy_to_user(a->arg[0], &zero, sizeof(zero)))
+    uint32_t cpu = smp_processor_id(), node = (uint32_t)numa_node_id();
+    if (a->arg[0] && copy_to_user(a->arg[0], &cpu, sizeof(cpu)))
         return -EFAULT;
     if (a->arg[1] && copy_to_user(a->arg[1], &node, sizeof(node)))
         return -EFAULT;
