@@ -31,6 +31,7 @@ import argparse
 import difflib
 import os
 import re
+import signal
 import subprocess
 import sys
 
@@ -169,6 +170,16 @@ def base_name(name):
     return name[:-2] if name.endswith("32") else name
 
 
+def default_signals():
+    """In the child, before exec: SIGINT and SIGQUIT back to their default
+    action, as init leaves them on mmk.  A test run started in the
+    background of a shell inherits them ignored, and an ignored signal
+    stays ignored across execve: busybox_signals would then see a shell
+    survive its own SIGINT on the host only."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+
+
 def run_native(build, name, outdir):
     """Run the program on the host (program_path); store NAME.out and
     NAME.status.  Returns (ok, why, detail)."""
@@ -176,7 +187,8 @@ def run_native(build, name, outdir):
     args = host_args(build, name)
     try:
         p = subprocess.run([prog] + args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, env=HOST_ENV, cwd="/", timeout=TIMEOUT)
+                           stderr=subprocess.STDOUT, env=HOST_ENV, cwd="/", timeout=TIMEOUT,
+                           preexec_fn=default_signals)
         out, status = p.stdout, status_str(p.returncode)
     except subprocess.TimeoutExpired as e:
         out, status = e.stdout or b"", "timeout"
