@@ -702,7 +702,9 @@ gdb: $(BUILD)/esp.img
 test-build: $(BUILD)/esp.img $(HOST_BINS) $(BUILD)/user/test_tty_echo
 
 test: test-build
-	python3 tests/run_all.py --build $(BUILD) $(if $(NUMA),--numa $(NUMA)) $(HOST_BINS)
+	python3 tests/run_all.py --build $(BUILD) $(if $(NUMA),--numa $(NUMA)) \
+	    $(if $(filter-out 1,$(SMP)),--smp $(SMP),$(if $(filter command line,$(origin SMP)),--smp 1)) \
+	    $(HOST_BINS)
 
 # run-elf: stdout is the program's alone, so the build's own messages go to
 # stderr.  GNU make ends with status 2 whenever a recipe fails, so `make

@@ -3,8 +3,8 @@
  * page to another frame and every pte that mapped it with it.
  *
  * The steps, for one page (Linux's migrate_folio_unmap and
- * migrate_folio_move, without the waits a one-CPU kernel that is not
- * preemptible does not need):
+ * migrate_folio_move, without the waits a kernel under one lock that is
+ * not preemptible does not need):
  *  1. check: the head of an allocated order-0 block with an owner the
  *     reverse map knows (anonymous, page cache, vmalloc), and no
  *     reference beyond its mappings (and the cache's or the area's own);
@@ -205,7 +205,7 @@ static void move_anon(struct page *pg, struct page *new, const struct constraint
 static int wrprotect_pte(const struct rmap_hit *h, void *arg)
 {
     (void)arg;
-    if (h->pv.prot & PT_W)
+    if ((h->pv.prot & PT_W) && mm_loaded_elsewhere(h->mm))
         mm_must(pt_replace_view(&h->mm->pt, &h->pv, h->pv.pa, h->pv.prot & ~PT_W),
                 "migrate: write-protect", h->pv.va);
     return 0;
@@ -215,7 +215,8 @@ static int wrprotect_pte(const struct rmap_hit *h, void *arg)
  * Before the copy, no CPU may write to the page: a thread of a process
  * that maps it may run on another CPU and write through its TLB while
  * the copy is made, and its write would stay behind in the old frame.
- * Every writable pte goes read-only, with its shootdown; such a thread's
+ * Every writable pte of an address space loaded on another CPU goes
+ * read-only, with its shootdown (the others cost nothing); such a thread's
  * write faults and waits for the kernel lock, which this migration holds
  * until the ptes name the new frame.  The hits collected by check() are
  * read again, their rights kept, so that step 4 restores them; a page
@@ -234,7 +235,7 @@ static void stop_writers(struct page *pg, struct constraint *c)
     for (uint64_t i = 0; i < c->maps; i++) {
         struct rmap_hit *h = &c->hit[i];
         unsigned prot = h->pv.prot;
-        if (!(prot & PT_W))
+        if (!(prot & PT_W) || !mm_loaded_elsewhere(h->mm))
             continue;
         wrprotect_pte(h, NULL);
         mm_must(pt_walk(&h->mm->pt, h->pv.va, &h->pv), "migrate: walk", h->pv.va);

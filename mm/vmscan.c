@@ -107,8 +107,8 @@ static int eligible(struct page *pg, bool *young)
 static int wrprotect_one(const struct rmap_hit *h, void *arg)
 {
     (void)arg;
-    if (!(h->pv.prot & PT_W))
-        return 0;
+    if (!(h->pv.prot & PT_W) || !mm_loaded_elsewhere(h->mm))
+        return 0;   /* nobody can write it meanwhile: the next write need not fault */
     mm_must(pt_replace_view(&h->mm->pt, &h->pv, h->pv.pa, h->pv.prot & ~PT_W),
             "pageout: write-protect", h->pv.va);
     return 0;

@@ -488,7 +488,7 @@ USER_TIMEOUT = 900
 INIT_END_RE = re.compile(r"^init: (exited with status|killed by signal) (\d+)\s*$", re.M)
 
 
-def run_user_programs(rep, build, logs):
+def run_user_programs(rep, build, logs, smp=4):
     """The user programs of tests/user/ (docs/user-programs.md): each one
     natively on the host first, which makes the oracle (build/user-oracle/),
     then all of them in a single boot of mmk under `init=/bin/init -- test`,
@@ -512,11 +512,11 @@ def run_user_programs(rep, build, logs):
     os.makedirs(work)
     img = qemu.image_with_cmdline(os.path.join(build, "esp.img"), os.path.join(work, "esp.img"),
                                   # the mirror readable: test_pte32 reads its PTEs
-                                  os.environ.get("USER_EXTRA", "") + "compat32.mirror=ro init=/bin/init -- test")
-    # Four CPUs (docs/smp.md): the programs run on the boot CPU, the others
-    # answer the kernel's TLB shootdowns meanwhile.
+                                  "compat32.mirror=ro init=/bin/init -- test")
+    # Four CPUs by default (docs/smp.md): the programs and their threads run
+    # on all of them at once; `make test SMP=1` runs them on one.
     r = qemu.boot(img, mem=USER_MEM, timeout=USER_TIMEOUT, workdir=work, serial2=True,
-                  stop_on=["Halted.", "System halted."], smp=int(os.environ.get("USER_SMP", "4")))
+                  stop_on=["Halted.", "System halted."], smp=smp)
     os.remove(img)
     with open(os.path.join(logs, "user-programs.log"), "w") as f:
         f.write(r.log)
@@ -578,6 +578,9 @@ def main():
     ap.add_argument("--numa", type=int, metavar="N",
                     help="boot with N equal NUMA nodes (CPUs on node 0 only) every boot "
                          "that has no layout of its own (make test NUMA=N)")
+    ap.add_argument("--smp", type=int, metavar="N",
+                    help="CPUs of the boots that have one, and of the user programs' (4 by "
+                         "default); make test SMP=N")
     ap.add_argument("host", nargs="*", help="host test binaries")
     a = ap.parse_args()
 
@@ -601,6 +604,10 @@ def main():
     os.makedirs(logs, exist_ok=True)
     bad = make_bad_files(logs, a.build)
     todo = [b for b in boots(bad) if not a.only or a.only in b.name]
+    if a.smp:
+        for b in todo:
+            if b.smp == 1:
+                b.smp = a.smp
     if a.numa:
         for b in todo:
             if b.numa is None and qemu._mib(b.mem) % a.numa == 0:
@@ -614,7 +621,7 @@ def main():
             b, r, shot = fut.result()
             judge(rep, b, r, shot, a.build)
     if not a.only or a.only in "user-programs":
-        run_user_programs(rep, a.build, logs)
+        run_user_programs(rep, a.build, logs, a.smp or 4)
     for session in ("tty", "shell"):
         if not a.only or a.only in session + "-session":
             run_session(rep, a.build, logs, session)

@@ -20,8 +20,9 @@
  * write, page by page).  Every page-cache page is counted in one global
  * figure, pagecache_pages().
  *
- * One CPU and a kernel that is not preemptible: nothing here locks, and no
- * function here sleeps, so a path walk sees the tree stand still.
+ * Under the kernel lock, in a kernel that is not preemptible: nothing
+ * here locks, and no function here sleeps, so a path walk sees the tree
+ * stand still, whatever the other CPUs do in user mode.
  *
  * Errors are Linux's, in Linux's order (fs/namei.c, fs/open.c,
  * mm/shmem.c), so that the user test programs can compare with the host.

@@ -21,9 +21,9 @@ void tlb_flush_all(void);       /* global entries included */
 /*
  * The other CPUs' part (kernel/cpu/tlb_shootdown.c), NULL while they run
  * nothing: a flush of [va, va + len) in the kernel half (len 0: all)
- * sent to every other online CPU, returning once each has done it.  The
- * kernel half is the only one another CPU may hold today: the
- * application processors never load a process's tables.
+ * sent to every other online CPU, returning once each has done it.  A
+ * process's range goes to the CPUs of its address space's cpu_mask
+ * instead (mm_flush_cpus, include/mm/vma.h).
  */
 extern void (*tlb_remote_flush)(uint64_t va, uint64_t len);
 

@@ -277,6 +277,15 @@ extern void (*mm_tlb_flush_cpus)(uint64_t mask, uint64_t va, uint64_t len);
  * cpu_mask (the pt.flush of the tables the CPU walks calls it: mm's own,
  * or compat32's derived ones). */
 void mm_flush_cpus(struct mm *mm, uint64_t va, uint64_t len);
+/* Does a CPU other than this one have mm's tables loaded (so that a
+ * thread of it may be writing through its TLB right now)?  No CPU can
+ * load them meanwhile: that takes the scheduler, under the kernel lock
+ * the caller holds. */
+static inline bool mm_loaded_elsewhere(const struct mm *mm)
+{
+    return (mm->cpu_mask & ~(1ul << mm_cpu())) != 0;
+}
+
 /* Make every CPU of mm->cpu_mask leave mm's tables (load the kernel's)
  * and clear its bit: mm_destroy calls it before it frees a table.  NULL:
  * nothing to do. */

@@ -12,15 +12,15 @@
  * tlb_single_page_flush_ceiling) is a full flush, global entries included.
  *
  * Who is concerned: the kernel half concerns every online CPU (mm/tlb.c
- * sends those); a process's range, the CPUs whose CR3 holds its tables:
- * the boot CPU, flushed locally, and the others listed in the address
- * space's cpu_mask (Linux's mm_cpumask).  A CPU enters an address space
- * with smp_enter_mm and stays in it when it has nothing else to do (lazy
- * TLB: no switch back to the kernel's tables); mm_destroy has every CPU
- * of the mask leave it first (smp_leave_mm_all).
+ * sends those); a process's range, the CPUs whose CR3 holds its tables,
+ * listed in the address space's cpu_mask (Linux's mm_cpumask): the
+ * sender flushes itself locally, the others by IPI.  A CPU enters an
+ * address space with cpu_switch_mm (the scheduler, exec) or smp_enter_mm
+ * (tests: it stays there, lazy TLB); mm_destroy has every CPU of the
+ * mask leave it first (smp_leave_mm_all).
  *
  * Invariants: one request at a time (the sender keeps interrupts off
- * while it has one out, and only the boot CPU sends); each request has a
+ * while it has one out, and only the kernel lock's holder sends); each request has a
  * number, `gen`, stored after its fields and its `targets` (a bit per CPU
  * it is for); a CPU acknowledges by writing that number into its
  * `acked` slot, after its flush, read or call is done (a started call:

@@ -20,9 +20,13 @@
  * waiter tells a wake from a timeout or a signal.  A requeue changes
  * only the waiter's futex_off: it goes on sleeping, on the other word.
  *
- * One CPU and a kernel that is never preempted: reading the word and
- * going to sleep happen with nothing in between, so a wake cannot be
- * lost between them (Linux needs the hash bucket's lock for that).
+ * Under the kernel lock (include/kernel/kernel_lock.h): reading the word
+ * and going to sleep happen with no other kernel code in between, and a
+ * waker's FUTEX_WAKE must take the lock too, so a wake cannot be lost
+ * between them (Linux needs the hash bucket's lock for that).  A thread
+ * on another CPU may change the word meanwhile in user mode: that is the
+ * futex protocol (it then calls FUTEX_WAKE).  Not atomic against it:
+ * FUTEX_WAKE_OP's read-modify-write of the second word.
  */
 #include <kernel/syscall.h>
 #include <kernel/apic.h>

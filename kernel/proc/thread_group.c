@@ -22,15 +22,14 @@
  *    fatal signal, execve from a thread): every other thread has SIGKILL
  *    queued, and whoever takes it leaves with leader->group_exit_code.
  *
- * One CPU and a kernel that is never preempted: the loops over the task
- * table need no lock, and a thread that runs here cannot be interrupted
- * by another of its group.  The same holds for the memory the threads
- * share: a page fault of one thread runs to its end before another
- * thread can munmap or mprotect (the kernel switches tasks only when one
- * sleeps or returns to user mode), and switching between two threads
- * keeps CR3, so their TLB entries stay right.  With several CPUs both
- * become false: the mm needs a lock, and a change of its tables must
- * flush the other CPUs' TLBs (docs/threads.md).
+ * Under the kernel lock (include/kernel/kernel_lock.h): the loops over
+ * the task table need no lock of their own, and a thread in the kernel
+ * is never interrupted there by another of its group.  The same holds
+ * for the memory the threads share: a page fault of one thread runs to
+ * its end before another thread, on any CPU, can munmap or mprotect.
+ * Threads of one group do run in user mode on several CPUs at once: a
+ * change of their tables is flushed from every CPU in the address
+ * space's cpu_mask (docs/threads.md, docs/smp.md).
  */
 #include <kernel/errno.h>
 #include <kernel/signal.h>
