@@ -224,13 +224,14 @@ static int wrprotect_pte(const struct rmap_hit *h, void *arg)
  * moves its ptes), is mapped read-only by the new frame, and its next
  * write fault gives the right back (mm/user_fault.c's write_fault).
  */
-static void stop_writers(struct page *pg, struct constraint *c)
+static bool stop_writers(struct page *pg, struct constraint *c)
 {
+    uint64_t timeouts = mm_flush_timeouts;
     if (pg->flags2 & PG2_VMALLOC)
-        return;   /* the kernel's: only the kernel lock's holder writes it */
+        return true;   /* the kernel's: only the kernel lock's holder writes it */
     if ((pg->flags & PG_FILE) || c->maps > HITS) {
         rmap_walk(pg, wrprotect_pte, NULL);
-        return;
+        return mm_flush_timeouts == timeouts;
     }
     for (uint64_t i = 0; i < c->maps; i++) {
         struct rmap_hit *h = &c->hit[i];
@@ -241,6 +242,7 @@ static void stop_writers(struct page *pg, struct constraint *c)
         mm_must(pt_walk(&h->mm->pt, h->pv.va, &h->pv), "migrate: walk", h->pv.va);
         h->pv.prot = prot;   /* what step 4 writes back */
     }
+    return mm_flush_timeouts == timeouts;
 }
 
 /* migrate_page, its walks through the cursor cur. */
@@ -275,7 +277,15 @@ static int move_one(struct page *pg, migrate_alloc_t alloc, void *arg, struct pa
         count_vm_event(PGMIGRATE_FAIL);
         return r == MIGRATE_PINNED ? -EBUSY : r == MIGRATE_NOMEM ? -ENOMEM : -EINVAL;
     }
-    stop_writers(pg, &c);
+    if (!stop_writers(pg, &c)) {
+        /* A CPU did not answer its flush and may still write: the page
+         * stays (read-only now: its next write fault gives the right back). */
+        __free_pages(new, 0);
+        if (why)
+            *why = MIGRATE_PINNED;
+        count_vm_event(PGMIGRATE_FAIL);
+        return -EBUSY;
+    }
     memcpy(page_address(new), page_address(pg), PAGE_SIZE);
     if (pg->flags2 & PG2_VMALLOC)
         vmalloc_move_page(pg, new);         /* new keeps the area's reference */

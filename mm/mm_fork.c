@@ -54,6 +54,7 @@ int (*mm_kernel_share)(struct pgtable *pt);
 
 uint64_t (*mm_loaded_root)(void);
 void (*mm_tlb_flush_cpus)(uint64_t mask, uint64_t va, uint64_t len);
+uint64_t mm_flush_timeouts;
 void (*mm_leave_cpus)(struct mm *mm);
 
 /* No PCID: a TLB holds user translations of the tables in its CPU's CR3

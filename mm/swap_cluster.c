@@ -42,7 +42,10 @@ static uint64_t write_runs(struct page **pg, unsigned n)
             swap_free(e);               /* the cache holds the slot now */
             if (err)
                 break;                  /* (a fresh slot: cannot happen) */
-            pageout_wrprotect(pg[i + in]);   /* no write may land after the copy to disk */
+            if (!pageout_wrprotect(pg[i + in])) {   /* no write may land after the copy */
+                delete_from_swap_cache(pg[i + in]);  /* its slot is free again */
+                break;                               /* a CPU did not flush: stop here */
+            }
             pa[in] = page_to_phys(pg[i + in]);
         }
         for (unsigned k = in + (in < got); k < got; k++)

@@ -114,9 +114,11 @@ static int wrprotect_one(const struct rmap_hit *h, void *arg)
     return 0;
 }
 
-void pageout_wrprotect(struct page *pg)
+bool pageout_wrprotect(struct page *pg)
 {
+    uint64_t timeouts = mm_flush_timeouts;
     rmap_walk(pg, wrprotect_one, NULL);
+    return mm_flush_timeouts == timeouts;
 }
 
 /* Step 2 for a page in the cache under e: 0, or -EIO (the slot retired). */
@@ -168,7 +170,10 @@ int pageout_page(struct page *pg)
         swap_free(e);                 /* the cache holds the slot now */
         if (err)
             return err;
-        pageout_wrprotect(pg);        /* no write may land after the copy to disk */
+        if (!pageout_wrprotect(pg)) { /* no write may land after the copy to disk */
+            delete_from_swap_cache(pg);   /* a CPU did not flush: it may still write */
+            return -EBUSY;
+        }
         err = pageout_write(pg, e);
         if (err)
             return err;

@@ -153,6 +153,10 @@ void task_tick(bool from_user);
 /* An idle AP's tick, counted without the kernel lock: false when the
  * tick needs the lock and task_tick (kernel/cpu/trap.c). */
 bool task_tick_idle(void);
+/* t runs on another CPU right now: send that CPU an IPI, so that t
+ * enters the kernel and sees what was just queued for it (a signal),
+ * rather than at its next tick (Linux's kick_process). */
+void task_kick(struct task *t);
 /* On the way back to user mode: switch if the slice is over. */
 void task_return_to_user(void);
 /* Exit the current task with a Linux wait status; never returns. */

@@ -207,14 +207,13 @@ struct mm {
      * CPU walks (64-bit processes). */
     const struct mm_hw_ops *hw_ops;
     void *hw;                   /* the hardware side's own state */
-    /* The other CPUs whose CR3 may hold these tables (bit i: cpu_info[i];
-     * Linux's mm_cpumask): set by the CPU that loads them, cleared when it
-     * leaves them; a CPU that has nothing else to run keeps the last
-     * tables it had (lazy TLB), so its bit stays.  Every flush of the
-     * user range is sent to them as well (mm_tlb_flush_cpus), and
-     * mm_destroy makes them leave first.  Bit 0, the boot CPU, is not
-     * used: its own TLB is flushed locally when the tables are loaded
-     * there (mm_loaded_root). */
+    /* The CPUs whose CR3 may hold these tables (bit i: cpu_info[i];
+     * Linux's mm_cpumask): set by the CPU that loads them (cpu_switch_mm,
+     * smp_enter_mm), cleared when it leaves them; a CPU the tests leave
+     * on them (lazy TLB) keeps its bit.  Every flush of the user range is
+     * sent to the others (mm_tlb_flush_cpus; the flushing CPU's own TLB
+     * is flushed locally when the tables are loaded there,
+     * mm_loaded_root), and mm_destroy makes them all leave first. */
     uint64_t cpu_mask;
 };
 
@@ -277,6 +276,12 @@ extern void (*mm_tlb_flush_cpus)(uint64_t mask, uint64_t va, uint64_t len);
  * cpu_mask (the pt.flush of the tables the CPU walks calls it: mm's own,
  * or compat32's derived ones). */
 void mm_flush_cpus(struct mm *mm, uint64_t va, uint64_t len);
+/* Flushes of an address space that a CPU did not acknowledge in time
+ * (kernel/cpu/tlb_shootdown.c gives up after a second): that CPU may
+ * still write through a stale entry, so a page-out or a migration that
+ * saw this count move gives up (pageout_wrprotect, stop_writers). */
+extern uint64_t mm_flush_timeouts;
+
 /* Does a CPU other than this one have mm's tables loaded (so that a
  * thread of it may be writing through its TLB right now)?  No CPU can
  * load them meanwhile: that takes the scheduler, under the kernel lock

@@ -100,7 +100,7 @@ int pageout_write(struct page *pg, swp_entry_t e);
  * swap cache's rule: a cached page is mapped read-only), before its copy
  * goes to disk: a thread writing on another CPU faults and waits instead
  * of writing into a frame whose copy is already taken. */
-void pageout_wrprotect(struct page *pg);
+bool pageout_wrprotect(struct page *pg);   /* false: a CPU did not answer its flush */
 void pageout_unmap(struct page *pg);
 /* Start kswapd (mm/kswapd.c), the kernel thread that reclaims in the
  * background: woken when the zone an allocation wants falls below its

@@ -88,7 +88,10 @@ static void local_flush(uint64_t va, uint64_t len)
  * lock with its interrupts off (kernel/proc/kernel_lock.c). */
 void smp_ipi_poll(void)
 {
+    static bool running[NR_CPUS];   /* a request's function runs on this CPU */
     unsigned cpu = smp_processor_id();
+    if (running[cpu])
+        return;   /* polled from inside it (a fault, then lock_kernel): not twice */
     uint32_t gen = __atomic_load_n(&req.gen, __ATOMIC_ACQUIRE);
     if (!(__atomic_load_n(&req.targets, __ATOMIC_RELAXED) >> cpu & 1) ||
         __atomic_load_n(&acked[cpu], __ATOMIC_RELAXED) == gen)
@@ -98,14 +101,18 @@ void smp_ipi_poll(void)
         void (*fn)(void *) = req.fn;
         void *arg = req.arg;
         __atomic_store_n(&acked[cpu], gen, __ATOMIC_RELEASE);
+        running[cpu] = true;
         fn(arg);
+        running[cpu] = false;
         return;
     }
-    if (req.op == REQ_READ)
+    if (req.op == REQ_READ) {
         req.value = *(volatile const uint64_t *)req.va;
-    else if (req.op == REQ_CALL)
+    } else if (req.op == REQ_CALL) {
+        running[cpu] = true;
         req.fn(req.arg);
-    else {
+        running[cpu] = false;
+    } else {
         local_flush(req.va, req.len);
         __atomic_fetch_add(&vm_events[NR_TLB_REMOTE_FLUSH_RECEIVED], 1, __ATOMIC_RELAXED);
     }
@@ -277,7 +284,8 @@ void smp_leave_mm_all(struct mm *mm)
 
 static void mm_remote_flush(uint64_t mask, uint64_t va, uint64_t len)
 {
-    smp_tlb_flush_mask(mask, va, len);
+    if (smp_tlb_flush_mask(mask, va, len))
+        mm_flush_timeouts++;   /* a CPU may keep a stale entry: see include/mm/vma.h */
 }
 
 int smp_call_start(unsigned cpu, void (*fn)(void *), void *arg)

@@ -215,7 +215,7 @@ void trap_dispatch(struct trap_frame *f)
         tlb_shootdown_interrupt();   /* another CPU asks: a flush, a call */
         return;
     }
-    if (f->vector == VEC_RESCHEDULE) {
+    if (f->vector == VEC_RESCHEDULE && !from_user) {
         apic_eoi();   /* out of the idle loop's hlt: it looks at the run queue */
         return;
     }
@@ -225,7 +225,11 @@ void trap_dispatch(struct trap_frame *f)
         apic_eoi();   /* an idle AP's tick: its own counters, no lock */
         return;
     }
-    bool took = !kernel_locked();
+    /* An exception in kernel mode on a CPU without the lock (in an IPI's
+     * function, or while it waits for the lock) goes to the oops as it is:
+     * taking the lock there could wait for a holder that waits for this
+     * CPU's answer. */
+    bool took = (from_user || f->vector >= 32) && !kernel_locked();
     if (took)
         lock_kernel();
     trap_handle(f, cr2, from_user);
@@ -249,6 +253,11 @@ static void trap_handle(struct trap_frame *f, uint64_t cr2, bool from_user)
     }
     if (f->vector == VEC_SYSCALL) {
         syscall_dispatch(f);
+        task_return_to_user();
+        return;
+    }
+    if (f->vector == VEC_RESCHEDULE) {
+        apic_eoi();   /* from user mode: a signal or a wake-up sent by task_kick */
         task_return_to_user();
         return;
     }

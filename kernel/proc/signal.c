@@ -228,6 +228,8 @@ static int queue_signal(struct task *t, const struct kernel_siginfo *info, bool 
         wake_up(&t->sig.stop_sig);
     if (t->state == TASK_BLOCKED && t->sig.intr_sleep && !(t->sig.blocked & sigmask(sig)))
         wake_up_task(t);
+    else if (!(t->sig.blocked & sigmask(sig)))
+        task_kick(t);   /* running in user mode on another CPU: into the kernel, to take it */
     return 0;
 }
 

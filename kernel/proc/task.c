@@ -201,6 +201,13 @@ struct task *task_alloc(const char *name, int *err)
     return t;
 }
 
+void task_kick(struct task *t)
+{
+    int c = t->last_cpu;
+    if (c >= 0 && (unsigned)c != smp_processor_id() && percpu[c].task == t)
+        smp_send_ipi(cpu_info[c].apic_id, 0x4000u | VEC_RESCHEDULE);
+}
+
 static void kick(unsigned cpu)
 {
     percpu[cpu].halted = false;
@@ -235,33 +242,19 @@ static void enqueue(struct task *t)
     runq_tail = t;
 }
 
-/* The task CPU cpu should run next: the first one queued that last ran
- * on cpu, else the first one whose own CPU is not halted (a halted one
- * has been kicked and takes its task itself), else the first one. */
-static struct task *dequeue(unsigned cpu)
+/* The task at the head: first come, first served.  Affinity comes
+ * from the wake-up (kick_idle_cpu sends it to the task's last CPU, which
+ * then queues first for the kernel lock); picking a task further down
+ * for it would let a newer one pass a task that never ran, forever. */
+static struct task *dequeue(void)
 {
-    struct task **pp, **pick = NULL;
-    for (pp = &runq_head; *pp; pp = &(*pp)->run_next) {
-        struct task *t = *pp;
-        if (t->last_cpu == (int)cpu) {
-            pick = pp;
-            break;
-        }
-        if (!pick && (t->last_cpu < 0 || !percpu[t->last_cpu].halted))
-            pick = pp;
+    struct task *t = runq_head;
+    if (t) {
+        runq_head = t->run_next;
+        if (!runq_head)
+            runq_tail = NULL;
+        t->run_next = NULL;
     }
-    if (!pick)
-        pick = runq_head ? &runq_head : NULL;
-    if (!pick)
-        return NULL;
-    struct task *t = *pick;
-    *pick = t->run_next;
-    if (runq_tail == t) {
-        runq_tail = NULL;
-        for (struct task *o = runq_head; o; o = o->run_next)
-            runq_tail = o;
-    }
-    t->run_next = NULL;
     return t;
 }
 
@@ -315,7 +308,7 @@ void schedule(void)
     struct task *prev = pc->task, *idle = pc->idle;
     if (prev != idle && prev->state == TASK_RUNNABLE)
         enqueue(prev);
-    struct task *next = dequeue(smp_processor_id());
+    struct task *next = dequeue();
     if (!next)
         next = idle;
     next->last_cpu = (int)smp_processor_id();
@@ -435,14 +428,22 @@ __noreturn void idle_loop(void)
     for (;;) {
         schedule();
         if (!runq_head) {
-            this_cpu()->halted = true;
+            struct percpu *pc = this_cpu();
+            pc->halted = true;
             unlock_kernel();
-            sti();
-            hlt();
-            cli();
-            this_cpu()->halted = false;
+            /* An AP halts again after a tick (counted without the lock)
+             * while nobody kicked it and the queue looks empty (a read
+             * without the lock: a task queued meanwhile is seen at the
+             * next tick at worst).  The boot CPU's ticks need the lock
+             * anyway (time, sleepers), and it polls the memory map. */
+            do {
+                sti();
+                hlt();
+                cli();
+            } while (pc->cpu != 0 && pc->halted && !__atomic_load_n(&runq_head, __ATOMIC_RELAXED));
+            pc->halted = false;
             lock_kernel();
-            if (smp_processor_id() == 0)
+            if (pc->cpu == 0)
                 memview_poll();   /* F12, and the memory map's redraws (docs/memview.md) */
         }
     }
