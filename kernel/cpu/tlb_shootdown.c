@@ -88,11 +88,15 @@ static void local_flush(uint64_t va, uint64_t len)
  * lock with its interrupts off (kernel/proc/kernel_lock.c). */
 void smp_ipi_poll(void)
 {
-    static bool running[NR_CPUS];   /* a request's function runs on this CPU */
+    /* The request whose function runs on this CPU (0: none): polled from
+     * inside it (a fault, then the oops path), it is not run twice; a
+     * newer request still is (a test's function waiting for the kernel
+     * lock answers the holder's flushes). */
+    static uint32_t running[NR_CPUS];
     unsigned cpu = smp_processor_id();
-    if (running[cpu])
-        return;   /* polled from inside it (a fault, then lock_kernel): not twice */
     uint32_t gen = __atomic_load_n(&req.gen, __ATOMIC_ACQUIRE);
+    if (running[cpu] == gen)
+        return;
     if (!(__atomic_load_n(&req.targets, __ATOMIC_RELAXED) >> cpu & 1) ||
         __atomic_load_n(&acked[cpu], __ATOMIC_RELAXED) == gen)
         return;             /* not for us, or done already: a late IPI */
@@ -101,17 +105,19 @@ void smp_ipi_poll(void)
         void (*fn)(void *) = req.fn;
         void *arg = req.arg;
         __atomic_store_n(&acked[cpu], gen, __ATOMIC_RELEASE);
-        running[cpu] = true;
+        uint32_t outer = running[cpu];
+        running[cpu] = gen;
         fn(arg);
-        running[cpu] = false;
+        running[cpu] = outer;
         return;
     }
     if (req.op == REQ_READ) {
         req.value = *(volatile const uint64_t *)req.va;
     } else if (req.op == REQ_CALL) {
-        running[cpu] = true;
+        uint32_t outer = running[cpu];
+        running[cpu] = gen;
         req.fn(req.arg);
-        running[cpu] = false;
+        running[cpu] = outer;
     } else {
         local_flush(req.va, req.len);
         __atomic_fetch_add(&vm_events[NR_TLB_REMOTE_FLUSH_RECEIVED], 1, __ATOMIC_RELAXED);
@@ -140,6 +146,8 @@ static int send(uint64_t mask)
      * them) and its targets: a CPU that sees the number sees them too. */
     __atomic_store_n(&req.targets, want, __ATOMIC_RELAXED);
     uint32_t gen = req.gen + 1;
+    if (gen == 0)
+        gen = 1;   /* 0 means "no request" to smp_ipi_poll's running[] */
     __atomic_store_n(&req.gen, gen, __ATOMIC_RELEASE);
     uint64_t sent = want;
     for (unsigned i = 0; i < nr_cpus_possible && i < 64; i++)

@@ -7,6 +7,7 @@
  */
 #include <kernel/apic.h>
 #include <kernel/errno.h>
+#include <kernel/kernel_lock.h>
 #include <kernel/ktest.h>
 #include <kernel/percpu.h>
 #include <kernel/printk.h>
@@ -22,6 +23,7 @@
 #include <mm/slab.h>
 #include <mm/vma.h>
 #include <mm/vmalloc.h>
+#include <mm/vm_event.h>
 
 /* The first CPU other than the boot CPU that is online; 0 (and a line
  * saying the test `name` is skipped) when there is none. */
@@ -526,4 +528,71 @@ KTEST(smp_tlb_shootdown)
     KT_ASSERT(fresh == 0xcccc, "after the shootdown CPU %u read %#lx, expected 0xcccc", cpu,
               fresh);
     KT_ASSERT(smp_read_on(0, (uint64_t)v, &seen) == -ENODEV, "a read on CPU 0 via IPI");
+}
+
+/* On an AP (smp_call_start): take the kernel lock and let it go, saying
+ * how far it got. */
+struct klock_probe {
+    volatile int stage;   /* 1: about to wait, 2: holds it, 3: let it go */
+};
+
+static void take_kernel_lock(void *arg)
+{
+    struct klock_probe *p = arg;
+    p->stage = 1;
+    lock_kernel();
+    p->stage = 2;
+    unlock_kernel();
+    p->stage = 3;
+}
+
+static void wait_stage(const struct klock_probe *p, int stage, uint64_t ms)
+{
+    uint64_t end = rdtsc() + tsc_hz() / 1000 * ms;
+    while (p->stage < stage && rdtsc() < end)
+        cpu_relax();
+}
+
+/* The big kernel lock (include/kernel/kernel_lock.h): the boot CPU holds
+ * it while it runs the tests; another CPU that asks for it waits until it
+ * is let go, and meanwhile still answers a TLB shootdown (it polls the
+ * requests: without that, the holder's flush and the waiter would wait
+ * for each other for ever). */
+KTEST(kernel_lock_serializes)
+{
+    unsigned cpu = first_ap("kernel_lock_serializes");
+    if (!cpu)
+        return;
+    KT_ASSERT(kernel_locked(), "the boot CPU runs the tests without the kernel lock");
+    struct kernel_lock_stats s0, s1;
+    kernel_lock_stats(&s0);
+    struct klock_probe p = { 0 };
+    KT_ASSERT(smp_call_start(cpu, take_kernel_lock, &p) == 0, "CPU %u did not start", cpu);
+    wait_stage(&p, 1, 1000);
+    uint64_t until = rdtsc() + tsc_hz() / 50;   /* 20 ms: it must still be waiting */
+    while (rdtsc() < until)
+        cpu_relax();
+    int while_held = p.stage;
+    uint64_t received = vm_events[NR_TLB_REMOTE_FLUSH_RECEIVED];
+    int flush = smp_tlb_flush_mask(1ul << cpu, 0, 0);   /* a full flush, to the waiter */
+    uint64_t received_after = vm_events[NR_TLB_REMOTE_FLUSH_RECEIVED];
+    unlock_kernel();
+    wait_stage(&p, 3, 1000);
+    int after = p.stage;
+    lock_kernel();
+    kernel_lock_stats(&s1);
+    printk("kernel_lock_serializes: CPU %u waited (stage %d) while CPU 0 held the lock, "
+           "answered a flush meanwhile (%d), then took it (stage %d); %lu acquisitions, "
+           "%lu contended\n", cpu, while_held, flush, after, s1.taken - s0.taken,
+           s1.contended - s0.contended);
+    KT_ASSERT(while_held == 1, "CPU %u got past lock_kernel while CPU 0 held it (stage %d)",
+              cpu, while_held);
+    KT_ASSERT(flush == 0 && received_after == received + 1,
+              "the waiting CPU did not answer the flush (%d, %lu received)", flush,
+              received_after - received);
+    KT_ASSERT(after == 3, "CPU %u never got the lock once it was let go (stage %d)", cpu,
+              after);
+    KT_ASSERT(s1.contended - s0.contended >= 1 && s1.taken - s0.taken >= 2,
+              "the statistics: %lu taken, %lu contended", s1.taken - s0.taken,
+              s1.contended - s0.contended);
 }
