@@ -123,7 +123,6 @@ void task_init(void);
 /* CPU cpu's idle task becomes this CPU's current (task_init: the boot
  * CPU; task_ap_idle: each other one). */
 void task_idle_init(unsigned cpu);
-bool task_is_idle(const struct task *t);
 /* The other CPUs start taking tasks from the run queue (kmain, before
  * init starts); task_ap_idle is where each of them goes then, and
  * task_aps_may_schedule what it waits for (kernel/cpu/smpboot.c). */

@@ -12,7 +12,8 @@
  *  - `current` is the task whose kernel stack this CPU is on (per-CPU
  *    data); TSS.RSP0 and this CPU's percpu.kernel_rsp point to the top
  *    of that stack, and CR3 holds current->mm's tables (for an idle task
- *    or a kernel thread: whatever was loaded, lazy TLB);
+ *    or a kernel thread: the kernel's own), this CPU's bit set in that
+ *    mm's cpu_mask;
  *  - a task is `current` on at most one CPU; a RUNNABLE task that is no
  *    CPU's current is on the run queue exactly once; BLOCKED and ZOMBIE
  *    tasks are not on it;
@@ -113,10 +114,6 @@ void task_idle_init(unsigned cpu)
     this_cpu()->task = idle;
 }
 
-bool task_is_idle(const struct task *t)
-{
-    return t >= idle_tasks && t < idle_tasks + NR_CPUS;
-}
 
 uint64_t ticks_now(void)
 {
@@ -282,8 +279,9 @@ static void switch_mm_and_stack(struct task *next)
         this_cpu()->kernel_rsp = top;
     }
     /* A task with an address space: its tables, this CPU's bit in its
-     * cpu_mask.  An idle task or kernel thread stays on what is loaded
-     * (lazy TLB: the CPU is still in that mask, so its flushes reach it). */
+     * cpu_mask.  An idle task or a kernel thread: the kernel's tables, out
+     * of the mask of the one left, so that its flushes no longer wake this
+     * CPU (Linux keeps it lazily and skips it instead: docs/smp.md). */
     cpu_switch_mm(next->mm);
     /* The segment registers (a 32-bit program's TLS in GS), then the
      * thread pointer of arch_prctl: loading FS has just set the FS base,
