@@ -25,8 +25,10 @@
  * waker's FUTEX_WAKE must take the lock too, so a wake cannot be lost
  * between them (Linux needs the hash bucket's lock for that).  A thread
  * on another CPU may change the word meanwhile in user mode: that is the
- * futex protocol (it then calls FUTEX_WAKE).  Not atomic against it:
- * FUTEX_WAKE_OP's read-modify-write of the second word.
+ * futex protocol (it then calls FUTEX_WAKE).  What the kernel itself
+ * writes into a word (FUTEX_WAKE_OP's operation, a dead owner's mark) is
+ * a compare-and-exchange (user_cmpxchg_u32), so that such a write never
+ * undoes one of theirs.
  */
 #include <kernel/syscall.h>
 #include <kernel/apic.h>
@@ -187,18 +189,26 @@ static long wake_op_apply(uint64_t uaddr2, uint32_t encoded, bool *cond)
         oparg = (int32_t)(1u << (oparg & 31));
     if (op > 4)
         return -ENOSYS;   /* an unknown comparison is found after the write, as Linux */
-    uint32_t old, v;
+    /* The read-modify-write is one compare-and-exchange, tried again
+     * until no thread wrote the word in between (Linux's
+     * arch_futex_atomic_op_inuser does the same on x86). */
+    uint32_t old, v, seen;
     if (copy_from_user(&old, uaddr2, sizeof(old)))
         return -EFAULT;
-    switch (op) {
-    case 0: v = (uint32_t)oparg; break;          /* SET */
-    case 1: v = old + (uint32_t)oparg; break;    /* ADD */
-    case 2: v = old | (uint32_t)oparg; break;    /* OR */
-    case 3: v = old & ~(uint32_t)oparg; break;   /* ANDN */
-    default: v = old ^ (uint32_t)oparg; break;   /* XOR */
+    for (;;) {
+        switch (op) {
+        case 0: v = (uint32_t)oparg; break;          /* SET */
+        case 1: v = old + (uint32_t)oparg; break;    /* ADD */
+        case 2: v = old | (uint32_t)oparg; break;    /* OR */
+        case 3: v = old & ~(uint32_t)oparg; break;   /* ANDN */
+        default: v = old ^ (uint32_t)oparg; break;   /* XOR */
+        }
+        if (user_cmpxchg_u32(uaddr2, old, v, &seen))
+            return -EFAULT;
+        if (seen == old)
+            break;
+        old = seen;
     }
-    if (copy_to_user(uaddr2, &v, sizeof(v)))
-        return -EFAULT;
     int32_t o = (int32_t)old;
     switch (cmp) {
     case 0: *cond = o == cmparg; break;
@@ -261,10 +271,19 @@ static void futex_owner_died(uint64_t uaddr, uint32_t tid, bool pending)
         futex_wake_key(current->mm, uaddr, 1, FUTEX_BITSET_ANY);   /* woken before it took it */
         return;
     }
-    if ((v & FUTEX_TID_MASK) != tid)
-        return;
-    uint32_t nv = (v & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
-    if (copy_to_user(uaddr, &nv, sizeof(nv)) == 0 && (v & FUTEX_WAITERS))
+    /* A waiter may set FUTEX_WAITERS meanwhile: compare and exchange,
+     * again with what it found until the word stays put. */
+    for (;;) {
+        if ((v & FUTEX_TID_MASK) != tid)
+            return;
+        uint32_t nv = (v & FUTEX_WAITERS) | FUTEX_OWNER_DIED, seen;
+        if (user_cmpxchg_u32(uaddr, v, nv, &seen))
+            return;
+        if (seen == v)
+            break;
+        v = seen;
+    }
+    if (v & FUTEX_WAITERS)
         futex_wake_key(current->mm, uaddr, 1, FUTEX_BITSET_ANY);
 }
 

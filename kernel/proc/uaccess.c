@@ -80,6 +80,22 @@ int copy_to_user(uint64_t udst, const void *src, size_t n)
     return 0;
 }
 
+int user_cmpxchg_u32(uint64_t u, uint32_t expected, uint32_t desired, uint32_t *found)
+{
+    if (u & 3)
+        return -EINVAL;
+    if (prepare(u, sizeof(uint32_t), true))
+        return -EFAULT;
+    uint32_t v = expected;
+    user_open();
+    /* lock cmpxchg: one locked read-modify-write, seen whole by every CPU */
+    __atomic_compare_exchange_n((volatile uint32_t *)u, &v, desired, false, __ATOMIC_SEQ_CST,
+                                __ATOMIC_SEQ_CST);
+    user_close();
+    *found = v;
+    return 0;
+}
+
 long strncpy_from_user(char *dst, uint64_t usrc, size_t max)
 {
     /* A page at a time: the string may end just before an unmapped page. */

@@ -23,6 +23,12 @@
  *    for compaction (/proc/sys/vm/compact_memory: the pages migrate) and
  *    for their page-out (MADV_PAGEOUT, where there is swap); no write may
  *    be lost;
+ *  - FUTEX_WAKE_OP's operation on its second word is atomic: a thread
+ *    keeps adding 1 to a word in user mode (lock xadd) while the main
+ *    thread has the kernel add 1 to the same word a few thousand times
+ *    through FUTEX_WAKE_OP; no addition of either may be lost (a kernel
+ *    that reads the word, then writes the sum back, loses the thread's
+ *    additions made in between);
  *  - 32-bit: the same program built for i386 (compat32) runs the same
  *    parts through the two-level tables.
  *
@@ -43,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -364,6 +371,56 @@ static void pages_move_under_a_thread(void)
     munmap(m.pages, MOVE_PAGES * PAGE);
 }
 
+/* ---- FUTEX_WAKE_OP against a thread in user mode ------------------------------------ */
+
+#define WAKE_OPS 3000
+#define FUTEX_WAKE_OP_PRIVATE (5 | 128)
+/* FUTEX_OP(FUTEX_OP_ADD, 1, FUTEX_OP_CMP_EQ, 0): add 1, wake uaddr2's
+ * waiters if the old value was 0 (there are none). */
+#define WAKE_OP_ADD_ONE ((1u << 28) | (0u << 24) | (1u << 12) | 0u)
+
+static volatile uint32_t wop_word, wop_other;
+static volatile unsigned long wop_user_adds;
+
+static void *wop_adder(void *arg)
+{
+    int *cpu = arg;
+    *cpu = sched_getcpu();
+    unsigned long n = 0;
+    while (!stop_all) {
+        __atomic_fetch_add(&wop_word, 1, __ATOMIC_RELAXED);
+        wop_user_adds = ++n;
+    }
+    return NULL;
+}
+
+static void wake_op_against_a_thread(void)
+{
+    stop_all = 0;
+    wop_word = 0;
+    wop_user_adds = 0;
+    int cpu = -1;
+    pthread_t th;
+    int ok = pthread_create(&th, NULL, wop_adder, &cpu) == 0;
+    while (ok && wop_user_adds == 0)
+        sched_yield();
+    int bad_ret = 0;
+    for (int i = 0; ok && i < WAKE_OPS; i++)
+        if (syscall(SYS_futex, &wop_other, FUTEX_WAKE_OP_PRIVATE, 1, (void *)1L, &wop_word,
+                    WAKE_OP_ADD_ONE) != 0)
+            bad_ret++;
+    stop_all = 1;
+    if (ok)
+        pthread_join(th, NULL);
+    unsigned long want = wop_user_adds + WAKE_OPS;
+    ut_note("adder on CPU %d: %lu additions in user mode, %d by FUTEX_WAKE_OP", cpu,
+            wop_user_adds, WAKE_OPS);
+    ut_check(ok && bad_ret == 0, "wake_op_calls", "%d calls did not return 0", bad_ret);
+    ut_check(wop_word == (uint32_t)want, "wake_op_is_atomic",
+             "the word holds %u, not %lu: %ld additions lost", wop_word, want,
+             (long)want - (long)wop_word);
+}
+
 int main(void)
 {
     ut_init();
@@ -372,5 +429,6 @@ int main(void)
     threads_fault_and_unmap();
     munmap_while_reading();
     pages_move_under_a_thread();
+    wake_op_against_a_thread();
     return ut_done();
 }
