@@ -79,7 +79,7 @@ KERNEL_SRCS := kernel/boot/entry.S kernel/boot/main.c kernel/boot/cmdline.c \
                kernel/cpu/gdt.c kernel/cpu/idt.c kernel/cpu/isr.S kernel/cpu/trap.c \
                kernel/cpu/catch.S kernel/cpu/cpufeature.c kernel/cpu/apic.c kernel/cpu/switch.S \
                kernel/cpu/smpboot.c kernel/cpu/percpu.c kernel/cpu/trampoline.S kernel/acpi/madt.c \
-               kernel/cpu/tlb_shootdown.c \
+               kernel/cpu/smp_call.c kernel/cpu/tlb_shootdown.c kernel/cpu/smp_drain.c \
                kernel/cpu/rtc.c kernel/lib/rtc_time.c kernel/proc/timekeeping.c \
                kernel/vdso/vdso.c kernel/vdso/vdso_image.S \
                kernel/console/serial.c kernel/console/fbcon.c kernel/console/font.S \

@@ -199,6 +199,11 @@ static void hw_flush(struct pgtable *pt, uint64_t va, uint64_t len)
     mm_flush_cpus(((struct mmu32 *)((char *)pt - offsetof(struct mmu32, hw)))->mm, va, len);
 }
 
+static void hw_tables_freed(struct pgtable *pt)
+{
+    mm_tables_freed(((struct mmu32 *)((char *)pt - offsetof(struct mmu32, hw)))->mm);
+}
+
 static int mmu32_attach(struct mm *mm, const struct mm *parent)
 {
     struct mmu32 *m = kzalloc(sizeof(*m), GFP_KERNEL);
@@ -210,6 +215,7 @@ static int mmu32_attach(struct mm *mm, const struct mm *parent)
         return err;
     }
     m->hw.flush = hw_flush;
+    m->hw.tables_freed = hw_tables_freed;
     m->mm = mm;
     if (mm_kernel_share && (err = mm_kernel_share(&m->hw)) != 0) {
         pt_destroy(&m->hw);

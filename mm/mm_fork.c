@@ -56,6 +56,8 @@ uint64_t (*mm_loaded_root)(void);
 void (*mm_tlb_flush_cpus)(uint64_t mask, uint64_t va, uint64_t len);
 uint64_t mm_flush_timeouts;
 void (*mm_leave_cpus)(struct mm *mm);
+void (*mm_leave_lazy_cpus)(struct mm *mm, uint64_t mask);
+uint64_t mm_lazy_cpus;
 
 /* No PCID: a TLB holds user translations of the tables in its CPU's CR3
  * only, so this CPU flushes only when the tables are loaded here (a
@@ -71,8 +73,25 @@ static void user_flush(struct pgtable *pt, uint64_t va, uint64_t len)
 
 void mm_flush_cpus(struct mm *mm, uint64_t va, uint64_t len)
 {
-    if (mm && mm_tlb_flush_cpus && mm->cpu_mask)
-        mm_tlb_flush_cpus(mm->cpu_mask, va, len);
+    if (!mm)
+        return;
+    /* Before the mask is read: a lazy CPU that comes back compares it. */
+    mm->tlb_gen++;
+    uint64_t mask = mm->cpu_mask & ~mm_lazy_cpus;
+    if (mm_tlb_flush_cpus && mask)
+        mm_tlb_flush_cpus(mask, va, len);
+}
+
+void mm_tables_freed(struct mm *mm)
+{
+    uint64_t lazy = mm->cpu_mask & mm_lazy_cpus & ~(1ul << mm_cpu());
+    if (lazy && mm_leave_lazy_cpus)
+        mm_leave_lazy_cpus(mm, lazy);
+}
+
+static void user_tables_freed(struct pgtable *pt)
+{
+    mm_tables_freed((struct mm *)((char *)pt - __builtin_offsetof(struct mm, pt)));
 }
 
 int mm_init_user_fmt(struct mm *mm, const struct pt_format *fmt, uint64_t va_end, gfp_t gfp)
@@ -84,6 +103,7 @@ int mm_init_user_fmt(struct mm *mm, const struct pt_format *fmt, uint64_t va_end
     if (err)
         return err;
     mm->pt.flush = user_flush;
+    mm->pt.tables_freed = user_tables_freed;
     mm->va_end = va_end;
     mm->mmap_base = va_end;
     mm->gfp = gfp;
@@ -201,6 +221,7 @@ int mm_fork(struct mm *child, struct mm *parent, bool eager)
     if (err)
         return err;
     child->pt.flush = parent->pt.flush;
+    child->pt.tables_freed = parent->pt.tables_freed;
     /* The kernel half goes into the tables the CPU walks: the child's own,
      * or those of its hardware side (which attach builds). */
     child->hw_ops = parent->hw_ops;

@@ -31,8 +31,10 @@ unsigned nr_node_ids = 1;
 static uint8_t fallback[MAX_NUMNODES][MAX_NUMNODES];
 static uint8_t fallback_len[MAX_NUMNODES];
 static uint8_t distance[MAX_NUMNODES][MAX_NUMNODES];
-int numa_cpu_node;
-struct mem_node *numa_local;
+uint8_t numa_cpu_nodes[NUMA_CPU_SLOTS];
+/* The layout's CPUs, by APIC id, for the CPUs that come up later. */
+static struct { uint32_t apic; uint8_t node; } cpu_apics[MAX_NUMNODES * NUMA_MAX_CPUS];
+static unsigned nr_cpu_apics;
 
 void numa_reset(void)
 {
@@ -43,8 +45,27 @@ void numa_reset(void)
     fallback[0][0] = 0;
     fallback_len[0] = 1;
     distance[0][0] = LOCAL_DISTANCE;
-    numa_cpu_node = 0;
-    numa_local = node0;
+    memset(numa_cpu_nodes, 0, sizeof(numa_cpu_nodes));
+    nr_cpu_apics = 0;
+}
+
+/* The layout's node of the CPU with APIC id apic, -1 if it names none. */
+static int node_of_apic(uint32_t apic)
+{
+    for (unsigned i = 0; i < nr_cpu_apics; i++)
+        if (cpu_apics[i].apic == apic)
+            return cpu_apics[i].node;
+    return -1;
+}
+
+int numa_set_cpu_node(unsigned cpu, uint32_t apic)
+{
+    int nid = node_of_apic(apic);
+    if (nid < 0)
+        nid = numa_cpu_nodes[0];   /* the SRAT does not name it: the boot CPU's */
+    if (cpu < NUMA_CPU_SLOTS)
+        numa_cpu_nodes[cpu] = (uint8_t)nid;
+    return nid;
 }
 
 unsigned node_fallback(int nid, uint8_t order[MAX_NUMNODES])
@@ -102,11 +123,12 @@ int numa_nodes_init(const struct numa_layout *l, struct mem_node *extra, uint32_
             distance[i][j] = l->distance[i][j];
         int n = numa_fallback_order(l, i, fallback[i]);
         fallback_len[i] = (uint8_t)(n > 0 ? n : 0);
-        for (unsigned c = 0; c < l->node[i].nr_cpus && c < NUMA_MAX_CPUS; c++)
-            if (l->node[i].cpu[c] == cpu_apic)
-                numa_cpu_node = (int)i;
+        for (unsigned c = 0; c < l->node[i].nr_cpus && c < NUMA_MAX_CPUS; c++) {
+            cpu_apics[nr_cpu_apics].apic = l->node[i].cpu[c];
+            cpu_apics[nr_cpu_apics++].node = (uint8_t)i;
+        }
     }
-    numa_local = node_data[numa_cpu_node];
+    numa_set_cpu_node(0, cpu_apic);
     for (unsigned i = 0; i < l->nr_nodes; i++)
         node_build_zonelist(node_data[i]);
     return 0;

@@ -246,7 +246,7 @@ void drain_pcp(void)
 static inline void numa_account(struct zone *z, struct zone *want)
 {
     int nid = zone_to_nid(z);
-    bool local = nid == numa_cpu_node;
+    bool local = nid == numa_node_id();
     struct per_cpu_pages *pcp = this_pcp(z);
     if (nid == zone_to_nid(want) && local && pcp) {
         pcp->local_hits++;                /* numa_hit and numa_local in one */
@@ -497,20 +497,21 @@ static inline struct page *alloc_fast(gfp_t gfp, unsigned order, struct mem_node
 
 struct page *alloc_pages(gfp_t gfp, unsigned order)
 {
-    return alloc_fast(gfp, order, numa_local, numa_cpu_node, NULL, true);
+    int nid = numa_node_id();
+    return alloc_fast(gfp, order, node_data[nid], nid, NULL, true);
 }
 
 struct page *__alloc_pages(gfp_t gfp, unsigned order, int nid, const nodemask_t *mask)
 {
     if (nid < 0)
-        nid = numa_cpu_node;    /* NUMA_NO_NODE: the local node */
+        nid = numa_node_id();    /* NUMA_NO_NODE: the local node */
     if ((unsigned)nid >= nr_node_ids) {
         node_report("alloc_pages: node %d does not exist (%u node%s)", nid, nr_node_ids,
                     nr_node_ids == 1 ? "" : "s");
         NODE->errors++;
         return NULL;
     }
-    return alloc_fast(gfp, order, node_data[nid], nid, mask, nid == numa_cpu_node);
+    return alloc_fast(gfp, order, node_data[nid], nid, mask, nid == numa_node_id());
 }
 
 struct page *alloc_pages_node(int nid, gfp_t gfp, unsigned order)

@@ -467,6 +467,8 @@ static int finish(struct pgtable *pt, struct pt_run *r)
     pt->nr_tables = (uint64_t)((int64_t)pt->nr_tables + r->tables);
     if (r->changed && pt->flush)
         pt->flush(pt, r->lo, r->hi - r->lo + 1);
+    if (r->dead && pt->tables_freed)
+        pt->tables_freed(pt);
     list_free(&r->dead);
     return 0;
 }

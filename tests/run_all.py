@@ -266,13 +266,15 @@ def boots(bad):
         # The NUMA policies' user test runs there too (docs/mempolicy.md).
         Boot("numa-4", mem="2G",
              cmdline="ktest=bootinfo_header,numa_nodes_consistent,numa_alloc_on_node,"
-                     "numa_mask_and_bad_node,numa_fallback_nearest ktest.end=init "
+                     "numa_mask_and_bad_node,numa_fallback_nearest,numa_cpu_local_node ktest.end=init "
                      "init=/bin/init -- test test_mempolicy test_mempolicy32 "
                      "test_sysfs_node test_sysfs_node32 test_numa_fallback "
                      "test_numa_fallback32",
              expect="text", wait_for=["init: exited"],
              numa="512M,512M/0,0,1G/0:0-1=15,0-2=20,0-3=30,1-2=30,1-3=20,2-3=15",
              must_show=["ACPI: SRAT: PXM 2 -> APIC 0x01 -> Node 1",
+                        "NUMA: CPU 1 (APIC id 0x1) on node 1",
+                        "numa_cpu_local_node: CPU 1 (APIC id 0x1): node 1, a frame from node 3",
                         "ACPI: SRAT: Node 2 PXM 1 [mem 0x20000000-0x3fffffff]",
                         "ACPI: SRAT: Node 3 PXM 3 [mem 0x40000000-0x7fffffff]",
                         "NUMA: Node 1: memory-less, 1 CPU only",
@@ -284,7 +286,7 @@ def boots(bad):
                         "Zonelist of Node 0, Normal: 0:DMA32 0:DMA 2:DMA32 3:DMA32",
                         "Zonelist of Node 1, Normal: 3:DMA32 0:DMA32 0:DMA 2:DMA32",
                         "Zonelist of Node 3, Normal: 3:DMA32 2:DMA32 0:DMA32 0:DMA",
-                        "5 passed, 0 failed",
+                        "6 passed, 0 failed",
                         "=== end test_mempolicy: exit 0", "=== end test_mempolicy32: exit 0",
                         "=== end test_sysfs_node: exit 0", "=== end test_sysfs_node32: exit 0",
                         "=== end test_numa_fallback: exit 0",

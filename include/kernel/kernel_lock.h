@@ -14,7 +14,7 @@
  * kernel, no other CPU changes the kernel's structures under it.
  *
  * What runs without it: the inter-processor interrupts (TLB shootdowns,
- * calls, drains: kernel/cpu/tlb_shootdown.c), which touch only what they
+ * calls, drains: kernel/cpu/smp_call.c), which touch only what they
  * were asked to, and the allocators' per-CPU fast paths and their locks
  * (zone->lock, kmem_cache->lock), which are inner to this one.
  *

@@ -40,8 +40,10 @@ struct percpu {
     uint64_t user_return_ns; /* the last return to user mode (kernel/fs/proc_kstat.c) */
     volatile bool halted;   /* in the idle loop's hlt: a wake-up IPI is wanted */
     void *tables;           /* this CPU's GDT and TSS (kernel/cpu/gdt.c) */
-    struct mm *loaded_mm;   /* the address space entered by smp_enter_mm, NULL: the kernel's
+    struct mm *loaded_mm;   /* the address space whose tables CR3 holds, NULL: the kernel's
                              * tables (kernel/cpu/tlb_shootdown.c) */
+    bool lazy;              /* idle, keeping loaded_mm's tables (lazy TLB) */
+    uint64_t lazy_gen;      /* loaded_mm->tlb_gen when it went lazy */
 };
 
 extern struct percpu percpu[];

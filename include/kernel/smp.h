@@ -1,11 +1,13 @@
 /*
  * Several CPUs: the ones the ACPI MADT lists, started by the boot CPU
- * (kernel/cpu/smpboot.c; docs/smp.md).
+ * (kernel/cpu/smpboot.c; docs/smp.md); calls on other CPUs by IPI
+ * (kernel/cpu/smp_call.c) and their users: TLB shootdown
+ * (kernel/cpu/tlb_shootdown.c) and the drain of per-CPU caches
+ * (kernel/cpu/smp_drain.c).
  *
- * Today the application processors (APs) are started, run the kernel's
- * 64-bit code on their own stack, GDT, TSS and the kernel's page tables,
- * say they are alive, and wait with interrupts off (hlt): nothing is
- * scheduled on them yet.
+ * The application processors (APs) start on their own stack, GDT and TSS,
+ * say they are alive, and answer calls; just before init they join the
+ * scheduler (kernel/proc/task.c).
  */
 #ifndef KERNEL_SMP_H
 #define KERNEL_SMP_H
@@ -62,26 +64,25 @@ void smp_reserve_trampoline(void);
 bool smp_send_ipi(uint32_t dest, uint32_t lo);
 /* This CPU's index: smp_processor_id() (include/kernel/percpu.h). */
 
-/* ---- TLB shootdown (kernel/cpu/tlb_shootdown.c) ---- */
-#define VEC_TLB_SHOOTDOWN 0xf1
+/* ---- calls on other CPUs (kernel/cpu/smp_call.c) ---- */
+#define VEC_CALL_FUNCTION 0xf1
 /* A wake-up for a CPU halted in its idle loop (kernel/proc/task.c): the
  * handler only acknowledges it; the idle loop then finds the task. */
 #define VEC_RESCHEDULE 0xf2
-/* Start sending kernel-half flushes to the other CPUs (tlb_remote_flush). */
-void tlb_shootdown_init(void);
 /* The IPI's handler, on the CPU that received it (trap_dispatch). */
-void tlb_shootdown_interrupt(void);
+void smp_call_interrupt(void);
 /* This CPU's part of the request in flight, if any and not done yet:
  * what the handler does, polled by a CPU that waits for the kernel lock
  * (include/kernel/kernel_lock.h) with its interrupts off. */
 void smp_ipi_poll(void);
-/* Have CPU cpu read the 8 bytes at kernel address va (loading its TLB):
- * 0 and the value, or -ENODEV (not online), -ETIMEDOUT.  For tests. */
-int smp_read_on(unsigned cpu, uint64_t va, uint64_t *value);
-/* Run fn(arg) on CPU cpu, in its interrupt handler (interrupts off, on
- * its own stack), and wait for it to return: 0, -ENODEV (not online, the
- * calling CPU, or no fn), -ETIMEDOUT.  fn must be short and must not sleep
- * or send IPIs. */
+/* Run fn(arg) on each online CPU of mask but this one (bit i:
+ * cpu_info[i]), in its interrupt handler (interrupts off, on its own
+ * stack), and wait for every one to return: 0 (nobody else: at once), or
+ * -ETIMEDOUT (a CPU did not answer within a second; said once).  fn must
+ * be short and must not sleep or send IPIs. */
+int smp_call_mask(uint64_t mask, void (*fn)(void *), void *arg);
+/* The same on one CPU: 0, -ENODEV (not online, the calling CPU, or no
+ * fn), -ETIMEDOUT. */
 int smp_call_on(unsigned cpu, void (*fn)(void *), void *arg);
 /* Start fn(arg) on CPU cpu and return once it has begun, not finished:
  * the caller learns of its end through arg.  fn runs with interrupts off
@@ -90,6 +91,17 @@ int smp_call_on(unsigned cpu, void (*fn)(void *), void *arg);
  * second and be given up).  For the SMP tests and benchmarks: 0,
  * -ENODEV, -ETIMEDOUT. */
 int smp_call_start(unsigned cpu, void (*fn)(void *), void *arg);
+
+/* ---- the other CPUs' per-CPU caches (kernel/cpu/smp_drain.c) ---- */
+/* drain_pcp reaches the other online CPUs from now on. */
+void smp_drain_init(void);
+
+/* ---- TLB shootdown (kernel/cpu/tlb_shootdown.c) ---- */
+/* Start sending kernel-half flushes to the other CPUs (tlb_remote_flush). */
+void tlb_shootdown_init(void);
+/* Have CPU cpu read the 8 bytes at kernel address va (loading its TLB):
+ * 0 and the value, or -ENODEV (not online), -ETIMEDOUT.  For tests. */
+int smp_read_on(unsigned cpu, uint64_t va, uint64_t *value);
 /* Flush the kernel range [va, va + len) (len 0: everything) on every
  * other online CPU and wait for them: 0, or -ETIMEDOUT (a CPU did not
  * answer within a second; said once). */
@@ -99,12 +111,15 @@ int smp_tlb_flush_others(uint64_t va, uint64_t len);
  * the CPUs that may hold it. */
 int smp_tlb_flush_mask(uint64_t mask, uint64_t va, uint64_t len);
 struct mm;
-/* Have CPU cpu load mm's tables and stay on them (lazy TLB), its bit set
- * in mm->cpu_mask: 0, or smp_call_on's error (the calling CPU: at once). */
+/* Have CPU cpu load mm's tables and stay on them as if it ran a thread
+ * of mm (not lazy), its bit set in mm->cpu_mask (the tests): 0, or
+ * smp_call_on's error (the calling CPU: at once). */
 int smp_enter_mm(unsigned cpu, struct mm *mm);
 /* This CPU onto mm's tables (the scheduler, exec), its bit in
- * mm->cpu_mask and out of the previous one's; NULL: back on the kernel's
- * tables, out of the mask of the one it leaves. */
+ * mm->cpu_mask and out of the previous one's; a lazy CPU coming back to
+ * the tables it kept flushes its TLB if a flush skipped it.  NULL (the
+ * idle task, a kernel thread): the tables loaded stay, lazily, this CPU's
+ * bit in mm_lazy_cpus (include/mm/vma.h). */
 void cpu_switch_mm(struct mm *mm);
 /* Every CPU of mm->cpu_mask, this one included, back on the kernel's
  * tables, the mask cleared (mm_leave_cpus, before mm_destroy frees a

@@ -92,7 +92,8 @@ static inline bool node_isset(int nid, const nodemask_t *m)
  * highest), node 0 shrinks to its own; extra[] is storage for nodes
  * 1 .. nr_nodes - 1.  Nodes whose spans would overlap (ranges of two
  * nodes interleaved) are not supported: -EINVAL, one node as before.
- * The CPU the kernel runs on (APIC id cpu_apic) gives numa_node_id().
+ * The boot CPU (APIC id cpu_apic) is put on its node (numa_set_cpu_node),
+ * and the layout's CPU lists are kept for the others.
  * Then node_add_free / node_add_present on every node (each takes what
  * lies in its span) and numa_finish.
  */
@@ -105,13 +106,25 @@ void numa_reset(void);
  * order[]; returns the count (node_build_zonelist's input). */
 unsigned node_fallback(int nid, uint8_t order[MAX_NUMNODES]);
 
-/* The node the current CPU belongs to (0 without NUMA). */
-extern int numa_cpu_node;
-extern struct mem_node *numa_local;   /* node_data[numa_cpu_node] */
+/* Each CPU's node, by CPU number (Linux's cpu_to_node): where its
+ * allocations start (the local node).  0 without NUMA, for CPUs the SRAT
+ * does not name (they get the boot CPU's node) and for CPUs past
+ * NUMA_CPU_SLOTS. */
+#define NUMA_CPU_SLOTS 64
+extern uint8_t numa_cpu_nodes[NUMA_CPU_SLOTS];
+static inline int cpu_to_node(unsigned cpu)
+{
+    return cpu < NUMA_CPU_SLOTS ? numa_cpu_nodes[cpu] : numa_cpu_nodes[0];
+}
+/* The node of the CPU this runs on (Linux's numa_node_id). */
 static inline int numa_node_id(void)
 {
-    return numa_cpu_node;
+    return cpu_to_node(mm_cpu());
 }
+/* CPU number cpu, with APIC id apic, goes on the node the layout lists
+ * that APIC id in, else on the boot CPU's: that node (smp_boot calls it
+ * for each CPU that comes up; numa_nodes_init for the boot CPU). */
+int numa_set_cpu_node(unsigned cpu, uint32_t apic);
 /* Does node nid exist and have frames the allocator manages? */
 bool node_has_memory(int nid);
 /* The distance from a to b (10 for a == b), 0 when either is no node. */

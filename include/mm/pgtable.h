@@ -191,6 +191,15 @@ struct pgtable {
      * to flush (host tests, tables not loaded in CR3).
      */
     void (*flush)(struct pgtable *pt, uint64_t va, uint64_t len);
+    /*
+     * Called after flush and before the table pages an operation unlinked
+     * are freed (never for a pt_map, which frees none): a CPU that
+     * skipped the flush (an idle CPU keeping the tables lazily,
+     * docs/smp.md) may still cache entries of those tables in its
+     * paging-structure caches, and must drop them first.  NULL: nobody
+     * skips a flush.
+     */
+    void (*tables_freed)(struct pgtable *pt);
 };
 
 /*

@@ -209,12 +209,17 @@ struct mm {
     void *hw;                   /* the hardware side's own state */
     /* The CPUs whose CR3 may hold these tables (bit i: cpu_info[i];
      * Linux's mm_cpumask): set by the CPU that loads them (cpu_switch_mm,
-     * smp_enter_mm), cleared when it leaves them; a CPU the tests leave
-     * on them (lazy TLB) keeps its bit.  Every flush of the user range is
+     * smp_enter_mm), cleared when it leaves them.  Every flush of the user range is
      * sent to the others (mm_tlb_flush_cpus; the flushing CPU's own TLB
      * is flushed locally when the tables are loaded there,
-     * mm_loaded_root), and mm_destroy makes them all leave first. */
+     * mm_loaded_root), and mm_destroy makes them all leave first.  An
+     * idle CPU that keeps the tables loaded (lazy TLB) keeps its bit but
+     * is skipped by the flushes (mm_lazy_cpus). */
     uint64_t cpu_mask;
+    /* Counts the flushes of this address space sent to other CPUs: a lazy
+     * CPU that comes back to it and finds the count moved since it went
+     * idle flushes its whole TLB (Linux's tlb_gen). */
+    uint64_t tlb_gen;
 };
 
 /*
@@ -273,28 +278,42 @@ extern int (*mm_kernel_share)(struct pgtable *pt);
  * (smp_tlb_flush_mask).  NULL (host tests, one CPU): nothing to send. */
 extern void (*mm_tlb_flush_cpus)(uint64_t mask, uint64_t va, uint64_t len);
 /* Send a flush of mm's range [va, va + len) to the other CPUs of its
- * cpu_mask (the pt.flush of the tables the CPU walks calls it: mm's own,
- * or compat32's derived ones). */
+ * cpu_mask but the lazy ones, and bump its tlb_gen for those (the
+ * pt.flush of the tables the CPU walks calls it: mm's own, or compat32's
+ * derived ones). */
 void mm_flush_cpus(struct mm *mm, uint64_t va, uint64_t len);
 /* Flushes of an address space that a CPU did not acknowledge in time
- * (kernel/cpu/tlb_shootdown.c gives up after a second): that CPU may
+ * (kernel/cpu/smp_call.c gives up after a second): that CPU may
  * still write through a stale entry, so a page-out or a migration that
  * saw this count move gives up (pageout_wrprotect, stop_writers). */
 extern uint64_t mm_flush_timeouts;
 
-/* Does a CPU other than this one have mm's tables loaded (so that a
- * thread of it may be writing through its TLB right now)?  No CPU can
- * load them meanwhile: that takes the scheduler, under the kernel lock
- * the caller holds. */
+/* The CPUs idle in lazy TLB mode (bit i: CPU i): each keeps the tables
+ * of the last address space it ran (its bit stays in that cpu_mask) but
+ * runs no user code, so the flushes skip it (mm_flush_cpus bumps tlb_gen
+ * instead).  Changed by the scheduler under the kernel lock
+ * (kernel/cpu/tlb_shootdown.c); 0 in the host tests. */
+extern uint64_t mm_lazy_cpus;
+
+/* Does a CPU other than this one have mm's tables loaded and run a
+ * thread of it (so that it may be writing through its TLB right now)?  A
+ * lazy CPU does not.  No CPU can start running mm meanwhile: that takes
+ * the scheduler, under the kernel lock the caller holds. */
 static inline bool mm_loaded_elsewhere(const struct mm *mm)
 {
-    return (mm->cpu_mask & ~(1ul << mm_cpu())) != 0;
+    return (mm->cpu_mask & ~mm_lazy_cpus & ~(1ul << mm_cpu())) != 0;
 }
 
 /* Make every CPU of mm->cpu_mask leave mm's tables (load the kernel's)
  * and clear its bit: mm_destroy calls it before it frees a table.  NULL:
  * nothing to do. */
 extern void (*mm_leave_cpus)(struct mm *mm);
+/* The same for the lazy CPUs of mask only (tables of mm are about to be
+ * freed: mm_tables_freed).  NULL: nothing to do. */
+extern void (*mm_leave_lazy_cpus)(struct mm *mm, uint64_t mask);
+/* The pt.tables_freed of the tables the CPU walks (mm's own, or
+ * compat32's derived ones): the lazy CPUs on mm leave it. */
+void mm_tables_freed(struct mm *mm);
 
 /*
  * An empty address space over [0, va_end) with the x86-64 format, frames

@@ -16,10 +16,9 @@
  * mode there, jumps to ap_start on its stack, loads its GDT, TSS and the
  * IDT, moves to the kernel's own page tables, programs its PAT like the
  * BSP's, enables its local APIC and says it is alive; then it waits for
- * interrupts (sti; hlt): the TLB shootdown's IPIs, which flush its TLB
- * for the kernel half (kernel/cpu/tlb_shootdown.c).  Nothing is
- * scheduled on it yet: the scheduler and the allocators are those of one
- * CPU.
+ * interrupts (sti; hlt): calls by IPI (kernel/cpu/smp_call.c), such as
+ * the TLB shootdown's flushes, until kmain lets the APs join the
+ * scheduler just before init (task_start_aps, kernel/proc/task.c).
  *
  * Invariants: the BSP sends the IPIs to one AP at a time and touches
  * nothing the AP reads until that AP is alive or given up; an AP writes
@@ -41,6 +40,7 @@
 #include <kernel/x86.h>
 #include <mm/gfp.h>
 #include <mm/kernel_pt.h>
+#include <mm/numa.h>
 #include <mm/slab.h>
 #include <mm/vmalloc.h>
 #include <mm/tlb.h>
@@ -115,7 +115,7 @@ static void __attribute__((noreturn)) ap_start(struct cpu_info *ci)
     ci->started_tsc = rdtsc();
     __atomic_store_n(&ci->online, true, __ATOMIC_RELEASE);
     /* Wait for interrupts: until the scheduler runs here, the only ones
-     * sent are the IPI requests (kernel/cpu/tlb_shootdown.c); sti takes
+     * sent are the IPI requests (kernel/cpu/smp_call.c); sti takes
      * effect after hlt, so none slips in between.  Then the idle loop
      * (kernel/proc/task.c), once kmain lets the other CPUs take tasks. */
     for (;;) {
@@ -295,6 +295,10 @@ void smp_boot(void)
             nr_cpus_online++;
             printk("smp: CPU %u (APIC id %#x) is up in %lu us, waiting for interrupts\n",
                    i, cpus.cpu[i].apic_id, (rdtsc() - t0) * 1000000 / tsc_hz());
+            /* Its node, from the SRAT: where its allocations will start. */
+            int nid = numa_set_cpu_node(i, cpus.cpu[i].apic_id);
+            if (nr_node_ids > 1)
+                printk("NUMA: CPU %u (APIC id %#x) on node %d\n", i, cpus.cpu[i].apic_id, nid);
         } else {
             /* The trampoline's stack and argument are the next CPU's once
              * rewritten: a late riser would take them.  Start no more. */
@@ -318,6 +322,8 @@ void smp_boot(void)
         free_pages(r, 0);
     }
     printk("smp: %u of %u CPUs online\n", nr_cpus_online, nr_cpus_possible);
-    if (nr_cpus_online > 1)
+    if (nr_cpus_online > 1) {
         tlb_shootdown_init();   /* kernel-half flushes reach them from now on */
+        smp_drain_init();       /* and drain_pcp their per-CPU caches */
+    }
 }

@@ -211,8 +211,8 @@ void trap_dispatch(struct trap_frame *f)
     if (cpu.smap)
         clac();
     bool from_user = (f->cs & 3) == 3;
-    if (f->vector == VEC_TLB_SHOOTDOWN) {
-        tlb_shootdown_interrupt();   /* another CPU asks: a flush, a call */
+    if (f->vector == VEC_CALL_FUNCTION) {
+        smp_call_interrupt();   /* another CPU asks: a flush, a drain, a call */
         return;
     }
     if (f->vector == VEC_RESCHEDULE && !from_user) {

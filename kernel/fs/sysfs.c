@@ -25,7 +25,8 @@
  * nodes with frames the allocator manages; has_normal_memory
  * (N_NORMAL_MEMORY) those with frames in ZONE_NORMAL or a zone below it,
  * as Linux's check_for_memory counts on a 64-bit machine (no HIGHMEM);
- * has_cpu (N_CPU) the node of the one CPU the kernel runs on.
+ * has_cpu (N_CPU) the nodes with an online CPU (cpu_to_node, from the
+ * SRAT).
  */
 #include <kernel/kstat.h>
 #include <kernel/smp.h>
@@ -51,6 +52,12 @@ struct vfs_fs sysfs_fs = {
     .volatile_inodes = true,
 };
 
+/* Is CPU c online and on node nid? */
+static bool cpu_on_node(unsigned c, int nid)
+{
+    return c < NR_CPUS && kstat_cpu_online(c) && cpu_to_node(c) == nid;
+}
+
 /* Linux's enum node_states, the ones shown. */
 enum node_state { N_POSSIBLE, N_ONLINE, N_NORMAL_MEMORY, N_MEMORY, N_CPU };
 
@@ -68,7 +75,10 @@ static bool node_in_state(int nid, enum node_state s)
                 return true;
         return false;
     case N_CPU:
-        return nid == numa_node_id();
+        for (unsigned c = 0; c < NR_CPUS; c++)
+            if (cpu_on_node(c, nid))
+                return true;
+        return false;
     }
     return false;
 }
@@ -96,27 +106,24 @@ static int node_state_show(int s, char *buf, size_t size)
     return (int)out.len;
 }
 
-/* nodeN/cpulist: every online CPU is on numa_node_id() (allocations
- * follow one node, whichever CPU asks), listed in Linux's format
- * ("0-3", "0,2"); the other nodes list none (an empty line, as Linux for
- * a CPU-less node). */
+/* nodeN/cpulist: the online CPUs on node N (cpu_to_node, from the SRAT),
+ * listed in Linux's format ("0-3", "0,2"); a node without CPUs lists none
+ * (an empty line, as Linux for a CPU-less node). */
 static int node_cpulist_show(int nid, char *buf, size_t size)
 {
     size_t len = 0;
-    if (nid == numa_node_id()) {
-        for (unsigned c = 0; c < NR_CPUS; c++) {
-            if (!kstat_cpu_online(c))
-                continue;
-            unsigned last = c;
-            while (last + 1 < NR_CPUS && kstat_cpu_online(last + 1))
-                last++;
-            int n = last == c ? snprintf(buf + len, len < size ? size - len : 0, "%s%u",
-                                         len ? "," : "", c)
-                              : snprintf(buf + len, len < size ? size - len : 0, "%s%u-%u",
-                                         len ? "," : "", c, last);
-            len += (size_t)n;
-            c = last;
-        }
+    for (unsigned c = 0; c < NR_CPUS; c++) {
+        if (!cpu_on_node(c, nid))
+            continue;
+        unsigned last = c;
+        while (cpu_on_node(last + 1, nid))
+            last++;
+        int n = last == c ? snprintf(buf + len, len < size ? size - len : 0, "%s%u",
+                                     len ? "," : "", c)
+                          : snprintf(buf + len, len < size ? size - len : 0, "%s%u-%u",
+                                     len ? "," : "", c, last);
+        len += (size_t)n;
+        c = last;
     }
     int n = snprintf(buf + len, len < size ? size - len : 0, "\n");
     return (int)(len + (size_t)n);

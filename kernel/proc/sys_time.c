@@ -98,8 +98,8 @@ long sys_time(const struct sysargs *a)
 }
 
 /* getcpu(cpu, node, cache): the CPU the caller runs on (it may be on
- * another by the time it looks: Linux says the same), and the node of
- * the memory allocations (numa_node_id: one for every CPU here); the
+ * another by the time it looks: Linux says the same), and that CPU's
+ * node (numa_node_id, from the SRAT), where its allocations start; the
  * cache argument has been ignored by Linux since 2.6.24. */
 long sys_getcpu(const struct sysargs *a)
 {

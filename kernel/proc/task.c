@@ -11,9 +11,10 @@
  * Invariants:
  *  - `current` is the task whose kernel stack this CPU is on (per-CPU
  *    data); TSS.RSP0 and this CPU's percpu.kernel_rsp point to the top
- *    of that stack, and CR3 holds current->mm's tables (for an idle task
- *    or a kernel thread: the kernel's own), this CPU's bit set in that
- *    mm's cpu_mask;
+ *    of that stack, and CR3 holds current->mm's tables, this CPU's bit
+ *    set in that mm's cpu_mask (for an idle task or a kernel thread:
+ *    the tables the CPU had, kept lazily, its bit in mm_lazy_cpus too,
+ *    or the kernel's own);
  *  - a task is `current` on at most one CPU; a RUNNABLE task that is no
  *    CPU's current is on the run queue exactly once; BLOCKED and ZOMBIE
  *    tasks are not on it;
@@ -218,6 +219,12 @@ static void kick(unsigned cpu)
 static void kick_idle_cpu(const struct task *t)
 {
     unsigned me = smp_processor_id();
+    /* A synchronous wake-up (Linux's WF_SYNC): the waker is exiting, so
+     * this CPU schedules within microseconds; if t is the only task
+     * queued, this CPU takes it, and waking another would only have two
+     * CPUs race for it (an exiting child waking its parent in wait4). */
+    if (t && current->state == TASK_ZOMBIE && runq_head == t && runq_tail == t)
+        return;
     if (t && t->last_cpu >= 0 && (unsigned)t->last_cpu != me && percpu[t->last_cpu].halted) {
         kick((unsigned)t->last_cpu);
         return;
@@ -279,9 +286,10 @@ static void switch_mm_and_stack(struct task *next)
         this_cpu()->kernel_rsp = top;
     }
     /* A task with an address space: its tables, this CPU's bit in its
-     * cpu_mask.  An idle task or a kernel thread: the kernel's tables, out
-     * of the mask of the one left, so that its flushes no longer wake this
-     * CPU (Linux keeps it lazily and skips it instead: docs/smp.md). */
+     * cpu_mask.  An idle task or a kernel thread: the tables the CPU has,
+     * kept lazily (Linux's lazy TLB): the flushes of that address space
+     * skip this CPU, which flushes if it comes back to it and one was
+     * skipped (docs/smp.md). */
     cpu_switch_mm(next->mm);
     /* The segment registers (a 32-bit program's TLS in GS), then the
      * thread pointer of arch_prctl: loading FS has just set the FS base,

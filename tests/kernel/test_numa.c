@@ -12,6 +12,8 @@
 #include <mm/gfp.h>
 #include <mm/numa.h>
 #include <mm/zone.h>
+#include <kernel/percpu.h>
+#include <kernel/smp.h>
 
 /* Requests that neither wait (no reclaim, no compaction) nor warn: a full
  * node is a normal event here. */
@@ -168,4 +170,54 @@ KTEST(numa_fallback_nearest)
     KT_ASSERT(dmiss == 1 && dforeign == 1, "numa_miss +%lu on node %u, numa_foreign +%lu on "
               "node %d", dmiss, order[1], dforeign, full);
     KT_ASSERT(nr_free_pages() == base, "free %lu, baseline %lu", nr_free_pages(), base);
+}
+
+/* ---- each CPU on its node ---------------------------------------------------------- */
+
+struct cpu_alloc {
+    int node;        /* numa_node_id() on that CPU */
+    int page_node;   /* the node of the frame alloc_pages gave it */
+};
+
+/* On the CPU asked (a call: interrupts off, so no waiting allocation). */
+static void alloc_here(void *arg)
+{
+    struct cpu_alloc *r = arg;
+    r->node = numa_node_id();
+    struct page *p = alloc_pages(NOWAIT, 0);
+    r->page_node = p ? page_to_nid(p) : -1;
+    if (p)
+        __free_pages(p, 0);
+}
+
+/* Every online CPU allocates on its own node (Linux's cpu_to_node, from
+ * the SRAT): numa_node_id() there is cpu_to_node of that CPU, and a frame
+ * asked with no node comes from the nearest node with memory, the first
+ * of that node's fallback order. */
+KTEST(numa_cpu_local_node)
+{
+    unsigned cpus = 0, away = 0;
+    for (unsigned c = 0; c < nr_cpus_possible && c < NR_CPUS; c++) {
+        if (!cpu_info[c].online)
+            continue;
+        struct cpu_alloc r = { -1, -1 };
+        if (c == smp_processor_id())
+            alloc_here(&r);
+        else
+            KT_ASSERT(smp_call_on(c, alloc_here, &r) == 0, "CPU %u did not answer", c);
+        uint8_t order[MAX_NUMNODES];
+        unsigned n = node_fallback(r.node, order);
+        printk("numa_cpu_local_node: CPU %u (APIC id %#x): node %d, a frame from node %d\n", c,
+               cpu_info[c].apic_id, r.node, r.page_node);
+        KT_ASSERT(r.node == cpu_to_node(c), "CPU %u says node %d, cpu_to_node %d", c, r.node,
+                  cpu_to_node(c));
+        KT_ASSERT(r.node >= 0 && (unsigned)r.node < nr_node_ids, "CPU %u on node %d", c, r.node);
+        KT_ASSERT(n > 0 && r.page_node == order[0],
+                  "CPU %u on node %d got a frame of node %d, not of node %d (nearest with memory)",
+                  c, r.node, r.page_node, n ? order[0] : -1);
+        cpus++;
+        away += r.node != cpu_to_node(0);
+    }
+    printk("numa_cpu_local_node: %u CPU(s), %u on another node than the boot CPU's\n", cpus, away);
+    KT_ASSERT(cpus == nr_cpus_online, "%u CPUs answered, %u online", cpus, nr_cpus_online);
 }

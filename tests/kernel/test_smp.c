@@ -404,8 +404,7 @@ static void report_cr3(void *arg)
 }
 
 /*
- * A process's range on another CPU (lazy TLB): CPU 1 enters a user
- * address space and reads a page of it; the page is then remapped on the
+ * A process's range on another CPU: CPU 1 enters a user address space and reads a page of it; the page is then remapped on the
  * boot CPU, which does not have those tables loaded.  Without the
  * address space's cpu_mask, nothing would reach CPU 1, which keeps the
  * old translation; with it, the flush goes there.  Destroying the
@@ -470,6 +469,88 @@ KTEST(smp_mm_cpumask_shootdown)
     KT_ASSERT(after.cr3 == kernel_pt.root, "CPU %u is still on the destroyed tables (%#lx)",
               cpu, after.cr3);
     KT_ASSERT(smp_enter_mm(cpu, NULL) == -ENODEV, "entered no address space");
+}
+
+static void go_lazy(void *arg)
+{
+    (void)arg;
+    cpu_switch_mm(NULL);   /* what the scheduler does for the idle task */
+}
+
+static bool cpu_lazy(unsigned cpu)
+{
+    return mm_lazy_cpus >> cpu & 1;
+}
+
+/*
+ * Lazy TLB: CPU 1 runs a user address space, then goes idle the way the
+ * scheduler does (cpu_switch_mm(NULL)): it keeps the tables and its bit
+ * in the mask, and is marked lazy.  A flush of that space now skips it
+ * (no IPI: nr_tlb_remote_flush does not move) and bumps the space's
+ * tlb_gen; when CPU 1 comes back to it, it finds tlb_gen moved and
+ * flushes.  Freeing a table of the space (munmap of its only page) makes
+ * the lazy CPU leave it first.
+ */
+KTEST(smp_lazy_tlb)
+{
+    unsigned cpu = first_ap("smp_lazy_tlb");
+    if (!cpu)
+        return;
+    struct mm *mm = kzalloc(sizeof(*mm), GFP_KERNEL);
+    KT_ASSERT(mm && mm_init_user(mm, MM_VA_END_64, GFP_KERNEL) == 0, "no address space");
+    uint64_t va;
+    KT_ASSERT(mm_mmap(mm, 0, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                      NULL, 0, &va) == 0 && mm_prepare_write(mm, va, PAGE_SIZE) == 0, "mmap");
+    struct pt_view v;
+    KT_ASSERT(pt_walk(&mm->pt, va, &v) == 0, "no page at %#lx", va);
+    uint64_t pa = v.pa;
+    unsigned prot = v.prot;
+    *(uint64_t *)page_address(pfn_to_page(pa >> PAGE_SHIFT)) = 0x1111;
+    struct page *b = alloc_page(GFP_KERNEL);
+    KT_ASSERT(b, "no frame");
+    *(uint64_t *)page_address(b) = 0x2222;
+    struct user_read r = { va, 0, 0 };
+    int e0 = smp_enter_mm(cpu, mm);
+    int e1 = smp_call_on(cpu, read_user, &r);
+    uint64_t first = r.value;
+    int e2 = smp_call_on(cpu, go_lazy, NULL);
+    bool lazy = cpu_lazy(cpu), kept = mm->cpu_mask >> cpu & 1;
+    uint64_t sent = vm_events[NR_TLB_REMOTE_FLUSH], gen = mm->tlb_gen;
+    int r1 = pt_replace(&mm->pt, va, page_to_phys(b), prot);
+    uint64_t sent_lazy = vm_events[NR_TLB_REMOTE_FLUSH] - sent, gen_moved = mm->tlb_gen - gen;
+    int e3 = smp_call_on(cpu, read_user, &r);   /* still lazy: nothing flushed it */
+    uint64_t while_lazy = r.value;
+    int e4 = smp_enter_mm(cpu, mm);              /* back: tlb_gen moved, it flushes */
+    bool active = !cpu_lazy(cpu);
+    int e5 = smp_call_on(cpu, read_user, &r);
+    uint64_t back = r.value;
+    /* Lazy again; the munmap empties the page's table, which is freed. */
+    int e6 = smp_call_on(cpu, go_lazy, NULL);
+    int r2 = pt_replace(&mm->pt, va, pa, prot);   /* its own frame back, for the munmap */
+    int r3 = mm_munmap(mm, va, PAGE_SIZE);
+    struct user_read after = { 0, 0, 0 };
+    int e7 = smp_call_on(cpu, report_cr3, &after);
+    bool left = !(mm->cpu_mask >> cpu & 1) && !cpu_lazy(cpu);
+    printk("smp_lazy_tlb: CPU %u read %#lx, went lazy (mask kept: %s); a flush sent %lu IPI(s), "
+           "tlb_gen +%lu; lazy it read %#lx (%s), back %#lx; a freed table sent it to the "
+           "kernel's tables (%s)\n", cpu, first, kept ? "yes" : "no", sent_lazy, gen_moved,
+           while_lazy, while_lazy == 0x1111 ? "its stale entry" : "fresh", back,
+           after.cr3 == kernel_pt.root ? "yes" : "no");
+    mm_destroy(mm);
+    kfree(mm);
+    __free_pages(b, 0);
+    KT_ASSERT(!e0 && !e1 && !e2 && !e3 && !e4 && !e5 && !e6 && !e7, "calls %d %d %d %d %d %d %d %d",
+              e0, e1, e2, e3, e4, e5, e6, e7);
+    KT_ASSERT(!r1 && !r2 && !r3, "pt_replace %d %d, munmap %d", r1, r2, r3);
+    KT_ASSERT(first == 0x1111, "CPU %u read %#lx", cpu, first);
+    KT_ASSERT(lazy && kept, "CPU %u idle: lazy %d, bit in the mask %d", cpu, lazy, kept);
+    KT_ASSERT(sent_lazy == 0 && gen_moved >= 1, "a flush with CPU %u lazy sent %lu, tlb_gen +%lu",
+              cpu, sent_lazy, gen_moved);
+    KT_ASSERT(active && back == 0x2222, "CPU %u back on the space read %#lx (active %d)", cpu,
+              back, active);
+    KT_ASSERT(left && after.cr3 == kernel_pt.root,
+              "a table was freed under lazy CPU %u: still on it (CR3 %#lx, mask %#lx)", cpu,
+              after.cr3, mm->cpu_mask);
 }
 
 KTEST(smp_tlb_shootdown)

@@ -135,6 +135,18 @@ static void touch(char *p, size_t pages, int seed)
         memset(p + i * PAGE, (int)(seed + i) & 0xff, PAGE);
 }
 
+/* touch, with the pages put on node n0 (the task bound there meanwhile):
+ * without a policy they would go to the node of whatever CPU the task
+ * runs on, which on a machine with CPUs on several nodes need not be
+ * n0. */
+static void touch_on_n0(char *p, size_t pages, int seed)
+{
+    mask_t m = mask_of(n0, -1);
+    set_policy(MPOL_BIND, &m);
+    touch(p, pages, seed);
+    set_policy(MPOL_DEFAULT, NULL);
+}
+
 static int intact(const char *p, size_t pages, int seed)
 {
     for (size_t i = 0; i < pages; i++)
@@ -597,7 +609,7 @@ static void test_strict(void)
 {
     TWO_NODES("mbind_strict_misplaced_eio");
     char *p = map(4);
-    touch(p, 4, 21);
+    touch_on_n0(p, 4, 21);
     mask_t m = mask_of(n1, -1);
     int before = node_of(p);
     long r = mbind_(p, 4 * PAGE, MPOL_BIND, &m, MPOL_MF_STRICT);
@@ -658,7 +670,7 @@ static void test_migrate_pages(void)
 {
     TWO_NODES("migrate_pages_moves_all");
     char *p = map(8);
-    touch(p, 8, 44);
+    touch_on_n0(p, 8, 44);
     mask_t from = mask_of(n0, -1), to = mask_of(n1, -1);
     long r = syscall(SYS_migrate_pages, 0, MAXNODE, &from, &to);
     int on = 0;
