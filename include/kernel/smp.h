@@ -97,7 +97,11 @@ int smp_call_start(unsigned cpu, void (*fn)(void *), void *arg);
 void smp_drain_init(void);
 
 /* ---- TLB shootdown (kernel/cpu/tlb_shootdown.c) ---- */
-/* Start sending kernel-half flushes to the other CPUs (tlb_remote_flush). */
+/* Address spaces entered and left (mm_leave_cpus, mm_leave_lazy_cpus),
+ * whatever the number of CPUs: smp_boot calls it first. */
+void tlb_mm_init(void);
+/* Start sending flushes to the other CPUs: the kernel half's
+ * (tlb_remote_flush) and address spaces' (mm_tlb_flush_cpus). */
 void tlb_shootdown_init(void);
 /* Have CPU cpu read the 8 bytes at kernel address va (loading its TLB):
  * 0 and the value, or -ENODEV (not online), -ETIMEDOUT.  For tests. */
@@ -121,6 +125,9 @@ int smp_enter_mm(unsigned cpu, struct mm *mm);
  * idle task, a kernel thread): the tables loaded stay, lazily, this CPU's
  * bit in mm_lazy_cpus (include/mm/vma.h). */
 void cpu_switch_mm(struct mm *mm);
+/* This CPU back on the kernel's tables, out of the mask of the address
+ * space it had loaded, lazily or not (before its tables are freed). */
+void cpu_leave_mm(void);
 /* Every CPU of mm->cpu_mask, this one included, back on the kernel's
  * tables, the mask cleared (mm_leave_cpus, before mm_destroy frees a
  * table). */

@@ -27,11 +27,12 @@ static void drain_here(void *arg)
     drain_pcp_local();
 }
 
+/* Every other online CPU with per-CPU caches, all at once (a CPU past
+ * PCP_CPUS has none: it uses the zones' and the caches' locks). */
 static void drain_others(void)
 {
-    for (unsigned i = 0; i < nr_cpus_possible && i < PCP_CPUS; i++)
-        if (cpu_info[i].online && i != smp_processor_id())
-            smp_call_on(i, drain_here, NULL);
+    uint64_t mask = PCP_CPUS >= 64 ? ~0ul : (1ul << PCP_CPUS) - 1;
+    smp_call_mask(mask, drain_here, NULL);
 }
 
 void smp_drain_init(void)

@@ -240,6 +240,8 @@ void smp_boot(void)
     static struct acpi_cpus cpus;
     uint32_t boot_apic = boot_cpu_apic_id();
     cpu_info[0] = (struct cpu_info){ .cpu = 0, .apic_id = boot_apic, .online = true };
+    /* Address spaces entered and left, lazy TLB: with one CPU too. */
+    tlb_mm_init();
     long n = acpi_copy_table(acpi_kernel(), "APIC", madt, sizeof(madt));
     if (n > 0)
         acpi_madt_cpus(madt, (size_t)n, boot_apic, &cpus, report_line);
@@ -323,7 +325,7 @@ void smp_boot(void)
     }
     printk("smp: %u of %u CPUs online\n", nr_cpus_online, nr_cpus_possible);
     if (nr_cpus_online > 1) {
-        tlb_shootdown_init();   /* kernel-half flushes reach them from now on */
+        tlb_shootdown_init();   /* flushes reach them from now on */
         smp_drain_init();       /* and drain_pcp their per-CPU caches */
     }
 }

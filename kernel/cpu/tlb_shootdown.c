@@ -174,12 +174,9 @@ int smp_enter_mm(unsigned cpu, struct mm *mm)
 
 void smp_leave_mm_all(struct mm *mm)
 {
-    unsigned me = smp_processor_id();
     if (this_cpu()->loaded_mm == mm || read_cr3() == mm_cr3(mm))
         leave_mm(mm);
-    for (unsigned i = 0; i < nr_cpus_possible && i < 64; i++)
-        if (i != me && (mm->cpu_mask >> i & 1))
-            smp_call_on(i, leave_mm, mm);
+    smp_call_mask(mm->cpu_mask, leave_mm, mm);   /* the others, all at once */
     /* A CPU that did not answer within a second is given up (said once):
      * it may still have the tables in CR3, but a CPU that stalls that long
      * with interrupts off is lost anyway. */
@@ -189,7 +186,17 @@ void smp_leave_mm_all(struct mm *mm)
 /* Tables of mm are about to be freed: its lazy CPUs (in mask) leave it. */
 static void leave_lazy(struct mm *mm, uint64_t mask)
 {
-    smp_call_mask(mask, leave_mm, mm);
+    if (smp_call_mask(mask, leave_mm, mm))
+        mm_flush_timeouts++;   /* a CPU may still walk them: see include/mm/vma.h */
+}
+
+void cpu_leave_mm(void)
+{
+    struct mm *mm = this_cpu()->loaded_mm;
+    if (mm)
+        leave_mm(mm);
+    else if (read_cr3() != kernel_pt.root)
+        write_cr3(kernel_pt.root);
 }
 
 static void mm_remote_flush(uint64_t mask, uint64_t va, uint64_t len)
@@ -203,10 +210,14 @@ static void remote_flush(uint64_t va, uint64_t len)
     smp_tlb_flush_others(va, len);
 }
 
+void tlb_mm_init(void)
+{
+    mm_leave_cpus = smp_leave_mm_all;
+    mm_leave_lazy_cpus = leave_lazy;
+}
+
 void tlb_shootdown_init(void)
 {
     tlb_remote_flush = remote_flush;
     mm_tlb_flush_cpus = mm_remote_flush;
-    mm_leave_cpus = smp_leave_mm_all;
-    mm_leave_lazy_cpus = leave_lazy;
 }

@@ -31,6 +31,7 @@
 #include <kernel/syscall.h>
 #include <kernel/errno.h>
 #include <kernel/smp.h>
+#include <kernel/percpu.h>
 #include <kernel/file.h>
 #include <kernel/ktest.h>
 #include <kernel/printk.h>
@@ -43,9 +44,10 @@
 
 void mm_release(struct mm *mm)
 {
-
-    if (read_cr3() == mm_cr3(mm))
-        cpu_switch_mm(NULL);   /* never free the tables the CPU is on */
+    /* Never free the tables the CPU is on (cpu_switch_mm(NULL) would keep
+     * them, lazily). */
+    if (read_cr3() == mm_cr3(mm) || this_cpu()->loaded_mm == mm)
+        cpu_leave_mm();
     mm_destroy(mm);
     kfree(mm);
 }

@@ -13,6 +13,7 @@
 #include <kernel/printk.h>
 #include <kernel/smp.h>
 #include <kernel/spinlock.h>
+#include <kernel/task.h>
 #include <kernel/string.h>
 #include <kernel/x86.h>
 #include <mm/gfp.h>
@@ -551,6 +552,36 @@ KTEST(smp_lazy_tlb)
     KT_ASSERT(left && after.cr3 == kernel_pt.root,
               "a table was freed under lazy CPU %u: still on it (CR3 %#lx, mask %#lx)", cpu,
               after.cr3, mm->cpu_mask);
+}
+
+/*
+ * The last user of an address space frees it while this CPU keeps its
+ * tables lazily (a thread exits; the idle task ran in between): the
+ * CPU must be back on the kernel's tables first, with one CPU as with
+ * several, and remember no freed address space.
+ */
+KTEST(lazy_tables_freed_on_exit)
+{
+    struct mm *mm = kzalloc(sizeof(*mm), GFP_KERNEL);
+    KT_ASSERT(mm && mm_init_user(mm, MM_VA_END_64, GFP_KERNEL) == 0, "no address space");
+    uint64_t flags = read_rflags();
+    cli();
+    uint64_t root = mm_cr3(mm);
+    cpu_switch_mm(mm);     /* as exec or the scheduler */
+    bool on = read_cr3() == root && this_cpu()->loaded_mm == mm;
+    cpu_switch_mm(NULL);   /* the idle task: lazy, the tables stay */
+    bool kept = read_cr3() == root && this_cpu()->lazy;
+    mm_release(mm);        /* frees the tables and the mm */
+    uint64_t cr3 = read_cr3();
+    struct mm *loaded = this_cpu()->loaded_mm;
+    bool lazy = this_cpu()->lazy;
+    if (flags & (1ul << 9))
+        sti();
+    KT_ASSERT(on, "cpu_switch_mm did not load the tables");
+    KT_ASSERT(kept, "the idle task did not keep them lazily");
+    KT_ASSERT(cr3 == kernel_pt.root && !loaded && !lazy,
+              "after mm_release CR3 %#lx (kernel %#lx), loaded_mm %p, lazy %d", cr3,
+              kernel_pt.root, (void *)loaded, lazy);
 }
 
 KTEST(smp_tlb_shootdown)

@@ -18,6 +18,14 @@
  *    same address; once the main thread says the page is gone, the
  *    reader must fault or see the new contents, never the old ones (a
  *    CPU that kept the old translation in its TLB would);
+ *  - a thread that sleeps between reads: it reads a page, then blocks on
+ *    a pipe (its CPU goes idle, keeping the address space's tables:
+ *    lazy TLB); meanwhile the main thread moves a new page with other
+ *    contents to that address (mremap with MREMAP_FIXED: the new frame
+ *    is taken while the old one is still mapped, so the two differ; a
+ *    second page keeps the page table alive); woken, the thread must
+ *    read the new contents, never the old ones (a CPU that came back
+ *    without flushing would);
  *  - pages that move under a running thread: a thread keeps writing and
  *    checking a counter in each of 64 pages while the main thread asks
  *    for compaction (/proc/sys/vm/compact_memory: the pages migrate) and
@@ -292,6 +300,89 @@ static void munmap_while_reading(void)
              "%d reads saw a page's contents after its munmap returned", shoot_stale);
 }
 
+/* ---- a thread that sleeps between reads (lazy TLB) ---------------------------------- */
+
+#define NAP_ROUNDS 40
+
+struct napper {
+    volatile uint64_t *page;     /* the first of two pages; the first is replaced */
+    int wake[2], done[2];        /* main -> reader, reader -> main */
+    int stale, wrong, same_cpu;
+};
+
+static void *nap_reader(void *arg)
+{
+    struct napper *n = arg;
+    for (int r = 0; r < NAP_ROUNDS; r++) {
+        uint64_t v = n->page[0];   /* round r's contents: r, through this CPU's TLB */
+        if (v != (uint64_t)r)
+            n->wrong++;
+        int cpu = sched_getcpu();
+        char c = 'r';
+        if (write(n->done[1], &c, 1) != 1 || read(n->wake[0], &c, 1) != 1)
+            break;                 /* asleep in read: this CPU went idle */
+        n->same_cpu += sched_getcpu() == cpu;
+        v = n->page[0];            /* the page was replaced: r + 1 */
+        if (v == (uint64_t)r)
+            n->stale++;
+        else if (v != (uint64_t)r + 1)
+            n->wrong++;
+    }
+    return NULL;
+}
+
+static void lazy_reader(void)
+{
+    struct napper n = { 0 };
+    char *p = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED || pipe(n.wake) || pipe(n.done)) {
+        ut_check(0, "lazy_reader_sees_new_page", "mmap or pipe: %s", strerror(errno));
+        return;
+    }
+    n.page = (volatile uint64_t *)p;
+    n.page[0] = 0;
+    p[PAGE] = 1;   /* the second page: the page table stays */
+    pthread_t th;
+    int ok = pthread_create(&th, NULL, nap_reader, &n) == 0, bad_map = 0;
+    for (int r = 0; ok && r < NAP_ROUNDS; r++) {
+        char c;
+        if (read(n.done[0], &c, 1) != 1)
+            break;
+        /* Give the reader time to fall asleep, then replace its page: a
+         * new frame first, filled, then moved over the old one (MAP_FIXED
+         * would free the old frame first, and the fault after it would
+         * likely get the same frame back: a stale entry would then read
+         * the right value). */
+        for (volatile int spin = 0; spin < 20000; spin++)
+            ;
+        uint64_t *q = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (q == MAP_FAILED) {
+            bad_map++;
+            break;
+        }
+        q[0] = (uint64_t)r + 1;
+        if (mremap(q, PAGE, PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, p) != p) {
+            bad_map++;
+            break;
+        }
+        if (write(n.wake[1], &c, 1) != 1)
+            break;
+    }
+    if (ok)
+        pthread_join(th, NULL);
+    ut_note("lazy reader: woken on the CPU it slept on in %d of %d rounds", n.same_cpu,
+            NAP_ROUNDS);
+    ut_check(ok && bad_map == 0, "lazy_reader_maps", "thread %d, %d failed maps", ok, bad_map);
+    ut_check(n.stale == 0 && n.wrong == 0, "lazy_reader_sees_new_page",
+             "%d reads after a wake-up saw the replaced page, %d saw something else", n.stale,
+             n.wrong);
+    close(n.wake[0]);
+    close(n.wake[1]);
+    close(n.done[0]);
+    close(n.done[1]);
+    munmap(p, 2 * PAGE);
+}
+
 /* ---- pages that move under a running thread --------------------------------------- */
 
 #define MOVE_PAGES 64
@@ -428,6 +519,7 @@ int main(void)
     fork_storm();
     threads_fault_and_unmap();
     munmap_while_reading();
+    lazy_reader();
     pages_move_under_a_thread();
     wake_op_against_a_thread();
     return ut_done();
