@@ -47,6 +47,13 @@ static void kernel_flush(struct pgtable *pt, uint64_t va, uint64_t len)
         tlb_flush_range(va, len);
 }
 
+static void kernel_tables_freed(struct pgtable *pt)
+{
+    (void)pt;
+    if (active)
+        tlb_tables_freed();   /* a deferred flush (a lazy vfree) cannot wait */
+}
+
 static void must(int err, const char *what, uint64_t va, uint64_t len)
 {
     if (err)
@@ -112,6 +119,7 @@ void kernel_pt_build(const struct boot_info *bi)
         panic("kernel page tables: no page for the root");
     kernel_pt.keep_top_tables = true;
     kernel_pt.flush = kernel_flush;
+    kernel_pt.tables_freed = kernel_tables_freed;
     populate_top_level();
     map_direct();
 

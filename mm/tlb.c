@@ -16,12 +16,21 @@
 
 struct tlb_stats tlb_stats;
 void (*tlb_remote_flush)(uint64_t va, uint64_t len);
+bool tlb_remote_deferred;
 
 /* The other CPUs, for a kernel-half range (len 0: everything). */
 static void remote(uint64_t va, uint64_t len)
 {
-    if (tlb_remote_flush && (len == 0 || va >= KERNEL_HALF_START)) {
+    if (tlb_remote_flush && !tlb_remote_deferred && (len == 0 || va >= KERNEL_HALF_START)) {
         tlb_remote_flush(va, len);
+        tlb_stats.remote++;
+    }
+}
+
+void tlb_tables_freed(void)
+{
+    if (tlb_remote_deferred && tlb_remote_flush) {
+        tlb_remote_flush(0, 0);
         tlb_stats.remote++;
     }
 }

@@ -41,6 +41,16 @@
  * Stack frames are not marked: the CPU may be running on them, and a
  * copy would miss the writes made while it is taken.  Between two calls no area is half built: a failure unwinds
  * before returning.  The caller serializes calls on one space.
+ *
+ * Lazy freeing (lazy_max set: several CPUs): a freed VM_ALLOC or
+ * VM_STACK area is unmapped and its frames freed at once, with only this
+ * CPU's TLB flushed; it stays in the list, marked lazy, not counted in
+ * nr_areas, so that its span cannot be handed out while another CPU may
+ * still hold a translation of it.  The purge flushes every CPU once for
+ * all the lazy spans, then releases them.  Linux does the same
+ * (purge_vmap_area_lazy): a translation left in another CPU's TLB points
+ * to a freed frame, but only for an address nobody may use any more,
+ * and it is gone before the address is.
  */
 #include <mm/vmalloc.h>
 #include <mm/gfp.h>
@@ -96,7 +106,7 @@ static uint64_t span_end(const struct vm_area *a)
  * NULL with *err set: -ENOSPC when no gap fits, -ENOMEM when there is no
  * memory for the descriptor.
  */
-static struct vm_area *area_reserve(struct vmap_space *s, uint64_t size, uint64_t below,
+static struct vm_area *reserve_once(struct vmap_space *s, uint64_t size, uint64_t below,
                                     enum vm_kind kind, const void *caller, int *err)
 {
     uint64_t room = s->end - s->start;
@@ -130,6 +140,18 @@ static struct vm_area *area_reserve(struct vmap_space *s, uint64_t size, uint64_
     return a;
 }
 
+/* The same, after a purge of the lazy areas when no gap fits. */
+static struct vm_area *area_reserve(struct vmap_space *s, uint64_t size, uint64_t below,
+                                    enum vm_kind kind, const void *caller, int *err)
+{
+    struct vm_area *a = reserve_once(s, size, below, kind, caller, err);
+    if (!a && *err == -ENOSPC && s->nr_lazy) {
+        vmap_space_purge(s);
+        a = reserve_once(s, size, below, kind, caller, err);
+    }
+    return a;
+}
+
 /* Unlink and free an area (its mapping must be gone). */
 static void area_release(struct vmap_space *s, struct vm_area *a)
 {
@@ -138,14 +160,46 @@ static void area_release(struct vmap_space *s, struct vm_area *a)
             *link = a->next;
             break;
         }
-    s->nr_areas--;
+    if (a->lazy)
+        s->nr_lazy--;
+    else
+        s->nr_areas--;
     kfree(a);
+}
+
+void vmap_space_purge(struct vmap_space *s)
+{
+    if (!s->nr_lazy)
+        return;
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (struct vm_area *a = s->areas; a; a = a->next)
+        if (a->lazy) {
+            lo = MIN(lo, span_start(a));
+            hi = MAX(hi, span_end(a));
+        }
+    /* One flush of everything they covered, on every CPU: above 33 pages
+     * a full flush, which is the usual case. */
+    if (s->pt->flush)
+        s->pt->flush(s->pt, lo, hi - lo);
+    struct vm_area **link = &s->areas;
+    while (*link) {
+        struct vm_area *a = *link;
+        if (a->lazy) {
+            *link = a->next;
+            kfree(a);
+        } else {
+            link = &a->next;
+        }
+    }
+    s->nr_lazy = 0;
+    s->lazy_pages = 0;
+    s->purges++;
 }
 
 const struct vm_area *vmap_space_find(const struct vmap_space *s, uint64_t addr)
 {
     for (struct vm_area *a = s->areas; a && span_start(a) <= addr; a = a->next)
-        if (addr < span_end(a))
+        if (addr < span_end(a) && !a->lazy)
             return a;
     return NULL;
 }
@@ -196,11 +250,14 @@ static struct vm_area *area_at(struct vmap_space *s, const void *addr, enum vm_k
  * need physically contiguous memory for a large vmalloc).  Pages go in
  * batches of TLB_FLUSH_CEILING - 1: one pt_unmap (one flush) per batch,
  * and each frame is freed only after the flush.  Holes (a vmalloc that
- * failed half-way) are skipped.
+ * failed half-way) are skipped.  Lazily (s->lazy_max), the flush is this
+ * CPU's only and the area stays, lazy, until the purge.
  */
 #define FREE_BATCH (TLB_FLUSH_CEILING - 1)
 static void area_free_frames(struct vmap_space *s, struct vm_area *a)
 {
+    bool lazy = s->lazy_max && s->remote_defer;
+    uint64_t pages = a->size / PAGE_SIZE;
     for (uint64_t off = 0; off < a->size; off += FREE_BATCH * PAGE_SIZE) {
         uint64_t pa[FREE_BATCH], n = 0;
         uint64_t len = MIN(a->size - off, (uint64_t)FREE_BATCH * PAGE_SIZE);
@@ -211,8 +268,13 @@ static void area_free_frames(struct vmap_space *s, struct vm_area *a)
         }
         if (!n)
             continue;
-        /* Only 4 KiB leaves live here: nothing to split, it cannot fail. */
+        /* Only 4 KiB leaves live here: nothing to split, it cannot fail.
+         * Lazily, the flush it makes stays on this CPU. */
+        if (lazy)
+            s->remote_defer(true);
         pt_unmap(s->pt, a->addr + off, len);
+        if (lazy)
+            s->remote_defer(false);
         for (uint64_t i = 0; i < n; i++) {
             struct page *p = pfn_to_page(pa[i] >> PAGE_SHIFT);
             p->flags2 &= (uint8_t)~PG2_VMALLOC;
@@ -223,7 +285,16 @@ static void area_free_frames(struct vmap_space *s, struct vm_area *a)
         s->nr_frames -= n;
         a->nr_pages -= n;
     }
-    area_release(s, a);
+    if (!lazy) {
+        area_release(s, a);
+        return;
+    }
+    a->lazy = true;
+    s->nr_areas--;
+    s->nr_lazy++;
+    s->lazy_pages += pages;
+    if (s->lazy_pages >= s->lazy_max)
+        vmap_space_purge(s);
 }
 
 /* Allocate and map frames for a reserved area, one at a time. */
@@ -447,7 +518,7 @@ bool vmap_space_report_guard(const struct vmap_space *s, uint64_t addr)
                   addr, (addr - a->addr - a->size + 1), what);
     /* The guard after one area is also just below the next one: an
      * underrun of that one lands here too. */
-    if (addr >= a->addr + a->size && a->next && a->next->guard_below == 0 &&
+    if (addr >= a->addr + a->size && a->next && !a->next->lazy && a->next->guard_below == 0 &&
         a->next->addr == span_end(a)) {
         describe(s, a->next, what, sizeof(what));
         vm_report(s, "guard page hit: ... or %lu bytes before the start of the %s",
@@ -492,6 +563,8 @@ int vmap_space_info(const struct vmap_space *s, char *buf, size_t size)
     if (size)
         buf[0] = 0;
     for (const struct vm_area *a = s->areas; a; a = a->next) {
+        if (a->lazy)
+            continue;   /* freed already: Linux's vmallocinfo does not show them either */
         char caller[96];
         caller_str(s, a, caller, sizeof(caller));
         /* Linux prints the span with its guard page, and the size with it too. */
@@ -599,4 +672,9 @@ uint64_t vmalloc_nr_pages(void)
 uint64_t vmalloc_nr_areas(void)
 {
     return vmalloc_space.nr_areas;
+}
+
+void vmalloc_purge(void)
+{
+    vmap_space_purge(&vmalloc_space);
 }

@@ -17,7 +17,8 @@
  * ioremap page away from its device address, or a vmalloc frame whose
  * marks (PG2_VMALLOC, its area, its address) are wrong, is reported too.  When the
  * cursor leaves an area, the leaves counted in it must be exactly its
- * pages: no hole.
+ * pages: no hole; a lazy area (freed, its span kept until the purge)
+ * has none, and owns no frame.
  *
  * Invariant: the validator only reads; a passing check changes nothing.
  * It checks the structure, not who else holds the frames: two areas
@@ -79,7 +80,10 @@ static int check_area(struct check *c, const struct vm_area *a, const struct vm_
           !((a->prot & PT_W) && (a->prot & PT_X)) && (a->prot & PT_G),
           "area %#lx: protections %#x (user, W+X, not global or unknown bits)", a->addr,
           a->prot);
-    if (owns_frames(a))
+    if (a->lazy)
+        CHECK(owns_frames(a) && a->nr_pages == 0, "lazy area %#lx: a %u owning %lu frames",
+              a->addr, (unsigned)a->kind, a->nr_pages);
+    else if (owns_frames(a))
         CHECK(a->nr_pages == a->size / PAGE_SIZE, "area %#lx: nr_pages %lu for %lu pages",
               a->addr, a->nr_pages, a->size / PAGE_SIZE);
     else
@@ -96,16 +100,26 @@ static int check_list(struct check *c)
     const struct vmap_space *s = c->s;
     char *why = c->why;
     size_t size = c->size;
-    uint64_t n = 0, pages = 0;
+    uint64_t n = 0, lazy = 0, lazy_pages = 0, pages = 0;
     const struct vm_area *prev = NULL;
     for (const struct vm_area *a = s->areas; a; prev = a, a = a->next) {
-        CHECK(++n <= s->nr_areas, "more areas in the list than nr_areas %lu", s->nr_areas);
+        CHECK(++n <= s->nr_areas + s->nr_lazy, "more areas in the list than nr_areas %lu + "
+              "nr_lazy %lu", s->nr_areas, s->nr_lazy);
         int err = check_area(c, a, prev);
         if (err)
             return err;
         pages += a->nr_pages;
+        if (a->lazy) {
+            lazy++;
+            lazy_pages += a->size / PAGE_SIZE;
+        }
     }
-    CHECK(n == s->nr_areas, "%lu areas in the list, nr_areas %lu", n, s->nr_areas);
+    CHECK(n - lazy == s->nr_areas && lazy == s->nr_lazy,
+          "%lu areas in the list, %lu of them lazy; nr_areas %lu, nr_lazy %lu", n, lazy,
+          s->nr_areas, s->nr_lazy);
+    CHECK(lazy_pages == s->lazy_pages && (!s->lazy_max || lazy_pages < s->lazy_max),
+          "lazy areas span %lu pages, lazy_pages %lu (purge at %lu)", lazy_pages,
+          s->lazy_pages, s->lazy_max);
     CHECK(pages == s->nr_frames, "areas own %lu pages, nr_frames %lu", pages, s->nr_frames);
     return 0;
 }
@@ -119,8 +133,9 @@ static int leave_areas(struct check *c, uint64_t va)
     char *why = c->why;
     size_t size = c->size;
     while (c->cur && span_end(c->cur) <= va) {
-        CHECK(c->mapped == c->cur->size / PAGE_SIZE, "area %#lx: %lu of its %lu pages mapped",
-              c->cur->addr, c->mapped, c->cur->size / PAGE_SIZE);
+        uint64_t want = c->cur->lazy ? 0 : c->cur->size / PAGE_SIZE;   /* lazy: unmapped */
+        CHECK(c->mapped == want, "area %#lx: %lu of its %lu pages mapped%s", c->cur->addr,
+              c->mapped, want, c->cur->lazy ? " (a lazy area: none)" : "");
         c->cur = c->cur->next;
         c->mapped = 0;
     }

@@ -14,8 +14,14 @@
 #include <mm/bootmem.h>
 #include <mm/kernel_pt.h>
 #include <mm/layout.h>
+#include <mm/tlb.h>
 #include <kernel/ksyms.h>
 #include <kernel/printk.h>
+
+static void remote_defer(bool on)
+{
+    tlb_remote_deferred = on;
+}
 
 void vmalloc_init(bool debug)
 {
@@ -25,4 +31,16 @@ void vmalloc_init(bool debug)
               VMALLOC_START, VMALLOC_END, err);
     vmalloc_space.sym_lookup = ksym_lookup;
     vmalloc_space.is_ram = mem_is_ram;
+    vmalloc_space.remote_defer = remote_defer;
+}
+
+void vmalloc_lazy_init(unsigned cpus)
+{
+    /* Linux's lazy_max_pages is fls(CPUs) x 32 MiB.  Here a list, walked
+     * by every allocation, holds the lazy areas, so a 1 MiB step keeps it
+     * to some hundreds of areas: 768 pages for four CPUs. */
+    unsigned fls = 0;
+    while (fls < 32 && (1u << fls) <= cpus)
+        fls++;
+    vmalloc_space.lazy_max = (uint64_t)fls * ((1ul << 20) / PAGE_SIZE);
 }

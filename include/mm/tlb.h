@@ -11,6 +11,7 @@
 #ifndef MM_TLB_H
 #define MM_TLB_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define TLB_FLUSH_CEILING 33   /* Linux's tlb_single_page_flush_ceiling */
@@ -26,6 +27,15 @@ void tlb_flush_all(void);       /* global entries included */
  * instead (mm_flush_cpus, include/mm/vma.h).
  */
 extern void (*tlb_remote_flush)(uint64_t va, uint64_t len);
+/* While set, kernel-half flushes stay on this CPU: the caller flushes the
+ * other CPUs later, before anything can be mapped at those addresses
+ * again (vmalloc's lazy purge, mm/vmalloc.c).  Set and cleared around one
+ * operation by the kernel lock's holder. */
+extern bool tlb_remote_deferred;
+/* Kernel table pages are about to be freed: a deferred flush cannot wait
+ * (another CPU's paging-structure caches may point into them), so the
+ * other CPUs flush everything now.  Nothing when no flush is deferred. */
+void tlb_tables_freed(void);
 
 /* What was done so far, for tests and /proc-style statistics. */
 struct tlb_stats {

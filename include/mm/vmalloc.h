@@ -38,6 +38,9 @@ struct vm_area {
     const char *owner;       /* optional name (stacks) */
     enum vm_kind kind;
     unsigned prot;           /* PT_* of the mapping */
+    bool lazy;               /* freed: unmapped, no frames, but the other CPUs'
+                              * TLBs not flushed yet, so its span stays reserved
+                              * until the purge (vmap_space_purge) */
     struct vm_area *next;    /* sorted by address */
     struct vmap_space *space; /* the space it belongs to (vmalloc_move_page) */
 };
@@ -50,6 +53,16 @@ struct vmap_space {
     uint64_t nr_areas;
     uint64_t nr_frames;         /* frames owned by VM_ALLOC and VM_STACK areas */
     uint64_t errors;            /* bad frees reported (and survived: debug) */
+    /* Lazy freeing (Linux's purge_vmap_area_lazy): a vfree or
+     * vfree_stack unmaps and frees the frames at once but flushes only
+     * this CPU's TLB; the area stays in the list, lazy, until lazy_pages
+     * reaches lazy_max, when one flush on every CPU covers them all and
+     * their spans are released.  lazy_max 0: every free flushes
+     * everywhere at once (one CPU, the host tests). */
+    uint64_t lazy_max;
+    uint64_t nr_lazy;           /* lazy areas in the list (not in nr_areas) */
+    uint64_t lazy_pages;        /* their mapped pages */
+    uint64_t purges;            /* purges done */
     bool debug;                 /* a bad free is reported and ignored, not a panic */
     /*
      * Hooks, set after vmap_space_init (which clears them).
@@ -60,10 +73,14 @@ struct vmap_space {
      *     ioremap refuses RAM; with NULL it refuses every range, since it
      *     cannot tell RAM from device memory.
      *   report: one line of text per message (no newline); NULL: printk.
+     *   remote_defer: while on, the flushes of the tables stay on this CPU
+     *     (the kernel's: tlb_remote_deferred); lazy freeing needs it, and
+     *     NULL frees eagerly whatever lazy_max says.
      */
     const char *(*sym_lookup)(uint64_t addr, uint64_t *offset);
     bool (*is_ram)(uint64_t pa, uint64_t len);
     void (*report)(const char *msg);
+    void (*remote_defer)(bool on);
 };
 
 /* ---- the instance ------------------------------------------------------------------------ */
@@ -101,6 +118,10 @@ void *vmap_space_ioremap(struct vmap_space *s, uint64_t pa, size_t size, unsigne
  * reported, counted in s->errors and, unless s->debug, a panic.
  */
 void vmap_space_free(struct vmap_space *s, const void *addr);
+/* Flush the spans of the lazy areas on every CPU (one flush for all) and
+ * release them; nothing when there are none.  Also done when lazy_pages
+ * reaches lazy_max and when no gap fits a new area. */
+void vmap_space_purge(struct vmap_space *s);
 void vmap_space_free_stack(struct vmap_space *s, const void *base);
 void vmap_space_unmap(struct vmap_space *s, const void *addr);
 void vmap_space_iounmap(struct vmap_space *s, const volatile void *addr);
@@ -173,6 +194,12 @@ int vmallocinfo(char *buf, size_t size);
 /* Frames held by vmalloc areas and stacks; the number of areas. */
 uint64_t vmalloc_nr_pages(void);
 uint64_t vmalloc_nr_areas(void);
+/* vmap_space_purge of the kernel's space. */
+void vmalloc_purge(void);
+/* Free the kernel's vmalloc areas lazily from now on (the other CPUs are
+ * online: kernel/cpu/tlb_shootdown.c), up to Linux's lazy_max_pages for
+ * that many CPUs. */
+void vmalloc_lazy_init(unsigned cpus);
 
 /*
  * Migration's vmalloc half (mm/migrate.c calls it for a PG2_VMALLOC

@@ -30,6 +30,7 @@
 #include <mm/page.h>
 #include <mm/tlb.h>
 #include <mm/vma.h>
+#include <mm/vmalloc.h>
 #include <mm/vm_event.h>
 
 static void local_flush(uint64_t va, uint64_t len)
@@ -220,4 +221,5 @@ void tlb_shootdown_init(void)
 {
     tlb_remote_flush = remote_flush;
     mm_tlb_flush_cpus = mm_remote_flush;
+    vmalloc_lazy_init(nr_cpus_online);   /* vfree's flushes batched (lazy purge) */
 }

@@ -12,7 +12,9 @@
  *                            allocator's caches: every CPU's per-CPU arrays
  *                            and frame caches drained (drain_pcp), then the
  *                            empty slabs of every cache freed
- *                            (slab_shrink_all) and drained again; "1" (the page cache's clean
+ *                            (slab_shrink_all) and drained again, and the
+ *                            lazily freed vmalloc areas purged (their
+ *                            descriptors are slab objects); "1" (the page cache's clean
  *                            pages) has nothing to drop: tmpfs and initrd
  *                            pages are the only copies of their files; "4"
  *                            is accepted (Linux's "be quiet"); else -EINVAL
@@ -44,6 +46,7 @@
 #include <mm/compaction.h>
 #include <mm/page.h>
 #include <mm/vma.h>
+#include <mm/vmalloc.h>
 #include <mm/vmscan.h>
 #include "proc_impl.h"
 
@@ -194,6 +197,7 @@ static int drop_caches_store(const char *text, size_t len)
     if (len != 1 || v[0] < '1' || v[0] > '4')
         return -EINVAL;
     if ((v[0] - '0') & 2) {
+        vmalloc_purge();      /* the lazily freed areas' descriptors */
         drain_pcp();          /* every CPU's arrays back to their slabs */
         if (node0->shrink)
             node0->shrink();  /* slab_shrink_all: the empty slabs' frames to this CPU's cache */

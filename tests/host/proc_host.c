@@ -118,7 +118,7 @@ uint64_t apic_tick_age_ns(void)
 /* ---- the memory calls of /proc/sys/vm and the record files -------------------------------- */
 
 /* Weak: the real ones win in a build that links mm/compaction.c,
- * mm/evacuate.c, mm/user_fault.c, mm/swap_readahead.c or
+ * mm/evacuate.c, mm/user_fault.c, mm/swap_readahead.c, mm/vmalloc.c or
  * kernel/console/memview.c. */
 int proc_host_compactions;
 
@@ -151,6 +151,11 @@ __attribute__((weak)) int memview_set(bool on)
 {
     (void)on;
     return -ENODEV;                     /* no framebuffer here */
+}
+
+/* No vmalloc space here (mm/vmalloc.c): nothing freed lazily. */
+__attribute__((weak)) void vmalloc_purge(void)
+{
 }
 
 __attribute__((weak)) bool memview_on(void)

@@ -404,6 +404,28 @@ static void report_cr3(void *arg)
     ((struct user_read *)arg)->cr3 = read_cr3();
 }
 
+/* A user address space with one page at *va, frame *pa mapped with
+ * *prot, holding 0x1111 in its first word; NULL when memory is short. */
+static struct mm *one_page_mm(uint64_t *va, uint64_t *pa, unsigned *prot)
+{
+    struct mm *mm = kzalloc(sizeof(*mm), GFP_KERNEL);
+    if (!mm)
+        return NULL;
+    struct pt_view v;
+    if (mm_init_user(mm, MM_VA_END_64, GFP_KERNEL) ||
+        mm_mmap(mm, 0, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0,
+                va) ||
+        mm_prepare_write(mm, *va, PAGE_SIZE) || pt_walk(&mm->pt, *va, &v)) {
+        mm_destroy(mm);
+        kfree(mm);
+        return NULL;
+    }
+    *pa = v.pa;
+    *prot = v.prot;
+    *(uint64_t *)page_address(pfn_to_page(*pa >> PAGE_SHIFT)) = 0x1111;
+    return mm;
+}
+
 /*
  * A process's range on another CPU: CPU 1 enters a user address space and reads a page of it; the page is then remapped on the
  * boot CPU, which does not have those tables loaded.  Without the
@@ -416,16 +438,10 @@ KTEST(smp_mm_cpumask_shootdown)
     unsigned cpu = first_ap("smp_mm_cpumask_shootdown");
     if (!cpu)
         return;
-    struct mm *mm = kzalloc(sizeof(*mm), GFP_KERNEL);
-    KT_ASSERT(mm && mm_init_user(mm, MM_VA_END_64, GFP_KERNEL) == 0, "no address space");
-    uint64_t va;
-    KT_ASSERT(mm_mmap(mm, 0, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                      NULL, 0, &va) == 0 && mm_prepare_write(mm, va, PAGE_SIZE) == 0, "mmap");
-    struct pt_view v;
-    KT_ASSERT(pt_walk(&mm->pt, va, &v) == 0, "no page at %#lx", va);
-    uint64_t pa = v.pa;
-    unsigned prot = v.prot;
-    *(uint64_t *)page_address(pfn_to_page(pa >> PAGE_SHIFT)) = 0x1111;
+    uint64_t va, pa;
+    unsigned prot;
+    struct mm *mm = one_page_mm(&va, &pa, &prot);
+    KT_ASSERT(mm, "no address space with a page");
     struct page *b = alloc_page(GFP_KERNEL), *c = alloc_page(GFP_KERNEL);
     KT_ASSERT(b && c, "no frames");
     *(uint64_t *)page_address(b) = 0x2222;
@@ -497,16 +513,10 @@ KTEST(smp_lazy_tlb)
     unsigned cpu = first_ap("smp_lazy_tlb");
     if (!cpu)
         return;
-    struct mm *mm = kzalloc(sizeof(*mm), GFP_KERNEL);
-    KT_ASSERT(mm && mm_init_user(mm, MM_VA_END_64, GFP_KERNEL) == 0, "no address space");
-    uint64_t va;
-    KT_ASSERT(mm_mmap(mm, 0, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                      NULL, 0, &va) == 0 && mm_prepare_write(mm, va, PAGE_SIZE) == 0, "mmap");
-    struct pt_view v;
-    KT_ASSERT(pt_walk(&mm->pt, va, &v) == 0, "no page at %#lx", va);
-    uint64_t pa = v.pa;
-    unsigned prot = v.prot;
-    *(uint64_t *)page_address(pfn_to_page(pa >> PAGE_SHIFT)) = 0x1111;
+    uint64_t va, pa;
+    unsigned prot;
+    struct mm *mm = one_page_mm(&va, &pa, &prot);
+    KT_ASSERT(mm, "no address space with a page");
     struct page *b = alloc_page(GFP_KERNEL);
     KT_ASSERT(b, "no frame");
     *(uint64_t *)page_address(b) = 0x2222;
@@ -582,6 +592,65 @@ KTEST(lazy_tables_freed_on_exit)
     KT_ASSERT(cr3 == kernel_pt.root && !loaded && !lazy,
               "after mm_release CR3 %#lx (kernel %#lx), loaded_mm %p, lazy %d", cr3,
               kernel_pt.root, (void *)loaded, lazy);
+}
+
+/*
+ * Lazy freeing of vmalloc areas (mm/vmalloc.c): with other CPUs online, a
+ * vfree flushes only this CPU, the area stays reserved (lazy), and one
+ * purge flushes every CPU for all of them.
+ */
+#define LAZY_AREAS 8
+KTEST(vmalloc_lazy_purge)
+{
+    if (!first_ap("vmalloc_lazy_purge"))
+        return;
+    struct vmap_space *s = &vmalloc_space;
+    KT_ASSERT(s->lazy_max > 0, "vmalloc frees eagerly with %u CPUs online", nr_cpus_online);
+    vmalloc_purge();   /* start from none */
+    uint64_t areas = vmalloc_nr_areas(), frames = vmalloc_nr_pages();
+    uint64_t sent = vm_events[NR_TLB_REMOTE_FLUSH], purges = s->purges;
+    void *p[LAZY_AREAS];
+    for (int i = 0; i < LAZY_AREAS; i++) {
+        p[i] = vmalloc(2 * PAGE_SIZE);
+        KT_ASSERT(p[i], "vmalloc %d", i);
+        memset(p[i], i, 2 * PAGE_SIZE);
+    }
+    uint64_t sent_alloc = vm_events[NR_TLB_REMOTE_FLUSH] - sent;
+    uint64_t tables = pt_table_frees;
+    for (int i = 0; i < LAZY_AREAS; i++)
+        vfree(p[i]);
+    uint64_t sent_free = vm_events[NR_TLB_REMOTE_FLUSH] - sent - sent_alloc;
+    /* A vfree that emptied a page of tables flushed the others at once. */
+    bool tables_freed = pt_table_frees != tables;
+    uint64_t lazy = s->nr_lazy, lazy_pages = s->lazy_pages;
+    bool counts = vmalloc_nr_areas() == areas && vmalloc_nr_pages() == frames;
+    /* A new area must not reuse a lazy span: another CPU may still hold
+     * a translation of it. */
+    uint8_t *q = vmalloc(PAGE_SIZE);
+    bool reused = false;
+    for (int i = 0; q && i < LAZY_AREAS; i++)
+        reused |= (uint64_t)q >= (uint64_t)p[i] && (uint64_t)q < (uint64_t)p[i] + 3 * PAGE_SIZE;
+    char why[160];
+    int check = vmalloc_check(s, why, sizeof(why));
+    uint64_t before = vm_events[NR_TLB_REMOTE_FLUSH];
+    vmalloc_purge();
+    uint64_t sent_purge = vm_events[NR_TLB_REMOTE_FLUSH] - before;
+    vfree(q);
+    vmalloc_purge();
+    printk("vmalloc_lazy_purge: %d areas freed with %lu shootdown(s)%s, their %lu pages lazy "
+           "(purge at %lu); the next vmalloc %s them; the purge sent %lu\n", LAZY_AREAS,
+           sent_free, tables_freed ? " (a page of tables was freed)" : "", lazy_pages,
+           s->lazy_max, reused ? "reused one of" : "avoided", sent_purge);
+    KT_ASSERT(check == 0, "vmalloc_check with lazy areas: %s", why);
+    KT_ASSERT(tables_freed ? sent_free >= 1 && sent_free < LAZY_AREAS : sent_free == 0,
+              "the vfrees sent %lu shootdowns (tables freed: %d)", sent_free, tables_freed);
+    KT_ASSERT(lazy == LAZY_AREAS && lazy_pages == 2 * LAZY_AREAS, "%lu lazy areas, %lu pages",
+              lazy, lazy_pages);
+    KT_ASSERT(counts, "areas %lu (was %lu), frames %lu (was %lu) after the vfrees",
+              vmalloc_nr_areas(), areas, vmalloc_nr_pages(), frames);
+    KT_ASSERT(q && !reused, "a lazy span was given out again (%p)", (void *)q);
+    KT_ASSERT(sent_purge == 1 && s->purges >= purges + 1 && s->nr_lazy == 0,
+              "the purge sent %lu shootdowns, %lu lazy left", sent_purge, s->nr_lazy);
 }
 
 KTEST(smp_tlb_shootdown)
