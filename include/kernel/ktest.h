@@ -40,6 +40,11 @@ void ktest_fail(const char *file, int line, const char *fmt, ...) __printf(3, 4)
 /* Run the selected tests; returns the number of failures. */
 int ktest_run(const char *selection);
 bool ktest_running(void);
+/* Give back what the kernel keeps between cases on purpose, before a case
+ * counts free frames or live objects: the lazily freed vmalloc areas
+ * (whose descriptors are slab objects), every CPU's slab arrays and frame
+ * caches, the empty slabs. */
+void ktest_settle(void);
 
 /* QEMU isa-debug-exit (iobase 0xf4): the process exits with (code<<1)|1. */
 #define QEMU_EXIT_PASS 0x10  /* QEMU exit status 33 */

@@ -5,12 +5,23 @@
 #include <kernel/printk.h>
 #include <kernel/string.h>
 #include <kernel/x86.h>
+#include <mm/gfp.h>
+#include <mm/slab.h>
+#include <mm/vmalloc.h>
 
 extern const struct ktest __ktests_start[], __ktests_end[];
 
 static bool running;
 static bool failed;
 static char reason[256];
+
+void ktest_settle(void)
+{
+    vmalloc_purge();
+    drain_pcp();          /* every CPU's slab arrays back to their slabs */
+    slab_shrink_all();    /* the empty slabs' frames */
+    drain_pcp();          /* and the frames to the buddy lists */
+}
 
 bool ktest_running(void)
 {

@@ -323,6 +323,74 @@ static void t_first_fit_reuse(void)
     HT_TRY(teardown());
 }
 
+/* Lazy freeing (several CPUs in the kernel): the remote flush is
+ * deferred, the area stays reserved until the purge. */
+static int defers;
+static bool deferring;
+static void fake_defer(bool on)
+{
+    HT_ASSERT(on != deferring, "remote_defer(%d) twice", on);
+    deferring = on;
+    defers += on;
+}
+
+static void t_lazy_free(void)
+{
+    HT_TRY(setup_space(16 * FR, true));
+    vs.remote_defer = fake_defer;
+    vs.lazy_max = 4;
+    defers = 0;
+    void *a = vmap_space_alloc(&vs, 2 * FR, GFP_KERNEL, NULL);
+    void *b = vmap_space_alloc(&vs, FR, GFP_KERNEL, NULL);
+    HT_ASSERT(a && b, "vmalloc failed");
+    vmap_space_free(&vs, a);
+    HT_TRY(check());
+    /* a's frames are back, its span is not: the next area goes after b */
+    HT_EQ_U(vs.nr_areas, 1);
+    HT_EQ_U(vs.nr_lazy, 1);
+    HT_EQ_U(vs.lazy_pages, 2);
+    HT_EQ_U(vs.nr_frames, 1);
+    HT_ASSERT(defers == 1 && !deferring, "remote_defer: %d times, left %d", defers, deferring);
+    HT_ASSERT(vmap_space_find(&vs, (uint64_t)a) == NULL, "a lazy area is found");
+    void *c = vmap_space_alloc(&vs, FR, GFP_KERNEL, NULL);
+    HT_EQ_U((uint64_t)c, (uint64_t)b + 2 * FR);
+    /* a double free is reported as one */
+    vmap_space_free(&vs, a);
+    HT_ASSERT(strstr(last_report, "not allocated"), "double free: %s", last_report);
+    /* vmallocinfo leaves the lazy area out */
+    char info[512];
+    vmap_space_info(&vs, info, sizeof(info));
+    HT_ASSERT(!strstr(info, "pages=0"), "vmallocinfo shows a lazy area:\n%s", info);
+    HT_TRY(check());
+    /* 2 + 1 lazy pages, then 2 more: 4 reached, one purge releases all */
+    vmap_space_free(&vs, b);
+    HT_EQ_U(vs.purges, 0);
+    void *d = vmap_space_alloc(&vs, 2 * FR, GFP_KERNEL, NULL);
+    HT_ASSERT(d, "vmalloc after the lazy frees");
+    HT_TRY(check());
+    vmap_space_free(&vs, d);
+    HT_EQ_U(vs.purges, 1);
+    HT_EQ_U(vs.nr_lazy, 0);
+    HT_EQ_U(vs.lazy_pages, 0);
+    HT_TRY(check());
+    /* a space full of lazy spans: the next area purges them and fits */
+    vs.lazy_max = 100;
+    void *p[5];
+    for (int i = 0; i < 5; i++)
+        HT_ASSERT((p[i] = vmap_space_alloc(&vs, FR, GFP_KERNEL, NULL)), "area %d", i);
+    for (int i = 0; i < 5; i++)
+        vmap_space_free(&vs, p[i]);
+    HT_EQ_U(vs.nr_lazy, 5);
+    void *big = vmap_space_alloc(&vs, 8 * FR, GFP_KERNEL, NULL);   /* fits after c, once purged */
+    HT_ASSERT(big, "no room after the purge (%s)", last_report);
+    HT_EQ_U(vs.purges, 2);
+    HT_EQ_U(vs.nr_lazy, 0);
+    vmap_space_free(&vs, big);
+    vmap_space_free(&vs, c);
+    vmap_space_purge(&vs);
+    HT_TRY(teardown());
+}
+
 /* A space of 16 pages holds eight 1-page areas (each with its guard). */
 static void t_out_of_range(void)
 {
@@ -1050,6 +1118,7 @@ static const struct htest cases[] = {
     HT_CASE(bad_sizes),
     HT_CASE(vzalloc_zeroes),
     HT_CASE(guard_pages),
+    HT_CASE(lazy_free),
     HT_CASE(first_fit_reuse),
     HT_CASE(out_of_range),
     HT_CASE(out_of_frames),

@@ -19,8 +19,7 @@
 
 static uint64_t free_now(void)
 {
-    slab_shrink_all();
-    drain_pcp();
+    ktest_settle();
     return nr_free_pages();
 }
 

@@ -30,8 +30,7 @@ static uint8_t buf[PAGE_SIZE];
 
 static uint64_t free_now(void)
 {
-    slab_shrink_all();
-    drain_pcp();
+    ktest_settle();
     return nr_free_pages();
 }
 

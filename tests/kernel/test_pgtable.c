@@ -28,8 +28,7 @@
 
 static void kernel_mem_reset(void)
 {
-    slab_shrink_all();
-    drain_pcp();
+    ktest_settle();
 }
 
 static bool kernel_is_ram(uint64_t pa)

@@ -39,8 +39,7 @@ struct baseline {
  * purpose; give them back before counting. */
 static void take(struct baseline *b)
 {
-    slab_shrink_all();
-    drain_pcp();
+    ktest_settle();
     b->free = nr_free_pages();
     b->live = slab_live_objects();
     b->held = slab_pages_held();

@@ -288,9 +288,7 @@ KTEST(smp_alloc_storm)
         return;
     }
     static struct storm s[NR_CPUS];
-    drain_pcp();
-    slab_shrink_all();
-    drain_pcp();
+    ktest_settle();
     uint64_t before = nr_free_pages(), live = slab_live_objects(), t0 = rdtsc();
     unsigned started = 0;
     for (unsigned i = 1; i < nr_cpus_possible; i++) {
@@ -318,9 +316,7 @@ KTEST(smp_alloc_storm)
         bad += s[i].bad;
     }
     uint64_t live_after = slab_live_objects();
-    drain_pcp();            /* each CPU empties its slab arrays and frame caches */
-    slab_shrink_all();
-    drain_pcp();
+    ktest_settle();         /* each CPU empties its slab arrays and frame caches */
     uint64_t after = nr_free_pages();
     char why[160], swhy[160];
     int check = node_check(why, sizeof(why)), scheck = slab_check(swhy, sizeof(swhy));

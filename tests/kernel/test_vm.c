@@ -34,8 +34,7 @@ struct baseline {
  * purpose; give them back before counting. */
 static void take(struct baseline *b)
 {
-    slab_shrink_all();
-    drain_pcp();
+    ktest_settle();
     b->free = nr_free_pages();
     b->areas = vmalloc_nr_areas();
     b->vpages = vmalloc_nr_pages();
