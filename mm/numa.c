@@ -16,8 +16,10 @@
  * node0; the spans of nodes never overlap (a layout whose nodes
  * interleave is refused), so every frame's page.zone names the one zone
  * whose span holds it; fallback[n] lists each node with memory once,
- * n first when it has memory, by increasing distance from n.  Without a
- * layout (no SRAT, host tests) there is one node and these tables say so.
+ * n first when it has memory, by increasing distance from n;
+ * numa_cpu_nodes[c] is CPU c's node, the one whose SRAT entries list its
+ * APIC id (the boot CPU's when none does).  Without a layout (no SRAT,
+ * host tests) there is one node and these tables say so.
  */
 #include <mm/numa.h>
 #include <mm/zone.h>

@@ -17,10 +17,20 @@
  * (tests: it stays there); mm_destroy has every CPU of the mask leave it
  * first (smp_leave_mm_all).
  *
- * Invariant: a CPU's bit is in mm->cpu_mask from before it loads mm's
+ * Lazy TLB: the idle task (or a kernel thread) keeps the tables the CPU
+ * had (cpu_switch_mm(NULL)); the CPU is then in mm_lazy_cpus, which the
+ * flushes of that mm skip (mm_flush_cpus bumps mm->tlb_gen instead), and
+ * it flushes everything if it comes back to the mm and finds tlb_gen
+ * moved (enter_mm).  Before table pages of the mm are freed, its lazy
+ * CPUs leave it (leave_lazy, from mm_tables_freed).
+ *
+ * Invariants: a CPU's bit is in mm->cpu_mask from before it loads mm's
  * tables into CR3 until after it has loaded others (no PCID: the CR3 load
  * forgets mm's translations), so a flush sent to the mask reaches every
- * CPU that may hold one of them.
+ * CPU that may hold one of them, but for the lazy ones, which run no user
+ * code and catch up through tlb_gen; percpu.lazy and the CPU's bit in
+ * mm_lazy_cpus change together, under the kernel lock (or on the CPU
+ * itself, in a call its holder waits for).
  */
 #include <kernel/smp.h>
 #include <kernel/errno.h>
