@@ -4,11 +4,11 @@
  *
  * Each CPU keeps frames in its own page lists (mm/page_alloc.c) and
  * objects in its own slab arrays (mm/slab.c), which only that CPU may
- * touch.  When the boot CPU needs them back (compaction, a contiguous
- * allocation, memory pressure, /proc/sys/vm/drop_caches), it asks each
- * other online CPU, by a call (kernel/cpu/smp_call.c), to empty its own:
- * the objects first, back into their slabs, whose empty slabs then give
- * their frames back, then the frames.
+ * touch.  When the kernel lock's holder needs them back (compaction, a
+ * contiguous allocation, memory pressure, /proc/sys/vm/drop_caches), it
+ * asks each other online CPU, by a call (kernel/cpu/smp_call.c), to
+ * empty its own: the objects first, back into their slabs, whose empty
+ * slabs then give their frames back, then the frames.
  *
  * Invariant: when drain_pcp_others returns, every online CPU that
  * answered has emptied its caches once after the call was made (one
