@@ -160,10 +160,7 @@ static void area_release(struct vmap_space *s, struct vm_area *a)
             *link = a->next;
             break;
         }
-    if (a->lazy)
-        s->nr_lazy--;
-    else
-        s->nr_areas--;
+    s->nr_areas--;   /* never a lazy one: vmap_space_purge releases those */
     kfree(a);
 }
 

@@ -42,8 +42,8 @@ struct percpu {
     void *tables;           /* this CPU's GDT and TSS (kernel/cpu/gdt.c) */
     struct mm *loaded_mm;   /* the address space whose tables CR3 holds, NULL: the kernel's
                              * tables (kernel/cpu/tlb_shootdown.c) */
-    bool lazy;              /* idle, keeping loaded_mm's tables (lazy TLB) */
-    uint64_t lazy_gen;      /* loaded_mm->tlb_gen when it went lazy */
+    uint64_t lazy_gen;      /* loaded_mm->tlb_gen when it went lazy (its bit in
+                             * mm_lazy_cpus: idle, keeping loaded_mm's tables) */
 };
 
 extern struct percpu percpu[];

@@ -28,9 +28,9 @@
  * tables into CR3 until after it has loaded others (no PCID: the CR3 load
  * forgets mm's translations), so a flush sent to the mask reaches every
  * CPU that may hold one of them, but for the lazy ones, which run no user
- * code and catch up through tlb_gen; percpu.lazy and the CPU's bit in
- * mm_lazy_cpus change together, under the kernel lock (or on the CPU
- * itself, in a call its holder waits for).
+ * code and catch up through tlb_gen; a CPU's bit in mm_lazy_cpus changes
+ * under the kernel lock (or on the CPU itself, in a call its holder
+ * waits for).
  */
 #include <kernel/smp.h>
 #include <kernel/errno.h>
@@ -107,13 +107,15 @@ int smp_read_on(unsigned cpu, uint64_t va, uint64_t *value)
 
 /* ---- address spaces on this CPU and on others, lazy TLB ---- */
 
-/* This CPU stops being lazy (the caller decides what to load). */
-static void end_lazy(struct percpu *pc)
+static bool is_lazy(const struct percpu *pc)
 {
-    if (pc->lazy) {
-        pc->lazy = false;
-        __atomic_fetch_and(&mm_lazy_cpus, ~(1ul << pc->cpu), __ATOMIC_SEQ_CST);
-    }
+    return mm_lazy_cpus >> pc->cpu & 1;
+}
+
+/* This CPU stops being lazy; true if it was. */
+static bool end_lazy(struct percpu *pc)
+{
+    return __atomic_fetch_and(&mm_lazy_cpus, ~(1ul << pc->cpu), __ATOMIC_SEQ_CST) >> pc->cpu & 1;
 }
 
 /* On the CPU itself: load mm's tables, its bit in mm->cpu_mask first
@@ -127,8 +129,7 @@ static void enter_mm(void *arg)
     struct mm *mm = arg;
     struct percpu *pc = this_cpu();
     struct mm *old = pc->loaded_mm;
-    bool was_lazy = pc->lazy;
-    end_lazy(pc);
+    bool was_lazy = end_lazy(pc);
     if (old == mm && read_cr3() == mm_cr3(mm)) {
         if (was_lazy && mm->tlb_gen != pc->lazy_gen) {
             write_cr3(mm_cr3(mm));   /* user entries are not global: all of them go */
@@ -165,8 +166,7 @@ void cpu_switch_mm(struct mm *mm)
     struct percpu *pc = this_cpu();
     if (mm) {
         enter_mm(mm);
-    } else if (pc->loaded_mm && !pc->lazy) {
-        pc->lazy = true;
+    } else if (pc->loaded_mm && !is_lazy(pc)) {
         pc->lazy_gen = pc->loaded_mm->tlb_gen;
         __atomic_fetch_or(&mm_lazy_cpus, 1ul << pc->cpu, __ATOMIC_SEQ_CST);
     }

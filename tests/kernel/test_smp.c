@@ -576,11 +576,11 @@ KTEST(lazy_tables_freed_on_exit)
     cpu_switch_mm(mm);     /* as exec or the scheduler */
     bool on = read_cr3() == root && this_cpu()->loaded_mm == mm;
     cpu_switch_mm(NULL);   /* the idle task: lazy, the tables stay */
-    bool kept = read_cr3() == root && this_cpu()->lazy;
+    bool kept = read_cr3() == root && cpu_lazy(smp_processor_id());
     mm_release(mm);        /* frees the tables and the mm */
     uint64_t cr3 = read_cr3();
     struct mm *loaded = this_cpu()->loaded_mm;
-    bool lazy = this_cpu()->lazy;
+    bool lazy = cpu_lazy(smp_processor_id());
     if (flags & (1ul << 9))
         sti();
     KT_ASSERT(on, "cpu_switch_mm did not load the tables");
